@@ -1,0 +1,75 @@
+/**
+ * Commander wiring only: declares commands and options, then hands a typed Options object to the
+ * command, which is imported lazily so that `--help` and `--version` stay fast.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, InputError } from './errors.js';
+import { EXAMPLES, PROGRAM_DESCRIPTION } from './messages.js';
+import { OPTION_SPECS, parseOptions, type CommandName, type Options } from './options.js';
+import type { Ui } from './ui/ui.js';
+
+declare const __VERSION__: string;
+export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  makeUi(options: Pick<Options, 'quiet' | 'verbose'>): Ui;
+  writeOut(s: string): void;
+  writeErr(s: string): void;
+}
+
+type Runner = (options: Options, ui: Ui) => Promise<void>;
+
+const RUNNERS: Record<CommandName, () => Promise<Runner>> = {
+  init: async () => (await import('./commands/init.js')).runInit,
+  plan: async () => (await import('./commands/init.js')).runInit,
+  verify: async () => (await import('./commands/verify.js')).runVerify,
+  uninstall: async () => (await import('./commands/uninstall.js')).runUninstall,
+};
+
+const SUMMARIES: Record<CommandName, string> = {
+  init: 'detect the cluster and RHACS, then create or converge the IAM OIDC provider, the role and the Kubernetes wiring',
+  plan: 'show what init would change, without changing anything (same as init --dry-run)',
+  verify: 'check the whole chain: issuer, OIDC provider, role, Kubernetes wiring, and a real token exchange',
+  uninstall: 'remove what rhacs-sts created: Kubernetes changes, the role and (if unused) the OIDC provider',
+};
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('rhacs-sts')
+    .description(PROGRAM_DESCRIPTION)
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr })
+    .addHelpText('after', `
+Commands in the order you need them: plan, init, verify, uninstall.
+Run "rhacs-sts <command> --help" for its options and examples.`);
+
+  for (const name of ['init', 'plan', 'verify', 'uninstall'] as const) {
+    const cmd = program.command(name).description(SUMMARIES[name]).exitOverride().allowExcessArguments(false);
+    for (const s of OPTION_SPECS) {
+      if (!s.commands.includes(name)) continue;
+      const opt = new Option(s.flags, `${s.description} [env: ${s.env}]`);
+      if (s.kind === 'list') opt.argParser((value: string, prev: string[] | undefined) => [...(prev ?? []), value]);
+      cmd.addOption(opt);
+    }
+    cmd.addHelpText('after', EXAMPLES[name] ?? '');
+    cmd.action(async (raw: Record<string, unknown>) => {
+      const options = parseOptions(name, raw, io.env);
+      const ui = io.makeUi(options);
+      const run = await RUNNERS[name]();
+      await run(options, ui);
+    });
+  }
+  return program;
+}
+
+/** Maps commander's own errors (unknown option, missing argument, help, version) to our exit codes. */
+export function commanderExit(err: CommanderError): number | InputError {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+  if (err.code === 'commander.executeSubCommandAsync') return ExitCode.Ok;
+  return ExitCode.InvalidInput;
+}
+
+export { CommanderError };

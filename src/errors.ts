@@ -1,0 +1,84 @@
+/**
+ * Typed errors. Every error that reaches the entry point carries an exit code and, where we
+ * know it, a hint that names the fix. Only `main.ts` turns them into a process exit code.
+ */
+
+export const ExitCode = {
+  Ok: 0,
+  Failed: 1,
+  InvalidInput: 2,
+  VerifyFailed: 3,
+  Cancelled: 130,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class RhacsStsError extends Error {
+  readonly exitCode: ExitCode;
+  readonly hint?: string;
+
+  constructor(message: string, options: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options.exitCode ?? ExitCode.Failed;
+    this.hint = options.hint;
+  }
+}
+
+/** One problem with one input; `source` names the flag (or config key / prompt) that fixes it. */
+export interface InputProblem {
+  source: string;
+  message: string;
+}
+
+/** Invalid input or usage: all problems found, reported together. Exit code 2. */
+export class InputError extends RhacsStsError {
+  readonly problems: InputProblem[];
+
+  constructor(problems: InputProblem[], hint?: string) {
+    super(
+      problems.length === 1
+        ? `Invalid input: ${problems[0]!.source}: ${problems[0]!.message}`
+        : `Invalid input (${problems.length} problems)`,
+      { exitCode: ExitCode.InvalidInput, hint },
+    );
+    this.problems = problems;
+  }
+}
+
+/** Something we tried to do against AWS or Kubernetes failed. Exit code 1. */
+export class OperationError extends RhacsStsError {
+  constructor(message: string, options: { hint?: string; cause?: unknown; exitCode?: ExitCode } = {}) {
+    super(message, { exitCode: options.exitCode ?? ExitCode.Failed, hint: options.hint, cause: options.cause });
+  }
+}
+
+/** The user cancelled (Ctrl-C at a prompt, or declined the confirmation). Exit code 130. */
+export class CancelledError extends RhacsStsError {
+  constructor(message = 'Cancelled. Nothing was changed.') {
+    super(message, { exitCode: ExitCode.Cancelled });
+  }
+}
+
+/** `verify` found a broken link in the chain. Exit code 3. */
+export class VerifyFailedError extends RhacsStsError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: ExitCode.VerifyFailed, hint });
+  }
+}
+
+/** Collects input problems so that all of them are reported at once. */
+export class ProblemList {
+  readonly problems: InputProblem[] = [];
+
+  add(source: string, message: string): void {
+    this.problems.push({ source, message });
+  }
+
+  get empty(): boolean {
+    return this.problems.length === 0;
+  }
+
+  throwIfAny(hint?: string): void {
+    if (!this.empty) throw new InputError(this.problems, hint);
+  }
+}

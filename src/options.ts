@@ -1,0 +1,268 @@
+/**
+ * Options: one table (OPTION_SPECS) describes every flag, its environment variable and its config
+ * key; `parseOptions` turns raw flag values plus the environment into one typed, validated object.
+ * Nothing below the entry point reads process.argv or process.env.
+ */
+import { ProblemList } from './errors.js';
+import * as v from './validate.js';
+
+export type Provider = 'eks' | 'openshift';
+export type OutputFormat = 'text' | 'json';
+export type CommandName = 'init' | 'plan' | 'verify' | 'uninstall';
+
+export const PROVIDERS: readonly Provider[] = ['eks', 'openshift'];
+export const DEFAULT_NAMESPACE = 'stackrox';
+export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+export interface Options {
+  command: CommandName;
+  provider?: Provider;
+  /** The namespace RHACS runs in; undefined means "detect, defaulting to stackrox". */
+  namespace?: string;
+  clusterName?: string;
+  region?: string;
+  accountId?: string;
+  oidcIssuer?: string;
+  roleName?: string;
+  rolePath: string;
+  /** undefined: not said (a prompt may ask; otherwise false). */
+  delegatedScanning?: boolean;
+  ecrRegistryId?: string;
+  ecrRegion?: string;
+  ecrRepositories: string[];
+  permissionsBoundary?: string;
+  context?: string;
+  kubeconfig?: string;
+  profile?: string;
+  dryRun: boolean;
+  yes: boolean;
+  output: OutputFormat;
+  offline: boolean;
+  adoptRole: boolean;
+  adoptOidcProvider: boolean;
+  restart: boolean;
+  timeoutMs: number;
+  verbose: boolean;
+  quiet: boolean;
+}
+
+type Kind = 'string' | 'list' | 'boolean' | 'negatable';
+
+export interface OptionSpec {
+  /** Property name in the raw options object and key in a config file. */
+  key: string;
+  flags: string;
+  description: string;
+  kind: Kind;
+  env: string;
+  commands: readonly CommandName[];
+}
+
+const ALL: readonly CommandName[] = ['init', 'plan', 'verify', 'uninstall'];
+const CHANGING: readonly CommandName[] = ['init', 'plan', 'uninstall'];
+const APPLYING: readonly CommandName[] = ['init', 'uninstall'];
+const PLANNING: readonly CommandName[] = ['init', 'plan'];
+
+function spec(key: string, flags: string, description: string, kind: Kind, commands: readonly CommandName[] = ALL): OptionSpec {
+  const env = `RHACS_STS_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+  return { key, flags, description, kind, env, commands };
+}
+
+/** Every option, in the order `--help` lists them. */
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  spec('provider', '--provider <eks|openshift>', 'cluster type; detected from the cluster when omitted', 'string'),
+  spec('namespace', '-n, --namespace <ns>', 'namespace RHACS runs in (default: detected, else "stackrox")', 'string'),
+  spec('clusterName', '--cluster-name <name>', 'cluster name, used in the default role name and in tags', 'string'),
+  spec('region', '--region <region>', 'AWS region of the cluster (derived from an EKS issuer when omitted)', 'string'),
+  spec('accountId', '--account-id <id>', 'AWS account that owns the role and OIDC provider (default: the caller\'s)', 'string'),
+  spec('oidcIssuer', '--oidc-issuer <url>', 'service-account token issuer URL (default: detected from the cluster)', 'string'),
+  spec('roleName', '--role-name <name>', 'IAM role name (default: rhacs-sts-<cluster-name>, or rhacs-sts)', 'string'),
+  spec('rolePath', '--role-path <path>', 'IAM path for a new role (default: /)', 'string'),
+  spec('delegatedScanning', '--delegated-scanning', 'also trust and configure Sensor (delegated scanning pulls images from Sensor)', 'boolean'),
+  spec('ecrRegistryId', '--ecr-registry-id <account>', 'account that owns the ECR registry (default: the role\'s account)', 'string'),
+  spec('ecrRegion', '--ecr-region <region>', 'region of the ECR registry (default: any region)', 'string'),
+  spec('ecrRepository', '--ecr-repository <name>', 'limit read access to this repository; repeat for more; "team/*" matches a prefix (default: all)', 'list'),
+  spec('permissionsBoundary', '--permissions-boundary <arn>', 'managed policy ARN to set as the new role\'s permissions boundary', 'string'),
+  spec('adoptRole', '--adopt-role', 'take over an existing role that rhacs-sts did not create (adds our tag and statements)', 'boolean', CHANGING),
+  spec('adoptOidcProvider', '--adopt-oidc-provider', 'let rhacs-sts add its audience and tag to an existing OIDC provider it did not create', 'boolean', CHANGING),
+  spec('context', '--context <ctx>', 'kubeconfig context (default: the current context)', 'string'),
+  spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string'),
+  spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string'),
+  spec('restart', '--no-restart', 'do not restart Central/Sensor now; print the command to run later', 'negatable', CHANGING),
+  spec('timeout', '--timeout <duration>', 'how long to wait for rollouts, e.g. 90s, 5m (default: 5m)', 'string', CHANGING),
+  spec('offline', '--offline', 'contact neither AWS nor Kubernetes: take every fact from flags and print the plan', 'boolean', PLANNING),
+  spec('dryRun', '--dry-run', 'read current state and show the plan; change nothing', 'boolean', APPLYING),
+  spec('yes', '-y, --yes', 'apply without asking for confirmation (required when not at a terminal)', 'boolean', APPLYING),
+  spec('output', '-o, --output <text|json>', 'output format: text for people, json (one document on stdout) for scripts', 'string'),
+  spec('verbose', '--verbose', 'log every API call to stderr (never credentials or tokens)', 'boolean'),
+  spec('quiet', '-q, --quiet', 'only print errors and the result', 'boolean'),
+];
+
+export type RawOptions = Record<string, unknown>;
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off', '']);
+
+/**
+ * Merges flags (which commander already parsed) over environment variables, validates every
+ * value and returns typed options. Throws InputError listing every problem at once.
+ */
+export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>): Options {
+  const problems = new ProblemList();
+  const values: Record<string, unknown> = {};
+
+  for (const s of OPTION_SPECS) {
+    if (!s.commands.includes(command)) continue;
+    const flag = flagName(s);
+    let value = raw[s.key];
+    const fromEnv = env[s.env];
+    // commander sets negatable flags to true by default; only an explicit --no-x counts as given.
+    const given = s.kind === 'negatable' ? value === false : value !== undefined && !(Array.isArray(value) && value.length === 0);
+    if (!given && fromEnv !== undefined) {
+      if (s.kind === 'boolean' || s.kind === 'negatable') {
+        const lower = fromEnv.trim().toLowerCase();
+        if (TRUE.has(lower)) value = true;
+        else if (FALSE.has(lower)) value = false;
+        else problems.add(s.env, `"${fromEnv}" is not a boolean (use true or false)`);
+      } else if (s.kind === 'list') {
+        value = fromEnv.split(',').map((x) => x.trim()).filter(Boolean);
+      } else {
+        value = fromEnv;
+      }
+      if (value !== undefined) values[`${s.key}:source`] = s.env;
+    }
+    values[s.key] = value;
+    values[`${s.key}:source`] ??= flag;
+  }
+
+  const src = (key: string) => String(values[`${key}:source`]);
+  const str = (key: string): string | undefined => {
+    const x = values[key];
+    if (x === undefined || x === null) return undefined;
+    if (typeof x !== 'string') {
+      problems.add(src(key), 'expects a single value');
+      return undefined;
+    }
+    if (x.trim() === '') {
+      problems.add(src(key), 'must not be empty');
+      return undefined;
+    }
+    return x.trim();
+  };
+  const check = (key: string, value: string | undefined, fn: v.Check): string | undefined => {
+    if (value === undefined) return undefined;
+    const err = fn(value);
+    if (err) {
+      problems.add(src(key), err);
+      return undefined;
+    }
+    return value;
+  };
+
+  const provider = str('provider');
+  if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
+    problems.add(src('provider'), `"${provider}" is not a provider we support (eks or openshift)`);
+  }
+  const output = str('output') ?? 'text';
+  if (output !== 'text' && output !== 'json') problems.add(src('output'), `"${output}" is not an output format (text or json)`);
+
+  let oidcIssuer = str('oidcIssuer');
+  if (oidcIssuer !== undefined) {
+    const n = v.normaliseIssuer(oidcIssuer);
+    if (n.error) problems.add(src('oidcIssuer'), n.error);
+    oidcIssuer = n.value;
+  }
+
+  const repos = (values.ecrRepository as string[] | undefined) ?? [];
+  const ecrRepositories: string[] = [];
+  for (const r of repos) {
+    const e = v.ecrRepository(r);
+    if (e) problems.add(src('ecrRepository'), e);
+    else if (!ecrRepositories.includes(r)) ecrRepositories.push(r);
+  }
+  if (ecrRepositories.includes('*') && ecrRepositories.length > 1) {
+    problems.add(src('ecrRepository'), '"*" already means every repository; drop it or the other names');
+  }
+
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  const timeout = str('timeout');
+  if (timeout !== undefined) {
+    const ms = v.parseDuration(timeout);
+    if (ms === undefined || ms <= 0 || ms > 24 * 3600_000) problems.add(src('timeout'), `"${timeout}" is not a duration between 1s and 24h (e.g. 90s, 5m, 1m30s)`);
+    else timeoutMs = ms;
+  }
+
+  const kubeconfig = str('kubeconfig');
+  const options: Options = {
+    command,
+    provider: provider as Provider | undefined,
+    namespace: check('namespace', str('namespace'), v.dns1123Label),
+    clusterName: check('clusterName', str('clusterName'), v.clusterName),
+    region: check('region', str('region'), v.region),
+    accountId: check('accountId', str('accountId'), v.accountId),
+    oidcIssuer,
+    roleName: check('roleName', str('roleName'), v.roleName),
+    rolePath: check('rolePath', str('rolePath'), v.rolePath) ?? '/',
+    delegatedScanning: values.delegatedScanning as boolean | undefined,
+    ecrRegistryId: check('ecrRegistryId', str('ecrRegistryId'), v.accountId),
+    ecrRegion: check('ecrRegion', str('ecrRegion'), (x) => (x === '*' ? undefined : v.region(x))),
+    ecrRepositories,
+    permissionsBoundary: check('permissionsBoundary', str('permissionsBoundary'), v.policyArn),
+    context: str('context'),
+    kubeconfig,
+    profile: check('profile', str('profile'), v.profileName),
+    dryRun: values.dryRun === true || command === 'plan',
+    yes: values.yes === true,
+    output: output as OutputFormat,
+    offline: values.offline === true,
+    adoptRole: values.adoptRole === true,
+    adoptOidcProvider: values.adoptOidcProvider === true,
+    restart: values.restart !== false,
+    timeoutMs,
+    verbose: values.verbose === true,
+    quiet: values.quiet === true,
+  };
+  if (options.ecrRegion === '*') options.ecrRegion = undefined;
+
+  if (options.verbose && options.quiet) problems.add('--quiet', 'cannot be combined with --verbose');
+
+  // Cross-field rules that need no network.
+  if (options.region && options.oidcIssuer) {
+    const fromIssuer = v.eksIssuerRegion(options.oidcIssuer);
+    if (fromIssuer && fromIssuer !== options.region) {
+      problems.add('--region', `"${options.region}" does not match the EKS issuer's region "${fromIssuer}" (${options.oidcIssuer})`);
+    }
+  }
+  if (options.permissionsBoundary && options.region) {
+    const want = v.partitionOfRegion(options.region);
+    const got = v.partitionOfArn(options.permissionsBoundary);
+    if (got && got !== want) problems.add(src('permissionsBoundary'), `is in partition "${got}" but region ${options.region} is in "${want}"`);
+  }
+  if (options.ecrRegion && options.region && v.partitionOfRegion(options.ecrRegion) !== v.partitionOfRegion(options.region)) {
+    problems.add(src('ecrRegion'), `"${options.ecrRegion}" is in another partition than the cluster region ${options.region}; IAM cannot grant across partitions`);
+  }
+
+  if (options.offline) {
+    const missing: string[] = [];
+    if (!options.provider && provider === undefined) {
+      const guess = options.oidcIssuer && v.eksIssuerRegion(options.oidcIssuer) ? 'eks' : undefined;
+      if (guess) options.provider = guess;
+      else missing.push('--provider');
+    }
+    if (!options.accountId && values.accountId === undefined) missing.push('--account-id');
+    if (!options.oidcIssuer && values.oidcIssuer === undefined) missing.push('--oidc-issuer');
+    if (!options.region && values.region === undefined) {
+      const r = options.oidcIssuer ? v.eksIssuerRegion(options.oidcIssuer) : undefined;
+      if (r) options.region = r;
+      else missing.push('--region');
+    }
+    for (const m of missing) problems.add(m, 'is required with --offline (nothing is detected offline)');
+  }
+
+  problems.throwIfAny(`Run "rhacs-sts ${command} --help" for every option and an example.`);
+  return options;
+}
+
+export function flagName(s: OptionSpec): string {
+  return /--[a-z-]+/.exec(s.flags)![0];
+}

@@ -1,0 +1,346 @@
+/**
+ * The planning engine: facts + decisions + current state → an ordered list of actions.
+ * Pure: no I/O, no clock, no randomness. Offline (current state unknown) it plans for an
+ * account and cluster that have none of it.
+ */
+import {
+  CLUSTER_TAG,
+  MANAGED_TAG,
+  mergeTrustPolicy,
+  oidcProviderArn,
+  PERMISSIONS_POLICY_NAME,
+  permissionsPolicy,
+  roleArn,
+  samePolicy,
+  serviceAccountSubject,
+  trustStatements,
+  type TrustTarget,
+} from './policies.js';
+import {
+  AUDIENCE,
+  EKS_ROLE_ANNOTATION,
+  OPENSHIFT_TOKEN_FILE,
+  type Action,
+  type AwsState,
+  type ClusterFacts,
+  type Component,
+  type Decisions,
+  type Facts,
+  type KubeChange,
+  type KubeRef,
+  type OperatorOverlay,
+  type Plan,
+} from './model.js';
+
+export function ourTags(clusterName: string | undefined): Record<string, string> {
+  return clusterName ? { [MANAGED_TAG]: 'true', [CLUSTER_TAG]: clusterName } : { [MANAGED_TAG]: 'true' };
+}
+
+export function isManaged(tags: Record<string, string> | undefined): boolean {
+  return tags?.[MANAGED_TAG] === 'true';
+}
+
+/** Components that get AWS access in a cluster: Central always, Sensor with delegated scanning. */
+export function targetComponents(cluster: ClusterFacts, delegatedScanning: boolean): Component[] {
+  return cluster.components.filter((c) => c === 'central' || (c === 'sensor' && delegatedScanning));
+}
+
+export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | undefined): Plan {
+  if (facts.clusters.length === 0) throw new Error('buildPlan: no cluster');
+  const { partition, accountId } = facts;
+  const tags = ourTags(facts.clusterName);
+  const actions: Action[] = [];
+  const blockers: Plan['blockers'] = [];
+  const notes: string[] = [];
+
+  // --- IAM OIDC providers, one per issuer -------------------------------------------------
+  const issuers = [...new Map(facts.clusters.map((c) => [c.issuer, c])).values()];
+  const oidcProviders = issuers.map((c) => ({
+    arn: oidcProviderArn(partition, accountId, c.issuer),
+    url: c.issuer,
+    clientIds: [AUDIENCE[c.provider]],
+  }));
+  for (const p of oidcProviders) {
+    const current = aws?.oidcProviders[p.url];
+    const thumbprints = decisions.thumbprints[p.url] ?? [];
+    if (!current) {
+      actions.push({
+        id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: 'create', target: p.arn,
+        summary: `Create the IAM OIDC identity provider for ${p.url} (audience ${p.clientIds.join(', ')})`,
+        desired: { url: p.url, clientIds: p.clientIds, thumbprints, tags }, current: aws ? null : undefined,
+        issuer: p.url, arn: p.arn, addClientIds: p.clientIds, tags, thumbprints,
+      });
+      continue;
+    }
+    const missing = p.clientIds.filter((id) => !current.clientIds.includes(id));
+    const owned = isManaged(current.tags);
+    const missingTags = owned || decisions.adoptOidcProvider ? diffTags(current.tags, tags) : {};
+    if (missing.length > 0 && !owned && !decisions.adoptOidcProvider) {
+      blockers.push({
+        message: `The OIDC provider ${p.arn} exists, was not created by rhacs-sts, and lacks the audience ${missing.join(', ')}.`,
+        hint: 'Re-run with --adopt-oidc-provider to add the audience (and our tag), or add it yourself: aws iam add-client-id-to-open-id-connect-provider.',
+      });
+    }
+    const changes = missing.length > 0 || Object.keys(missingTags).length > 0;
+    actions.push({
+      id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: changes ? 'update' : 'unchanged', target: p.arn,
+      summary: changes
+        ? `Update the OIDC provider: ${[missing.length ? `add audience ${missing.join(', ')}` : '', Object.keys(missingTags).length ? 'add our tags' : ''].filter(Boolean).join(' and ')}`
+        : `OIDC provider for ${p.url} is in place${owned ? '' : ' (not ours: used, never changed)'}`,
+      current: { clientIds: current.clientIds, tags: current.tags },
+      desired: { clientIds: [...new Set([...current.clientIds, ...p.clientIds])], tags: { ...current.tags, ...missingTags } },
+      issuer: p.url, arn: current.arn, addClientIds: missing, tags: missingTags, thumbprints: [],
+    });
+  }
+
+  // --- IAM role -------------------------------------------------------------------------
+  const role = aws?.role ?? null;
+  const arn = role?.arn ?? roleArn(partition, accountId, decisions.roleName, decisions.rolePath);
+  const trustTargets: TrustTarget[] = facts.clusters.map((c) => ({
+    issuer: c.issuer,
+    audience: AUDIENCE[c.provider],
+    subjects: targetComponents(c, decisions.delegatedScanning).map((comp) => serviceAccountSubject(c.namespace, comp)),
+  })).filter((t) => t.subjects.length > 0);
+  if (trustTargets.length === 0) {
+    blockers.push({
+      message: 'No RHACS component to configure: Central does not run in the cluster, and Sensor is only configured with delegated scanning.',
+      hint: 'Point --context (or --central-context) at the cluster that runs Central, or pass --delegated-scanning for a Sensor-only cluster.',
+    });
+  }
+  const trustPolicy = mergeTrustPolicy(role?.trustPolicy, trustStatements(partition, accountId, trustTargets));
+  const permissions = permissionsPolicy(partition, decisions.ecr);
+  const roleOwned = role ? isManaged(role.tags) : true;
+  if (role && !roleOwned && !decisions.adoptRole) {
+    blockers.push({
+      message: `The role ${role.arn} exists and was not created by rhacs-sts (it has no ${MANAGED_TAG} tag). rhacs-sts never changes a role it does not own.`,
+      hint: 'Re-run with --adopt-role to take it over (our trust statements and inline policy are added; its other statements and policies are kept), or choose another --role-name.',
+    });
+  }
+
+  if (!role) {
+    actions.push({
+      id: 'role', type: 'role', status: 'create', target: arn,
+      summary: `Create the IAM role ${decisions.roleName}${decisions.permissionsBoundary ? ' with a permissions boundary' : ''}`,
+      desired: { name: decisions.roleName, path: decisions.rolePath, permissionsBoundary: decisions.permissionsBoundary, tags },
+      current: aws ? null : undefined,
+      name: decisions.roleName, path: decisions.rolePath, arn, tags, permissionsBoundary: decisions.permissionsBoundary,
+    });
+  } else {
+    const boundaryChange = decisions.permissionsBoundary !== undefined && decisions.permissionsBoundary !== role.permissionsBoundary;
+    actions.push({
+      id: 'role', type: 'role', status: boundaryChange ? 'update' : 'unchanged', target: arn,
+      summary: boundaryChange ? `Set the role's permissions boundary to ${decisions.permissionsBoundary}` : `Role ${decisions.roleName} exists${roleOwned ? '' : decisions.adoptRole ? ' (adopting it)' : ' (not ours)'}`,
+      current: { path: role.path, permissionsBoundary: role.permissionsBoundary },
+      desired: { path: role.path, permissionsBoundary: decisions.permissionsBoundary ?? role.permissionsBoundary },
+      name: decisions.roleName, path: role.path, arn, tags: {}, permissionsBoundary: boundaryChange ? decisions.permissionsBoundary : undefined,
+    });
+    if (role.path !== decisions.rolePath) notes.push(`The role already exists at path ${role.path}; IAM cannot move a role, so it stays there.`);
+    const missingTags = diffTags(role.tags, tags);
+    actions.push({
+      id: 'role-tags', type: 'role-tags', status: Object.keys(missingTags).length ? 'update' : 'unchanged', target: arn,
+      summary: Object.keys(missingTags).length ? `Tag the role as managed by rhacs-sts (${Object.keys(missingTags).join(', ')})` : 'Role tags are in place',
+      current: role.tags, desired: { ...role.tags, ...missingTags },
+      roleName: decisions.roleName, tags: missingTags,
+    });
+  }
+
+  const currentPermissions = role?.inlinePolicies[PERMISSIONS_POLICY_NAME];
+  actions.push({
+    id: 'trust-policy', type: 'trust-policy', target: arn,
+    status: !role ? 'create' : samePolicy(role.trustPolicy, trustPolicy) ? 'unchanged' : 'update',
+    summary: `Trust ${trustTargets.flatMap((t) => t.subjects).join(', ')} (audience ${[...new Set(trustTargets.map((t) => t.audience))].join(', ')}) to assume the role with a web identity`,
+    current: role?.trustPolicy ?? (aws ? null : undefined), desired: trustPolicy,
+    roleName: decisions.roleName, document: trustPolicy,
+  });
+  actions.push({
+    id: 'permissions-policy', type: 'permissions-policy', target: `${arn} (inline policy ${PERMISSIONS_POLICY_NAME})`,
+    status: !currentPermissions ? 'create' : samePolicy(currentPermissions, permissions) ? 'unchanged' : 'update',
+    summary: `Grant read-only ECR access to ${decisions.ecr.repositories.length ? decisions.ecr.repositories.join(', ') : 'all repositories'} in registry ${decisions.ecr.registryId} (${decisions.ecr.region ?? 'any region'})`,
+    current: currentPermissions ?? (aws ? null : undefined), desired: permissions,
+    roleName: decisions.roleName, policyName: PERMISSIONS_POLICY_NAME, document: permissions,
+  });
+  if (role && role.attachedPolicyArns.length > 0) {
+    notes.push(`The role also has attached managed policies (${role.attachedPolicyArns.join(', ')}); rhacs-sts leaves them alone.`);
+  }
+
+  // --- Kubernetes -------------------------------------------------------------------------
+  const kubernetes: KubeChange[] = [];
+  const restarts: Plan['restarts'] = [];
+  const helmValues: NonNullable<Plan['helmValues']> = [];
+  const multi = facts.clusters.length > 1;
+  for (const cluster of facts.clusters) {
+    const durability: KubeChange['durability'] =
+      cluster.installMethod === 'operator' ? 'operator-overlay' : cluster.installMethod === 'helm' ? 'helm-values' : 'live';
+    const helmByRelease = new Map<string, Record<string, unknown>>();
+    for (const comp of targetComponents(cluster, decisions.delegatedScanning)) {
+      const ref: KubeRef = { context: cluster.context, namespace: cluster.namespace, name: comp };
+      const where = `${multi && cluster.context ? `${cluster.context}: ` : ''}${cluster.namespace}/`;
+      const state = cluster.current?.[comp];
+      const known = cluster.current !== undefined;
+      let changed = false;
+      if (cluster.provider === 'eks') {
+        const annotations = { [EKS_ROLE_ANNOTATION]: arn };
+        kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations, durability });
+        const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
+        const status = !known || cur === undefined ? 'create' : cur === arn ? 'unchanged' : 'update';
+        changed = status !== 'unchanged';
+        actions.push({
+          id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation', status,
+          target: `${where}serviceaccount/${comp}`,
+          summary: `Annotate service account ${comp} with ${EKS_ROLE_ANNOTATION}`,
+          current: known ? (cur === undefined ? null : { [EKS_ROLE_ANNOTATION]: cur }) : undefined, desired: annotations,
+          ref, annotations,
+        });
+        if (durability === 'helm-values') {
+          mergeHelm(helmByRelease, cluster, comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations } } } });
+        }
+      } else {
+        const env = [
+          { name: 'AWS_ROLE_ARN', value: arn },
+          { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: OPENSHIFT_TOKEN_FILE },
+        ];
+        kubernetes.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, container: comp, env, durability });
+        const dep = state?.deployment;
+        const curEnv = dep ? Object.fromEntries(env.map((e) => [e.name, dep.env.find((x) => x.name === e.name)?.value])) : undefined;
+        const status = !known || !dep ? 'create'
+          : env.every((e) => curEnv![e.name] === e.value) ? 'unchanged'
+          : env.every((e) => curEnv![e.name] === undefined) ? 'create' : 'update';
+        changed = status !== 'unchanged';
+        actions.push({
+          id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env', status,
+          target: `${where}deployment/${comp} (container ${comp})`,
+          summary: `Set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${comp}`,
+          current: known ? curEnv ?? null : undefined, desired: Object.fromEntries(env.map((e) => [e.name, e.value])),
+          ref, container: comp, env,
+        });
+        if (known && dep && !dep.hasTokenMount) {
+          changed = true;
+          actions.push({
+            id: `token-volume:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-token-volume', status: 'create',
+            target: `${where}deployment/${comp} (container ${comp})`,
+            summary: `Mount a projected service-account token (audience openshift) at ${OPENSHIFT_TOKEN_FILE}`,
+            current: null, desired: { mountPath: OPENSHIFT_TOKEN_FILE.replace(/\/token$/, ''), audience: AUDIENCE.openshift, expirationSeconds: 3600 },
+            ref, container: comp, audience: AUDIENCE.openshift,
+          });
+        }
+        if (durability === 'helm-values') {
+          mergeHelm(helmByRelease, cluster, comp, { customize: { [comp]: { envVars: Object.fromEntries(env.map((e) => [e.name, e.value])) } } });
+        }
+      }
+      const cr = cluster.operatorCrs?.[comp];
+      if (durability === 'operator-overlay' && cr) {
+        const overlays = operatorOverlays(cluster.provider, comp, arn);
+        const present = cr.overlays !== undefined && overlays.every((o) => cr.overlays!.some((x) => sameOverlay(x, o)));
+        actions.push({
+          id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay',
+          status: !known || cr.overlays === undefined ? 'create' : present ? 'unchanged' : 'update',
+          target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
+          summary: `Make it durable: add an overlay for ${comp} to the ${cr.kind} resource, so the operator keeps it`,
+          current: cr.overlays, desired: overlays,
+          ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
+        });
+      }
+      const method = cluster.provider === 'eks' ? 'restartedAt' : 'rollout';
+      const deferred = !decisions.restart;
+      restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred });
+      actions.push({
+        id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart',
+        status: changed && !deferred ? 'update' : 'unchanged',
+        target: `${where}deployment/${comp}`,
+        summary: !changed
+          ? `No restart needed for ${comp}`
+          : deferred
+            ? `Restart of ${comp} deferred (--no-restart)`
+            : method === 'restartedAt'
+              ? `Restart ${comp} so that new pods get the role (EKS injects credentials at pod creation) and wait until ready`
+              : `Wait for ${comp} to roll out with the new environment`,
+        ref, method, deferred: deferred && changed,
+      });
+    }
+    for (const [release, values] of helmByRelease) {
+      helmValues.push({ release, context: cluster.context, namespace: cluster.namespace, values });
+    }
+    if (durability === 'helm-values') {
+      notes.push('RHACS was installed with Helm: the changes are applied live now; add the printed values to your Helm values so that the next "helm upgrade" keeps them.');
+    }
+    if (durability === 'operator-overlay') {
+      notes.push('RHACS is managed by its operator: the changes go into the Central/SecuredCluster resource as overlays (durable), and are also applied live so they take effect now.');
+    }
+  }
+
+  const first = facts.clusters[0]!;
+  const provider = first.provider;
+  return {
+    planVersion: 1,
+    command: 'init',
+    provider,
+    partition,
+    accountId,
+    region: facts.region,
+    clusterName: facts.clusterName,
+    offline: facts.offline,
+    oidcProvider: oidcProviders[0]!,
+    oidcProviders,
+    role: {
+      name: decisions.roleName,
+      path: role?.path ?? decisions.rolePath,
+      arn,
+      trustPolicy,
+      permissionsPolicyName: PERMISSIONS_POLICY_NAME,
+      permissionsPolicy: permissions,
+      permissionsBoundary: decisions.permissionsBoundary ?? role?.permissionsBoundary,
+      tags,
+    },
+    kubernetes,
+    restarts,
+    ...(helmValues.length ? { helmValues } : {}),
+    actions,
+    blockers,
+    notes,
+  };
+}
+
+/** The overlays that make our change durable in a StackRox CR (spec.overlays). */
+export function operatorOverlays(provider: 'eks' | 'openshift', comp: Component, arn: string): OperatorOverlay[] {
+  if (provider === 'eks') {
+    return [{
+      apiVersion: 'v1', kind: 'ServiceAccount', name: comp,
+      patches: [{ path: `metadata.annotations.${EKS_ROLE_ANNOTATION.replace(/\./g, '\\.')}`, value: arn }],
+    }];
+  }
+  return [{
+    apiVersion: 'apps/v1', kind: 'Deployment', name: comp,
+    patches: [
+      { path: `spec.template.spec.containers[name:${comp}].env[-1]`, value: `name: AWS_ROLE_ARN\nvalue: ${arn}\n` },
+      { path: `spec.template.spec.containers[name:${comp}].env[-1]`, value: `name: AWS_WEB_IDENTITY_TOKEN_FILE\nvalue: ${OPENSHIFT_TOKEN_FILE}\n` },
+    ],
+  }];
+}
+
+export function sameOverlay(a: unknown, b: OperatorOverlay): boolean {
+  if (!a || typeof a !== 'object') return false;
+  const x = a as Partial<OperatorOverlay>;
+  return x.kind === b.kind && x.name === b.name && (x.apiVersion ?? b.apiVersion) === b.apiVersion
+    && Array.isArray(x.patches) && x.patches.length === b.patches.length
+    && b.patches.every((p, i) => x.patches![i]?.path === p.path && x.patches![i]?.value === p.value);
+}
+
+function diffTags(current: Record<string, string>, wanted: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(wanted).filter(([k, v]) => current[k] !== v));
+}
+
+function mergeHelm(into: Map<string, Record<string, unknown>>, cluster: ClusterFacts, comp: Component, values: Record<string, unknown>): void {
+  const release = cluster.helmReleases?.[comp] ?? (comp === 'central' ? 'stackrox-central-services' : 'stackrox-secured-cluster-services');
+  into.set(release, deepMerge(into.get(release) ?? {}, values));
+}
+
+function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = prev && typeof prev === 'object' && v && typeof v === 'object' && !Array.isArray(v)
+      ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>)
+      : v;
+  }
+  return out;
+}

@@ -1,0 +1,191 @@
+/**
+ * The data that flows through the pipeline: facts (discovered or given), decisions (flags,
+ * prompts, defaults), current state (read from AWS and the cluster; absent offline), and the
+ * plan (an ordered list of actions, each with current and desired state).
+ */
+import type { Provider } from '../options.js';
+import type { Partition } from '../validate.js';
+import type { EcrScope, PolicyDocument } from './policies.js';
+
+export type Component = 'central' | 'sensor';
+export const COMPONENTS: readonly Component[] = ['central', 'sensor'];
+export type InstallMethod = 'operator' | 'helm' | 'manifests';
+
+export const AUDIENCE: Record<Provider, string> = { eks: 'sts.amazonaws.com', openshift: 'openshift' };
+export const EKS_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
+export const OPENSHIFT_TOKEN_DIR = '/var/run/secrets/openshift/serviceaccount';
+export const OPENSHIFT_TOKEN_FILE = `${OPENSHIFT_TOKEN_DIR}/token`;
+export const OPENSHIFT_TOKEN_VOLUME = 'openshift-sa-token';
+export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+
+/** The operator CR that owns a component. */
+export interface OperatorCr {
+  kind: 'Central' | 'SecuredCluster';
+  name: string;
+  /** Current spec.overlays of the CR, when read. */
+  overlays?: unknown[];
+}
+
+export interface DeploymentState {
+  container: string;
+  /** Env of the target container (plain values only; valueFrom entries are listed with value undefined). */
+  env: { name: string; value?: string }[];
+  /** A projected SA token volume mounted at the OpenShift token path in the target container. */
+  hasTokenMount: boolean;
+  podTemplateAnnotations: Record<string, string>;
+}
+
+export interface ComponentState {
+  serviceAccount: { annotations: Record<string, string> } | null;
+  deployment: DeploymentState | null;
+}
+
+/** One cluster in which RHACS components run. */
+export interface ClusterFacts {
+  /** kubeconfig context (undefined offline or for the current context). */
+  context?: string;
+  provider: Provider;
+  issuer: string;
+  namespace: string;
+  /** Components that run in this cluster. */
+  components: Component[];
+  installMethod: InstallMethod;
+  /** How we learned the install method (for the "why" in the plan). */
+  installEvidence?: string;
+  operatorCrs?: Partial<Record<Component, OperatorCr>>;
+  helmReleases?: Partial<Record<Component, string>>;
+  version?: string;
+  /** Current state by component; undefined offline (unknown). */
+  current?: Partial<Record<Component, ComponentState>>;
+}
+
+export interface Facts {
+  partition: Partition;
+  accountId: string;
+  region: string;
+  clusterName?: string;
+  clusters: ClusterFacts[];
+  /** True when nothing was read: current state is unknown. */
+  offline: boolean;
+}
+
+export interface OidcProviderState {
+  arn: string;
+  clientIds: string[];
+  thumbprints: string[];
+  tags: Record<string, string>;
+}
+
+export interface RoleState {
+  arn: string;
+  path: string;
+  trustPolicy: PolicyDocument;
+  inlinePolicies: Record<string, PolicyDocument>;
+  attachedPolicyArns: string[];
+  permissionsBoundary?: string;
+  tags: Record<string, string>;
+}
+
+/** What is in the AWS account now; undefined (the whole object) offline. */
+export interface AwsState {
+  oidcProviders: Record<string, OidcProviderState | null>;
+  role: RoleState | null;
+}
+
+export interface Decisions {
+  roleName: string;
+  rolePath: string;
+  permissionsBoundary?: string;
+  ecr: EcrScope;
+  delegatedScanning: boolean;
+  restart: boolean;
+  adoptRole: boolean;
+  adoptOidcProvider: boolean;
+  /** Thumbprints computed for each issuer, where it was reachable. */
+  thumbprints: Record<string, string[]>;
+}
+
+export type ActionStatus = 'create' | 'update' | 'unchanged' | 'delete';
+
+interface BaseAction {
+  /** Stable identifier, unique within a plan. */
+  id: string;
+  status: ActionStatus;
+  /** What the action touches, for people (an ARN or namespace/kind/name). */
+  target: string;
+  summary: string;
+  current?: unknown;
+  desired?: unknown;
+}
+
+export interface KubeRef {
+  context?: string;
+  namespace: string;
+  name: string;
+}
+
+export type Action =
+  | (BaseAction & { type: 'oidc-provider'; issuer: string; arn: string; addClientIds: string[]; tags: Record<string, string>; thumbprints: string[] })
+  | (BaseAction & { type: 'role'; name: string; path: string; arn: string; tags: Record<string, string>; permissionsBoundary?: string })
+  | (BaseAction & { type: 'role-tags'; roleName: string; tags: Record<string, string> })
+  | (BaseAction & { type: 'trust-policy'; roleName: string; document: PolicyDocument })
+  | (BaseAction & { type: 'permissions-policy'; roleName: string; policyName: string; document: PolicyDocument })
+  | (BaseAction & { type: 'service-account-annotation'; ref: KubeRef; annotations: Record<string, string> })
+  | (BaseAction & { type: 'deployment-env'; ref: KubeRef; container: string; env: { name: string; value: string }[] })
+  | (BaseAction & { type: 'deployment-token-volume'; ref: KubeRef; container: string; audience: string })
+  | (BaseAction & { type: 'operator-overlay'; ref: KubeRef; crKind: 'Central' | 'SecuredCluster'; overlays: OperatorOverlay[] })
+  | (BaseAction & { type: 'restart'; ref: KubeRef; method: 'restartedAt' | 'rollout'; deferred: boolean });
+
+export type ActionType = Action['type'];
+
+/** One entry of a StackRox CR's spec.overlays. */
+export interface OperatorOverlay {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  patches: { path: string; value: string }[];
+}
+
+export interface KubeChange {
+  kind: 'ServiceAccount' | 'Deployment';
+  context?: string;
+  namespace: string;
+  name: string;
+  container?: string;
+  annotations?: Record<string, string>;
+  env?: { name: string; value: string }[];
+  /** Where the change is made durable. */
+  durability: 'live' | 'operator-overlay' | 'helm-values';
+}
+
+export interface Plan {
+  /** Version of the plan document format. */
+  planVersion: 1;
+  command: 'init' | 'uninstall';
+  provider: Provider;
+  partition: Partition;
+  accountId: string;
+  region: string;
+  clusterName?: string;
+  offline: boolean;
+  oidcProvider: { arn: string; url: string; clientIds: string[] };
+  oidcProviders: { arn: string; url: string; clientIds: string[] }[];
+  role: {
+    name: string;
+    path: string;
+    arn: string;
+    trustPolicy: PolicyDocument;
+    permissionsPolicyName: string;
+    permissionsPolicy: PolicyDocument;
+    permissionsBoundary?: string;
+    tags: Record<string, string>;
+  };
+  kubernetes: KubeChange[];
+  restarts: { kind: 'Deployment'; context?: string; namespace: string; name: string; method: 'restartedAt' | 'rollout'; deferred: boolean }[];
+  /** Helm values that make live changes durable across `helm upgrade`, per release. */
+  helmValues?: { release: string; context?: string; namespace: string; values: Record<string, unknown> }[];
+  actions: Action[];
+  /** Reasons the plan cannot be applied as it stands (each names the flag that resolves it). */
+  blockers: { message: string; hint: string }[];
+  notes: string[];
+}

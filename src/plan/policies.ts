@@ -1,0 +1,178 @@
+/**
+ * The AWS documents rhacs-sts manages: the IRSA / web-identity trust policy and the least-privilege
+ * ECR read policy. Pure functions; partition-aware ARNs everywhere.
+ */
+import { issuerHostPath, type Partition } from '../validate.js';
+
+export const TRUST_SID = 'RhacsStsWebIdentity';
+export const OUR_SID_PREFIX = 'RhacsSts';
+export const PERMISSIONS_POLICY_NAME = 'rhacs-sts-ecr-read';
+export const MANAGED_TAG = 'rhacs-sts/managed';
+export const CLUSTER_TAG = 'rhacs-sts/cluster';
+
+/** The ECR actions that RHACS needs to scan images: read only. */
+export const ECR_READ_ACTIONS = [
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:BatchGetImage',
+  'ecr:DescribeImages',
+  'ecr:DescribeRepositories',
+  'ecr:GetDownloadUrlForLayer',
+  'ecr:ListImages',
+] as const;
+
+export interface PolicyStatement {
+  Sid?: string;
+  Effect: 'Allow' | 'Deny';
+  Principal?: Record<string, string | string[]> | '*';
+  Action: string | string[];
+  Resource?: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+  [extra: string]: unknown;
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17' | string;
+  Statement: PolicyStatement[];
+}
+
+export function oidcProviderArn(partition: Partition, accountId: string, issuer: string): string {
+  return `arn:${partition}:iam::${accountId}:oidc-provider/${issuerHostPath(issuer)}`;
+}
+
+export function roleArn(partition: Partition, accountId: string, name: string, path = '/'): string {
+  return `arn:${partition}:iam::${accountId}:role${path}${name}`;
+}
+
+export function serviceAccountSubject(namespace: string, serviceAccount: string): string {
+  return `system:serviceaccount:${namespace}:${serviceAccount}`;
+}
+
+/** One cluster's part of the trust: its issuer, the token audience, and the exact subjects. */
+export interface TrustTarget {
+  issuer: string;
+  audience: string;
+  subjects: string[];
+}
+
+/** Sid of our statement for one issuer; several issuers get a stable suffix each. */
+export function trustSid(issuer: string, all: readonly TrustTarget[]): string {
+  if (all.length <= 1) return TRUST_SID;
+  return `${TRUST_SID}${shortHash(issuer)}`;
+}
+
+/** Our trust statements: one per issuer, scoped to exact subjects and audience; never a wildcard. */
+export function trustStatements(partition: Partition, accountId: string, targets: readonly TrustTarget[]): PolicyStatement[] {
+  const byIssuer = new Map<string, TrustTarget>();
+  for (const t of targets) {
+    const prev = byIssuer.get(t.issuer);
+    if (prev && prev.audience !== t.audience) {
+      throw new Error(`issuer ${t.issuer} is used with two audiences (${prev.audience}, ${t.audience})`);
+    }
+    byIssuer.set(t.issuer, { issuer: t.issuer, audience: t.audience, subjects: [...new Set([...(prev?.subjects ?? []), ...t.subjects])] });
+  }
+  const merged = [...byIssuer.values()];
+  return merged.map((t) => {
+    const hp = issuerHostPath(t.issuer);
+    return {
+      Sid: trustSid(t.issuer, merged),
+      Effect: 'Allow',
+      Principal: { Federated: oidcProviderArn(partition, accountId, t.issuer) },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: {
+        StringEquals: {
+          [`${hp}:sub`]: [...t.subjects].sort(),
+          [`${hp}:aud`]: t.audience,
+        },
+      },
+    } satisfies PolicyStatement;
+  });
+}
+
+export function isOurStatement(s: PolicyStatement): boolean {
+  return typeof s.Sid === 'string' && s.Sid.startsWith(OUR_SID_PREFIX);
+}
+
+/**
+ * The trust policy a role should have: every statement we did not write is kept as it is, in
+ * its place; ours are replaced by the desired ones.
+ */
+export function mergeTrustPolicy(current: PolicyDocument | undefined, ours: PolicyStatement[]): PolicyDocument {
+  const others = (current?.Statement ?? []).filter((s) => !isOurStatement(s));
+  return { Version: '2012-10-17', Statement: [...others, ...ours] };
+}
+
+/** The trust policy without our statements (what uninstall leaves behind on an adopted role). */
+export function removeOurStatements(current: PolicyDocument): PolicyDocument {
+  return { Version: current.Version, Statement: current.Statement.filter((s) => !isOurStatement(s)) };
+}
+
+export interface EcrScope {
+  /** Account that owns the registry. */
+  registryId: string;
+  /** Region of the registry; undefined means any region. */
+  region?: string;
+  /** Repository names or prefixes ("team/*"); empty means all. */
+  repositories: readonly string[];
+}
+
+export function ecrRepositoryArns(partition: Partition, scope: EcrScope): string[] {
+  const region = scope.region ?? '*';
+  const repos = scope.repositories.length === 0 ? ['*'] : [...scope.repositories].sort();
+  return repos.map((r) => `arn:${partition}:ecr:${region}:${scope.registryId}:repository/${r}`);
+}
+
+/**
+ * Least-privilege ECR read. GetAuthorizationToken has no resource-level permissions, so it takes
+ * "*"; every read action is scoped to the registry's repositories.
+ */
+export function permissionsPolicy(partition: Partition, scope: EcrScope): PolicyDocument {
+  const arns = ecrRepositoryArns(partition, scope);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'RhacsStsEcrAuth', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
+      { Sid: 'RhacsStsEcrRead', Effect: 'Allow', Action: [...ECR_READ_ACTIONS], Resource: arns.length === 1 ? arns[0]! : arns },
+    ],
+  };
+}
+
+/**
+ * A canonical form for comparing policy documents: keys sorted, single-element arrays folded to
+ * strings, string arrays sorted (order has no meaning in IAM for Action, Resource or condition values).
+ */
+export function canonicalPolicy(doc: unknown): unknown {
+  if (Array.isArray(doc)) {
+    const items = doc.map(canonicalPolicy);
+    if (items.length === 1 && typeof items[0] === 'string') return items[0];
+    if (items.every((x) => typeof x === 'string')) return [...(items as string[])].sort();
+    return items;
+  }
+  if (doc && typeof doc === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(doc).sort()) out[k] = canonicalPolicy((doc as Record<string, unknown>)[k]);
+    return out;
+  }
+  return doc;
+}
+
+export function samePolicy(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonicalPolicy(a)) === JSON.stringify(canonicalPolicy(b));
+}
+
+/** IAM returns policy documents URL-encoded; accept either form. */
+export function parsePolicyDocument(text: string): PolicyDocument {
+  const raw = text.trimStart().startsWith('{') ? text : decodeURIComponent(text);
+  const doc = JSON.parse(raw) as PolicyDocument;
+  if (!Array.isArray(doc.Statement)) doc.Statement = doc.Statement ? [doc.Statement as unknown as PolicyStatement] : [];
+  return doc;
+}
+
+function shortHash(s: string): string {
+  // FNV-1a, 32 bit: stable, dependency-free, alphanumeric as a Sid requires.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}

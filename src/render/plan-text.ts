@@ -1,0 +1,128 @@
+/** Human rendering of a plan: what will change, the policy documents (or their diff), and why. */
+import type { ChalkInstance } from 'chalk';
+import { diffLines } from 'diff';
+import type { Action, ActionStatus, Plan } from '../plan/model.js';
+
+const LABEL: Record<Action['type'], string> = {
+  'oidc-provider': 'IAM OIDC provider',
+  role: 'IAM role',
+  'role-tags': 'IAM role tags',
+  'trust-policy': 'IAM trust policy',
+  'permissions-policy': 'IAM permissions',
+  'service-account-annotation': 'ServiceAccount',
+  'deployment-env': 'Deployment env',
+  'deployment-token-volume': 'Deployment volume',
+  'operator-overlay': 'Operator overlay',
+  restart: 'Restart',
+};
+
+function statusMark(c: ChalkInstance, s: ActionStatus): string {
+  switch (s) {
+    case 'create': return c.green('+ create   ');
+    case 'update': return c.yellow('~ update   ');
+    case 'delete': return c.red('- delete   ');
+    default: return c.dim('  unchanged');
+  }
+}
+
+export function pretty(doc: unknown): string {
+  return JSON.stringify(doc, null, 2);
+}
+
+/** A line diff of two JSON documents, with +/- markers; unchanged lines kept for context. */
+export function jsonDiff(c: ChalkInstance, current: unknown, desired: unknown): string {
+  const parts = diffLines(current === undefined || current === null ? '' : `${pretty(current)}\n`, `${pretty(desired)}\n`);
+  const out: string[] = [];
+  for (const p of parts) {
+    const lines = p.value.replace(/\n$/, '').split('\n');
+    for (const l of lines) {
+      if (p.added) out.push(c.green(`+ ${l}`));
+      else if (p.removed) out.push(c.red(`- ${l}`));
+      else out.push(`  ${l}`);
+    }
+  }
+  return out.join('\n');
+}
+
+function indent(text: string, by = '    '): string {
+  return text.split('\n').map((l) => (l ? by + l : l)).join('\n');
+}
+
+export function renderPlanText(plan: Plan, c: ChalkInstance): string {
+  const out: string[] = [];
+  const changes = plan.actions.filter((a) => a.status !== 'unchanged');
+  const verb = plan.command === 'uninstall' ? 'Uninstall plan' : 'Plan';
+  const clusters = [...new Set(plan.oidcProviders.map((p) => p.url))];
+  out.push(c.bold(`${verb} for ${plan.provider === 'eks' ? 'EKS' : 'OpenShift'}${plan.clusterName ? ` cluster ${plan.clusterName}` : ''} · account ${plan.accountId} (${plan.partition}) · region ${plan.region}`));
+  if (plan.offline) out.push(c.dim('Offline: current state was not read, so everything is shown as new.'));
+  out.push(`  Issuer${clusters.length > 1 ? 's' : ''}: ${clusters.join(', ')}`);
+  out.push(`  Role:   ${plan.role.arn}`);
+  out.push('');
+
+  const counts = new Map<ActionStatus, number>();
+  for (const a of plan.actions) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
+  const summary = (['create', 'update', 'delete', 'unchanged'] as const)
+    .filter((s) => counts.get(s))
+    .map((s) => `${counts.get(s)} ${s === 'unchanged' ? 'unchanged' : `to ${s}`}`)
+    .join(', ');
+  out.push(c.bold(`Actions (${summary}):`));
+  for (const a of plan.actions) {
+    out.push(`  ${statusMark(c, a.status)}  ${LABEL[a.type].padEnd(18)} ${a.target}`);
+    out.push(`               ${c.dim(a.summary)}`);
+  }
+
+  const policy = (title: string, a: Action | undefined, desired: unknown) => {
+    out.push('');
+    if (a && a.status === 'update' && a.current) {
+      out.push(c.bold(`${title} (changes):`));
+      out.push(indent(jsonDiff(c, a.current, desired), '  '));
+    } else if (a && a.status === 'delete') {
+      out.push(c.bold(`${title} (deleted):`));
+      out.push(indent(pretty(a.current), '  '));
+    } else {
+      out.push(c.bold(`${title}${a?.status === 'unchanged' ? ' (unchanged)' : ''}:`));
+      out.push(indent(pretty(desired), '  '));
+    }
+  };
+  const trust = plan.actions.find((a) => a.type === 'trust-policy');
+  const perms = plan.actions.find((a) => a.type === 'permissions-policy');
+  if (plan.command === 'init' || trust?.status === 'update') policy('Trust policy', trust, trust?.status === 'update' ? trust.desired : plan.role.trustPolicy);
+  if (plan.command === 'init' || perms) policy(`Permissions policy ${plan.role.permissionsPolicyName}`, perms, plan.role.permissionsPolicy);
+
+  if (plan.kubernetes.length > 0 && plan.command === 'init') {
+    out.push('');
+    out.push(c.bold('Kubernetes:'));
+    for (const k of plan.kubernetes) {
+      const where = `${k.context ? `${k.context}: ` : ''}${k.namespace}/${k.kind.toLowerCase()}/${k.name}`;
+      const what = k.annotations
+        ? Object.entries(k.annotations).map(([n, v]) => `annotation ${n}=${v}`).join(', ')
+        : (k.env ?? []).map((e) => `env ${e.name}=${e.value}`).join(', ');
+      const how = k.durability === 'operator-overlay' ? ' (durable: operator overlay)' : k.durability === 'helm-values' ? ' (live; Helm values below)' : '';
+      out.push(`  ${where}${k.container ? ` [${k.container}]` : ''}: ${what}${how}`);
+    }
+  }
+  if (plan.helmValues?.length) {
+    out.push('');
+    out.push(c.bold('Helm values that keep these changes across "helm upgrade":'));
+    for (const h of plan.helmValues) {
+      out.push(`  # release ${h.release} (namespace ${h.namespace})`);
+      out.push(indent(pretty(h.values), '  '));
+    }
+  }
+  if (plan.notes.length) {
+    out.push('');
+    out.push(c.bold('Notes:'));
+    for (const n of plan.notes) out.push(`  - ${n}`);
+  }
+  if (plan.blockers.length) {
+    out.push('');
+    out.push(c.red.bold('Cannot apply as it stands:'));
+    for (const b of plan.blockers) {
+      out.push(`  ${c.red('✗')} ${b.message}`);
+      out.push(`    ${b.hint}`);
+    }
+  }
+  out.push('');
+  out.push(changes.length === 0 ? c.green('Nothing to change: everything is in place.') : `${changes.length} change${changes.length === 1 ? '' : 's'} to apply.`);
+  return out.join('\n');
+}

@@ -1,0 +1,144 @@
+/**
+ * Validators for every input we accept. Each returns `undefined` when the value is valid, or a
+ * sentence saying what is wrong and what a valid value looks like. Rules follow the services'
+ * own documented limits (IAM, STS, ECR, Kubernetes API machinery).
+ */
+
+export type Check = (value: string) => string | undefined;
+
+export const accountId: Check = (v) =>
+  /^\d{12}$/.test(v) ? undefined : `"${v}" is not an AWS account id (exactly 12 digits, e.g. 111122223333)`;
+
+// IAM: 1-64 characters of [A-Za-z0-9+=,.@_-].
+export const roleName: Check = (v) => {
+  if (v.length === 0 || v.length > 64) return `role names are 1 to 64 characters long (got ${v.length})`;
+  if (!/^[\w+=,.@-]+$/.test(v)) return `"${v}" has characters IAM does not allow in a role name (allowed: letters, digits and + = , . @ _ -)`;
+  return undefined;
+};
+
+// IAM: a path is "/" or "/segment/.../", printable ASCII without spaces, at most 512 characters.
+export const rolePath: Check = (v) => {
+  if (v.length > 512) return `role paths are at most 512 characters long (got ${v.length})`;
+  if (!/^\/(?:[\x21-\x7e]*\/)?$/.test(v)) return `"${v}" is not an IAM path: it must start and end with "/", e.g. /rhacs/`;
+  if (v.includes('//')) return `"${v}" is not an IAM path: it has an empty segment`;
+  return undefined;
+};
+
+// Commercial (us-east-1, eusc-de-east-1), GovCloud (us-gov-west-1), China (cn-north-1), ISO (us-iso-east-1).
+const REGION = /^[a-z]{2,4}(?:-(?:gov|iso|isob|isoe|isof))?-[a-z]+-\d{1,2}$/;
+export const region: Check = (v) => (REGION.test(v) ? undefined : `"${v}" is not an AWS region (e.g. eu-west-1, us-gov-west-1, cn-north-1)`);
+
+export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-iso' | 'aws-iso-b' | 'aws-iso-e' | 'aws-iso-f' | 'aws-eusc';
+export const PARTITIONS: readonly Partition[] = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc'];
+
+/** The partition a region belongs to. */
+export function partitionOfRegion(r: string): Partition {
+  if (r.startsWith('us-gov-')) return 'aws-us-gov';
+  if (r.startsWith('cn-')) return 'aws-cn';
+  if (r.startsWith('us-isob-')) return 'aws-iso-b';
+  if (r.startsWith('us-iso-')) return 'aws-iso';
+  if (/^[a-z]{2}-isoe-/.test(r)) return 'aws-iso-e';
+  if (/^[a-z]{2}-isof-/.test(r)) return 'aws-iso-f';
+  if (r.startsWith('eusc-')) return 'aws-eusc';
+  return 'aws';
+}
+
+// An IAM managed policy ARN, as a permissions boundary takes: arn:<partition>:iam::<account|aws>:policy/<path/>name
+export const policyArn: Check = (v) => {
+  const m = /^arn:([a-z-]+):iam::(\d{12}|aws):policy\/((?:[\x21-\x7e]+\/)*)([\w+=,.@-]{1,128})$/.exec(v);
+  if (!m) return `"${v}" is not an IAM policy ARN (e.g. arn:aws:iam::111122223333:policy/boundary)`;
+  if (!PARTITIONS.includes(m[1] as Partition)) return `"${m[1]}" in "${v}" is not an AWS partition (${PARTITIONS.join(', ')})`;
+  return undefined;
+};
+
+/** The partition named in an ARN, or undefined. */
+export function partitionOfArn(arn: string): Partition | undefined {
+  const p = /^arn:([a-z-]+):/.exec(arn)?.[1];
+  return p && PARTITIONS.includes(p as Partition) ? (p as Partition) : undefined;
+}
+
+/**
+ * Normalises an OIDC issuer URL: https only, no credentials, query or fragment, no trailing slash.
+ * IAM limits the provider URL to 255 characters.
+ */
+export function normaliseIssuer(v: string): { value?: string; error?: string } {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return { error: `"${v}" is not a URL (e.g. https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE)` };
+  }
+  if (url.protocol !== 'https:') return { error: `"${v}" must use https:// (IAM only trusts https issuers)` };
+  if (url.username || url.password) return { error: `"${v}" must not contain a user name or password` };
+  if (url.search || v.includes('?')) return { error: `"${v}" must not have a query string` };
+  if (url.hash || v.includes('#')) return { error: `"${v}" must not have a fragment` };
+  if (url.port) return { error: `"${v}" must not name a port: IAM only reaches issuers on port 443` };
+  const host = url.hostname;
+  if (!/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i.test(host)) {
+    return { error: `"${host}" is not a valid DNS host name for an issuer` };
+  }
+  const path = url.pathname.replace(/\/+$/, '');
+  const value = `https://${host.toLowerCase()}${path}`;
+  if (value.length - 'https://'.length > 255) return { error: `issuer URLs are at most 255 characters after https:// (got ${value.length - 8})` };
+  return { value };
+}
+
+export const issuerUrl: Check = (v) => normaliseIssuer(v).error;
+
+/** What follows `https://` in an issuer: the OIDC provider's name in ARNs and condition keys. */
+export function issuerHostPath(issuer: string): string {
+  return issuer.replace(/^https:\/\//, '');
+}
+
+// Kubernetes DNS-1123 label (namespaces, most object names).
+export const dns1123Label: Check = (v) => {
+  if (v.length === 0 || v.length > 63) return `"${v}" must be 1 to 63 characters long`;
+  if (!/^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?$/.test(v)) return `"${v}" is not a valid Kubernetes name: lower-case letters, digits and "-", starting and ending with a letter or digit`;
+  return undefined;
+};
+
+// Kubernetes DNS-1123 subdomain (deployment and service account names).
+export const dns1123Subdomain: Check = (v) => {
+  if (v.length === 0 || v.length > 253) return `"${v}" must be 1 to 253 characters long`;
+  if (!/^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/.test(v)) {
+    return `"${v}" is not a valid Kubernetes name: lower-case letters, digits, "-" and "."`;
+  }
+  return undefined;
+};
+
+// EKS cluster names: 1-100 characters, start with a letter or digit, then letters, digits, - and _.
+export const clusterName: Check = (v) =>
+  /^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(v)
+    ? undefined
+    : `"${v}" is not a valid cluster name (1 to 100 letters, digits, "-" or "_", starting with a letter or digit)`;
+
+// ECR repository names: 2-256 characters, lower case, path segments separated by "/"; we also
+// accept a trailing "*" so that a prefix such as "team-a/*" scopes the policy to a namespace.
+const ECR_REPO = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
+export const ecrRepository: Check = (v) => {
+  if (v === '*') return undefined;
+  const base = v.endsWith('/*') ? v.slice(0, -2) : v.endsWith('*') ? v.slice(0, -1) : v;
+  if (v.length > 256) return `ECR repository names are at most 256 characters long`;
+  if (!v.endsWith('*') && v.length < 2) return `ECR repository names are at least 2 characters long`;
+  if (!ECR_REPO.test(base) && !(v.endsWith('*') && base === '')) {
+    return `"${v}" is not an ECR repository name (lower-case letters, digits, ".", "_", "-" and "/" between segments; a trailing "*" matches a prefix)`;
+  }
+  return undefined;
+};
+
+// Named AWS profile (config file section name).
+export const profileName: Check = (v) =>
+  /^[\w.@+=,:/-]{1,128}$/.test(v) ? undefined : `"${v}" is not a valid AWS profile name`;
+
+/** Parses a duration such as 90s, 5m, 1m30s or a bare number of seconds into milliseconds. */
+export function parseDuration(v: string): number | undefined {
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const m = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
+  if (!m || v === '' || (!m[1] && !m[2] && !m[3])) return undefined;
+  return ((Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 1000;
+}
+
+/** EKS issuers look like https://oidc.eks.<region>.amazonaws.com[.cn]/id/<ID>. */
+export function eksIssuerRegion(issuer: string): string | undefined {
+  return /^https:\/\/oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/id\/[A-Za-z0-9]+$/.exec(issuer)?.[1];
+}

@@ -1,0 +1,209 @@
+// Helpers that work from the serialisable SandboxInfo alone, so test files (which run in vitest
+// workers, not in the process that started the sandbox) can use them: clients, raw API calls,
+// resetting moto, and reading what was sent to AWS (counting proxy) and to Kubernetes (audit log).
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import https from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { AwsRequest, KubeRequest, SandboxInfo } from './types.js';
+
+/** A KubeConfig for the admin user of `cluster` (default: the first cluster). */
+export function kubeConfigFor(info: SandboxInfo, cluster?: string): KubeConfig {
+  const name = cluster ?? Object.keys(info.clusters)[0];
+  const c = info.clusters[name];
+  if (!c) throw new Error(`sandbox has no cluster named ${name} (has: ${Object.keys(info.clusters).join(', ')})`);
+  const kc = new KubeConfig();
+  kc.loadFromFile(c.kubeconfig);
+  kc.setCurrentContext(c.context);
+  return kc;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  json<T = unknown>(): T;
+}
+
+/**
+ * A raw HTTPS request to a sandbox API server as the admin user (client certificate), e.g.
+ * `kubeRaw(info, 'eks', '/.well-known/openid-configuration')`.
+ */
+export function kubeRaw(
+  info: SandboxInfo,
+  cluster: string,
+  path: string,
+  opts: { method?: string; body?: unknown; contentType?: string; timeoutMs?: number } = {},
+): Promise<RawResponse> {
+  const c = info.clusters[cluster];
+  if (!c) throw new Error(`sandbox has no cluster named ${cluster}`);
+  const url = new URL(path, c.server);
+  const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        method: opts.method ?? 'GET',
+        ca: readFileSync(info.caCertPath),
+        cert: readFileSync(info.adminCertPath),
+        key: readFileSync(info.adminKeyPath),
+        headers: {
+          accept: 'application/json',
+          ...(payload !== undefined ? { 'content-type': opts.contentType ?? 'application/json' } : {}),
+        },
+        timeout: opts.timeoutMs ?? 10_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout requesting ${url.href}`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Wipes all moto state (POST /moto-api/reset). */
+export async function resetAws(info: SandboxInfo): Promise<void> {
+  const res = await fetch(`${info.motoUrl}/moto-api/reset`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
+}
+
+/** Current position in the AWS request log; pass it to awsRequests() to see what came after. */
+export async function awsMark(info: SandboxInfo): Promise<number> {
+  return (await getJson<{ seq: number }>(`${info.counterUrl}/mark`)).seq;
+}
+
+/** AWS requests recorded by the counting proxy after `since` (a value from awsMark). */
+export async function awsRequests(info: SandboxInfo, since = 0): Promise<AwsRequest[]> {
+  return (await getJson<{ requests: AwsRequest[] }>(`${info.counterUrl}/requests?since=${since}`)).requests;
+}
+
+/** True for IAM/STS actions that only read (Get*, List*, Describe*, Simulate*, GetCallerIdentity…). */
+export function isReadOnlyAwsAction(action: string | undefined): boolean {
+  return !!action && /^(Get|List|Describe|Simulate|Generate(Credential|Service)Report)/.test(action);
+}
+
+/** AWS requests after `since` whose action is not read-only (i.e. could change state). */
+export async function awsWrites(info: SandboxInfo, since = 0): Promise<AwsRequest[]> {
+  return (await awsRequests(info, since)).filter((r) => !isReadOnlyAwsAction(r.action));
+}
+
+/** Current position (byte offset) in a cluster's audit log; pass it to kubeRequests(). */
+export function kubeMark(info: SandboxInfo, cluster: string): number {
+  try {
+    return statSync(info.clusters[cluster].auditLogPath).size;
+  } catch {
+    return 0;
+  }
+}
+
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
+
+/** True for verbs that change state. */
+export function isWriteVerb(verb: string): boolean {
+  return WRITE_VERBS.has(verb);
+}
+
+function readFrom(path: string, offset: number): string {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return '';
+  }
+  try {
+    const size = statSync(path).size;
+    if (size <= offset) return '';
+    const buf = Buffer.alloc(size - offset);
+    const n = readSync(fd, buf, 0, buf.length, offset);
+    return buf.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface KubeRequestFilter {
+  verb?: string | string[];
+  resource?: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  /** Only requests by this user (the admin user is `sandbox-admin`). */
+  user?: string;
+  /** Exclude the stand-in deployment controller's own requests (default true). */
+  excludeController?: boolean;
+  /** Only state-changing verbs that were not dry runs. */
+  writesOnly?: boolean;
+}
+
+/** The user name the stand-in deployment controller authenticates as. */
+export const CONTROLLER_USER = 'sandbox:deployment-controller';
+
+/**
+ * Kubernetes API requests logged by a cluster's API server after `since` (a value from kubeMark).
+ * The audit log is written as each request completes, which can trail the client's view of the
+ * response by a few milliseconds: `settleMs` (default 300) waits before reading.
+ */
+export async function kubeRequests(
+  info: SandboxInfo,
+  cluster: string,
+  since = 0,
+  filter: KubeRequestFilter = {},
+  settleMs = 300,
+): Promise<KubeRequest[]> {
+  if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+  const text = readFrom(info.clusters[cluster].auditLogPath, since);
+  const out: KubeRequest[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let ev: any;
+    try {
+      ev = JSON.parse(line);
+    } catch {
+      continue; // a partially written last line
+    }
+    if (ev.stage !== 'ResponseComplete' && ev.stage !== 'Panic') continue;
+    const uri: string = ev.requestURI ?? '';
+    const dryRun = /[?&]dryRun=All(&|$)/.test(uri);
+    out.push({
+      time: ev.stageTimestamp ?? ev.requestReceivedTimestamp,
+      verb: ev.verb,
+      resource: ev.objectRef?.resource,
+      subresource: ev.objectRef?.subresource,
+      apiGroup: ev.objectRef?.apiGroup,
+      namespace: ev.objectRef?.namespace,
+      name: ev.objectRef?.name,
+      user: ev.user?.username ?? '',
+      userAgent: ev.userAgent,
+      code: ev.responseStatus?.code,
+      dryRun,
+      uri,
+    });
+  }
+  const verbs = filter.verb === undefined ? undefined : new Set([filter.verb].flat());
+  return out.filter(
+    (r) =>
+      (!verbs || verbs.has(r.verb)) &&
+      (filter.resource === undefined || r.resource === filter.resource) &&
+      (filter.subresource === undefined || r.subresource === filter.subresource) &&
+      (filter.namespace === undefined || r.namespace === filter.namespace) &&
+      (filter.name === undefined || r.name === filter.name) &&
+      (filter.user === undefined || r.user === filter.user) &&
+      (filter.excludeController === false || r.user !== CONTROLLER_USER) &&
+      (!filter.writesOnly || (isWriteVerb(r.verb) && !r.dryRun)),
+  );
+}

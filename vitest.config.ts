@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: `unit` (pure code and in-memory fakes, no servers) and `integration`
+// (the real local sandbox: moto for IAM/STS, kube-apiserver + etcd), started once per run
+// by the integration project's global setup.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/sandbox/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // One sandbox is shared; files run one at a time so state resets stay meaningful.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
