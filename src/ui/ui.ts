@@ -4,6 +4,7 @@
  * (progress, warnings, errors) to stderr.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
+import { CancelledError } from '../errors.js';
 
 export interface Ui {
   /** Result text or JSON, to stdout. */
@@ -20,6 +21,8 @@ export interface Ui {
   readonly logColors: ChalkInstance;
   /** True when a person can answer prompts: stdin and stderr are terminals. */
   readonly interactive: boolean;
+  /** Asks a yes/no question (only called when interactive). Ctrl-C throws CancelledError. */
+  confirm(message: string, defaultValue: boolean): Promise<boolean>;
 }
 
 export interface StreamLike {
@@ -56,5 +59,14 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
     warn: (m) => line(`${logColors.yellow('warning:')} ${m}`),
     step: (m) => { if (!o.quiet) line(`${logColors.dim('›')} ${m}`); },
     debug: (m) => { if (o.verbose) line(logColors.dim(`[debug] ${m}`)); },
+    confirm: async (message, defaultValue) => {
+      const { confirm } = await import('@inquirer/prompts');
+      try {
+        return await confirm({ message, default: defaultValue }, { output: o.stderr as NodeJS.WritableStream });
+      } catch (err) {
+        if ((err as Error)?.name === 'ExitPromptError' || (err as Error)?.name === 'AbortPromptError') throw new CancelledError();
+        throw err;
+      }
+    },
   };
 }

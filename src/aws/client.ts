@@ -1,0 +1,282 @@
+/**
+ * The real AwsSession: IAM and STS through the SDK v3 clients. Credentials come from the SDK's
+ * default chain (env, shared config / --profile, SSO, web identity, container and instance roles);
+ * AWS_ENDPOINT_URL is honoured by the SDK itself. Loaded lazily so start-up stays fast.
+ */
+import {
+  AddClientIDToOpenIDConnectProviderCommand,
+  CreateOpenIDConnectProviderCommand,
+  CreateRoleCommand,
+  GetOpenIDConnectProviderCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  ListRoleTagsCommand,
+  PutRolePermissionsBoundaryCommand,
+  PutRolePolicyCommand,
+  TagOpenIDConnectProviderCommand,
+  TagRoleCommand,
+  UpdateAssumeRolePolicyCommand,
+  type Tag,
+} from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { OperationError } from '../errors.js';
+import { isManaged } from '../plan/build.js';
+import type { AwsState, OidcProviderState, Plan, RoleState } from '../plan/model.js';
+import {
+  isOurStatement,
+  mergeTrustPolicy,
+  oidcProviderArn,
+  parsePolicyDocument,
+  PERMISSIONS_POLICY_NAME,
+  samePolicy,
+  type PolicyDocument,
+} from '../plan/policies.js';
+import { partitionOfArn, type Partition } from '../validate.js';
+import { isAlreadyExists, isNoSuchEntity, mapAwsError } from './errors.js';
+import type { AwsAction, AwsSession, CallerIdentity } from './session.js';
+
+export interface AwsSessionOptions {
+  profile?: string;
+  /** Region for STS (IAM is global); the SDK's own default applies when unset. */
+  region?: string;
+  log: (message: string) => void;
+  /** Pause between retries of IAM's eventual consistency (tests shorten it). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const IAM_REGION: Partial<Record<Partition, string>> = { aws: 'us-east-1', 'aws-us-gov': 'us-gov-west-1', 'aws-cn': 'cn-north-1' };
+
+const toTags = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+const fromTags = (tags: Tag[] | undefined): Record<string, string> =>
+  Object.fromEntries((tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
+
+type Middlewared = { middlewareStack: { add: (mw: unknown, opts: unknown) => void } };
+
+/** Logs each API call by service and operation name only: never parameters, never credentials. */
+function logCalls(client: Middlewared, log: (m: string) => void): void {
+  client.middlewareStack.add(
+    (next: (a: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: unknown) => {
+      log(`aws ${String(context.clientName ?? '').replace(/Client$/, '')}.${String(context.commandName ?? '').replace(/Command$/, '')}`);
+      return next(args);
+    },
+    { step: 'initialize', name: 'rhacsStsCallLog' },
+  );
+}
+
+export function createAwsSession(o: AwsSessionOptions): AwsSession {
+  const sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  const common = { ...(o.profile ? { profile: o.profile } : {}), maxAttempts: 5 };
+  const sts = new STSClient({ ...common, ...(o.region ? { region: o.region } : {}) });
+  logCalls(sts as unknown as Middlewared, o.log);
+  let iam: IAMClient | undefined;
+  let partition: Partition = 'aws';
+  const iamClient = () => {
+    if (!iam) {
+      iam = new IAMClient({ ...common, region: IAM_REGION[partition] ?? o.region ?? 'us-east-1' });
+      logCalls(iam as unknown as Middlewared, o.log);
+    }
+    return iam;
+  };
+
+  async function call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw mapAwsError(err, doing);
+    }
+  }
+
+  async function readProvider(arn: string): Promise<OidcProviderState | null> {
+    try {
+      const out = await iamClient().send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
+      return { arn, clientIds: out.ClientIDList ?? [], thumbprints: out.ThumbprintList ?? [], tags: fromTags(out.Tags) };
+    } catch (err) {
+      if (isNoSuchEntity(err)) return null;
+      throw mapAwsError(err, `reading the OIDC provider ${arn}`);
+    }
+  }
+
+  async function readRole(name: string): Promise<RoleState | null> {
+    let role;
+    try {
+      role = (await iamClient().send(new GetRoleCommand({ RoleName: name }))).Role;
+    } catch (err) {
+      if (isNoSuchEntity(err)) return null;
+      throw mapAwsError(err, `reading the role ${name}`);
+    }
+    if (!role) return null;
+    const [policy, attached, tags] = await Promise.all([
+      readInlinePolicy(name),
+      call(`listing the managed policies of ${name}`, () => iamClient().send(new ListAttachedRolePoliciesCommand({ RoleName: name }))),
+      role.Tags ? Promise.resolve(role.Tags) : call(`reading the tags of ${name}`, async () => (await iamClient().send(new ListRoleTagsCommand({ RoleName: name }))).Tags),
+    ]);
+    return {
+      arn: role.Arn!,
+      path: role.Path ?? '/',
+      trustPolicy: role.AssumeRolePolicyDocument ? parsePolicyDocument(role.AssumeRolePolicyDocument) : { Version: '2012-10-17', Statement: [] },
+      inlinePolicies: policy ? { [PERMISSIONS_POLICY_NAME]: policy } : {},
+      attachedPolicyArns: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).filter(Boolean),
+      permissionsBoundary: role.PermissionsBoundary?.PermissionsBoundaryArn,
+      tags: fromTags(tags),
+    };
+  }
+
+  async function readInlinePolicy(roleName: string): Promise<PolicyDocument | undefined> {
+    try {
+      const out = await iamClient().send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: PERMISSIONS_POLICY_NAME }));
+      return out.PolicyDocument ? parsePolicyDocument(out.PolicyDocument) : undefined;
+    } catch (err) {
+      if (isNoSuchEntity(err)) return undefined;
+      throw mapAwsError(err, `reading the inline policy of ${roleName}`);
+    }
+  }
+
+  /** IAM is eventually consistent: a role that trusts a provider created a moment ago may be refused briefly. */
+  async function retryPropagation<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        const msg = (err as Error)?.message ?? '';
+        const transient = /MalformedPolicyDocument/.test((err as Error)?.name ?? '') && /Invalid principal|does not exist/i.test(msg);
+        if (!transient || attempt >= 8) throw mapAwsError(err, doing);
+        o.log(`IAM has not propagated the new OIDC provider yet; retrying (${attempt}/8)`);
+        await sleep(Math.min(1000 * attempt, 5000));
+      }
+    }
+  }
+
+  async function ensureProvider(a: Extract<AwsAction, { type: 'oidc-provider' }>): Promise<boolean> {
+    let current = await readProvider(a.arn);
+    if (!current) {
+      try {
+        await iamClient().send(new CreateOpenIDConnectProviderCommand({
+          Url: a.issuer,
+          ClientIDList: a.addClientIds,
+          ...(a.thumbprints.length ? { ThumbprintList: a.thumbprints } : {}),
+          Tags: toTags(a.tags),
+        }));
+        return true;
+      } catch (err) {
+        if (!isAlreadyExists(err)) throw mapAwsError(err, `creating the OIDC provider for ${a.issuer}`);
+        // Someone just created it: re-read and converge.
+        o.log(`the OIDC provider ${a.arn} was created concurrently; converging it`);
+        current = await readProvider(a.arn);
+        if (!current) throw new OperationError(`The OIDC provider ${a.arn} was reported as existing but cannot be read.`, { hint: 'Re-run "rhacs-sts init".' });
+      }
+    }
+    let wrote = false;
+    for (const id of a.addClientIds.filter((x) => !current!.clientIds.includes(x))) {
+      await call(`adding the audience ${id} to ${a.arn}`, () =>
+        iamClient().send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn, ClientID: id })));
+      wrote = true;
+    }
+    const missingTags = Object.entries(a.tags).filter(([k, v]) => current!.tags[k] !== v);
+    if (missingTags.length) {
+      await call(`tagging ${a.arn}`, () =>
+        iamClient().send(new TagOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn, Tags: toTags(Object.fromEntries(missingTags)) })));
+      wrote = true;
+    }
+    return wrote;
+  }
+
+  async function ensureRole(a: Extract<AwsAction, { type: 'role' }>, plan: Plan): Promise<boolean> {
+    let current = await readRole(a.name);
+    if (!current) {
+      try {
+        await retryPropagation(`creating the role ${a.name}`, () => iamClient().send(new CreateRoleCommand({
+          RoleName: a.name,
+          Path: a.path,
+          AssumeRolePolicyDocument: JSON.stringify(plan.role.trustPolicy),
+          Description: 'RHACS short-lived AWS credentials (managed by rhacs-sts)',
+          Tags: toTags(a.tags),
+          ...(a.permissionsBoundary ? { PermissionsBoundary: a.permissionsBoundary } : {}),
+        })));
+        return true;
+      } catch (err) {
+        const cause = (err as { cause?: unknown }).cause ?? err;
+        if (!isAlreadyExists(cause)) throw err;
+        o.log(`the role ${a.name} was created concurrently; converging it`);
+        current = await readRole(a.name);
+        if (!current) throw new OperationError(`The role ${a.name} was reported as existing but cannot be read.`, { hint: 'Re-run "rhacs-sts init".' });
+        assertOwned(current, plan);
+      }
+    }
+    if (a.permissionsBoundary && current.permissionsBoundary !== a.permissionsBoundary) {
+      assertOwned(current, plan);
+      await call(`setting the permissions boundary of ${a.name}`, () =>
+        iamClient().send(new PutRolePermissionsBoundaryCommand({ RoleName: a.name, PermissionsBoundary: a.permissionsBoundary })));
+      return true;
+    }
+    return false;
+  }
+
+  /** Last line of defence: never write to a role that is not ours unless the plan adopts it. */
+  function assertOwned(role: RoleState, plan: Plan): void {
+    const adopting = plan.actions.some((x) => x.type === 'role-tags' && x.status !== 'unchanged');
+    if (!isManaged(role.tags) && !adopting) {
+      throw new OperationError(`The role ${role.arn} exists and was not created by rhacs-sts.`, {
+        hint: 'Re-run with --adopt-role to take it over, or choose another --role-name.',
+      });
+    }
+  }
+
+  async function ensureTrust(a: Extract<AwsAction, { type: 'trust-policy' }>, plan: Plan): Promise<boolean> {
+    const role = await readRole(a.roleName);
+    if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
+    // Re-merge against what is there now, so statements someone added since the plan survive.
+    const desired = mergeTrustPolicy(role.trustPolicy, a.document.Statement.filter(isOurStatement));
+    if (samePolicy(role.trustPolicy, desired)) return false;
+    assertOwned(role, plan);
+    await retryPropagation(`updating the trust policy of ${a.roleName}`, () =>
+      iamClient().send(new UpdateAssumeRolePolicyCommand({ RoleName: a.roleName, PolicyDocument: JSON.stringify(desired) })));
+    return true;
+  }
+
+  async function ensurePermissions(a: Extract<AwsAction, { type: 'permissions-policy' }>, plan: Plan): Promise<boolean> {
+    const current = await readInlinePolicy(a.roleName);
+    if (current && samePolicy(current, a.document)) return false;
+    const role = await readRole(a.roleName);
+    if (role) assertOwned(role, plan);
+    await call(`writing the inline policy ${a.policyName} of ${a.roleName}`, () =>
+      iamClient().send(new PutRolePolicyCommand({ RoleName: a.roleName, PolicyName: a.policyName, PolicyDocument: JSON.stringify(a.document) })));
+    return true;
+  }
+
+  async function ensureTags(a: Extract<AwsAction, { type: 'role-tags' }>): Promise<boolean> {
+    const role = await readRole(a.roleName);
+    if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
+    const missing = Object.entries(a.tags).filter(([k, v]) => role.tags[k] !== v);
+    if (missing.length === 0) return false;
+    await call(`tagging the role ${a.roleName}`, () => iamClient().send(new TagRoleCommand({ RoleName: a.roleName, Tags: toTags(Object.fromEntries(missing)) })));
+    return true;
+  }
+
+  return {
+    async identity(): Promise<CallerIdentity> {
+      const out = await call('asking AWS who you are (sts:GetCallerIdentity)', () => sts.send(new GetCallerIdentityCommand({})));
+      const arn = out.Arn ?? '';
+      partition = partitionOfArn(arn) ?? 'aws';
+      return { accountId: out.Account!, partition, arn };
+    },
+    async readState({ accountId, partition: p, issuers, roleName }): Promise<AwsState> {
+      partition = p;
+      const [providers, role] = await Promise.all([
+        Promise.all(issuers.map(async (issuer) => [issuer, await readProvider(oidcProviderArn(p, accountId, issuer))] as const)),
+        readRole(roleName),
+      ]);
+      return { oidcProviders: Object.fromEntries(providers), role };
+    },
+    async apply(action, plan): Promise<boolean> {
+      switch (action.type) {
+        case 'oidc-provider': return ensureProvider(action);
+        case 'role': return ensureRole(action, plan);
+        case 'role-tags': return ensureTags(action);
+        case 'trust-policy': return ensureTrust(action, plan);
+        case 'permissions-policy': return ensurePermissions(action, plan);
+      }
+    },
+  };
+}

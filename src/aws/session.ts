@@ -1,0 +1,32 @@
+/**
+ * The narrow interface through which the pipeline reaches AWS (IAM, STS). Only the calls
+ * rhacs-sts makes; the real implementation wraps the SDK v3 clients and is loaded lazily.
+ */
+import type { Action, AwsState, Plan } from '../plan/model.js';
+import type { Partition } from '../validate.js';
+
+export type AwsAction = Extract<Action, { type: 'oidc-provider' | 'role' | 'role-tags' | 'trust-policy' | 'permissions-policy' }>;
+
+export const AWS_ACTION_TYPES: ReadonlySet<Action['type']> = new Set(['oidc-provider', 'role', 'role-tags', 'trust-policy', 'permissions-policy']);
+
+export function isAwsAction(a: Action): a is AwsAction {
+  return AWS_ACTION_TYPES.has(a.type);
+}
+
+export interface CallerIdentity {
+  accountId: string;
+  partition: Partition;
+  arn: string;
+}
+
+export interface AwsSession {
+  identity(): Promise<CallerIdentity>;
+  /** Reads the OIDC providers (by issuer) and the role, in parallel. Read-only. */
+  readState(input: { accountId: string; partition: Partition; issuers: string[]; roleName: string }): Promise<AwsState>;
+  /**
+   * Applies one planned action; re-reads and re-checks before writing, so a second run (or a
+   * concurrent one) writes nothing. Returns true when it wrote. The plan gives context, such as
+   * the trust policy a new role is created with.
+   */
+  apply(action: AwsAction, plan: Plan): Promise<boolean>;
+}
