@@ -1,5 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
+// The SDK's notice about its future Node requirement is noise in test output.
+const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
 // Two projects: `unit` (pure code and in-memory fakes, no servers) and `integration`
 // (the real local sandbox: moto for IAM/STS, kube-apiserver + etcd), started once per run
 // by the integration project's global setup.
@@ -11,6 +14,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
+          env,
         },
       },
       {
@@ -18,6 +22,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
+          env,
           globalSetup: ['test/sandbox/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -59,6 +59,9 @@ function verbose(p: Process): boolean {
 
 /** Runs the CLI for the current process and sets the exit code (never calls process.exit). */
 export async function run(): Promise<void> {
+  // We pin SDK versions that support Node 20 and say so in engines; the SDK's own notice about
+  // future releases is noise on every run of a CLI. A user's explicit setting wins.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // `rhacs-sts … | head` closes the pipe early: that is not an error worth a stack trace.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {

@@ -54,6 +54,12 @@ export function mapAwsError(err: unknown, doing: string): RhacsStsError {
       cause: err,
     });
   }
+  if (/^(Throttling|ThrottlingException|TooManyRequestsException|RequestLimitExceeded|SlowDown)$/.test(c)) {
+    return new OperationError(`AWS kept throttling the requests while ${doing}, after the SDK's retries.`, {
+      hint: 'Wait a minute and re-run: every step resumes from what is already in place.',
+      cause: err,
+    });
+  }
   if (c === 'LimitExceeded' || c === 'LimitExceededException') {
     return new OperationError(`An IAM quota was reached while ${doing}: ${message}`, { hint: 'Remove unused IAM roles or OIDC providers, or request a quota increase.', cause: err });
   }

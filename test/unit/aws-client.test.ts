@@ -1,0 +1,153 @@
+import {
+  AddClientIDToOpenIDConnectProviderCommand,
+  CreateOpenIDConnectProviderCommand,
+  CreateRoleCommand,
+  GetOpenIDConnectProviderCommand,
+  GetRoleCommand,
+  GetRolePolicyCommand,
+  IAMClient,
+  ListAttachedRolePoliciesCommand,
+  TagOpenIDConnectProviderCommand,
+} from '@aws-sdk/client-iam';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAwsSession } from '../../src/aws/client.js';
+import { mapAwsError } from '../../src/aws/errors.js';
+import { ExitCode, OperationError } from '../../src/errors.js';
+import { buildPlan } from '../../src/plan/build.js';
+import type { Action, Facts, Decisions } from '../../src/plan/model.js';
+
+const iam = mockClient(IAMClient);
+const sts = mockClient(STSClient);
+
+function awsError(name: string, message: string, status = 400): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
+}
+
+const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789';
+const PROVIDER_ARN = 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789';
+
+const facts: Facts = {
+  partition: 'aws', accountId: '111122223333', region: 'eu-west-1', offline: false,
+  clusters: [{ provider: 'eks', issuer: ISSUER, namespace: 'stackrox', components: ['central'], installMethod: 'manifests', current: {} }],
+};
+const decisions: Decisions = {
+  roleName: 'rhacs-sts', rolePath: '/', ecr: { registryId: '111122223333', repositories: [] }, delegatedScanning: false,
+  restart: true, adoptRole: false, adoptOidcProvider: false, thumbprints: {},
+};
+
+function session(logs: string[] = []) {
+  return createAwsSession({ log: (m) => logs.push(m), sleep: async () => {} });
+}
+
+function providerAction(plan: ReturnType<typeof buildPlan>): Extract<Action, { type: 'oidc-provider' }> {
+  return plan.actions.find((a): a is Extract<Action, { type: 'oidc-provider' }> => a.type === 'oidc-provider')!;
+}
+
+beforeEach(() => {
+  iam.reset();
+  sts.reset();
+});
+afterEach(() => {
+  iam.reset();
+  sts.reset();
+});
+
+describe('AWS session against a mocked SDK (paths moto does not implement)', () => {
+  it('adds a missing audience to an existing provider we own instead of recreating it', async () => {
+    const current = { arn: PROVIDER_ARN, clientIds: ['other-audience'], thumbprints: [], tags: { 'rhacs-sts/managed': 'true' } };
+    const plan = buildPlan(facts, decisions, { oidcProviders: { [ISSUER]: current }, role: null });
+    const action = providerAction(plan);
+    expect(action.status).toBe('update');
+    expect(action.addClientIds).toEqual(['sts.amazonaws.com']);
+
+    iam.on(GetOpenIDConnectProviderCommand).resolves({ ClientIDList: ['other-audience'], ThumbprintList: [], Tags: [{ Key: 'rhacs-sts/managed', Value: 'true' }] });
+    iam.on(AddClientIDToOpenIDConnectProviderCommand).resolves({});
+    const wrote = await session().apply(action, plan);
+
+    expect(wrote).toBe(true);
+    const calls = iam.commandCalls(AddClientIDToOpenIDConnectProviderCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args[0].input).toEqual({ OpenIDConnectProviderArn: PROVIDER_ARN, ClientID: 'sts.amazonaws.com' });
+    expect(iam.commandCalls(CreateOpenIDConnectProviderCommand)).toHaveLength(0);
+  });
+
+  it('treats EntityAlreadyExists from a concurrent run as "re-read and converge"', async () => {
+    const plan = buildPlan(facts, decisions, { oidcProviders: { [ISSUER]: null }, role: null });
+    iam.on(GetOpenIDConnectProviderCommand)
+      .rejectsOnce(awsError('NoSuchEntity', 'not found', 404))
+      .resolves({ ClientIDList: [], ThumbprintList: [], Tags: [] });
+    iam.on(CreateOpenIDConnectProviderCommand).rejects(awsError('EntityAlreadyExists', 'Provider with url already exists.', 409));
+    iam.on(AddClientIDToOpenIDConnectProviderCommand).resolves({});
+    iam.on(TagOpenIDConnectProviderCommand).resolves({});
+
+    const logs: string[] = [];
+    expect(await session(logs).apply(providerAction(plan), plan)).toBe(true);
+    expect(iam.commandCalls(AddClientIDToOpenIDConnectProviderCommand)[0]!.args[0].input.ClientID).toBe('sts.amazonaws.com');
+    expect(iam.commandCalls(TagOpenIDConnectProviderCommand)[0]!.args[0].input.Tags).toEqual([{ Key: 'rhacs-sts/managed', Value: 'true' }]);
+    expect(logs.some((l) => l.includes('created concurrently'))).toBe(true);
+  });
+
+  it('retries role creation while IAM has not yet propagated a new OIDC provider', async () => {
+    const plan = buildPlan(facts, decisions, { oidcProviders: { [ISSUER]: null }, role: null });
+    const role = plan.actions.find((a) => a.type === 'role')!;
+    iam.on(GetRoleCommand).rejects(awsError('NoSuchEntity', 'role not found', 404));
+    iam.on(CreateRoleCommand)
+      .rejectsOnce(awsError('MalformedPolicyDocument', 'Invalid principal in policy: "Federated":"arn:aws:iam::111122223333:oidc-provider/x"'))
+      .resolves({});
+    expect(await session().apply(role as Extract<Action, { type: 'role' }>, plan)).toBe(true);
+    expect(iam.commandCalls(CreateRoleCommand)).toHaveLength(2);
+    const input = iam.commandCalls(CreateRoleCommand)[1]!.args[0].input;
+    expect(JSON.parse(input.AssumeRolePolicyDocument!)).toEqual(plan.role.trustPolicy);
+    expect(input.Tags).toEqual([{ Key: 'rhacs-sts/managed', Value: 'true' }]);
+  });
+
+  it('refuses to write the inline policy of a role that is not ours', async () => {
+    const trust = { Version: '2012-10-17', Statement: [] };
+    const plan = buildPlan(facts, decisions, { oidcProviders: { [ISSUER]: null }, role: null });
+    const perms = plan.actions.find((a) => a.type === 'permissions-policy')! as Extract<Action, { type: 'permissions-policy' }>;
+    iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity', 'no policy', 404));
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'rhacs-sts', Arn: 'arn:aws:iam::111122223333:role/rhacs-sts', Path: '/', RoleId: 'x', CreateDate: new Date(), AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trust)), Tags: [] } });
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    await expect(session().apply(perms, plan)).rejects.toThrow(/not created by rhacs-sts/);
+  });
+
+  it('reads the partition from the caller ARN', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333', Arn: 'arn:aws-us-gov:iam::111122223333:user/admin', UserId: 'AIDA' });
+    expect(await session().identity()).toEqual({ accountId: '111122223333', partition: 'aws-us-gov', arn: 'arn:aws-us-gov:iam::111122223333:user/admin' });
+  });
+
+  it('maps missing credentials to exit 2 with a way to provide them', async () => {
+    sts.on(GetCallerIdentityCommand).rejects(awsError('CredentialsProviderError', 'Could not load credentials from any providers'));
+    const err = await session().identity().catch((e: unknown) => e);
+    expect(err).toMatchObject({ exitCode: ExitCode.InvalidInput });
+    expect((err as OperationError).message).toMatch(/No AWS credentials/);
+    expect((err as OperationError).hint).toMatch(/--profile/);
+  });
+});
+
+describe('mapAwsError', () => {
+  it.each([
+    ['ExpiredToken', 'The security token included in the request is expired', ExitCode.InvalidInput, /expired/],
+    ['ExpiredTokenException', 'Token expired', ExitCode.InvalidInput, /expired/],
+    ['InvalidClientTokenId', 'The security token included in the request is invalid.', ExitCode.InvalidInput, /rejected the credentials/],
+    ['Throttling', 'Rate exceeded', ExitCode.Failed, /throttling/],
+    ['LimitExceeded', 'Cannot exceed quota for RolesPerAccount: 1000', ExitCode.Failed, /quota/],
+    ['ServiceFailure', 'internal error', ExitCode.Failed, /ServiceFailure: internal error/],
+  ])('%s → exit %i', (name, message, exitCode, text) => {
+    const e = mapAwsError(awsError(name, message), 'creating the role r');
+    expect(e.exitCode).toBe(exitCode);
+    expect(e.message).toMatch(text);
+  });
+
+  it('names the denied IAM action and the principal', () => {
+    const e = mapAwsError(
+      awsError('AccessDenied', 'User: arn:aws:iam::111122223333:user/dev is not authorized to perform: iam:CreateRole on resource: arn:aws:iam::111122223333:role/rhacs-sts because no identity-based policy allows the iam:CreateRole action', 403),
+      'creating the role rhacs-sts',
+    );
+    expect(e.exitCode).toBe(ExitCode.Failed);
+    expect(e.message).toBe('Access denied while creating the role rhacs-sts: arn:aws:iam::111122223333:user/dev may not call iam:CreateRole on arn:aws:iam::111122223333:role/rhacs-sts.');
+    expect(e.hint).toMatch(/^Grant iam:CreateRole on arn:aws:iam::111122223333:role\/rhacs-sts to arn:aws:iam::111122223333:user\/dev/);
+  });
+});
