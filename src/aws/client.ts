@@ -7,6 +7,13 @@ import {
   AddClientIDToOpenIDConnectProviderCommand,
   CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
+  DeleteOpenIDConnectProviderCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  DetachRolePolicyCommand,
+  ListRolePoliciesCommand,
+  paginateListRoles,
+  UntagRoleCommand,
   GetOpenIDConnectProviderCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
@@ -254,7 +261,73 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     return true;
   }
 
+  async function deletePermissions(a: Extract<AwsAction, { type: 'permissions-policy' }>): Promise<boolean> {
+    if (!(await readInlinePolicy(a.roleName))) return false;
+    await call(`deleting the inline policy ${a.policyName} of ${a.roleName}`, () =>
+      iamClient().send(new DeleteRolePolicyCommand({ RoleName: a.roleName, PolicyName: a.policyName })));
+    return true;
+  }
+
+  async function deleteRole(a: Extract<AwsAction, { type: 'role' }>): Promise<boolean> {
+    const role = await readRole(a.name);
+    if (!role) return false;
+    if (!isManaged(role.tags)) throw new OperationError(`The role ${role.arn} is not tagged as created by rhacs-sts; it is not deleted.`);
+    // IAM refuses to delete a role that still has policies: inline ones first, then attachments.
+    const inline = await call(`listing the inline policies of ${a.name}`, () => iamClient().send(new ListRolePoliciesCommand({ RoleName: a.name })));
+    for (const name of inline.PolicyNames ?? []) {
+      await call(`deleting the inline policy ${name} of ${a.name}`, () => iamClient().send(new DeleteRolePolicyCommand({ RoleName: a.name, PolicyName: name })));
+    }
+    for (const policyArn of role.attachedPolicyArns) {
+      await call(`detaching ${policyArn} from ${a.name}`, () => iamClient().send(new DetachRolePolicyCommand({ RoleName: a.name, PolicyArn: policyArn })));
+    }
+    await call(`deleting the role ${a.name}`, () => iamClient().send(new DeleteRoleCommand({ RoleName: a.name })));
+    return true;
+  }
+
+  async function untagRole(a: Extract<AwsAction, { type: 'role-tags' }>): Promise<boolean> {
+    const role = await readRole(a.roleName);
+    const keys = Object.keys(a.tags).filter((k) => role && k in role.tags);
+    if (!role || keys.length === 0) return false;
+    await call(`removing our tags from ${a.roleName}`, () => iamClient().send(new UntagRoleCommand({ RoleName: a.roleName, TagKeys: keys })));
+    return true;
+  }
+
+  async function deleteProvider(a: Extract<AwsAction, { type: 'oidc-provider' }>): Promise<boolean> {
+    const current = await readProvider(a.arn);
+    if (!current) return false;
+    if (!isManaged(current.tags)) throw new OperationError(`The OIDC provider ${a.arn} is not tagged as created by rhacs-sts; it is not deleted.`);
+    const trusting = await rolesTrusting(a.arn);
+    if (trusting.length) {
+      throw new OperationError(`The OIDC provider ${a.arn} is still trusted by ${trusting.join(', ')}; it is not deleted.`, {
+        hint: 'Re-run "rhacs-sts uninstall" (the plan keeps a provider that other roles use), or pass --keep-oidc-provider.',
+      });
+    }
+    await call(`deleting the OIDC provider ${a.arn}`, () => iamClient().send(new DeleteOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn })));
+    return true;
+  }
+
+  async function rolesTrusting(providerArn: string): Promise<string[]> {
+    const names: string[] = [];
+    try {
+      for await (const page of paginateListRoles({ client: iamClient(), pageSize: 1000 }, {})) {
+        for (const r of page.Roles ?? []) {
+          if (!r.AssumeRolePolicyDocument || !r.RoleName) continue;
+          const doc = parsePolicyDocument(r.AssumeRolePolicyDocument);
+          const trusts = doc.Statement.some((st) => {
+            const fed = st.Principal && st.Principal !== '*' ? st.Principal.Federated : undefined;
+            return (Array.isArray(fed) ? fed : [fed]).includes(providerArn);
+          });
+          if (trusts) names.push(r.RoleName);
+        }
+      }
+    } catch (err) {
+      throw mapAwsError(err, 'listing the roles that trust the OIDC provider');
+    }
+    return names.sort();
+  }
+
   return {
+    rolesTrusting,
     async identity(): Promise<CallerIdentity> {
       const out = await call('asking AWS who you are (sts:GetCallerIdentity)', () => sts.send(new GetCallerIdentityCommand({})));
       const arn = out.Arn ?? '';
@@ -270,6 +343,15 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       return { oidcProviders: Object.fromEntries(providers), role };
     },
     async apply(action, plan): Promise<boolean> {
+      if (action.status === 'delete') {
+        switch (action.type) {
+          case 'oidc-provider': return deleteProvider(action);
+          case 'role': return deleteRole(action);
+          case 'role-tags': return untagRole(action);
+          case 'permissions-policy': return deletePermissions(action);
+          case 'trust-policy': throw new OperationError('A trust policy is never deleted on its own; the role is.');
+        }
+      }
       switch (action.type) {
         case 'oidc-provider': return ensureProvider(action);
         case 'role': return ensureRole(action, plan);

@@ -29,4 +29,6 @@ export interface AwsSession {
    * the trust policy a new role is created with.
    */
   apply(action: AwsAction, plan: Plan): Promise<boolean>;
+  /** Names of roles whose trust policy names this OIDC provider as a federated principal. */
+  rolesTrusting(providerArn: string): Promise<string[]>;
 }

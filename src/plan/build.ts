@@ -4,6 +4,7 @@
  * account and cluster that have none of it.
  */
 import {
+  ADOPTED_TAG,
   CLUSTER_TAG,
   MANAGED_TAG,
   mergeTrustPolicy,
@@ -135,7 +136,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       name: decisions.roleName, path: role.path, arn, tags: {}, permissionsBoundary: boundaryChange ? decisions.permissionsBoundary : undefined,
     });
     if (role.path !== decisions.rolePath) notes.push(`The role already exists at path ${role.path}; IAM cannot move a role, so it stays there.`);
-    const missingTags = diffTags(role.tags, tags);
+    const missingTags = diffTags(role.tags, roleOwned ? tags : { ...tags, [ADOPTED_TAG]: 'true' });
     actions.push({
       id: 'role-tags', type: 'role-tags', status: Object.keys(missingTags).length ? 'update' : 'unchanged', target: arn,
       summary: Object.keys(missingTags).length ? `Tag the role as managed by rhacs-sts (${Object.keys(missingTags).join(', ')})` : 'Role tags are in place',

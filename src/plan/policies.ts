@@ -9,6 +9,8 @@ export const OUR_SID_PREFIX = 'RhacsSts';
 export const PERMISSIONS_POLICY_NAME = 'rhacs-sts-ecr-read';
 export const MANAGED_TAG = 'rhacs-sts/managed';
 export const CLUSTER_TAG = 'rhacs-sts/cluster';
+/** Marks a role that existed before rhacs-sts adopted it: uninstall gives it back instead of deleting it. */
+export const ADOPTED_TAG = 'rhacs-sts/adopted';
 
 /** The ECR actions that RHACS needs to scan images: read only. */
 export const ECR_READ_ACTIONS = [

@@ -1,0 +1,185 @@
+/**
+ * The uninstall plan (pure): revert the Kubernetes changes, then remove the role (inline policy
+ * first) — or, for a role rhacs-sts adopted, give it back by removing only our statements, policy
+ * and tags — then the OIDC provider, only if we created it and no other role trusts it.
+ * Anything without our tag is never deleted.
+ */
+import { isManaged, operatorOverlays, sameOverlay, targetComponents } from './build.js';
+import {
+  ADOPTED_TAG,
+  CLUSTER_TAG,
+  isOurStatement,
+  MANAGED_TAG,
+  oidcProviderArn,
+  PERMISSIONS_POLICY_NAME,
+  removeOurStatements,
+  roleArn,
+} from './policies.js';
+import {
+  EKS_ROLE_ANNOTATION,
+  type Action,
+  type AwsState,
+  type Decisions,
+  type Facts,
+  type KubeRef,
+  type Plan,
+} from './model.js';
+
+export interface UninstallDecisions {
+  keepOidcProvider: boolean;
+  /** Names of other roles that trust each issuer's provider (from ListRoles). */
+  otherTrusters: Record<string, string[]>;
+}
+
+export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsState, u: UninstallDecisions): Plan {
+  const { partition, accountId } = facts;
+  const actions: Action[] = [];
+  const notes: string[] = [];
+  const role = aws.role;
+  const arn = role?.arn ?? roleArn(partition, accountId, decisions.roleName, decisions.rolePath);
+  const multi = facts.clusters.length > 1;
+
+  // --- Kubernetes: revert only what points at our role -----------------------------------
+  const restarts: Plan['restarts'] = [];
+  for (const cluster of facts.clusters) {
+    // Sensor may have been configured by an earlier run with delegated scanning: revert both.
+    for (const comp of targetComponents(cluster, true)) {
+      const ref: KubeRef = { context: cluster.context, namespace: cluster.namespace, name: comp };
+      const where = `${multi && cluster.context ? `${cluster.context}: ` : ''}${cluster.namespace}/`;
+      const state = cluster.current?.[comp];
+      let changed = false;
+      if (cluster.provider === 'eks') {
+        const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
+        const ours = cur === arn;
+        if (cur !== undefined && !ours) notes.push(`serviceaccount/${comp} points at another role (${cur}); left alone.`);
+        changed = ours;
+        actions.push({
+          id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation',
+          status: ours ? 'delete' : 'unchanged', target: `${where}serviceaccount/${comp}`,
+          summary: ours ? `Remove ${EKS_ROLE_ANNOTATION} from service account ${comp}` : `Service account ${comp} has no annotation of ours`,
+          current: cur === undefined ? null : { [EKS_ROLE_ANNOTATION]: cur }, desired: null,
+          ref, annotations: { [EKS_ROLE_ANNOTATION]: arn },
+        });
+      } else {
+        const env = state?.deployment?.env ?? [];
+        const ours = env.some((e) => e.name === 'AWS_ROLE_ARN' && e.value === arn);
+        changed = ours;
+        actions.push({
+          id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env',
+          status: ours ? 'delete' : 'unchanged', target: `${where}deployment/${comp} (container ${comp})`,
+          summary: ours ? `Remove AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE from ${comp}` : `Deployment ${comp} has no environment of ours`,
+          current: Object.fromEntries(env.filter((e) => e.name.startsWith('AWS_')).map((e) => [e.name, e.value])), desired: null,
+          ref, container: comp,
+          env: env.filter((e) => e.name === 'AWS_ROLE_ARN' || e.name === 'AWS_WEB_IDENTITY_TOKEN_FILE').map((e) => ({ name: e.name, value: e.value ?? '' })),
+        });
+        if (ours) notes.push(`The projected token volume on ${comp} is left in place: RHACS's own charts mount it too.`);
+      }
+      const cr = cluster.operatorCrs?.[comp];
+      if (cr) {
+        const overlays = operatorOverlays(cluster.provider, comp, arn);
+        const present = (cr.overlays ?? []).filter((x) => overlays.some((o) => sameOverlay(x, o)));
+        actions.push({
+          id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay',
+          status: present.length ? 'delete' : 'unchanged', target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
+          summary: present.length ? `Remove our overlay for ${comp} from the ${cr.kind} resource` : `No overlay of ours in the ${cr.kind} resource`,
+          current: cr.overlays, desired: (cr.overlays ?? []).filter((x) => !present.includes(x)),
+          ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
+        });
+      }
+      const method = cluster.provider === 'eks' ? 'restartedAt' : 'rollout';
+      const deferred = !decisions.restart;
+      if (changed) restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred });
+      actions.push({
+        id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart',
+        status: changed && !deferred ? 'update' : 'unchanged', target: `${where}deployment/${comp}`,
+        summary: !changed ? `No restart needed for ${comp}` : deferred ? `Restart of ${comp} deferred (--no-restart)` : `Restart ${comp} so that it stops using the role, and wait until ready`,
+        ref, method, deferred: deferred && changed,
+      });
+    }
+  }
+
+  // --- IAM role -----------------------------------------------------------------------------
+  const owned = role ? isManaged(role.tags) : false;
+  const adopted = role?.tags[ADOPTED_TAG] === 'true';
+  if (role && !owned) notes.push(`The role ${role.arn} was not created by rhacs-sts (no ${MANAGED_TAG} tag); it is left alone.`);
+  const policy = role?.inlinePolicies[PERMISSIONS_POLICY_NAME];
+  if (role && owned) {
+    actions.push({
+      id: 'permissions-policy', type: 'permissions-policy', status: policy ? 'delete' : 'unchanged',
+      target: `${arn} (inline policy ${PERMISSIONS_POLICY_NAME})`,
+      summary: policy ? `Delete the inline policy ${PERMISSIONS_POLICY_NAME}` : 'No inline policy of ours',
+      current: policy ?? null, desired: null, roleName: decisions.roleName, policyName: PERMISSIONS_POLICY_NAME, document: policy ?? { Version: '2012-10-17', Statement: [] },
+    });
+    if (adopted) {
+      const kept = removeOurStatements(role.trustPolicy);
+      const hasOurs = role.trustPolicy.Statement.some(isOurStatement);
+      actions.push({
+        id: 'trust-policy', type: 'trust-policy', status: hasOurs ? 'update' : 'unchanged', target: arn,
+        summary: 'Remove our statements from the adopted role\'s trust policy (its own statements stay)',
+        current: role.trustPolicy, desired: kept, roleName: decisions.roleName, document: kept,
+      });
+      const ourTagKeys = [MANAGED_TAG, CLUSTER_TAG, ADOPTED_TAG].filter((k) => k in role.tags);
+      actions.push({
+        id: 'role-tags', type: 'role-tags', status: 'delete', target: arn,
+        summary: `Give the adopted role back: remove our tags (${ourTagKeys.join(', ')})`,
+        current: role.tags, desired: Object.fromEntries(Object.entries(role.tags).filter(([k]) => !ourTagKeys.includes(k))),
+        roleName: decisions.roleName, tags: Object.fromEntries(ourTagKeys.map((k) => [k, role.tags[k]!])),
+      });
+    } else {
+      if (role.attachedPolicyArns.length) notes.push(`Managed policies attached to the role are detached before it is deleted: ${role.attachedPolicyArns.join(', ')}.`);
+      actions.push({
+        id: 'role', type: 'role', status: 'delete', target: arn, summary: `Delete the IAM role ${decisions.roleName}`,
+        current: { path: role.path, tags: role.tags }, desired: null,
+        name: decisions.roleName, path: role.path, arn, tags: {},
+      });
+    }
+  }
+
+  // --- OIDC providers ----------------------------------------------------------------------
+  const issuers = [...new Set(facts.clusters.map((c) => c.issuer))];
+  const oidcProviders = issuers.map((issuer) => ({ arn: oidcProviderArn(partition, accountId, issuer), url: issuer, clientIds: [] as string[] }));
+  for (const p of oidcProviders) {
+    const cur = aws.oidcProviders[p.url];
+    if (!cur) continue;
+    p.clientIds = cur.clientIds;
+    const others = (u.otherTrusters[p.url] ?? []).filter((n) => n !== decisions.roleName || adopted);
+    const mine = isManaged(cur.tags);
+    let reason: string | undefined;
+    if (!mine) reason = 'not created by rhacs-sts';
+    else if (u.keepOidcProvider) reason = 'kept (--keep-oidc-provider)';
+    else if (others.length) reason = `still trusted by ${others.join(', ')}`;
+    actions.push({
+      id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: reason ? 'unchanged' : 'delete', target: p.arn,
+      summary: reason ? `Keep the OIDC provider for ${p.url}: ${reason}` : `Delete the OIDC provider for ${p.url}`,
+      current: { clientIds: cur.clientIds, tags: cur.tags }, desired: reason ? undefined : null,
+      issuer: p.url, arn: p.arn, addClientIds: [], tags: {}, thumbprints: [],
+    });
+  }
+
+  const first = facts.clusters[0]!;
+  return {
+    planVersion: 1,
+    command: 'uninstall',
+    provider: first.provider,
+    partition,
+    accountId,
+    region: facts.region,
+    clusterName: facts.clusterName,
+    offline: facts.offline,
+    oidcProvider: oidcProviders[0]!,
+    oidcProviders,
+    role: {
+      name: decisions.roleName, path: role?.path ?? decisions.rolePath, arn,
+      trustPolicy: role?.trustPolicy ?? { Version: '2012-10-17', Statement: [] },
+      permissionsPolicyName: PERMISSIONS_POLICY_NAME,
+      permissionsPolicy: policy ?? { Version: '2012-10-17', Statement: [] },
+      permissionsBoundary: role?.permissionsBoundary,
+      tags: role?.tags ?? {},
+    },
+    kubernetes: [],
+    restarts,
+    actions,
+    blockers: [],
+    notes,
+  };
+}
