@@ -67,8 +67,9 @@ Run "rhacs-sts <command> --help" for its options and examples.`);
 
 /** Maps commander's own errors (unknown option, missing argument, help, version) to our exit codes. */
 export function commanderExit(err: CommanderError): number | InputError {
-  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
-  if (err.code === 'commander.executeSubCommandAsync') return ExitCode.Ok;
+  // Help asked for, or the version: success. Help shown because no command was given: usage error.
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return ExitCode.Ok;
+  if (err.code === 'commander.help') return err.exitCode === 0 ? ExitCode.Ok : ExitCode.InvalidInput;
   return ExitCode.InvalidInput;
 }
 

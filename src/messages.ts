@@ -37,7 +37,7 @@ Examples:
   $ rhacs-sts plan --offline --provider eks --account-id 111122223333 \\
       --oidc-issuer https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE
 
-  # OpenShift, as JSON for review or for "init --plan" later
+  # OpenShift, as JSON for review
   $ rhacs-sts plan --offline --provider openshift --account-id 111122223333 --region us-east-1 \\
       --oidc-issuer https://my-oidc-bucket.s3.us-east-1.amazonaws.com --output json > plan.json
 

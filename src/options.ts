@@ -226,22 +226,6 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
 
   if (options.verbose && options.quiet) problems.add('--quiet', 'cannot be combined with --verbose');
 
-  // Cross-field rules that need no network.
-  if (options.region && options.oidcIssuer) {
-    const fromIssuer = v.eksIssuerRegion(options.oidcIssuer);
-    if (fromIssuer && fromIssuer !== options.region) {
-      problems.add('--region', `"${options.region}" does not match the EKS issuer's region "${fromIssuer}" (${options.oidcIssuer})`);
-    }
-  }
-  if (options.permissionsBoundary && options.region) {
-    const want = v.partitionOfRegion(options.region);
-    const got = v.partitionOfArn(options.permissionsBoundary);
-    if (got && got !== want) problems.add(src('permissionsBoundary'), `is in partition "${got}" but region ${options.region} is in "${want}"`);
-  }
-  if (options.ecrRegion && options.region && v.partitionOfRegion(options.ecrRegion) !== v.partitionOfRegion(options.region)) {
-    problems.add(src('ecrRegion'), `"${options.ecrRegion}" is in another partition than the cluster region ${options.region}; IAM cannot grant across partitions`);
-  }
-
   if (options.offline) {
     const missing: string[] = [];
     if (!options.provider && provider === undefined) {
@@ -257,6 +241,22 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
       else missing.push('--region');
     }
     for (const m of missing) problems.add(m, 'is required with --offline (nothing is detected offline)');
+  }
+
+  // Cross-field rules that need no network.
+  if (options.region && options.oidcIssuer) {
+    const fromIssuer = v.eksIssuerRegion(options.oidcIssuer);
+    if (fromIssuer && fromIssuer !== options.region) {
+      problems.add(src('region'), `"${options.region}" does not match the EKS issuer's region "${fromIssuer}" (${options.oidcIssuer})`);
+    }
+  }
+  if (options.permissionsBoundary && options.region) {
+    const want = v.partitionOfRegion(options.region);
+    const got = v.partitionOfArn(options.permissionsBoundary);
+    if (got && got !== want) problems.add(src('permissionsBoundary'), `is in partition "${got}" but region ${options.region} is in "${want}"`);
+  }
+  if (options.ecrRegion && options.region && v.partitionOfRegion(options.ecrRegion) !== v.partitionOfRegion(options.region)) {
+    problems.add(src('ecrRegion'), `"${options.ecrRegion}" is in another partition than the cluster region ${options.region}; IAM cannot grant across partitions`);
   }
 
   problems.throwIfAny(`Run "rhacs-sts ${command} --help" for every option and an example.`);

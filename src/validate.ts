@@ -25,7 +25,7 @@ export const rolePath: Check = (v) => {
 };
 
 // Commercial (us-east-1, eusc-de-east-1), GovCloud (us-gov-west-1), China (cn-north-1), ISO (us-iso-east-1).
-const REGION = /^[a-z]{2,4}(?:-(?:gov|iso|isob|isoe|isof))?-[a-z]+-\d{1,2}$/;
+const REGION = /^(?:[a-z]{2}(?:-(?:gov|iso|isob|isoe|isof))?|eusc-[a-z]{2})-[a-z]+-\d{1,2}$/;
 export const region: Check = (v) => (REGION.test(v) ? undefined : `"${v}" is not an AWS region (e.g. eu-west-1, us-gov-west-1, cn-north-1)`);
 
 export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-iso' | 'aws-iso-b' | 'aws-iso-e' | 'aws-iso-f' | 'aws-eusc';
@@ -117,10 +117,15 @@ export const clusterName: Check = (v) =>
 const ECR_REPO = /^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*\/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 export const ecrRepository: Check = (v) => {
   if (v === '*') return undefined;
-  const base = v.endsWith('/*') ? v.slice(0, -2) : v.endsWith('*') ? v.slice(0, -1) : v;
   if (v.length > 256) return `ECR repository names are at most 256 characters long`;
-  if (!v.endsWith('*') && v.length < 2) return `ECR repository names are at least 2 characters long`;
-  if (!ECR_REPO.test(base) && !(v.endsWith('*') && base === '')) {
+  if (v.endsWith('*')) {
+    // A prefix: "team-a/*", "team-a*", "team-a-*". It must start like a name and not be empty.
+    const base = v.slice(0, -1);
+    if (/^[a-z0-9](?:[a-z0-9._/-]*)$/.test(base) && !base.includes('//') && !/[._-]{2}/.test(base)) return undefined;
+    return `"${v}" is not an ECR repository prefix (a name's start followed by "*", e.g. team-a/*)`;
+  }
+  if (v.length < 2) return `ECR repository names are at least 2 characters long`;
+  if (!ECR_REPO.test(v)) {
     return `"${v}" is not an ECR repository name (lower-case letters, digits, ".", "_", "-" and "/" between segments; a trailing "*" matches a prefix)`;
   }
   return undefined;

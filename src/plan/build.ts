@@ -243,7 +243,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       }
       const method = cluster.provider === 'eks' ? 'restartedAt' : 'rollout';
       const deferred = !decisions.restart;
-      restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred });
+      if (changed) restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred });
       actions.push({
         id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart',
         status: changed && !deferred ? 'update' : 'unchanged',

@@ -1,0 +1,258 @@
+/**
+ * Applies one planned Kubernetes action. Each re-reads the object first and writes nothing when
+ * the desired state is already there (returns false). Writes are patches that touch only our
+ * fields:
+ * - service-account annotations: JSON merge patch of metadata.annotations (other annotations stay);
+ * - deployment env and token volume: strategic merge patch. Containers, env, volumes and
+ *   volumeMounts are merged by key (name / mountPath), so other env vars, volumes and mounts
+ *   stay. We chose it over server-side apply because SSA would make `rhacs-sts` a field manager
+ *   competing with Helm's and the operator's managers (conflicts on fields they own would need
+ *   --force-conflicts), while a strategic merge patch changes exactly the listed entries and leaves
+ *   ownership as it was. The read's resourceVersion goes into the patch, so a concurrent change
+ *   gives 409, and we re-read and retry (bounded);
+ * - operator overlays: JSON merge patch of spec.overlays (the whole list, computed from the read
+ *   one: our entries replaced in place or appended, all others kept) with the resourceVersion as a
+ *   precondition, retried on conflict;
+ * - restart: the pod-template `kubectl.kubernetes.io/restartedAt` annotation (strategic merge).
+ */
+import type { V1Deployment, V1EnvVar, V1Volume } from '@kubernetes/client-node';
+import { parse as parseYaml } from 'yaml';
+import { OperationError } from '../errors.js';
+import {
+  OPENSHIFT_TOKEN_DIR,
+  OPENSHIFT_TOKEN_VOLUME,
+  RESTARTED_AT_ANNOTATION,
+  type OperatorOverlay,
+} from '../plan/model.js';
+import { patchOptions, STACKROX_GROUP, STACKROX_VERSION, type KubeApi } from './api.js';
+import type { KubeCall } from './errors.js';
+import { hasTokenMount, OPERATOR_CR, targetContainer } from './rhacs.js';
+import type { KubeAction } from './session.js';
+
+type ActionOf<T extends KubeAction['type']> = Extract<KubeAction, { type: T }>;
+
+export const TOKEN_EXPIRATION_SECONDS = 3600;
+
+export async function applyKubeAction(api: KubeApi, action: KubeAction): Promise<boolean> {
+  switch (action.type) {
+    case 'service-account-annotation':
+      return annotateServiceAccount(api, action);
+    case 'deployment-env':
+      return setDeploymentEnv(api, action);
+    case 'deployment-token-volume':
+      return addTokenVolume(api, action);
+    case 'operator-overlay':
+      return mergeOperatorOverlays(api, action);
+    case 'restart':
+      return restartDeployment(api, action);
+  }
+}
+
+// --- service account ------------------------------------------------------------------------
+
+async function annotateServiceAccount(api: KubeApi, a: ActionOf<'service-account-annotation'>): Promise<boolean> {
+  const { namespace, name } = a.ref;
+  const call: KubeCall = { verb: 'patch', group: '', resource: 'serviceaccounts', namespace, name };
+  const sa = await api.optional({ ...call, verb: 'get' }, () => api.core.readNamespacedServiceAccount({ name, namespace }));
+  if (!sa) {
+    throw new OperationError(`Service account ${namespace}/${name} does not exist.`, {
+      hint: 'RHACS creates it with the component; check the namespace (--namespace) and that the install is complete.',
+    });
+  }
+  const current = sa.metadata?.annotations ?? {};
+  const missing = Object.entries(a.annotations).filter(([k, v]) => current[k] !== v);
+  if (missing.length === 0) return false;
+  // A merge patch of the annotations map sets only our keys; the others are untouched.
+  await api.call(call, () =>
+    api.core.patchNamespacedServiceAccount({ name, namespace, body: { metadata: { annotations: Object.fromEntries(missing) } } }, patchOptions.merge()),
+  );
+  return true;
+}
+
+// --- deployments ----------------------------------------------------------------------------
+
+async function readDeploymentOrFail(api: KubeApi, namespace: string, name: string): Promise<V1Deployment> {
+  const d = await api.optional({ verb: 'get', group: 'apps', resource: 'deployments', namespace, name }, () =>
+    api.apps.readNamespacedDeployment({ name, namespace }),
+  );
+  if (!d) {
+    throw new OperationError(`Deployment ${namespace}/${name} does not exist.`, {
+      hint: 'Check the namespace (--namespace) and that RHACS is installed in this cluster (--context).',
+    });
+  }
+  return d;
+}
+
+function containerOrFail(d: V1Deployment, wanted: string) {
+  const c = targetContainer(d.spec?.template?.spec, wanted);
+  if (!c) {
+    const names = (d.spec?.template?.spec?.containers ?? []).map((x) => x.name).join(', ');
+    throw new OperationError(`Deployment ${d.metadata?.namespace}/${d.metadata?.name} has no container named ${wanted} (it has: ${names || 'none'}).`);
+  }
+  return c;
+}
+
+function deploymentCall(a: { ref: { namespace: string; name: string } }): KubeCall {
+  return { verb: 'patch', group: 'apps', resource: 'deployments', namespace: a.ref.namespace, name: a.ref.name };
+}
+
+async function patchDeployment(api: KubeApi, a: { ref: { namespace: string; name: string } }, body: object): Promise<void> {
+  // Raw call: a 409 must reach retryOnConflict unmapped.
+  await api.apps.patchNamespacedDeployment({ name: a.ref.name, namespace: a.ref.namespace, body }, patchOptions.strategic());
+}
+
+async function setDeploymentEnv(api: KubeApi, a: ActionOf<'deployment-env'>): Promise<boolean> {
+  return api.retryOnConflict(deploymentCall(a), async () => {
+    const d = await readDeploymentOrFail(api, a.ref.namespace, a.ref.name);
+    const container = containerOrFail(d, a.container);
+    const env: V1EnvVar[] = container.env ?? [];
+    const changes = a.env.filter((want) => {
+      const cur = env.find((e) => e.name === want.name);
+      return !cur || cur.valueFrom !== undefined || cur.value !== want.value;
+    });
+    if (changes.length === 0) return false;
+    // Merged into the container's env by name; a valueFrom of the same variable is cleared.
+    const entries = changes.map((want) => {
+      const cur = env.find((e) => e.name === want.name);
+      return cur?.valueFrom !== undefined ? { name: want.name, value: want.value, valueFrom: null } : { name: want.name, value: want.value };
+    });
+    await patchDeployment(api, a, {
+      metadata: { resourceVersion: d.metadata?.resourceVersion },
+      spec: { template: { spec: { containers: [{ name: container.name, env: entries }] } } },
+    });
+    return true;
+  });
+}
+
+/** The projected volume we add: a service-account token for `audience`, refreshed hourly. */
+export function tokenVolume(audience: string): V1Volume {
+  return {
+    name: OPENSHIFT_TOKEN_VOLUME,
+    projected: {
+      defaultMode: 420,
+      sources: [{ serviceAccountToken: { audience, expirationSeconds: TOKEN_EXPIRATION_SECONDS, path: 'token' } }],
+    },
+  };
+}
+
+async function addTokenVolume(api: KubeApi, a: ActionOf<'deployment-token-volume'>): Promise<boolean> {
+  return api.retryOnConflict(deploymentCall(a), async () => {
+    const d = await readDeploymentOrFail(api, a.ref.namespace, a.ref.name);
+    const spec = d.spec?.template?.spec;
+    const container = containerOrFail(d, a.container);
+    if (hasTokenMount(spec, container, a.audience)) return false;
+
+    const volume: Record<string, unknown> = { ...tokenVolume(a.audience) };
+    const sameName = spec?.volumes?.find((v) => v.name === OPENSHIFT_TOKEN_VOLUME);
+    // A volume of ours by name but of another type: clear its other source (a volume has one).
+    for (const key of Object.keys(sameName ?? {})) if (key !== 'name' && key !== 'projected') volume[key] = null;
+
+    const existingMount = container.volumeMounts?.find((m) => m.mountPath.replace(/\/+$/, '') === OPENSHIFT_TOKEN_DIR);
+    // volumeMounts merge by mountPath: an existing mount at the path is re-pointed to our volume.
+    const mount: Record<string, unknown> = {
+      name: OPENSHIFT_TOKEN_VOLUME,
+      mountPath: existingMount?.mountPath ?? OPENSHIFT_TOKEN_DIR,
+      readOnly: true,
+      ...(existingMount?.subPath !== undefined ? { subPath: null } : {}),
+      ...(existingMount?.subPathExpr !== undefined ? { subPathExpr: null } : {}),
+    };
+    await patchDeployment(api, a, {
+      metadata: { resourceVersion: d.metadata?.resourceVersion },
+      spec: { template: { spec: { volumes: [volume], containers: [{ name: container.name, volumeMounts: [mount] }] } } },
+    });
+    return true;
+  });
+}
+
+async function restartDeployment(api: KubeApi, a: ActionOf<'restart'>): Promise<boolean> {
+  if (a.deferred) return false;
+  const d = await readDeploymentOrFail(api, a.ref.namespace, a.ref.name);
+  // An env or volume change has already rolled the pods: nothing to write, only to wait for.
+  if (a.method === 'rollout') return false;
+  api.log(`kube: restarting ${a.ref.namespace}/${a.ref.name} (generation ${d.metadata?.generation})`);
+  await api.call(deploymentCall(a), () =>
+    patchDeployment(api, a, { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: new Date().toISOString() } } } } }),
+  );
+  return true;
+}
+
+// --- operator overlays ----------------------------------------------------------------------
+
+/** What a patch sets: its path, and for an env append (`env[-1]`) also the variable's name. */
+export function overlayPatchKey(p: unknown): string | undefined {
+  if (!p || typeof p !== 'object') return undefined;
+  const { path, value } = p as { path?: unknown; value?: unknown };
+  if (typeof path !== 'string') return undefined;
+  if (!/\.env\[-1\]$/.test(path)) return path;
+  let name: unknown;
+  try {
+    name = typeof value === 'string' ? (parseYaml(value) as { name?: unknown } | null)?.name : undefined;
+  } catch {
+    name = undefined;
+  }
+  return `${path}#${typeof name === 'string' ? name : ''}`;
+}
+
+/**
+ * Our overlays merged into a CR's spec.overlays: an existing entry for the same object whose
+ * patches all set things we set is ours (from an earlier run): it is replaced in place (any
+ * further such entries dropped); otherwise ours is appended. All other entries are kept as they are.
+ */
+export function mergeOverlays(current: unknown[], ours: OperatorOverlay[]): unknown[] {
+  let result = [...current];
+  for (const o of ours) {
+    const keys = new Set(o.patches.map((p) => overlayPatchKey(p)));
+    const isOurs = (x: unknown): boolean => {
+      if (!x || typeof x !== 'object') return false;
+      const e = x as { apiVersion?: unknown; kind?: unknown; name?: unknown; patches?: unknown };
+      return e.kind === o.kind && e.name === o.name && (e.apiVersion ?? o.apiVersion) === o.apiVersion
+        && Array.isArray(e.patches) && e.patches.length > 0 && e.patches.every((p) => keys.has(overlayPatchKey(p)));
+    };
+    const at = result.findIndex(isOurs);
+    if (at < 0) {
+      result.push(o);
+    } else {
+      // Nothing before `at` is ours, so `at` is unchanged by the filter.
+      result = result.filter((x, i) => i === at || !isOurs(x));
+      result[at] = o;
+    }
+  }
+  return result;
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) return a.length === (b as unknown[]).length && a.every((x, i) => deepEqual(x, (b as unknown[])[i]));
+  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+interface StackRoxCr {
+  metadata?: { resourceVersion?: string };
+  spec?: { overlays?: unknown };
+}
+
+async function mergeOperatorOverlays(api: KubeApi, a: ActionOf<'operator-overlay'>): Promise<boolean> {
+  const comp = a.crKind === 'Central' ? 'central' : 'sensor';
+  const { plural } = OPERATOR_CR[comp];
+  const { namespace, name } = a.ref;
+  const ref = { group: STACKROX_GROUP, version: STACKROX_VERSION, namespace, plural, name };
+  const call: KubeCall = { verb: 'patch', group: STACKROX_GROUP, resource: plural, namespace, name };
+  return api.retryOnConflict(call, async () => {
+    const cr = await api.optional({ ...call, verb: 'get' }, () => api.custom.getNamespacedCustomObject(ref) as Promise<StackRoxCr>);
+    if (!cr) throw new OperationError(`${a.crKind} ${namespace}/${name} does not exist.`, { hint: 'Re-run: rhacs-sts detects the install again.' });
+    const current = Array.isArray(cr.spec?.overlays) ? (cr.spec!.overlays as unknown[]) : [];
+    const merged = mergeOverlays(current, a.overlays);
+    if (deepEqual(merged, current)) return false;
+    // The list is replaced as a whole (merge patches replace lists); resourceVersion makes the
+    // write conditional on the list we merged into, so nobody's concurrent edit is lost.
+    await api.custom.patchNamespacedCustomObject(
+      { ...ref, body: { metadata: { resourceVersion: cr.metadata?.resourceVersion }, spec: { overlays: merged } } },
+      patchOptions.merge(),
+    );
+    return true;
+  });
+}

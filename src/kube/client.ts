@@ -1,0 +1,113 @@
+/**
+ * The real KubeSession, over @kubernetes/client-node. Loaded lazily by the pipeline (see
+ * ../discover.ts). Opening a session loads the kubeconfig, selects the context and checks, with
+ * one read, that the server answers and accepts our credentials, so that a wrong kubeconfig or
+ * context fails at once (exit 2) with the context and server named.
+ */
+import { existsSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { InputError } from '../errors.js';
+import { KubeApi, type KubeApiOptions } from './api.js';
+import { applyKubeAction } from './apply.js';
+import { discoverCluster } from './detect.js';
+import { connectionError } from './errors.js';
+import { waitForRollouts } from './rollout.js';
+import type { ClusterDiscovery, DiscoverInput, KubeAction, KubeSession, KubeTarget, RolloutProgress } from './session.js';
+
+export interface OpenKubeSessionOptions extends KubeApiOptions {
+  /** Skip the connectivity check at open (tests of later failures). */
+  skipProbe?: boolean;
+}
+
+/** Loads the kubeconfig: --kubeconfig, else KUBECONFIG, else ~/.kube/config (or in-cluster). */
+export function loadKubeConfig(target: KubeTarget): KubeConfig {
+  const kc = new KubeConfig();
+  if (target.kubeconfig) {
+    if (!existsSync(target.kubeconfig)) {
+      throw new InputError([{ source: '--kubeconfig', message: `${target.kubeconfig} does not exist` }]);
+    }
+    try {
+      kc.loadFromFile(target.kubeconfig);
+    } catch (err) {
+      throw new InputError([{ source: '--kubeconfig', message: `cannot be read as a kubeconfig: ${(err as Error).message}` }]);
+    }
+  } else {
+    try {
+      kc.loadFromDefault();
+    } catch (err) {
+      const from = process.env.KUBECONFIG ? `KUBECONFIG (${process.env.KUBECONFIG})` : 'the default kubeconfig (~/.kube/config)';
+      throw new InputError([{ source: '--kubeconfig', message: `${from} cannot be read: ${(err as Error).message}` }]);
+    }
+  }
+  const contexts = kc.getContexts().map((c) => c.name);
+  if (target.context) {
+    if (!contexts.includes(target.context)) {
+      throw new InputError(
+        [{ source: '--context', message: `"${target.context}" is not a context in the kubeconfig (available: ${contexts.length ? contexts.join(', ') : 'none'})` }],
+        'List contexts with: kubectl config get-contexts',
+      );
+    }
+    kc.setCurrentContext(target.context);
+  }
+  if (!kc.getCurrentContext() || !kc.getCurrentCluster()) {
+    throw new InputError(
+      [{
+        source: '--context',
+        message: contexts.length
+          ? `no current context is set in the kubeconfig; choose one of: ${contexts.join(', ')}`
+          : 'the kubeconfig has no contexts (is the cluster configured? for EKS: aws eks update-kubeconfig; for OpenShift: oc login)',
+      }],
+    );
+  }
+  return kc;
+}
+
+class ClientKubeSession implements KubeSession {
+  constructor(readonly api: KubeApi) {}
+
+  get contextName(): string {
+    return this.api.endpoint.contextName;
+  }
+
+  get server(): string {
+    return this.api.endpoint.server;
+  }
+
+  discover(input: DiscoverInput): Promise<ClusterDiscovery> {
+    return discoverCluster(this.api, input);
+  }
+
+  apply(action: KubeAction): Promise<boolean> {
+    return applyKubeAction(this.api, action);
+  }
+
+  waitForRollouts(refs: { namespace: string; name: string }[], timeoutMs: number, onProgress: (p: RolloutProgress) => void): Promise<void> {
+    return waitForRollouts(this.api, refs, timeoutMs, onProgress);
+  }
+}
+
+/** The session behind the KubeSession interface, with its request counters (tests, --verbose). */
+export type KubeSessionWithApi = KubeSession & { readonly api: KubeApi };
+
+export async function openKubeSession(
+  target: KubeTarget,
+  log: (msg: string) => void,
+  options: OpenKubeSessionOptions = {},
+): Promise<KubeSessionWithApi> {
+  const kc = loadKubeConfig(target);
+  const contextName = kc.getCurrentContext();
+  const cluster = kc.getCurrentCluster()!;
+  const user = kc.getCurrentUser();
+  const endpoint = { contextName, server: cluster.server };
+  if (!user) {
+    throw connectionError(endpoint, 'the context has no user, so there are no credentials to send.',
+      'Fix the context\'s "user" in the kubeconfig (for EKS: aws eks update-kubeconfig; for OpenShift: oc login).');
+  }
+  log(`kube context ${contextName}, server ${cluster.server}`);
+  const api = new KubeApi(kc, endpoint, log, options);
+  if (!options.skipProbe) {
+    // The API group list needs an authenticated user: this checks reachability and credentials.
+    await api.apiGroups();
+  }
+  return new ClientKubeSession(api);
+}

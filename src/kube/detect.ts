@@ -1,0 +1,218 @@
+/**
+ * Provider and issuer detection (DESIGN.md §2), read-only:
+ * - OpenShift: the `config.openshift.io` API group is served; the issuer is
+ *   `authentications.config.openshift.io/cluster` spec.serviceAccountIssuer (empty: the cluster is
+ *   not set up for STS), the region and cluster name come from `infrastructures…/cluster`.
+ * - EKS: the issuer is `https://oidc.eks.<region>.amazonaws.com/id/<ID>`, or the API server host
+ *   is `*.eks.amazonaws.com`, or nodes have providerID `aws:///…`.
+ * - Otherwise "other": --provider must say which.
+ * The issuer, except on OpenShift, is the API server's /.well-known/openid-configuration.
+ * --oidc-issuer and --provider override what is detected.
+ */
+import type { V1Node } from '@kubernetes/client-node';
+import { InputError, OperationError, RhacsStsError } from '../errors.js';
+import type { Provider } from '../options.js';
+import { OPENSHIFT_CONFIG_GROUP, type KubeApi } from './api.js';
+import { kubeStatus } from './errors.js';
+import { detectRhacs } from './rhacs.js';
+import type { ClusterDiscovery, DiscoverInput } from './session.js';
+
+export const EKS_ISSUER_RE = /^https:\/\/oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/id\/[0-9A-Za-z]+$/;
+const EKS_HOST_RE = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$/;
+
+export interface ProviderDetection {
+  /** What the cluster looks like; `other` when no signal matched. */
+  detected: Provider | 'other';
+  /** Detected, or --provider when given. */
+  provider: Provider;
+  issuer: string;
+  region?: string;
+  clusterName?: string;
+  /** Why we think so, for people. */
+  evidence: string[];
+  warnings: string[];
+}
+
+export function normalizeIssuer(issuer: string): string {
+  return issuer.trim().replace(/\/+$/, '');
+}
+
+interface OpenShiftAuthentication {
+  spec?: { serviceAccountIssuer?: string };
+}
+interface OpenShiftInfrastructure {
+  status?: {
+    infrastructureName?: string;
+    platform?: string;
+    platformStatus?: { type?: string; aws?: { region?: string } };
+  };
+}
+
+async function readOpenShiftConfig<T>(api: KubeApi, plural: string): Promise<T | null> {
+  return api.optional(
+    { verb: 'get', group: OPENSHIFT_CONFIG_GROUP, resource: plural, name: 'cluster' },
+    () => api.custom.getClusterCustomObject({ group: OPENSHIFT_CONFIG_GROUP, version: 'v1', plural, name: 'cluster' }) as Promise<T>,
+  );
+}
+
+/** The API server's service-account issuer, from its OIDC discovery document. */
+export async function wellKnownIssuer(api: KubeApi): Promise<string> {
+  const path = '/.well-known/openid-configuration';
+  let raw: unknown;
+  try {
+    raw = await api.call({ verb: 'get', group: '', resource: '', nonResourceUrl: path }, () => api.wellKnown.getServiceAccountIssuerOpenIDConfiguration());
+  } catch (err) {
+    if (err instanceof RhacsStsError && err.exitCode === 1) {
+      throw new OperationError(`Could not read the cluster's OIDC issuer: ${err.message}`, {
+        hint: `Pass the issuer with --oidc-issuer (for EKS: aws eks describe-cluster --name <cluster> --query cluster.identity.oidc.issuer), or ${err.hint ? err.hint.charAt(0).toLowerCase() + err.hint.slice(1) : 'get read access to it.'}`,
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  let doc: { issuer?: unknown };
+  try {
+    doc = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { issuer?: unknown };
+  } catch {
+    throw new OperationError(`The API server's ${path} is not JSON.`, { hint: 'Pass the issuer with --oidc-issuer.' });
+  }
+  if (typeof doc?.issuer !== 'string' || !doc.issuer) {
+    throw new OperationError(`The API server's ${path} has no issuer.`, { hint: 'Pass the issuer with --oidc-issuer.' });
+  }
+  return normalizeIssuer(doc.issuer);
+}
+
+/** A few nodes (bounded), or null when we may not list them (the signal is then just missing). */
+async function sampleNodes(api: KubeApi): Promise<V1Node[] | null> {
+  try {
+    const list = await api.call({ verb: 'list', group: '', resource: 'nodes' }, () => api.core.listNode({ limit: 20 }));
+    return list.items;
+  } catch (err) {
+    if (err instanceof OperationError && kubeStatus(err.cause) === 403) {
+      api.log('kube: may not list nodes; skipping the node providerID signal');
+      return null;
+    }
+    throw err;
+  }
+}
+
+export async function detectProvider(api: KubeApi, input: DiscoverInput): Promise<ProviderDetection> {
+  const evidence: string[] = [];
+  const warnings: string[] = [];
+  const groups = await api.apiGroups();
+  const openshift = groups.has(OPENSHIFT_CONFIG_GROUP);
+  let issuer = input.oidcIssuer ? normalizeIssuer(input.oidcIssuer) : undefined;
+  let region: string | undefined;
+  let clusterName: string | undefined;
+  let detected: ProviderDetection['detected'] = 'other';
+
+  if (openshift) {
+    detected = 'openshift';
+    evidence.push(`the ${OPENSHIFT_CONFIG_GROUP} API group is served`);
+    const [auth, infra] = await Promise.all([
+      readOpenShiftConfig<OpenShiftAuthentication>(api, 'authentications'),
+      readOpenShiftConfig<OpenShiftInfrastructure>(api, 'infrastructures'),
+    ]);
+    region = infra?.status?.platformStatus?.aws?.region || undefined;
+    clusterName = infra?.status?.infrastructureName || undefined;
+    const platform = infra?.status?.platformStatus?.type ?? infra?.status?.platform;
+    if (platform && platform !== 'AWS') {
+      warnings.push(`The OpenShift infrastructure platform is ${platform}, not AWS; AWS STS still works if the issuer is public, but check that this is the cluster you meant.`);
+    }
+    const saIssuer = auth?.spec?.serviceAccountIssuer?.trim() ? normalizeIssuer(auth.spec.serviceAccountIssuer) : undefined;
+    if (!issuer && (input.provider ?? 'openshift') === 'openshift') {
+      if (!saIssuer) {
+        throw new OperationError(
+          `This OpenShift cluster is not configured for AWS STS: authentication.config.openshift.io/cluster has no spec.serviceAccountIssuer, so its service-account tokens are issued by the internal issuer, which AWS cannot reach.`,
+          {
+            hint: 'Set the cluster up for short-lived credentials first: run the Cloud Credential Operator in manual mode with STS and create the public OIDC issuer with ccoctl (ccoctl aws create-identity-provider / create-all), set spec.serviceAccountIssuer to it, then re-run. If the issuer is already public elsewhere, pass it with --oidc-issuer.',
+          },
+        );
+      }
+      issuer = saIssuer;
+      evidence.push('issuer from authentication.config.openshift.io/cluster');
+    } else if (issuer && saIssuer && saIssuer !== issuer) {
+      warnings.push(`--oidc-issuer ${issuer} differs from the cluster's spec.serviceAccountIssuer ${saIssuer}; tokens carry the latter, so AWS will reject them unless both name the same issuer.`);
+    }
+  }
+
+  if (!issuer) {
+    issuer = await wellKnownIssuer(api);
+    evidence.push('issuer from /.well-known/openid-configuration');
+  }
+
+  const eksIssuer = EKS_ISSUER_RE.exec(issuer);
+  const host = new URL(api.endpoint.server).hostname;
+  const eksHost = /\.eks\.amazonaws\.com(\.cn)?$/.test(host) ? host : undefined;
+  if (!openshift) {
+    if (eksIssuer) {
+      detected = 'eks';
+      evidence.push('the issuer is an EKS OIDC issuer');
+    } else if (eksHost) {
+      detected = 'eks';
+      evidence.push(`the API server host ${eksHost} is an EKS endpoint`);
+    }
+  }
+  if (eksIssuer) region = eksIssuer[1];
+  else if (eksHost) region ??= EKS_HOST_RE.exec(eksHost)?.[1];
+
+  if (detected === 'other' || !region) {
+    const nodes = await sampleNodes(api);
+    if (nodes) {
+      const aws = nodes.find((n) => n.spec?.providerID?.startsWith('aws:///'));
+      if (detected === 'other' && aws) {
+        detected = 'eks';
+        evidence.push(`node ${aws.metadata?.name} has an AWS providerID`);
+      }
+      const labels = (aws ?? nodes[0])?.metadata?.labels ?? {};
+      region ??= labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'];
+      clusterName ??= labels['alpha.eksctl.io/cluster-name'] ?? labels['eks.amazonaws.com/cluster-name'];
+    }
+  }
+
+  if (!input.provider && detected === 'other') {
+    throw new InputError(
+      [{
+        source: '--provider',
+        message: `could not tell whether the cluster of context "${api.endpoint.contextName}" is EKS or OpenShift (no ${OPENSHIFT_CONFIG_GROUP} API group; issuer ${issuer} is not an EKS issuer; no AWS nodes seen); say which with --provider eks or --provider openshift`,
+      }],
+    );
+  }
+  const provider = input.provider ?? (detected as Provider);
+  if (input.provider && detected !== 'other' && detected !== input.provider) {
+    warnings.push(`--provider ${input.provider} overrides the detection: the cluster looks like ${detected === 'eks' ? 'EKS' : 'OpenShift'} (${evidence.join('; ')}).`);
+  }
+
+  if (provider === 'eks' && eksIssuer && input.region && input.region !== eksIssuer[1]) {
+    throw new InputError([{
+      source: '--region',
+      message: `is ${input.region}, but the cluster's EKS OIDC issuer ${issuer} is in ${eksIssuer[1]}; drop --region or pass --region ${eksIssuer[1]}`,
+    }]);
+  }
+  return { detected, provider, issuer, region, clusterName, evidence, warnings };
+}
+
+/** Everything discover() reports for one cluster. Reads only. */
+export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promise<ClusterDiscovery> {
+  const p = await detectProvider(api, input);
+  const rhacs = await detectRhacs(api, { namespace: input.namespace, provider: p.provider });
+  api.log(`kube: provider ${p.provider} (${p.evidence.join('; ') || 'from --provider'})`);
+  return {
+    facts: {
+      context: api.endpoint.contextName,
+      provider: p.provider,
+      issuer: p.issuer,
+      namespace: rhacs.namespace,
+      components: rhacs.components,
+      installMethod: rhacs.installMethod,
+      installEvidence: rhacs.installEvidence,
+      ...(rhacs.operatorCrs ? { operatorCrs: rhacs.operatorCrs } : {}),
+      ...(rhacs.helmReleases ? { helmReleases: rhacs.helmReleases } : {}),
+      ...(rhacs.version ? { version: rhacs.version } : {}),
+      current: rhacs.current,
+    },
+    region: p.region,
+    warnings: [...p.warnings, ...rhacs.warnings],
+    clusterName: p.clusterName,
+  };
+}

@@ -1,0 +1,265 @@
+/**
+ * RHACS detection, read-only: the namespace (default `stackrox`; searched for when Central and
+ * Sensor are not there), which of Central and Sensor run here, the version from the image tag,
+ * the install method (operator: Central/SecuredCluster CRs; Helm: release labels/annotations;
+ * else plain manifests), and the current state of each component's service account and deployment.
+ */
+import type { V1Container, V1Deployment, V1ObjectMeta, V1PodSpec, V1ServiceAccount } from '@kubernetes/client-node';
+import { InputError, OperationError, RhacsStsError } from '../errors.js';
+import type { Provider } from '../options.js';
+import {
+  AUDIENCE,
+  COMPONENTS,
+  OPENSHIFT_TOKEN_DIR,
+  type Component,
+  type ComponentState,
+  type DeploymentState,
+  type InstallMethod,
+  type OperatorCr,
+} from '../plan/model.js';
+import { STACKROX_GROUP, STACKROX_VERSION, type KubeApi } from './api.js';
+
+export const DEFAULT_NAMESPACE = 'stackrox';
+
+/** The StackRox operator's custom resource for each component. */
+export const OPERATOR_CR: Record<Component, { kind: OperatorCr['kind']; plural: string }> = {
+  central: { kind: 'Central', plural: 'centrals' },
+  sensor: { kind: 'SecuredCluster', plural: 'securedclusters' },
+};
+
+export interface RhacsDetection {
+  namespace: string;
+  components: Component[];
+  installMethod: InstallMethod;
+  installEvidence: string;
+  operatorCrs?: Partial<Record<Component, OperatorCr>>;
+  helmReleases?: Partial<Record<Component, string>>;
+  version?: string;
+  current: Partial<Record<Component, ComponentState>>;
+  warnings: string[];
+}
+
+/** The tag of an image reference (`repo/name:4.7.2@sha256:…` → `4.7.2`), if it has one. */
+export function imageTag(image: string | undefined): string | undefined {
+  if (!image) return undefined;
+  const noDigest = image.split('@')[0]!;
+  const last = noDigest.slice(noDigest.lastIndexOf('/') + 1);
+  const i = last.indexOf(':');
+  return i >= 0 && i < last.length - 1 ? last.slice(i + 1) : undefined;
+}
+
+/** The container named like the component, else the only container. */
+export function targetContainer(spec: V1PodSpec | undefined, name: string): V1Container | undefined {
+  const containers = spec?.containers ?? [];
+  return containers.find((c) => c.name === name) ?? (containers.length === 1 ? containers[0] : undefined);
+}
+
+/**
+ * True when `container` mounts, at the OpenShift token directory, a projected volume with a
+ * service-account token for the `openshift` audience.
+ */
+export function hasTokenMount(spec: V1PodSpec | undefined, container: V1Container | undefined, audience = AUDIENCE.openshift): boolean {
+  const mount = container?.volumeMounts?.find((m) => m.mountPath.replace(/\/+$/, '') === OPENSHIFT_TOKEN_DIR);
+  if (!mount) return false;
+  const volume = spec?.volumes?.find((v) => v.name === mount.name);
+  return !!volume?.projected?.sources?.some(
+    (s) => s.serviceAccountToken && (s.serviceAccountToken.audience ?? '') === audience && s.serviceAccountToken.path === 'token',
+  );
+}
+
+export function deploymentState(d: V1Deployment, component: string): DeploymentState | null {
+  const spec = d.spec?.template?.spec;
+  const container = targetContainer(spec, component);
+  if (!container) return null;
+  return {
+    container: container.name,
+    env: (container.env ?? []).map((e) => (e.valueFrom || e.value === undefined ? { name: e.name } : { name: e.name, value: e.value })),
+    hasTokenMount: hasTokenMount(spec, container),
+    podTemplateAnnotations: { ...(d.spec?.template?.metadata?.annotations ?? {}) },
+  };
+}
+
+function isRhacsDeployment(d: V1Deployment): d is V1Deployment & { metadata: V1ObjectMeta & { name: Component; namespace: string } } {
+  const name = d.metadata?.name;
+  return (name === 'central' || name === 'sensor') && d.metadata?.labels?.app === name && !!d.metadata?.namespace;
+}
+
+async function readDeployment(api: KubeApi, namespace: string, name: string): Promise<V1Deployment | null> {
+  return api.optional({ verb: 'get', group: 'apps', resource: 'deployments', namespace, name }, () =>
+    api.apps.readNamespacedDeployment({ name, namespace }),
+  );
+}
+
+/** Finds the namespace: the given one, else `stackrox`, else the one namespace that has Central or Sensor. */
+async function findNamespace(api: KubeApi, given: string | undefined): Promise<{ namespace: string; deployments: Partial<Record<Component, V1Deployment>> }> {
+  const ns = given ?? DEFAULT_NAMESPACE;
+  const found: Partial<Record<Component, V1Deployment>> = {};
+  for (const comp of COMPONENTS) {
+    const d = await readDeployment(api, ns, comp);
+    if (d) found[comp] = d;
+  }
+  if (found.central || found.sensor) return { namespace: ns, deployments: found };
+  if (given) {
+    throw new InputError(
+      [{ source: '--namespace', message: `no RHACS deployment (central or sensor) in namespace "${given}" of context "${api.endpoint.contextName}"` }],
+      'Check the namespace (kubectl get deployments -A -l "app in (central,sensor)"), or the --context.',
+    );
+  }
+  api.log(`kube: no central or sensor in namespace ${DEFAULT_NAMESPACE}; searching all namespaces`);
+  let list;
+  try {
+    list = await api.call({ verb: 'list', group: 'apps', resource: 'deployments' }, () =>
+      api.apps.listDeploymentForAllNamespaces({ labelSelector: 'app in (central,sensor)' }),
+    );
+  } catch (err) {
+    if (err instanceof RhacsStsError && !(err instanceof InputError)) {
+      throw new OperationError(err.message, {
+        exitCode: err.exitCode,
+        hint: `${err.hint ?? ''} Or name the RHACS namespace with --namespace, which needs no cluster-wide list.`.trim(),
+        cause: err.cause,
+      });
+    }
+    throw err;
+  }
+  const byNs = new Map<string, Partial<Record<Component, V1Deployment>>>();
+  for (const d of list.items.filter(isRhacsDeployment)) {
+    const entry = byNs.get(d.metadata.namespace) ?? {};
+    entry[d.metadata.name] = d;
+    byNs.set(d.metadata.namespace, entry);
+  }
+  if (byNs.size === 0) {
+    throw new InputError(
+      [{ source: '--namespace', message: `RHACS was not found in the cluster of context "${api.endpoint.contextName}": no deployment central or sensor (label app=central/sensor) in namespace ${DEFAULT_NAMESPACE} or any other` }],
+      'Install RHACS first, or point --context at the cluster that runs it.',
+    );
+  }
+  if (byNs.size > 1) {
+    const listed = [...byNs].map(([n, d]) => `${n} (${COMPONENTS.filter((c) => d[c]).join(', ')})`).join('; ');
+    throw new InputError([{ source: '--namespace', message: `RHACS runs in several namespaces (${listed}); say which one with --namespace` }]);
+  }
+  const [namespace, deployments] = [...byNs][0]!;
+  return { namespace, deployments };
+}
+
+interface CustomObject {
+  metadata?: { name?: string; uid?: string };
+  spec?: { overlays?: unknown };
+}
+
+function operatorOwner(meta: V1ObjectMeta | undefined, kind: OperatorCr['kind']): string | undefined {
+  return meta?.ownerReferences?.find((o) => o.apiVersion.startsWith(`${STACKROX_GROUP}/`) && o.kind === kind)?.name;
+}
+
+function helmRelease(meta: V1ObjectMeta | undefined): string | undefined {
+  const release = meta?.annotations?.['meta.helm.sh/release-name'];
+  if (release) return release;
+  if (meta?.labels?.['app.kubernetes.io/managed-by'] === 'Helm') return meta.labels['app.kubernetes.io/instance'] ?? meta.labels['release'] ?? '';
+  return undefined;
+}
+
+async function readCr(api: KubeApi, namespace: string, comp: Component, name: string): Promise<CustomObject | null> {
+  const { plural } = OPERATOR_CR[comp];
+  return api.optional({ verb: 'get', group: STACKROX_GROUP, resource: plural, namespace, name }, () =>
+    api.custom.getNamespacedCustomObject({ group: STACKROX_GROUP, version: STACKROX_VERSION, namespace, plural, name }) as Promise<CustomObject>,
+  );
+}
+
+async function listCrs(api: KubeApi, namespace: string, comp: Component): Promise<CustomObject[]> {
+  const { plural } = OPERATOR_CR[comp];
+  const list = await api.optional({ verb: 'list', group: STACKROX_GROUP, resource: plural, namespace }, () =>
+    api.custom.listNamespacedCustomObject({ group: STACKROX_GROUP, version: STACKROX_VERSION, namespace, plural }) as Promise<{ items?: CustomObject[] }>,
+  );
+  return list?.items ?? [];
+}
+
+export async function detectRhacs(api: KubeApi, input: { namespace?: string; provider: Provider }): Promise<RhacsDetection> {
+  const { namespace, deployments } = await findNamespace(api, input.namespace);
+  const components = COMPONENTS.filter((c) => deployments[c]);
+  const warnings: string[] = [];
+  const groups = await api.apiGroups();
+  const operatorApi = groups.has(STACKROX_GROUP);
+
+  const current: Partial<Record<Component, ComponentState>> = {};
+  const operatorCrs: Partial<Record<Component, OperatorCr>> = {};
+  const helmReleases: Partial<Record<Component, string>> = {};
+  const methods: Partial<Record<Component, InstallMethod>> = {};
+  const evidence: string[] = [];
+
+  for (const comp of components) {
+    const d = deployments[comp]!;
+    const sa: V1ServiceAccount | null = await api.optional({ verb: 'get', group: '', resource: 'serviceaccounts', namespace, name: comp }, () =>
+      api.core.readNamespacedServiceAccount({ name: comp, namespace }),
+    );
+    const dep = deploymentState(d, comp);
+    if (!dep) warnings.push(`Deployment ${namespace}/${comp} has no container named ${comp}; rhacs-sts cannot tell which container to configure.`);
+    current[comp] = { serviceAccount: sa ? { annotations: { ...(sa.metadata?.annotations ?? {}) } } : null, deployment: dep };
+
+    // Install method: operator (owner reference to the CR, or the one CR of its kind here), Helm, manifests.
+    const { kind } = OPERATOR_CR[comp];
+    let crName = operatorOwner(d.metadata, kind) ?? operatorOwner(sa?.metadata, kind);
+    let how = crName ? `deployment ${comp} is owned by ${kind} ${crName} (${STACKROX_GROUP})` : '';
+    if (!crName && operatorApi) {
+      const crs = await listCrs(api, namespace, comp);
+      if (crs.length === 1 && crs[0]!.metadata?.name) {
+        crName = crs[0]!.metadata.name;
+        how = `the ${kind} resource ${crName} manages this namespace`;
+      } else if (crs.length > 1) {
+        warnings.push(`Several ${kind} resources in ${namespace} (${crs.map((c) => c.metadata?.name).join(', ')}) and none owns deployment ${comp}; treating ${comp} as not operator-managed.`);
+      }
+    }
+    if (crName) {
+      const cr = await readCr(api, namespace, comp, crName);
+      if (cr) {
+        const overlays = cr.spec?.overlays;
+        operatorCrs[comp] = { kind, name: crName, overlays: Array.isArray(overlays) ? overlays : [] };
+        methods[comp] = 'operator';
+        evidence.push(how);
+        continue;
+      }
+      warnings.push(`Deployment ${namespace}/${comp} refers to ${kind} ${crName}, which does not exist; treating it as not operator-managed.`);
+    }
+    const release = helmRelease(d.metadata) ?? helmRelease(sa?.metadata);
+    if (release !== undefined) {
+      methods[comp] = 'helm';
+      if (release) helmReleases[comp] = release;
+      evidence.push(`deployment ${comp} carries Helm release labels/annotations${release ? ` (release ${release})` : ''}`);
+      continue;
+    }
+    methods[comp] = 'manifests';
+    evidence.push(`deployment ${comp} has neither an operator owner nor Helm release labels`);
+  }
+
+  const used = new Set(Object.values(methods));
+  const installMethod: InstallMethod = used.has('operator') ? 'operator' : used.has('helm') ? 'helm' : 'manifests';
+  if (used.size > 1) {
+    warnings.push(`Central and Sensor were installed differently (${components.map((c) => `${c}: ${methods[c]}`).join(', ')}); changes are made durable as for ${installMethod} where possible.`);
+  }
+
+  const versionSource = deployments.central ?? deployments.sensor;
+  const container = targetContainer(versionSource?.spec?.template?.spec, versionSource?.metadata?.name ?? '');
+  const version = imageTag(container?.image) ?? versionSource?.metadata?.labels?.['app.kubernetes.io/version'];
+
+  if (input.provider === 'openshift') {
+    for (const comp of components) {
+      const dep = current[comp]?.deployment;
+      if (dep && !dep.hasTokenMount) {
+        warnings.push(
+          `Deployment ${namespace}/${comp} does not mount a projected service-account token (audience openshift) at ${OPENSHIFT_TOKEN_DIR}` +
+            (comp === 'sensor' ? ' (needed only with --delegated-scanning)' : '') + '; rhacs-sts adds it.',
+        );
+      }
+    }
+  }
+
+  return {
+    namespace,
+    components,
+    installMethod,
+    installEvidence: evidence.join('; '),
+    ...(Object.keys(operatorCrs).length ? { operatorCrs } : {}),
+    ...(Object.keys(helmReleases).length ? { helmReleases } : {}),
+    ...(version ? { version } : {}),
+    current,
+    warnings,
+  };
+}
