@@ -56,7 +56,9 @@ Run "rhacs-sts <command> --help" for its options and examples.`);
     }
     cmd.addHelpText('after', EXAMPLES[name] ?? '');
     cmd.action(async (raw: Record<string, unknown>) => {
-      const options = parseOptions(name, raw, io.env);
+      const configPath = (raw.config as string | undefined) ?? io.env.RHACS_STS_CONFIG;
+      const config = configPath ? (await import('./config-file.js')).loadConfigFile(configPath, raw.config ? '--config' : 'RHACS_STS_CONFIG') : undefined;
+      const options = parseOptions(name, raw, io.env, config);
       const ui = io.makeUi(options);
       const run = await RUNNERS[name]();
       await run(options, ui);

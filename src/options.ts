@@ -93,6 +93,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('offline', '--offline', 'contact neither AWS nor Kubernetes: take every fact from flags and print the plan', 'boolean', PLANNING),
   spec('dryRun', '--dry-run', 'read current state and show the plan; change nothing', 'boolean', APPLYING),
   spec('yes', '-y, --yes', 'apply without asking for confirmation (required when not at a terminal)', 'boolean', APPLYING),
+  spec('config', '--config <file>', 'read options from a YAML or JSON file (keys as the flags: role-name, delegated-scanning, …); flags and env win', 'string'),
   spec('output', '-o, --output <text|json>', 'output format: text for people, json (one document on stdout) for scripts', 'string'),
   spec('verbose', '--verbose', 'log every API call to stderr (never credentials or tokens)', 'boolean'),
   spec('quiet', '-q, --quiet', 'only print errors and the result', 'boolean'),
@@ -107,9 +108,20 @@ const FALSE = new Set(['0', 'false', 'no', 'off', '']);
  * Merges flags (which commander already parsed) over environment variables, validates every
  * value and returns typed options. Throws InputError listing every problem at once.
  */
-export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>): Options {
+export interface ConfigFile {
+  path: string;
+  data: Record<string, unknown>;
+}
+
+/** The config-file key of an option: its flag without the dashes (`--role-name` → `role-name`). */
+export function configKey(s: OptionSpec): string {
+  return s.kind === 'negatable' ? flagName(s).replace(/^--no-/, '') : flagName(s).replace(/^--/, '');
+}
+
+export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>, config?: ConfigFile): Options {
   const problems = new ProblemList();
   const values: Record<string, unknown> = {};
+  if (config) checkConfigKeys(config, problems);
 
   for (const s of OPTION_SPECS) {
     if (!s.commands.includes(command)) continue;
@@ -130,6 +142,22 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
         value = fromEnv;
       }
       if (value !== undefined) values[`${s.key}:source`] = s.env;
+    }
+    const key = configKey(s);
+    if (value === undefined || (s.kind === 'negatable' && !given && fromEnv === undefined)) {
+      const fromFile = config?.data[key];
+      if (fromFile !== undefined && fromFile !== null) {
+        const source = `${config!.path}: ${key}`;
+        const bool = s.kind === 'boolean' || s.kind === 'negatable';
+        if (bool && typeof fromFile !== 'boolean') problems.add(source, 'must be true or false');
+        else if (s.kind === 'list' && !(typeof fromFile === 'string' || (Array.isArray(fromFile) && fromFile.every((x) => typeof x === 'string')))) {
+          problems.add(source, 'must be a name or a list of names');
+        } else if (!bool && s.kind !== 'list' && typeof fromFile !== 'string' && typeof fromFile !== 'number') problems.add(source, 'must be a single value');
+        else {
+          value = s.kind === 'list' ? [fromFile].flat() : bool ? fromFile : String(fromFile);
+          values[`${s.key}:source`] = source;
+        }
+      }
     }
     values[s.key] = value;
     values[`${s.key}:source`] ??= flag;
@@ -261,6 +289,17 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
 
   problems.throwIfAny(`Run "rhacs-sts ${command} --help" for every option and an example.`);
   return options;
+}
+
+function checkConfigKeys(config: ConfigFile, problems: ProblemList): void {
+  const known = new Set(OPTION_SPECS.map(configKey));
+  for (const k of Object.keys(config.data)) {
+    if (k === 'config') problems.add(`${config.path}: ${k}`, 'a config file cannot name another config file');
+    else if (!known.has(k)) {
+      const near = [...known].find((x) => x.replace(/-/g, '') === k.replace(/[-_]/g, '').toLowerCase());
+      problems.add(`${config.path}: ${k}`, `is not an option${near ? ` (did you mean "${near}"?)` : ''}; keys are the flags without "--", e.g. role-name`);
+    }
+  }
 }
 
 export function flagName(s: OptionSpec): string {
