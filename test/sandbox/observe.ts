@@ -4,13 +4,19 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { AwsRequest, KubeRequest, SandboxInfo } from './types.js';
+import type { AwsRequest, ClusterInfo, KubeRequest, SandboxInfo } from './types.js';
+
+/** The named cluster's description (default: the first cluster); throws for an unknown name. */
+export function clusterInfo(info: SandboxInfo, cluster?: string): ClusterInfo {
+  const name = cluster ?? Object.keys(info.clusters)[0] ?? '';
+  const c = info.clusters[name];
+  if (!c) throw new Error(`sandbox has no cluster named ${name} (has: ${Object.keys(info.clusters).join(', ')})`);
+  return c;
+}
 
 /** A KubeConfig for the admin user of `cluster` (default: the first cluster). */
 export function kubeConfigFor(info: SandboxInfo, cluster?: string): KubeConfig {
-  const name = cluster ?? Object.keys(info.clusters)[0];
-  const c = info.clusters[name];
-  if (!c) throw new Error(`sandbox has no cluster named ${name} (has: ${Object.keys(info.clusters).join(', ')})`);
+  const c = clusterInfo(info, cluster);
   const kc = new KubeConfig();
   kc.loadFromFile(c.kubeconfig);
   kc.setCurrentContext(c.context);
@@ -34,8 +40,7 @@ export function kubeRaw(
   path: string,
   opts: { method?: string; body?: unknown; contentType?: string; timeoutMs?: number } = {},
 ): Promise<RawResponse> {
-  const c = info.clusters[cluster];
-  if (!c) throw new Error(`sandbox has no cluster named ${cluster}`);
+  const c = clusterInfo(info, cluster);
   const url = new URL(path, c.server);
   const payload = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   return new Promise((resolve, reject) => {
@@ -105,7 +110,7 @@ export async function awsWrites(info: SandboxInfo, since = 0): Promise<AwsReques
 /** Current position (byte offset) in a cluster's audit log; pass it to kubeRequests(). */
 export function kubeMark(info: SandboxInfo, cluster: string): number {
   try {
-    return statSync(info.clusters[cluster].auditLogPath).size;
+    return statSync(clusterInfo(info, cluster).auditLogPath).size;
   } catch {
     return 0;
   }
@@ -148,6 +153,8 @@ export interface KubeRequestFilter {
   excludeController?: boolean;
   /** Only state-changing verbs that were not dry runs. */
   writesOnly?: boolean;
+  /** Include the API server's own loopback requests (user system:apiserver; default false). */
+  includeApiserver?: boolean;
 }
 
 /** The user name the stand-in deployment controller authenticates as. */
@@ -166,7 +173,7 @@ export async function kubeRequests(
   settleMs = 300,
 ): Promise<KubeRequest[]> {
   if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
-  const text = readFrom(info.clusters[cluster].auditLogPath, since);
+  const text = readFrom(clusterInfo(info, cluster).auditLogPath, since);
   const out: KubeRequest[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
@@ -204,6 +211,7 @@ export async function kubeRequests(
       (filter.name === undefined || r.name === filter.name) &&
       (filter.user === undefined || r.user === filter.user) &&
       (filter.excludeController === false || r.user !== CONTROLLER_USER) &&
+      (filter.includeApiserver || r.user !== 'system:apiserver') &&
       (!filter.writesOnly || (isWriteVerb(r.verb) && !r.dryRun)),
   );
 }

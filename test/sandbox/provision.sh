@@ -15,8 +15,16 @@ now() { date +%s; }
 took() { log "$1 took $(( $(now) - $2 ))s"; }
 
 # --- tool checks -------------------------------------------------------------------------------------
+# The newest `go` directive of the wrapper modules is the Go they need.
+go_needed="$(awk '$1=="go" {print $2}' "$here"/go/*/go.mod | sort -V | tail -n1)"
 command -v go >/dev/null 2>&1 \
-  || die "Go is not installed (needed to build etcd and kube-apiserver). Install Go 1.24 or later (e.g. apt-get install golang-go, or the official Go toolchain) and make sure 'go' is on PATH."
+  || die "Go is not installed (needed to build etcd and kube-apiserver). Install Go ${go_needed} or later (the official Go toolchain, or your distribution's golang package if it is that new) and make sure 'go' is on PATH."
+go_have="$(go env GOVERSION 2>/dev/null | sed 's/^go//')"
+# Go 1.21+ fetches a newer toolchain by itself (GOTOOLCHAIN=auto) when a go.mod asks for one; older
+# releases cannot.
+if [[ "$(printf '%s\n%s\n' "$go_have" "1.21" | sort -V | head -n1)" != "1.21" ]]; then
+  die "Go ${go_have:-?} is too old to build the sandbox binaries: install Go ${go_needed} or later."
+fi
 command -v python3 >/dev/null 2>&1 \
   || die "Python 3 is not installed (needed for the moto server). Install Python 3.9 or later with the venv module (e.g. apt-get install python3 python3-venv)."
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 \
@@ -30,6 +38,13 @@ etcd_version="$(awk '$1=="require" && $2=="go.etcd.io/etcd/server/v3" {print $3;
 [[ -n "$k8s_version" && -n "$etcd_version" ]] || die "could not read the kubernetes/etcd versions from test/sandbox/go/*/go.mod"
 cache="${RHACS_STS_SANDBOX_CACHE:-$HOME/.cache/rhacs-sts-sandbox}/k8s-${k8s_version}-etcd-${etcd_version}"
 mkdir -p "$cache"
+
+# One provisioning at a time per project (concurrent test runs would otherwise race on the venv).
+mkdir -p "$root/.sandbox"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$root/.sandbox/provision.lock"
+  flock -w 3600 9 || die "timed out waiting for another provisioning run to finish"
+fi
 
 # --- moto virtualenv ---------------------------------------------------------------------------------
 venv="$root/.sandbox/venv"

@@ -20,12 +20,16 @@ export interface ClusterInfo {
   server: string;
   /** The API server's --service-account-issuer (the `iss` of its service-account tokens). */
   issuer: string;
+  /** `jwks_uri` published in the discovery document (--service-account-jwks-uri). */
+  jwksUri: string;
   /** AWS region the flavour's fixtures use (EKS issuer host, OpenShift infrastructure status). */
   region: string;
   /** --api-audiences */
   apiAudiences: string[];
   /** Kubeconfig with only this cluster (admin user, context `name`). */
   kubeconfig: string;
+  /** Kubeconfig for the stand-in deployment controller (its own user, so audit queries can exclude it). */
+  controllerKubeconfig: string;
   /** Kubernetes audit log (JSON lines, level Metadata). */
   auditLogPath: string;
   etcdPrefix: string;

@@ -1,0 +1,100 @@
+// `npm run sandbox [-- --flavour eks|openshift] [--namespace NS] [--method operator|helm|manifests]`
+//
+// Starts a local sandbox of real servers (kube-apiserver + etcd, moto for IAM/STS) seeded as an EKS
+// (default) or OpenShift cluster with a RHACS install, runs a stand-in deployment controller so
+// rollouts complete, prints `export NAME=value` lines on stdout (everything else goes to stderr)
+// and stays up until Ctrl-C. Typical use:
+//
+//   npm run --silent sandbox > /tmp/sandbox.env     # in one terminal; Ctrl-C to stop
+//   source /tmp/sandbox.env                         # in another; then kubectl / aws / rhacs-sts
+import { pathToFileURL } from 'node:url';
+import { startSeededSandbox, type DemoFlavour, type SeededSandbox, type SeededSandboxOptions } from '../test/sandbox/standalone.js';
+import type { InstallMethod } from '../test/sandbox/fixtures.js';
+
+export { startSeededSandbox, type SeededSandbox, type SeededSandboxOptions };
+
+const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift] [--namespace NAME] [--method operator|helm|manifests]`;
+
+function parseArgs(argv: string[]): SeededSandboxOptions {
+  const opts: SeededSandboxOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const [flag = '', inline] = arg.split(/=(.*)/s, 2);
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case '--flavour':
+      case '--flavor': {
+        const v = value();
+        if (v !== 'eks' && v !== 'openshift') throw new Error(`--flavour must be eks or openshift, not ${v}\n${USAGE}`);
+        opts.flavour = v as DemoFlavour;
+        break;
+      }
+      case '--namespace':
+        opts.namespace = value();
+        break;
+      case '--method': {
+        const v = value();
+        if (!['operator', 'helm', 'manifests'].includes(v)) throw new Error(`--method must be operator, helm or manifests\n${USAGE}`);
+        opts.method = v as InstallMethod;
+        break;
+      }
+      case '-h':
+      case '--help':
+        process.stderr.write(`${USAGE}\n`);
+        process.exit(0);
+      // falls through (unreachable)
+      default:
+        throw new Error(`unknown argument ${arg}\n${USAGE}`);
+    }
+  }
+  return opts;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const err = (m: string) => process.stderr.write(`${m}\n`);
+  let sb: SeededSandbox | undefined;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      err(`[sandbox] ${signal} again: killing everything now`);
+      process.exit(130); // the sandbox's exit handler kills the servers
+    }
+    stopping = true;
+    err(`\n[sandbox] ${signal}: stopping…`);
+    try {
+      await sb?.stop();
+      err('[sandbox] stopped; all servers are gone and the temp dir is deleted');
+      process.exit(0);
+    } catch (e) {
+      err(`[sandbox] stop failed: ${(e as Error).message}`);
+      process.exit(1);
+    }
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => void shutdown(sig));
+
+  sb = await startSeededSandbox({ ...opts, sandbox: { handleSignals: false } });
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  const c = sb.cluster;
+  err('');
+  err(`[sandbox] ${c.flavour === 'eks' ? 'EKS' : 'OpenShift'} cluster "${c.name}" at ${c.server}`);
+  err(`[sandbox]   service-account issuer: ${c.issuer}`);
+  err(`[sandbox]   RHACS (${sb.rhacs.method}) in namespace ${sb.rhacs.namespace}: deployments ${sb.rhacs.deployments.join(', ')}`);
+  err(`[sandbox] IAM/STS (moto, account ${sb.info.accountId}) at ${sb.info.awsEndpoint}`);
+  err('[sandbox] Rollouts complete by themselves after a short delay (stand-in deployment controller).');
+  err('[sandbox] Point your shell at it with the export lines below (printed on stdout). Ctrl-C stops everything.');
+  err('');
+  process.stdout.write(sb.exportLines.join('\n') + '\n');
+  void keepAlive;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`[sandbox] ${(e as Error).message ?? e}\n`);
+    process.exit(1);
+  });
+}
