@@ -14,6 +14,7 @@ import {
   PatchStrategy,
   ServerConfiguration,
   setHeaderOptions,
+  Watch,
   WellKnownApi,
   type Middleware,
   type RequestContext,
@@ -86,6 +87,21 @@ export class KubeApi {
     this.custom = new CustomObjectsApi(config);
     this.apis = new ApisApi(config);
     this.wellKnown = new WellKnownApi(config);
+  }
+
+  /**
+   * A Watch (client-node streams it over its own fetch, outside the middleware) that still names
+   * us in the User-Agent, so audit logs attribute its requests to rhacs-sts.
+   */
+  makeWatch(): Watch {
+    const kc = this.kc;
+    const withAgent = Object.create(kc) as KubeConfig;
+    withAgent.applyToFetchOptions = async (opts) => {
+      const init = await kc.applyToFetchOptions(opts);
+      (init.headers as { set(k: string, v: string): void } | undefined)?.set('User-Agent', USER_AGENT);
+      return init;
+    };
+    return new Watch(withAgent);
   }
 
   private groups?: Promise<Set<string>>;

@@ -92,6 +92,10 @@ function containerOrFail(d: V1Deployment, wanted: string) {
   return c;
 }
 
+function containerOrder(d: V1Deployment): { name: string }[] {
+  return (d.spec?.template?.spec?.containers ?? []).map((c) => ({ name: c.name }));
+}
+
 function deploymentCall(a: { ref: { namespace: string; name: string } }): KubeCall {
   return { verb: 'patch', group: 'apps', resource: 'deployments', namespace: a.ref.namespace, name: a.ref.name };
 }
@@ -116,9 +120,14 @@ async function setDeploymentEnv(api: KubeApi, a: ActionOf<'deployment-env'>): Pr
       const cur = env.find((e) => e.name === want.name);
       return cur?.valueFrom !== undefined ? { name: want.name, value: want.value, valueFrom: null } : { name: want.name, value: want.value };
     });
+    // $setElementOrder keeps the existing order and appends new entries (as kubectl does).
+    const order = [...env.map((e) => e.name), ...changes.filter((c) => !env.some((e) => e.name === c.name)).map((c) => c.name)];
     await patchDeployment(api, a, {
       metadata: { resourceVersion: d.metadata?.resourceVersion },
-      spec: { template: { spec: { containers: [{ name: container.name, env: entries }] } } },
+      spec: { template: { spec: {
+        '$setElementOrder/containers': containerOrder(d),
+        containers: [{ name: container.name, '$setElementOrder/env': order.map((name) => ({ name })), env: entries }],
+      } } },
     });
     return true;
   });
@@ -156,16 +165,28 @@ async function addTokenVolume(api: KubeApi, a: ActionOf<'deployment-token-volume
       ...(existingMount?.subPath !== undefined ? { subPath: null } : {}),
       ...(existingMount?.subPathExpr !== undefined ? { subPathExpr: null } : {}),
     };
+    const volumeOrder = [...(spec?.volumes ?? []).map((v) => v.name), ...(sameName ? [] : [OPENSHIFT_TOKEN_VOLUME])];
+    const mountOrder = [...(container.volumeMounts ?? []).map((m) => m.mountPath), ...(existingMount ? [] : [OPENSHIFT_TOKEN_DIR])];
     await patchDeployment(api, a, {
       metadata: { resourceVersion: d.metadata?.resourceVersion },
-      spec: { template: { spec: { volumes: [volume], containers: [{ name: container.name, volumeMounts: [mount] }] } } },
+      spec: { template: { spec: {
+        '$setElementOrder/volumes': volumeOrder.map((name) => ({ name })),
+        volumes: [volume],
+        '$setElementOrder/containers': containerOrder(d),
+        containers: [{
+          name: container.name,
+          '$setElementOrder/volumeMounts': mountOrder.map((mountPath) => ({ mountPath })),
+          volumeMounts: [mount],
+        }],
+      } } },
     });
     return true;
   });
 }
 
 async function restartDeployment(api: KubeApi, a: ActionOf<'restart'>): Promise<boolean> {
-  if (a.deferred) return false;
+  // Deferred (--no-restart), or planned as not needed (nothing changed): no restart.
+  if (a.deferred || a.status === 'unchanged') return false;
   const d = await readDeploymentOrFail(api, a.ref.namespace, a.ref.name);
   // An env or volume change has already rolled the pods: nothing to write, only to wait for.
   if (a.method === 'rollout') return false;

@@ -6,11 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
-import { InputError } from '../errors.js';
+import { InputError, OperationError } from '../errors.js';
 import { KubeApi, type KubeApiOptions } from './api.js';
 import { applyKubeAction } from './apply.js';
 import { discoverCluster } from './detect.js';
-import { connectionError } from './errors.js';
+import { connectionError, isConnectionError, kubeStatus } from './errors.js';
 import { waitForRollouts } from './rollout.js';
 import type { ClusterDiscovery, DiscoverInput, KubeAction, KubeSession, KubeTarget, RolloutProgress } from './session.js';
 
@@ -107,7 +107,17 @@ export async function openKubeSession(
   const api = new KubeApi(kc, endpoint, log, options);
   if (!options.skipProbe) {
     // The API group list needs an authenticated user: this checks reachability and credentials.
-    await api.apiGroups();
+    try {
+      await api.apiGroups();
+    } catch (err) {
+      // No HTTP status and no network error: the credentials could not be obtained (e.g. an exec
+      // plugin such as `aws eks get-token` failed or is missing), so nothing was sent.
+      if (err instanceof OperationError && kubeStatus(err.cause) === undefined && !isConnectionError(err.cause)) {
+        throw connectionError(endpoint, `could not get credentials for the request: ${(err.cause as Error | undefined)?.message ?? err.message}`,
+          'Check the user of this context in the kubeconfig (its exec plugin, token or certificate files).', err.cause);
+      }
+      throw err;
+    }
   }
   return new ClientKubeSession(api);
 }

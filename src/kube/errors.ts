@@ -97,14 +97,21 @@ function describeCall(call: KubeCall): string {
   return `${call.verb} ${what}${scope}`;
 }
 
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EPIPE', 'EPROTO', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET',
+]);
+
 /** Network-level failure (nothing answered, TLS failed, timed out) rather than an HTTP error. */
 export function isConnectionError(err: unknown): boolean {
   if (err instanceof ApiException) return false;
   const e = err as { name?: string; type?: string; code?: unknown; errno?: unknown; cause?: unknown } | undefined;
   if (!e || typeof e !== 'object') return false;
   if (e.name === 'FetchError' || e.name === 'AbortError' || e.name === 'TimeoutError') return true;
-  if (e.type === 'system' || e.type === 'request-timeout') return true;
-  if (typeof e.code === 'string' && /^(E[A-Z]+|ERR_TLS|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(e.code)) return true;
+  if ((e as { syscall?: unknown }).syscall?.toString().startsWith('spawn')) return false; // an exec credential plugin
+  if (e.type === 'request-timeout') return true;
+  if (e.type === 'system' && e.cause === undefined && typeof e.code === 'string' && NETWORK_CODES.has(e.code)) return true;
+  if (typeof e.code === 'string' && (NETWORK_CODES.has(e.code) || /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(e.code))) return true;
   return e.cause !== undefined && e.cause !== err && isConnectionError(e.cause);
 }
 

@@ -5,7 +5,7 @@
  * the error names the deployment and what its pods report (waiting reasons, failed conditions), or
  * that no pods were created. Every loop is bounded: the deadline, and a cap on watch restarts.
  */
-import { Watch, type V1Deployment, type V1LabelSelector, type V1Pod } from '@kubernetes/client-node';
+import { type V1Deployment, type V1LabelSelector, type V1Pod } from '@kubernetes/client-node';
 import { OperationError, RhacsStsError } from '../errors.js';
 import type { KubeApi } from './api.js';
 import { kubeStatus, mapKubeError, type KubeCall } from './errors.js';
@@ -96,6 +96,14 @@ async function podReasons(api: KubeApi, d: V1Deployment): Promise<string> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `1.5s`, `90s`, `5m`, `5m30s`. */
+export function formatDuration(ms: number): string {
+  if (ms < 10_000) return `${Number((ms / 1000).toFixed(1))}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s}s`;
+  return `${Math.floor(s / 60)}m${s % 60 ? `${s % 60}s` : ''}`;
+}
+
 async function waitOne(
   api: KubeApi,
   ref: { namespace: string; name: string },
@@ -127,7 +135,7 @@ async function waitOne(
   };
 
   for (let restart = 0; restart < MAX_WATCH_RESTARTS; restart++) {
-    if (Date.now() >= deadline) return fail(`did not become ready within ${Math.round(timeoutMs / 1000)}s`);
+    if (Date.now() >= deadline) return fail(`did not become ready within ${formatDuration(timeoutMs)}`);
     const list = await api.call(listCall, () => api.apps.listNamespacedDeployment({ namespace, fieldSelector }));
     const d = list.items[0];
     if (!d) throw new OperationError(`Deployment ${namespace}/${name} does not exist (it was deleted while rhacs-sts waited for it).`);
@@ -149,7 +157,7 @@ async function waitOne(
       const timer = setTimeout(() => finish({ kind: 'timeout' }), Math.max(0, deadline - Date.now()));
       const remainingS = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
       api.log(`kube WATCH ${path}?fieldSelector=${fieldSelector}&resourceVersion=${list.metadata?.resourceVersion ?? ''}`);
-      new Watch(api.kc)
+      api.makeWatch()
         .watch(
           path,
           { fieldSelector, resourceVersion: list.metadata?.resourceVersion, allowWatchBookmarks: true, timeoutSeconds: Math.min(remainingS, 300) },
@@ -177,7 +185,7 @@ async function waitOne(
     });
     if (outcome.kind === 'done') return;
     if (outcome.kind === 'failed') return fail('failed to roll out');
-    if (outcome.kind === 'timeout') return fail(`did not become ready within ${Math.round(timeoutMs / 1000)}s`);
+    if (outcome.kind === 'timeout') return fail(`did not become ready within ${formatDuration(timeoutMs)}`);
     if (outcome.kind === 'error') throw outcome.err instanceof RhacsStsError ? outcome.err : mapKubeError(outcome.err, watchCall, api.endpoint);
     if (outcome.err) api.log(`kube: watch of ${namespace}/${name} ended (${outcome.err instanceof Error ? outcome.err.message : String(outcome.err)}); listing again`);
     await sleep(Math.min(2000, 100 * (restart + 1)));
