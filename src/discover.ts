@@ -22,7 +22,7 @@ export async function openSessions(options: Options, ui: Ui): Promise<Sessions> 
   const [{ createAwsSession }, { openKubeSession }] = await Promise.all([import('./aws/client.js'), import('./kube/client.js')]);
   const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug });
   const kube = new Map<string, KubeSession>();
-  kube.set(options.context ?? '', await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context }, ui.debug));
+  kube.set(options.context ?? '', await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context }, ui.debug, { readOnly: options.dryRun }));
   return { aws, kube };
 }
 

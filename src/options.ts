@@ -32,7 +32,12 @@ export interface Options {
   ecrRepositories: string[];
   permissionsBoundary?: string;
   context?: string;
+  centralContext?: string;
+  sensorContext?: string;
   kubeconfig?: string;
+  helmValuesOut?: string;
+  planFile?: string;
+  keepOidcProvider: boolean;
   profile?: string;
   dryRun: boolean;
   yes: boolean;
@@ -85,11 +90,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('permissionsBoundary', '--permissions-boundary <arn>', 'managed policy ARN to set as the new role\'s permissions boundary', 'string'),
   spec('adoptRole', '--adopt-role', 'take over an existing role that rhacs-sts did not create (adds our tag and statements)', 'boolean', CHANGING),
   spec('adoptOidcProvider', '--adopt-oidc-provider', 'let rhacs-sts add its audience and tag to an existing OIDC provider it did not create', 'boolean', CHANGING),
+  spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
+  spec('sensorContext', '--sensor-context <ctx>', 'kubeconfig context of a cluster that runs Sensor (delegated scanning); one role trusts both clusters', 'string'),
   spec('context', '--context <ctx>', 'kubeconfig context (default: the current context)', 'string'),
   spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string'),
   spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string'),
   spec('restart', '--no-restart', 'do not restart Central/Sensor now; print the command to run later', 'negatable', CHANGING),
   spec('timeout', '--timeout <duration>', 'how long to wait for rollouts, e.g. 90s, 5m (default: 5m)', 'string', CHANGING),
+  spec('helmValuesOut', '--helm-values-out <file>', 'Helm installs: also write the values that make the change durable to this file (not with --dry-run)', 'string', ['init']),
+  spec('planFile', '--plan <file>', 'apply a plan saved with "plan --output json", refusing if the live state has drifted since', 'string', ['init']),
+  spec('keepOidcProvider', '--keep-oidc-provider', 'uninstall: keep the IAM OIDC provider even if nothing else uses it', 'boolean', ['uninstall']),
   spec('offline', '--offline', 'contact neither AWS nor Kubernetes: take every fact from flags and print the plan', 'boolean', PLANNING),
   spec('dryRun', '--dry-run', 'read current state and show the plan; change nothing', 'boolean', APPLYING),
   spec('yes', '-y, --yes', 'apply without asking for confirmation (required when not at a terminal)', 'boolean', APPLYING),
@@ -237,7 +247,12 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     ecrRepositories,
     permissionsBoundary: check('permissionsBoundary', str('permissionsBoundary'), v.policyArn),
     context: str('context'),
+    centralContext: str('centralContext'),
+    sensorContext: str('sensorContext'),
     kubeconfig,
+    helmValuesOut: str('helmValuesOut'),
+    planFile: str('planFile'),
+    keepOidcProvider: values.keepOidcProvider === true,
     profile: check('profile', str('profile'), v.profileName),
     dryRun: values.dryRun === true || command === 'plan',
     yes: values.yes === true,
@@ -253,6 +268,20 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 
   if (options.verbose && options.quiet) problems.add('--quiet', 'cannot be combined with --verbose');
+  if (options.context && (options.centralContext || options.sensorContext)) {
+    problems.add(src('context'), 'cannot be combined with --central-context/--sensor-context (say which cluster runs what instead)');
+  }
+  if (options.sensorContext && !options.centralContext) {
+    problems.add(src('sensorContext'), 'needs --central-context too (the cluster that runs Central)');
+  }
+  if (options.centralContext && options.sensorContext && options.centralContext === options.sensorContext) {
+    problems.add(src('sensorContext'), 'names the same context as --central-context; for one cluster use --context');
+  }
+  if (options.offline && (options.centralContext || options.sensorContext)) {
+    problems.add('--offline', 'cannot plan several clusters offline (their issuers are read from the clusters)');
+  }
+  if (options.planFile && options.offline) problems.add(src('planFile'), 'cannot be combined with --offline: applying needs the live state');
+  if (options.planFile && options.dryRun) problems.add(src('planFile'), 'cannot be combined with --dry-run: the saved plan already is the dry run');
 
   if (options.offline) {
     const missing: string[] = [];

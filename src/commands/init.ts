@@ -7,7 +7,8 @@ import type { Options } from '../options.js';
 import { buildPlan } from '../plan/build.js';
 import type { Plan } from '../plan/model.js';
 import { planToJson } from '../render/plan-json.js';
-import { renderPlanText } from '../render/plan-text.js';
+import { helmValuesYaml, renderPlanText } from '../render/plan-text.js';
+import { writeFileSync } from 'node:fs';
 import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
 
@@ -44,6 +45,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     throw new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') });
   }
   if (changes.length === 0) {
+    writeHelmValues(plan, options, ui);
     if (options.output === 'json') ui.result(planToJson(plan, { applied: [] }));
     return;
   }
@@ -57,6 +59,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     tasks.stop();
   }
   const done = applied.filter((r) => r.outcome === 'done').length;
+  writeHelmValues(plan, options, ui);
   if (options.output === 'json') {
     ui.result(planToJson(plan, { applied }));
   } else {
@@ -64,6 +67,16 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied.`));
     printNextSteps(plan, ui);
   }
+}
+
+function writeHelmValues(plan: Plan, options: Options, ui: Ui): void {
+  if (!options.helmValuesOut) return;
+  if (!plan.helmValues?.length) {
+    ui.info(`RHACS was not installed with Helm here, so there are no Helm values to write to ${options.helmValuesOut}.`);
+    return;
+  }
+  writeFileSync(options.helmValuesOut, plan.helmValues.map(helmValuesYaml).join('---\n'));
+  ui.info(`Wrote the Helm values that keep this change to ${options.helmValuesOut}.`);
 }
 
 async function confirm(options: Options, ui: Ui, count: number): Promise<void> {

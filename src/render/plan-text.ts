@@ -1,6 +1,7 @@
 /** Human rendering of a plan: what will change, the policy documents (or their diff), and why. */
 import type { ChalkInstance } from 'chalk';
 import { diffLines } from 'diff';
+import { stringify } from 'yaml';
 import type { Action, ActionStatus, Plan } from '../plan/model.js';
 
 const LABEL: Record<Action['type'], string> = {
@@ -104,10 +105,7 @@ export function renderPlanText(plan: Plan, c: ChalkInstance): string {
   if (plan.helmValues?.length) {
     out.push('');
     out.push(c.bold('Helm values that keep these changes across "helm upgrade":'));
-    for (const h of plan.helmValues) {
-      out.push(`  # release ${h.release} (namespace ${h.namespace})`);
-      out.push(indent(pretty(h.values), '  '));
-    }
+    for (const h of plan.helmValues) out.push(indent(helmValuesYaml(h).trimEnd(), '  '));
   }
   if (plan.notes.length) {
     out.push('');
@@ -125,4 +123,9 @@ export function renderPlanText(plan: Plan, c: ChalkInstance): string {
   out.push('');
   out.push(changes.length === 0 ? c.green('Nothing to change: everything is in place.') : `${changes.length} change${changes.length === 1 ? '' : 's'} to apply.`);
   return out.join('\n');
+}
+
+/** One Helm release's values as YAML, headed by a comment naming the release. */
+export function helmValuesYaml(h: NonNullable<Plan['helmValues']>[number]): string {
+  return `# helm upgrade ${h.release} --namespace ${h.namespace} --reuse-values -f <this file>\n${stringify(h.values)}`;
 }

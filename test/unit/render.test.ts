@@ -156,8 +156,8 @@ describe('text rendering', () => {
     const plan = buildPlan(facts({ installMethod: 'helm' }), decisions(), undefined);
     const text = renderPlanText(plan, plain);
     expect(text).toContain('Helm values that keep these changes across "helm upgrade":');
-    expect(text).toContain('  # release stackrox-central-services (namespace stackrox)');
-    expect(text).toContain('"serviceaccount/central"');
+    expect(text).toContain('  # helm upgrade stackrox-central-services --namespace stackrox --reuse-values -f <this file>');
+    expect(text).toContain('      serviceaccount/central:\n        annotations:\n          eks.amazonaws.com/role-arn: arn:aws:iam::');
     expect(text).toContain('(live; Helm values below)');
     expect(text).toContain('Notes:');
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trustStatements } from '../../src/plan/policies.js';
+import { trustStatements, type PolicyDocument } from '../../src/plan/policies.js';
 import { decodeJwtClaims, evaluateTrust } from '../../src/verify/trust-eval.js';
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC';
@@ -41,7 +41,7 @@ describe('evaluateTrust', () => {
   });
 
   it('supports StringLike wildcards and explicit Deny', () => {
-    const policy = {
+    const policy: PolicyDocument = {
       Version: '2012-10-17',
       Statement: [
         { Sid: 'Like', Effect: 'Allow' as const, Principal: { Federated: PROVIDER }, Action: 'sts:AssumeRoleWithWebIdentity', Condition: { StringLike: { [`${HP}:sub`]: 'system:serviceaccount:stackrox:*' } } },
@@ -54,7 +54,7 @@ describe('evaluateTrust', () => {
   });
 
   it('ignores statements that do not concern web identity and says when none allows it', () => {
-    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+    const policy: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
     const r = evaluateTrust(policy, central, PROVIDER);
     expect(r).toEqual({ allowed: false, statements: [], reason: 'no statement allows sts:AssumeRoleWithWebIdentity' });
   });
