@@ -12,9 +12,16 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * Marks our errors so the entry point recognises them even when they come from another copy of
+ * this module (the command chunks are loaded separately from the entry bundle).
+ */
+export const ERROR_BRAND = Symbol.for('rhacs-sts.error');
+
 export class RhacsStsError extends Error {
   readonly exitCode: ExitCode;
   readonly hint?: string;
+  readonly [ERROR_BRAND] = true;
 
   constructor(message: string, options: { exitCode?: ExitCode; hint?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -81,4 +88,13 @@ export class ProblemList {
   throwIfAny(hint?: string): void {
     if (!this.empty) throw new InputError(this.problems, hint);
   }
+}
+
+/** True for any RhacsStsError, from whichever copy of this module it was thrown. */
+export function isRhacsStsError(err: unknown): err is RhacsStsError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[ERROR_BRAND] === true;
+}
+
+export function isInputError(err: unknown): err is InputError {
+  return isRhacsStsError(err) && Array.isArray((err as InputError).problems);
 }

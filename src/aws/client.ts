@@ -105,7 +105,8 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     }
   }
 
-  async function readRole(name: string): Promise<RoleState | null> {
+  /** The role itself (one GetRole): trust policy, tags, boundary. Enough for every re-check before a write. */
+  async function readRoleBasic(name: string): Promise<RoleState | null> {
     let role;
     try {
       role = (await iamClient().send(new GetRoleCommand({ RoleName: name }))).Role;
@@ -114,20 +115,30 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       throw mapAwsError(err, `reading the role ${name}`);
     }
     if (!role) return null;
-    const [policy, attached, tags] = await Promise.all([
-      readInlinePolicy(name),
-      call(`listing the managed policies of ${name}`, () => iamClient().send(new ListAttachedRolePoliciesCommand({ RoleName: name }))),
-      role.Tags ? Promise.resolve(role.Tags) : call(`reading the tags of ${name}`, async () => (await iamClient().send(new ListRoleTagsCommand({ RoleName: name }))).Tags),
-    ]);
+    // GetRole returns the tags; older endpoints did not, so fall back to ListRoleTags.
+    const tags = role.Tags ?? (await call(`reading the tags of ${name}`, async () => (await iamClient().send(new ListRoleTagsCommand({ RoleName: name }))).Tags));
     return {
       arn: role.Arn!,
       path: role.Path ?? '/',
       trustPolicy: role.AssumeRolePolicyDocument ? parsePolicyDocument(role.AssumeRolePolicyDocument) : { Version: '2012-10-17', Statement: [] },
-      inlinePolicies: policy ? { [PERMISSIONS_POLICY_NAME]: policy } : {},
-      attachedPolicyArns: (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).filter(Boolean),
+      inlinePolicies: {},
+      attachedPolicyArns: [],
       permissionsBoundary: role.PermissionsBoundary?.PermissionsBoundaryArn,
       tags: fromTags(tags),
     };
+  }
+
+  /** The role with its inline policy of ours and its attached policies (discovery, deletion). */
+  async function readRole(name: string): Promise<RoleState | null> {
+    const role = await readRoleBasic(name);
+    if (!role) return null;
+    const [policy, attached] = await Promise.all([
+      readInlinePolicy(name),
+      call(`listing the managed policies of ${name}`, () => iamClient().send(new ListAttachedRolePoliciesCommand({ RoleName: name }))),
+    ]);
+    if (policy) role.inlinePolicies[PERMISSIONS_POLICY_NAME] = policy;
+    role.attachedPolicyArns = (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).filter(Boolean);
+    return role;
   }
 
   async function readInlinePolicy(roleName: string): Promise<PolicyDocument | undefined> {
@@ -190,7 +201,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   }
 
   async function ensureRole(a: Extract<AwsAction, { type: 'role' }>, plan: Plan): Promise<boolean> {
-    let current = await readRole(a.name);
+    let current = await readRoleBasic(a.name);
     if (!current) {
       try {
         await retryPropagation(`creating the role ${a.name}`, () => iamClient().send(new CreateRoleCommand({
@@ -206,7 +217,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
         const cause = (err as { cause?: unknown }).cause ?? err;
         if (!isAlreadyExists(cause)) throw err;
         o.log(`the role ${a.name} was created concurrently; converging it`);
-        current = await readRole(a.name);
+        current = await readRoleBasic(a.name);
         if (!current) throw new OperationError(`The role ${a.name} was reported as existing but cannot be read.`, { hint: 'Re-run "rhacs-sts init".' });
         assertOwned(current, plan);
       }
@@ -231,7 +242,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   }
 
   async function ensureTrust(a: Extract<AwsAction, { type: 'trust-policy' }>, plan: Plan): Promise<boolean> {
-    const role = await readRole(a.roleName);
+    const role = await readRoleBasic(a.roleName);
     if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
     // Re-merge against what is there now, so statements someone added since the plan survive.
     const desired = mergeTrustPolicy(role.trustPolicy, a.document.Statement.filter(isOurStatement));
@@ -245,7 +256,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   async function ensurePermissions(a: Extract<AwsAction, { type: 'permissions-policy' }>, plan: Plan): Promise<boolean> {
     const current = await readInlinePolicy(a.roleName);
     if (current && samePolicy(current, a.document)) return false;
-    const role = await readRole(a.roleName);
+    const role = await readRoleBasic(a.roleName);
     if (role) assertOwned(role, plan);
     await call(`writing the inline policy ${a.policyName} of ${a.roleName}`, () =>
       iamClient().send(new PutRolePolicyCommand({ RoleName: a.roleName, PolicyName: a.policyName, PolicyDocument: JSON.stringify(a.document) })));
@@ -253,7 +264,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   }
 
   async function ensureTags(a: Extract<AwsAction, { type: 'role-tags' }>): Promise<boolean> {
-    const role = await readRole(a.roleName);
+    const role = await readRoleBasic(a.roleName);
     if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
     const missing = Object.entries(a.tags).filter(([k, v]) => role.tags[k] !== v);
     if (missing.length === 0) return false;
@@ -285,7 +296,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   }
 
   async function untagRole(a: Extract<AwsAction, { type: 'role-tags' }>): Promise<boolean> {
-    const role = await readRole(a.roleName);
+    const role = await readRoleBasic(a.roleName);
     const keys = Object.keys(a.tags).filter((k) => role && k in role.tags);
     if (!role || keys.length === 0) return false;
     await call(`removing our tags from ${a.roleName}`, () => iamClient().send(new UntagRoleCommand({ RoleName: a.roleName, TagKeys: keys })));

@@ -1,0 +1,105 @@
+// `npm run bench`: start-up time against bare Node, time to a plan and to a finished init in the
+// local sandbox, and the API calls each command makes (counted at the sandbox). Prints a table on
+// stderr and one JSON document on stdout. Not part of the test suite: timings are measurements,
+// not assertions.
+import { execFile, spawnSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { startSeededSandbox } from '../test/sandbox/standalone.js';
+import { awsMark, awsRequests, isReadOnlyAwsAction, kubeMark, kubeRequests } from '../test/sandbox/observe.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const BIN = 'bin/rhacs-sts';
+const log = (m: string) => process.stderr.write(`${m}\n`);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function timeOnce(cmd: string, args: string[], env?: NodeJS.ProcessEnv): number {
+  const t = performance.now();
+  const r = spawnSync(cmd, args, { stdio: 'ignore', env: env ?? process.env, timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+  return performance.now() - t;
+}
+
+function startup() {
+  const cases: [string, string, string[]][] = [
+    ['node -e 0', process.execPath, ['-e', '0']],
+    ['rhacs-sts --version', BIN, ['--version']],
+    ['rhacs-sts --help', BIN, ['--help']],
+  ];
+  const samples = new Map<string, number[]>(cases.map(([n]) => [n, []]));
+  for (const [, cmd, args] of cases) timeOnce(cmd, args); // warm the file cache
+  // Interleaved, so that background load affects every case alike.
+  for (let i = 0; i < RUNS; i++) for (const [n, cmd, args] of cases) samples.get(n)!.push(timeOnce(cmd, args));
+  const base = median(samples.get('node -e 0')!);
+  return cases.map(([n]) => {
+    const ms = median(samples.get(n)!);
+    return { case: n, medianMs: Number(ms.toFixed(1)), ratio: Number((ms / base).toFixed(2)) };
+  });
+}
+
+function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number }> {
+  const t = performance.now();
+  return new Promise((resolve) => {
+    execFile(BIN, args, { env, timeout: 120_000 }, (err) => resolve({ ms: performance.now() - t, code: err ? Number(err.code ?? 1) : 0 }));
+  });
+}
+
+interface Calls { aws: Record<string, number>; kube: Record<string, number>; awsReads: number; awsWrites: number; kubeReads: number; kubeWrites: number }
+
+async function sandboxFigures() {
+  const seeded = await startSeededSandbox({ flavour: 'eks', log: () => undefined, rolloutDelayMs: 200 });
+  const { info } = seeded;
+  const env = { ...process.env, ...seeded.env, NO_COLOR: '1' };
+  const cluster = seeded.cluster.name;
+  const counted = async (label: string, args: string[]) => {
+    const a = await awsMark(info);
+    const k = kubeMark(info, cluster);
+    const r = await run(args, env);
+    if (r.code !== 0 && !(label === 'verify' && r.code === 3)) throw new Error(`${label} exited ${r.code}`);
+    const aws = await awsRequests(info, a);
+    const kube = await kubeRequests(info, cluster, k, { user: 'sandbox-admin' });
+    const calls: Calls = { aws: {}, kube: {}, awsReads: 0, awsWrites: 0, kubeReads: 0, kubeWrites: 0 };
+    for (const q of aws) {
+      const key = `${q.service ?? '?'}:${q.action ?? '?'}`;
+      calls.aws[key] = (calls.aws[key] ?? 0) + 1;
+      if (isReadOnlyAwsAction(q.action)) calls.awsReads++; else calls.awsWrites++;
+    }
+    for (const q of kube) {
+      const key = `${q.verb} ${q.resource ?? q.uri}${q.subresource ? `/${q.subresource}` : ''}`;
+      calls.kube[key] = (calls.kube[key] ?? 0) + 1;
+      if (['get', 'list', 'watch'].includes(q.verb)) calls.kubeReads++; else calls.kubeWrites++;
+    }
+    return { label, ms: Number(r.ms.toFixed(0)), calls };
+  };
+  try {
+    const plan = await counted('plan', ['plan']);
+    const initNoRollout = await counted('init (no restart)', ['init', '--yes', '--no-restart', '--role-name', 'bench-a']);
+    const init = await counted('init', ['init', '--yes', '--role-name', 'bench-b']);
+    const rerun = await counted('init (re-run)', ['init', '--yes', '--role-name', 'bench-b']);
+    return [plan, initNoRollout, init, rerun];
+  } finally {
+    await seeded.stop();
+  }
+}
+
+const su = startup();
+log('\nStart-up (median of ' + RUNS + ' runs, interleaved):');
+log('  case                   median    × node');
+for (const r of su) log(`  ${r.case.padEnd(22)} ${`${r.medianMs} ms`.padStart(8)}   ${r.ratio.toFixed(2)}`);
+
+const sb = await sandboxFigures();
+log('\nIn the sandbox (EKS flavour, Helm install; one run each):');
+log('  command              wall ms   AWS reads/writes   Kubernetes reads/writes');
+for (const r of sb) {
+  log(`  ${r.label.padEnd(20)} ${String(r.ms).padStart(7)}   ${`${r.calls.awsReads}/${r.calls.awsWrites}`.padStart(16)}   ${`${r.calls.kubeReads}/${r.calls.kubeWrites}`.padStart(23)}`);
+}
+for (const r of sb) {
+  log(`\n  ${r.label}:`);
+  for (const [k, v] of Object.entries(r.calls.aws)) log(`    aws  ${k} ×${v}`);
+  for (const [k, v] of Object.entries(r.calls.kube)) log(`    kube ${k} ×${v}`);
+}
+process.stdout.write(`${JSON.stringify({ node: process.version, runs: RUNS, startup: su, sandbox: sb }, null, 2)}\n`);
