@@ -11,6 +11,7 @@ import {
   createConfiguration,
   CustomObjectsApi,
   KubeConfig,
+  OpenidApi,
   PatchStrategy,
   ServerConfiguration,
   setHeaderOptions,
@@ -51,6 +52,7 @@ export class KubeApi {
   readonly custom: CustomObjectsApi;
   readonly apis: ApisApi;
   readonly wellKnown: WellKnownApi;
+  readonly openid: OpenidApi;
   /** Number of requests sent, by HTTP method. */
   readonly sent: Record<string, number> = {};
 
@@ -87,6 +89,7 @@ export class KubeApi {
     this.custom = new CustomObjectsApi(config);
     this.apis = new ApisApi(config);
     this.wellKnown = new WellKnownApi(config);
+    this.openid = new OpenidApi(config);
   }
 
   /**

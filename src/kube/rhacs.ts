@@ -4,12 +4,13 @@
  * the install method (operator: Central/SecuredCluster CRs; Helm: release labels/annotations;
  * else plain manifests), and the current state of each component's service account and deployment.
  */
-import type { V1Container, V1Deployment, V1ObjectMeta, V1PodSpec, V1ServiceAccount } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1ManagedFieldsEntry, V1ObjectMeta, V1PodSpec, V1ServiceAccount } from '@kubernetes/client-node';
 import { InputError, OperationError, RhacsStsError } from '../errors.js';
 import type { Provider } from '../options.js';
 import {
   AUDIENCE,
   COMPONENTS,
+  EKS_ROLE_ANNOTATION,
   OPENSHIFT_TOKEN_DIR,
   type Component,
   type ComponentState,
@@ -192,7 +193,10 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
     );
     const dep = deploymentState(d, comp);
     if (!dep) warnings.push(`Deployment ${namespace}/${comp} has no container named ${comp}; rhacs-sts cannot tell which container to configure.`);
-    current[comp] = { serviceAccount: sa ? { annotations: { ...(sa.metadata?.annotations ?? {}) } } : null, deployment: dep };
+    current[comp] = {
+      serviceAccount: sa ? { annotations: { ...(sa.metadata?.annotations ?? {}) }, roleAnnotationSetAt: fieldSetAt(sa.metadata?.managedFields, ROLE_ANNOTATION_FIELD) } : null,
+      deployment: dep,
+    };
 
     // Install method: operator (owner reference to the CR, or the one CR of its kind here), Helm, manifests.
     const { kind } = OPERATOR_CR[comp];
@@ -262,4 +266,21 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
     current,
     warnings,
   };
+}
+
+const ROLE_ANNOTATION_FIELD = `f:${EKS_ROLE_ANNOTATION}`;
+
+/**
+ * When a field was last written, from the object's managedFields (the API server records the
+ * time of each manager's last change). Undefined when no entry owns the field.
+ */
+export function fieldSetAt(managedFields: V1ManagedFieldsEntry[] | undefined, annotationField: string): string | undefined {
+  let latest: string | undefined;
+  for (const m of managedFields ?? []) {
+    const annotations = (m.fieldsV1 as { 'f:metadata'?: { 'f:annotations'?: Record<string, unknown> } } | undefined)?.['f:metadata']?.['f:annotations'];
+    if (!annotations || !(annotationField in annotations) || !m.time) continue;
+    const t = new Date(m.time).toISOString();
+    if (!latest || t > latest) latest = t;
+  }
+  return latest;
 }

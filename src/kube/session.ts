@@ -61,6 +61,64 @@ export interface KubeSession {
   apply(action: KubeAction): Promise<boolean>;
   /** Watches the deployments until ready or the timeout; progress lines through the callback. */
   waitForRollouts(refs: { namespace: string; name: string }[], timeoutMs: number, onProgress: (p: RolloutProgress) => void): Promise<void>;
+  /** The service-account issuer's discovery document and JWKS, read through the API server. Read-only. */
+  issuerDiscovery(): Promise<IssuerDocuments>;
+  /**
+   * A short-lived token for the service account (TokenRequest API) with the given audience. The
+   * token is a secret: callers must never log or print it.
+   */
+  requestToken(namespace: string, serviceAccount: string, audience: string): Promise<string>;
+  /** The deployment's rollout state and its pods (null pods when they may not be listed); null when the deployment is missing. */
+  pods(namespace: string, deployment: string): Promise<WorkloadState | null>;
+  /**
+   * When the annotation `key` of the service account was last set, from metadata.managedFields
+   * (the latest entry that owns it); undefined when the object records no such entry, null when
+   * the service account does not exist.
+   */
+  annotationSetAt(namespace: string, serviceAccount: string, key: string): Promise<Date | undefined | null>;
+}
+
+/** One key of a JSON Web Key Set (only the public parts we look at). */
+export interface Jwk {
+  kid?: string;
+  kty?: string;
+  alg?: string;
+  use?: string;
+  n?: string;
+  e?: string;
+  crv?: string;
+  x?: string;
+  y?: string;
+}
+
+export interface IssuerDocuments {
+  /** `issuer` of /.well-known/openid-configuration (normalised: no trailing slash). */
+  issuer?: string;
+  jwksUri?: string;
+  /** The keys of the JWKS (/openid/v1/jwks). */
+  keys: Jwk[];
+}
+
+export interface PodState {
+  name: string;
+  startTime?: Date;
+  ready: boolean;
+  /** Being deleted (a replaced pod on its way out). */
+  terminating: boolean;
+  serviceAccountName?: string;
+  /** Env of the component's container (plain values; valueFrom entries without a value). */
+  env: { name: string; value?: string }[];
+  /** Audiences of the projected service-account tokens mounted in that container, by mount path. */
+  tokenMounts: { mountPath: string; audience: string }[];
+}
+
+export interface WorkloadState {
+  generation?: number;
+  rollout: { state: 'done' | 'progressing' | 'failed'; message: string };
+  podTemplateAnnotations: Record<string, string>;
+  /** null when the pods could not be listed (see podsError). */
+  pods: PodState[] | null;
+  podsError?: string;
 }
 
 export type KubeLog = (message: string) => void;

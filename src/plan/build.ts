@@ -21,6 +21,7 @@ import {
   AUDIENCE,
   EKS_ROLE_ANNOTATION,
   OPENSHIFT_TOKEN_FILE,
+  RESTARTED_AT_ANNOTATION,
   type Action,
   type AwsState,
   type ClusterFacts,
@@ -184,7 +185,10 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations, durability });
         const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
         const status = !known || cur === undefined ? 'create' : cur === arn ? 'unchanged' : 'update';
-        changed = status !== 'unchanged';
+        // The annotation is in place, but were the pods restarted since it was set? (A run that
+        // stopped between the two, or a restart deferred with --no-restart, leaves them without
+        // credentials.) EKS injects credentials only into pods created after the annotation.
+        changed = status !== 'unchanged' || (known && restartOutdated(state?.serviceAccount?.roleAnnotationSetAt, state?.deployment?.podTemplateAnnotations));
         actions.push({
           id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation', status,
           target: `${where}serviceaccount/${comp}`,
@@ -324,6 +328,16 @@ export function sameOverlay(a: unknown, b: OperatorOverlay): boolean {
   return x.kind === b.kind && x.name === b.name && (x.apiVersion ?? b.apiVersion) === b.apiVersion
     && Array.isArray(x.patches) && x.patches.length === b.patches.length
     && b.patches.every((p, i) => x.patches![i]?.path === p.path && x.patches![i]?.value === p.value);
+}
+
+/** True when the deployment's last restart (restartedAt) is older than the annotation, or absent. */
+export function restartOutdated(annotationSetAt: string | undefined, podTemplateAnnotations: Record<string, string> | undefined): boolean {
+  if (!annotationSetAt || !podTemplateAnnotations) return false;
+  const restartedAt = podTemplateAnnotations[RESTARTED_AT_ANNOTATION];
+  if (!restartedAt) return true;
+  const r = Date.parse(restartedAt);
+  // managedFields times have whole seconds; a restart in the same second counts as after.
+  return Number.isFinite(r) && r < Date.parse(annotationSetAt);
 }
 
 function diffTags(current: Record<string, string>, wanted: Record<string, string>): Record<string, string> {

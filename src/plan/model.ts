@@ -36,7 +36,8 @@ export interface DeploymentState {
 }
 
 export interface ComponentState {
-  serviceAccount: { annotations: Record<string, string> } | null;
+  /** roleAnnotationSetAt: when the role annotation was last written (ISO), from managedFields. */
+  serviceAccount: { annotations: Record<string, string>; roleAnnotationSetAt?: string } | null;
   deployment: DeploymentState | null;
 }
 
