@@ -3,25 +3,20 @@
 // either recovers (transient faults are retried) or fails with a clear message; a re-run then
 // converges to exactly the state of an uninterrupted run — nothing duplicated, nothing orphaned.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import {
-  GetRolePolicyCommand, IAMClient, ListOpenIDConnectProvidersCommand, GetOpenIDConnectProviderCommand, ListRolePoliciesCommand, ListRolesCommand,
-} from '@aws-sdk/client-iam';
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAULTS, startFaultProxies, type Fault, type FaultProxies } from '../sandbox/fault-proxy.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { kubeConfigFor, resetAws } from '../sandbox/observe.js';
+import { snapshot } from '../sandbox/snapshot.js';
 
 const sb = useSandbox();
 let proxies: FaultProxies;
 let dir: string;
 let kubeconfig: string;
-let iam: IAMClient;
 
 beforeAll(async () => {
   proxies = await startFaultProxies(sb, 'eks');
@@ -34,7 +29,6 @@ beforeAll(async () => {
     users: [{ name: 'admin', user: { 'client-certificate-data': b64(sb.adminCertPath), 'client-key-data': b64(sb.adminKeyPath) } }],
     contexts: [{ name: 'faulty', context: { cluster: 'faulty', user: 'admin' } }],
   }));
-  iam = new IAMClient({ region: 'us-east-1', endpoint: sb.awsEndpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
 });
 afterAll(async () => {
   await proxies?.close();
@@ -61,37 +55,6 @@ function init(ns: string, fault?: { at: number; fault: Fault }): Promise<Run> {
   });
 }
 
-/** The state init produces, with the namespace and timestamps normalised away. */
-async function snapshot(ns: string) {
-  const roles = (await iam.send(new ListRolesCommand({}))).Roles ?? [];
-  const awsRoles = await Promise.all(roles.map(async (r) => {
-    const names = (await iam.send(new ListRolePoliciesCommand({ RoleName: r.RoleName! }))).PolicyNames ?? [];
-    const policies = await Promise.all(names.map(async (n) => decodeURIComponent((await iam.send(new GetRolePolicyCommand({ RoleName: r.RoleName!, PolicyName: n }))).PolicyDocument!)));
-    return { name: r.RoleName, trust: decodeURIComponent(r.AssumeRolePolicyDocument!), policies, tags: (r.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).sort() };
-  }));
-  const providers = await Promise.all(((await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? []).map(async (p) => {
-    const d = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: p.Arn! }));
-    return { arn: p.Arn, clientIds: d.ClientIDList, tags: (d.Tags ?? []).map((t) => `${t.Key}=${t.Value}`).sort() };
-  }));
-  const kc = kubeConfigFor(sb, 'eks');
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const kube = await Promise.all(['central', 'sensor'].map(async (name) => {
-    const sa = await core.readNamespacedServiceAccount({ name, namespace: ns });
-    const d = await apps.readNamespacedDeployment({ name, namespace: ns });
-    const tpl = d.spec?.template.metadata?.annotations ?? {};
-    return {
-      name,
-      saAnnotations: sa.metadata?.annotations,
-      restarted: 'kubectl.kubernetes.io/restartedAt' in tpl,
-      templateAnnotations: Object.keys(tpl).sort(),
-      env: d.spec?.template.spec?.containers.map((c) => c.env),
-      ready: d.status?.readyReplicas === d.spec?.replicas,
-    };
-  }));
-  return JSON.parse(JSON.stringify({ awsRoles, providers, kube }).split(ns).join('NS'));
-}
-
 describe('fault injection across init', () => {
   it('every injected fault recovers or fails clearly, and a re-run converges to the uninterrupted state', async () => {
     await resetAws(sb);
@@ -101,7 +64,7 @@ describe('fault injection across init', () => {
     expect(ref.code, ref.stderr).toBe(0);
     const steps = proxies.seen();
     expect(steps.length).toBeGreaterThan(10);
-    const expected = await snapshot(refNs);
+    const expected = await snapshot(sb, 'eks', refNs);
 
     const outcomes: string[] = [];
     for (let n = 1; n <= steps.length; n++) {
@@ -122,7 +85,7 @@ describe('fault injection across init', () => {
       outcomes.push(`${n} ${fault}: ${first.signal ?? first.code}`);
       const again = await init(ns);
       expect(again.code, `${where}, re-run: ${again.stderr}`).toBe(0);
-      expect(await snapshot(ns), where).toEqual(expected);
+      expect(await snapshot(sb, 'eks', ns), where).toEqual(expected);
     }
     // Transient faults on AWS are retried by the SDK: at least one run recovered by itself.
     expect(outcomes.some((o) => /(throttle|http500|reset): 0$/.test(o))).toBe(true);

@@ -15,11 +15,11 @@ const sb = useSandbox();
 interface Run { code: number | null; stdout: string; stderr: string }
 
 function cli(cluster: 'eks' | 'openshift', args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  const env = { ...process.env, ...sb.awsEnv, KUBECONFIG: sb.clusters[cluster]!.kubeconfig, NO_COLOR: '1', ...extraEnv };
+  const env: Record<string, string | undefined> = { ...process.env, ...sb.awsEnv, KUBECONFIG: sb.clusters[cluster]!.kubeconfig, NO_COLOR: '1', ...extraEnv };
   for (const k of Object.keys(env)) if (k.startsWith('RHACS_STS_')) delete env[k];
   return new Promise((resolve) => {
     execFile('bin/rhacs-sts', args, { env, timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as NodeJS.ErrnoException & { code?: unknown }).code as number | null) ?? 1 : 0, stdout, stderr });
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });
 }
