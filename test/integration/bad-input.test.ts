@@ -1,0 +1,113 @@
+// The bad-input catalogue: malformed flags, environment variables and config files against the
+// live sandbox. Each exits 2 with a message naming what to fix, and the sandbox sees zero writes
+// (in fact nothing at all is contacted: input is validated before any session opens).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useSandbox } from '../sandbox/context.js';
+import { awsMark, awsRequests, kubeMark, kubeRequests } from '../sandbox/observe.js';
+
+const sb = useSandbox();
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-bad-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const base: Record<string, string | undefined> = { ...process.env, ...sb.awsEnv, KUBECONFIG: sb.clusters.eks!.kubeconfig, NO_COLOR: '1' };
+  for (const k of Object.keys(base)) if (k.startsWith('RHACS_STS_')) delete base[k];
+  return new Promise((resolve) => {
+    execFile('bin/rhacs-sts', args, { env: { ...base, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+type Case = [what: string, args: () => string[], env: Record<string, string>, names: RegExp];
+
+const CASES: Case[] = [
+  // Flags
+  ['account id too short', () => ['init', '--account-id', '12345'], {}, /--account-id: "12345" is not an AWS account id/],
+  ['account id with letters', () => ['init', '--account-id', '11112222333a'], {}, /--account-id/],
+  ['role name too long', () => ['init', '--role-name', 'r'.repeat(65)], {}, /--role-name: role names are 1 to 64 characters/],
+  ['role name with a space', () => ['init', '--role-name', 'my role'], {}, /--role-name/],
+  ['role name with a slash', () => ['init', '--role-name', 'a/b'], {}, /--role-name/],
+  ['role path without slashes', () => ['init', '--role-path', 'rhacs'], {}, /--role-path/],
+  ['region made up', () => ['init', '--region', 'moon-1'], {}, /--region: "moon-1" is not an AWS region/],
+  ['region upper case', () => ['init', '--region', 'EU-WEST-1'], {}, /--region/],
+  ['issuer over http', () => ['init', '--oidc-issuer', 'http://oidc.example.com'], {}, /--oidc-issuer: .*https/],
+  ['issuer with a query', () => ['init', '--oidc-issuer', 'https://oidc.example.com/?x=1'], {}, /--oidc-issuer: .*query/],
+  ['issuer with a fragment', () => ['init', '--oidc-issuer', 'https://oidc.example.com/#f'], {}, /--oidc-issuer: .*fragment/],
+  ['issuer with a port', () => ['init', '--oidc-issuer', 'https://oidc.example.com:8443'], {}, /--oidc-issuer: .*port/],
+  ['issuer not a URL', () => ['init', '--oidc-issuer', 'oidc.example.com'], {}, /--oidc-issuer: .*not a URL/],
+  ['issuer and region disagree', () => ['init', '--oidc-issuer', 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC', '--region', 'us-east-1'], {}, /--region: "us-east-1" does not match/],
+  ['namespace upper case', () => ['init', '--namespace', 'StackRox'], {}, /--namespace/],
+  ['namespace too long', () => ['init', '--namespace', 'n'.repeat(64)], {}, /--namespace/],
+  ['namespace with underscore', () => ['init', '--namespace', 'stack_rox'], {}, /--namespace/],
+  ['cluster name with a dot', () => ['init', '--cluster-name', 'prod.eu'], {}, /--cluster-name/],
+  ['provider unknown', () => ['init', '--provider', 'gke'], {}, /--provider: "gke" is not a provider/],
+  ['output unknown', () => ['plan', '--output', 'yaml'], {}, /--output: "yaml" is not an output format/],
+  ['ECR registry id short', () => ['init', '--ecr-registry-id', '1234'], {}, /--ecr-registry-id/],
+  ['ECR region made up', () => ['init', '--ecr-region', 'xx'], {}, /--ecr-region/],
+  ['ECR region in another partition', () => ['init', '--region', 'eu-west-1', '--ecr-region', 'cn-north-1'], {}, /--ecr-region: .*another partition/],
+  ['ECR repository upper case', () => ['init', '--ecr-repository', 'Team/App'], {}, /--ecr-repository/],
+  ['ECR repository double slash', () => ['init', '--ecr-repository', 'team//app'], {}, /--ecr-repository/],
+  ['ECR "*" with other names', () => ['init', '--ecr-repository', '*', '--ecr-repository', 'app'], {}, /--ecr-repository: "\*" already means every repository/],
+  ['boundary not an ARN', () => ['init', '--permissions-boundary', 'boundary'], {}, /--permissions-boundary/],
+  ['boundary is a role ARN', () => ['init', '--permissions-boundary', 'arn:aws:iam::111122223333:role/x'], {}, /--permissions-boundary/],
+  ['boundary in another partition', () => ['init', '--region', 'us-gov-west-1', '--permissions-boundary', 'arn:aws:iam::111122223333:policy/b'], {}, /--permissions-boundary: is in partition "aws"/],
+  ['timeout not a duration', () => ['init', '--timeout', 'soon'], {}, /--timeout/],
+  ['timeout zero', () => ['init', '--timeout', '0s'], {}, /--timeout/],
+  ['quiet and verbose', () => ['init', '--quiet', '--verbose'], {}, /--quiet: cannot be combined with --verbose/],
+  ['context with central-context', () => ['init', '--context', 'eks', '--central-context', 'eks'], {}, /--context: cannot be combined/],
+  ['sensor-context alone', () => ['init', '--sensor-context', 'openshift'], {}, /--sensor-context: needs --central-context/],
+  ['offline init without dry run', () => ['init', '--offline', '--provider', 'eks', '--account-id', '111122223333', '--oidc-issuer', 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC'], {}, /--offline: only plans/],
+  ['offline without facts', () => ['plan', '--offline'], {}, /--provider: is required with --offline[\s\S]*--account-id[\s\S]*--oidc-issuer/],
+  ['unknown flag', () => ['init', '--rolename', 'x'], {}, /unknown option '--rolename'/],
+  ['flag without its value', () => ['init', '--role-name'], {}, /option '--role-name <name>' argument missing/],
+  ['unexpected argument', () => ['init', 'now'], {}, /too many arguments|unknown command|excess/i],
+  ['unknown command', () => ['install'], {}, /unknown command 'install'/],
+  // Environment variables
+  ['env: bad boolean', () => ['init'], { RHACS_STS_DELEGATED_SCANNING: 'sometimes' }, /RHACS_STS_DELEGATED_SCANNING: "sometimes" is not a boolean/],
+  ['env: bad account id', () => ['init'], { RHACS_STS_ACCOUNT_ID: 'abc' }, /RHACS_STS_ACCOUNT_ID: "abc" is not an AWS account id/],
+  ['env: bad region', () => ['init'], { RHACS_STS_REGION: 'nowhere' }, /RHACS_STS_REGION/],
+  // Config files
+  ['config: missing file', () => ['init', '--config', join(dir, 'nope.yaml')], {}, /--config: cannot read .*no such file/],
+  ['config: not YAML', () => ['init', '--config', file('broken.yaml', 'role-name: [unclosed\n')], {}, /--config: .* is not valid YAML or JSON/],
+  ['config: a list, not a mapping', () => ['init', '--config', file('list.yaml', '- a\n- b\n')], {}, /--config: .* must hold a mapping/],
+  ['config: unknown key', () => ['init', '--config', file('unknown.yaml', 'rolename: x\n')], {}, /unknown\.yaml: rolename: is not an option/],
+  ['config: camelCase key', () => ['init', '--config', file('camel.yaml', 'roleName: x\n')], {}, /camel\.yaml: roleName: is not an option \(did you mean "role-name"\?\)/],
+  ['config: bad value', () => ['init', '--config', file('value.yaml', 'account-id: "12"\n')], {}, /value\.yaml: account-id: "12" is not an AWS account id/],
+  ['config: boolean as text', () => ['init', '--config', file('bool.yaml', 'delegated-scanning: "yes"\n')], {}, /bool\.yaml: delegated-scanning: must be true or false/],
+  ['config: list of numbers', () => ['init', '--config', file('list-num.yaml', 'ecr-repository: [1, 2]\n')], {}, /list-num\.yaml: ecr-repository: must be a name or a list of names/],
+  ['config: nested config', () => ['init', '--config', file('nested.yaml', 'config: other.yaml\n')], {}, /nested\.yaml: config: a config file cannot name another/],
+  ['config: JSON with a bad region', () => ['init', '--config', file('c.json', '{"region": "mars-2"}')], {}, /c\.json: region: "mars-2" is not an AWS region/],
+];
+
+describe('bad input catalogue (against the live sandbox)', () => {
+  it('has at least 40 cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it.each(CASES)('%s → exit 2, names the fix, writes nothing', async (_what, args, env, names) => {
+    const a = await awsMark(sb);
+    const k = kubeMark(sb, 'eks');
+    const r = await cli(args(), env);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(names);
+    expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    expect(r.stdout).toBe('');
+    // Validation happens before any session is opened: not even a read reaches the sandbox.
+    expect(await awsRequests(sb, a)).toEqual([]);
+    expect(await kubeRequests(sb, 'eks', k, {}, 100)).toEqual([]);
+  });
+});
