@@ -55,7 +55,10 @@ Run "rhacs-sts <command> --help" for its options and examples.`);
       cmd.addOption(opt);
     }
     cmd.addHelpText('after', EXAMPLES[name] ?? '');
-    cmd.action(async (raw: Record<string, unknown>) => {
+    // Commander names each value after its long flag (--plan → plan); options.ts keys them by spec key (planFile).
+    const attribute = new Map(OPTION_SPECS.map((s) => [s.key, new Option(s.flags).attributeName()]));
+    cmd.action(async (parsed: Record<string, unknown>) => {
+      const raw: Record<string, unknown> = Object.fromEntries(OPTION_SPECS.map((s) => [s.key, parsed[attribute.get(s.key)!]]));
       const configPath = (raw.config as string | undefined) ?? io.env.RHACS_STS_CONFIG;
       const config = configPath ? (await import('./config-file.js')).loadConfigFile(configPath, raw.config ? '--config' : 'RHACS_STS_CONFIG') : undefined;
       const options = parseOptions(name, raw, io.env, config);

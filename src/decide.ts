@@ -1,10 +1,15 @@
 /**
  * Decisions: a flag beats a prompt, a prompt runs only when a value is still unknown and a person
- * is at the terminal, and every question has a default. Offline facts come from flags alone.
+ * is at the terminal, and every question has a default. Answers fill in the same Options that
+ * flags do, so both paths produce the same type and the same plan. Offline facts come from flags alone.
  */
-import type { Options } from './options.js';
-import type { Decisions, Facts } from './plan/model.js';
-import { partitionOfRegion } from './validate.js';
+import { InputError, type InputProblem } from './errors.js';
+import type { DiscoverInput } from './kube/session.js';
+import type { ClusterTarget } from './discover.js';
+import { PROVIDERS, type Options, type Provider } from './options.js';
+import type { Decisions, Facts, Plan } from './plan/model.js';
+import type { Ui } from './ui/ui.js';
+import * as v from './validate.js';
 
 export function defaultRoleName(clusterName: string | undefined): string {
   return clusterName ? `rhacs-sts-${clusterName}`.slice(0, 64) : 'rhacs-sts';
@@ -14,7 +19,7 @@ export function defaultRoleName(clusterName: string | undefined): string {
 export function offlineFacts(options: Options): Facts {
   const region = options.region!;
   return {
-    partition: partitionOfRegion(region),
+    partition: v.partitionOfRegion(region),
     accountId: options.accountId!,
     region,
     clusterName: options.clusterName,
@@ -32,6 +37,34 @@ export function offlineFacts(options: Options): Facts {
   };
 }
 
+/** Rules between options that only init/plan have (parseOptions checks the rest). */
+export function checkInitOptions(options: Options): void {
+  if (options.sensorContext && options.delegatedScanning === false) {
+    throw new InputError([{
+      source: '--sensor-context',
+      message: 'configures Sensor in its own cluster, which is delegated scanning, but delegated scanning is turned off (delegated-scanning: false)',
+    }], 'Drop the false delegated-scanning setting, or drop --sensor-context.');
+  }
+}
+
+/**
+ * Whether Sensor gets the role when nobody said: yes with --sensor-context (that is its purpose),
+ * otherwise no. Trusting Sensor too only helps when delegated scanning is turned on in RHACS
+ * (it is off by default there), so least privilege wins; a script asks for it with --delegated-scanning.
+ */
+export function impliedDelegatedScanning(options: Pick<Options, 'delegatedScanning' | 'sensorContext'>): boolean {
+  return options.delegatedScanning ?? options.sensorContext !== undefined;
+}
+
+/**
+ * The default offered at the prompt: yes only when Sensor runs without Central (a secured
+ * cluster, where configuring Sensor is the only reason to run rhacs-sts), else no, as above.
+ */
+export function defaultDelegatedScanning(facts: Facts): boolean {
+  const comps = facts.clusters.flatMap((c) => c.components);
+  return comps.includes('sensor') && !comps.includes('central');
+}
+
 /** Decisions from options and facts, with defaults for whatever was not said. */
 export function decisionsFromOptions(options: Options, facts: Facts, thumbprints: Record<string, string[]> = {}): Decisions {
   return {
@@ -43,10 +76,166 @@ export function decisionsFromOptions(options: Options, facts: Facts, thumbprints
       region: options.ecrRegion,
       repositories: options.ecrRepositories,
     },
-    delegatedScanning: options.delegatedScanning ?? false,
+    delegatedScanning: impliedDelegatedScanning(options),
     restart: options.restart,
     adoptRole: options.adoptRole,
     adoptOidcProvider: options.adoptOidcProvider,
     thumbprints,
   };
+}
+
+// --- Questions ------------------------------------------------------------------------------
+
+const PROVIDER_NAMES: Record<Provider, string> = { eks: 'Amazon EKS', openshift: 'Red Hat OpenShift (on AWS, with STS)' };
+
+/** The namespaces named in the "RHACS runs in several namespaces (a (central); b (sensor))" problem. */
+export function namespaceCandidates(message: string): { namespace: string; components: string }[] {
+  const list = /several namespaces \((.*)\); say which/.exec(message)?.[1];
+  if (!list) return [];
+  return list.split('; ').map((entry) => /^([a-z0-9][a-z0-9-]*) \(([^)]*)\)$/.exec(entry))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ namespace: m[1]!, components: m[2]! }));
+}
+
+/**
+ * Answers what detection could not decide alone: which provider, which namespace, which region.
+ * Returns the input to retry detection with, or undefined when a question would not help.
+ */
+export async function askDetection(problem: InputProblem, target: ClusterTarget | undefined, ui: Ui): Promise<Partial<DiscoverInput> | undefined> {
+  if (!ui.interactive) return undefined;
+  const where = target?.context ? ` (context ${target.context})` : '';
+  switch (problem.source) {
+    case '--provider': {
+      ui.info(ui.logColors.yellow(`Could not tell what kind of cluster this is${where}.`));
+      const provider = await ui.select<Provider>(
+        'Which kind of cluster is it?',
+        PROVIDERS.map((p) => ({ value: p, name: PROVIDER_NAMES[p] })),
+        'eks',
+      );
+      return { provider };
+    }
+    case '--namespace': {
+      const candidates = namespaceCandidates(problem.message);
+      if (candidates.length < 2) return undefined;
+      const best = candidates.find((c) => c.components.includes('central')) ?? candidates[0]!;
+      const namespace = await ui.select(
+        `RHACS runs in several namespaces${where}. Which one should use the role?`,
+        candidates.map((c) => ({ value: c.namespace, name: `${c.namespace} (${c.components})` })),
+        best.namespace,
+      );
+      return { namespace };
+    }
+    case '--region': {
+      const region = await ui.input({ message: 'AWS region of the cluster (could not be detected)', validate: v.region });
+      return { region };
+    }
+    default:
+      return undefined;
+  }
+}
+
+type EcrScope = 'all' | 'registry' | 'repositories';
+
+function ecrRegionCheck(facts: Facts): v.Check {
+  return (x) => {
+    if (x === '' || x === '*') return undefined;
+    const err = v.region(x);
+    if (err) return err;
+    return v.partitionOfRegion(x) !== facts.partition
+      ? `"${x}" is in another partition than the account (${facts.partition}); IAM cannot grant across partitions`
+      : undefined;
+  };
+}
+
+/** Repository names from one answer: separated by commas or spaces. */
+export function splitRepositories(answer: string): string[] {
+  return [...new Set(answer.split(/[\s,]+/).map((s) => s.trim()).filter(Boolean))];
+}
+
+const repositoryList: v.Check = (answer) => {
+  const names = splitRepositories(answer);
+  if (names.length === 0) return 'name at least one repository (e.g. team-a/app, or team-a/* for a prefix)';
+  for (const n of names) {
+    const err = v.ecrRepository(n);
+    if (err) return err;
+  }
+  if (names.includes('*') && names.length > 1) return '"*" already means every repository; drop it or the other names';
+  return undefined;
+};
+
+/**
+ * The wizard's questions, for whatever flags, the config file and detection left open: the role
+ * name, delegated scanning (only where Sensor runs) and the ECR scope. Not at a terminal, for a
+ * plan (which shows what the flags give), or with --yes (take every default), nothing is asked.
+ */
+export async function askDecisions(options: Options, facts: Facts, ui: Ui): Promise<Options> {
+  if (!ui.interactive || options.dryRun || options.yes) return options;
+  const o: Options = { ...options, ecrRepositories: [...options.ecrRepositories] };
+
+  if (o.roleName === undefined) {
+    o.roleName = await ui.input({
+      message: 'Name of the IAM role RHACS will assume',
+      default: defaultRoleName(o.clusterName ?? facts.clusterName),
+      validate: v.roleName,
+    });
+  }
+
+  const sensorRuns = facts.clusters.some((c) => c.components.includes('sensor'));
+  if (o.delegatedScanning === undefined && !o.sensorContext && sensorRuns) {
+    o.delegatedScanning = await ui.confirm(
+      'Delegated scanning: should Sensor pull images from ECR too? (only if it is turned on in RHACS)',
+      defaultDelegatedScanning(facts),
+    );
+  }
+
+  if (o.ecrRegistryId === undefined && o.ecrRegion === undefined && o.ecrRepositories.length === 0) {
+    const scope = await ui.select<EcrScope>('Which ECR repositories may RHACS read?', [
+      { value: 'all', name: `All repositories in this account's registry (${facts.accountId}, any region)` },
+      { value: 'registry', name: 'All repositories of one registry account, optionally one region' },
+      { value: 'repositories', name: 'Only the repositories I list' },
+    ], 'all');
+    if (scope === 'registry') {
+      o.ecrRegistryId = await ui.input({ message: 'Registry account id', default: facts.accountId, validate: v.accountId });
+      const region = await ui.input({ message: 'Registry region ("*" for any)', default: '*', validate: ecrRegionCheck(facts) });
+      o.ecrRegion = region === '*' || region === '' ? undefined : region;
+    } else if (scope === 'repositories') {
+      o.ecrRepositories = splitRepositories(await ui.input({
+        message: 'Repositories (separated by commas; team-a/* matches a prefix)',
+        validate: repositoryList,
+      }));
+    }
+  }
+  return o;
+}
+
+/**
+ * Questions that need the plan: taking over an existing role or OIDC provider that blocks it
+ * (--adopt-role, --adopt-oidc-provider), and whether to restart the pods now (--no-restart).
+ * Returns the options unchanged when nothing was asked or everything kept its default.
+ */
+export async function askAfterPlan(options: Options, plan: Plan, ui: Ui): Promise<Options> {
+  if (!ui.interactive || options.dryRun || options.yes) return options;
+  let o = options;
+  const blockedBy = (flag: string) => plan.blockers.find((b) => b.hint.includes(flag));
+
+  const role = blockedBy('--adopt-role');
+  if (role && !o.adoptRole) {
+    ui.warn(role.message);
+    if (await ui.confirm('Take this role over? Its other statements and policies are kept (same as --adopt-role)', false)) o = { ...o, adoptRole: true };
+  }
+  const provider = blockedBy('--adopt-oidc-provider');
+  if (provider && !o.adoptOidcProvider) {
+    ui.warn(provider.message);
+    if (await ui.confirm('Add the audience and our tag to this OIDC provider? (same as --adopt-oidc-provider)', false)) o = { ...o, adoptOidcProvider: true };
+  }
+
+  // EKS gives pods the role only when they are created, so they must be restarted; on OpenShift
+  // the new environment rolls the pods out by itself.
+  const restarts = plan.restarts.filter((r) => r.method === 'restartedAt' && !r.deferred);
+  if (o.restart && restarts.length > 0) {
+    const names = [...new Set(restarts.map((r) => r.name))].join(' and ');
+    const now = await ui.confirm(`Restart ${names} now, so the pods get the role, and wait until ready? (No: restart later yourself)`, true);
+    if (!now) o = { ...o, restart: false };
+  }
+  return o;
 }

@@ -58,3 +58,9 @@ Examples:
 
 Only resources tagged by rhacs-sts are deleted. Exit codes: 0 done, 1 an operation failed, 2 invalid input, 130 cancelled.`,
 };
+
+/** What to do after init has applied its plan. */
+export const NEXT_STEPS = {
+  enableRole: '  1. In RHACS, open Platform Configuration → Integrations → Amazon ECR, edit the integration and enable "Use container IAM role".',
+  verify: (command: string) => `  2. Check the whole chain (issuer, OIDC provider, role, Kubernetes wiring, a real token exchange): ${command}`,
+};

@@ -38,6 +38,8 @@ export interface Options {
   helmValuesOut?: string;
   planFile?: string;
   keepOidcProvider: boolean;
+  /** verify only: skip the token request and exchange (the end-to-end check is reported as skipped). */
+  skipExchange?: boolean;
   profile?: string;
   dryRun: boolean;
   yes: boolean;
@@ -100,9 +102,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('helmValuesOut', '--helm-values-out <file>', 'Helm installs: also write the values that make the change durable to this file (not with --dry-run)', 'string', ['init']),
   spec('planFile', '--plan <file>', 'apply a plan saved with "plan --output json", refusing if the live state has drifted since', 'string', ['init']),
   spec('keepOidcProvider', '--keep-oidc-provider', 'uninstall: keep the IAM OIDC provider even if nothing else uses it', 'boolean', ['uninstall']),
+  spec('skipExchange', '--skip-exchange', 'verify: request no service-account tokens and call no AWS API with them (the end-to-end check is skipped)', 'boolean', ['verify']),
   spec('offline', '--offline', 'contact neither AWS nor Kubernetes: take every fact from flags and print the plan', 'boolean', PLANNING),
   spec('dryRun', '--dry-run', 'read current state and show the plan; change nothing', 'boolean', APPLYING),
-  spec('yes', '-y, --yes', 'apply without asking for confirmation (required when not at a terminal)', 'boolean', APPLYING),
+  spec('yes', '-y, --yes', 'apply without asking: take the default for every question and skip the confirmation (required when not at a terminal)', 'boolean', APPLYING),
   spec('config', '--config <file>', 'read options from a YAML or JSON file (keys as the flags: role-name, delegated-scanning, …); flags and env win', 'string'),
   spec('output', '-o, --output <text|json>', 'output format: text for people, json (one document on stdout) for scripts', 'string'),
   spec('verbose', '--verbose', 'log every API call to stderr (never credentials or tokens)', 'boolean'),
@@ -253,6 +256,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     helmValuesOut: str('helmValuesOut'),
     planFile: str('planFile'),
     keepOidcProvider: values.keepOidcProvider === true,
+    skipExchange: command === 'verify' ? values.skipExchange === true : undefined,
     profile: check('profile', str('profile'), v.profileName),
     dryRun: values.dryRun === true || command === 'plan',
     yes: values.yes === true,

@@ -71,7 +71,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     } catch (err) {
       deps.progress.task(a, 'failed', err instanceof Error ? err.message : String(err));
       for (const rest of pending.slice(pending.indexOf(a) + 1)) deps.progress.task(rest, 'skipped', 'not started');
-      throw resumable(err, results);
+      throw resumable(err, results, plan.command);
     }
   }
 
@@ -82,18 +82,18 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     await Promise.all([...bySession].map(([session, refs]) =>
       session.waitForRollouts(refs, deps.timeoutMs, (p) => deps.progress.rollout(p.namespace, p.name, p.message))));
   } catch (err) {
-    throw resumable(err, results, 'The AWS and Kubernetes changes are in place; the rollout did not finish.');
+    throw resumable(err, results, plan.command, 'The AWS and Kubernetes changes are in place; the rollout did not finish.');
   }
   return results;
 }
 
-function resumable(err: unknown, results: ApplyResult[], lead?: string): RhacsStsError {
+function resumable(err: unknown, results: ApplyResult[], command: Plan['command'], lead?: string): RhacsStsError {
   const done = results.filter((r) => r.outcome === 'done').map((r) => `  ✓ ${r.target} (${r.type})`);
   const base = err instanceof RhacsStsError ? err : new OperationError(err instanceof Error ? err.message : String(err), { cause: err });
   const what = done.length ? `\nDone before the failure:\n${done.join('\n')}` : '\nNothing was changed before the failure.';
   return new OperationError(`${lead ? `${lead} ` : ''}${base.message}${what}`, {
     exitCode: base.exitCode === 0 ? 1 : base.exitCode,
-    hint: `${base.hint ? `${base.hint} ` : ''}Re-running "rhacs-sts init" resumes: every step checks what is already in place.`,
+    hint: `${base.hint ? `${base.hint} ` : ''}Re-running "rhacs-sts ${command}" resumes: every step checks what is already in place.`,
     cause: base.cause ?? err,
   });
 }

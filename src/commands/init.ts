@@ -1,16 +1,36 @@
-/** `init` and `plan`: discover → decide → plan → render → confirm → apply. */
+/**
+ * `init` and `plan`: discover → decide → plan → render → confirm → apply.
+ *
+ * At a terminal, init is a wizard: it detects first (under a spinner), asks only what flags, the
+ * config file and detection left open, shows the plan with the IAM changes called out, asks once,
+ * applies with a live task list and ends with what to do next. In a script the same command never
+ * waits for input: a missing answer is an input error naming its flag, and applying needs --yes.
+ * With --plan it applies a saved plan, after checking that the live state still matches it.
+ */
 import { applyPlan, type ApplyResult } from '../apply/apply.js';
-import { decisionsFromOptions, offlineFacts } from '../decide.js';
-import { discover, openSessions } from '../discover.js';
+import {
+  askAfterPlan,
+  askDecisions,
+  askDetection,
+  checkInitOptions,
+  decisionsFromOptions,
+  offlineFacts,
+} from '../decide.js';
+import { detect, openSessions, readAwsState, type Detected, type Sessions } from '../discover.js';
 import { CancelledError, InputError, OperationError } from '../errors.js';
+import { NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options.js';
+import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, type SavedPlan } from '../plan-file.js';
 import { buildPlan } from '../plan/build.js';
-import type { Plan } from '../plan/model.js';
+import type { Action, Decisions, Plan } from '../plan/model.js';
 import { planToJson } from '../render/plan-json.js';
 import { helmValuesYaml, renderPlanText } from '../render/plan-text.js';
 import { writeFileSync } from 'node:fs';
 import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
+
+const PROVIDER_LABEL = { eks: 'EKS', openshift: 'OpenShift' } as const;
+const AWS_TYPES = new Set<Action['type']>(['oidc-provider', 'role', 'role-tags', 'trust-policy', 'permissions-policy']);
 
 export async function runInit(options: Options, ui: Ui): Promise<void> {
   if (options.offline) {
@@ -21,52 +41,122 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
       );
     }
     const facts = offlineFacts(options);
-    const plan = buildPlan(facts, decisionsFromOptions(options, facts), undefined);
-    printPlan(plan, options, ui);
+    const decisions = decisionsFromOptions(options, facts);
+    const plan = buildPlan(facts, decisions, undefined);
+    printPlan(plan, options, ui, planInputs(options, decisions, undefined, plan));
     return;
   }
+  checkInitOptions(options);
+  if (options.planFile) return runSavedPlan(options, ui);
 
-  ui.step('Reading the cluster and the AWS account…');
-  const sessions = await openSessions(options, ui);
-  const found = await discover(options, sessions, ui);
-  for (const w of found.warnings) ui.warn(w);
-  const plan = buildPlan(found.facts, found.decisions, found.aws);
-  for (const c of found.facts.clusters) {
-    ui.info(`Detected ${c.provider === 'eks' ? 'EKS' : 'OpenShift'} cluster${c.context ? ` (${c.context})` : ''}: issuer ${c.issuer}; RHACS ${c.components.join(' and ')} in namespace ${c.namespace}${c.version ? ` (version ${c.version})` : ''}, installed by ${c.installMethod}${c.installEvidence ? ` — ${c.installEvidence}` : ''}.`);
+  const { sessions, detected } = await ui.spinner('Reading the cluster and the AWS account…', async () => {
+    const sessions = await openSessions(options, ui);
+    const detected = await detect(options, sessions, ui, ui.interactive ? { resolve: (problem, target) => askDetection(problem, target, ui) } : {});
+    return { sessions, detected };
+  });
+  for (const w of detected.warnings) ui.warn(w);
+  describeClusters(detected, ui);
+
+  // Questions with defaults (role name, delegated scanning, ECR scope) only for init at a terminal.
+  let opts = await askDecisions(options, detected.facts, ui);
+  const decisions = decisionsFromOptions(opts, detected.facts);
+  const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions));
+  for (const w of warnings) ui.warn(w);
+  let plan = buildPlan(detected.facts, decisions, aws);
+
+  // Questions that need the plan (adopting what blocks it, restarting now): rebuild with the answers.
+  const answered = await askAfterPlan(opts, plan, ui);
+  let final: Decisions = decisions;
+  if (answered !== opts) {
+    opts = answered;
+    final = decisionsFromOptions(opts, detected.facts, decisions.thumbprints);
+    plan = buildPlan(detected.facts, final, aws);
   }
 
+  const inputs = planInputs(opts, final, detected, plan);
+  if (opts.dryRun) {
+    printPlan(plan, opts, ui, inputs);
+    return;
+  }
+  await confirmAndApply(plan, opts, ui, sessions, inputs);
+}
+
+/** `init --plan <file>`: rebuild the saved plan from the live state; apply it only if nothing drifted. */
+async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
+  const saved: SavedPlan = loadPlanFile(options.planFile!);
+  const { options: opts, perCluster } = optionsFromPlan(options, saved);
+  checkInitOptions(opts);
+
+  const { sessions, detected, plan, decisions } = await ui.spinner(`Checking ${saved.path} against the live state…`, async () => {
+    const sessions = await openSessions(opts, ui);
+    const detected = await detect(opts, sessions, ui, { perCluster });
+    const decisions = decisionsFromOptions(opts, detected.facts);
+    const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions);
+    detected.warnings.push(...warnings);
+    return { sessions, detected, decisions, plan: buildPlan(detected.facts, decisions, aws) };
+  });
+  for (const w of detected.warnings) ui.warn(w);
+
+  const inputs = planInputs(opts, decisions, detected, plan);
+  const drift = planDrift(saved, { doc: JSON.parse(planToJson(plan, { inputs })), detected });
+  if (drift.length > 0) {
+    const shown = drift.slice(0, 12).map((d) => `  - ${d}`);
+    if (drift.length > shown.length) shown.push(`  - … and ${drift.length - shown.length} more`);
+    throw new OperationError(
+      `The live state has drifted since ${saved.path} was saved, so it no longer shows what would change. Nothing was changed. What differs:\n${shown.join('\n')}`,
+      { hint: 'Make and review a new plan: rhacs-sts plan --output json > plan.json, then rhacs-sts init --plan plan.json.' },
+    );
+  }
+  ui.info(ui.logColors.green(`✓ The live state matches ${saved.path}.`));
+  await confirmAndApply(plan, opts, ui, sessions, inputs);
+}
+
+function describeClusters(detected: Detected, ui: Ui): void {
+  const c = ui.logColors;
+  for (const { facts: f, kubeContext, target } of detected.clusters) {
+    const role = target.role === 'both' ? '' : ` for ${target.role === 'central' ? 'Central' : 'Sensor'}`;
+    ui.info(`Detected ${PROVIDER_LABEL[f.provider]} cluster${role} (context ${kubeContext})`);
+    ui.info(`  ${c.dim('issuer')}  ${f.issuer}`);
+    ui.info(`  ${c.dim('RHACS')}   ${f.components.join(' and ')} in namespace ${f.namespace}${f.version ? `, version ${f.version}` : ''}, installed by ${f.installMethod}`);
+    if (f.installEvidence) ui.debug(`install method: ${f.installEvidence}`);
+  }
+}
+
+async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: Sessions, inputs: PlanInputs): Promise<void> {
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
-  if (options.dryRun) {
-    printPlan(plan, options, ui);
-    return;
-  }
   if (options.output === 'text') ui.result(renderPlanText(plan, ui.colors));
   if (plan.blockers.length) {
     throw new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') });
   }
   if (changes.length === 0) {
     writeHelmValues(plan, options, ui);
-    if (options.output === 'json') ui.result(planToJson(plan, { applied: [] }));
+    if (options.output === 'json') ui.result(planToJson(plan, { inputs, applied: [] }));
     return;
   }
+  highlightIam(changes, ui);
   await confirm(options, ui, changes.length);
 
   const tasks = createTaskList(ui);
   let applied: ApplyResult[];
+  ui.info('');
   try {
     applied = await applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs });
   } finally {
     tasks.stop();
   }
-  const done = applied.filter((r) => r.outcome === 'done').length;
   writeHelmValues(plan, options, ui);
-  if (options.output === 'json') {
-    ui.result(planToJson(plan, { applied }));
-  } else {
-    ui.info('');
-    ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied.`));
-    printNextSteps(plan, ui);
-  }
+  if (options.output === 'json') ui.result(planToJson(plan, { inputs, applied }));
+  printSummary(plan, applied, options, ui);
+}
+
+/** The IAM part of the plan, called out before the confirmation: who may assume the role, and what it may do. */
+function highlightIam(changes: Action[], ui: Ui): void {
+  const iam = changes.filter((a) => AWS_TYPES.has(a.type));
+  if (iam.length === 0) return;
+  const c = ui.logColors;
+  ui.info('');
+  ui.info(c.bold.yellow(`IAM changes (${iam.length}):`));
+  for (const a of iam) ui.info(`  ${a.status === 'create' ? c.green('+') : c.yellow('~')} ${a.summary}`);
 }
 
 function writeHelmValues(plan: Plan, options: Options, ui: Ui): void {
@@ -81,27 +171,50 @@ function writeHelmValues(plan: Plan, options: Options, ui: Ui): void {
 
 async function confirm(options: Options, ui: Ui, count: number): Promise<void> {
   if (options.yes) return;
+  const what = `${count} change${count === 1 ? '' : 's'}`;
   if (!ui.interactive) {
-    throw new InputError([{ source: '--yes', message: `is required to apply ${count} change${count === 1 ? '' : 's'} when not running at a terminal` }],
+    throw new InputError([{ source: '--yes', message: `is required to apply ${what} when not running at a terminal` }],
       'Review the plan with "rhacs-sts plan", then re-run with --yes.');
   }
-  const ok = await ui.confirm(`Apply ${count} change${count === 1 ? '' : 's'}?`, false);
+  ui.info('');
+  const ok = await ui.confirm(`Apply these ${what}?`, false);
   if (!ok) throw new CancelledError('Cancelled: nothing was changed.');
 }
 
-function printNextSteps(plan: Plan, ui: Ui): void {
-  ui.info('Next:');
-  ui.info(`  1. In RHACS, open Platform Configuration → Integrations → Amazon ECR, and enable "Use container IAM role".`);
-  ui.info('  2. Check the whole chain: rhacs-sts verify');
-  const deferred = plan.actions.filter((a) => a.type === 'restart' && a.deferred);
+function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: Ui): void {
+  const c = ui.logColors;
+  const byId = new Map(plan.actions.map((a) => [a.id, a]));
+  const done = applied.filter((r) => r.outcome === 'done');
+  const iam = done.filter((r) => AWS_TYPES.has(byId.get(r.id)!.type)).length;
+  const kube = done.length - iam;
+  ui.info('');
+  ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes).`));
+  ui.info(`  Role ${plan.role.arn}, trusted by ${plan.oidcProviders.map((p) => p.url).join(' and ')}`);
+  ui.info('');
+  ui.info(c.bold('Next:'));
+  ui.info(NEXT_STEPS.enableRole);
+  ui.info(NEXT_STEPS.verify(verifyCommand(options)));
+  const deferred = plan.actions.filter((a): a is Extract<Action, { type: 'restart' }> => a.type === 'restart' && a.deferred);
   if (deferred.length) {
-    ui.info('  3. Restart later so the pods pick up the role:');
-    for (const a of deferred) if (a.type === 'restart') ui.info(`       kubectl -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}`);
+    ui.info('  3. Restart the pods so they pick up the role:');
+    for (const a of deferred) ui.info(`       kubectl${a.ref.context ? ` --context ${a.ref.context}` : ''} -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}`);
   }
-  if (plan.helmValues?.length) ui.info('  Add the Helm values shown above to your values file so "helm upgrade" keeps the change.');
+  if (plan.helmValues?.length && !options.helmValuesOut) ui.info('  Add the Helm values shown in the plan to your values file, so that "helm upgrade" keeps the change.');
 }
 
-export function printPlan(plan: Plan, options: Options, ui: Ui): void {
-  if (options.output === 'json') ui.result(planToJson(plan));
+/** The verify command for the same cluster(s) and role. */
+function verifyCommand(options: Options): string {
+  const parts = ['rhacs-sts verify'];
+  if (options.context) parts.push(`--context ${options.context}`);
+  if (options.centralContext) parts.push(`--central-context ${options.centralContext}`);
+  if (options.sensorContext) parts.push(`--sensor-context ${options.sensorContext}`);
+  if (options.namespace) parts.push(`--namespace ${options.namespace}`);
+  if (options.roleName) parts.push(`--role-name ${options.roleName}`);
+  return parts.join(' ');
+}
+
+export function printPlan(plan: Plan, options: Options, ui: Ui, inputs?: PlanInputs): void {
+  if (options.output === 'json') ui.result(planToJson(plan, inputs ? { inputs } : {}));
   else ui.result(renderPlanText(plan, ui.colors));
 }
+

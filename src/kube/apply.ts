@@ -14,10 +14,17 @@
  *   one: our entries replaced in place or appended, all others kept) with the resourceVersion as a
  *   precondition, retried on conflict;
  * - restart: the pod-template `kubectl.kubernetes.io/restartedAt` annotation (strategic merge).
+ *
+ * Status 'delete' (uninstall) removes only what is ours, and only while it still holds our value:
+ * our annotation key (merge patch with null, conditional on the resourceVersion read), our two env
+ * vars (strategic-merge `$patch: delete` by name), our overlay entries (the list without them).
+ * Anything else (other annotations, env vars, overlays, or our keys now holding another value) is
+ * left as it is; when nothing of ours is left, nothing is written and the result is false.
  */
 import type { V1Deployment, V1EnvVar, V1Volume } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { OperationError } from '../errors.js';
+import { sameOverlay } from '../plan/build.js';
 import {
   OPENSHIFT_TOKEN_DIR,
   OPENSHIFT_TOKEN_VOLUME,
@@ -34,6 +41,19 @@ type ActionOf<T extends KubeAction['type']> = Extract<KubeAction, { type: T }>;
 export const TOKEN_EXPIRATION_SECONDS = 3600;
 
 export async function applyKubeAction(api: KubeApi, action: KubeAction): Promise<boolean> {
+  if (action.status === 'delete') {
+    switch (action.type) {
+      case 'service-account-annotation':
+        return removeServiceAccountAnnotations(api, action);
+      case 'deployment-env':
+        return removeDeploymentEnv(api, action);
+      case 'operator-overlay':
+        return removeOperatorOverlays(api, action);
+      case 'deployment-token-volume':
+      case 'restart':
+        throw new OperationError(`Internal error: a ${action.type} action cannot have status delete.`);
+    }
+  }
   switch (action.type) {
     case 'service-account-annotation':
       return annotateServiceAccount(api, action);
@@ -67,6 +87,26 @@ async function annotateServiceAccount(api: KubeApi, a: ActionOf<'service-account
     api.core.patchNamespacedServiceAccount({ name, namespace, body: { metadata: { annotations: Object.fromEntries(missing) } } }, patchOptions.merge()),
   );
   return true;
+}
+
+async function removeServiceAccountAnnotations(api: KubeApi, a: ActionOf<'service-account-annotation'>): Promise<boolean> {
+  const { namespace, name } = a.ref;
+  const call: KubeCall = { verb: 'patch', group: '', resource: 'serviceaccounts', namespace, name };
+  return api.retryOnConflict(call, async () => {
+    const sa = await api.optional({ ...call, verb: 'get' }, () => api.core.readNamespacedServiceAccount({ name, namespace }));
+    if (!sa) return false; // gone with the install: nothing of ours is left
+    const current = sa.metadata?.annotations ?? {};
+    // Only keys that still hold our value: a key someone pointed elsewhere since is theirs now.
+    const ours = Object.entries(a.annotations).filter(([k, v]) => current[k] === v).map(([k]) => k);
+    if (ours.length === 0) return false;
+    // Raw call (a 409 must reach retryOnConflict); the resourceVersion makes the removal
+    // conditional on the value we just checked.
+    await api.core.patchNamespacedServiceAccount(
+      { name, namespace, body: { metadata: { resourceVersion: sa.metadata?.resourceVersion, annotations: Object.fromEntries(ours.map((k) => [k, null])) } } },
+      patchOptions.merge(),
+    );
+    return true;
+  });
 }
 
 // --- deployments ----------------------------------------------------------------------------
@@ -133,6 +173,33 @@ async function setDeploymentEnv(api: KubeApi, a: ActionOf<'deployment-env'>): Pr
   });
 }
 
+async function removeDeploymentEnv(api: KubeApi, a: ActionOf<'deployment-env'>): Promise<boolean> {
+  return api.retryOnConflict(deploymentCall(a), async () => {
+    const d = await api.optional({ verb: 'get', group: 'apps', resource: 'deployments', namespace: a.ref.namespace, name: a.ref.name }, () =>
+      api.apps.readNamespacedDeployment({ name: a.ref.name, namespace: a.ref.namespace }),
+    );
+    if (!d) return false;
+    const container = targetContainer(d.spec?.template?.spec, a.container);
+    if (!container) return false;
+    const env: V1EnvVar[] = container.env ?? [];
+    // Only our variables, and only while they hold the values the plan saw (never a valueFrom).
+    const remove = a.env.filter((want) => env.some((e) => e.name === want.name && e.valueFrom === undefined && e.value === want.value)).map((e) => e.name);
+    if (remove.length === 0) return false;
+    await patchDeployment(api, a, {
+      metadata: { resourceVersion: d.metadata?.resourceVersion },
+      spec: { template: { spec: {
+        '$setElementOrder/containers': containerOrder(d),
+        containers: [{
+          name: container.name,
+          '$setElementOrder/env': env.filter((e) => !remove.includes(e.name)).map((e) => ({ name: e.name })),
+          env: remove.map((name) => ({ name, $patch: 'delete' })),
+        }],
+      } } },
+    });
+    return true;
+  });
+}
+
 /** The projected volume we add: a service-account token for `audience`, refreshed hourly. */
 export function tokenVolume(audience: string): V1Volume {
   return {
@@ -191,8 +258,11 @@ async function restartDeployment(api: KubeApi, a: ActionOf<'restart'>): Promise<
   // An env or volume change has already rolled the pods: nothing to write, only to wait for.
   if (a.method === 'rollout') return false;
   api.log(`kube: restarting ${a.ref.namespace}/${a.ref.name} (generation ${d.metadata?.generation})`);
+  // Removing the marker changes the pod template just as setting it does, so it restarts the
+  // pods too, and leaves the template as it was before init restarted it.
+  const clear = a.revertMarker === true && d.spec?.template?.metadata?.annotations?.[RESTARTED_AT_ANNOTATION] !== undefined;
   await api.call(deploymentCall(a), () =>
-    patchDeployment(api, a, { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: new Date().toISOString() } } } } }),
+    patchDeployment(api, a, { spec: { template: { metadata: { annotations: { [RESTARTED_AT_ANNOTATION]: clear ? null : new Date().toISOString() } } } } }),
   );
   return true;
 }
@@ -254,6 +324,28 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 interface StackRoxCr {
   metadata?: { resourceVersion?: string };
   spec?: { overlays?: unknown };
+}
+
+/** Our overlay entries (same object, same patches, our values) are removed; every other entry stays, in order. */
+async function removeOperatorOverlays(api: KubeApi, a: ActionOf<'operator-overlay'>): Promise<boolean> {
+  const comp = a.crKind === 'Central' ? 'central' : 'sensor';
+  const { plural } = OPERATOR_CR[comp];
+  const { namespace, name } = a.ref;
+  const ref = { group: STACKROX_GROUP, version: STACKROX_VERSION, namespace, plural, name };
+  const call: KubeCall = { verb: 'patch', group: STACKROX_GROUP, resource: plural, namespace, name };
+  return api.retryOnConflict(call, async () => {
+    const cr = await api.optional({ ...call, verb: 'get' }, () => api.custom.getNamespacedCustomObject(ref) as Promise<StackRoxCr>);
+    if (!cr) return false;
+    const current = Array.isArray(cr.spec?.overlays) ? (cr.spec!.overlays as unknown[]) : [];
+    const kept = current.filter((x) => !a.overlays.some((o) => sameOverlay(x, o)));
+    if (kept.length === current.length) return false;
+    // An emptied list is removed, as it was before init added our entries.
+    await api.custom.patchNamespacedCustomObject(
+      { ...ref, body: { metadata: { resourceVersion: cr.metadata?.resourceVersion }, spec: { overlays: kept.length ? kept : null } } },
+      patchOptions.merge(),
+    );
+    return true;
+  });
 }
 
 async function mergeOperatorOverlays(api: KubeApi, a: ActionOf<'operator-overlay'>): Promise<boolean> {

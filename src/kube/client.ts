@@ -11,8 +11,18 @@ import { KubeApi, type KubeApiOptions } from './api.js';
 import { applyKubeAction } from './apply.js';
 import { discoverCluster } from './detect.js';
 import { connectionError, isConnectionError, kubeStatus } from './errors.js';
+import { annotationSetAt, issuerDiscovery, requestToken, workloadState } from './inspect.js';
 import { waitForRollouts } from './rollout.js';
-import type { ClusterDiscovery, DiscoverInput, KubeAction, KubeSession, KubeTarget, RolloutProgress } from './session.js';
+import type {
+  ClusterDiscovery,
+  DiscoverInput,
+  IssuerDocuments,
+  KubeAction,
+  KubeSession,
+  KubeTarget,
+  RolloutProgress,
+  WorkloadState,
+} from './session.js';
 
 export interface OpenKubeSessionOptions extends KubeApiOptions {
   /** Skip the connectivity check at open (tests of later failures). */
@@ -83,6 +93,22 @@ class ClientKubeSession implements KubeSession {
 
   waitForRollouts(refs: { namespace: string; name: string }[], timeoutMs: number, onProgress: (p: RolloutProgress) => void): Promise<void> {
     return waitForRollouts(this.api, refs, timeoutMs, onProgress);
+  }
+
+  issuerDiscovery(): Promise<IssuerDocuments> {
+    return issuerDiscovery(this.api);
+  }
+
+  requestToken(namespace: string, serviceAccount: string, audience: string): Promise<string> {
+    return requestToken(this.api, namespace, serviceAccount, audience);
+  }
+
+  pods(namespace: string, deployment: string): Promise<WorkloadState | null> {
+    return workloadState(this.api, namespace, deployment);
+  }
+
+  annotationSetAt(namespace: string, serviceAccount: string, key: string): Promise<Date | undefined | null> {
+    return annotationSetAt(this.api, namespace, serviceAccount, key);
   }
 }
 

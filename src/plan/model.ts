@@ -135,7 +135,14 @@ export type Action =
   | (BaseAction & { type: 'deployment-env'; ref: KubeRef; container: string; env: { name: string; value: string }[] })
   | (BaseAction & { type: 'deployment-token-volume'; ref: KubeRef; container: string; audience: string })
   | (BaseAction & { type: 'operator-overlay'; ref: KubeRef; crKind: 'Central' | 'SecuredCluster'; overlays: OperatorOverlay[] })
-  | (BaseAction & { type: 'restart'; ref: KubeRef; method: 'restartedAt' | 'rollout'; deferred: boolean });
+  | (BaseAction & {
+      type: 'restart'; ref: KubeRef; method: 'restartedAt' | 'rollout'; deferred: boolean;
+      /**
+       * Uninstall: restart by removing the pod-template restartedAt marker when there is one (so the
+       * template is again as it was before init set it), else by setting it.
+       */
+      revertMarker?: boolean;
+    });
 
 export type ActionType = Action['type'];
 

@@ -14,6 +14,7 @@ import {
   PERMISSIONS_POLICY_NAME,
   removeOurStatements,
   roleArn,
+  type PolicyDocument,
 } from './policies.js';
 import {
   EKS_ROLE_ANNOTATION,
@@ -38,6 +39,9 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
   const role = aws.role;
   const arn = role?.arn ?? roleArn(partition, accountId, decisions.roleName, decisions.rolePath);
   const multi = facts.clusters.length > 1;
+  // A role without our tag was never configured by rhacs-sts (adopting tags it): whatever in the
+  // cluster points at it was set by someone else, and stays.
+  const foreignRole = role !== null && !isManaged(role.tags);
 
   // --- Kubernetes: revert only what points at our role -----------------------------------
   const restarts: Plan['restarts'] = [];
@@ -48,10 +52,23 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
       const where = `${multi && cluster.context ? `${cluster.context}: ` : ''}${cluster.namespace}/`;
       const state = cluster.current?.[comp];
       let changed = false;
+      // The durable copy goes first: an operator reconciling in between must not put back what we remove live.
+      const cr = cluster.operatorCrs?.[comp];
+      if (cr) {
+        const overlays = operatorOverlays(cluster.provider, comp, arn);
+        const present = foreignRole ? [] : (cr.overlays ?? []).filter((x) => overlays.some((o) => sameOverlay(x, o)));
+        actions.push({
+          id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay',
+          status: present.length ? 'delete' : 'unchanged', target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
+          summary: present.length ? `Remove our overlay for ${comp} from the ${cr.kind} resource` : `No overlay of ours in the ${cr.kind} resource`,
+          current: cr.overlays, desired: (cr.overlays ?? []).filter((x) => !present.includes(x)),
+          ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
+        });
+      }
       if (cluster.provider === 'eks') {
         const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
-        const ours = cur === arn;
-        if (cur !== undefined && !ours) notes.push(`serviceaccount/${comp} points at another role (${cur}); left alone.`);
+        const ours = cur === arn && !foreignRole;
+        if (cur !== undefined && cur !== arn) notes.push(`serviceaccount/${comp} points at another role (${cur}); left alone.`);
         changed = ours;
         actions.push({
           id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation',
@@ -62,7 +79,7 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         });
       } else {
         const env = state?.deployment?.env ?? [];
-        const ours = env.some((e) => e.name === 'AWS_ROLE_ARN' && e.value === arn);
+        const ours = !foreignRole && env.some((e) => e.name === 'AWS_ROLE_ARN' && e.value === arn);
         changed = ours;
         actions.push({
           id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env',
@@ -74,18 +91,6 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         });
         if (ours) notes.push(`The projected token volume on ${comp} is left in place: RHACS's own charts mount it too.`);
       }
-      const cr = cluster.operatorCrs?.[comp];
-      if (cr) {
-        const overlays = operatorOverlays(cluster.provider, comp, arn);
-        const present = (cr.overlays ?? []).filter((x) => overlays.some((o) => sameOverlay(x, o)));
-        actions.push({
-          id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay',
-          status: present.length ? 'delete' : 'unchanged', target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
-          summary: present.length ? `Remove our overlay for ${comp} from the ${cr.kind} resource` : `No overlay of ours in the ${cr.kind} resource`,
-          current: cr.overlays, desired: (cr.overlays ?? []).filter((x) => !present.includes(x)),
-          ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
-        });
-      }
       const method = cluster.provider === 'eks' ? 'restartedAt' : 'rollout';
       const deferred = !decisions.restart;
       if (changed) restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred });
@@ -93,7 +98,7 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart',
         status: changed && !deferred ? 'update' : 'unchanged', target: `${where}deployment/${comp}`,
         summary: !changed ? `No restart needed for ${comp}` : deferred ? `Restart of ${comp} deferred (--no-restart)` : `Restart ${comp} so that it stops using the role, and wait until ready`,
-        ref, method, deferred: deferred && changed,
+        ref, method, deferred: deferred && changed, ...(method === 'restartedAt' ? { revertMarker: true } : {}),
       });
     }
   }
@@ -101,8 +106,10 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
   // --- IAM role -----------------------------------------------------------------------------
   const owned = role ? isManaged(role.tags) : false;
   const adopted = role?.tags[ADOPTED_TAG] === 'true';
-  if (role && !owned) notes.push(`The role ${role.arn} was not created by rhacs-sts (no ${MANAGED_TAG} tag); it is left alone.`);
+  if (role && !owned) notes.push(`The role ${role.arn} was not created by rhacs-sts (no ${MANAGED_TAG} tag); it and the cluster settings that point at it are left alone.`);
   const policy = role?.inlinePolicies[PERMISSIONS_POLICY_NAME];
+  // What the role's trust policy will be after uninstall (null: the role is deleted).
+  let trustAfter: PolicyDocument | null = role ? role.trustPolicy : null;
   if (role && owned) {
     actions.push({
       id: 'permissions-policy', type: 'permissions-policy', status: policy ? 'delete' : 'unchanged',
@@ -112,6 +119,7 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
     });
     if (adopted) {
       const kept = removeOurStatements(role.trustPolicy);
+      trustAfter = kept;
       const hasOurs = role.trustPolicy.Statement.some(isOurStatement);
       actions.push({
         id: 'trust-policy', type: 'trust-policy', status: hasOurs ? 'update' : 'unchanged', target: arn,
@@ -127,6 +135,7 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
       });
     } else {
       if (role.attachedPolicyArns.length) notes.push(`Managed policies attached to the role are detached before it is deleted: ${role.attachedPolicyArns.join(', ')}.`);
+      trustAfter = null;
       actions.push({
         id: 'role', type: 'role', status: 'delete', target: arn, summary: `Delete the IAM role ${decisions.roleName}`,
         current: { path: role.path, tags: role.tags }, desired: null,
@@ -142,7 +151,9 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
     const cur = aws.oidcProviders[p.url];
     if (!cur) continue;
     p.clientIds = cur.clientIds;
-    const others = (u.otherTrusters[p.url] ?? []).filter((n) => n !== decisions.roleName || adopted);
+    // Our role counts only if it stays and, after uninstall, still trusts the provider.
+    const ourRoleStillTrusts = trustAfter !== null && trusts(trustAfter, p.arn);
+    const others = (u.otherTrusters[p.url] ?? []).filter((n) => n !== decisions.roleName || ourRoleStillTrusts);
     const mine = isManaged(cur.tags);
     let reason: string | undefined;
     if (!mine) reason = 'not created by rhacs-sts';
@@ -182,4 +193,12 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
     blockers: [],
     notes,
   };
+}
+
+/** True when a statement of the policy names the provider as its federated principal. */
+function trusts(policy: PolicyDocument, providerArn: string): boolean {
+  return policy.Statement.some((st) => {
+    const fed = st.Principal && st.Principal !== '*' ? st.Principal.Federated : undefined;
+    return (Array.isArray(fed) ? fed : [fed]).includes(providerArn);
+  });
 }

@@ -1,10 +1,33 @@
 /**
  * The small interface through which the core talks to a person. The core never imports a prompt
  * library, a spinner or `console`; commands receive a Ui. Results go to stdout, everything else
- * (progress, warnings, errors) to stderr.
+ * (progress, warnings, errors, prompts) to stderr.
+ *
+ * The prompt kit (@inquirer/prompts) and the spinner (ora) are imported only when first used, so
+ * that commands which never ask anything do not load them.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { CancelledError } from '../errors.js';
+import { CancelledError, ExitCode, isRhacsStsError } from '../errors.js';
+
+export interface Choice<T> {
+  value: T;
+  name: string;
+  description?: string;
+}
+
+export interface InputQuestion {
+  message: string;
+  default?: string;
+  /** Returns an error sentence for an invalid answer (the question is then asked again), else undefined. */
+  validate?: (value: string) => string | undefined;
+}
+
+/** Lines of progress redrawn in place (a terminal only). */
+export interface LiveRegion {
+  update(lines: string[]): void;
+  /** Leaves the last lines on screen and releases the region. */
+  done(): void;
+}
 
 export interface Ui {
   /** Result text or JSON, to stdout. */
@@ -21,13 +44,26 @@ export interface Ui {
   readonly logColors: ChalkInstance;
   /** True when a person can answer prompts: stdin and stderr are terminals. */
   readonly interactive: boolean;
-  /** Asks a yes/no question (only called when interactive). Ctrl-C throws CancelledError. */
+  /**
+   * The prompts below are only called when `interactive`. Ctrl-C at any of them throws
+   * CancelledError (exit 130).
+   */
   confirm(message: string, defaultValue: boolean): Promise<boolean>;
+  select<T>(message: string, choices: readonly Choice<T>[], defaultValue?: T): Promise<T>;
+  input(question: InputQuestion): Promise<string>;
+  /**
+   * Runs `work` under a spinner (a terminal, not --quiet or --verbose), else announces it as a
+   * step. Prompts asked meanwhile pause the spinner.
+   */
+  spinner<T>(text: string, work: (setText: (text: string) => void) => Promise<T>): Promise<T>;
+  /** A region of stderr redrawn in place, or undefined when stderr cannot redraw (then print lines). */
+  live(): LiveRegion | undefined;
 }
 
 export interface StreamLike {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  columns?: number;
 }
 
 export interface ConsoleUiOptions {
@@ -46,27 +82,175 @@ export function colorLevel(stream: StreamLike, env: Record<string, string | unde
   return env.COLORTERM === 'truecolor' ? 3 : 1;
 }
 
+/** True for the errors @inquirer/prompts throws when the user presses Ctrl-C or the prompt is aborted. */
+export function isPromptExit(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name;
+  return name === 'ExitPromptError' || name === 'AbortPromptError';
+}
+
+// A CSI or OSC escape sequence, for measuring the visible width of coloured text.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
+
+export function visibleLength(s: string): number {
+  return [...s.replace(ANSI, '')].length;
+}
+
+/** Cuts `s` to `width` visible characters (keeping escape sequences), so a line never wraps. */
+export function fitWidth(s: string, width: number): string {
+  if (visibleLength(s) <= width) return s;
+  let out = '';
+  let seen = 0;
+  // eslint-disable-next-line no-control-regex
+  for (const [token] of s.matchAll(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\s\S]/gu)) {
+    if (token.startsWith('\x1b')) out += token;
+    else if (seen < width - 1) {
+      out += token;
+      seen++;
+    }
+  }
+  return `${out}…`;
+}
+
+/** Something drawn on stderr that must step aside while other text is written. */
+interface Dynamic {
+  /** Erase it (before a log line). */
+  clear(): void;
+  /** Draw it again (after a log line). */
+  redraw(): void;
+  /** Stop animating and erase it (before a prompt). */
+  pause(): void;
+  resume(): void;
+}
+
 export function createConsoleUi(o: ConsoleUiOptions): Ui {
   const colors = new Chalk({ level: colorLevel(o.stdout, o.env) });
   const logColors = new Chalk({ level: colorLevel(o.stderr, o.env) });
-  const line = (s: string) => o.stderr.write(`${s}\n`);
+  const interactive = o.stdinIsTTY && o.stderr.isTTY === true;
+  // Redrawing in place needs a terminal; --verbose prints a line per API call and --quiet nothing.
+  const redraws = o.stderr.isTTY === true && o.env.TERM !== 'dumb' && !o.quiet && !o.verbose;
+  let active: Dynamic | undefined;
+
+  const write = (s: string) => {
+    if (!active) {
+      o.stderr.write(s);
+      return;
+    }
+    active.clear();
+    o.stderr.write(s);
+    active.redraw();
+  };
+  const line = (s: string) => write(`${s}\n`);
+  const step = (m: string) => { if (!o.quiet) line(`${logColors.dim('›')} ${m}`); };
+
+  async function ask<T>(run: (p: typeof import('@inquirer/prompts'), ctx: { output: NodeJS.WritableStream }) => Promise<T>): Promise<T> {
+    if (!interactive) throw new Error('internal error: a prompt was asked without a terminal');
+    const prompts = await import('@inquirer/prompts');
+    const paused = active;
+    paused?.pause();
+    try {
+      return await run(prompts, { output: o.stderr as NodeJS.WritableStream });
+    } catch (err) {
+      if (isPromptExit(err)) throw new CancelledError();
+      throw err;
+    } finally {
+      paused?.resume();
+    }
+  }
+
   return {
     colors,
     logColors,
-    interactive: o.stdinIsTTY && o.stderr.isTTY === true,
+    interactive,
     result: (text) => o.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     info: (m) => { if (!o.quiet) line(m); },
     warn: (m) => line(`${logColors.yellow('warning:')} ${m}`),
-    step: (m) => { if (!o.quiet) line(`${logColors.dim('›')} ${m}`); },
+    step,
     debug: (m) => { if (o.verbose) line(logColors.dim(`[debug] ${m}`)); },
-    confirm: async (message, defaultValue) => {
-      const { confirm } = await import('@inquirer/prompts');
-      try {
-        return await confirm({ message, default: defaultValue }, { output: o.stderr as NodeJS.WritableStream });
-      } catch (err) {
-        if ((err as Error)?.name === 'ExitPromptError' || (err as Error)?.name === 'AbortPromptError') throw new CancelledError();
-        throw err;
+
+    confirm: (message, defaultValue) => ask((p, ctx) => p.confirm({ message, default: defaultValue }, ctx)),
+
+    select: <T>(message: string, choices: readonly Choice<T>[], defaultValue?: T) =>
+      ask((p, ctx) => p.select<T>({
+        message,
+        choices: choices.map((c) => ({ value: c.value, name: c.name, ...(c.description ? { description: c.description } : {}) })),
+        ...(defaultValue !== undefined ? { default: defaultValue } : {}),
+        pageSize: 10,
+      }, ctx)),
+
+    input: (q) => ask((p, ctx) => p.input({
+      message: q.message,
+      ...(q.default !== undefined ? { default: q.default } : {}),
+      validate: (value: string) => {
+        const answer = value.trim() === '' && q.default !== undefined ? q.default : value.trim();
+        return q.validate?.(answer) ?? true;
+      },
+    }, ctx).then((v) => (v.trim() === '' && q.default !== undefined ? q.default : v.trim()))),
+
+    async spinner(text, work) {
+      if (!redraws) {
+        step(text);
+        return work(() => undefined);
       }
+      const { default: ora } = await import('ora');
+      const s = ora({
+        text,
+        stream: o.stderr as NodeJS.WritableStream,
+        isEnabled: true,
+        // Raw-mode stdin would fight the prompts that detection may ask.
+        discardStdin: false,
+        color: logColors.level > 0 ? 'cyan' : false,
+      });
+      const previous = active;
+      active = {
+        clear: () => void s.clear(),
+        redraw: () => void s.render(),
+        pause: () => void s.stop(),
+        resume: () => void s.start(),
+      };
+      s.start();
+      try {
+        const value = await work((t) => { s.text = t; });
+        s.stopAndPersist({ symbol: logColors.green('✓') });
+        return value;
+      } catch (err) {
+        if (isRhacsStsError(err) && err.exitCode === ExitCode.Cancelled) s.stop();
+        else s.stopAndPersist({ symbol: logColors.red('✗') });
+        throw err;
+      } finally {
+        active = previous;
+      }
+    },
+
+    live() {
+      if (!redraws) return undefined;
+      let drawn = 0;
+      let lines: string[] = [];
+      const erase = () => (drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : '');
+      const paint = () => {
+        const width = Math.max(20, (o.stderr.columns ?? 80) - 1);
+        const out = lines.map((l) => fitWidth(l, width));
+        drawn = out.length;
+        return out.length ? `${out.join('\n')}\n` : '';
+      };
+      const region: Dynamic = {
+        clear: () => { o.stderr.write(erase()); drawn = 0; },
+        redraw: () => void o.stderr.write(paint()),
+        pause: () => { o.stderr.write(erase()); drawn = 0; },
+        resume: () => void o.stderr.write(paint()),
+      };
+      const previous = active;
+      active = region;
+      return {
+        update(next) {
+          lines = next;
+          // One write per frame: erase and repaint together, so the terminal does not flicker.
+          o.stderr.write(erase() + paint());
+        },
+        done() {
+          if (active === region) active = previous;
+        },
+      };
     },
   };
 }

@@ -1,0 +1,274 @@
+/**
+ * Saved plans: `rhacs-sts plan --output json > plan.json`, reviewed, then `rhacs-sts init --plan
+ * plan.json`. The JSON document carries, besides the plan, the inputs it was built from
+ * (`inputs`), so that init can read the live state for exactly those names, rebuild the plan and
+ * refuse when it no longer matches what was reviewed.
+ */
+import { readFileSync } from 'node:fs';
+import type { ClusterRole, Detected } from './discover.js';
+import { InputError, ProblemList } from './errors.js';
+import type { DiscoverInput } from './kube/session.js';
+import { PROVIDERS, type Options, type Provider } from './options.js';
+import type { Component, Decisions, Plan } from './plan/model.js';
+
+export const PLAN_VERSION = 1;
+
+/** The inputs a plan was built from, as saved in its JSON document. */
+export interface PlanInputs {
+  clusters: {
+    /** Context as given (absent: the kubeconfig's current context). */
+    context?: string;
+    /** The context name it resolved to, to notice a kubeconfig pointing elsewhere now. */
+    kubeContext?: string;
+    role: ClusterRole;
+    provider: Provider;
+    issuer: string;
+    namespace: string;
+    components: Component[];
+  }[];
+  /** Only when given as flags: otherwise they are detected again. */
+  provider?: Provider;
+  oidcIssuer?: string;
+  clusterName?: string;
+  roleName: string;
+  rolePath: string;
+  permissionsBoundary?: string;
+  delegatedScanning: boolean;
+  ecr: { registryId: string; region?: string; repositories: string[] };
+  restart: boolean;
+  adoptRole: boolean;
+  adoptOidcProvider: boolean;
+}
+
+export function planInputs(options: Options, decisions: Decisions, detected: Pick<Detected, 'clusters'> | undefined, plan: Plan): PlanInputs {
+  const clusters = detected
+    ? detected.clusters.map((c) => ({
+      ...(c.target.context !== undefined ? { context: c.target.context } : {}),
+      kubeContext: c.kubeContext,
+      role: c.target.role,
+      provider: c.facts.provider,
+      issuer: c.facts.issuer,
+      namespace: c.facts.namespace,
+      components: c.facts.components,
+    }))
+    : [{ role: 'both' as const, provider: plan.provider, issuer: plan.oidcProvider.url, namespace: options.namespace ?? 'stackrox', components: ['central', 'sensor'] as Component[] }];
+  return {
+    clusters,
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(options.oidcIssuer ? { oidcIssuer: options.oidcIssuer } : {}),
+    ...(plan.clusterName ? { clusterName: plan.clusterName } : {}),
+    roleName: decisions.roleName,
+    rolePath: decisions.rolePath,
+    ...(decisions.permissionsBoundary ? { permissionsBoundary: decisions.permissionsBoundary } : {}),
+    delegatedScanning: decisions.delegatedScanning,
+    ecr: { registryId: decisions.ecr.registryId, ...(decisions.ecr.region ? { region: decisions.ecr.region } : {}), repositories: [...decisions.ecr.repositories] },
+    restart: decisions.restart,
+    adoptRole: decisions.adoptRole,
+    adoptOidcProvider: decisions.adoptOidcProvider,
+  };
+}
+
+/** A saved plan document: the plan as `planToJson` wrote it, plus its inputs. */
+export interface SavedPlan {
+  path: string;
+  doc: Record<string, unknown> & { accountId: string; region: string; actions: SavedAction[] };
+  inputs: PlanInputs;
+}
+
+export interface SavedAction {
+  id: string;
+  type: string;
+  target: string;
+  status: string;
+  summary?: string;
+  current?: unknown;
+  desired?: unknown;
+}
+
+const SOURCE = '--plan';
+const RESAVE = 'Save the plan again with: rhacs-sts plan --output json > plan.json (with the same flags), review it, then run rhacs-sts init --plan plan.json.';
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isString = (x: unknown): x is string => typeof x === 'string' && x.length > 0;
+
+export function loadPlanFile(path: string): SavedPlan {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError([{ source: SOURCE, message: `cannot read "${path}" (${code === 'ENOENT' ? 'no such file' : code ?? String(err)})` }]);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw new InputError([{ source: SOURCE, message: `"${path}" is not JSON (${(err as Error).message})` }], RESAVE);
+  }
+  return parseSavedPlan(path, doc);
+}
+
+/** Checks a parsed plan document; every problem is reported at once, each naming --plan. */
+export function parseSavedPlan(path: string, doc: unknown): SavedPlan {
+  const problems = new ProblemList();
+  const bad = (message: string) => problems.add(SOURCE, `${path}: ${message}`);
+  if (!isObject(doc)) {
+    bad('is not a plan (a JSON object written by "rhacs-sts plan --output json")');
+    problems.throwIfAny(RESAVE);
+  }
+  const d = doc as Record<string, unknown>;
+  if (d.planVersion !== PLAN_VERSION) {
+    bad(d.planVersion === undefined
+      ? 'has no planVersion: it is not a plan written by "rhacs-sts plan --output json"'
+      : `has planVersion ${JSON.stringify(d.planVersion)}; this version of rhacs-sts reads planVersion ${PLAN_VERSION}`);
+    problems.throwIfAny(RESAVE);
+  }
+  if (d.command !== 'init') bad(`is a plan for "${String(d.command)}", not for init`);
+  if (d.offline === true) bad('was made with --offline, without reading the live state, so it cannot be checked against it; make it against the cluster and account');
+  if (d.applied !== undefined) bad('is the result of an init run, not a saved plan');
+  if (Array.isArray(d.blockers) && d.blockers.length > 0) {
+    bad(`could not be applied when it was made: ${(d.blockers as { message?: string }[]).map((b) => b.message).join(' ')}`);
+  }
+  if (!isString(d.accountId) || !/^\d{12}$/.test(d.accountId)) bad('has no valid accountId');
+  if (!isString(d.region)) bad('has no region');
+  if (!Array.isArray(d.actions) || !d.actions.every((a) => isObject(a) && isString(a.id) && isString(a.type) && isString(a.status))) {
+    bad('has no valid list of actions (each with id, type and status)');
+  }
+  const inputs = d.inputs;
+  if (!isObject(inputs)) {
+    bad('has no "inputs" section (the names and choices it was built from)');
+  } else {
+    const clusters = inputs.clusters;
+    if (!Array.isArray(clusters) || clusters.length === 0 || clusters.length > 2 || !clusters.every((c) =>
+      isObject(c) && isString(c.issuer) && isString(c.namespace) && PROVIDERS.includes(c.provider as Provider)
+      && ['both', 'central', 'sensor'].includes(c.role as string)
+      && (c.context === undefined || isString(c.context)) && (c.kubeContext === undefined || isString(c.kubeContext)))) {
+      bad('inputs.clusters must list one or two clusters, each with provider, issuer, namespace and role');
+    }
+    if (!isString(inputs.roleName)) bad('inputs.roleName is missing');
+    if (!isString(inputs.rolePath)) bad('inputs.rolePath is missing');
+    for (const k of ['delegatedScanning', 'restart', 'adoptRole', 'adoptOidcProvider'] as const) {
+      if (typeof inputs[k] !== 'boolean') bad(`inputs.${k} must be true or false`);
+    }
+    const ecr = inputs.ecr;
+    if (!isObject(ecr) || !isString(ecr.registryId) || !Array.isArray(ecr.repositories) || !ecr.repositories.every(isString)
+      || (ecr.region !== undefined && !isString(ecr.region))) {
+      bad('inputs.ecr must have registryId and a list of repositories');
+    }
+    for (const k of ['provider', 'oidcIssuer', 'clusterName', 'permissionsBoundary'] as const) {
+      if (inputs[k] !== undefined && !isString(inputs[k])) bad(`inputs.${k} must be a string`);
+    }
+  }
+  problems.throwIfAny(RESAVE);
+  return { path, doc: d as SavedPlan['doc'], inputs: inputs as unknown as PlanInputs };
+}
+
+/**
+ * The options that rebuild a saved plan: its inputs over the command line's. A flag that would
+ * change what the plan fixes is refused (the plan is what was reviewed); flags about how to run
+ * (--yes, --output, --kubeconfig, --profile, --timeout, --helm-values-out, …) are kept.
+ */
+export function optionsFromPlan(options: Options, saved: SavedPlan): { options: Options; perCluster: Record<string, Partial<DiscoverInput>> } {
+  const i = saved.inputs;
+  const central = i.clusters.find((c) => c.role === 'central');
+  const sensor = i.clusters.find((c) => c.role === 'sensor');
+  const single = i.clusters.length === 1 ? i.clusters[0]! : undefined;
+  const fixed: Partial<Options> = {
+    provider: i.provider,
+    oidcIssuer: i.oidcIssuer,
+    clusterName: i.clusterName,
+    region: saved.doc.region,
+    roleName: i.roleName,
+    rolePath: i.rolePath,
+    permissionsBoundary: i.permissionsBoundary,
+    delegatedScanning: i.delegatedScanning,
+    ecrRegistryId: i.ecr.registryId,
+    ecrRegion: i.ecr.region,
+    ecrRepositories: i.ecr.repositories,
+    restart: i.restart,
+    adoptRole: i.adoptRole,
+    adoptOidcProvider: i.adoptOidcProvider,
+    context: single?.context,
+    centralContext: central?.context,
+    sensorContext: sensor?.context,
+    namespace: single?.namespace,
+  };
+
+  const problems = new ProblemList();
+  const differs = (flag: string, given: unknown, planned: unknown) => {
+    if (JSON.stringify(given) !== JSON.stringify(planned)) {
+      problems.add(flag, `is ${JSON.stringify(given)}, but ${saved.path} was planned with ${planned === undefined ? 'none' : JSON.stringify(planned)}; the saved plan fixes it, so drop the flag (or make a new plan)`);
+    }
+  };
+  const check = <K extends keyof Options>(key: K, flag: string, isSet: (x: Options[K]) => boolean) => {
+    if (isSet(options[key])) differs(flag, options[key], fixed[key]);
+  };
+  const defined = (x: unknown) => x !== undefined;
+  check('provider', '--provider', defined);
+  check('oidcIssuer', '--oidc-issuer', defined);
+  check('clusterName', '--cluster-name', defined);
+  check('region', '--region', defined);
+  check('roleName', '--role-name', defined);
+  check('rolePath', '--role-path', (x) => x !== '/');
+  check('permissionsBoundary', '--permissions-boundary', defined);
+  check('delegatedScanning', '--delegated-scanning', defined);
+  check('ecrRegistryId', '--ecr-registry-id', defined);
+  check('ecrRegion', '--ecr-region', defined);
+  check('ecrRepositories', '--ecr-repository', (x) => x.length > 0);
+  check('restart', '--no-restart', (x) => x === false);
+  check('adoptRole', '--adopt-role', (x) => x === true);
+  check('adoptOidcProvider', '--adopt-oidc-provider', (x) => x === true);
+  check('context', '--context', defined);
+  check('centralContext', '--central-context', defined);
+  check('sensorContext', '--sensor-context', defined);
+  check('namespace', '--namespace', defined);
+  if (options.accountId !== undefined && options.accountId !== saved.doc.accountId) differs('--account-id', options.accountId, saved.doc.accountId);
+  problems.throwIfAny(`Flags that choose what to change belong to "rhacs-sts plan"; with --plan, only flags about how to run (--yes, --output, --kubeconfig, --profile, --timeout) apply.`);
+
+  const perCluster: Record<string, Partial<DiscoverInput>> = {};
+  for (const c of i.clusters) perCluster[c.context ?? ''] = { namespace: c.namespace };
+  return { options: { ...options, ...fixed, accountId: undefined }, perCluster };
+}
+
+/** A stable text form of a JSON value (object keys sorted), to compare documents. */
+function canonical(x: unknown): string {
+  return JSON.stringify(x, (_k, val: unknown) => (isObject(val) ? Object.fromEntries(Object.entries(val).sort(([a], [b]) => a.localeCompare(b))) : val)) ?? 'undefined';
+}
+
+/**
+ * What differs between the saved plan and the plan rebuilt from the live state, one sentence per
+ * difference: the account, the clusters' context and issuer, and each action's status, current
+ * and desired state. Empty when they match.
+ */
+export function planDrift(saved: SavedPlan, live: { doc: Record<string, unknown> & { actions: SavedAction[] }; detected?: Pick<Detected, 'clusters'> }): string[] {
+  const out: string[] = [];
+  const s = saved.doc;
+  const l = live.doc;
+  if (s.accountId !== l.accountId) out.push(`AWS account: the plan is for ${s.accountId}, your credentials are for ${String(l.accountId)}`);
+  if (s.region !== l.region) out.push(`region: was ${s.region}, now ${String(l.region)}`);
+  for (const c of live.detected?.clusters ?? []) {
+    const was = saved.inputs.clusters.find((x) => (x.context ?? '') === c.target.key);
+    if (!was) continue;
+    const label = c.target.context ? `context ${c.target.context}` : 'the current context';
+    if (was.kubeContext && was.kubeContext !== c.kubeContext) out.push(`${label}: was "${was.kubeContext}", the kubeconfig now selects "${c.kubeContext}"`);
+    if (was.issuer !== c.facts.issuer) out.push(`${label}: the cluster's issuer was ${was.issuer}, now ${c.facts.issuer}`);
+  }
+  const before = new Map(s.actions.map((a) => [a.id, a]));
+  const after = new Map(l.actions.map((a) => [a.id, a]));
+  const name = (a: SavedAction) => `${a.type} ${a.target}`;
+  for (const [id, a] of before) {
+    const b = after.get(id);
+    if (!b) {
+      out.push(`${name(a)}: planned to ${a.status === 'unchanged' ? 'stay unchanged' : a.status}, no longer part of the plan`);
+      continue;
+    }
+    if (a.status !== b.status) out.push(`${name(a)}: status was "${a.status}", now "${b.status}"`);
+    else if (canonical(a.desired) !== canonical(b.desired)) out.push(`${name(a)}: the desired state differs`);
+    else if (canonical(a.current) !== canonical(b.current)) out.push(`${name(a)}: its current state changed since the plan was saved`);
+    else if (a.target !== b.target || a.type !== b.type) out.push(`${name(a)}: now ${name(b)}`);
+  }
+  for (const [id, b] of after) {
+    if (!before.has(id)) out.push(`${name(b)}: new in the live plan (status "${b.status}")`);
+  }
+  return out;
+}

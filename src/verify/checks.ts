@@ -1,0 +1,411 @@
+/**
+ * The checks of `verify`, as pure functions from what was read to one row each: check, result
+ * (pass, warn or fail), detail and, for anything not passing, the fix. The reading happens in
+ * ./run.ts; nothing here does I/O, so every verdict is unit-tested.
+ */
+import type { IssuerDocuments, Jwk, WorkloadState } from '../kube/session.js';
+import type { Provider } from '../options.js';
+import {
+  AUDIENCE,
+  EKS_ROLE_ANNOTATION,
+  OPENSHIFT_TOKEN_DIR,
+  OPENSHIFT_TOKEN_FILE,
+  RESTARTED_AT_ANNOTATION,
+  type ClusterFacts,
+  type Component,
+  type ComponentState,
+  type OidcProviderState,
+  type RoleState,
+} from '../plan/model.js';
+import { ECR_READ_ACTIONS, isOurStatement, PERMISSIONS_POLICY_NAME, serviceAccountSubject, type PolicyDocument, type PolicyStatement } from '../plan/policies.js';
+import { isManaged, sameOverlay, operatorOverlays } from '../plan/build.js';
+import type { PublicIssuer } from './issuer.js';
+import { evaluateTrust, type TokenClaims } from './trust-eval.js';
+
+export type CheckResult = 'pass' | 'warn' | 'fail';
+
+export interface CheckRow {
+  /** Stable identifier (for scripts): `<kind>[:<context>:<namespace>:<component>]`. */
+  id: string;
+  check: string;
+  result: CheckResult;
+  detail: string;
+  /** What to do about it (rows that do not pass). */
+  fix?: string;
+}
+
+/** Where a row applies, for its name and id. */
+export interface Where {
+  cluster: ClusterFacts;
+  /** Several clusters: names are prefixed with the context. */
+  multi: boolean;
+}
+
+export function rowId(kind: string, w?: Where, comp?: Component): string {
+  if (!w) return kind;
+  return [kind, w.cluster.context ?? '', w.cluster.namespace, ...(comp ? [comp] : [])].join(':');
+}
+
+export function rowName(name: string, w?: Where): string {
+  return w?.multi && w.cluster.context ? `${w.cluster.context}: ${name}` : name;
+}
+
+const row = (id: string, check: string, result: CheckResult, detail: string, fix?: string): CheckRow =>
+  result === 'pass' || !fix ? { id, check, result, detail } : { id, check, result, detail, fix };
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function kids(keys: Jwk[]): string[] {
+  return keys.map((k) => k.kid ?? '(no kid)');
+}
+
+// --- issuer --------------------------------------------------------------------------------
+
+/** The issuer's discovery document and JWKS as the API server serves them. */
+export function issuerApiCheck(w: Where, docs: IssuerDocuments | { error: string; hint?: string }): CheckRow {
+  const id = rowId('issuer-discovery', w);
+  const name = rowName('Issuer discovery (cluster API)', w);
+  const expected = w.cluster.issuer;
+  if ('error' in docs) {
+    return row(id, name, 'fail', `Could not read /.well-known/openid-configuration and /openid/v1/jwks: ${docs.error}`,
+      docs.hint ?? 'Check access to the cluster (kubectl get --raw /.well-known/openid-configuration).');
+  }
+  if (!docs.issuer) {
+    return row(id, name, 'fail', 'The discovery document has no issuer.', 'Check the API server\'s --service-account-issuer setting.');
+  }
+  if (docs.issuer !== expected) {
+    return row(id, name, 'fail',
+      `The API server issues tokens as ${docs.issuer}, but the configuration uses ${expected}: AWS matches the token's iss against the OIDC provider, so it would reject them.`,
+      w.cluster.provider === 'openshift'
+        ? `Make authentication.config.openshift.io/cluster spec.serviceAccountIssuer and the issuer agree (a change takes effect when the kube-apiserver has rolled out), or re-run "rhacs-sts init --oidc-issuer ${docs.issuer}".`
+        : `Re-run "rhacs-sts init" without --oidc-issuer (or with --oidc-issuer ${docs.issuer}).`);
+  }
+  if (docs.keys.length === 0) {
+    return row(id, name, 'fail', `Issuer ${docs.issuer} matches, but the JWKS (/openid/v1/jwks) has no keys.`,
+      'Check the API server\'s --service-account-key-file / signing key configuration.');
+  }
+  return row(id, name, 'pass', `Issuer ${docs.issuer} matches; the JWKS has ${plural(docs.keys.length, 'key')} (${kids(docs.keys).join(', ')}).`);
+}
+
+/** The issuer as AWS fetches it: the public discovery document and JWKS. */
+export function issuerPublicCheck(w: Where, pub: PublicIssuer, apiKeys: Jwk[] | undefined): CheckRow {
+  const id = rowId('issuer-public', w);
+  const name = rowName('Issuer discovery (public URL)', w);
+  const issuer = w.cluster.issuer;
+  const publish = w.cluster.provider === 'eks'
+    ? 'EKS serves the issuer itself: check that the cluster\'s OIDC issuer URL is the one configured.'
+    : 'Publish the discovery document and keys where the issuer URL points (for OpenShift STS: the bucket ccoctl created, readable by everyone), e.g. with ccoctl aws create-identity-provider.';
+  if (!pub.reachable) {
+    return row(id, name, 'warn',
+      `${issuer}/.well-known/openid-configuration could not be reached from here (${pub.error}). That is expected on a private network; AWS must reach it from the internet.`,
+      `From a machine with internet access: curl ${issuer}/.well-known/openid-configuration`);
+  }
+  if (pub.error) return row(id, name, 'fail', `The public issuer answered, but ${pub.error}: AWS cannot fetch the keys to verify the tokens.`, publish);
+  if (pub.issuer !== issuer) {
+    return row(id, name, 'fail', `The public discovery document names the issuer ${pub.issuer ?? '(none)'}, not ${issuer}: AWS rejects the tokens.`, publish);
+  }
+  const keys = pub.keys ?? [];
+  if (keys.length === 0) return row(id, name, 'fail', `The public JWKS ${pub.jwksUri} has no keys: AWS cannot verify any token.`, publish);
+  const published = new Set(kids(keys));
+  const missing = apiKeys ? kids(apiKeys).filter((k) => !published.has(k)) : [];
+  if (apiKeys && missing.length === apiKeys.length && apiKeys.length > 0) {
+    return row(id, name, 'fail', `The public JWKS ${pub.jwksUri} has none of the cluster's signing keys (${missing.join(', ')}): AWS cannot verify its tokens.`, publish);
+  }
+  if (missing.length) {
+    return row(id, name, 'warn', `The public JWKS lacks some of the cluster's keys (${missing.join(', ')}); tokens signed with them will be rejected.`, publish);
+  }
+  return row(id, name, 'pass', `${pub.url} names the issuer; the public JWKS has ${plural(keys.length, 'key')}${apiKeys ? ', including every key the cluster serves' : ''}.`);
+}
+
+// --- AWS -----------------------------------------------------------------------------------
+
+export function oidcProviderCheck(w: Where, arn: string, state: OidcProviderState | null | undefined, initFix: string): CheckRow {
+  const id = rowId('oidc-provider', w);
+  const name = rowName('IAM OIDC provider', w);
+  const audience = AUDIENCE[w.cluster.provider];
+  if (!state) return row(id, name, 'fail', `There is no IAM OIDC provider ${arn}: AWS does not know the issuer ${w.cluster.issuer}.`, initFix);
+  if (!state.clientIds.includes(audience)) {
+    return row(id, name, 'fail',
+      `The OIDC provider's audiences (${state.clientIds.join(', ') || 'none'}) do not include ${audience}, the audience of the ${w.cluster.provider === 'eks' ? 'EKS' : 'OpenShift'} tokens.`,
+      isManaged(state.tags)
+        ? initFix
+        : `aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn ${arn} --client-id ${audience} (or re-run init with --adopt-oidc-provider).`);
+  }
+  return row(id, name, 'pass', `${arn} exists with audience ${audience}${isManaged(state.tags) ? '' : ' (not created by rhacs-sts)'}.`);
+}
+
+export function roleCheck(name: string, arn: string, role: RoleState | null, initFix: string): CheckRow {
+  if (!role) return row('role', 'IAM role', 'fail', `The role ${name} does not exist.`, initFix);
+  return row('role', 'IAM role', 'pass', `${role.arn} exists${isManaged(role.tags) ? '' : ' (not tagged as managed by rhacs-sts)'}.`);
+}
+
+/** Claims a token for the component would carry. */
+export function expectedClaims(cluster: ClusterFacts, comp: Component): TokenClaims {
+  return { iss: cluster.issuer, sub: serviceAccountSubject(cluster.namespace, comp), aud: AUDIENCE[cluster.provider] };
+}
+
+/** The role trusts each expected service account of the cluster, with the cluster's audience. */
+export function trustCheck(w: Where, role: RoleState | null, providerArn: string, components: Component[], initFix: string): CheckRow {
+  const id = rowId('trust-policy', w);
+  const name = rowName('Trust policy', w);
+  if (!role) return row(id, name, 'fail', 'Not checked: the role does not exist.', initFix);
+  const failures: string[] = [];
+  const notOurs: string[] = [];
+  for (const comp of components) {
+    const claims = expectedClaims(w.cluster, comp);
+    const ev = evaluateTrust(role.trustPolicy, claims, providerArn);
+    if (!ev.allowed) failures.push(`${claims.sub}: ${ev.reason}`);
+    else {
+      const allowedBy = ev.statements.find((s) => s.effect === 'Allow' && s.matches);
+      if (!role.trustPolicy.Statement.some((s) => isOurStatement(s) && s.Sid === allowedBy?.sid)) notOurs.push(`${claims.sub} (statement ${allowedBy?.sid ?? 'without Sid'})`);
+    }
+  }
+  const subjects = components.map((c) => serviceAccountSubject(w.cluster.namespace, c)).join(', ');
+  if (failures.length) return row(id, name, 'fail', `The role does not let ${failures.join('; ')}.`, initFix);
+  return row(id, name, 'pass',
+    `Trusts ${subjects} with audience ${AUDIENCE[w.cluster.provider]} through ${providerArn.replace(/^.*:oidc-provider\//, '')}${notOurs.length ? `; allowed by a statement rhacs-sts did not write for ${notOurs.join(', ')}` : ''}.`);
+}
+
+function globMatch(pattern: string, value: string): boolean {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(value);
+}
+
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function statementGrants(s: PolicyStatement, action: string, needsStar: boolean): boolean {
+  if (!asList(s.Action as string | string[] | undefined).some((a) => globMatch(a, action))) return false;
+  const resources = asList(s.Resource);
+  return needsStar ? resources.some((r) => r === '*') : resources.length > 0;
+}
+
+/** The actions the inline policy does not grant (explicit denies count as not granted). */
+export function missingEcrActions(policy: PolicyDocument | undefined): string[] {
+  const wanted: [string, boolean][] = [['ecr:GetAuthorizationToken', true], ...ECR_READ_ACTIONS.map((a) => [a, false] as [string, boolean])];
+  const st = policy?.Statement ?? [];
+  return wanted
+    .filter(([action, star]) => !st.some((s) => s.Effect === 'Allow' && statementGrants(s, action, star))
+      || st.some((s) => s.Effect === 'Deny' && asList(s.Action as string | string[] | undefined).some((a) => globMatch(a, action))))
+    .map(([a]) => a);
+}
+
+export function permissionsCheck(role: RoleState | null, initFix: string): CheckRow {
+  const name = 'ECR permissions';
+  if (!role) return row('permissions-policy', name, 'fail', 'Not checked: the role does not exist.', initFix);
+  const policy = role.inlinePolicies[PERMISSIONS_POLICY_NAME];
+  const missing = missingEcrActions(policy);
+  if (missing.length === 0) {
+    const read = policy!.Statement.filter((s) => s.Effect === 'Allow' && asList(s.Action as string | string[]).some((a) => globMatch(a, 'ecr:BatchGetImage')));
+    const where = [...new Set(read.flatMap((s) => asList(s.Resource)))].join(', ');
+    return row('permissions-policy', name, 'pass', `The inline policy ${PERMISSIONS_POLICY_NAME} grants ecr:GetAuthorizationToken and read access to ${where}.`);
+  }
+  const what = policy ? `The inline policy ${PERMISSIONS_POLICY_NAME} does not grant ${missing.join(', ')}` : `The role has no inline policy ${PERMISSIONS_POLICY_NAME}`;
+  if (role.attachedPolicyArns.length) {
+    return row('permissions-policy', name, 'warn',
+      `${what}; the attached managed policies (${role.attachedPolicyArns.join(', ')}) may grant it but are not evaluated here (the end-to-end check calls ecr:GetAuthorizationToken).`,
+      initFix);
+  }
+  return row('permissions-policy', name, 'fail', `${what}: RHACS cannot pull from ECR with the role.`, initFix);
+}
+
+// --- Kubernetes ----------------------------------------------------------------------------
+
+export interface ComponentInput {
+  w: Where;
+  comp: Component;
+  roleArn: string;
+  state: ComponentState | undefined;
+}
+
+/** True when the component's own configuration points at the role (annotation or env). */
+export function isWired(i: ComponentInput): boolean {
+  if (i.w.cluster.provider === 'eks') return i.state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION] === i.roleArn;
+  const env = i.state?.deployment?.env ?? [];
+  const get = (n: string) => env.find((e) => e.name === n)?.value;
+  return get('AWS_ROLE_ARN') === i.roleArn && get('AWS_WEB_IDENTITY_TOKEN_FILE') === OPENSHIFT_TOKEN_FILE;
+}
+
+export function wiringCheck(i: ComponentInput, initFix: string): CheckRow {
+  const { w, comp, roleArn } = i;
+  const ns = w.cluster.namespace;
+  if (w.cluster.provider === 'eks') {
+    const id = rowId('service-account', w, comp);
+    const name = rowName(`Service account ${comp}`, w);
+    const sa = i.state?.serviceAccount;
+    const fix = `${initFix}   (or: kubectl -n ${ns} annotate serviceaccount ${comp} ${EKS_ROLE_ANNOTATION}=${roleArn} --overwrite)`;
+    if (!sa) return row(id, name, 'fail', `Service account ${ns}/${comp} does not exist.`, 'Check the namespace (--namespace) and that RHACS is installed completely.');
+    const cur = sa.annotations[EKS_ROLE_ANNOTATION];
+    if (cur === undefined) return row(id, name, 'fail', `Service account ${ns}/${comp} has no ${EKS_ROLE_ANNOTATION} annotation: its pods get no AWS credentials.`, fix);
+    if (cur !== roleArn) return row(id, name, 'fail', `Service account ${ns}/${comp} points at ${cur}, not ${roleArn}.`, fix);
+    return row(id, name, 'pass', `${EKS_ROLE_ANNOTATION}=${roleArn}`);
+  }
+  const id = rowId('deployment-env', w, comp);
+  const name = rowName(`Deployment ${comp} env`, w);
+  const dep = i.state?.deployment;
+  const fix = `${initFix}   (or: kubectl -n ${ns} set env deployment/${comp} -c ${comp} AWS_ROLE_ARN=${roleArn} AWS_WEB_IDENTITY_TOKEN_FILE=${OPENSHIFT_TOKEN_FILE})`;
+  if (!dep) return row(id, name, 'fail', `Deployment ${ns}/${comp} (container ${comp}) was not found.`, 'Check the namespace (--namespace) and that RHACS is installed completely.');
+  const get = (n: string) => dep.env.find((e) => e.name === n);
+  const problems: string[] = [];
+  const roleVar = get('AWS_ROLE_ARN');
+  const fileVar = get('AWS_WEB_IDENTITY_TOKEN_FILE');
+  if (!roleVar) problems.push('AWS_ROLE_ARN is not set');
+  else if (roleVar.value !== roleArn) problems.push(`AWS_ROLE_ARN is ${roleVar.value ?? '(from a reference)'}, not ${roleArn}`);
+  if (!fileVar) problems.push('AWS_WEB_IDENTITY_TOKEN_FILE is not set');
+  else if (fileVar.value !== OPENSHIFT_TOKEN_FILE) problems.push(`AWS_WEB_IDENTITY_TOKEN_FILE is ${fileVar.value ?? '(from a reference)'}, not ${OPENSHIFT_TOKEN_FILE}`);
+  if (problems.length) return row(id, name, 'fail', `In container ${dep.container}: ${problems.join('; ')}.`, fix);
+  return row(id, name, 'pass', `AWS_ROLE_ARN=${roleArn}, AWS_WEB_IDENTITY_TOKEN_FILE=${OPENSHIFT_TOKEN_FILE}`);
+}
+
+/** OpenShift: the projected token (audience openshift) that AWS_WEB_IDENTITY_TOKEN_FILE reads. */
+export function tokenVolumeCheck(i: ComponentInput, initFix: string): CheckRow | undefined {
+  if (i.w.cluster.provider !== 'openshift') return undefined;
+  const id = rowId('token-volume', i.w, i.comp);
+  const name = rowName(`Token volume ${i.comp}`, i.w);
+  const dep = i.state?.deployment;
+  if (!dep) return row(id, name, 'fail', `Deployment ${i.w.cluster.namespace}/${i.comp} was not found.`, 'Check the namespace (--namespace).');
+  if (!dep.hasTokenMount) {
+    return row(id, name, 'fail', `Container ${dep.container} mounts no projected service-account token with audience openshift at ${OPENSHIFT_TOKEN_DIR}: the token file does not exist.`, initFix);
+  }
+  return row(id, name, 'pass', `A projected token (audience openshift) is mounted at ${OPENSHIFT_TOKEN_DIR}.`);
+}
+
+/** Operator installs: the CR carries our overlay, so the operator keeps the change. */
+export function durabilityCheck(i: ComponentInput, initFix: string): CheckRow | undefined {
+  const cr = i.w.cluster.operatorCrs?.[i.comp];
+  if (i.w.cluster.installMethod !== 'operator' || !cr) return undefined;
+  const id = rowId('operator-overlay', i.w, i.comp);
+  const name = rowName(`Operator overlay ${i.comp}`, i.w);
+  const wanted = operatorOverlays(i.w.cluster.provider, i.comp, i.roleArn);
+  const present = wanted.every((o) => (cr.overlays ?? []).some((x) => sameOverlay(x, o)));
+  if (!present) {
+    return row(id, name, 'warn', `The ${cr.kind} resource ${cr.name} has no overlay of ours for ${i.comp}: the operator may undo the change on its next reconcile.`, initFix);
+  }
+  return row(id, name, 'pass', `The ${cr.kind} resource ${cr.name} carries the change as an overlay (durable).`);
+}
+
+export interface PodsInput extends ComponentInput {
+  workload: WorkloadState | null | { error: string };
+  /** EKS: when the role annotation was last set (undefined: unknown). */
+  annotationSetAt?: Date;
+}
+
+const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, 'Z');
+
+/** The running pods use the configuration: they started after it was set (EKS) or carry it (OpenShift). */
+export function podsCheck(i: PodsInput): CheckRow {
+  const { w, comp, roleArn } = i;
+  const ns = w.cluster.namespace;
+  const id = rowId('pods', w, comp);
+  const name = rowName(`Pods of ${comp} restarted`, w);
+  const restart = `kubectl -n ${ns} rollout restart deployment/${comp}`;
+  if (!isWired(i)) return row(id, name, 'warn', `Not checked: ${comp} is not configured for the role yet (see above).`);
+  const wl = i.workload;
+  if (wl === null) return row(id, name, 'fail', `Deployment ${ns}/${comp} was not found.`, 'Check the namespace (--namespace).');
+  if ('error' in wl) return row(id, name, 'warn', `Could not read the deployment and its pods: ${wl.error}`, `Check by hand: kubectl -n ${ns} get pods -l app=${comp}`);
+  const eks = w.cluster.provider === 'eks';
+  const setAt = i.annotationSetAt;
+  const live = (wl.pods ?? []).filter((p) => !p.terminating);
+  const roleVar = (p: { env: { name: string; value?: string }[] }) => p.env.find((e) => e.name === 'AWS_ROLE_ARN')?.value;
+
+  if (live.length > 0) {
+    if (eks) {
+      const wrong = live.filter((p) => roleVar(p) !== undefined && roleVar(p) !== roleArn);
+      if (wrong.length) {
+        return row(id, name, 'fail',
+          `Pod ${wrong[0]!.name} got AWS_ROLE_ARN=${roleVar(wrong[0]!)} when it started: it still uses the previous role.`, restart);
+      }
+      if (setAt) {
+        const stale = live.filter((p) => !p.startTime || p.startTime.getTime() < setAt.getTime());
+        if (stale.length) {
+          const p = stale[0]!;
+          return row(id, name, 'fail',
+            `${plural(stale.length, 'pod')} started before the role annotation was set (${iso(setAt)}): ${p.name} started ${p.startTime ? iso(p.startTime) : 'at an unknown time'}. EKS injects credentials only when a pod starts, so ${stale.length === 1 ? 'it runs' : 'they run'} without the role.`,
+            restart);
+        }
+      } else if (!live.every((p) => roleVar(p) === roleArn)) {
+        return row(id, name, 'warn', `Cannot tell when the role annotation was set (no managedFields entry records it), and the pods carry no injected AWS_ROLE_ARN.`, restart);
+      }
+      const notReady = live.filter((p) => !p.ready);
+      if (notReady.length) return row(id, name, 'warn', `The pods started after the change, but ${notReady.map((p) => p.name).join(', ')} ${notReady.length === 1 ? 'is' : 'are'} not ready yet.`, `kubectl -n ${ns} rollout status deployment/${comp}`);
+      const injected = live.filter((p) => roleVar(p) === roleArn && p.tokenMounts.some((m) => m.audience === AUDIENCE.eks));
+      const when = setAt ? ` after the role annotation was set (${iso(setAt)})` : ` with the role injected`;
+      if (injected.length < live.length) {
+        return row(id, name, 'warn',
+          `${plural(live.length, 'pod')} started${when}, but ${live.length - injected.length === 1 ? 'one has' : 'some have'} no AWS_ROLE_ARN and sts.amazonaws.com token injected: the EKS Pod Identity webhook did not mutate ${live.length - injected.length === 1 ? 'it' : 'them'}.`,
+          'On EKS the webhook is built in; on a self-managed cluster install amazon-eks-pod-identity-webhook. Check that the pods run as service account ' + comp + '.');
+      }
+      return row(id, name, 'pass', `${plural(live.length, 'pod')} started${when}, with the credentials injected.`);
+    }
+    const stale = live.filter((p) => roleVar(p) !== roleArn);
+    if (stale.length) {
+      return row(id, name, 'fail',
+        `${plural(stale.length, 'pod')} run${stale.length === 1 ? 's' : ''} without AWS_ROLE_ARN=${roleArn} (started before the change): ${stale.map((p) => p.name).join(', ')}.`,
+        wl.rollout.state === 'done' ? restart : `Wait for the rollout: kubectl -n ${ns} rollout status deployment/${comp}`);
+    }
+    const notReady = live.filter((p) => !p.ready);
+    if (notReady.length) return row(id, name, 'warn', `The pods carry the role, but ${notReady.map((p) => p.name).join(', ')} ${notReady.length === 1 ? 'is' : 'are'} not ready yet.`, `kubectl -n ${ns} rollout status deployment/${comp}`);
+    return row(id, name, 'pass', `${plural(live.length, 'pod')} run${live.length === 1 ? 's' : ''} with AWS_ROLE_ARN=${roleArn}.`);
+  }
+
+  // No pods to look at: judge by the deployment.
+  const why = wl.pods === null ? `the pods cannot be listed (${wl.podsError ?? 'forbidden'})` : 'no pods are running';
+  if (wl.rollout.state === 'failed') return row(id, name, 'fail', `The rollout of ${comp} failed (${wl.rollout.message}); ${why}.`, `kubectl -n ${ns} describe deployment/${comp}`);
+  if (eks) {
+    const marker = wl.podTemplateAnnotations[RESTARTED_AT_ANNOTATION];
+    const restartedAt = marker ? new Date(marker) : undefined;
+    if (!setAt) return row(id, name, 'warn', `Cannot tell when the role annotation was set, and ${why}.`, restart);
+    // managedFields times have second precision.
+    if (!restartedAt || !Number.isFinite(restartedAt.getTime()) || restartedAt.getTime() < Math.floor(setAt.getTime() / 1000) * 1000) {
+      return row(id, name, 'fail', `The deployment was not restarted after the role annotation was set (${iso(setAt)})${marker ? `: last restart ${marker}` : ''}; ${why}.`, restart);
+    }
+    if (wl.rollout.state !== 'done') return row(id, name, 'warn', `Restarted at ${marker}, still rolling out (${wl.rollout.message}); ${why}.`, `kubectl -n ${ns} rollout status deployment/${comp}`);
+    return row(id, name, 'pass', `Restarted at ${marker}, after the role annotation was set, and rolled out; ${why}.`);
+  }
+  if (wl.rollout.state !== 'done') return row(id, name, 'warn', `The rollout with the new environment is in progress (${wl.rollout.message}); ${why}.`, `kubectl -n ${ns} rollout status deployment/${comp}`);
+  return row(id, name, 'pass', `The deployment has rolled out with the new environment; ${why}.`);
+}
+
+// --- end to end ----------------------------------------------------------------------------
+
+export interface LocalExchangeInput {
+  cluster: ClusterFacts;
+  claims: TokenClaims;
+  /** Key id of the token's signing key. */
+  kid?: string;
+  /** Whether the cluster's JWKS verifies the token: true, false, or undefined (not checked). */
+  signatureVerified?: boolean;
+  apiKeys?: Jwk[];
+  publicIssuer?: PublicIssuer;
+  provider: OidcProviderState | null | undefined;
+  providerArn: string;
+  role: RoleState | null;
+}
+
+/**
+ * What AWS would object to in this token, checked here because a stand-in STS (or a bare
+ * AccessDenied) would not say: issuer, audience against the OIDC provider, signing key
+ * published, and the trust policy, each failure naming the exact condition.
+ */
+export function localExchangeFailures(i: LocalExchangeInput): string[] {
+  const out: string[] = [];
+  const iss = i.claims.iss?.replace(/\/+$/, '');
+  if (iss !== i.cluster.issuer) out.push(`the token's iss is ${i.claims.iss}, but the OIDC provider is for ${i.cluster.issuer}`);
+  if (!i.provider) out.push(`no IAM OIDC provider exists for ${i.cluster.issuer}`);
+  else {
+    const auds = Array.isArray(i.claims.aud) ? i.claims.aud : [i.claims.aud];
+    if (!auds.some((a) => i.provider!.clientIds.includes(a))) {
+      out.push(`the token's aud is ${auds.join(', ')}, but the OIDC provider accepts only ${i.provider.clientIds.join(', ') || 'no audience'}`);
+    }
+  }
+  if (i.signatureVerified === false) out.push(`the token's signature does not verify with the cluster's JWKS key ${i.kid ?? ''}`.trim());
+  if (i.kid && i.apiKeys && !i.apiKeys.some((k) => k.kid === i.kid)) out.push(`the token's signing key ${i.kid} is not in the cluster's JWKS`);
+  const pub = i.publicIssuer;
+  if (i.kid && pub?.reachable && !pub.error && pub.keys && !pub.keys.some((k) => k.kid === i.kid)) {
+    out.push(`the token's signing key ${i.kid} is not published in the public JWKS ${pub.jwksUri}`);
+  }
+  if (!i.role) out.push('the role does not exist');
+  else {
+    const ev = evaluateTrust(i.role.trustPolicy, i.claims, i.providerArn);
+    if (!ev.allowed) out.push(`the trust policy refuses it: ${ev.reason}`);
+  }
+  return out;
+}

@@ -1,0 +1,278 @@
+/**
+ * Runs the checks of `verify`: reads everything it needs (issuer documents through the API server
+ * and from the public URL, the role and OIDC provider, the components' configuration and pods),
+ * requests a short-lived token per service account, evaluates it locally against the role, then
+ * exchanges it with AWS and calls ECR with the result. Read-only, except for the token requests.
+ * Tokens and credentials never leave this module: rows carry only non-secret facts.
+ */
+import { exchangeAndPullAuth, type ExchangeResult } from '../aws/exchange.js';
+import type { Discovered, Sessions } from '../discover.js';
+import { isRhacsStsError } from '../errors.js';
+import type { IssuerDocuments, KubeSession, WorkloadState } from '../kube/session.js';
+import type { Options } from '../options.js';
+import { targetComponents } from '../plan/build.js';
+import { AUDIENCE, EKS_ROLE_ANNOTATION, type AwsState, type ClusterFacts, type Component, type RoleState } from '../plan/model.js';
+import { oidcProviderArn, roleArn as makeRoleArn } from '../plan/policies.js';
+import {
+  durabilityCheck,
+  expectedClaims,
+  issuerApiCheck,
+  issuerPublicCheck,
+  localExchangeFailures,
+  oidcProviderCheck,
+  permissionsCheck,
+  podsCheck,
+  roleCheck,
+  rowId,
+  rowName,
+  tokenVolumeCheck,
+  trustCheck,
+  wiringCheck,
+  type CheckRow,
+  type Where,
+} from './checks.js';
+import { fetchPublicIssuer, type PublicIssuer } from './issuer.js';
+import { pointedRoleArn, roleInAccount } from './pointers.js';
+import { decodeJwtHeader, verifiesSignature } from './jwt.js';
+import { decodeJwtClaims, evaluateTrust } from './trust-eval.js';
+
+export { pointedRoleArn, roleInAccount } from './pointers.js';
+
+export interface VerifyReport {
+  ok: boolean;
+  partition: string;
+  accountId: string;
+  region: string;
+  role: { name: string; arn: string; exists: boolean };
+  clusters: { context?: string; provider: ClusterFacts['provider']; issuer: string; namespace: string; components: Component[] }[];
+  summary: { pass: number; warn: number; fail: number };
+  checks: CheckRow[];
+}
+
+export interface VerifyDeps {
+  log: (message: string) => void;
+  /** Replaceable for tests. */
+  exchange?: typeof exchangeAndPullAuth;
+  fetchPublicIssuer?: (issuer: string) => Promise<PublicIssuer>;
+}
+
+const errorOf = (err: unknown): { error: string; hint?: string } =>
+  isRhacsStsError(err) ? { error: err.message, hint: err.hint } : { error: err instanceof Error ? err.message : String(err) };
+
+async function settle<T>(p: Promise<T>): Promise<T | { error: string; hint?: string }> {
+  try {
+    return await p;
+  } catch (err) {
+    return errorOf(err);
+  }
+}
+
+const isError = (x: unknown): x is { error: string; hint?: string } => !!x && typeof x === 'object' && 'error' in x && typeof (x as { error: unknown }).error === 'string';
+
+/** Sensor is expected when asked for, or when the role or the cluster already say so. */
+function expectedComponents(cluster: ClusterFacts, options: Options, role: RoleState | null, arn: string, providerArn: string): Component[] {
+  const sensor = cluster.components.includes('sensor') && (options.delegatedScanning ?? (() => {
+    const trusted = role ? evaluateTrust(role.trustPolicy, expectedClaims(cluster, 'sensor'), providerArn).allowed : false;
+    const s = cluster.current?.sensor;
+    const wired = cluster.provider === 'eks'
+      ? s?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION] === arn
+      : s?.deployment?.env.some((e) => e.name === 'AWS_ROLE_ARN' && e.value === arn) === true;
+    return trusted || wired;
+  })());
+  return targetComponents(cluster, sensor);
+}
+
+/** The `rhacs-sts init` command line that converges what verify found missing. */
+export function initCommand(options: Options, extra: { roleName?: string; delegated?: boolean } = {}): string {
+  const parts = ['rhacs-sts init'];
+  const flag = (name: string, value: string | undefined) => { if (value) parts.push(`${name} ${value}`); };
+  flag('--context', options.context);
+  flag('--central-context', options.centralContext);
+  flag('--sensor-context', options.sensorContext);
+  flag('--namespace', options.namespace);
+  flag('--cluster-name', options.clusterName);
+  flag('--role-name', options.roleName ?? extra.roleName);
+  if (extra.delegated) parts.push('--delegated-scanning');
+  return parts.join(' ');
+}
+
+export async function runChecks(options: Options, sessions: Sessions, found: Discovered, deps: VerifyDeps): Promise<VerifyReport> {
+  const { facts } = found;
+  let aws: AwsState = found.aws;
+  let roleName = found.decisions.roleName;
+  let rolePath = found.decisions.rolePath;
+  const checks: CheckRow[] = [];
+
+  // Without --role-name and no role of the default name: use the role the cluster points at.
+  let inferredRole: string | undefined;
+  if (!options.roleName && !aws.role) {
+    const pointed = pointedRoleArn(facts.clusters);
+    const r = roleInAccount(pointed, facts.accountId);
+    if (r) {
+      roleName = r.name;
+      rolePath = r.path;
+      inferredRole = roleName;
+      deps.log(`no role ${found.decisions.roleName}; the cluster points at ${pointed}, checking that role`);
+      aws = await sessions.aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers: [...new Set(facts.clusters.map((c) => c.issuer))], roleName });
+    }
+  }
+  const role = aws.role;
+  const arn = role?.arn ?? makeRoleArn(facts.partition, facts.accountId, roleName, rolePath);
+  const multi = facts.clusters.length > 1;
+  const kubeFor = (c: ClusterFacts): KubeSession => sessions.kube.get(c.context ?? '') ?? [...sessions.kube.values()][0]!;
+
+  const plans = facts.clusters.map((cluster) => {
+    const providerArn = oidcProviderArn(facts.partition, facts.accountId, cluster.issuer);
+    const components = expectedComponents(cluster, options, role, arn, providerArn);
+    return { cluster, providerArn, components, w: { cluster, multi } as Where };
+  });
+  const delegated = plans.some((p) => p.components.includes('sensor'));
+  const initFix = initCommand(options, { roleName: inferredRole, delegated });
+
+  // --- read everything, concurrently ---------------------------------------------------------
+  const publicFetch = deps.fetchPublicIssuer ?? ((issuer: string) => fetchPublicIssuer(issuer));
+  const publicByIssuer = new Map<string, Promise<PublicIssuer>>();
+  for (const p of plans) if (!publicByIssuer.has(p.cluster.issuer)) publicByIssuer.set(p.cluster.issuer, publicFetch(p.cluster.issuer));
+
+  const reads = await Promise.all(plans.map(async (p) => {
+    const kube = kubeFor(p.cluster);
+    const ns = p.cluster.namespace;
+    const [docs, pub, perComp] = await Promise.all([
+      settle(kube.issuerDiscovery()),
+      publicByIssuer.get(p.cluster.issuer)!,
+      Promise.all(p.components.map(async (comp) => {
+        const [workload, setAt, token] = await Promise.all([
+          settle(kube.pods(ns, comp)),
+          p.cluster.provider === 'eks' ? settle(kube.annotationSetAt(ns, comp, EKS_ROLE_ANNOTATION)) : Promise.resolve(undefined),
+          options.skipExchange ? Promise.resolve(undefined) : settle(kube.requestToken(ns, comp, AUDIENCE[p.cluster.provider])),
+        ]);
+        return { comp, workload, setAt, token };
+      })),
+    ]);
+    return { ...p, docs, pub, perComp };
+  }));
+
+  // --- issuer, OIDC provider, role -------------------------------------------------------------
+  const seenIssuers = new Set<string>();
+  for (const r of reads) {
+    if (seenIssuers.has(r.cluster.issuer)) continue;
+    seenIssuers.add(r.cluster.issuer);
+    checks.push(issuerApiCheck(r.w, r.docs as IssuerDocuments | { error: string; hint?: string }));
+    checks.push(issuerPublicCheck(r.w, r.pub, isError(r.docs) ? undefined : (r.docs as IssuerDocuments).keys));
+  }
+  seenIssuers.clear();
+  for (const r of reads) {
+    if (seenIssuers.has(r.cluster.issuer)) continue;
+    seenIssuers.add(r.cluster.issuer);
+    checks.push(oidcProviderCheck(r.w, r.providerArn, aws.oidcProviders[r.cluster.issuer], initFix));
+  }
+  checks.push(roleCheck(roleName, arn, role, initFix));
+  for (const r of reads) {
+    if (r.components.length === 0) {
+      checks.push({
+        id: rowId('components', r.w), check: rowName('RHACS components', r.w), result: 'fail',
+        detail: `Nothing to check in namespace ${r.cluster.namespace}: Central does not run here, and Sensor needs AWS access only with delegated scanning.`,
+        fix: 'Point --context at the cluster that runs Central, or pass --delegated-scanning.',
+      });
+      continue;
+    }
+    checks.push(trustCheck(r.w, role, r.providerArn, r.components, initFix));
+  }
+  checks.push(permissionsCheck(role, initFix));
+
+  // --- Kubernetes ------------------------------------------------------------------------------
+  for (const r of reads) {
+    for (const c of r.perComp) {
+      const input = { w: r.w, comp: c.comp, roleArn: arn, state: r.cluster.current?.[c.comp] };
+      checks.push(wiringCheck(input, initFix));
+      const vol = tokenVolumeCheck(input, initFix);
+      if (vol) checks.push(vol);
+      const durable = durabilityCheck(input, initFix);
+      if (durable) checks.push(durable);
+      checks.push(podsCheck({
+        ...input,
+        workload: c.workload as WorkloadState | null | { error: string },
+        annotationSetAt: c.setAt instanceof Date ? c.setAt : undefined,
+      }));
+    }
+  }
+
+  // --- end to end --------------------------------------------------------------------------------
+  const exchange = deps.exchange ?? exchangeAndPullAuth;
+  const e2e = await Promise.all(reads.flatMap((r) => r.perComp.map(async (c): Promise<CheckRow> => {
+    const id = rowId('end-to-end', r.w, c.comp);
+    const check = rowName(`End to end ${c.comp}`, r.w);
+    const subject = `system:serviceaccount:${r.cluster.namespace}:${c.comp}`;
+    const audience = AUDIENCE[r.cluster.provider];
+    if (options.skipExchange) return { id, check, result: 'warn', detail: 'Skipped (--skip-exchange): no token was requested or exchanged.', fix: 'Run without --skip-exchange to prove the whole chain.' };
+    if (isError(c.token) || c.token === undefined) {
+      const e = isError(c.token) ? c.token : { error: 'no token' };
+      return {
+        id, check, result: 'fail',
+        detail: `Could not request a token for ${subject} (audience ${audience}) through the TokenRequest API: ${e.error}`,
+        fix: `${e.hint ? `${e.hint} ` : ''}Or pass --skip-exchange to skip this check.`,
+      };
+    }
+    const token = c.token as string;
+    let claims;
+    let kid: string | undefined;
+    try {
+      claims = decodeJwtClaims(token);
+      kid = decodeJwtHeader(token).kid;
+    } catch {
+      return { id, check, result: 'fail', detail: `The API server returned a token for ${subject} that is not a JWT.`, fix: 'Check the API server\'s service-account token configuration.' };
+    }
+    const apiKeys = isError(r.docs) ? undefined : (r.docs as IssuerDocuments).keys;
+    const key = apiKeys?.find((k) => k.kid === kid);
+    const failures = localExchangeFailures({
+      cluster: r.cluster, claims, kid, apiKeys, publicIssuer: r.pub,
+      signatureVerified: key ? verifiesSignature(token, key) : undefined,
+      provider: aws.oidcProviders[r.cluster.issuer], providerArn: r.providerArn, role,
+    });
+    const tokenSays = `token for ${claims.sub} (aud ${Array.isArray(claims.aud) ? claims.aud.join(', ') : claims.aud})`;
+    if (failures.length) {
+      return { id, check, result: 'fail', detail: `AWS would refuse the ${tokenSays}: ${failures.join('; ')}.`, fix: initFix };
+    }
+    let result: ExchangeResult;
+    try {
+      result = await exchange({ roleArn: arn, webIdentityToken: token, region: facts.region, registryId: found.decisions.ecr.registryId, log: deps.log });
+    } catch (err) {
+      const cause = (err as { cause?: { name?: string; message?: string } }).cause;
+      const why = cause?.message ? `${cause.name ? `${cause.name}: ` : ''}${cause.message}` : errorOf(err).error;
+      // A refusal by AWS itself (the local checks passed): the role or provider changed meanwhile, or
+      // AWS sees the issuer differently (e.g. cannot fetch its keys). Anything else (network,
+      // throttling) has its own hint.
+      const refused = /AccessDenied|InvalidIdentityToken|IDPRejectedClaim|IDPCommunicationError|ExpiredToken/.test(why);
+      return {
+        id, check, result: 'fail',
+        detail: `The ${tokenSays} passed the local checks, but sts:AssumeRoleWithWebIdentity failed: ${why}`,
+        fix: refused ? `${initFix}   (if it still fails, check that AWS can fetch ${r.cluster.issuer}/.well-known/openid-configuration and its keys)` : errorOf(err).hint ?? initFix,
+      };
+    }
+    if (!result.ecr.ok) {
+      return {
+        id, check, result: 'fail',
+        detail: `Assumed ${result.assumedRoleArn} with the ${tokenSays}, but ecr:GetAuthorizationToken failed: ${result.ecr.error}`,
+        fix: initFix,
+      };
+    }
+    return {
+      id, check, result: 'pass',
+      detail: `Exchanged a ${tokenSays} for ${result.assumedRoleArn}; ecr:GetAuthorizationToken succeeded${result.ecr.proxyEndpoint ? ` (${result.ecr.proxyEndpoint})` : ''}.`,
+    };
+  })));
+  checks.push(...e2e);
+
+  const summary = { pass: 0, warn: 0, fail: 0 };
+  for (const c of checks) summary[c.result]++;
+  return {
+    ok: summary.fail === 0,
+    partition: facts.partition,
+    accountId: facts.accountId,
+    region: facts.region,
+    role: { name: roleName, arn, exists: role !== null },
+    clusters: reads.map((r) => ({ context: r.cluster.context, provider: r.cluster.provider, issuer: r.cluster.issuer, namespace: r.cluster.namespace, components: r.components })),
+    summary,
+    checks,
+  };
+}

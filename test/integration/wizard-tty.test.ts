@@ -1,0 +1,216 @@
+// The interactive flow in a real pseudo-terminal: tmux runs the built binary against the sandbox,
+// the test reads the screen and types answers like a person. A walkthrough that answers every
+// question (with one invalid answer, asked again) and confirms; and Ctrl-C at a question and at the
+// confirmation, which exit 130 with one line and write nothing.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useSandbox } from '../sandbox/context.js';
+import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
+import { awsMark, awsWrites, kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
+
+const sb = useSandbox();
+const ROOT = resolve(import.meta.dirname, '../..');
+const POLL_MS = 100;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** One tmux server on a private socket, with one 200×50 window running a command. */
+class Terminal {
+  private static count = 0;
+  readonly socket = `rhacs-sts-wizard-${process.pid}-${Terminal.count++}`;
+  readonly exitFile: string;
+
+  constructor(private readonly dir: string) {
+    this.exitFile = join(dir, `${this.socket}.exit`);
+  }
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 10_000 });
+  }
+
+  /** Runs `rhacs-sts <args>` in a clean environment (only what the sandbox needs), recording its exit code. */
+  start(args: string[], env: Record<string, string>): void {
+    const script = join(this.dir, `${this.socket}.sh`);
+    const vars = { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: this.dir, ...env };
+    writeFileSync(script, [
+      `cd ${quote(ROOT)}`,
+      `env -i TERM="$TERM" ${Object.entries(vars).map(([k, v]) => `${k}=${quote(v)}`).join(' ')} bin/rhacs-sts ${args.map(quote).join(' ')}`,
+      `echo $? > ${quote(this.exitFile)}`,
+      // Keep the pane (and its screen) until the test has read it; kill() ends it.
+      'sleep 300',
+    ].join('\n'));
+    const conf = join(this.dir, 'tmux.conf');
+    writeFileSync(conf, 'set -g history-limit 20000\n');
+    this.tmux('-f', conf, 'new-session', '-d', '-s', 'wizard', '-x', '200', '-y', '50', `sh ${quote(script)}`);
+  }
+
+  /** Everything printed so far (history and screen), wrapped lines joined, colours dropped. */
+  screen(): string {
+    return this.tmux('capture-pane', '-p', '-J', '-S', '-20000', '-t', 'wizard');
+  }
+
+  keys(...keys: string[]): void {
+    this.tmux('send-keys', '-t', 'wizard', ...keys);
+  }
+
+  /** Types text literally (no key names). */
+  type(text: string): void {
+    this.tmux('send-keys', '-t', 'wizard', '-l', text);
+  }
+
+  /** Polls the screen until `pattern` shows, at most `timeoutMs`. */
+  async waitFor(pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (let i = 0; i < Math.ceil(timeoutMs / POLL_MS) && Date.now() < deadline; i++) {
+      last = this.screen();
+      if (pattern.test(last)) return last;
+      await sleep(POLL_MS);
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${pattern} on the screen:\n${last}`);
+  }
+
+  /** Waits for the command to end; its exit code. */
+  async exitCode(timeoutMs = 60_000): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < Math.ceil(timeoutMs / POLL_MS) && Date.now() < deadline; i++) {
+      if (existsSync(this.exitFile)) {
+        const text = readFileSync(this.exitFile, 'utf8').trim();
+        if (text) return Number(text);
+      }
+      await sleep(POLL_MS);
+    }
+    throw new Error(`rhacs-sts did not exit within ${timeoutMs} ms; screen:\n${this.screen()}`);
+  }
+
+  kill(): void {
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+let dir: string;
+let iam: IAMClient;
+const terminals: Terminal[] = [];
+const env = () => ({ ...sb.awsEnv, KUBECONFIG: sb.clusters.eks!.kubeconfig });
+
+function terminal(): Terminal {
+  const t = new Terminal(dir);
+  terminals.push(t);
+  return t;
+}
+
+beforeAll(() => {
+  execFileSync('tmux', ['-V']); // fails loudly if tmux is missing
+  dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-wizard-'));
+  iam = new IAMClient({ region: 'us-east-1', endpoint: sb.awsEndpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+});
+afterEach(() => {
+  for (const t of terminals.splice(0)) t.kill();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('rhacs-sts init at a terminal', () => {
+  it('detects, asks only what is open, shows the plan, applies after one confirmation and says what is next', { timeout: 120_000 }, async () => {
+    const kc = kubeConfigFor(sb, 'eks');
+    // RHACS in two namespaces (and not in the default one), so detection must ask which.
+    await expect(kc.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: 'central', namespace: 'stackrox' })).rejects.toThrow();
+    const ns = uniqueNamespace('wiz-walk');
+    await seedRhacs(kc, { namespace: ns, method: 'helm' });
+    await seedRhacs(kc, { namespace: uniqueNamespace('wiz-other'), method: 'manifests', components: ['sensor'] });
+    const roleName = `wiz-walk-${ns.slice(-6)}`;
+
+    const t = terminal();
+    t.start(['init'], env());
+
+    // Detection cannot choose the namespace: a list, searched by typing.
+    await t.waitFor(/^\? RHACS runs in several namespaces\. Which one should use the role\?/m);
+    t.type(ns);
+    await t.waitFor(new RegExp(`❯ ${ns} \\(central, sensor\\)`));
+    t.keys('Enter');
+
+    // The role name, with a default; an invalid answer is refused and asked again.
+    await t.waitFor(/^\? Name of the IAM role RHACS will assume \(rhacs-sts/m);
+    t.type('bad name!');
+    t.keys('Enter');
+    await t.waitFor(/characters IAM does not allow in a role name/);
+    t.keys('C-u');
+    t.type(roleName);
+    t.keys('Enter');
+
+    await t.waitFor(/^\? Delegated scanning: should Sensor pull images from ECR too\?.*\(y\/N\)/m);
+    t.type('y');
+    t.keys('Enter');
+
+    await t.waitFor(/^\? Which ECR repositories may RHACS read\?/m);
+    t.keys('Down', 'Down', 'Enter');
+    await t.waitFor(/^\? Repositories \(separated by commas/m);
+    t.type('team-a/*, shared/base');
+    t.keys('Enter');
+
+    await t.waitFor(/^\? Restart central and sensor now, so the pods get the role, and wait until ready\?.*\(Y\/n\)/m);
+    t.keys('Enter');
+
+    // The plan, the IAM changes called out, one confirmation.
+    const plan = await t.waitFor(/^\? Apply these (\d+) changes\? \(y\/N\)/m);
+    expect(plan).toMatch(/✓ Reading the cluster and the AWS account/);
+    expect(plan).toMatch(/Detected EKS cluster \(context eks\)/);
+    expect(plan).toMatch(/\+ create\s+IAM role\s+arn:aws:iam::\d+:role\//);
+    expect(plan).toMatch(/Trust policy:/);
+    expect(plan).toMatch(/IAM changes \(\d+\):\n\s+\+ Create the IAM OIDC identity provider/);
+    expect(plan).toContain(`system:serviceaccount:${ns}:sensor`);
+    expect(plan).toContain('"arn:aws:ecr:*:123456789012:repository/team-a/*"');
+    t.type('y');
+    t.keys('Enter');
+
+    expect(await t.exitCode()).toBe(0);
+    const done = t.screen();
+    expect(done).toMatch(/✓ Annotate service account central with eks\.amazonaws\.com\/role-arn/);
+    expect(done).toMatch(/✓ rollout: rolled out/);
+    expect(done).toMatch(/✓ Done: \d+ changes applied/);
+    expect(done).toMatch(/enable "Use container IAM role"/);
+    expect(done).toMatch(/rhacs-sts verify/);
+    expect(done).not.toMatch(/^\s+at /m);
+
+    const role = (await iam.send(new GetRoleCommand({ RoleName: roleName }))).Role!;
+    const policy = await iam.send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: 'rhacs-sts-ecr-read' }));
+    expect(decodeURIComponent(policy.PolicyDocument!)).toContain('repository/shared/base');
+    for (const sa of ['central', 'sensor']) {
+      const obj = await kc.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: sa, namespace: ns });
+      expect(obj.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toBe(role.Arn);
+    }
+  });
+
+  it.each([
+    ['the first question', /^\? Name of the IAM role RHACS will assume/m, [] as string[]],
+    ['the confirmation', /^\? Apply these \d+ changes\?/m, ['--role-name', 'wiz-cancel', '--delegated-scanning', '--ecr-repository', 'app', '--no-restart']],
+  ])('Ctrl-C at %s exits 130 with one line, and nothing is written', { timeout: 60_000 }, async (_at, prompt, flags) => {
+    const ns = uniqueNamespace('wiz-cancel');
+    await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
+    const a = await awsMark(sb);
+    const k = kubeMark(sb, 'eks');
+
+    const t = terminal();
+    t.start(['init', '--namespace', ns, ...flags], env());
+    await t.waitFor(prompt);
+    t.keys('C-c');
+    expect(await t.exitCode()).toBe(130);
+
+    const screen = t.screen();
+    const after = screen.slice(screen.search(prompt)).split('\n').filter((l) => l.trim() !== '');
+    expect(after.slice(1)).toEqual(['Cancelled. Nothing was changed.']);
+    expect(screen).not.toMatch(/^\s+at /m);
+    expect(screen).not.toMatch(/ExitPromptError|Error:/);
+    expect((await awsWrites(sb, a)).map((r) => r.action)).toEqual([]);
+    expect(await kubeRequests(sb, 'eks', k, { writesOnly: true })).toEqual([]);
+  });
+});

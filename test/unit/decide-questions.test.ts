@@ -1,0 +1,244 @@
+// The wizard's questions (src/decide.ts) through a scripted Ui: only what flags and detection left
+// open is asked, each with a default from detection, answers are validated like flags and asked
+// again when wrong, and nothing at all is asked without a terminal.
+import { describe, expect, it } from 'vitest';
+import {
+  askAfterPlan,
+  askDecisions,
+  askDetection,
+  checkInitOptions,
+  decisionsFromOptions,
+  defaultDelegatedScanning,
+  namespaceCandidates,
+  splitRepositories,
+} from '../../src/decide.js';
+import type { ClusterTarget } from '../../src/discover.js';
+import { CancelledError, InputError } from '../../src/errors.js';
+import { parseOptions, type Options } from '../../src/options.js';
+import { buildPlan } from '../../src/plan/build.js';
+import type { AwsState, ClusterFacts, Facts } from '../../src/plan/model.js';
+import { CTRL_C, DEFAULT, createMemoryUi, type ScriptedAnswer } from '../../src/ui/memory.js';
+
+const ACCOUNT = '111122223333';
+const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+
+function cluster(over: Partial<ClusterFacts> = {}): ClusterFacts {
+  return {
+    provider: 'eks',
+    issuer: ISSUER,
+    namespace: 'stackrox',
+    components: ['central', 'sensor'],
+    installMethod: 'manifests',
+    current: { central: { serviceAccount: { annotations: {} }, deployment: null }, sensor: { serviceAccount: { annotations: {} }, deployment: null } },
+    ...over,
+  };
+}
+
+function facts(clusters: ClusterFacts[] = [cluster()], over: Partial<Facts> = {}): Facts {
+  return { partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'prod', offline: false, clusters, ...over };
+}
+
+const opts = (raw: Record<string, unknown> = {}, command: 'init' | 'plan' = 'init'): Options => parseOptions(command, raw, {});
+const EMPTY_AWS: AwsState = { oidcProviders: {}, role: null };
+
+async function ask(answers: ScriptedAnswer[], raw: Record<string, unknown> = {}, f: Facts = facts()) {
+  const ui = createMemoryUi({ interactive: true, answers });
+  const options = await askDecisions(opts(raw), f, ui);
+  return { ui, options, messages: ui.asked.map((q) => q.message) };
+}
+
+describe('askDecisions: what flags did not answer, with defaults from detection', () => {
+  it('asks role name, delegated scanning and ECR scope when nothing was said; Enter takes each default', async () => {
+    const { ui, options } = await ask([DEFAULT, DEFAULT, DEFAULT]);
+    expect(ui.asked.map((q) => [q.kind, q.default])).toEqual([
+      ['input', 'rhacs-sts-prod'], // from the detected cluster name
+      ['confirm', false], // Central runs here: least privilege
+      ['select', 'all'],
+    ]);
+    expect(ui.remaining).toEqual([]);
+    expect(options).toMatchObject({ roleName: 'rhacs-sts-prod', delegatedScanning: false, ecrRegistryId: undefined, ecrRegion: undefined, ecrRepositories: [] });
+    // The answers give the same decisions as the equivalent flags.
+    const fromFlags = decisionsFromOptions(opts({ roleName: 'rhacs-sts-prod' }), facts());
+    expect(decisionsFromOptions(options, facts())).toEqual(fromFlags);
+  });
+
+  it('asks nothing that a flag (or the config file) answered', async () => {
+    const { ui, options } = await ask([], { roleName: 'given', delegatedScanning: true, ecrRepository: ['team/*'] });
+    expect(ui.asked).toEqual([]);
+    expect(options).toMatchObject({ roleName: 'given', delegatedScanning: true, ecrRepositories: ['team/*'] });
+  });
+
+  it('any one ECR flag settles the ECR scope', async () => {
+    for (const raw of [{ ecrRegistryId: '444455556666' }, { ecrRegion: 'eu-west-1' }, { ecrRepository: ['app'] }]) {
+      const { messages } = await ask([DEFAULT, DEFAULT], raw);
+      expect(messages.some((m) => /Which ECR/.test(m))).toBe(false);
+    }
+  });
+
+  it('does not ask about delegated scanning where no Sensor runs, nor with --sensor-context (implied)', async () => {
+    const centralOnly = facts([cluster({ components: ['central'] })]);
+    expect((await ask([DEFAULT, DEFAULT], {}, centralOnly)).messages.some((m) => /Delegated/.test(m))).toBe(false);
+    const split = facts([cluster({ context: 'hub', components: ['central'] }), cluster({ context: 'spoke', components: ['sensor'] })]);
+    const r = await ask([DEFAULT, DEFAULT], { centralContext: 'hub', sensorContext: 'spoke' }, split);
+    expect(r.messages.some((m) => /Delegated/.test(m))).toBe(false);
+    expect(decisionsFromOptions(r.options, split).delegatedScanning).toBe(true);
+  });
+
+  it('defaults delegated scanning to yes only for a Sensor-only cluster', async () => {
+    expect(defaultDelegatedScanning(facts())).toBe(false);
+    expect(defaultDelegatedScanning(facts([cluster({ components: ['sensor'] })]))).toBe(true);
+    const { ui } = await ask([DEFAULT, DEFAULT, DEFAULT], {}, facts([cluster({ components: ['sensor'] })]));
+    expect(ui.asked[1]).toMatchObject({ kind: 'confirm', default: true });
+  });
+
+  it('validates answers with the flags\' validators and asks again until valid', async () => {
+    const { ui, options } = await ask(['bad name!', 'x'.repeat(65), 'rhacs-ok', 'n', 'repositories', 'Team/App', '', 'team-a/*, app'], {});
+    const role = ui.asked[0]!;
+    expect(role.errors).toHaveLength(2);
+    expect(role.errors[0]).toMatch(/characters IAM does not allow/);
+    expect(role.errors[1]).toMatch(/1 to 64 characters/);
+    const repos = ui.asked[3]!;
+    expect(repos.errors[0]).toMatch(/not an ECR repository name/);
+    expect(repos.errors[1]).toMatch(/at least one repository/);
+    expect(options).toMatchObject({ roleName: 'rhacs-ok', delegatedScanning: false, ecrRepositories: ['team-a/*', 'app'] });
+  });
+
+  it('one registry account: asks the account and the region, and checks the region\'s partition', async () => {
+    const { ui, options } = await ask([DEFAULT, DEFAULT, 'registry', '12345', '444455556666', 'cn-north-1', 'eu-central-1']);
+    expect(ui.asked[3]!.errors[0]).toMatch(/not an AWS account id/);
+    expect(ui.asked[4]!.errors[0]).toMatch(/another partition/);
+    expect(options).toMatchObject({ ecrRegistryId: '444455556666', ecrRegion: 'eu-central-1', ecrRepositories: [] });
+    const any = await ask([DEFAULT, DEFAULT, 'registry', DEFAULT, DEFAULT]);
+    expect(any.options).toMatchObject({ ecrRegistryId: ACCOUNT, ecrRegion: undefined });
+  });
+
+  it('Ctrl-C at a question is a cancellation (exit 130)', async () => {
+    const err = await ask([CTRL_C]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect((err as CancelledError).exitCode).toBe(130);
+  });
+
+  it('with --yes takes every default without asking', async () => {
+    const ui = createMemoryUi({ interactive: true });
+    const o = opts({ yes: true });
+    expect(await askDecisions(o, facts(), ui)).toBe(o);
+    const f = facts();
+    expect(await askAfterPlan(o, buildPlan(f, decisionsFromOptions(o, f), EMPTY_AWS), ui)).toBe(o);
+    expect(ui.asked).toEqual([]);
+  });
+
+  it('asks nothing without a terminal, nor for a plan (which shows what the flags give)', async () => {
+    const noTty = createMemoryUi({ interactive: false });
+    const o = opts();
+    expect(await askDecisions(o, facts(), noTty)).toBe(o);
+    const tty = createMemoryUi({ interactive: true });
+    const p = opts({}, 'plan');
+    expect(await askDecisions(p, facts(), tty)).toBe(p);
+    expect(tty.asked).toEqual([]);
+  });
+});
+
+describe('askAfterPlan: adopting what blocks the plan, restarting now or later', () => {
+  const f = facts();
+  const planFor = (o: Options, aws: AwsState = EMPTY_AWS) => buildPlan(f, decisionsFromOptions(o, f), aws);
+
+  it('asks to restart now (default yes) when EKS pods need a restart; "no" defers it like --no-restart', async () => {
+    const o = opts({ roleName: 'r' });
+    const ui = createMemoryUi({ interactive: true, answers: [false] });
+    const answered = await askAfterPlan(o, planFor(o), ui);
+    expect(ui.asked).toMatchObject([{ kind: 'confirm', default: true }]);
+    expect(answered.restart).toBe(false);
+    const deferred = planFor(answered);
+    expect(deferred.actions.filter((a) => a.type === 'restart').every((a) => a.type === 'restart' && a.deferred && a.status === 'unchanged')).toBe(true);
+    expect(deferred).toEqual(planFor(opts({ roleName: 'r', restart: false })));
+  });
+
+  it('does not ask about restarting after --no-restart, or when nothing needs a restart', async () => {
+    const ui = createMemoryUi({ interactive: true });
+    const o = opts({ roleName: 'r', restart: false });
+    expect(await askAfterPlan(o, planFor(o), ui)).toBe(o);
+    const noRhacsChange = facts([cluster({ components: ['central'], current: { central: { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${ACCOUNT}:role/r` } }, deployment: null } } })]);
+    const p = buildPlan(noRhacsChange, decisionsFromOptions(opts({ roleName: 'r' }), noRhacsChange), EMPTY_AWS);
+    expect(p.restarts).toEqual([]);
+    expect(await askAfterPlan(opts({ roleName: 'r' }), p, ui)).toEqual(opts({ roleName: 'r' }));
+    expect(ui.asked).toEqual([]);
+  });
+
+  it('offers to take over a role rhacs-sts did not create (default no), like --adopt-role', async () => {
+    const foreign: AwsState = {
+      oidcProviders: {},
+      role: { arn: `arn:aws:iam::${ACCOUNT}:role/r`, path: '/', trustPolicy: { Version: '2012-10-17', Statement: [] }, inlinePolicies: {}, attachedPolicyArns: [], tags: {} },
+    };
+    const o = opts({ roleName: 'r', restart: false });
+    const blocked = planFor(o, foreign);
+    expect(blocked.blockers).toHaveLength(1);
+
+    const no = createMemoryUi({ interactive: true, answers: [DEFAULT] });
+    expect((await askAfterPlan(o, blocked, no)).adoptRole).toBe(false);
+    expect(no.asked[0]).toMatchObject({ kind: 'confirm', default: false });
+    expect(no.stderr.join('\n')).toMatch(/was not created by rhacs-sts/);
+
+    const yes = createMemoryUi({ interactive: true, answers: [true] });
+    const adopted = await askAfterPlan(o, blocked, yes);
+    expect(adopted.adoptRole).toBe(true);
+    expect(planFor(adopted, foreign).blockers).toEqual([]);
+  });
+
+  it('asks nothing without a terminal', async () => {
+    const o = opts({ roleName: 'r' });
+    expect(await askAfterPlan(o, planFor(o), createMemoryUi())).toBe(o);
+  });
+});
+
+describe('askDetection: when detection cannot decide', () => {
+  const target: ClusterTarget = { key: 'c1', context: 'c1', role: 'both', flag: '--context' };
+  const SEVERAL = 'RHACS runs in several namespaces (acs-a (central, sensor); acs-b (sensor); rhacs (central)); say which one with --namespace';
+
+  it('reads the candidate namespaces from the detection problem', () => {
+    expect(namespaceCandidates(SEVERAL)).toEqual([
+      { namespace: 'acs-a', components: 'central, sensor' },
+      { namespace: 'acs-b', components: 'sensor' },
+      { namespace: 'rhacs', components: 'central' },
+    ]);
+    expect(namespaceCandidates('no RHACS deployment in namespace "x"')).toEqual([]);
+  });
+
+  it('asks which namespace (default: the first with Central) and which provider', async () => {
+    const ui = createMemoryUi({ interactive: true, answers: ['rhacs', DEFAULT] });
+    expect(await askDetection({ source: '--namespace', message: SEVERAL }, target, ui)).toEqual({ namespace: 'rhacs' });
+    expect(ui.asked[0]).toMatchObject({ kind: 'select', default: 'acs-a', choices: ['acs-a', 'acs-b', 'rhacs'] });
+    expect(ui.asked[0]!.message).toMatch(/context c1/);
+    expect(await askDetection({ source: '--provider', message: 'could not tell' }, target, ui)).toEqual({ provider: 'eks' });
+    expect(ui.asked[1]).toMatchObject({ kind: 'select', choices: ['eks', 'openshift'] });
+  });
+
+  it('asks the region, validated', async () => {
+    const ui = createMemoryUi({ interactive: true, answers: ['mars-1', 'ap-southeast-2'] });
+    expect(await askDetection({ source: '--region', message: 'could not be detected' }, undefined, ui)).toEqual({ region: 'ap-southeast-2' });
+    expect(ui.asked[0]!.errors[0]).toMatch(/not an AWS region/);
+  });
+
+  it('gives up (the flag error stands) when a question would not help or nobody is at the terminal', async () => {
+    const ui = createMemoryUi({ interactive: true });
+    expect(await askDetection({ source: '--namespace', message: 'RHACS was not found in the cluster' }, target, ui)).toBeUndefined();
+    expect(await askDetection({ source: '--kubeconfig', message: 'x' }, target, ui)).toBeUndefined();
+    expect(await askDetection({ source: '--provider', message: 'x' }, target, createMemoryUi())).toBeUndefined();
+    expect(ui.asked).toEqual([]);
+  });
+});
+
+describe('decisions from options', () => {
+  it('--sensor-context implies delegated scanning; turning it off explicitly is an input error naming --sensor-context', () => {
+    const f = facts();
+    expect(decisionsFromOptions(opts({ centralContext: 'a', sensorContext: 'b' }), f).delegatedScanning).toBe(true);
+    expect(decisionsFromOptions(opts(), f).delegatedScanning).toBe(false);
+    const bad = { ...opts({ centralContext: 'a', sensorContext: 'b' }), delegatedScanning: false };
+    const err = (() => { try { checkInitOptions(bad); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).problems[0]!.source).toBe('--sensor-context');
+  });
+
+  it('splits repository answers on commas and spaces, without duplicates', () => {
+    expect(splitRepositories(' a, b  c,,a ')).toEqual(['a', 'b', 'c']);
+  });
+});

@@ -1,0 +1,192 @@
+// Saved plans (src/plan-file.ts): `plan --output json` writes the plan and the inputs it was built
+// from; `init --plan` checks the file, rebuilds the options from it, and lists what drifted.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decisionsFromOptions } from '../../src/decide.js';
+import type { Detected, DetectedCluster } from '../../src/discover.js';
+import { InputError, type InputProblem } from '../../src/errors.js';
+import { parseOptions, type Options } from '../../src/options.js';
+import { loadPlanFile, optionsFromPlan, parseSavedPlan, planDrift, planInputs, type SavedPlan } from '../../src/plan-file.js';
+import { buildPlan } from '../../src/plan/build.js';
+import type { AwsState, ClusterFacts, Facts } from '../../src/plan/model.js';
+import { planToJson } from '../../src/render/plan-json.js';
+
+const ACCOUNT = '111122223333';
+const EKS = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+const OCP = 'https://my-oidc-bucket.s3.eu-west-1.amazonaws.com';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-planfile-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function cluster(over: Partial<ClusterFacts> = {}): ClusterFacts {
+  return {
+    provider: 'eks', issuer: EKS, namespace: 'stackrox', components: ['central', 'sensor'], installMethod: 'manifests',
+    current: { central: { serviceAccount: { annotations: {} }, deployment: null }, sensor: { serviceAccount: { annotations: {} }, deployment: null } },
+    ...over,
+  };
+}
+
+interface Scenario { options: Options; facts: Facts; detected: Detected; aws: AwsState }
+
+function scenario(raw: Record<string, unknown> = {}, clusters: { facts: ClusterFacts; kubeContext: string; role?: 'both' | 'central' | 'sensor' }[] = [{ facts: cluster(), kubeContext: 'prod' }]): Scenario {
+  const options = parseOptions('plan', raw, {});
+  const facts: Facts = { partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: options.clusterName, offline: false, clusters: clusters.map((c) => c.facts) };
+  const detected: Detected = {
+    facts,
+    warnings: [],
+    clusters: clusters.map((c): DetectedCluster => ({
+      kubeContext: c.kubeContext,
+      facts: c.facts,
+      target: { key: c.facts.context ?? '', context: c.facts.context, role: c.role ?? 'both', flag: '--context' },
+    })),
+  };
+  return { options, facts, detected, aws: { oidcProviders: {}, role: null } };
+}
+
+/** The JSON document `plan --output json` prints for a scenario. */
+function doc(s: Scenario): Record<string, unknown> {
+  const decisions = decisionsFromOptions(s.options, s.facts);
+  const plan = buildPlan(s.facts, decisions, s.aws);
+  return JSON.parse(planToJson(plan, { inputs: planInputs(s.options, decisions, s.detected, plan) })) as Record<string, unknown>;
+}
+
+function saved(s: Scenario, path = 'plan.json'): SavedPlan {
+  return parseSavedPlan(path, doc(s));
+}
+
+function problems(fn: () => unknown): InputProblem[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).exitCode).toBe(2);
+    return (err as InputError).problems;
+  }
+  return expect.fail('expected an InputError');
+}
+
+describe('checking a saved plan', () => {
+  it('accepts what plan --output json writes, inputs included', () => {
+    const s = saved(scenario({ roleName: 'r', delegatedScanning: true, ecrRepository: ['team/*'] }));
+    expect(s.inputs).toMatchObject({
+      clusters: [{ kubeContext: 'prod', role: 'both', provider: 'eks', issuer: EKS, namespace: 'stackrox', components: ['central', 'sensor'] }],
+      roleName: 'r', rolePath: '/', delegatedScanning: true, ecr: { registryId: ACCOUNT, repositories: ['team/*'] }, restart: true,
+    });
+    expect(s.inputs.clusters[0]).not.toHaveProperty('context');
+  });
+
+  it('reads a file, naming --plan when it cannot', () => {
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify(doc(scenario({ roleName: 'r' }))));
+    expect(loadPlanFile(good).inputs.roleName).toBe('r');
+    expect(problems(() => loadPlanFile(join(dir, 'nope.json')))).toEqual([{ source: '--plan', message: expect.stringMatching(/cannot read .*nope\.json.*no such file/) }]);
+    const text = join(dir, 'text.json');
+    writeFileSync(text, 'Plan for EKS · account 111122223333\n');
+    expect(problems(() => loadPlanFile(text))).toEqual([{ source: '--plan', message: expect.stringMatching(/is not JSON/) }]);
+  });
+
+  const base = () => doc(scenario({ roleName: 'r' }));
+  it.each([
+    ['not an object', () => [1, 2], /is not a plan/],
+    ['no planVersion', () => ({ ...base(), planVersion: undefined }), /has no planVersion/],
+    ['a newer planVersion', () => ({ ...base(), planVersion: 2 }), /planVersion 2; this version of rhacs-sts reads planVersion 1/],
+    ['an uninstall plan', () => ({ ...base(), command: 'uninstall' }), /plan for "uninstall", not for init/],
+    ['an offline plan', () => ({ ...base(), offline: true }), /was made with --offline/],
+    ['an init result', () => ({ ...base(), applied: [] }), /result of an init run/],
+    ['a blocked plan', () => ({ ...base(), blockers: [{ message: 'The role exists.', hint: 'x' }] }), /could not be applied when it was made: The role exists\./],
+    ['no inputs', () => ({ ...base(), inputs: undefined }), /has no "inputs" section/],
+    ['bad clusters', () => ({ ...base(), inputs: { ...(base().inputs as object), clusters: [{ provider: 'gke' }] } }), /inputs\.clusters/],
+    ['bad actions', () => ({ ...base(), actions: [{ id: 'x' }] }), /valid list of actions/],
+    ['a bad ECR scope', () => ({ ...base(), inputs: { ...(base().inputs as object), ecr: { registryId: ACCOUNT, repositories: 'all' } } }), /inputs\.ecr/],
+  ])('refuses %s, naming --plan', (_name, make, message) => {
+    const ps = problems(() => parseSavedPlan('saved.json', make()));
+    expect(ps.every((p) => p.source === '--plan' && p.message.startsWith('saved.json: '))).toBe(true);
+    expect(ps.map((p) => p.message).join('\n')).toMatch(message);
+  });
+});
+
+describe('options from a saved plan', () => {
+  it('takes every choice from the plan, and keeps the flags about how to run', () => {
+    const s = saved(scenario({ roleName: 'r', rolePath: '/rhacs/', delegatedScanning: true, ecrRegistryId: '444455556666', ecrRegion: 'eu-central-1', ecrRepository: ['app'], restart: false, clusterName: 'prod' }));
+    const given = parseOptions('init', { planFile: 'plan.json', yes: true, output: 'json', timeout: '2m' }, {});
+    const { options, perCluster } = optionsFromPlan(given, s);
+    expect(options).toMatchObject({
+      roleName: 'r', rolePath: '/rhacs/', delegatedScanning: true, ecrRegistryId: '444455556666', ecrRegion: 'eu-central-1', ecrRepositories: ['app'],
+      restart: false, clusterName: 'prod', region: 'eu-west-1', namespace: 'stackrox', context: undefined,
+      yes: true, output: 'json', timeoutMs: 120_000, planFile: 'plan.json',
+    });
+    expect(perCluster).toEqual({ '': { namespace: 'stackrox' } });
+    // The rebuilt decisions are the saved ones.
+    const f: Facts = { partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', offline: false, clusters: [cluster()] };
+    expect(decisionsFromOptions(options, f)).toMatchObject({ roleName: 'r', rolePath: '/rhacs/', ecr: { registryId: '444455556666', region: 'eu-central-1', repositories: ['app'] } });
+  });
+
+  it('restores the contexts of a plan for Central and Sensor in different clusters', () => {
+    const s = saved(scenario({ centralContext: 'hub', sensorContext: 'spoke' }, [
+      { facts: cluster({ context: 'hub', components: ['central'] }), kubeContext: 'hub', role: 'central' },
+      { facts: cluster({ context: 'spoke', components: ['sensor'], provider: 'openshift', issuer: OCP, namespace: 'rhacs' }), kubeContext: 'spoke', role: 'sensor' },
+    ]));
+    const { options, perCluster } = optionsFromPlan(parseOptions('init', { planFile: 'p' }, {}), s);
+    expect(options).toMatchObject({ centralContext: 'hub', sensorContext: 'spoke', context: undefined, namespace: undefined, delegatedScanning: true });
+    expect(perCluster).toEqual({ hub: { namespace: 'stackrox' }, spoke: { namespace: 'rhacs' } });
+  });
+
+  it('refuses flags that would change what the plan fixes, each named; the same value is fine', () => {
+    const s = saved(scenario({ roleName: 'r' }));
+    const ps = problems(() => optionsFromPlan(parseOptions('init', { planFile: 'p', roleName: 'other', namespace: 'elsewhere', ecrRepository: ['app'], adoptRole: true, restart: false }, {}), s));
+    expect(ps.map((p) => p.source).sort()).toEqual(['--adopt-role', '--ecr-repository', '--namespace', '--no-restart', '--role-name']);
+    expect(ps.find((p) => p.source === '--role-name')!.message).toMatch(/is "other", but plan\.json was planned with "r"/);
+    expect(optionsFromPlan(parseOptions('init', { planFile: 'p', roleName: 'r', namespace: 'stackrox' }, {}), s).options.roleName).toBe('r');
+  });
+});
+
+describe('drift', () => {
+  it('is empty when the live plan is the saved one', () => {
+    const sc = scenario({ roleName: 'r' });
+    expect(planDrift(saved(sc), { doc: doc(sc) as never, detected: sc.detected })).toEqual([]);
+  });
+
+  it('names each action whose status, desired or current state changed', () => {
+    const before = scenario({ roleName: 'r' });
+    const after = scenario({ roleName: 'r' });
+    // Someone created the role (with a trust policy of their own) and annotated central meanwhile.
+    after.aws.role = {
+      arn: `arn:aws:iam::${ACCOUNT}:role/r`, path: '/', inlinePolicies: {}, attachedPolicyArns: [], tags: { 'rhacs-sts/managed': 'true' },
+      trustPolicy: { Version: '2012-10-17', Statement: [{ Sid: 'Other', Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] },
+    };
+    after.facts.clusters[0]!.current!.central!.serviceAccount = { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/old' } };
+    const drift = planDrift(saved(before), { doc: doc(after) as never, detected: after.detected });
+    expect(drift).toEqual(expect.arrayContaining([
+      `role arn:aws:iam::${ACCOUNT}:role/r: status was "create", now "unchanged"`,
+      `trust-policy arn:aws:iam::${ACCOUNT}:role/r: status was "create", now "update"`,
+      'service-account-annotation stackrox/serviceaccount/central: status was "create", now "update"',
+      `role-tags arn:aws:iam::${ACCOUNT}:role/r: new in the live plan (status "unchanged")`,
+    ]));
+  });
+
+  it('names a changed desired state even when the status is the same', () => {
+    const before = scenario({ roleName: 'r' });
+    const after = scenario({ roleName: 'r' });
+    after.facts.clusters[0]!.namespace = 'moved';
+    const drift = planDrift(saved(before), { doc: doc(after) as never, detected: after.detected });
+    expect(drift.some((d) => /^trust-policy .*: the desired state differs$/.test(d))).toBe(true);
+    expect(drift.some((d) => /service-account-annotation stackrox\/serviceaccount\/central: planned to create, no longer part of the plan/.test(d))).toBe(true);
+  });
+
+  it('names another account, another current context, another issuer', () => {
+    const before = scenario({ roleName: 'r' });
+    const after = scenario({ roleName: 'r' }, [{ facts: cluster({ issuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/OTHERCLUSTER' }), kubeContext: 'staging' }]);
+    after.facts.accountId = '999988887777';
+    const drift = planDrift(saved(before), { doc: doc(after) as never, detected: after.detected });
+    expect(drift).toEqual(expect.arrayContaining([
+      'AWS account: the plan is for 111122223333, your credentials are for 999988887777',
+      'the current context: was "prod", the kubeconfig now selects "staging"',
+      `the current context: the cluster's issuer was ${EKS}, now https://oidc.eks.eu-west-1.amazonaws.com/id/OTHERCLUSTER`,
+    ]));
+  });
+});

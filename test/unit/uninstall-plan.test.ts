@@ -1,0 +1,213 @@
+// buildUninstallPlan (pure): what it removes, in which order, and what it leaves alone.
+import { describe, expect, it } from 'vitest';
+import { buildPlan, operatorOverlays } from '../../src/plan/build.js';
+import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
+import type { PolicyDocument } from '../../src/plan/policies.js';
+import { buildUninstallPlan, type UninstallDecisions } from '../../src/plan/uninstall.js';
+import { renderPlanText } from '../../src/render/plan-text.js';
+import { Chalk } from 'chalk';
+
+const ACCOUNT = '111122223333';
+const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+const EKS_HP = 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
+const EKS_PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/${EKS_HP}`;
+const OCP_ISSUER = 'https://my-oidc-bucket.s3.us-east-1.amazonaws.com';
+const OCP_PROVIDER_ARN = `arn:aws:iam::${ACCOUNT}:oidc-provider/my-oidc-bucket.s3.us-east-1.amazonaws.com`;
+const ROLE_NAME = 'rhacs-sts-prod';
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`;
+const OTHER_ARN = `arn:aws:iam::${ACCOUNT}:role/someone-else`;
+const ANNOTATION = 'eks.amazonaws.com/role-arn';
+const TOKEN_FILE = '/var/run/secrets/openshift/serviceaccount/token';
+const TAGS = { 'rhacs-sts/managed': 'true', 'rhacs-sts/cluster': 'prod' };
+
+const OUR_TRUST: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{
+    Sid: 'RhacsStsWebIdentity', Effect: 'Allow', Principal: { Federated: EKS_PROVIDER_ARN }, Action: 'sts:AssumeRoleWithWebIdentity',
+    Condition: { StringEquals: { [`${EKS_HP}:sub`]: ['system:serviceaccount:stackrox:central'], [`${EKS_HP}:aud`]: 'sts.amazonaws.com' } },
+  }],
+};
+const THEIR_STATEMENT = { Sid: 'Theirs', Effect: 'Allow' as const, Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' };
+const PERMS: PolicyDocument = { Version: '2012-10-17', Statement: [{ Sid: 'RhacsStsEcrAuth', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] };
+
+function cluster(over: Partial<ClusterFacts> = {}): ClusterFacts {
+  return { provider: 'eks', issuer: EKS_ISSUER, namespace: 'stackrox', components: ['central', 'sensor'], installMethod: 'manifests', ...over };
+}
+function facts(clusters: ClusterFacts[] = [cluster()]): Facts {
+  return { partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'prod', offline: false, clusters };
+}
+function decisions(over: Partial<Decisions> = {}): Decisions {
+  return {
+    roleName: ROLE_NAME, rolePath: '/', ecr: { registryId: ACCOUNT, repositories: [] }, delegatedScanning: false, restart: true,
+    adoptRole: false, adoptOidcProvider: false, thumbprints: {}, ...over,
+  };
+}
+function aws(over: Partial<AwsState> = {}): AwsState {
+  return {
+    oidcProviders: { [EKS_ISSUER]: { arn: EKS_PROVIDER_ARN, clientIds: ['sts.amazonaws.com'], thumbprints: [], tags: TAGS } },
+    role: { arn: ROLE_ARN, path: '/', trustPolicy: OUR_TRUST, inlinePolicies: { 'rhacs-sts-ecr-read': PERMS }, attachedPolicyArns: [], tags: TAGS },
+    ...over,
+  };
+}
+const eksState = (arn: string | undefined): ComponentState => ({
+  serviceAccount: { annotations: { 'example.com/team': 'x', ...(arn ? { [ANNOTATION]: arn } : {}) } },
+  deployment: { container: 'central', env: [], hasTokenMount: false, podTemplateAnnotations: {} },
+});
+const u = (over: Partial<UninstallDecisions> = {}): UninstallDecisions => ({ keepOidcProvider: false, otherTrusters: { [EKS_ISSUER]: [ROLE_NAME] }, ...over });
+const brief = (plan: Plan) => plan.actions.map((a) => `${a.status} ${a.type} ${a.id}`);
+const find = <T extends Action['type']>(plan: Plan, type: T) => plan.actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
+
+describe('buildUninstallPlan: EKS, everything ours', () => {
+  const f = facts([cluster({ current: { central: eksState(ROLE_ARN), sensor: eksState(ROLE_ARN) } })]);
+  const plan = buildUninstallPlan(f, decisions(), aws(), u());
+
+  it('reverts the cluster, then deletes the inline policy, the role and the unused provider, in that order', () => {
+    expect(plan.command).toBe('uninstall');
+    expect(brief(plan)).toEqual([
+      'delete service-account-annotation sa-annotation::stackrox:central',
+      'update restart restart::stackrox:central',
+      'delete service-account-annotation sa-annotation::stackrox:sensor',
+      'update restart restart::stackrox:sensor',
+      'delete permissions-policy permissions-policy',
+      'delete role role',
+      `delete oidc-provider oidc-provider:${EKS_ISSUER}`,
+    ]);
+    expect(plan.blockers).toEqual([]);
+  });
+
+  it('removes exactly our annotation, and restarts by reverting the restartedAt marker', () => {
+    const sa = find(plan, 'service-account-annotation')[0]!;
+    expect(sa.annotations).toEqual({ [ANNOTATION]: ROLE_ARN });
+    expect(sa.current).toEqual({ [ANNOTATION]: ROLE_ARN });
+    const restart = find(plan, 'restart')[0]!;
+    expect(restart).toMatchObject({ method: 'restartedAt', deferred: false, revertMarker: true });
+    expect(plan.restarts.map((r) => r.name)).toEqual(['central', 'sensor']);
+  });
+
+  it('renders with the init renderer as an uninstall plan', () => {
+    const text = renderPlanText(plan, new Chalk({ level: 0 }));
+    expect(text).toMatch(/^Uninstall plan for EKS cluster prod/);
+    expect(text).toMatch(/Actions \(2 to update, 5 to delete\):/);
+    expect(text).toMatch(/Permissions policy rhacs-sts-ecr-read \(deleted\):/);
+    expect(text).not.toMatch(/Trust policy/);
+    expect(text).toMatch(/7 changes to apply\./);
+  });
+
+  it('--no-restart defers the restarts', () => {
+    const p = buildUninstallPlan(f, decisions({ restart: false }), aws(), u());
+    expect(find(p, 'restart').map((r) => [r.status, r.deferred])).toEqual([['unchanged', true], ['unchanged', true]]);
+    expect(p.restarts.every((r) => r.deferred)).toBe(true);
+  });
+
+  it('detaches attached managed policies with the role (and says so)', () => {
+    const p = buildUninstallPlan(f, decisions(), aws({ role: { ...aws().role!, attachedPolicyArns: ['arn:aws:iam::aws:policy/ReadOnlyAccess'] } }), u());
+    expect(p.notes.join('\n')).toMatch(/detached before it is deleted: arn:aws:iam::aws:policy\/ReadOnlyAccess/);
+  });
+});
+
+describe('buildUninstallPlan: what stays', () => {
+  it('a second run (role and provider gone, annotations removed) has nothing to change', () => {
+    const f = facts([cluster({ current: { central: eksState(undefined), sensor: eksState(undefined) } })]);
+    const plan = buildUninstallPlan(f, decisions(), { oidcProviders: { [EKS_ISSUER]: null }, role: null }, u({ otherTrusters: {} }));
+    expect(plan.actions.every((a) => a.status === 'unchanged')).toBe(true);
+    expect(renderPlanText(plan, new Chalk({ level: 0 }))).toMatch(/Nothing to change: everything is in place\./);
+  });
+
+  it('keeps the OIDC provider that another role trusts, or with --keep-oidc-provider, or when it is not ours', () => {
+    const f = facts([cluster({ current: { central: eksState(ROLE_ARN) } })]);
+    const provider = (p: Plan) => find(p, 'oidc-provider')[0]!;
+    const shared = buildUninstallPlan(f, decisions(), aws(), u({ otherTrusters: { [EKS_ISSUER]: [ROLE_NAME, 'other-role'] } }));
+    expect(provider(shared)).toMatchObject({ status: 'unchanged', summary: `Keep the OIDC provider for ${EKS_ISSUER}: still trusted by other-role` });
+    const kept = buildUninstallPlan(f, decisions(), aws(), u({ keepOidcProvider: true }));
+    expect(provider(kept)).toMatchObject({ status: 'unchanged', summary: expect.stringMatching(/kept \(--keep-oidc-provider\)$/) });
+    const untagged = buildUninstallPlan(f, decisions(), aws({ oidcProviders: { [EKS_ISSUER]: { arn: EKS_PROVIDER_ARN, clientIds: ['sts.amazonaws.com'], thumbprints: [], tags: {} } } }), u());
+    expect(provider(untagged)).toMatchObject({ status: 'unchanged', summary: expect.stringMatching(/not created by rhacs-sts$/) });
+    // Our own role, about to be deleted, does not count as another truster.
+    expect(provider(buildUninstallPlan(f, decisions(), aws(), u()))).toMatchObject({ status: 'delete' });
+  });
+
+  it('leaves an untagged role alone, and the cluster settings that point at it', () => {
+    const f = facts([cluster({ current: { central: eksState(ROLE_ARN) } })]);
+    const role = { ...aws().role!, tags: {} };
+    const plan = buildUninstallPlan(f, decisions(), aws({ role }), u());
+    expect(plan.actions.filter((a) => a.type !== 'oidc-provider').every((a) => a.status === 'unchanged')).toBe(true);
+    expect(plan.actions.some((a) => a.type === 'role' || a.type === 'permissions-policy')).toBe(false);
+    expect(plan.notes.join('\n')).toMatch(/was not created by rhacs-sts \(no rhacs-sts\/managed tag\); it and the cluster settings that point at it are left alone/);
+    // It stays, and it trusts the provider: the provider stays too.
+    expect(find(plan, 'oidc-provider')[0]).toMatchObject({ status: 'unchanged', summary: expect.stringMatching(/still trusted by rhacs-sts-prod$/) });
+  });
+
+  it('leaves an annotation that points at another role alone, with a note', () => {
+    const f = facts([cluster({ current: { central: eksState(OTHER_ARN) } })]);
+    const plan = buildUninstallPlan(f, decisions(), aws(), u());
+    expect(find(plan, 'service-account-annotation')[0]!.status).toBe('unchanged');
+    expect(find(plan, 'restart')[0]!.status).toBe('unchanged');
+    expect(plan.notes).toContain(`serviceaccount/central points at another role (${OTHER_ARN}); left alone.`);
+  });
+
+  it('gives an adopted role back: our policy, statements and tags go, its own stay; the provider stays if it still trusts it', () => {
+    const f = facts([cluster({ current: { central: eksState(ROLE_ARN) } })]);
+    const theirFederated = { Sid: 'TheirWebIdentity', Effect: 'Allow' as const, Principal: { Federated: EKS_PROVIDER_ARN }, Action: 'sts:AssumeRoleWithWebIdentity' };
+    const adopted = (extra: PolicyDocument['Statement']) => aws({
+      role: {
+        ...aws().role!, tags: { ...TAGS, 'rhacs-sts/adopted': 'true', owner: 'team-a' },
+        trustPolicy: { Version: '2012-10-17', Statement: [...extra, ...OUR_TRUST.Statement] },
+      },
+    });
+    const plan = buildUninstallPlan(f, decisions(), adopted([THEIR_STATEMENT]), u());
+    expect(brief(plan).filter((x) => !/restart|annotation/.test(x))).toEqual([
+      'delete permissions-policy permissions-policy',
+      'update trust-policy trust-policy',
+      'delete role-tags role-tags',
+      `delete oidc-provider oidc-provider:${EKS_ISSUER}`,
+    ]);
+    expect(find(plan, 'trust-policy')[0]!.document).toEqual({ Version: '2012-10-17', Statement: [THEIR_STATEMENT] });
+    expect(find(plan, 'role-tags')[0]!.tags).toEqual({ 'rhacs-sts/managed': 'true', 'rhacs-sts/cluster': 'prod', 'rhacs-sts/adopted': 'true' });
+    expect(plan.actions.some((a) => a.type === 'role')).toBe(false);
+
+    // Its own statement trusts the provider too: the provider stays.
+    const still = buildUninstallPlan(f, decisions(), adopted([theirFederated]), u());
+    expect(find(still, 'oidc-provider')[0]).toMatchObject({ status: 'unchanged', summary: expect.stringMatching(/still trusted by rhacs-sts-prod$/) });
+  });
+});
+
+describe('buildUninstallPlan: OpenShift operator install', () => {
+  const ocpState: ComponentState = {
+    serviceAccount: { annotations: {} },
+    deployment: {
+      container: 'central', hasTokenMount: true, podTemplateAnnotations: {},
+      env: [{ name: 'ROX_X', value: '1' }, { name: 'AWS_ROLE_ARN', value: ROLE_ARN }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: TOKEN_FILE }],
+    },
+  };
+  const userOverlay = { apiVersion: 'v1', kind: 'Service', name: 'central', patches: [{ path: 'metadata.labels.x', value: 'y' }] };
+  const f = facts([cluster({
+    provider: 'openshift', issuer: OCP_ISSUER, components: ['central'], installMethod: 'operator',
+    operatorCrs: { central: { kind: 'Central', name: 'stackrox-central-services', overlays: [userOverlay, ...operatorOverlays('openshift', 'central', ROLE_ARN)] } },
+    current: { central: ocpState },
+  })]);
+  const ocpAws: AwsState = {
+    oidcProviders: { [OCP_ISSUER]: { arn: OCP_PROVIDER_ARN, clientIds: ['openshift'], thumbprints: [], tags: TAGS } },
+    role: aws().role,
+  };
+  const plan = buildUninstallPlan(f, decisions(), ocpAws, u({ otherTrusters: { [OCP_ISSUER]: [ROLE_NAME] } }));
+
+  it('removes the durable overlay first, then our two env vars; the rollout is waited for, not forced', () => {
+    expect(brief(plan).slice(0, 3)).toEqual([
+      'delete operator-overlay operator-overlay::stackrox:central',
+      'delete deployment-env deployment-env::stackrox:central',
+      'update restart restart::stackrox:central',
+    ]);
+    expect(find(plan, 'operator-overlay')[0]!.desired).toEqual([userOverlay]);
+    expect(find(plan, 'deployment-env')[0]!.env).toEqual([{ name: 'AWS_ROLE_ARN', value: ROLE_ARN }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: TOKEN_FILE }]);
+    expect(find(plan, 'restart')[0]).toMatchObject({ method: 'rollout' });
+    expect(find(plan, 'restart')[0]!.revertMarker).toBeUndefined();
+    expect(plan.notes.join('\n')).toMatch(/projected token volume on central is left in place/);
+  });
+
+  it('is the inverse of init: uninstall of what init planned touches every Kubernetes object init touched', () => {
+    const initPlan = buildPlan({ ...f, clusters: [{ ...f.clusters[0]!, current: { central: { ...ocpState, deployment: { ...ocpState.deployment!, env: [] } } }, operatorCrs: { central: { kind: 'Central', name: 'stackrox-central-services', overlays: [] } } }] }, decisions(), undefined);
+    const initTargets = initPlan.actions.filter((a) => ['deployment-env', 'operator-overlay'].includes(a.type)).map((a) => a.target).sort();
+    const uninstallTargets = plan.actions.filter((a) => a.status === 'delete' && ['deployment-env', 'operator-overlay'].includes(a.type)).map((a) => a.target).sort();
+    expect(uninstallTargets).toEqual(initTargets);
+  });
+});
