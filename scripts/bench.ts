@@ -80,7 +80,8 @@ async function sandboxFigures() {
     const initNoRollout = await counted('init (no restart)', ['init', '--yes', '--no-restart', '--role-name', 'bench-a']);
     const init = await counted('init', ['init', '--yes', '--role-name', 'bench-b']);
     const rerun = await counted('init (re-run)', ['init', '--yes', '--role-name', 'bench-b']);
-    return [plan, initNoRollout, init, rerun];
+    const verify = await counted('verify', ['verify', '--role-name', 'bench-b']);
+    return [plan, initNoRollout, init, rerun, verify];
   } finally {
     await seeded.stop();
   }

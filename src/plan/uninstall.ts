@@ -121,9 +121,15 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
       const kept = removeOurStatements(role.trustPolicy);
       trustAfter = kept;
       const hasOurs = role.trustPolicy.Statement.some(isOurStatement);
+      // IAM rejects a trust policy without statements: if ours are all that is left, they stay.
+      const canRemove = hasOurs && kept.Statement.length > 0;
+      if (hasOurs && !canRemove) {
+        trustAfter = role.trustPolicy;
+        notes.push(`The adopted role ${role.arn} has no trust statements but ours, and IAM requires at least one: our statements stay. Delete the role yourself if it is no longer used.`);
+      }
       actions.push({
-        id: 'trust-policy', type: 'trust-policy', status: hasOurs ? 'update' : 'unchanged', target: arn,
-        summary: 'Remove our statements from the adopted role\'s trust policy (its own statements stay)',
+        id: 'trust-policy', type: 'trust-policy', status: canRemove ? 'update' : 'unchanged', target: arn,
+        summary: canRemove ? 'Remove our statements from the adopted role\'s trust policy (its own statements stay)' : 'Trust policy of the adopted role left as it is',
         current: role.trustPolicy, desired: kept, roleName: decisions.roleName, document: kept,
       });
       const ourTagKeys = [MANAGED_TAG, CLUSTER_TAG, ADOPTED_TAG].filter((k) => k in role.tags);

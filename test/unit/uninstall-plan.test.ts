@@ -211,3 +211,19 @@ describe('buildUninstallPlan: OpenShift operator install', () => {
     expect(uninstallTargets).toEqual(initTargets);
   });
 });
+
+describe('adopted role whose only trust statements are ours', () => {
+  it('keeps them (IAM requires one) and says so', async () => {
+    const { buildUninstallPlan } = await import('../../src/plan/uninstall.js');
+    const arn = 'arn:aws:iam::111122223333:role/adopted';
+    const ours = { Sid: 'RhacsStsWebIdentity', Effect: 'Allow' as const, Principal: { Federated: 'arn:aws:iam::111122223333:oidc-provider/x' }, Action: 'sts:AssumeRoleWithWebIdentity' };
+    const plan = buildUninstallPlan(
+      { partition: 'aws', accountId: '111122223333', region: 'eu-west-1', offline: false, clusters: [{ provider: 'eks', issuer: 'https://x', namespace: 'stackrox', components: ['central'], installMethod: 'manifests', current: {} }] },
+      { roleName: 'adopted', rolePath: '/', ecr: { registryId: '111122223333', repositories: [] }, delegatedScanning: false, restart: true, adoptRole: false, adoptOidcProvider: false, thumbprints: {} },
+      { oidcProviders: {}, role: { arn, path: '/', trustPolicy: { Version: '2012-10-17', Statement: [ours] }, inlinePolicies: {}, attachedPolicyArns: [], tags: { 'rhacs-sts/managed': 'true', 'rhacs-sts/adopted': 'true' } } },
+      { keepOidcProvider: false, otherTrusters: {} },
+    );
+    expect(plan.actions.find((a) => a.type === 'trust-policy')!.status).toBe('unchanged');
+    expect(plan.notes.join(' ')).toMatch(/IAM requires at least one: our statements stay/);
+  });
+});
