@@ -40,7 +40,7 @@ await build({
   sourcemap: 'linked',
   define,
   // Inline the small front-end dependencies; keep the heavy ones (and the lazy commands) outside.
-  external: ['@aws-sdk/*', '@kubernetes/*', '@inquirer/*', 'yaml', 'diff'],
+  external: ['@aws-sdk/*', '@kubernetes/*', '@inquirer/*', 'ora', 'yaml', 'diff'],
   plugins: [{
     name: 'lazy-commands',
     setup(b) {

@@ -33,6 +33,7 @@ function rhacsSts(args: string[], env: Record<string, string>, capture: 'no' | '
     child.stderr?.on('data', (d: Buffer) => { output += d.toString(); if (forward) process.stderr.write(d); });
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
       reject(new Error(`rhacs-sts ${args.join(' ')} did not finish within ${STEP_TIMEOUT_MS / 1000}s`));
     }, STEP_TIMEOUT_MS);
     child.on('error', (err) => {

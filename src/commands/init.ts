@@ -125,6 +125,8 @@ function describeClusters(detected: Detected, ui: Ui): void {
 async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: Sessions, inputs: PlanInputs): Promise<void> {
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
   if (options.output === 'text') ui.result(renderPlanText(plan, ui.colors));
+  // With JSON on stdout, a person about to confirm still reads the plan (on stderr).
+  else if (ui.interactive && !options.yes && changes.length > 0) ui.info(renderPlanText(plan, ui.logColors));
   if (plan.blockers.length) {
     throw new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') });
   }

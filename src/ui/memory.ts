@@ -80,6 +80,7 @@ export function createMemoryUi(opts: { interactive?: boolean; answers?: Scripted
     async input(question: InputQuestion) {
       const q: AskedQuestion = { kind: 'input', message: question.message, default: question.default, errors: [] };
       asked.push(q);
+      // Bounded: every round consumes a scripted answer, and next() throws when none is left.
       for (;;) {
         const a = next(q);
         const value = a === DEFAULT ? question.default ?? '' : String(a).trim();

@@ -127,8 +127,10 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
   const colors = new Chalk({ level: colorLevel(o.stdout, o.env) });
   const logColors = new Chalk({ level: colorLevel(o.stderr, o.env) });
   const interactive = o.stdinIsTTY && o.stderr.isTTY === true;
-  // Redrawing in place needs a terminal; --verbose prints a line per API call and --quiet nothing.
-  const redraws = o.stderr.isTTY === true && o.env.TERM !== 'dumb' && !o.quiet && !o.verbose;
+  // Redrawing in place needs a terminal that knows its width (a pseudo-terminal without a size
+  // reports 0 columns, and line counting then breaks); --verbose prints a line per API call and
+  // --quiet nothing.
+  const redraws = o.stderr.isTTY === true && o.env.TERM !== 'dumb' && (o.stderr.columns ?? 80) > 0 && !o.quiet && !o.verbose;
   let active: Dynamic | undefined;
 
   const write = (s: string) => {

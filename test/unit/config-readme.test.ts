@@ -1,0 +1,33 @@
+// The README's options table lists every flag with its environment variable and config-file key,
+// exactly as OPTION_SPECS defines them. When a flag changes, paste the table this test prints.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { configKey, OPTION_SPECS } from '../../src/options.js';
+
+const MARKER = '<!-- options table: generated from OPTION_SPECS (test/unit/config-readme.test.ts checks it) -->';
+
+function expectedTable(): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const rows = OPTION_SPECS.map((s) => {
+    const commands = s.commands.length === 4 ? 'all' : s.commands.join(', ');
+    const key = s.key === 'config' ? '—' : `\`${configKey(s)}\``;
+    return `| \`${esc(s.flags)}\` | \`${s.env}\` | ${key} | ${commands} | ${esc(s.description)} |`;
+  });
+  return ['| flag | environment variable | config key | commands | what it does |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+describe('README', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+  it('has the options table generated from OPTION_SPECS', () => {
+    const at = readme.indexOf(MARKER);
+    expect(at, 'the README lost the options-table marker').toBeGreaterThan(0);
+    const table = readme.slice(at + MARKER.length).trimStart().split('\n\n')[0]!.trimEnd();
+    expect(table).toBe(expectedTable());
+  });
+
+  it('keeps two set-up commands, the first being the demo', () => {
+    const setup = readme.slice(readme.indexOf('## Set up'), readme.indexOf('## Try it without a cloud account'));
+    expect([...setup.matchAll(/```sh\n(.*)\n```/g)].map((m) => m[1])).toEqual(['npm ci && npm run demo', 'npm ci && npm test']);
+  });
+});
