@@ -23,8 +23,11 @@ const open = (c: { kubeconfig: string; context: string }) => openKubeSession({ k
 const ref = (namespace: string, name: string) => ({ namespace, name });
 const base = { target: 't', summary: 's' };
 
+/** Writes that took effect (a 409 Conflict, retried after a re-read, changed nothing). */
 async function writes(cluster: string, since: number, namespace: string) {
-  return (await kubeRequests(sb, cluster, since, { namespace, writesOnly: true, user: 'sandbox-admin' })).map((r) => `${r.verb} ${r.resource}/${r.name}`);
+  return (await kubeRequests(sb, cluster, since, { namespace, writesOnly: true, user: 'sandbox-admin' }))
+    .filter((r) => r.code !== 409)
+    .map((r) => `${r.verb} ${r.resource}/${r.name}`);
 }
 
 const readDeployment = (kc: KubeConfig, namespace: string, name: string): Promise<V1Deployment> =>
