@@ -3,7 +3,7 @@
  * clean environment, and check stdout, stderr and the exit code.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,11 +76,27 @@ function withFlag(flag: string, value: string, base = EKS_ARGS): string[] {
   return args;
 }
 
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+}
+
+function buildIsStale(): boolean {
+  if (!existsSync('dist/main.cjs')) return true;
+  const built = statSync('dist/main.cjs').mtimeMs;
+  return ['src', 'scripts/build.mjs', 'package.json'].some((p) => newestMtime(p) > built);
+}
+
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'rhacs-sts-cli-'));
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const build = await exec(npm, ['run', '--silent', 'build'], { ...process.env } as Record<string, string>, 120_000);
-  if (build.code !== 0) throw new Error(`npm run build failed (${build.code}):\n${build.stdout}\n${build.stderr}`);
+  // Build only when dist/ is older than the sources: `npm test` has just built it, and rebuilding
+  // here would delete dist/ under the integration tests that run the binary at the same time.
+  if (buildIsStale()) {
+    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+    const build = await exec(npm, ['run', '--silent', 'build'], { ...process.env } as Record<string, string>, 120_000);
+    if (build.code !== 0) throw new Error(`npm run build failed (${build.code}):\n${build.stdout}\n${build.stderr}`);
+  }
 }, 150_000);
 
 afterAll(() => {
