@@ -8,6 +8,7 @@
  * With --plan it applies a saved plan, after checking that the live state still matches it.
  */
 import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import { AWS_ACTION_TYPES } from '../aws/session.js';
 import {
   askAfterPlan,
   askDecisions,
@@ -30,7 +31,6 @@ import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
 
 const PROVIDER_LABEL = { eks: 'EKS', openshift: 'OpenShift' } as const;
-const AWS_TYPES = new Set<Action['type']>(['oidc-provider', 'role', 'role-tags', 'trust-policy', 'permissions-policy']);
 
 export async function runInit(options: Options, ui: Ui): Promise<void> {
   if (options.offline) {
@@ -153,7 +153,7 @@ async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: S
 
 /** The IAM part of the plan, called out before the confirmation: who may assume the role, and what it may do. */
 function highlightIam(changes: Action[], ui: Ui): void {
-  const iam = changes.filter((a) => AWS_TYPES.has(a.type));
+  const iam = changes.filter((a) => AWS_ACTION_TYPES.has(a.type));
   if (iam.length === 0) return;
   const c = ui.logColors;
   ui.info('');
@@ -187,7 +187,7 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   const c = ui.logColors;
   const byId = new Map(plan.actions.map((a) => [a.id, a]));
   const done = applied.filter((r) => r.outcome === 'done');
-  const iam = done.filter((r) => AWS_TYPES.has(byId.get(r.id)!.type)).length;
+  const iam = done.filter((r) => AWS_ACTION_TYPES.has(byId.get(r.id)!.type)).length;
   const kube = done.length - iam;
   ui.info('');
   ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes).`));
