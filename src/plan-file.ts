@@ -10,6 +10,7 @@ import { InputError, ProblemList } from './errors.js';
 import type { DiscoverInput } from './kube/session.js';
 import { PROVIDERS, type Options, type Provider } from './options.js';
 import type { Component, Decisions, Plan } from './plan/model.js';
+import * as v from './validate.js';
 
 export const PLAN_VERSION = 1;
 
@@ -159,8 +160,28 @@ export function parseSavedPlan(path: string, doc: unknown): SavedPlan {
       if (inputs[k] !== undefined && !isString(inputs[k])) bad(`inputs.${k} must be a string`);
     }
   }
+  if (problems.empty) checkInputValues(inputs as unknown as PlanInputs, bad);
   problems.throwIfAny(RESAVE);
   return { path, doc: d as SavedPlan['doc'], inputs: inputs as unknown as PlanInputs };
+}
+
+/** A saved plan is input like any flag: every value passes the same checks (an edited file too). */
+function checkInputValues(i: PlanInputs, bad: (message: string) => void): void {
+  const check = (what: string, value: string | undefined, fn: v.Check) => {
+    const err = value === undefined ? undefined : fn(value);
+    if (err) bad(`${what}: ${err}`);
+  };
+  check('inputs.roleName', i.roleName, v.roleName);
+  check('inputs.rolePath', i.rolePath, v.rolePath);
+  check('inputs.clusterName', i.clusterName, v.clusterName);
+  check('inputs.permissionsBoundary', i.permissionsBoundary, v.policyArn);
+  check('inputs.ecr.registryId', i.ecr.registryId, v.accountId);
+  check('inputs.ecr.region', i.ecr.region, v.region);
+  for (const r of i.ecr.repositories) check('inputs.ecr.repositories', r, v.ecrRepository);
+  for (const c of i.clusters) {
+    check('inputs.clusters[].issuer', c.issuer, v.issuerUrl);
+    check('inputs.clusters[].namespace', c.namespace, v.dns1123Label);
+  }
 }
 
 /**

@@ -7,13 +7,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useSandbox } from '../sandbox/context.js';
-import { awsMark, awsRequests, kubeMark, kubeRequests } from '../sandbox/observe.js';
+import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
+import { awsMark, awsRequests, kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
 
 const sb = useSandbox();
 let dir: string;
-beforeAll(() => {
+/** A real saved plan (made with `plan --output json` against the sandbox), to spoil in various ways. */
+let saved: Record<string, unknown>;
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-bad-'));
+  const ns = uniqueNamespace('bad-plan');
+  await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
+  const r = await cli(['plan', '--namespace', ns, '--role-name', 'rhacs-bad-plan', '--output', 'json']);
+  if (r.code !== 0) throw new Error(`could not make a plan to spoil: ${r.stderr}`);
+  saved = JSON.parse(r.stdout) as Record<string, unknown>;
 });
+
+function spoiled(name: string, change: (plan: Record<string, unknown>) => void): string {
+  const copy = structuredClone(saved);
+  change(copy);
+  return file(name, JSON.stringify(copy));
+}
+const inputsOf = (p: Record<string, unknown>) => p.inputs as Record<string, unknown> & { clusters: Record<string, unknown>[] };
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function file(name: string, text: string): string {
@@ -91,6 +106,16 @@ const CASES: Case[] = [
   ['config: list of numbers', () => ['init', '--config', file('list-num.yaml', 'ecr-repository: [1, 2]\n')], {}, /list-num\.yaml: ecr-repository: must be a name or a list of names/],
   ['config: nested config', () => ['init', '--config', file('nested.yaml', 'config: other.yaml\n')], {}, /nested\.yaml: config: a config file cannot name another/],
   ['config: JSON with a bad region', () => ['init', '--config', file('c.json', '{"region": "mars-2"}')], {}, /c\.json: region: "mars-2" is not an AWS region/],
+  // Saved plan files (init --plan)
+  ['plan file: missing', () => ['init', '--plan', join(dir, 'none.json'), '--yes'], {}, /--plan: cannot read .*no such file/],
+  ['plan file: not JSON', () => ['init', '--plan', file('p.txt', 'plan: yes'), '--yes'], {}, /--plan: .* is not JSON/],
+  ['plan file: another planVersion', () => ['init', '--plan', spoiled('v2.json', (p) => (p.planVersion = 2)), '--yes'], {}, /--plan: .* has planVersion 2/],
+  ['plan file: made offline', () => ['init', '--plan', spoiled('offline.json', (p) => (p.offline = true)), '--yes'], {}, /--plan: .* was made with --offline/],
+  ['plan file: an init result', () => ['init', '--plan', spoiled('result.json', (p) => (p.applied = [])), '--yes'], {}, /--plan: .* is the result of an init run/],
+  ['plan file: no inputs', () => ['init', '--plan', spoiled('noinputs.json', (p) => delete p.inputs), '--yes'], {}, /--plan: .* has no "inputs" section/],
+  ['plan file: edited role name', () => ['init', '--plan', spoiled('role.json', (p) => (inputsOf(p).roleName = 'bad role')), '--yes'], {}, /--plan: .* inputs\.roleName: "bad role" has characters IAM does not allow/],
+  ['plan file: edited namespace', () => ['init', '--plan', spoiled('ns.json', (p) => (inputsOf(p).clusters[0]!.namespace = 'Bad_NS')), '--yes'], {}, /--plan: .* inputs\.clusters\[\]\.namespace/],
+  ['plan file with --dry-run', () => ['init', '--plan', spoiled('ok1.json', () => undefined), '--dry-run'], {}, /--plan: cannot be combined with --dry-run/],
 ];
 
 describe('bad input catalogue (against the live sandbox)', () => {
