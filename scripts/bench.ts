@@ -2,7 +2,10 @@
 // local sandbox, and the API calls each command makes (counted at the sandbox). Prints a table on
 // stderr and one JSON document on stdout. Not part of the test suite: timings are measurements,
 // not assertions.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startSeededSandbox } from '../test/sandbox/standalone.js';
 import { awsMark, awsRequests, isReadOnlyAwsAction, kubeMark, kubeRequests } from '../test/sandbox/observe.js';
@@ -48,6 +51,32 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ ms: number; code
   });
 }
 
+/**
+ * Time from starting `rhacs-sts init` at a terminal (tmux) to its first question on the screen:
+ * detection included. Polls the screen every 10 ms, for at most 30 s.
+ */
+async function timeToFirstPrompt(env: NodeJS.ProcessEnv): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-bench-'));
+  const socket = `rhacs-sts-bench-${process.pid}`;
+  const script = join(dir, 'run.sh');
+  const vars = ['KUBECONFIG', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_DEFAULT_REGION'];
+  writeFileSync(script, `${vars.map((k) => `export ${k}='${env[k] ?? ''}'`).join('\n')}\nexec ${resolve(BIN)} init --role-name bench-prompt\n`);
+  const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 10_000 });
+  const t = performance.now();
+  tmux('new-session', '-d', '-s', 'b', '-x', '200', '-y', '50', `sh ${script}`);
+  try {
+    const deadline = t + 30_000;
+    while (performance.now() < deadline) {
+      if (/^\? /m.test(tmux('capture-pane', '-p', '-t', 'b'))) return performance.now() - t;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no prompt within 30 s:\n${tmux('capture-pane', '-p', '-t', 'b')}`);
+  } finally {
+    try { tmux('kill-server'); } catch { /* already gone */ }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 interface Calls { aws: Record<string, number>; kube: Record<string, number>; awsReads: number; awsWrites: number; kubeReads: number; kubeWrites: number }
 
 async function sandboxFigures() {
@@ -76,6 +105,9 @@ async function sandboxFigures() {
     return { label, ms: Number(r.ms.toFixed(0)), calls };
   };
   try {
+    const firstPrompt = await timeToFirstPrompt(env);
+    log(`\nTime to the first question of the wizard (init at a terminal): ${firstPrompt.toFixed(0)} ms`);
+    firstPromptMs = Number(firstPrompt.toFixed(0));
     const plan = await counted('plan', ['plan']);
     const initNoRollout = await counted('init (no restart)', ['init', '--yes', '--no-restart', '--role-name', 'bench-a']);
     const init = await counted('init', ['init', '--yes', '--role-name', 'bench-b']);
@@ -87,6 +119,7 @@ async function sandboxFigures() {
   }
 }
 
+let firstPromptMs: number | undefined;
 const su = startup();
 log('\nStart-up (median of ' + RUNS + ' runs, interleaved):');
 log('  case                   median    × node');
@@ -103,4 +136,4 @@ for (const r of sb) {
   for (const [k, v] of Object.entries(r.calls.aws)) log(`    aws  ${k} ×${v}`);
   for (const [k, v] of Object.entries(r.calls.kube)) log(`    kube ${k} ×${v}`);
 }
-process.stdout.write(`${JSON.stringify({ node: process.version, runs: RUNS, startup: su, sandbox: sb }, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify({ node: process.version, runs: RUNS, startup: su, firstPromptMs, sandbox: sb }, null, 2)}\n`);
