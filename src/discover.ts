@@ -166,13 +166,16 @@ function onlyRole(components: Component[], t: ClusterTarget, kubeContext: string
   return [t.role];
 }
 
-/** The current AWS state for the planned names, and TLS thumbprints for OIDC providers about to be created. */
-export async function readAwsState(facts: Facts, decisions: Decisions, sessions: Sessions): Promise<{ aws: AwsState; warnings: string[] }> {
+/**
+ * The current AWS state for the planned names, and (unless `thumbprints` is false: verify and
+ * uninstall never create a provider) TLS thumbprints for OIDC providers about to be created.
+ */
+export async function readAwsState(facts: Facts, decisions: Decisions, sessions: Sessions, thumbprints = true): Promise<{ aws: AwsState; warnings: string[] }> {
   const issuers = [...new Set(facts.clusters.map((c) => c.issuer))];
   const aws = await sessions.aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers, roleName: decisions.roleName });
   const warnings: string[] = [];
   // Thumbprints only matter for a provider we are about to create.
-  const missing = issuers.filter((i) => !aws.oidcProviders[i]);
+  const missing = thumbprints ? issuers.filter((i) => !aws.oidcProviders[i]) : [];
   await Promise.all(missing.map(async (issuer) => {
     const r = await issuerThumbprint(issuer, { timeoutMs: 4000 });
     if ('thumbprint' in r) decisions.thumbprints[issuer] = [r.thumbprint];
@@ -188,10 +191,10 @@ export interface Discovered {
   warnings: string[];
 }
 
-/** Detection, decisions from the options alone (no prompts), and the AWS state. */
+/** Detection, decisions from the options alone (no prompts), and the AWS state (for verify and uninstall). */
 export async function discover(options: Options, sessions: Sessions, ui: Ui): Promise<Discovered> {
   const detected = await detect(options, sessions, ui);
   const decisions = decisionsFromOptions(options, detected.facts);
-  const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions);
+  const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions, false);
   return { facts: detected.facts, decisions, aws, warnings: [...detected.warnings, ...warnings] };
 }

@@ -20,10 +20,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   ui.step('Reading the cluster and the AWS account…');
   const sessions = await openSessions(options, ui);
   const found = await discover(options, sessions, ui);
-  for (const w of found.warnings) {
-    if (/thumbprint/i.test(w)) ui.debug(w);
-    else ui.warn(w);
-  }
+  for (const w of found.warnings) ui.warn(w);
   await inferRole(options, sessions.aws, found, ui);
 
   const otherTrusters: Record<string, string[]> = {};

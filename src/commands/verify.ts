@@ -11,11 +11,7 @@ export async function runVerify(options: Options, ui: Ui): Promise<void> {
   ui.step('Reading the cluster and the AWS account…');
   const sessions = await openSessions(options, ui);
   const found = await discover(options, sessions, ui);
-  // Discovery's thumbprint notes are about creating a provider, which verify does not do.
-  for (const w of found.warnings) {
-    if (/thumbprint/i.test(w)) ui.debug(w);
-    else ui.warn(w);
-  }
+  for (const w of found.warnings) ui.warn(w);
   ui.step(options.skipExchange ? 'Checking the chain (without the token exchange)…' : 'Checking the chain, including a real token exchange…');
   const report = await runChecks(options, sessions, found, { log: ui.debug });
   ui.result(options.output === 'json' ? verifyToJson(report) : renderVerifyText(report, ui.colors));
