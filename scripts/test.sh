@@ -8,4 +8,14 @@ cd "$(dirname "$0")/.."
 npm run --silent typecheck
 npm run --silent build
 bash test/sandbox/provision.sh
-npx vitest run "$@"
+mkdir -p .sandbox
+results=.sandbox/test-results.json
+rm -f "$results"
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || status=$?
+# One plain closing line with the counts, whatever the reporter printed above it.
+if [[ -f "$results" ]]; then
+  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);' "$results"
+fi
+exit "$status"
