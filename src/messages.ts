@@ -6,7 +6,8 @@ short-lived credentials instead of long-lived keys.
 The trust chain it builds:
   Kubernetes service account (central, sensor)
     → token signed by the cluster's OIDC issuer
-    → IAM OIDC identity provider for that issuer (audience sts.amazonaws.com on EKS, openshift on OpenShift)
+    → IAM OIDC identity provider for that issuer
+      (audience sts.amazonaws.com on EKS, openshift on OpenShift)
     → IAM role whose trust policy names exactly those service accounts
     → least-privilege ECR read policy
 
@@ -44,7 +45,13 @@ Examples:
 Exit codes: 0 done, 1 an operation failed, 2 invalid input.`,
   verify: `
 Examples:
+  # Every check, including a real token exchange for each service account
   $ rhacs-sts verify --context prod-eks
+
+  # Only what can be read: no service-account token is requested, no role is assumed
+  $ rhacs-sts verify --skip-exchange
+
+  # For a CI gate: one JSON document with every check and its fix
   $ rhacs-sts verify --output json
 
 Exit codes: 0 every check passed, 1 an operation failed, 2 invalid input, 3 a check failed.`,
