@@ -273,19 +273,8 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     }
   }
 
-  const first = facts.clusters[0]!;
-  const provider = first.provider;
   return {
-    planVersion: 1,
-    command: 'init',
-    provider,
-    partition,
-    accountId,
-    region: facts.region,
-    clusterName: facts.clusterName,
-    offline: facts.offline,
-    oidcProvider: oidcProviders[0]!,
-    oidcProviders,
+    ...planHeader('init', facts, oidcProviders),
     role: {
       name: decisions.roleName,
       path: role?.path ?? decisions.rolePath,
@@ -302,6 +291,22 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     actions,
     blockers,
     notes,
+  };
+}
+
+/** What every plan starts with: the command, where it applies, and the OIDC providers it concerns. */
+export function planHeader(command: Plan['command'], facts: Facts, oidcProviders: Plan['oidcProviders']) {
+  return {
+    planVersion: 1 as const,
+    command,
+    provider: facts.clusters[0]!.provider,
+    partition: facts.partition,
+    accountId: facts.accountId,
+    region: facts.region,
+    clusterName: facts.clusterName,
+    offline: facts.offline,
+    oidcProvider: oidcProviders[0]!,
+    oidcProviders,
   };
 }
 

@@ -4,7 +4,7 @@
  * and tags — then the OIDC provider, only if we created it and no other role trusts it.
  * Anything without our tag is never deleted.
  */
-import { isManaged, operatorOverlays, sameOverlay, targetComponents } from './build.js';
+import { isManaged, operatorOverlays, planHeader, sameOverlay, targetComponents } from './build.js';
 import {
   ADOPTED_TAG,
   CLUSTER_TAG,
@@ -173,18 +173,8 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
     });
   }
 
-  const first = facts.clusters[0]!;
   return {
-    planVersion: 1,
-    command: 'uninstall',
-    provider: first.provider,
-    partition,
-    accountId,
-    region: facts.region,
-    clusterName: facts.clusterName,
-    offline: facts.offline,
-    oidcProvider: oidcProviders[0]!,
-    oidcProviders,
+    ...planHeader('uninstall', facts, oidcProviders),
     role: {
       name: decisions.roleName, path: role?.path ?? decisions.rolePath, arn,
       trustPolicy: role?.trustPolicy ?? { Version: '2012-10-17', Statement: [] },
