@@ -1,11 +1,11 @@
 // The bad-input catalogue: malformed flags, environment variables and config files against the
 // live sandbox. Each exits 2 with a message naming what to fix, and the sandbox sees zero writes
 // (in fact nothing at all is contacted: input is validated before any session opens).
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli as runCli } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { awsMark, awsRequests, kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
@@ -37,15 +37,7 @@ function file(name: string, text: string): string {
   return p;
 }
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base: Record<string, string | undefined> = { ...process.env, ...sb.awsEnv, KUBECONFIG: sb.clusters.eks!.kubeconfig, NO_COLOR: '1' };
-  for (const k of Object.keys(base)) if (k.startsWith('RHACS_STS_')) delete base[k];
-  return new Promise((resolve) => {
-    execFile('bin/rhacs-sts', args, { env: { ...base, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) => runCli(sb, 'eks', args, env);
 
 type Case = [what: string, args: () => string[], env: Record<string, string>, names: RegExp];
 

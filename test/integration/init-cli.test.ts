@@ -1,28 +1,18 @@
 // `rhacs-sts init` end to end through the built binary against the sandbox: the live plan matches
 // the offline one, init applies exactly that in the durable place, a re-run and a dry run write
 // nothing (counted at moto's proxy and in the API server's audit log).
-import { execFile } from 'node:child_process';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parsePolicyDocument } from '../../src/plan/policies.js';
+import { cli as runCli } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { awsMark, awsWrites, kubeConfigFor, kubeMark, kubeRequests, resetAws } from '../sandbox/observe.js';
 
 const sb = useSandbox();
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function cli(cluster: 'eks' | 'openshift', args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env, ...sb.awsEnv, KUBECONFIG: sb.clusters[cluster]!.kubeconfig, NO_COLOR: '1', ...extraEnv };
-  for (const k of Object.keys(env)) if (k.startsWith('RHACS_STS_')) delete env[k];
-  return new Promise((resolve) => {
-    execFile('bin/rhacs-sts', args, { env, timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (cluster: 'eks' | 'openshift', args: string[]) => runCli(sb, cluster, args);
 
 let iam: IAMClient;
 beforeAll(() => {

@@ -1,28 +1,10 @@
 // Shared by the verify-* and uninstall-* integration tests: running the built binary against the
 // sandbox, an IAM client on moto, and snapshots of the AWS account and of the RHACS objects.
-import { execFile } from 'node:child_process';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { IAMClient, ListOpenIDConnectProvidersCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import type { SandboxInfo } from '../sandbox/context.js';
 
-export type Cluster = 'eks' | 'openshift';
-
-/** One cluster's kubeconfig, or the combined one with every context (`all`). */
-export type Target = Cluster | 'all';
-
-export interface Run { code: number | null; stdout: string; stderr: string }
-
-/** Runs bin/rhacs-sts with the sandbox's AWS endpoint and the cluster's kubeconfig (bounded in time). */
-export function cli(sb: SandboxInfo, cluster: Target, args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-  const kubeconfig = cluster === 'all' ? sb.kubeconfig : sb.clusters[cluster]!.kubeconfig;
-  const env: Record<string, string | undefined> = { ...process.env, ...sb.awsEnv, KUBECONFIG: kubeconfig, NO_COLOR: '1', ...extraEnv };
-  for (const k of Object.keys(env)) if (k.startsWith('RHACS_STS_')) delete env[k];
-  return new Promise((resolve) => {
-    execFile('bin/rhacs-sts', args, { env, timeout: 90_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+export { cli, type Cluster, type Run, type Target } from '../sandbox/cli.js';
 
 export function iamClient(sb: SandboxInfo): IAMClient {
   return new IAMClient({ region: 'us-east-1', endpoint: sb.awsEndpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
