@@ -28,6 +28,10 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One sandbox is shared; files run one at a time so state resets stay meaningful.
           fileParallelism: false,
+          // Worker threads end when their files are done, even with keep-alive sockets to the API
+          // servers still open in the Kubernetes client; forked workers would hold vitest's exit
+          // for its 10 s close timeout.
+          pool: 'threads',
         },
       },
     ],
