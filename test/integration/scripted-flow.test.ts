@@ -1,7 +1,6 @@
 // The scripted flow through the built binary against the sandbox: without a terminal nothing waits
 // for input; each answer detection cannot give is an input error (exit 2) naming the flag that
 // supplies it, with nothing written; --output json, --quiet, --verbose; the config file.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli as runCli, type Run } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { createRestrictedUser, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { awsMark, awsWrites, kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
@@ -16,18 +16,8 @@ import { awsMark, awsWrites, kubeConfigFor, kubeMark, kubeRequests } from '../sa
 const sb = useSandbox();
 const STACK_TRACE = /^\s+at /m;
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
 /** Runs the built binary like a CI job: no terminal, stdin an open pipe nobody writes to. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const full: Record<string, string | undefined> = { ...process.env, ...sb.awsEnv, KUBECONFIG: sb.clusters.eks!.kubeconfig, NO_COLOR: '1', ...env };
-  for (const k of Object.keys(full)) if (k.startsWith('RHACS_STS_') && !(k in env)) delete full[k];
-  return new Promise((resolve) => {
-    execFile('bin/rhacs-sts', args, { env: full, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> => runCli(sb, 'eks', args, env);
 
 async function marks() {
   return { aws: await awsMark(sb), eks: kubeMark(sb, 'eks') };

@@ -1,7 +1,6 @@
 // Saved plans through the built binary: `plan --output json > plan.json`, then `init --plan
 // plan.json --yes` applies exactly that plan; if the live state drifted in between, init refuses
 // (exit 1), names what drifted and writes nothing. A bad file is an input error naming --plan.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,23 +8,15 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicyDocument } from '../../src/plan/policies.js';
+import { cli as runCli, type Run } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { mergePatch, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { awsMark, awsWrites, kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
 
 const sb = useSandbox();
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const full: Record<string, string | undefined> = { ...process.env, ...sb.awsEnv, KUBECONFIG: sb.clusters.eks!.kubeconfig, NO_COLOR: '1', ...env };
-  for (const k of Object.keys(full)) if (k.startsWith('RHACS_STS_') && !(k in env)) delete full[k];
-  return new Promise((resolve) => {
-    execFile('bin/rhacs-sts', args, { env: full, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+/** Runs the built binary like a CI job: no terminal, stdin an open pipe nobody writes to. */
+const cli = (args: string[], env: Record<string, string> = {}): Promise<Run> => runCli(sb, 'eks', args, env);
 
 async function noWritesSince(run: () => Promise<Run>): Promise<Run> {
   const a = await awsMark(sb);
