@@ -12,12 +12,12 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { InputError, OperationError, RhacsStsError } from '../errors.js';
 import type { Provider } from '../options.js';
+import { eksIssuerRegion, normaliseIssuer } from '../validate.js';
 import { OPENSHIFT_CONFIG_GROUP, type KubeApi } from './api.js';
 import { kubeStatus } from './errors.js';
 import { detectRhacs } from './rhacs.js';
 import type { ClusterDiscovery, DiscoverInput } from './session.js';
 
-export const EKS_ISSUER_RE = /^https:\/\/oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/id\/[0-9A-Za-z]+$/;
 const EKS_HOST_RE = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$/;
 
 export interface ProviderDetection {
@@ -33,8 +33,9 @@ export interface ProviderDetection {
   warnings: string[];
 }
 
+/** The issuer as IAM names it (see validate.normaliseIssuer); an invalid one is only trimmed, for the error that follows. */
 export function normalizeIssuer(issuer: string): string {
-  return issuer.trim().replace(/\/+$/, '');
+  return normaliseIssuer(issuer.trim()).value ?? issuer.trim().replace(/\/+$/, '');
 }
 
 interface OpenShiftAuthentication {
@@ -141,11 +142,11 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
     evidence.push('issuer from /.well-known/openid-configuration');
   }
 
-  const eksIssuer = EKS_ISSUER_RE.exec(issuer);
+  const eksRegion = eksIssuerRegion(issuer);
   const host = new URL(api.endpoint.server).hostname;
   const eksHost = /\.eks\.amazonaws\.com(\.cn)?$/.test(host) ? host : undefined;
   if (!openshift) {
-    if (eksIssuer) {
+    if (eksRegion) {
       detected = 'eks';
       evidence.push('the issuer is an EKS OIDC issuer');
     } else if (eksHost) {
@@ -153,7 +154,7 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
       evidence.push(`the API server host ${eksHost} is an EKS endpoint`);
     }
   }
-  if (eksIssuer) region = eksIssuer[1];
+  if (eksRegion) region = eksRegion;
   else if (eksHost) region ??= EKS_HOST_RE.exec(eksHost)?.[1];
 
   if (detected === 'other' || !region) {
@@ -183,10 +184,10 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
     warnings.push(`--provider ${input.provider} overrides the detection: the cluster looks like ${detected === 'eks' ? 'EKS' : 'OpenShift'} (${evidence.join('; ')}).`);
   }
 
-  if (provider === 'eks' && eksIssuer && input.region && input.region !== eksIssuer[1]) {
+  if (provider === 'eks' && eksRegion && input.region && input.region !== eksRegion) {
     throw new InputError([{
       source: '--region',
-      message: `is ${input.region}, but the cluster's EKS OIDC issuer ${issuer} is in ${eksIssuer[1]}; drop --region or pass --region ${eksIssuer[1]}`,
+      message: `is ${input.region}, but the cluster's EKS OIDC issuer ${issuer} is in ${eksRegion}; drop --region or pass --region ${eksRegion}`,
     }]);
   }
   return { detected, provider, issuer, region, clusterName, evidence, warnings };
