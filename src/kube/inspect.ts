@@ -67,10 +67,12 @@ function podState(p: V1Pod, component: string): PodState {
   for (const m of container?.volumeMounts ?? []) {
     const v = spec?.volumes?.find((x) => x.name === m.name);
     for (const s of v?.projected?.sources ?? []) {
-      if (s.serviceAccountToken) tokenMounts.push({ mountPath: m.mountPath.replace(/\/+$/, ''), audience: s.serviceAccountToken.audience ?? '' });
+      const t = s.serviceAccountToken;
+      if (t) tokenMounts.push({ mountPath: m.mountPath.replace(/\/+$/, ''), path: t.path.replace(/^\/+/, ''), audience: t.audience ?? '' });
     }
   }
   const start = p.status?.startTime;
+  const optOut = webhookOptOut(p, container?.name);
   return {
     name: p.metadata?.name ?? '',
     startTime: start ? new Date(start) : undefined,
@@ -79,7 +81,21 @@ function podState(p: V1Pod, component: string): PodState {
     serviceAccountName: spec?.serviceAccountName,
     env: (container?.env ?? []).map((e) => (e.valueFrom || e.value === undefined ? { name: e.name } : { name: e.name, value: e.value })),
     tokenMounts,
+    ...(optOut ? { webhookOptOut: optOut } : {}),
   };
+}
+
+/** Label and annotation by which a pod opts out of the EKS pod identity webhook (its objectSelector; skip-containers). */
+export const EKS_WEBHOOK_SKIP_LABEL = 'eks.amazonaws.com/skip-pod-identity-webhook';
+export const EKS_SKIP_CONTAINERS_ANNOTATION = 'eks.amazonaws.com/skip-containers';
+
+function webhookOptOut(p: V1Pod, container: string | undefined): string | undefined {
+  if (p.metadata?.labels?.[EKS_WEBHOOK_SKIP_LABEL] !== undefined) return `the pod has the label ${EKS_WEBHOOK_SKIP_LABEL}`;
+  const skip = p.metadata?.annotations?.[EKS_SKIP_CONTAINERS_ANNOTATION];
+  if (container && skip?.split(',').map((s) => s.trim()).includes(container)) {
+    return `the pod's ${EKS_SKIP_CONTAINERS_ANNOTATION} annotation names container ${container}`;
+  }
+  return undefined;
 }
 
 export async function workloadState(api: KubeApi, namespace: string, name: string): Promise<WorkloadState | null> {

@@ -108,8 +108,13 @@ export interface PodState {
   serviceAccountName?: string;
   /** Env of the component's container (plain values; valueFrom entries without a value). */
   env: { name: string; value?: string }[];
-  /** Audiences of the projected service-account tokens mounted in that container, by mount path. */
-  tokenMounts: { mountPath: string; audience: string }[];
+  /** Projected service-account tokens mounted in that container: mount path, file name in it, audience. */
+  tokenMounts: { mountPath: string; path: string; audience: string }[];
+  /**
+   * EKS: why the pod identity webhook would leave that container alone, when the pod says so (the
+   * `eks.amazonaws.com/skip-pod-identity-webhook` label or the `eks.amazonaws.com/skip-containers` annotation).
+   */
+  webhookOptOut?: string;
 }
 
 export interface WorkloadState {

@@ -3,7 +3,7 @@
  * (pass, warn or fail), detail and, for anything not passing, the fix. The reading happens in
  * ./run.ts; nothing here does I/O, so every verdict is unit-tested.
  */
-import type { IssuerDocuments, Jwk, WorkloadState } from '../kube/session.js';
+import type { IssuerDocuments, Jwk, PodState, WorkloadState } from '../kube/session.js';
 import type { Provider } from '../options.js';
 import {
   AUDIENCE,
@@ -236,6 +236,13 @@ export function wiringCheck(i: ComponentInput, initFix: string): CheckRow {
     const cur = sa.annotations[EKS_ROLE_ANNOTATION];
     if (cur === undefined) return row(id, name, 'fail', `Service account ${ns}/${comp} has no ${EKS_ROLE_ANNOTATION} annotation: its pods get no AWS credentials.`, fix);
     if (cur !== roleArn) return row(id, name, 'fail', `Service account ${ns}/${comp} points at ${cur}, not ${roleArn}.`, fix);
+    // The webhook gives the pods a token for this audience; the OIDC provider and the trust policy accept sts.amazonaws.com.
+    const aud = sa.annotations[EKS_AUDIENCE_ANNOTATION];
+    if (aud !== undefined && aud !== AUDIENCE.eks) {
+      return row(id, name, 'fail',
+        `Service account ${ns}/${comp} has ${EKS_AUDIENCE_ANNOTATION}=${aud}: its pods get tokens for ${aud}, but the OIDC provider and the trust policy accept ${AUDIENCE.eks}, so AWS refuses them.`,
+        `kubectl -n ${ns} annotate serviceaccount ${comp} ${EKS_AUDIENCE_ANNOTATION}-   (then: kubectl -n ${ns} rollout restart deployment/${comp})`);
+    }
     return row(id, name, 'pass', `${EKS_ROLE_ANNOTATION}=${roleArn}`);
   }
   const id = rowId('deployment-env', w, comp);
@@ -290,7 +297,112 @@ export interface PodsInput extends ComponentInput {
 
 const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, 'Z');
 
-/** The running pods use the configuration: they started after it was set (EKS) or carry it (OpenShift). */
+export const EKS_AUDIENCE_ANNOTATION = 'eks.amazonaws.com/audience';
+
+/** The audience the EKS pod identity webhook gives the pods' token: the service account's annotation, else sts.amazonaws.com. */
+export function eksPodAudience(i: ComponentInput): string {
+  return i.state?.serviceAccount?.annotations[EKS_AUDIENCE_ANNOTATION] ?? AUDIENCE.eks;
+}
+
+/** What a running EKS pod carries, judged from the component's container. */
+type Injection =
+  | { kind: 'ok'; file: string; audience: string }
+  | { kind: 'none' }
+  | { kind: 'pod-identity' }
+  | { kind: 'other-role'; arn: string }
+  | { kind: 'role-from-reference' }
+  | { kind: 'bad-token'; problem: string };
+
+/**
+ * Whether the pod identity webhook injected the role into the pod: AWS_ROLE_ARN is the role, and
+ * AWS_WEB_IDENTITY_TOKEN_FILE names a projected service-account token with the expected audience.
+ */
+export function eksInjection(p: PodState, roleArn: string, audience: string): Injection {
+  const get = (n: string) => p.env.find((e) => e.name === n);
+  const role = get('AWS_ROLE_ARN');
+  if (!role) return get('AWS_CONTAINER_CREDENTIALS_FULL_URI') ? { kind: 'pod-identity' } : { kind: 'none' };
+  if (role.value === undefined) return { kind: 'role-from-reference' };
+  if (role.value !== roleArn) return { kind: 'other-role', arn: role.value };
+  const file = get('AWS_WEB_IDENTITY_TOKEN_FILE')?.value;
+  if (!file) return { kind: 'bad-token', problem: 'no AWS_WEB_IDENTITY_TOKEN_FILE' };
+  const mount = p.tokenMounts.find((m) => `${m.mountPath}/${m.path}` === file);
+  if (!mount) return { kind: 'bad-token', problem: `no projected service-account token is mounted at ${file}` };
+  if (mount.audience !== audience) return { kind: 'bad-token', problem: `the token at ${file} is for audience ${mount.audience || '(the API server)'}, not ${audience}` };
+  return { kind: 'ok', file, audience };
+}
+
+/** EKS pods that run: each must carry the injected role, or the row names the pod, why it lacks it, and the fix. */
+function eksPodsRow(i: PodsInput, live: PodState[], id: string, name: string): CheckRow {
+  const { w, comp, roleArn } = i;
+  const ns = w.cluster.namespace;
+  const restart = `kubectl -n ${ns} rollout restart deployment/${comp}`;
+  const audience = eksPodAudience(i);
+  const setAt = i.annotationSetAt;
+  const seen = live.map((p) => ({ p, inj: eksInjection(p, roleArn, audience) }));
+  const of = <K extends Injection['kind']>(k: K) => seen.filter((x) => x.inj.kind === k) as { p: PodState; inj: Extract<Injection, { kind: K }> }[];
+  const names = (xs: { p: PodState }[]) => xs.map((x) => x.p.name).join(', ');
+
+  const other = of('other-role');
+  if (other.length) {
+    return row(id, name, 'fail', `Pod ${other[0]!.p.name} got AWS_ROLE_ARN=${other[0]!.inj.arn} when it started: it still uses the previous role.`, restart);
+  }
+  const podIdentity = of('pod-identity');
+  if (podIdentity.length) {
+    return row(id, name, 'fail',
+      `${names(podIdentity)} get${podIdentity.length === 1 ? 's' : ''} credentials from an EKS Pod Identity association (AWS_CONTAINER_CREDENTIALS_FULL_URI), which takes precedence over the ${EKS_ROLE_ANNOTATION} annotation: ${podIdentity.length === 1 ? 'it does' : 'they do'} not use ${roleArn}.`,
+      `Delete the association (aws eks list-pod-identity-associations --namespace ${ns} --service-account ${comp} --cluster-name <cluster>), then: ${restart}`);
+  }
+  const none = of('none');
+  if (none.length) {
+    // Start times and managedFields times have second precision: the same second is undecided.
+    const sec = (d: Date) => Math.floor(d.getTime() / 1000);
+    const older = setAt ? none.filter((x) => x.p.startTime && sec(x.p.startTime) < sec(setAt)) : [];
+    const newer = setAt ? none.filter((x) => x.p.startTime && sec(x.p.startTime) > sec(setAt)) : [];
+    if (older.length) {
+      const p = older[0]!.p;
+      return row(id, name, 'fail',
+        `${plural(older.length, 'pod')} started before the role annotation was set (${iso(setAt!)}): ${p.name} started ${iso(p.startTime!)}. EKS injects credentials only when a pod starts, so ${older.length === 1 ? 'it runs' : 'they run'} without the role.`,
+        restart);
+    }
+    if (newer.length) {
+      const p = newer[0]!.p;
+      const optOut = p.webhookOptOut;
+      return row(id, name, 'fail',
+        `Pod ${p.name} started ${iso(p.startTime!)}, after the role annotation was set (${iso(setAt!)}), but carries no AWS_ROLE_ARN or token: the EKS pod identity webhook did not mutate it${optOut ? ` (${optOut})` : ''}, so it runs without the role.`,
+        optOut
+          ? `Remove that from the pod template of deployment/${comp}, then: ${restart}`
+          : `Check that the pods run as service account ${comp}. EKS runs the webhook itself; on a self-managed cluster install amazon-eks-pod-identity-webhook. Then: ${restart}`);
+    }
+    const p = none[0]!.p;
+    return row(id, name, 'fail',
+      `Pod ${p.name} carries no AWS_ROLE_ARN or token, so it runs without the role: it started before the role annotation was set, or the EKS pod identity webhook did not mutate it${p.webhookOptOut ? ` (${p.webhookOptOut})` : ''} (${setAt ? `it started in the same second as the annotation, ${iso(setAt)}` : 'no managedFields entry records when the annotation was set'}).`,
+      `${restart}   (if a new pod still lacks AWS_ROLE_ARN, the webhook is not running: on a self-managed cluster install amazon-eks-pod-identity-webhook)`);
+  }
+  const bad = of('bad-token');
+  if (bad.length) {
+    return row(id, name, 'fail',
+      `Pod ${bad[0]!.p.name} has AWS_ROLE_ARN=${roleArn} but ${bad[0]!.inj.problem}: the AWS SDK cannot read a web identity token for ${audience}.`,
+      `If deployment/${comp} sets AWS_ROLE_ARN or AWS_WEB_IDENTITY_TOKEN_FILE itself, remove them (the webhook then injects both), then: ${restart}`);
+  }
+  const fromRef = of('role-from-reference');
+  if (fromRef.length) {
+    return row(id, name, 'warn', `AWS_ROLE_ARN of ${names(fromRef)} comes from a reference (valueFrom): which role the pods use cannot be read from here.`,
+      `Check by hand: kubectl -n ${ns} exec ${fromRef[0]!.p.name} -- printenv AWS_ROLE_ARN`);
+  }
+  const ok = of('ok');
+  const notReady = live.filter((p) => !p.ready);
+  if (notReady.length) {
+    return row(id, name, 'warn', `The pods carry the role, but ${names(notReady.map((p) => ({ p })))} ${notReady.length === 1 ? 'is' : 'are'} not ready yet.`, `kubectl -n ${ns} rollout status deployment/${comp}`);
+  }
+  const after = setAt && live.every((p) => p.startTime && Math.floor(p.startTime.getTime() / 1000) >= Math.floor(setAt.getTime() / 1000));
+  const injected = `AWS_ROLE_ARN=${roleArn} and a token for ${audience} at ${ok[0]!.inj.file}`;
+  return row(id, name, 'pass',
+    after
+      ? `${plural(live.length, 'pod')} started after the role annotation was set (${iso(setAt)}), with the role injected: ${injected}.`
+      : `${plural(live.length, 'pod')} run${live.length === 1 ? 's' : ''} with the role injected: ${injected}.`);
+}
+
+/** The running pods use the configuration: EKS, they carry the role the webhook injected; OpenShift, they carry the env. */
 export function podsCheck(i: PodsInput): CheckRow {
   const { w, comp, roleArn } = i;
   const ns = w.cluster.namespace;
@@ -307,34 +419,7 @@ export function podsCheck(i: PodsInput): CheckRow {
   const roleVar = (p: { env: { name: string; value?: string }[] }) => p.env.find((e) => e.name === 'AWS_ROLE_ARN')?.value;
 
   if (live.length > 0) {
-    if (eks) {
-      const wrong = live.filter((p) => roleVar(p) !== undefined && roleVar(p) !== roleArn);
-      if (wrong.length) {
-        return row(id, name, 'fail',
-          `Pod ${wrong[0]!.name} got AWS_ROLE_ARN=${roleVar(wrong[0]!)} when it started: it still uses the previous role.`, restart);
-      }
-      if (setAt) {
-        const stale = live.filter((p) => !p.startTime || p.startTime.getTime() < setAt.getTime());
-        if (stale.length) {
-          const p = stale[0]!;
-          return row(id, name, 'fail',
-            `${plural(stale.length, 'pod')} started before the role annotation was set (${iso(setAt)}): ${p.name} started ${p.startTime ? iso(p.startTime) : 'at an unknown time'}. EKS injects credentials only when a pod starts, so ${stale.length === 1 ? 'it runs' : 'they run'} without the role.`,
-            restart);
-        }
-      } else if (!live.every((p) => roleVar(p) === roleArn)) {
-        return row(id, name, 'warn', `Cannot tell when the role annotation was set (no managedFields entry records it), and the pods carry no injected AWS_ROLE_ARN.`, restart);
-      }
-      const notReady = live.filter((p) => !p.ready);
-      if (notReady.length) return row(id, name, 'warn', `The pods started after the change, but ${notReady.map((p) => p.name).join(', ')} ${notReady.length === 1 ? 'is' : 'are'} not ready yet.`, `kubectl -n ${ns} rollout status deployment/${comp}`);
-      const injected = live.filter((p) => roleVar(p) === roleArn && p.tokenMounts.some((m) => m.audience === AUDIENCE.eks));
-      const when = setAt ? ` after the role annotation was set (${iso(setAt)})` : ` with the role injected`;
-      if (injected.length < live.length) {
-        return row(id, name, 'warn',
-          `${plural(live.length, 'pod')} started${when}, but ${live.length - injected.length === 1 ? 'one has' : 'some have'} no AWS_ROLE_ARN and sts.amazonaws.com token injected: the EKS Pod Identity webhook did not mutate ${live.length - injected.length === 1 ? 'it' : 'them'}.`,
-          'On EKS the webhook is built in; on a self-managed cluster install amazon-eks-pod-identity-webhook. Check that the pods run as service account ' + comp + '.');
-      }
-      return row(id, name, 'pass', `${plural(live.length, 'pod')} started${when}, with the credentials injected.`);
-    }
+    if (eks) return eksPodsRow(i, live, id, name);
     const stale = live.filter((p) => roleVar(p) !== roleArn);
     if (stale.length) {
       return row(id, name, 'fail',

@@ -171,30 +171,81 @@ describe('Kubernetes checks', () => {
 describe('pods restarted', () => {
   const SET = new Date('2025-01-01T10:00:05Z');
   const pod = (over: Partial<PodState> = {}): PodState => ({ name: 'central-abc', startTime: new Date('2025-01-01T10:00:07Z'), ready: true, terminating: false, env: [], tokenMounts: [], ...over });
-  const injected = { env: [{ name: 'AWS_ROLE_ARN', value: ROLE_ARN }], tokenMounts: [{ mountPath: '/var/run/secrets/eks.amazonaws.com/serviceaccount', audience: 'sts.amazonaws.com' }] };
+  const EKS_DIR = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
+  // What the pod identity webhook injects into the container (its env and the aws-iam-token mount).
+  const injected = {
+    env: [
+      { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' }, { name: 'AWS_REGION', value: 'eu-west-1' },
+      { name: 'AWS_ROLE_ARN', value: ROLE_ARN }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: `${EKS_DIR}/token` },
+    ],
+    tokenMounts: [{ mountPath: EKS_DIR, path: 'token', audience: 'sts.amazonaws.com' }],
+  };
   const wl = (pods: PodState[] | null, over: Partial<WorkloadState> = {}): WorkloadState => ({
     rollout: { state: 'done', message: 'rolled out' }, podTemplateAnnotations: {}, pods, ...over,
   });
-  const eksInput = (workload: WorkloadState | null, annotationSetAt: Date | undefined = SET, state = eksState(ROLE_ARN)) =>
-    ({ w: where(eks()), comp: 'central' as const, roleArn: ROLE_ARN, state, workload, annotationSetAt });
+  // null: no managedFields entry tells when the annotation was set.
+  const eksInput = (workload: WorkloadState | null, setAt: Date | null = SET, state = eksState(ROLE_ARN)) =>
+    ({ w: where(eks()), comp: 'central' as const, roleArn: ROLE_ARN, state, workload, annotationSetAt: setAt ?? undefined });
+  const RESTART = 'kubectl -n stackrox rollout restart deployment/central';
 
-  it('EKS: a pod older than the annotation fails with the restart command', () => {
+  it('EKS: a pod older than the annotation, without the injection, fails with the restart command', () => {
     const r = podsCheck(eksInput(wl([pod({ startTime: new Date('2025-01-01T10:00:04Z') })])));
-    expect(r).toMatchObject({ result: 'fail', fix: 'kubectl -n stackrox rollout restart deployment/central' });
+    expect(r).toMatchObject({ result: 'fail', fix: RESTART });
     expect(r.detail).toBe('1 pod started before the role annotation was set (2025-01-01T10:00:05Z): central-abc started 2025-01-01T10:00:04Z. EKS injects credentials only when a pod starts, so it runs without the role.');
   });
 
-  it('EKS: the same second counts as after; injected credentials pass; none injected is a warning; terminating pods are ignored', () => {
-    expect(podsCheck(eksInput(wl([pod({ startTime: SET, ...injected })]))).result).toBe('pass');
+  it('EKS: injected credentials pass; the same second counts as after; terminating pods are ignored; not ready is a warning', () => {
+    expect(podsCheck(eksInput(wl([pod({ startTime: SET, ...injected })])))).toMatchObject({
+      result: 'pass',
+      detail: `1 pod started after the role annotation was set (2025-01-01T10:00:05Z), with the role injected: AWS_ROLE_ARN=${ROLE_ARN} and a token for sts.amazonaws.com at ${EKS_DIR}/token.`,
+    });
     expect(podsCheck(eksInput(wl([pod(injected), pod({ name: 'old', startTime: new Date(0), terminating: true })]))).result).toBe('pass');
-    expect(podsCheck(eksInput(wl([pod()])))).toMatchObject({ result: 'warn', detail: expect.stringMatching(/Pod Identity webhook did not mutate it/) });
     expect(podsCheck(eksInput(wl([pod({ ...injected, ready: false })])))).toMatchObject({ result: 'warn', detail: expect.stringMatching(/central-abc is not ready yet/) });
   });
 
-  it('EKS: a pod injected with another role fails; without managedFields the injected role decides', () => {
-    expect(podsCheck(eksInput(wl([pod({ env: [{ name: 'AWS_ROLE_ARN', value: OTHER_ARN }] })]))).result).toBe('fail');
-    expect(podsCheck(eksInput(wl([pod(injected)]), undefined)).result).toBe('pass');
-    expect(podsCheck(eksInput(wl([pod()]), undefined)).result).toBe('warn');
+  it('EKS: a pod started after the annotation without the injection fails: the webhook did not mutate it', () => {
+    const r = podsCheck(eksInput(wl([pod()])));
+    expect(r).toMatchObject({ result: 'fail', fix: expect.stringMatching(/install amazon-eks-pod-identity-webhook\. Then: kubectl -n stackrox rollout restart deployment\/central$/) });
+    expect(r.detail).toBe('Pod central-abc started 2025-01-01T10:00:07Z, after the role annotation was set (2025-01-01T10:00:05Z), but carries no AWS_ROLE_ARN or token: the EKS pod identity webhook did not mutate it, so it runs without the role.');
+    // A pod that opted out says so, and the fix is to remove the opt-out.
+    const optOut = podsCheck(eksInput(wl([pod({ webhookOptOut: 'the pod has the label eks.amazonaws.com/skip-pod-identity-webhook' })])));
+    expect(optOut.detail).toMatch(/did not mutate it \(the pod has the label eks\.amazonaws\.com\/skip-pod-identity-webhook\)/);
+    expect(optOut.fix).toBe(`Remove that from the pod template of deployment/central, then: ${RESTART}`);
+  });
+
+  it('EKS: without the injection and without a decidable start, it still fails (the pod has no credentials)', () => {
+    for (const r of [podsCheck(eksInput(wl([pod()]), null)), podsCheck(eksInput(wl([pod({ startTime: new Date('2025-01-01T10:00:05.900Z') })])))]) {
+      expect(r).toMatchObject({ result: 'fail', fix: expect.stringMatching(/^kubectl -n stackrox rollout restart deployment\/central {3}\(if a new pod still lacks AWS_ROLE_ARN/) });
+      expect(r.detail).toMatch(/^Pod central-abc carries no AWS_ROLE_ARN or token, so it runs without the role: it started before the role annotation was set, or the EKS pod identity webhook did not mutate it/);
+    }
+  });
+
+  it('EKS: another role, a Pod Identity association, or a broken token fail; a role from a reference is a warning', () => {
+    expect(podsCheck(eksInput(wl([pod({ env: [{ name: 'AWS_ROLE_ARN', value: OTHER_ARN }] })])))).toMatchObject({ result: 'fail', fix: RESTART });
+    expect(podsCheck(eksInput(wl([pod(injected)]), null))).toMatchObject({ result: 'pass', detail: expect.stringMatching(/^1 pod runs with the role injected: /) });
+    expect(podsCheck(eksInput(wl([pod({ env: [{ name: 'AWS_CONTAINER_CREDENTIALS_FULL_URI', value: 'http://169.254.170.23/v1/credentials' }] })]))))
+      .toMatchObject({ result: 'fail', detail: expect.stringMatching(/EKS Pod Identity association/) });
+    const env = injected.env;
+    expect(podsCheck(eksInput(wl([pod({ ...injected, tokenMounts: [] })])))).toMatchObject({
+      result: 'fail', detail: `Pod central-abc has AWS_ROLE_ARN=${ROLE_ARN} but no projected service-account token is mounted at ${EKS_DIR}/token: the AWS SDK cannot read a web identity token for sts.amazonaws.com.`,
+    });
+    expect(podsCheck(eksInput(wl([pod({ env, tokenMounts: [{ mountPath: EKS_DIR, path: 'token', audience: 'openshift' }] })]))).detail)
+      .toMatch(/the token at \S+ is for audience openshift, not sts\.amazonaws\.com/);
+    expect(podsCheck(eksInput(wl([pod({ env: env.filter((e) => e.name !== 'AWS_WEB_IDENTITY_TOKEN_FILE'), tokenMounts: injected.tokenMounts })]))).detail)
+      .toMatch(/but no AWS_WEB_IDENTITY_TOKEN_FILE/);
+    expect(podsCheck(eksInput(wl([pod({ env: [{ name: 'AWS_ROLE_ARN' }] })]))).result).toBe('warn');
+  });
+
+  it('EKS: the token audience follows the service account\'s eks.amazonaws.com/audience annotation', () => {
+    const state: ComponentState = { ...eksState(ROLE_ARN), serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': ROLE_ARN, 'eks.amazonaws.com/audience': 'custom' } } };
+    const custom = { env: injected.env, tokenMounts: [{ mountPath: EKS_DIR, path: 'token', audience: 'custom' }] };
+    expect(podsCheck(eksInput(wl([pod(custom)]), SET, state)).result).toBe('pass');
+    expect(podsCheck(eksInput(wl([pod(injected)]), SET, state)).detail).toMatch(/is for audience sts\.amazonaws\.com, not custom/);
+    // …and the service account row fails: AWS accepts only sts.amazonaws.com for this setup.
+    expect(wiringCheck({ w: where(eks()), comp: 'central', roleArn: ROLE_ARN, state }, FIX)).toMatchObject({
+      result: 'fail', detail: expect.stringMatching(/has eks\.amazonaws\.com\/audience=custom: its pods get tokens for custom/),
+      fix: 'kubectl -n stackrox annotate serviceaccount central eks.amazonaws.com/audience-   (then: kubectl -n stackrox rollout restart deployment/central)',
+    });
   });
 
   it('EKS without readable pods: judged by the restartedAt marker and the rollout', () => {
@@ -303,7 +354,11 @@ describe('runChecks', () => {
     },
     pods: async () => ({
       rollout: { state: 'done', message: 'ok' }, podTemplateAnnotations: {},
-      pods: [{ name: 'central-1', startTime: new Date('2025-01-01T10:00:09Z'), ready: true, terminating: false, env: [{ name: 'AWS_ROLE_ARN', value: ROLE_ARN }], tokenMounts: [{ mountPath: '/x', audience: 'sts.amazonaws.com' }] }],
+      pods: [{
+        name: 'central-1', startTime: new Date('2025-01-01T10:00:09Z'), ready: true, terminating: false,
+        env: [{ name: 'AWS_ROLE_ARN', value: ROLE_ARN }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token' }],
+        tokenMounts: [{ mountPath: '/var/run/secrets/eks.amazonaws.com/serviceaccount', path: 'token', audience: 'sts.amazonaws.com' }],
+      }],
     }),
     annotationSetAt: async () => new Date('2025-01-01T10:00:05Z'),
     ...over,
