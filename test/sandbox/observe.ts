@@ -149,7 +149,7 @@ export interface KubeRequestFilter {
   name?: string;
   /** Only requests by this user (the admin user is `sandbox-admin`). */
   user?: string;
-  /** Exclude the stand-in deployment controller's own requests (default true). */
+  /** Exclude the stand-in deployment controller's and the IRSA webhook's own requests (default true). */
   excludeController?: boolean;
   /** Only state-changing verbs that were not dry runs. */
   writesOnly?: boolean;
@@ -159,6 +159,8 @@ export interface KubeRequestFilter {
 
 /** The user name the stand-in deployment controller authenticates as. */
 export const CONTROLLER_USER = 'sandbox:deployment-controller';
+/** The user name the IRSA webhook stand-in reads service accounts as (irsa-webhook.ts). */
+export const IRSA_WEBHOOK_USER = 'sandbox:irsa-webhook';
 
 /**
  * Kubernetes API requests logged by a cluster's API server after `since` (a value from kubeMark).
@@ -210,7 +212,7 @@ export async function kubeRequests(
       (filter.namespace === undefined || r.namespace === filter.namespace) &&
       (filter.name === undefined || r.name === filter.name) &&
       (filter.user === undefined || r.user === filter.user) &&
-      (filter.excludeController === false || r.user !== CONTROLLER_USER) &&
+      (filter.excludeController === false || (r.user !== CONTROLLER_USER && r.user !== IRSA_WEBHOOK_USER)) &&
       (filter.includeApiserver || r.user !== 'system:apiserver') &&
       (!filter.writesOnly || (isWriteVerb(r.verb) && !r.dryRun)),
   );

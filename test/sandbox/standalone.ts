@@ -1,8 +1,10 @@
 // A ready-to-use sandbox for people (npm run sandbox) and demos: one cluster of the chosen flavour,
-// seeded with that flavour and a RHACS install, with the stand-in deployment controller running.
+// seeded with that flavour and a RHACS install, with the stand-in deployment controller running
+// (and, on EKS, the IRSA webhook stand-in, so pods get the role as they would on EKS).
 import { startDeploymentController, type DeploymentController } from './deployment-controller.js';
 import { seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
 import { KubeConfig } from '@kubernetes/client-node';
+import { startIrsaWebhook, type IrsaWebhook } from './irsa-webhook.js';
 import { clusterInfo } from './observe.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
 import type { ClusterInfo, SandboxInfo } from './types.js';
@@ -50,11 +52,14 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
   const sandbox = await startSandbox({ ...opts.sandbox, clusters: [{ name: flavour, flavour }], log });
   let controller: DeploymentController | undefined;
+  let webhook: IrsaWebhook | undefined;
   try {
     const cluster = clusterInfo(sandbox.info, flavour);
     const kc = sandbox.kubeConfig(flavour);
-    if (flavour === 'eks') await seedEks(kc, { region: cluster.region });
-    else await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region });
+    if (flavour === 'eks') {
+      await seedEks(kc, { region: cluster.region });
+      webhook = await startIrsaWebhook(sandbox.info, flavour, { log });
+    } else await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region });
     const rhacs = await seedRhacs(kc, {
       namespace,
       method: opts.method ?? (flavour === 'openshift' ? 'operator' : 'helm'),
@@ -85,11 +90,13 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       exportLines,
       async stop() {
         await controller?.stop();
+        await webhook?.stop();
         await sandbox.stop();
       },
     };
   } catch (err) {
     await controller?.stop().catch(() => undefined);
+    await webhook?.stop().catch(() => undefined);
     await sandbox.stop().catch(() => undefined);
     throw err;
   }
