@@ -94,8 +94,13 @@ describe('verify passes after init', () => {
     }
     // No network here: the public issuer is a warning, not a failure.
     expect(byCheck(j.rows, 'Issuer discovery (public URL)')).toMatchObject({ result: 'warn', detail: expect.stringMatching(/could not be reached from here/) });
-    // Pods started after the annotation (no pod identity webhook in the sandbox, hence at most a warning).
-    expect(byCheck(j.rows, 'Pods of central restarted').detail).toMatch(/started after the role annotation was set/);
+    // The pods were created after the annotation, so the pod identity webhook injected the role.
+    for (const comp of ['central', 'sensor']) {
+      expect(byCheck(j.rows, `Pods of ${comp} restarted`)).toMatchObject({
+        result: 'pass',
+        detail: expect.stringMatching(new RegExp(`^1 pod started after the role annotation was set \\(\\S+\\), with the role injected: AWS_ROLE_ARN=${arn} and a token for sts\\.amazonaws\\.com at /var/run/secrets/eks\\.amazonaws\\.com/serviceaccount/token\\.$`)),
+      });
+    }
   });
 
   it('OpenShift (operator install): every check passes but the unreachable public issuer', async () => {
@@ -251,6 +256,8 @@ describe('verify names each broken link (exit 3)', () => {
     await waitForRollout(kc, ns, 'central');
     const after = await verifyJson('eks', common);
     expect(after.code, after.stdout).toBe(0);
-    expect(byCheck(after.rows, 'Pods of central restarted').detail).toMatch(/^1 pod started after the role annotation was set/);
+    expect(byCheck(after.rows, 'Pods of central restarted')).toMatchObject({
+      result: 'pass', detail: expect.stringMatching(/^1 pod started after the role annotation was set \(\S+\), with the role injected: AWS_ROLE_ARN=/),
+    });
   });
 });
