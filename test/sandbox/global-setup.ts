@@ -33,7 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const t = Date.now();
     await seedEks(sandbox.kubeConfig('eks'), { region: eks.region });
     await seedOpenShift(sandbox.kubeConfig('openshift'), { issuer: openshift.issuer, region: openshift.region });
-    webhooks = await startIrsaWebhooks(sandbox.info);
+    webhooks = await startIrsaWebhooks(sandbox.info, { log });
     controllers = await startDeploymentControllers(sandbox.info, { log: () => undefined });
     log(`seeded flavours and started the deployment controllers in ${((Date.now() - t) / 1000).toFixed(1)}s`);
   } catch (err) {

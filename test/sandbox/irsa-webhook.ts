@@ -338,6 +338,7 @@ async function register(kc: KubeConfig, url: string, caBundle: string): Promise<
  * ClusterRole), and the MutatingWebhookConfiguration. Resolves once the API server calls it.
  */
 export async function startIrsaWebhook(info: SandboxInfo, cluster: string, opts: IrsaWebhookOptions = {}): Promise<IrsaWebhook> {
+  const t0 = Date.now();
   const c = clusterInfo(info, cluster);
   if (c.flavour !== 'eks') throw new Error(`the IRSA webhook runs on EKS-flavour clusters only (${cluster} is ${c.flavour})`);
   const log = opts.log ?? (() => undefined);
@@ -436,7 +437,7 @@ export async function startIrsaWebhook(info: SandboxInfo, cluster: string, opts:
     await close();
     throw new Error(`IRSA webhook for ${cluster} did not start: ${(err as Error).message}`);
   }
-  log(`IRSA webhook for ${cluster} at ${url}`);
+  log(`IRSA webhook for ${cluster} at ${url} (ready in ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
   server.unref();
   return {
     cluster,
