@@ -233,15 +233,21 @@ function readRecords(info: SandboxInfo, cluster: string): IrsaMutation[] {
   } catch {
     return [];
   }
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as IrsaMutation);
+  const out: IrsaMutation[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as IrsaMutation);
+    } catch {
+      // a line still being written
+    }
+  }
+  return out;
 }
 
 /** Current position in the webhook's records; pass it to irsaMutations(). */
 export function irsaMark(info: SandboxInfo, cluster: string): number {
-  return readRecords(info, cluster).length;
+  return readRecords(info, cluster).at(-1)?.seq ?? 0;
 }
 
 /** The webhook's decisions after `since` (a value from irsaMark), optionally for one namespace. */
@@ -305,6 +311,13 @@ function reply(res: import('node:http').ServerResponse, status: number, body: un
   res.end(text);
 }
 
+/** A throwaway serving certificate for 127.0.0.1 from the sandbox CA (the API server trusts it through caBundle). */
+function servingCertificate(info: SandboxInfo, cluster: string): { cert: Buffer; key: Buffer } {
+  const name = `irsa-webhook-${cluster}`;
+  const pair = issueCert({ cert: info.caCertPath, key: info.caKeyPath }, info.certDir, name, { cn: name, usage: 'server', sans: ['IP:127.0.0.1'] });
+  return { cert: readFileSync(pair.cert), key: readFileSync(pair.key) };
+}
+
 /** Registers the webhook with the EKS configuration (replacing an older registration). */
 async function register(kc: KubeConfig, url: string, caBundle: string): Promise<void> {
   const api = kc.makeApiClient(AdmissionregistrationV1Api);
@@ -346,7 +359,7 @@ export async function startIrsaWebhook(info: SandboxInfo, cluster: string, opts:
   const recordsPath = irsaRecordsPath(c);
   appendFileSync(recordsPath, '');
   // Numbering continues across restarts of the webhook, so marks stay valid.
-  let seq = readRecords(info, cluster).length;
+  let seq = irsaMark(info, cluster);
   const record = (r: Omit<IrsaMutation, 'seq' | 'time'>) => {
     appendFileSync(recordsPath, JSON.stringify({ seq: ++seq, time: new Date().toISOString(), ...r }) + '\n');
   };
@@ -393,14 +406,7 @@ export async function startIrsaWebhook(info: SandboxInfo, cluster: string, opts:
   }
 
   const server = https.createServer(
-    (() => {
-      const pair = issueCert({ cert: info.caCertPath, key: info.caKeyPath }, info.certDir, `irsa-webhook-${cluster}`, {
-        cn: `irsa-webhook-${cluster}`,
-        usage: 'server',
-        sans: ['IP:127.0.0.1'],
-      });
-      return { cert: readFileSync(pair.cert), key: readFileSync(pair.key) };
-    })(),
+    servingCertificate(info, cluster),
     (req, res) => {
       void (async () => {
         if (req.method !== 'POST' || req.url?.split('?')[0] !== '/mutate') return reply(res, 404, 'not found');
