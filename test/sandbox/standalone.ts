@@ -3,6 +3,7 @@
 import { startDeploymentController, type DeploymentController } from './deployment-controller.js';
 import { seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
 import { KubeConfig } from '@kubernetes/client-node';
+import { seedRegistries } from './ecr-seed.js';
 import { clusterInfo } from './observe.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
 import type { ClusterInfo, SandboxInfo } from './types.js';
@@ -53,6 +54,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   try {
     const cluster = clusterInfo(sandbox.info, flavour);
     const kc = sandbox.kubeConfig(flavour);
+    if (sandbox.info.motoUrl) await seedRegistries({ motoUrl: sandbox.info.motoUrl, region: sandbox.info.awsEnv.AWS_REGION });
     if (flavour === 'eks') await seedEks(kc, { region: cluster.region });
     else await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region });
     const rhacs = await seedRhacs(kc, {
