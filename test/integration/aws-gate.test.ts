@@ -93,13 +93,14 @@ async function assume(roleArn: string, token: string) {
   return sts().send(new AssumeRoleWithWebIdentityCommand({ RoleArn: roleArn, RoleSessionName: 'gate-test', WebIdentityToken: token }));
 }
 
-/** The error an AWS call fails with (name, HTTP status, message); fails the test if it succeeds. */
-async function failure(p: Promise<unknown>): Promise<{ name: string; status?: number; message: string }> {
+/** The error an AWS call fails with (code, HTTP status, message); fails the test if it succeeds. */
+async function failure(p: Promise<unknown>): Promise<{ code: string; status?: number; message: string }> {
   try {
     await p;
   } catch (err) {
-    const e = err as { name: string; message: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode, message: e.message };
+    // Query-protocol errors keep AWS's code in `Code` (the SDK's `name` is its exception class).
+    const e = err as { name: string; Code?: string; message: string; $metadata?: { httpStatusCode?: number } };
+    return { code: e.Code ?? e.name, status: e.$metadata?.httpStatusCode, message: e.message };
   }
   throw new Error('expected the AWS call to fail, it succeeded');
 }
@@ -140,14 +141,14 @@ describe('the AWS gate', () => {
       const token = await serviceAccountToken(kc, ns, 'central', 'https://kubernetes.default.svc');
       const mark = await gateMark(sb);
       const err = await failure(assume(roleArn, token));
-      expect(err).toMatchObject({ name: 'InvalidIdentityToken', status: 400, message: 'Incorrect token audience' });
+      expect(err).toMatchObject({ code: 'InvalidIdentityToken', status: 400, message: 'Incorrect token audience' });
       expect(await gateDecisions(sb, mark)).toEqual([expect.objectContaining({ allowed: false, code: 'InvalidIdentityToken' })]);
     });
 
     it('refuses a token from an issuer that has no IAM OIDC provider', async () => {
       const openshiftToken = await serviceAccountToken(kubeConfigFor(sb, 'openshift'), 'default', `gate-${Date.now().toString(36)}`, 'sts.amazonaws.com');
       const err = await failure(assume(roleArn, openshiftToken));
-      expect(err.name).toBe('InvalidIdentityToken');
+      expect(err.code).toBe('InvalidIdentityToken');
       expect(err.message).toBe(`No OpenIDConnect provider found in your account for ${sb.clusters.openshift!.issuer}`);
     });
 
@@ -157,19 +158,19 @@ describe('the AWS gate', () => {
       const now = Math.floor(Date.now() / 1000);
       const token = await forgedToken({ iss: issuer, sub: `system:serviceaccount:${ns}:central`, aud: ['sts.amazonaws.com'], iat: now, nbf: now, exp: now + 600 });
       const err = await failure(assume(roleArn, token));
-      expect(err).toMatchObject({ name: 'IDPCommunicationError', status: 400 });
+      expect(err).toMatchObject({ code: 'IDPCommunicationError', status: 400 });
     });
 
     it('refuses a token whose signature does not verify, and an expired one', async () => {
       const [h, p, s] = centralToken.split('.') as [string, string, string];
       const flipped = Buffer.from(s, 'base64url');
       flipped[10] = flipped[10]! ^ 0xff;
-      expect((await failure(assume(roleArn, `${h}.${p}.${flipped.toString('base64url')}`))).name).toBe('InvalidIdentityToken');
+      expect((await failure(assume(roleArn, `${h}.${p}.${flipped.toString('base64url')}`))).code).toBe('InvalidIdentityToken');
 
       const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<string, unknown>;
       const expired = await forgedToken({ ...claims, iat: 1_700_000_000, nbf: 1_700_000_000, exp: 1_700_003_600 });
       const err = await failure(assume(roleArn, expired));
-      expect(err.name).toBe('ExpiredTokenException');
+      expect(err.code).toBe('ExpiredTokenException');
       expect(err.message).toMatch(/^Token expired: current date\/time .* must be before the expiration date\/time 2023-11-14T23:13:20.000Z$/);
     });
 
@@ -177,7 +178,7 @@ describe('the AWS gate', () => {
       const token = await serviceAccountToken(kc, ns, 'sensor', 'sts.amazonaws.com');
       const mark = await gateMark(sb);
       const err = await failure(assume(roleArn, token));
-      expect(err).toMatchObject({ name: 'AccessDenied', status: 403, message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity' });
+      expect(err).toMatchObject({ code: 'AccessDenied', status: 403, message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity' });
       const [d] = await gateDecisions(sb, mark);
       expect(d).toMatchObject({ allowed: false, code: 'AccessDenied', principal: `system:serviceaccount:${ns}:sensor`, role: roleArn });
       expect(d!.reason).toContain('trust policy');
@@ -199,9 +200,9 @@ describe('the AWS gate', () => {
 
       await iam.send(new CreateRoleCommand({ RoleName: 'gate-at-quota', AssumeRolePolicyDocument: trustOfSize(2048) }));
       const err = await failure(iam.send(new CreateRoleCommand({ RoleName: 'gate-over-quota', AssumeRolePolicyDocument: trustOfSize(2049) })));
-      expect(err).toMatchObject({ name: 'LimitExceeded', status: 409, message: 'Cannot exceed quota for ACLSizePerRole: 2048' });
+      expect(err).toMatchObject({ code: 'LimitExceeded', status: 409, message: 'Cannot exceed quota for ACLSizePerRole: 2048' });
       const upd = await failure(iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'gate-at-quota', PolicyDocument: trustOfSize(2049) })));
-      expect(upd).toMatchObject({ name: 'LimitExceeded', status: 409 });
+      expect(upd).toMatchObject({ code: 'LimitExceeded', status: 409 });
     });
 
     it('applies a raised quota and GetAccountSummary reports it', async () => {
@@ -223,7 +224,7 @@ describe('the AWS gate', () => {
       await iam.send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn, ClientID: 'openshift' })); // idempotent
       expect((await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }))).ClientIDList).toEqual(['sts.amazonaws.com', 'openshift']);
       // The audience is accepted now; the trust policy (aud sts.amazonaws.com) still refuses it.
-      expect((await failure(assume(roleArn, openshiftAud))).name).toBe('AccessDenied');
+      expect((await failure(assume(roleArn, openshiftAud))).code).toBe('AccessDenied');
 
       await iam.send(new RemoveClientIDFromOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn, ClientID: 'openshift' }));
       expect((await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }))).ClientIDList).toEqual(['sts.amazonaws.com']);
@@ -231,10 +232,10 @@ describe('the AWS gate', () => {
 
       const missing = `arn:aws:iam::${SANDBOX_ACCOUNT_ID}:oidc-provider/example.com/none`;
       expect(await failure(iam.send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: missing, ClientID: 'a' })))).toMatchObject({
-        name: 'NoSuchEntity',
+        code: 'NoSuchEntity',
         status: 404,
       });
-      expect((await failure(iam.send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: 'not-an-arn-at-all-really', ClientID: 'a' })))).name).toBe(
+      expect((await failure(iam.send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: 'not-an-arn-at-all-really', ClientID: 'a' })))).code).toBe(
         'InvalidInput',
       );
     });
@@ -267,7 +268,7 @@ describe('the AWS gate', () => {
       const err = await failure(ecr.send(new DescribeImagesCommand({ repositoryName: 'rhacs-sandbox/tools' })));
       const resource = `arn:aws:ecr:${region}:${SANDBOX_ACCOUNT_ID}:repository/rhacs-sandbox/tools`;
       expect(err).toMatchObject({
-        name: 'AccessDeniedException',
+        code: 'AccessDeniedException',
         status: 400,
         message: `User: ${assumedArn} is not authorized to perform: ecr:DescribeImages on resource: ${resource} because no identity-based policy allows the ecr:DescribeImages action`,
       });
@@ -279,9 +280,9 @@ describe('the AWS gate', () => {
     it('refuses another account\'s repository without a repository policy, allows it with one', async () => {
       const shared = { registryId: REGISTRY_ACCOUNT_ID, repositoryName: 'shared/base' };
       const denied = await failure(ecr.send(new DescribeImagesCommand(shared)));
-      expect(denied.name).toBe('AccessDeniedException');
+      expect(denied.code).toBe('AccessDeniedException');
       expect(denied.message).toContain('because no resource-based policy allows the ecr:DescribeImages action');
-      expect((await failure(ecr.send(new DescribeImagesCommand({ ...shared, repositoryName: 'shared/locked' })))).name).toBe('AccessDeniedException');
+      expect((await failure(ecr.send(new DescribeImagesCommand({ ...shared, repositoryName: 'shared/locked' })))).code).toBe('AccessDeniedException');
 
       // The registry account's admin grants the sandbox account read access (moto maps the assumed
       // role's keys to that account).
@@ -318,7 +319,7 @@ describe('the AWS gate', () => {
       const out = await ecr.send(new BatchGetImageCommand({ repositoryName: 'rhacs-sandbox/app', imageIds: [{ imageTag: '1.0' }] }));
       expect(out.images?.length).toBe(1);
       const err = await failure(ecr.send(new DescribeImagesCommand({ repositoryName: 'rhacs-sandbox/app' })));
-      expect(err.name).toBe('AccessDeniedException');
+      expect(err.code).toBe('AccessDeniedException');
       expect(err.message).toContain('because no permissions boundary allows the ecr:DescribeImages action');
     });
   });

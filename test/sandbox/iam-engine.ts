@@ -60,7 +60,7 @@ export function parsePolicy(text: string): unknown {
   return JSON.parse(raw);
 }
 
-export function evaluate(req: EngineRequest): EngineDecision {
+function simulate(req: EngineRequest): EngineDecision {
   const invalid: string[] = [];
   const check = (p: NamedPolicy | undefined, kind: 'identity' | 'trust' | 'resource') => {
     if (!p) return;
@@ -91,8 +91,13 @@ export function evaluate(req: EngineRequest): EngineDecision {
       : undefined,
   };
   const result = runUnsafeSimulation(simulation, {}) as unknown as string;
-  if (result === 'Allowed') return { allowed: true, result };
-  return { allowed: false, result, missing: result === 'ExplicitlyDenied' ? 'explicit-deny' : whichIsMissing(req) };
+  return { allowed: result === 'Allowed', result };
+}
+
+export function evaluate(req: EngineRequest): EngineDecision {
+  const d = simulate(req);
+  if (d.allowed || d.missing) return d;
+  return { ...d, missing: d.result === 'ExplicitlyDenied' ? 'explicit-deny' : whichIsMissing(req) };
 }
 
 /** For the denial message: re-evaluate one policy kind at a time to name the one that does not allow. */
@@ -101,7 +106,7 @@ function whichIsMissing(req: EngineRequest): EngineDecision['missing'] {
   // As a same-account request without a resource policy: does the identity side allow on its own?
   const alone = (policies: NamedPolicy[]) =>
     policies.length > 0 &&
-    evaluate({ ...req, identityPolicies: policies, permissionsBoundary: undefined, resourcePolicy: undefined, resourceAccount: accountOf(req.principal) })
+    simulate({ ...req, identityPolicies: policies, permissionsBoundary: undefined, resourcePolicy: undefined, resourceAccount: accountOf(req.principal) })
       .allowed;
   if (!alone(req.identityPolicies ?? [])) return 'identity';
   if (req.permissionsBoundary && !alone([req.permissionsBoundary])) return 'boundary';
