@@ -6,7 +6,7 @@
 import { createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, OpenidApi, type KubeConfig } from '@kubernetes/client-node';
 import {
   AddClientIDToOpenIDConnectProviderCommand,
   CreateOpenIDConnectProviderCommand,
@@ -32,7 +32,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useSandbox } from '../sandbox/context.js';
 import { REGISTRY_ACCOUNT_ID, SANDBOX_ACCOUNT_ID } from '../sandbox/ecr-seed.js';
 import { ensureNamespace, uniqueNamespace } from '../sandbox/fixtures.js';
-import { gateDecisions, gateMark, kubeConfigFor, kubeRaw, setTrustPolicyQuota } from '../sandbox/observe.js';
+import { gateDecisions, gateMark, kubeConfigFor, setTrustPolicyQuota } from '../sandbox/observe.js';
 import { iamClient } from './verify-support.js';
 
 const sb = useSandbox();
@@ -53,7 +53,8 @@ async function serviceAccountToken(kc: KubeConfig, namespace: string, name: stri
 
 /** A token signed with the cluster's real service-account key (for claims no API server would mint). */
 async function forgedToken(claims: Record<string, unknown>): Promise<string> {
-  const jwks = (await kubeRaw(sb, 'eks', '/openid/v1/jwks')).json<{ keys: { kid: string }[] }>();
+  // Typed as a string by the client, but resolves to the parsed key set.
+  const jwks = (await kubeConfigFor(sb, 'eks').makeApiClient(OpenidApi).getServiceAccountIssuerOpenIDKeyset()) as unknown as { keys: { kid: string }[] };
   const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const input = `${enc({ alg: 'RS256', kid: jwks.keys[0]!.kid })}.${enc(claims)}`;
   const sig = createSign('RSA-SHA256').update(input).sign(readFileSync(join(sb.certDir, 'eks-sa.key')));

@@ -73,7 +73,7 @@ function fetchJson(endpoint: IssuerEndpoint, path: string): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const req = https.get(
       url,
-      { ca: endpoint.ca, cert: endpoint.cert, key: endpoint.key, timeout: 5000, headers: { accept: 'application/json' } },
+      { ca: endpoint.ca, cert: endpoint.cert, key: endpoint.key, timeout: 5000, headers: { accept: 'application/json, application/jwk-set+json' } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
