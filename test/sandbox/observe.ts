@@ -1,6 +1,6 @@
 // Helpers that work from the serialisable SandboxInfo alone, so test files (which run in vitest
 // workers, not in the process that started the sandbox) can use them: clients, raw API calls,
-// resetting moto, and reading what was sent to AWS (counting proxy) and to Kubernetes (audit log).
+// resetting AWS, and reading what was sent to AWS (and what the AWS gate decided) and to Kubernetes (audit log).
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -107,7 +107,7 @@ export async function awsMark(info: SandboxInfo): Promise<number> {
   return (await getJson<{ seq: number }>(`${info.counterUrl}/mark`)).seq;
 }
 
-/** AWS requests recorded by the counting proxy after `since` (a value from awsMark). */
+/** AWS requests recorded by the AWS gate after `since` (a value from awsMark). */
 export async function awsRequests(info: SandboxInfo, since = 0): Promise<AwsRequest[]> {
   return (await getJson<{ requests: AwsRequest[] }>(`${info.counterUrl}/requests?since=${since}`)).requests;
 }

@@ -62,7 +62,7 @@ export interface SandboxInfo {
   accountId: string;
 }
 
-/** One IAM/STS request seen by the counting proxy. */
+/** One AWS request seen by the AWS gate. */
 export interface AwsRequest {
   seq: number;
   time: string;
