@@ -41,7 +41,7 @@ import {
   type PolicyDocument,
 } from '../plan/policies.js';
 import { partitionOfArn, type Partition } from '../validate.js';
-import { isAlreadyExists, isNoSuchEntity, mapAwsError } from './errors.js';
+import { isAlreadyExists, isNoSuchEntity, mapAwsError, type AwsErrorContext } from './errors.js';
 import type { AwsAction, AwsSession, CallerIdentity } from './session.js';
 
 export interface AwsSessionOptions {
@@ -152,14 +152,14 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   }
 
   /** IAM is eventually consistent: a role that trusts a provider created a moment ago may be refused briefly. */
-  async function retryPropagation<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+  async function retryPropagation<T>(doing: string, fn: () => Promise<T>, context: AwsErrorContext = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
         const msg = (err as Error)?.message ?? '';
         const transient = /MalformedPolicyDocument/.test((err as Error)?.name ?? '') && /Invalid principal|does not exist/i.test(msg);
-        if (!transient || attempt >= 8) throw mapAwsError(err, doing);
+        if (!transient || attempt >= 8) throw mapAwsError(err, doing, context);
         o.log(`IAM has not propagated the new OIDC provider yet; retrying (${attempt}/8)`);
         await sleep(Math.min(1000 * attempt, 5000));
       }
@@ -211,7 +211,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
           Description: 'RHACS short-lived AWS credentials (managed by rhacs-sts)',
           Tags: toTags(a.tags),
           ...(a.permissionsBoundary ? { PermissionsBoundary: a.permissionsBoundary } : {}),
-        })));
+        })), { trustPolicy: JSON.stringify(plan.role.trustPolicy) });
         return true;
       } catch (err) {
         const cause = (err as { cause?: unknown }).cause ?? err;
@@ -249,7 +249,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     if (samePolicy(role.trustPolicy, desired)) return false;
     assertOwned(role, plan);
     await retryPropagation(`updating the trust policy of ${a.roleName}`, () =>
-      iamClient().send(new UpdateAssumeRolePolicyCommand({ RoleName: a.roleName, PolicyDocument: JSON.stringify(desired) })));
+      iamClient().send(new UpdateAssumeRolePolicyCommand({ RoleName: a.roleName, PolicyDocument: JSON.stringify(desired) })), { trustPolicy: JSON.stringify(desired) });
     return true;
   }
 

@@ -25,8 +25,36 @@ const CREDENTIAL_HINT =
   'Provide AWS credentials: --profile <name> (or AWS_PROFILE), "aws sso login --profile <name>" for SSO, ' +
   'AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY(/AWS_SESSION_TOKEN), or a web identity (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE).';
 
+/** What the caller knows that AWS's error message leaves out. */
+export interface AwsErrorContext {
+  /** The trust policy document sent (CreateRole / UpdateAssumeRolePolicy), for the size quota message. */
+  trustPolicy?: string;
+}
+
+/** Service Quotas code of "Role trust policy length" (IAM's ACLSizePerRole). */
+export const TRUST_POLICY_QUOTA_CODE = 'L-C07B4B0D';
+
+/** Characters IAM counts against the trust policy quota: whitespace is not counted. */
+export function trustPolicySize(document: string): number {
+  return document.replace(/\s/g, '').length;
+}
+
+function trustPolicyTooLarge(err: unknown, message: string, doing: string, document: string): RhacsStsError {
+  const quota = /ACLSizePerRole:\s*(\d+)/.exec(message)?.[1];
+  const size = trustPolicySize(document);
+  return new OperationError(
+    `The trust policy is too large while ${doing}: ${size} characters (whitespace not counted), over the IAM quota of ${quota ?? 'the account'} (ACLSizePerRole).`,
+    {
+      hint:
+        `Request a higher "Role trust policy length" quota in Service Quotas (IAM quota code ${TRUST_POLICY_QUOTA_CODE}, at most 4096), ` +
+        'or trust fewer clusters or service accounts per role (e.g. one role per cluster with --role-name).',
+      cause: err,
+    },
+  );
+}
+
 /** Turns an SDK error into a RhacsStsError; `doing` says what we were doing ("creating the role"). */
-export function mapAwsError(err: unknown, doing: string): RhacsStsError {
+export function mapAwsError(err: unknown, doing: string, context: AwsErrorContext = {}): RhacsStsError {
   if (err instanceof RhacsStsError) return err;
   const c = code(err);
   const message = (err as AwsErrorLike)?.message ?? String(err);
@@ -60,6 +88,9 @@ export function mapAwsError(err: unknown, doing: string): RhacsStsError {
       cause: err,
     });
   }
+  if ((c === 'LimitExceeded' || c === 'LimitExceededException') && /ACLSizePerRole/.test(message) && context.trustPolicy !== undefined) {
+    return trustPolicyTooLarge(err, message, doing, context.trustPolicy);
+  }
   if (c === 'LimitExceeded' || c === 'LimitExceededException') {
     return new OperationError(`An IAM quota was reached while ${doing}: ${message}`, { hint: 'Remove unused IAM roles or OIDC providers, or request a quota increase.', cause: err });
   }
@@ -70,4 +101,49 @@ export function mapAwsError(err: unknown, doing: string): RhacsStsError {
     return new OperationError(`Could not reach AWS while ${doing}: ${message}`, { hint: 'Check the network, proxy settings and AWS_ENDPOINT_URL, then re-run.', cause: err });
   }
   return new OperationError(`AWS error while ${doing}: ${c ? `${c}: ` : ''}${message}`, { cause: err });
+}
+
+/** The web identity being exchanged, from the token's unverified claims. */
+export interface WebIdentity {
+  roleArn: string;
+  issuer?: string;
+  subject?: string;
+  audience?: string;
+}
+
+/**
+ * sts:AssumeRoleWithWebIdentity refusals, each pointing at what to fix: the OIDC provider's client
+ * IDs, AWS's view of the issuer, or the role's trust policy. Other errors go to mapAwsError.
+ */
+export function mapWebIdentityError(err: unknown, id: WebIdentity): RhacsStsError {
+  if (err instanceof RhacsStsError) return err;
+  const c = code(err);
+  const message = (err as AwsErrorLike)?.message ?? String(err);
+  const issuer = id.issuer ?? 'the token\'s issuer';
+  const who = `${id.subject ?? 'the service account'}${id.audience ? ` (audience ${id.audience})` : ''}`;
+  if (c === 'IDPCommunicationError') {
+    return new OperationError(`AWS cannot reach the issuer ${issuer} to verify the token for ${id.roleArn}: ${message}`, {
+      hint: `AWS STS must fetch ${issuer}/.well-known/openid-configuration and the keys it points to over the public internet, with a trusted certificate. Make the issuer publicly reachable, then re-run.`,
+      cause: err,
+    });
+  }
+  if (c === 'InvalidIdentityToken' && /audience/i.test(message)) {
+    return new OperationError(`AWS refused the token's audience ${id.audience ?? '(none)'}: it is not a client ID of the IAM OIDC provider for ${issuer}.`, {
+      hint: `Add it: aws iam add-client-id-to-open-id-connect-provider --client-id ${id.audience ?? '<audience>'} (or re-run "rhacs-sts init" with --adopt-oidc-provider).`,
+      cause: err,
+    });
+  }
+  if (c === 'InvalidIdentityToken') {
+    return new OperationError(`AWS refused the service-account token for ${id.roleArn}: ${message}`, {
+      hint: `Check that the IAM OIDC provider for ${issuer} exists in the role's account and that the cluster's service-account signing keys are the ones it publishes; re-run "rhacs-sts init" to create the provider.`,
+      cause: err,
+    });
+  }
+  if (c === 'AccessDenied' || c === 'AccessDeniedException') {
+    return new OperationError(`The trust policy of ${id.roleArn} does not allow ${who} to assume it (sts:AssumeRoleWithWebIdentity was denied).`, {
+      hint: `The trust policy needs a statement with Principal.Federated = the OIDC provider of ${issuer}, and StringEquals conditions on its :sub and :aud that match; re-run "rhacs-sts init" to write it.`,
+      cause: err,
+    });
+  }
+  return mapAwsError(err, `exchanging the service-account token for ${id.roleArn}`);
 }

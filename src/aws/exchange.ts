@@ -5,7 +5,7 @@
  */
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { mapAwsError } from './errors.js';
+import { mapAwsError, mapWebIdentityError, type WebIdentity } from './errors.js';
 
 export interface ExchangeResult {
   assumedRoleArn: string;
@@ -37,7 +37,7 @@ export async function exchangeAndPullAuth(i: ExchangeInput): Promise<ExchangeRes
       DurationSeconds: 900,
     }));
   } catch (err) {
-    throw mapAwsError(err, `exchanging the service-account token for ${i.roleArn}`);
+    throw mapWebIdentityError(err, webIdentity(i.roleArn, i.webIdentityToken));
   }
   const c = out.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey) throw mapAwsError(new Error('STS returned no credentials'), 'exchanging the token');
@@ -56,4 +56,14 @@ export async function exchangeAndPullAuth(i: ExchangeInput): Promise<ExchangeRes
     ecrResult = { ok: false, error: mapAwsError(err, 'calling ecr:GetAuthorizationToken with the role credentials').message };
   }
   return { assumedRoleArn: out.AssumedRoleUser?.Arn ?? i.roleArn, expiration: c.Expiration, ecr: ecrResult };
+}
+
+/** The token's claims, unverified: only to name the issuer, subject and audience in error messages. */
+function webIdentity(roleArn: string, token: string): WebIdentity {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { iss?: string; sub?: string; aud?: string | string[] };
+    return { roleArn, issuer: claims.iss, subject: claims.sub, audience: [claims.aud ?? []].flat().join(', ') || undefined };
+  } catch {
+    return { roleArn };
+  }
 }

@@ -1,14 +1,15 @@
 // vitest global setup for the `integration` project: provisions the sandbox if needed (so
 // `vitest run --project integration` works on its own), starts ONE sandbox with two clusters,
-// `eks` and `openshift`, seeds their flavours, runs the stand-in deployment controller, and
-// provides the sandbox's description to the test files as `inject('sandbox')`. The EKS cluster
-// also gets the IRSA webhook stand-in (irsa-webhook.ts), registered before any pod is created.
+// `eks` and `openshift`, seeds their flavours and the ECR registries, runs the stand-in deployment
+// controller, and provides the sandbox's description to the test files as `inject('sandbox')`. The
+// EKS cluster also gets the IRSA webhook stand-in (irsa-webhook.ts), registered before any pod is created.
 // Anything that cannot start throws (with the failing process's output): the suite fails, never skips.
 import type { TestProject } from 'vitest/node';
 import type {} from './context.js'; // the ProvidedContext typing of 'sandbox'
 import { startDeploymentControllers, type DeploymentController } from './deployment-controller.js';
 import { seedEks, seedOpenShift } from './fixtures.js';
 import { startIrsaWebhooks, type IrsaWebhook } from './irsa-webhook.js';
+import { seedRegistries } from './ecr-seed.js';
 import { clusterInfo } from './observe.js';
 import { isProvisioned, provision, startSandbox, type Sandbox } from './sandbox.js';
 
@@ -34,6 +35,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await seedEks(sandbox.kubeConfig('eks'), { region: eks.region });
     await seedOpenShift(sandbox.kubeConfig('openshift'), { issuer: openshift.issuer, region: openshift.region });
     webhooks = await startIrsaWebhooks(sandbox.info, { log });
+    await seedRegistries({ motoUrl: sandbox.info.motoUrl, region: sandbox.info.awsEnv.AWS_REGION });
     controllers = await startDeploymentControllers(sandbox.info, { log: () => undefined });
     log(`seeded flavours and started the deployment controllers in ${((Date.now() - t) / 1000).toFixed(1)}s`);
   } catch (err) {

@@ -1,10 +1,10 @@
 // Helpers that work from the serialisable SandboxInfo alone, so test files (which run in vitest
 // workers, not in the process that started the sandbox) can use them: clients, raw API calls,
-// resetting moto, and reading what was sent to AWS (counting proxy) and to Kubernetes (audit log).
+// resetting AWS, and reading what was sent to AWS (and what the AWS gate decided) and to Kubernetes (audit log).
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { AwsRequest, ClusterInfo, KubeRequest, SandboxInfo } from './types.js';
+import type { AwsRequest, ClusterInfo, GateDecision, KubeRequest, SandboxInfo } from './types.js';
 
 /** The named cluster's description (default: the first cluster); throws for an unknown name. */
 export function clusterInfo(info: SandboxInfo, cluster?: string): ClusterInfo {
@@ -81,10 +81,25 @@ async function getJson<T>(url: string, init?: RequestInit): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** Wipes all moto state (POST /moto-api/reset). */
+/** Wipes all moto state and the AWS gate's own (quota, client IDs, issued keys); seeds the registries again. */
 export async function resetAws(info: SandboxInfo): Promise<void> {
-  const res = await fetch(`${info.motoUrl}/moto-api/reset`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
+  const res = await fetch(`${info.counterUrl}/reset`, { method: 'POST', signal: AbortSignal.timeout(30_000) });
+  if (!res.ok) throw new Error(`AWS reset failed: HTTP ${res.status} ${await res.text()}`);
+}
+
+/** Current position in the AWS gate's decision log; pass it to gateDecisions(). */
+export async function gateMark(info: SandboxInfo): Promise<number> {
+  return (await getJson<{ seq: number }>(`${info.counterUrl}/decisions?since=${Number.MAX_SAFE_INTEGER}`)).seq;
+}
+
+/** The AWS gate's decisions (token, trust, quota, ECR checks) after `since` (a value from gateMark). */
+export async function gateDecisions(info: SandboxInfo, since = 0): Promise<GateDecision[]> {
+  return (await getJson<{ decisions: GateDecision[] }>(`${info.counterUrl}/decisions?since=${since}`)).decisions;
+}
+
+/** Sets the gate's trust-policy size quota (what GetAccountSummary reports); resetAws restores 2048. */
+export async function setTrustPolicyQuota(info: SandboxInfo, quota: number): Promise<void> {
+  await getJson(`${info.counterUrl}/quota`, { method: 'POST', body: JSON.stringify({ assumeRolePolicySizeQuota: quota }) });
 }
 
 /** Current position in the AWS request log; pass it to awsRequests() to see what came after. */
@@ -92,7 +107,7 @@ export async function awsMark(info: SandboxInfo): Promise<number> {
   return (await getJson<{ seq: number }>(`${info.counterUrl}/mark`)).seq;
 }
 
-/** AWS requests recorded by the counting proxy after `since` (a value from awsMark). */
+/** AWS requests recorded by the AWS gate after `since` (a value from awsMark). */
 export async function awsRequests(info: SandboxInfo, since = 0): Promise<AwsRequest[]> {
   return (await getJson<{ requests: AwsRequest[] }>(`${info.counterUrl}/requests?since=${since}`)).requests;
 }

@@ -1,4 +1,4 @@
-// The local sandbox of real servers: one etcd, one moto server (behind a small counting proxy) and
+// The local sandbox of real servers: one etcd, one moto server (behind the AWS gate, aws-gate.ts) and
 // one or more kube-apiservers sharing that etcd under different prefixes, all on free 127.0.0.1
 // ports with temporary data dirs. `startSandbox()` starts everything and returns a handle whose
 // `info` is plain data (paths and URLs) that can be passed to test workers; `stop()` kills every
@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
-import { startAwsProxy, type AwsProxy } from './aws-proxy.js';
+import { startAwsGate, type AwsGate } from './aws-gate.js';
 import { createCa, createServiceAccountKeys, issueCert, pemData } from './certs.js';
 import {
   kubeConfigFor,
@@ -398,7 +398,7 @@ export interface SandboxOptions {
   startTimeoutMs?: number;
   /** Keep the temp dir after stop() (for debugging; also RHACS_STS_SANDBOX_KEEP=1). */
   keepWorkDir?: boolean;
-  /** Also start moto and the counting proxy (default true). */
+  /** Also start moto and the AWS gate in front of it (default true). */
   aws?: boolean;
   /**
    * Kill everything on SIGINT/SIGTERM/SIGHUP (default true). Pass false when the caller handles
@@ -456,7 +456,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     return p;
   };
 
-  let proxy: AwsProxy | undefined;
+  let proxy: AwsGate | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -662,7 +662,12 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     );
     lap('kube-apiservers', t);
     await motoReady;
-    if (withAws) proxy = await startAwsProxy({ host: '127.0.0.1', port: motoPort });
+    if (withAws) {
+      // The gate fetches each issuer's discovery document and JWKS from its API server, as STS would
+      // from the issuer URL (which does not resolve here).
+      const issuers = new Map(Object.values(clusters).map((c) => [c.issuer, { server: c.server, ...tls }]));
+      proxy = await startAwsGate({ target: { host: '127.0.0.1', port: motoPort }, region, issuers });
+    }
 
     // --- kubeconfigs ------------------------------------------------------------------------------
     const caData = pemData(ca.cert);

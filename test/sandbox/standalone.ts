@@ -5,6 +5,7 @@ import { startDeploymentController, type DeploymentController } from './deployme
 import { seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startIrsaWebhook, type IrsaWebhook } from './irsa-webhook.js';
+import { seedRegistries } from './ecr-seed.js';
 import { clusterInfo } from './observe.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
 import type { ClusterInfo, SandboxInfo } from './types.js';
@@ -56,6 +57,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   try {
     const cluster = clusterInfo(sandbox.info, flavour);
     const kc = sandbox.kubeConfig(flavour);
+    if (sandbox.info.motoUrl) await seedRegistries({ motoUrl: sandbox.info.motoUrl, region: sandbox.info.awsEnv.AWS_REGION });
     if (flavour === 'eks') {
       await seedEks(kc, { region: cluster.region });
       webhook = await startIrsaWebhook(sandbox.info, flavour, { log });

@@ -53,16 +53,16 @@ export interface SandboxInfo {
   clusters: Record<string, ClusterInfo>;
   /** moto's own URL (not counted). */
   motoUrl: string;
-  /** The counting proxy in front of moto: AWS_ENDPOINT_URL points here. */
+  /** The AWS gate in front of moto (aws-gate.ts): AWS_ENDPOINT_URL points here. */
   awsEndpoint: string;
-  /** Base URL of the proxy's request log: GET {counterUrl}/requests?since=N, GET {counterUrl}/mark. */
+  /** Base URL of the gate's own endpoints: GET {counterUrl}/requests?since=N, /mark, /decisions?since=N. */
   counterUrl: string;
   awsEnv: AwsEnv;
   /** moto's default account. */
   accountId: string;
 }
 
-/** One IAM/STS request seen by the counting proxy. */
+/** One AWS request seen by the AWS gate. */
 export interface AwsRequest {
   seq: number;
   time: string;
@@ -73,6 +73,23 @@ export interface AwsRequest {
   /** `Action=` of a query-protocol request, or the operation of an X-Amz-Target request. */
   action?: string;
   status?: number;
+}
+
+/** One decision of the AWS gate (aws-gate.ts): a check that AWS makes and moto does not. */
+export interface GateDecision {
+  seq: number;
+  time: string;
+  /** `sts:AssumeRoleWithWebIdentity`, `iam:CreateRole`, `ecr:DescribeImages`, … */
+  action: string;
+  /** Who asked: the token's subject, an assumed-role ARN, or the caller's access key id. */
+  principal?: string;
+  /** The IAM role involved (the role being assumed, or the role behind the credentials). */
+  role?: string;
+  resource?: string;
+  allowed: boolean;
+  reason: string;
+  /** The AWS error code answered when not allowed. */
+  code?: string;
 }
 
 /** One Kubernetes API request from the audit log (stage ResponseComplete). */
