@@ -38,6 +38,8 @@ export interface Options {
   helmValuesOut?: string;
   planFile?: string;
   keepOidcProvider: boolean;
+  /** uninstall only: delete the role even when it still trusts clusters outside this run. */
+  allClusters: boolean;
   /** verify only: skip the token request and exchange (the end-to-end check is reported as skipped). */
   skipExchange?: boolean;
   profile?: string;
@@ -102,6 +104,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('helmValuesOut', '--helm-values-out <file>', 'Helm installs: also write the values that make the change durable to this file (not with --dry-run)', 'string', ['init']),
   spec('planFile', '--plan <file>', 'apply a plan saved with "plan --output json", refusing if the live state has drifted since', 'string', ['init']),
   spec('keepOidcProvider', '--keep-oidc-provider', 'uninstall: keep the IAM OIDC provider even if nothing else uses it', 'boolean', ['uninstall']),
+  spec('allClusters', '--all-clusters', 'uninstall: delete the role even if it still trusts clusters outside this run (they lose access); without it only this run\'s clusters are removed from it', 'boolean', ['uninstall']),
   spec('skipExchange', '--skip-exchange', 'verify: request no service-account tokens and call no AWS API with them (the end-to-end check is skipped)', 'boolean', ['verify']),
   spec('offline', '--offline', 'contact neither AWS nor Kubernetes: take every fact from flags and print the plan', 'boolean', PLANNING),
   spec('dryRun', '--dry-run', 'read current state and show the plan; change nothing', 'boolean', APPLYING),
@@ -256,6 +259,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     helmValuesOut: str('helmValuesOut'),
     planFile: str('planFile'),
     keepOidcProvider: values.keepOidcProvider === true,
+    allClusters: values.allClusters === true,
     skipExchange: command === 'verify' ? values.skipExchange === true : undefined,
     profile: check('profile', str('profile'), v.profileName),
     dryRun: values.dryRun === true || command === 'plan',

@@ -11,6 +11,7 @@ import {
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
   DetachRolePolicyCommand,
+  GetAccountSummaryCommand,
   ListRolePoliciesCommand,
   paginateListRoles,
   UntagRoleCommand,
@@ -32,6 +33,7 @@ import { OperationError } from '../errors.js';
 import { isManaged } from '../plan/build.js';
 import type { AwsState, OidcProviderState, Plan, RoleState } from '../plan/model.js';
 import {
+  federatedHostPaths,
   isOurStatement,
   mergeTrustPolicy,
   oidcProviderArn,
@@ -151,6 +153,24 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     }
   }
 
+  /**
+   * The account's trust-policy size quota (raised quotas show here). Not every principal may call
+   * iam:GetAccountSummary: then the plan measures against the default and says so.
+   */
+  async function readTrustPolicyQuota(): Promise<number | undefined> {
+    try {
+      const out = await iamClient().send(new GetAccountSummaryCommand({}));
+      const q = out.SummaryMap?.AssumeRolePolicySizeQuota;
+      return typeof q === 'number' && q > 0 ? q : undefined;
+    } catch (err) {
+      if (/AccessDenied/.test((err as { name?: string })?.name ?? '')) {
+        o.log('iam:GetAccountSummary was denied: measuring the trust policy against the default quota');
+        return undefined;
+      }
+      throw mapAwsError(err, 'reading the account\'s IAM quotas (iam:GetAccountSummary)');
+    }
+  }
+
   /** IAM is eventually consistent: a role that trusts a provider created a moment ago may be refused briefly. */
   async function retryPropagation<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -244,8 +264,11 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   async function ensureTrust(a: Extract<AwsAction, { type: 'trust-policy' }>, plan: Plan): Promise<boolean> {
     const role = await readRoleBasic(a.roleName);
     if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
-    // Re-merge against what is there now, so statements someone added since the plan survive.
-    const desired = mergeTrustPolicy(role.trustPolicy, a.document.Statement.filter(isOurStatement));
+    // Re-merge against what is there now, so statements someone added since the plan survive
+    // (foreign ones, and ours for clusters another run added meanwhile).
+    const ours = a.document.Statement.filter(isOurStatement);
+    const scope = [...new Set(ours.flatMap(federatedHostPaths))].map((hp) => `https://${hp}`);
+    const desired = mergeTrustPolicy(role.trustPolicy, ours, scope);
     if (samePolicy(role.trustPolicy, desired)) return false;
     assertOwned(role, plan);
     await retryPropagation(`updating the trust policy of ${a.roleName}`, () =>
@@ -347,11 +370,12 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     },
     async readState({ accountId, partition: p, issuers, roleName }): Promise<AwsState> {
       partition = p;
-      const [providers, role] = await Promise.all([
+      const [providers, role, trustPolicySizeQuota] = await Promise.all([
         Promise.all(issuers.map(async (issuer) => [issuer, await readProvider(oidcProviderArn(p, accountId, issuer))] as const)),
         readRole(roleName),
+        readTrustPolicyQuota(),
       ]);
-      return { oidcProviders: Object.fromEntries(providers), role };
+      return { oidcProviders: Object.fromEntries(providers), role, ...(trustPolicySizeQuota ? { trustPolicySizeQuota } : {}) };
     },
     async apply(action, plan): Promise<boolean> {
       if (action.status === 'delete') {

@@ -7,7 +7,10 @@ import {
   ADOPTED_TAG,
   CLUSTER_TAG,
   MANAGED_TAG,
+  DEFAULT_TRUST_POLICY_QUOTA,
   mergeTrustPolicy,
+  ourTrustedHostPaths,
+  policySize,
   oidcProviderArn,
   PERMISSIONS_POLICY_NAME,
   permissionsPolicy,
@@ -109,7 +112,16 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       hint: 'Point --context (or --central-context) at the cluster that runs Central, or pass --delegated-scanning for a Sensor-only cluster.',
     });
   }
-  const trustPolicy = mergeTrustPolicy(role?.trustPolicy, trustStatements(partition, accountId, trustTargets));
+  const trustPolicy = mergeTrustPolicy(role?.trustPolicy, trustStatements(partition, accountId, trustTargets), trustTargets.map((t) => t.issuer));
+  const quota = aws?.trustPolicySizeQuota ?? DEFAULT_TRUST_POLICY_QUOTA;
+  const size = policySize(trustPolicy);
+  if (size > quota) {
+    const issuerCount = ourTrustedHostPaths(trustPolicy).length;
+    blockers.push({
+      message: `The role's trust policy would be ${size} characters (IAM counts non-white-space characters), over the account's quota of ${quota}${aws?.trustPolicySizeQuota === undefined ? ' (the default; not read from the account)' : ''}: IAM would refuse it with LimitExceeded. It trusts ${issuerCount} cluster issuer${issuerCount === 1 ? '' : 's'}.`,
+      hint: 'Ask AWS for a larger trust policy quota (Service Quotas, IAM, code L-C07B4B0D), or give each secured cluster its own role (a different --role-name per cluster).',
+    });
+  }
   const permissions = permissionsPolicy(partition, decisions.ecr);
   const roleOwned = role ? isManaged(role.tags) : true;
   if (role && !roleOwned && !decisions.adoptRole) {

@@ -91,6 +91,8 @@ export interface RoleState {
 export interface AwsState {
   oidcProviders: Record<string, OidcProviderState | null>;
   role: RoleState | null;
+  /** The account's trust-policy size quota (GetAccountSummary AssumeRolePolicySizeQuota), when read. */
+  trustPolicySizeQuota?: number;
 }
 
 export interface Decisions {

@@ -10,6 +10,7 @@ import {
   CLUSTER_TAG,
   isOurStatement,
   MANAGED_TAG,
+  ourTrustedHostPaths,
   oidcProviderArn,
   PERMISSIONS_POLICY_NAME,
   removeOurStatements,
@@ -28,6 +29,12 @@ import {
 
 export interface UninstallDecisions {
   keepOidcProvider: boolean;
+  /**
+   * Take the whole set-up down: delete the role (or strip all our statements from an adopted one)
+   * even when it still trusts clusters outside this run. Without it, uninstall removes only the
+   * statements of the clusters in this run, and deletes a role of ours only when none remain.
+   */
+  allClusters?: boolean;
   /** Names of other roles that trust each issuer's provider (from ListRoles). */
   otherTrusters: Record<string, string[]>;
 }
@@ -110,7 +117,21 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
   const policy = role?.inlinePolicies[PERMISSIONS_POLICY_NAME];
   // What the role's trust policy will be after uninstall (null: the role is deleted).
   let trustAfter: PolicyDocument | null = role ? role.trustPolicy : null;
-  if (role && owned) {
+  // Our statements for clusters outside this run: those clusters keep the role (unless --all-clusters).
+  const scope = [...new Set(facts.clusters.map((c) => c.issuer))];
+  const withoutRun = role ? removeOurStatements(role.trustPolicy, scope) : null;
+  const othersServed = withoutRun ? ourTrustedHostPaths(withoutRun) : [];
+  const keepForOthers = role !== null && owned && othersServed.length > 0 && !u.allClusters;
+  if (role && owned && keepForOthers) {
+    const hasRunStatements = withoutRun!.Statement.length !== role.trustPolicy.Statement.length;
+    trustAfter = withoutRun;
+    notes.push(`The role ${role.arn} still serves other clusters (issuers ${othersServed.join(', ')}): it stays, with its ECR policy; only this run's trust statements are removed. Pass --all-clusters to delete it anyway (those clusters then lose access).`);
+    actions.push({
+      id: 'trust-policy', type: 'trust-policy', status: hasRunStatements ? 'update' : 'unchanged', target: arn,
+      summary: hasRunStatements ? `Remove the trust statements for ${scope.join(', ')} (other clusters' statements stay)` : 'No trust statement of this run to remove',
+      current: role.trustPolicy, desired: withoutRun!, roleName: decisions.roleName, document: withoutRun!,
+    });
+  } else if (role && owned) {
     actions.push({
       id: 'permissions-policy', type: 'permissions-policy', status: policy ? 'delete' : 'unchanged',
       target: `${arn} (inline policy ${PERMISSIONS_POLICY_NAME})`,
@@ -118,7 +139,7 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
       current: policy ?? null, desired: null, roleName: decisions.roleName, policyName: PERMISSIONS_POLICY_NAME, document: policy ?? { Version: '2012-10-17', Statement: [] },
     });
     if (adopted) {
-      const kept = removeOurStatements(role.trustPolicy);
+      const kept = removeOurStatements(role.trustPolicy, u.allClusters ? undefined : scope);
       trustAfter = kept;
       const hasOurs = role.trustPolicy.Statement.some(isOurStatement);
       // IAM rejects a trust policy without statements: if ours are all that is left, they stay.

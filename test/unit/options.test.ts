@@ -45,6 +45,7 @@ describe('parseOptions: defaults', () => {
       helmValuesOut: undefined,
       planFile: undefined,
       keepOidcProvider: false,
+      allClusters: false,
       profile: undefined,
       dryRun: false,
       yes: false,

@@ -3,7 +3,7 @@ import { decisionsFromOptions, defaultRoleName, offlineFacts } from '../../src/d
 import { parseOptions, type RawOptions } from '../../src/options.js';
 import { buildPlan, operatorOverlays } from '../../src/plan/build.js';
 import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
-import type { PolicyDocument } from '../../src/plan/policies.js';
+import { trustSid, type PolicyDocument } from '../../src/plan/policies.js';
 
 const ACCOUNT = '111122223333';
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -31,7 +31,7 @@ const READ_ACTIONS = [
 const EKS_TRUST: PolicyDocument = {
   Version: '2012-10-17',
   Statement: [{
-    Sid: 'RhacsStsWebIdentity',
+    Sid: trustSid(EKS_ISSUER),
     Effect: 'Allow',
     Principal: { Federated: EKS_PROVIDER_ARN },
     Action: 'sts:AssumeRoleWithWebIdentity',
@@ -162,7 +162,7 @@ describe('offline plans from flags (golden)', () => {
     expect(plan.role.trustPolicy).toEqual({
       Version: '2012-10-17',
       Statement: [{
-        Sid: 'RhacsStsWebIdentity',
+        Sid: trustSid(OCP_ISSUER),
         Effect: 'Allow',
         Principal: { Federated: OCP_PROVIDER_ARN },
         Action: 'sts:AssumeRoleWithWebIdentity',
@@ -287,7 +287,7 @@ describe('buildPlan against the current AWS state', () => {
         Action: 'sts:AssumeRoleWithWebIdentity',
         Principal: { Federated: EKS_PROVIDER_ARN },
         Effect: 'Allow',
-        Sid: 'RhacsStsWebIdentity',
+        Sid: trustSid(EKS_ISSUER),
       }],
       Version: '2012-10-17',
     };
@@ -318,7 +318,7 @@ describe('buildPlan against the current AWS state', () => {
     const ocpTrust: PolicyDocument = {
       Version: '2012-10-17',
       Statement: [{
-        Sid: 'RhacsStsWebIdentity',
+        Sid: trustSid(OCP_ISSUER),
         Effect: 'Allow',
         Principal: { Federated: OCP_PROVIDER_ARN },
         Action: 'sts:AssumeRoleWithWebIdentity',
@@ -720,5 +720,34 @@ describe('offlineFacts and decisionsFromOptions', () => {
       adoptOidcProvider: false,
       thumbprints: {},
     });
+  });
+});
+
+describe('trust policy ownership and size', () => {
+  it('a run for another cluster keeps this cluster\'s statement; the legacy Sid migrates for its own issuer', () => {
+    const legacy = { ...EKS_TRUST.Statement[0]!, Sid: 'RhacsStsWebIdentity' };
+    const spoke = cluster({ context: 'spoke', provider: 'openshift', issuer: OCP_ISSUER, components: ['sensor'] });
+    const current = awsInPlace({ role: { ...awsInPlace().role!, trustPolicy: { Version: '2012-10-17', Statement: [legacy] } } });
+    const plan = buildPlan(facts([spoke]), decisions({ delegatedScanning: true }), current);
+    // The hub's statement (still with its old Sid) is another cluster's: kept as it is.
+    expect(plan.role.trustPolicy.Statement.map((s) => s.Sid)).toEqual(['RhacsStsWebIdentity', trustSid(OCP_ISSUER)]);
+    // A run for the hub migrates its statement to the per-issuer Sid, in place.
+    const hub = buildPlan(facts([cluster({ current: { central: eksCentralInPlace } })]), decisions(), current);
+    expect(hub.role.trustPolicy).toEqual(EKS_TRUST);
+    expect(ofType(hub, 'trust-policy')[0]!.status).toBe('update');
+  });
+
+  it('blocks before any write when the trust policy would exceed the account quota, naming size, quota and the ways out', () => {
+    const plan = buildPlan(facts(), decisions(), awsInPlace({ trustPolicySizeQuota: 200 }));
+    expect(plan.blockers).toHaveLength(1);
+    expect(plan.blockers[0]!.message).toMatch(/would be \d+ characters .* over the account's quota of 200/);
+    expect(plan.blockers[0]!.hint).toMatch(/L-C07B4B0D/);
+    expect(buildPlan(facts(), decisions(), awsInPlace({ trustPolicySizeQuota: 4096 })).blockers).toEqual([]);
+  });
+
+  it('offline, measures against the default quota of 2,048 characters', () => {
+    const many = Array.from({ length: 12 }, (_, i) => cluster({ context: `c${i}`, issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${String(i).padStart(32, '0')}` }));
+    const plan = buildPlan(facts(many), decisions(), undefined);
+    expect(plan.blockers.map((b) => b.message).join('\n')).toMatch(/over the account's quota of 2048 \(the default; not read from the account\)/);
   });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan, operatorOverlays } from '../../src/plan/build.js';
 import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
-import type { PolicyDocument } from '../../src/plan/policies.js';
+import { trustSid, type PolicyDocument } from '../../src/plan/policies.js';
 import { buildUninstallPlan, type UninstallDecisions } from '../../src/plan/uninstall.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { Chalk } from 'chalk';
@@ -23,7 +23,7 @@ const TAGS = { 'rhacs-sts/managed': 'true', 'rhacs-sts/cluster': 'prod' };
 const OUR_TRUST: PolicyDocument = {
   Version: '2012-10-17',
   Statement: [{
-    Sid: 'RhacsStsWebIdentity', Effect: 'Allow', Principal: { Federated: EKS_PROVIDER_ARN }, Action: 'sts:AssumeRoleWithWebIdentity',
+    Sid: trustSid(EKS_ISSUER), Effect: 'Allow', Principal: { Federated: EKS_PROVIDER_ARN }, Action: 'sts:AssumeRoleWithWebIdentity',
     Condition: { StringEquals: { [`${EKS_HP}:sub`]: ['system:serviceaccount:stackrox:central'], [`${EKS_HP}:aud`]: 'sts.amazonaws.com' } },
   }],
 };
@@ -225,5 +225,41 @@ describe('adopted role whose only trust statements are ours', () => {
     );
     expect(plan.actions.find((a) => a.type === 'trust-policy')!.status).toBe('unchanged');
     expect(plan.notes.join(' ')).toMatch(/IAM requires at least one: our statements stay/);
+  });
+});
+
+describe('buildUninstallPlan: one cluster of several', () => {
+  // The role serves this cluster (EKS_ISSUER) and another one (OCP_ISSUER): uninstalling this
+  // cluster removes only its statement and wiring; the role and its ECR policy stay.
+  const OTHER: PolicyDocument['Statement'][number] = {
+    Sid: trustSid(OCP_ISSUER), Effect: 'Allow', Principal: { Federated: OCP_PROVIDER_ARN }, Action: 'sts:AssumeRoleWithWebIdentity',
+    Condition: { StringEquals: { 'my-oidc-bucket.s3.us-east-1.amazonaws.com:sub': ['system:serviceaccount:stackrox:sensor'], 'my-oidc-bucket.s3.us-east-1.amazonaws.com:aud': 'openshift' } },
+  };
+  const shared = () => aws({ role: { ...aws().role!, trustPolicy: { Version: '2012-10-17', Statement: [THEIR_STATEMENT, ...OUR_TRUST.Statement, OTHER] } } });
+  const f = facts([cluster({ current: { central: eksState(ROLE_ARN) } })]);
+
+  it('removes this cluster\'s statement only; keeps the role, its policy, and the other cluster\'s statement', () => {
+    const plan = buildUninstallPlan(f, decisions(), shared(), u({ otherTrusters: { [EKS_ISSUER]: [ROLE_NAME] } }));
+    const trust = find(plan, 'trust-policy')[0]!;
+    expect(trust.status).toBe('update');
+    expect(trust.document.Statement).toEqual([THEIR_STATEMENT, OTHER]);
+    expect(find(plan, 'role')).toEqual([]);
+    expect(find(plan, 'permissions-policy')).toEqual([]);
+    expect(plan.notes.join('\n')).toMatch(/still serves other clusters \(issuers my-oidc-bucket\.s3\.us-east-1\.amazonaws\.com\).*--all-clusters/s);
+    // Nothing of ours trusts this cluster's provider any more: it goes.
+    expect(find(plan, 'oidc-provider')[0]!.status).toBe('delete');
+  });
+
+  it('--all-clusters takes the whole set-up down: the role is deleted', () => {
+    const plan = buildUninstallPlan(f, decisions(), shared(), u({ allClusters: true }));
+    expect(find(plan, 'role')[0]!.status).toBe('delete');
+    expect(find(plan, 'permissions-policy')[0]!.status).toBe('delete');
+  });
+
+  it('deletes the role once its last cluster is uninstalled', () => {
+    const last = aws({ role: { ...aws().role!, trustPolicy: { Version: '2012-10-17', Statement: [OTHER] } } });
+    const ocp = facts([cluster({ provider: 'openshift', issuer: OCP_ISSUER, components: ['sensor'], current: {} })]);
+    const plan = buildUninstallPlan(ocp, decisions(), { ...last, oidcProviders: {} }, u({ otherTrusters: {} }));
+    expect(find(plan, 'role')[0]!.status).toBe('delete');
   });
 });
