@@ -79,6 +79,7 @@ export function decisionsFromOptions(options: Options, facts: Facts, thumbprints
     delegatedScanning: impliedDelegatedScanning(options),
     restart: options.restart,
     adoptRole: options.adoptRole,
+    replaceRoleWiring: options.replaceRoleWiring,
     adoptOidcProvider: options.adoptOidcProvider,
     thumbprints,
   };

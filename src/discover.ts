@@ -9,12 +9,14 @@
  */
 import type { AwsSession } from './aws/session.js';
 import { issuerThumbprint } from './aws/thumbprint.js';
-import { decisionsFromOptions } from './decide.js';
+import { decisionsFromOptions, defaultRoleName } from './decide.js';
 import { InputError, isInputError, type InputProblem } from './errors.js';
 import type { DiscoverInput, KubeSession } from './kube/session.js';
 import type { Options } from './options.js';
 import type { AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
+import { isManaged } from './plan/build.js';
+import { pointedRoleArn, roleInAccount } from './verify/pointers.js';
 
 export interface Sessions {
   aws: AwsSession;
@@ -197,4 +199,18 @@ export async function discover(options: Options, sessions: Sessions, ui: Ui): Pr
   const decisions = decisionsFromOptions(options, detected.facts);
   const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions, false);
   return { facts: detected.facts, decisions, aws, warnings: [...detected.warnings, ...warnings] };
+}
+
+/**
+ * The role the clusters' wiring already names, when rhacs-sts created it (or adopted it): without
+ * --role-name, init and plan continue with that role instead of proposing a new one. A role of
+ * the default name needs no look-up (it is read anyway).
+ */
+export async function ownRoleFromWiring(options: Options, facts: Facts, aws: AwsSession): Promise<{ name: string; path: string; arn: string } | undefined> {
+  if (options.roleName) return undefined;
+  const arn = pointedRoleArn(facts.clusters);
+  const r = roleInAccount(arn, facts.accountId);
+  if (!arn || !r || r.name === defaultRoleName(options.clusterName ?? facts.clusterName)) return undefined;
+  const state = await aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers: [], roleName: r.name });
+  return state.role && isManaged(state.role.tags) ? { ...r, arn } : undefined;
 }

@@ -48,6 +48,8 @@ export interface Options {
   output: OutputFormat;
   offline: boolean;
   adoptRole: boolean;
+  /** init: point Central/Sensor at our role even where their wiring names another role. */
+  replaceRoleWiring: boolean;
   adoptOidcProvider: boolean;
   restart: boolean;
   timeoutMs: number;
@@ -92,6 +94,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('ecrRegion', '--ecr-region <region>', 'region of the ECR registry (default: any region)', 'string'),
   spec('ecrRepository', '--ecr-repository <name>', 'limit read access to this repository; repeat for more; "team/*" matches a prefix (default: all)', 'list'),
   spec('permissionsBoundary', '--permissions-boundary <arn>', 'managed policy ARN to set as the new role\'s permissions boundary', 'string'),
+  spec('replaceRoleWiring', '--replace-role-wiring', 'point Central/Sensor at this role even where they already name another role (it is recorded on the object and put back by uninstall)', 'boolean', ['init']),
   spec('adoptRole', '--adopt-role', 'take over an existing role that rhacs-sts did not create (adds our tag and statements)', 'boolean', CHANGING),
   spec('adoptOidcProvider', '--adopt-oidc-provider', 'let rhacs-sts add its audience and tag to an existing OIDC provider it did not create', 'boolean', CHANGING),
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
@@ -267,6 +270,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     output: output as OutputFormat,
     offline: values.offline === true,
     adoptRole: values.adoptRole === true,
+    replaceRoleWiring: values.replaceRoleWiring === true,
     adoptOidcProvider: values.adoptOidcProvider === true,
     restart: values.restart !== false,
     timeoutMs,

@@ -39,6 +39,7 @@ export interface PlanInputs {
   restart: boolean;
   adoptRole: boolean;
   adoptOidcProvider: boolean;
+  replaceRoleWiring?: boolean;
 }
 
 export function planInputs(options: Options, decisions: Decisions, detected: Pick<Detected, 'clusters'> | undefined, plan: Plan): PlanInputs {
@@ -66,6 +67,7 @@ export function planInputs(options: Options, decisions: Decisions, detected: Pic
     restart: decisions.restart,
     adoptRole: decisions.adoptRole,
     adoptOidcProvider: decisions.adoptOidcProvider,
+    ...(decisions.replaceRoleWiring ? { replaceRoleWiring: true } : {}),
   };
 }
 
@@ -151,6 +153,7 @@ export function parseSavedPlan(path: string, doc: unknown): SavedPlan {
     for (const k of ['delegatedScanning', 'restart', 'adoptRole', 'adoptOidcProvider'] as const) {
       if (typeof inputs[k] !== 'boolean') bad(`inputs.${k} must be true or false`);
     }
+    if (inputs.replaceRoleWiring !== undefined && typeof inputs.replaceRoleWiring !== 'boolean') bad('inputs.replaceRoleWiring must be true or false');
     const ecr = inputs.ecr;
     if (!isObject(ecr) || !isString(ecr.registryId) || !Array.isArray(ecr.repositories) || !ecr.repositories.every(isString)
       || (ecr.region !== undefined && !isString(ecr.region))) {
@@ -209,6 +212,7 @@ export function optionsFromPlan(options: Options, saved: SavedPlan): { options: 
     restart: i.restart,
     adoptRole: i.adoptRole,
     adoptOidcProvider: i.adoptOidcProvider,
+    replaceRoleWiring: i.replaceRoleWiring === true,
     context: single?.context,
     centralContext: central?.context,
     sensorContext: sensor?.context,

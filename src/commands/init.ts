@@ -17,7 +17,7 @@ import {
   decisionsFromOptions,
   offlineFacts,
 } from '../decide.js';
-import { detect, openSessions, readAwsState, type Detected, type Sessions } from '../discover.js';
+import { detect, openSessions, ownRoleFromWiring, readAwsState, type Detected, type Sessions } from '../discover.js';
 import { CancelledError, InputError, OperationError } from '../errors.js';
 import { NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options.js';
@@ -57,8 +57,13 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   for (const w of detected.warnings) ui.warn(w);
   describeClusters(detected, ui);
 
+  // A re-run without --role-name continues with the role the wiring already names, when it is ours.
+  const own = await ownRoleFromWiring(options, detected.facts, sessions.aws);
+  if (own) ui.info(`The cluster's wiring already names ${own.arn}, a role rhacs-sts manages: continuing with it (pass --role-name to choose another).`);
+  const base: Options = own ? { ...options, roleName: own.name, rolePath: own.path } : options;
+
   // Questions with defaults (role name, delegated scanning, ECR scope) only for init at a terminal.
-  let opts = await askDecisions(options, detected.facts, ui);
+  let opts = await askDecisions(base, detected.facts, ui);
   const decisions = decisionsFromOptions(opts, detected.facts);
   const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions));
   for (const w of warnings) ui.warn(w);

@@ -24,6 +24,7 @@ import {
   AUDIENCE,
   EKS_ROLE_ANNOTATION,
   OPENSHIFT_TOKEN_FILE,
+  PREVIOUS_ROLE_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   type Action,
   type AwsState,
@@ -178,6 +179,21 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
   }
 
   // --- Kubernetes -------------------------------------------------------------------------
+  // Central's (or Sensor's) role is its whole AWS identity: the container IAM role of every
+  // integration (ECR, S3 backups, the Security Hub notifier). Wiring that names another role is
+  // never replaced silently; with --replace-role-wiring the previous role is recorded on the object.
+  const refuseOrRecord = (what: string, comp: Component, current: string) => {
+    if (decisions.replaceRoleWiring) return;
+    blockers.push({
+      message: `The ${what} already names the role ${current}. That role is ${comp === 'central' ? 'Central' : 'Sensor'}'s AWS identity for every integration that uses the container IAM role (ECR, S3 backups, the Security Hub notifier); rhacs-sts does not replace it silently.`,
+      hint: `Configure that role instead (--role-name ${roleNameOf(current)}, with --adopt-role if rhacs-sts did not create it), or re-run with --replace-role-wiring to point it at ${arn} (the previous role is recorded on the object, and uninstall puts it back).`,
+    });
+  };
+  // The record of the role we replace; a record that is already there (an earlier replace) stays.
+  const wiringRecord = (current: string | undefined, annotations: Record<string, string> | undefined): Record<string, string> =>
+    current !== undefined && current !== arn && decisions.replaceRoleWiring && annotations?.[PREVIOUS_ROLE_ANNOTATION] === undefined
+      ? { [PREVIOUS_ROLE_ANNOTATION]: current }
+      : {};
   const kubernetes: KubeChange[] = [];
   const restarts: Plan['restarts'] = [];
   const helmValues: NonNullable<Plan['helmValues']> = [];
@@ -197,6 +213,8 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations, durability });
         const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
         const status = !known || cur === undefined ? 'create' : cur === arn ? 'unchanged' : 'update';
+        const record = wiringRecord(cur, state?.serviceAccount?.annotations);
+        if (cur !== undefined && cur !== arn) refuseOrRecord(`service account ${where}${comp}`, comp, cur);
         // The annotation is in place, but were the pods restarted since it was set? (A run that
         // stopped between the two, or a restart deferred with --no-restart, leaves them without
         // credentials.) EKS injects credentials only into pods created after the annotation.
@@ -204,9 +222,11 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         actions.push({
           id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation', status,
           target: `${where}serviceaccount/${comp}`,
-          summary: `Annotate service account ${comp} with ${EKS_ROLE_ANNOTATION}`,
-          current: known ? (cur === undefined ? null : { [EKS_ROLE_ANNOTATION]: cur }) : undefined, desired: annotations,
-          ref, annotations,
+          summary: status === 'update'
+            ? `Annotate service account ${comp} with ${EKS_ROLE_ANNOTATION}: replaces ${cur} (kept in ${PREVIOUS_ROLE_ANNOTATION} for uninstall)`
+            : `Annotate service account ${comp} with ${EKS_ROLE_ANNOTATION}`,
+          current: known ? (cur === undefined ? null : { [EKS_ROLE_ANNOTATION]: cur }) : undefined, desired: { ...annotations, ...record },
+          ref, annotations: { ...annotations, ...record },
         });
         if (durability === 'helm-values') {
           mergeHelm(helmByRelease, cluster, comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations } } } });
@@ -222,13 +242,18 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         const status = !known || !dep ? 'create'
           : env.every((e) => curEnv![e.name] === e.value) ? 'unchanged'
           : env.every((e) => curEnv![e.name] === undefined) ? 'create' : 'update';
+        const curRole = curEnv?.AWS_ROLE_ARN;
+        const record = wiringRecord(curRole, dep?.annotations);
+        if (curRole !== undefined && curRole !== arn) refuseOrRecord(`deployment ${where}${comp}`, comp, curRole);
         changed = status !== 'unchanged';
         actions.push({
           id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env', status,
           target: `${where}deployment/${comp} (container ${comp})`,
-          summary: `Set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${comp}`,
+          summary: curRole !== undefined && curRole !== arn
+            ? `Set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${comp}: replaces ${curRole} (kept in ${PREVIOUS_ROLE_ANNOTATION} for uninstall)`
+            : `Set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${comp}`,
           current: known ? curEnv ?? null : undefined, desired: Object.fromEntries(env.map((e) => [e.name, e.value])),
-          ref, container: comp, env,
+          ref, container: comp, env, ...(Object.keys(record).length ? { annotations: record } : {}),
         });
         if (known && dep && !dep.hasTokenMount) {
           changed = true;
@@ -375,4 +400,10 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
       : v;
   }
   return out;
+}
+
+/** The role name in a role ARN (the last path segment), or the ARN itself when it is not one. */
+function roleNameOf(arn: string): string {
+  const m = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return m?.[1] ?? arn;
 }

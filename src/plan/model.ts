@@ -17,6 +17,12 @@ export const OPENSHIFT_TOKEN_DIR = '/var/run/secrets/openshift/serviceaccount';
 export const OPENSHIFT_TOKEN_FILE = `${OPENSHIFT_TOKEN_DIR}/token`;
 export const OPENSHIFT_TOKEN_VOLUME = 'openshift-sa-token';
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+/**
+ * Where init records the role that Central's or Sensor's wiring named before it was replaced
+ * (--replace-role-wiring): on the service account (EKS) or the deployment (OpenShift). Uninstall
+ * puts that role back.
+ */
+export const PREVIOUS_ROLE_ANNOTATION = 'rhacs-sts/previous-role-arn';
 
 /** The operator CR that owns a component. */
 export interface OperatorCr {
@@ -33,6 +39,8 @@ export interface DeploymentState {
   /** A projected SA token volume mounted at the OpenShift token path in the target container. */
   hasTokenMount: boolean;
   podTemplateAnnotations: Record<string, string>;
+  /** The deployment's own annotations (where init records a replaced role on OpenShift). */
+  annotations?: Record<string, string>;
 }
 
 export interface ComponentState {
@@ -104,6 +112,8 @@ export interface Decisions {
   restart: boolean;
   adoptRole: boolean;
   adoptOidcProvider: boolean;
+  /** Point Central/Sensor at our role even where their wiring names another role (recorded, restored by uninstall). */
+  replaceRoleWiring?: boolean;
   /** Thumbprints computed for each issuer, where it was reachable. */
   thumbprints: Record<string, string[]>;
 }
@@ -133,8 +143,16 @@ export type Action =
   | (BaseAction & { type: 'role-tags'; roleName: string; tags: Record<string, string> })
   | (BaseAction & { type: 'trust-policy'; roleName: string; document: PolicyDocument })
   | (BaseAction & { type: 'permissions-policy'; roleName: string; policyName: string; document: PolicyDocument })
-  | (BaseAction & { type: 'service-account-annotation'; ref: KubeRef; annotations: Record<string, string> })
-  | (BaseAction & { type: 'deployment-env'; ref: KubeRef; container: string; env: { name: string; value: string }[] })
+  | (BaseAction & {
+      type: 'service-account-annotation'; ref: KubeRef; annotations: Record<string, string>;
+      /** Annotation keys to remove along the way (uninstall: the record of a replaced role). */
+      removeAnnotations?: string[];
+    })
+  | (BaseAction & {
+      type: 'deployment-env'; ref: KubeRef; container: string; env: { name: string; value: string }[];
+      /** Annotations of the deployment to set with the env (the record of a replaced role); null removes one. */
+      annotations?: Record<string, string | null>;
+    })
   | (BaseAction & { type: 'deployment-token-volume'; ref: KubeRef; container: string; audience: string })
   | (BaseAction & { type: 'operator-overlay'; ref: KubeRef; crKind: 'Central' | 'SecuredCluster'; overlays: OperatorOverlay[] })
   | (BaseAction & {

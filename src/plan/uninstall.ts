@@ -19,6 +19,7 @@ import {
 } from './policies.js';
 import {
   EKS_ROLE_ANNOTATION,
+  PREVIOUS_ROLE_ANNOTATION,
   type Action,
   type AwsState,
   type Decisions,
@@ -77,7 +78,17 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         const ours = cur === arn && !foreignRole;
         if (cur !== undefined && cur !== arn) notes.push(`serviceaccount/${comp} points at another role (${cur}); left alone.`);
         changed = ours;
-        actions.push({
+        const previous = state?.serviceAccount?.annotations[PREVIOUS_ROLE_ANNOTATION];
+        if (ours && previous) {
+          // init replaced another role here (--replace-role-wiring): put it back.
+          actions.push({
+            id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation',
+            status: 'update', target: `${where}serviceaccount/${comp}`,
+            summary: `Put back ${EKS_ROLE_ANNOTATION}=${previous} on service account ${comp} (the role it named before rhacs-sts replaced it)`,
+            current: { [EKS_ROLE_ANNOTATION]: cur, [PREVIOUS_ROLE_ANNOTATION]: previous }, desired: { [EKS_ROLE_ANNOTATION]: previous },
+            ref, annotations: { [EKS_ROLE_ANNOTATION]: previous }, removeAnnotations: [PREVIOUS_ROLE_ANNOTATION],
+          });
+        } else actions.push({
           id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation',
           status: ours ? 'delete' : 'unchanged', target: `${where}serviceaccount/${comp}`,
           summary: ours ? `Remove ${EKS_ROLE_ANNOTATION} from service account ${comp}` : `Service account ${comp} has no annotation of ours`,
@@ -88,7 +99,16 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         const env = state?.deployment?.env ?? [];
         const ours = !foreignRole && env.some((e) => e.name === 'AWS_ROLE_ARN' && e.value === arn);
         changed = ours;
-        actions.push({
+        const previous = state?.deployment?.annotations?.[PREVIOUS_ROLE_ANNOTATION];
+        if (ours && previous) {
+          actions.push({
+            id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env',
+            status: 'update', target: `${where}deployment/${comp} (container ${comp})`,
+            summary: `Put back AWS_ROLE_ARN=${previous} on ${comp} (the role it named before rhacs-sts replaced it)`,
+            current: { AWS_ROLE_ARN: arn, [PREVIOUS_ROLE_ANNOTATION]: previous }, desired: { AWS_ROLE_ARN: previous },
+            ref, container: comp, env: [{ name: 'AWS_ROLE_ARN', value: previous }], annotations: { [PREVIOUS_ROLE_ANNOTATION]: null },
+          });
+        } else actions.push({
           id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env',
           status: ours ? 'delete' : 'unchanged', target: `${where}deployment/${comp} (container ${comp})`,
           summary: ours ? `Remove AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE from ${comp}` : `Deployment ${comp} has no environment of ours`,

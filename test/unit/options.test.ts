@@ -46,6 +46,7 @@ describe('parseOptions: defaults', () => {
       planFile: undefined,
       keepOidcProvider: false,
       allClusters: false,
+      replaceRoleWiring: false,
       profile: undefined,
       dryRun: false,
       yes: false,

@@ -715,6 +715,7 @@ describe('offlineFacts and decisionsFromOptions', () => {
       permissionsBoundary: undefined,
       ecr: { registryId: ACCOUNT, region: undefined, repositories: [] },
       delegatedScanning: false,
+      replaceRoleWiring: false,
       restart: true,
       adoptRole: false,
       adoptOidcProvider: false,
@@ -749,5 +750,44 @@ describe('trust policy ownership and size', () => {
     const many = Array.from({ length: 12 }, (_, i) => cluster({ context: `c${i}`, issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${String(i).padStart(32, '0')}` }));
     const plan = buildPlan(facts(many), decisions(), undefined);
     expect(plan.blockers.map((b) => b.message).join('\n')).toMatch(/over the account's quota of 2048 \(the default; not read from the account\)/);
+  });
+});
+
+describe('wiring that names another role', () => {
+  const THEIRS = `arn:aws:iam::${ACCOUNT}:role/backup-and-securityhub`;
+  const wiredElsewhere: ComponentState = {
+    serviceAccount: { annotations: { [ANNOTATION]: THEIRS } },
+    deployment: { container: 'central', env: [], hasTokenMount: false, podTemplateAnnotations: {} },
+  };
+
+  it('is refused before any write, naming the role and both ways out', () => {
+    const plan = buildPlan(facts([cluster({ current: { central: wiredElsewhere } })]), decisions(), awsInPlace());
+    expect(plan.blockers).toHaveLength(1);
+    expect(plan.blockers[0]!.message).toContain(`already names the role ${THEIRS}`);
+    expect(plan.blockers[0]!.message).toMatch(/S3 backups, the Security Hub notifier/);
+    expect(plan.blockers[0]!.hint).toContain('--role-name backup-and-securityhub');
+    expect(plan.blockers[0]!.hint).toContain('--replace-role-wiring');
+  });
+
+  it('with --replace-role-wiring, shows the old value and records it on the service account', () => {
+    const plan = buildPlan(facts([cluster({ current: { central: wiredElsewhere } })]), decisions({ replaceRoleWiring: true }), awsInPlace());
+    expect(plan.blockers).toEqual([]);
+    const sa = ofType(plan, 'service-account-annotation')[0]!;
+    expect(sa.status).toBe('update');
+    expect(sa.current).toEqual({ [ANNOTATION]: THEIRS });
+    expect(sa.annotations).toEqual({ [ANNOTATION]: ROLE_ARN, 'rhacs-sts/previous-role-arn': THEIRS });
+    expect(sa.summary).toContain(`replaces ${THEIRS}`);
+  });
+
+  it('on OpenShift, records the replaced AWS_ROLE_ARN on the deployment', () => {
+    const ocp: ComponentState = {
+      serviceAccount: { annotations: {} },
+      deployment: { container: 'central', env: [{ name: 'AWS_ROLE_ARN', value: THEIRS }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: TOKEN_FILE }], hasTokenMount: true, podTemplateAnnotations: {}, annotations: {} },
+    };
+    const f = facts([cluster({ provider: 'openshift', issuer: OCP_ISSUER, current: { central: ocp } })]);
+    expect(buildPlan(f, decisions(), undefined).blockers.map((b) => b.message).join()).toContain(THEIRS);
+    const env = ofType(buildPlan(f, decisions({ replaceRoleWiring: true }), undefined), 'deployment-env')[0]!;
+    expect(env.annotations).toEqual({ 'rhacs-sts/previous-role-arn': THEIRS });
+    expect(env.current).toEqual({ AWS_ROLE_ARN: THEIRS, AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE });
   });
 });

@@ -263,3 +263,29 @@ describe('buildUninstallPlan: one cluster of several', () => {
     expect(find(plan, 'role')[0]!.status).toBe('delete');
   });
 });
+
+describe('buildUninstallPlan: a role that init replaced', () => {
+  const THEIRS = `arn:aws:iam::${ACCOUNT}:role/backup-and-securityhub`;
+  it('EKS: puts the previous role back and removes the record', () => {
+    const state: ComponentState = {
+      serviceAccount: { annotations: { [ANNOTATION]: ROLE_ARN, 'rhacs-sts/previous-role-arn': THEIRS } },
+      deployment: { container: 'central', env: [], hasTokenMount: false, podTemplateAnnotations: {} },
+    };
+    const plan = buildUninstallPlan(facts([cluster({ components: ['central'], current: { central: state } })]), decisions(), aws(), u());
+    const sa = find(plan, 'service-account-annotation')[0]!;
+    expect(sa).toMatchObject({ status: 'update', annotations: { [ANNOTATION]: THEIRS }, removeAnnotations: ['rhacs-sts/previous-role-arn'] });
+    expect(sa.summary).toContain(`Put back ${ANNOTATION}=${THEIRS}`);
+    expect(find(plan, 'restart')[0]!.status).toBe('update');
+  });
+
+  it('OpenShift: puts AWS_ROLE_ARN back and removes the record from the deployment', () => {
+    const state: ComponentState = {
+      serviceAccount: { annotations: {} },
+      deployment: { container: 'central', env: [{ name: 'AWS_ROLE_ARN', value: ROLE_ARN }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: TOKEN_FILE }], hasTokenMount: true, podTemplateAnnotations: {}, annotations: { 'rhacs-sts/previous-role-arn': THEIRS } },
+    };
+    const f = facts([cluster({ provider: 'openshift', issuer: OCP_ISSUER, components: ['central'], current: { central: state } })]);
+    const plan = buildUninstallPlan(f, decisions(), aws({ oidcProviders: {} }), u({ otherTrusters: {} }));
+    const env = find(plan, 'deployment-env')[0]!;
+    expect(env).toMatchObject({ status: 'update', env: [{ name: 'AWS_ROLE_ARN', value: THEIRS }], annotations: { 'rhacs-sts/previous-role-arn': null } });
+  });
+});
