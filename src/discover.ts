@@ -37,12 +37,15 @@ export interface ClusterTarget {
   flag: '--context' | '--central-context' | '--sensor-context';
 }
 
-/** The clusters the options name: one (--context or the current context), or Central's and Sensor's. */
-export function clusterTargets(options: Pick<Options, 'context' | 'centralContext' | 'sensorContext'>): ClusterTarget[] {
-  if (options.centralContext && options.sensorContext) {
+/**
+ * The clusters the options name: one (--context or the current context), or Central's (from
+ * --central-context, else the current context) and each secured cluster's Sensor.
+ */
+export function clusterTargets(options: Pick<Options, 'context' | 'centralContext' | 'sensorContexts'>): ClusterTarget[] {
+  if (options.sensorContexts.length) {
     return [
-      { key: options.centralContext, context: options.centralContext, role: 'central', flag: '--central-context' },
-      { key: options.sensorContext, context: options.sensorContext, role: 'sensor', flag: '--sensor-context' },
+      { key: options.centralContext ?? '', context: options.centralContext, role: 'central', flag: '--central-context' },
+      ...options.sensorContexts.map((c) => ({ key: c, context: c, role: 'sensor' as const, flag: '--sensor-context' as const })),
     ];
   }
   if (options.centralContext) return [{ key: options.centralContext, context: options.centralContext, role: 'both', flag: '--central-context' }];
@@ -131,6 +134,19 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
       source: '--account-id',
       message: `is ${options.accountId}, but your AWS credentials are for account ${identity.accountId}; the role and OIDC provider are created in the credentials' account`,
     }], 'Use --profile (or AWS_PROFILE) for a principal in the intended account, or drop --account-id.');
+  }
+
+  // Central defaults to the current context: it must not be one of the Sensor clusters too.
+  const byContext = new Map<string, ClusterTarget>();
+  for (const f of found) {
+    const other = byContext.get(f.kubeContext);
+    if (other) {
+      throw new InputError([{
+        source: f.t.flag,
+        message: `names context "${f.kubeContext}", which ${other.context === undefined ? 'is the current context, where Central is looked for' : `${other.flag} names too`}`,
+      }], 'Name Central\'s cluster with --central-context, and each secured cluster once with --sensor-context.');
+    }
+    byContext.set(f.kubeContext, f.t);
   }
 
   const clusters: DetectedCluster[] = found.map(({ t, kubeContext, d }) => {

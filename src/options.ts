@@ -33,7 +33,8 @@ export interface Options {
   permissionsBoundary?: string;
   context?: string;
   centralContext?: string;
-  sensorContext?: string;
+  /** Contexts of secured clusters that run Sensor (repeatable); Central runs in --central-context or the current context. */
+  sensorContexts: string[];
   kubeconfig?: string;
   helmValuesOut?: string;
   planFile?: string;
@@ -98,7 +99,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('adoptRole', '--adopt-role', 'take over an existing role that rhacs-sts did not create (adds our tag and statements)', 'boolean', CHANGING),
   spec('adoptOidcProvider', '--adopt-oidc-provider', 'let rhacs-sts add its audience and tag to an existing OIDC provider it did not create', 'boolean', CHANGING),
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
-  spec('sensorContext', '--sensor-context <ctx>', 'kubeconfig context of a cluster that runs Sensor (delegated scanning); one role trusts both clusters', 'string'),
+  spec('sensorContext', '--sensor-context <ctx>', 'kubeconfig context of a secured cluster whose Sensor pulls from ECR (delegated scanning); repeat for more; one role trusts every cluster', 'list'),
   spec('context', '--context <ctx>', 'kubeconfig context (default: the current context)', 'string'),
   spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string'),
   spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string'),
@@ -136,6 +137,9 @@ export interface ConfigFile {
 export function configKey(s: OptionSpec): string {
   return s.kind === 'negatable' ? flagName(s).replace(/^--no-/, '') : flagName(s).replace(/^--/, '');
 }
+
+/** Secured clusters one run configures at most (each is read and changed concurrently, a few at a time). */
+export const MAX_SENSOR_CONTEXTS = 20;
 
 export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>, config?: ConfigFile): Options {
   const problems = new ProblemList();
@@ -195,6 +199,13 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
       return undefined;
     }
     return x.trim();
+  };
+  const contextList = (key: string): string[] => {
+    const x = values[key];
+    if (x === undefined || x === null) return [];
+    const list = (Array.isArray(x) ? x : [x]).map((c) => String(c).trim());
+    if (list.some((c) => c === '')) problems.add(src(key), 'must not be empty');
+    return list.filter(Boolean);
   };
   const check = (key: string, value: string | undefined, fn: v.Check): string | undefined => {
     if (value === undefined) return undefined;
@@ -257,7 +268,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     permissionsBoundary: check('permissionsBoundary', str('permissionsBoundary'), v.policyArn),
     context: str('context'),
     centralContext: str('centralContext'),
-    sensorContext: str('sensorContext'),
+    sensorContexts: contextList('sensorContext'),
     kubeconfig,
     helmValuesOut: str('helmValuesOut'),
     planFile: str('planFile'),
@@ -280,16 +291,17 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 
   if (options.verbose && options.quiet) problems.add('--quiet', 'cannot be combined with --verbose');
-  if (options.context && (options.centralContext || options.sensorContext)) {
+  const sensors = options.sensorContexts;
+  if (options.context && (options.centralContext || sensors.length)) {
     problems.add(src('context'), 'cannot be combined with --central-context/--sensor-context (say which cluster runs what instead)');
   }
-  if (options.sensorContext && !options.centralContext) {
-    problems.add(src('sensorContext'), 'needs --central-context too (the cluster that runs Central)');
-  }
-  if (options.centralContext && options.sensorContext && options.centralContext === options.sensorContext) {
+  if (options.centralContext && sensors.includes(options.centralContext)) {
     problems.add(src('sensorContext'), 'names the same context as --central-context; for one cluster use --context');
   }
-  if (options.offline && (options.centralContext || options.sensorContext)) {
+  const repeated = sensors.filter((c, i) => sensors.indexOf(c) !== i);
+  if (repeated.length) problems.add(src('sensorContext'), `names ${[...new Set(repeated)].join(', ')} more than once`);
+  if (sensors.length > MAX_SENSOR_CONTEXTS) problems.add(src('sensorContext'), `names ${sensors.length} clusters; at most ${MAX_SENSOR_CONTEXTS} in one run (run init again for the rest)`);
+  if (options.offline && (options.centralContext || sensors.length)) {
     problems.add('--offline', 'cannot plan several clusters offline (their issuers are read from the clusters)');
   }
   if (options.planFile && options.offline) problems.add(src('planFile'), 'cannot be combined with --offline: applying needs the live state');

@@ -214,7 +214,7 @@ function verifyCommand(options: Options): string {
   const parts = ['rhacs-sts verify'];
   if (options.context) parts.push(`--context ${options.context}`);
   if (options.centralContext) parts.push(`--central-context ${options.centralContext}`);
-  if (options.sensorContext) parts.push(`--sensor-context ${options.sensorContext}`);
+  for (const c of options.sensorContexts) parts.push(`--sensor-context ${c}`);
   if (options.namespace) parts.push(`--namespace ${options.namespace}`);
   if (options.roleName) parts.push(`--role-name ${options.roleName}`);
   return parts.join(' ');
