@@ -24,6 +24,8 @@ import {
   PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
   TagOpenIDConnectProviderCommand,
+  RemoveClientIDFromOpenIDConnectProviderCommand,
+  UntagOpenIDConnectProviderCommand,
   TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
   type Tag,
@@ -33,6 +35,7 @@ import { OperationError } from '../errors.js';
 import { isManaged } from '../plan/build.js';
 import type { AwsState, OidcProviderState, Plan, RoleState } from '../plan/model.js';
 import {
+  ADOPTED_TAG,
   federatedHostPaths,
   isOurStatement,
   mergeTrustPolicy,
@@ -217,6 +220,18 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
         iamClient().send(new TagOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn, Tags: toTags(Object.fromEntries(missingTags)) })));
       wrote = true;
     }
+    // Giving an adopted provider back: only the audiences we added, and only our tags.
+    for (const id of (a.removeClientIds ?? []).filter((x) => current!.clientIds.includes(x))) {
+      await call(`removing the audience ${id} from ${a.arn}`, () =>
+        iamClient().send(new RemoveClientIDFromOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn, ClientID: id })));
+      wrote = true;
+    }
+    const untag = (a.removeTags ?? []).filter((k) => k in current!.tags);
+    if (untag.length) {
+      await call(`removing our tags from ${a.arn}`, () =>
+        iamClient().send(new UntagOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn, TagKeys: untag })));
+      wrote = true;
+    }
     return wrote;
   }
 
@@ -330,6 +345,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     const current = await readProvider(a.arn);
     if (!current) return false;
     if (!isManaged(current.tags)) throw new OperationError(`The OIDC provider ${a.arn} is not tagged as created by rhacs-sts; it is not deleted.`);
+    if (current.tags[ADOPTED_TAG] === 'true') throw new OperationError(`The OIDC provider ${a.arn} was adopted, not created, by rhacs-sts; it is never deleted.`);
     const trusting = await rolesTrusting(a.arn);
     if (trusting.length) {
       throw new OperationError(`The OIDC provider ${a.arn} is still trusted by ${trusting.join(', ')}; it is not deleted.`, {

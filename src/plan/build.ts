@@ -4,6 +4,7 @@
  * account and cluster that have none of it.
  */
 import {
+  ADDED_CLIENT_IDS_TAG,
   ADOPTED_TAG,
   CLUSTER_TAG,
   MANAGED_TAG,
@@ -80,7 +81,13 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     }
     const missing = p.clientIds.filter((id) => !current.clientIds.includes(id));
     const owned = isManaged(current.tags);
-    const missingTags = owned || decisions.adoptOidcProvider ? diffTags(current.tags, tags) : {};
+    // Adopting marks the provider as adopted (uninstall never deletes it) and records the
+    // audiences we add, so that uninstall removes exactly those.
+    const adopting = !owned && decisions.adoptOidcProvider;
+    const adopted = adopting || current.tags[ADOPTED_TAG] === 'true';
+    const added = [...new Set([...(current.tags[ADDED_CLIENT_IDS_TAG] ?? '').split(' ').filter(Boolean), ...(adopted ? missing : [])])].sort();
+    const wantTags = adopted ? { ...tags, [ADOPTED_TAG]: 'true', ...(added.length ? { [ADDED_CLIENT_IDS_TAG]: added.join(' ') } : {}) } : tags;
+    const missingTags = owned || decisions.adoptOidcProvider ? diffTags(current.tags, wantTags) : {};
     if (missing.length > 0 && !owned && !decisions.adoptOidcProvider) {
       blockers.push({
         message: `The OIDC provider ${p.arn} exists, was not created by rhacs-sts, and lacks the audience ${missing.join(', ')}.`,

@@ -138,7 +138,11 @@ export interface KubeRef {
 }
 
 export type Action =
-  | (BaseAction & { type: 'oidc-provider'; issuer: string; arn: string; addClientIds: string[]; tags: Record<string, string>; thumbprints: string[] })
+  | (BaseAction & {
+      type: 'oidc-provider'; issuer: string; arn: string; addClientIds: string[]; tags: Record<string, string>; thumbprints: string[];
+      /** Uninstall of an adopted provider: the audiences we added, and our tag keys, to remove. */
+      removeClientIds?: string[]; removeTags?: string[];
+    })
   | (BaseAction & { type: 'role'; name: string; path: string; arn: string; tags: Record<string, string>; permissionsBoundary?: string })
   | (BaseAction & { type: 'role-tags'; roleName: string; tags: Record<string, string> })
   | (BaseAction & { type: 'trust-policy'; roleName: string; document: PolicyDocument })

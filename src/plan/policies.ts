@@ -11,6 +11,8 @@ export const MANAGED_TAG = 'rhacs-sts/managed';
 export const CLUSTER_TAG = 'rhacs-sts/cluster';
 /** Marks a role that existed before rhacs-sts adopted it: uninstall gives it back instead of deleting it. */
 export const ADOPTED_TAG = 'rhacs-sts/adopted';
+/** On an adopted OIDC provider: the audiences rhacs-sts added (space-separated), the only ones uninstall removes. */
+export const ADDED_CLIENT_IDS_TAG = 'rhacs-sts/added-client-ids';
 
 /** The ECR actions that RHACS needs to scan images: read only. */
 export const ECR_READ_ACTIONS = [

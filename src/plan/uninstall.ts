@@ -6,6 +6,7 @@
  */
 import { isManaged, operatorOverlays, planHeader, sameOverlay, targetComponents } from './build.js';
 import {
+  ADDED_CLIENT_IDS_TAG,
   ADOPTED_TAG,
   CLUSTER_TAG,
   isOurStatement,
@@ -206,6 +207,22 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
     if (!mine) reason = 'not created by rhacs-sts';
     else if (u.keepOidcProvider) reason = 'kept (--keep-oidc-provider)';
     else if (others.length) reason = `still trusted by ${others.join(', ')}`;
+    if (mine && !reason && cur.tags[ADOPTED_TAG] === 'true') {
+      // An adopted provider is never deleted: give it back as it was (the audiences we added, our tags).
+      const added = (cur.tags[ADDED_CLIENT_IDS_TAG] ?? '').split(' ').filter((id) => id && cur.clientIds.includes(id));
+      // IAM keeps at least one client ID on a provider; one that had only ours keeps it.
+      const removable = added.length < cur.clientIds.length ? added : added.slice(0, -1);
+      const ourTags = [MANAGED_TAG, CLUSTER_TAG, ADOPTED_TAG, ADDED_CLIENT_IDS_TAG].filter((k) => k in cur.tags);
+      if (removable.length < added.length) notes.push(`The adopted OIDC provider ${p.arn} keeps the audience ${added.at(-1)}: it has no other, and IAM requires one.`);
+      actions.push({
+        id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: 'update', target: p.arn,
+        summary: `Give the adopted OIDC provider back (never deleted): ${removable.length ? `remove the audience${removable.length > 1 ? 's' : ''} we added (${removable.join(', ')}) and ` : ''}our tags`,
+        current: { clientIds: cur.clientIds, tags: cur.tags },
+        desired: { clientIds: cur.clientIds.filter((id) => !removable.includes(id)), tags: Object.fromEntries(Object.entries(cur.tags).filter(([k]) => !ourTags.includes(k))) },
+        issuer: p.url, arn: p.arn, addClientIds: [], tags: {}, thumbprints: [], removeClientIds: removable, removeTags: ourTags,
+      });
+      continue;
+    }
     actions.push({
       id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: reason ? 'unchanged' : 'delete', target: p.arn,
       summary: reason ? `Keep the OIDC provider for ${p.url}: ${reason}` : `Delete the OIDC provider for ${p.url}`,

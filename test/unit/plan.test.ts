@@ -455,10 +455,17 @@ describe('buildPlan against the current AWS state', () => {
       expect(plan.blockers[0]!.hint).toContain('--adopt-oidc-provider');
     });
 
-    it('not ours but adopted: update with the audience and our tags', () => {
+    it('not ours but adopted: update with the audience, our tags, marked adopted with the audience it added', () => {
       const plan = buildPlan(facts(), decisions({ adoptOidcProvider: true }), lacking({}));
       expect(plan.blockers).toEqual([]);
-      expect(ofType(plan, 'oidc-provider')[0]).toMatchObject({ status: 'update', addClientIds: ['sts.amazonaws.com'], tags: TAGS });
+      expect(ofType(plan, 'oidc-provider')[0]).toMatchObject({
+        status: 'update', addClientIds: ['sts.amazonaws.com'],
+        tags: { ...TAGS, 'rhacs-sts/adopted': 'true', 'rhacs-sts/added-client-ids': 'sts.amazonaws.com' },
+      });
+      // Once adopted, a re-run has nothing to change.
+      const after = { ...TAGS, 'rhacs-sts/adopted': 'true', 'rhacs-sts/added-client-ids': 'sts.amazonaws.com' };
+      const again = awsInPlace({ oidcProviders: { [EKS_ISSUER]: { arn: EKS_PROVIDER_ARN, clientIds: ['other-audience', 'sts.amazonaws.com'], thumbprints: [], tags: after } } });
+      expect(ofType(buildPlan(facts(), decisions(), again), 'oidc-provider')[0]!.status).toBe('unchanged');
     });
 
     it('not ours but with the audience: used as it is, unchanged', () => {

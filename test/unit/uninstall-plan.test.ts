@@ -289,3 +289,30 @@ describe('buildUninstallPlan: a role that init replaced', () => {
     expect(env).toMatchObject({ status: 'update', env: [{ name: 'AWS_ROLE_ARN', value: THEIRS }], annotations: { 'rhacs-sts/previous-role-arn': null } });
   });
 });
+
+describe('buildUninstallPlan: an adopted OIDC provider', () => {
+  const adoptedTags = { ...TAGS, 'rhacs-sts/adopted': 'true', 'rhacs-sts/added-client-ids': 'sts.amazonaws.com' };
+  const f = facts([cluster({ current: { central: eksState(ROLE_ARN) } })]);
+  const withProvider = (clientIds: string[]) =>
+    aws({ oidcProviders: { [EKS_ISSUER]: { arn: EKS_PROVIDER_ARN, clientIds, thumbprints: [], tags: adoptedTags } } });
+
+  it('is never deleted: only the audience we added and our tags are removed', () => {
+    const plan = buildUninstallPlan(f, decisions(), withProvider(['theirs', 'sts.amazonaws.com']), u());
+    const p = find(plan, 'oidc-provider')[0]!;
+    expect(p.status).toBe('update');
+    expect(p.removeClientIds).toEqual(['sts.amazonaws.com']);
+    expect(p.removeTags).toEqual(['rhacs-sts/managed', 'rhacs-sts/cluster', 'rhacs-sts/adopted', 'rhacs-sts/added-client-ids']);
+    expect(p.desired).toEqual({ clientIds: ['theirs'], tags: {} });
+  });
+
+  it('keeps the only audience (IAM needs one), and says so', () => {
+    const plan = buildUninstallPlan(f, decisions(), withProvider(['sts.amazonaws.com']), u());
+    expect(find(plan, 'oidc-provider')[0]!.removeClientIds).toEqual([]);
+    expect(plan.notes.join('\n')).toMatch(/keeps the audience sts\.amazonaws\.com/);
+  });
+
+  it('stays untouched while another role still trusts it', () => {
+    const plan = buildUninstallPlan(f, decisions(), withProvider(['theirs', 'sts.amazonaws.com']), u({ otherTrusters: { [EKS_ISSUER]: ['other'] } }));
+    expect(find(plan, 'oidc-provider')[0]!.status).toBe('unchanged');
+  });
+});
