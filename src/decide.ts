@@ -71,6 +71,7 @@ export function decisionsFromOptions(options: Options, facts: Facts, thumbprints
     roleName: options.roleName ?? defaultRoleName(options.clusterName ?? facts.clusterName),
     rolePath: options.rolePath,
     permissionsBoundary: options.permissionsBoundary,
+    attachPolicyArns: options.attachPolicyArns,
     ecr: {
       registryId: options.ecrRegistryId ?? facts.accountId,
       region: options.ecrRegion,

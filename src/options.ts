@@ -31,6 +31,8 @@ export interface Options {
   ecrRegion?: string;
   ecrRepositories: string[];
   permissionsBoundary?: string;
+  /** Managed policies to attach to the role (the role is Central's identity for S3 backups, Security Hub, …). */
+  attachPolicyArns: string[];
   context?: string;
   centralContext?: string;
   /** Contexts of secured clusters that run Sensor (repeatable); Central runs in --central-context or the current context. */
@@ -94,6 +96,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('ecrRegistryId', '--ecr-registry-id <account>', 'account that owns the ECR registry (default: the role\'s account)', 'string'),
   spec('ecrRegion', '--ecr-region <region>', 'region of the ECR registry (default: any region)', 'string'),
   spec('ecrRepository', '--ecr-repository <name>', 'limit read access to this repository; repeat for more; "team/*" matches a prefix (default: all)', 'list'),
+  spec('attachPolicyArn', '--attach-policy-arn <arn>', 'also attach this managed policy to the role, for the other integrations that use the container IAM role (S3 backups, Security Hub); repeat for more', 'list', ['init', 'plan']),
   spec('permissionsBoundary', '--permissions-boundary <arn>', 'managed policy ARN to set as the new role\'s permissions boundary', 'string'),
   spec('replaceRoleWiring', '--replace-role-wiring', 'point Central/Sensor at this role even where they already name another role (it is recorded on the object and put back by uninstall)', 'boolean', ['init']),
   spec('adoptRole', '--adopt-role', 'take over an existing role that rhacs-sts did not create (adds our tag and statements)', 'boolean', CHANGING),
@@ -231,6 +234,13 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     oidcIssuer = n.value;
   }
 
+  const attachPolicyArns: string[] = [];
+  for (const a of ((values.attachPolicyArn as string[] | undefined) ?? []).map((x) => String(x).trim())) {
+    const e = v.policyArn(a);
+    if (e) problems.add(src('attachPolicyArn'), e);
+    else if (!attachPolicyArns.includes(a)) attachPolicyArns.push(a);
+  }
+
   const repos = (values.ecrRepository as string[] | undefined) ?? [];
   const ecrRepositories: string[] = [];
   for (const r of repos) {
@@ -266,6 +276,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     ecrRegion: check('ecrRegion', str('ecrRegion'), (x) => (x === '*' ? undefined : v.region(x))),
     ecrRepositories,
     permissionsBoundary: check('permissionsBoundary', str('permissionsBoundary'), v.policyArn),
+    attachPolicyArns,
     context: str('context'),
     centralContext: str('centralContext'),
     sensorContexts: contextList('sensorContext'),

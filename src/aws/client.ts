@@ -10,6 +10,7 @@ import {
   DeleteOpenIDConnectProviderCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
+  AttachRolePolicyCommand,
   DetachRolePolicyCommand,
   GetAccountSummaryCommand,
   ListRolePoliciesCommand,
@@ -137,11 +138,13 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   async function readRole(name: string): Promise<RoleState | null> {
     const role = await readRoleBasic(name);
     if (!role) return null;
-    const [policy, attached] = await Promise.all([
+    const [policy, attached, inline] = await Promise.all([
       readInlinePolicy(name),
       call(`listing the managed policies of ${name}`, () => iamClient().send(new ListAttachedRolePoliciesCommand({ RoleName: name }))),
+      call(`listing the inline policies of ${name}`, () => iamClient().send(new ListRolePoliciesCommand({ RoleName: name }))),
     ]);
     if (policy) role.inlinePolicies[PERMISSIONS_POLICY_NAME] = policy;
+    role.inlinePolicyNames = inline.PolicyNames ?? [];
     role.attachedPolicyArns = (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).filter(Boolean);
     return role;
   }
@@ -310,6 +313,34 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     return true;
   }
 
+  /** Attach a managed policy and record on the role that rhacs-sts attached it. */
+  async function attachPolicy(a: Extract<AwsAction, { type: 'managed-policy' }>, plan: Plan): Promise<boolean> {
+    const role = await readRole(a.roleName);
+    if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
+    assertOwned(role, plan);
+    let wrote = false;
+    if (!role.attachedPolicyArns.includes(a.policyArn)) {
+      await call(`attaching ${a.policyArn} to ${a.roleName}`, () => iamClient().send(new AttachRolePolicyCommand({ RoleName: a.roleName, PolicyArn: a.policyArn })));
+      wrote = true;
+    }
+    if (role.tags[a.tagKey] !== a.policyArn) {
+      await call(`tagging the role ${a.roleName}`, () => iamClient().send(new TagRoleCommand({ RoleName: a.roleName, Tags: toTags({ [a.tagKey]: a.policyArn }) })));
+      wrote = true;
+    }
+    return wrote;
+  }
+
+  /** Detach a managed policy that rhacs-sts attached (its tag says so), and drop the tag. */
+  async function detachPolicy(a: Extract<AwsAction, { type: 'managed-policy' }>): Promise<boolean> {
+    const role = await readRole(a.roleName);
+    if (!role || role.tags[a.tagKey] !== a.policyArn) return false;
+    if (role.attachedPolicyArns.includes(a.policyArn)) {
+      await call(`detaching ${a.policyArn} from ${a.roleName}`, () => iamClient().send(new DetachRolePolicyCommand({ RoleName: a.roleName, PolicyArn: a.policyArn })));
+    }
+    await call(`removing our tag from ${a.roleName}`, () => iamClient().send(new UntagRoleCommand({ RoleName: a.roleName, TagKeys: [a.tagKey] })));
+    return true;
+  }
+
   async function deletePermissions(a: Extract<AwsAction, { type: 'permissions-policy' }>): Promise<boolean> {
     if (!(await readInlinePolicy(a.roleName))) return false;
     await call(`deleting the inline policy ${a.policyName} of ${a.roleName}`, () =>
@@ -401,6 +432,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
           case 'role-tags': return untagRole(action);
           case 'permissions-policy': return deletePermissions(action);
           case 'trust-policy': throw new OperationError('A trust policy is never deleted on its own; the role is.');
+          case 'managed-policy': return detachPolicy(action);
         }
       }
       switch (action.type) {
@@ -409,6 +441,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
         case 'role-tags': return ensureTags(action);
         case 'trust-policy': return ensureTrust(action, plan);
         case 'permissions-policy': return ensurePermissions(action, plan);
+        case 'managed-policy': return attachPolicy(action, plan);
       }
     },
   };

@@ -6,6 +6,7 @@
 import {
   ADDED_CLIENT_IDS_TAG,
   ADOPTED_TAG,
+  attachedPolicyTag,
   CLUSTER_TAG,
   MANAGED_TAG,
   DEFAULT_TRUST_POLICY_QUOTA,
@@ -181,8 +182,26 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     current: currentPermissions ?? (aws ? null : undefined), desired: permissions,
     roleName: decisions.roleName, policyName: PERMISSIONS_POLICY_NAME, document: permissions,
   });
-  if (role && role.attachedPolicyArns.length > 0) {
-    notes.push(`The role also has attached managed policies (${role.attachedPolicyArns.join(', ')}); rhacs-sts leaves them alone.`);
+  for (const policyArn of decisions.attachPolicyArns ?? []) {
+    const attached = role?.attachedPolicyArns.includes(policyArn) ?? false;
+    const tagKey = attachedPolicyTag(policyArn);
+    actions.push({
+      id: `managed-policy:${policyArn}`, type: 'managed-policy', target: arn,
+      status: attached && role?.tags[tagKey] === policyArn ? 'unchanged' : attached ? 'update' : 'create',
+      summary: attached ? `Managed policy ${policyArn} is attached${role?.tags[tagKey] === policyArn ? '' : ' (recording it as ours)'}` : `Attach the managed policy ${policyArn}`,
+      current: role ? { attached } : undefined, desired: { attached: true },
+      roleName: decisions.roleName, policyArn, tagKey,
+    });
+  }
+  const othersAttached = (role?.attachedPolicyArns ?? []).filter((p) => !(decisions.attachPolicyArns ?? []).includes(p));
+  if (othersAttached.length > 0) {
+    notes.push(`The role also has attached managed policies (${othersAttached.join(', ')}); rhacs-sts leaves them alone.`);
+  }
+  // Said once, plainly: what the role becomes.
+  const wired = facts.clusters.flatMap((c) => targetComponents(c, decisions.delegatedScanning));
+  if (wired.length) {
+    const who = [...new Set(wired)].map((c) => (c === 'central' ? 'Central' : 'Sensor')).join(' and ');
+    notes.push(`This role becomes ${who}'s AWS identity for every integration that uses the container IAM role — ECR, S3 backups, the Security Hub notifier — not only for ECR: attach what those need with --attach-policy-arn.`);
   }
 
   // --- Kubernetes -------------------------------------------------------------------------

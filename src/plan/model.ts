@@ -90,6 +90,8 @@ export interface RoleState {
   path: string;
   trustPolicy: PolicyDocument;
   inlinePolicies: Record<string, PolicyDocument>;
+  /** Names of every inline policy of the role (ours is read in full into inlinePolicies), when listed. */
+  inlinePolicyNames?: string[];
   attachedPolicyArns: string[];
   permissionsBoundary?: string;
   tags: Record<string, string>;
@@ -107,6 +109,8 @@ export interface Decisions {
   roleName: string;
   rolePath: string;
   permissionsBoundary?: string;
+  /** Managed policies to attach (--attach-policy-arn). */
+  attachPolicyArns?: string[];
   ecr: EcrScope;
   delegatedScanning: boolean;
   restart: boolean;
@@ -145,6 +149,11 @@ export type Action =
     })
   | (BaseAction & { type: 'role'; name: string; path: string; arn: string; tags: Record<string, string>; permissionsBoundary?: string })
   | (BaseAction & { type: 'role-tags'; roleName: string; tags: Record<string, string> })
+  | (BaseAction & {
+      type: 'managed-policy'; roleName: string; policyArn: string;
+      /** The role tag that records that rhacs-sts attached it (uninstall detaches only those). */
+      tagKey: string;
+    })
   | (BaseAction & { type: 'trust-policy'; roleName: string; document: PolicyDocument })
   | (BaseAction & { type: 'permissions-policy'; roleName: string; policyName: string; document: PolicyDocument })
   | (BaseAction & {

@@ -13,6 +13,13 @@ export const CLUSTER_TAG = 'rhacs-sts/cluster';
 export const ADOPTED_TAG = 'rhacs-sts/adopted';
 /** On an adopted OIDC provider: the audiences rhacs-sts added (space-separated), the only ones uninstall removes. */
 export const ADDED_CLIENT_IDS_TAG = 'rhacs-sts/added-client-ids';
+/** Prefix of the role tags that record a managed policy rhacs-sts attached (value: its ARN). */
+export const ATTACHED_TAG_PREFIX = 'rhacs-sts/attached-';
+
+/** The role tag that records that rhacs-sts attached this managed policy. */
+export function attachedPolicyTag(policyArn: string): string {
+  return `${ATTACHED_TAG_PREFIX}${shortHash(policyArn)}`;
+}
 
 /** The ECR actions that RHACS needs to scan images: read only. */
 export const ECR_READ_ACTIONS = [

@@ -8,6 +8,7 @@ import { isManaged, operatorOverlays, planHeader, sameOverlay, targetComponents 
 import {
   ADDED_CLIENT_IDS_TAG,
   ADOPTED_TAG,
+  ATTACHED_TAG_PREFIX,
   CLUSTER_TAG,
   isOurStatement,
   MANAGED_TAG,
@@ -174,6 +175,15 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         summary: canRemove ? 'Remove our statements from the adopted role\'s trust policy (its own statements stay)' : 'Trust policy of the adopted role left as it is',
         current: role.trustPolicy, desired: kept, roleName: decisions.roleName, document: kept,
       });
+      // Managed policies we attached (our tag records each) are detached; the role's own stay.
+      for (const [tagKey, policyArn] of Object.entries(role.tags).filter(([k]) => k.startsWith(ATTACHED_TAG_PREFIX))) {
+        actions.push({
+          id: `managed-policy:${policyArn}`, type: 'managed-policy', status: 'delete', target: arn,
+          summary: `Detach the managed policy ${policyArn} (attached by rhacs-sts)`,
+          current: { attached: role.attachedPolicyArns.includes(policyArn) }, desired: null,
+          roleName: decisions.roleName, policyArn, tagKey,
+        });
+      }
       const ourTagKeys = [MANAGED_TAG, CLUSTER_TAG, ADOPTED_TAG].filter((k) => k in role.tags);
       actions.push({
         id: 'role-tags', type: 'role-tags', status: 'delete', target: arn,
@@ -182,6 +192,10 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         roleName: decisions.roleName, tags: Object.fromEntries(ourTagKeys.map((k) => [k, role.tags[k]!])),
       });
     } else {
+      // Say exactly what deleting the role takes with it (IAM needs every policy gone first).
+      const inline = role.inlinePolicyNames ?? Object.keys(role.inlinePolicies);
+      const foreignInline = inline.filter((n) => n !== PERMISSIONS_POLICY_NAME);
+      if (foreignInline.length) notes.push(`Deleting the role also deletes its other inline policies: ${foreignInline.join(', ')}.`);
       if (role.attachedPolicyArns.length) notes.push(`Managed policies attached to the role are detached before it is deleted: ${role.attachedPolicyArns.join(', ')}.`);
       trustAfter = null;
       actions.push({

@@ -47,6 +47,7 @@ describe('parseOptions: defaults', () => {
       planFile: undefined,
       keepOidcProvider: false,
       allClusters: false,
+      attachPolicyArns: [],
       replaceRoleWiring: false,
       profile: undefined,
       dryRun: false,

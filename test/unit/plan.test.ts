@@ -722,6 +722,7 @@ describe('offlineFacts and decisionsFromOptions', () => {
       permissionsBoundary: undefined,
       ecr: { registryId: ACCOUNT, region: undefined, repositories: [] },
       delegatedScanning: false,
+      attachPolicyArns: [],
       replaceRoleWiring: false,
       restart: true,
       adoptRole: false,
@@ -796,5 +797,18 @@ describe('wiring that names another role', () => {
     const env = ofType(buildPlan(f, decisions({ replaceRoleWiring: true }), undefined), 'deployment-env')[0]!;
     expect(env.annotations).toEqual({ 'rhacs-sts/previous-role-arn': THEIRS });
     expect(env.current).toEqual({ AWS_ROLE_ARN: THEIRS, AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE });
+  });
+});
+
+describe('--attach-policy-arn', () => {
+  const S3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+  it('attaches each policy once and records it; a re-run is unchanged; others are left alone', () => {
+    const plan = buildPlan(facts(), decisions({ attachPolicyArns: [S3] }), awsInPlace());
+    expect(ofType(plan, 'managed-policy')).toEqual([expect.objectContaining({ status: 'create', policyArn: S3, tagKey: expect.stringMatching(/^rhacs-sts\/attached-[0-9a-f]{8}$/) })]);
+    const tagKey = ofType(plan, 'managed-policy')[0]!.tagKey;
+    const after = awsInPlace({ role: { ...awsInPlace().role!, attachedPolicyArns: [S3, 'arn:aws:iam::aws:policy/Theirs'], tags: { ...TAGS, [tagKey]: S3 } } });
+    const again = buildPlan(facts(), decisions({ attachPolicyArns: [S3] }), after);
+    expect(ofType(again, 'managed-policy')[0]!.status).toBe('unchanged');
+    expect(again.notes.join('\n')).toContain('attached managed policies (arn:aws:iam::aws:policy/Theirs); rhacs-sts leaves them alone');
   });
 });

@@ -124,8 +124,11 @@ describe('text rendering', () => {
     const lines = text.split('\n');
     expect(lines).toContain('Trust policy (changes):');
     expect(lines).toContain(`  ~ update     IAM trust policy   ${ROLE_ARN}`);
-    const removed = lines.filter((l) => /^\s*- /.test(l));
-    const added = lines.filter((l) => /^\s*\+ /.test(l));
+    // The diff's lines (the notes below list with "-" too).
+    const diff = lines.slice(0, lines.indexOf('Notes:'));
+    const removed = diff.filter((l) => /^\s*- /.test(l));
+    const added = diff.filter((l) => /^\s*\+ /.test(l));
+    expect(lines).toContain("  - This role becomes Central's AWS identity for every integration that uses the container IAM role — ECR, S3 backups, the Security Hub notifier — not only for ECR: attach what those need with --attach-policy-arn.");
     expect(removed).toEqual([expect.stringContaining('"system:serviceaccount:old:central"')]);
     expect(added).toEqual([expect.stringContaining('"system:serviceaccount:stackrox:central"')]);
     // Unchanged lines of the document stay for context.

@@ -316,3 +316,19 @@ describe('buildUninstallPlan: an adopted OIDC provider', () => {
     expect(find(plan, 'oidc-provider')[0]!.status).toBe('unchanged');
   });
 });
+
+describe('buildUninstallPlan: policies it lists', () => {
+  it('a deleted role: every inline and attached policy it takes with it is listed', () => {
+    const role = { ...aws().role!, inlinePolicyNames: ['rhacs-sts-ecr-read', 'someone-added'], attachedPolicyArns: ['arn:aws:iam::aws:policy/X'] };
+    const plan = buildUninstallPlan(facts([cluster({ current: { central: eksState(ROLE_ARN) } })]), decisions(), aws({ role }), u());
+    expect(plan.notes.join('\n')).toContain('also deletes its other inline policies: someone-added');
+    expect(plan.notes.join('\n')).toContain('detached before it is deleted: arn:aws:iam::aws:policy/X');
+  });
+
+  it('an adopted role: detaches only the managed policies rhacs-sts attached', () => {
+    const tags = { ...TAGS, 'rhacs-sts/adopted': 'true', 'rhacs-sts/attached-0badc0de': 'arn:aws:iam::aws:policy/Ours' };
+    const role = { ...aws().role!, trustPolicy: { Version: '2012-10-17', Statement: [THEIR_STATEMENT, ...OUR_TRUST.Statement] }, attachedPolicyArns: ['arn:aws:iam::aws:policy/Ours', 'arn:aws:iam::aws:policy/Theirs'], tags };
+    const plan = buildUninstallPlan(facts([cluster({ current: { central: eksState(ROLE_ARN) } })]), decisions(), aws({ role }), u());
+    expect(find(plan, 'managed-policy').map((a) => [a.status, a.policyArn, a.tagKey])).toEqual([['delete', 'arn:aws:iam::aws:policy/Ours', 'rhacs-sts/attached-0badc0de']]);
+  });
+});
