@@ -22,6 +22,16 @@ export interface Sessions {
   aws: AwsSession;
   /** By context name; '' for the current context. */
   kube: Map<string, KubeSession>;
+  /**
+   * Secured clusters (--sensor-context) that could not be reached or read: left out of this run,
+   * so that one cluster down does not stop the others. The run then ends with exit code 1.
+   */
+  unreachable?: { context: string; message: string }[];
+}
+
+/** A secured cluster's failure that leaves the others to go on (not a mistake in the flags). */
+function isolatable(t: ClusterTarget, err: unknown): boolean {
+  return t.role === 'sensor' && !isInputError(err);
 }
 
 /** Which RHACS components a cluster contributes: both, or only one when Central and Sensor run apart. */
@@ -56,9 +66,18 @@ export async function openSessions(options: Options, ui: Ui): Promise<Sessions> 
   const [{ createAwsSession }, { openKubeSession }] = await Promise.all([import('./aws/client.js'), import('./kube/client.js')]);
   const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug });
   const targets = clusterTargets(options);
-  const opened = await Promise.all(targets.map(async (t) =>
+  const settled = await Promise.allSettled(targets.map(async (t) =>
     [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context }, ui.debug, { readOnly: options.dryRun })] as const));
-  return { aws, kube: new Map(opened) };
+  const kube = new Map<string, KubeSession>();
+  const unreachable: { context: string; message: string }[] = [];
+  settled.forEach((r, i) => {
+    const t = targets[i]!;
+    if (r.status === 'fulfilled') kube.set(r.value[0], r.value[1]);
+    else if (isolatable(t, r.reason) && targets.length > 1) unreachable.push({ context: t.key, message: (r.reason as Error)?.message ?? String(r.reason) });
+    else throw r.reason;
+  });
+  for (const u of unreachable) ui.warn(`Secured cluster ${u.context} is left out of this run: ${u.message}`);
+  return { aws, kube, unreachable };
 }
 
 /**
@@ -126,7 +145,18 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     }
   };
 
-  const [identity, found] = await Promise.all([sessions.aws.identity(), Promise.all(targets.map(discoverOne))]);
+  const [identity, settled] = await Promise.all([sessions.aws.identity(), Promise.allSettled(targets.map(discoverOne))]);
+  const found: Awaited<ReturnType<typeof discoverOne>>[] = [];
+  settled.forEach((r, i) => {
+    const t = targets[i]!;
+    if (r.status === 'fulfilled') found.push(r.value);
+    else if (isolatable(t, r.reason) && targets.length > 1) {
+      const message = (r.reason as Error)?.message ?? String(r.reason);
+      (sessions.unreachable ??= []).push({ context: t.key, message });
+      sessions.kube.delete(t.key);
+      ui.warn(`Secured cluster ${t.key} is left out of this run: ${message}`);
+    } else throw r.reason;
+  });
   ui.debug(`caller ${identity.arn} (account ${identity.accountId}, partition ${identity.partition})`);
 
   if (options.accountId && options.accountId !== identity.accountId) {

@@ -81,9 +81,20 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   const inputs = planInputs(opts, final, detected, plan);
   if (opts.dryRun) {
     printPlan(plan, opts, ui, inputs);
-    return;
+  } else {
+    await confirmAndApply(plan, opts, ui, sessions, inputs);
   }
-  await confirmAndApply(plan, opts, ui, sessions, inputs);
+  failForUnreachable(sessions, opts);
+}
+
+/** Secured clusters left out because they could not be reached: the run is not complete (exit 1). */
+function failForUnreachable(sessions: Sessions, options: Options): void {
+  const left = sessions.unreachable ?? [];
+  if (!left.length) return;
+  throw new OperationError(
+    `${left.length} secured cluster${left.length === 1 ? ' was' : 's were'} left out (the others are done):\n${left.map((u) => `  ✗ ${u.context}: ${u.message}`).join('\n')}`,
+    { hint: `When ${left.length === 1 ? 'it is' : 'they are'} reachable, re-run "rhacs-sts ${options.dryRun ? 'plan' : 'init'}" with the same flags: what is in place stays as it is.` },
+  );
 }
 
 /** `init --plan <file>`: rebuild the saved plan from the live state; apply it only if nothing drifted. */
