@@ -39,7 +39,7 @@ export function offlineFacts(options: Options): Facts {
 
 /** Rules between options that only init/plan have (parseOptions checks the rest). */
 export function checkInitOptions(options: Options): void {
-  if (options.sensorContext && options.delegatedScanning === false) {
+  if (options.sensorContexts.length && options.delegatedScanning === false) {
     throw new InputError([{
       source: '--sensor-context',
       message: 'configures Sensor in its own cluster, which is delegated scanning, but delegated scanning is turned off (delegated-scanning: false)',
@@ -52,8 +52,8 @@ export function checkInitOptions(options: Options): void {
  * otherwise no. Trusting Sensor too only helps when delegated scanning is turned on in RHACS
  * (it is off by default there), so least privilege wins; a script asks for it with --delegated-scanning.
  */
-export function impliedDelegatedScanning(options: Pick<Options, 'delegatedScanning' | 'sensorContext'>): boolean {
-  return options.delegatedScanning ?? options.sensorContext !== undefined;
+export function impliedDelegatedScanning(options: Pick<Options, 'delegatedScanning' | 'sensorContexts'>): boolean {
+  return options.delegatedScanning ?? options.sensorContexts.length > 0;
 }
 
 /**
@@ -71,6 +71,7 @@ export function decisionsFromOptions(options: Options, facts: Facts, thumbprints
     roleName: options.roleName ?? defaultRoleName(options.clusterName ?? facts.clusterName),
     rolePath: options.rolePath,
     permissionsBoundary: options.permissionsBoundary,
+    attachPolicyArns: options.attachPolicyArns,
     ecr: {
       registryId: options.ecrRegistryId ?? facts.accountId,
       region: options.ecrRegion,
@@ -79,6 +80,7 @@ export function decisionsFromOptions(options: Options, facts: Facts, thumbprints
     delegatedScanning: impliedDelegatedScanning(options),
     restart: options.restart,
     adoptRole: options.adoptRole,
+    replaceRoleWiring: options.replaceRoleWiring,
     adoptOidcProvider: options.adoptOidcProvider,
     thumbprints,
   };
@@ -181,7 +183,7 @@ export async function askDecisions(options: Options, facts: Facts, ui: Ui): Prom
   }
 
   const sensorRuns = facts.clusters.some((c) => c.components.includes('sensor'));
-  if (o.delegatedScanning === undefined && !o.sensorContext && sensorRuns) {
+  if (o.delegatedScanning === undefined && o.sensorContexts.length === 0 && sensorRuns) {
     o.delegatedScanning = await ui.confirm(
       'Delegated scanning: should Sensor pull images from ECR too? (only if it is turned on in RHACS)',
       defaultDelegatedScanning(facts),

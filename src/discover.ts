@@ -9,17 +9,29 @@
  */
 import type { AwsSession } from './aws/session.js';
 import { issuerThumbprint } from './aws/thumbprint.js';
-import { decisionsFromOptions } from './decide.js';
+import { decisionsFromOptions, defaultRoleName } from './decide.js';
 import { InputError, isInputError, type InputProblem } from './errors.js';
 import type { DiscoverInput, KubeSession } from './kube/session.js';
 import type { Options } from './options.js';
 import type { AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
+import { isManaged } from './plan/build.js';
+import { pointedRoleArn, roleInAccount } from './verify/pointers.js';
 
 export interface Sessions {
   aws: AwsSession;
   /** By context name; '' for the current context. */
   kube: Map<string, KubeSession>;
+  /**
+   * Secured clusters (--sensor-context) that could not be reached or read: left out of this run,
+   * so that one cluster down does not stop the others. The run then ends with exit code 1.
+   */
+  unreachable?: { context: string; message: string }[];
+}
+
+/** A secured cluster's failure that leaves the others to go on (not a mistake in the flags). */
+function isolatable(t: ClusterTarget, err: unknown): boolean {
+  return t.role === 'sensor' && !isInputError(err);
 }
 
 /** Which RHACS components a cluster contributes: both, or only one when Central and Sensor run apart. */
@@ -35,12 +47,15 @@ export interface ClusterTarget {
   flag: '--context' | '--central-context' | '--sensor-context';
 }
 
-/** The clusters the options name: one (--context or the current context), or Central's and Sensor's. */
-export function clusterTargets(options: Pick<Options, 'context' | 'centralContext' | 'sensorContext'>): ClusterTarget[] {
-  if (options.centralContext && options.sensorContext) {
+/**
+ * The clusters the options name: one (--context or the current context), or Central's (from
+ * --central-context, else the current context) and each secured cluster's Sensor.
+ */
+export function clusterTargets(options: Pick<Options, 'context' | 'centralContext' | 'sensorContexts'>): ClusterTarget[] {
+  if (options.sensorContexts.length) {
     return [
-      { key: options.centralContext, context: options.centralContext, role: 'central', flag: '--central-context' },
-      { key: options.sensorContext, context: options.sensorContext, role: 'sensor', flag: '--sensor-context' },
+      { key: options.centralContext ?? '', context: options.centralContext, role: 'central', flag: '--central-context' },
+      ...options.sensorContexts.map((c) => ({ key: c, context: c, role: 'sensor' as const, flag: '--sensor-context' as const })),
     ];
   }
   if (options.centralContext) return [{ key: options.centralContext, context: options.centralContext, role: 'both', flag: '--central-context' }];
@@ -51,9 +66,18 @@ export async function openSessions(options: Options, ui: Ui): Promise<Sessions> 
   const [{ createAwsSession }, { openKubeSession }] = await Promise.all([import('./aws/client.js'), import('./kube/client.js')]);
   const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug });
   const targets = clusterTargets(options);
-  const opened = await Promise.all(targets.map(async (t) =>
+  const settled = await Promise.allSettled(targets.map(async (t) =>
     [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context }, ui.debug, { readOnly: options.dryRun })] as const));
-  return { aws, kube: new Map(opened) };
+  const kube = new Map<string, KubeSession>();
+  const unreachable: { context: string; message: string }[] = [];
+  settled.forEach((r, i) => {
+    const t = targets[i]!;
+    if (r.status === 'fulfilled') kube.set(r.value[0], r.value[1]);
+    else if (isolatable(t, r.reason) && targets.length > 1) unreachable.push({ context: t.key, message: (r.reason as Error)?.message ?? String(r.reason) });
+    else throw r.reason;
+  });
+  for (const u of unreachable) ui.warn(`Secured cluster ${u.context} is left out of this run: ${u.message}`);
+  return { aws, kube, unreachable };
 }
 
 /**
@@ -121,7 +145,18 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     }
   };
 
-  const [identity, found] = await Promise.all([sessions.aws.identity(), Promise.all(targets.map(discoverOne))]);
+  const [identity, settled] = await Promise.all([sessions.aws.identity(), Promise.allSettled(targets.map(discoverOne))]);
+  const found: Awaited<ReturnType<typeof discoverOne>>[] = [];
+  settled.forEach((r, i) => {
+    const t = targets[i]!;
+    if (r.status === 'fulfilled') found.push(r.value);
+    else if (isolatable(t, r.reason) && targets.length > 1) {
+      const message = (r.reason as Error)?.message ?? String(r.reason);
+      (sessions.unreachable ??= []).push({ context: t.key, message });
+      sessions.kube.delete(t.key);
+      ui.warn(`Secured cluster ${t.key} is left out of this run: ${message}`);
+    } else throw r.reason;
+  });
   ui.debug(`caller ${identity.arn} (account ${identity.accountId}, partition ${identity.partition})`);
 
   if (options.accountId && options.accountId !== identity.accountId) {
@@ -129,6 +164,19 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
       source: '--account-id',
       message: `is ${options.accountId}, but your AWS credentials are for account ${identity.accountId}; the role and OIDC provider are created in the credentials' account`,
     }], 'Use --profile (or AWS_PROFILE) for a principal in the intended account, or drop --account-id.');
+  }
+
+  // Central defaults to the current context: it must not be one of the Sensor clusters too.
+  const byContext = new Map<string, ClusterTarget>();
+  for (const f of found) {
+    const other = byContext.get(f.kubeContext);
+    if (other) {
+      throw new InputError([{
+        source: f.t.flag,
+        message: `names context "${f.kubeContext}", which ${other.context === undefined ? 'is the current context, where Central is looked for' : `${other.flag} names too`}`,
+      }], 'Name Central\'s cluster with --central-context, and each secured cluster once with --sensor-context.');
+    }
+    byContext.set(f.kubeContext, f.t);
   }
 
   const clusters: DetectedCluster[] = found.map(({ t, kubeContext, d }) => {
@@ -197,4 +245,18 @@ export async function discover(options: Options, sessions: Sessions, ui: Ui): Pr
   const decisions = decisionsFromOptions(options, detected.facts);
   const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions, false);
   return { facts: detected.facts, decisions, aws, warnings: [...detected.warnings, ...warnings] };
+}
+
+/**
+ * The role the clusters' wiring already names, when rhacs-sts created it (or adopted it): without
+ * --role-name, init and plan continue with that role instead of proposing a new one. A role of
+ * the default name needs no look-up (it is read anyway).
+ */
+export async function ownRoleFromWiring(options: Options, facts: Facts, aws: AwsSession): Promise<{ name: string; path: string; arn: string } | undefined> {
+  if (options.roleName) return undefined;
+  const arn = pointedRoleArn(facts.clusters);
+  const r = roleInAccount(arn, facts.accountId);
+  if (!arn || !r || r.name === defaultRoleName(options.clusterName ?? facts.clusterName)) return undefined;
+  const state = await aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers: [], roleName: r.name });
+  return state.role && isManaged(state.role.tags) ? { ...r, arn } : undefined;
 }

@@ -31,13 +31,18 @@ export interface Options {
   ecrRegion?: string;
   ecrRepositories: string[];
   permissionsBoundary?: string;
+  /** Managed policies to attach to the role (the role is Central's identity for S3 backups, Security Hub, …). */
+  attachPolicyArns: string[];
   context?: string;
   centralContext?: string;
-  sensorContext?: string;
+  /** Contexts of secured clusters that run Sensor (repeatable); Central runs in --central-context or the current context. */
+  sensorContexts: string[];
   kubeconfig?: string;
   helmValuesOut?: string;
   planFile?: string;
   keepOidcProvider: boolean;
+  /** uninstall only: delete the role even when it still trusts clusters outside this run. */
+  allClusters: boolean;
   /** verify only: skip the token request and exchange (the end-to-end check is reported as skipped). */
   skipExchange?: boolean;
   profile?: string;
@@ -46,6 +51,8 @@ export interface Options {
   output: OutputFormat;
   offline: boolean;
   adoptRole: boolean;
+  /** init: point Central/Sensor at our role even where their wiring names another role. */
+  replaceRoleWiring: boolean;
   adoptOidcProvider: boolean;
   restart: boolean;
   timeoutMs: number;
@@ -89,11 +96,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('ecrRegistryId', '--ecr-registry-id <account>', 'account that owns the ECR registry (default: the role\'s account)', 'string'),
   spec('ecrRegion', '--ecr-region <region>', 'region of the ECR registry (default: any region)', 'string'),
   spec('ecrRepository', '--ecr-repository <name>', 'limit read access to this repository; repeat for more; "team/*" matches a prefix (default: all)', 'list'),
+  spec('attachPolicyArn', '--attach-policy-arn <arn>', 'also attach this managed policy to the role, for the other integrations that use the container IAM role (S3 backups, Security Hub); repeat for more', 'list', ['init', 'plan']),
   spec('permissionsBoundary', '--permissions-boundary <arn>', 'managed policy ARN to set as the new role\'s permissions boundary', 'string'),
+  spec('replaceRoleWiring', '--replace-role-wiring', 'point Central/Sensor at this role even where they already name another role (it is recorded on the object and put back by uninstall)', 'boolean', ['init']),
   spec('adoptRole', '--adopt-role', 'take over an existing role that rhacs-sts did not create (adds our tag and statements)', 'boolean', CHANGING),
   spec('adoptOidcProvider', '--adopt-oidc-provider', 'let rhacs-sts add its audience and tag to an existing OIDC provider it did not create', 'boolean', CHANGING),
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
-  spec('sensorContext', '--sensor-context <ctx>', 'kubeconfig context of a cluster that runs Sensor (delegated scanning); one role trusts both clusters', 'string'),
+  spec('sensorContext', '--sensor-context <ctx>', 'kubeconfig context of a secured cluster whose Sensor pulls from ECR (delegated scanning); repeat for more; one role trusts every cluster', 'list'),
   spec('context', '--context <ctx>', 'kubeconfig context (default: the current context)', 'string'),
   spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string'),
   spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string'),
@@ -102,6 +111,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('helmValuesOut', '--helm-values-out <file>', 'Helm installs: also write the values that make the change durable to this file (not with --dry-run)', 'string', ['init']),
   spec('planFile', '--plan <file>', 'apply a plan saved with "plan --output json", refusing if the live state has drifted since', 'string', ['init']),
   spec('keepOidcProvider', '--keep-oidc-provider', 'uninstall: keep the IAM OIDC provider even if nothing else uses it', 'boolean', ['uninstall']),
+  spec('allClusters', '--all-clusters', 'uninstall: delete the role even if it still trusts clusters outside this run (they lose access); without it only this run\'s clusters are removed from it', 'boolean', ['uninstall']),
   spec('skipExchange', '--skip-exchange', 'verify: request no service-account tokens and call no AWS API with them (the end-to-end check is skipped)', 'boolean', ['verify']),
   spec('offline', '--offline', 'contact neither AWS nor Kubernetes: take every fact from flags and print the plan', 'boolean', PLANNING),
   spec('dryRun', '--dry-run', 'read current state and show the plan; change nothing', 'boolean', APPLYING),
@@ -130,6 +140,9 @@ export interface ConfigFile {
 export function configKey(s: OptionSpec): string {
   return s.kind === 'negatable' ? flagName(s).replace(/^--no-/, '') : flagName(s).replace(/^--/, '');
 }
+
+/** Secured clusters one run configures at most (each is read and changed concurrently, a few at a time). */
+export const MAX_SENSOR_CONTEXTS = 20;
 
 export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>, config?: ConfigFile): Options {
   const problems = new ProblemList();
@@ -190,6 +203,13 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     }
     return x.trim();
   };
+  const contextList = (key: string): string[] => {
+    const x = values[key];
+    if (x === undefined || x === null) return [];
+    const list = (Array.isArray(x) ? x : [x]).map((c) => String(c).trim());
+    if (list.some((c) => c === '')) problems.add(src(key), 'must not be empty');
+    return list.filter(Boolean);
+  };
   const check = (key: string, value: string | undefined, fn: v.Check): string | undefined => {
     if (value === undefined) return undefined;
     const err = fn(value);
@@ -212,6 +232,13 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     const n = v.normaliseIssuer(oidcIssuer);
     if (n.error) problems.add(src('oidcIssuer'), n.error);
     oidcIssuer = n.value;
+  }
+
+  const attachPolicyArns: string[] = [];
+  for (const a of ((values.attachPolicyArn as string[] | undefined) ?? []).map((x) => String(x).trim())) {
+    const e = v.policyArn(a);
+    if (e) problems.add(src('attachPolicyArn'), e);
+    else if (!attachPolicyArns.includes(a)) attachPolicyArns.push(a);
   }
 
   const repos = (values.ecrRepository as string[] | undefined) ?? [];
@@ -249,13 +276,15 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     ecrRegion: check('ecrRegion', str('ecrRegion'), (x) => (x === '*' ? undefined : v.region(x))),
     ecrRepositories,
     permissionsBoundary: check('permissionsBoundary', str('permissionsBoundary'), v.policyArn),
+    attachPolicyArns,
     context: str('context'),
     centralContext: str('centralContext'),
-    sensorContext: str('sensorContext'),
+    sensorContexts: contextList('sensorContext'),
     kubeconfig,
     helmValuesOut: str('helmValuesOut'),
     planFile: str('planFile'),
     keepOidcProvider: values.keepOidcProvider === true,
+    allClusters: values.allClusters === true,
     skipExchange: command === 'verify' ? values.skipExchange === true : undefined,
     profile: check('profile', str('profile'), v.profileName),
     dryRun: values.dryRun === true || command === 'plan',
@@ -263,6 +292,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     output: output as OutputFormat,
     offline: values.offline === true,
     adoptRole: values.adoptRole === true,
+    replaceRoleWiring: values.replaceRoleWiring === true,
     adoptOidcProvider: values.adoptOidcProvider === true,
     restart: values.restart !== false,
     timeoutMs,
@@ -272,16 +302,17 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 
   if (options.verbose && options.quiet) problems.add('--quiet', 'cannot be combined with --verbose');
-  if (options.context && (options.centralContext || options.sensorContext)) {
+  const sensors = options.sensorContexts;
+  if (options.context && (options.centralContext || sensors.length)) {
     problems.add(src('context'), 'cannot be combined with --central-context/--sensor-context (say which cluster runs what instead)');
   }
-  if (options.sensorContext && !options.centralContext) {
-    problems.add(src('sensorContext'), 'needs --central-context too (the cluster that runs Central)');
-  }
-  if (options.centralContext && options.sensorContext && options.centralContext === options.sensorContext) {
+  if (options.centralContext && sensors.includes(options.centralContext)) {
     problems.add(src('sensorContext'), 'names the same context as --central-context; for one cluster use --context');
   }
-  if (options.offline && (options.centralContext || options.sensorContext)) {
+  const repeated = sensors.filter((c, i) => sensors.indexOf(c) !== i);
+  if (repeated.length) problems.add(src('sensorContext'), `names ${[...new Set(repeated)].join(', ')} more than once`);
+  if (sensors.length > MAX_SENSOR_CONTEXTS) problems.add(src('sensorContext'), `names ${sensors.length} clusters; at most ${MAX_SENSOR_CONTEXTS} in one run (run init again for the rest)`);
+  if (options.offline && (options.centralContext || sensors.length)) {
     problems.add('--offline', 'cannot plan several clusters offline (their issuers are read from the clusters)');
   }
   if (options.planFile && options.offline) problems.add(src('planFile'), 'cannot be combined with --offline: applying needs the live state');

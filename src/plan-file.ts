@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { ClusterRole, Detected } from './discover.js';
 import { InputError, ProblemList } from './errors.js';
 import type { DiscoverInput } from './kube/session.js';
-import { PROVIDERS, type Options, type Provider } from './options.js';
+import { MAX_SENSOR_CONTEXTS, PROVIDERS, type Options, type Provider } from './options.js';
 import type { Component, Decisions, Plan } from './plan/model.js';
 import * as v from './validate.js';
 
@@ -39,6 +39,7 @@ export interface PlanInputs {
   restart: boolean;
   adoptRole: boolean;
   adoptOidcProvider: boolean;
+  replaceRoleWiring?: boolean;
 }
 
 export function planInputs(options: Options, decisions: Decisions, detected: Pick<Detected, 'clusters'> | undefined, plan: Plan): PlanInputs {
@@ -66,6 +67,7 @@ export function planInputs(options: Options, decisions: Decisions, detected: Pic
     restart: decisions.restart,
     adoptRole: decisions.adoptRole,
     adoptOidcProvider: decisions.adoptOidcProvider,
+    ...(decisions.replaceRoleWiring ? { replaceRoleWiring: true } : {}),
   };
 }
 
@@ -140,17 +142,18 @@ export function parseSavedPlan(path: string, doc: unknown): SavedPlan {
     bad('has no "inputs" section (the names and choices it was built from)');
   } else {
     const clusters = inputs.clusters;
-    if (!Array.isArray(clusters) || clusters.length === 0 || clusters.length > 2 || !clusters.every((c) =>
+    if (!Array.isArray(clusters) || clusters.length === 0 || clusters.length > MAX_SENSOR_CONTEXTS + 1 || !clusters.every((c) =>
       isObject(c) && isString(c.issuer) && isString(c.namespace) && PROVIDERS.includes(c.provider as Provider)
       && ['both', 'central', 'sensor'].includes(c.role as string)
       && (c.context === undefined || isString(c.context)) && (c.kubeContext === undefined || isString(c.kubeContext)))) {
-      bad('inputs.clusters must list one or two clusters, each with provider, issuer, namespace and role');
+      bad(`inputs.clusters must list 1 to ${MAX_SENSOR_CONTEXTS + 1} clusters, each with provider, issuer, namespace and role`);
     }
     if (!isString(inputs.roleName)) bad('inputs.roleName is missing');
     if (!isString(inputs.rolePath)) bad('inputs.rolePath is missing');
     for (const k of ['delegatedScanning', 'restart', 'adoptRole', 'adoptOidcProvider'] as const) {
       if (typeof inputs[k] !== 'boolean') bad(`inputs.${k} must be true or false`);
     }
+    if (inputs.replaceRoleWiring !== undefined && typeof inputs.replaceRoleWiring !== 'boolean') bad('inputs.replaceRoleWiring must be true or false');
     const ecr = inputs.ecr;
     if (!isObject(ecr) || !isString(ecr.registryId) || !Array.isArray(ecr.repositories) || !ecr.repositories.every(isString)
       || (ecr.region !== undefined && !isString(ecr.region))) {
@@ -192,7 +195,7 @@ function checkInputValues(i: PlanInputs, bad: (message: string) => void): void {
 export function optionsFromPlan(options: Options, saved: SavedPlan): { options: Options; perCluster: Record<string, Partial<DiscoverInput>> } {
   const i = saved.inputs;
   const central = i.clusters.find((c) => c.role === 'central');
-  const sensor = i.clusters.find((c) => c.role === 'sensor');
+  const sensors = i.clusters.filter((c) => c.role === 'sensor');
   const single = i.clusters.length === 1 ? i.clusters[0]! : undefined;
   const fixed: Partial<Options> = {
     provider: i.provider,
@@ -209,9 +212,10 @@ export function optionsFromPlan(options: Options, saved: SavedPlan): { options: 
     restart: i.restart,
     adoptRole: i.adoptRole,
     adoptOidcProvider: i.adoptOidcProvider,
+    replaceRoleWiring: i.replaceRoleWiring === true,
     context: single?.context,
     centralContext: central?.context,
-    sensorContext: sensor?.context,
+    sensorContexts: sensors.flatMap((c) => (c.context !== undefined ? [c.context] : [])),
     namespace: single?.namespace,
   };
 
@@ -241,7 +245,7 @@ export function optionsFromPlan(options: Options, saved: SavedPlan): { options: 
   check('adoptOidcProvider', '--adopt-oidc-provider', (x) => x === true);
   check('context', '--context', defined);
   check('centralContext', '--central-context', defined);
-  check('sensorContext', '--sensor-context', defined);
+  check('sensorContexts', '--sensor-context', (x) => x.length > 0);
   check('namespace', '--namespace', defined);
   if (options.accountId !== undefined && options.accountId !== saved.doc.accountId) differs('--account-id', options.accountId, saved.doc.accountId);
   problems.throwIfAny(`Flags that choose what to change belong to "rhacs-sts plan"; with --plan, only flags about how to run (--yes, --output, --kubeconfig, --profile, --timeout) apply.`);

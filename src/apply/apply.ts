@@ -5,7 +5,7 @@
  */
 import { isAwsAction, type AwsSession } from '../aws/session.js';
 import { OperationError, RhacsStsError } from '../errors.js';
-import { isKubeAction, type KubeSession } from '../kube/session.js';
+import { isKubeAction, type KubeAction, type KubeSession } from '../kube/session.js';
 import type { Action, Plan } from '../plan/model.js';
 
 export type TaskState = 'pending' | 'running' | 'done' | 'unchanged' | 'failed' | 'skipped';
@@ -27,64 +27,122 @@ export interface ApplyResult {
   id: string;
   type: Action['type'];
   target: string;
-  outcome: 'done' | 'unchanged' | 'skipped';
+  outcome: 'done' | 'unchanged' | 'skipped' | 'failed';
+  /** The kubeconfig context of a Kubernetes action ('' for the current context). */
+  context?: string;
+  error?: string;
 }
 
+/** How many clusters are changed at once. */
+export const CLUSTER_CONCURRENCY = 4;
+
+/**
+ * Applies the plan: the account-wide AWS part first, in order (a failure there stops the run),
+ * then each cluster's Kubernetes part, clusters concurrently (a few at a time), each in order.
+ * A cluster that fails stops only itself: the others finish, and the error lists per cluster what
+ * was done, so that a re-run finishes the rest.
+ */
 export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
-  const pending = plan.actions.filter((a) => a.status !== 'unchanged');
   for (const a of plan.actions) deps.progress.task(a, a.status === 'unchanged' ? 'unchanged' : 'pending');
 
-  const kubeFor = (a: Action): KubeSession => {
-    const ctx = 'ref' in a ? a.ref.context ?? '' : '';
-    const s = deps.kube.get(ctx) ?? (deps.kube.size === 1 ? [...deps.kube.values()][0] : undefined);
-    if (!s) throw new OperationError(`No Kubernetes connection for context "${ctx}".`);
-    return s;
-  };
-
-  const toWait: { session: KubeSession; namespace: string; name: string }[] = [];
-  for (const a of plan.actions) {
+  const aws = plan.actions.filter((a) => !isKubeAction(a));
+  const kube = plan.actions.filter(isKubeAction);
+  const pendingAws = aws.filter((a) => a.status !== 'unchanged');
+  for (const a of aws) {
     if (a.status === 'unchanged') {
       results.push({ id: a.id, type: a.type, target: a.target, outcome: 'unchanged' });
       continue;
     }
     deps.progress.task(a, 'running');
     try {
-      let wrote: boolean;
-      if (isAwsAction(a)) {
-        if (!deps.aws) throw new OperationError('No AWS session.');
-        wrote = await deps.aws.apply(a, plan);
-      } else if (isKubeAction(a)) {
-        const session = kubeFor(a);
-        if (a.type === 'restart' && a.deferred) {
-          deps.progress.task(a, 'skipped', 'deferred (--no-restart)');
-          results.push({ id: a.id, type: a.type, target: a.target, outcome: 'skipped' });
-          continue;
-        }
-        wrote = await session.apply(a);
-        if (a.type === 'restart') toWait.push({ session, namespace: a.ref.namespace, name: a.ref.name });
-      } else {
-        throw new OperationError(`Unknown action type ${(a as Action).type}.`);
-      }
+      if (!isAwsAction(a)) throw new OperationError(`Unknown action type ${(a as Action).type}.`);
+      if (!deps.aws) throw new OperationError('No AWS session.');
+      const wrote = await deps.aws.apply(a, plan);
       deps.progress.task(a, wrote ? 'done' : 'unchanged', wrote ? undefined : 'already in place');
       results.push({ id: a.id, type: a.type, target: a.target, outcome: wrote ? 'done' : 'unchanged' });
     } catch (err) {
       deps.progress.task(a, 'failed', err instanceof Error ? err.message : String(err));
-      for (const rest of pending.slice(pending.indexOf(a) + 1)) deps.progress.task(rest, 'skipped', 'not started');
+      for (const rest of [...pendingAws.slice(pendingAws.indexOf(a) + 1), ...kube.filter((k) => k.status !== 'unchanged')]) {
+        deps.progress.task(rest, 'skipped', 'not started');
+      }
       throw resumable(err, results, plan.command);
     }
   }
 
-  // Wait for every restarted deployment, per cluster, with one watch each.
-  const bySession = new Map<KubeSession, { namespace: string; name: string }[]>();
-  for (const w of toWait) bySession.set(w.session, [...(bySession.get(w.session) ?? []), { namespace: w.namespace, name: w.name }]);
-  try {
-    await Promise.all([...bySession].map(([session, refs]) =>
-      session.waitForRollouts(refs, deps.timeoutMs, (p) => deps.progress.rollout(p.namespace, p.name, p.message))));
-  } catch (err) {
-    throw resumable(err, results, plan.command, 'The AWS and Kubernetes changes are in place; the rollout did not finish.');
+  // Kubernetes, per cluster.
+  const byContext = new Map<string, KubeAction[]>();
+  for (const a of kube) {
+    const ctx = a.ref.context ?? '';
+    byContext.set(ctx, [...(byContext.get(ctx) ?? []), a]);
+  }
+  const kubeFor = (ctx: string): KubeSession => {
+    const s = deps.kube.get(ctx) ?? (deps.kube.size === 1 ? [...deps.kube.values()][0] : undefined);
+    if (!s) throw new OperationError(`No Kubernetes connection for context "${ctx}".`);
+    return s;
+  };
+  const failures: { context: string; error: unknown; lead?: string }[] = [];
+  const oneCluster = async (ctx: string, actions: KubeAction[]): Promise<void> => {
+    const pending = actions.filter((a) => a.status !== 'unchanged');
+    const toWait: { namespace: string; name: string }[] = [];
+    let session: KubeSession | undefined;
+    for (const a of actions) {
+      if (a.status === 'unchanged') {
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: 'unchanged', context: ctx });
+        continue;
+      }
+      deps.progress.task(a, 'running');
+      try {
+        session ??= kubeFor(ctx);
+        if (a.type === 'restart' && a.deferred) {
+          deps.progress.task(a, 'skipped', 'deferred (--no-restart)');
+          results.push({ id: a.id, type: a.type, target: a.target, outcome: 'skipped', context: ctx });
+          continue;
+        }
+        const wrote = await session.apply(a);
+        if (a.type === 'restart') toWait.push({ namespace: a.ref.namespace, name: a.ref.name });
+        deps.progress.task(a, wrote ? 'done' : 'unchanged', wrote ? undefined : 'already in place');
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: wrote ? 'done' : 'unchanged', context: ctx });
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        deps.progress.task(a, 'failed', message);
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: 'failed', context: ctx, error: message });
+        for (const rest of pending.slice(pending.indexOf(a) + 1)) deps.progress.task(rest, 'skipped', 'not started');
+        failures.push({ context: ctx, error: err });
+        return;
+      }
+    }
+    if (toWait.length && session) {
+      try {
+        await session.waitForRollouts(toWait, deps.timeoutMs, (p) => deps.progress.rollout(p.namespace, p.name, p.message));
+      } catch (err) {
+        failures.push({ context: ctx, error: err, lead: 'The AWS and Kubernetes changes are in place; the rollout did not finish.' });
+      }
+    }
+  };
+  await mapBounded([...byContext], CLUSTER_CONCURRENCY, ([ctx, actions]) => oneCluster(ctx, actions));
+
+  if (failures.length === 1 && byContext.size === 1) {
+    throw resumable(failures[0]!.error, results, plan.command, failures[0]!.lead);
+  }
+  if (failures.length) {
+    const lines = failures.map((f) => `  ✗ ${f.context || 'current context'}: ${f.lead ? `${f.lead} ` : ''}${f.error instanceof Error ? f.error.message : String(f.error)}`);
+    const ok = [...byContext.keys()].filter((c) => !failures.some((f) => f.context === c));
+    const err = new OperationError(
+      `${failures.length} of ${byContext.size} clusters failed:\n${lines.join('\n')}${ok.length ? `\nDone: ${ok.map((c) => c || 'current context').join(', ')}.` : ''}`,
+    );
+    throw resumable(err, results, plan.command);
   }
   return results;
+}
+
+/** Runs fn over items, at most `limit` at a time, waiting for all (fn handles its own errors). */
+async function mapBounded<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function resumable(err: unknown, results: ApplyResult[], command: Plan['command'], lead?: string): RhacsStsError {

@@ -10,7 +10,9 @@ import {
   DeleteOpenIDConnectProviderCommand,
   DeleteRoleCommand,
   DeleteRolePolicyCommand,
+  AttachRolePolicyCommand,
   DetachRolePolicyCommand,
+  GetAccountSummaryCommand,
   ListRolePoliciesCommand,
   paginateListRoles,
   UntagRoleCommand,
@@ -23,6 +25,8 @@ import {
   PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
   TagOpenIDConnectProviderCommand,
+  RemoveClientIDFromOpenIDConnectProviderCommand,
+  UntagOpenIDConnectProviderCommand,
   TagRoleCommand,
   UpdateAssumeRolePolicyCommand,
   type Tag,
@@ -32,6 +36,8 @@ import { OperationError } from '../errors.js';
 import { isManaged } from '../plan/build.js';
 import type { AwsState, OidcProviderState, Plan, RoleState } from '../plan/model.js';
 import {
+  ADOPTED_TAG,
+  federatedHostPaths,
   isOurStatement,
   mergeTrustPolicy,
   oidcProviderArn,
@@ -132,11 +138,13 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   async function readRole(name: string): Promise<RoleState | null> {
     const role = await readRoleBasic(name);
     if (!role) return null;
-    const [policy, attached] = await Promise.all([
+    const [policy, attached, inline] = await Promise.all([
       readInlinePolicy(name),
       call(`listing the managed policies of ${name}`, () => iamClient().send(new ListAttachedRolePoliciesCommand({ RoleName: name }))),
+      call(`listing the inline policies of ${name}`, () => iamClient().send(new ListRolePoliciesCommand({ RoleName: name }))),
     ]);
     if (policy) role.inlinePolicies[PERMISSIONS_POLICY_NAME] = policy;
+    role.inlinePolicyNames = inline.PolicyNames ?? [];
     role.attachedPolicyArns = (attached.AttachedPolicies ?? []).map((p) => p.PolicyArn!).filter(Boolean);
     return role;
   }
@@ -148,6 +156,24 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     } catch (err) {
       if (isNoSuchEntity(err)) return undefined;
       throw mapAwsError(err, `reading the inline policy of ${roleName}`);
+    }
+  }
+
+  /**
+   * The account's trust-policy size quota (raised quotas show here). Not every principal may call
+   * iam:GetAccountSummary: then the plan measures against the default and says so.
+   */
+  async function readTrustPolicyQuota(): Promise<number | undefined> {
+    try {
+      const out = await iamClient().send(new GetAccountSummaryCommand({}));
+      const q = out.SummaryMap?.AssumeRolePolicySizeQuota;
+      return typeof q === 'number' && q > 0 ? q : undefined;
+    } catch (err) {
+      if (/AccessDenied/.test((err as { name?: string })?.name ?? '')) {
+        o.log('iam:GetAccountSummary was denied: measuring the trust policy against the default quota');
+        return undefined;
+      }
+      throw mapAwsError(err, 'reading the account\'s IAM quotas (iam:GetAccountSummary)');
     }
   }
 
@@ -197,6 +223,18 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
         iamClient().send(new TagOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn, Tags: toTags(Object.fromEntries(missingTags)) })));
       wrote = true;
     }
+    // Giving an adopted provider back: only the audiences we added, and only our tags.
+    for (const id of (a.removeClientIds ?? []).filter((x) => current!.clientIds.includes(x))) {
+      await call(`removing the audience ${id} from ${a.arn}`, () =>
+        iamClient().send(new RemoveClientIDFromOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn, ClientID: id })));
+      wrote = true;
+    }
+    const untag = (a.removeTags ?? []).filter((k) => k in current!.tags);
+    if (untag.length) {
+      await call(`removing our tags from ${a.arn}`, () =>
+        iamClient().send(new UntagOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn, TagKeys: untag })));
+      wrote = true;
+    }
     return wrote;
   }
 
@@ -244,8 +282,11 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   async function ensureTrust(a: Extract<AwsAction, { type: 'trust-policy' }>, plan: Plan): Promise<boolean> {
     const role = await readRoleBasic(a.roleName);
     if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
-    // Re-merge against what is there now, so statements someone added since the plan survive.
-    const desired = mergeTrustPolicy(role.trustPolicy, a.document.Statement.filter(isOurStatement));
+    // Re-merge against what is there now, so statements someone added since the plan survive
+    // (foreign ones, and ours for clusters another run added meanwhile).
+    const ours = a.document.Statement.filter(isOurStatement);
+    const scope = [...new Set(ours.flatMap(federatedHostPaths))].map((hp) => `https://${hp}`);
+    const desired = mergeTrustPolicy(role.trustPolicy, ours, scope);
     if (samePolicy(role.trustPolicy, desired)) return false;
     assertOwned(role, plan);
     await retryPropagation(`updating the trust policy of ${a.roleName}`, () =>
@@ -269,6 +310,34 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     const missing = Object.entries(a.tags).filter(([k, v]) => role.tags[k] !== v);
     if (missing.length === 0) return false;
     await call(`tagging the role ${a.roleName}`, () => iamClient().send(new TagRoleCommand({ RoleName: a.roleName, Tags: toTags(Object.fromEntries(missing)) })));
+    return true;
+  }
+
+  /** Attach a managed policy and record on the role that rhacs-sts attached it. */
+  async function attachPolicy(a: Extract<AwsAction, { type: 'managed-policy' }>, plan: Plan): Promise<boolean> {
+    const role = await readRole(a.roleName);
+    if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
+    assertOwned(role, plan);
+    let wrote = false;
+    if (!role.attachedPolicyArns.includes(a.policyArn)) {
+      await call(`attaching ${a.policyArn} to ${a.roleName}`, () => iamClient().send(new AttachRolePolicyCommand({ RoleName: a.roleName, PolicyArn: a.policyArn })));
+      wrote = true;
+    }
+    if (role.tags[a.tagKey] !== a.policyArn) {
+      await call(`tagging the role ${a.roleName}`, () => iamClient().send(new TagRoleCommand({ RoleName: a.roleName, Tags: toTags({ [a.tagKey]: a.policyArn }) })));
+      wrote = true;
+    }
+    return wrote;
+  }
+
+  /** Detach a managed policy that rhacs-sts attached (its tag says so), and drop the tag. */
+  async function detachPolicy(a: Extract<AwsAction, { type: 'managed-policy' }>): Promise<boolean> {
+    const role = await readRole(a.roleName);
+    if (!role || role.tags[a.tagKey] !== a.policyArn) return false;
+    if (role.attachedPolicyArns.includes(a.policyArn)) {
+      await call(`detaching ${a.policyArn} from ${a.roleName}`, () => iamClient().send(new DetachRolePolicyCommand({ RoleName: a.roleName, PolicyArn: a.policyArn })));
+    }
+    await call(`removing our tag from ${a.roleName}`, () => iamClient().send(new UntagRoleCommand({ RoleName: a.roleName, TagKeys: [a.tagKey] })));
     return true;
   }
 
@@ -307,6 +376,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     const current = await readProvider(a.arn);
     if (!current) return false;
     if (!isManaged(current.tags)) throw new OperationError(`The OIDC provider ${a.arn} is not tagged as created by rhacs-sts; it is not deleted.`);
+    if (current.tags[ADOPTED_TAG] === 'true') throw new OperationError(`The OIDC provider ${a.arn} was adopted, not created, by rhacs-sts; it is never deleted.`);
     const trusting = await rolesTrusting(a.arn);
     if (trusting.length) {
       throw new OperationError(`The OIDC provider ${a.arn} is still trusted by ${trusting.join(', ')}; it is not deleted.`, {
@@ -347,11 +417,12 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     },
     async readState({ accountId, partition: p, issuers, roleName }): Promise<AwsState> {
       partition = p;
-      const [providers, role] = await Promise.all([
+      const [providers, role, trustPolicySizeQuota] = await Promise.all([
         Promise.all(issuers.map(async (issuer) => [issuer, await readProvider(oidcProviderArn(p, accountId, issuer))] as const)),
         readRole(roleName),
+        readTrustPolicyQuota(),
       ]);
-      return { oidcProviders: Object.fromEntries(providers), role };
+      return { oidcProviders: Object.fromEntries(providers), role, ...(trustPolicySizeQuota ? { trustPolicySizeQuota } : {}) };
     },
     async apply(action, plan): Promise<boolean> {
       if (action.status === 'delete') {
@@ -361,6 +432,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
           case 'role-tags': return untagRole(action);
           case 'permissions-policy': return deletePermissions(action);
           case 'trust-policy': throw new OperationError('A trust policy is never deleted on its own; the role is.');
+          case 'managed-policy': return detachPolicy(action);
         }
       }
       switch (action.type) {
@@ -369,6 +441,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
         case 'role-tags': return ensureTags(action);
         case 'trust-policy': return ensureTrust(action, plan);
         case 'permissions-policy': return ensurePermissions(action, plan);
+        case 'managed-policy': return attachPolicy(action, plan);
       }
     },
   };

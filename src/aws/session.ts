@@ -5,9 +5,9 @@
 import type { Action, AwsState, Plan } from '../plan/model.js';
 import type { Partition } from '../validate.js';
 
-export type AwsAction = Extract<Action, { type: 'oidc-provider' | 'role' | 'role-tags' | 'trust-policy' | 'permissions-policy' }>;
+export type AwsAction = Extract<Action, { type: 'oidc-provider' | 'role' | 'role-tags' | 'trust-policy' | 'permissions-policy' | 'managed-policy' }>;
 
-export const AWS_ACTION_TYPES: ReadonlySet<Action['type']> = new Set(['oidc-provider', 'role', 'role-tags', 'trust-policy', 'permissions-policy']);
+export const AWS_ACTION_TYPES: ReadonlySet<Action['type']> = new Set(['oidc-provider', 'role', 'role-tags', 'trust-policy', 'permissions-policy', 'managed-policy']);
 
 export function isAwsAction(a: Action): a is AwsAction {
   return AWS_ACTION_TYPES.has(a.type);

@@ -17,7 +17,7 @@ import {
   decisionsFromOptions,
   offlineFacts,
 } from '../decide.js';
-import { detect, openSessions, readAwsState, type Detected, type Sessions } from '../discover.js';
+import { detect, openSessions, ownRoleFromWiring, readAwsState, type Detected, type Sessions } from '../discover.js';
 import { CancelledError, InputError, OperationError } from '../errors.js';
 import { NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options.js';
@@ -57,8 +57,13 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   for (const w of detected.warnings) ui.warn(w);
   describeClusters(detected, ui);
 
+  // A re-run without --role-name continues with the role the wiring already names, when it is ours.
+  const own = await ownRoleFromWiring(options, detected.facts, sessions.aws);
+  if (own) ui.info(`The cluster's wiring already names ${own.arn}, a role rhacs-sts manages: continuing with it (pass --role-name to choose another).`);
+  const base: Options = own ? { ...options, roleName: own.name, rolePath: own.path } : options;
+
   // Questions with defaults (role name, delegated scanning, ECR scope) only for init at a terminal.
-  let opts = await askDecisions(options, detected.facts, ui);
+  let opts = await askDecisions(base, detected.facts, ui);
   const decisions = decisionsFromOptions(opts, detected.facts);
   const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions));
   for (const w of warnings) ui.warn(w);
@@ -76,9 +81,20 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   const inputs = planInputs(opts, final, detected, plan);
   if (opts.dryRun) {
     printPlan(plan, opts, ui, inputs);
-    return;
+  } else {
+    await confirmAndApply(plan, opts, ui, sessions, inputs);
   }
-  await confirmAndApply(plan, opts, ui, sessions, inputs);
+  failForUnreachable(sessions, opts);
+}
+
+/** Secured clusters left out because they could not be reached: the run is not complete (exit 1). */
+function failForUnreachable(sessions: Sessions, options: Options): void {
+  const left = sessions.unreachable ?? [];
+  if (!left.length) return;
+  throw new OperationError(
+    `${left.length} secured cluster${left.length === 1 ? ' was' : 's were'} left out (the others are done):\n${left.map((u) => `  ✗ ${u.context}: ${u.message}`).join('\n')}`,
+    { hint: `When ${left.length === 1 ? 'it is' : 'they are'} reachable, re-run "rhacs-sts ${options.dryRun ? 'plan' : 'init'}" with the same flags: what is in place stays as it is.` },
+  );
 }
 
 /** `init --plan <file>`: rebuild the saved plan from the live state; apply it only if nothing drifted. */
@@ -209,7 +225,7 @@ function verifyCommand(options: Options): string {
   const parts = ['rhacs-sts verify'];
   if (options.context) parts.push(`--context ${options.context}`);
   if (options.centralContext) parts.push(`--central-context ${options.centralContext}`);
-  if (options.sensorContext) parts.push(`--sensor-context ${options.sensorContext}`);
+  for (const c of options.sensorContexts) parts.push(`--sensor-context ${c}`);
   if (options.namespace) parts.push(`--namespace ${options.namespace}`);
   if (options.roleName) parts.push(`--role-name ${options.roleName}`);
   return parts.join(' ');

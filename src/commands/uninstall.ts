@@ -27,7 +27,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   await Promise.all(Object.entries(found.aws.oidcProviders).map(async ([issuer, p]) => {
     if (p) otherTrusters[issuer] = await sessions.aws.rolesTrusting(p.arn);
   }));
-  const plan = buildUninstallPlan(found.facts, found.decisions, found.aws, { keepOidcProvider: options.keepOidcProvider, otherTrusters });
+  const plan = buildUninstallPlan(found.facts, found.decisions, found.aws, { keepOidcProvider: options.keepOidcProvider, allClusters: options.allClusters, otherTrusters });
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
 
   if (options.dryRun) {

@@ -81,10 +81,12 @@ async function annotateServiceAccount(api: KubeApi, a: ActionOf<'service-account
   }
   const current = sa.metadata?.annotations ?? {};
   const missing = Object.entries(a.annotations).filter(([k, v]) => current[k] !== v);
-  if (missing.length === 0) return false;
-  // A merge patch of the annotations map sets only our keys; the others are untouched.
+  const remove = (a.removeAnnotations ?? []).filter((k) => k in current);
+  if (missing.length === 0 && remove.length === 0) return false;
+  // A merge patch of the annotations map sets (or, with null, removes) only our keys; the others are untouched.
+  const patch = { ...Object.fromEntries(missing), ...Object.fromEntries(remove.map((k) => [k, null])) };
   await api.call(call, () =>
-    api.core.patchNamespacedServiceAccount({ name, namespace, body: { metadata: { annotations: Object.fromEntries(missing) } } }, patchOptions.merge()),
+    api.core.patchNamespacedServiceAccount({ name, namespace, body: { metadata: { annotations: patch } } }, patchOptions.merge()),
   );
   return true;
 }
@@ -154,7 +156,9 @@ async function setDeploymentEnv(api: KubeApi, a: ActionOf<'deployment-env'>): Pr
       const cur = env.find((e) => e.name === want.name);
       return !cur || cur.valueFrom !== undefined || cur.value !== want.value;
     });
-    if (changes.length === 0) return false;
+    const curAnn = d.metadata?.annotations ?? {};
+    const annotations = Object.entries(a.annotations ?? {}).filter(([k, v]) => (v === null ? k in curAnn : curAnn[k] !== v));
+    if (changes.length === 0 && annotations.length === 0) return false;
     // Merged into the container's env by name; a valueFrom of the same variable is cleared.
     const entries = changes.map((want) => {
       const cur = env.find((e) => e.name === want.name);
@@ -163,11 +167,11 @@ async function setDeploymentEnv(api: KubeApi, a: ActionOf<'deployment-env'>): Pr
     // $setElementOrder keeps the existing order and appends new entries (as kubectl does).
     const order = [...env.map((e) => e.name), ...changes.filter((c) => !env.some((e) => e.name === c.name)).map((c) => c.name)];
     await patchDeployment(api, a, {
-      metadata: { resourceVersion: d.metadata?.resourceVersion },
-      spec: { template: { spec: {
+      metadata: { resourceVersion: d.metadata?.resourceVersion, ...(annotations.length ? { annotations: Object.fromEntries(annotations) } : {}) },
+      ...(changes.length ? { spec: { template: { spec: {
         '$setElementOrder/containers': containerOrder(d),
         containers: [{ name: container.name, '$setElementOrder/env': order.map((name) => ({ name })), env: entries }],
-      } } },
+      } } } } : {}),
     });
     return true;
   });

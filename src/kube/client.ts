@@ -10,7 +10,7 @@ import { InputError, OperationError } from '../errors.js';
 import { KubeApi, type KubeApiOptions } from './api.js';
 import { applyKubeAction } from './apply.js';
 import { discoverCluster } from './detect.js';
-import { connectionError, isConnectionError, kubeStatus } from './errors.js';
+import { clusterNameFromKubeconfig, connectionError, isConnectionError, kubeStatus } from './errors.js';
 import { annotationSetAt, issuerDiscovery, requestToken, workloadState } from './inspect.js';
 import { waitForRollouts } from './rollout.js';
 import type {
@@ -124,7 +124,7 @@ export async function openKubeSession(
   const contextName = kc.getCurrentContext();
   const cluster = kc.getCurrentCluster()!;
   const user = kc.getCurrentUser();
-  const endpoint = { contextName, server: cluster.server };
+  const endpoint = { contextName, server: cluster.server, clusterName: clusterNameFromKubeconfig(contextName, user?.exec as { args?: string[] } | undefined) };
   if (!user) {
     throw connectionError(endpoint, 'the context has no user, so there are no credentials to send.',
       'Fix the context\'s "user" in the kubeconfig (for EKS: aws eks update-kubeconfig; for OpenShift: oc login).');

@@ -214,6 +214,7 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
     },
     region: p.region,
     warnings: [...p.warnings, ...rhacs.warnings],
-    clusterName: p.clusterName,
+    // A name the kubeconfig gives (EKS) beats what the cluster says; the context name is the last resort.
+    clusterName: api.endpoint.clusterName ?? p.clusterName ?? (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(api.endpoint.contextName) ? api.endpoint.contextName : undefined),
   };
 }

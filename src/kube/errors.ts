@@ -22,6 +22,25 @@ export interface KubeCall {
 export interface KubeEndpoint {
   contextName: string;
   server: string;
+  /** The cluster's name as the kubeconfig tells it (EKS context ARN, or the exec plugin's --cluster-name). */
+  clusterName?: string;
+}
+
+/**
+ * The cluster name a kubeconfig context carries: `aws eks update-kubeconfig` names the context
+ * `arn:<partition>:eks:<region>:<account>:cluster/<name>` and runs
+ * `aws eks get-token --cluster-name <name>` (eksctl and aws-iam-authenticator: `token -i <name>`).
+ */
+export function clusterNameFromKubeconfig(contextName: string, exec?: { args?: string[] | null }): string | undefined {
+  const arn = /^arn:aws[a-z-]*:eks:[a-z0-9-]+:\d{12}:cluster\/([A-Za-z0-9][A-Za-z0-9_-]*)$/.exec(contextName);
+  if (arn?.[1]) return arn[1];
+  const args = exec?.args ?? [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('--cluster-name=')) return a.slice('--cluster-name='.length) || undefined;
+    if ((a === '--cluster-name' || (a === '-i' && args.includes('token')) || a === '--cluster-id') && args[i + 1]) return args[i + 1];
+  }
+  return undefined;
 }
 
 /** HTTP status of a client-node error, or undefined. */

@@ -77,6 +77,7 @@ export function deploymentState(d: V1Deployment, component: string): DeploymentS
     env: (container.env ?? []).map((e) => (e.valueFrom || e.value === undefined ? { name: e.name } : { name: e.name, value: e.value })),
     hasTokenMount: hasTokenMount(spec, container),
     podTemplateAnnotations: { ...(d.spec?.template?.metadata?.annotations ?? {}) },
+    annotations: { ...(d.metadata?.annotations ?? {}) },
   };
 }
 

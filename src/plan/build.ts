@@ -4,10 +4,15 @@
  * account and cluster that have none of it.
  */
 import {
+  ADDED_CLIENT_IDS_TAG,
   ADOPTED_TAG,
+  attachedPolicyTag,
   CLUSTER_TAG,
   MANAGED_TAG,
+  DEFAULT_TRUST_POLICY_QUOTA,
   mergeTrustPolicy,
+  ourTrustedHostPaths,
+  policySize,
   oidcProviderArn,
   PERMISSIONS_POLICY_NAME,
   permissionsPolicy,
@@ -21,6 +26,7 @@ import {
   AUDIENCE,
   EKS_ROLE_ANNOTATION,
   OPENSHIFT_TOKEN_FILE,
+  PREVIOUS_ROLE_ANNOTATION,
   RESTARTED_AT_ANNOTATION,
   type Action,
   type AwsState,
@@ -76,7 +82,13 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     }
     const missing = p.clientIds.filter((id) => !current.clientIds.includes(id));
     const owned = isManaged(current.tags);
-    const missingTags = owned || decisions.adoptOidcProvider ? diffTags(current.tags, tags) : {};
+    // Adopting marks the provider as adopted (uninstall never deletes it) and records the
+    // audiences we add, so that uninstall removes exactly those.
+    const adopting = !owned && decisions.adoptOidcProvider;
+    const adopted = adopting || current.tags[ADOPTED_TAG] === 'true';
+    const added = [...new Set([...(current.tags[ADDED_CLIENT_IDS_TAG] ?? '').split(' ').filter(Boolean), ...(adopted ? missing : [])])].sort();
+    const wantTags = adopted ? { ...tags, [ADOPTED_TAG]: 'true', ...(added.length ? { [ADDED_CLIENT_IDS_TAG]: added.join(' ') } : {}) } : tags;
+    const missingTags = owned || decisions.adoptOidcProvider ? diffTags(current.tags, wantTags) : {};
     if (missing.length > 0 && !owned && !decisions.adoptOidcProvider) {
       blockers.push({
         message: `The OIDC provider ${p.arn} exists, was not created by rhacs-sts, and lacks the audience ${missing.join(', ')}.`,
@@ -109,7 +121,16 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       hint: 'Point --context (or --central-context) at the cluster that runs Central, or pass --delegated-scanning for a Sensor-only cluster.',
     });
   }
-  const trustPolicy = mergeTrustPolicy(role?.trustPolicy, trustStatements(partition, accountId, trustTargets));
+  const trustPolicy = mergeTrustPolicy(role?.trustPolicy, trustStatements(partition, accountId, trustTargets), trustTargets.map((t) => t.issuer));
+  const quota = aws?.trustPolicySizeQuota ?? DEFAULT_TRUST_POLICY_QUOTA;
+  const size = policySize(trustPolicy);
+  if (size > quota) {
+    const issuerCount = ourTrustedHostPaths(trustPolicy).length;
+    blockers.push({
+      message: `The role's trust policy would be ${size} characters (IAM counts non-white-space characters), over the account's quota of ${quota}${aws?.trustPolicySizeQuota === undefined ? ' (the default; not read from the account)' : ''}: IAM would refuse it with LimitExceeded. It trusts ${issuerCount} cluster issuer${issuerCount === 1 ? '' : 's'}.`,
+      hint: 'Ask AWS for a larger trust policy quota (Service Quotas, IAM, code L-C07B4B0D), or give each secured cluster its own role (a different --role-name per cluster).',
+    });
+  }
   const permissions = permissionsPolicy(partition, decisions.ecr);
   const roleOwned = role ? isManaged(role.tags) : true;
   if (role && !roleOwned && !decisions.adoptRole) {
@@ -161,11 +182,44 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     current: currentPermissions ?? (aws ? null : undefined), desired: permissions,
     roleName: decisions.roleName, policyName: PERMISSIONS_POLICY_NAME, document: permissions,
   });
-  if (role && role.attachedPolicyArns.length > 0) {
-    notes.push(`The role also has attached managed policies (${role.attachedPolicyArns.join(', ')}); rhacs-sts leaves them alone.`);
+  for (const policyArn of decisions.attachPolicyArns ?? []) {
+    const attached = role?.attachedPolicyArns.includes(policyArn) ?? false;
+    const tagKey = attachedPolicyTag(policyArn);
+    actions.push({
+      id: `managed-policy:${policyArn}`, type: 'managed-policy', target: arn,
+      status: attached && role?.tags[tagKey] === policyArn ? 'unchanged' : attached ? 'update' : 'create',
+      summary: attached ? `Managed policy ${policyArn} is attached${role?.tags[tagKey] === policyArn ? '' : ' (recording it as ours)'}` : `Attach the managed policy ${policyArn}`,
+      current: role ? { attached } : undefined, desired: { attached: true },
+      roleName: decisions.roleName, policyArn, tagKey,
+    });
+  }
+  const othersAttached = (role?.attachedPolicyArns ?? []).filter((p) => !(decisions.attachPolicyArns ?? []).includes(p));
+  if (othersAttached.length > 0) {
+    notes.push(`The role also has attached managed policies (${othersAttached.join(', ')}); rhacs-sts leaves them alone.`);
+  }
+  // Said once, plainly: what the role becomes.
+  const wired = facts.clusters.flatMap((c) => targetComponents(c, decisions.delegatedScanning));
+  if (wired.length) {
+    const who = [...new Set(wired)].map((c) => (c === 'central' ? 'Central' : 'Sensor')).join(' and ');
+    notes.push(`This role becomes ${who}'s AWS identity for every integration that uses the container IAM role — ECR, S3 backups, the Security Hub notifier — not only for ECR: attach what those need with --attach-policy-arn.`);
   }
 
   // --- Kubernetes -------------------------------------------------------------------------
+  // Central's (or Sensor's) role is its whole AWS identity: the container IAM role of every
+  // integration (ECR, S3 backups, the Security Hub notifier). Wiring that names another role is
+  // never replaced silently; with --replace-role-wiring the previous role is recorded on the object.
+  const refuseOrRecord = (what: string, comp: Component, current: string) => {
+    if (decisions.replaceRoleWiring) return;
+    blockers.push({
+      message: `The ${what} already names the role ${current}. That role is ${comp === 'central' ? 'Central' : 'Sensor'}'s AWS identity for every integration that uses the container IAM role (ECR, S3 backups, the Security Hub notifier); rhacs-sts does not replace it silently.`,
+      hint: `Configure that role instead (--role-name ${roleNameOf(current)}, with --adopt-role if rhacs-sts did not create it), or re-run with --replace-role-wiring to point it at ${arn} (the previous role is recorded on the object, and uninstall puts it back).`,
+    });
+  };
+  // The record of the role we replace; a record that is already there (an earlier replace) stays.
+  const wiringRecord = (current: string | undefined, annotations: Record<string, string> | undefined): Record<string, string> =>
+    current !== undefined && current !== arn && decisions.replaceRoleWiring && annotations?.[PREVIOUS_ROLE_ANNOTATION] === undefined
+      ? { [PREVIOUS_ROLE_ANNOTATION]: current }
+      : {};
   const kubernetes: KubeChange[] = [];
   const restarts: Plan['restarts'] = [];
   const helmValues: NonNullable<Plan['helmValues']> = [];
@@ -185,6 +239,8 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations, durability });
         const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
         const status = !known || cur === undefined ? 'create' : cur === arn ? 'unchanged' : 'update';
+        const record = wiringRecord(cur, state?.serviceAccount?.annotations);
+        if (cur !== undefined && cur !== arn) refuseOrRecord(`service account ${where}${comp}`, comp, cur);
         // The annotation is in place, but were the pods restarted since it was set? (A run that
         // stopped between the two, or a restart deferred with --no-restart, leaves them without
         // credentials.) EKS injects credentials only into pods created after the annotation.
@@ -192,9 +248,11 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         actions.push({
           id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation', status,
           target: `${where}serviceaccount/${comp}`,
-          summary: `Annotate service account ${comp} with ${EKS_ROLE_ANNOTATION}`,
-          current: known ? (cur === undefined ? null : { [EKS_ROLE_ANNOTATION]: cur }) : undefined, desired: annotations,
-          ref, annotations,
+          summary: status === 'update'
+            ? `Annotate service account ${comp} with ${EKS_ROLE_ANNOTATION}: replaces ${cur} (kept in ${PREVIOUS_ROLE_ANNOTATION} for uninstall)`
+            : `Annotate service account ${comp} with ${EKS_ROLE_ANNOTATION}`,
+          current: known ? (cur === undefined ? null : { [EKS_ROLE_ANNOTATION]: cur }) : undefined, desired: { ...annotations, ...record },
+          ref, annotations: { ...annotations, ...record },
         });
         if (durability === 'helm-values') {
           mergeHelm(helmByRelease, cluster, comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations } } } });
@@ -210,13 +268,18 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         const status = !known || !dep ? 'create'
           : env.every((e) => curEnv![e.name] === e.value) ? 'unchanged'
           : env.every((e) => curEnv![e.name] === undefined) ? 'create' : 'update';
+        const curRole = curEnv?.AWS_ROLE_ARN;
+        const record = wiringRecord(curRole, dep?.annotations);
+        if (curRole !== undefined && curRole !== arn) refuseOrRecord(`deployment ${where}${comp}`, comp, curRole);
         changed = status !== 'unchanged';
         actions.push({
           id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env', status,
           target: `${where}deployment/${comp} (container ${comp})`,
-          summary: `Set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${comp}`,
+          summary: curRole !== undefined && curRole !== arn
+            ? `Set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${comp}: replaces ${curRole} (kept in ${PREVIOUS_ROLE_ANNOTATION} for uninstall)`
+            : `Set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${comp}`,
           current: known ? curEnv ?? null : undefined, desired: Object.fromEntries(env.map((e) => [e.name, e.value])),
-          ref, container: comp, env,
+          ref, container: comp, env, ...(Object.keys(record).length ? { annotations: record } : {}),
         });
         if (known && dep && !dep.hasTokenMount) {
           changed = true;
@@ -363,4 +426,10 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
       : v;
   }
   return out;
+}
+
+/** The role name in a role ARN (the last path segment), or the ARN itself when it is not one. */
+function roleNameOf(arn: string): string {
+  const m = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return m?.[1] ?? arn;
 }

@@ -17,6 +17,12 @@ export const OPENSHIFT_TOKEN_DIR = '/var/run/secrets/openshift/serviceaccount';
 export const OPENSHIFT_TOKEN_FILE = `${OPENSHIFT_TOKEN_DIR}/token`;
 export const OPENSHIFT_TOKEN_VOLUME = 'openshift-sa-token';
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
+/**
+ * Where init records the role that Central's or Sensor's wiring named before it was replaced
+ * (--replace-role-wiring): on the service account (EKS) or the deployment (OpenShift). Uninstall
+ * puts that role back.
+ */
+export const PREVIOUS_ROLE_ANNOTATION = 'rhacs-sts/previous-role-arn';
 
 /** The operator CR that owns a component. */
 export interface OperatorCr {
@@ -33,6 +39,8 @@ export interface DeploymentState {
   /** A projected SA token volume mounted at the OpenShift token path in the target container. */
   hasTokenMount: boolean;
   podTemplateAnnotations: Record<string, string>;
+  /** The deployment's own annotations (where init records a replaced role on OpenShift). */
+  annotations?: Record<string, string>;
 }
 
 export interface ComponentState {
@@ -82,6 +90,8 @@ export interface RoleState {
   path: string;
   trustPolicy: PolicyDocument;
   inlinePolicies: Record<string, PolicyDocument>;
+  /** Names of every inline policy of the role (ours is read in full into inlinePolicies), when listed. */
+  inlinePolicyNames?: string[];
   attachedPolicyArns: string[];
   permissionsBoundary?: string;
   tags: Record<string, string>;
@@ -91,17 +101,23 @@ export interface RoleState {
 export interface AwsState {
   oidcProviders: Record<string, OidcProviderState | null>;
   role: RoleState | null;
+  /** The account's trust-policy size quota (GetAccountSummary AssumeRolePolicySizeQuota), when read. */
+  trustPolicySizeQuota?: number;
 }
 
 export interface Decisions {
   roleName: string;
   rolePath: string;
   permissionsBoundary?: string;
+  /** Managed policies to attach (--attach-policy-arn). */
+  attachPolicyArns?: string[];
   ecr: EcrScope;
   delegatedScanning: boolean;
   restart: boolean;
   adoptRole: boolean;
   adoptOidcProvider: boolean;
+  /** Point Central/Sensor at our role even where their wiring names another role (recorded, restored by uninstall). */
+  replaceRoleWiring?: boolean;
   /** Thumbprints computed for each issuer, where it was reachable. */
   thumbprints: Record<string, string[]>;
 }
@@ -126,13 +142,30 @@ export interface KubeRef {
 }
 
 export type Action =
-  | (BaseAction & { type: 'oidc-provider'; issuer: string; arn: string; addClientIds: string[]; tags: Record<string, string>; thumbprints: string[] })
+  | (BaseAction & {
+      type: 'oidc-provider'; issuer: string; arn: string; addClientIds: string[]; tags: Record<string, string>; thumbprints: string[];
+      /** Uninstall of an adopted provider: the audiences we added, and our tag keys, to remove. */
+      removeClientIds?: string[]; removeTags?: string[];
+    })
   | (BaseAction & { type: 'role'; name: string; path: string; arn: string; tags: Record<string, string>; permissionsBoundary?: string })
   | (BaseAction & { type: 'role-tags'; roleName: string; tags: Record<string, string> })
+  | (BaseAction & {
+      type: 'managed-policy'; roleName: string; policyArn: string;
+      /** The role tag that records that rhacs-sts attached it (uninstall detaches only those). */
+      tagKey: string;
+    })
   | (BaseAction & { type: 'trust-policy'; roleName: string; document: PolicyDocument })
   | (BaseAction & { type: 'permissions-policy'; roleName: string; policyName: string; document: PolicyDocument })
-  | (BaseAction & { type: 'service-account-annotation'; ref: KubeRef; annotations: Record<string, string> })
-  | (BaseAction & { type: 'deployment-env'; ref: KubeRef; container: string; env: { name: string; value: string }[] })
+  | (BaseAction & {
+      type: 'service-account-annotation'; ref: KubeRef; annotations: Record<string, string>;
+      /** Annotation keys to remove along the way (uninstall: the record of a replaced role). */
+      removeAnnotations?: string[];
+    })
+  | (BaseAction & {
+      type: 'deployment-env'; ref: KubeRef; container: string; env: { name: string; value: string }[];
+      /** Annotations of the deployment to set with the env (the record of a replaced role); null removes one. */
+      annotations?: Record<string, string | null>;
+    })
   | (BaseAction & { type: 'deployment-token-volume'; ref: KubeRef; container: string; audience: string })
   | (BaseAction & { type: 'operator-overlay'; ref: KubeRef; crKind: 'Central' | 'SecuredCluster'; overlays: OperatorOverlay[] })
   | (BaseAction & {

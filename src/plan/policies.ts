@@ -11,6 +11,15 @@ export const MANAGED_TAG = 'rhacs-sts/managed';
 export const CLUSTER_TAG = 'rhacs-sts/cluster';
 /** Marks a role that existed before rhacs-sts adopted it: uninstall gives it back instead of deleting it. */
 export const ADOPTED_TAG = 'rhacs-sts/adopted';
+/** On an adopted OIDC provider: the audiences rhacs-sts added (space-separated), the only ones uninstall removes. */
+export const ADDED_CLIENT_IDS_TAG = 'rhacs-sts/added-client-ids';
+/** Prefix of the role tags that record a managed policy rhacs-sts attached (value: its ARN). */
+export const ATTACHED_TAG_PREFIX = 'rhacs-sts/attached-';
+
+/** The role tag that records that rhacs-sts attached this managed policy. */
+export function attachedPolicyTag(policyArn: string): string {
+  return `${ATTACHED_TAG_PREFIX}${shortHash(policyArn)}`;
+}
 
 /** The ECR actions that RHACS needs to scan images: read only. */
 export const ECR_READ_ACTIONS = [
@@ -56,9 +65,11 @@ export interface TrustTarget {
   subjects: string[];
 }
 
-/** Sid of our statement for one issuer; several issuers get a stable suffix each. */
-export function trustSid(issuer: string, all: readonly TrustTarget[]): string {
-  if (all.length <= 1) return TRUST_SID;
+/**
+ * Sid of our statement for one issuer: stable across runs and clusters (a hash of the issuer), so a
+ * run can replace its own issuers' statements and leave every other cluster's alone.
+ */
+export function trustSid(issuer: string): string {
   return `${TRUST_SID}${shortHash(issuer)}`;
 }
 
@@ -76,7 +87,7 @@ export function trustStatements(partition: Partition, accountId: string, targets
   return merged.map((t) => {
     const hp = issuerHostPath(t.issuer);
     return {
-      Sid: trustSid(t.issuer, merged),
+      Sid: trustSid(t.issuer),
       Effect: 'Allow',
       Principal: { Federated: oidcProviderArn(partition, accountId, t.issuer) },
       Action: 'sts:AssumeRoleWithWebIdentity',
@@ -94,18 +105,71 @@ export function isOurStatement(s: PolicyStatement): boolean {
   return typeof s.Sid === 'string' && s.Sid.startsWith(OUR_SID_PREFIX);
 }
 
-/**
- * The trust policy a role should have: every statement we did not write is kept as it is, in
- * its place; ours are replaced by the desired ones.
- */
-export function mergeTrustPolicy(current: PolicyDocument | undefined, ours: PolicyStatement[]): PolicyDocument {
-  const others = (current?.Statement ?? []).filter((s) => !isOurStatement(s));
-  return { Version: '2012-10-17', Statement: [...others, ...ours] };
+/** Host paths of the OIDC providers a statement names as its federated principal. */
+export function federatedHostPaths(s: PolicyStatement): string[] {
+  const fed = s.Principal && s.Principal !== '*' ? s.Principal.Federated : undefined;
+  const arns = Array.isArray(fed) ? fed : fed ? [fed] : [];
+  return arns.flatMap((a) => {
+    const m = /^arn:[^:]+:iam::[^:]*:oidc-provider\/(.+)$/.exec(a);
+    return m?.[1] ? [m[1]] : [];
+  });
 }
 
-/** The trust policy without our statements (what uninstall leaves behind on an adopted role). */
-export function removeOurStatements(current: PolicyDocument): PolicyDocument {
-  return { Version: current.Version, Statement: current.Statement.filter((s) => !isOurStatement(s)) };
+/**
+ * True when the statement is ours and belongs to one of the issuers in scope: its federated
+ * principal is one of their providers (this also covers the single `RhacsStsWebIdentity` statement
+ * that earlier versions wrote), or its Sid is one of theirs.
+ */
+function inScope(s: PolicyStatement, scope: readonly string[]): boolean {
+  if (!isOurStatement(s)) return false;
+  const paths = new Set(scope.map(issuerHostPath));
+  const sids = new Set(scope.map(trustSid));
+  const fed = federatedHostPaths(s);
+  return (typeof s.Sid === 'string' && sids.has(s.Sid)) || (fed.length > 0 && fed.every((p) => paths.has(p)));
+}
+
+/**
+ * The trust policy a role should have after a run for the issuers in `scope`: our statements for
+ * those issuers are replaced by `ours` (in place, so a re-run compares equal); every other
+ * statement stays as it is: ours for other clusters, and every statement we did not write.
+ */
+export function mergeTrustPolicy(current: PolicyDocument | undefined, ours: PolicyStatement[], scope: readonly string[]): PolicyDocument {
+  const out: PolicyStatement[] = [];
+  let placed = false;
+  for (const s of current?.Statement ?? []) {
+    if (!inScope(s, scope)) {
+      out.push(s);
+    } else if (!placed) {
+      out.push(...ours);
+      placed = true;
+    }
+  }
+  if (!placed) out.push(...ours);
+  return { Version: '2012-10-17', Statement: out };
+}
+
+/**
+ * The trust policy without our statements for the issuers in `scope` (every issuer when omitted):
+ * what uninstall leaves behind.
+ */
+export function removeOurStatements(current: PolicyDocument, scope?: readonly string[]): PolicyDocument {
+  return {
+    Version: current.Version,
+    Statement: current.Statement.filter((s) => (scope ? !inScope(s, scope) : !isOurStatement(s))),
+  };
+}
+
+/** Host paths of the issuers our statements trust (what clusters the role serves). */
+export function ourTrustedHostPaths(doc: PolicyDocument): string[] {
+  return [...new Set(doc.Statement.filter(isOurStatement).flatMap(federatedHostPaths))].sort();
+}
+
+/** IAM's default quota for a trust policy (Service Quotas L-C07B4B0D), in non-whitespace characters. */
+export const DEFAULT_TRUST_POLICY_QUOTA = 2048;
+
+/** A policy's size as IAM counts it against its quotas: characters other than white space, as sent (minified). */
+export function policySize(doc: PolicyDocument): number {
+  return JSON.stringify(doc).replace(/\s/g, '').length;
 }
 
 export interface EcrScope {

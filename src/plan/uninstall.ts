@@ -6,10 +6,13 @@
  */
 import { isManaged, operatorOverlays, planHeader, sameOverlay, targetComponents } from './build.js';
 import {
+  ADDED_CLIENT_IDS_TAG,
   ADOPTED_TAG,
+  ATTACHED_TAG_PREFIX,
   CLUSTER_TAG,
   isOurStatement,
   MANAGED_TAG,
+  ourTrustedHostPaths,
   oidcProviderArn,
   PERMISSIONS_POLICY_NAME,
   removeOurStatements,
@@ -18,6 +21,7 @@ import {
 } from './policies.js';
 import {
   EKS_ROLE_ANNOTATION,
+  PREVIOUS_ROLE_ANNOTATION,
   type Action,
   type AwsState,
   type Decisions,
@@ -28,6 +32,12 @@ import {
 
 export interface UninstallDecisions {
   keepOidcProvider: boolean;
+  /**
+   * Take the whole set-up down: delete the role (or strip all our statements from an adopted one)
+   * even when it still trusts clusters outside this run. Without it, uninstall removes only the
+   * statements of the clusters in this run, and deletes a role of ours only when none remain.
+   */
+  allClusters?: boolean;
   /** Names of other roles that trust each issuer's provider (from ListRoles). */
   otherTrusters: Record<string, string[]>;
 }
@@ -70,7 +80,17 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         const ours = cur === arn && !foreignRole;
         if (cur !== undefined && cur !== arn) notes.push(`serviceaccount/${comp} points at another role (${cur}); left alone.`);
         changed = ours;
-        actions.push({
+        const previous = state?.serviceAccount?.annotations[PREVIOUS_ROLE_ANNOTATION];
+        if (ours && previous) {
+          // init replaced another role here (--replace-role-wiring): put it back.
+          actions.push({
+            id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation',
+            status: 'update', target: `${where}serviceaccount/${comp}`,
+            summary: `Put back ${EKS_ROLE_ANNOTATION}=${previous} on service account ${comp} (the role it named before rhacs-sts replaced it)`,
+            current: { [EKS_ROLE_ANNOTATION]: cur, [PREVIOUS_ROLE_ANNOTATION]: previous }, desired: { [EKS_ROLE_ANNOTATION]: previous },
+            ref, annotations: { [EKS_ROLE_ANNOTATION]: previous }, removeAnnotations: [PREVIOUS_ROLE_ANNOTATION],
+          });
+        } else actions.push({
           id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation',
           status: ours ? 'delete' : 'unchanged', target: `${where}serviceaccount/${comp}`,
           summary: ours ? `Remove ${EKS_ROLE_ANNOTATION} from service account ${comp}` : `Service account ${comp} has no annotation of ours`,
@@ -81,7 +101,16 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         const env = state?.deployment?.env ?? [];
         const ours = !foreignRole && env.some((e) => e.name === 'AWS_ROLE_ARN' && e.value === arn);
         changed = ours;
-        actions.push({
+        const previous = state?.deployment?.annotations?.[PREVIOUS_ROLE_ANNOTATION];
+        if (ours && previous) {
+          actions.push({
+            id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env',
+            status: 'update', target: `${where}deployment/${comp} (container ${comp})`,
+            summary: `Put back AWS_ROLE_ARN=${previous} on ${comp} (the role it named before rhacs-sts replaced it)`,
+            current: { AWS_ROLE_ARN: arn, [PREVIOUS_ROLE_ANNOTATION]: previous }, desired: { AWS_ROLE_ARN: previous },
+            ref, container: comp, env: [{ name: 'AWS_ROLE_ARN', value: previous }], annotations: { [PREVIOUS_ROLE_ANNOTATION]: null },
+          });
+        } else actions.push({
           id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env',
           status: ours ? 'delete' : 'unchanged', target: `${where}deployment/${comp} (container ${comp})`,
           summary: ours ? `Remove AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE from ${comp}` : `Deployment ${comp} has no environment of ours`,
@@ -110,7 +139,21 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
   const policy = role?.inlinePolicies[PERMISSIONS_POLICY_NAME];
   // What the role's trust policy will be after uninstall (null: the role is deleted).
   let trustAfter: PolicyDocument | null = role ? role.trustPolicy : null;
-  if (role && owned) {
+  // Our statements for clusters outside this run: those clusters keep the role (unless --all-clusters).
+  const scope = [...new Set(facts.clusters.map((c) => c.issuer))];
+  const withoutRun = role ? removeOurStatements(role.trustPolicy, scope) : null;
+  const othersServed = withoutRun ? ourTrustedHostPaths(withoutRun) : [];
+  const keepForOthers = role !== null && owned && othersServed.length > 0 && !u.allClusters;
+  if (role && owned && keepForOthers) {
+    const hasRunStatements = withoutRun!.Statement.length !== role.trustPolicy.Statement.length;
+    trustAfter = withoutRun;
+    notes.push(`The role ${role.arn} still serves other clusters (issuers ${othersServed.join(', ')}): it stays, with its ECR policy; only this run's trust statements are removed. Pass --all-clusters to delete it anyway (those clusters then lose access).`);
+    actions.push({
+      id: 'trust-policy', type: 'trust-policy', status: hasRunStatements ? 'update' : 'unchanged', target: arn,
+      summary: hasRunStatements ? `Remove the trust statements for ${scope.join(', ')} (other clusters' statements stay)` : 'No trust statement of this run to remove',
+      current: role.trustPolicy, desired: withoutRun!, roleName: decisions.roleName, document: withoutRun!,
+    });
+  } else if (role && owned) {
     actions.push({
       id: 'permissions-policy', type: 'permissions-policy', status: policy ? 'delete' : 'unchanged',
       target: `${arn} (inline policy ${PERMISSIONS_POLICY_NAME})`,
@@ -118,7 +161,7 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
       current: policy ?? null, desired: null, roleName: decisions.roleName, policyName: PERMISSIONS_POLICY_NAME, document: policy ?? { Version: '2012-10-17', Statement: [] },
     });
     if (adopted) {
-      const kept = removeOurStatements(role.trustPolicy);
+      const kept = removeOurStatements(role.trustPolicy, u.allClusters ? undefined : scope);
       trustAfter = kept;
       const hasOurs = role.trustPolicy.Statement.some(isOurStatement);
       // IAM rejects a trust policy without statements: if ours are all that is left, they stay.
@@ -132,6 +175,15 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         summary: canRemove ? 'Remove our statements from the adopted role\'s trust policy (its own statements stay)' : 'Trust policy of the adopted role left as it is',
         current: role.trustPolicy, desired: kept, roleName: decisions.roleName, document: kept,
       });
+      // Managed policies we attached (our tag records each) are detached; the role's own stay.
+      for (const [tagKey, policyArn] of Object.entries(role.tags).filter(([k]) => k.startsWith(ATTACHED_TAG_PREFIX))) {
+        actions.push({
+          id: `managed-policy:${policyArn}`, type: 'managed-policy', status: 'delete', target: arn,
+          summary: `Detach the managed policy ${policyArn} (attached by rhacs-sts)`,
+          current: { attached: role.attachedPolicyArns.includes(policyArn) }, desired: null,
+          roleName: decisions.roleName, policyArn, tagKey,
+        });
+      }
       const ourTagKeys = [MANAGED_TAG, CLUSTER_TAG, ADOPTED_TAG].filter((k) => k in role.tags);
       actions.push({
         id: 'role-tags', type: 'role-tags', status: 'delete', target: arn,
@@ -140,6 +192,10 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         roleName: decisions.roleName, tags: Object.fromEntries(ourTagKeys.map((k) => [k, role.tags[k]!])),
       });
     } else {
+      // Say exactly what deleting the role takes with it (IAM needs every policy gone first).
+      const inline = role.inlinePolicyNames ?? Object.keys(role.inlinePolicies);
+      const foreignInline = inline.filter((n) => n !== PERMISSIONS_POLICY_NAME);
+      if (foreignInline.length) notes.push(`Deleting the role also deletes its other inline policies: ${foreignInline.join(', ')}.`);
       if (role.attachedPolicyArns.length) notes.push(`Managed policies attached to the role are detached before it is deleted: ${role.attachedPolicyArns.join(', ')}.`);
       trustAfter = null;
       actions.push({
@@ -165,6 +221,22 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
     if (!mine) reason = 'not created by rhacs-sts';
     else if (u.keepOidcProvider) reason = 'kept (--keep-oidc-provider)';
     else if (others.length) reason = `still trusted by ${others.join(', ')}`;
+    if (mine && !reason && cur.tags[ADOPTED_TAG] === 'true') {
+      // An adopted provider is never deleted: give it back as it was (the audiences we added, our tags).
+      const added = (cur.tags[ADDED_CLIENT_IDS_TAG] ?? '').split(' ').filter((id) => id && cur.clientIds.includes(id));
+      // IAM keeps at least one client ID on a provider; one that had only ours keeps it.
+      const removable = added.length < cur.clientIds.length ? added : added.slice(0, -1);
+      const ourTags = [MANAGED_TAG, CLUSTER_TAG, ADOPTED_TAG, ADDED_CLIENT_IDS_TAG].filter((k) => k in cur.tags);
+      if (removable.length < added.length) notes.push(`The adopted OIDC provider ${p.arn} keeps the audience ${added.at(-1)}: it has no other, and IAM requires one.`);
+      actions.push({
+        id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: 'update', target: p.arn,
+        summary: `Give the adopted OIDC provider back (never deleted): ${removable.length ? `remove the audience${removable.length > 1 ? 's' : ''} we added (${removable.join(', ')}) and ` : ''}our tags`,
+        current: { clientIds: cur.clientIds, tags: cur.tags },
+        desired: { clientIds: cur.clientIds.filter((id) => !removable.includes(id)), tags: Object.fromEntries(Object.entries(cur.tags).filter(([k]) => !ourTags.includes(k))) },
+        issuer: p.url, arn: p.arn, addClientIds: [], tags: {}, thumbprints: [], removeClientIds: removable, removeTags: ourTags,
+      });
+      continue;
+    }
     actions.push({
       id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: reason ? 'unchanged' : 'delete', target: p.arn,
       summary: reason ? `Keep the OIDC provider for ${p.url}: ${reason}` : `Delete the OIDC provider for ${p.url}`,

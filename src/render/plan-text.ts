@@ -10,6 +10,7 @@ const LABEL: Record<Action['type'], string> = {
   'role-tags': 'IAM role tags',
   'trust-policy': 'IAM trust policy',
   'permissions-policy': 'IAM permissions',
+  'managed-policy': 'IAM managed policy',
   'service-account-annotation': 'ServiceAccount',
   'deployment-env': 'Deployment env',
   'deployment-token-volume': 'Deployment volume',

@@ -88,7 +88,7 @@ export function initCommand(options: Options, extra: { roleName?: string; delega
   const flag = (name: string, value: string | undefined) => { if (value) parts.push(`${name} ${value}`); };
   flag('--context', options.context);
   flag('--central-context', options.centralContext);
-  flag('--sensor-context', options.sensorContext);
+  for (const c of options.sensorContexts) flag('--sensor-context', c);
   flag('--namespace', options.namespace);
   flag('--cluster-name', options.clusterName);
   flag('--role-name', options.roleName ?? extra.roleName);

@@ -6,7 +6,7 @@ import { createAwsSession } from '../../src/aws/client.js';
 import { isAwsAction, type AwsSession } from '../../src/aws/session.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Decisions, Facts, Plan } from '../../src/plan/model.js';
-import { parsePolicyDocument, PERMISSIONS_POLICY_NAME, type PolicyDocument } from '../../src/plan/policies.js';
+import { parsePolicyDocument, PERMISSIONS_POLICY_NAME, trustSid, type PolicyDocument } from '../../src/plan/policies.js';
 import { useSandbox } from '../sandbox/context.js';
 import { awsMark, awsRequests, awsWrites, resetAws } from '../sandbox/observe.js';
 
@@ -157,7 +157,7 @@ describe('init, AWS half, against moto', () => {
     expect(adopted.blockers).toEqual([]);
     await applyAws(adopted);
     const { role, trust } = await roleNow();
-    expect(trust.Statement.map((s) => s.Sid)).toEqual(['Theirs', 'RhacsStsWebIdentity']);
+    expect(trust.Statement.map((s) => s.Sid)).toEqual(['Theirs', trustSid(ISSUER)]);
     expect(role.Tags).toEqual(expect.arrayContaining([{ Key: 'rhacs-sts/managed', Value: 'true' }]));
     expect(Object.values(awsStatuses(await planNow(decisions({ adoptRole: true }))))).not.toContain('update');
   });

@@ -2,6 +2,7 @@
  * CLI-level tests: run the built binary (bin/rhacs-sts → dist/) as a user would, offline, with a
  * clean environment, and check stdout, stderr and the exit code.
  */
+import { trustSid } from '../../src/plan/policies.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -197,7 +198,7 @@ describe('plan --offline', () => {
         trustPolicy: {
           Version: '2012-10-17',
           Statement: [{
-            Sid: 'RhacsStsWebIdentity',
+            Sid: trustSid(EKS_ISSUER),
             Effect: 'Allow',
             Principal: { Federated: providerArn },
             Action: 'sts:AssumeRoleWithWebIdentity',

@@ -79,7 +79,7 @@ describe('askDecisions: what flags did not answer, with defaults from detection'
     const centralOnly = facts([cluster({ components: ['central'] })]);
     expect((await ask([DEFAULT, DEFAULT], {}, centralOnly)).messages.some((m) => /Delegated/.test(m))).toBe(false);
     const split = facts([cluster({ context: 'hub', components: ['central'] }), cluster({ context: 'spoke', components: ['sensor'] })]);
-    const r = await ask([DEFAULT, DEFAULT], { centralContext: 'hub', sensorContext: 'spoke' }, split);
+    const r = await ask([DEFAULT, DEFAULT], { centralContext: 'hub', sensorContext: ['spoke'] }, split);
     expect(r.messages.some((m) => /Delegated/.test(m))).toBe(false);
     expect(decisionsFromOptions(r.options, split).delegatedScanning).toBe(true);
   });
@@ -230,9 +230,9 @@ describe('askDetection: when detection cannot decide', () => {
 describe('decisions from options', () => {
   it('--sensor-context implies delegated scanning; turning it off explicitly is an input error naming --sensor-context', () => {
     const f = facts();
-    expect(decisionsFromOptions(opts({ centralContext: 'a', sensorContext: 'b' }), f).delegatedScanning).toBe(true);
+    expect(decisionsFromOptions(opts({ centralContext: 'a', sensorContext: ['b'] }), f).delegatedScanning).toBe(true);
     expect(decisionsFromOptions(opts(), f).delegatedScanning).toBe(false);
-    const bad = { ...opts({ centralContext: 'a', sensorContext: 'b' }), delegatedScanning: false };
+    const bad = { ...opts({ centralContext: 'a', sensorContext: ['b'] }), delegatedScanning: false };
     const err = (() => { try { checkInitOptions(bad); } catch (e) { return e; } })();
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).problems[0]!.source).toBe('--sensor-context');

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, type InputProblem } from '../../src/errors.js';
 import { DEFAULT_TIMEOUT_MS, OPTION_SPECS, parseOptions, type CommandName, type RawOptions } from '../../src/options.js';
+import { clusterTargets } from '../../src/discover.js';
 
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 const GOV_ISSUER = 'https://oidc.eks.us-gov-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -40,11 +41,14 @@ describe('parseOptions: defaults', () => {
       permissionsBoundary: undefined,
       context: undefined,
       centralContext: undefined,
-      sensorContext: undefined,
+      sensorContexts: [],
       kubeconfig: undefined,
       helmValuesOut: undefined,
       planFile: undefined,
       keepOidcProvider: false,
+      allClusters: false,
+      attachPolicyArns: [],
+      replaceRoleWiring: false,
       profile: undefined,
       dryRun: false,
       yes: false,
@@ -407,5 +411,30 @@ describe('regressions', () => {
       throw new Error('expected an InputError');
     })();
     expect(err.problems.map((p) => p.source)).toEqual(['RHACS_STS_REGION']);
+  });
+});
+
+describe('parseOptions: several secured clusters', () => {
+  it('--sensor-context repeats; Central defaults to the current context', () => {
+    const o = parseOptions('init', { sensorContext: ['spoke2', 'spoke3'] }, {});
+    expect(o.sensorContexts).toEqual(['spoke2', 'spoke3']);
+    expect(o.centralContext).toBeUndefined();
+    expect(clusterTargets(o).map((t) => [t.key, t.role])).toEqual([['', 'central'], ['spoke2', 'sensor'], ['spoke3', 'sensor']]);
+  });
+
+  it('takes a list from the environment (comma-separated) and from the config file', () => {
+    expect(parseOptions('init', {}, { RHACS_STS_SENSOR_CONTEXT: 'a, b' }).sensorContexts).toEqual(['a', 'b']);
+    const config = { path: 'rhacs-sts.yaml', data: { 'sensor-context': ['x', 'y'], 'central-context': 'hub' } };
+    const o = parseOptions('init', {}, {}, config);
+    expect([o.centralContext, o.sensorContexts]).toEqual(['hub', ['x', 'y']]);
+  });
+
+  it('reports a repeated context, Central\'s context among the Sensors, and too many clusters, all at once', () => {
+    const many = Array.from({ length: 21 }, (_, i) => `s${i}`);
+    expect(problemsOf('init', { centralContext: 'hub', sensorContext: ['a', 'a', 'hub'] }).map((p) => p.message)).toEqual([
+      'names the same context as --central-context; for one cluster use --context',
+      'names a more than once',
+    ]);
+    expect(problemsOf('init', { sensorContext: many }).map((p) => p.message)).toEqual([expect.stringMatching(/names 21 clusters; at most 20/)]);
   });
 });

@@ -127,12 +127,12 @@ describe('options from a saved plan', () => {
   });
 
   it('restores the contexts of a plan for Central and Sensor in different clusters', () => {
-    const s = saved(scenario({ centralContext: 'hub', sensorContext: 'spoke' }, [
+    const s = saved(scenario({ centralContext: 'hub', sensorContext: ['spoke'] }, [
       { facts: cluster({ context: 'hub', components: ['central'] }), kubeContext: 'hub', role: 'central' },
       { facts: cluster({ context: 'spoke', components: ['sensor'], provider: 'openshift', issuer: OCP, namespace: 'rhacs' }), kubeContext: 'spoke', role: 'sensor' },
     ]));
     const { options, perCluster } = optionsFromPlan(parseOptions('init', { planFile: 'p' }, {}), s);
-    expect(options).toMatchObject({ centralContext: 'hub', sensorContext: 'spoke', context: undefined, namespace: undefined, delegatedScanning: true });
+    expect(options).toMatchObject({ centralContext: 'hub', sensorContexts: ['spoke'], context: undefined, namespace: undefined, delegatedScanning: true });
     expect(perCluster).toEqual({ hub: { namespace: 'stackrox' }, spoke: { namespace: 'rhacs' } });
   });
 

@@ -3,7 +3,7 @@ import { decisionsFromOptions, defaultRoleName, offlineFacts } from '../../src/d
 import { parseOptions, type RawOptions } from '../../src/options.js';
 import { buildPlan, operatorOverlays } from '../../src/plan/build.js';
 import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
-import type { PolicyDocument } from '../../src/plan/policies.js';
+import { trustSid, type PolicyDocument } from '../../src/plan/policies.js';
 
 const ACCOUNT = '111122223333';
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -31,7 +31,7 @@ const READ_ACTIONS = [
 const EKS_TRUST: PolicyDocument = {
   Version: '2012-10-17',
   Statement: [{
-    Sid: 'RhacsStsWebIdentity',
+    Sid: trustSid(EKS_ISSUER),
     Effect: 'Allow',
     Principal: { Federated: EKS_PROVIDER_ARN },
     Action: 'sts:AssumeRoleWithWebIdentity',
@@ -162,7 +162,7 @@ describe('offline plans from flags (golden)', () => {
     expect(plan.role.trustPolicy).toEqual({
       Version: '2012-10-17',
       Statement: [{
-        Sid: 'RhacsStsWebIdentity',
+        Sid: trustSid(OCP_ISSUER),
         Effect: 'Allow',
         Principal: { Federated: OCP_PROVIDER_ARN },
         Action: 'sts:AssumeRoleWithWebIdentity',
@@ -287,7 +287,7 @@ describe('buildPlan against the current AWS state', () => {
         Action: 'sts:AssumeRoleWithWebIdentity',
         Principal: { Federated: EKS_PROVIDER_ARN },
         Effect: 'Allow',
-        Sid: 'RhacsStsWebIdentity',
+        Sid: trustSid(EKS_ISSUER),
       }],
       Version: '2012-10-17',
     };
@@ -318,7 +318,7 @@ describe('buildPlan against the current AWS state', () => {
     const ocpTrust: PolicyDocument = {
       Version: '2012-10-17',
       Statement: [{
-        Sid: 'RhacsStsWebIdentity',
+        Sid: trustSid(OCP_ISSUER),
         Effect: 'Allow',
         Principal: { Federated: OCP_PROVIDER_ARN },
         Action: 'sts:AssumeRoleWithWebIdentity',
@@ -455,10 +455,17 @@ describe('buildPlan against the current AWS state', () => {
       expect(plan.blockers[0]!.hint).toContain('--adopt-oidc-provider');
     });
 
-    it('not ours but adopted: update with the audience and our tags', () => {
+    it('not ours but adopted: update with the audience, our tags, marked adopted with the audience it added', () => {
       const plan = buildPlan(facts(), decisions({ adoptOidcProvider: true }), lacking({}));
       expect(plan.blockers).toEqual([]);
-      expect(ofType(plan, 'oidc-provider')[0]).toMatchObject({ status: 'update', addClientIds: ['sts.amazonaws.com'], tags: TAGS });
+      expect(ofType(plan, 'oidc-provider')[0]).toMatchObject({
+        status: 'update', addClientIds: ['sts.amazonaws.com'],
+        tags: { ...TAGS, 'rhacs-sts/adopted': 'true', 'rhacs-sts/added-client-ids': 'sts.amazonaws.com' },
+      });
+      // Once adopted, a re-run has nothing to change.
+      const after = { ...TAGS, 'rhacs-sts/adopted': 'true', 'rhacs-sts/added-client-ids': 'sts.amazonaws.com' };
+      const again = awsInPlace({ oidcProviders: { [EKS_ISSUER]: { arn: EKS_PROVIDER_ARN, clientIds: ['other-audience', 'sts.amazonaws.com'], thumbprints: [], tags: after } } });
+      expect(ofType(buildPlan(facts(), decisions(), again), 'oidc-provider')[0]!.status).toBe('unchanged');
     });
 
     it('not ours but with the audience: used as it is, unchanged', () => {
@@ -715,10 +722,93 @@ describe('offlineFacts and decisionsFromOptions', () => {
       permissionsBoundary: undefined,
       ecr: { registryId: ACCOUNT, region: undefined, repositories: [] },
       delegatedScanning: false,
+      attachPolicyArns: [],
+      replaceRoleWiring: false,
       restart: true,
       adoptRole: false,
       adoptOidcProvider: false,
       thumbprints: {},
     });
+  });
+});
+
+describe('trust policy ownership and size', () => {
+  it('a run for another cluster keeps this cluster\'s statement; the legacy Sid migrates for its own issuer', () => {
+    const legacy = { ...EKS_TRUST.Statement[0]!, Sid: 'RhacsStsWebIdentity' };
+    const spoke = cluster({ context: 'spoke', provider: 'openshift', issuer: OCP_ISSUER, components: ['sensor'] });
+    const current = awsInPlace({ role: { ...awsInPlace().role!, trustPolicy: { Version: '2012-10-17', Statement: [legacy] } } });
+    const plan = buildPlan(facts([spoke]), decisions({ delegatedScanning: true }), current);
+    // The hub's statement (still with its old Sid) is another cluster's: kept as it is.
+    expect(plan.role.trustPolicy.Statement.map((s) => s.Sid)).toEqual(['RhacsStsWebIdentity', trustSid(OCP_ISSUER)]);
+    // A run for the hub migrates its statement to the per-issuer Sid, in place.
+    const hub = buildPlan(facts([cluster({ current: { central: eksCentralInPlace } })]), decisions(), current);
+    expect(hub.role.trustPolicy).toEqual(EKS_TRUST);
+    expect(ofType(hub, 'trust-policy')[0]!.status).toBe('update');
+  });
+
+  it('blocks before any write when the trust policy would exceed the account quota, naming size, quota and the ways out', () => {
+    const plan = buildPlan(facts(), decisions(), awsInPlace({ trustPolicySizeQuota: 200 }));
+    expect(plan.blockers).toHaveLength(1);
+    expect(plan.blockers[0]!.message).toMatch(/would be \d+ characters .* over the account's quota of 200/);
+    expect(plan.blockers[0]!.hint).toMatch(/L-C07B4B0D/);
+    expect(buildPlan(facts(), decisions(), awsInPlace({ trustPolicySizeQuota: 4096 })).blockers).toEqual([]);
+  });
+
+  it('offline, measures against the default quota of 2,048 characters', () => {
+    const many = Array.from({ length: 12 }, (_, i) => cluster({ context: `c${i}`, issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${String(i).padStart(32, '0')}` }));
+    const plan = buildPlan(facts(many), decisions(), undefined);
+    expect(plan.blockers.map((b) => b.message).join('\n')).toMatch(/over the account's quota of 2048 \(the default; not read from the account\)/);
+  });
+});
+
+describe('wiring that names another role', () => {
+  const THEIRS = `arn:aws:iam::${ACCOUNT}:role/backup-and-securityhub`;
+  const wiredElsewhere: ComponentState = {
+    serviceAccount: { annotations: { [ANNOTATION]: THEIRS } },
+    deployment: { container: 'central', env: [], hasTokenMount: false, podTemplateAnnotations: {} },
+  };
+
+  it('is refused before any write, naming the role and both ways out', () => {
+    const plan = buildPlan(facts([cluster({ current: { central: wiredElsewhere } })]), decisions(), awsInPlace());
+    expect(plan.blockers).toHaveLength(1);
+    expect(plan.blockers[0]!.message).toContain(`already names the role ${THEIRS}`);
+    expect(plan.blockers[0]!.message).toMatch(/S3 backups, the Security Hub notifier/);
+    expect(plan.blockers[0]!.hint).toContain('--role-name backup-and-securityhub');
+    expect(plan.blockers[0]!.hint).toContain('--replace-role-wiring');
+  });
+
+  it('with --replace-role-wiring, shows the old value and records it on the service account', () => {
+    const plan = buildPlan(facts([cluster({ current: { central: wiredElsewhere } })]), decisions({ replaceRoleWiring: true }), awsInPlace());
+    expect(plan.blockers).toEqual([]);
+    const sa = ofType(plan, 'service-account-annotation')[0]!;
+    expect(sa.status).toBe('update');
+    expect(sa.current).toEqual({ [ANNOTATION]: THEIRS });
+    expect(sa.annotations).toEqual({ [ANNOTATION]: ROLE_ARN, 'rhacs-sts/previous-role-arn': THEIRS });
+    expect(sa.summary).toContain(`replaces ${THEIRS}`);
+  });
+
+  it('on OpenShift, records the replaced AWS_ROLE_ARN on the deployment', () => {
+    const ocp: ComponentState = {
+      serviceAccount: { annotations: {} },
+      deployment: { container: 'central', env: [{ name: 'AWS_ROLE_ARN', value: THEIRS }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: TOKEN_FILE }], hasTokenMount: true, podTemplateAnnotations: {}, annotations: {} },
+    };
+    const f = facts([cluster({ provider: 'openshift', issuer: OCP_ISSUER, current: { central: ocp } })]);
+    expect(buildPlan(f, decisions(), undefined).blockers.map((b) => b.message).join()).toContain(THEIRS);
+    const env = ofType(buildPlan(f, decisions({ replaceRoleWiring: true }), undefined), 'deployment-env')[0]!;
+    expect(env.annotations).toEqual({ 'rhacs-sts/previous-role-arn': THEIRS });
+    expect(env.current).toEqual({ AWS_ROLE_ARN: THEIRS, AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE });
+  });
+});
+
+describe('--attach-policy-arn', () => {
+  const S3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
+  it('attaches each policy once and records it; a re-run is unchanged; others are left alone', () => {
+    const plan = buildPlan(facts(), decisions({ attachPolicyArns: [S3] }), awsInPlace());
+    expect(ofType(plan, 'managed-policy')).toEqual([expect.objectContaining({ status: 'create', policyArn: S3, tagKey: expect.stringMatching(/^rhacs-sts\/attached-[0-9a-f]{8}$/) })]);
+    const tagKey = ofType(plan, 'managed-policy')[0]!.tagKey;
+    const after = awsInPlace({ role: { ...awsInPlace().role!, attachedPolicyArns: [S3, 'arn:aws:iam::aws:policy/Theirs'], tags: { ...TAGS, [tagKey]: S3 } } });
+    const again = buildPlan(facts(), decisions({ attachPolicyArns: [S3] }), after);
+    expect(ofType(again, 'managed-policy')[0]!.status).toBe('unchanged');
+    expect(again.notes.join('\n')).toContain('attached managed policies (arn:aws:iam::aws:policy/Theirs); rhacs-sts leaves them alone');
   });
 });

@@ -6,10 +6,13 @@ import {
   mergeTrustPolicy,
   oidcProviderArn,
   parsePolicyDocument,
+  ourTrustedHostPaths,
   permissionsPolicy,
+  policySize,
   removeOurStatements,
   roleArn,
   samePolicy,
+  trustSid,
   trustStatements,
   type PolicyDocument,
   type PolicyStatement,
@@ -31,7 +34,7 @@ const READ_ACTIONS = [
   'ecr:ListImages',
 ];
 
-const trustPolicy = (statements: PolicyStatement[]): PolicyDocument => mergeTrustPolicy(undefined, statements);
+const trustPolicy = (statements: PolicyStatement[]): PolicyDocument => mergeTrustPolicy(undefined, statements, []);
 
 describe('ARNs', () => {
   it.each([
@@ -61,7 +64,7 @@ describe('trust policy (golden documents)', () => {
     expect(doc).toEqual({
       Version: '2012-10-17',
       Statement: [{
-        Sid: 'RhacsStsWebIdentity',
+        Sid: trustSid(EKS_ISSUER),
         Effect: 'Allow',
         Principal: { Federated: 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE' },
         Action: 'sts:AssumeRoleWithWebIdentity',
@@ -82,7 +85,7 @@ describe('trust policy (golden documents)', () => {
     expect(doc).toEqual({
       Version: '2012-10-17',
       Statement: [{
-        Sid: 'RhacsStsWebIdentity',
+        Sid: trustSid(OCP_ISSUER),
         Effect: 'Allow',
         Principal: { Federated: 'arn:aws:iam::111122223333:oidc-provider/my-oidc-bucket.s3.us-east-1.amazonaws.com' },
         Action: 'sts:AssumeRoleWithWebIdentity',
@@ -116,7 +119,7 @@ describe('trust policy (golden documents)', () => {
     expect(doc).toEqual({
       Version: '2012-10-17',
       Statement: [{
-        Sid: 'RhacsStsWebIdentity',
+        Sid: trustSid(GOV_ISSUER),
         Effect: 'Allow',
         Principal: { Federated: 'arn:aws-us-gov:iam::111122223333:oidc-provider/oidc.eks.us-gov-west-1.amazonaws.com/id/GOVCLUSTER01' },
         Action: 'sts:AssumeRoleWithWebIdentity',
@@ -137,7 +140,7 @@ describe('trust policy (golden documents)', () => {
     expect(doc).toEqual({
       Version: '2012-10-17',
       Statement: [{
-        Sid: 'RhacsStsWebIdentity',
+        Sid: trustSid(CN_ISSUER),
         Effect: 'Allow',
         Principal: { Federated: 'arn:aws-cn:iam::111122223333:oidc-provider/oidc.eks.cn-north-1.amazonaws.com.cn/id/CNCLUSTER01' },
         Action: 'sts:AssumeRoleWithWebIdentity',
@@ -195,7 +198,7 @@ describe('trust policy: several issuers', () => {
       { issuer: EKS_ISSUER, audience: 'sts.amazonaws.com', subjects: ['system:serviceaccount:stackrox:sensor', 'system:serviceaccount:stackrox:central'] },
     ]);
     expect(statements).toHaveLength(1);
-    expect(statements[0]!.Sid).toBe('RhacsStsWebIdentity');
+    expect(statements[0]!.Sid).toBe(trustSid(EKS_ISSUER));
     expect(statements[0]!.Condition!.StringEquals![`${EKS_HP}:sub`]).toEqual([
       'system:serviceaccount:stackrox:central',
       'system:serviceaccount:stackrox:sensor',
@@ -224,23 +227,54 @@ describe('merging into an existing trust policy', () => {
   };
   const oldOursSuffixed: PolicyStatement = { ...oldOurs, Sid: 'RhacsStsWebIdentity0badc0de' };
 
-  it('keeps foreign statements in place and replaces ours', () => {
-    const ours = trustStatements('aws', ACCOUNT, [{ issuer: EKS_ISSUER, audience: 'sts.amazonaws.com', subjects: ['system:serviceaccount:stackrox:central'] }]);
-    const merged = mergeTrustPolicy({ Version: '2012-10-17', Statement: [foreign, oldOurs, unnamed, oldOursSuffixed] }, ours);
-    expect(merged).toEqual({ Version: '2012-10-17', Statement: [foreign, unnamed, ours[0]] });
+  const eksOurs = () => trustStatements('aws', ACCOUNT, [{ issuer: EKS_ISSUER, audience: 'sts.amazonaws.com', subjects: ['system:serviceaccount:stackrox:central'] }]);
+  const ocpOurs = () => trustStatements('aws', ACCOUNT, [{ issuer: OCP_ISSUER, audience: 'openshift', subjects: ['system:serviceaccount:stackrox:sensor'] }]);
+
+  it('keeps foreign statements and our statements for other issuers; replaces ours for the issuers in scope', () => {
+    const ours = eksOurs();
+    const staleEks: PolicyStatement = { ...ours[0]!, Condition: { StringEquals: { [`${EKS_HP}:sub`]: 'system:serviceaccount:old:central' } } };
+    const merged = mergeTrustPolicy({ Version: '2012-10-17', Statement: [foreign, oldOurs, unnamed, staleEks, oldOursSuffixed] }, ours, [EKS_ISSUER]);
+    // oldOurs and oldOursSuffixed trust old.example.com: another cluster's, so they stay.
+    expect(merged).toEqual({ Version: '2012-10-17', Statement: [foreign, oldOurs, unnamed, ours[0], oldOursSuffixed] });
+  });
+
+  it('a second cluster adds its statement; the first cluster\'s stays (hub + spoke2, then hub + spoke3)', () => {
+    const hub = eksOurs();
+    const spoke = ocpOurs();
+    const first = mergeTrustPolicy(undefined, [...hub], [EKS_ISSUER]);
+    const second = mergeTrustPolicy(first, [...spoke], [OCP_ISSUER]);
+    expect(second.Statement).toEqual([hub[0], spoke[0]]);
+    expect(ourTrustedHostPaths(second)).toEqual([EKS_HP, 'my-oidc-bucket.s3.us-east-1.amazonaws.com'].sort());
+    // Re-running the first cluster changes nothing, and keeps the order.
+    expect(mergeTrustPolicy(second, hub, [EKS_ISSUER])).toEqual(second);
+  });
+
+  it('migrates the single RhacsStsWebIdentity statement of earlier versions for its issuer', () => {
+    const legacy: PolicyStatement = { ...eksOurs()[0]!, Sid: 'RhacsStsWebIdentity' };
+    const merged = mergeTrustPolicy({ Version: '2012-10-17', Statement: [foreign, legacy] }, eksOurs(), [EKS_ISSUER]);
+    expect(merged.Statement).toEqual([foreign, eksOurs()[0]]);
+    expect(merged.Statement[1]!.Sid).toBe(trustSid(EKS_ISSUER));
+    expect(trustSid(EKS_ISSUER)).toMatch(/^RhacsStsWebIdentity[0-9a-f]{8}$/);
   });
 
   it('is idempotent', () => {
-    const ours = trustStatements('aws', ACCOUNT, [{ issuer: EKS_ISSUER, audience: 'sts.amazonaws.com', subjects: ['system:serviceaccount:stackrox:central'] }]);
-    const once = mergeTrustPolicy({ Version: '2012-10-17', Statement: [foreign] }, ours);
-    expect(mergeTrustPolicy(once, ours)).toEqual(once);
+    const once = mergeTrustPolicy({ Version: '2012-10-17', Statement: [foreign] }, eksOurs(), [EKS_ISSUER]);
+    expect(mergeTrustPolicy(once, eksOurs(), [EKS_ISSUER])).toEqual(once);
   });
 
-  it('removeOurStatements leaves only foreign statements', () => {
+  it('removeOurStatements leaves only foreign statements, or with a scope only that scope\'s statements go', () => {
     expect(removeOurStatements({ Version: '2012-10-17', Statement: [foreign, oldOurs, unnamed] })).toEqual({
       Version: '2012-10-17',
       Statement: [foreign, unnamed],
     });
+    const both = { Version: '2012-10-17', Statement: [foreign, ...eksOurs(), ...ocpOurs()] };
+    expect(removeOurStatements(both, [OCP_ISSUER]).Statement).toEqual([foreign, ...eksOurs()]);
+  });
+
+  it('policySize counts what IAM counts: non-white-space characters', () => {
+    const doc = { Version: '2012-10-17', Statement: [foreign] };
+    expect(policySize(doc)).toBe(JSON.stringify(doc).length);
+    expect(policySize({ Version: '2012-10-17', Statement: [{ ...foreign, Sid: 'With Space' }] })).toBe(JSON.stringify(doc).length - 'LetCiAssume'.length + 'WithSpace'.length);
   });
 
   it.each([

@@ -2,7 +2,7 @@ import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/build.js';
 import type { AwsState, ClusterFacts, Decisions, Facts, Plan } from '../../src/plan/model.js';
-import type { PolicyDocument } from '../../src/plan/policies.js';
+import { trustSid, type PolicyDocument } from '../../src/plan/policies.js';
 import { planToJson } from '../../src/render/plan-json.js';
 import { jsonDiff, renderPlanText } from '../../src/render/plan-text.js';
 
@@ -49,7 +49,7 @@ function awsState(subject: string, tags: Record<string, string> = TAGS): AwsStat
   const trust: PolicyDocument = {
     Version: '2012-10-17',
     Statement: [{
-      Sid: 'RhacsStsWebIdentity',
+      Sid: trustSid(EKS_ISSUER),
       Effect: 'Allow',
       Principal: { Federated: EKS_PROVIDER_ARN },
       Action: 'sts:AssumeRoleWithWebIdentity',
@@ -124,8 +124,11 @@ describe('text rendering', () => {
     const lines = text.split('\n');
     expect(lines).toContain('Trust policy (changes):');
     expect(lines).toContain(`  ~ update     IAM trust policy   ${ROLE_ARN}`);
-    const removed = lines.filter((l) => /^\s*- /.test(l));
-    const added = lines.filter((l) => /^\s*\+ /.test(l));
+    // The diff's lines (the notes below list with "-" too).
+    const diff = lines.slice(0, lines.indexOf('Notes:'));
+    const removed = diff.filter((l) => /^\s*- /.test(l));
+    const added = diff.filter((l) => /^\s*\+ /.test(l));
+    expect(lines).toContain("  - This role becomes Central's AWS identity for every integration that uses the container IAM role — ECR, S3 backups, the Security Hub notifier — not only for ECR: attach what those need with --attach-policy-arn.");
     expect(removed).toEqual([expect.stringContaining('"system:serviceaccount:old:central"')]);
     expect(added).toEqual([expect.stringContaining('"system:serviceaccount:stackrox:central"')]);
     // Unchanged lines of the document stay for context.
@@ -185,7 +188,7 @@ describe('JSON rendering', () => {
       role: {
         name: 'rhacs-sts-prod',
         arn: ROLE_ARN,
-        trustPolicy: { Version: '2012-10-17', Statement: [expect.objectContaining({ Sid: 'RhacsStsWebIdentity', Action: 'sts:AssumeRoleWithWebIdentity' })] },
+        trustPolicy: { Version: '2012-10-17', Statement: [expect.objectContaining({ Sid: trustSid(EKS_ISSUER), Action: 'sts:AssumeRoleWithWebIdentity' })] },
         permissionsPolicy: { Version: '2012-10-17', Statement: [expect.objectContaining({ Sid: 'RhacsStsEcrAuth' }), expect.objectContaining({ Sid: 'RhacsStsEcrRead' })] },
       },
       kubernetes: [{ kind: 'ServiceAccount', namespace: 'stackrox', name: 'central', annotations: { 'eks.amazonaws.com/role-arn': ROLE_ARN } }],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { trustStatements, type PolicyDocument } from '../../src/plan/policies.js';
+import { trustSid, trustStatements, type PolicyDocument } from '../../src/plan/policies.js';
 import { decodeJwtClaims, evaluateTrust } from '../../src/verify/trust-eval.js';
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC';
@@ -14,18 +14,18 @@ const central = { iss: ISSUER, sub: 'system:serviceaccount:stackrox:central', au
 describe('evaluateTrust', () => {
   it('allows the exact subject and audience our policy names', () => {
     const r = evaluateTrust(ours(), central, PROVIDER);
-    expect(r).toMatchObject({ allowed: true, reason: 'statement RhacsStsWebIdentity allows system:serviceaccount:stackrox:central' });
+    expect(r).toMatchObject({ allowed: true, reason: `statement ${trustSid(ISSUER)} allows system:serviceaccount:stackrox:central` });
   });
 
   it('names the audience mismatch', () => {
     const r = evaluateTrust(ours(), { ...central, aud: ['openshift'] }, PROVIDER);
     expect(r.allowed).toBe(false);
-    expect(r.reason).toBe('statement RhacsStsWebIdentity: aud is openshift but the policy wants sts.amazonaws.com');
+    expect(r.reason).toBe(`statement ${trustSid(ISSUER)}: aud is openshift but the policy wants sts.amazonaws.com`);
   });
 
   it('names the subject mismatch (another namespace)', () => {
     const r = evaluateTrust(ours(), { ...central, sub: 'system:serviceaccount:other:central' }, PROVIDER);
-    expect(r.reason).toBe('statement RhacsStsWebIdentity: sub is system:serviceaccount:other:central but the policy wants system:serviceaccount:stackrox:central');
+    expect(r.reason).toBe(`statement ${trustSid(ISSUER)}: sub is system:serviceaccount:other:central but the policy wants system:serviceaccount:stackrox:central`);
   });
 
   it('names a provider mismatch', () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan, operatorOverlays } from '../../src/plan/build.js';
 import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
-import type { PolicyDocument } from '../../src/plan/policies.js';
+import { trustSid, type PolicyDocument } from '../../src/plan/policies.js';
 import { buildUninstallPlan, type UninstallDecisions } from '../../src/plan/uninstall.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { Chalk } from 'chalk';
@@ -23,7 +23,7 @@ const TAGS = { 'rhacs-sts/managed': 'true', 'rhacs-sts/cluster': 'prod' };
 const OUR_TRUST: PolicyDocument = {
   Version: '2012-10-17',
   Statement: [{
-    Sid: 'RhacsStsWebIdentity', Effect: 'Allow', Principal: { Federated: EKS_PROVIDER_ARN }, Action: 'sts:AssumeRoleWithWebIdentity',
+    Sid: trustSid(EKS_ISSUER), Effect: 'Allow', Principal: { Federated: EKS_PROVIDER_ARN }, Action: 'sts:AssumeRoleWithWebIdentity',
     Condition: { StringEquals: { [`${EKS_HP}:sub`]: ['system:serviceaccount:stackrox:central'], [`${EKS_HP}:aud`]: 'sts.amazonaws.com' } },
   }],
 };
@@ -225,5 +225,110 @@ describe('adopted role whose only trust statements are ours', () => {
     );
     expect(plan.actions.find((a) => a.type === 'trust-policy')!.status).toBe('unchanged');
     expect(plan.notes.join(' ')).toMatch(/IAM requires at least one: our statements stay/);
+  });
+});
+
+describe('buildUninstallPlan: one cluster of several', () => {
+  // The role serves this cluster (EKS_ISSUER) and another one (OCP_ISSUER): uninstalling this
+  // cluster removes only its statement and wiring; the role and its ECR policy stay.
+  const OTHER: PolicyDocument['Statement'][number] = {
+    Sid: trustSid(OCP_ISSUER), Effect: 'Allow', Principal: { Federated: OCP_PROVIDER_ARN }, Action: 'sts:AssumeRoleWithWebIdentity',
+    Condition: { StringEquals: { 'my-oidc-bucket.s3.us-east-1.amazonaws.com:sub': ['system:serviceaccount:stackrox:sensor'], 'my-oidc-bucket.s3.us-east-1.amazonaws.com:aud': 'openshift' } },
+  };
+  const shared = () => aws({ role: { ...aws().role!, trustPolicy: { Version: '2012-10-17', Statement: [THEIR_STATEMENT, ...OUR_TRUST.Statement, OTHER] } } });
+  const f = facts([cluster({ current: { central: eksState(ROLE_ARN) } })]);
+
+  it('removes this cluster\'s statement only; keeps the role, its policy, and the other cluster\'s statement', () => {
+    const plan = buildUninstallPlan(f, decisions(), shared(), u({ otherTrusters: { [EKS_ISSUER]: [ROLE_NAME] } }));
+    const trust = find(plan, 'trust-policy')[0]!;
+    expect(trust.status).toBe('update');
+    expect(trust.document.Statement).toEqual([THEIR_STATEMENT, OTHER]);
+    expect(find(plan, 'role')).toEqual([]);
+    expect(find(plan, 'permissions-policy')).toEqual([]);
+    expect(plan.notes.join('\n')).toMatch(/still serves other clusters \(issuers my-oidc-bucket\.s3\.us-east-1\.amazonaws\.com\).*--all-clusters/s);
+    // Nothing of ours trusts this cluster's provider any more: it goes.
+    expect(find(plan, 'oidc-provider')[0]!.status).toBe('delete');
+  });
+
+  it('--all-clusters takes the whole set-up down: the role is deleted', () => {
+    const plan = buildUninstallPlan(f, decisions(), shared(), u({ allClusters: true }));
+    expect(find(plan, 'role')[0]!.status).toBe('delete');
+    expect(find(plan, 'permissions-policy')[0]!.status).toBe('delete');
+  });
+
+  it('deletes the role once its last cluster is uninstalled', () => {
+    const last = aws({ role: { ...aws().role!, trustPolicy: { Version: '2012-10-17', Statement: [OTHER] } } });
+    const ocp = facts([cluster({ provider: 'openshift', issuer: OCP_ISSUER, components: ['sensor'], current: {} })]);
+    const plan = buildUninstallPlan(ocp, decisions(), { ...last, oidcProviders: {} }, u({ otherTrusters: {} }));
+    expect(find(plan, 'role')[0]!.status).toBe('delete');
+  });
+});
+
+describe('buildUninstallPlan: a role that init replaced', () => {
+  const THEIRS = `arn:aws:iam::${ACCOUNT}:role/backup-and-securityhub`;
+  it('EKS: puts the previous role back and removes the record', () => {
+    const state: ComponentState = {
+      serviceAccount: { annotations: { [ANNOTATION]: ROLE_ARN, 'rhacs-sts/previous-role-arn': THEIRS } },
+      deployment: { container: 'central', env: [], hasTokenMount: false, podTemplateAnnotations: {} },
+    };
+    const plan = buildUninstallPlan(facts([cluster({ components: ['central'], current: { central: state } })]), decisions(), aws(), u());
+    const sa = find(plan, 'service-account-annotation')[0]!;
+    expect(sa).toMatchObject({ status: 'update', annotations: { [ANNOTATION]: THEIRS }, removeAnnotations: ['rhacs-sts/previous-role-arn'] });
+    expect(sa.summary).toContain(`Put back ${ANNOTATION}=${THEIRS}`);
+    expect(find(plan, 'restart')[0]!.status).toBe('update');
+  });
+
+  it('OpenShift: puts AWS_ROLE_ARN back and removes the record from the deployment', () => {
+    const state: ComponentState = {
+      serviceAccount: { annotations: {} },
+      deployment: { container: 'central', env: [{ name: 'AWS_ROLE_ARN', value: ROLE_ARN }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: TOKEN_FILE }], hasTokenMount: true, podTemplateAnnotations: {}, annotations: { 'rhacs-sts/previous-role-arn': THEIRS } },
+    };
+    const f = facts([cluster({ provider: 'openshift', issuer: OCP_ISSUER, components: ['central'], current: { central: state } })]);
+    const plan = buildUninstallPlan(f, decisions(), aws({ oidcProviders: {} }), u({ otherTrusters: {} }));
+    const env = find(plan, 'deployment-env')[0]!;
+    expect(env).toMatchObject({ status: 'update', env: [{ name: 'AWS_ROLE_ARN', value: THEIRS }], annotations: { 'rhacs-sts/previous-role-arn': null } });
+  });
+});
+
+describe('buildUninstallPlan: an adopted OIDC provider', () => {
+  const adoptedTags = { ...TAGS, 'rhacs-sts/adopted': 'true', 'rhacs-sts/added-client-ids': 'sts.amazonaws.com' };
+  const f = facts([cluster({ current: { central: eksState(ROLE_ARN) } })]);
+  const withProvider = (clientIds: string[]) =>
+    aws({ oidcProviders: { [EKS_ISSUER]: { arn: EKS_PROVIDER_ARN, clientIds, thumbprints: [], tags: adoptedTags } } });
+
+  it('is never deleted: only the audience we added and our tags are removed', () => {
+    const plan = buildUninstallPlan(f, decisions(), withProvider(['theirs', 'sts.amazonaws.com']), u());
+    const p = find(plan, 'oidc-provider')[0]!;
+    expect(p.status).toBe('update');
+    expect(p.removeClientIds).toEqual(['sts.amazonaws.com']);
+    expect(p.removeTags).toEqual(['rhacs-sts/managed', 'rhacs-sts/cluster', 'rhacs-sts/adopted', 'rhacs-sts/added-client-ids']);
+    expect(p.desired).toEqual({ clientIds: ['theirs'], tags: {} });
+  });
+
+  it('keeps the only audience (IAM needs one), and says so', () => {
+    const plan = buildUninstallPlan(f, decisions(), withProvider(['sts.amazonaws.com']), u());
+    expect(find(plan, 'oidc-provider')[0]!.removeClientIds).toEqual([]);
+    expect(plan.notes.join('\n')).toMatch(/keeps the audience sts\.amazonaws\.com/);
+  });
+
+  it('stays untouched while another role still trusts it', () => {
+    const plan = buildUninstallPlan(f, decisions(), withProvider(['theirs', 'sts.amazonaws.com']), u({ otherTrusters: { [EKS_ISSUER]: ['other'] } }));
+    expect(find(plan, 'oidc-provider')[0]!.status).toBe('unchanged');
+  });
+});
+
+describe('buildUninstallPlan: policies it lists', () => {
+  it('a deleted role: every inline and attached policy it takes with it is listed', () => {
+    const role = { ...aws().role!, inlinePolicyNames: ['rhacs-sts-ecr-read', 'someone-added'], attachedPolicyArns: ['arn:aws:iam::aws:policy/X'] };
+    const plan = buildUninstallPlan(facts([cluster({ current: { central: eksState(ROLE_ARN) } })]), decisions(), aws({ role }), u());
+    expect(plan.notes.join('\n')).toContain('also deletes its other inline policies: someone-added');
+    expect(plan.notes.join('\n')).toContain('detached before it is deleted: arn:aws:iam::aws:policy/X');
+  });
+
+  it('an adopted role: detaches only the managed policies rhacs-sts attached', () => {
+    const tags = { ...TAGS, 'rhacs-sts/adopted': 'true', 'rhacs-sts/attached-0badc0de': 'arn:aws:iam::aws:policy/Ours' };
+    const role = { ...aws().role!, trustPolicy: { Version: '2012-10-17', Statement: [THEIR_STATEMENT, ...OUR_TRUST.Statement] }, attachedPolicyArns: ['arn:aws:iam::aws:policy/Ours', 'arn:aws:iam::aws:policy/Theirs'], tags };
+    const plan = buildUninstallPlan(facts([cluster({ current: { central: eksState(ROLE_ARN) } })]), decisions(), aws({ role }), u());
+    expect(find(plan, 'managed-policy').map((a) => [a.status, a.policyArn, a.tagKey])).toEqual([['delete', 'arn:aws:iam::aws:policy/Ours', 'rhacs-sts/attached-0badc0de']]);
   });
 });

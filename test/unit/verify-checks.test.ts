@@ -10,7 +10,7 @@ import type { Jwk, KubeSession, PodState, WorkloadState } from '../../src/kube/s
 import { parseOptions } from '../../src/options.js';
 import { operatorOverlays } from '../../src/plan/build.js';
 import type { ClusterFacts, ComponentState, OidcProviderState, RoleState } from '../../src/plan/model.js';
-import { permissionsPolicy, trustStatements, type PolicyDocument } from '../../src/plan/policies.js';
+import { permissionsPolicy, trustSid, trustStatements, type PolicyDocument } from '../../src/plan/policies.js';
 import { verifyToJson } from '../../src/render/verify-json.js';
 import { renderVerifyText } from '../../src/render/verify-text.js';
 import {
@@ -109,7 +109,7 @@ describe('AWS checks', () => {
     expect(trustCheck(w, role(), PROVIDER_ARN, ['central'], FIX).result).toBe('pass');
     const sensorMissing = trustCheck(w, role(), PROVIDER_ARN, ['central', 'sensor'], FIX);
     expect(sensorMissing).toMatchObject({ result: 'fail', fix: FIX });
-    expect(sensorMissing.detail).toBe('The role does not let system:serviceaccount:stackrox:sensor: statement RhacsStsWebIdentity: sub is system:serviceaccount:stackrox:sensor but the policy wants system:serviceaccount:stackrox:central.');
+    expect(sensorMissing.detail).toBe(`The role does not let system:serviceaccount:stackrox:sensor: statement ${trustSid(ISSUER)}: sub is system:serviceaccount:stackrox:sensor but the policy wants system:serviceaccount:stackrox:central.`);
     expect(trustCheck(w, role({ trustPolicy: trust('openshift') }), PROVIDER_ARN, ['central'], FIX).detail).toMatch(/aud is sts\.amazonaws\.com but the policy wants openshift/);
     const theirs = role({ trustPolicy: { Version: '2012-10-17', Statement: [{ ...trust().Statement[0]!, Sid: 'Theirs' }] } });
     expect(trustCheck(w, theirs, PROVIDER_ARN, ['central'], FIX)).toMatchObject({ result: 'pass', detail: expect.stringMatching(/allowed by a statement rhacs-sts did not write/) });
@@ -281,7 +281,7 @@ describe('the token, checked locally as AWS would', () => {
     expect(localExchangeFailures({ ...base, provider: null })).toEqual([`no IAM OIDC provider exists for ${ISSUER}`]);
     expect(localExchangeFailures({ ...base, provider: provider(['openshift']) })).toEqual(["the token's aud is sts.amazonaws.com, but the OIDC provider accepts only openshift"]);
     expect(localExchangeFailures({ ...base, claims: { ...claims, aud: ['openshift'] }, provider: provider(['sts.amazonaws.com', 'openshift']) }))
-      .toEqual(['the trust policy refuses it: statement RhacsStsWebIdentity: aud is openshift but the policy wants sts.amazonaws.com']);
+      .toEqual([`the trust policy refuses it: statement ${trustSid(ISSUER)}: aud is openshift but the policy wants sts.amazonaws.com`]);
     expect(localExchangeFailures({ ...base, claims: { ...claims, iss: 'https://kubernetes.default.svc' } })[0]).toBe(`the token's iss is https://kubernetes.default.svc, but the OIDC provider is for ${ISSUER}`);
     expect(localExchangeFailures({ ...base, signatureVerified: false })).toEqual(["the token's signature does not verify with the cluster's JWKS key k1"]);
     expect(localExchangeFailures({ ...base, publicIssuer: { reachable: true, url: 'u', issuer: ISSUER, jwksUri: 'https://j', keys: [{ kid: 'old' }] } }))

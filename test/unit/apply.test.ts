@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { applyPlan, type ApplyProgress } from '../../src/apply/apply.js';
+import type { AwsSession } from '../../src/aws/session.js';
+import type { KubeSession } from '../../src/kube/session.js';
+import type { Action, Plan } from '../../src/plan/model.js';
+
+const sa = (context: string): Action => ({
+  id: `sa-annotation:${context}:stackrox:sensor`, type: 'service-account-annotation', status: 'create', target: `${context}: stackrox/serviceaccount/sensor`,
+  summary: 'annotate', ref: { context, namespace: 'stackrox', name: 'sensor' }, annotations: { a: 'b' },
+});
+const restart = (context: string): Action => ({
+  id: `restart:${context}:stackrox:sensor`, type: 'restart', status: 'update', target: `${context}: stackrox/deployment/sensor`,
+  summary: 'restart', ref: { context, namespace: 'stackrox', name: 'sensor' }, method: 'restartedAt', deferred: false,
+});
+const trust: Action = { id: 'trust-policy', type: 'trust-policy', status: 'update', target: 'role', summary: 'trust', roleName: 'r', document: { Version: '2012-10-17', Statement: [] } };
+
+function kube(fail: boolean, log: string[], name: string): KubeSession {
+  return {
+    contextName: name, server: 'https://x',
+    discover: async () => { throw new Error('unused'); },
+    apply: async (a) => {
+      log.push(`${name} ${a.type}`);
+      if (fail) throw new Error(`${name} is unreachable`);
+      return true;
+    },
+    waitForRollouts: async () => { log.push(`${name} wait`); },
+    issuerDiscovery: async () => { throw new Error('unused'); },
+    requestToken: async () => { throw new Error('unused'); },
+    pods: async () => null,
+    annotationSetAt: async () => undefined,
+  };
+}
+const progress: ApplyProgress = { task: () => undefined, rollout: () => undefined };
+const plan = (actions: Action[]) => ({ command: 'init', actions } as unknown as Plan);
+
+describe('applyPlan: several clusters', () => {
+  it('one failing cluster stops only itself; the others finish; the error names each cluster', async () => {
+    const log: string[] = [];
+    const awsLog: string[] = [];
+    const aws = { apply: async (a: Action) => { awsLog.push(a.id); return true; } } as unknown as AwsSession;
+    const sessions = new Map([['hub', kube(false, log, 'hub')], ['spoke2', kube(true, log, 'spoke2')], ['spoke3', kube(false, log, 'spoke3')]]);
+    const p = plan([trust, sa('hub'), restart('hub'), sa('spoke2'), restart('spoke2'), sa('spoke3'), restart('spoke3')]);
+    const err = await applyPlan(p, { aws, kube: sessions, progress, timeoutMs: 1000 }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/1 of 3 clusters failed:\n {2}✗ spoke2: spoke2 is unreachable\nDone: hub, spoke3\./);
+    expect((err as { hint?: string }).hint).toMatch(/Re-running "rhacs-sts init" resumes/);
+    expect(awsLog).toEqual(['trust-policy']);
+    // spoke2 stopped at its first failure; hub and spoke3 ran to the end, rollouts included.
+    expect(log.filter((l) => l.startsWith('spoke2'))).toEqual(['spoke2 service-account-annotation']);
+    expect(log.filter((l) => !l.startsWith('spoke2')).sort()).toEqual(['hub restart', 'hub service-account-annotation', 'hub wait', 'spoke3 restart', 'spoke3 service-account-annotation', 'spoke3 wait']);
+  });
+
+  it('an AWS failure stops the run before any cluster is touched', async () => {
+    const log: string[] = [];
+    const aws = { apply: async () => { throw new Error('LimitExceeded'); } } as unknown as AwsSession;
+    const err = await applyPlan(plan([trust, sa('hub')]), { aws, kube: new Map([['hub', kube(false, log, 'hub')]]), progress, timeoutMs: 1000 }).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/LimitExceeded/);
+    expect(log).toEqual([]);
+  });
+});
