@@ -19,9 +19,17 @@ describe('init and the trust policy size quota', () => {
     const d0 = await gateMark(sb);
     const r = await cli(sb, 'eks', ['init', '--yes', '--namespace', ns, '--role-name', 'rhacs-quota']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/The trust policy is too large while creating the role rhacs-quota: \d+ characters \(whitespace not counted\), over the IAM quota of 200 \(ACLSizePerRole\)/);
+    // Measured against the account's quota (GetAccountSummary) before any write: no provider, no role.
+    expect(r.stderr).toMatch(/The role's trust policy would be \d+ characters \(IAM counts non-white-space characters\), over the account's quota of 200: IAM would refuse it with LimitExceeded/);
     expect(r.stderr).toContain('L-C07B4B0D');
-    expect((await awsRequests(sb, a0)).filter((x) => x.action === 'CreateRole').every((x) => x.status === 409)).toBe(true);
-    expect(await gateDecisions(sb, d0)).toContainEqual(expect.objectContaining({ action: 'iam:CreateRole', role: 'rhacs-quota', allowed: false, code: 'LimitExceeded' }));
+    const sent = await awsRequests(sb, a0);
+    expect(sent.map((x) => x.action)).toContain('GetAccountSummary');
+    expect(sent.filter((x) => /^(Create|Update|Put|Tag|Add)/.test(x.action ?? ''))).toEqual([]);
+    expect(await gateDecisions(sb, d0)).toEqual([]);
+
+    // With the account's quota back at its default, the same init goes through.
+    await setTrustPolicyQuota(sb, 2048);
+    const ok = await cli(sb, 'eks', ['init', '--yes', '--namespace', ns, '--role-name', 'rhacs-quota', '--no-restart']);
+    expect(ok.code).toBe(0);
   });
 });
