@@ -121,7 +121,10 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     }
   };
 
-  const [identity, found] = await Promise.all([sessions.aws.identity(), Promise.all(targets.map(discoverOne))]);
+  const discovered = Promise.all(targets.map(discoverOne));
+  // Without a configured region, STS uses the one the cluster names (known once discovery is done).
+  const regionHint = async () => options.region ?? (await discovered).map((f) => f.d.region).find(Boolean);
+  const [identity, found] = await Promise.all([sessions.aws.identity(regionHint), discovered]);
   ui.debug(`caller ${identity.arn} (account ${identity.accountId}, partition ${identity.partition})`);
 
   if (options.accountId && options.accountId !== identity.accountId) {
