@@ -372,7 +372,7 @@ rules:
 // The sandbox
 
 export interface ClusterOptions {
-  /** Cluster and context name, e.g. `eks` or `openshift`. */
+  /** Cluster name, e.g. `eks` or `openshift` (the context is named from it as in the field: see kubeconfigs.ts). */
   name: string;
   /** Decides the default issuer; defaults to the name when it is `eks`/`openshift`, else `plain`. */
   flavour?: Flavour;
