@@ -122,6 +122,7 @@ describe('no AWS region in the environment', () => {
       rules: [
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
         { apiGroups: [''], resources: ['serviceaccounts'], verbs: ['get'] },
+        { apiGroups: ['platform.stackrox.io'], resources: ['centrals', 'securedclusters'], verbs: ['get', 'list'] },
       ],
     });
     const r = await cliWithoutRegion(user.kubeconfig, ['plan', '--namespace', ns, '--provider', 'eks', '--oidc-issuer', 'https://issuer.example.test/c', '--role-name', 'nr-none']);
