@@ -101,7 +101,8 @@ class Terminal {
 let dir: string;
 let iam: IAMClient;
 const terminals: Terminal[] = [];
-const env = () => ({ ...sb.awsEnv, KUBECONFIG: sb.clusters.eks!.kubeconfig });
+// The EKS kubeconfig user runs `aws eks get-token`: the sandbox's stand-in aws comes first on PATH.
+const env = () => ({ ...sb.awsEnv, KUBECONFIG: sb.clusters.eks!.kubeconfig, PATH: `${sb.awsCliDir}:${dirname(process.execPath)}:/usr/bin:/bin` });
 
 function terminal(): Terminal {
   const t = new Terminal(dir);
