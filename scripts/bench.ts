@@ -59,7 +59,7 @@ async function timeToFirstPrompt(env: NodeJS.ProcessEnv): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-bench-'));
   const socket = `rhacs-sts-bench-${process.pid}`;
   const script = join(dir, 'run.sh');
-  const vars = ['KUBECONFIG', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'AWS_DEFAULT_REGION'];
+  const vars = ['KUBECONFIG', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'PATH'];
   writeFileSync(script, `${vars.map((k) => `export ${k}='${env[k] ?? ''}'`).join('\n')}\nexec ${resolve(BIN)} init --role-name bench-prompt\n`);
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 10_000 });
   const t = performance.now();

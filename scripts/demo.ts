@@ -25,6 +25,8 @@ function rhacsSts(args: string[], env: Record<string, string>, capture: 'no' | '
   const forward = capture !== 'quiet';
   const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
   for (const k of Object.keys(childEnv)) if (k.startsWith('RHACS_STS_')) delete childEnv[k];
+  // No region from the caller's shell either: on EKS rhacs-sts takes it from the cluster's issuer.
+  for (const k of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete childEnv[k];
   return new Promise((resolve, reject) => {
     const out = capture === 'no' ? 'inherit' : 'pipe';
     const child = spawn(BIN, args, { env: childEnv, stdio: ['ignore', out, out] });

@@ -1,5 +1,7 @@
-// `npm run sandbox [-- --flavour eks|openshift] [--namespace NS] [--method operator|helm|manifests]`
+// `npm run sandbox [-- --flavour eks|openshift] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
 //
+// --clusters N: a fleet of N EKS clusters (one etcd, one moto, N API servers): a hub with Central
+// and Sensor, N-1 spokes with Sensor only, each its own issuer, contexts named like EKS ones.
 // Starts a local sandbox of real servers (kube-apiserver + etcd, moto for IAM/STS) seeded as an EKS
 // (default) or OpenShift cluster with a RHACS install, runs a stand-in deployment controller so
 // rollouts complete, prints `export NAME=value` lines on stdout (everything else goes to stderr)
@@ -8,12 +10,12 @@
 //   npm run --silent sandbox > /tmp/sandbox.env     # in one terminal; Ctrl-C to stop
 //   source /tmp/sandbox.env                         # in another; then kubectl / aws / rhacs-sts
 import { pathToFileURL } from 'node:url';
-import { startSeededSandbox, type DemoFlavour, type SeededSandbox, type SeededSandboxOptions } from '../test/sandbox/standalone.js';
+import { MAX_FLEET, startSeededSandbox, type DemoFlavour, type SeededSandbox, type SeededSandboxOptions } from '../test/sandbox/standalone.js';
 import type { InstallMethod } from '../test/sandbox/fixtures.js';
 
 export { startSeededSandbox, type SeededSandbox, type SeededSandboxOptions };
 
-const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift] [--namespace NAME] [--method operator|helm|manifests]`;
+const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
 
 function parseArgs(argv: string[]): SeededSandboxOptions {
   const opts: SeededSandboxOptions = {};
@@ -40,6 +42,12 @@ function parseArgs(argv: string[]): SeededSandboxOptions {
         const v = value();
         if (!['operator', 'helm', 'manifests'].includes(v)) throw new Error(`--method must be operator, helm or manifests\n${USAGE}`);
         opts.method = v as InstallMethod;
+        break;
+      }
+      case '--clusters': {
+        const v = value();
+        if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_FLEET) throw new Error(`--clusters must be a whole number from 1 to ${MAX_FLEET}, not ${v}\n${USAGE}`);
+        opts.clusters = Number(v);
         break;
       }
       case '-h':
@@ -79,13 +87,16 @@ async function main(): Promise<void> {
 
   sb = await startSeededSandbox({ ...opts, sandbox: { handleSignals: false } });
   const keepAlive = setInterval(() => undefined, 1 << 30);
-  const c = sb.cluster;
   err('');
-  err(`[sandbox] ${c.flavour === 'eks' ? 'EKS' : 'OpenShift'} cluster "${c.name}" at ${c.server}`);
-  err(`[sandbox]   service-account issuer: ${c.issuer}`);
-  err(`[sandbox]   RHACS (${sb.rhacs.method}) in namespace ${sb.rhacs.namespace}: deployments ${sb.rhacs.deployments.join(', ')}`);
+  for (const { cluster: c, rhacs } of sb.fleet) {
+    err(`[sandbox] ${c.flavour === 'eks' ? 'EKS' : 'OpenShift'} cluster "${c.name}" at ${c.server}`);
+    err(`[sandbox]   context: ${c.context}`);
+    err(`[sandbox]   service-account issuer: ${c.issuer}`);
+    err(`[sandbox]   RHACS (${rhacs.method}) in namespace ${rhacs.namespace}: deployments ${rhacs.deployments.join(', ')}`);
+  }
   err(`[sandbox] IAM/STS (moto, account ${sb.info.accountId}) at ${sb.info.awsEndpoint}`);
   err('[sandbox] Rollouts complete by themselves after a short delay (stand-in deployment controller).');
+  err('[sandbox] No AWS region is set: rhacs-sts takes it from the cluster (EKS issuer); pass --region to override.');
   err('[sandbox] Point your shell at it with the export lines below (printed on stdout). Ctrl-C stops everything.');
   err('');
   process.stdout.write(sb.exportLines.join('\n') + '\n');

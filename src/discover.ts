@@ -145,7 +145,11 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     }
   };
 
-  const [identity, settled] = await Promise.all([sessions.aws.identity(), Promise.allSettled(targets.map(discoverOne))]);
+  const discovered = Promise.allSettled(targets.map(discoverOne));
+  // Without a configured region, STS uses the one the cluster names (known once discovery is done).
+  const regionHint = async () =>
+    options.region ?? (await discovered).flatMap((r) => (r.status === 'fulfilled' ? [r.value.d.region] : [])).find(Boolean);
+  const [identity, settled] = await Promise.all([sessions.aws.identity(regionHint), discovered]);
   const found: Awaited<ReturnType<typeof discoverOne>>[] = [];
   settled.forEach((r, i) => {
     const t = targets[i]!;

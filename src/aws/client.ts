@@ -32,7 +32,7 @@ import {
   type Tag,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { OperationError } from '../errors.js';
+import { InputError, OperationError } from '../errors.js';
 import { isManaged } from '../plan/build.js';
 import type { AwsState, OidcProviderState, Plan, RoleState } from '../plan/model.js';
 import {
@@ -81,7 +81,25 @@ function logCalls(client: Middlewared, log: (m: string) => void): void {
 export function createAwsSession(o: AwsSessionOptions): AwsSession {
   const sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   const common = { ...(o.profile ? { profile: o.profile } : {}), maxAttempts: 5 };
-  const sts = new STSClient({ ...common, ...(o.region ? { region: o.region } : {}) });
+  // STS is regional: --region, else the SDK's own chain (AWS_REGION, the profile), else the region
+  // the cluster names (EKS issuer, OpenShift infrastructure), which identity() is given as a hint.
+  let regionHint: (() => Promise<string | undefined>) | undefined;
+  const sdkRegion = new STSClient(common).config.region;
+  const stsRegion = async (): Promise<string> => {
+    if (o.region) return o.region;
+    try {
+      return await sdkRegion();
+    } catch {
+      /* no region configured: fall back to the cluster's */
+    }
+    const hinted = await regionHint?.().catch(() => undefined);
+    if (hinted) return hinted;
+    throw new InputError(
+      [{ source: '--region', message: 'no AWS region is configured (AWS_REGION, AWS_DEFAULT_REGION or the profile) and the cluster does not name one' }],
+      'Pass --region with the AWS region the cluster runs in.',
+    );
+  };
+  const sts = new STSClient({ ...common, region: stsRegion });
   logCalls(sts as unknown as Middlewared, o.log);
   let iam: IAMClient | undefined;
   let partition: Partition = 'aws';
@@ -409,7 +427,8 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
 
   return {
     rolesTrusting,
-    async identity(): Promise<CallerIdentity> {
+    async identity(hint): Promise<CallerIdentity> {
+      regionHint = hint;
       const out = await call('asking AWS who you are (sts:GetCallerIdentity)', () => sts.send(new GetCallerIdentityCommand({})));
       const arn = out.Arn ?? '';
       partition = partitionOfArn(arn) ?? 'aws';

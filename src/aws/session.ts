@@ -20,7 +20,11 @@ export interface CallerIdentity {
 }
 
 export interface AwsSession {
-  identity(): Promise<CallerIdentity>;
+  /**
+   * sts:GetCallerIdentity. `regionHint` gives the region the cluster names (EKS issuer, OpenShift
+   * infrastructure), used for STS only when no region is configured.
+   */
+  identity(regionHint?: () => Promise<string | undefined>): Promise<CallerIdentity>;
   /** Reads the OIDC providers (by issuer) and the role, in parallel. Read-only. */
   readState(input: { accountId: string; partition: Partition; issuers: string[]; roleName: string }): Promise<AwsState>;
   /**

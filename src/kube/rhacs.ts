@@ -19,6 +19,7 @@ import {
   type OperatorCr,
 } from '../plan/model.js';
 import { STACKROX_GROUP, STACKROX_VERSION, type KubeApi } from './api.js';
+import { kubeStatus, mapKubeError } from './errors.js';
 
 export const DEFAULT_NAMESPACE = 'stackrox';
 
@@ -224,10 +225,19 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
       warnings.push(`Deployment ${namespace}/${comp} refers to ${kind} ${crName}, which does not exist; treating it as not operator-managed.`);
     }
     const release = helmRelease(d.metadata) ?? helmRelease(sa?.metadata);
-    if (release !== undefined) {
+    // roxctl renders the same charts, so its manifests carry the Helm annotations too; only a Helm
+    // install has the release record (Secret sh.helm.release.v1.<release>.v<N>).
+    const recorded = release ? await helmReleaseRecorded(api, namespace, release) : release === undefined ? false : undefined;
+    if (release !== undefined && recorded !== false) {
       methods[comp] = 'helm';
       if (release) helmReleases[comp] = release;
       evidence.push(`deployment ${comp} carries Helm release labels/annotations${release ? ` (release ${release})` : ''}`);
+      if (release && recorded === undefined) warnings.push(`Cannot list Secrets in ${namespace} to confirm the Helm release ${release}; assuming ${comp} was installed with Helm.`);
+      continue;
+    }
+    if (release) {
+      methods[comp] = 'manifests';
+      evidence.push(`deployment ${comp} carries Helm annotations (release ${release}) but there is no Helm release record (Secret sh.helm.release.v1.${release}.v*): rendered manifests (e.g. roxctl)`);
       continue;
     }
     methods[comp] = 'manifests';
@@ -267,6 +277,20 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
     current,
     warnings,
   };
+}
+
+/**
+ * True when Helm's release record for `release` exists (a Secret labelled owner=helm,name=<release>,
+ * Helm 3's default storage); undefined when listing Secrets is forbidden.
+ */
+async function helmReleaseRecorded(api: KubeApi, namespace: string, release: string): Promise<boolean | undefined> {
+  try {
+    const list = await api.core.listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${release}`, limit: 1 });
+    return list.items.length > 0;
+  } catch (err) {
+    if (kubeStatus(err) === 403) return undefined;
+    throw mapKubeError(err, { verb: 'list', group: '', resource: 'secrets', namespace }, api.endpoint);
+  }
 }
 
 const ROLE_ANNOTATION_FIELD = `f:${EKS_ROLE_ANNOTATION}`;

@@ -31,6 +31,8 @@ async function writesSince(m: { aws: number; eks: number }) {
 }
 
 /** Asserts an input error: exit 2, the flag named, no stack trace, nothing on stdout. */
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 function expectInputError(r: Run, flag: string, message: RegExp): void {
   expect(r.code, r.stderr).toBe(2);
   expect(r.stderr).toContain(`${flag}: `);
@@ -117,16 +119,16 @@ describe('every missing answer is an input error naming its flag, and nothing is
     const file = join(dir, 'no-current-context.yaml');
     writeFileSync(file, stringify(kc), { mode: 0o600 });
     const r = await cli(['init', '--kubeconfig', file, '--role-name', 'sf-ctx', '--yes']);
-    expectInputError(r, '--context', /no current context is set in the kubeconfig; choose one of: eks, openshift/);
+    expectInputError(r, '--context', new RegExp(`no current context is set in the kubeconfig; choose one of: ${escapeRe(sb.clusters.eks!.context)}, ${escapeRe(sb.clusters.openshift!.context)}`));
   });
 
   it('--central-context: --sensor-context alone does not say where Central runs', async () => {
-    const r = await cli(['init', '--kubeconfig', sb.kubeconfig, '--sensor-context', 'openshift', '--yes']);
+    const r = await cli(['init', '--kubeconfig', sb.kubeconfig, '--sensor-context', sb.clusters.openshift!.context, '--yes']);
     expectInputError(r, '--sensor-context', /needs --central-context too/);
   });
 
   it('the same through environment variables names the variable', async () => {
-    const r = await cli(['init', '--yes'], { RHACS_STS_SENSOR_CONTEXT: 'openshift' });
+    const r = await cli(['init', '--yes'], { RHACS_STS_SENSOR_CONTEXT: sb.clusters.openshift!.context });
     expectInputError(r, 'RHACS_STS_SENSOR_CONTEXT', /needs --central-context too/);
   });
 });

@@ -1,5 +1,5 @@
 // Central and Sensor in different clusters, through the built binary with the sandbox's combined
-// kubeconfig (contexts `eks` and `openshift`): each cluster is detected on its own, one role trusts
+// kubeconfig (an EKS-style ARN context and an `oc login`-style one): each cluster is detected on its own, one role trusts
 // both issuers (one statement each), each cluster gets only its component's wiring, and a plan
 // saved for both clusters applies with --plan.
 import { execFile } from 'node:child_process';
@@ -28,6 +28,10 @@ function cli(args: string[]): Promise<Run> {
   });
 }
 
+const E = sb.clusters.eks!.context;
+const O = sb.clusters.openshift!.context;
+const re = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
 const hostPath = (issuer: string) => issuer.replace(/^https:\/\//, '');
 
 let dir: string;
@@ -51,12 +55,12 @@ describe('--central-context and --sensor-context', () => {
     const ns = await seedSplit('mc-trust');
     const eks = sb.clusters.eks!;
     const ocp = sb.clusters.openshift!;
-    const args = ['--central-context', 'eks', '--sensor-context', 'openshift', '--namespace', ns, '--role-name', 'mc-trust'];
+    const args = ['--central-context', E, '--sensor-context', O, '--namespace', ns, '--role-name', 'mc-trust'];
 
     const plan = await cli(['plan', ...args]);
     expect(plan.code, plan.stderr).toBe(0);
-    expect(plan.stderr).toMatch(/Detected EKS cluster for Central \(context eks\)/);
-    expect(plan.stderr).toMatch(/Detected OpenShift cluster for Sensor \(context openshift\)/);
+    expect(plan.stderr).toMatch(new RegExp(`Detected EKS cluster for Central \\(context ${re(E)}\\)`));
+    expect(plan.stderr).toMatch(new RegExp(`Detected OpenShift cluster for Sensor \\(context ${re(O)}\\)`));
 
     const r = await cli(['init', ...args, '--yes', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
@@ -65,7 +69,7 @@ describe('--central-context and --sensor-context', () => {
       expect.objectContaining({ url: eks.issuer, clientIds: ['sts.amazonaws.com'] }),
       expect.objectContaining({ url: ocp.issuer, clientIds: ['openshift'] }),
     ]);
-    expect(result.kubernetes.map((k) => `${k.context}/${k.name}`)).toEqual(['eks/central', 'openshift/sensor']);
+    expect(result.kubernetes.map((k) => `${k.context}/${k.name}`)).toEqual([`${E}/central`, `${O}/sensor`]);
 
     const providers = (await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList!.map((p) => p.Arn);
     expect(providers).toEqual(expect.arrayContaining([
@@ -102,11 +106,11 @@ describe('--central-context and --sensor-context', () => {
 
   it('a plan saved for both clusters applies with --plan alone', async () => {
     const ns = await seedSplit('mc-plan');
-    const saved = await cli(['plan', '--central-context', 'eks', '--sensor-context', 'openshift', '--namespace', ns, '--role-name', 'mc-plan', '--output', 'json']);
+    const saved = await cli(['plan', '--central-context', E, '--sensor-context', O, '--namespace', ns, '--role-name', 'mc-plan', '--output', 'json']);
     expect(saved.code, saved.stderr).toBe(0);
     const file = join(dir, 'multi.json');
     writeFileSync(file, saved.stdout);
-    expect(JSON.parse(saved.stdout).inputs.clusters.map((c: { context: string; role: string }) => `${c.context}:${c.role}`)).toEqual(['eks:central', 'openshift:sensor']);
+    expect(JSON.parse(saved.stdout).inputs.clusters.map((c: { context: string; role: string }) => `${c.context}:${c.role}`)).toEqual([`${E}:central`, `${O}:sensor`]);
 
     const r = await cli(['init', '--plan', file, '--yes']);
     expect(r.code, r.stderr).toBe(0);
@@ -116,8 +120,8 @@ describe('--central-context and --sensor-context', () => {
 
   it('names the flag whose cluster does not run the component it should', async () => {
     const ns = await seedSplit('mc-swap');
-    const r = await cli(['init', '--central-context', 'openshift', '--sensor-context', 'eks', '--namespace', ns, '--role-name', 'mc-swap', '--yes']);
+    const r = await cli(['init', '--central-context', O, '--sensor-context', E, '--namespace', ns, '--role-name', 'mc-swap', '--yes']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--central-context: names context "openshift", where Central does not run in namespace .* \(found: sensor\)/);
+    expect(r.stderr).toMatch(new RegExp(`--central-context: names context "${re(O)}", where Central does not run in namespace .* \\(found: sensor\\)`));
   });
 });

@@ -20,7 +20,9 @@ describe('verify and uninstall across two clusters', () => {
     const ocpKc = kubeConfigFor(sb, 'openshift');
     await seedRhacs(eksKc, { namespace: ns, method: 'manifests', components: ['central'] });
     await seedRhacs(ocpKc, { namespace: ns, method: 'manifests', components: ['sensor'], openshift: true });
-    const args = ['--central-context', 'eks', '--sensor-context', 'openshift', '--namespace', ns, '--role-name', 'vmc'];
+    const E = sb.clusters.eks!.context;
+    const O = sb.clusters.openshift!.context;
+    const args = ['--central-context', E, '--sensor-context', O, '--namespace', ns, '--role-name', 'vmc'];
     const before = { aws: await awsSnapshot(iam), eks: await kubeSnapshot(eksKc, ns), ocp: await kubeSnapshot(ocpKc, ns) };
 
     const init = await cli(sb, 'all', ['init', '--yes', ...args]);
@@ -31,11 +33,11 @@ describe('verify and uninstall across two clusters', () => {
     const rows = checksOf(v.stdout);
     expect(rows.filter((r) => r.result === 'fail')).toEqual([]);
     const names = rows.map((r) => r.check);
-    for (const n of ['eks: IAM OIDC provider', 'openshift: IAM OIDC provider', 'eks: Trust policy', 'openshift: Trust policy',
-      'eks: Service account central', 'openshift: Deployment sensor env', 'eks: End to end central', 'openshift: End to end sensor']) {
+    for (const n of [`${E}: IAM OIDC provider`, `${O}: IAM OIDC provider`, `${E}: Trust policy`, `${O}: Trust policy`,
+      `${E}: Service account central`, `${O}: Deployment sensor env`, `${E}: End to end central`, `${O}: End to end sensor`]) {
       expect(names).toContain(n);
     }
-    expect(rows.find((r) => r.check === 'openshift: End to end sensor')).toMatchObject({ result: 'pass', detail: expect.stringMatching(/\(aud openshift\)/) });
+    expect(rows.find((r) => r.check === `${O}: End to end sensor`)).toMatchObject({ result: 'pass', detail: expect.stringMatching(/\(aud openshift\)/) });
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
 
     const u = await cli(sb, 'all', ['uninstall', '--yes', ...args]);

@@ -101,7 +101,8 @@ class Terminal {
 let dir: string;
 let iam: IAMClient;
 const terminals: Terminal[] = [];
-const env = () => ({ ...sb.awsEnv, KUBECONFIG: sb.clusters.eks!.kubeconfig });
+// The EKS kubeconfig user runs `aws eks get-token`: the sandbox's stand-in aws comes first on PATH.
+const env = () => ({ ...sb.awsEnv, KUBECONFIG: sb.clusters.eks!.kubeconfig, PATH: `${sb.awsCliDir}:${dirname(process.execPath)}:/usr/bin:/bin` });
 
 function terminal(): Terminal {
   const t = new Terminal(dir);
@@ -163,7 +164,7 @@ describe('rhacs-sts init at a terminal', () => {
     // The plan, the IAM changes called out, one confirmation.
     const plan = await t.waitFor(/^\? Apply these (\d+) changes\? \(y\/N\)/m);
     expect(plan).toMatch(/✓ Reading the cluster and the AWS account/);
-    expect(plan).toMatch(/Detected EKS cluster \(context eks\)/);
+    expect(plan).toContain(`Detected EKS cluster (context ${sb.clusters.eks!.context})`);
     expect(plan).toMatch(/\+ create\s+IAM role\s+arn:aws:iam::\d+:role\//);
     expect(plan).toMatch(/Trust policy:/);
     expect(plan).toMatch(/IAM changes \(\d+\):\n\s+\+ Create the IAM OIDC identity provider/);

@@ -1,6 +1,7 @@
 // Access to the shared sandbox from test files. The integration project's global setup starts it
 // and provides its (serialisable) description under the key `sandbox`.
 import { beforeAll, inject } from 'vitest';
+import { pathWith } from './aws-cli.js';
 import { resetAws } from './observe.js';
 import type { SandboxInfo } from './types.js';
 
@@ -16,6 +17,9 @@ export function getSandbox(): SandboxInfo {
   if (!info?.clusters) {
     throw new Error('no sandbox was provided: run this file in the `integration` project (test/sandbox/global-setup.ts)');
   }
+  // The EKS kubeconfig users exec `aws eks get-token`: this process and the CLI runs it starts use
+  // the sandbox's stand-in aws (see aws-cli.ts).
+  process.env.PATH = pathWith(info.awsCliDir);
   return info;
 }
 

@@ -25,6 +25,7 @@ import {
 import { stringify as toYaml } from 'yaml';
 import { issueCert, pemData } from './certs.js';
 import { clusterInfo } from './observe.js';
+import { createCrdsRaw, STACKROX_CRDS } from './stackrox-crds.js';
 import type { SandboxInfo } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -76,9 +77,14 @@ export async function ensureNamespace(kc: KubeConfig, name: string, labels: Reco
 export async function applyCrds(kc: KubeConfig, crds: V1CustomResourceDefinition[], timeoutMs = 20_000): Promise<void> {
   const ext = kc.makeApiClient(ApiextensionsV1Api);
   for (const crd of crds) await createOrKeep(() => ext.createCustomResourceDefinition({ body: crd }));
+  await waitForCrds(kc, crds.map((c) => c.metadata!.name!), timeoutMs);
+}
+
+/** Waits, bounded, until the API server reports each named CRD Established. */
+export async function waitForCrds(kc: KubeConfig, names: string[], timeoutMs = 20_000): Promise<void> {
+  const ext = kc.makeApiClient(ApiextensionsV1Api);
   const deadline = Date.now() + timeoutMs;
-  for (const crd of crds) {
-    const name = crd.metadata!.name!;
+  for (const name of names) {
     for (let attempt = 0; ; attempt++) {
       const got = await ext.readCustomResourceDefinition({ name });
       if (got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
@@ -88,6 +94,12 @@ export async function applyCrds(kc: KubeConfig, crds: V1CustomResourceDefinition
   }
   // Discovery (and so the custom-objects endpoints) can trail Established for a moment.
   await sleep(200);
+}
+
+/** Installs StackRox's real Central and SecuredCluster CRDs (derived schemas, see stackrox-crds.ts). */
+export async function applyStackroxCrds(kc: KubeConfig): Promise<void> {
+  await createCrdsRaw(kc, STACKROX_CRDS);
+  await waitForCrds(kc, STACKROX_CRDS.map((c) => c.metadata.name));
 }
 
 function crd(opts: {
@@ -323,7 +335,10 @@ export interface RhacsSeedOptions {
   components?: RhacsComponent[];
   /** Shape for OpenShift (no fixed runAsUser; projected token volume when tokenVolume). */
   openshift?: boolean;
-  /** On OpenShift: mount a projected SA token (audience `openshift`) at /var/run/secrets/openshift/serviceaccount (default true). */
+  /**
+   * On OpenShift: mount a projected SA token (audience `openshift`) at /var/run/secrets/openshift/serviceaccount.
+   * Default: as the charts of `imageTag` do, i.e. from 4.4.0 on (see chartsMountToken()).
+   */
   tokenVolume?: boolean;
   /** Image tag / product version (default 4.7.2). */
   imageTag?: string;
@@ -331,6 +346,8 @@ export interface RhacsSeedOptions {
   clusterName?: string;
   /** Mark the rollouts complete (status) after creating the deployments (default true). */
   completeRollouts?: boolean;
+  /** Helm installs: the release revision, i.e. the N of Secret sh.helm.release.v1.<release>.v<N> (default 1). */
+  helmRevision?: number;
 }
 
 export interface RhacsSeedResult {
@@ -349,10 +366,7 @@ export const UNRELATED_ANNOTATION = { key: 'example.com/owner-team', value: 'pla
 export const EXISTING_ENV = { name: 'ROX_EXISTING_SETTING', value: 'keep-me' } as const;
 
 export const STACKROX_GROUP = 'platform.stackrox.io';
-export const STACKROX_CRDS: V1CustomResourceDefinition[] = [
-  crd({ group: STACKROX_GROUP, kind: 'Central', plural: 'centrals', scope: 'Namespaced', version: 'v1alpha1' }),
-  crd({ group: STACKROX_GROUP, kind: 'SecuredCluster', plural: 'securedclusters', scope: 'Namespaced', version: 'v1alpha1' }),
-];
+export { STACKROX_CRDS } from './stackrox-crds.js';
 
 /** Where OpenShift's STS flow mounts the bound service-account token for AWS web identity. */
 export const OPENSHIFT_TOKEN_DIR = '/var/run/secrets/openshift/serviceaccount';
@@ -362,13 +376,25 @@ const RELEASES: Record<RhacsComponent, { release: string; chart: string; kind: s
   sensor: { release: 'stackrox-secured-cluster-services', chart: 'stackrox-secured-cluster-services', kind: 'SecuredCluster', plural: 'securedclusters' },
 };
 
+/** Product version of a seeded install unless told otherwise. */
+export const DEFAULT_IMAGE_TAG = '4.7.2';
+
+/**
+ * True when the StackRox charts of product version `tag` mount the projected token (audience
+ * openshift, 3600 s) on OpenShift: from 4.4.0 on. Before that the token volume is not there.
+ */
+export function chartsMountToken(tag: string): boolean {
+  const [major = 0, minor = 0] = tag.split(/[.-]/).map(Number);
+  return major > 4 || (major === 4 && minor >= 4);
+}
+
 function chartVersion(tag: string): string {
   // The charts are versioned 400.<minor>.<patch> for product 4.<minor>.<patch>.
   const [major, minor = '0', patch = '0'] = tag.split('.');
   return `${Number(major) * 100}.${minor}.${patch}`;
 }
 
-function rhacsMetadata(component: RhacsComponent, method: InstallMethod, namespace: string, tag: string) {
+function rhacsMetadata(component: RhacsComponent, namespace: string, tag: string) {
   const r = RELEASES[component];
   const labels: Record<string, string> = {
     app: component,
@@ -379,14 +405,14 @@ function rhacsMetadata(component: RhacsComponent, method: InstallMethod, namespa
     'app.kubernetes.io/version': tag,
   };
   const annotations: Record<string, string> = { owner: 'stackrox', email: 'support@stackrox.com' };
-  if (method !== 'manifests') {
-    // The operator renders the same Helm charts (Release.Service is "Helm"), so its objects carry
-    // the Helm labels too; what tells them apart is the ownerReference to the Central/SecuredCluster CR.
-    labels['app.kubernetes.io/managed-by'] = 'Helm';
-    labels['helm.sh/chart'] = `${r.chart}-${chartVersion(tag)}`;
-    annotations['meta.helm.sh/release-name'] = r.release;
-    annotations['meta.helm.sh/release-namespace'] = namespace;
-  }
+  // Every install method renders the same Helm charts (Release.Service is "Helm"): the operator
+  // does, and so does roxctl for its manifests, so all of them carry the Helm labels and
+  // annotations. What tells them apart is the ownerReference to the Central/SecuredCluster CR
+  // (operator) and Helm's release record, a Secret sh.helm.release.v1.<release>.v<N> (Helm only).
+  labels['app.kubernetes.io/managed-by'] = 'Helm';
+  labels['helm.sh/chart'] = `${r.chart}-${chartVersion(tag)}`;
+  annotations['meta.helm.sh/release-name'] = r.release;
+  annotations['meta.helm.sh/release-namespace'] = namespace;
   return { labels, annotations };
 }
 
@@ -395,7 +421,7 @@ function rhacsDeployment(
   o: Required<Pick<RhacsSeedOptions, 'namespace' | 'method' | 'openshift' | 'tokenVolume' | 'imageTag'>>,
   owner?: { apiVersion: string; kind: string; name: string; uid: string },
 ): V1Deployment {
-  const { labels, annotations } = rhacsMetadata(component, o.method, o.namespace, o.imageTag);
+  const { labels, annotations } = rhacsMetadata(component, o.namespace, o.imageTag);
   const installMethod = o.method === 'manifests' ? 'manifest' : o.method;
   const env =
     component === 'central'
@@ -476,17 +502,40 @@ function rhacsDeployment(
 }
 
 /**
+ * Helm 3's release record (its default storage): Secret sh.helm.release.v1.<release>.v<revision>,
+ * type helm.sh/release.v1, labelled name/owner/status/version. The payload is a placeholder.
+ */
+export async function createHelmReleaseSecret(kc: KubeConfig, namespace: string, release: string, revision = 1): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await createOrKeep(() =>
+    core.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: {
+          name: `sh.helm.release.v1.${release}.v${revision}`,
+          namespace,
+          labels: { name: release, owner: 'helm', status: 'deployed', version: String(revision) },
+        },
+        type: 'helm.sh/release.v1',
+        data: { release: Buffer.from('sandbox placeholder, not a real release record').toString('base64') },
+      },
+    }),
+  );
+}
+
+/**
  * Seeds a RHACS install in `namespace`: service accounts and deployments `central` and/or `sensor`
- * shaped like the StackRox charts, with the install method's marks (operator: CRDs, CRs and
- * ownerReferences; helm: Helm labels/annotations and release secrets; manifests: neither).
+ * shaped like the StackRox charts, with the install method's marks. All carry the charts' Helm
+ * labels and meta.helm.sh annotations; operator: CRDs, CRs and ownerReferences; helm: the release
+ * Secret sh.helm.release.v1.<release>.v<N>; manifests (roxctl-rendered): nothing more.
  */
 export async function seedRhacs(kc: KubeConfig, opts: RhacsSeedOptions): Promise<RhacsSeedResult> {
   const o = {
     namespace: opts.namespace,
     method: opts.method ?? 'helm',
     openshift: opts.openshift ?? false,
-    tokenVolume: opts.tokenVolume ?? true,
-    imageTag: opts.imageTag ?? '4.7.2',
+    tokenVolume: opts.tokenVolume ?? chartsMountToken(opts.imageTag ?? DEFAULT_IMAGE_TAG),
+    imageTag: opts.imageTag ?? DEFAULT_IMAGE_TAG,
   };
   const components = opts.components ?? ['central', 'sensor'];
   const core = kc.makeApiClient(CoreV1Api);
@@ -497,7 +546,7 @@ export async function seedRhacs(kc: KubeConfig, opts: RhacsSeedOptions): Promise
 
   const owners: Partial<Record<RhacsComponent, { apiVersion: string; kind: string; name: string; uid: string }>> = {};
   if (o.method === 'operator') {
-    await applyCrds(kc, STACKROX_CRDS);
+    await applyStackroxCrds(kc);
     const custom = kc.makeApiClient(CustomObjectsApi);
     for (const component of components) {
       const r = RELEASES[component];
@@ -533,7 +582,7 @@ export async function seedRhacs(kc: KubeConfig, opts: RhacsSeedOptions): Promise
   }
 
   for (const component of components) {
-    const { labels, annotations } = rhacsMetadata(component, o.method, o.namespace, o.imageTag);
+    const { labels, annotations } = rhacsMetadata(component, o.namespace, o.imageTag);
     await createOrKeep(() =>
       core.createNamespacedServiceAccount({
         namespace: o.namespace,
@@ -552,24 +601,7 @@ export async function seedRhacs(kc: KubeConfig, opts: RhacsSeedOptions): Promise
     result.serviceAccounts.push(component);
     await createOrKeep(() => apps.createNamespacedDeployment({ namespace: o.namespace, body: rhacsDeployment(component, o, owners[component]) }));
     result.deployments.push(component);
-    if (o.method === 'helm') {
-      // Helm 3 keeps release records as secrets; some tools look for them.
-      const r = RELEASES[component];
-      await createOrKeep(() =>
-        core.createNamespacedSecret({
-          namespace: o.namespace,
-          body: {
-            metadata: {
-              name: `sh.helm.release.v1.${r.release}.v1`,
-              namespace: o.namespace,
-              labels: { name: r.release, owner: 'helm', status: 'deployed', version: '1' },
-            },
-            type: 'helm.sh/release.v1',
-            data: { release: Buffer.from('sandbox placeholder, not a real release record').toString('base64') },
-          },
-        }),
-      );
-    }
+    if (o.method === 'helm') await createHelmReleaseSecret(kc, o.namespace, RELEASES[component].release, opts.helmRevision ?? 1);
   }
   if (opts.completeRollouts ?? true) {
     for (const name of result.deployments) await completeRollout(kc, o.namespace, name);

@@ -16,6 +16,8 @@ import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { startAwsGate, type AwsGate } from './aws-gate.js';
+import { installAwsCliStandIn, pathWith } from './aws-cli.js';
+import { contextName, kubeconfigDocument } from './kubeconfigs.js';
 import { createCa, createServiceAccountKeys, issueCert, pemData } from './certs.js';
 import {
   kubeConfigFor,
@@ -370,7 +372,7 @@ rules:
 // The sandbox
 
 export interface ClusterOptions {
-  /** Cluster and context name, e.g. `eks` or `openshift`. */
+  /** Cluster name, e.g. `eks` or `openshift` (the context is named from it as in the field: see kubeconfigs.ts). */
   name: string;
   /** Decides the default issuer; defaults to the name when it is `eks`/`openshift`, else `plain`. */
   flavour?: Flavour;
@@ -587,7 +589,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       const server = `https://127.0.0.1:${port}`;
       const info: ClusterInfo = {
         name: c.name,
-        context: c.name,
+        context: contextName(c.name, flavour, cRegion),
         flavour,
         server,
         issuer,
@@ -673,24 +675,18 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const caData = pemData(ca.cert);
     const adminCertData = pemData(admin.cert);
     const adminKeyData = pemData(admin.key);
-    const kubeconfigFor = (list: ClusterInfo[], user = 'admin', cert = adminCertData, key = adminKeyData) =>
-      toYaml({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: list.map((c) => ({ name: c.name, cluster: { server: c.server, 'certificate-authority-data': caData } })),
-        users: list.map((c) => ({
-          name: `${c.name}-${user}`,
-          user: { 'client-certificate-data': cert, 'client-key-data': key },
-        })),
-        contexts: list.map((c) => ({ name: c.context, context: { cluster: c.name, user: `${c.name}-${user}` } })),
-        'current-context': list[0]?.context,
-        preferences: {},
-      });
+    const awsCli = installAwsCliStandIn(
+      workDir,
+      Object.values(clusters).filter((c) => c.flavour === 'eks').map((c) => ({ region: c.region, name: c.name })),
+    );
+    // This process (seeding, demos) runs the EKS users' exec plugin too: the stand-in comes first.
+    process.env.PATH = pathWith(awsCli.binDir);
+    const kubeconfigFor = (list: ClusterInfo[], user?: { cert: string; key: string; suffix: string }) =>
+      toYaml(kubeconfigDocument(list, caData, user ?? { cert: adminCertData, key: adminKeyData }));
     for (const c of Object.values(clusters)) {
       writeFileSync(c.kubeconfig, kubeconfigFor([c]), { mode: 0o600 });
-      writeFileSync(c.controllerKubeconfig, kubeconfigFor([c], 'controller', pemData(controller.cert), pemData(controller.key)), {
-        mode: 0o600,
-      });
+      const controllerUser = { cert: pemData(controller.cert), key: pemData(controller.key), suffix: 'controller' };
+      writeFileSync(c.controllerKubeconfig, kubeconfigFor([c], controllerUser), { mode: 0o600 });
     }
     const combined = join(workDir, 'kubeconfig.yaml');
     writeFileSync(combined, kubeconfigFor(Object.values(clusters)), { mode: 0o600 });
@@ -716,6 +712,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       counterUrl: proxy ? `${proxy.url}/_sandbox` : '',
       awsEnv,
       accountId: MOTO_ACCOUNT_ID,
+      awsCliDir: awsCli.binDir,
+      awsCliLog: awsCli.callLog,
     };
     lap('total', t0);
     log(

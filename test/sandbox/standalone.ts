@@ -1,11 +1,19 @@
 // A ready-to-use sandbox for people (npm run sandbox) and demos: one cluster of the chosen flavour,
 // seeded with that flavour and a RHACS install, with the stand-in deployment controller running
-// (and, on EKS, the IRSA webhook stand-in, so pods get the role as they would on EKS).
+// (and, on EKS, the IRSA webhook stand-in, so pods get the role as they would on EKS); or a fleet
+// of EKS clusters (`clusters: N`): a hub with Central and Sensor and N-1 spokes with Sensor only,
+// each its own API server and issuer, sharing one etcd and one moto.
+//
+// The environment it hands out has no AWS region on purpose, as many shells do not: on EKS the
+// region is in the issuer, and rhacs-sts must cope (see README, "No region").
 import { startDeploymentController, type DeploymentController } from './deployment-controller.js';
 import { seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startIrsaWebhook, type IrsaWebhook } from './irsa-webhook.js';
 import { seedRegistries } from './ecr-seed.js';
+import { pathWith } from './aws-cli.js';
 import { clusterInfo } from './observe.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
 import type { ClusterInfo, SandboxInfo } from './types.js';
@@ -26,6 +34,8 @@ export interface SeededSandboxOptions {
   /** Its delay before a rollout completes (default 500 ms). */
   rolloutDelayMs?: number;
   log?: (message: string) => void;
+  /** A fleet of EKS clusters instead of one cluster: hub + (N-1) spokes, 1 ≤ N ≤ MAX_FLEET. */
+  clusters?: number;
   /** Passed to startSandbox (e.g. `handleSignals: false` when the caller handles Ctrl-C). */
   sandbox?: Omit<SandboxOptions, 'clusters' | 'log'>;
 }
@@ -33,9 +43,15 @@ export interface SeededSandboxOptions {
 export interface SeededSandbox {
   sandbox: Sandbox;
   info: SandboxInfo;
+  /** The (first) cluster: the hub of a fleet. */
   cluster: ClusterInfo;
   rhacs: RhacsSeedResult;
-  /** KUBECONFIG plus the AWS variables, pointing kubectl, the aws CLI and rhacs-sts at the sandbox. */
+  /** Every cluster with its RHACS install, hub first. */
+  fleet: { cluster: ClusterInfo; rhacs: RhacsSeedResult }[];
+  /**
+   * KUBECONFIG (every context), the AWS endpoint and fake credentials (no region), an empty AWS
+   * config file (nothing from ~/.aws leaks in) and PATH with the stand-in `aws` first.
+   */
   env: Record<string, string>;
   /** `export NAME=value` lines for a POSIX shell, one per variable. */
   exportLines: string[];
@@ -47,58 +63,90 @@ export function shellQuote(value: string): string {
   return /^[A-Za-z0-9_./:=@%+,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Most EKS API servers a fleet may have (each takes ~300 MB and a share of 2 cores). */
+export const MAX_FLEET = 8;
+
+/** Cluster names of a fleet of `n`: `hub`, `spoke-1`, …; throws outside 1..MAX_FLEET. */
+export function fleetNames(n: number): string[] {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_FLEET) throw new Error(`--clusters must be a whole number from 1 to ${MAX_FLEET}, not ${n}`);
+  return ['hub', ...Array.from({ length: n - 1 }, (_, i) => `spoke-${i + 1}`)];
+}
+
+/** The environment for a shell or a child process: see SeededSandbox.env. */
+function sandboxEnv(info: SandboxInfo): Record<string, string> {
+  const { AWS_REGION: _region, ...aws } = info.awsEnv;
+  const awsConfig = join(info.workDir, 'aws-config');
+  writeFileSync(awsConfig, '');
+  return {
+    KUBECONFIG: info.kubeconfig,
+    ...aws,
+    AWS_CONFIG_FILE: awsConfig,
+    AWS_SHARED_CREDENTIALS_FILE: awsConfig,
+    PATH: pathWith(info.awsCliDir),
+  };
+}
+
+/** `export` lines; PATH keeps the caller's own PATH after the stand-in's directory. */
+function exportLinesOf(env: Record<string, string>, info: SandboxInfo): string[] {
+  return Object.entries(env).map(([k, v]) =>
+    k === 'PATH' ? `export PATH=${shellQuote(info.awsCliDir)}:"$PATH"` : `export ${k}=${shellQuote(v)}`,
+  );
+}
+
 export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promise<SeededSandbox> {
   const flavour = opts.flavour ?? 'eks';
+  if (opts.clusters !== undefined && flavour !== 'eks') throw new Error('--clusters makes a fleet of EKS clusters; it cannot be combined with --flavour openshift');
+  const names = opts.clusters === undefined ? [flavour] : fleetNames(opts.clusters);
   const namespace = opts.namespace ?? 'stackrox';
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
-  const sandbox = await startSandbox({ ...opts.sandbox, clusters: [{ name: flavour, flavour }], log });
-  let controller: DeploymentController | undefined;
-  let webhook: IrsaWebhook | undefined;
+  const sandbox = await startSandbox({ ...opts.sandbox, clusters: names.map((name) => ({ name, flavour })), log });
+  const controllers: DeploymentController[] = [];
+  const webhooks: IrsaWebhook[] = [];
   try {
-    const cluster = clusterInfo(sandbox.info, flavour);
-    const kc = sandbox.kubeConfig(flavour);
     if (sandbox.info.motoUrl) await seedRegistries({ motoUrl: sandbox.info.motoUrl, region: sandbox.info.awsEnv.AWS_REGION });
-    if (flavour === 'eks') {
-      await seedEks(kc, { region: cluster.region });
-      webhook = await startIrsaWebhook(sandbox.info, flavour, { log });
-    } else await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region });
-    const rhacs = await seedRhacs(kc, {
-      namespace,
-      method: opts.method ?? (flavour === 'openshift' ? 'operator' : 'helm'),
-      components: opts.components,
-      openshift: flavour === 'openshift',
-      imageTag: opts.imageTag,
-      clusterName: flavour,
-    });
-    if (opts.controller ?? true) {
-      const ckc = new KubeConfig();
-      ckc.loadFromFile(cluster.controllerKubeconfig);
-      controller = startDeploymentController(ckc, { delayMs: opts.rolloutDelayMs, log });
-      await Promise.race([controller.ready, new Promise((r) => setTimeout(r, 15_000))]);
+    const fleet: SeededSandbox['fleet'] = [];
+    for (const [i, name] of names.entries()) {
+      const cluster = clusterInfo(sandbox.info, name);
+      const kc = sandbox.kubeConfig(name);
+      if (flavour === 'eks') {
+        await seedEks(kc, { region: cluster.region });
+        webhooks.push(await startIrsaWebhook(sandbox.info, name, { log }));
+      } else await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region });
+      const rhacs = await seedRhacs(kc, {
+        namespace,
+        method: opts.method ?? (flavour === 'openshift' ? 'operator' : 'helm'),
+        components: i === 0 ? opts.components : ['sensor'],
+        openshift: flavour === 'openshift',
+        imageTag: opts.imageTag,
+        clusterName: name,
+      });
+      fleet.push({ cluster, rhacs });
+      if (opts.controller ?? true) {
+        const ckc = new KubeConfig();
+        ckc.loadFromFile(cluster.controllerKubeconfig);
+        const controller = startDeploymentController(ckc, { delayMs: opts.rolloutDelayMs, log });
+        controllers.push(controller);
+        await Promise.race([controller.ready, new Promise((r) => setTimeout(r, 15_000))]);
+      }
     }
-    // AWS_DEFAULT_REGION too: botocore (aws CLI v1, boto3) reads only that one.
-    const env: Record<string, string> = {
-      KUBECONFIG: cluster.kubeconfig,
-      ...sandbox.info.awsEnv,
-      AWS_DEFAULT_REGION: sandbox.info.awsEnv.AWS_REGION,
-    };
-    const exportLines = Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+    const env = sandboxEnv(sandbox.info);
     return {
       sandbox,
       info: sandbox.info,
-      cluster,
-      rhacs,
+      cluster: fleet[0]!.cluster,
+      rhacs: fleet[0]!.rhacs,
+      fleet,
       env,
-      exportLines,
+      exportLines: exportLinesOf(env, sandbox.info),
       async stop() {
-        await controller?.stop();
-        await webhook?.stop();
+        await Promise.all(controllers.map((c) => c.stop()));
+        await Promise.all(webhooks.map((w) => w.stop()));
         await sandbox.stop();
       },
     };
   } catch (err) {
-    await controller?.stop().catch(() => undefined);
-    await webhook?.stop().catch(() => undefined);
+    await Promise.all(controllers.map((c) => c.stop().catch(() => undefined)));
+    await Promise.all(webhooks.map((w) => w.stop().catch(() => undefined)));
     await sandbox.stop().catch(() => undefined);
     throw err;
   }

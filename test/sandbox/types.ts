@@ -12,8 +12,12 @@ export interface AwsEnv {
 }
 
 export interface ClusterInfo {
-  /** Cluster name; also its context name in the kubeconfigs. */
+  /** Cluster name (the EKS cluster name in the context ARN). */
   name: string;
+  /**
+   * Its context name in the kubeconfigs, as people have it: EKS `arn:aws:eks:<region>:<account>:cluster/<name>`,
+   * OpenShift `default/api-<name>-sandbox-example-com:6443/kube:admin`. Pass this to --context.
+   */
   context: string;
   flavour: Flavour;
   /** https://127.0.0.1:PORT */
@@ -60,6 +64,10 @@ export interface SandboxInfo {
   awsEnv: AwsEnv;
   /** moto's default account. */
   accountId: string;
+  /** Directory with the stand-in `aws` (eks get-token only) that the EKS kubeconfig users exec: first on PATH. */
+  awsCliDir: string;
+  /** The stand-in's call log (JSON lines), see aws-cli.ts awsCliCalls(). */
+  awsCliLog: string;
 }
 
 /** One AWS request seen by the AWS gate. */
