@@ -1,0 +1,89 @@
+// One Central, many secured clusters: a fleet of its own (hub with Central and Sensor, four
+// spokes with Sensor) on real API servers and the strict AWS gate. One role serves the fleet;
+// each run changes only the statements and wiring of the clusters it names.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parsePolicyDocument, trustSid, type PolicyDocument } from '../../src/plan/policies.js';
+import { cli, type Run } from '../sandbox/cli.js';
+import { startSeededSandbox, type SeededSandbox } from '../sandbox/standalone.js';
+
+let fleet: SeededSandbox;
+const ROLE = 'rhacs-fleet';
+const ctx = (name: string) => fleet.fleet.find((f) => f.cluster.name === name)!.cluster.context;
+const issuer = (name: string) => fleet.fleet.find((f) => f.cluster.name === name)!.cluster.issuer;
+const run = (args: string[], env: Record<string, string> = {}): Promise<Run> =>
+  cli(fleet.info, 'all', args, { ...fleet.env, AWS_REGION: fleet.cluster.region, ...env });
+const ok = (r: Run) => {
+  if (r.code !== 0) throw new Error(`exit ${r.code}\n${r.stderr}\n${r.stdout}`);
+  return r;
+};
+
+async function trust(): Promise<PolicyDocument> {
+  const iam = new IAMClient({ endpoint: fleet.info.awsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const role = await iam.send(new GetRoleCommand({ RoleName: ROLE }));
+  iam.destroy();
+  return parsePolicyDocument(role.Role!.AssumeRolePolicyDocument!);
+}
+const sids = async () => (await trust()).Statement.map((s) => s.Sid).sort();
+const sidsOf = (...names: string[]) => names.map((n) => trustSid(issuer(n))).sort();
+
+beforeAll(async () => {
+  fleet = await startSeededSandbox({ clusters: 5, method: 'manifests', log: () => undefined, sandbox: { handleSignals: false } });
+}, 180_000);
+afterAll(async () => fleet?.stop());
+
+describe('a fleet: one Central, four secured clusters', () => {
+  it('hub+spoke-1, then hub+spoke-2 on one role: all three issuers stay trusted and both pairs verify', async () => {
+    ok(await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--role-name', ROLE, '--yes']));
+    ok(await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-2'), '--role-name', ROLE, '--yes']));
+    expect(await sids()).toEqual(sidsOf('hub', 'spoke-1', 'spoke-2'));
+    const v1 = await run(['verify', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--role-name', ROLE]);
+    const v2 = await run(['verify', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-2'), '--role-name', ROLE]);
+    expect([v1.code, v2.code], `${v1.stdout}\n${v2.stdout}`).toEqual([0, 0]);
+  }, 240_000);
+
+  it('a plain plan afterwards finds the role from the wiring and is all unchanged', async () => {
+    const r = ok(await run(['plan', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--output', 'json']));
+    const plan = JSON.parse(r.stdout) as { role: { name: string }; actions: { status: string }[] };
+    expect(plan.role.name).toBe(ROLE);
+    expect(plan.actions.filter((a) => a.status !== 'unchanged')).toEqual([]);
+  }, 120_000);
+
+  it('two inits on different spokes at once converge: both statements are there', async () => {
+    const [a, b] = await Promise.all([
+      run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-3'), '--role-name', ROLE, '--yes', '--no-restart']),
+      run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-4'), '--role-name', ROLE, '--yes', '--no-restart']),
+    ]);
+    expect([a.code, b.code], `${a.stderr}\n${b.stderr}`).toEqual([0, 0]);
+    expect(await sids()).toEqual(sidsOf('hub', 'spoke-1', 'spoke-2', 'spoke-3', 'spoke-4'));
+  }, 240_000);
+
+  it('one spoke down: the others are done, exit 1 names it, a re-run finishes', async () => {
+    // A context whose API server does not answer.
+    const kc = parseYaml(readFileSync(fleet.info.kubeconfig, 'utf8')) as {
+      clusters: { name: string; cluster: Record<string, string> }[]; contexts: { name: string; context: { cluster: string; user: string } }[];
+    };
+    const down = kc.contexts.find((c) => c.name === ctx('spoke-4'))!;
+    kc.clusters.push({ name: 'gone', cluster: { ...kc.clusters.find((c) => c.name === down.context.cluster)!.cluster, server: 'https://127.0.0.1:1' } });
+    kc.contexts.push({ name: 'spoke-gone', context: { ...down.context, cluster: 'gone' } });
+    const file = join(fleet.info.workDir, 'kubeconfig-with-a-dead-spoke.yaml');
+    writeFileSync(file, toYaml(kc), { mode: 0o600 });
+
+    const r = await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--sensor-context', 'spoke-gone', '--role-name', ROLE, '--yes'], { KUBECONFIG: file });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Secured cluster spoke-gone is left out of this run/);
+    expect(r.stderr).toMatch(/1 secured cluster was left out \(the others are done\)/);
+    // Nothing of the reachable clusters was lost.
+    expect(await sids()).toEqual(sidsOf('hub', 'spoke-1', 'spoke-2', 'spoke-3', 'spoke-4'));
+  }, 180_000);
+
+  it('uninstalling one spoke removes its statement and wiring only; the role stays for the others', async () => {
+    ok(await run(['uninstall', '--context', ctx('spoke-4'), '--role-name', ROLE, '--yes', '--no-restart']));
+    expect(await sids()).toEqual(sidsOf('hub', 'spoke-1', 'spoke-2', 'spoke-3'));
+    const v = await run(['verify', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--role-name', ROLE]);
+    expect(v.code, v.stdout).toBe(0);
+  }, 180_000);
+});
