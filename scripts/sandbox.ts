@@ -1,9 +1,9 @@
 // `npm run sandbox [-- --flavour eks|openshift] [--namespace NS] [--method operator|helm|manifests]`
 //
-// Starts a local sandbox of real servers (kube-apiserver + etcd, moto for IAM/STS) seeded as an EKS
-// (default) or OpenShift cluster with a RHACS install, runs a stand-in deployment controller so
-// rollouts complete, prints `export NAME=value` lines on stdout (everything else goes to stderr)
-// and stays up until Ctrl-C. Typical use:
+// Starts a local sandbox of real servers (kube-apiserver + etcd, kube-controller-manager,
+// kube-scheduler and kwok for fake nodes, moto for IAM/STS) seeded as an EKS (default) or OpenShift
+// cluster with a RHACS install, prints `export NAME=value` lines on stdout (everything else goes to
+// stderr) and stays up until Ctrl-C. Typical use:
 //
 //   npm run --silent sandbox > /tmp/sandbox.env     # in one terminal; Ctrl-C to stop
 //   source /tmp/sandbox.env                         # in another; then kubectl / aws / rhacs-sts
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   err(`[sandbox]   service-account issuer: ${c.issuer}`);
   err(`[sandbox]   RHACS (${sb.rhacs.method}) in namespace ${sb.rhacs.namespace}: deployments ${sb.rhacs.deployments.join(', ')}`);
   err(`[sandbox] IAM/STS (moto, account ${sb.info.accountId}) at ${sb.info.awsEndpoint}`);
-  err('[sandbox] Rollouts complete by themselves after a short delay (stand-in deployment controller).');
+  err('[sandbox] Rollouts run through the real controllers; kwok makes the pods ready (no container runs).');
   err('[sandbox] Point your shell at it with the export lines below (printed on stdout). Ctrl-C stops everything.');
   err('');
   process.stdout.write(sb.exportLines.join('\n') + '\n');

@@ -1,11 +1,10 @@
 // vitest global setup for the `integration` project: provisions the sandbox if needed (so
 // `vitest run --project integration` works on its own), starts ONE sandbox with two clusters,
-// `eks` and `openshift`, seeds their flavours, runs the stand-in deployment controller, and
-// provides the sandbox's description to the test files as `inject('sandbox')`.
+// `eks` and `openshift` (each with its real controller-manager, scheduler and kwok), seeds their
+// flavours, and provides the sandbox's description to the test files as `inject('sandbox')`.
 // Anything that cannot start throws (with the failing process's output): the suite fails, never skips.
 import type { TestProject } from 'vitest/node';
 import type {} from './context.js'; // the ProvidedContext typing of 'sandbox'
-import { startDeploymentControllers, type DeploymentController } from './deployment-controller.js';
 import { seedEks, seedOpenShift } from './fixtures.js';
 import { clusterInfo } from './observe.js';
 import { isProvisioned, provision, startSandbox, type Sandbox } from './sandbox.js';
@@ -17,9 +16,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     provision();
   }
   let sandbox: Sandbox | undefined;
-  let controllers: DeploymentController[] = [];
   const teardown = async () => {
-    await Promise.all(controllers.map((c) => c.stop()));
     await sandbox?.stop();
   };
   try {
@@ -29,8 +26,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     const t = Date.now();
     await seedEks(sandbox.kubeConfig('eks'), { region: eks.region });
     await seedOpenShift(sandbox.kubeConfig('openshift'), { issuer: openshift.issuer, region: openshift.region });
-    controllers = await startDeploymentControllers(sandbox.info, { log: () => undefined });
-    log(`seeded flavours and started the deployment controllers in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    log(`seeded flavours in ${((Date.now() - t) / 1000).toFixed(1)}s`);
   } catch (err) {
     await teardown().catch(() => undefined);
     throw err;

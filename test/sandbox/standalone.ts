@@ -1,8 +1,7 @@
 // A ready-to-use sandbox for people (npm run sandbox) and demos: one cluster of the chosen flavour,
-// seeded with that flavour and a RHACS install, with the stand-in deployment controller running.
-import { startDeploymentController, type DeploymentController } from './deployment-controller.js';
+// seeded with that flavour and a RHACS install; its controller-manager, scheduler and kwok run the
+// rollouts.
 import { seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
-import { KubeConfig } from '@kubernetes/client-node';
 import { clusterInfo } from './observe.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
 import type { ClusterInfo, SandboxInfo } from './types.js';
@@ -18,10 +17,6 @@ export interface SeededSandboxOptions {
   components?: RhacsComponent[];
   /** Image tag / product version of the seeded install. */
   imageTag?: string;
-  /** Run the stand-in deployment controller (default true). */
-  controller?: boolean;
-  /** Its delay before a rollout completes (default 500 ms). */
-  rolloutDelayMs?: number;
   log?: (message: string) => void;
   /** Passed to startSandbox (e.g. `handleSignals: false` when the caller handles Ctrl-C). */
   sandbox?: Omit<SandboxOptions, 'clusters' | 'log'>;
@@ -49,7 +44,6 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   const namespace = opts.namespace ?? 'stackrox';
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
   const sandbox = await startSandbox({ ...opts.sandbox, clusters: [{ name: flavour, flavour }], log });
-  let controller: DeploymentController | undefined;
   try {
     const cluster = clusterInfo(sandbox.info, flavour);
     const kc = sandbox.kubeConfig(flavour);
@@ -63,12 +57,6 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       imageTag: opts.imageTag,
       clusterName: flavour,
     });
-    if (opts.controller ?? true) {
-      const ckc = new KubeConfig();
-      ckc.loadFromFile(cluster.controllerKubeconfig);
-      controller = startDeploymentController(ckc, { delayMs: opts.rolloutDelayMs, log });
-      await Promise.race([controller.ready, new Promise((r) => setTimeout(r, 15_000))]);
-    }
     // AWS_DEFAULT_REGION too: botocore (aws CLI v1, boto3) reads only that one.
     const env: Record<string, string> = {
       KUBECONFIG: cluster.kubeconfig,
@@ -84,12 +72,10 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       env,
       exportLines,
       async stop() {
-        await controller?.stop();
         await sandbox.stop();
       },
     };
   } catch (err) {
-    await controller?.stop().catch(() => undefined);
     await sandbox.stop().catch(() => undefined);
     throw err;
   }
