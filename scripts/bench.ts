@@ -80,7 +80,7 @@ async function timeToFirstPrompt(env: NodeJS.ProcessEnv): Promise<number> {
 interface Calls { aws: Record<string, number>; kube: Record<string, number>; awsReads: number; awsWrites: number; kubeReads: number; kubeWrites: number }
 
 async function sandboxFigures() {
-  const seeded = await startSeededSandbox({ flavour: 'eks', log: () => undefined, rolloutDelayMs: 200 });
+  const seeded = await startSeededSandbox({ flavour: 'eks', log: () => undefined });
   const { info } = seeded;
   const env = { ...process.env, ...seeded.env, NO_COLOR: '1' };
   const cluster = seeded.cluster.name;

@@ -1,11 +1,12 @@
 // `npm run sandbox [-- --flavour eks|openshift] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
 //
+// Starts a local sandbox of real servers (kube-apiserver + etcd, kube-controller-manager,
+// kube-scheduler and kwok for fake nodes, moto for IAM/STS/ECR behind the AWS gate) seeded as an EKS
+// (default) or OpenShift cluster with a RHACS install, prints `export NAME=value` lines on stdout
+// (everything else goes to stderr) and stays up until Ctrl-C.
 // --clusters N: a fleet of N EKS clusters (one etcd, one moto, N API servers): a hub with Central
 // and Sensor, N-1 spokes with Sensor only, each its own issuer, contexts named like EKS ones.
-// Starts a local sandbox of real servers (kube-apiserver + etcd, moto for IAM/STS) seeded as an EKS
-// (default) or OpenShift cluster with a RHACS install, runs a stand-in deployment controller so
-// rollouts complete, prints `export NAME=value` lines on stdout (everything else goes to stderr)
-// and stays up until Ctrl-C. Typical use:
+// Typical use:
 //
 //   npm run --silent sandbox > /tmp/sandbox.env     # in one terminal; Ctrl-C to stop
 //   source /tmp/sandbox.env                         # in another; then kubectl / aws / rhacs-sts
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
     err(`[sandbox]   RHACS (${rhacs.method}) in namespace ${rhacs.namespace}: deployments ${rhacs.deployments.join(', ')}`);
   }
   err(`[sandbox] IAM/STS (moto, account ${sb.info.accountId}) at ${sb.info.awsEndpoint}`);
-  err('[sandbox] Rollouts complete by themselves after a short delay (stand-in deployment controller).');
+  err('[sandbox] Rollouts run through the real controllers; kwok makes the pods ready (no container runs).');
   err('[sandbox] No AWS region is set: rhacs-sts takes it from the cluster (EKS issuer); pass --region to override.');
   err('[sandbox] Point your shell at it with the export lines below (printed on stdout). Ctrl-C stops everything.');
   err('');

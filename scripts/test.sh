@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: type check, build, provision the local sandbox
-# (moto in a project virtualenv; etcd and kube-apiserver built from their Go modules and cached),
-# then every unit and integration test. Fails loudly if anything cannot be installed or started.
+# (moto in a project virtualenv; etcd, the Kubernetes control plane and kwok built from their Go
+# modules and cached), then every unit and integration test. Fails loudly if anything cannot be installed or started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

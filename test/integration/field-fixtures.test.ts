@@ -195,7 +195,7 @@ describe('npm run sandbox -- --clusters N', () => {
   });
 
   it('a fleet of 2: EKS contexts, a hub with Central and Sensor, a spoke with Sensor, own issuers, no region', async () => {
-    const fleet = await startSeededSandbox({ clusters: 2, controller: false, log: quiet, sandbox: { handleSignals: false } });
+    const fleet = await startSeededSandbox({ clusters: 2, log: quiet, sandbox: { handleSignals: false } });
     try {
       expect(fleet.fleet.map((f) => f.cluster.context)).toEqual([
         `arn:aws:eks:${fleet.cluster.region}:123456789012:cluster/hub`,

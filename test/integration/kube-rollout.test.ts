@@ -1,5 +1,5 @@
-// Rollout waiting against the sandbox: completed by the stand-in deployment controller or by the
-// completeRollout() helper, a watch (not polling), progress lines per deployment, and clear
+// Rollout waiting against the sandbox: rollouts run by the real deployment and ReplicaSet controllers
+// (kwok makes the pods ready), a watch (not polling), progress lines per deployment, and clear
 // failures: a timeout naming the deployment and its pods' reasons (or that no pods were created),
 // and a ProgressDeadlineExceeded condition reported before the timeout.
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
@@ -8,8 +8,7 @@ import { OperationError, RhacsStsError } from '../../src/errors.js';
 import { openKubeSession } from '../../src/kube/client.js';
 import type { KubeAction, RolloutProgress } from '../../src/kube/session.js';
 import { useSandbox } from '../sandbox/context.js';
-import { ROLLOUT_ANNOTATION } from '../sandbox/deployment-controller.js';
-import { completeRollout, mergePatch, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
+import { mergePatch, seedRhacs, setRolloutMode as markRollout, uniqueNamespace } from '../sandbox/fixtures.js';
 import { kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
 
 const sb = useSandbox({ resetAws: false });
@@ -24,9 +23,7 @@ const restart = (namespace: string, name: string): KubeAction => ({
   ref: { namespace, name }, method: 'restartedAt', deferred: false,
 });
 
-async function setRolloutMode(namespace: string, name: string, mode: 'hang' | 'fail'): Promise<void> {
-  await apps.patchNamespacedDeployment({ name, namespace, body: { metadata: { annotations: { [ROLLOUT_ANNOTATION]: mode } } } }, mergePatch());
-}
+const setRolloutMode = (namespace: string, name: string, mode: 'hang' | 'fail') => markRollout(kc, namespace, name, mode);
 
 async function rejection(p: Promise<unknown>): Promise<RhacsStsError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -35,7 +32,7 @@ async function rejection(p: Promise<unknown>): Promise<RhacsStsError> {
 }
 
 describe('kube rollouts', () => {
-  it('waits with a watch until the stand-in controller completes both rollouts, with progress per deployment', async () => {
+  it('waits with a watch until the deployment controller completes both rollouts, with progress per deployment', async () => {
     const ns = uniqueNamespace('kr-ok');
     await seedRhacs(kc, { namespace: ns, method: 'manifests' });
     const session = await open();
@@ -54,44 +51,65 @@ describe('kube rollouts', () => {
 
     for (const name of ['central', 'sensor']) {
       const mine = progress.filter((p) => p.name === name && p.namespace === ns).map((p) => p.message);
+      // At least one line while it progressed (how many depends on how far the controllers got before
+      // the first list), then the end.
       expect(mine.length).toBeGreaterThanOrEqual(2);
+      expect(mine[0]).not.toMatch(/^rolled out/);
       expect(mine[mine.length - 1]).toBe('rolled out (1/1 updated, 1 available)');
-      expect(mine.some((m) => /0\/1 updated/.test(m))).toBe(true);
       const d = await apps.readNamespacedDeployment({ name, namespace: ns });
       expect(d.status?.observedGeneration).toBe(d.metadata?.generation);
       expect(d.status?.updatedReplicas).toBe(1);
     }
   });
 
-  it('finishes when the rollout is completed by the completeRollout helper', async () => {
-    const ns = uniqueNamespace('kr-helper');
+  it('keeps waiting through a hung rollout until a newer one completes', async () => {
+    const ns = uniqueNamespace('kr-recover');
     await seedRhacs(kc, { namespace: ns, method: 'manifests', components: ['central'] });
     await setRolloutMode(ns, 'central', 'hang');
     const session = await open();
-    await session.apply(restart(ns, 'central'));
     const progress: string[] = [];
     const waiting = session.waitForRollouts([{ namespace: ns, name: 'central' }], 20_000, (p) => progress.push(p.message));
     await new Promise((r) => setTimeout(r, 800));
-    await completeRollout(kc, ns, 'central');
+    // The fix: a pod template whose pods become ready.
+    await apps.patchNamespacedDeployment(
+      { name: 'central', namespace: ns, body: { spec: { template: { metadata: { annotations: { 'sandbox.rhacs-sts.test/rollout': null } } } } } },
+      mergePatch(),
+    );
     await waiting;
+    expect(progress.some((m) => /0 available/.test(m))).toBe(true);
     expect(progress[progress.length - 1]).toMatch(/^rolled out/);
   });
 
   it('times out with a message naming the deployment and that no pods were created', async () => {
     const ns = uniqueNamespace('kr-timeout');
     await seedRhacs(kc, { namespace: ns, method: 'manifests', components: ['central'] });
-    await setRolloutMode(ns, 'central', 'hang');
+    // Without its service account, the ServiceAccount admission plugin refuses every new pod.
+    await kc.makeApiClient(CoreV1Api).deleteNamespacedServiceAccount({ name: 'central', namespace: ns });
     const session = await open();
     await session.apply(restart(ns, 'central'));
     const t0 = Date.now();
-    const err = await rejection(session.waitForRollouts([{ namespace: ns, name: 'central' }], 1500, quiet));
-    expect(Date.now() - t0).toBeLessThan(6000);
+    const err = await rejection(session.waitForRollouts([{ namespace: ns, name: 'central' }], 2500, quiet));
+    expect(Date.now() - t0).toBeLessThan(7000);
     expect(err).toBeInstanceOf(OperationError);
     expect(err.exitCode).toBe(1);
-    expect(err.message).toContain(`Deployment ${ns}/central did not become ready within 1.5s`);
-    expect(err.message).toContain('0/1 updated');
+    expect(err.message).toContain(`Deployment ${ns}/central did not become ready within 2.5s`);
+    expect(err.message).toContain('0 available');
     expect(err.message).toContain('no pods were created');
+    expect(err.message).toMatch(/ReplicaFailure FailedCreate: .*serviceaccount "central" not found/);
     expect(err.hint).toContain(`kubectl -n ${ns} describe deployment/central`);
+  });
+
+  it('reports the running but unready pods on a timeout', async () => {
+    const ns = uniqueNamespace('kr-unready');
+    await seedRhacs(kc, { namespace: ns, method: 'manifests', components: ['sensor'] });
+    await setRolloutMode(ns, 'sensor', 'hang');
+    const session = await open();
+    await session.apply(restart(ns, 'sensor'));
+    const err = await rejection(session.waitForRollouts([{ namespace: ns, name: 'sensor' }], 2000, quiet));
+    expect(err.message).toContain(`Deployment ${ns}/sensor did not become ready`);
+    // The old pod still serves (rolling update); the new one runs but never passes readiness.
+    expect(err.message).toMatch(/pod sensor-[a-z0-9]+-[a-z0-9]{5}: Running — container sensor not ready/);
+    expect(err.message).toMatch(/pod sensor-[a-z0-9]+-[a-z0-9]{5}: Running, ready/);
   });
 
   it('reports the pods\' waiting reasons on a timeout', async () => {
@@ -99,9 +117,13 @@ describe('kube rollouts', () => {
     await seedRhacs(kc, { namespace: ns, method: 'manifests', components: ['sensor'] });
     await setRolloutMode(ns, 'sensor', 'hang');
     const core = kc.makeApiClient(CoreV1Api);
+    // A pod bound to a node that no kubelet (kwok) plays, so the status written below stays.
     await core.createNamespacedPod({
       namespace: ns,
-      body: { metadata: { name: 'sensor-7d9f8-abcde', labels: { app: 'sensor' } }, spec: { containers: [{ name: 'sensor', image: 'example.invalid/sensor:none' }] } },
+      body: {
+        metadata: { name: 'sensor-7d9f8-abcde', labels: { app: 'sensor' } },
+        spec: { nodeName: 'node-without-kubelet', serviceAccountName: 'sensor', containers: [{ name: 'sensor', image: 'example.invalid/sensor:none' }] },
+      },
     });
     await core.patchNamespacedPodStatus(
       {
@@ -128,16 +150,18 @@ describe('kube rollouts', () => {
   });
 
   it('fails before the timeout when the deployment reports ProgressDeadlineExceeded', async () => {
+    // Sensor: no minReadySeconds, so the shortest progress deadline is 1 s (Central's must exceed 15 s).
     const ns = uniqueNamespace('kr-fail');
-    await seedRhacs(kc, { namespace: ns, method: 'manifests', components: ['central'] });
-    await setRolloutMode(ns, 'central', 'fail');
+    await seedRhacs(kc, { namespace: ns, method: 'manifests', components: ['sensor'] });
+    await setRolloutMode(ns, 'sensor', 'fail');
     const session = await open();
-    await session.apply(restart(ns, 'central'));
+    await session.apply(restart(ns, 'sensor'));
     const t0 = Date.now();
-    const err = await rejection(session.waitForRollouts([{ namespace: ns, name: 'central' }], 30_000, quiet));
+    const err = await rejection(session.waitForRollouts([{ namespace: ns, name: 'sensor' }], 30_000, quiet));
     expect(Date.now() - t0).toBeLessThan(10_000);
-    expect(err.message).toContain(`Deployment ${ns}/central failed to roll out`);
+    expect(err.message).toContain(`Deployment ${ns}/sensor failed to roll out`);
     expect(err.message).toContain('progress deadline exceeded');
+    expect(err.message).toMatch(/has timed out progressing/);
   });
 
   it('lists every deployment that did not become ready in one error', async () => {

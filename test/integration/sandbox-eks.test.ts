@@ -1,6 +1,7 @@
 // Smoke test of the sandbox's EKS flavour: the real servers answer (moto for IAM/STS, kube-apiserver
 // with etcd), service-account tokens carry the EKS issuer and verify against the API server's JWKS,
-// and the fixtures, the stand-in deployment controller, the request logs and RBAC behave.
+// and the fixtures, the real controllers (controller-manager, scheduler, kwok), the request logs and
+// RBAC behave.
 import {
   CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
@@ -30,7 +31,17 @@ import {
   waitForRollout,
 } from '../sandbox/fixtures.js';
 import { verifyJwt } from '../sandbox/jwt.js';
-import { awsMark, awsRequests, awsWrites, clusterInfo, kubeConfigFor, kubeMark, kubeRequests, kubeRaw } from '../sandbox/observe.js';
+import {
+  awsMark,
+  awsRequests,
+  awsWrites,
+  clusterInfo,
+  DEPLOYMENT_CONTROLLER_USER,
+  kubeConfigFor,
+  kubeMark,
+  kubeRequests,
+  kubeRaw,
+} from '../sandbox/observe.js';
 
 const sb = useSandbox();
 // client-node 1.4 types the discovery endpoints as returning string but hands back parsed JSON.
@@ -134,7 +145,41 @@ describe('sandbox: EKS flavour', () => {
     expect(raw.json<{ issuer: string }>().issuer).toBe(cluster.issuer);
   });
 
-  it('seeds a Helm install and completes rollouts through the stand-in controller', async () => {
+  it('runs the real controllers: kwok-managed EKS nodes, ReplicaSets owning scheduled pods, namespace deletion', async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const nodes = (await core.listNode()).items;
+    const eksNodes = nodes.filter((n) => n.spec?.providerID?.startsWith('aws:///'));
+    expect(eksNodes.length).toBeGreaterThanOrEqual(2);
+    for (const n of eksNodes) {
+      expect(n.metadata?.annotations?.['kwok.x-k8s.io/node']).toBe('fake');
+      expect(n.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
+      expect(n.status?.nodeInfo?.kubeletVersion).toMatch(/-eks-/);
+    }
+
+    const ns = uniqueNamespace('smoke-ctrl');
+    await seedRhacs(kc, { namespace: ns, method: 'manifests', components: ['sensor'] });
+    // The service-account and root-CA publisher controllers fill every new namespace.
+    expect((await core.readNamespacedServiceAccount({ name: 'default', namespace: ns })).metadata?.name).toBe('default');
+    const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=sensor' })).items;
+    expect(pods).toHaveLength(1);
+    const pod = pods[0]!;
+    const owner = pod.metadata?.ownerReferences?.[0];
+    expect(owner).toMatchObject({ kind: 'ReplicaSet', controller: true });
+    expect(pod.metadata?.name).toMatch(new RegExp(`^${owner!.name}-[a-z0-9]{5}$`));
+    expect(eksNodes.map((n) => n.metadata?.name)).toContain(pod.spec?.nodeName);
+    expect(pod.status?.podIP).toBeTruthy();
+
+    // Deleting the namespace finishes (namespace controller; kwok removes the pods at once).
+    await core.deleteNamespace({ name: ns });
+    let gone = false;
+    for (let i = 0; i < 150 && !gone; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      gone = await core.readNamespace({ name: ns }).then(() => false, (e: unknown) => apiStatus(e) === 404);
+    }
+    expect(gone).toBe(true);
+  });
+
+  it('seeds a Helm install and completes rollouts through the real controllers', async () => {
     const ns = uniqueNamespace('smoke-eks');
     const seeded = await seedRhacs(kc, { namespace: ns, method: 'helm', imageTag: '4.7.2' });
     expect(seeded.deployments).toEqual(['central', 'sensor']);
@@ -173,8 +218,10 @@ describe('sandbox: EKS flavour', () => {
     const state = await waitForRollout(kc, ns, 'sensor', 15_000);
     expect(state.complete).toBe(true);
     const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns, labelSelector: 'app=sensor' });
-    expect(pods.items).toHaveLength(1);
-    const pod = pods.items[0]!;
+    // The old pod may still be on its way out (deletionTimestamp set) for a moment.
+    const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
+    expect(live).toHaveLength(1);
+    const pod = live[0]!;
     expect(pod.status?.phase).toBe('Running');
     expect(pod.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'True' }));
     expect(new Date(pod.status!.startTime!).getTime()).toBeGreaterThanOrEqual(before - 1000);
@@ -183,7 +230,7 @@ describe('sandbox: EKS flavour', () => {
     // The audit log shows our write (and, separately, the controller's).
     const ours = await kubeRequests(sb, 'eks', kubeStart, { namespace: ns, writesOnly: true });
     expect(ours.map((r) => `${r.verb} ${r.resource}/${r.name}`)).toEqual(['patch deployments/sensor']);
-    const controller = await kubeRequests(sb, 'eks', kubeStart, { namespace: ns, writesOnly: true, user: 'sandbox:deployment-controller', excludeController: false });
+    const controller = await kubeRequests(sb, 'eks', kubeStart, { namespace: ns, writesOnly: true, user: DEPLOYMENT_CONTROLLER_USER, excludeController: false });
     expect(controller.some((r) => r.resource === 'deployments' && r.subresource === 'status')).toBe(true);
 
     // A server-side dry run is logged but is not a write.

@@ -1,6 +1,6 @@
 // Smoke test of the sandbox's OpenShift flavour: config.openshift.io objects, an operator install
 // with the projected `openshift` token volume, tokens with audience `openshift` that verify against
-// the discovery documents, IAM/STS through moto, and the rollout stand-in.
+// the discovery documents, IAM/STS through moto, and rollouts through the real controllers and kwok.
 import {
   CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
@@ -15,8 +15,6 @@ import {
   CustomObjectsApi,
   KubeConfig,
   OpenidApi,
-  PatchStrategy,
-  setHeaderOptions,
   WellKnownApi,
 } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
@@ -27,10 +25,10 @@ import {
   OPENSHIFT_TOKEN_DIR,
   rolloutState,
   seedRhacs,
+  setRolloutMode,
   uniqueNamespace,
   waitForRollout,
 } from '../sandbox/fixtures.js';
-import { ROLLOUT_ANNOTATION } from '../sandbox/deployment-controller.js';
 import { verifyJwt } from '../sandbox/jwt.js';
 import { clusterInfo, awsMark, awsRequests, kubeConfigFor } from '../sandbox/observe.js';
 
@@ -149,31 +147,27 @@ describe('sandbox: OpenShift flavour', () => {
     expect(apiStatus(err)).toBe(403);
   });
 
-  it('lets a deployment opt out of completing (annotation), for timeout tests', async () => {
+  it('lets a pod template opt out of becoming ready (annotation), for timeout tests', async () => {
     const ns = uniqueNamespace('smoke-ocp');
     await seedRhacs(kc, { namespace: ns, method: 'manifests', openshift: true });
-    const apps = kc.makeApiClient(AppsV1Api);
-    const bump = (name: string, mode: string) =>
-      apps.patchNamespacedDeployment(
-        {
-          name,
-          namespace: ns,
-          body: {
-            metadata: { annotations: { [ROLLOUT_ANNOTATION]: mode } },
-            spec: { template: { metadata: { annotations: { bump: String(Date.now()) } } } },
-          },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-    await bump('central', 'fail');
-    await bump('sensor', 'hang');
+    await setRolloutMode(kc, ns, 'sensor', 'fail');
+    await setRolloutMode(kc, ns, 'central', 'hang');
     let reason: string | undefined;
-    for (let i = 0; i < 50 && reason !== 'ProgressDeadlineExceeded'; i++) {
+    for (let i = 0; i < 100 && reason !== 'ProgressDeadlineExceeded'; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      reason = (await rolloutState(kc, ns, 'central')).reason;
+      reason = (await rolloutState(kc, ns, 'sensor')).reason;
     }
     expect(reason).toBe('ProgressDeadlineExceeded');
-    const sensor = await rolloutState(kc, ns, 'sensor');
-    expect(sensor).toMatchObject({ complete: false, observedGeneration: 2, updatedReplicas: 0, reason: 'ReplicaSetUpdated' });
+    // Central (Recreate): the old pod is gone, the new one runs but is never ready.
+    let central = await rolloutState(kc, ns, 'central');
+    for (let i = 0; i < 50 && central.updatedReplicas < 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      central = await rolloutState(kc, ns, 'central');
+    }
+    expect(central).toMatchObject({ complete: false, observedGeneration: 2, updatedReplicas: 1, availableReplicas: 0, reason: 'ReplicaSetUpdated' });
+    const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns, labelSelector: 'app=central' });
+    expect(pods.items).toHaveLength(1);
+    expect(pods.items[0]!.status).toMatchObject({ phase: 'Running' });
+    expect(pods.items[0]!.status?.conditions).toContainEqual(expect.objectContaining({ type: 'Ready', status: 'False', reason: 'ContainersNotReady' }));
   });
 });

@@ -30,16 +30,8 @@ const providerArn = (c: Cluster) => `arn:aws:iam::${sb.accountId}:oidc-provider/
 async function setUp(cluster: Cluster, role: string, o: { method?: 'manifests' | 'operator' | 'helm'; init?: string[]; pause?: number } = {}) {
   const ns = uniqueNamespace(`v-${role}`);
   await seedRhacs(kubeConfigFor(sb, cluster), { namespace: ns, method: o.method ?? 'manifests', openshift: cluster === 'openshift' });
-  if (o.pause) {
-    // The stand-in controller creates the pods a moment after the deployment: wait for them (bounded).
-    const core = kubeConfigFor(sb, cluster).makeApiClient(CoreV1Api);
-    for (let i = 0; i < 100; i++) {
-      const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=central' });
-      if (pods.items.some((p) => p.status?.startTime)) break;
-      await sleep(100);
-    }
-    await sleep(o.pause);
-  }
+  // seedRhacs waited for the rollouts: the pods have started.
+  if (o.pause) await sleep(o.pause);
   const common = ['--namespace', ns, '--role-name', role];
   const init = await cli(sb, cluster, ['init', '--yes', ...common, ...(o.init ?? [])]);
   expect(init.code, init.stderr).toBe(0);

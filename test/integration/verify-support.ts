@@ -24,6 +24,9 @@ export async function awsSnapshot(iam: IAMClient): Promise<{ roles: { name: stri
 function strip(o: unknown): unknown {
   const x = JSON.parse(JSON.stringify(o)) as { metadata?: Record<string, unknown>; status?: unknown };
   if (x.metadata) for (const k of ['resourceVersion', 'generation', 'managedFields']) delete x.metadata[k];
+  // The deployment controller counts rollouts in this annotation: every restart moves it on.
+  const annotations = x.metadata?.annotations as Record<string, string> | undefined;
+  if (annotations) delete annotations['deployment.kubernetes.io/revision'];
   delete x.status;
   return x;
 }

@@ -1,6 +1,6 @@
 // Seed data for the sandbox API servers: the EKS and OpenShift flavours, RHACS installs (operator,
-// Helm or plain manifests; Central and/or Sensor), restricted users for permission errors, and the
-// rollout helpers that stand in for the missing controller-manager.
+// Helm or plain manifests; Central and/or Sensor), restricted users for permission errors, and
+// rollout helpers (the real controller-manager, scheduler and kwok run the rollouts: controllers.ts).
 //
 // All functions take a KubeConfig for the admin user (see kubeConfigFor() / sandbox.kubeConfig()).
 // They use @kubernetes/client-node 1.x, whose API methods take one object parameter
@@ -24,6 +24,7 @@ import {
 } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { issueCert, pemData } from './certs.js';
+import { KWOK_NODE_ANNOTATION, nodeSchedulable, ROLLOUT_ANNOTATION } from './controllers.js';
 import { clusterInfo } from './observe.js';
 import { createCrdsRaw, STACKROX_CRDS } from './stackrox-crds.js';
 import type { SandboxInfo } from './types.js';
@@ -166,7 +167,11 @@ export interface EksSeedResult {
   nodes: { name: string; providerID: string; zone: string; instanceId: string }[];
 }
 
-/** Seeds EKS-looking worker nodes (providerID aws:///<az>/i-…, EKS labels, `-eks-` kubelet version). */
+/**
+ * Seeds EKS-looking worker nodes (providerID aws:///<az>/i-…, EKS labels, `-eks-` kubelet version),
+ * managed by the sandbox's kwok (annotation), and waits (bounded) until kwok reports them Ready:
+ * kwok fills in the conditions and capacity, as a kubelet would.
+ */
 export async function seedEks(kc: KubeConfig, opts: EksSeedOptions = {}): Promise<EksSeedResult> {
   const core = kc.makeApiClient(CoreV1Api);
   const region = opts.region ?? 'eu-west-1';
@@ -200,13 +205,12 @@ export async function seedEks(kc: KubeConfig, opts: EksSeedOptions = {}): Promis
               'eks.amazonaws.com/sourceLaunchTemplateVersion': '1',
               'k8s.io/cloud-provider-aws': createHash('md5').update(region).digest('hex'),
             },
-            annotations: { 'alpha.kubernetes.io/provided-node-ip': ip },
+            annotations: { 'alpha.kubernetes.io/provided-node-ip': ip, [KWOK_NODE_ANNOTATION.key]: KWOK_NODE_ANNOTATION.value },
           },
           spec: { providerID },
         },
       }),
     );
-    const now = new Date().toISOString();
     await core.patchNodeStatus(
       {
         name,
@@ -216,9 +220,6 @@ export async function seedEks(kc: KubeConfig, opts: EksSeedOptions = {}): Promis
               { type: 'InternalIP', address: ip },
               { type: 'Hostname', address: name },
               { type: 'InternalDNS', address: name },
-            ],
-            conditions: [
-              { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: now, lastTransitionTime: now },
             ],
             nodeInfo: {
               architecture: 'amd64',
@@ -239,7 +240,24 @@ export async function seedEks(kc: KubeConfig, opts: EksSeedOptions = {}): Promis
     );
     result.nodes.push({ name, providerID, zone, instanceId });
   }
+  await waitForNodesReady(core, result.nodes.map((n) => n.name));
   return result;
+}
+
+/** Waits (bounded) until every named node is Ready (kwok) and untainted (node lifecycle controller). */
+async function waitForNodesReady(core: CoreV1Api, names: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const name of names) {
+    for (let attempt = 0; ; attempt++) {
+      if (await nodeSchedulable(core, name)) break;
+      if (Date.now() > deadline || attempt > timeoutMs / 100) {
+        throw new Error(
+          `node ${name} is not Ready and untainted after ${timeoutMs} ms: are the sandbox's kwok and kube-controller-manager running (logs/)?`,
+        );
+      }
+      await sleep(100);
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -344,8 +362,8 @@ export interface RhacsSeedOptions {
   imageTag?: string;
   /** Cluster name in the SecuredCluster CR (default `sandbox`). */
   clusterName?: string;
-  /** Mark the rollouts complete (status) after creating the deployments (default true). */
-  completeRollouts?: boolean;
+  /** Wait (bounded) until the real controllers have rolled the deployments out (default true). */
+  waitForRollouts?: boolean;
   /** Helm installs: the release revision, i.e. the N of Secret sh.helm.release.v1.<release>.v<N> (default 1). */
   helmRevision?: number;
 }
@@ -603,8 +621,8 @@ export async function seedRhacs(kc: KubeConfig, opts: RhacsSeedOptions): Promise
     result.deployments.push(component);
     if (o.method === 'helm') await createHelmReleaseSecret(kc, o.namespace, RELEASES[component].release, opts.helmRevision ?? 1);
   }
-  if (opts.completeRollouts ?? true) {
-    for (const name of result.deployments) await completeRollout(kc, o.namespace, name);
+  if (opts.waitForRollouts ?? true) {
+    await Promise.all(result.deployments.map((name) => waitForRollout(kc, o.namespace, name)));
   }
   return result;
 }
@@ -696,16 +714,7 @@ export async function createRestrictedUser(
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Rollouts (no controller-manager runs)
-
-/** A short, stable hash of a pod template (like pod-template-hash; alphabet of safe characters). */
-export function templateHash(template: unknown): string {
-  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
-  const digest = createHash('sha256').update(JSON.stringify(template ?? {})).digest();
-  let out = '';
-  for (let i = 0; i < 10; i++) out += alphabet[(digest[i] ?? 0) % alphabet.length];
-  return out;
-}
+// Rollouts (run by the real deployment and ReplicaSet controllers; kwok makes the pods ready)
 
 export interface RolloutState {
   /** True when the deployment controller would report the rollout complete (as `kubectl rollout status` checks). */
@@ -740,38 +749,22 @@ export async function rolloutState(kc: KubeConfig, namespace: string, name: stri
   };
 }
 
-/** Status body of a completed rollout of `d`. */
-export function completedStatus(d: V1Deployment): object {
-  const replicas = d.spec?.replicas ?? 1;
-  const now = new Date().toISOString();
-  const rs = `${d.metadata?.name}-${templateHash(d.spec?.template)}`;
-  return {
-    observedGeneration: d.metadata?.generation,
-    replicas,
-    updatedReplicas: replicas,
-    readyReplicas: replicas,
-    availableReplicas: replicas,
-    unavailableReplicas: null,
-    conditions: [
-      { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.', lastUpdateTime: now, lastTransitionTime: now },
-      { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${rs}" has successfully progressed.`, lastUpdateTime: now, lastTransitionTime: now },
-    ],
-  };
-}
-
 /**
- * Marks a deployment's current generation as fully rolled out (status subresource):
- * observedGeneration = generation, all replicas updated/ready/available, Available and
- * Progressing(NewReplicaSetAvailable) conditions.
+ * Makes the next rollout of a deployment hang or fail, for timeout tests: marks its pod template with
+ * `sandbox.rhacs-sts.test/rollout` (a template change, so a new rollout starts), whose pods kwok
+ * starts but never reports ready. `fail` also sets a short progressDeadlineSeconds (it must exceed
+ * minReadySeconds), after which the real deployment controller reports ProgressDeadlineExceeded.
  */
-export async function completeRollout(kc: KubeConfig, namespace: string, name: string): Promise<void> {
+export async function setRolloutMode(kc: KubeConfig, namespace: string, name: string, mode: 'hang' | 'fail'): Promise<void> {
   const apps = kc.makeApiClient(AppsV1Api);
   const d = await apps.readNamespacedDeployment({ name, namespace });
-  await apps.patchNamespacedDeploymentStatus({ name, namespace, body: { status: completedStatus(d) } }, mergePatch());
+  const spec: Record<string, unknown> = { template: { metadata: { annotations: { [ROLLOUT_ANNOTATION]: mode } } } };
+  if (mode === 'fail') spec.progressDeadlineSeconds = (d.spec?.minReadySeconds ?? 0) + 1;
+  await apps.patchNamespacedDeployment({ name, namespace, body: { spec } }, mergePatch());
 }
 
 /** Waits (bounded) until the deployment's rollout is complete. */
-export async function waitForRollout(kc: KubeConfig, namespace: string, name: string, timeoutMs = 20_000): Promise<RolloutState> {
+export async function waitForRollout(kc: KubeConfig, namespace: string, name: string, timeoutMs = 30_000): Promise<RolloutState> {
   const deadline = Date.now() + timeoutMs;
   let state: RolloutState | undefined;
   for (let attempt = 0; attempt < Math.ceil(timeoutMs / 100) + 5 && Date.now() < deadline; attempt++) {
@@ -787,9 +780,9 @@ export async function waitForRollout(kc: KubeConfig, namespace: string, name: st
 
 /**
  * Empties a namespace of what tests create (deployments, pods, service accounts except `default`,
- * secrets, config maps except kube-root-ca.crt, roles, role bindings, StackRox CRs). Deleting the
- * namespace itself would never finish (no namespace controller runs), so prefer a fresh
- * uniqueNamespace() per test and use this only to tidy a shared one.
+ * secrets, config maps except kube-root-ca.crt, roles, role bindings, StackRox CRs), keeping the
+ * namespace. Namespaces can also be deleted (the namespace controller runs), but that takes a
+ * moment; a fresh uniqueNamespace() per test is still the cheapest isolation.
  */
 export async function resetCluster(kc: KubeConfig, namespace: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);

@@ -1,12 +1,11 @@
 // vitest global setup for the `integration` project: provisions the sandbox if needed (so
 // `vitest run --project integration` works on its own), starts ONE sandbox with two clusters,
-// `eks` and `openshift`, seeds their flavours and the ECR registries, runs the stand-in deployment
-// controller, and provides the sandbox's description to the test files as `inject('sandbox')`. The
-// EKS cluster also gets the IRSA webhook stand-in (irsa-webhook.ts), registered before any pod is created.
+// `eks` and `openshift` (each with its real controller-manager, scheduler and kwok), seeds their
+// flavours and the ECR registries, and provides the sandbox's description to the test files as
+// `inject('sandbox')`. The EKS cluster also gets the IRSA webhook stand-in (irsa-webhook.ts).
 // Anything that cannot start throws (with the failing process's output): the suite fails, never skips.
 import type { TestProject } from 'vitest/node';
 import type {} from './context.js'; // the ProvidedContext typing of 'sandbox'
-import { startDeploymentControllers, type DeploymentController } from './deployment-controller.js';
 import { seedEks, seedOpenShift } from './fixtures.js';
 import { startIrsaWebhooks, type IrsaWebhook } from './irsa-webhook.js';
 import { seedRegistries } from './ecr-seed.js';
@@ -20,10 +19,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     provision();
   }
   let sandbox: Sandbox | undefined;
-  let controllers: DeploymentController[] = [];
   let webhooks: IrsaWebhook[] = [];
   const teardown = async () => {
-    await Promise.all(controllers.map((c) => c.stop()));
     await Promise.all(webhooks.map((w) => w.stop()));
     await sandbox?.stop();
   };
@@ -36,8 +33,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await seedOpenShift(sandbox.kubeConfig('openshift'), { issuer: openshift.issuer, region: openshift.region });
     webhooks = await startIrsaWebhooks(sandbox.info, { log });
     await seedRegistries({ motoUrl: sandbox.info.motoUrl, region: sandbox.info.awsEnv.AWS_REGION });
-    controllers = await startDeploymentControllers(sandbox.info, { log: () => undefined });
-    log(`seeded flavours and started the deployment controllers in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    log(`seeded flavours and registries, started the IRSA webhook in ${((Date.now() - t) / 1000).toFixed(1)}s`);
   } catch (err) {
     await teardown().catch(() => undefined);
     throw err;

@@ -164,7 +164,10 @@ export interface KubeRequestFilter {
   name?: string;
   /** Only requests by this user (the admin user is `sandbox-admin`). */
   user?: string;
-  /** Exclude the stand-in deployment controller's and the IRSA webhook's own requests (default true). */
+  /**
+   * Exclude the requests of the cluster's own components (default true): kube-controller-manager
+   * and its controllers' service accounts in kube-system, kube-scheduler, kwok and the IRSA webhook.
+   */
   excludeController?: boolean;
   /** Only state-changing verbs that were not dry runs. */
   writesOnly?: boolean;
@@ -172,10 +175,20 @@ export interface KubeRequestFilter {
   includeApiserver?: boolean;
 }
 
-/** The user name the stand-in deployment controller authenticates as. */
-export const CONTROLLER_USER = 'sandbox:deployment-controller';
+/** The users the control-plane components authenticate as (client certificates). */
+export const CONTROLLER_USER = 'system:kube-controller-manager';
+export const SCHEDULER_USER = 'system:kube-scheduler';
+export const KWOK_USER = 'sandbox:kwok';
+/** The deployment controller (kube-controller-manager runs each controller as its own service account). */
+export const DEPLOYMENT_CONTROLLER_USER = 'system:serviceaccount:kube-system:deployment-controller';
+
 /** The user name the IRSA webhook stand-in reads service accounts as (irsa-webhook.ts). */
 export const IRSA_WEBHOOK_USER = 'sandbox:irsa-webhook';
+
+/** True for a request by a cluster component rather than by a client under test. */
+export function isClusterComponent(user: string): boolean {
+  return user === CONTROLLER_USER || user === SCHEDULER_USER || user === KWOK_USER || user === IRSA_WEBHOOK_USER || user.startsWith('system:serviceaccount:kube-system:');
+}
 
 /**
  * Kubernetes API requests logged by a cluster's API server after `since` (a value from kubeMark).
@@ -227,7 +240,7 @@ export async function kubeRequests(
       (filter.namespace === undefined || r.namespace === filter.namespace) &&
       (filter.name === undefined || r.name === filter.name) &&
       (filter.user === undefined || r.user === filter.user) &&
-      (filter.excludeController === false || (r.user !== CONTROLLER_USER && r.user !== IRSA_WEBHOOK_USER)) &&
+      (filter.excludeController === false || !isClusterComponent(r.user)) &&
       (filter.includeApiserver || r.user !== 'system:apiserver') &&
       (!filter.writesOnly || (isWriteVerb(r.verb) && !r.dryRun)),
   );

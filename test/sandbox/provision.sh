@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Provision the local sandbox of real servers used by the integration tests and `npm run sandbox`:
 #   - a project-local Python virtualenv (.sandbox/venv) with moto's server, pinned in requirements.txt;
-#   - etcd and kube-apiserver, built from the wrapper Go modules under test/sandbox/go and cached outside
-#     the work tree (RHACS_STS_SANDBOX_CACHE, default ~/.cache/rhacs-sts-sandbox/<versions>).
+#   - etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok, built from the wrapper Go
+#     modules under test/sandbox/go and cached outside the work tree (RHACS_STS_SANDBOX_CACHE, default
+#     ~/.cache/rhacs-sts-sandbox/<versions>; kwok's version is in its file name).
 # Idempotent: each step is skipped when its result is already present. Fails loudly when a tool is missing.
 set -euo pipefail
 
@@ -18,7 +19,7 @@ took() { log "$1 took $(( $(now) - $2 ))s"; }
 # The newest `go` directive of the wrapper modules is the Go they need.
 go_needed="$(awk '$1=="go" {print $2}' "$here"/go/*/go.mod | sort -V | tail -n1)"
 command -v go >/dev/null 2>&1 \
-  || die "Go is not installed (needed to build etcd and kube-apiserver). Install Go ${go_needed} or later (the official Go toolchain, or your distribution's golang package if it is that new) and make sure 'go' is on PATH."
+  || die "Go is not installed (needed to build etcd, the Kubernetes control plane and kwok). Install Go ${go_needed} or later (the official Go toolchain, or your distribution's golang package if it is that new) and make sure 'go' is on PATH."
 go_have="$(go env GOVERSION 2>/dev/null | sed 's/^go//')"
 # Go 1.21+ fetches a newer toolchain by itself (GOTOOLCHAIN=auto) when a go.mod asks for one; older
 # releases cannot.
@@ -35,7 +36,9 @@ command -v openssl >/dev/null 2>&1 \
 # --- versions (single source of truth: the wrapper go.mod files) -------------------------------------
 k8s_version="$(awk '$1=="require" && $2=="k8s.io/kubernetes" {print $3; exit}' "$here/go/kube-apiserver/go.mod")"
 etcd_version="$(awk '$1=="require" && $2=="go.etcd.io/etcd/server/v3" {print $3; exit}' "$here/go/etcd/go.mod")"
-[[ -n "$k8s_version" && -n "$etcd_version" ]] || die "could not read the kubernetes/etcd versions from test/sandbox/go/*/go.mod"
+kwok_version="$(awk '$1=="require" && $2=="sigs.k8s.io/kwok" {print $3; exit}' "$here/go/kwok/go.mod")"
+[[ -n "$k8s_version" && -n "$etcd_version" && -n "$kwok_version" ]] \
+  || die "could not read the kubernetes/etcd/kwok versions from test/sandbox/go/*/go.mod"
 cache="${RHACS_STS_SANDBOX_CACHE:-$HOME/.cache/rhacs-sts-sandbox}/k8s-${k8s_version}-etcd-${etcd_version}"
 mkdir -p "$cache"
 
@@ -84,5 +87,10 @@ build() {
 }
 build etcd "$here/go/etcd" go.etcd.io/etcd/server/v3
 build kube-apiserver "$here/go/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+# Same wrapper module (same Kubernetes version); the Go build cache is warm after kube-apiserver.
+build kube-controller-manager "$here/go/kube-apiserver" k8s.io/kubernetes/cmd/kube-controller-manager
+build kube-scheduler "$here/go/kube-apiserver" k8s.io/kubernetes/cmd/kube-scheduler
+# kwok is versioned apart from Kubernetes: its version is in the file name, so a bump rebuilds it.
+build "kwok-${kwok_version}" "$here/go/kwok" sigs.k8s.io/kwok/cmd/kwok
 
 log "sandbox provisioned: binaries in $cache"

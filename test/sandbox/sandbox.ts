@@ -1,6 +1,7 @@
 // The local sandbox of real servers: one etcd, one moto server (behind the AWS gate, aws-gate.ts) and
-// one or more kube-apiservers sharing that etcd under different prefixes, all on free 127.0.0.1
-// ports with temporary data dirs. `startSandbox()` starts everything and returns a handle whose
+// one or more kube-apiservers sharing that etcd under different prefixes, each with its
+// kube-controller-manager, kube-scheduler and kwok (controllers.ts), all on free 127.0.0.1 ports
+// with temporary data dirs. `startSandbox()` starts everything and returns a handle whose
 // `info` is plain data (paths and URLs) that can be passed to test workers; `stop()` kills every
 // process group and deletes the temp dirs. Processes are also killed when this process exits or is
 // interrupted, and by a detached reaper if this process is killed outright.
@@ -19,14 +20,8 @@ import { startAwsGate, type AwsGate } from './aws-gate.js';
 import { installAwsCliStandIn, pathWith } from './aws-cli.js';
 import { contextName, kubeconfigDocument } from './kubeconfigs.js';
 import { createCa, createServiceAccountKeys, issueCert, pemData } from './certs.js';
-import {
-  kubeConfigFor,
-  kubeMark,
-  kubeRequests,
-  resetAws,
-  CONTROLLER_USER,
-  type KubeRequestFilter,
-} from './observe.js';
+import { startControlPlanes, type ControlPlaneHost } from './controllers.js';
+import { kubeConfigFor, kubeMark, kubeRequests, resetAws, type KubeRequestFilter } from './observe.js';
 import type { AwsEnv, AwsRequest, ClusterInfo, Flavour, KubeRequest, SandboxInfo } from './types.js';
 
 export type { AwsEnv, AwsRequest, ClusterInfo, Flavour, KubeRequest, SandboxInfo } from './types.js';
@@ -49,11 +44,12 @@ function goModRequire(file: string, module: string): string {
   return m[1];
 }
 
-/** Kubernetes and etcd versions, read from the wrapper go.mod files (as provision.sh does). */
-export function sandboxVersions(): { kubernetes: string; etcd: string } {
+/** Kubernetes, etcd and kwok versions, read from the wrapper go.mod files (as provision.sh does). */
+export function sandboxVersions(): { kubernetes: string; etcd: string; kwok: string } {
   return {
     kubernetes: goModRequire('kube-apiserver', 'k8s.io/kubernetes'),
     etcd: goModRequire('etcd', 'go.etcd.io/etcd/server/v3'),
+    kwok: goModRequire('kwok', 'sigs.k8s.io/kwok'),
   };
 }
 
@@ -61,6 +57,9 @@ export interface SandboxPaths {
   cacheDir: string;
   etcd: string;
   kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kwok: string;
   venv: string;
   motoServer: string;
   provisionScript: string;
@@ -75,6 +74,10 @@ export function sandboxPaths(): SandboxPaths {
     cacheDir,
     etcd: join(cacheDir, 'etcd'),
     kubeApiserver: join(cacheDir, 'kube-apiserver'),
+    kubeControllerManager: join(cacheDir, 'kube-controller-manager'),
+    kubeScheduler: join(cacheDir, 'kube-scheduler'),
+    // kwok is versioned apart from Kubernetes (provision.sh puts the version in the name).
+    kwok: join(cacheDir, `kwok-${v.kwok}`),
     venv,
     motoServer: join(venv, 'bin', 'moto_server'),
     provisionScript: join(here, 'provision.sh'),
@@ -84,7 +87,7 @@ export function sandboxPaths(): SandboxPaths {
 /** True when the binaries and the moto virtualenv are in place (cheap check, no hashing). */
 export function isProvisioned(): boolean {
   const p = sandboxPaths();
-  return existsSync(p.etcd) && existsSync(p.kubeApiserver) && existsSync(p.motoServer);
+  return [p.etcd, p.kubeApiserver, p.kubeControllerManager, p.kubeScheduler, p.kwok, p.motoServer].every((f) => existsSync(f));
 }
 
 /** Runs provision.sh (idempotent); its output goes to stderr. Throws when it fails. */
@@ -371,6 +374,25 @@ rules:
 // ---------------------------------------------------------------------------------------------------
 // The sandbox
 
+/** sandbox.ts's process launcher and bounded waits, lent to controllers.ts. */
+function controlPlaneHost(logDir: string, track: (p: Proc) => Proc): ControlPlaneHost {
+  return {
+    start: (name, command, args, logName, env) => track(new Proc(name, command, args, join(logDir, logName), env)),
+    waitFor: (what, probe, proc, ms, intervalMs) => waitFor(what, probe, proc as Proc | undefined, ms, intervalMs),
+    freePorts,
+    // The components serve /healthz with a self-signed certificate (their --cert-dir).
+    httpsOk: (url) =>
+      new Promise((resolveOk) => {
+        const req = https.get(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => {
+          res.resume();
+          resolveOk(res.statusCode === 200);
+        });
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        req.on('error', () => resolveOk(false));
+      }),
+  };
+}
+
 export interface ClusterOptions {
   /** Cluster name, e.g. `eks` or `openshift` (the context is named from it as in the field: see kubeconfigs.ts). */
   name: string;
@@ -441,7 +463,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
 
   const paths = sandboxPaths();
-  const missing = [paths.etcd, paths.kubeApiserver, ...(withAws ? [paths.motoServer] : [])].filter((p) => !existsSync(p));
+  const binaries = [paths.etcd, paths.kubeApiserver, paths.kubeControllerManager, paths.kubeScheduler, paths.kwok];
+  const missing = [...binaries, ...(withAws ? [paths.motoServer] : [])].filter((p) => !existsSync(p));
   if (missing.length) {
     throw new Error(`sandbox is not provisioned (missing: ${missing.join(', ')}); run: bash test/sandbox/provision.sh`);
   }
@@ -472,10 +495,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       }
     })());
   const stopAll = async () => {
-    // API servers first (they hold etcd connections), then etcd and moto.
+    // The API servers' clients first (controller-manager, scheduler, kwok), then the API servers
+    // (they hold etcd connections), then etcd and moto.
+    const clients = state.procs.filter((p) => /^(kube-controller-manager|kube-scheduler|kwok)\[/.test(p.name));
+    await Promise.all(clients.map((p) => p.stop()));
     const apiservers = state.procs.filter((p) => p.name.startsWith('kube-apiserver'));
     await Promise.all(apiservers.map((p) => p.stop()));
-    await Promise.all(state.procs.filter((p) => !apiservers.includes(p)).map((p) => p.stop()));
+    await Promise.all(state.procs.filter((p) => !apiservers.includes(p) && !clients.includes(p)).map((p) => p.stop()));
     await proxy?.close();
     state.reaper?.stdin?.end('done\n');
     if (!keep) rmSync(workDir, { recursive: true, force: true });
@@ -498,11 +524,6 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       sans: ['IP:127.0.0.1', 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default', 'DNS:kubernetes.default.svc'],
     });
     const admin = issueCert(ca, certDir, 'admin', { cn: ADMIN_USER, groups: ['system:masters'], usage: 'client' });
-    const controller = issueCert(ca, certDir, 'deployment-controller', {
-      cn: CONTROLLER_USER,
-      groups: ['system:masters'],
-      usage: 'client',
-    });
     const saKeys = new Map(clusterOpts.map((c) => [c.name, createServiceAccountKeys(certDir, c.name)]));
     lap('certificates', t);
 
@@ -626,9 +647,6 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
               `--api-audiences=${apiAudiences.join(',')}`,
               '--service-cluster-ip-range=10.96.0.0/16',
               '--allow-privileged=true',
-              // No controller-manager runs, so nothing would create the `default` service accounts
-              // that this plugin insists on for every pod the stand-in deployment controller makes.
-              '--disable-admission-plugins=ServiceAccount',
               '--endpoint-reconciler-type=none',
               `--audit-policy-file=${auditPolicy}`,
               `--audit-log-path=${info.auditLogPath}`,
@@ -685,11 +703,23 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       toYaml(kubeconfigDocument(list, caData, user ?? { cert: adminCertData, key: adminKeyData }));
     for (const c of Object.values(clusters)) {
       writeFileSync(c.kubeconfig, kubeconfigFor([c]), { mode: 0o600 });
-      const controllerUser = { cert: pemData(controller.cert), key: pemData(controller.key), suffix: 'controller' };
-      writeFileSync(c.controllerKubeconfig, kubeconfigFor([c], controllerUser), { mode: 0o600 });
     }
     const combined = join(workDir, 'kubeconfig.yaml');
     writeFileSync(combined, kubeconfigFor(Object.values(clusters)), { mode: 0o600 });
+
+    // --- controller-manager, scheduler and kwok per cluster ----------------------------------------
+    t = Date.now();
+    await startControlPlanes({
+      host: controlPlaneHost(logDir, track),
+      workDir,
+      ca,
+      certDir,
+      clusters: Object.values(clusters),
+      serviceAccountKeys: saKeys,
+      binaries: { kubeControllerManager: paths.kubeControllerManager, kubeScheduler: paths.kubeScheduler, kwok: paths.kwok },
+      timeoutMs,
+    });
+    lap('controllers', t);
 
     const awsEndpoint = proxy?.url ?? '';
     const awsEnv: AwsEnv = {

@@ -1,16 +1,14 @@
 // A ready-to-use sandbox for people (npm run sandbox) and demos: one cluster of the chosen flavour,
-// seeded with that flavour and a RHACS install, with the stand-in deployment controller running
-// (and, on EKS, the IRSA webhook stand-in, so pods get the role as they would on EKS); or a fleet
+// seeded with that flavour and a RHACS install; its controller-manager, scheduler and kwok run the
+// rollouts (and, on EKS, the IRSA webhook stand-in, so pods get the role as they would on EKS); or a fleet
 // of EKS clusters (`clusters: N`): a hub with Central and Sensor and N-1 spokes with Sensor only,
 // each its own API server and issuer, sharing one etcd and one moto.
 //
 // The environment it hands out has no AWS region on purpose, as many shells do not: on EKS the
 // region is in the issuer, and rhacs-sts must cope (see README, "No region").
-import { startDeploymentController, type DeploymentController } from './deployment-controller.js';
 import { seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { startIrsaWebhook, type IrsaWebhook } from './irsa-webhook.js';
 import { seedRegistries } from './ecr-seed.js';
 import { pathWith } from './aws-cli.js';
@@ -29,10 +27,6 @@ export interface SeededSandboxOptions {
   components?: RhacsComponent[];
   /** Image tag / product version of the seeded install. */
   imageTag?: string;
-  /** Run the stand-in deployment controller (default true). */
-  controller?: boolean;
-  /** Its delay before a rollout completes (default 500 ms). */
-  rolloutDelayMs?: number;
   log?: (message: string) => void;
   /** A fleet of EKS clusters instead of one cluster: hub + (N-1) spokes, 1 ≤ N ≤ MAX_FLEET. */
   clusters?: number;
@@ -100,7 +94,6 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   const namespace = opts.namespace ?? 'stackrox';
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
   const sandbox = await startSandbox({ ...opts.sandbox, clusters: names.map((name) => ({ name, flavour })), log });
-  const controllers: DeploymentController[] = [];
   const webhooks: IrsaWebhook[] = [];
   try {
     if (sandbox.info.motoUrl) await seedRegistries({ motoUrl: sandbox.info.motoUrl, region: sandbox.info.awsEnv.AWS_REGION });
@@ -121,13 +114,6 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
         clusterName: name,
       });
       fleet.push({ cluster, rhacs });
-      if (opts.controller ?? true) {
-        const ckc = new KubeConfig();
-        ckc.loadFromFile(cluster.controllerKubeconfig);
-        const controller = startDeploymentController(ckc, { delayMs: opts.rolloutDelayMs, log });
-        controllers.push(controller);
-        await Promise.race([controller.ready, new Promise((r) => setTimeout(r, 15_000))]);
-      }
     }
     const env = sandboxEnv(sandbox.info);
     return {
@@ -139,13 +125,11 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       env,
       exportLines: exportLinesOf(env, sandbox.info),
       async stop() {
-        await Promise.all(controllers.map((c) => c.stop()));
         await Promise.all(webhooks.map((w) => w.stop()));
         await sandbox.stop();
       },
     };
   } catch (err) {
-    await Promise.all(controllers.map((c) => c.stop().catch(() => undefined)));
     await Promise.all(webhooks.map((w) => w.stop().catch(() => undefined)));
     await sandbox.stop().catch(() => undefined);
     throw err;

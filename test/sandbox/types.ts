@@ -32,7 +32,7 @@ export interface ClusterInfo {
   apiAudiences: string[];
   /** Kubeconfig with only this cluster (admin user, context `name`). */
   kubeconfig: string;
-  /** Kubeconfig for the stand-in deployment controller (its own user, so audit queries can exclude it). */
+  /** Kubeconfig of kube-controller-manager (its own user, so audit queries can exclude it). */
   controllerKubeconfig: string;
   /** Kubernetes audit log (JSON lines, level Metadata). */
   auditLogPath: string;
