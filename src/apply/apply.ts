@@ -37,8 +37,10 @@ export interface ApplyResult {
 export const CLUSTER_CONCURRENCY = 4;
 
 /**
- * Applies the plan: the account-wide AWS part first, in order (a failure there stops the run),
- * then each cluster's Kubernetes part, clusters concurrently (a few at a time), each in order.
+ * Applies the plan: the account-wide AWS part, in order (a failure there stops the run), and each
+ * cluster's Kubernetes part, clusters concurrently (a few at a time), each in order. init does
+ * AWS first (the role must exist before a cluster names it); uninstall does the clusters first,
+ * and AWS only when every cluster succeeded (nothing may still name the role when it goes).
  * A cluster that fails stops only itself: the others finish, and the error lists per cluster what
  * was done, so that a re-run finishes the rest.
  */
@@ -49,26 +51,32 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const aws = plan.actions.filter((a) => !isKubeAction(a));
   const kube = plan.actions.filter(isKubeAction);
   const pendingAws = aws.filter((a) => a.status !== 'unchanged');
-  for (const a of aws) {
-    if (a.status === 'unchanged') {
-      results.push({ id: a.id, type: a.type, target: a.target, outcome: 'unchanged' });
-      continue;
-    }
-    deps.progress.task(a, 'running');
-    try {
-      if (!isAwsAction(a)) throw new OperationError(`Unknown action type ${(a as Action).type}.`);
-      if (!deps.aws) throw new OperationError('No AWS session.');
-      const wrote = await deps.aws.apply(a, plan);
-      deps.progress.task(a, wrote ? 'done' : 'unchanged', wrote ? undefined : 'already in place');
-      results.push({ id: a.id, type: a.type, target: a.target, outcome: wrote ? 'done' : 'unchanged' });
-    } catch (err) {
-      deps.progress.task(a, 'failed', err instanceof Error ? err.message : String(err));
-      for (const rest of [...pendingAws.slice(pendingAws.indexOf(a) + 1), ...kube.filter((k) => k.status !== 'unchanged')]) {
-        deps.progress.task(rest, 'skipped', 'not started');
+  const applyAws = async (): Promise<void> => {
+    for (const a of aws) {
+      if (a.status === 'unchanged') {
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: 'unchanged' });
+        continue;
       }
-      throw resumable(err, results, plan.command);
+      deps.progress.task(a, 'running');
+      try {
+        if (!isAwsAction(a)) throw new OperationError(`Unknown action type ${(a as Action).type}.`);
+        if (!deps.aws) throw new OperationError('No AWS session.');
+        const wrote = await deps.aws.apply(a, plan);
+        deps.progress.task(a, wrote ? 'done' : 'unchanged', wrote ? undefined : 'already in place');
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: wrote ? 'done' : 'unchanged' });
+      } catch (err) {
+        deps.progress.task(a, 'failed', err instanceof Error ? err.message : String(err));
+        const kubeNotStarted = plan.command === 'uninstall' ? [] : kube.filter((k) => k.status !== 'unchanged');
+        for (const rest of [...pendingAws.slice(pendingAws.indexOf(a) + 1), ...kubeNotStarted]) {
+          deps.progress.task(rest, 'skipped', 'not started');
+        }
+        throw resumable(err, results, plan.command);
+      }
     }
-  }
+  };
+  // init: the account-wide AWS part first (the role must exist before a cluster names it);
+  // uninstall: the clusters first (nothing may still name the role when it goes).
+  if (plan.command !== 'uninstall') await applyAws();
 
   // Kubernetes, per cluster.
   const byContext = new Map<string, KubeAction[]>();
@@ -122,6 +130,10 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   };
   await mapBounded([...byContext], CLUSTER_CONCURRENCY, ([ctx, actions]) => oneCluster(ctx, actions));
 
+  if (plan.command === 'uninstall' && failures.length === 0) await applyAws();
+  if (plan.command === 'uninstall' && failures.length) {
+    for (const a of pendingAws) deps.progress.task(a, 'skipped', 'not started: a cluster still names the role');
+  }
   if (failures.length === 1 && byContext.size === 1) {
     throw resumable(failures[0]!.error, results, plan.command, failures[0]!.lead);
   }

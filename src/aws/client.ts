@@ -46,7 +46,7 @@ import {
   samePolicy,
   type PolicyDocument,
 } from '../plan/policies.js';
-import { partitionOfArn, type Partition } from '../validate.js';
+import { issuerHostPath, partitionOfArn, type Partition } from '../validate.js';
 import { isAlreadyExists, isNoSuchEntity, mapAwsError, type AwsErrorContext } from './errors.js';
 import type { AwsAction, AwsSession, CallerIdentity } from './session.js';
 
@@ -58,6 +58,10 @@ export interface AwsSessionOptions {
   /** Pause between retries of IAM's eventual consistency (tests shorten it). */
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** Writes of the trust policy per run, and the pause before checking that a write stuck. */
+const TRUST_WRITE_ATTEMPTS = 4;
+const TRUST_SETTLE_MS = 400;
 
 const IAM_REGION: Partial<Record<Partition, string>> = { aws: 'us-east-1', 'aws-us-gov': 'us-gov-west-1', 'aws-cn': 'cn-north-1' };
 
@@ -297,19 +301,32 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     }
   }
 
+  /**
+   * IAM has no conditional write: two runs for different clusters that update the trust policy at
+   * the same moment can each drop the other's new statement. So after writing, re-read (after a
+   * short, random pause) and write again while this run's statements are not what it wrote; the
+   * other run does the same for its own, so both converge. Bounded.
+   */
   async function ensureTrust(a: Extract<AwsAction, { type: 'trust-policy' }>, plan: Plan): Promise<boolean> {
-    const role = await readRoleBasic(a.roleName);
-    if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
-    // Re-merge against what is there now, so statements someone added since the plan survive
-    // (foreign ones, and ours for clusters another run added meanwhile).
-    const ours = a.document.Statement.filter(isOurStatement);
-    const scope = [...new Set(ours.flatMap(federatedHostPaths))].map((hp) => `https://${hp}`);
-    const desired = mergeTrustPolicy(role.trustPolicy, ours, scope);
-    if (samePolicy(role.trustPolicy, desired)) return false;
-    assertOwned(role, plan);
-    await retryPropagation(`updating the trust policy of ${a.roleName}`, () =>
-      iamClient().send(new UpdateAssumeRolePolicyCommand({ RoleName: a.roleName, PolicyDocument: JSON.stringify(desired) })), { trustPolicy: JSON.stringify(desired) });
-    return true;
+    const scope = a.scope ?? [...new Set(a.document.Statement.filter(isOurStatement).flatMap(federatedHostPaths))].map((hp) => `https://${hp}`);
+    const paths = new Set(scope.map(issuerHostPath));
+    const ours = a.document.Statement.filter((s) => isOurStatement(s) && federatedHostPaths(s).some((p) => paths.has(p)));
+    let wrote = false;
+    for (let attempt = 1; attempt <= TRUST_WRITE_ATTEMPTS; attempt++) {
+      const role = await readRoleBasic(a.roleName);
+      if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
+      // Re-merge against what is there now, so statements someone added since the plan survive
+      // (foreign ones, and ours for clusters another run added meanwhile).
+      const desired = mergeTrustPolicy(role.trustPolicy, ours, scope);
+      if (samePolicy(role.trustPolicy, desired)) return wrote;
+      if (attempt > 1) o.log(`the trust policy of ${a.roleName} changed under this run (another run for other clusters?); writing it again (${attempt}/${TRUST_WRITE_ATTEMPTS})`);
+      assertOwned(role, plan);
+      await retryPropagation(`updating the trust policy of ${a.roleName}`, () =>
+        iamClient().send(new UpdateAssumeRolePolicyCommand({ RoleName: a.roleName, PolicyDocument: JSON.stringify(desired) })), { trustPolicy: JSON.stringify(desired) });
+      wrote = true;
+      await sleep(TRUST_SETTLE_MS + Math.floor(Math.random() * TRUST_SETTLE_MS));
+    }
+    return wrote;
   }
 
   async function ensurePermissions(a: Extract<AwsAction, { type: 'permissions-policy' }>, plan: Plan): Promise<boolean> {

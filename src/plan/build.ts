@@ -173,7 +173,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     status: !role ? 'create' : samePolicy(role.trustPolicy, trustPolicy) ? 'unchanged' : 'update',
     summary: `Trust ${trustTargets.flatMap((t) => t.subjects).join(', ')} (audience ${[...new Set(trustTargets.map((t) => t.audience))].join(', ')}) to assume the role with a web identity`,
     current: role?.trustPolicy ?? (aws ? null : undefined), desired: trustPolicy,
-    roleName: decisions.roleName, document: trustPolicy,
+    roleName: decisions.roleName, document: trustPolicy, scope: trustTargets.map((t) => t.issuer),
   });
   actions.push({
     id: 'permissions-policy', type: 'permissions-policy', target: `${arn} (inline policy ${PERMISSIONS_POLICY_NAME})`,

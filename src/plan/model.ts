@@ -154,7 +154,14 @@ export type Action =
       /** The role tag that records that rhacs-sts attached it (uninstall detaches only those). */
       tagKey: string;
     })
-  | (BaseAction & { type: 'trust-policy'; roleName: string; document: PolicyDocument })
+  | (BaseAction & {
+      type: 'trust-policy'; roleName: string; document: PolicyDocument;
+      /**
+       * The issuers whose statements of ours this action owns: applying it replaces exactly those
+       * with the document's statements for them (none: removes them), against the policy as it is then.
+       */
+      scope?: string[];
+    })
   | (BaseAction & { type: 'permissions-policy'; roleName: string; policyName: string; document: PolicyDocument })
   | (BaseAction & {
       type: 'service-account-annotation'; ref: KubeRef; annotations: Record<string, string>;

@@ -134,17 +134,25 @@ function inScope(s: PolicyStatement, scope: readonly string[]): boolean {
  * statement stays as it is: ours for other clusters, and every statement we did not write.
  */
 export function mergeTrustPolicy(current: PolicyDocument | undefined, ours: PolicyStatement[], scope: readonly string[]): PolicyDocument {
+  // Each of ours takes the place of the statement it replaces (same Sid, or same issuer), so
+  // that runs for different clusters never reorder each other's statements.
+  const keyOf = (s: PolicyStatement) => federatedHostPaths(s).sort().join(' ');
+  const pending = new Map(ours.map((s) => [keyOf(s), s]));
+  const bySid = new Map(ours.filter((s) => typeof s.Sid === 'string').map((s) => [s.Sid as string, keyOf(s)]));
   const out: PolicyStatement[] = [];
-  let placed = false;
   for (const s of current?.Statement ?? []) {
     if (!inScope(s, scope)) {
       out.push(s);
-    } else if (!placed) {
-      out.push(...ours);
-      placed = true;
+      continue;
+    }
+    const key = (typeof s.Sid === 'string' ? bySid.get(s.Sid) : undefined) ?? keyOf(s);
+    const replacement = pending.get(key);
+    if (replacement) {
+      out.push(replacement);
+      pending.delete(key);
     }
   }
-  if (!placed) out.push(...ours);
+  out.push(...pending.values());
   return { Version: '2012-10-17', Statement: out };
 }
 

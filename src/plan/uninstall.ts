@@ -151,7 +151,7 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
     actions.push({
       id: 'trust-policy', type: 'trust-policy', status: hasRunStatements ? 'update' : 'unchanged', target: arn,
       summary: hasRunStatements ? `Remove the trust statements for ${scope.join(', ')} (other clusters' statements stay)` : 'No trust statement of this run to remove',
-      current: role.trustPolicy, desired: withoutRun!, roleName: decisions.roleName, document: withoutRun!,
+      current: role.trustPolicy, desired: withoutRun!, roleName: decisions.roleName, document: withoutRun!, scope,
     });
   } else if (role && owned) {
     actions.push({
@@ -174,6 +174,7 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         id: 'trust-policy', type: 'trust-policy', status: canRemove ? 'update' : 'unchanged', target: arn,
         summary: canRemove ? 'Remove our statements from the adopted role\'s trust policy (its own statements stay)' : 'Trust policy of the adopted role left as it is',
         current: role.trustPolicy, desired: kept, roleName: decisions.roleName, document: kept,
+        scope: u.allClusters ? ourTrustedHostPaths(role.trustPolicy).map((hp) => `https://${hp}`) : scope,
       });
       // Managed policies we attached (our tag records each) are detached; the role's own stay.
       for (const [tagKey, policyArn] of Object.entries(role.tags).filter(([k]) => k.startsWith(ATTACHED_TAG_PREFIX))) {

@@ -8,6 +8,7 @@ import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicyDocument, trustSid, type PolicyDocument } from '../../src/plan/policies.js';
 import { cli, type Run } from '../sandbox/cli.js';
+import { awsMark, awsRequests, setTrustPolicyQuota } from '../sandbox/observe.js';
 import { startSeededSandbox, type SeededSandbox } from '../sandbox/standalone.js';
 
 let fleet: SeededSandbox;
@@ -51,6 +52,18 @@ describe('a fleet: one Central, four secured clusters', () => {
     expect(plan.role.name).toBe(ROLE);
     expect(plan.actions.filter((a) => a.status !== 'unchanged')).toEqual([]);
   }, 120_000);
+
+  it('five clusters on one role exceed the default trust policy quota: refused before any write', async () => {
+    const a0 = await awsMark(fleet.info);
+    const r = await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-3'), '--sensor-context', ctx('spoke-4'), '--role-name', ROLE, '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/would be \d+ characters .* over the account's quota of 2048/);
+    expect(r.stderr).toContain('L-C07B4B0D');
+    expect((await awsRequests(fleet.info, a0)).filter((x) => /^(Create|Update|Put|Tag|Add)/.test(x.action ?? ''))).toEqual([]);
+    expect(await sids()).toEqual(sidsOf('hub', 'spoke-1', 'spoke-2'));
+    // The way out the message names: a larger quota (Service Quotas allows up to 4,096).
+    await setTrustPolicyQuota(fleet.info, 4096);
+  }, 180_000);
 
   it('two inits on different spokes at once converge: both statements are there', async () => {
     const [a, b] = await Promise.all([

@@ -122,14 +122,16 @@ describe('every missing answer is an input error naming its flag, and nothing is
     expectInputError(r, '--context', new RegExp(`no current context is set in the kubeconfig; choose one of: ${escapeRe(sb.clusters.eks!.context)}, ${escapeRe(sb.clusters.openshift!.context)}`));
   });
 
-  it('--central-context: --sensor-context alone does not say where Central runs', async () => {
-    const r = await cli(['init', '--kubeconfig', sb.kubeconfig, '--sensor-context', sb.clusters.openshift!.context, '--yes']);
-    expectInputError(r, '--sensor-context', /needs --central-context too/);
+  it('--sensor-context: the cluster that runs Central cannot be a secured cluster of the same run', async () => {
+    const ctx = sb.clusters.openshift!.context;
+    const r = await cli(['init', '--kubeconfig', sb.kubeconfig, '--central-context', ctx, '--sensor-context', ctx, '--yes']);
+    expectInputError(r, '--sensor-context', /names the same context as --central-context/);
   });
 
-  it('the same through environment variables names the variable', async () => {
-    const r = await cli(['init', '--yes'], { RHACS_STS_SENSOR_CONTEXT: sb.clusters.openshift!.context });
-    expectInputError(r, 'RHACS_STS_SENSOR_CONTEXT', /needs --central-context too/);
+  it('the same through environment variables names the variable (a list, comma-separated)', async () => {
+    const ctx = sb.clusters.openshift!.context;
+    const r = await cli(['init', '--yes'], { RHACS_STS_SENSOR_CONTEXT: `${ctx},${ctx}` });
+    expectInputError(r, 'RHACS_STS_SENSOR_CONTEXT', /more than once/);
   });
 });
 

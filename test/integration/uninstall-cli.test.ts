@@ -119,7 +119,7 @@ describe('uninstall writes nothing until told to', () => {
     // Without --role-name: the role the cluster points at.
     const inferred = await cli(sb, 'eks', ['uninstall', '--dry-run', '--namespace', ns]);
     expect(inferred.code, inferred.stderr).toBe(0);
-    expect(inferred.stderr).toMatch(/No role named rhacs-sts; the cluster points at arn:aws:iam::\d+:role\/u-dry, so that is the role uninstall looks at/);
+    expect(inferred.stderr).toMatch(/No role named rhacs-sts-eks; the cluster points at arn:aws:iam::\d+:role\/u-dry, so that is the role uninstall looks at/);
     expect(inferred.stdout).toMatch(/- delete +IAM role +arn:aws:iam::\d+:role\/u-dry/);
     const noYes = await cli(sb, 'eks', ['uninstall', ...common]);
     expect(noYes.code).toBe(2);

@@ -11,7 +11,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { parsePolicyDocument } from '../../src/plan/policies.js';
+import { parsePolicyDocument, trustSid } from '../../src/plan/policies.js';
 import { useSandbox } from '../sandbox/context.js';
 import { mergePatch, seedRhacs, uniqueNamespace, waitForRollout } from '../sandbox/fixtures.js';
 import { awsMark, awsRequests, kubeConfigFor, kubeMark, kubeRequests, resetAws } from '../sandbox/observe.js';
@@ -177,10 +177,10 @@ describe('verify names each broken link (exit 3)', () => {
     expect(r.code).toBe(3);
     expect(failed(r.rows)).toEqual(['Trust policy', 'End to end central']);
     expect(byCheck(r.rows, 'Trust policy')).toMatchObject({
-      detail: `The role does not let system:serviceaccount:${ns}:central: statement RhacsStsWebIdentity: aud is openshift but the policy wants sts.amazonaws.com.`,
+      detail: `The role does not let system:serviceaccount:${ns}:central: statement ${trustSid(sb.clusters.eks!.issuer)}: aud is openshift but the policy wants sts.amazonaws.com.`,
       fix: `rhacs-sts init --namespace ${ns} --role-name v-trust-aud`,
     });
-    expect(byCheck(r.rows, 'End to end central').detail).toMatch(/the trust policy refuses it: statement RhacsStsWebIdentity: aud is openshift but the policy wants sts\.amazonaws\.com/);
+    expect(byCheck(r.rows, 'End to end central').detail).toMatch(/the trust policy refuses it: statement RhacsStsWebIdentity[0-9a-f]{8}: aud is openshift but the policy wants sts\.amazonaws\.com/);
   });
 
   it('trust subject for another namespace', async () => {
@@ -194,7 +194,7 @@ describe('verify names each broken link (exit 3)', () => {
     expect(r.code).toBe(3);
     expect(failed(r.rows)).toEqual(['Trust policy', 'End to end central']);
     expect(byCheck(r.rows, 'Trust policy').detail).toBe(
-      `The role does not let system:serviceaccount:${ns}:central: statement RhacsStsWebIdentity: sub is system:serviceaccount:${ns}:central but the policy wants system:serviceaccount:other-namespace:central.`);
+      `The role does not let system:serviceaccount:${ns}:central: statement ${trustSid(sb.clusters.eks!.issuer)}: sub is system:serviceaccount:${ns}:central but the policy wants system:serviceaccount:other-namespace:central.`);
   });
 
   it('missing service-account annotation (EKS)', async () => {

@@ -58,3 +58,20 @@ describe('applyPlan: several clusters', () => {
     expect(log).toEqual([]);
   });
 });
+
+describe('applyPlan: uninstall', () => {
+  it('reverts the clusters first, then AWS; a failing cluster keeps the role in place', async () => {
+    const order: string[] = [];
+    const aws = { apply: async (a: Action) => { order.push(a.id); return true; } } as unknown as AwsSession;
+    const del: Action = { id: 'role', type: 'role', status: 'delete', target: 'role', summary: 'delete', name: 'r', path: '/', arn: 'arn', tags: {} };
+    const uninstall = (actions: Action[]) => ({ command: 'uninstall', actions } as unknown as Plan);
+    await applyPlan(uninstall([sa('hub'), del]), { aws, kube: new Map([['hub', kube(false, order, 'hub')]]), progress, timeoutMs: 1000 });
+    expect(order).toEqual(['hub service-account-annotation', 'role']);
+
+    const order2: string[] = [];
+    const aws2 = { apply: async (a: Action) => { order2.push(a.id); return true; } } as unknown as AwsSession;
+    const err = await applyPlan(uninstall([sa('hub'), del]), { aws: aws2, kube: new Map([['hub', kube(true, order2, 'hub')]]), progress, timeoutMs: 1000 }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(order2).toEqual(['hub service-account-annotation']);
+  });
+});

@@ -425,3 +425,20 @@ describe('parsePolicyDocument', () => {
     expect(parsePolicyDocument('{"Version":"2012-10-17"}')).toEqual({ Version: '2012-10-17', Statement: [] });
   });
 });
+
+describe('merging keeps every statement in its place', () => {
+  const a = 'https://oidc.eks.eu-west-1.amazonaws.com/id/AAAA';
+  const b = 'https://oidc.eks.eu-west-1.amazonaws.com/id/BBBB';
+  const c = 'https://oidc.eks.eu-west-1.amazonaws.com/id/CCCC';
+  const st = (issuer: string, sub = 'system:serviceaccount:stackrox:sensor') =>
+    trustStatements('aws', '111122223333', [{ issuer, audience: 'sts.amazonaws.com', subjects: [sub] }])[0]!;
+  it('hub+b, then hub+c, then a plan for hub+b again: no reordering, nothing to change', () => {
+    const first = mergeTrustPolicy(undefined, [st(a), st(b)], [a, b]);
+    const second = mergeTrustPolicy(first, [st(a), st(c)], [a, c]);
+    expect(second.Statement).toEqual([st(a), st(b), st(c)]);
+    expect(mergeTrustPolicy(second, [st(a), st(b)], [a, b])).toEqual(second);
+    // A changed statement is replaced where it stands.
+    const changed = mergeTrustPolicy(second, [st(b, 'system:serviceaccount:other:sensor')], [b]);
+    expect(changed.Statement).toEqual([st(a), st(b, 'system:serviceaccount:other:sensor'), st(c)]);
+  });
+});
