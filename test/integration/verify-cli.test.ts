@@ -177,7 +177,7 @@ describe('verify names each broken link (exit 3)', () => {
     expect(r.code).toBe(3);
     expect(failed(r.rows)).toEqual(['Trust policy', 'End to end central']);
     expect(byCheck(r.rows, 'Trust policy')).toMatchObject({
-      detail: `The role does not let system:serviceaccount:${ns}:central: statement ${trustSid(sb.clusters.eks!.issuer)}: aud is openshift but the policy wants sts.amazonaws.com.`,
+      detail: `The role does not let system:serviceaccount:${ns}:central: statement ${trustSid(sb.clusters.openshift!.issuer)}: aud is openshift but the policy wants sts.amazonaws.com.`,
       fix: `rhacs-sts init --namespace ${ns} --role-name v-trust-aud`,
     });
     expect(byCheck(r.rows, 'End to end central').detail).toMatch(/the trust policy refuses it: statement RhacsStsWebIdentity[0-9a-f]{8}: aud is openshift but the policy wants sts\.amazonaws\.com/);
