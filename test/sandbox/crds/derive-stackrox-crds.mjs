@@ -3,9 +3,9 @@
 // structural schema (types, required, enums, formats, x-kubernetes-* markers, defaults), drops only
 // the `description` prose (about 90% of the bytes). Output: one JSON file per CRD next to this script.
 //
-//   node test/sandbox/crds/derive-stackrox-crds.mjs [reference-dir]
+//   node test/sandbox/crds/derive-stackrox-crds.mjs <reference-dir>
 //
-// reference-dir defaults to ../shared/reference/stackrox relative to the project root; it must hold
+// reference-dir (relative to the project root, or absolute) must hold
 // platform.stackrox.io_centrals.yaml and platform.stackrox.io_securedclusters.yaml as copied from
 // github.com/stackrox/stackrox (operator/config/crd/bases/). See README.md here.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -53,7 +53,11 @@ export function deriveCrd(crd) {
 }
 
 function main() {
-  const refDir = resolve(projectRoot, process.argv[2] ?? '../shared/reference/stackrox');
+  if (!process.argv[2]) {
+    process.stderr.write('usage: node test/sandbox/crds/derive-stackrox-crds.mjs <dir with platform.stackrox.io_centrals.yaml and platform.stackrox.io_securedclusters.yaml>\n');
+    process.exit(2);
+  }
+  const refDir = resolve(projectRoot, process.argv[2]);
   for (const name of CRDS) {
     const source = join(refDir, `${name}.yaml`);
     let crd;
