@@ -110,7 +110,8 @@ async function sandboxFigures() {
     firstPromptMs = Number(firstPrompt.toFixed(0));
     const plan = await counted('plan', ['plan']);
     const initNoRollout = await counted('init (no restart)', ['init', '--yes', '--no-restart', '--role-name', 'bench-a']);
-    const init = await counted('init', ['init', '--yes', '--role-name', 'bench-b']);
+    // A second role for the same cluster: the wiring names bench-a, so replacing it is explicit.
+    const init = await counted('init', ['init', '--yes', '--role-name', 'bench-b', '--replace-role-wiring']);
     const rerun = await counted('init (re-run)', ['init', '--yes', '--role-name', 'bench-b']);
     const verify = await counted('verify', ['verify', '--role-name', 'bench-b']);
     return [plan, initNoRollout, init, rerun, verify];
