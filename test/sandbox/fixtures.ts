@@ -180,6 +180,7 @@ export async function seedEks(kc: KubeConfig, opts: EksSeedOptions = {}): Promis
   const instanceType = opts.instanceType ?? 'm5.xlarge';
   const kubeletVersion = opts.kubeletVersion ?? 'v1.34.4-eks-3025e55';
   const result: EksSeedResult = { nodes: [] };
+  const statusPatches: (() => Promise<unknown>)[] = [];
   for (const [i, zone] of zones.entries()) {
     const ip = `10.0.${i + 1}.${20 + i}`;
     const name = `ip-${ip.replace(/\./g, '-')}.${region}.compute.internal`;
@@ -211,7 +212,11 @@ export async function seedEks(kc: KubeConfig, opts: EksSeedOptions = {}): Promis
         },
       }),
     );
-    await core.patchNodeStatus(
+    // kwok's node-initialize stage keeps what the status already has, but one computed from a read
+    // taken before this patch can still write kwok's own versions: the patch is repeated once kwok
+    // reports the node Ready (it never initializes a Ready node again).
+    const patchStatus = () =>
+      core.patchNodeStatus(
       {
         name,
         body: {
@@ -238,9 +243,12 @@ export async function seedEks(kc: KubeConfig, opts: EksSeedOptions = {}): Promis
       },
       mergePatch(),
     );
+    await patchStatus();
+    statusPatches.push(patchStatus);
     result.nodes.push({ name, providerID, zone, instanceId });
   }
   await waitForNodesReady(core, result.nodes.map((n) => n.name));
+  for (const patch of statusPatches) await patch();
   return result;
 }
 
