@@ -26,6 +26,7 @@ export function offlineFacts(options: Options): Facts {
     offline: true,
     clusters: [{
       context: options.context,
+      ...(options.clusterName ? { name: options.clusterName } : {}),
       provider: options.provider!,
       issuer: options.oidcIssuer!,
       namespace: options.namespace ?? 'stackrox',

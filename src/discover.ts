@@ -185,7 +185,9 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
 
   const clusters: DetectedCluster[] = found.map(({ t, kubeContext, d }) => {
     const components = onlyRole(d.facts.components, t, kubeContext, d.facts.namespace);
-    return { target: t, kubeContext, facts: { ...d.facts, components, context: t.context } };
+    // --cluster-name names Central's cluster (or the only one); Sensor clusters keep their detected names.
+    const name = (t.role !== 'sensor' && options.clusterName) || d.facts.name;
+    return { target: t, kubeContext, facts: { ...d.facts, components, context: t.context, ...(name ? { name } : {}) } };
   });
 
   let region = options.region ?? found.map((f) => f.d.region).find(Boolean);

@@ -53,6 +53,8 @@ export interface ComponentState {
 export interface ClusterFacts {
   /** kubeconfig context (undefined offline or for the current context). */
   context?: string;
+  /** The cluster's name (EKS cluster name, OpenShift infrastructure name, else the context name), when known. */
+  name?: string;
   provider: Provider;
   issuer: string;
   namespace: string;

@@ -13,6 +13,19 @@ export const CLUSTER_TAG = 'rhacs-sts/cluster';
 export const ADOPTED_TAG = 'rhacs-sts/adopted';
 /** On an adopted OIDC provider: the audiences rhacs-sts added (space-separated), the only ones uninstall removes. */
 export const ADDED_CLIENT_IDS_TAG = 'rhacs-sts/added-client-ids';
+/**
+ * Prefix of the role tags that say which clusters the role serves: `rhacs-sts/serves/<cluster>`,
+ * the value being the host and path of that cluster's issuer (what its trust statement names).
+ */
+export const SERVES_TAG_PREFIX = 'rhacs-sts/serves/';
+/** IAM's limits on a role's tags. */
+export const MAX_ROLE_TAGS = 50;
+
+/** The tag that records that the role serves this cluster (IAM tag keys: at most 128 of letters, digits, spaces and _.:/=+-@). */
+export function servesTag(clusterName: string): string {
+  return `${SERVES_TAG_PREFIX}${clusterName.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '-')}`.slice(0, 128);
+}
+
 /** Prefix of the role tags that record a managed policy rhacs-sts attached (value: its ARN). */
 export const ATTACHED_TAG_PREFIX = 'rhacs-sts/attached-';
 
