@@ -63,8 +63,9 @@ export function clusterTargets(options: Pick<Options, 'context' | 'centralContex
 }
 
 export async function openSessions(options: Options, ui: Ui): Promise<Sessions> {
-  const [{ createAwsSession }, { openKubeSession }] = await Promise.all([import('./aws/client.js'), import('./kube/client.js')]);
-  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug });
+  const [{ createAwsSession }, { openKubeSession }, { checkProfile }] = await Promise.all([import('./aws/client.js'), import('./kube/client.js'), import('./aws/profile.js')]);
+  checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
+  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn });
   const targets = clusterTargets(options);
   const settled = await Promise.allSettled(targets.map(async (t) =>
     [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context }, ui.debug, { readOnly: options.dryRun })] as const));

@@ -7,7 +7,8 @@
  * waits for input: a missing answer is an input error naming its flag, and applying needs --yes.
  * With --plan it applies a saved plan, after checking that the live state still matches it.
  */
-import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import { ApplyError, applyPlan, type ApplyResult } from '../apply/apply.js';
+import { withInterruptHandling } from '../apply/interrupt.js';
 import { AWS_ACTION_TYPES } from '../aws/session.js';
 import {
   askAfterPlan,
@@ -18,13 +19,13 @@ import {
   offlineFacts,
 } from '../decide.js';
 import { detect, openSessions, ownRoleFromWiring, readAwsState, type Detected, type Sessions } from '../discover.js';
-import { CancelledError, InputError, OperationError } from '../errors.js';
+import { DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
 import { NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options.js';
 import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, type SavedPlan } from '../plan-file.js';
 import { buildPlan } from '../plan/build.js';
 import type { Action, Decisions, Plan } from '../plan/model.js';
-import { planToJson } from '../render/plan-json.js';
+import { planToJson, type JsonExtra } from '../render/plan-json.js';
 import { helmValuesYaml, renderPlanText } from '../render/plan-text.js';
 import { writeFileSync } from 'node:fs';
 import { createTaskList } from '../ui/tasks.js';
@@ -79,19 +80,26 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   }
 
   const inputs = planInputs(opts, final, detected, plan);
+  const leftOut = leftOutError(sessions, opts);
   if (opts.dryRun) {
-    printPlan(plan, opts, ui, inputs);
+    printPlan(plan, opts, ui, inputs, { leftOut: sessions.unreachable, ...(leftOut ? { error: errorJson(leftOut) } : {}) });
   } else {
-    await confirmAndApply(plan, opts, ui, sessions, inputs);
+    await confirmAndApply(plan, opts, ui, sessions, inputs, leftOut);
   }
-  failForUnreachable(sessions, opts);
+  if (leftOut) throw leftOut;
+}
+
+/** The error as the JSON document carries it. */
+export function errorJson(err: unknown): NonNullable<JsonExtra['error']> {
+  const e = err as Partial<RhacsStsError>;
+  return { message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}), exitCode: typeof e?.exitCode === 'number' ? e.exitCode : 1 };
 }
 
 /** Secured clusters left out because they could not be reached: the run is not complete (exit 1). */
-function failForUnreachable(sessions: Sessions, options: Options): void {
+function leftOutError(sessions: Sessions, options: Options): OperationError | undefined {
   const left = sessions.unreachable ?? [];
-  if (!left.length) return;
-  throw new OperationError(
+  if (!left.length) return undefined;
+  return new OperationError(
     `${left.length} secured cluster${left.length === 1 ? ' was' : 's were'} left out (the others are done):\n${left.map((u) => `  ✗ ${u.context}: ${u.message}`).join('\n')}`,
     { hint: `When ${left.length === 1 ? 'it is' : 'they are'} reachable, re-run "rhacs-sts ${options.dryRun ? 'plan' : 'init'}" with the same flags: what is in place stays as it is.` },
   );
@@ -138,33 +146,68 @@ function describeClusters(detected: Detected, ui: Ui): void {
   }
 }
 
-async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: Sessions, inputs: PlanInputs): Promise<void> {
+async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: Sessions, inputs: PlanInputs, leftOut?: OperationError): Promise<void> {
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
-  if (options.output === 'text') ui.result(renderPlanText(plan, ui.colors));
+  const json = options.output === 'json';
+  const extra: JsonExtra = { inputs, leftOut: sessions.unreachable };
+  // The whole run's JSON document, once, whatever the outcome.
+  const fail = (err: unknown, applied: ApplyResult[] = []): never => {
+    if (json) ui.result(planToJson(plan, { ...extra, applied, error: errorJson(err) }));
+    throw err;
+  };
+  // --quiet never prints the plan: only the outcome, warnings and errors.
+  if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors));
   // With JSON on stdout, a person about to confirm still reads the plan (on stderr).
-  else if (ui.interactive && !options.yes && changes.length > 0) ui.info(renderPlanText(plan, ui.logColors));
+  else if (json && ui.interactive && !options.yes && changes.length > 0) ui.info(renderPlanText(plan, ui.logColors));
   if (plan.blockers.length) {
-    throw new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') });
+    fail(new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') }));
   }
   if (changes.length === 0) {
     writeHelmValues(plan, options, ui);
-    if (options.output === 'json') ui.result(planToJson(plan, { inputs, applied: [] }));
+    if (leftOut) fail(leftOut);
+    if (json) ui.result(planToJson(plan, { ...extra, applied: [] }));
+    else if (options.quiet) printOutcome(plan, [], ui);
     return;
   }
   highlightIam(changes, ui);
-  await confirm(options, ui, changes.length);
+  try {
+    await confirm(options, ui, changes.length);
+  } catch (err) {
+    fail(err);
+  }
 
   const tasks = createTaskList(ui);
-  let applied: ApplyResult[];
+  let applied: ApplyResult[] = [];
   ui.info('');
   try {
-    applied = await applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs });
+    applied = await withInterruptHandling(ui, (signal) =>
+      applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs, signal }));
+  } catch (err) {
+    fail(err, err instanceof ApplyError ? err.applied : []);
   } finally {
     tasks.stop();
   }
   writeHelmValues(plan, options, ui);
-  if (options.output === 'json') ui.result(planToJson(plan, { inputs, applied }));
+  if (leftOut) fail(leftOut, applied);
+  if (json) ui.result(planToJson(plan, { ...extra, applied }));
+  else if (options.quiet) printOutcome(plan, applied, ui);
   printSummary(plan, applied, options, ui);
+}
+
+/** --quiet: the outcome only, on stdout — the role, and a line per cluster. */
+function printOutcome(plan: Plan, applied: ApplyResult[], ui: Ui): void {
+  const done = applied.filter((r) => r.outcome === 'done').length;
+  ui.result(`role ${plan.role.arn}: ${done ? `${done} change${done === 1 ? '' : 's'} applied` : 'already in place'}`);
+  const contexts = new Map<string, string | undefined>();
+  for (const a of plan.actions) {
+    const ref = (a as { ref?: { context?: string } }).ref;
+    if (ref) contexts.set(ref.context ?? '', ref.context);
+  }
+  for (const [key, context] of contexts) {
+    const mine = applied.filter((r) => r.context === key || (r.context === undefined && key === ''));
+    const n = mine.filter((r) => r.outcome === 'done').length;
+    ui.result(`cluster ${context ?? 'current context'}: ${n ? `${n} change${n === 1 ? '' : 's'} applied` : 'already in place'}`);
+  }
 }
 
 /** The IAM part of the plan, called out before the confirmation: who may assume the role, and what it may do. */
@@ -196,7 +239,7 @@ async function confirm(options: Options, ui: Ui, count: number): Promise<void> {
   }
   ui.info('');
   const ok = await ui.confirm(`Apply these ${what}?`, false);
-  if (!ok) throw new CancelledError('Cancelled: nothing was changed.');
+  if (!ok) throw new DeclinedError();
 }
 
 function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: Ui): void {
@@ -231,8 +274,8 @@ function verifyCommand(options: Options): string {
   return parts.join(' ');
 }
 
-export function printPlan(plan: Plan, options: Options, ui: Ui, inputs?: PlanInputs): void {
-  if (options.output === 'json') ui.result(planToJson(plan, inputs ? { inputs } : {}));
+export function printPlan(plan: Plan, options: Options, ui: Ui, inputs?: PlanInputs, extra: JsonExtra = {}): void {
+  if (options.output === 'json') ui.result(planToJson(plan, { ...(inputs ? { inputs } : {}), ...extra }));
   else ui.result(renderPlanText(plan, ui.colors));
 }
 

@@ -3,10 +3,11 @@
  * → (--dry-run stops here) → confirm → apply → summary. Only what carries our tag is deleted, an
  * OIDC provider only when no other role trusts it; a second run finds nothing to change.
  */
-import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import { ApplyError, applyPlan, type ApplyResult } from '../apply/apply.js';
+import { withInterruptHandling } from '../apply/interrupt.js';
 import type { AwsSession } from '../aws/session.js';
 import { discover, openSessions, type Discovered } from '../discover.js';
-import { CancelledError, InputError } from '../errors.js';
+import { DeclinedError, InputError, type RhacsStsError } from '../errors.js';
 import type { Options } from '../options.js';
 import type { Plan } from '../plan/model.js';
 import { buildUninstallPlan } from '../plan/uninstall.js';
@@ -34,25 +35,43 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
     ui.result(options.output === 'json' ? planToJson(plan) : renderPlanText(plan, ui.colors));
     return;
   }
-  if (options.output === 'text') ui.result(renderPlanText(plan, ui.colors));
+  const json = options.output === 'json';
+  const fail = (err: unknown, applied: ApplyResult[] = []): never => {
+    if (json) {
+      const e = err as Partial<RhacsStsError>;
+      ui.result(planToJson(plan, { applied, error: { message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}), exitCode: e?.exitCode ?? 1 } }));
+    }
+    throw err;
+  };
+  // --quiet never prints the plan: only the outcome, warnings and errors.
+  if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors));
   if (changes.length === 0) {
-    if (options.output === 'json') ui.result(planToJson(plan, { applied: [] }));
+    if (json) ui.result(planToJson(plan, { applied: [] }));
+    else if (options.quiet) ui.result(`nothing to remove for ${plan.role.arn}`);
     return;
   }
-  await confirm(options, ui, changes.length);
+  try {
+    await confirm(options, ui, changes.length);
+  } catch (err) {
+    fail(err);
+  }
 
   const tasks = createTaskList(ui);
-  let applied: ApplyResult[];
+  let applied: ApplyResult[] = [];
   try {
-    applied = await applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs });
+    applied = await withInterruptHandling(ui, (signal) =>
+      applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs, signal }));
+  } catch (err) {
+    fail(err, err instanceof ApplyError ? err.applied : []);
   } finally {
     tasks.stop();
   }
-  if (options.output === 'json') {
+  const done = applied.filter((r) => r.outcome === 'done').length;
+  if (json) {
     ui.result(planToJson(plan, { applied }));
     return;
   }
-  const done = applied.filter((r) => r.outcome === 'done').length;
+  if (options.quiet) ui.result(`removed for ${plan.role.arn}: ${done} change${done === 1 ? '' : 's'} applied`);
   ui.info('');
   ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied.`));
   printLeftovers(plan, ui);
@@ -83,7 +102,7 @@ async function confirm(options: Options, ui: Ui, count: number): Promise<void> {
       'Review the plan with "rhacs-sts uninstall --dry-run", then re-run with --yes.');
   }
   const ok = await ui.confirm(`Remove: apply ${count} change${count === 1 ? '' : 's'}?`, false);
-  if (!ok) throw new CancelledError('Cancelled: nothing was changed.');
+  if (!ok) throw new DeclinedError();
 }
 
 function printLeftovers(plan: Plan, ui: Ui): void {
