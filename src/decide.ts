@@ -5,7 +5,7 @@
  */
 import { InputError, type InputProblem } from './errors.js';
 import type { DiscoverInput } from './kube/session.js';
-import type { ClusterTarget } from './discover.js';
+import type { ClusterTarget } from './targets.js';
 import { PROVIDERS, type Options, type Provider } from './options.js';
 import type { Decisions, Facts, Plan } from './plan/model.js';
 import type { Ui } from './ui/ui.js';

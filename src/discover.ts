@@ -13,6 +13,7 @@ import { decisionsFromOptions, defaultRoleName } from './decide.js';
 import { InputError, isInputError, type InputProblem } from './errors.js';
 import type { DiscoverInput, KubeSession } from './kube/session.js';
 import type { Options } from './options.js';
+import { clusterTargets, type ClusterTarget } from './targets.js';
 import type { AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
 import { isManaged } from './plan/build.js';
@@ -34,33 +35,6 @@ function isolatable(t: ClusterTarget, err: unknown): boolean {
   return t.role === 'sensor' && !isInputError(err);
 }
 
-/** Which RHACS components a cluster contributes: both, or only one when Central and Sensor run apart. */
-export type ClusterRole = 'both' | 'central' | 'sensor';
-
-export interface ClusterTarget {
-  /** Key in Sessions.kube. */
-  key: string;
-  /** Context as given (undefined: the kubeconfig's current context). */
-  context?: string;
-  role: ClusterRole;
-  /** The flag that names this cluster, for messages. */
-  flag: '--context' | '--central-context' | '--sensor-context';
-}
-
-/**
- * The clusters the options name: one (--context or the current context), or Central's (from
- * --central-context, else the current context) and each secured cluster's Sensor.
- */
-export function clusterTargets(options: Pick<Options, 'context' | 'centralContext' | 'sensorContexts'>): ClusterTarget[] {
-  if (options.sensorContexts.length) {
-    return [
-      { key: options.centralContext ?? '', context: options.centralContext, role: 'central', flag: '--central-context' },
-      ...options.sensorContexts.map((c) => ({ key: c, context: c, role: 'sensor' as const, flag: '--sensor-context' as const })),
-    ];
-  }
-  if (options.centralContext) return [{ key: options.centralContext, context: options.centralContext, role: 'both', flag: '--central-context' }];
-  return [{ key: options.context ?? '', context: options.context, role: 'both', flag: '--context' }];
-}
 
 export async function openSessions(options: Options, ui: Ui): Promise<Sessions> {
   const [{ createAwsSession }, { openKubeSession }, { checkProfile }] = await Promise.all([import('./aws/client.js'), import('./kube/client.js'), import('./aws/profile.js')]);
