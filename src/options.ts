@@ -37,6 +37,10 @@ export interface Options {
   centralContext?: string;
   /** Contexts of secured clusters that run Sensor (repeatable); Central runs in --central-context or the current context. */
   sensorContexts: string[];
+  /** Each secured cluster gets its own role (--role-per-cluster). */
+  rolePerCluster: boolean;
+  /** Internal: this run is one secured cluster of a --role-per-cluster run (its role is named after it, never taken from the wiring). */
+  ownRoleForCluster?: boolean;
   kubeconfig?: string;
   helmValuesOut?: string;
   planFile?: string;
@@ -103,6 +107,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('adoptOidcProvider', '--adopt-oidc-provider', 'let rhacs-sts add its audience and tag to an existing OIDC provider it did not create', 'boolean', CHANGING),
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
   spec('sensorContext', '--sensor-context <ctx>', 'kubeconfig context of a secured cluster whose Sensor pulls from ECR (delegated scanning); repeat for more; one role trusts every cluster', 'list'),
+  spec('rolePerCluster', '--role-per-cluster', 'give each secured cluster (--sensor-context) its own role, rhacs-sts-<cluster>, trusted by its own issuer only, instead of one role for all; Central keeps its role', 'boolean', ['init', 'plan']),
   spec('context', '--context <ctx>', 'kubeconfig context (default: the current context)', 'string'),
   spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string'),
   spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string'),
@@ -280,6 +285,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     context: str('context'),
     centralContext: str('centralContext'),
     sensorContexts: contextList('sensorContext'),
+    rolePerCluster: values.rolePerCluster === true,
     kubeconfig,
     helmValuesOut: str('helmValuesOut'),
     planFile: str('planFile'),
@@ -315,6 +321,8 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   if (options.offline && (options.centralContext || sensors.length)) {
     problems.add('--offline', 'cannot plan several clusters offline (their issuers are read from the clusters)');
   }
+  if (options.rolePerCluster && !sensors.length) problems.add(src('rolePerCluster'), 'needs secured clusters: name each with --sensor-context');
+  if (options.rolePerCluster && options.planFile) problems.add(src('rolePerCluster'), 'cannot be combined with --plan (a saved plan is for one role)');
   if (options.planFile && options.offline) problems.add(src('planFile'), 'cannot be combined with --offline: applying needs the live state');
   if (options.planFile && options.dryRun) problems.add(src('planFile'), 'cannot be combined with --dry-run: the saved plan already is the dry run');
 

@@ -49,6 +49,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   }
   checkInitOptions(options);
   if (options.planFile) return runSavedPlan(options, ui);
+  if (options.rolePerCluster) return runRolePerCluster(options, ui);
 
   const { sessions, detected } = await ui.spinner('Reading the cluster and the AWS account…', async () => {
     const sessions = await openSessions(options, ui);
@@ -58,8 +59,9 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   for (const w of detected.warnings) ui.warn(w);
   describeClusters(detected, ui);
 
-  // A re-run without --role-name continues with the role the wiring already names, when it is ours.
-  const own = await ownRoleFromWiring(options, detected.facts, sessions.aws);
+  // A re-run without --role-name continues with the role the wiring already names, when it is ours
+  // (not for a secured cluster of --role-per-cluster: its role is named after it).
+  const own = options.ownRoleForCluster ? undefined : await ownRoleFromWiring(options, detected.facts, sessions.aws);
   if (own) ui.info(`The cluster's wiring already names ${own.arn}, a role rhacs-sts manages: continuing with it (pass --role-name to choose another).`);
   const base: Options = own ? { ...options, roleName: own.name, rolePath: own.path } : options;
 
@@ -87,6 +89,47 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     await confirmAndApply(plan, opts, ui, sessions, inputs, leftOut);
   }
   if (leftOut) throw leftOut;
+}
+
+/**
+ * --role-per-cluster: Central's cluster keeps the run's role; each secured cluster gets its own,
+ * rhacs-sts-<cluster>, trusted by its own issuer only — the way to scale a fleet past the trust
+ * policy quota, and to keep one cluster's compromise from reaching another's images. Each cluster
+ * is then its own run (its own plan and role); one failing does not stop the others. With
+ * --output json the runs are collected into one document.
+ */
+async function runRolePerCluster(options: Options, ui: Ui): Promise<void> {
+  const base: Options = { ...options, rolePerCluster: false, sensorContexts: [] };
+  const runs: { cluster: string; options: Options }[] = [
+    { cluster: options.centralContext ?? 'current context', options: { ...base, ...(options.centralContext ? { centralContext: options.centralContext } : {}) } },
+    ...options.sensorContexts.map((c) => ({
+      cluster: c,
+      options: { ...base, centralContext: undefined, context: c, clusterName: undefined, roleName: undefined, delegatedScanning: true, ownRoleForCluster: true },
+    })),
+  ];
+  const json = options.output === 'json';
+  const docs: Record<string, unknown>[] = [];
+  const failures: { cluster: string; err: unknown }[] = [];
+  for (const run of runs) {
+    if (!json) ui.info(ui.logColors.bold(`\n── ${run.cluster}${run.options.ownRoleForCluster ? ' (its own role)' : ''} ──`));
+    let out = '';
+    const sub: Ui = json ? { ...ui, result: (text: string) => { out += text; } } : ui;
+    try {
+      await runInit(run.options, sub);
+    } catch (err) {
+      if ((err as { exitCode?: number }).exitCode === 130) throw err;
+      failures.push({ cluster: run.cluster, err });
+      if (!json) ui.warn(`${run.cluster}: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (json) docs.push({ cluster: run.cluster, ...(out.trim() ? (JSON.parse(out) as Record<string, unknown>) : { error: errorJson(failures.at(-1)?.err) }) });
+  }
+  const failed = failures.length
+    ? new OperationError(`${failures.length} of ${runs.length} clusters failed:\n${failures.map((f) => `  ✗ ${f.cluster}: ${(f.err as Error)?.message?.split('\n')[0] ?? String(f.err)}`).join('\n')}`, {
+      hint: 'Re-running the same command resumes: what is in place stays as it is.',
+    })
+    : undefined;
+  if (json) ui.result(JSON.stringify({ rolePerCluster: true, runs: docs, ...(failed ? { error: errorJson(failed) } : {}) }, null, 2));
+  if (failed) throw failed;
 }
 
 /** The error as the JSON document carries it. */

@@ -132,7 +132,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     const issuerCount = ourTrustedHostPaths(trustPolicy).length;
     blockers.push({
       message: `The role's trust policy would be ${size} characters (IAM counts non-white-space characters), over the account's quota of ${quota}${aws?.trustPolicySizeQuota === undefined ? ' (the default; not read from the account)' : ''}: IAM would refuse it with LimitExceeded. It trusts ${issuerCount} cluster issuer${issuerCount === 1 ? '' : 's'}.`,
-      hint: 'Ask AWS for a larger trust policy quota (Service Quotas, IAM, code L-C07B4B0D), or give each secured cluster its own role (a different --role-name per cluster).',
+      hint: 'Ask AWS for a larger trust policy quota (Service Quotas, IAM, code L-C07B4B0D), or give each secured cluster its own role with --role-per-cluster (each trusted by its own issuer only).',
     });
   }
   const permissions = permissionsPolicy(partition, decisions.ecr);

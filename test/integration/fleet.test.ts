@@ -74,6 +74,7 @@ describe('a fleet: one Central, four secured clusters', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/would be \d+ characters .* over the account's quota of 2048/);
     expect(r.stderr).toContain('L-C07B4B0D');
+    expect(r.stderr).toContain('--role-per-cluster');
     expect((await awsRequests(fleet.info, a0)).filter((x) => /^(Create|Update|Put|Tag|Add)/.test(x.action ?? ''))).toEqual([]);
     expect(await sids()).toEqual(sidsOf('hub', 'spoke-1', 'spoke-2'));
     // The way out the message names: a larger quota (Service Quotas allows up to 4,096).
@@ -115,4 +116,19 @@ describe('a fleet: one Central, four secured clusters', () => {
     const v = await run(['verify', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--role-name', ROLE]);
     expect(v.code, v.stdout).toBe(0);
   }, 180_000);
+
+  it('--role-per-cluster: a secured cluster gets its own role, trusted by its own issuer only; the shared role is untouched', async () => {
+    const before = await sids();
+    const r = await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-4'), '--role-name', ROLE, '--role-per-cluster', '--yes', '--no-restart', '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { rolePerCluster: boolean; runs: { cluster: string; role: { name: string } }[] };
+    expect(doc.runs.map((x) => x.role.name)).toEqual([ROLE, 'rhacs-sts-spoke-4']);
+    expect(await sids()).toEqual(before);
+    const iam = new IAMClient({ endpoint: fleet.info.awsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const own = (await iam.send(new GetRoleCommand({ RoleName: 'rhacs-sts-spoke-4' }))).Role!;
+    iam.destroy();
+    expect(parsePolicyDocument(own.AssumeRolePolicyDocument!).Statement.map((s) => s.Sid)).toEqual(sidsOf('spoke-4'));
+    const v = await run(['verify', '--context', ctx('spoke-4'), '--delegated-scanning']);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+  }, 240_000);
 });

@@ -42,6 +42,7 @@ describe('parseOptions: defaults', () => {
       context: undefined,
       centralContext: undefined,
       sensorContexts: [],
+      rolePerCluster: false,
       kubeconfig: undefined,
       helmValuesOut: undefined,
       planFile: undefined,
