@@ -119,7 +119,7 @@ describe('a fleet: one Central, four secured clusters', () => {
 
   it('--role-per-cluster: a secured cluster gets its own role, trusted by its own issuer only; the shared role is untouched', async () => {
     const before = await sids();
-    const r = await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-4'), '--role-name', ROLE, '--role-per-cluster', '--yes', '--no-restart', '--output', 'json']);
+    const r = await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-4'), '--role-name', ROLE, '--role-per-cluster', '--yes', '--output', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as { rolePerCluster: boolean; runs: { cluster: string; role: { name: string } }[] };
     expect(doc.runs.map((x) => x.role.name)).toEqual([ROLE, 'rhacs-sts-spoke-4']);
