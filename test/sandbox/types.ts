@@ -39,6 +39,11 @@ export interface ClusterInfo {
   etcdPrefix: string;
   /** PEM public key that verifies this cluster's service-account tokens. */
   serviceAccountPublicKey: string;
+  /**
+   * Port of kwok's kubelet API (exec, logs, port-forward) on 127.0.0.1: every fake node reports it as
+   * its kubelet port, and the API server reaches it through the cluster network stand-in (cluster-network.ts).
+   */
+  kubeletPort: number;
 }
 
 export interface SandboxInfo {
