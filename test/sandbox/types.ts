@@ -73,6 +73,8 @@ export interface SandboxInfo {
   awsCliDir: string;
   /** The stand-in's call log (JSON lines), see aws-cli.ts awsCliCalls(). */
   awsCliLog: string;
+  /** The Central API stand-ins' control API (central-standin.ts), once they run: tokens, state, requests. */
+  centralControlUrl?: string;
 }
 
 /** One AWS request seen by the AWS gate. */
