@@ -42,7 +42,8 @@ import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { bodySchema, IMAGE_INTEGRATION_API, validate, type SwaggerSchema } from './central-schema.js';
-import { clusterInfo } from './observe.js';
+import { createRestrictedUser } from './fixtures.js';
+import { CENTRAL_STANDIN_USER } from './observe.js';
 import type { SandboxInfo } from './types.js';
 
 export const CENTRAL_PORT = 8443;
@@ -586,10 +587,22 @@ export async function startCentralStandIns(info: SandboxInfo, opts: { log?: (m: 
   const record = (r: Omit<CentralRequest, 'seq'>) => requests.push({ ...r, seq: ++seq });
   const clusters = new Map<string, ClusterCentrals>();
   for (const name of Object.keys(info.clusters)) {
-    const c = clusterInfo(info, name);
+    // Its own user, with what a kubelet does for Central's pods (watch them, read their Secrets,
+    // request their service-account tokens, tell kwok where their port goes), so audit queries
+    // can tell its requests from rhacs-sts's (observe.ts: isClusterComponent).
+    const user = await createRestrictedUser(info, name, {
+      name: CENTRAL_STANDIN_USER,
+      namespace: 'kube-system',
+      rules: [],
+      clusterRules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
+        { apiGroups: ['kwok.x-k8s.io'], resources: ['portforwards'], verbs: ['create'] },
+      ],
+    });
     const kc = new KubeConfig();
-    kc.loadFromFile(c.kubeconfig);
-    kc.setCurrentContext(c.context);
+    kc.loadFromFile(user.kubeconfig);
     const cc = new ClusterCentrals(info, name, kc, record, log);
     await cc.start();
     clusters.set(name, cc);
