@@ -77,6 +77,8 @@ export function decisionsFromOptions(options: Options, facts: Facts, thumbprints
       registryId: options.ecrRegistryId ?? facts.accountId,
       region: options.ecrRegion,
       repositories: options.ecrRepositories,
+      // Cross-account through StackRox's useAssumeRole: StackRox builds this ARN (commercial partition).
+      ...(options.ecrAssumeRole ? { assumeRoleArn: `arn:aws:iam::${options.ecrRegistryId ?? facts.accountId}:role/${options.ecrAssumeRole}` } : {}),
     },
     delegatedScanning: impliedDelegatedScanning(options),
     restart: options.restart,

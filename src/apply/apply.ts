@@ -23,6 +23,8 @@ export interface ApplyDeps {
   timeoutMs: number;
   /** Aborted once the user asks to stop (Ctrl-C): the step in progress finishes, no new step starts, waiting stops. */
   signal?: AbortSignal;
+  /** Applies Central's integration action (src/central/flow.ts), when the plan has one. */
+  central?: (action: CentralAction) => Promise<boolean>;
 }
 
 /** A failed or interrupted apply: the error to report, and what was applied before it. */
@@ -31,6 +33,8 @@ export class ApplyError extends OperationError {
     super(message, options);
   }
 }
+
+type CentralAction = Extract<Action, { type: 'central-integration' }>;
 
 export interface ApplyResult {
   id: string;
@@ -57,7 +61,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const results: ApplyResult[] = [];
   for (const a of plan.actions) deps.progress.task(a, a.status === 'unchanged' ? 'unchanged' : 'pending');
 
-  const aws = plan.actions.filter((a) => !isKubeAction(a));
+  const central = plan.actions.filter((a): a is CentralAction => a.type === 'central-integration');
+  const aws = plan.actions.filter((a) => !isKubeAction(a) && a.type !== 'central-integration');
   const kube = plan.actions.filter(isKubeAction);
   const pendingAws = aws.filter((a) => a.status !== 'unchanged');
   const applyAws = async (): Promise<void> => {
@@ -88,6 +93,28 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       }
     }
   };
+  // Central's integration: on init last (Central's pods need the role first), on uninstall first
+  // (it must not outlive the role it uses).
+  const applyCentral = async (): Promise<void> => {
+    for (const a of central) {
+      if (a.status === 'unchanged') {
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: 'unchanged' });
+        continue;
+      }
+      deps.progress.task(a, 'running');
+      try {
+        if (!deps.central) throw new OperationError('No connection to Central.');
+        await deps.central(a);
+        deps.progress.task(a, 'done');
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: 'done' });
+      } catch (err) {
+        deps.progress.task(a, 'failed', err instanceof Error ? err.message : String(err));
+        throw resumable(err, results, plan.command);
+      }
+    }
+  };
+  if (plan.command === 'uninstall') await applyCentral();
+
   // init: the account-wide AWS part first (the role must exist before a cluster names it);
   // uninstall: the clusters first (nothing may still name the role when it goes).
   if (plan.command !== 'uninstall') await applyAws();
@@ -169,6 +196,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     );
     throw resumable(err, results, plan.command);
   }
+  if (plan.command !== 'uninstall') await applyCentral();
   return results;
 }
 

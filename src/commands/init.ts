@@ -28,6 +28,7 @@ import type { Action, Decisions, Plan } from '../plan/model.js';
 import { planToJson, type JsonExtra } from '../render/plan-json.js';
 import { helmValuesYaml, renderPlanText } from '../render/plan-text.js';
 import { writeFileSync } from 'node:fs';
+import { hasCentralCredentials, prepareIntegration, type IntegrationContext } from '../central/flow.js';
 import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
 
@@ -48,6 +49,10 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     return;
   }
   checkInitOptions(options);
+  // --- Central's ECR integration: credentials are input, checked before anything is contacted ---
+  if (options.configureIntegration && !hasCentralCredentials(options)) {
+    throw new InputError([{ source: '--configure-integration', message: 'needs Central credentials: set ROX_API_TOKEN (or ROX_API_TOKEN_FILE) or ROX_ADMIN_PASSWORD, or pass --use-generated-admin-password' }]);
+  }
   if (options.planFile) return runSavedPlan(options, ui);
   if (options.rolePerCluster) return runRolePerCluster(options, ui);
 
@@ -70,7 +75,9 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   const decisions = decisionsFromOptions(opts, detected.facts);
   const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions));
   for (const w of warnings) ui.warn(w);
+  const integration = await prepareIntegration(opts, detected.facts, sessions, ui);
   let plan = buildPlan(detected.facts, decisions, aws);
+  integration?.addTo(plan, decisions, detected.facts);
 
   // Questions that need the plan (adopting what blocks it, restarting now): rebuild with the answers.
   const answered = await askAfterPlan(opts, plan, ui);
@@ -79,6 +86,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     opts = answered;
     final = decisionsFromOptions(opts, detected.facts, decisions.thumbprints);
     plan = buildPlan(detected.facts, final, aws);
+    integration?.addTo(plan, final, detected.facts);
   }
 
   const inputs = planInputs(opts, final, detected, plan);
@@ -86,7 +94,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   if (opts.dryRun) {
     printPlan(plan, opts, ui, inputs, { leftOut: sessions.unreachable, ...(leftOut ? { error: errorJson(leftOut) } : {}) });
   } else {
-    await confirmAndApply(plan, opts, ui, sessions, inputs, leftOut);
+    await confirmAndApply(plan, opts, ui, sessions, inputs, leftOut, integration);
   }
   if (leftOut) throw leftOut;
 }
@@ -154,13 +162,16 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
   const { options: opts, perCluster } = optionsFromPlan(options, saved);
   checkInitOptions(opts);
 
-  const { sessions, detected, plan, decisions } = await ui.spinner(`Checking ${saved.path} against the live state…`, async () => {
+  const { sessions, detected, plan, decisions, integration } = await ui.spinner(`Checking ${saved.path} against the live state…`, async () => {
     const sessions = await openSessions(opts, ui);
     const detected = await detect(opts, sessions, ui, { perCluster });
     const decisions = decisionsFromOptions(opts, detected.facts);
     const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions);
     detected.warnings.push(...warnings);
-    return { sessions, detected, decisions, plan: buildPlan(detected.facts, decisions, aws) };
+    const integration = await prepareIntegration(opts, detected.facts, sessions, ui);
+    const plan = buildPlan(detected.facts, decisions, aws);
+    integration?.addTo(plan, decisions, detected.facts);
+    return { sessions, detected, decisions, plan, integration };
   });
   for (const w of detected.warnings) ui.warn(w);
 
@@ -175,7 +186,7 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
     );
   }
   ui.info(ui.logColors.green(`✓ The live state matches ${saved.path}.`));
-  await confirmAndApply(plan, opts, ui, sessions, inputs);
+  await confirmAndApply(plan, opts, ui, sessions, inputs, undefined, integration);
 }
 
 function describeClusters(detected: Detected, ui: Ui): void {
@@ -189,7 +200,7 @@ function describeClusters(detected: Detected, ui: Ui): void {
   }
 }
 
-async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: Sessions, inputs: PlanInputs, leftOut?: OperationError): Promise<void> {
+async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: Sessions, inputs: PlanInputs, leftOut?: OperationError, integration?: IntegrationContext): Promise<void> {
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
   const json = options.output === 'json';
   const extra: JsonExtra = { inputs, leftOut: sessions.unreachable };
@@ -224,7 +235,7 @@ async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: S
   ui.info('');
   try {
     applied = await withInterruptHandling(ui, (signal) =>
-      applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs, signal }));
+      applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs, signal, central: integration?.apply(plan) }));
   } catch (err) {
     fail(err, err instanceof ApplyError ? err.applied : []);
   } finally {
@@ -296,7 +307,8 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   ui.info(`  Role ${plan.role.arn}, trusted by ${plan.oidcProviders.map((p) => p.url).join(' and ')}`);
   ui.info('');
   ui.info(c.bold('Next:'));
-  ui.info(NEXT_STEPS.enableRole);
+  const integration = plan.actions.find((a) => a.type === 'central-integration');
+  ui.info(integration ? NEXT_STEPS.integrationDone(integration.target) : NEXT_STEPS.enableRole);
   ui.info(NEXT_STEPS.verify(verifyCommand(options)));
   const deferred = plan.actions.filter((a): a is Extract<Action, { type: 'restart' }> => a.type === 'restart' && a.deferred);
   if (deferred.length) {

@@ -16,6 +16,8 @@ import { renderPlanText } from '../render/plan-text.js';
 import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
 import { pointedRoleArn, roleInAccount } from '../verify/pointers.js';
+import { applyIntegration, centralTarget, hasCentralCredentials, planForUninstall, readCentral } from '../central/flow.js';
+import { INTEGRATION_RECORD_ANNOTATION, parseRecord } from '../central/integration.js';
 
 export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   ui.step('Reading the cluster and the AWS account…');
@@ -29,6 +31,20 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
     if (p) otherTrusters[issuer] = await sessions.aws.rolesTrusting(p.arn);
   }));
   const plan = buildUninstallPlan(found.facts, found.decisions, found.aws, { keepOidcProvider: options.keepOidcProvider, allClusters: options.allClusters, otherTrusters });
+
+  // --- Central's ECR integration: the one rhacs-sts created goes, the one it adopted is switched back ---
+  const target = centralTarget(found.facts, sessions);
+  const record = parseRecord(target?.cluster.current?.central?.serviceAccount?.annotations[INTEGRATION_RECORD_ANNOTATION]);
+  let central: Awaited<ReturnType<typeof readCentral>> | undefined;
+  if (target && record) {
+    if (hasCentralCredentials(options)) {
+      central = await readCentral(options, target, ui);
+      const action = planForUninstall(target, central);
+      if (action) plan.actions.unshift(action);
+    } else {
+      plan.notes.push(`rhacs-sts ${record.created ? 'created' : 'changed'} the ECR integration ${record.id} in RHACS; without Central credentials (ROX_API_TOKEN, ROX_ADMIN_PASSWORD or --use-generated-admin-password) it is left as it is: it would use a role that is about to go.`);
+    }
+  }
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
 
   if (options.dryRun) {
@@ -59,8 +75,12 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   const tasks = createTaskList(ui);
   let applied: ApplyResult[] = [];
   try {
-    applied = await withInterruptHandling(ui, (signal) =>
-      applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs, signal }));
+    applied = await withInterruptHandling(ui, (signal) => applyPlan(plan, {
+      aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs, signal,
+      central: central && target
+        ? (a) => applyIntegration(a, { client: central!.client, kube: target.kube, failure: { cluster: target.cluster, roleArn: plan.role.arn, initCommand: 'rhacs-sts init --configure-integration' } })
+        : undefined,
+    }));
   } catch (err) {
     fail(err, err instanceof ApplyError ? err.applied : []);
   } finally {

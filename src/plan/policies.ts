@@ -200,6 +200,11 @@ export interface EcrScope {
   region?: string;
   /** Repository names or prefixes ("team/*"); empty means all. */
   repositories: readonly string[];
+  /**
+   * Cross-account: the registry account's role that Central assumes (StackRox's useAssumeRole), as
+   * StackRox builds it: arn:aws:iam::<registryId>:role/<name>. Our role may then assume it.
+   */
+  assumeRoleArn?: string;
 }
 
 export function ecrRepositoryArns(partition: Partition, scope: EcrScope): string[] {
@@ -219,6 +224,7 @@ export function permissionsPolicy(partition: Partition, scope: EcrScope): Policy
     Statement: [
       { Sid: 'RhacsStsEcrAuth', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
       { Sid: 'RhacsStsEcrRead', Effect: 'Allow', Action: [...ECR_READ_ACTIONS], Resource: arns.length === 1 ? arns[0]! : arns },
+      ...(scope.assumeRoleArn ? [{ Sid: 'RhacsStsEcrAssumeRole', Effect: 'Allow' as const, Action: 'sts:AssumeRole', Resource: scope.assumeRoleArn }] : []),
     ],
   };
 }

@@ -61,6 +61,14 @@ describe('parseOptions: defaults', () => {
       timeoutMs: DEFAULT_TIMEOUT_MS,
       verbose: false,
       quiet: false,
+      configureIntegration: undefined,
+      centralEndpoint: undefined,
+      useGeneratedAdminPassword: false,
+      integrationName: undefined,
+      adoptIntegration: false,
+      ecrAssumeRole: undefined,
+      ecrAssumeRoleExternalId: undefined,
+      centralCredentials: { kind: 'none' },
     });
   });
 
