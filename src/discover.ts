@@ -65,6 +65,8 @@ export interface DetectOptions {
   /** Per cluster (by key): inputs that beat the options (e.g. a saved plan's namespaces). */
   perCluster?: Record<string, Partial<DiscoverInput>>;
   resolve?: DetectionResolver;
+  /** Called as each cluster is read (for a progress line per cluster). */
+  onCluster?: (context: string, done: number, total: number, error?: unknown) => void;
 }
 
 export interface DetectedCluster {
@@ -120,7 +122,17 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     }
   };
 
-  const discovered = Promise.allSettled(targets.map(discoverOne));
+  let read = 0;
+  const discovered = Promise.allSettled(targets.map(async (t) => {
+    try {
+      const r = await discoverOne(t);
+      opts.onCluster?.(r.kubeContext, ++read, targets.length);
+      return r;
+    } catch (err) {
+      opts.onCluster?.(t.key || 'current context', ++read, targets.length, err);
+      throw err;
+    }
+  }));
   // Without a configured region, STS uses the one the cluster names (known once discovery is done).
   const regionHint = async () =>
     options.region ?? (await discovered).flatMap((r) => (r.status === 'fulfilled' ? [r.value.d.region] : [])).find(Boolean);

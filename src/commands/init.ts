@@ -56,9 +56,17 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   if (options.planFile) return runSavedPlan(options, ui);
   if (options.rolePerCluster) return runRolePerCluster(options, ui);
 
-  const { sessions, detected } = await ui.spinner('Reading the cluster and the AWS account…', async () => {
+  const { sessions, detected } = await ui.spinner('Reading the cluster and the AWS account…', async (setText) => {
     const sessions = await openSessions(options, ui);
-    const detected = await detect(options, sessions, ui, ui.interactive ? { resolve: (problem, target) => askDetection(problem, target, ui) } : {});
+    // Several clusters are read concurrently: the progress names each as it is read.
+    const onCluster = sessions.kube.size > 1
+      ? (context: string, done: number, total: number, error?: unknown) => {
+        setText(`Reading the clusters and the AWS account… ${done} of ${total} read`);
+        // Without a terminal there is no spinner to update: a line per cluster instead.
+        if (!ui.interactive) ui.step(`cluster ${context}: ${error ? 'could not be read' : 'read'} (${done} of ${total})`);
+      }
+      : undefined;
+    const detected = await detect(options, sessions, ui, { ...(ui.interactive ? { resolve: (problem, target) => askDetection(problem, target, ui) } : {}), ...(onCluster ? { onCluster } : {}) });
     return { sessions, detected };
   });
   for (const w of detected.warnings) ui.warn(w);
@@ -305,6 +313,13 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   ui.info('');
   ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes).`));
   ui.info(`  Role ${plan.role.arn}, trusted by ${plan.oidcProviders.map((p) => p.url).join(' and ')}`);
+  const contexts = [...new Set(plan.actions.flatMap((a) => ('ref' in a && a.ref ? [a.ref.context ?? ''] : [])))];
+  if (contexts.length > 1) {
+    for (const ctx of contexts) {
+      const n = applied.filter((r) => (r.context ?? '') === ctx && r.outcome === 'done').length;
+      ui.info(`  ${c.green('✓')} cluster ${ctx || 'current context'}: ${n ? `${n} change${n === 1 ? '' : 's'} applied` : 'already in place'}`);
+    }
+  }
   ui.info('');
   ui.info(c.bold('Next:'));
   const integration = plan.actions.find((a) => a.type === 'central-integration');
