@@ -217,6 +217,13 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
   const warnings: string[] = [];
   // Thumbprints only matter for a provider we are about to create.
   const missing = thumbprints ? issuers.filter((i) => !aws.oidcProviders[i]) : [];
+  // The account's OIDC providers are limited (100 by default): say so before the last ones go.
+  if (missing.length && sessions.aws.oidcProviderCount) {
+    const count = await sessions.aws.oidcProviderCount();
+    if (count !== undefined && count + missing.length > OIDC_PROVIDER_WARN_AT) {
+      warnings.push(`The account has ${count} IAM OIDC providers; this run adds ${missing.length}. IAM allows ${DEFAULT_OIDC_PROVIDER_QUOTA} per account by default: ask for more in Service Quotas (IAM, "OpenID Connect providers per account") before the fleet grows further, or reuse issuers.`);
+    }
+  }
   await Promise.all(missing.map(async (issuer) => {
     const r = await issuerThumbprint(issuer, { timeoutMs: 4000 });
     if ('thumbprint' in r) decisions.thumbprints[issuer] = [r.thumbprint];
@@ -224,6 +231,10 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
   }));
   return { aws, warnings };
 }
+
+/** IAM's default quota of OIDC providers per account, and when to warn about it. */
+export const DEFAULT_OIDC_PROVIDER_QUOTA = 100;
+const OIDC_PROVIDER_WARN_AT = 90;
 
 export interface Discovered {
   facts: Facts;

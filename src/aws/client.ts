@@ -21,6 +21,7 @@ import {
   GetRolePolicyCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
+  ListOpenIDConnectProvidersCommand,
   ListRoleTagsCommand,
   PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
@@ -440,6 +441,15 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     return true;
   }
 
+  async function oidcProviderCount(): Promise<number | undefined> {
+    try {
+      const out = await iamClient().send(new ListOpenIDConnectProvidersCommand({}));
+      return (out.OpenIDConnectProviderList ?? []).length;
+    } catch {
+      return undefined; // a caller without iam:ListOpenIDConnectProviders: no warning, no failure
+    }
+  }
+
   async function rolesTrusting(providerArn: string): Promise<string[]> {
     const names: string[] = [];
     try {
@@ -469,6 +479,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       partition = partitionOfArn(arn) ?? 'aws';
       return { accountId: out.Account!, partition, arn };
     },
+    oidcProviderCount,
     async readState({ accountId, partition: p, issuers, roleName }): Promise<AwsState> {
       partition = p;
       const [providers, role, trustPolicySizeQuota] = await Promise.all([
