@@ -10,12 +10,14 @@
 import type { AwsSession } from './aws/session.js';
 import { issuerThumbprint } from './aws/thumbprint.js';
 import { decisionsFromOptions, defaultRoleName } from './decide.js';
-import { InputError, isInputError, type InputProblem } from './errors.js';
-import type { DiscoverInput, KubeSession } from './kube/session.js';
+import { InputError, isInputError, OperationError, type InputProblem } from './errors.js';
+import { OPENSHIFT_PUBLIC_ISSUER_HINT } from './messages.js';
+import type { ClusterDiscovery, DiscoverInput, KubeSession } from './kube/session.js';
 import type { Options } from './options.js';
 import type { AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
 import { isManaged } from './plan/build.js';
+import { issuerUrl, privateIssuerHost } from './validate.js';
 import { pointedRoleArn, roleInAccount } from './verify/pointers.js';
 
 export interface Sessions {
@@ -170,6 +172,8 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     }], 'Use --profile (or AWS_PROFILE) for a principal in the intended account, or drop --account-id.');
   }
 
+  const issuerWarnings = checkIssuers(options, found.map((f) => ({ context: f.kubeContext, provider: f.d.facts.provider, issuer: f.d.facts.issuer, tokenIssuer: f.d.tokenIssuer })));
+
   // Central defaults to the current context: it must not be one of the Sensor clusters too.
   const byContext = new Map<string, ClusterTarget>();
   for (const f of found) {
@@ -203,7 +207,53 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     offline: false,
     clusters: clusters.map((c) => c.facts),
   };
-  return { facts, clusters, warnings: found.flatMap((f) => f.d.warnings) };
+  return { facts, clusters, warnings: [...found.flatMap((f) => f.d.warnings), ...issuerWarnings] };
+}
+
+/**
+ * Issuers AWS can use. A detected issuer that AWS can never reach (an in-cluster or private name)
+ * stops the run: the cluster must get a public issuer first. --oidc-issuer must be the issuer the
+ * cluster's tokens carry: AWS matches their `iss` against the OIDC provider, so trusting any other
+ * issuer creates a provider and a role that no token of this cluster can use.
+ */
+export function checkIssuers(
+  options: Pick<Options, 'oidcIssuer'>,
+  clusters: { context: string; provider: ClusterFacts['provider']; issuer: string; tokenIssuer?: ClusterDiscovery['tokenIssuer'] }[],
+): string[] {
+  const warnings: string[] = [];
+  const problems: InputProblem[] = [];
+  let openshiftHint = false;
+  for (const c of clusters) {
+    const t = c.tokenIssuer;
+    if (!options.oidcIssuer || !t) {
+      // nothing to hold against
+    } else if ('error' in t) {
+      warnings.push(`Could not read which issuer the tokens of context "${c.context}" carry (${t.error}); --oidc-issuer ${options.oidcIssuer} is used as given: it must be the cluster's service-account issuer.`);
+    } else if (t.issuer !== c.issuer) {
+      const unreachable = URL.canParse(t.issuer) ? privateIssuerHost(new URL(t.issuer).hostname) : undefined;
+      openshiftHint ||= c.provider === 'openshift' || unreachable !== undefined;
+      problems.push({
+        source: '--oidc-issuer',
+        message: `is ${options.oidcIssuer}, but the tokens of context "${c.context}" carry the issuer ${t.issuer} (${t.source}): AWS matches a token's iss against the OIDC provider, so it would reject every token of this cluster${unreachable ? `, and it can never reach ${t.issuer} itself` : ''}`,
+      });
+    }
+    if (!options.oidcIssuer) {
+      const bad = issuerUrl(c.issuer);
+      if (bad) {
+        throw new OperationError(`The service-account issuer of context "${c.context}" is ${c.issuer}, which AWS cannot use: ${bad}.`, {
+          hint: c.provider === 'openshift'
+            ? OPENSHIFT_PUBLIC_ISSUER_HINT
+            : 'Serve the cluster\'s service-account issuer from a public https:// URL (the API server\'s --service-account-issuer, with its discovery document and keys published there), then re-run.',
+        });
+      }
+    }
+  }
+  if (problems.length) {
+    throw new InputError(problems, openshiftHint
+      ? `Drop --oidc-issuer, or make the cluster issue its tokens as that issuer. ${OPENSHIFT_PUBLIC_ISSUER_HINT}`
+      : 'Drop --oidc-issuer (the issuer is read from the cluster), or pass the issuer the cluster\'s tokens carry.');
+  }
+  return warnings;
 }
 
 /** With Central and Sensor in different clusters, each cluster contributes only its component. */
