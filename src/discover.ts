@@ -8,8 +8,9 @@
  * `discover` runs both with the decisions from flags alone.
  */
 import type { AwsSession } from './aws/session.js';
-import { issuerThumbprint } from './aws/thumbprint.js';
 import { decisionsFromOptions, defaultRoleName } from './decide.js';
+import { fetchPublicIssuer, publicGetter, type PublicIssuer, type PublicNet } from './issuer/public.js';
+import { jwksThumbprint } from './issuer/thumbprint.js';
 import { InputError, isInputError, OperationError, type InputProblem } from './errors.js';
 import { OPENSHIFT_PUBLIC_ISSUER_HINT } from './messages.js';
 import type { ClusterDiscovery, DiscoverInput, KubeSession } from './kube/session.js';
@@ -18,6 +19,7 @@ import type { AwsState, ClusterFacts, Component, Decisions, Facts } from './plan
 import type { Ui } from './ui/ui.js';
 import { isManaged } from './plan/build.js';
 import { issuerUrl, privateIssuerHost } from './validate.js';
+import { issuerPublicCheck } from './verify/checks.js';
 import { pointedRoleArn, roleInAccount } from './verify/pointers.js';
 
 export interface Sessions {
@@ -269,19 +271,48 @@ function onlyRole(components: Component[], t: ClusterTarget, kubeContext: string
 }
 
 /**
- * The current AWS state for the planned names, and (unless `thumbprints` is false: verify and
- * uninstall never create a provider) TLS thumbprints for OIDC providers about to be created.
+ * The current AWS state for the planned names. With `net` (init and plan: they may create an OIDC
+ * provider), also each issuer as AWS will fetch it — its public discovery document and keys —
+ * before any IAM write: an issuer that answers wrongly stops the run; one that cannot be reached
+ * from here is a warning. And the thumbprint of each provider about to be created, where it can be
+ * taken as IAM defines it.
  */
-export async function readAwsState(facts: Facts, decisions: Decisions, sessions: Sessions, thumbprints = true): Promise<{ aws: AwsState; warnings: string[] }> {
+export async function readAwsState(facts: Facts, decisions: Decisions, sessions: Sessions, net?: PublicNet): Promise<{ aws: AwsState; warnings: string[] }> {
   const issuers = [...new Set(facts.clusters.map((c) => c.issuer))];
-  const aws = await sessions.aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers, roleName: decisions.roleName });
+  const get = net ? publicGetter(net) : undefined;
+  const [aws, published] = await Promise.all([
+    sessions.aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers, roleName: decisions.roleName }),
+    Promise.all(issuers.map(async (issuer) => (get ? fetchPublicIssuer(issuer, { get }) : undefined))),
+  ]);
+  if (!net) return { aws, warnings: [] };
+
   const warnings: string[] = [];
-  // Thumbprints only matter for a provider we are about to create.
-  const missing = thumbprints ? issuers.filter((i) => !aws.oidcProviders[i]) : [];
+  const wrong: { issuer: string; detail: string; fix?: string }[] = [];
+  const usable = new Map<string, PublicIssuer & { reachable: true }>();
+  issuers.forEach((issuer, i) => {
+    const pub = published[i]!;
+    const cluster = facts.clusters.find((c) => c.issuer === issuer)!;
+    const row = issuerPublicCheck({ cluster, multi: false }, pub, undefined);
+    if (row.result === 'fail') wrong.push({ issuer, detail: row.detail, fix: row.fix });
+    else if (row.result === 'warn') warnings.push(`${row.detail} rhacs-sts goes on, but AWS will reject every token until it can fetch them.`);
+    else if (pub.reachable) usable.set(issuer, pub);
+  });
+  if (wrong.length) {
+    throw new OperationError(
+      `AWS cannot use ${wrong.length === 1 ? 'the issuer' : 'these issuers'}, so nothing was changed:\n${wrong.map((w) => `  ✗ ${w.issuer}: ${w.detail}`).join('\n')}`,
+      { hint: [...new Set(wrong.map((w) => w.fix).filter(Boolean))].join(' ') || undefined },
+    );
+  }
+
+  // Thumbprints only matter for a provider we are about to create, and only from a host whose keys we just fetched.
+  const missing = issuers.filter((i) => !aws.oidcProviders[i]);
   await Promise.all(missing.map(async (issuer) => {
-    const r = await issuerThumbprint(issuer, { timeoutMs: 4000 });
+    const jwksUri = usable.get(issuer)?.jwksUri;
+    if (!jwksUri) return; // unreachable from here: said above; IAM takes the thumbprint itself
+    const r = await jwksThumbprint(jwksUri, { connectTo: net.connectTo, timeoutMs: 4000 });
     if ('thumbprint' in r) decisions.thumbprints[issuer] = [r.thumbprint];
-    else warnings.push(`Could not compute the TLS thumbprint of ${issuer} (${r.error}); creating the OIDC provider without one (IAM trusts issuers with public CA certificates without it).`);
+    else if ('omitted' in r) warnings.push(`No thumbprint for the OIDC provider of ${issuer}: ${r.omitted}, and a leaf certificate changes at every renewal. IAM takes the thumbprint itself (it needs none for hosts with certificates from CAs it trusts).`);
+    else warnings.push(`Could not read the TLS certificates of ${r.host} (${r.error}); creating the OIDC provider of ${issuer} without a thumbprint (IAM takes it itself, and needs none for hosts with certificates from CAs it trusts).`);
   }));
   return { aws, warnings };
 }
@@ -297,7 +328,7 @@ export interface Discovered {
 export async function discover(options: Options, sessions: Sessions, ui: Ui): Promise<Discovered> {
   const detected = await detect(options, sessions, ui);
   const decisions = decisionsFromOptions(options, detected.facts);
-  const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions, false);
+  const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions);
   return { facts: detected.facts, decisions, aws, warnings: [...detected.warnings, ...warnings] };
 }
 

@@ -4,6 +4,7 @@
  * Nothing below the entry point reads process.argv or process.env.
  */
 import { ProblemList } from './errors.js';
+import { parseConnectTo, type ConnectTo } from './net/https.js';
 import * as v from './validate.js';
 
 export type Provider = 'eks' | 'openshift';
@@ -58,7 +59,15 @@ export interface Options {
   timeoutMs: number;
   verbose: boolean;
   quiet: boolean;
+  /**
+   * RHACS_STS_CONNECT_TO (environment only): connect elsewhere for these hosts when fetching the
+   * issuer's public documents, as curl's --connect-to does (see net/https.ts). Empty in production.
+   */
+  connectTo: ConnectTo[];
 }
+
+/** The environment variable behind Options.connectTo. */
+export const CONNECT_TO_ENV = 'RHACS_STS_CONNECT_TO';
 
 type Kind = 'string' | 'list' | 'boolean' | 'negatable';
 
@@ -261,6 +270,8 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   }
 
   const kubeconfig = str('kubeconfig');
+  const connectTo = parseConnectTo(env[CONNECT_TO_ENV] ?? '');
+  for (const e of connectTo.errors) problems.add(CONNECT_TO_ENV, e);
   const options: Options = {
     command,
     provider: provider as Provider | undefined,
@@ -298,6 +309,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     timeoutMs,
     verbose: values.verbose === true,
     quiet: values.quiet === true,
+    connectTo: connectTo.value,
   };
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 

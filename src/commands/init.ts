@@ -65,7 +65,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   // Questions with defaults (role name, delegated scanning, ECR scope) only for init at a terminal.
   let opts = await askDecisions(base, detected.facts, ui);
   const decisions = decisionsFromOptions(opts, detected.facts);
-  const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions));
+  const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions, { connectTo: opts.connectTo }));
   for (const w of warnings) ui.warn(w);
   let plan = buildPlan(detected.facts, decisions, aws);
 
@@ -107,7 +107,7 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
     const sessions = await openSessions(opts, ui);
     const detected = await detect(opts, sessions, ui, { perCluster });
     const decisions = decisionsFromOptions(opts, detected.facts);
-    const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions);
+    const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions, { connectTo: opts.connectTo });
     detected.warnings.push(...warnings);
     return { sessions, detected, decisions, plan: buildPlan(detected.facts, decisions, aws) };
   });

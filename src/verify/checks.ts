@@ -19,7 +19,7 @@ import {
 } from '../plan/model.js';
 import { ECR_READ_ACTIONS, isOurStatement, PERMISSIONS_POLICY_NAME, serviceAccountSubject, type PolicyDocument, type PolicyStatement } from '../plan/policies.js';
 import { isManaged, sameOverlay, operatorOverlays } from '../plan/build.js';
-import type { PublicIssuer } from './issuer.js';
+import type { PublicIssuer } from '../issuer/public.js';
 import { evaluateTrust, type TokenClaims } from './trust-eval.js';
 
 export type CheckResult = 'pass' | 'warn' | 'fail';

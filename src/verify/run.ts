@@ -31,7 +31,7 @@ import {
   type CheckRow,
   type Where,
 } from './checks.js';
-import { fetchPublicIssuer, type PublicIssuer } from './issuer.js';
+import { fetchPublicIssuer, publicGetter, type PublicIssuer } from '../issuer/public.js';
 import { pointedRoleArn, roleInAccount } from './pointers.js';
 import { decodeJwtHeader, verifiesSignature } from './jwt.js';
 import { decodeJwtClaims, evaluateTrust } from './trust-eval.js';
@@ -130,7 +130,8 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
   const initFix = initCommand(options, { roleName: inferredRole, delegated });
 
   // --- read everything, concurrently ---------------------------------------------------------
-  const publicFetch = deps.fetchPublicIssuer ?? ((issuer: string) => fetchPublicIssuer(issuer));
+  const get = publicGetter({ connectTo: options.connectTo });
+  const publicFetch = deps.fetchPublicIssuer ?? ((issuer: string) => fetchPublicIssuer(issuer, { get }));
   const publicByIssuer = new Map<string, Promise<PublicIssuer>>();
   for (const p of plans) if (!publicByIssuer.has(p.cluster.issuer)) publicByIssuer.set(p.cluster.issuer, publicFetch(p.cluster.issuer));
 

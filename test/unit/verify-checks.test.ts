@@ -28,7 +28,8 @@ import {
   wiringCheck,
   type Where,
 } from '../../src/verify/checks.js';
-import { fetchPublicIssuer, type FetchLike } from '../../src/verify/issuer.js';
+import { fetchPublicIssuer, type GetLike } from '../../src/issuer/public.js';
+import { NetworkError } from '../../src/net/https.js';
 import { decodeJwtHeader, verifiesSignature } from '../../src/verify/jwt.js';
 import { initCommand, pointedRoleArn, runChecks } from '../../src/verify/run.js';
 
@@ -76,22 +77,29 @@ describe('issuer checks', () => {
     expect(issuerPublicCheck(w, { reachable: true, url: 'u', issuer: ISSUER, jwksUri: 'j', keys: apiKeys }, apiKeys).result).toBe('pass');
   });
 
-  it('fetchPublicIssuer: network failure, HTTP error, non-https jwks_uri, and a good issuer', async () => {
-    const docs: Record<string, { status: number; body: string }> = {
+  it('fetchPublicIssuer: network failure, HTTP error, non-https jwks_uri, redirects, and a good issuer', async () => {
+    const docs: Record<string, { status: number; body: string; location?: string }> = {
       [`${ISSUER}/.well-known/openid-configuration`]: { status: 200, body: JSON.stringify({ issuer: `${ISSUER}/`, jwks_uri: `${ISSUER}/keys` }) },
       [`${ISSUER}/keys`]: { status: 200, body: JSON.stringify({ keys: [{ kid: 'k1' }] }) },
       'https://forbidden.example/.well-known/openid-configuration': { status: 403, body: '<Error/>' },
       'https://plain.example/.well-known/openid-configuration': { status: 200, body: JSON.stringify({ issuer: 'https://plain.example', jwks_uri: 'http://plain.example/keys' }) },
+      'https://moved.example/.well-known/openid-configuration': { status: 301, body: '', location: `${ISSUER}/.well-known/openid-configuration` },
+      'https://downgrade.example/.well-known/openid-configuration': { status: 302, body: '', location: 'http://downgrade.example/doc' },
+      'https://keyless.example/.well-known/openid-configuration': { status: 200, body: JSON.stringify({ issuer: 'https://keyless.example', jwks_uri: 'https://keys.keyless.example/jwks' }) },
     };
-    const fake: FetchLike = async (url) => {
+    const get: GetLike = async (url) => {
       const d = docs[url];
-      if (!d) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND' } });
-      return { ok: d.status < 300, status: d.status, text: async () => d.body };
+      if (!d) throw new NetworkError('ENOTFOUND', `getaddrinfo ENOTFOUND ${new URL(url).hostname}`);
+      return d;
     };
-    expect(await fetchPublicIssuer('https://nowhere.example', { fetch: fake })).toEqual({ reachable: false, error: 'ENOTFOUND' });
-    expect(await fetchPublicIssuer('https://forbidden.example', { fetch: fake })).toMatchObject({ reachable: true, error: expect.stringMatching(/answered HTTP 403/) });
-    expect(await fetchPublicIssuer('https://plain.example', { fetch: fake })).toMatchObject({ reachable: true, error: expect.stringMatching(/is not https/) });
-    expect(await fetchPublicIssuer(ISSUER, { fetch: fake })).toEqual({ reachable: true, url: `${ISSUER}/.well-known/openid-configuration`, issuer: ISSUER, jwksUri: `${ISSUER}/keys`, keys: [{ kid: 'k1' }] });
+    expect(await fetchPublicIssuer('https://nowhere.example', { get })).toEqual({ reachable: false, error: 'ENOTFOUND' });
+    expect(await fetchPublicIssuer('https://forbidden.example', { get })).toMatchObject({ reachable: true, error: expect.stringMatching(/answered HTTP 403/) });
+    expect(await fetchPublicIssuer('https://plain.example', { get })).toMatchObject({ reachable: true, error: expect.stringMatching(/is not https/) });
+    expect(await fetchPublicIssuer('https://moved.example', { get })).toMatchObject({ reachable: true, issuer: ISSUER, keys: [{ kid: 'k1' }] });
+    expect(await fetchPublicIssuer('https://downgrade.example', { get })).toMatchObject({ reachable: true, error: expect.stringMatching(/redirects to http:\/\/downgrade\.example\/doc, which is not https/) });
+    // The keys' host answers nothing from here: unreachable, not wrong.
+    expect(await fetchPublicIssuer('https://keyless.example', { get })).toEqual({ reachable: false, error: 'the keys at https://keys.keyless.example/jwks: ENOTFOUND' });
+    expect(await fetchPublicIssuer(ISSUER, { get })).toEqual({ reachable: true, url: `${ISSUER}/.well-known/openid-configuration`, issuer: ISSUER, jwksUri: `${ISSUER}/keys`, keys: [{ kid: 'k1' }] });
   });
 });
 
