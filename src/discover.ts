@@ -219,7 +219,7 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
  * issuer creates a provider and a role that no token of this cluster can use.
  */
 export function checkIssuers(
-  options: Pick<Options, 'oidcIssuer'>,
+  options: Pick<Options, 'oidcIssuer'> & Partial<Pick<Options, 'command'>>,
   clusters: { context: string; provider: ClusterFacts['provider']; issuer: string; tokenIssuer?: ClusterDiscovery['tokenIssuer'] }[],
 ): string[] {
   const warnings: string[] = [];
@@ -231,6 +231,9 @@ export function checkIssuers(
       // nothing to hold against
     } else if ('error' in t) {
       warnings.push(`Could not read which issuer the tokens of context "${c.context}" carry (${t.error}); --oidc-issuer ${options.oidcIssuer} is used as given: it must be the cluster's service-account issuer.`);
+    } else if (t.issuer !== c.issuer && options.command === 'uninstall') {
+      // Uninstall removes trust, it never adds any: a mismatch is said, not refused.
+      warnings.push(`--oidc-issuer ${options.oidcIssuer} is not the issuer the tokens of context "${c.context}" carry (${t.issuer}); removing what rhacs-sts set up for ${options.oidcIssuer}.`);
     } else if (t.issuer !== c.issuer) {
       const unreachable = URL.canParse(t.issuer) ? privateIssuerHost(new URL(t.issuer).hostname) : undefined;
       openshiftHint ||= c.provider === 'openshift' || unreachable !== undefined;
@@ -239,7 +242,7 @@ export function checkIssuers(
         message: `is ${options.oidcIssuer}, but the tokens of context "${c.context}" carry the issuer ${t.issuer} (${t.source}): AWS matches a token's iss against the OIDC provider, so it would reject every token of this cluster${unreachable ? `, and it can never reach ${t.issuer} itself` : ''}`,
       });
     }
-    if (!options.oidcIssuer) {
+    if (!options.oidcIssuer && options.command !== 'uninstall') {
       const bad = issuerUrl(c.issuer);
       if (bad) {
         throw new OperationError(`The service-account issuer of context "${c.context}" is ${c.issuer}, which AWS cannot use: ${bad}.`, {

@@ -238,7 +238,8 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
 
   let oidcIssuer = str('oidcIssuer');
   if (oidcIssuer !== undefined) {
-    const n = v.normaliseIssuer(oidcIssuer);
+    // Uninstall may remove what was once created for an issuer AWS cannot reach; nothing new is trusted.
+    const n = v.normaliseIssuer(oidcIssuer, { allowPrivate: command === 'uninstall' });
     if (n.error) problems.add(src('oidcIssuer'), n.error);
     oidcIssuer = n.value;
   }

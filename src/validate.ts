@@ -59,9 +59,10 @@ export function partitionOfArn(arn: string): Partition | undefined {
 
 /**
  * Normalises an OIDC issuer URL: https only, no credentials, query or fragment, no trailing slash.
- * IAM limits the provider URL to 255 characters.
+ * IAM limits the provider URL to 255 characters. A host AWS can never reach is refused, unless
+ * `allowPrivate` (uninstall: removing what an earlier run created for such an issuer).
  */
-export function normaliseIssuer(v: string): { value?: string; error?: string } {
+export function normaliseIssuer(v: string, o: { allowPrivate?: boolean } = {}): { value?: string; error?: string } {
   let url: URL;
   try {
     url = new URL(v);
@@ -74,7 +75,7 @@ export function normaliseIssuer(v: string): { value?: string; error?: string } {
   if (url.hash || v.includes('#')) return { error: `"${v}" must not have a fragment` };
   if (url.port) return { error: `"${v}" must not name a port: IAM only reaches issuers on port 443` };
   const host = url.hostname;
-  const unreachable = privateIssuerHost(host);
+  const unreachable = o.allowPrivate ? undefined : privateIssuerHost(host);
   if (unreachable) return { error: unreachable };
   if (!/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i.test(host)) {
     return { error: `"${host}" is not a valid DNS host name for an issuer` };

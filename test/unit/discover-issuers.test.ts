@@ -58,4 +58,12 @@ describe('checkIssuers: the issuer AWS is told to trust is the one the tokens ca
     const plain = thrown(() => checkIssuers({}, [{ context: 'k', provider: 'eks', issuer: 'https://kubernetes.default.svc.cluster.local' }]));
     expect(plain.hint).toMatch(/--service-account-issuer/);
   });
+
+  it('uninstall removes trust, it never adds any: a mismatch or an unreachable issuer is said, not refused', () => {
+    const w = checkIssuers({ command: 'uninstall', oidcIssuer: 'https://kubernetes.default.svc' }, [
+      { context: 'ocp', provider: 'openshift', issuer: 'https://kubernetes.default.svc', tokenIssuer: { issuer: BUCKET, source: WELL_KNOWN } },
+    ]);
+    expect(w).toEqual([`--oidc-issuer https://kubernetes.default.svc is not the issuer the tokens of context "ocp" carry (${BUCKET}); removing what rhacs-sts set up for https://kubernetes.default.svc.`]);
+    expect(checkIssuers({ command: 'uninstall' }, [{ context: 'k', provider: 'eks', issuer: 'https://kubernetes.default.svc.cluster.local' }])).toEqual([]);
+  });
 });

@@ -60,7 +60,14 @@ describe('parseOptions: defaults', () => {
       timeoutMs: DEFAULT_TIMEOUT_MS,
       verbose: false,
       quiet: false,
+      connectTo: [],
     });
+  });
+
+  it('reads RHACS_STS_CONNECT_TO (environment only) and names it when malformed', () => {
+    expect(parseOptions('plan', {}, { RHACS_STS_CONNECT_TO: 'oidc.example.com:443:127.0.0.1:8443' }).connectTo)
+      .toEqual([{ host: 'oidc.example.com', port: 443, toHost: '127.0.0.1', toPort: 8443 }]);
+    expect(() => parseOptions('plan', {}, { RHACS_STS_CONNECT_TO: 'oidc.example.com:8443' })).toThrow(/RHACS_STS_CONNECT_TO: "oidc\.example\.com:8443" is not host:port:address:port/);
   });
 
   it('plan implies dryRun', () => {

@@ -231,6 +231,11 @@ describe('normaliseIssuer', () => {
     expect(r.error).toContain(`"${host}"`);
   });
 
+  it('lets uninstall name an unreachable issuer (to remove what an earlier run created for it)', () => {
+    expect(v.normaliseIssuer('https://kubernetes.default.svc/', { allowPrivate: true })).toEqual({ value: 'https://kubernetes.default.svc' });
+    expect(v.normaliseIssuer('http://kubernetes.default.svc', { allowPrivate: true }).error).toMatch(/must use https/);
+  });
+
   it('names the real prerequisite for an in-cluster issuer', () => {
     expect(v.normaliseIssuer('https://kubernetes.default.svc').error).toMatch(/ccoctl aws create-identity-provider.*spec\.serviceAccountIssuer on authentications\.config\.openshift\.io\/cluster/);
   });
