@@ -3,6 +3,7 @@
  * rhacs-sts makes; the real implementation wraps the SDK v3 clients and is loaded lazily.
  */
 import type { Action, AwsState, Plan } from '../plan/model.js';
+import type { PolicyDocument } from '../plan/policies.js';
 import type { Partition } from '../validate.js';
 
 export type AwsAction = Extract<Action, { type: 'oidc-provider' | 'role' | 'role-tags' | 'trust-policy' | 'permissions-policy' | 'managed-policy' }>;
@@ -35,4 +36,6 @@ export interface AwsSession {
   apply(action: AwsAction, plan: Plan): Promise<boolean>;
   /** Names of roles whose trust policy names this OIDC provider as a federated principal. */
   rolesTrusting(providerArn: string): Promise<string[]>;
+  /** The default version of a managed policy (e.g. a permissions boundary); null when it does not exist. Read-only. */
+  managedPolicy(arn: string): Promise<PolicyDocument | null>;
 }

@@ -25,7 +25,7 @@ import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, 
 import { buildPlan } from '../plan/build.js';
 import type { Action, Decisions, Plan } from '../plan/model.js';
 import { planToJson } from '../render/plan-json.js';
-import { helmValuesYaml, renderPlanText } from '../render/plan-text.js';
+import { helmValuesYaml, renderPlanText, repositoryGrantLines } from '../render/plan-text.js';
 import { writeFileSync } from 'node:fs';
 import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
@@ -218,6 +218,10 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
     for (const a of deferred) ui.info(`       kubectl${a.ref.context ? ` --context ${a.ref.context}` : ''} -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}`);
   }
   if (plan.helmValues?.length && !options.helmValuesOut) ui.info('  Add the Helm values shown in the plan to your values file, so that "helm upgrade" keeps the change.');
+  if (plan.repositoryGrant) {
+    ui.info('');
+    for (const l of repositoryGrantLines(plan.repositoryGrant, c)) ui.info(l);
+  }
 }
 
 /** The verify command for the same cluster(s) and role. */

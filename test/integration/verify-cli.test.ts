@@ -71,7 +71,9 @@ describe('verify passes after init', () => {
     const aws = (await awsRequests(sb, a0)).map((r) => r.action ?? '');
     expect(aws).toContain('AssumeRoleWithWebIdentity');
     expect(aws).toContain('GetAuthorizationToken');
-    expect(aws.filter((x) => !/^(Get|List)/.test(x) && x !== 'AssumeRoleWithWebIdentity')).toEqual([]);
+    // A real read of the registry with the role's credentials: the first repository, its first image.
+    expect(aws).toEqual(expect.arrayContaining(['DescribeRepositories', 'ListImages', 'BatchGetImage']));
+    expect(aws.filter((x) => !/^(Get|List|Describe|BatchGet)/.test(x) && x !== 'AssumeRoleWithWebIdentity')).toEqual([]);
     const kubeWrites = (await kubeRequests(sb, 'eks', k0, { writesOnly: true })).map((r) => `${r.verb} ${r.resource}/${r.subresource}/${r.name}`);
     expect(kubeWrites.sort()).toEqual([`create serviceaccounts/token/central`, `create serviceaccounts/token/sensor`]);
 
@@ -102,7 +104,7 @@ describe('verify passes after init', () => {
       'Issuer discovery (cluster API)', 'Issuer discovery (public URL)', 'IAM OIDC provider', 'IAM role', 'Trust policy', 'ECR permissions',
       'Deployment central env', 'Token volume central', 'Operator overlay central', 'Pods of central restarted', 'End to end central',
     ]);
-    expect(byCheck(j.rows, 'End to end central').detail).toMatch(/\(aud openshift\).*ecr:GetAuthorizationToken succeeded/);
+    expect(byCheck(j.rows, 'End to end central').detail).toMatch(/\(aud openshift\).*ecr:GetAuthorizationToken succeeded.*; read rhacs-sandbox\/app \(DescribeRepositories, ListImages, BatchGetImage of 1\.\d\) in registry \d{12}\.$/);
   });
 
   it('finds the role the cluster points at without --role-name, and --skip-exchange requests no token', async () => {
