@@ -97,10 +97,15 @@ export function initCommand(options: Options, extra: { roleName?: string; delega
   return parts.join(' ');
 }
 
-/** The registry and repositories to check: the --ecr-* flags when given, else what the role's policy of ours grants. */
+/** The registry and repositories to check: each --ecr-* flag given, else what the role's policy of ours grants, else the defaults. */
 export function ecrScopeToCheck(options: Options, decided: EcrScope, role: RoleState | null): EcrScope {
-  if (options.ecrRegistryId || options.ecrRegion || options.ecrRepositories.length) return decided;
-  return ecrScopeOfPolicy(role?.inlinePolicies[PERMISSIONS_POLICY_NAME]) ?? decided;
+  const granted = ecrScopeOfPolicy(role?.inlinePolicies[PERMISSIONS_POLICY_NAME]);
+  if (!granted) return decided;
+  return {
+    registryId: options.ecrRegistryId ?? granted.registryId,
+    region: options.ecrRegion ?? granted.region,
+    repositories: options.ecrRepositories.length ? options.ecrRepositories : granted.repositories,
+  };
 }
 
 /** Exact repository names read at most per exchange. */
@@ -319,7 +324,7 @@ function ecrReadRow(i: {
     return {
       id, check, result: 'warn',
       detail: `${exchanged}, but no repository was read: ${grant ? `ECR does not list another account's repositories (grants are per repository)` : 'the role may read only repositories by prefix, which ECR cannot list'}, so read access to ${registry} is not proven.`,
-      fix: `Name a repository to read: rhacs-sts verify --ecr-repository <name>${grant ? ` --ecr-registry-id ${scope.registryId}` : ''}`,
+      fix: 'Name a repository for verify to read: rhacs-sts verify --ecr-repository <name> (with the other flags as before)',
     };
   }
   const failed = reads.find((r): r is Extract<RepositoryRead, { ok: false }> => !r.ok);

@@ -487,7 +487,11 @@ describe('runChecks', () => {
     const prefixes = role({ inlinePolicies: { 'rhacs-sts-ecr-read': permissionsPolicy('aws', { registryId: '444455556666', repositories: ['team/*'] }) } });
     const w = (await runChecks(options, sessions(), found(prefixes), withReads(undefined))).checks.find((c) => c.check === 'End to end central')!;
     expect(probes.pop()).toEqual({ registryId: '444455556666', region: 'eu-west-1', repositories: [], list: false });
-    expect(w).toMatchObject({ result: 'warn', detail: expect.stringMatching(/no repository was read: ECR does not list another account's repositories/), fix: 'Name a repository to read: rhacs-sts verify --ecr-repository <name> --ecr-registry-id 444455556666' });
+    expect(w).toMatchObject({ result: 'warn', detail: expect.stringMatching(/no repository was read: ECR does not list another account's repositories/), fix: 'Name a repository for verify to read: rhacs-sts verify --ecr-repository <name> (with the other flags as before)' });
+
+    // --ecr-repository names one: it is read in the registry the role's policy names.
+    await runChecks(parseOptions('verify', { namespace: 'stackrox', ecrRepository: ['team/app'] }, {}), sessions(), found(prefixes), withReads([]));
+    expect(probes.pop()).toEqual({ registryId: '444455556666', region: 'eu-west-1', repositories: ['team/app'], list: false });
   });
 
   it('AWS refusing the exchange after the local checks passed, and ECR failing, are failures', async () => {
