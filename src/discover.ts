@@ -297,7 +297,7 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
     const cluster = facts.clusters.find((c) => c.issuer === issuer)!;
     const row = issuerPublicCheck({ cluster, multi: false }, pub, undefined);
     if (row.result === 'fail') wrong.push({ issuer, detail: row.detail, fix: row.fix });
-    else if (row.result === 'warn') warnings.push(`${row.detail} rhacs-sts goes on, but AWS will reject every token until it can fetch them.`);
+    else if (row.result === 'warn') warnings.push(`${row.detail} rhacs-sts goes on; if AWS cannot fetch it either, it will reject every token.`);
     else if (pub.reachable) usable.set(issuer, pub);
   });
   if (wrong.length) {
