@@ -8,15 +8,19 @@
  * `discover` runs both with the decisions from flags alone.
  */
 import type { AwsSession } from './aws/session.js';
-import { issuerThumbprint } from './aws/thumbprint.js';
 import { decisionsFromOptions, defaultRoleName } from './decide.js';
-import { InputError, isInputError, type InputProblem } from './errors.js';
-import type { DiscoverInput, KubeSession } from './kube/session.js';
+import { fetchPublicIssuer, publicGetter, type PublicIssuer, type PublicNet } from './issuer/public.js';
+import { jwksThumbprint } from './issuer/thumbprint.js';
+import { InputError, isInputError, OperationError, type InputProblem } from './errors.js';
+import { OPENSHIFT_PUBLIC_ISSUER_HINT } from './messages.js';
+import type { ClusterDiscovery, DiscoverInput, KubeSession } from './kube/session.js';
 import type { Options } from './options.js';
 import { clusterTargets, type ClusterTarget } from './targets.js';
 import type { AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
 import { isManaged } from './plan/build.js';
+import { issuerUrl, privateIssuerHost } from './validate.js';
+import { issuerPublicCheck } from './verify/checks.js';
 import { pointedRoleArn, roleInAccount } from './verify/pointers.js';
 
 export interface Sessions {
@@ -157,6 +161,8 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     }], 'Use --profile (or AWS_PROFILE) for a principal in the intended account, or drop --account-id.');
   }
 
+  const issuerWarnings = checkIssuers(options, found.map((f) => ({ context: f.kubeContext, provider: f.d.facts.provider, issuer: f.d.facts.issuer, tokenIssuer: f.d.tokenIssuer })));
+
   // Central defaults to the current context: it must not be one of the Sensor clusters too.
   const byContext = new Map<string, ClusterTarget>();
   for (const f of found) {
@@ -192,7 +198,56 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     offline: false,
     clusters: clusters.map((c) => c.facts),
   };
-  return { facts, clusters, warnings: found.flatMap((f) => f.d.warnings) };
+  return { facts, clusters, warnings: [...found.flatMap((f) => f.d.warnings), ...issuerWarnings] };
+}
+
+/**
+ * Issuers AWS can use. A detected issuer that AWS can never reach (an in-cluster or private name)
+ * stops the run: the cluster must get a public issuer first. --oidc-issuer must be the issuer the
+ * cluster's tokens carry: AWS matches their `iss` against the OIDC provider, so trusting any other
+ * issuer creates a provider and a role that no token of this cluster can use.
+ */
+export function checkIssuers(
+  options: Pick<Options, 'oidcIssuer'> & Partial<Pick<Options, 'command'>>,
+  clusters: { context: string; provider: ClusterFacts['provider']; issuer: string; tokenIssuer?: ClusterDiscovery['tokenIssuer'] }[],
+): string[] {
+  const warnings: string[] = [];
+  const problems: InputProblem[] = [];
+  let openshiftHint = false;
+  for (const c of clusters) {
+    const t = c.tokenIssuer;
+    if (!options.oidcIssuer || !t) {
+      // nothing to hold against
+    } else if ('error' in t) {
+      warnings.push(`Could not read which issuer the tokens of context "${c.context}" carry (${t.error}); --oidc-issuer ${options.oidcIssuer} is used as given: it must be the cluster's service-account issuer.`);
+    } else if (t.issuer !== c.issuer && options.command === 'uninstall') {
+      // Uninstall removes trust, it never adds any: a mismatch is said, not refused.
+      warnings.push(`--oidc-issuer ${options.oidcIssuer} is not the issuer the tokens of context "${c.context}" carry (${t.issuer}); removing what rhacs-sts set up for ${options.oidcIssuer}.`);
+    } else if (t.issuer !== c.issuer) {
+      const unreachable = URL.canParse(t.issuer) ? privateIssuerHost(new URL(t.issuer).hostname) : undefined;
+      openshiftHint ||= c.provider === 'openshift' || unreachable !== undefined;
+      problems.push({
+        source: '--oidc-issuer',
+        message: `is ${options.oidcIssuer}, but the tokens of context "${c.context}" carry the issuer ${t.issuer} (${t.source}): AWS matches a token's iss against the OIDC provider, so it would reject every token of this cluster${unreachable ? `, and it can never reach ${t.issuer} itself` : ''}`,
+      });
+    }
+    if (!options.oidcIssuer && options.command !== 'uninstall') {
+      const bad = issuerUrl(c.issuer);
+      if (bad) {
+        throw new OperationError(`The service-account issuer of context "${c.context}" is ${c.issuer}, which AWS cannot use: ${bad}.`, {
+          hint: c.provider === 'openshift'
+            ? OPENSHIFT_PUBLIC_ISSUER_HINT
+            : 'Serve the cluster\'s service-account issuer from a public https:// URL (the API server\'s --service-account-issuer, with its discovery document and keys published there), then re-run.',
+        });
+      }
+    }
+  }
+  if (problems.length) {
+    throw new InputError(problems, openshiftHint
+      ? `Drop --oidc-issuer, or make the cluster issue its tokens as that issuer. ${OPENSHIFT_PUBLIC_ISSUER_HINT}`
+      : 'Drop --oidc-issuer (the issuer is read from the cluster), or pass the issuer the cluster\'s tokens carry.');
+  }
+  return warnings;
 }
 
 /** With Central and Sensor in different clusters, each cluster contributes only its component. */
@@ -208,15 +263,41 @@ function onlyRole(components: Component[], t: ClusterTarget, kubeContext: string
 }
 
 /**
- * The current AWS state for the planned names, and (unless `thumbprints` is false: verify and
- * uninstall never create a provider) TLS thumbprints for OIDC providers about to be created.
+ * The current AWS state for the planned names. With `net` (init and plan: they may create an OIDC
+ * provider), also each issuer as AWS will fetch it — its public discovery document and keys —
+ * before any IAM write: an issuer that answers wrongly stops the run; one that cannot be reached
+ * from here is a warning. And the thumbprint of each provider about to be created, where it can be
+ * taken as IAM defines it.
  */
-export async function readAwsState(facts: Facts, decisions: Decisions, sessions: Sessions, thumbprints = true): Promise<{ aws: AwsState; warnings: string[] }> {
+export async function readAwsState(facts: Facts, decisions: Decisions, sessions: Sessions, net?: PublicNet): Promise<{ aws: AwsState; warnings: string[] }> {
   const issuers = [...new Set(facts.clusters.map((c) => c.issuer))];
-  const aws = await sessions.aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers, roleName: decisions.roleName });
+  const get = net ? publicGetter(net) : undefined;
+  const [aws, published] = await Promise.all([
+    sessions.aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers, roleName: decisions.roleName }),
+    Promise.all(issuers.map(async (issuer) => (get ? fetchPublicIssuer(issuer, { get }) : undefined))),
+  ]);
+  if (!net) return { aws, warnings: [] };
+
   const warnings: string[] = [];
-  // Thumbprints only matter for a provider we are about to create.
-  const missing = thumbprints ? issuers.filter((i) => !aws.oidcProviders[i]) : [];
+  const wrong: { issuer: string; detail: string; fix?: string }[] = [];
+  const usable = new Map<string, PublicIssuer & { reachable: true }>();
+  issuers.forEach((issuer, i) => {
+    const pub = published[i]!;
+    const cluster = facts.clusters.find((c) => c.issuer === issuer)!;
+    const row = issuerPublicCheck({ cluster, multi: false }, pub, undefined);
+    if (row.result === 'fail') wrong.push({ issuer, detail: row.detail, fix: row.fix });
+    else if (row.result === 'warn') warnings.push(`${row.detail} rhacs-sts goes on; if AWS cannot fetch it either, it will reject every token.`);
+    else if (pub.reachable) usable.set(issuer, pub);
+  });
+  if (wrong.length) {
+    throw new OperationError(
+      `AWS cannot use ${wrong.length === 1 ? 'the issuer' : 'these issuers'}, so nothing was changed:\n${wrong.map((w) => `  ✗ ${w.issuer}: ${w.detail}`).join('\n')}`,
+      { hint: [...new Set(wrong.map((w) => w.fix).filter(Boolean))].join(' ') || undefined },
+    );
+  }
+
+  // Thumbprints only matter for a provider we are about to create, and only from a host whose keys we just fetched.
+  const missing = issuers.filter((i) => !aws.oidcProviders[i]);
   // The account's OIDC providers are limited (100 by default): say so before the last ones go.
   if (missing.length && sessions.aws.oidcProviderCount) {
     const count = await sessions.aws.oidcProviderCount();
@@ -225,9 +306,12 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
     }
   }
   await Promise.all(missing.map(async (issuer) => {
-    const r = await issuerThumbprint(issuer, { timeoutMs: 4000 });
+    const jwksUri = usable.get(issuer)?.jwksUri;
+    if (!jwksUri) return; // unreachable from here: said above; IAM takes the thumbprint itself
+    const r = await jwksThumbprint(jwksUri, { connectTo: net.connectTo, timeoutMs: 4000 });
     if ('thumbprint' in r) decisions.thumbprints[issuer] = [r.thumbprint];
-    else warnings.push(`Could not compute the TLS thumbprint of ${issuer} (${r.error}); creating the OIDC provider without one (IAM trusts issuers with public CA certificates without it).`);
+    else if ('omitted' in r) warnings.push(`No thumbprint for the OIDC provider of ${issuer}: ${r.omitted}, and a leaf certificate changes at every renewal. IAM takes the thumbprint itself (it needs none for hosts with certificates from CAs it trusts).`);
+    else warnings.push(`Could not read the TLS certificates of ${r.host} (${r.error}); creating the OIDC provider of ${issuer} without a thumbprint (IAM takes it itself, and needs none for hosts with certificates from CAs it trusts).`);
   }));
   return { aws, warnings };
 }
@@ -247,7 +331,7 @@ export interface Discovered {
 export async function discover(options: Options, sessions: Sessions, ui: Ui): Promise<Discovered> {
   const detected = await detect(options, sessions, ui);
   const decisions = decisionsFromOptions(options, detected.facts);
-  const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions, false);
+  const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions);
   return { facts: detected.facts, decisions, aws, warnings: [...detected.warnings, ...warnings] };
 }
 

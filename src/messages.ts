@@ -72,3 +72,7 @@ export const NEXT_STEPS = {
   integrationDone: (target: string) => `  1. Nothing to do in RHACS: ${target} uses the container IAM role, and Central's own test of it passed.`,
   verify: (command: string) => `  2. Check the whole chain (issuer, OIDC provider, role, Kubernetes wiring, a real token exchange): ${command}`,
 };
+
+/** What OpenShift needs before AWS can trust its service-account tokens: a public issuer that the tokens carry. */
+export const OPENSHIFT_PUBLIC_ISSUER_HINT =
+  'Give the cluster a public issuer first: create one with "ccoctl aws create-identity-provider" (it publishes the discovery document and keys in an S3 bucket), set spec.serviceAccountIssuer on authentications.config.openshift.io/cluster to its URL, wait for the kube-apiservers to roll out, then re-run.';

@@ -4,6 +4,7 @@
  * Nothing below the entry point reads process.argv or process.env.
  */
 import { ProblemList } from './errors.js';
+import { parseConnectTo, type ConnectTo } from './net/https.js';
 import * as v from './validate.js';
 
 export type Provider = 'eks' | 'openshift';
@@ -77,7 +78,15 @@ export interface Options {
   ecrAssumeRoleExternalId?: string;
   /** Central credentials, as roxctl reads them (ROX_API_TOKEN, ROX_API_TOKEN_FILE, ROX_ADMIN_PASSWORD). Secrets: never printed. */
   centralCredentials: CentralCredentialInput;
+  /**
+   * RHACS_STS_CONNECT_TO (environment only): connect elsewhere for these hosts when fetching the
+   * issuer's public documents, as curl's --connect-to does (see net/https.ts). Empty in production.
+   */
+  connectTo: ConnectTo[];
 }
+
+/** The environment variable behind Options.connectTo. */
+export const CONNECT_TO_ENV = 'RHACS_STS_CONNECT_TO';
 
 /** Where Central credentials come from (at most one kind; checked by parseOptions). */
 export type CentralCredentialInput =
@@ -264,7 +273,8 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
 
   let oidcIssuer = str('oidcIssuer');
   if (oidcIssuer !== undefined) {
-    const n = v.normaliseIssuer(oidcIssuer);
+    // Uninstall may remove what was once created for an issuer AWS cannot reach; nothing new is trusted.
+    const n = v.normaliseIssuer(oidcIssuer, { allowPrivate: command === 'uninstall' });
     if (n.error) problems.add(src('oidcIssuer'), n.error);
     oidcIssuer = n.value;
   }
@@ -296,6 +306,8 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   }
 
   const kubeconfig = str('kubeconfig');
+  const connectTo = parseConnectTo(env[CONNECT_TO_ENV] ?? '');
+  for (const e of connectTo.errors) problems.add(CONNECT_TO_ENV, e);
   const options: Options = {
     command,
     provider: provider as Provider | undefined,
@@ -342,6 +354,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     ecrAssumeRole: check('ecrAssumeRole', str('ecrAssumeRole'), v.roleName),
     ecrAssumeRoleExternalId: check('ecrAssumeRoleExternalId', str('ecrAssumeRoleExternalId'), v.externalId),
     centralCredentials: centralCredentials(env, values.useGeneratedAdminPassword === true, problems),
+    connectTo: connectTo.value,
   };
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 

@@ -59,9 +59,10 @@ export function partitionOfArn(arn: string): Partition | undefined {
 
 /**
  * Normalises an OIDC issuer URL: https only, no credentials, query or fragment, no trailing slash.
- * IAM limits the provider URL to 255 characters.
+ * IAM limits the provider URL to 255 characters. A host AWS can never reach is refused, unless
+ * `allowPrivate` (uninstall: removing what an earlier run created for such an issuer).
  */
-export function normaliseIssuer(v: string): { value?: string; error?: string } {
+export function normaliseIssuer(v: string, o: { allowPrivate?: boolean } = {}): { value?: string; error?: string } {
   let url: URL;
   try {
     url = new URL(v);
@@ -74,6 +75,8 @@ export function normaliseIssuer(v: string): { value?: string; error?: string } {
   if (url.hash || v.includes('#')) return { error: `"${v}" must not have a fragment` };
   if (url.port) return { error: `"${v}" must not name a port: IAM only reaches issuers on port 443` };
   const host = url.hostname;
+  const unreachable = o.allowPrivate ? undefined : privateIssuerHost(host);
+  if (unreachable) return { error: unreachable };
   if (!/^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i.test(host)) {
     return { error: `"${host}" is not a valid DNS host name for an issuer` };
   }
@@ -84,6 +87,38 @@ export function normaliseIssuer(v: string): { value?: string; error?: string } {
 }
 
 export const issuerUrl: Check = (v) => normaliseIssuer(v).error;
+
+// Names only a cluster's own network resolves: Kubernetes service names (kubernetes.default.svc,
+// *.svc, *.cluster.local), and the special-use and private-use names of RFC 6761, RFC 6762 and
+// ICANN's .internal. STS fetches the issuer's documents from the internet, so it never reaches them.
+const IN_CLUSTER_NAME = /(?:^|\.)(?:svc|cluster\.local)$|^kubernetes\.default(?:\.|$)/;
+const PRIVATE_NAME = /(?:^|\.)(?:localhost|local|internal|home\.arpa)$/;
+
+/** IPv4 ranges STS cannot reach: private (RFC 1918), shared (RFC 6598), loopback, link-local, unspecified. */
+function privateIpv4(host: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)
+    || (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127);
+}
+
+/**
+ * Why AWS can never reach an issuer on this host, or undefined. STS fetches
+ * `<issuer>/.well-known/openid-configuration` and the keys from the public internet.
+ */
+export function privateIssuerHost(hostname: string): string | undefined {
+  const host = hostname.toLowerCase().replace(/\.$/, '');
+  const why = 'AWS fetches the issuer\'s discovery document and keys from the internet, and cannot reach';
+  if (IN_CLUSTER_NAME.test(host)) {
+    return `"${host}" is an in-cluster name: ${why} it. Use the cluster's public issuer (on OpenShift: create one with "ccoctl aws create-identity-provider" and set spec.serviceAccountIssuer on authentications.config.openshift.io/cluster to it)`;
+  }
+  if (PRIVATE_NAME.test(host)) return `"${host}" is a private or local name: ${why} it. Use a public https:// issuer`;
+  if (host.startsWith('[') || host.includes(':')) return `"${host}" is an IP address: an issuer must be a public DNS name`;
+  if (privateIpv4(host)) return `"${host}" is a private IP address: ${why} it. Use a public https:// issuer`;
+  if (/^[\d.]+$/.test(host)) return `"${host}" is an IP address: an issuer must be a public DNS name`;
+  return undefined;
+}
 
 /** What follows `https://` in an issuer: the OIDC provider's name in ARNs and condition keys. */
 export function issuerHostPath(issuer: string): string {

@@ -17,6 +17,8 @@ import {
   paginateListRoles,
   UntagRoleCommand,
   GetOpenIDConnectProviderCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
   IAMClient,
@@ -470,8 +472,23 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     return names.sort();
   }
 
+  async function managedPolicy(arn: string): Promise<PolicyDocument | null> {
+    return call(`reading the managed policy ${arn}`, async () => {
+      let version: string | undefined;
+      try {
+        version = (await iamClient().send(new GetPolicyCommand({ PolicyArn: arn }))).Policy?.DefaultVersionId;
+      } catch (err) {
+        if (isNoSuchEntity(err)) return null;
+        throw err;
+      }
+      const out = await iamClient().send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version }));
+      return out.PolicyVersion?.Document ? parsePolicyDocument(out.PolicyVersion.Document) : null;
+    });
+  }
+
   return {
     rolesTrusting,
+    managedPolicy,
     async identity(hint): Promise<CallerIdentity> {
       regionHint = hint;
       const out = await call('asking AWS who you are (sts:GetCallerIdentity)', () => sts.send(new GetCallerIdentityCommand({})));

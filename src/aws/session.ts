@@ -3,6 +3,7 @@
  * rhacs-sts makes; the real implementation wraps the SDK v3 clients and is loaded lazily.
  */
 import type { Action, AwsState, Plan } from '../plan/model.js';
+import type { PolicyDocument } from '../plan/policies.js';
 import type { Partition } from '../validate.js';
 
 export type AwsAction = Extract<Action, { type: 'oidc-provider' | 'role' | 'role-tags' | 'trust-policy' | 'permissions-policy' | 'managed-policy' }>;
@@ -37,4 +38,6 @@ export interface AwsSession {
   rolesTrusting(providerArn: string): Promise<string[]>;
   /** How many IAM OIDC providers the account has (ListOpenIDConnectProviders); undefined when it may not list them. */
   oidcProviderCount?(): Promise<number | undefined>;
+  /** The default version of a managed policy (e.g. a permissions boundary); null when it does not exist. Read-only. */
+  managedPolicy(arn: string): Promise<PolicyDocument | null>;
 }

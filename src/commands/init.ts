@@ -26,7 +26,7 @@ import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, 
 import { buildPlan } from '../plan/build.js';
 import type { Action, Decisions, Plan } from '../plan/model.js';
 import { planToJson, type JsonExtra } from '../render/plan-json.js';
-import { helmValuesYaml, renderPlanText } from '../render/plan-text.js';
+import { helmValuesYaml, renderPlanText, repositoryGrantLines } from '../render/plan-text.js';
 import { writeFileSync } from 'node:fs';
 import { hasCentralCredentials, prepareIntegration, type IntegrationContext } from '../central/flow.js';
 import { createTaskList } from '../ui/tasks.js';
@@ -81,7 +81,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   // Questions with defaults (role name, delegated scanning, ECR scope) only for init at a terminal.
   let opts = await askDecisions(base, detected.facts, ui);
   const decisions = decisionsFromOptions(opts, detected.facts);
-  const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions));
+  const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions, { connectTo: opts.connectTo }));
   for (const w of warnings) ui.warn(w);
   const integration = await prepareIntegration(opts, detected.facts, sessions, ui);
   let plan = buildPlan(detected.facts, decisions, aws);
@@ -174,7 +174,7 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
     const sessions = await openSessions(opts, ui);
     const detected = await detect(opts, sessions, ui, { perCluster });
     const decisions = decisionsFromOptions(opts, detected.facts);
-    const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions);
+    const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions, { connectTo: opts.connectTo });
     detected.warnings.push(...warnings);
     const integration = await prepareIntegration(opts, detected.facts, sessions, ui);
     const plan = buildPlan(detected.facts, decisions, aws);
@@ -331,6 +331,10 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
     for (const a of deferred) ui.info(`       kubectl${a.ref.context ? ` --context ${a.ref.context}` : ''} -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}`);
   }
   if (plan.helmValues?.length && !options.helmValuesOut) ui.info('  Add the Helm values shown in the plan to your values file, so that "helm upgrade" keeps the change.');
+  if (plan.repositoryGrant) {
+    ui.info('');
+    for (const l of repositoryGrantLines(plan.repositoryGrant, c)) ui.info(l);
+  }
 }
 
 /** The verify command for the same cluster(s) and role. */

@@ -7,10 +7,12 @@
  *   is `*.eks.amazonaws.com`, or nodes have providerID `aws:///…`.
  * - Otherwise "other": --provider must say which.
  * The issuer, except on OpenShift, is the API server's /.well-known/openid-configuration.
- * --oidc-issuer and --provider override what is detected.
+ * --oidc-issuer and --provider override what is detected; with --oidc-issuer, the issuer the
+ * tokens carry is read too, so that discover can hold the flag against it.
  */
 import type { V1Node } from '@kubernetes/client-node';
 import { InputError, OperationError, RhacsStsError } from '../errors.js';
+import { OPENSHIFT_PUBLIC_ISSUER_HINT } from '../messages.js';
 import type { Provider } from '../options.js';
 import { eksIssuerRegion, normaliseIssuer } from '../validate.js';
 import { OPENSHIFT_CONFIG_GROUP, type KubeApi } from './api.js';
@@ -31,6 +33,8 @@ export interface ProviderDetection {
   /** Why we think so, for people. */
   evidence: string[];
   warnings: string[];
+  /** With --oidc-issuer: the issuer the cluster's tokens carry (see ClusterDiscovery). */
+  tokenIssuer?: ClusterDiscovery['tokenIssuer'];
 }
 
 /** The issuer as IAM names it (see validate.normaliseIssuer); an invalid one is only trimmed, for the error that follows. */
@@ -105,6 +109,7 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   let issuer = input.oidcIssuer ? normalizeIssuer(input.oidcIssuer) : undefined;
   let region: string | undefined;
   let clusterName: string | undefined;
+  let saIssuer: string | undefined;
   let detected: ProviderDetection['detected'] = 'other';
 
   if (openshift) {
@@ -120,26 +125,36 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
     if (platform && platform !== 'AWS') {
       warnings.push(`The OpenShift infrastructure platform is ${platform}, not AWS; AWS STS still works if the issuer is public, but check that this is the cluster you meant.`);
     }
-    const saIssuer = auth?.spec?.serviceAccountIssuer?.trim() ? normalizeIssuer(auth.spec.serviceAccountIssuer) : undefined;
+    saIssuer = auth?.spec?.serviceAccountIssuer?.trim() ? normalizeIssuer(auth.spec.serviceAccountIssuer) : undefined;
     if (!issuer && (input.provider ?? 'openshift') === 'openshift') {
       if (!saIssuer) {
+        // Passing the public issuer with --oidc-issuer does not help: the tokens still carry the internal one.
         throw new OperationError(
-          `This OpenShift cluster is not configured for AWS STS: authentication.config.openshift.io/cluster has no spec.serviceAccountIssuer, so its service-account tokens are issued by the internal issuer, which AWS cannot reach.`,
-          {
-            hint: 'Set the cluster up for short-lived credentials first: run the Cloud Credential Operator in manual mode with STS and create the public OIDC issuer with ccoctl (ccoctl aws create-identity-provider / create-all), set spec.serviceAccountIssuer to it, then re-run. If the issuer is already public elsewhere, pass it with --oidc-issuer.',
-          },
+          `This OpenShift cluster is not configured for AWS STS: authentication.config.openshift.io/cluster has no spec.serviceAccountIssuer, so its service-account tokens are issued by the internal issuer (https://kubernetes.default.svc), which AWS cannot reach.`,
+          { hint: OPENSHIFT_PUBLIC_ISSUER_HINT },
         );
       }
       issuer = saIssuer;
       evidence.push('issuer from authentication.config.openshift.io/cluster');
-    } else if (issuer && saIssuer && saIssuer !== issuer) {
-      warnings.push(`--oidc-issuer ${issuer} differs from the cluster's spec.serviceAccountIssuer ${saIssuer}; tokens carry the latter, so AWS will reject them unless both name the same issuer.`);
     }
   }
 
+  let tokenIssuer: ProviderDetection['tokenIssuer'];
   if (!issuer) {
     issuer = await wellKnownIssuer(api);
     evidence.push('issuer from /.well-known/openid-configuration');
+  } else if (input.oidcIssuer) {
+    // The issuer the tokens carry, to hold --oidc-issuer against: the API server's discovery
+    // document (on OpenShift it follows spec.serviceAccountIssuer once the kube-apiservers have
+    // rolled out); when we may not read it, OpenShift's spec.serviceAccountIssuer.
+    try {
+      tokenIssuer = { issuer: await wellKnownIssuer(api), source: 'the API server\'s /.well-known/openid-configuration' };
+    } catch (err) {
+      if (!(err instanceof RhacsStsError) || err.exitCode !== 1) throw err;
+      tokenIssuer = saIssuer
+        ? { issuer: saIssuer, source: 'spec.serviceAccountIssuer of authentication.config.openshift.io/cluster' }
+        : { error: err.message };
+    }
   }
 
   const eksRegion = eksIssuerRegion(issuer);
@@ -190,7 +205,7 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
       message: `is ${input.region}, but the cluster's EKS OIDC issuer ${issuer} is in ${eksRegion}; drop --region or pass --region ${eksRegion}`,
     }]);
   }
-  return { detected, provider, issuer, region, clusterName, evidence, warnings };
+  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}) };
 }
 
 /** Everything discover() reports for one cluster. Reads only. */
@@ -218,5 +233,6 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
     region: p.region,
     warnings: [...p.warnings, ...rhacs.warnings],
     clusterName,
+    ...(p.tokenIssuer ? { tokenIssuer: p.tokenIssuer } : {}),
   };
 }

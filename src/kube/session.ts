@@ -45,6 +45,11 @@ export interface ClusterDiscovery {
   warnings: string[];
   /** Cluster name if the cluster reveals one (e.g. OpenShift infrastructureName), for defaults. */
   clusterName?: string;
+  /**
+   * With --oidc-issuer: the issuer the cluster's tokens carry (their `iss`), to hold the flag against,
+   * and where it was read; or why it could not be read.
+   */
+  tokenIssuer?: { issuer: string; source: string } | { error: string };
 }
 
 export interface RolloutProgress {

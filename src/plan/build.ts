@@ -19,6 +19,7 @@ import {
   oidcProviderArn,
   PERMISSIONS_POLICY_NAME,
   permissionsPolicy,
+  repositoryGrant,
   roleArn,
   samePolicy,
   serviceAccountSubject,
@@ -368,6 +369,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       permissionsBoundary: decisions.permissionsBoundary ?? role?.permissionsBoundary,
       tags,
     },
+    ...withRepositoryGrant(repositoryGrant(arn, accountId, decisions.ecr)),
     kubernetes,
     restarts,
     ...(helmValues.length ? { helmValues } : {}),
@@ -452,4 +454,8 @@ function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Reco
 function roleNameOf(arn: string): string {
   const m = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(arn);
   return m?.[1] ?? arn;
+}
+
+function withRepositoryGrant(grant: Plan['repositoryGrant']): Pick<Plan, 'repositoryGrant'> {
+  return grant ? { repositoryGrant: grant } : {};
 }

@@ -5,7 +5,7 @@
  */
 import type { Provider } from '../options.js';
 import type { Partition } from '../validate.js';
-import type { EcrScope, PolicyDocument } from './policies.js';
+import type { EcrScope, PolicyDocument, RepositoryGrant } from './policies.js';
 import type { ImageIntegration, IntegrationRecord } from '../central/types.js';
 
 export type Component = 'central' | 'sensor';
@@ -245,6 +245,8 @@ export interface Plan {
   };
   kubernetes: KubeChange[];
   restarts: { kind: 'Deployment'; context?: string; namespace: string; name: string; method: 'restartedAt' | 'rollout'; deferred: boolean }[];
+  /** The registry is in another account: what its owner must add to the repository policies (see policies.repositoryGrant). */
+  repositoryGrant?: RepositoryGrant;
   /** Helm values that make live changes durable across `helm upgrade`, per release. */
   helmValues?: { release: string; context?: string; namespace: string; values: Record<string, unknown> }[];
   actions: Action[];

@@ -223,9 +223,52 @@ export function permissionsPolicy(partition: Partition, scope: EcrScope): Policy
     Version: '2012-10-17',
     Statement: [
       { Sid: 'RhacsStsEcrAuth', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
-      { Sid: 'RhacsStsEcrRead', Effect: 'Allow', Action: [...ECR_READ_ACTIONS], Resource: arns.length === 1 ? arns[0]! : arns },
+      { Sid: ECR_READ_SID, Effect: 'Allow', Action: [...ECR_READ_ACTIONS], Resource: arns.length === 1 ? arns[0]! : arns },
       ...(scope.assumeRoleArn ? [{ Sid: 'RhacsStsEcrAssumeRole', Effect: 'Allow' as const, Action: 'sts:AssumeRole', Resource: scope.assumeRoleArn }] : []),
     ],
+  };
+}
+
+/** Our Sid for the permissions policy's read statement. */
+export const ECR_READ_SID = 'RhacsStsEcrRead';
+
+/** The ECR scope our permissions policy grants, read back from it (verify without --ecr-* flags); undefined when it is not one of ours. */
+export function ecrScopeOfPolicy(doc: PolicyDocument | undefined): EcrScope | undefined {
+  const st = doc?.Statement.find((s) => s.Sid === ECR_READ_SID && s.Effect === 'Allow');
+  const parsed = [st?.Resource ?? []].flat().map((a) => /^arn:[^:]+:ecr:([^:]+):(\d{12}):repository\/(.+)$/.exec(a));
+  if (parsed.length === 0 || parsed.some((m) => !m)) return undefined;
+  const registries = new Set(parsed.map((m) => m![2]!));
+  const regions = new Set(parsed.map((m) => m![1]!));
+  if (registries.size !== 1 || regions.size !== 1) return undefined;
+  const region = [...regions][0]!;
+  const repositories = parsed.map((m) => m![3]!);
+  return { registryId: [...registries][0]!, region: region === '*' ? undefined : region, repositories: repositories.includes('*') ? [] : repositories.sort() };
+}
+
+/**
+ * What the owner of a registry in another account must add so the role can read it. ECR checks a
+ * cross-account read against the repository's own policy as well as the role's: the role's policy
+ * alone is not enough, and GetAuthorizationToken (which has no resource) succeeds without either.
+ * A registry policy cannot grant it (it covers replication and pull-through cache only), so the
+ * statement goes into the policy of each repository. It has no Resource: it applies to its
+ * repository. The Sid names the role, so grants for several roles sit side by side.
+ */
+export interface RepositoryGrant {
+  registryId: string;
+  /** undefined: any region (the repositories' own). */
+  region?: string;
+  /** Exact names, or prefixes ("team/*"); empty: every repository RHACS reads. */
+  repositories: string[];
+  statement: PolicyStatement;
+}
+
+export function repositoryGrant(roleArn: string, roleAccountId: string, scope: EcrScope): RepositoryGrant | undefined {
+  if (scope.registryId === roleAccountId) return undefined;
+  return {
+    registryId: scope.registryId,
+    ...(scope.region ? { region: scope.region } : {}),
+    repositories: [...scope.repositories].sort(),
+    statement: { Sid: `RhacsStsRead${shortHash(roleArn)}`, Effect: 'Allow', Principal: { AWS: roleArn }, Action: [...ECR_READ_ACTIONS] },
   };
 }
 

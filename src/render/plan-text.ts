@@ -92,6 +92,11 @@ export function renderPlanText(plan: Plan, c: ChalkInstance): string {
   if (plan.command === 'init' || trust?.status === 'update') policy('Trust policy', trust, trust?.status === 'update' ? trust.desired : plan.role.trustPolicy);
   if (plan.command === 'init' || perms) policy(`Permissions policy ${plan.role.permissionsPolicyName}`, perms, plan.role.permissionsPolicy);
 
+  if (plan.repositoryGrant && plan.command === 'init') {
+    out.push('');
+    out.push(...repositoryGrantLines(plan.repositoryGrant, c));
+  }
+
   if (plan.kubernetes.length > 0 && plan.command === 'init') {
     out.push('');
     out.push(c.bold('Kubernetes:'));
@@ -130,4 +135,33 @@ export function renderPlanText(plan: Plan, c: ChalkInstance): string {
 /** One Helm release's values as YAML, headed by a comment naming the release. */
 export function helmValuesYaml(h: NonNullable<Plan['helmValues']>[number]): string {
   return `# helm upgrade ${h.release} --namespace ${h.namespace} --reuse-values -f <this file>\n${stringify(h.values)}`;
+}
+
+/** Commands shown one per repository up to this many; beyond, one with a placeholder. */
+const MAX_GRANT_COMMANDS = 5;
+
+/**
+ * What the owner of a registry in another account must add for the role to read it: the
+ * repository-policy statement, and the aws command for a repository that has no policy yet.
+ */
+export function repositoryGrantLines(g: NonNullable<Plan['repositoryGrant']>, c: ChalkInstance): string[] {
+  const exact = g.repositories.filter((r) => !r.endsWith('*'));
+  const named = g.repositories.length === 0
+    ? 'every repository RHACS reads there'
+    : g.repositories.length === exact.length
+      ? `${exact.length === 1 ? 'repository' : 'repositories'} ${exact.join(', ')}`
+      : `every repository RHACS reads there (${g.repositories.join(', ')})`;
+  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [g.statement] });
+  const region = g.region ? ` --region ${g.region}` : ' --region <registry region>';
+  const names = exact.length === g.repositories.length && exact.length > 0 && exact.length <= MAX_GRANT_COMMANDS ? exact : ['<repository>'];
+  return [
+    c.bold.yellow(`Registry ${g.registryId} is in another account: its owner must grant the role read access.`),
+    `  ECR checks a read from another account against the repository's own policy too (a registry policy cannot grant`,
+    `  pulls), so the registry owner adds this statement to the repository policy of ${named}:`,
+    indent(pretty(g.statement), '    '),
+    `  For a repository that has no policy yet (set-repository-policy replaces the whole policy: otherwise merge the`,
+    `  statement into what "aws ecr get-repository-policy" shows):`,
+    ...names.map((n) => `    aws ecr set-repository-policy --registry-id ${g.registryId}${region} --repository-name ${n} --policy-text '${policy}'`),
+    c.dim('  Until then every read fails (ecr:GetAuthorizationToken alone succeeds without any grant); rhacs-sts verify reads a repository to check.'),
+  ];
 }

@@ -19,7 +19,8 @@ import {
 } from '../plan/model.js';
 import { ECR_READ_ACTIONS, isOurStatement, PERMISSIONS_POLICY_NAME, serviceAccountSubject, type PolicyDocument, type PolicyStatement } from '../plan/policies.js';
 import { isManaged, sameOverlay, operatorOverlays } from '../plan/build.js';
-import type { PublicIssuer } from './issuer.js';
+import type { PublicIssuer } from '../issuer/public.js';
+import { notAllowed } from './permissions-eval.js';
 import { evaluateTrust, type TokenClaims } from './trust-eval.js';
 
 export type CheckResult = 'pass' | 'warn' | 'fail';
@@ -188,15 +189,41 @@ export function missingEcrActions(policy: PolicyDocument | undefined): string[] 
     .map(([a]) => a);
 }
 
-export function permissionsCheck(role: RoleState | null, initFix: string): CheckRow {
+/** The role's permissions boundary as read for verify: its document (null: it does not exist), or why it could not be read. */
+export type BoundaryRead = { arn: string; document: PolicyDocument | null } | { arn: string; error: string };
+
+/** What the boundary must allow for the scope the inline policy grants: every read action there, and GetAuthorizationToken. */
+function boundaryRow(boundary: BoundaryRead, resources: string[], granted: string): CheckRow {
+  const name = 'ECR permissions';
+  if ('error' in boundary) {
+    return row('permissions-policy', name, 'warn', `${granted}, but the permissions boundary ${boundary.arn} could not be read (${boundary.error}), so whether it lets them through is not checked here.`,
+      `Check by hand: aws iam get-policy-version --policy-arn ${boundary.arn} --version-id $(aws iam get-policy --policy-arn ${boundary.arn} --query Policy.DefaultVersionId --output text)`);
+  }
+  if (!boundary.document) {
+    return row('permissions-policy', name, 'warn', `${granted}, but the role's permissions boundary ${boundary.arn} does not exist.`, `Check the role: aws iam get-role --role-name <role> --query Role.PermissionsBoundary`);
+  }
+  const wanted = [{ action: 'ecr:GetAuthorizationToken', resource: '*' }, ...ECR_READ_ACTIONS.flatMap((action) => resources.map((resource) => ({ action, resource })))];
+  const refused = notAllowed(boundary.document, wanted);
+  if (refused.length) {
+    const shown = refused.slice(0, 3).map((r) => `${r.action} on ${r.resource}${r.verdict === 'deny' ? ' (denied explicitly)' : ''}`);
+    return row('permissions-policy', name, 'fail',
+      `${granted}, but the permissions boundary ${boundary.arn} does not allow ${shown.join(', ')}${refused.length > shown.length ? ` and ${refused.length - shown.length} more` : ''}: a role gets only what its policies and its boundary both allow, so ECR refuses these.`,
+      `Have the boundary allow ${[...new Set(refused.map((r) => r.action))].join(', ')} on ${[...new Set(refused.map((r) => r.resource))].join(', ')} (its owner can), or give the role a boundary that does: rhacs-sts init --permissions-boundary <policy arn>.`);
+  }
+  return row('permissions-policy', name, 'pass', `${granted}; the permissions boundary ${boundary.arn} allows them too.`);
+}
+
+export function permissionsCheck(role: RoleState | null, initFix: string, boundary?: BoundaryRead): CheckRow {
   const name = 'ECR permissions';
   if (!role) return row('permissions-policy', name, 'fail', 'Not checked: the role does not exist.', initFix);
   const policy = role.inlinePolicies[PERMISSIONS_POLICY_NAME];
   const missing = missingEcrActions(policy);
   if (missing.length === 0) {
     const read = policy!.Statement.filter((s) => s.Effect === 'Allow' && asList(s.Action as string | string[]).some((a) => globMatch(a, 'ecr:BatchGetImage')));
-    const where = [...new Set(read.flatMap((s) => asList(s.Resource)))].join(', ');
-    return row('permissions-policy', name, 'pass', `The inline policy ${PERMISSIONS_POLICY_NAME} grants ecr:GetAuthorizationToken and read access to ${where}.`);
+    const resources = [...new Set(read.flatMap((s) => asList(s.Resource)))];
+    const granted = `The inline policy ${PERMISSIONS_POLICY_NAME} grants ecr:GetAuthorizationToken and read access to ${resources.join(', ')}`;
+    if (role.permissionsBoundary) return boundaryRow(boundary?.arn === role.permissionsBoundary ? boundary : { arn: role.permissionsBoundary, error: 'not read' }, resources, granted);
+    return row('permissions-policy', name, 'pass', `${granted}.`);
   }
   const what = policy ? `The inline policy ${PERMISSIONS_POLICY_NAME} does not grant ${missing.join(', ')}` : `The role has no inline policy ${PERMISSIONS_POLICY_NAME}`;
   if (role.attachedPolicyArns.length) {

@@ -5,14 +5,14 @@
  * exchanges it with AWS and calls ECR with the result. Read-only, except for the token requests.
  * Tokens and credentials never leave this module: rows carry only non-secret facts.
  */
-import { exchangeAndPullAuth, type ExchangeResult } from '../aws/exchange.js';
+import { exchangeAndPullAuth, type ExchangeResult, type RegistryProbe, type RepositoryRead } from '../aws/exchange.js';
 import type { Discovered, Sessions } from '../discover.js';
 import { isRhacsStsError } from '../errors.js';
 import type { IssuerDocuments, KubeSession, WorkloadState } from '../kube/session.js';
 import type { Options } from '../options.js';
 import { targetComponents } from '../plan/build.js';
 import { AUDIENCE, EKS_ROLE_ANNOTATION, type AwsState, type ClusterFacts, type Component, type RoleState } from '../plan/model.js';
-import { oidcProviderArn, roleArn as makeRoleArn } from '../plan/policies.js';
+import { ecrScopeOfPolicy, oidcProviderArn, PERMISSIONS_POLICY_NAME, repositoryGrant, roleArn as makeRoleArn, type EcrScope } from '../plan/policies.js';
 import {
   durabilityCheck,
   expectedClaims,
@@ -28,10 +28,11 @@ import {
   tokenVolumeCheck,
   trustCheck,
   wiringCheck,
+  type BoundaryRead,
   type CheckRow,
   type Where,
 } from './checks.js';
-import { fetchPublicIssuer, type PublicIssuer } from './issuer.js';
+import { fetchPublicIssuer, publicGetter, type PublicIssuer } from '../issuer/public.js';
 import { pointedRoleArn, roleInAccount } from './pointers.js';
 import { decodeJwtHeader, verifiesSignature } from './jwt.js';
 import { decodeJwtClaims, evaluateTrust } from './trust-eval.js';
@@ -96,6 +97,34 @@ export function initCommand(options: Options, extra: { roleName?: string; delega
   return parts.join(' ');
 }
 
+/** The registry and repositories to check: each --ecr-* flag given, else what the role's policy of ours grants, else the defaults. */
+export function ecrScopeToCheck(options: Options, decided: EcrScope, role: RoleState | null): EcrScope {
+  const granted = ecrScopeOfPolicy(role?.inlinePolicies[PERMISSIONS_POLICY_NAME]);
+  if (!granted) return decided;
+  return {
+    registryId: options.ecrRegistryId ?? granted.registryId,
+    region: options.ecrRegion ?? granted.region,
+    repositories: options.ecrRepositories.length ? options.ecrRepositories : granted.repositories,
+  };
+}
+
+/** Exact repository names read at most per exchange. */
+const MAX_PROBED_REPOSITORIES = 3;
+
+/**
+ * Which repositories verify reads with the role's credentials: the named ones; with every
+ * repository in scope and the registry in the role's own account, the first the registry lists.
+ * ECR does not list another account's registry (its grants are per repository), nor a prefix.
+ */
+export function registryProbe(scope: EcrScope, roleAccountId: string, region: string): RegistryProbe {
+  return {
+    registryId: scope.registryId,
+    region: scope.region ?? region,
+    repositories: scope.repositories.filter((r) => !r.includes('*')).slice(0, MAX_PROBED_REPOSITORIES),
+    list: scope.repositories.length === 0 && scope.registryId === roleAccountId,
+  };
+}
+
 export async function runChecks(options: Options, sessions: Sessions, found: Discovered, deps: VerifyDeps): Promise<VerifyReport> {
   const { facts } = found;
   let aws: AwsState = found.aws;
@@ -118,6 +147,14 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
   }
   const role = aws.role;
   const arn = role?.arn ?? makeRoleArn(facts.partition, facts.accountId, roleName, rolePath);
+  // The boundary caps what the role's policies grant: read it for the local permissions check.
+  const boundaryArn = role?.permissionsBoundary;
+  const boundary: Promise<BoundaryRead | undefined> = boundaryArn
+    ? sessions.aws.managedPolicy(boundaryArn).then((document) => ({ arn: boundaryArn, document }), (err: unknown) => ({ arn: boundaryArn, error: errorOf(err).error }))
+    : Promise.resolve(undefined);
+  const scope = ecrScopeToCheck(options, found.decisions.ecr, role);
+  const probe = registryProbe(scope, facts.accountId, facts.region);
+  const grant = repositoryGrant(arn, facts.accountId, scope);
   const multi = facts.clusters.length > 1;
   const kubeFor = (c: ClusterFacts): KubeSession => sessions.kube.get(c.context ?? '') ?? [...sessions.kube.values()][0]!;
 
@@ -130,7 +167,8 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
   const initFix = initCommand(options, { roleName: inferredRole, delegated });
 
   // --- read everything, concurrently ---------------------------------------------------------
-  const publicFetch = deps.fetchPublicIssuer ?? ((issuer: string) => fetchPublicIssuer(issuer));
+  const get = publicGetter({ connectTo: options.connectTo });
+  const publicFetch = deps.fetchPublicIssuer ?? ((issuer: string) => fetchPublicIssuer(issuer, { get }));
   const publicByIssuer = new Map<string, Promise<PublicIssuer>>();
   for (const p of plans) if (!publicByIssuer.has(p.cluster.issuer)) publicByIssuer.set(p.cluster.issuer, publicFetch(p.cluster.issuer));
 
@@ -178,7 +216,7 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     }
     checks.push(trustCheck(r.w, role, r.providerArn, r.components, initFix));
   }
-  checks.push(permissionsCheck(role, initFix));
+  checks.push(permissionsCheck(role, initFix, await boundary));
 
   // --- Kubernetes ------------------------------------------------------------------------------
   for (const r of reads) {
@@ -235,7 +273,7 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     }
     let result: ExchangeResult;
     try {
-      result = await exchange({ roleArn: arn, webIdentityToken: token, region: facts.region, registryId: found.decisions.ecr.registryId, log: deps.log });
+      result = await exchange({ roleArn: arn, webIdentityToken: token, region: facts.region, registryId: scope.registryId, probe, log: deps.log });
     } catch (err) {
       const cause = (err as { cause?: { name?: string; message?: string } }).cause;
       const why = cause?.message ? `${cause.name ? `${cause.name}: ` : ''}${cause.message}` : errorOf(err).error;
@@ -256,10 +294,8 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
         fix: initFix,
       };
     }
-    return {
-      id, check, result: 'pass',
-      detail: `Exchanged a ${tokenSays} for ${result.assumedRoleArn}; ecr:GetAuthorizationToken succeeded${result.ecr.proxyEndpoint ? ` (${result.ecr.proxyEndpoint})` : ''}.`,
-    };
+    const exchanged = `Exchanged a ${tokenSays} for ${result.assumedRoleArn}; ecr:GetAuthorizationToken succeeded${result.ecr.proxyEndpoint ? ` (${result.ecr.proxyEndpoint})` : ''}`;
+    return ecrReadRow({ id, check, exchanged, reads: result.ecr.reads, scope, grant, initFix });
   })));
   checks.push(...e2e);
 
@@ -275,4 +311,39 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     summary,
     checks,
   };
+}
+
+/** The end-to-end row once the token call worked: what reading the registry with the role's credentials showed. */
+function ecrReadRow(i: {
+  id: string; check: string; exchanged: string; reads: RepositoryRead[] | undefined; scope: EcrScope;
+  grant: ReturnType<typeof repositoryGrant>; initFix: string;
+}): CheckRow {
+  const { id, check, exchanged, reads, scope, grant } = i;
+  const registry = `registry ${scope.registryId}${scope.region ? ` (${scope.region})` : ''}`;
+  if (!reads) {
+    return {
+      id, check, result: 'warn',
+      detail: `${exchanged}, but no repository was read: ${grant ? `ECR does not list another account's repositories (grants are per repository)` : 'the role may read only repositories by prefix, which ECR cannot list'}, so read access to ${registry} is not proven.`,
+      fix: 'Name a repository for verify to read: rhacs-sts verify --ecr-repository <name> (with the other flags as before)',
+    };
+  }
+  const failed = reads.find((r): r is Extract<RepositoryRead, { ok: false }> => !r.ok);
+  if (failed) {
+    const what = failed.repository ? `repository ${failed.repository} in ${registry}` : registry;
+    // Across accounts, a refusal that is not the role's own policies or boundary is the repository policy's.
+    const byRepositoryPolicy = /AccessDenied/.test(failed.error) && !/identity-based polic|permissions boundary/.test(failed.error);
+    return {
+      id, check, result: 'fail',
+      detail: `${exchanged}, but reading ${what} failed: ${failed.action}: ${failed.error}`,
+      fix: grant && byRepositoryPolicy
+        ? `The owner of registry ${grant.registryId} must add this statement to the repository policy of ${failed.repository ?? 'each repository RHACS reads'}: ${JSON.stringify(grant.statement)}`
+        : /RepositoryNotFound/.test(failed.error)
+          ? `Check the repository name (--ecr-repository) and the registry (--ecr-registry-id, --ecr-region).`
+          : i.initFix,
+    };
+  }
+  const done = reads.filter((r): r is Extract<RepositoryRead, { ok: true }> => r.ok);
+  if (done.length === 0) return { id, check, result: 'pass', detail: `${exchanged}; ${registry} has no repository to read yet.` };
+  const said = done.map((r) => `${r.repository} (${r.calls.join(', ')}${r.image ? ` of ${r.image}` : ', no image yet'})`).join('; ');
+  return { id, check, result: 'pass', detail: `${exchanged}; read ${said} in ${registry}.` };
 }

@@ -120,6 +120,9 @@ describe('kube discovery: EKS', () => {
     expect(d.facts.issuer).toBe(issuer);
     expect(d.facts.provider).toBe('openshift');
     expect(d.warnings.join('\n')).toMatch(/--provider openshift overrides the detection/);
+    // The issuer the tokens carry is read too, for discover to hold the flag against.
+    expect(d.tokenIssuer).toEqual({ issuer: eks.issuer, source: "the API server's /.well-known/openid-configuration" });
+    expect((await (await open(eks)).discover({ namespace: ns })).tokenIssuer).toBeUndefined();
   });
 
   it('requires --namespace, naming it, when the given namespace has no RHACS', async () => {
@@ -248,10 +251,13 @@ describe('kube discovery: other clusters and namespace search (private sandbox)'
     const err = await rejection(session.discover({}));
     expect(err).toBeInstanceOf(OperationError);
     expect(err.message).toMatch(/not configured for AWS STS/);
-    expect(err.hint).toMatch(/ccoctl/);
-    expect(err.hint).toMatch(/--oidc-issuer/);
-    // With the issuer given, it proceeds.
+    // The real prerequisite: a public issuer that the tokens carry. --oidc-issuer alone cannot help.
+    expect(err.hint).toMatch(/ccoctl aws create-identity-provider/);
+    expect(err.hint).toMatch(/set spec\.serviceAccountIssuer on authentications\.config\.openshift\.io\/cluster/);
+    expect(err.hint).not.toMatch(/--oidc-issuer/);
+    // With an issuer given, the session reports what the tokens really carry (discover refuses it: see issuer-cli).
     const d = await session.discover({ oidcIssuer: 'https://example-bucket.s3.eu-west-1.amazonaws.com' });
     expect(d.facts).toMatchObject({ provider: 'openshift', issuer: 'https://example-bucket.s3.eu-west-1.amazonaws.com', namespace: 'stackrox' });
+    expect(d.tokenIssuer).toEqual({ issuer: priv.info.clusters.nosts!.issuer, source: "the API server's /.well-known/openid-configuration" });
   });
 });

@@ -21,11 +21,10 @@ import type { AddressInfo } from 'node:net';
 import { seedRegistries } from './ecr-seed.js';
 import { EcrGate } from './gate-ecr.js';
 import { IamGate } from './gate-iam.js';
-import { StsGate, type IssuerEndpoint } from './gate-sts.js';
+import { StsGate, type PublicWeb } from './gate-sts.js';
 import { FORWARD, type GateContext, type GateOutcome, type GateRequest } from './gate-wire.js';
 import type { AwsRequest, GateDecision } from './types.js';
 
-export type { IssuerEndpoint } from './gate-sts.js';
 
 export interface AwsGate {
   url: string;
@@ -42,8 +41,8 @@ export interface AwsGateOptions {
   target: { host: string; port: number };
   /** Sandbox region (for unsigned requests and the seeded registries). */
   region: string;
-  /** Issuer URL → the API server that serves its discovery document and JWKS. */
-  issuers: ReadonlyMap<string, IssuerEndpoint>;
+  /** Where STS reaches the issuers' public URLs: the public issuer stand-in. */
+  web: PublicWeb;
   listenPort?: number;
 }
 
@@ -127,7 +126,7 @@ export async function startAwsGate(opts: AwsGateOptions): Promise<AwsGate> {
     },
   };
   const iam = new IamGate(ctx);
-  const sts = new StsGate(ctx, iam, opts.issuers);
+  const sts = new StsGate(ctx, iam, opts.web);
   const ecr = new EcrGate(ctx, sts);
 
   const route = (r: GateRequest): Promise<GateOutcome> => {

@@ -44,6 +44,22 @@ export function createCa(dir: string, cn = 'rhacs-sts-sandbox-ca'): KeyPair {
   return pair;
 }
 
+/** An intermediate CA signed by `parent`, into `dir/<name>.crt` and `dir/<name>.key`. */
+export function issueIntermediateCa(parent: KeyPair, dir: string, name: string, cn: string): KeyPair {
+  mkdirSync(dir, { recursive: true });
+  const pair = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+  const csr = join(dir, `${name}.csr`);
+  const ext = join(dir, `${name}.ext`);
+  ecKey(pair.key);
+  openssl(['req', '-new', '-key', pair.key, '-subj', subject(cn), '-out', csr]);
+  writeFileSync(ext, 'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\n');
+  openssl([
+    'x509', '-req', '-in', csr, '-CA', parent.cert, '-CAkey', parent.key,
+    '-set_serial', `0x${randomBytes(12).toString('hex')}`, '-days', '365', '-extfile', ext, '-out', pair.cert,
+  ]);
+  return pair;
+}
+
 export interface IssueOptions {
   /** Common name: the user name for client certificates. */
   cn: string;

@@ -4,9 +4,11 @@
 // (OIDC) identity provider", "Available keys for AWS OIDC federation") publish:
 //   1. the token is a JWT; the IAM OIDC provider whose URL is its `iss` must exist in the role's
 //      account, else InvalidIdentityToken;
-//   2. STS fetches `<iss>/.well-known/openid-configuration` and the JWKS: the sandbox maps each
-//      cluster's issuer URL to its API server (which serves both); an issuer without a mapping is
-//      unreachable → IDPCommunicationError; the discovery `issuer` must equal `iss`;
+//   2. STS fetches `<iss>/.well-known/openid-configuration`, then the `jwks_uri` it names (https
+//      only), from the internet: here from the sandbox's public issuer stand-in (public-issuers.ts),
+//      which serves each cluster's documents at its issuer's public URLs; an issuer it does not
+//      serve, or an answer that is not the documents, is unreachable → IDPCommunicationError; the
+//      discovery `issuer` must equal `iss`;
 //   3. RS256 signature against the JWKS key with the token's `kid`, `exp` (ExpiredTokenException),
 //      `nbf`/`iat` not in the future → InvalidIdentityToken;
 //   4. `aud` must be one of the provider's client IDs → InvalidIdentityToken "Incorrect token audience";
@@ -15,20 +17,14 @@
 //      sts:AssumeRoleWithWebIdentity" (HTTP 403).
 // Only then does moto issue the credentials; the gate remembers which role their access key is for.
 import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
-import https from 'node:https';
 import { GetRoleCommand, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
 import type { IamGate } from './gate-iam.js';
 import { evaluate, parsePolicy } from './iam-engine.js';
 import { motoIam, xmlError, xmlText, type GateContext, type GateOutcome, type GateRequest } from './gate-wire.js';
+import type { PublicIssuers } from './public-issuers.js';
 
-/** Where the gate fetches an issuer's discovery document and JWKS: its API server, as the admin. */
-export interface IssuerEndpoint {
-  /** https://127.0.0.1:PORT */
-  server: string;
-  ca: Buffer;
-  cert: Buffer;
-  key: Buffer;
-}
+/** How the gate reaches the internet: the public issuer stand-in. */
+export type PublicWeb = Pick<PublicIssuers, 'fetchPublic'>;
 
 const ACTION = 'sts:AssumeRoleWithWebIdentity';
 /** STS tolerates a little clock skew on nbf/iat. */
@@ -68,29 +64,15 @@ export function hostPath(issuer: string): string {
   return issuer.replace(/^https:\/\//, '').replace(/\/+$/, '');
 }
 
-function fetchJson(endpoint: IssuerEndpoint, path: string): Promise<unknown> {
-  const url = new URL(path, endpoint.server);
-  return new Promise((resolve, reject) => {
-    const req = https.get(
-      url,
-      { ca: endpoint.ca, cert: endpoint.cert, key: endpoint.key, timeout: 5000, headers: { accept: 'application/json, application/jwk-set+json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          if (res.statusCode !== 200) return reject(new Error(`${url.pathname}: HTTP ${res.statusCode}`));
-          try {
-            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-          } catch (err) {
-            reject(err);
-          }
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`timeout fetching ${url.pathname}`)));
-    req.on('error', reject);
-  });
+/** GET a public URL and parse it as JSON; any failure (no route, TLS, HTTP status, not JSON) throws. */
+async function fetchJson(web: PublicWeb, url: string): Promise<unknown> {
+  const r = await web.fetchPublic(url);
+  if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status}`);
+  try {
+    return JSON.parse(r.body);
+  } catch {
+    throw new Error(`${url}: not JSON`);
+  }
 }
 
 export class StsGate {
@@ -100,7 +82,7 @@ export class StsGate {
   constructor(
     private readonly ctx: GateContext,
     private readonly iam: IamGate,
-    private readonly issuers: ReadonlyMap<string, IssuerEndpoint>,
+    private readonly web: PublicWeb,
   ) {}
 
   reset(): void {
@@ -139,13 +121,13 @@ export class StsGate {
     const provider = await this.findProvider(account, iss);
     if (!provider) throw new Reject(400, 'InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${iss}`, `no IAM OIDC provider for ${iss}`);
 
-    const endpoint = this.issuers.get(iss.replace(/\/+$/, ''));
-    if (!endpoint) throw this.unreachable(`no route to ${iss} (the sandbox maps no API server to this issuer)`);
-    let discovery: { issuer?: string };
+    let discovery: { issuer?: string; jwks_uri?: unknown };
     let jwks: { keys?: (JsonWebKey & { kid?: string })[] };
     try {
-      discovery = (await fetchJson(endpoint, '/.well-known/openid-configuration')) as typeof discovery;
-      jwks = (await fetchJson(endpoint, '/openid/v1/jwks')) as typeof jwks;
+      discovery = (await fetchJson(this.web, `${iss.replace(/\/+$/, '')}/.well-known/openid-configuration`)) as typeof discovery;
+      const jwksUri = discovery.jwks_uri;
+      if (typeof jwksUri !== 'string' || !jwksUri.startsWith('https://')) throw new Error(`the discovery document's jwks_uri ${String(jwksUri)} is not an https URL`);
+      jwks = (await fetchJson(this.web, jwksUri)) as typeof jwks;
     } catch (err) {
       throw this.unreachable(`fetching ${iss}: ${(err as Error).message}`);
     }

@@ -4,6 +4,7 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { PublicRequest } from './public-issuers.js';
 import type { AwsRequest, ClusterInfo, GateDecision, KubeRequest, SandboxInfo } from './types.js';
 
 /** The named cluster's description (default: the first cluster); throws for an unknown name. */
@@ -120,6 +121,29 @@ export function isReadOnlyAwsAction(action: string | undefined): boolean {
 /** AWS requests after `since` whose action is not read-only (i.e. could change state). */
 export async function awsWrites(info: SandboxInfo, since = 0): Promise<AwsRequest[]> {
   return (await awsRequests(info, since)).filter((r) => !isReadOnlyAwsAction(r.action));
+}
+
+/** What the public issuer stand-in (public-issuers.ts) served after `since` (0: everything). */
+export async function publicRequests(info: SandboxInfo, since = 0): Promise<PublicRequest[]> {
+  return (await publicLog(info, since)).requests;
+}
+
+/** Current position in the public issuer stand-in's request log; pass it to publicRequests(). */
+export async function publicMark(info: SandboxInfo): Promise<number> {
+  return (await publicLog(info, Number.MAX_SAFE_INTEGER)).seq;
+}
+
+function publicLog(info: SandboxInfo, since: number): Promise<{ seq: number; requests: PublicRequest[] }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(`${info.publicIssuers.url}/_sandbox/requests?since=${since}`, { ca: readFileSync(info.publicIssuers.caCertPath), timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as { seq: number; requests: PublicRequest[] }) : reject(new Error(`public issuers: HTTP ${res.statusCode} ${body}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('public issuers: timeout')));
+    req.on('error', reject);
+  });
 }
 
 /** Current position (byte offset) in a cluster's audit log; pass it to kubeRequests(). */

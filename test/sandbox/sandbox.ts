@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { startAwsGate, type AwsGate } from './aws-gate.js';
+import { startPublicIssuers, type PublicIssuers } from './public-issuers.js';
 import { installAwsCliStandIn, pathWith } from './aws-cli.js';
 import { contextName, kubeconfigDocument } from './kubeconfigs.js';
 import { createCa, createServiceAccountKeys, issueCert, pemData } from './certs.js';
@@ -484,6 +485,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   let proxy: AwsGate | undefined;
   const networks: ClusterNetwork[] = [];
+  let publicIssuers: PublicIssuers | undefined;
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -506,6 +508,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await Promise.all(state.procs.filter((p) => !apiservers.includes(p) && !clients.includes(p)).map((p) => p.stop()));
     await proxy?.close();
     await Promise.all(networks.map((n) => n.close()));
+    await publicIssuers?.close();
     state.reaper?.stdin?.end('done\n');
     if (!keep) rmSync(workDir, { recursive: true, force: true });
     else log(`kept the sandbox dir ${workDir}`);
@@ -696,10 +699,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     lap('kube-apiservers', t);
     await motoReady;
     if (withAws) {
-      // The gate fetches each issuer's discovery document and JWKS from its API server, as STS would
-      // from the issuer URL (which does not resolve here).
+      // Each issuer's public URLs (its discovery document and keys, served from its API server), which
+      // STS (the gate) and rhacs-sts fetch as they would from the internet.
       const issuers = new Map(Object.values(clusters).map((c) => [c.issuer, { server: c.server, ...tls }]));
-      proxy = await startAwsGate({ target: { host: '127.0.0.1', port: motoPort }, region, issuers });
+      publicIssuers = await startPublicIssuers({ certDir, issuers });
+      proxy = await startAwsGate({ target: { host: '127.0.0.1', port: motoPort }, region, web: publicIssuers });
     }
 
     // --- kubeconfigs ------------------------------------------------------------------------------
@@ -740,6 +744,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
       AWS_REGION: region,
+      RHACS_STS_CONNECT_TO: publicIssuers?.connectTo ?? '',
+      NODE_EXTRA_CA_CERTS: publicIssuers?.caCertPath ?? '',
     };
     const info: SandboxInfo = {
       workDir,
@@ -754,6 +760,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       awsEndpoint,
       counterUrl: proxy ? `${proxy.url}/_sandbox` : '',
       awsEnv,
+      publicIssuers: { url: publicIssuers?.url ?? '', caCertPath: publicIssuers?.caCertPath ?? '', connectTo: publicIssuers?.connectTo ?? '' },
       accountId: MOTO_ACCOUNT_ID,
       awsCliDir: awsCli.binDir,
       awsCliLog: awsCli.callLog,

@@ -3,12 +3,18 @@
 
 export type Flavour = 'eks' | 'openshift' | 'plain';
 
-/** Environment for the AWS SDK (and the aws CLI) to talk to the sandbox's moto server. */
+/**
+ * Environment for the AWS SDK (and the aws CLI) to talk to the sandbox's moto server, and for
+ * rhacs-sts to reach the issuers' public URLs (the public issuer stand-in, public-issuers.ts) as it
+ * reaches the internet: curl-style --connect-to for their hosts, and the stand-in's root CA.
+ */
 export interface AwsEnv {
   AWS_ENDPOINT_URL: string;
   AWS_ACCESS_KEY_ID: string;
   AWS_SECRET_ACCESS_KEY: string;
   AWS_REGION: string;
+  RHACS_STS_CONNECT_TO: string;
+  NODE_EXTRA_CA_CERTS: string;
 }
 
 export interface ClusterInfo {
@@ -67,6 +73,8 @@ export interface SandboxInfo {
   /** Base URL of the gate's own endpoints: GET {counterUrl}/requests?since=N, /mark, /decisions?since=N. */
   counterUrl: string;
   awsEnv: AwsEnv;
+  /** The public issuer stand-in (public-issuers.ts): GET {url}/_sandbox/requests?since=N; its root CA; RHACS_STS_CONNECT_TO. */
+  publicIssuers: { url: string; caCertPath: string; connectTo: string };
   /** moto's default account. */
   accountId: string;
   /** Directory with the stand-in `aws` (eks get-token only) that the EKS kubeconfig users exec: first on PATH. */

@@ -302,6 +302,11 @@ describe('invalid input: exit 2, the flag named on stderr, nothing on stdout, no
     ['--oidc-issuer', withFlag('--oidc-issuer', 'https://oidc.example.com/id/1#frag')],
     ['--oidc-issuer', withFlag('--oidc-issuer', 'https://oidc.example.com:8443/id/1')],
     ['--oidc-issuer', withFlag('--oidc-issuer', 'not a url')],
+    // OpenShift without STS: the internal issuer, which AWS can never reach.
+    ['--oidc-issuer', withFlag('--oidc-issuer', 'https://kubernetes.default.svc', OCP_ARGS)],
+    ['--oidc-issuer', withFlag('--oidc-issuer', 'https://kubernetes.default.svc.cluster.local', OCP_ARGS)],
+    ['--oidc-issuer', withFlag('--oidc-issuer', 'https://oidc.rhacs.svc/id/1')],
+    ['--oidc-issuer', withFlag('--oidc-issuer', 'https://192.168.10.4/id/1')],
     ['--role-name', withFlag('--role-name', 'r'.repeat(65))],
     ['--role-name', withFlag('--role-name', 'bad name')],
     ['--role-path', withFlag('--role-path', 'rhacs')],

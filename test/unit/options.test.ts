@@ -69,7 +69,14 @@ describe('parseOptions: defaults', () => {
       ecrAssumeRole: undefined,
       ecrAssumeRoleExternalId: undefined,
       centralCredentials: { kind: 'none' },
+      connectTo: [],
     });
+  });
+
+  it('reads RHACS_STS_CONNECT_TO (environment only) and names it when malformed', () => {
+    expect(parseOptions('plan', {}, { RHACS_STS_CONNECT_TO: 'oidc.example.com:443:127.0.0.1:8443' }).connectTo)
+      .toEqual([{ host: 'oidc.example.com', port: 443, toHost: '127.0.0.1', toPort: 8443 }]);
+    expect(() => parseOptions('plan', {}, { RHACS_STS_CONNECT_TO: 'oidc.example.com:8443' })).toThrow(/RHACS_STS_CONNECT_TO: "oidc\.example\.com:8443" is not host:port:address:port/);
   });
 
   it('plan implies dryRun', () => {

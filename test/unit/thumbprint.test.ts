@@ -6,10 +6,14 @@ import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issuerThumbprint } from '../../src/aws/thumbprint.js';
+import { jwksThumbprint } from '../../src/issuer/thumbprint.js';
+import { connectAddress, httpsGet, NetworkError, parseConnectTo, type ConnectTo } from '../../src/net/https.js';
 
-// A real TLS server on 127.0.0.1 with a generated chain: root CA → intermediate CA → leaf.
+// Real TLS servers on 127.0.0.1 with a generated chain: root CA → intermediate CA → leaf for the
+// keys' host (keys.example.test, not the issuer's host: IAM takes the thumbprint where the keys are).
 let dir: string;
+const KEYS_HOST = 'keys.example.test';
+const JWKS_URI = `https://${KEYS_HOST}/oidc/jwks`;
 const sha1 = (pem: string) => createHash('sha1').update(new X509Certificate(pem).raw).digest('hex');
 
 function openssl(...args: string[]): void {
@@ -23,67 +27,123 @@ function listen(server: Server | ReturnType<typeof createTlsServer>): Promise<nu
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-tls-'));
   writeFileSync(join(dir, 'ca.ext'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
-  writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:oidc.example.test\n');
+  writeFileSync(join(dir, 'leaf.ext'), `subjectAltName=DNS:${KEYS_HOST}\n`);
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'root.key', '-out', 'root.pem', '-days', '2', '-subj', '/CN=Test Root',
     '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'int.key', '-out', 'int.csr', '-subj', '/CN=Test Intermediate');
   openssl('x509', '-req', '-in', 'int.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'int.pem', '-days', '2', '-extfile', 'ca.ext');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=oidc.example.test');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${KEYS_HOST}`);
   openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'int.pem', '-CAkey', 'int.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'leaf.ext');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const read = (f: string) => readFileSync(join(dir, f), 'utf8');
 
-async function withServer(chain: string[], fn: (port: number) => Promise<void>): Promise<void> {
-  const server = createTlsServer({ key: read('leaf.key'), cert: chain.map(read).join('') }, (s) => s.end());
+/** A TLS server sending `chain`; records the SNI each client asked for. */
+async function withServer(chain: string[], fn: (port: number, sni: string[]) => Promise<void>): Promise<void> {
+  const sni: string[] = [];
+  const server = createTlsServer({
+    key: read('leaf.key'),
+    cert: chain.map(read).join(''),
+    // Called during the handshake, before the client sees the certificate; no context: the default one.
+    SNICallback: (name, cb) => {
+      sni.push(name);
+      cb(null, undefined);
+    },
+  }, (s) => s.end());
   const port = await listen(server);
   try {
-    await fn(port);
+    await fn(port, sni);
   } finally {
     await new Promise((r) => server.close(r));
   }
 }
 
-describe('issuerThumbprint', () => {
-  it('is the SHA-1 of the top certificate the host presents (leaf + intermediate → intermediate)', async () => {
-    await withServer(['leaf.pem', 'int.pem'], async (port) => {
-      const r = await issuerThumbprint('https://oidc.example.test/id/ABC', { connectHost: '127.0.0.1', port });
-      expect(r).toEqual({ thumbprint: sha1(read('int.pem')) });
+const to = (port: number, host = KEYS_HOST, from = 443): ConnectTo[] => [{ host, port: from, toHost: '127.0.0.1', toPort: port }];
+
+describe('jwksThumbprint: the jwks_uri host, its top intermediate CA, never a leaf', () => {
+  it('takes the last certificate the keys\' host sends (leaf + intermediate → intermediate), asking for that host', async () => {
+    await withServer(['leaf.pem', 'int.pem'], async (port, sni) => {
+      const r = await jwksThumbprint(JWKS_URI, { connectTo: to(port) });
+      expect(r).toEqual({ thumbprint: sha1(read('int.pem')), host: KEYS_HOST });
       expect(sha1(read('int.pem'))).toMatch(/^[0-9a-f]{40}$/);
+      expect(sni).toEqual([KEYS_HOST]);
     });
   });
 
-  it('takes the root when the host sends it too', async () => {
+  it('takes the root when the host sends it too (the last certificate sent)', async () => {
     await withServer(['leaf.pem', 'int.pem', 'root.pem'], async (port) => {
-      const r = await issuerThumbprint('https://oidc.example.test', { connectHost: '127.0.0.1', port });
-      expect(r).toEqual({ thumbprint: sha1(read('root.pem')) });
+      expect(await jwksThumbprint(JWKS_URI, { connectTo: to(port) })).toEqual({ thumbprint: sha1(read('root.pem')), host: KEYS_HOST });
     });
   });
 
-  it('takes the leaf when the host presents only the leaf', async () => {
+  it('omits it, saying why, when the host sends only its leaf (a leaf changes at every renewal)', async () => {
     await withServer(['leaf.pem'], async (port) => {
-      const r = await issuerThumbprint('https://oidc.example.test', { connectHost: '127.0.0.1', port });
-      expect(r).toEqual({ thumbprint: sha1(read('leaf.pem')) });
+      const r = await jwksThumbprint(JWKS_URI, { connectTo: to(port) });
+      expect(r).toEqual({ omitted: `${KEYS_HOST} sends only its own certificate, not the CA certificate that issued it`, host: KEYS_HOST });
+      expect(JSON.stringify(r)).not.toContain(sha1(read('leaf.pem')));
     });
   });
 
-  it('reports an unreachable issuer as an error, not an exception', async () => {
+  it('honours a port in the jwks_uri', async () => {
+    await withServer(['leaf.pem', 'int.pem'], async (port) => {
+      expect(await jwksThumbprint(`https://${KEYS_HOST}:8443/jwks`, { connectTo: to(port, KEYS_HOST, 8443) })).toMatchObject({ thumbprint: sha1(read('int.pem')) });
+    });
+  });
+
+  it('reports an unreachable host as an error, not an exception', async () => {
     const probe = createServer();
     const port = await listen(probe);
     await new Promise((r) => probe.close(r));
-    const r = await issuerThumbprint('https://oidc.example.test', { connectHost: '127.0.0.1', port, timeoutMs: 2000 });
-    expect(r).toEqual({ error: 'oidc.example.test: ECONNREFUSED' });
+    expect(await jwksThumbprint(JWKS_URI, { connectTo: to(port), timeoutMs: 2000 })).toEqual({ error: `${KEYS_HOST}: ECONNREFUSED`, host: KEYS_HOST });
   });
 
   it('gives up after the timeout when the host never answers TLS', async () => {
     const silent = createServer(() => {});
     const port = await listen(silent);
     try {
-      const r = await issuerThumbprint('https://oidc.example.test', { connectHost: '127.0.0.1', port, timeoutMs: 300 });
-      expect(r).toEqual({ error: 'no TLS answer from oidc.example.test within 300 ms' });
+      expect(await jwksThumbprint(JWKS_URI, { connectTo: to(port), timeoutMs: 300 })).toEqual({ error: `no TLS answer from ${KEYS_HOST} within 300 ms`, host: KEYS_HOST });
     } finally {
       silent.close();
     }
+  });
+});
+
+describe('RHACS_STS_CONNECT_TO and httpsGet', () => {
+  it('parses curl --connect-to entries and names the bad ones', () => {
+    expect(parseConnectTo('oidc.example.com:443:127.0.0.1:8443, Keys.Example.com:443:10.0.0.1:443')).toEqual({
+      value: [
+        { host: 'oidc.example.com', port: 443, toHost: '127.0.0.1', toPort: 8443 },
+        { host: 'keys.example.com', port: 443, toHost: '10.0.0.1', toPort: 443 },
+      ],
+      errors: [],
+    });
+    expect(parseConnectTo('')).toEqual({ value: [], errors: [] });
+    expect(parseConnectTo('a:443:b, x:y:z:1, a:0:b:1').errors).toEqual([
+      '"a:443:b" is not host:port:address:port (as curl\'s --connect-to, e.g. oidc.example.com:443:127.0.0.1:8443)',
+      '"x:y:z:1" is not host:port:address:port (as curl\'s --connect-to, e.g. oidc.example.com:443:127.0.0.1:8443)',
+      '"a:0:b:1" is not host:port:address:port (as curl\'s --connect-to, e.g. oidc.example.com:443:127.0.0.1:8443)',
+    ]);
+  });
+
+  it('connects elsewhere only for the listed host and port', () => {
+    const list = to(9000);
+    expect(connectAddress(list, KEYS_HOST, 443)).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(connectAddress(list, 'KEYS.example.test', 443)).toEqual({ host: '127.0.0.1', port: 9000 });
+    expect(connectAddress(list, KEYS_HOST, 8443)).toEqual({ host: KEYS_HOST, port: 8443 });
+    expect(connectAddress(list, 'other.example.test', 443)).toEqual({ host: 'other.example.test', port: 443 });
+  });
+
+  it('checks the certificate against the trusted CAs for the URL\'s host: an unknown CA answers nothing', async () => {
+    await withServer(['leaf.pem', 'int.pem'], async (port, sni) => {
+      const err = await httpsGet(JWKS_URI, { connectTo: to(port), timeoutMs: 2000 }).then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(NetworkError);
+      expect((err as NetworkError).code).toBe('UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
+      expect(sni).toEqual([KEYS_HOST]);
+    });
+  });
+
+  it('refuses anything but https', async () => {
+    await expect(httpsGet('http://oidc.example.test/x', { timeoutMs: 100 })).rejects.toMatchObject({ code: 'EPROTO' });
   });
 });

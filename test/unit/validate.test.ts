@@ -195,8 +195,8 @@ describe('normaliseIssuer', () => {
     ['https://oidc.example.com:8443/id/1', /must not name a port/],
     ['https://user:secret@oidc.example.com/id/1', /must not contain a user name or password/],
     ['https://user@oidc.example.com/id/1', /must not contain a user name or password/],
-    ['https://localhost/id/1', /not a valid DNS host name/],
-    ['https://10.0.0.1/id/1', /not a valid DNS host name/],
+    ['https://localhost/id/1', /"localhost" is a private or local name: AWS fetches .* cannot reach it/],
+    ['https://10.0.0.1/id/1', /"10.0.0.1" is a private IP address/],
     ['https://-bad.example.com/', /not a valid DNS host name/],
   ])('rejects %j', (input, msg) => {
     const r = v.normaliseIssuer(input);
@@ -204,6 +204,48 @@ describe('normaliseIssuer', () => {
     expect(r.error).toMatch(msg);
     expect(v.issuerUrl(input)).toBe(r.error);
   });
+
+  // STS fetches the documents from the internet: names only the cluster's network resolves never work.
+  it.each([
+    ['https://kubernetes.default.svc', 'kubernetes.default.svc', /in-cluster name/],
+    ['https://kubernetes.default.svc.cluster.local', 'kubernetes.default.svc.cluster.local', /in-cluster name/],
+    ['https://KUBERNETES.DEFAULT.SVC/', 'kubernetes.default.svc', /in-cluster name/],
+    ['https://kubernetes.default', 'kubernetes.default', /in-cluster name/],
+    ['https://oidc.my-ns.svc/id/1', 'oidc.my-ns.svc', /in-cluster name/],
+    ['https://keys.my-ns.svc.cluster.local', 'keys.my-ns.svc.cluster.local', /in-cluster name/],
+    ['https://api.cluster.local', 'api.cluster.local', /in-cluster name/],
+    ['https://issuer.local', 'issuer.local', /private or local name/],
+    ['https://oidc.corp.internal', 'oidc.corp.internal', /private or local name/],
+    ['https://oidc.localhost', 'oidc.localhost', /private or local name/],
+    ['https://192.168.1.20', '192.168.1.20', /private IP address/],
+    ['https://172.20.0.5/id/1', '172.20.0.5', /private IP address/],
+    ['https://127.0.0.1', '127.0.0.1', /private IP address/],
+    ['https://169.254.169.254', '169.254.169.254', /private IP address/],
+    ['https://100.64.0.10', '100.64.0.10', /private IP address/],
+    ['https://[fd00::1]/id/1', '[fd00::1]', /IP address: an issuer must be a public DNS name/],
+    ['https://52.94.0.12', '52.94.0.12', /IP address: an issuer must be a public DNS name/],
+  ])('refuses %s: AWS cannot reach it', (input, host, msg) => {
+    const r = v.normaliseIssuer(input);
+    expect(r.value).toBeUndefined();
+    expect(r.error).toMatch(msg);
+    expect(r.error).toContain(`"${host}"`);
+  });
+
+  it('lets uninstall name an unreachable issuer (to remove what an earlier run created for it)', () => {
+    expect(v.normaliseIssuer('https://kubernetes.default.svc/', { allowPrivate: true })).toEqual({ value: 'https://kubernetes.default.svc' });
+    expect(v.normaliseIssuer('http://kubernetes.default.svc', { allowPrivate: true }).error).toMatch(/must use https/);
+  });
+
+  it('names the real prerequisite for an in-cluster issuer', () => {
+    expect(v.normaliseIssuer('https://kubernetes.default.svc').error).toMatch(/ccoctl aws create-identity-provider.*spec\.serviceAccountIssuer on authentications\.config\.openshift\.io\/cluster/);
+  });
+
+  it.each(['https://svc.example.com', 'https://oidc.cluster.example.com', 'https://local-issuer.example.com', 'https://my-svc.s3.eu-west-1.amazonaws.com'])(
+    'accepts %s: the private suffixes only count as the last labels',
+    (input) => {
+      expect(v.normaliseIssuer(input)).toEqual({ value: input });
+    },
+  );
 
   it('accepts exactly 255 characters after https:// and rejects 256', () => {
     const host = 'oidc.example.com';

@@ -28,7 +28,8 @@ import {
   wiringCheck,
   type Where,
 } from '../../src/verify/checks.js';
-import { fetchPublicIssuer, type FetchLike } from '../../src/verify/issuer.js';
+import { fetchPublicIssuer, type GetLike } from '../../src/issuer/public.js';
+import { NetworkError } from '../../src/net/https.js';
 import { decodeJwtHeader, verifiesSignature } from '../../src/verify/jwt.js';
 import { initCommand, pointedRoleArn, runChecks } from '../../src/verify/run.js';
 
@@ -76,22 +77,29 @@ describe('issuer checks', () => {
     expect(issuerPublicCheck(w, { reachable: true, url: 'u', issuer: ISSUER, jwksUri: 'j', keys: apiKeys }, apiKeys).result).toBe('pass');
   });
 
-  it('fetchPublicIssuer: network failure, HTTP error, non-https jwks_uri, and a good issuer', async () => {
-    const docs: Record<string, { status: number; body: string }> = {
+  it('fetchPublicIssuer: network failure, HTTP error, non-https jwks_uri, redirects, and a good issuer', async () => {
+    const docs: Record<string, { status: number; body: string; location?: string }> = {
       [`${ISSUER}/.well-known/openid-configuration`]: { status: 200, body: JSON.stringify({ issuer: `${ISSUER}/`, jwks_uri: `${ISSUER}/keys` }) },
       [`${ISSUER}/keys`]: { status: 200, body: JSON.stringify({ keys: [{ kid: 'k1' }] }) },
       'https://forbidden.example/.well-known/openid-configuration': { status: 403, body: '<Error/>' },
       'https://plain.example/.well-known/openid-configuration': { status: 200, body: JSON.stringify({ issuer: 'https://plain.example', jwks_uri: 'http://plain.example/keys' }) },
+      'https://moved.example/.well-known/openid-configuration': { status: 301, body: '', location: `${ISSUER}/.well-known/openid-configuration` },
+      'https://downgrade.example/.well-known/openid-configuration': { status: 302, body: '', location: 'http://downgrade.example/doc' },
+      'https://keyless.example/.well-known/openid-configuration': { status: 200, body: JSON.stringify({ issuer: 'https://keyless.example', jwks_uri: 'https://keys.keyless.example/jwks' }) },
     };
-    const fake: FetchLike = async (url) => {
+    const get: GetLike = async (url) => {
       const d = docs[url];
-      if (!d) throw Object.assign(new TypeError('fetch failed'), { cause: { code: 'ENOTFOUND' } });
-      return { ok: d.status < 300, status: d.status, text: async () => d.body };
+      if (!d) throw new NetworkError('ENOTFOUND', `getaddrinfo ENOTFOUND ${new URL(url).hostname}`);
+      return d;
     };
-    expect(await fetchPublicIssuer('https://nowhere.example', { fetch: fake })).toEqual({ reachable: false, error: 'ENOTFOUND' });
-    expect(await fetchPublicIssuer('https://forbidden.example', { fetch: fake })).toMatchObject({ reachable: true, error: expect.stringMatching(/answered HTTP 403/) });
-    expect(await fetchPublicIssuer('https://plain.example', { fetch: fake })).toMatchObject({ reachable: true, error: expect.stringMatching(/is not https/) });
-    expect(await fetchPublicIssuer(ISSUER, { fetch: fake })).toEqual({ reachable: true, url: `${ISSUER}/.well-known/openid-configuration`, issuer: ISSUER, jwksUri: `${ISSUER}/keys`, keys: [{ kid: 'k1' }] });
+    expect(await fetchPublicIssuer('https://nowhere.example', { get })).toEqual({ reachable: false, error: 'ENOTFOUND' });
+    expect(await fetchPublicIssuer('https://forbidden.example', { get })).toMatchObject({ reachable: true, error: expect.stringMatching(/answered HTTP 403/) });
+    expect(await fetchPublicIssuer('https://plain.example', { get })).toMatchObject({ reachable: true, error: expect.stringMatching(/is not https/) });
+    expect(await fetchPublicIssuer('https://moved.example', { get })).toMatchObject({ reachable: true, issuer: ISSUER, keys: [{ kid: 'k1' }] });
+    expect(await fetchPublicIssuer('https://downgrade.example', { get })).toMatchObject({ reachable: true, error: expect.stringMatching(/redirects to http:\/\/downgrade\.example\/doc, which is not https/) });
+    // The keys' host answers nothing from here: unreachable, not wrong.
+    expect(await fetchPublicIssuer('https://keyless.example', { get })).toEqual({ reachable: false, error: 'the keys at https://keys.keyless.example/jwks: ENOTFOUND' });
+    expect(await fetchPublicIssuer(ISSUER, { get })).toEqual({ reachable: true, url: `${ISSUER}/.well-known/openid-configuration`, issuer: ISSUER, jwksUri: `${ISSUER}/keys`, keys: [{ kid: 'k1' }] });
   });
 });
 
@@ -125,6 +133,34 @@ describe('AWS checks', () => {
     expect(permissionsCheck(role({ inlinePolicies: { 'rhacs-sts-ecr-read': onlyAuth } }), FIX)).toMatchObject({ result: 'fail', detail: expect.stringMatching(/does not grant ecr:BatchCheckLayerAvailability/) });
     expect(permissionsCheck(role({ inlinePolicies: {}, attachedPolicyArns: ['arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly'] }), FIX)).toMatchObject({ result: 'warn' });
     expect(permissionsCheck(role({ inlinePolicies: {} }), FIX)).toMatchObject({ result: 'fail', detail: expect.stringMatching(/no inline policy rhacs-sts-ecr-read/) });
+  });
+
+  describe('ECR permissions through the permissions boundary (a role gets only what both allow)', () => {
+    const BOUNDARY = `arn:aws:iam::${ACCOUNT}:policy/rhacs-boundary`;
+    const shared = role({ permissionsBoundary: BOUNDARY, inlinePolicies: { 'rhacs-sts-ecr-read': permissionsPolicy('aws', { registryId: '444455556666', region: 'eu-west-1', repositories: ['shared/base'] }) } });
+    const doc = (...Statement: PolicyDocument['Statement']): PolicyDocument => ({ Version: '2012-10-17', Statement });
+
+    it('passes when the boundary covers the scope and the token call', () => {
+      const b = doc({ Effect: 'Allow', Action: 'ecr:*', Resource: '*' });
+      expect(permissionsCheck(shared, FIX, { arn: BOUNDARY, document: b })).toMatchObject({ result: 'pass', detail: expect.stringMatching(/the permissions boundary arn:aws:iam::111122223333:policy\/rhacs-boundary allows them too\.$/) });
+      const scoped = doc({ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }, { Effect: 'Allow', Action: 'ecr:*', Resource: 'arn:aws:ecr:eu-west-1:444455556666:repository/shared/*' });
+      expect(permissionsCheck(shared, FIX, { arn: BOUNDARY, document: scoped }).result).toBe('pass');
+    });
+
+    it('fails, naming the action and resource, when the boundary leaves the registry out or denies', () => {
+      const ownAccountOnly = doc({ Effect: 'Allow', Action: 'ecr:*', Resource: [`arn:aws:ecr:*:${ACCOUNT}:repository/*`] });
+      const r = permissionsCheck(shared, FIX, { arn: BOUNDARY, document: ownAccountOnly });
+      expect(r.result).toBe('fail');
+      expect(r.detail).toMatch(/^The inline policy rhacs-sts-ecr-read grants .*, but the permissions boundary arn:aws:iam::111122223333:policy\/rhacs-boundary does not allow ecr:GetAuthorizationToken on \*, ecr:BatchCheckLayerAvailability on arn:aws:ecr:eu-west-1:444455556666:repository\/shared\/base, ecr:BatchGetImage on .* and 4 more: a role gets only what its policies and its boundary both allow/);
+      expect(r.fix).toMatch(/^Have the boundary allow ecr:GetAuthorizationToken, ecr:BatchCheckLayerAvailability, .* on \*, arn:aws:ecr:eu-west-1:444455556666:repository\/shared\/base/);
+      const denying = doc({ Effect: 'Allow', Action: '*', Resource: '*' }, { Effect: 'Deny', Action: 'ecr:BatchGetImage', Resource: 'arn:aws:ecr:*:444455556666:repository/*' });
+      expect(permissionsCheck(shared, FIX, { arn: BOUNDARY, document: denying })).toMatchObject({ result: 'fail', detail: expect.stringMatching(/does not allow ecr:BatchGetImage on arn:aws:ecr:eu-west-1:444455556666:repository\/shared\/base \(denied explicitly\):/) });
+    });
+
+    it('warns when the boundary cannot be read', () => {
+      expect(permissionsCheck(shared, FIX, { arn: BOUNDARY, error: 'AccessDenied' })).toMatchObject({ result: 'warn', detail: expect.stringMatching(/could not be read \(AccessDenied\)/) });
+      expect(permissionsCheck(shared, FIX).result).toBe('warn');
+    });
   });
 });
 
@@ -376,7 +412,10 @@ describe('runChecks', () => {
     fetchPublicIssuer: async () => ({ reachable: true as const, url: `${ISSUER}/.well-known/openid-configuration`, issuer: ISSUER, jwksUri: `${ISSUER}/keys`, keys: [jwk] }),
     exchange: async (i: { roleArn: string; webIdentityToken: string }) => {
       seen.push(i.webIdentityToken);
-      return { assumedRoleArn: `arn:aws:sts::${ACCOUNT}:assumed-role/rhacs-sts/rhacs-sts-verify`, ecr: { ok: true as const } };
+      return {
+        assumedRoleArn: `arn:aws:sts::${ACCOUNT}:assumed-role/rhacs-sts/rhacs-sts-verify`,
+        ecr: { ok: true as const, reads: [{ repository: 'team/app', ok: true as const, calls: ['DescribeRepositories', 'ListImages', 'BatchGetImage'], image: '1.0' }] },
+      };
     },
   });
 
@@ -395,6 +434,7 @@ describe('runChecks', () => {
     expect(JSON.parse(json)).toMatchObject({ command: 'verify', ok: true });
     expect(text).toMatch(/^CHECK {2,}RESULT {2}DETAIL$/m);
     expect(text).toMatch(/^End to end central +pass +Exchanged a token for system:serviceaccount:stackrox:central \(aud sts\.amazonaws\.com\)/m);
+    expect(report.checks.find((c) => c.check === 'End to end central')!.detail).toMatch(/; read team\/app \(DescribeRepositories, ListImages, BatchGetImage of 1\.0\) in registry 111122223333\.$/);
     expect(text).toMatch(/\d+ passed: the chain works\.$/);
   });
 
@@ -419,6 +459,39 @@ describe('runChecks', () => {
       result: 'fail', detail: expect.stringMatching(/Could not request a token for system:serviceaccount:stackrox:central \(audience sts\.amazonaws\.com\)/),
       fix: expect.stringMatching(/--skip-exchange/),
     });
+  });
+
+  it('reads the registry with the role\'s credentials: a refused read fails, across accounts naming the repository-policy statement', async () => {
+    const probes: unknown[] = [];
+    const withReads = (reads: unknown) => ({
+      ...deps(),
+      exchange: async (i: { probe?: unknown }) => {
+        probes.push(i.probe);
+        return { assumedRoleArn: 'arn:x', ecr: { ok: true as const, reads } } as never;
+      },
+    });
+    // Same account, every repository: the first one listed is read.
+    await runChecks(options, sessions(), found(), withReads([]));
+    expect(probes.pop()).toEqual({ registryId: ACCOUNT, region: 'eu-west-1', repositories: [], list: true });
+
+    // The role's own policy names a repository in another account: that one is read (no flags needed).
+    const cross = role({ inlinePolicies: { 'rhacs-sts-ecr-read': permissionsPolicy('aws', { registryId: '444455556666', region: 'us-east-1', repositories: ['shared/base', 'team/*'] }) } });
+    const denied = 'AccessDeniedException: User: arn:x is not authorized to perform: ecr:DescribeRepositories on resource: arn:aws:ecr:us-east-1:444455556666:repository/shared/base because no resource-based policy allows the ecr:DescribeRepositories action';
+    const r = await runChecks(options, sessions(), found(cross), withReads([{ repository: 'shared/base', ok: false, action: 'ecr:DescribeRepositories', error: denied }]));
+    expect(probes.pop()).toEqual({ registryId: '444455556666', region: 'us-east-1', repositories: ['shared/base'], list: false });
+    const e2e = r.checks.find((c) => c.check === 'End to end central')!;
+    expect(e2e).toMatchObject({ result: 'fail', detail: expect.stringMatching(/ecr:GetAuthorizationToken succeeded, but reading repository shared\/base in registry 444455556666 \(us-east-1\) failed: ecr:DescribeRepositories: AccessDeniedException/) });
+    expect(e2e.fix).toMatch(/^The owner of registry 444455556666 must add this statement to the repository policy of shared\/base: \{"Sid":"RhacsStsRead[0-9a-f]{8}","Effect":"Allow","Principal":\{"AWS":"arn:aws:iam::111122223333:role\/rhacs-sts"\},"Action":\["ecr:BatchCheckLayerAvailability",/);
+
+    // Another account, only prefixes: nothing can be read, so nothing is proven.
+    const prefixes = role({ inlinePolicies: { 'rhacs-sts-ecr-read': permissionsPolicy('aws', { registryId: '444455556666', repositories: ['team/*'] }) } });
+    const w = (await runChecks(options, sessions(), found(prefixes), withReads(undefined))).checks.find((c) => c.check === 'End to end central')!;
+    expect(probes.pop()).toEqual({ registryId: '444455556666', region: 'eu-west-1', repositories: [], list: false });
+    expect(w).toMatchObject({ result: 'warn', detail: expect.stringMatching(/no repository was read: ECR does not list another account's repositories/), fix: 'Name a repository for verify to read: rhacs-sts verify --ecr-repository <name> (with the other flags as before)' });
+
+    // --ecr-repository names one: it is read in the registry the role's policy names.
+    await runChecks(parseOptions('verify', { namespace: 'stackrox', ecrRepository: ['team/app'] }, {}), sessions(), found(prefixes), withReads([]));
+    expect(probes.pop()).toEqual({ registryId: '444455556666', region: 'eu-west-1', repositories: ['team/app'], list: false });
   });
 
   it('AWS refusing the exchange after the local checks passed, and ECR failing, are failures', async () => {

@@ -1,0 +1,85 @@
+/**
+ * The issuer as AWS sees it: STS fetches `<issuer>/.well-known/openid-configuration`, then the
+ * keys at the `jwks_uri` it names (https only), from the internet. We fetch the same URLs, with a
+ * short timeout. Nothing answering from here (DNS, connection, TLS, timeout) is not a verdict on
+ * what AWS can reach — a corporate network can hide public URLs — so callers warn; an answer that
+ * is wrong (an HTTP error, another issuer, no keys, a non-https jwks_uri) is one.
+ */
+import type { Jwk } from '../kube/session.js';
+import { httpsGet, type ConnectTo, type HttpsResponse } from '../net/https.js';
+
+export type PublicIssuer =
+  /** Nothing answered (DNS, connection, TLS, timeout). */
+  | { reachable: false; error: string }
+  /** Something answered; `error` says what was wrong with the answer, if anything. */
+  | { reachable: true; url: string; error?: string; issuer?: string; jwksUri?: string; keys?: Jwk[] };
+
+/** One GET: resolves with any HTTP answer, rejects (NetworkError) when nothing answered. */
+export type GetLike = (url: string) => Promise<HttpsResponse>;
+
+/** How the public URLs are reached: see net/https.ts. */
+export interface PublicNet {
+  connectTo: readonly ConnectTo[];
+  timeoutMs?: number;
+}
+
+export const PUBLIC_ISSUER_TIMEOUT_MS = 3000;
+const MAX_REDIRECTS = 3;
+
+/** The URL STS fetches first. */
+export function discoveryUrl(issuer: string): string {
+  return `${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+}
+
+export function publicGetter(net: PublicNet): GetLike {
+  return (url) => httpsGet(url, { connectTo: net.connectTo, timeoutMs: net.timeoutMs ?? PUBLIC_ISSUER_TIMEOUT_MS });
+}
+
+/** The code of a network failure, with its message when that says more (e.g. ENOTFOUND; SELF_SIGNED_CERT_IN_CHAIN: self-signed certificate in certificate chain). */
+function networkReason(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  if (!e?.code) return String(e?.message ?? err);
+  return e.message && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.code;
+}
+
+type Got = { ok: true; body: Record<string, unknown> } | { ok: false; network: boolean; error: string };
+
+async function getJson(url: string, get: GetLike): Promise<Got> {
+  let res: HttpsResponse;
+  let at = url;
+  for (let hop = 0; ; hop++) {
+    try {
+      res = await get(at);
+    } catch (err) {
+      return { ok: false, network: true, error: networkReason(err) };
+    }
+    if (res.status < 300 || res.status >= 400 || !res.location || hop >= MAX_REDIRECTS) break;
+    const next = new URL(res.location, at);
+    if (next.protocol !== 'https:') return { ok: false, network: false, error: `${at} redirects to ${next.href}, which is not https` };
+    at = next.href;
+  }
+  if (res.status !== 200) return { ok: false, network: false, error: `${url} answered HTTP ${res.status}` };
+  try {
+    const body = JSON.parse(res.body) as unknown;
+    if (body && typeof body === 'object' && !Array.isArray(body)) return { ok: true, body: body as Record<string, unknown> };
+  } catch {
+    // fall through
+  }
+  return { ok: false, network: false, error: `${url} did not answer with a JSON document` };
+}
+
+export async function fetchPublicIssuer(issuer: string, o: { get: GetLike }): Promise<PublicIssuer> {
+  const url = discoveryUrl(issuer);
+  const doc = await getJson(url, o.get);
+  if (!doc.ok) return doc.network ? { reachable: false, error: doc.error } : { reachable: true, url, error: doc.error };
+  const iss = typeof doc.body.issuer === 'string' ? doc.body.issuer.replace(/\/+$/, '') : undefined;
+  const jwksUri = typeof doc.body.jwks_uri === 'string' ? doc.body.jwks_uri : undefined;
+  if (!jwksUri) return { reachable: true, url, issuer: iss, error: `${url} has no jwks_uri` };
+  if (!jwksUri.startsWith('https://')) return { reachable: true, url, issuer: iss, jwksUri, error: `its jwks_uri ${jwksUri} is not https (AWS fetches keys over HTTPS only)` };
+  const jwks = await getJson(jwksUri, o.get);
+  // The keys' host answered nothing from here: as unreachable as the issuer would be.
+  if (!jwks.ok && jwks.network) return { reachable: false, error: `the keys at ${jwksUri}: ${jwks.error}` };
+  if (!jwks.ok) return { reachable: true, url, issuer: iss, jwksUri, error: `the JWKS: ${jwks.error}` };
+  const keys = Array.isArray(jwks.body.keys) ? (jwks.body.keys as Jwk[]) : [];
+  return { reachable: true, url, issuer: iss, jwksUri, keys };
+}
