@@ -24,7 +24,7 @@ export default defineConfig({
           environment: 'node',
           env,
           globalSetup: ['test/sandbox/global-setup.ts'],
-          testTimeout: 60_000,
+          testTimeout: 120_000,
           hookTimeout: 120_000,
           // One sandbox is shared; files run one at a time so state resets stay meaningful.
           fileParallelism: false,
