@@ -25,8 +25,10 @@ import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, 
 import { buildPlan } from '../plan/build.js';
 import type { Action, Decisions, Plan } from '../plan/model.js';
 import { planToJson } from '../render/plan-json.js';
-import { helmValuesYaml, renderPlanText } from '../render/plan-text.js';
-import { writeFileSync } from 'node:fs';
+import { renderPlanText } from '../render/plan-text.js';
+import { helmUpgradeCommand } from '../plan/helm-values.js';
+import { outageWarning } from '../plan/restarts.js';
+import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
 import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
 
@@ -44,6 +46,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     const decisions = decisionsFromOptions(options, facts);
     const plan = buildPlan(facts, decisions, undefined);
     printPlan(plan, options, ui, planInputs(options, decisions, undefined, plan));
+    writeHelmValues(plan, options, ui);
     return;
   }
   checkInitOptions(options);
@@ -81,6 +84,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   const inputs = planInputs(opts, final, detected, plan);
   if (opts.dryRun) {
     printPlan(plan, opts, ui, inputs);
+    writeHelmValues(plan, opts, ui);
   } else {
     await confirmAndApply(plan, opts, ui, sessions, inputs);
   }
@@ -147,13 +151,16 @@ async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: S
     throw new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') });
   }
   if (changes.length === 0) {
-    writeHelmValues(plan, options, ui);
-    if (options.output === 'json') ui.result(planToJson(plan, { inputs, applied: [] }));
+    const files = writeHelmValues(plan, options, ui);
+    if (options.output === 'json') ui.result(planToJson(plan, { inputs, applied: [], ...(files ? { helmValuesFiles: files } : {}) }));
+    printDeferred(plan, files, ui);
     return;
   }
   highlightIam(changes, ui);
-  await confirm(options, ui, changes.length);
+  await confirm(options, ui, changes.length, outageWarning(plan));
 
+  // Written before anything is applied: a path that cannot be written stops the run unchanged.
+  const files = writeHelmValues(plan, options, ui);
   const tasks = createTaskList(ui);
   let applied: ApplyResult[];
   ui.info('');
@@ -162,9 +169,8 @@ async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: S
   } finally {
     tasks.stop();
   }
-  writeHelmValues(plan, options, ui);
-  if (options.output === 'json') ui.result(planToJson(plan, { inputs, applied }));
-  printSummary(plan, applied, options, ui);
+  if (options.output === 'json') ui.result(planToJson(plan, { inputs, applied, ...(files ? { helmValuesFiles: files } : {}) }));
+  printSummary(plan, applied, options, ui, files);
 }
 
 /** The IAM part of the plan, called out before the confirmation: who may assume the role, and what it may do. */
@@ -177,29 +183,22 @@ function highlightIam(changes: Action[], ui: Ui): void {
   for (const a of iam) ui.info(`  ${a.status === 'create' ? c.green('+') : c.yellow('~')} ${a.summary}`);
 }
 
-function writeHelmValues(plan: Plan, options: Options, ui: Ui): void {
-  if (!options.helmValuesOut) return;
-  if (!plan.helmValues?.length) {
-    ui.info(`RHACS was not installed with Helm here, so there are no Helm values to write to ${options.helmValuesOut}.`);
+async function confirm(options: Options, ui: Ui, count: number, outage?: string): Promise<void> {
+  if (options.yes) {
+    if (outage) ui.info(`${outage}.`);
     return;
   }
-  writeFileSync(options.helmValuesOut, plan.helmValues.map(helmValuesYaml).join('---\n'));
-  ui.info(`Wrote the Helm values that keep this change to ${options.helmValuesOut}.`);
-}
-
-async function confirm(options: Options, ui: Ui, count: number): Promise<void> {
-  if (options.yes) return;
   const what = `${count} change${count === 1 ? '' : 's'}`;
   if (!ui.interactive) {
     throw new InputError([{ source: '--yes', message: `is required to apply ${what} when not running at a terminal` }],
       'Review the plan with "rhacs-sts plan", then re-run with --yes.');
   }
   ui.info('');
-  const ok = await ui.confirm(`Apply these ${what}?`, false);
+  const ok = await ui.confirm(`Apply these ${what}?${outage ? ` (${outage})` : ''}`, false);
   if (!ok) throw new CancelledError('Cancelled: nothing was changed.');
 }
 
-function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: Ui): void {
+function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: Ui, files?: HelmValuesFile[]): void {
   const c = ui.logColors;
   const byId = new Map(plan.actions.map((a) => [a.id, a]));
   const done = applied.filter((r) => r.outcome === 'done');
@@ -212,12 +211,29 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   ui.info(c.bold('Next:'));
   ui.info(NEXT_STEPS.enableRole);
   ui.info(NEXT_STEPS.verify(verifyCommand(options)));
-  const deferred = plan.actions.filter((a): a is Extract<Action, { type: 'restart' }> => a.type === 'restart' && a.deferred);
-  if (deferred.length) {
-    ui.info('  3. Restart the pods so they pick up the role:');
-    for (const a of deferred) ui.info(`       kubectl${a.ref.context ? ` --context ${a.ref.context}` : ''} -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}`);
-  }
+  printDeferred(plan, files, ui, '  3. ');
   if (plan.helmValues?.length && !options.helmValuesOut) ui.info('  Add the Helm values shown in the plan to your values file, so that "helm upgrade" keeps the change.');
+}
+
+/** What --no-restart left for later: restarts (EKS), or rollouts that "helm upgrade" makes (OpenShift). */
+function printDeferred(plan: Plan, files: HelmValuesFile[] | undefined, ui: Ui, lead = ''): void {
+  const deferred = plan.actions.filter((a): a is Extract<Action, { type: 'restart' }> => a.type === 'restart' && a.deferred);
+  const restarts = deferred.filter((a) => a.method === 'restartedAt');
+  const rollouts = deferred.filter((a) => a.method === 'rollout');
+  const outage = (a: { outage?: boolean }) => (a.outage ? ' (Recreate strategy: a short outage)' : '');
+  if (restarts.length) {
+    ui.info(`${lead}Restart the pods so they pick up the role:`);
+    for (const a of restarts) ui.info(`       kubectl${a.ref.context ? ` --context ${a.ref.context}` : ''} -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}${outage(a)}`);
+  }
+  if (rollouts.length) {
+    const names = rollouts.map((a) => `${a.ref.name}${outage(a)}`).join(', ');
+    ui.info(`${restarts.length ? '  ' : lead}When a rollout suits, apply the Helm values, which sets the environment and rolls ${names}:`);
+    for (const h of plan.helmValues ?? []) {
+      const file = files?.find((f) => f.release === h.release && f.context === h.context)?.file;
+      ui.info(`       ${helmUpgradeCommand(h, file)}`);
+    }
+    if (!files?.length) ui.info('     (<file>: the values shown in the plan for that release; --helm-values-out writes them)');
+  }
 }
 
 /** The verify command for the same cluster(s) and role. */
