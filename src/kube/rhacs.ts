@@ -309,10 +309,11 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
   if (input.provider === 'openshift') {
     for (const comp of components) {
       const dep = current[comp]?.deployment;
-      if (dep && !dep.hasTokenMount) {
+      // Operator and Helm installs without it are refused by the plan (their copy cannot hold it), which says why.
+      if (dep && !dep.hasTokenMount && methods[comp] === 'manifests') {
         warnings.push(
           `Deployment ${namespace}/${comp} does not mount a projected service-account token (audience openshift) at ${OPENSHIFT_TOKEN_DIR}` +
-            (comp === 'sensor' ? ' (needed only with --delegated-scanning)' : '') + '; rhacs-sts adds it.',
+            (comp === 'sensor' ? ' (needed only with --delegated-scanning)' : '') + '; rhacs-sts adds it, in the same change as the environment.',
         );
       }
     }

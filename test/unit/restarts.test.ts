@@ -1,6 +1,7 @@
 // When pods restart and what it costs (EKS: what the pods carry; OpenShift: --no-restart only where
 // Helm values can wait; Recreate is an outage), and the Helm values files: one document per
 // release, named after the given path, headed by the full command; uninstall's undo them.
+import type { V1ManagedFieldsEntry } from '@kubernetes/client-node';
 import { Chalk } from 'chalk';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -86,8 +87,8 @@ describe('EKS: a restart is needed exactly while a running pod lacks the role', 
 });
 
 describe('managedFields: only our field manager says when we wrote the annotation', () => {
-  const entry = (manager: string, time: string, withAnnotation: boolean) => ({
-    manager, operation: 'Update', apiVersion: 'v1', time, fieldsType: 'FieldsV1',
+  const entry = (manager: string, time: string, withAnnotation: boolean): V1ManagedFieldsEntry => ({
+    manager, operation: 'Update', apiVersion: 'v1', time: new Date(time), fieldsType: 'FieldsV1',
     fieldsV1: { 'f:metadata': withAnnotation ? { 'f:annotations': { [`f:${ANNOTATION}`]: {} } } : { 'f:labels': { 'f:x': {} } } },
   });
   it('ignores Helm touching the object (the annotation or other fields) after us', () => {
