@@ -151,6 +151,21 @@ describe('OpenShift: --no-restart rolls no pods', () => {
     expect(await kubeWrites('openshift', k2, ns)).toEqual(['patch deployments/central']);
     expect(await replicaSets(kc, ns, 'central')).toBe(rs + 1);
     expect(await podRoles(kc, ns, 'central')).toEqual([arn]);
+
+    // Uninstall with --no-restart: the deployment keeps its env; the values that undo it wait for "helm upgrade".
+    const undo = join(dir, 'ocp-undo.yaml');
+    const k3 = kubeMark(sb, 'openshift');
+    const rs3 = await replicaSets(kc, ns, 'central');
+    const un = await cli('openshift', ['uninstall', '--yes', '--no-restart', '--helm-values-out', undo, ...common]);
+    expect(un.code, un.stderr).toBe(0);
+    expect(await kubeWrites('openshift', k3, ns)).toEqual([]);
+    expect(await replicaSets(kc, ns, 'central')).toBe(rs3);
+    expect(un.stdout).toContain("central's pods keep naming the role");
+    const undoFile = join(dir, 'ocp-undo.stackrox-central-services.yaml');
+    expect((parseAllDocuments(readFileSync(undoFile, 'utf8')) as { toJS(): unknown }[]).map((d) => d.toJS()))
+      .toEqual([{ customize: { central: { envVars: { AWS_ROLE_ARN: null, AWS_WEB_IDENTITY_TOKEN_FILE: null } } } }]);
+    expect(un.stderr).toContain('When a rollout suits, apply the Helm values that undo the wiring (this rolls the pods):');
+    expect(un.stderr).toContain(`helm upgrade stackrox-central-services rhacs/stackrox-central-services -n ${ns} --version 400.7.2 --reuse-values -f ${undoFile}`);
   });
 
   it('operator: refused before any write, naming --no-restart (the operator would roll the pods at once)', async () => {
