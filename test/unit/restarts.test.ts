@@ -2,6 +2,9 @@
 // Helm values can wait; Recreate is an outage), and the Helm values files: one document per
 // release, named after the given path, headed by the full command; uninstall's undo them.
 import type { V1ManagedFieldsEntry } from '@kubernetes/client-node';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +16,9 @@ import { trustSid } from '../../src/plan/policies.js';
 import { before44, eksRestartNeeded, outageWarning, restartIsOutage } from '../../src/plan/restarts.js';
 import { buildUninstallPlan } from '../../src/plan/uninstall.js';
 import { helmValuesYaml, renderPlanText } from '../../src/render/plan-text.js';
+import { writeHelmValues } from '../../src/apply/helm-values.js';
+import { RhacsStsError } from '../../src/errors.js';
+import { createMemoryUi } from '../../src/ui/memory.js';
 
 const ACCOUNT = '111122223333';
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -277,5 +283,47 @@ describe('versions and chart labels', () => {
     expect(helmChartVersion('stackrox-central-services-400.7.2')).toBe('400.7.2');
     expect(helmChartVersion('stackrox-secured-cluster-services-400.3.0-160-g465d734c11')).toBe('400.3.0-160-g465d734c11');
     expect(helmChartVersion(undefined)).toBeUndefined();
+  });
+});
+
+describe('writeHelmValues', () => {
+  const plan = (): Plan => buildPlan(facts([cluster({ installMethod: 'helm', current: { central: eks({ pods: [] }, null) } })]), decisions(), undefined);
+
+  it('a dry run names the files and writes none; a real run writes them and says where', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-hv-unit-'));
+    try {
+      const ui = createMemoryUi();
+      const dry = writeHelmValues(plan(), { helmValuesOut: join(dir, 'v.yaml'), dryRun: true }, ui)!;
+      expect(dry.map((f) => [f.file, f.written])).toEqual([[join(dir, 'v.stackrox-central-services.yaml'), false]]);
+      expect(readdirSync(dir)).toEqual([]);
+      expect(ui.stderr.join('\n')).toContain('Dry run: no Helm values were written.');
+      const real = writeHelmValues(plan(), { helmValuesOut: join(dir, 'v.yaml') }, ui)!;
+      expect(real.map((f) => f.written)).toEqual([true]);
+      expect(readdirSync(dir)).toEqual(['v.stackrox-central-services.yaml']);
+      expect(writeHelmValues(plan(), {}, ui)).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a path that cannot be written is an input error naming --helm-values-out (written before anything is applied)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-hv-unit-'));
+    try {
+      writeFileSync(join(dir, 'a-file'), '');
+      const err = (() => {
+        try {
+          writeHelmValues(plan(), { helmValuesOut: join(dir, 'a-file', 'v.yaml') }, createMemoryUi());
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(err).toBeInstanceOf(RhacsStsError);
+      expect((err as RhacsStsError).exitCode).toBe(2);
+      expect((err as RhacsStsError).message).toContain('Cannot write the Helm values for release stackrox-central-services');
+      expect((err as RhacsStsError).hint).toContain('--helm-values-out');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
