@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { startSeededSandbox } from '../test/sandbox/standalone.js';
-import { awsMark, awsRequests, isReadOnlyAwsAction, kubeMark, kubeRequests } from '../test/sandbox/observe.js';
+import { awsMark, awsRequests, isReadOnlyAwsAction, kubeMark, kubeRequests, setTrustPolicyQuota } from '../test/sandbox/observe.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const BIN = 'bin/rhacs-sts';
@@ -120,13 +120,52 @@ async function sandboxFigures() {
   }
 }
 
+/**
+ * A fleet (hub with Central, four spokes with Sensor): plan and init for one secured cluster, then
+ * for four. Goal: four clusters cost at most 1.5× one in wall time (clusters are read and changed
+ * concurrently), and the API calls per cluster stay constant.
+ */
+async function fleetFigures() {
+  const seeded = await startSeededSandbox({ clusters: 5, method: 'manifests', log: () => undefined });
+  const { info } = seeded;
+  const env = { ...process.env, ...seeded.env, AWS_REGION: seeded.cluster.region, NO_COLOR: '1' };
+  const ctx = (name: string) => seeded.fleet.find((f) => f.cluster.name === name)!.cluster.context;
+  // Five issuers in one trust policy exceed the default quota of 2,048 characters.
+  await setTrustPolicyQuota(info, 4096);
+  const counted = async (label: string, spokes: string[], args: string[]) => {
+    const clusters = ['hub', ...spokes];
+    const a = await awsMark(info);
+    const marks = clusters.map((c) => kubeMark(info, c));
+    const r = await run([...args, '--central-context', ctx('hub'), ...spokes.flatMap((s) => ['--sensor-context', ctx(s)])], env);
+    if (r.code !== 0) throw new Error(`${label} exited ${r.code}`);
+    const aws = (await awsRequests(info, a)).length;
+    let kube = 0;
+    for (const [i, c] of clusters.entries()) kube += (await kubeRequests(info, c, marks[i], { user: 'sandbox-admin' })).length;
+    return { label, clusters: clusters.length, ms: Number(r.ms.toFixed(0)), awsCalls: aws, kubeCalls: kube, callsPerCluster: Number(((aws + kube) / clusters.length).toFixed(1)) };
+  };
+  const four = ['spoke-1', 'spoke-2', 'spoke-3', 'spoke-4'];
+  try {
+    return [
+      await counted('plan, 1 secured cluster', ['spoke-1'], ['plan', '--role-name', 'fleet-one']),
+      await counted('plan, 4 secured clusters', four, ['plan', '--role-name', 'fleet-four']),
+      await counted('init, 1 secured cluster', ['spoke-1'], ['init', '--yes', '--no-restart', '--role-name', 'fleet-one']),
+      // The hub and spoke-1 now name fleet-one: moving them to fleet-four is explicit.
+      await counted('init, 4 secured clusters', four, ['init', '--yes', '--no-restart', '--role-name', 'fleet-four', '--replace-role-wiring']),
+    ];
+  } finally {
+    await seeded.stop();
+  }
+}
+
 let firstPromptMs: number | undefined;
-const su = startup();
+// BENCH_PARTS=startup,sandbox,fleet (default: all) runs only some parts.
+const parts = new Set((process.env.BENCH_PARTS ?? 'startup,sandbox,fleet').split(','));
+const su = parts.has('startup') ? startup() : [];
 log('\nStart-up (median of ' + RUNS + ' runs, interleaved):');
 log('  case                   median    × node');
 for (const r of su) log(`  ${r.case.padEnd(22)} ${`${r.medianMs} ms`.padStart(8)}   ${r.ratio.toFixed(2)}`);
 
-const sb = await sandboxFigures();
+const sb = parts.has('sandbox') ? await sandboxFigures() : [];
 log('\nIn the sandbox (EKS flavour, Helm install; one run each):');
 log('  command              wall ms   AWS reads/writes   Kubernetes reads/writes');
 for (const r of sb) {
@@ -137,4 +176,14 @@ for (const r of sb) {
   for (const [k, v] of Object.entries(r.calls.aws)) log(`    aws  ${k} ×${v}`);
   for (const [k, v] of Object.entries(r.calls.kube)) log(`    kube ${k} ×${v}`);
 }
-process.stdout.write(`${JSON.stringify({ node: process.version, runs: RUNS, startup: su, firstPromptMs, sandbox: sb }, null, 2)}\n`);
+const fleet = parts.has('fleet') ? await fleetFigures() : [];
+log('\nA fleet (hub + secured clusters, one role; one run each):');
+log('  command                      clusters   wall ms   AWS calls   Kubernetes calls   calls per cluster');
+for (const r of fleet) {
+  log(`  ${r.label.padEnd(28)} ${String(r.clusters).padStart(8)}   ${String(r.ms).padStart(7)}   ${String(r.awsCalls).padStart(9)}   ${String(r.kubeCalls).padStart(16)}   ${String(r.callsPerCluster).padStart(17)}`);
+}
+for (const verb of ['plan', 'init']) {
+  const [one, four] = fleet.filter((r) => r.label.startsWith(verb));
+  if (one && four) log(`  ${verb}: 4 secured clusters take ${(four!.ms / one!.ms).toFixed(2)}× the time of 1 (goal ≤ 1.5×)`);
+}
+process.stdout.write(`${JSON.stringify({ node: process.version, runs: RUNS, startup: su, firstPromptMs, sandbox: sb, fleet }, null, 2)}\n`);

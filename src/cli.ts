@@ -13,7 +13,7 @@ export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-de
 
 export interface CliIo {
   env: Record<string, string | undefined>;
-  makeUi(options: Pick<Options, 'quiet' | 'verbose'>): Ui;
+  makeUi(options: Pick<Options, 'quiet' | 'verbose' | 'output'>): Ui;
   writeOut(s: string): void;
   writeErr(s: string): void;
 }

@@ -5,7 +5,7 @@
  */
 import { InputError, type InputProblem } from './errors.js';
 import type { DiscoverInput } from './kube/session.js';
-import type { ClusterTarget } from './discover.js';
+import type { ClusterTarget } from './targets.js';
 import { PROVIDERS, type Options, type Provider } from './options.js';
 import type { Decisions, Facts, Plan } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
@@ -26,6 +26,7 @@ export function offlineFacts(options: Options): Facts {
     offline: true,
     clusters: [{
       context: options.context,
+      ...(options.clusterName ? { name: options.clusterName } : {}),
       provider: options.provider!,
       issuer: options.oidcIssuer!,
       namespace: options.namespace ?? 'stackrox',
@@ -76,6 +77,8 @@ export function decisionsFromOptions(options: Options, facts: Facts, thumbprints
       registryId: options.ecrRegistryId ?? facts.accountId,
       region: options.ecrRegion,
       repositories: options.ecrRepositories,
+      // Cross-account through StackRox's useAssumeRole: StackRox builds this ARN (commercial partition).
+      ...(options.ecrAssumeRole ? { assumeRoleArn: `arn:aws:iam::${options.ecrRegistryId ?? facts.accountId}:role/${options.ecrAssumeRole}` } : {}),
     },
     delegatedScanning: impliedDelegatedScanning(options),
     restart: options.restart,

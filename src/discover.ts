@@ -13,6 +13,7 @@ import { decisionsFromOptions, defaultRoleName } from './decide.js';
 import { InputError, isInputError, type InputProblem } from './errors.js';
 import type { DiscoverInput, KubeSession } from './kube/session.js';
 import type { Options } from './options.js';
+import { clusterTargets, type ClusterTarget } from './targets.js';
 import type { AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
 import { isManaged } from './plan/build.js';
@@ -34,37 +35,11 @@ function isolatable(t: ClusterTarget, err: unknown): boolean {
   return t.role === 'sensor' && !isInputError(err);
 }
 
-/** Which RHACS components a cluster contributes: both, or only one when Central and Sensor run apart. */
-export type ClusterRole = 'both' | 'central' | 'sensor';
-
-export interface ClusterTarget {
-  /** Key in Sessions.kube. */
-  key: string;
-  /** Context as given (undefined: the kubeconfig's current context). */
-  context?: string;
-  role: ClusterRole;
-  /** The flag that names this cluster, for messages. */
-  flag: '--context' | '--central-context' | '--sensor-context';
-}
-
-/**
- * The clusters the options name: one (--context or the current context), or Central's (from
- * --central-context, else the current context) and each secured cluster's Sensor.
- */
-export function clusterTargets(options: Pick<Options, 'context' | 'centralContext' | 'sensorContexts'>): ClusterTarget[] {
-  if (options.sensorContexts.length) {
-    return [
-      { key: options.centralContext ?? '', context: options.centralContext, role: 'central', flag: '--central-context' },
-      ...options.sensorContexts.map((c) => ({ key: c, context: c, role: 'sensor' as const, flag: '--sensor-context' as const })),
-    ];
-  }
-  if (options.centralContext) return [{ key: options.centralContext, context: options.centralContext, role: 'both', flag: '--central-context' }];
-  return [{ key: options.context ?? '', context: options.context, role: 'both', flag: '--context' }];
-}
 
 export async function openSessions(options: Options, ui: Ui): Promise<Sessions> {
-  const [{ createAwsSession }, { openKubeSession }] = await Promise.all([import('./aws/client.js'), import('./kube/client.js')]);
-  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug });
+  const [{ createAwsSession }, { openKubeSession }, { checkProfile }] = await Promise.all([import('./aws/client.js'), import('./kube/client.js'), import('./aws/profile.js')]);
+  checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
+  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn });
   const targets = clusterTargets(options);
   const settled = await Promise.allSettled(targets.map(async (t) =>
     [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context }, ui.debug, { readOnly: options.dryRun })] as const));
@@ -90,6 +65,8 @@ export interface DetectOptions {
   /** Per cluster (by key): inputs that beat the options (e.g. a saved plan's namespaces). */
   perCluster?: Record<string, Partial<DiscoverInput>>;
   resolve?: DetectionResolver;
+  /** Called as each cluster is read (for a progress line per cluster). */
+  onCluster?: (context: string, done: number, total: number, error?: unknown) => void;
 }
 
 export interface DetectedCluster {
@@ -145,7 +122,17 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     }
   };
 
-  const discovered = Promise.allSettled(targets.map(discoverOne));
+  let read = 0;
+  const discovered = Promise.allSettled(targets.map(async (t) => {
+    try {
+      const r = await discoverOne(t);
+      opts.onCluster?.(r.kubeContext, ++read, targets.length);
+      return r;
+    } catch (err) {
+      opts.onCluster?.(t.key || 'current context', ++read, targets.length, err);
+      throw err;
+    }
+  }));
   // Without a configured region, STS uses the one the cluster names (known once discovery is done).
   const regionHint = async () =>
     options.region ?? (await discovered).flatMap((r) => (r.status === 'fulfilled' ? [r.value.d.region] : [])).find(Boolean);
@@ -185,7 +172,9 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
 
   const clusters: DetectedCluster[] = found.map(({ t, kubeContext, d }) => {
     const components = onlyRole(d.facts.components, t, kubeContext, d.facts.namespace);
-    return { target: t, kubeContext, facts: { ...d.facts, components, context: t.context } };
+    // --cluster-name names Central's cluster (or the only one); Sensor clusters keep their detected names.
+    const name = (t.role !== 'sensor' && options.clusterName) || d.facts.name;
+    return { target: t, kubeContext, facts: { ...d.facts, components, context: t.context, ...(name ? { name } : {}) } };
   });
 
   let region = options.region ?? found.map((f) => f.d.region).find(Boolean);
@@ -228,6 +217,13 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
   const warnings: string[] = [];
   // Thumbprints only matter for a provider we are about to create.
   const missing = thumbprints ? issuers.filter((i) => !aws.oidcProviders[i]) : [];
+  // The account's OIDC providers are limited (100 by default): say so before the last ones go.
+  if (missing.length && sessions.aws.oidcProviderCount) {
+    const count = await sessions.aws.oidcProviderCount();
+    if (count !== undefined && count + missing.length > OIDC_PROVIDER_WARN_AT) {
+      warnings.push(`The account has ${count} IAM OIDC providers; this run adds ${missing.length}. IAM allows ${DEFAULT_OIDC_PROVIDER_QUOTA} per account by default: ask for more in Service Quotas (IAM, "OpenID Connect providers per account") before the fleet grows further, or reuse issuers.`);
+    }
+  }
   await Promise.all(missing.map(async (issuer) => {
     const r = await issuerThumbprint(issuer, { timeoutMs: 4000 });
     if ('thumbprint' in r) decisions.thumbprints[issuer] = [r.thumbprint];
@@ -235,6 +231,10 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
   }));
   return { aws, warnings };
 }
+
+/** IAM's default quota of OIDC providers per account, and when to warn about it. */
+export const DEFAULT_OIDC_PROVIDER_QUOTA = 100;
+const OIDC_PROVIDER_WARN_AT = 90;
 
 export interface Discovered {
   facts: Facts;

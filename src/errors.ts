@@ -59,10 +59,21 @@ export class OperationError extends RhacsStsError {
   }
 }
 
-/** The user cancelled (Ctrl-C at a prompt, or declined the confirmation). Exit code 130. */
+/** The user interrupted (Ctrl-C at a prompt: nothing was changed; or during apply, after the current step). Exit code 130. */
 export class CancelledError extends RhacsStsError {
-  constructor(message = 'Cancelled. Nothing was changed.') {
-    super(message, { exitCode: ExitCode.Cancelled });
+  constructor(message = 'Cancelled. Nothing was changed.', hint?: string) {
+    super(message, { exitCode: ExitCode.Cancelled, hint });
+  }
+}
+
+/**
+ * The user answered "no" to the confirmation: not an interrupt, and not a success either (what was
+ * asked for was not done). Exit code 1; nothing was changed.
+ */
+export class DeclinedError extends RhacsStsError {
+  readonly declined = true;
+  constructor(message = 'Not applied: the confirmation was declined. Nothing was changed.') {
+    super(message, { exitCode: ExitCode.Failed });
   }
 }
 

@@ -18,18 +18,44 @@ export interface Process {
 
 export async function main(p: Process): Promise<number> {
   const writeErr = (s: string) => void p.stderr.write(s);
+  // With --output json, stdout carries exactly one JSON document in every outcome: when a command
+  // fails before writing its own, the error becomes that document.
+  let json = wantsJson(p.argv, p.env);
+  let wroteOut = false;
+  const stdout = {
+    write: (s: string) => { wroteOut = true; return p.stdout.write(s); },
+    get isTTY() { return p.stdout.isTTY; },
+    get columns() { return (p.stdout as { columns?: number }).columns; },
+  };
   const program = buildProgram({
     env: p.env,
-    makeUi: (o) => createConsoleUi({ stdout: p.stdout, stderr: p.stderr, stdinIsTTY: p.stdinIsTTY, env: p.env, quiet: o.quiet, verbose: o.verbose }),
+    makeUi: (o) => {
+      json = o.output === 'json';
+      return createConsoleUi({ stdout, stderr: p.stderr, stdinIsTTY: p.stdinIsTTY, env: p.env, quiet: o.quiet, verbose: o.verbose });
+    },
     writeOut: (s) => void p.stdout.write(s),
     writeErr,
   });
   const c = new Chalk({ level: colorLevel(p.stderr, p.env) });
+  const jsonError = (error: { message: string; hint?: string; exitCode: number; problems?: unknown[] }) => {
+    if (json && !wroteOut) p.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
+    return error.exitCode;
+  };
   try {
     await program.parseAsync(p.argv.slice(2), { from: 'user' });
     return ExitCode.Ok;
   } catch (err) {
-    if (err instanceof CommanderError) return commanderExit(err) as number;
+    if (err instanceof CommanderError) {
+      const code = commanderExit(err) as number;
+      if (code !== ExitCode.Ok) jsonError({ message: err.message.replace(/^error: /, ''), exitCode: code });
+      return code;
+    }
+    if (isRhacsStsError(err)) {
+      jsonError({
+        message: err.message, ...(err.hint ? { hint: err.hint } : {}), exitCode: err.exitCode,
+        ...(isInputError(err) ? { problems: err.problems } : {}),
+      });
+    }
     if (isInputError(err)) {
       writeErr(`${c.red('error:')} invalid input${err.problems.length > 1 ? ` (${err.problems.length} problems)` : ''}\n`);
       for (const pr of err.problems) writeErr(`  ${c.bold(pr.source)}: ${pr.message}\n`);
@@ -37,8 +63,10 @@ export async function main(p: Process): Promise<number> {
       return err.exitCode;
     }
     if (isRhacsStsError(err)) {
-      if (err.exitCode === ExitCode.Cancelled) {
+      // An interrupt, or a declined confirmation: the user's choice, not an error.
+      if (err.exitCode === ExitCode.Cancelled || (err as { declined?: boolean }).declined) {
         writeErr(`${err.message}\n`);
+        if (err.hint) writeErr(`${c.dim('hint:')} ${err.hint}\n`);
         return err.exitCode;
       }
       writeErr(`${c.red('error:')} ${err.message}\n`);
@@ -47,11 +75,24 @@ export async function main(p: Process): Promise<number> {
       return err.exitCode;
     }
     const e = err as Error;
+    jsonError({ message: `unexpected failure: ${e?.message ?? String(err)}`, exitCode: ExitCode.Failed });
     writeErr(`${c.red('error:')} unexpected failure: ${e?.message ?? String(err)}\n`);
     if (verbose(p)) writeErr(`${e?.stack ?? ''}\n`);
     else writeErr(`${c.dim('hint:')} run again with --verbose for details, and report it if it persists.\n`);
     return ExitCode.Failed;
   }
+}
+
+/** --output json (or -o json, or RHACS_STS_OUTPUT=json) on the command line, before options are parsed. */
+function wantsJson(argv: string[], env: Record<string, string | undefined>): boolean {
+  const args = argv.slice(2);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') break;
+    if ((a === '--output' || a === '-o') && args[i + 1] === 'json') return true;
+    if (a === '--output=json' || a === '-ojson') return true;
+  }
+  return env.RHACS_STS_OUTPUT === 'json';
 }
 
 function verbose(p: Process): boolean {
@@ -70,6 +111,12 @@ export async function run(): Promise<void> {
       throw e;
     });
   }
+  // Ctrl-C outside apply (which handles it itself, finishing the step in progress): nothing was changed.
+  process.on('SIGINT', () => {
+    if (process.listenerCount('SIGINT') > 1) return;
+    process.stderr.write('\nInterrupted: nothing was changed.\n');
+    process.exit(130);
+  });
   process.exitCode = await main({
     argv: process.argv,
     env: process.env,

@@ -68,6 +68,7 @@ Only resources tagged by rhacs-sts are deleted. Exit codes: 0 done, 1 an operati
 
 /** What to do after init has applied its plan. */
 export const NEXT_STEPS = {
-  enableRole: '  1. In RHACS, open Platform Configuration → Integrations → Amazon ECR, edit the integration and enable "Use container IAM role".',
+  enableRole: '  1. In RHACS, open Platform Configuration → Integrations → Amazon ECR, edit the integration and enable "Use container IAM role" (or let rhacs-sts do it: init --configure-integration).',
+  integrationDone: (target: string) => `  1. Nothing to do in RHACS: ${target} uses the container IAM role, and Central's own test of it passed.`,
   verify: (command: string) => `  2. Check the whole chain (issuer, OIDC provider, role, Kubernetes wiring, a real token exchange): ${command}`,
 };

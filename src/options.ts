@@ -37,6 +37,10 @@ export interface Options {
   centralContext?: string;
   /** Contexts of secured clusters that run Sensor (repeatable); Central runs in --central-context or the current context. */
   sensorContexts: string[];
+  /** Each secured cluster gets its own role (--role-per-cluster). */
+  rolePerCluster: boolean;
+  /** Internal: this run is one secured cluster of a --role-per-cluster run (its role is named after it, never taken from the wiring). */
+  ownRoleForCluster?: boolean;
   kubeconfig?: string;
   helmValuesOut?: string;
   planFile?: string;
@@ -58,7 +62,30 @@ export interface Options {
   timeoutMs: number;
   verbose: boolean;
   quiet: boolean;
+  /** init/plan: converge Central's ECR integration through its API (undefined: not said; the wizard may ask). */
+  configureIntegration?: boolean;
+  /** Central's API at this URL instead of a port-forward to the `central` service. */
+  centralEndpoint?: string;
+  /** Log in as admin with the password the operator generated (Secret central-htpasswd, key password). */
+  useGeneratedAdminPassword: boolean;
+  /** Name of the integration rhacs-sts creates (default: see src/central/integration.ts). */
+  integrationName?: string;
+  /** Let rhacs-sts change an existing ECR integration for the same registry and region that it did not create. */
+  adoptIntegration: boolean;
+  /** Cross-account ECR: the registry account's role Central assumes, and its external ID. */
+  ecrAssumeRole?: string;
+  ecrAssumeRoleExternalId?: string;
+  /** Central credentials, as roxctl reads them (ROX_API_TOKEN, ROX_API_TOKEN_FILE, ROX_ADMIN_PASSWORD). Secrets: never printed. */
+  centralCredentials: CentralCredentialInput;
 }
+
+/** Where Central credentials come from (at most one kind; checked by parseOptions). */
+export type CentralCredentialInput =
+  | { kind: 'none' }
+  | { kind: 'token'; token: string; source: 'ROX_API_TOKEN' }
+  | { kind: 'token-file'; path: string; source: 'ROX_API_TOKEN_FILE' }
+  | { kind: 'password'; password: string; source: 'ROX_ADMIN_PASSWORD' }
+  | { kind: 'generated-password'; source: '--use-generated-admin-password' };
 
 type Kind = 'string' | 'list' | 'boolean' | 'negatable';
 
@@ -101,8 +128,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('replaceRoleWiring', '--replace-role-wiring', 'point Central/Sensor at this role even where they already name another role (it is recorded on the object and put back by uninstall)', 'boolean', ['init']),
   spec('adoptRole', '--adopt-role', 'take over an existing role that rhacs-sts did not create (adds our tag and statements)', 'boolean', CHANGING),
   spec('adoptOidcProvider', '--adopt-oidc-provider', 'let rhacs-sts add its audience and tag to an existing OIDC provider it did not create', 'boolean', CHANGING),
+  spec('configureIntegration', '--configure-integration', 'also configure RHACS\'s Amazon ECR integration to use the container IAM role, through Central\'s API, once Central\'s own test of it passes (credentials: ROX_API_TOKEN, ROX_API_TOKEN_FILE or ROX_ADMIN_PASSWORD)', 'boolean', PLANNING),
+  spec('integrationName', '--integration-name <name>', 'name of the ECR integration rhacs-sts creates in RHACS (default: "Amazon ECR <registry> <region> (rhacs-sts)")', 'string', PLANNING),
+  spec('adoptIntegration', '--adopt-integration', 'let rhacs-sts switch an existing ECR integration for the same registry and region to the container IAM role (its static keys stop being used)', 'boolean', PLANNING),
+  spec('ecrAssumeRole', '--ecr-assume-role <name>', 'cross-account ECR: the role in the registry account that Central assumes (arn:aws:iam::<registry>:role/<name>; commercial partition only)', 'string', PLANNING),
+  spec('ecrAssumeRoleExternalId', '--ecr-assume-role-external-id <id>', 'cross-account ECR: the external ID that role\'s trust policy requires', 'string', PLANNING),
+  spec('centralEndpoint', '--central-endpoint <url>', 'Central\'s API at this URL (a route or load balancer) instead of a port-forward to the central service', 'string'),
+  spec('useGeneratedAdminPassword', '--use-generated-admin-password', 'log in to Central as admin with the password the operator generated (Secret central-htpasswd, key password)', 'boolean'),
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
   spec('sensorContext', '--sensor-context <ctx>', 'kubeconfig context of a secured cluster whose Sensor pulls from ECR (delegated scanning); repeat for more; one role trusts every cluster', 'list'),
+  spec('rolePerCluster', '--role-per-cluster', 'give each secured cluster (--sensor-context) its own role, rhacs-sts-<cluster>, trusted by its own issuer only, instead of one role for all; Central keeps its role', 'boolean', ['init', 'plan']),
   spec('context', '--context <ctx>', 'kubeconfig context (default: the current context)', 'string'),
   spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string'),
   spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string'),
@@ -280,6 +315,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     context: str('context'),
     centralContext: str('centralContext'),
     sensorContexts: contextList('sensorContext'),
+    rolePerCluster: values.rolePerCluster === true,
     kubeconfig,
     helmValuesOut: str('helmValuesOut'),
     planFile: str('planFile'),
@@ -298,6 +334,14 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     timeoutMs,
     verbose: values.verbose === true,
     quiet: values.quiet === true,
+    configureIntegration: values.configureIntegration as boolean | undefined,
+    centralEndpoint: check('centralEndpoint', str('centralEndpoint'), v.centralEndpoint),
+    useGeneratedAdminPassword: values.useGeneratedAdminPassword === true,
+    integrationName: check('integrationName', str('integrationName'), v.integrationName),
+    adoptIntegration: values.adoptIntegration === true,
+    ecrAssumeRole: check('ecrAssumeRole', str('ecrAssumeRole'), v.roleName),
+    ecrAssumeRoleExternalId: check('ecrAssumeRoleExternalId', str('ecrAssumeRoleExternalId'), v.externalId),
+    centralCredentials: centralCredentials(env, values.useGeneratedAdminPassword === true, problems),
   };
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 
@@ -315,6 +359,8 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   if (options.offline && (options.centralContext || sensors.length)) {
     problems.add('--offline', 'cannot plan several clusters offline (their issuers are read from the clusters)');
   }
+  if (options.rolePerCluster && !sensors.length) problems.add(src('rolePerCluster'), 'needs secured clusters: name each with --sensor-context');
+  if (options.rolePerCluster && options.planFile) problems.add(src('rolePerCluster'), 'cannot be combined with --plan (a saved plan is for one role)');
   if (options.planFile && options.offline) problems.add(src('planFile'), 'cannot be combined with --offline: applying needs the live state');
   if (options.planFile && options.dryRun) problems.add(src('planFile'), 'cannot be combined with --dry-run: the saved plan already is the dry run');
 
@@ -351,8 +397,39 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     problems.add(src('ecrRegion'), `"${options.ecrRegion}" is in another partition than the cluster region ${options.region}; IAM cannot grant across partitions`);
   }
 
+  if (options.ecrAssumeRoleExternalId && !options.ecrAssumeRole) {
+    problems.add(src('ecrAssumeRoleExternalId'), 'needs --ecr-assume-role (the role whose trust policy asks for it)');
+  }
+  if (options.ecrAssumeRole && options.region && v.partitionOfRegion(options.region) !== 'aws') {
+    problems.add(src('ecrAssumeRole'), `is for the commercial partition only: StackRox builds the role ARN as arn:aws:iam::<registry>:role/<name>, which cannot name a role in ${v.partitionOfRegion(options.region)} (region ${options.region})`);
+  }
+
   problems.throwIfAny(`Run "rhacs-sts ${command} --help" for every option and an example.`);
   return options;
+}
+
+/**
+ * Central credentials as roxctl takes them: ROX_API_TOKEN or ROX_API_TOKEN_FILE (a bearer token),
+ * or ROX_ADMIN_PASSWORD (basic auth as admin); never a token and a password together (roxctl
+ * refuses that too), and --use-generated-admin-password only instead of them.
+ */
+function centralCredentials(env: Record<string, string | undefined>, generated: boolean, problems: ProblemList): CentralCredentialInput {
+  const set = (k: string) => env[k] !== undefined && env[k] !== '';
+  const token = set('ROX_API_TOKEN');
+  const tokenFile = set('ROX_API_TOKEN_FILE');
+  const password = set('ROX_ADMIN_PASSWORD');
+  if ((token || tokenFile) && password) {
+    problems.add(token ? 'ROX_API_TOKEN' : 'ROX_API_TOKEN_FILE', 'cannot be used together with ROX_ADMIN_PASSWORD (a token or a password, as roxctl takes them): unset one');
+  }
+  if (token && tokenFile) problems.add('ROX_API_TOKEN_FILE', 'cannot be used together with ROX_API_TOKEN: unset one');
+  if (generated && (token || tokenFile || password)) {
+    problems.add('--use-generated-admin-password', `cannot be combined with ${token ? 'ROX_API_TOKEN' : tokenFile ? 'ROX_API_TOKEN_FILE' : 'ROX_ADMIN_PASSWORD'}: choose one way to log in to Central`);
+  }
+  if (token) return { kind: 'token', token: env.ROX_API_TOKEN!.trim(), source: 'ROX_API_TOKEN' };
+  if (tokenFile) return { kind: 'token-file', path: env.ROX_API_TOKEN_FILE!, source: 'ROX_API_TOKEN_FILE' };
+  if (password) return { kind: 'password', password: env.ROX_ADMIN_PASSWORD!, source: 'ROX_ADMIN_PASSWORD' };
+  if (generated) return { kind: 'generated-password', source: '--use-generated-admin-password' };
+  return { kind: 'none' };
 }
 
 function checkConfigKeys(config: ConfigFile, problems: ProblemList): void {

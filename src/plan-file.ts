@@ -5,7 +5,8 @@
  * refuse when it no longer matches what was reviewed.
  */
 import { readFileSync } from 'node:fs';
-import type { ClusterRole, Detected } from './discover.js';
+import type { Detected } from './discover.js';
+import type { ClusterRole } from './targets.js';
 import { InputError, ProblemList } from './errors.js';
 import type { DiscoverInput } from './kube/session.js';
 import { MAX_SENSOR_CONTEXTS, PROVIDERS, type Options, type Provider } from './options.js';

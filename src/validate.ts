@@ -147,3 +147,26 @@ export function parseDuration(v: string): number | undefined {
 export function eksIssuerRegion(issuer: string): string | undefined {
   return /^https:\/\/oidc\.eks\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/id\/[A-Za-z0-9]+$/.exec(issuer)?.[1];
 }
+
+/** Central's API endpoint: an https URL without credentials, query or fragment. */
+export const centralEndpoint: Check = (v) => {
+  let url: URL;
+  try {
+    url = new URL(v);
+  } catch {
+    return `"${v}" is not a URL (e.g. https://central-stackrox.apps.example.com)`;
+  }
+  if (url.protocol !== 'https:') return `"${v}" must use https:// (Central serves TLS only)`;
+  if (url.username || url.password) return `"${v}" must not contain a user name or password (use ROX_API_TOKEN or ROX_ADMIN_PASSWORD)`;
+  if (url.search || url.hash) return `"${v}" must not have a query string or fragment`;
+  if (url.pathname !== '/' && url.pathname !== '') return `"${v}" must not have a path: give Central's address only`;
+  return undefined;
+};
+
+/** A name for an integration in RHACS: 1 to 128 printable characters. */
+export const integrationName: Check = (v) =>
+  v.length >= 1 && v.length <= 128 && /^[^\x00-\x1f\x7f]+$/.test(v) ? undefined : `"${v}" is not a valid integration name (1 to 128 printable characters)`;
+
+// sts:AssumeRole ExternalId: 2-1224 characters of [\w+=,.@:/-].
+export const externalId: Check = (v) =>
+  /^[\w+=,.@:/-]{2,1224}$/.test(v) ? undefined : `"${v}" is not a valid external ID (2 to 1224 letters, digits and + = , . @ : / - _)`;

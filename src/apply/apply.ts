@@ -4,7 +4,7 @@
  * re-running resumes, because every action converges from whatever state it finds.
  */
 import { isAwsAction, type AwsSession } from '../aws/session.js';
-import { OperationError, RhacsStsError } from '../errors.js';
+import { CancelledError, ExitCode, OperationError, RhacsStsError } from '../errors.js';
 import { isKubeAction, type KubeAction, type KubeSession } from '../kube/session.js';
 import type { Action, Plan } from '../plan/model.js';
 
@@ -21,7 +21,20 @@ export interface ApplyDeps {
   kube: Map<string, KubeSession>;
   progress: ApplyProgress;
   timeoutMs: number;
+  /** Aborted once the user asks to stop (Ctrl-C): the step in progress finishes, no new step starts, waiting stops. */
+  signal?: AbortSignal;
+  /** Applies Central's integration action (src/central/flow.ts), when the plan has one. */
+  central?: (action: CentralAction) => Promise<boolean>;
 }
+
+/** A failed or interrupted apply: the error to report, and what was applied before it. */
+export class ApplyError extends OperationError {
+  constructor(message: string, readonly applied: ApplyResult[], options: { hint?: string; cause?: unknown; exitCode?: ExitCode }) {
+    super(message, options);
+  }
+}
+
+type CentralAction = Extract<Action, { type: 'central-integration' }>;
 
 export interface ApplyResult {
   id: string;
@@ -48,7 +61,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const results: ApplyResult[] = [];
   for (const a of plan.actions) deps.progress.task(a, a.status === 'unchanged' ? 'unchanged' : 'pending');
 
-  const aws = plan.actions.filter((a) => !isKubeAction(a));
+  const central = plan.actions.filter((a): a is CentralAction => a.type === 'central-integration');
+  const aws = plan.actions.filter((a) => !isKubeAction(a) && a.type !== 'central-integration');
   const kube = plan.actions.filter(isKubeAction);
   const pendingAws = aws.filter((a) => a.status !== 'unchanged');
   const applyAws = async (): Promise<void> => {
@@ -56,6 +70,11 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       if (a.status === 'unchanged') {
         results.push({ id: a.id, type: a.type, target: a.target, outcome: 'unchanged' });
         continue;
+      }
+      if (deps.signal?.aborted) {
+        const kubeNotStarted = plan.command === 'uninstall' ? [] : kube.filter((k) => k.status !== 'unchanged');
+        for (const rest of [...pendingAws.slice(pendingAws.indexOf(a)), ...kubeNotStarted]) deps.progress.task(rest, 'skipped', 'interrupted');
+        throw resumable(interruption(), results, plan.command);
       }
       deps.progress.task(a, 'running');
       try {
@@ -74,6 +93,28 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       }
     }
   };
+  // Central's integration: on init last (Central's pods need the role first), on uninstall first
+  // (it must not outlive the role it uses).
+  const applyCentral = async (): Promise<void> => {
+    for (const a of central) {
+      if (a.status === 'unchanged') {
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: 'unchanged' });
+        continue;
+      }
+      deps.progress.task(a, 'running');
+      try {
+        if (!deps.central) throw new OperationError('No connection to Central.');
+        await deps.central(a);
+        deps.progress.task(a, 'done');
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: 'done' });
+      } catch (err) {
+        deps.progress.task(a, 'failed', err instanceof Error ? err.message : String(err));
+        throw resumable(err, results, plan.command);
+      }
+    }
+  };
+  if (plan.command === 'uninstall') await applyCentral();
+
   // init: the account-wide AWS part first (the role must exist before a cluster names it);
   // uninstall: the clusters first (nothing may still name the role when it goes).
   if (plan.command !== 'uninstall') await applyAws();
@@ -99,6 +140,11 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
         results.push({ id: a.id, type: a.type, target: a.target, outcome: 'unchanged', context: ctx });
         continue;
       }
+      if (deps.signal?.aborted) {
+        for (const rest of pending.slice(pending.indexOf(a))) deps.progress.task(rest, 'skipped', 'interrupted');
+        failures.push({ context: ctx, error: interruption() });
+        return;
+      }
       deps.progress.task(a, 'running');
       try {
         session ??= kubeFor(ctx);
@@ -122,7 +168,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     }
     if (toWait.length && session) {
       try {
-        await session.waitForRollouts(toWait, deps.timeoutMs, (p) => deps.progress.rollout(p.namespace, p.name, p.message));
+        await session.waitForRollouts(toWait, deps.timeoutMs, (p) => deps.progress.rollout(p.namespace, p.name, p.message), deps.signal);
       } catch (err) {
         failures.push({ context: ctx, error: err, lead: 'The AWS and Kubernetes changes are in place; the rollout did not finish.' });
       }
@@ -130,6 +176,11 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   };
   await mapBounded([...byContext], CLUSTER_CONCURRENCY, ([ctx, actions]) => oneCluster(ctx, actions));
 
+  // Interrupted: no further step anywhere; say what was done and that a re-run resumes.
+  if (deps.signal?.aborted) {
+    if (plan.command === 'uninstall' && failures.length === 0) for (const a of pendingAws) deps.progress.task(a, 'skipped', 'interrupted');
+    throw resumable(interruption(), results, plan.command);
+  }
   if (plan.command === 'uninstall' && failures.length === 0) await applyAws();
   if (plan.command === 'uninstall' && failures.length) {
     for (const a of pendingAws) deps.progress.task(a, 'skipped', 'not started: a cluster still names the role');
@@ -145,6 +196,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     );
     throw resumable(err, results, plan.command);
   }
+  if (plan.command !== 'uninstall') await applyCentral();
   return results;
 }
 
@@ -157,12 +209,19 @@ async function mapBounded<T>(items: T[], limit: number, fn: (item: T) => Promise
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-function resumable(err: unknown, results: ApplyResult[], command: Plan['command'], lead?: string): RhacsStsError {
+function interruption(): CancelledError {
+  return new CancelledError('Interrupted: the step in progress was finished; no further step was started.');
+}
+
+function resumable(err: unknown, results: ApplyResult[], command: Plan['command'], lead?: string): ApplyError {
   const done = results.filter((r) => r.outcome === 'done').map((r) => `  ✓ ${r.target} (${r.type})`);
   const base = err instanceof RhacsStsError ? err : new OperationError(err instanceof Error ? err.message : String(err), { cause: err });
-  const what = done.length ? `\nDone before the failure:\n${done.join('\n')}` : '\nNothing was changed before the failure.';
-  return new OperationError(`${lead ? `${lead} ` : ''}${base.message}${what}`, {
-    exitCode: base.exitCode === 0 ? 1 : base.exitCode,
+  const interrupted = base.exitCode === ExitCode.Cancelled;
+  const when = interrupted ? 'the interruption' : 'the failure';
+  const what = done.length ? `\nDone before ${when}:\n${done.join('\n')}` : `\nNothing was changed before ${when}.`;
+  // Something was contacted and failed: exit 1 (never "invalid input"), or 130 for an interrupt.
+  return new ApplyError(`${lead ? `${lead} ` : ''}${base.message}${what}`, results, {
+    exitCode: interrupted ? ExitCode.Cancelled : ExitCode.Failed,
     hint: `${base.hint ? `${base.hint} ` : ''}Re-running "rhacs-sts ${command}" resumes: every step checks what is already in place.`,
     cause: base.cause ?? err,
   });

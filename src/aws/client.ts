@@ -21,6 +21,7 @@ import {
   GetRolePolicyCommand,
   IAMClient,
   ListAttachedRolePoliciesCommand,
+  ListOpenIDConnectProvidersCommand,
   ListRoleTagsCommand,
   PutRolePermissionsBoundaryCommand,
   PutRolePolicyCommand,
@@ -55,6 +56,8 @@ export interface AwsSessionOptions {
   /** Region for STS (IAM is global); the SDK's own default applies when unset. */
   region?: string;
   log: (message: string) => void;
+  /** Warnings a person should read (the SDK's, put in our words). */
+  warn?: (message: string) => void;
   /** Pause between retries of IAM's eventual consistency (tests shorten it). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -84,7 +87,23 @@ function logCalls(client: Middlewared, log: (m: string) => void): void {
 
 export function createAwsSession(o: AwsSessionOptions): AwsSession {
   const sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  const common = { ...(o.profile ? { profile: o.profile } : {}), maxAttempts: 5 };
+  // The SDK's own warnings go through us: the one about both AWS_PROFILE and static keys being set
+  // becomes one plain sentence; the rest are diagnostics (--verbose).
+  let warnedSources = false;
+  const logger = {
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (...args: unknown[]) => {
+      const m = args.map(String).join(' ');
+      if (/Multiple credential sources detected/.test(m)) {
+        if (!warnedSources) o.warn?.(`Both a profile (${o.profile ?? process.env.AWS_PROFILE}) and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are set: the profile's credentials are used. Unset one of them to make the choice explicit.`);
+        warnedSources = true;
+      } else o.log?.(`aws sdk: ${m.split('\n')[0]}`);
+    },
+    error: (...args: unknown[]) => o.log?.(`aws sdk: ${args.map(String).join(' ').split('\n')[0]}`),
+  };
+  const common = { ...(o.profile ? { profile: o.profile } : {}), maxAttempts: 5, logger };
   // STS is regional: --region, else the SDK's own chain (AWS_REGION, the profile), else the region
   // the cluster names (EKS issuer, OpenShift infrastructure), which identity() is given as a hint.
   let regionHint: (() => Promise<string | undefined>) | undefined;
@@ -422,6 +441,15 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     return true;
   }
 
+  async function oidcProviderCount(): Promise<number | undefined> {
+    try {
+      const out = await iamClient().send(new ListOpenIDConnectProvidersCommand({}));
+      return (out.OpenIDConnectProviderList ?? []).length;
+    } catch {
+      return undefined; // a caller without iam:ListOpenIDConnectProviders: no warning, no failure
+    }
+  }
+
   async function rolesTrusting(providerArn: string): Promise<string[]> {
     const names: string[] = [];
     try {
@@ -451,6 +479,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       partition = partitionOfArn(arn) ?? 'aws';
       return { accountId: out.Account!, partition, arn };
     },
+    oidcProviderCount,
     async readState({ accountId, partition: p, issuers, roleName }): Promise<AwsState> {
       partition = p;
       const [providers, role, trustPolicySizeQuota] = await Promise.all([

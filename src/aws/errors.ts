@@ -63,13 +63,13 @@ export function mapAwsError(err: unknown, doing: string, context: AwsErrorContex
   }
   if (/^(ExpiredToken|ExpiredTokenException|RequestExpired|TokenRefreshRequired)$/.test(c) || /token.*expired|expired.*token/i.test(message)) {
     return new RhacsStsError(`Your AWS credentials have expired (${c || 'expired token'}) while ${doing}.`, {
-      exitCode: ExitCode.InvalidInput,
+      exitCode: ExitCode.Failed,
       hint: 'Refresh them (e.g. "aws sso login --profile <name>", or obtain a new session token) and re-run.',
       cause: err,
     });
   }
   if (/^(InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|InvalidAccessKeyId)$/.test(c)) {
-    return new RhacsStsError(`AWS rejected the credentials (${c}) while ${doing}.`, { exitCode: ExitCode.InvalidInput, hint: CREDENTIAL_HINT, cause: err });
+    return new RhacsStsError(`AWS rejected the credentials (${c}) while ${doing}.`, { exitCode: ExitCode.Failed, hint: CREDENTIAL_HINT, cause: err });
   }
   if (/AccessDenied/.test(c) || (err as AwsErrorLike)?.$metadata?.httpStatusCode === 403) {
     // "User: arn:aws:iam::1:user/x is not authorized to perform: iam:CreateRole on resource: arn:… because …"

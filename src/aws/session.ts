@@ -35,4 +35,6 @@ export interface AwsSession {
   apply(action: AwsAction, plan: Plan): Promise<boolean>;
   /** Names of roles whose trust policy names this OIDC provider as a federated principal. */
   rolesTrusting(providerArn: string): Promise<string[]>;
+  /** How many IAM OIDC providers the account has (ListOpenIDConnectProviders); undefined when it may not list them. */
+  oidcProviderCount?(): Promise<number | undefined>;
 }

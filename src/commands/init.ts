@@ -7,7 +7,8 @@
  * waits for input: a missing answer is an input error naming its flag, and applying needs --yes.
  * With --plan it applies a saved plan, after checking that the live state still matches it.
  */
-import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import { ApplyError, applyPlan, type ApplyResult } from '../apply/apply.js';
+import { withInterruptHandling } from '../apply/interrupt.js';
 import { AWS_ACTION_TYPES } from '../aws/session.js';
 import {
   askAfterPlan,
@@ -18,17 +19,18 @@ import {
   offlineFacts,
 } from '../decide.js';
 import { detect, openSessions, ownRoleFromWiring, readAwsState, type Detected, type Sessions } from '../discover.js';
-import { CancelledError, InputError, OperationError } from '../errors.js';
+import { DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
 import { NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options.js';
 import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, type SavedPlan } from '../plan-file.js';
 import { buildPlan } from '../plan/build.js';
 import type { Action, Decisions, Plan } from '../plan/model.js';
-import { planToJson } from '../render/plan-json.js';
+import { planToJson, type JsonExtra } from '../render/plan-json.js';
 import { renderPlanText } from '../render/plan-text.js';
 import { helmUpgradeCommand } from '../plan/helm-values.js';
 import { outageWarning } from '../plan/restarts.js';
 import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
+import { hasCentralCredentials, prepareIntegration, type IntegrationContext } from '../central/flow.js';
 import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
 
@@ -50,18 +52,32 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     return;
   }
   checkInitOptions(options);
+  // --- Central's ECR integration: credentials are input, checked before anything is contacted ---
+  if (options.configureIntegration && !hasCentralCredentials(options)) {
+    throw new InputError([{ source: '--configure-integration', message: 'needs Central credentials: set ROX_API_TOKEN (or ROX_API_TOKEN_FILE) or ROX_ADMIN_PASSWORD, or pass --use-generated-admin-password' }]);
+  }
   if (options.planFile) return runSavedPlan(options, ui);
+  if (options.rolePerCluster) return runRolePerCluster(options, ui);
 
-  const { sessions, detected } = await ui.spinner('Reading the cluster and the AWS account…', async () => {
+  const { sessions, detected } = await ui.spinner('Reading the cluster and the AWS account…', async (setText) => {
     const sessions = await openSessions(options, ui);
-    const detected = await detect(options, sessions, ui, ui.interactive ? { resolve: (problem, target) => askDetection(problem, target, ui) } : {});
+    // Several clusters are read concurrently: the progress names each as it is read.
+    const onCluster = sessions.kube.size > 1
+      ? (context: string, done: number, total: number, error?: unknown) => {
+        setText(`Reading the clusters and the AWS account… ${done} of ${total} read`);
+        // Without a terminal there is no spinner to update: a line per cluster instead.
+        if (!ui.interactive) ui.step(`cluster ${context}: ${error ? 'could not be read' : 'read'} (${done} of ${total})`);
+      }
+      : undefined;
+    const detected = await detect(options, sessions, ui, { ...(ui.interactive ? { resolve: (problem, target) => askDetection(problem, target, ui) } : {}), ...(onCluster ? { onCluster } : {}) });
     return { sessions, detected };
   });
   for (const w of detected.warnings) ui.warn(w);
   describeClusters(detected, ui);
 
-  // A re-run without --role-name continues with the role the wiring already names, when it is ours.
-  const own = await ownRoleFromWiring(options, detected.facts, sessions.aws);
+  // A re-run without --role-name continues with the role the wiring already names, when it is ours
+  // (not for a secured cluster of --role-per-cluster: its role is named after it).
+  const own = options.ownRoleForCluster ? undefined : await ownRoleFromWiring(options, detected.facts, sessions.aws);
   if (own) ui.info(`The cluster's wiring already names ${own.arn}, a role rhacs-sts manages: continuing with it (pass --role-name to choose another).`);
   const base: Options = own ? { ...options, roleName: own.name, rolePath: own.path } : options;
 
@@ -70,7 +86,9 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   const decisions = decisionsFromOptions(opts, detected.facts);
   const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions));
   for (const w of warnings) ui.warn(w);
+  const integration = await prepareIntegration(opts, detected.facts, sessions, ui);
   let plan = buildPlan(detected.facts, decisions, aws);
+  integration?.addTo(plan, decisions, detected.facts);
 
   // Questions that need the plan (adopting what blocks it, restarting now): rebuild with the answers.
   const answered = await askAfterPlan(opts, plan, ui);
@@ -79,23 +97,72 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     opts = answered;
     final = decisionsFromOptions(opts, detected.facts, decisions.thumbprints);
     plan = buildPlan(detected.facts, final, aws);
+    integration?.addTo(plan, final, detected.facts);
   }
 
   const inputs = planInputs(opts, final, detected, plan);
+  const leftOut = leftOutError(sessions, opts);
   if (opts.dryRun) {
-    printPlan(plan, opts, ui, inputs);
+    printPlan(plan, opts, ui, inputs, { leftOut: sessions.unreachable, ...(leftOut ? { error: errorJson(leftOut) } : {}) });
     writeHelmValues(plan, opts, ui);
   } else {
-    await confirmAndApply(plan, opts, ui, sessions, inputs);
+    await confirmAndApply(plan, opts, ui, sessions, inputs, leftOut, integration);
   }
-  failForUnreachable(sessions, opts);
+  if (leftOut) throw leftOut;
+}
+
+/**
+ * --role-per-cluster: Central's cluster keeps the run's role; each secured cluster gets its own,
+ * rhacs-sts-<cluster>, trusted by its own issuer only — the way to scale a fleet past the trust
+ * policy quota, and to keep one cluster's compromise from reaching another's images. Each cluster
+ * is then its own run (its own plan and role); one failing does not stop the others. With
+ * --output json the runs are collected into one document.
+ */
+async function runRolePerCluster(options: Options, ui: Ui): Promise<void> {
+  const base: Options = { ...options, rolePerCluster: false, sensorContexts: [] };
+  const runs: { cluster: string; options: Options }[] = [
+    { cluster: options.centralContext ?? 'current context', options: { ...base, ...(options.centralContext ? { centralContext: options.centralContext } : {}) } },
+    ...options.sensorContexts.map((c) => ({
+      cluster: c,
+      options: { ...base, centralContext: undefined, context: c, clusterName: undefined, roleName: undefined, delegatedScanning: true, ownRoleForCluster: true },
+    })),
+  ];
+  const json = options.output === 'json';
+  const docs: Record<string, unknown>[] = [];
+  const failures: { cluster: string; err: unknown }[] = [];
+  for (const run of runs) {
+    if (!json) ui.info(ui.logColors.bold(`\n── ${run.cluster}${run.options.ownRoleForCluster ? ' (its own role)' : ''} ──`));
+    let out = '';
+    const sub: Ui = json ? { ...ui, result: (text: string) => { out += text; } } : ui;
+    try {
+      await runInit(run.options, sub);
+    } catch (err) {
+      if ((err as { exitCode?: number }).exitCode === 130) throw err;
+      failures.push({ cluster: run.cluster, err });
+      if (!json) ui.warn(`${run.cluster}: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (json) docs.push({ cluster: run.cluster, ...(out.trim() ? (JSON.parse(out) as Record<string, unknown>) : { error: errorJson(failures.at(-1)?.err) }) });
+  }
+  const failed = failures.length
+    ? new OperationError(`${failures.length} of ${runs.length} clusters failed:\n${failures.map((f) => `  ✗ ${f.cluster}: ${(f.err as Error)?.message?.split('\n')[0] ?? String(f.err)}`).join('\n')}`, {
+      hint: 'Re-running the same command resumes: what is in place stays as it is.',
+    })
+    : undefined;
+  if (json) ui.result(JSON.stringify({ rolePerCluster: true, runs: docs, ...(failed ? { error: errorJson(failed) } : {}) }, null, 2));
+  if (failed) throw failed;
+}
+
+/** The error as the JSON document carries it. */
+export function errorJson(err: unknown): NonNullable<JsonExtra['error']> {
+  const e = err as Partial<RhacsStsError>;
+  return { message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}), exitCode: typeof e?.exitCode === 'number' ? e.exitCode : 1 };
 }
 
 /** Secured clusters left out because they could not be reached: the run is not complete (exit 1). */
-function failForUnreachable(sessions: Sessions, options: Options): void {
+function leftOutError(sessions: Sessions, options: Options): OperationError | undefined {
   const left = sessions.unreachable ?? [];
-  if (!left.length) return;
-  throw new OperationError(
+  if (!left.length) return undefined;
+  return new OperationError(
     `${left.length} secured cluster${left.length === 1 ? ' was' : 's were'} left out (the others are done):\n${left.map((u) => `  ✗ ${u.context}: ${u.message}`).join('\n')}`,
     { hint: `When ${left.length === 1 ? 'it is' : 'they are'} reachable, re-run "rhacs-sts ${options.dryRun ? 'plan' : 'init'}" with the same flags: what is in place stays as it is.` },
   );
@@ -107,13 +174,16 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
   const { options: opts, perCluster } = optionsFromPlan(options, saved);
   checkInitOptions(opts);
 
-  const { sessions, detected, plan, decisions } = await ui.spinner(`Checking ${saved.path} against the live state…`, async () => {
+  const { sessions, detected, plan, decisions, integration } = await ui.spinner(`Checking ${saved.path} against the live state…`, async () => {
     const sessions = await openSessions(opts, ui);
     const detected = await detect(opts, sessions, ui, { perCluster });
     const decisions = decisionsFromOptions(opts, detected.facts);
     const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions);
     detected.warnings.push(...warnings);
-    return { sessions, detected, decisions, plan: buildPlan(detected.facts, decisions, aws) };
+    const integration = await prepareIntegration(opts, detected.facts, sessions, ui);
+    const plan = buildPlan(detected.facts, decisions, aws);
+    integration?.addTo(plan, decisions, detected.facts);
+    return { sessions, detected, decisions, plan, integration };
   });
   for (const w of detected.warnings) ui.warn(w);
 
@@ -128,7 +198,7 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
     );
   }
   ui.info(ui.logColors.green(`✓ The live state matches ${saved.path}.`));
-  await confirmAndApply(plan, opts, ui, sessions, inputs);
+  await confirmAndApply(plan, opts, ui, sessions, inputs, undefined, integration);
 }
 
 function describeClusters(detected: Detected, ui: Ui): void {
@@ -142,35 +212,80 @@ function describeClusters(detected: Detected, ui: Ui): void {
   }
 }
 
-async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: Sessions, inputs: PlanInputs): Promise<void> {
+async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: Sessions, inputs: PlanInputs, leftOut?: OperationError, integration?: IntegrationContext): Promise<void> {
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
-  if (options.output === 'text') ui.result(renderPlanText(plan, ui.colors));
+  const json = options.output === 'json';
+  const extra: JsonExtra = { inputs, leftOut: sessions.unreachable };
+  // The whole run's JSON document, once, whatever the outcome.
+  const fail = (err: unknown, applied: ApplyResult[] = []): never => {
+    if (json) ui.result(planToJson(plan, { ...extra, applied, error: errorJson(err) }));
+    throw err;
+  };
+  // --quiet never prints the plan: only the outcome, warnings and errors.
+  if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors));
   // With JSON on stdout, a person about to confirm still reads the plan (on stderr).
-  else if (ui.interactive && !options.yes && changes.length > 0) ui.info(renderPlanText(plan, ui.logColors));
+  else if (json && ui.interactive && !options.yes && changes.length > 0) ui.info(renderPlanText(plan, ui.logColors));
   if (plan.blockers.length) {
-    throw new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') });
+    fail(new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') }));
   }
   if (changes.length === 0) {
-    const files = writeHelmValues(plan, options, ui);
-    if (options.output === 'json') ui.result(planToJson(plan, { inputs, applied: [], ...(files ? { helmValuesFiles: files } : {}) }));
-    printDeferred(plan, files, ui);
+    let unchanged: HelmValuesFile[] | undefined;
+    try {
+      unchanged = writeHelmValues(plan, options, ui);
+    } catch (err) {
+      fail(err);
+    }
+    if (leftOut) fail(leftOut);
+    if (json) ui.result(planToJson(plan, { ...extra, applied: [], ...(unchanged ? { helmValuesFiles: unchanged } : {}) }));
+    else if (options.quiet) printOutcome(plan, [], ui);
+    if (!options.quiet) printDeferred(plan, unchanged, ui);
     return;
   }
   highlightIam(changes, ui);
-  await confirm(options, ui, changes.length, outageWarning(plan));
+  try {
+    await confirm(options, ui, changes.length, outageWarning(plan));
+  } catch (err) {
+    fail(err);
+  }
 
   // Written before anything is applied: a path that cannot be written stops the run unchanged.
-  const files = writeHelmValues(plan, options, ui);
+  let files: HelmValuesFile[] | undefined;
+  try {
+    files = writeHelmValues(plan, options, ui);
+  } catch (err) {
+    fail(err);
+  }
   const tasks = createTaskList(ui);
-  let applied: ApplyResult[];
+  let applied: ApplyResult[] = [];
   ui.info('');
   try {
-    applied = await applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs });
+    applied = await withInterruptHandling(ui, (signal) =>
+      applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs, signal, central: integration?.apply(plan) }));
+  } catch (err) {
+    fail(err, err instanceof ApplyError ? err.applied : []);
   } finally {
     tasks.stop();
   }
-  if (options.output === 'json') ui.result(planToJson(plan, { inputs, applied, ...(files ? { helmValuesFiles: files } : {}) }));
+  if (leftOut) fail(leftOut, applied);
+  if (json) ui.result(planToJson(plan, { ...extra, applied, ...(files ? { helmValuesFiles: files } : {}) }));
+  else if (options.quiet) printOutcome(plan, applied, ui);
   printSummary(plan, applied, options, ui, files);
+}
+
+/** --quiet: the outcome only, on stdout — the role, and a line per cluster. */
+function printOutcome(plan: Plan, applied: ApplyResult[], ui: Ui): void {
+  const done = applied.filter((r) => r.outcome === 'done').length;
+  ui.result(`role ${plan.role.arn}: ${done ? `${done} change${done === 1 ? '' : 's'} applied` : 'already in place'}`);
+  const contexts = new Map<string, string | undefined>();
+  for (const a of plan.actions) {
+    const ref = (a as { ref?: { context?: string } }).ref;
+    if (ref) contexts.set(ref.context ?? '', ref.context);
+  }
+  for (const [key, context] of contexts) {
+    const mine = applied.filter((r) => r.context === key || (r.context === undefined && key === ''));
+    const n = mine.filter((r) => r.outcome === 'done').length;
+    ui.result(`cluster ${context ?? 'current context'}: ${n ? `${n} change${n === 1 ? '' : 's'} applied` : 'already in place'}`);
+  }
 }
 
 /** The IAM part of the plan, called out before the confirmation: who may assume the role, and what it may do. */
@@ -195,7 +310,7 @@ async function confirm(options: Options, ui: Ui, count: number, outage?: string)
   }
   ui.info('');
   const ok = await ui.confirm(`Apply these ${what}?${outage ? ` (${outage})` : ''}`, false);
-  if (!ok) throw new CancelledError('Cancelled: nothing was changed.');
+  if (!ok) throw new DeclinedError();
 }
 
 function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: Ui, files?: HelmValuesFile[]): void {
@@ -207,9 +322,17 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   ui.info('');
   ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes).`));
   ui.info(`  Role ${plan.role.arn}, trusted by ${plan.oidcProviders.map((p) => p.url).join(' and ')}`);
+  const contexts = [...new Set(plan.actions.flatMap((a) => ('ref' in a && a.ref ? [a.ref.context ?? ''] : [])))];
+  if (contexts.length > 1) {
+    for (const ctx of contexts) {
+      const n = applied.filter((r) => (r.context ?? '') === ctx && r.outcome === 'done').length;
+      ui.info(`  ${c.green('✓')} cluster ${ctx || 'current context'}: ${n ? `${n} change${n === 1 ? '' : 's'} applied` : 'already in place'}`);
+    }
+  }
   ui.info('');
   ui.info(c.bold('Next:'));
-  ui.info(NEXT_STEPS.enableRole);
+  const integration = plan.actions.find((a) => a.type === 'central-integration');
+  ui.info(integration ? NEXT_STEPS.integrationDone(integration.target) : NEXT_STEPS.enableRole);
   ui.info(NEXT_STEPS.verify(verifyCommand(options)));
   printDeferred(plan, files, ui, '  3. ');
   if (plan.helmValues?.length && !options.helmValuesOut) ui.info('  Add the Helm values shown in the plan to your values file, so that "helm upgrade" keeps the change.');
@@ -247,8 +370,8 @@ function verifyCommand(options: Options): string {
   return parts.join(' ');
 }
 
-export function printPlan(plan: Plan, options: Options, ui: Ui, inputs?: PlanInputs): void {
-  if (options.output === 'json') ui.result(planToJson(plan, inputs ? { inputs } : {}));
+export function printPlan(plan: Plan, options: Options, ui: Ui, inputs?: PlanInputs, extra: JsonExtra = {}): void {
+  if (options.output === 'json') ui.result(planToJson(plan, { ...(inputs ? { inputs } : {}), ...extra }));
   else ui.result(renderPlanText(plan, ui.colors));
 }
 

@@ -3,10 +3,11 @@
  * → (--dry-run stops here) → confirm → apply → summary. Only what carries our tag is deleted, an
  * OIDC provider only when no other role trusts it; a second run finds nothing to change.
  */
-import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import { ApplyError, applyPlan, type ApplyResult } from '../apply/apply.js';
+import { withInterruptHandling } from '../apply/interrupt.js';
 import type { AwsSession } from '../aws/session.js';
 import { discover, openSessions, type Discovered } from '../discover.js';
-import { CancelledError, InputError, OperationError } from '../errors.js';
+import { DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
 import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
 import { helmUpgradeCommand } from '../plan/helm-values.js';
 import { outageWarning } from '../plan/restarts.js';
@@ -18,6 +19,8 @@ import { renderPlanText } from '../render/plan-text.js';
 import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
 import { pointedRoleArn, roleInAccount } from '../verify/pointers.js';
+import { applyIntegration, centralTarget, hasCentralCredentials, planForUninstall, readCentral } from '../central/flow.js';
+import { INTEGRATION_RECORD_ANNOTATION, parseRecord } from '../central/integration.js';
 
 export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   ui.step('Reading the cluster and the AWS account…');
@@ -31,6 +34,20 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
     if (p) otherTrusters[issuer] = await sessions.aws.rolesTrusting(p.arn);
   }));
   const plan = buildUninstallPlan(found.facts, found.decisions, found.aws, { keepOidcProvider: options.keepOidcProvider, allClusters: options.allClusters, otherTrusters });
+
+  // --- Central's ECR integration: the one rhacs-sts created goes, the one it adopted is switched back ---
+  const target = centralTarget(found.facts, sessions);
+  const record = parseRecord(target?.cluster.current?.central?.serviceAccount?.annotations[INTEGRATION_RECORD_ANNOTATION]);
+  let central: Awaited<ReturnType<typeof readCentral>> | undefined;
+  if (target && record) {
+    if (hasCentralCredentials(options)) {
+      central = await readCentral(options, target, ui);
+      const action = planForUninstall(target, central);
+      if (action) plan.actions.unshift(action);
+    } else {
+      plan.notes.push(`rhacs-sts ${record.created ? 'created' : 'changed'} the ECR integration ${record.id} in RHACS; without Central credentials (ROX_API_TOKEN, ROX_ADMIN_PASSWORD or --use-generated-admin-password) it is left as it is: it would use a role that is about to go.`);
+    }
+  }
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
 
   if (options.dryRun) {
@@ -38,31 +55,63 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
     writeHelmValues(plan, options, ui);
     return;
   }
-  if (options.output === 'text') ui.result(renderPlanText(plan, ui.colors));
+  const json = options.output === 'json';
+  const fail = (err: unknown, applied: ApplyResult[] = []): never => {
+    if (json) {
+      const e = err as Partial<RhacsStsError>;
+      ui.result(planToJson(plan, { applied, error: { message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}), exitCode: e?.exitCode ?? 1 } }));
+    }
+    throw err;
+  };
+  // --quiet never prints the plan: only the outcome, warnings and errors.
+  if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors));
   if (plan.blockers.length) {
-    throw new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') });
+    fail(new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') }));
   }
   if (changes.length === 0) {
-    const files = writeHelmValues(plan, options, ui);
-    if (options.output === 'json') ui.result(planToJson(plan, { applied: [], ...(files ? { helmValuesFiles: files } : {}) }));
+    let unchanged: HelmValuesFile[] | undefined;
+    try {
+      unchanged = writeHelmValues(plan, options, ui);
+    } catch (err) {
+      fail(err);
+    }
+    if (json) ui.result(planToJson(plan, { applied: [], ...(unchanged ? { helmValuesFiles: unchanged } : {}) }));
+    else if (options.quiet) ui.result(`nothing to remove for ${plan.role.arn}`);
     return;
   }
-  await confirm(options, ui, changes.length, outageWarning(plan));
+  try {
+    await confirm(options, ui, changes.length, outageWarning(plan));
+  } catch (err) {
+    fail(err);
+  }
 
   // Written before anything is applied: a path that cannot be written stops the run unchanged.
-  const files = writeHelmValues(plan, options, ui);
-  const tasks = createTaskList(ui);
-  let applied: ApplyResult[];
+  let files: HelmValuesFile[] | undefined;
   try {
-    applied = await applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs });
+    files = writeHelmValues(plan, options, ui);
+  } catch (err) {
+    fail(err);
+  }
+  const tasks = createTaskList(ui);
+  let applied: ApplyResult[] = [];
+  try {
+    applied = await withInterruptHandling(ui, (signal) => applyPlan(plan, {
+      aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs, signal,
+      central: central && target
+        ? (a) => applyIntegration(a, { client: central!.client, kube: target.kube, failure: { cluster: target.cluster, roleArn: plan.role.arn, initCommand: 'rhacs-sts init --configure-integration' } })
+        : undefined,
+    }));
+  } catch (err) {
+    fail(err, err instanceof ApplyError ? err.applied : []);
   } finally {
     tasks.stop();
   }
-  if (options.output === 'json') {
+  const done = applied.filter((r) => r.outcome === 'done').length;
+  if (json) {
     ui.result(planToJson(plan, { applied, ...(files ? { helmValuesFiles: files } : {}) }));
     return;
   }
-  const done = applied.filter((r) => r.outcome === 'done').length;
+  if (options.quiet) ui.result(`removed for ${plan.role.arn}: ${done} change${done === 1 ? '' : 's'} applied`);
   ui.info('');
   ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied.`));
   printLeftovers(plan, ui, files);
@@ -96,7 +145,7 @@ async function confirm(options: Options, ui: Ui, count: number, outage?: string)
       'Review the plan with "rhacs-sts uninstall --dry-run", then re-run with --yes.');
   }
   const ok = await ui.confirm(`Remove: apply ${count} change${count === 1 ? '' : 's'}?${outage ? ` (${outage})` : ''}`, false);
-  if (!ok) throw new CancelledError('Cancelled: nothing was changed.');
+  if (!ok) throw new DeclinedError();
 }
 
 function printLeftovers(plan: Plan, ui: Ui, files?: HelmValuesFile[]): void {

@@ -6,6 +6,7 @@ import { verifyToJson } from '../render/verify-json.js';
 import { renderVerifyText } from '../render/verify-text.js';
 import type { Ui } from '../ui/ui.js';
 import { runChecks } from '../verify/run.js';
+import { centralTarget, centralTestRow, hasCentralCredentials } from '../central/flow.js';
 
 export async function runVerify(options: Options, ui: Ui): Promise<void> {
   ui.step('Reading the cluster and the AWS account…');
@@ -14,6 +15,17 @@ export async function runVerify(options: Options, ui: Ui): Promise<void> {
   for (const w of found.warnings) ui.warn(w);
   ui.step(options.skipExchange ? 'Checking the chain (without the token exchange)…' : 'Checking the chain, including a real token exchange…');
   const report = await runChecks(options, sessions, found, { log: ui.debug });
+  // --- Central's own test of the ECR integration, when Central can be asked (credentials given) ---
+  const target = hasCentralCredentials(options) ? centralTarget(found.facts, sessions) : undefined;
+  if (target) {
+    ui.step("Asking Central to test the ECR integration as its pod…");
+    const row = await centralTestRow(options, found.decisions, found.facts, target, ui, {
+      cluster: target.cluster, roleArn: report.role.arn, initCommand: `rhacs-sts init --configure-integration --namespace ${target.cluster.namespace} --role-name ${report.role.name}`,
+    });
+    report.checks.push(row);
+    report.summary[row.result]++;
+    report.ok = report.summary.fail === 0;
+  }
   ui.result(options.output === 'json' ? verifyToJson(report) : renderVerifyText(report, ui.colors));
   if (!report.ok) {
     const failed = report.checks.filter((c) => c.result === 'fail');

@@ -2,11 +2,13 @@
  * The real KubeSession, over @kubernetes/client-node. Loaded lazily by the pipeline (see
  * ../discover.ts). Opening a session loads the kubeconfig, selects the context and checks, with
  * one read, that the server answers and accepts our credentials, so that a wrong kubeconfig or
- * context fails at once (exit 2) with the context and server named.
+ * context fails at once (exit 1) with the context and server named.
  */
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { InputError, OperationError } from '../errors.js';
+import { ExitCode, InputError, OperationError } from '../errors.js';
 import { KubeApi, type KubeApiOptions } from './api.js';
 import { applyKubeAction } from './apply.js';
 import { discoverCluster } from './detect.js';
@@ -42,6 +44,16 @@ export function loadKubeConfig(target: KubeTarget): KubeConfig {
       throw new InputError([{ source: '--kubeconfig', message: `cannot be read as a kubeconfig: ${(err as Error).message}` }]);
     }
   } else {
+    // Without any kubeconfig the client falls back to http://localhost:8080, whose error says
+    // nothing useful: say what is missing instead.
+    const env = process.env.KUBECONFIG;
+    const files = env ? env.split(delimiter).filter(Boolean) : [join(process.env.HOME ?? homedir(), '.kube', 'config')];
+    if (!files.some((f) => existsSync(f)) && !process.env.KUBERNETES_SERVICE_HOST) {
+      throw new InputError(
+        [{ source: '--kubeconfig', message: env ? `no file that KUBECONFIG names exists (${files.join(', ')})` : `no kubeconfig found: KUBECONFIG is not set and ${files[0]} does not exist` }],
+        'Connect to the cluster first (EKS: aws eks update-kubeconfig --name <cluster> --region <region>; OpenShift: oc login <api-url>), or pass --kubeconfig <file>.',
+      );
+    }
     try {
       kc.loadFromDefault();
     } catch (err) {
@@ -91,8 +103,8 @@ class ClientKubeSession implements KubeSession {
     return applyKubeAction(this.api, action);
   }
 
-  waitForRollouts(refs: { namespace: string; name: string }[], timeoutMs: number, onProgress: (p: RolloutProgress) => void): Promise<void> {
-    return waitForRollouts(this.api, refs, timeoutMs, onProgress);
+  waitForRollouts(refs: { namespace: string; name: string }[], timeoutMs: number, onProgress: (p: RolloutProgress) => void, signal?: AbortSignal): Promise<void> {
+    return waitForRollouts(this.api, refs, timeoutMs, onProgress, signal);
   }
 
   issuerDiscovery(): Promise<IssuerDocuments> {
@@ -127,7 +139,7 @@ export async function openKubeSession(
   const endpoint = { contextName, server: cluster.server, clusterName: clusterNameFromKubeconfig(contextName, user?.exec as { args?: string[] } | undefined) };
   if (!user) {
     throw connectionError(endpoint, 'the context has no user, so there are no credentials to send.',
-      'Fix the context\'s "user" in the kubeconfig (for EKS: aws eks update-kubeconfig; for OpenShift: oc login).');
+      'Fix the context\'s "user" in the kubeconfig (for EKS: aws eks update-kubeconfig; for OpenShift: oc login).', undefined, ExitCode.InvalidInput);
   }
   log(`kube context ${contextName}, server ${cluster.server}`);
   const api = new KubeApi(kc, endpoint, log, options);
@@ -140,7 +152,7 @@ export async function openKubeSession(
       // plugin such as `aws eks get-token` failed or is missing), so nothing was sent.
       if (err instanceof OperationError && kubeStatus(err.cause) === undefined && !isConnectionError(err.cause)) {
         throw connectionError(endpoint, `could not get credentials for the request: ${(err.cause as Error | undefined)?.message ?? err.message}`,
-          'Check the user of this context in the kubeconfig (its exec plugin, token or certificate files).', err.cause);
+          'Check the user of this context in the kubeconfig (its exec plugin, token or certificate files).', err.cause, ExitCode.InvalidInput);
       }
       throw err;
     }

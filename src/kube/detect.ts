@@ -198,9 +198,12 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
   const p = await detectProvider(api, input);
   const rhacs = await detectRhacs(api, { namespace: input.namespace, provider: p.provider });
   api.log(`kube: provider ${p.provider} (${p.evidence.join('; ') || 'from --provider'})`);
+  // A name the kubeconfig gives (EKS) beats what the cluster says; the context name is the last resort.
+  const clusterName = api.endpoint.clusterName ?? p.clusterName ?? (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(api.endpoint.contextName) ? api.endpoint.contextName : undefined);
   return {
     facts: {
       context: api.endpoint.contextName,
+      ...(clusterName ? { name: clusterName } : {}),
       provider: p.provider,
       issuer: p.issuer,
       namespace: rhacs.namespace,
@@ -215,7 +218,6 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
     },
     region: p.region,
     warnings: [...p.warnings, ...rhacs.warnings],
-    // A name the kubeconfig gives (EKS) beats what the cluster says; the context name is the last resort.
-    clusterName: api.endpoint.clusterName ?? p.clusterName ?? (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(api.endpoint.contextName) ? api.endpoint.contextName : undefined),
+    clusterName,
   };
 }

@@ -2,7 +2,7 @@
  * Kubernetes API errors → our typed errors. Every call we make is described by a `KubeCall`
  * (verb, resource, group, namespace, name), so that a 403 can name exactly what is missing and
  * the smallest RBAC rule that grants it, and an unreachable server or bad credentials can name
- * the context and the server (exit 2: fix the kubeconfig or --context).
+ * the context and the server (exit 1, with a hint to fix the kubeconfig or --context).
  */
 import { ApiException } from '@kubernetes/client-node';
 import { ExitCode, OperationError, RhacsStsError } from '../errors.js';
@@ -140,10 +140,14 @@ function errorCode(err: unknown): string | undefined {
   return typeof e?.cause?.code === 'string' ? e.cause.code : undefined;
 }
 
-/** Exit-2 error: the cluster cannot be reached or we are not authenticated (fix kubeconfig or --context). */
-export function connectionError(ep: KubeEndpoint, detail: string, hint?: string, cause?: unknown): RhacsStsError {
+/**
+ * The cluster cannot be reached or we are not authenticated (fix kubeconfig or --context). Exit 1:
+ * something was contacted and failed — whether at the start or mid-run, it is not an input error.
+ * Exit 2 only when nothing could be sent (the kubeconfig itself is incomplete).
+ */
+export function connectionError(ep: KubeEndpoint, detail: string, hint?: string, cause?: unknown, exitCode: ExitCode = ExitCode.Failed): RhacsStsError {
   return new RhacsStsError(`Cannot use the Kubernetes cluster of context "${ep.contextName}" (server ${ep.server}): ${detail}`, {
-    exitCode: ExitCode.InvalidInput,
+    exitCode,
     hint: hint ?? 'Check that the cluster is up and reachable from here, and that --context / --kubeconfig (or KUBECONFIG) select the right cluster.',
     cause,
   });

@@ -6,7 +6,7 @@
  * that no pods were created. Every loop is bounded: the deadline, and a cap on watch restarts.
  */
 import { type V1Deployment, type V1LabelSelector, type V1Pod } from '@kubernetes/client-node';
-import { OperationError, RhacsStsError } from '../errors.js';
+import { CancelledError, OperationError, RhacsStsError } from '../errors.js';
 import type { KubeApi } from './api.js';
 import { kubeStatus, mapKubeError, type KubeCall } from './errors.js';
 import type { RolloutProgress } from './session.js';
@@ -110,8 +110,10 @@ async function waitOne(
   deadline: number,
   timeoutMs: number,
   onProgress: (p: RolloutProgress) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const { namespace, name } = ref;
+  const stopped = () => new CancelledError(`Interrupted while waiting for deployment ${namespace}/${name}: the change is in place and Kubernetes goes on rolling it out.`);
   const path = `/apis/apps/v1/namespaces/${namespace}/deployments`;
   const fieldSelector = `metadata.name=${name}`;
   const listCall: KubeCall = { verb: 'list', group: 'apps', resource: 'deployments', namespace };
@@ -135,6 +137,7 @@ async function waitOne(
   };
 
   for (let restart = 0; restart < MAX_WATCH_RESTARTS; restart++) {
+    if (signal?.aborted) throw stopped();
     if (Date.now() >= deadline) return fail(`did not become ready within ${formatDuration(timeoutMs)}`);
     const list = await api.call(listCall, () => api.apps.listNamespacedDeployment({ namespace, fieldSelector }));
     const d = list.items[0];
@@ -144,17 +147,22 @@ async function waitOne(
     if (ev.state === 'done') return;
     if (ev.state === 'failed') return fail('failed to roll out');
 
-    const outcome = await new Promise<{ kind: 'done' | 'failed' | 'timeout' | 'restart' | 'error'; err?: unknown }>((resolve) => {
+    type Outcome = { kind: 'done' | 'failed' | 'timeout' | 'restart' | 'error' | 'interrupted'; err?: unknown };
+    const outcome = await new Promise<Outcome>((resolve) => {
       let controller: AbortController | undefined;
       let settled = false;
-      const finish = (o: { kind: 'done' | 'failed' | 'timeout' | 'restart' | 'error'; err?: unknown }) => {
+      const onAbort = () => finish({ kind: 'interrupted' });
+      const finish = (o: Outcome) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         controller?.abort();
         resolve(o);
       };
       const timer = setTimeout(() => finish({ kind: 'timeout' }), Math.max(0, deadline - Date.now()));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) return onAbort(); // aborted while the list was in flight
       const remainingS = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
       api.log(`kube WATCH ${path}?fieldSelector=${fieldSelector}&resourceVersion=${list.metadata?.resourceVersion ?? ''}`);
       api.makeWatch()
@@ -184,6 +192,7 @@ async function waitOne(
         .catch((err: unknown) => finish({ kind: 'restart', err }));
     });
     if (outcome.kind === 'done') return;
+    if (outcome.kind === 'interrupted') throw stopped();
     if (outcome.kind === 'failed') return fail('failed to roll out');
     if (outcome.kind === 'timeout') return fail(`did not become ready within ${formatDuration(timeoutMs)}`);
     if (outcome.kind === 'error') throw outcome.err instanceof RhacsStsError ? outcome.err : mapKubeError(outcome.err, watchCall, api.endpoint);
@@ -202,12 +211,15 @@ export async function waitForRollouts(
   refs: { namespace: string; name: string }[],
   timeoutMs: number,
   onProgress: (p: RolloutProgress) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const unique = [...new Map(refs.map((r) => [`${r.namespace}/${r.name}`, r])).values()];
   const deadline = Date.now() + timeoutMs;
-  const results = await Promise.allSettled(unique.map((r) => waitOne(api, r, deadline, timeoutMs, onProgress)));
+  const results = await Promise.allSettled(unique.map((r) => waitOne(api, r, deadline, timeoutMs, onProgress, signal)));
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
   if (failures.length === 0) return;
+  const interrupted = failures.find((f) => f instanceof CancelledError);
+  if (interrupted) throw interrupted;
   if (failures.length === 1) throw failures[0];
   const typed = failures.map((f) => (f instanceof RhacsStsError ? f : new OperationError(String(f))));
   throw new OperationError(typed.map((f) => f.message).join('\n'), { hint: typed[0]!.hint, exitCode: typed.some((f) => f.exitCode === 2) ? 2 : 1 });

@@ -59,7 +59,8 @@ export interface KubeSession {
   /** Applies one planned action; re-reads current state first and does nothing if already in place. Returns true when it wrote. */
   apply(action: KubeAction): Promise<boolean>;
   /** Watches the deployments until ready or the timeout; progress lines through the callback. */
-  waitForRollouts(refs: { namespace: string; name: string }[], timeoutMs: number, onProgress: (p: RolloutProgress) => void): Promise<void>;
+  /** Waits until each deployment is rolled out; stops early (CancelledError) when `signal` aborts. */
+  waitForRollouts(refs: { namespace: string; name: string }[], timeoutMs: number, onProgress: (p: RolloutProgress) => void, signal?: AbortSignal): Promise<void>;
   /** The service-account issuer's discovery document and JWKS, read through the API server. Read-only. */
   issuerDiscovery(): Promise<IssuerDocuments>;
   /**

@@ -9,6 +9,9 @@ import {
   attachedPolicyTag,
   CLUSTER_TAG,
   MANAGED_TAG,
+  MAX_ROLE_TAGS,
+  SERVES_TAG_PREFIX,
+  servesTag,
   DEFAULT_TRUST_POLICY_QUOTA,
   mergeTrustPolicy,
   ourTrustedHostPaths,
@@ -42,6 +45,7 @@ import {
 } from './model.js';
 import { HelmValuesByRelease } from './helm-values.js';
 import { eksRestartNeeded, noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage, tokenVolumeBlocker } from './restarts.js';
+import { issuerHostPath } from '../validate.js';
 
 export function ourTags(clusterName: string | undefined): Record<string, string> {
   return clusterName ? { [MANAGED_TAG]: 'true', [CLUSTER_TAG]: clusterName } : { [MANAGED_TAG]: 'true' };
@@ -131,10 +135,22 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     const issuerCount = ourTrustedHostPaths(trustPolicy).length;
     blockers.push({
       message: `The role's trust policy would be ${size} characters (IAM counts non-white-space characters), over the account's quota of ${quota}${aws?.trustPolicySizeQuota === undefined ? ' (the default; not read from the account)' : ''}: IAM would refuse it with LimitExceeded. It trusts ${issuerCount} cluster issuer${issuerCount === 1 ? '' : 's'}.`,
-      hint: 'Ask AWS for a larger trust policy quota (Service Quotas, IAM, code L-C07B4B0D), or give each secured cluster its own role (a different --role-name per cluster).',
+      hint: 'Ask AWS for a larger trust policy quota (Service Quotas, IAM, code L-C07B4B0D), or give each secured cluster its own role with --role-per-cluster (each trusted by its own issuer only).',
     });
   }
   const permissions = permissionsPolicy(partition, decisions.ecr);
+  // The role's tags say which clusters it serves (one tag per cluster, valued with its issuer).
+  const roleTags: Record<string, string> = { ...tags };
+  for (const c of facts.clusters) {
+    if (c.name && targetComponents(c, decisions.delegatedScanning).length) roleTags[servesTag(c.name)] = issuerHostPath(c.issuer);
+  }
+  const tagCount = Object.keys({ ...role?.tags, ...roleTags }).length + (role && !isManaged(role.tags) ? 1 : 0);
+  if (tagCount > MAX_ROLE_TAGS) {
+    blockers.push({
+      message: `The role would carry ${tagCount} tags, over IAM's limit of ${MAX_ROLE_TAGS} (rhacs-sts tags the role once per cluster it serves).`,
+      hint: 'Give some secured clusters their own role (--role-per-cluster, or a different --role-name), or remove tags the role no longer needs.',
+    });
+  }
   const roleOwned = role ? isManaged(role.tags) : true;
   if (role && !roleOwned && !decisions.adoptRole) {
     blockers.push({
@@ -147,9 +163,9 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     actions.push({
       id: 'role', type: 'role', status: 'create', target: arn,
       summary: `Create the IAM role ${decisions.roleName}${decisions.permissionsBoundary ? ' with a permissions boundary' : ''}`,
-      desired: { name: decisions.roleName, path: decisions.rolePath, permissionsBoundary: decisions.permissionsBoundary, tags },
+      desired: { name: decisions.roleName, path: decisions.rolePath, permissionsBoundary: decisions.permissionsBoundary, tags: roleTags },
       current: aws ? null : undefined,
-      name: decisions.roleName, path: decisions.rolePath, arn, tags, permissionsBoundary: decisions.permissionsBoundary,
+      name: decisions.roleName, path: decisions.rolePath, arn, tags: roleTags, permissionsBoundary: decisions.permissionsBoundary,
     });
   } else {
     const boundaryChange = decisions.permissionsBoundary !== undefined && decisions.permissionsBoundary !== role.permissionsBoundary;
@@ -161,10 +177,14 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       name: decisions.roleName, path: role.path, arn, tags: {}, permissionsBoundary: boundaryChange ? decisions.permissionsBoundary : undefined,
     });
     if (role.path !== decisions.rolePath) notes.push(`The role already exists at path ${role.path}; IAM cannot move a role, so it stays there.`);
-    const missingTags = diffTags(role.tags, roleOwned ? tags : { ...tags, [ADOPTED_TAG]: 'true' });
+    const missingTags = diffTags(role.tags, roleOwned ? roleTags : { ...roleTags, [ADOPTED_TAG]: 'true' });
+    const served = Object.keys(missingTags).filter((k) => k.startsWith(SERVES_TAG_PREFIX)).map((k) => k.slice(SERVES_TAG_PREFIX.length));
+    const other = Object.keys(missingTags).filter((k) => !k.startsWith(SERVES_TAG_PREFIX));
     actions.push({
       id: 'role-tags', type: 'role-tags', status: Object.keys(missingTags).length ? 'update' : 'unchanged', target: arn,
-      summary: Object.keys(missingTags).length ? `Tag the role as managed by rhacs-sts (${Object.keys(missingTags).join(', ')})` : 'Role tags are in place',
+      summary: Object.keys(missingTags).length
+        ? `Tag the role: ${[other.length ? `managed by rhacs-sts (${other.join(', ')})` : '', served.length ? `serves ${served.join(', ')}` : ''].filter(Boolean).join('; ')}`
+        : 'Role tags are in place',
       current: role.tags, desired: { ...role.tags, ...missingTags },
       roleName: decisions.roleName, tags: missingTags,
     });

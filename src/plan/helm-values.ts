@@ -66,12 +66,13 @@ export function helmUpgradeCommand(h: HelmValues, file = '<file>'): string {
 
 /**
  * Where each release's values go, from the path given with --helm-values-out: `values.yaml` →
- * `values.<release>.yaml` beside it (`values.<context>.<release>.yaml` when the run spans several
- * clusters); a directory (an existing one, or a path ending in "/") → `<dir>/<release>.yaml`.
+ * `values.<release>.yaml` beside it, or `values.<context>.<release>.yaml` for a cluster named by a
+ * context flag (the same release runs in every secured cluster: runs for different clusters, or
+ * --role-per-cluster's runs, must not overwrite each other's); a directory (an existing one, or a
+ * path ending in "/") → `<dir>/[<context>.]<release>.yaml`.
  */
 export function helmValuesFileNames(values: HelmValues[], out: string, isDirectory: boolean): string[] {
-  const contexts = new Set(values.map((h) => h.context ?? ''));
-  const label = (h: HelmValues) => [...(contexts.size > 1 && h.context ? [safeName(h.context)] : []), h.release].join('.');
+  const label = (h: HelmValues) => [...(h.context ? [safeName(h.context)] : []), h.release].join('.');
   if (isDirectory || /[/\\]$/.test(out)) return values.map((h) => join(out, `${label(h)}.yaml`));
   const ext = extname(out);
   const stem = basename(out, ext);

@@ -6,6 +6,7 @@
 import type { Provider } from '../options.js';
 import type { Partition } from '../validate.js';
 import type { EcrScope, PolicyDocument } from './policies.js';
+import type { ImageIntegration, IntegrationRecord } from '../central/types.js';
 
 export type Component = 'central' | 'sensor';
 export const COMPONENTS: readonly Component[] = ['central', 'sensor'];
@@ -74,6 +75,8 @@ export interface ComponentState {
 export interface ClusterFacts {
   /** kubeconfig context (undefined offline or for the current context). */
   context?: string;
+  /** The cluster's name (EKS cluster name, OpenShift infrastructure name, else the context name), when known. */
+  name?: string;
   provider: Provider;
   issuer: string;
   namespace: string;
@@ -216,6 +219,18 @@ export type Action =
        * template is again as it was before init set it), else by setting it.
        */
       revertMarker?: boolean;
+    })
+  // --- Central's ECR integration (src/central/) ---
+  | (BaseAction & {
+      type: 'central-integration';
+      /** Central's cluster and namespace (its service account carries the record). */
+      ref: KubeRef;
+      op: 'create' | 'update' | 'adopt' | 'restore' | 'delete' | 'forget';
+      /** The integration as it is to be saved (or, to delete, as it is). */
+      integration: ImageIntegration;
+      integrationId?: string;
+      /** What rhacs-sts records on Central's service account once applied (null: remove the record; undefined: keep). */
+      record?: IntegrationRecord | null;
     });
 
 export type ActionType = Action['type'];

@@ -13,6 +13,19 @@ export const CLUSTER_TAG = 'rhacs-sts/cluster';
 export const ADOPTED_TAG = 'rhacs-sts/adopted';
 /** On an adopted OIDC provider: the audiences rhacs-sts added (space-separated), the only ones uninstall removes. */
 export const ADDED_CLIENT_IDS_TAG = 'rhacs-sts/added-client-ids';
+/**
+ * Prefix of the role tags that say which clusters the role serves: `rhacs-sts/serves/<cluster>`,
+ * the value being the host and path of that cluster's issuer (what its trust statement names).
+ */
+export const SERVES_TAG_PREFIX = 'rhacs-sts/serves/';
+/** IAM's limits on a role's tags. */
+export const MAX_ROLE_TAGS = 50;
+
+/** The tag that records that the role serves this cluster (IAM tag keys: at most 128 of letters, digits, spaces and _.:/=+-@). */
+export function servesTag(clusterName: string): string {
+  return `${SERVES_TAG_PREFIX}${clusterName.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '-')}`.slice(0, 128);
+}
+
 /** Prefix of the role tags that record a managed policy rhacs-sts attached (value: its ARN). */
 export const ATTACHED_TAG_PREFIX = 'rhacs-sts/attached-';
 
@@ -187,6 +200,11 @@ export interface EcrScope {
   region?: string;
   /** Repository names or prefixes ("team/*"); empty means all. */
   repositories: readonly string[];
+  /**
+   * Cross-account: the registry account's role that Central assumes (StackRox's useAssumeRole), as
+   * StackRox builds it: arn:aws:iam::<registryId>:role/<name>. Our role may then assume it.
+   */
+  assumeRoleArn?: string;
 }
 
 export function ecrRepositoryArns(partition: Partition, scope: EcrScope): string[] {
@@ -206,6 +224,7 @@ export function permissionsPolicy(partition: Partition, scope: EcrScope): Policy
     Statement: [
       { Sid: 'RhacsStsEcrAuth', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' },
       { Sid: 'RhacsStsEcrRead', Effect: 'Allow', Action: [...ECR_READ_ACTIONS], Resource: arns.length === 1 ? arns[0]! : arns },
+      ...(scope.assumeRoleArn ? [{ Sid: 'RhacsStsEcrAssumeRole', Effect: 'Allow' as const, Action: 'sts:AssumeRole', Resource: scope.assumeRoleArn }] : []),
     ],
   };
 }

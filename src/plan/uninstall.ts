@@ -17,8 +17,10 @@ import {
   PERMISSIONS_POLICY_NAME,
   removeOurStatements,
   roleArn,
+  SERVES_TAG_PREFIX,
   type PolicyDocument,
 } from './policies.js';
+import { issuerHostPath } from '../validate.js';
 import {
   EKS_ROLE_ANNOTATION,
   PREVIOUS_ROLE_ANNOTATION,
@@ -195,6 +197,17 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
       summary: hasRunStatements ? `Remove the trust statements for ${scope.join(', ')} (other clusters' statements stay)` : 'No trust statement of this run to remove',
       current: role.trustPolicy, desired: withoutRun!, roleName: decisions.roleName, document: withoutRun!, scope,
     });
+    // The tags that say the role serves this run's clusters go with their statements.
+    const runHostPaths = new Set(scope.map(issuerHostPath));
+    const servedKeys = Object.keys(role.tags).filter((k) => k.startsWith(SERVES_TAG_PREFIX) && runHostPaths.has(role.tags[k]!));
+    if (servedKeys.length) {
+      actions.push({
+        id: 'role-tags', type: 'role-tags', status: 'delete', target: arn,
+        summary: `Remove the tags that say the role serves ${servedKeys.map((k) => k.slice(SERVES_TAG_PREFIX.length)).join(', ')}`,
+        current: role.tags, desired: Object.fromEntries(Object.entries(role.tags).filter(([k]) => !servedKeys.includes(k))),
+        roleName: decisions.roleName, tags: Object.fromEntries(servedKeys.map((k) => [k, role.tags[k]!])),
+      });
+    }
   } else if (role && owned) {
     actions.push({
       id: 'permissions-policy', type: 'permissions-policy', status: policy ? 'delete' : 'unchanged',
@@ -227,7 +240,7 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
           roleName: decisions.roleName, policyArn, tagKey,
         });
       }
-      const ourTagKeys = [MANAGED_TAG, CLUSTER_TAG, ADOPTED_TAG].filter((k) => k in role.tags);
+      const ourTagKeys = [MANAGED_TAG, CLUSTER_TAG, ADOPTED_TAG, ...Object.keys(role.tags).filter((k) => k.startsWith(SERVES_TAG_PREFIX))].filter((k) => k in role.tags);
       actions.push({
         id: 'role-tags', type: 'role-tags', status: 'delete', target: arn,
         summary: `Give the adopted role back: remove our tags (${ourTagKeys.join(', ')})`,

@@ -16,6 +16,7 @@ const LABEL: Record<Action['type'], string> = {
   'deployment-env': 'Deployment env',
   'operator-overlay': 'Operator overlay',
   restart: 'Restart',
+  'central-integration': 'RHACS integration',
 };
 
 function statusMark(c: ChalkInstance, s: ActionStatus): string {

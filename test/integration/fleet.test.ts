@@ -22,12 +22,17 @@ const ok = (r: Run) => {
   return r;
 };
 
-async function trust(): Promise<PolicyDocument> {
+async function getRole() {
   const iam = new IAMClient({ endpoint: fleet.info.awsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
   const role = await iam.send(new GetRoleCommand({ RoleName: ROLE }));
   iam.destroy();
-  return parsePolicyDocument(role.Role!.AssumeRolePolicyDocument!);
+  return role.Role!;
 }
+async function trust(): Promise<PolicyDocument> {
+  return parsePolicyDocument((await getRole()).AssumeRolePolicyDocument!);
+}
+/** The clusters the role's tags say it serves. */
+const served = async () => (await getRole()).Tags!.filter((t) => t.Key!.startsWith('rhacs-sts/serves/')).map((t) => t.Key!.slice('rhacs-sts/serves/'.length)).sort();
 const sids = async () => (await trust()).Statement.map((s) => s.Sid).sort();
 const sidsOf = (...names: string[]) => names.map((n) => trustSid(issuer(n))).sort();
 
@@ -41,6 +46,7 @@ describe('a fleet: one Central, four secured clusters', () => {
     ok(await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--role-name', ROLE, '--yes']));
     ok(await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-2'), '--role-name', ROLE, '--yes']));
     expect(await sids()).toEqual(sidsOf('hub', 'spoke-1', 'spoke-2'));
+    expect(await served()).toEqual(['hub', 'spoke-1', 'spoke-2']);
     const v1 = await run(['verify', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--role-name', ROLE]);
     const v2 = await run(['verify', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-2'), '--role-name', ROLE]);
     expect([v1.code, v2.code], `${v1.stdout}\n${v2.stdout}`).toEqual([0, 0]);
@@ -53,12 +59,22 @@ describe('a fleet: one Central, four secured clusters', () => {
     expect(plan.actions.filter((a) => a.status !== 'unchanged')).toEqual([]);
   }, 120_000);
 
+  it('init with another role refuses before any write, naming the role the wiring points at and the flag that replaces it', async () => {
+    const a0 = await awsMark(fleet.info);
+    const r = await run(['init', '--central-context', ctx('hub'), '--role-name', 'someone-else', '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`:role/${ROLE}`);
+    expect(r.stderr).toContain('--replace-role-wiring');
+    expect((await awsRequests(fleet.info, a0)).filter((x) => /^(Create|Update|Put|Tag|Add|Attach)/.test(x.action ?? ''))).toEqual([]);
+  }, 120_000);
+
   it('five clusters on one role exceed the default trust policy quota: refused before any write', async () => {
     const a0 = await awsMark(fleet.info);
     const r = await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-3'), '--sensor-context', ctx('spoke-4'), '--role-name', ROLE, '--yes']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/would be \d+ characters .* over the account's quota of 2048/);
     expect(r.stderr).toContain('L-C07B4B0D');
+    expect(r.stderr).toContain('--role-per-cluster');
     expect((await awsRequests(fleet.info, a0)).filter((x) => /^(Create|Update|Put|Tag|Add)/.test(x.action ?? ''))).toEqual([]);
     expect(await sids()).toEqual(sidsOf('hub', 'spoke-1', 'spoke-2'));
     // The way out the message names: a larger quota (Service Quotas allows up to 4,096).
@@ -96,7 +112,23 @@ describe('a fleet: one Central, four secured clusters', () => {
   it('uninstalling one spoke removes its statement and wiring only; the role stays for the others', async () => {
     ok(await run(['uninstall', '--context', ctx('spoke-4'), '--role-name', ROLE, '--yes', '--no-restart']));
     expect(await sids()).toEqual(sidsOf('hub', 'spoke-1', 'spoke-2', 'spoke-3'));
+    expect(await served()).toEqual(['hub', 'spoke-1', 'spoke-2', 'spoke-3']);
     const v = await run(['verify', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--role-name', ROLE]);
     expect(v.code, v.stdout).toBe(0);
   }, 180_000);
+
+  it('--role-per-cluster: a secured cluster gets its own role, trusted by its own issuer only; the shared role is untouched', async () => {
+    const before = await sids();
+    const r = await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-4'), '--role-name', ROLE, '--role-per-cluster', '--yes', '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { rolePerCluster: boolean; runs: { cluster: string; role: { name: string } }[] };
+    expect(doc.runs.map((x) => x.role.name)).toEqual([ROLE, 'rhacs-sts-spoke-4']);
+    expect(await sids()).toEqual(before);
+    const iam = new IAMClient({ endpoint: fleet.info.awsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const own = (await iam.send(new GetRoleCommand({ RoleName: 'rhacs-sts-spoke-4' }))).Role!;
+    iam.destroy();
+    expect(parsePolicyDocument(own.AssumeRolePolicyDocument!).Statement.map((s) => s.Sid)).toEqual(sidsOf('spoke-4'));
+    const v = await run(['verify', '--context', ctx('spoke-4'), '--delegated-scanning']);
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+  }, 240_000);
 });

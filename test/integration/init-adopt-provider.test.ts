@@ -2,7 +2,7 @@
 // the audience is added with AddClientIDToOpenIDConnectProvider (served by the AWS gate; moto lacks
 // it), GetOpenIDConnectProvider shows it, and verify's real token exchange (the gate checks the
 // audience against the provider's client IDs) passes end to end.
-import { CreateOpenIDConnectProviderCommand, GetOpenIDConnectProviderCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { CreateOpenIDConnectProviderCommand, GetOpenIDConnectProviderCommand, ListOpenIDConnectProviderTagsCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
@@ -46,5 +46,18 @@ describe('init --adopt-oidc-provider', () => {
     const exchanges = (await gateDecisions(sb, d0)).filter((d) => d.action === 'sts:AssumeRoleWithWebIdentity');
     expect(exchanges.length).toBeGreaterThan(0);
     expect(exchanges.every((d) => d.allowed)).toBe(true);
+
+    // Uninstall gives the provider back as it was: never deleted, only our audience and tags removed.
+    const u0 = await awsMark(sb);
+    const removed = await cli(sb, 'eks', ['uninstall', '--yes', '--no-restart', ...common]);
+    expect(removed.code, removed.stdout + removed.stderr).toBe(0);
+    expect(removed.stdout + removed.stderr).toMatch(/Give the adopted OIDC provider back \(never deleted\)/);
+    const calls = (await awsRequests(sb, u0)).map((r) => r.action);
+    expect(calls).not.toContain('DeleteOpenIDConnectProvider');
+    expect(calls).toContain('RemoveClientIDFromOpenIDConnectProvider');
+    const after = await iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: providerArn }));
+    expect(after.ClientIDList).toEqual(['someone-elses-app']);
+    const tags = await iam.send(new ListOpenIDConnectProviderTagsCommand({ OpenIDConnectProviderArn: providerArn }));
+    expect((tags.Tags ?? []).filter((t) => t.Key?.startsWith('rhacs-sts/'))).toEqual([]);
   });
 });

@@ -360,17 +360,17 @@ describe('kube apply: permissions and connections', () => {
     };
     const closed = 'https://127.0.0.1:1';
     const e1 = await rejection(openKubeSession({ kubeconfig: write('down', closed, { token: 'x' }) }, quiet));
-    expect(e1.exitCode).toBe(ExitCode.InvalidInput);
+    expect(e1.exitCode).toBe(ExitCode.Failed);
     expect(e1.message).toContain('"down"');
     expect(e1.message).toContain(closed);
 
     const e2 = await rejection(openKubeSession({ kubeconfig: write('anon', eks.server, {}) }, quiet));
-    expect(e2.exitCode).toBe(ExitCode.InvalidInput);
+    expect(e2.exitCode).toBe(ExitCode.Failed);
     expect(e2.message).toMatch(/without credentials/);
     expect(e2.message).toContain(eks.server);
 
     const e3 = await rejection(openKubeSession({ kubeconfig: write('badtoken', eks.server, { token: 'not-a-valid-token' }) }, quiet));
-    expect(e3.exitCode).toBe(ExitCode.InvalidInput);
+    expect(e3.exitCode).toBe(ExitCode.Failed);
     expect(e3.message).toMatch(/401/);
     expect(e3.message).toContain('"badtoken"');
     expect(e3.message).not.toContain('not-a-valid-token');

@@ -1,7 +1,7 @@
 // The interactive flow in a real pseudo-terminal: tmux runs the built binary against the sandbox,
 // the test reads the screen and types answers like a person. A walkthrough that answers every
 // question (with one invalid answer, asked again) and confirms; and Ctrl-C at a question and at the
-// confirmation, which exit 130 with one line and write nothing.
+// confirmation, which exit 130 with one line and write nothing; "no" at the confirmation exits 1.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -190,6 +190,25 @@ describe('rhacs-sts init at a terminal', () => {
       const obj = await kc.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: sa, namespace: ns });
       expect(obj.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toBe(role.Arn);
     }
+  });
+
+  it('answering "no" at the confirmation is not an interrupt: exit 1, one line, nothing written', { timeout: 60_000 }, async () => {
+    const ns = uniqueNamespace('wiz-decline');
+    await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
+    const a = await awsMark(sb);
+    const k = kubeMark(sb, 'eks');
+    const prompt = /^\? Apply these \d+ changes\?/m;
+    const t = terminal();
+    t.start(['init', '--namespace', ns, '--role-name', 'wiz-decline', '--delegated-scanning', '--ecr-repository', 'app', '--no-restart'], env());
+    await t.waitFor(prompt);
+    t.keys('n', 'Enter');
+    expect(await t.exitCode()).toBe(1);
+    const screen = t.screen();
+    // The answered prompt is redrawn with a check mark and the answer.
+    const after = screen.slice(screen.search(/^✔ Apply these \d+ changes\? No$/m)).split('\n').filter((l) => l.trim() !== '');
+    expect(after.slice(1), screen).toEqual(['Not applied: the confirmation was declined. Nothing was changed.']);
+    expect((await awsWrites(sb, a)).map((r) => r.action)).toEqual([]);
+    expect(await kubeRequests(sb, 'eks', k, { writesOnly: true })).toEqual([]);
   });
 
   it.each([

@@ -3,19 +3,27 @@
 // (pods bound to them go Running/Ready through the stages in kwok-stages.yaml; no container runs).
 // Each runs as its own user, so audit queries can tell their requests from the ones under test
 // (observe.ts: isClusterComponent). Called by sandbox.ts once the API servers are ready.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { issueCert, type KeyPair } from './certs.js';
 import { CONTROLLER_USER, KWOK_USER, SCHEDULER_USER } from './observe.js';
+import { createCrdsRaw, type CrdDocument } from './stackrox-crds.js';
 import type { ClusterInfo } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** Nodes kwok manages carry this annotation (kwok's own convention). */
 export const KWOK_NODE_ANNOTATION = { key: 'kwok.x-k8s.io/node', value: 'fake' } as const;
+/**
+ * kwok's PortForward resource (kwok.x-k8s.io/v1alpha1, namespaced, named like the pod): where kwok,
+ * as the pod's kubelet, forwards a port-forward stream. kwok's own CRD, descriptions removed
+ * (crds/README.md); kwok watches these objects (--enable-crds=PortForward).
+ */
+export const KWOK_PORTFORWARD_CRD = JSON.parse(readFileSync(join(here, 'crds', 'kwok.x-k8s.io_portforwards.json'), 'utf8')) as CrdDocument;
+
 /** On a deployment's pod template: `hang` (pods never become ready) or `fail` (same; see setRolloutMode). */
 export const ROLLOUT_ANNOTATION = 'sandbox.rhacs-sts.test/rollout';
 
@@ -77,11 +85,15 @@ function componentKubeconfig(path: string, c: ClusterInfo, ca: string, user: Key
   return path;
 }
 
-function adminClient(c: ClusterInfo): CoreV1Api {
+function adminKubeConfig(c: ClusterInfo): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromFile(c.kubeconfig);
   kc.setCurrentContext(c.context);
-  return kc.makeApiClient(CoreV1Api);
+  return kc;
+}
+
+function adminClient(c: ClusterInfo): CoreV1Api {
+  return adminKubeConfig(c).makeApiClient(CoreV1Api);
 }
 
 /**
@@ -131,6 +143,9 @@ export async function startControlPlanes(o: ControlPlaneOptions): Promise<void> 
     kwok: issueCert(o.ca, o.certDir, 'kwok', { cn: KWOK_USER, groups: ['system:masters'], usage: 'client' }),
   };
   const ports = await host.freePorts(2 * o.clusters.length);
+  // kwok serves the kubelet API (port-forward, exec, logs) of every fake node with this certificate;
+  // the API server does not verify kubelet certificates unless given --kubelet-certificate-authority.
+  const kubeletServing = issueCert(o.ca, o.certDir, 'kwok-kubelet', { cn: 'kwok-kubelet', usage: 'server', sans: ['IP:127.0.0.1', 'DNS:localhost'] });
   await Promise.all(
     o.clusters.map(async (c, i) => {
       const dir = join(o.workDir, c.name);
@@ -175,6 +190,18 @@ export async function startControlPlanes(o: ControlPlaneOptions): Promise<void> 
         ],
         `kube-scheduler-${c.name}.log`,
       );
+      const core = adminClient(c);
+      // The PortForward CRD must be served before kwok starts watching it.
+      await createCrdsRaw(adminKubeConfig(c), [KWOK_PORTFORWARD_CRD]);
+      await host.waitFor(
+        `the PortForward CRD in ${c.name}`,
+        async () => {
+          const crd = await adminKubeConfig(c).makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: KWOK_PORTFORWARD_CRD.metadata.name });
+          return !!crd.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True');
+        },
+        cm,
+        o.timeoutMs,
+      );
       const kwok = host.start(
         `kwok[${c.name}]`,
         o.binaries.kwok,
@@ -186,13 +213,19 @@ export async function startControlPlanes(o: ControlPlaneOptions): Promise<void> 
           '--cidr=10.244.0.0/16',
           // Node leases: the heartbeat the node lifecycle controller watches.
           '--node-lease-duration-seconds=40',
+          // The kubelet API of every fake node: the nodes report this port (kwok-stages.yaml), and the
+          // API server reaches it through the cluster network stand-in (cluster-network.ts).
+          `--server-address=127.0.0.1:${c.kubeletPort}`,
+          `--node-port=${c.kubeletPort}`,
+          `--tls-cert-file=${kubeletServing.cert}`,
+          `--tls-private-key-file=${kubeletServing.key}`,
+          '--enable-crds=PortForward',
         ],
         `kwok-${c.name}.log`,
         // kwok also reads ~/.kwok/kwok.yaml when it exists: keep the user's own out.
         { ...process.env, HOME: dir },
       );
 
-      const core = adminClient(c);
       await host.waitFor(`kube-controller-manager ${c.name} /healthz`, () => host.httpsOk(`https://127.0.0.1:${kcmPort}/healthz`), cm, o.timeoutMs);
       await host.waitFor(`kube-scheduler ${c.name} /healthz`, () => host.httpsOk(`https://127.0.0.1:${schedPort}/healthz`), scheduler, o.timeoutMs);
       // The service-account controller at work: the `default` service account that the

@@ -6,7 +6,8 @@
 // They use @kubernetes/client-node 1.x, whose API methods take one object parameter
 // (`createNamespace({ body })`) and throw ApiException (`code`, `body` as a JSON string) on errors.
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import {
   ApiException,
@@ -23,7 +24,7 @@ import {
   type V1PolicyRule,
 } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
-import { issueCert, pemData } from './certs.js';
+import { createCa, issueCert, pemData } from './certs.js';
 import { KWOK_NODE_ANNOTATION, nodeSchedulable, ROLLOUT_ANNOTATION } from './controllers.js';
 import { clusterInfo } from './observe.js';
 import { createCrdsRaw, STACKROX_CRDS } from './stackrox-crds.js';
@@ -376,6 +377,14 @@ export interface RhacsSeedOptions {
   helmRevision?: number;
   /** Helm installs: where Helm keeps its release records (HELM_DRIVER): Secrets (default) or ConfigMaps. */
   helmDriver?: 'secret' | 'configmap';
+  /**
+   * Central's admin password. Operator installs generate one when none is given and keep it in
+   * Secret central-htpasswd, key `password` (with the htpasswd entry); otherwise only the htpasswd
+   * entry is there (Helm keeps a generated password in its own values). Default: generated.
+   */
+  adminPassword?: string;
+  /** Central runs as a managed Central (ROX_MANAGED_CENTRAL=true, as the cloud service runs it). */
+  managedCentral?: boolean;
 }
 
 export interface RhacsSeedResult {
@@ -385,6 +394,9 @@ export interface RhacsSeedResult {
   serviceAccounts: string[];
   /** Custom resources of an operator install, e.g. `centrals/stackrox-central-services`. */
   customResources: string[];
+  /** With Central: its admin password (see RhacsSeedOptions.adminPassword) and its CA (PEM, Secret central-tls ca.pem). */
+  adminPassword?: string;
+  centralCa?: string;
 }
 
 export const RHACS_IMAGE_REPO = 'registry.redhat.io/advanced-cluster-security/rhacs-main-rhel8';
@@ -446,7 +458,7 @@ function rhacsMetadata(component: RhacsComponent, namespace: string, tag: string
 
 function rhacsDeployment(
   component: RhacsComponent,
-  o: Required<Pick<RhacsSeedOptions, 'namespace' | 'method' | 'openshift' | 'tokenVolume' | 'imageTag'>>,
+  o: Required<Pick<RhacsSeedOptions, 'namespace' | 'method' | 'openshift' | 'tokenVolume' | 'imageTag'>> & { managedCentral?: boolean },
   owner?: { apiVersion: string; kind: string; name: string; uid: string },
 ): V1Deployment {
   const { labels, annotations } = rhacsMetadata(component, o.namespace, o.imageTag);
@@ -459,6 +471,7 @@ function rhacsDeployment(
           { name: 'ROX_OFFLINE_MODE', value: 'false' },
           { name: EXISTING_ENV.name, value: EXISTING_ENV.value },
           { name: 'ROX_MEMLIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory' } } },
+          ...(o.managedCentral ? [{ name: 'ROX_MANAGED_CENTRAL', value: 'true' }] : []),
         ]
       : [
           { name: 'ROX_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -578,6 +591,7 @@ export async function seedRhacs(kc: KubeConfig, opts: RhacsSeedOptions): Promise
     openshift: opts.openshift ?? false,
     tokenVolume: opts.tokenVolume ?? chartsMountToken(opts.imageTag ?? DEFAULT_IMAGE_TAG),
     imageTag: opts.imageTag ?? DEFAULT_IMAGE_TAG,
+    managedCentral: opts.managedCentral ?? false,
   };
   const components = opts.components ?? ['central', 'sensor'];
   const core = kc.makeApiClient(CoreV1Api);
@@ -641,6 +655,8 @@ export async function seedRhacs(kc: KubeConfig, opts: RhacsSeedOptions): Promise
       }),
     );
     result.serviceAccounts.push(component);
+    // Central's Service and Secrets come with its chart, before its pods.
+    if (component === 'central') Object.assign(result, await seedCentralAccess(kc, o.namespace, o.method, opts.adminPassword, owners.central));
     await createOrKeep(() => apps.createNamespacedDeployment({ namespace: o.namespace, body: rhacsDeployment(component, o, owners[component]) }));
     result.deployments.push(component);
     if (o.method === 'helm') await createHelmReleaseSecret(kc, o.namespace, RELEASES[component].release, opts.helmRevision ?? 1, opts.helmDriver);
@@ -649,6 +665,61 @@ export async function seedRhacs(kc: KubeConfig, opts: RhacsSeedOptions): Promise
     await Promise.all(result.deployments.map((name) => waitForRollout(kc, o.namespace, name)));
   }
   return result;
+}
+
+/**
+ * What the Central chart renders to reach Central and log in: Service `central` (443 → the pod's
+ * `api` port 8443), Secret central-tls (the install's own CA and Central's certificate for
+ * central.<ns>.svc), Secret central-default-tls-cert (the exposure's certificate, here for
+ * 127.0.0.1, issued by the same CA) and Secret central-htpasswd (the admin's htpasswd entry; `password`
+ * too when the operator generated it). The sandbox's htpasswd entry uses the {SHA} scheme (Central's
+ * uses bcrypt; the Central stand-in checks {SHA}).
+ */
+async function seedCentralAccess(
+  kc: KubeConfig, namespace: string, method: InstallMethod, givenPassword: string | undefined,
+  owner?: { apiVersion: string; kind: string; name: string; uid: string },
+): Promise<{ adminPassword: string; centralCa: string }> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const ownerReferences = owner ? [{ ...owner, controller: true, blockOwnerDeletion: true }] : undefined;
+  const meta = (name: string) => ({ name, namespace, labels: { app: 'central', 'app.kubernetes.io/name': 'stackrox' }, ...(ownerReferences ? { ownerReferences } : {}) });
+  await createOrKeep(() => core.createNamespacedService({
+    namespace,
+    body: {
+      metadata: meta('central'),
+      spec: { selector: { app: 'central' }, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 'api' }] },
+    },
+  }));
+  const dir = mkdtempSync(join(os.tmpdir(), 'rhacs-sts-central-'));
+  try {
+    const ca = createCa(dir, `StackRox Certificate Authority ${namespace}`);
+    const leaf = issueCert(ca, dir, 'central', {
+      cn: 'CENTRAL_SERVICE: Central', usage: 'server',
+      sans: [`DNS:central.${namespace}`, `DNS:central.${namespace}.svc`],
+    });
+    const exposed = issueCert(ca, dir, 'central-default', { cn: 'central-exposure', usage: 'server', sans: ['IP:127.0.0.1', 'DNS:localhost'] });
+    const b64 = (path: string) => readFileSync(path).toString('base64');
+    await createOrKeep(() => core.createNamespacedSecret({
+      namespace,
+      body: { metadata: meta('central-tls'), data: { 'ca.pem': b64(ca.cert), 'ca-key.pem': b64(ca.key), 'cert.pem': b64(leaf.cert), 'key.pem': b64(leaf.key) } },
+    }));
+    await createOrKeep(() => core.createNamespacedSecret({
+      namespace,
+      body: { metadata: meta('central-default-tls-cert'), type: 'kubernetes.io/tls', data: { 'tls.crt': b64(exposed.cert), 'tls.key': b64(exposed.key) } },
+    }));
+    const password = givenPassword ?? randomBytes(18).toString('base64url');
+    const htpasswd = `admin:{SHA}${createHash('sha1').update(password).digest('base64')}\n`;
+    const generated = method === 'operator' && givenPassword === undefined;
+    await createOrKeep(() => core.createNamespacedSecret({
+      namespace,
+      body: {
+        metadata: meta('central-htpasswd'),
+        data: { htpasswd: Buffer.from(htpasswd).toString('base64'), ...(generated ? { password: Buffer.from(password).toString('base64') } : {}) },
+      },
+    }));
+    return { adminPassword: password, centralCa: readFileSync(ca.cert, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -184,10 +184,12 @@ export const DEPLOYMENT_CONTROLLER_USER = 'system:serviceaccount:kube-system:dep
 
 /** The user name the IRSA webhook stand-in reads service accounts as (irsa-webhook.ts). */
 export const IRSA_WEBHOOK_USER = 'sandbox:irsa-webhook';
+/** The user name the Central API stand-in acts as: the kubelet's part for Central pods (central-standin.ts). */
+export const CENTRAL_STANDIN_USER = 'sandbox:central';
 
 /** True for a request by a cluster component rather than by a client under test. */
 export function isClusterComponent(user: string): boolean {
-  return user === CONTROLLER_USER || user === SCHEDULER_USER || user === KWOK_USER || user === IRSA_WEBHOOK_USER || user.startsWith('system:serviceaccount:kube-system:');
+  return user === CONTROLLER_USER || user === SCHEDULER_USER || user === KWOK_USER || user === IRSA_WEBHOOK_USER || user === CENTRAL_STANDIN_USER || user.startsWith('system:serviceaccount:kube-system:');
 }
 
 /**

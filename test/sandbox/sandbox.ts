@@ -21,6 +21,7 @@ import { installAwsCliStandIn, pathWith } from './aws-cli.js';
 import { contextName, kubeconfigDocument } from './kubeconfigs.js';
 import { createCa, createServiceAccountKeys, issueCert, pemData } from './certs.js';
 import { startControlPlanes, type ControlPlaneHost } from './controllers.js';
+import { egressSelectorConfig, startClusterNetwork, type ClusterNetwork } from './cluster-network.js';
 import { kubeConfigFor, kubeMark, kubeRequests, resetAws, type KubeRequestFilter } from './observe.js';
 import type { AwsEnv, AwsRequest, ClusterInfo, Flavour, KubeRequest, SandboxInfo } from './types.js';
 
@@ -482,6 +483,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   };
 
   let proxy: AwsGate | undefined;
+  const networks: ClusterNetwork[] = [];
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
@@ -503,6 +505,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     await Promise.all(apiservers.map((p) => p.stop()));
     await Promise.all(state.procs.filter((p) => !apiservers.includes(p) && !clients.includes(p)).map((p) => p.stop()));
     await proxy?.close();
+    await Promise.all(networks.map((n) => n.close()));
     state.reaper?.stdin?.end('done\n');
     if (!keep) rmSync(workDir, { recursive: true, force: true });
     else log(`kept the sandbox dir ${workDir}`);
@@ -528,9 +531,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     lap('certificates', t);
 
     // --- ports ------------------------------------------------------------------------------------
-    const ports = await freePorts(3 + clusterOpts.length);
+    const ports = await freePorts(3 + 2 * clusterOpts.length);
     const [etcdClientPort, etcdPeerPort, motoPort] = ports as [number, number, number];
-    const apiPorts = ports.slice(3);
+    const apiPorts = ports.slice(3, 3 + clusterOpts.length);
+    const kubeletPorts = ports.slice(3 + clusterOpts.length);
 
     // --- etcd and moto (in parallel) --------------------------------------------------------------
     t = Date.now();
@@ -608,6 +612,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       const dir = join(workDir, c.name);
       mkdirSync(dir, { recursive: true });
       const server = `https://127.0.0.1:${port}`;
+      // The API server's traffic to nodes (kubelet: port-forward, exec, logs) goes through the
+      // cluster network stand-in, which routes it to this cluster's kwok.
+      const egressConfig = join(dir, 'egress-selector.yaml');
+      writeFileSync(egressConfig, egressSelectorConfig(join(dir, 'cluster-network.sock')));
       const info: ClusterInfo = {
         name: c.name,
         context: contextName(c.name, flavour, cRegion),
@@ -622,6 +630,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         auditLogPath: join(dir, 'audit.log'),
         etcdPrefix: `/registry-${c.name}`,
         serviceAccountPublicKey: keys.publicKey,
+        kubeletPort: kubeletPorts[i]!,
       };
       clusters[c.name] = info;
       apiProcs.push(
@@ -650,6 +659,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
               '--endpoint-reconciler-type=none',
               `--audit-policy-file=${auditPolicy}`,
               `--audit-log-path=${info.auditLogPath}`,
+              `--egress-selector-config-file=${egressConfig}`,
               '--audit-log-format=json',
               '--audit-log-mode=blocking',
               '--profiling=false',
@@ -660,6 +670,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         ),
       );
     });
+    networks.push(...(await Promise.all(
+      Object.values(clusters).map((c) => startClusterNetwork(join(workDir, c.name, 'cluster-network.sock'), c.kubeletPort)),
+    )));
     await Promise.all(
       clusterOpts.map(async (c, i) => {
         const info = clusters[c.name]!;

@@ -10,6 +10,7 @@ import { seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsCompon
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIrsaWebhook, type IrsaWebhook } from './irsa-webhook.js';
+import { startCentralStandIns, type CentralStandIns } from './central-standin.js';
 import { seedRegistries } from './ecr-seed.js';
 import { pathWith } from './aws-cli.js';
 import { clusterInfo } from './observe.js';
@@ -95,6 +96,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
   const sandbox = await startSandbox({ ...opts.sandbox, clusters: names.map((name) => ({ name, flavour })), log });
   const webhooks: IrsaWebhook[] = [];
+  let centrals: CentralStandIns | undefined;
   try {
     if (sandbox.info.motoUrl) await seedRegistries({ motoUrl: sandbox.info.motoUrl, region: sandbox.info.awsEnv.AWS_REGION });
     const fleet: SeededSandbox['fleet'] = [];
@@ -115,7 +117,12 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       });
       fleet.push({ cluster, rhacs });
     }
+    // Central's API (a stand-in that plays every Central pod): rhacs-sts reaches it by port-forward.
+    centrals = await startCentralStandIns(sandbox.info, { log });
+    sandbox.info.centralControlUrl = centrals.controlUrl;
     const env = sandboxEnv(sandbox.info);
+    // The hub Central's admin password, as roxctl reads it: rhacs-sts init --configure-integration uses it.
+    if (fleet[0]!.rhacs.adminPassword) env.ROX_ADMIN_PASSWORD = fleet[0]!.rhacs.adminPassword;
     return {
       sandbox,
       info: sandbox.info,
@@ -125,11 +132,13 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       env,
       exportLines: exportLinesOf(env, sandbox.info),
       async stop() {
+        await centrals?.stop();
         await Promise.all(webhooks.map((w) => w.stop()));
         await sandbox.stop();
       },
     };
   } catch (err) {
+    await centrals?.stop().catch(() => undefined);
     await Promise.all(webhooks.map((w) => w.stop().catch(() => undefined)));
     await sandbox.stop().catch(() => undefined);
     throw err;

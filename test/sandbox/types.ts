@@ -39,6 +39,11 @@ export interface ClusterInfo {
   etcdPrefix: string;
   /** PEM public key that verifies this cluster's service-account tokens. */
   serviceAccountPublicKey: string;
+  /**
+   * Port of kwok's kubelet API (exec, logs, port-forward) on 127.0.0.1: every fake node reports it as
+   * its kubelet port, and the API server reaches it through the cluster network stand-in (cluster-network.ts).
+   */
+  kubeletPort: number;
 }
 
 export interface SandboxInfo {
@@ -68,6 +73,8 @@ export interface SandboxInfo {
   awsCliDir: string;
   /** The stand-in's call log (JSON lines), see aws-cli.ts awsCliCalls(). */
   awsCliLog: string;
+  /** The Central API stand-ins' control API (central-standin.ts), once they run: tokens, state, requests. */
+  centralControlUrl?: string;
 }
 
 /** One AWS request seen by the AWS gate. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyPlan, type ApplyProgress } from '../../src/apply/apply.js';
+import { ApplyError, applyPlan, type ApplyProgress } from '../../src/apply/apply.js';
 import type { AwsSession } from '../../src/aws/session.js';
 import type { KubeSession } from '../../src/kube/session.js';
 import type { Action, Plan } from '../../src/plan/model.js';
@@ -56,6 +56,32 @@ describe('applyPlan: several clusters', () => {
     const err = await applyPlan(plan([trust, sa('hub')]), { aws, kube: new Map([['hub', kube(false, log, 'hub')]]), progress, timeoutMs: 1000 }).catch((e: Error) => e);
     expect((err as Error).message).toMatch(/LimitExceeded/);
     expect(log).toEqual([]);
+  });
+});
+
+describe('applyPlan: interrupted (Ctrl-C)', () => {
+  const perms: Action = { ...trust, id: 'permissions-policy', type: 'permissions-policy', policyName: 'p' } as Action;
+
+  it('finishes the step in progress, starts no other, and reports what was applied (exit 130)', async () => {
+    const log: string[] = [];
+    const controller = new AbortController();
+    // The user presses Ctrl-C while the trust policy is being written.
+    const aws = { apply: async (a: Action) => { log.push(a.id); if (a.id === 'trust-policy') controller.abort(); return true; } } as unknown as AwsSession;
+    const err = await applyPlan(plan([trust, perms, sa('hub'), restart('hub')]), {
+      aws, kube: new Map([['hub', kube(false, log, 'hub')]]), progress, timeoutMs: 1000, signal: controller.signal,
+    }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(ApplyError);
+    expect((err as ApplyError).exitCode).toBe(130);
+    expect(log).toEqual(['trust-policy']);
+    expect((err as ApplyError).applied.map((r) => [r.id, r.outcome])).toEqual([['trust-policy', 'done']]);
+    expect((err as ApplyError).message).toMatch(/^Interrupted: the step in progress was finished; no further step was started\.\nDone before the interruption:\n {2}✓ role \(trust-policy\)$/);
+    expect((err as ApplyError).hint).toMatch(/Re-running "rhacs-sts init" resumes/);
+  });
+
+  it('a failure after contact is exit 1, even when the cause was an input-style error', async () => {
+    const aws = { apply: async () => { throw Object.assign(new Error('x'), { exitCode: 2 }); } } as unknown as AwsSession;
+    const err = await applyPlan(plan([trust]), { aws, kube: new Map(), progress, timeoutMs: 1000 }).catch((e: Error) => e);
+    expect((err as ApplyError).exitCode).toBe(1);
   });
 });
 

@@ -129,13 +129,13 @@ describe('AWS session against a mocked SDK (paths moto does not implement)', () 
 
 describe('mapAwsError', () => {
   it.each([
-    ['ExpiredToken', 'The security token included in the request is expired', ExitCode.InvalidInput, /expired/],
-    ['ExpiredTokenException', 'Token expired', ExitCode.InvalidInput, /expired/],
-    ['InvalidClientTokenId', 'The security token included in the request is invalid.', ExitCode.InvalidInput, /rejected the credentials/],
+    ['ExpiredToken', 'The security token included in the request is expired', ExitCode.Failed, /expired/],
+    ['ExpiredTokenException', 'Token expired', ExitCode.Failed, /expired/],
+    ['InvalidClientTokenId', 'The security token included in the request is invalid.', ExitCode.Failed, /rejected the credentials/],
     ['Throttling', 'Rate exceeded', ExitCode.Failed, /throttling/],
     ['LimitExceeded', 'Cannot exceed quota for RolesPerAccount: 1000', ExitCode.Failed, /quota/],
     ['ServiceFailure', 'internal error', ExitCode.Failed, /ServiceFailure: internal error/],
-  ])('%s → exit %i', (name, message, exitCode, text) => {
+  ])('%s → exit %s', (name, message, exitCode, text) => {
     const e = mapAwsError(awsError(name, message), 'creating the role r');
     expect(e.exitCode).toBe(exitCode);
     expect(e.message).toMatch(text);

@@ -12,7 +12,7 @@ import {
   namespaceCandidates,
   splitRepositories,
 } from '../../src/decide.js';
-import type { ClusterTarget } from '../../src/discover.js';
+import type { ClusterTarget } from '../../src/targets.js';
 import { CancelledError, InputError } from '../../src/errors.js';
 import { parseOptions, type Options } from '../../src/options.js';
 import { buildPlan } from '../../src/plan/build.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, type InputProblem } from '../../src/errors.js';
 import { DEFAULT_TIMEOUT_MS, OPTION_SPECS, parseOptions, type CommandName, type RawOptions } from '../../src/options.js';
-import { clusterTargets } from '../../src/discover.js';
+import { clusterTargets } from '../../src/targets.js';
 
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 const GOV_ISSUER = 'https://oidc.eks.us-gov-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -42,6 +42,7 @@ describe('parseOptions: defaults', () => {
       context: undefined,
       centralContext: undefined,
       sensorContexts: [],
+      rolePerCluster: false,
       kubeconfig: undefined,
       helmValuesOut: undefined,
       planFile: undefined,
@@ -60,6 +61,14 @@ describe('parseOptions: defaults', () => {
       timeoutMs: DEFAULT_TIMEOUT_MS,
       verbose: false,
       quiet: false,
+      configureIntegration: undefined,
+      centralEndpoint: undefined,
+      useGeneratedAdminPassword: false,
+      integrationName: undefined,
+      adoptIntegration: false,
+      ecrAssumeRole: undefined,
+      ecrAssumeRoleExternalId: undefined,
+      centralCredentials: { kind: 'none' },
     });
   });
 

@@ -499,6 +499,33 @@ describe('several clusters', () => {
     expect(ofType(plan, 'restart').map((a) => a.target)).toEqual(['hub: stackrox/deployment/central', 'spoke: stackrox/deployment/sensor']);
   });
 
+  it('the role\'s tags say which clusters it serves, one tag per cluster valued with its issuer', () => {
+    const central = cluster({ context: 'hub', name: 'hub', components: ['central'] });
+    const sensor = cluster({ context: 'spoke', name: 'spoke-1', provider: 'openshift', issuer: OCP_ISSUER, components: ['sensor'] });
+    const created = buildPlan(facts([central, sensor]), decisions({ delegatedScanning: true }), undefined);
+    expect(ofType(created, 'role')[0]!.tags).toMatchObject({
+      'rhacs-sts/managed': 'true',
+      'rhacs-sts/serves/hub': EKS_ISSUER.replace('https://', ''),
+      'rhacs-sts/serves/spoke-1': OCP_HP,
+    });
+    // An existing role of ours that serves only the hub gets the spoke's tag, nothing else.
+    const existing = buildPlan(facts([central, sensor]), decisions({ delegatedScanning: true }), {
+      oidcProviders: {}, role: { arn: ROLE_ARN, path: '/', trustPolicy: { Version: '2012-10-17', Statement: [] }, inlinePolicies: {}, attachedPolicyArns: [],
+        tags: { ...ofType(created, 'role')[0]!.tags, 'rhacs-sts/serves/spoke-1': 'gone' } },
+    });
+    const tags = ofType(existing, 'role-tags')[0]!;
+    expect(tags).toMatchObject({ status: 'update', tags: { 'rhacs-sts/serves/spoke-1': OCP_HP } });
+    expect(tags.summary).toBe('Tag the role: serves spoke-1');
+  });
+
+  it('refuses a role that would carry more than IAM\'s 50 tags', () => {
+    const many = Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`team-${i}`, 'x']));
+    const plan = buildPlan(facts([cluster({ name: 'hub' })]), decisions(), {
+      oidcProviders: {}, role: { arn: ROLE_ARN, path: '/', trustPolicy: { Version: '2012-10-17', Statement: [] }, inlinePolicies: {}, attachedPolicyArns: [], tags: { ...many, 'rhacs-sts/managed': 'true' } },
+    });
+    expect(plan.blockers.map((b) => b.message).join('\n')).toMatch(/52 tags, over IAM's limit of 50/);
+  });
+
   it('a Sensor-only cluster without delegated scanning has nothing to configure', () => {
     const plan = buildPlan(facts([cluster({ components: ['sensor'] })]), decisions(), undefined);
     expect(plan.blockers).toHaveLength(1);
@@ -739,6 +766,7 @@ describe('offlineFacts and decisionsFromOptions', () => {
       offline: true,
       clusters: [{
         context: 'ctx',
+        name: 'prod',
         provider: 'eks',
         issuer: EKS_ISSUER,
         namespace: 'stackrox',

@@ -247,13 +247,15 @@ describe('Helm values files', () => {
     expect(helmValuesFileNames([h()], 'existing-dir', true)).toEqual(['existing-dir/stackrox-central-services.yaml']);
   });
 
-  it('the context joins the name when the run spans several clusters (the same release in each)', () => {
-    const hub = sensor.context ? sensor : { ...sensor, context: 'hub' };
+  it('the context joins the name when a context flag named the cluster (the same release runs in every secured cluster)', () => {
+    const hub = { ...sensor, context: 'hub' };
     const spoke = { ...sensor, context: 'arn:aws:eks:eu-west-1:123456789012:cluster/spoke2' };
     expect(helmValuesFileNames([hub, spoke], 'v.yml', false)).toEqual([
       'v.hub.stackrox-secured-cluster-services.yml',
       'v.arn_aws_eks_eu-west-1_123456789012_cluster_spoke2.stackrox-secured-cluster-services.yml',
     ]);
+    // Also alone (one run per cluster, as --role-per-cluster makes them): no run overwrites another's file.
+    expect(helmValuesFileNames([spoke], 'out/', false)).toEqual(['out/arn_aws_eks_eu-west-1_123456789012_cluster_spoke2.stackrox-secured-cluster-services.yaml']);
   });
 
   it('the command names the release, the chart at its installed version, the namespace, the file and the context', () => {

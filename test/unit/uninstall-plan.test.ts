@@ -250,6 +250,16 @@ describe('buildUninstallPlan: one cluster of several', () => {
     expect(find(plan, 'oidc-provider')[0]!.status).toBe('delete');
   });
 
+  it('removes the tag that says the role serves this cluster; the other cluster\'s tag stays', () => {
+    const tagged = shared();
+    tagged.role!.tags = { ...tagged.role!.tags, 'rhacs-sts/serves/eks-one': EKS_ISSUER.replace('https://', ''), 'rhacs-sts/serves/ocp': 'my-oidc-bucket.s3.us-east-1.amazonaws.com' };
+    const plan = buildUninstallPlan(f, decisions(), tagged, u({ otherTrusters: {} }));
+    const tags = find(plan, 'role-tags');
+    expect(tags).toHaveLength(1);
+    expect(tags[0]).toMatchObject({ status: 'delete', tags: { 'rhacs-sts/serves/eks-one': EKS_ISSUER.replace('https://', '') } });
+    expect(tags[0]!.summary).toBe('Remove the tags that say the role serves eks-one');
+  });
+
   it('--all-clusters takes the whole set-up down: the role is deleted', () => {
     const plan = buildUninstallPlan(f, decisions(), shared(), u({ allClusters: true }));
     expect(find(plan, 'role')[0]!.status).toBe('delete');
