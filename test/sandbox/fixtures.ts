@@ -691,7 +691,8 @@ async function seedCentralAccess(
   }));
   const dir = mkdtempSync(join(os.tmpdir(), 'rhacs-sts-central-'));
   try {
-    const ca = createCa(dir, `StackRox Certificate Authority ${namespace}`);
+    // A certificate's common name has at most 64 characters; namespaces run up to 63.
+    const ca = createCa(dir, `StackRox Certificate Authority ${namespace}`.slice(0, 64));
     const leaf = issueCert(ca, dir, 'central', {
       cn: 'CENTRAL_SERVICE: Central', usage: 'server',
       sans: [`DNS:central.${namespace}`, `DNS:central.${namespace}.svc`],
