@@ -26,8 +26,10 @@ import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, 
 import { buildPlan } from '../plan/build.js';
 import type { Action, Decisions, Plan } from '../plan/model.js';
 import { planToJson, type JsonExtra } from '../render/plan-json.js';
-import { helmValuesYaml, renderPlanText, repositoryGrantLines } from '../render/plan-text.js';
-import { writeFileSync } from 'node:fs';
+import { renderPlanText, repositoryGrantLines } from '../render/plan-text.js';
+import { helmUpgradeCommand } from '../plan/helm-values.js';
+import { outageWarning } from '../plan/restarts.js';
+import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
 import { hasCentralCredentials, prepareIntegration, type IntegrationContext } from '../central/flow.js';
 import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
@@ -46,6 +48,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     const decisions = decisionsFromOptions(options, facts);
     const plan = buildPlan(facts, decisions, undefined);
     printPlan(plan, options, ui, planInputs(options, decisions, undefined, plan));
+    writeHelmValues(plan, options, ui);
     return;
   }
   checkInitOptions(options);
@@ -101,6 +104,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   const leftOut = leftOutError(sessions, opts);
   if (opts.dryRun) {
     printPlan(plan, opts, ui, inputs, { leftOut: sessions.unreachable, ...(leftOut ? { error: errorJson(leftOut) } : {}) });
+    writeHelmValues(plan, opts, ui);
   } else {
     await confirmAndApply(plan, opts, ui, sessions, inputs, leftOut, integration);
   }
@@ -225,19 +229,32 @@ async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: S
     fail(new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') }));
   }
   if (changes.length === 0) {
-    writeHelmValues(plan, options, ui);
+    let unchanged: HelmValuesFile[] | undefined;
+    try {
+      unchanged = writeHelmValues(plan, options, ui);
+    } catch (err) {
+      fail(err);
+    }
     if (leftOut) fail(leftOut);
-    if (json) ui.result(planToJson(plan, { ...extra, applied: [] }));
+    if (json) ui.result(planToJson(plan, { ...extra, applied: [], ...(unchanged ? { helmValuesFiles: unchanged } : {}) }));
     else if (options.quiet) printOutcome(plan, [], ui);
+    if (!options.quiet) printDeferred(plan, unchanged, ui);
     return;
   }
   highlightIam(changes, ui);
   try {
-    await confirm(options, ui, changes.length);
+    await confirm(options, ui, changes.length, outageWarning(plan));
   } catch (err) {
     fail(err);
   }
 
+  // Written before anything is applied: a path that cannot be written stops the run unchanged.
+  let files: HelmValuesFile[] | undefined;
+  try {
+    files = writeHelmValues(plan, options, ui);
+  } catch (err) {
+    fail(err);
+  }
   const tasks = createTaskList(ui);
   let applied: ApplyResult[] = [];
   ui.info('');
@@ -249,11 +266,10 @@ async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: S
   } finally {
     tasks.stop();
   }
-  writeHelmValues(plan, options, ui);
   if (leftOut) fail(leftOut, applied);
-  if (json) ui.result(planToJson(plan, { ...extra, applied }));
+  if (json) ui.result(planToJson(plan, { ...extra, applied, ...(files ? { helmValuesFiles: files } : {}) }));
   else if (options.quiet) printOutcome(plan, applied, ui);
-  printSummary(plan, applied, options, ui);
+  printSummary(plan, applied, options, ui, files);
 }
 
 /** --quiet: the outcome only, on stdout — the role, and a line per cluster. */
@@ -282,29 +298,22 @@ function highlightIam(changes: Action[], ui: Ui): void {
   for (const a of iam) ui.info(`  ${a.status === 'create' ? c.green('+') : c.yellow('~')} ${a.summary}`);
 }
 
-function writeHelmValues(plan: Plan, options: Options, ui: Ui): void {
-  if (!options.helmValuesOut) return;
-  if (!plan.helmValues?.length) {
-    ui.info(`RHACS was not installed with Helm here, so there are no Helm values to write to ${options.helmValuesOut}.`);
+async function confirm(options: Options, ui: Ui, count: number, outage?: string): Promise<void> {
+  if (options.yes) {
+    if (outage) ui.info(`${outage}.`);
     return;
   }
-  writeFileSync(options.helmValuesOut, plan.helmValues.map(helmValuesYaml).join('---\n'));
-  ui.info(`Wrote the Helm values that keep this change to ${options.helmValuesOut}.`);
-}
-
-async function confirm(options: Options, ui: Ui, count: number): Promise<void> {
-  if (options.yes) return;
   const what = `${count} change${count === 1 ? '' : 's'}`;
   if (!ui.interactive) {
     throw new InputError([{ source: '--yes', message: `is required to apply ${what} when not running at a terminal` }],
       'Review the plan with "rhacs-sts plan", then re-run with --yes.');
   }
   ui.info('');
-  const ok = await ui.confirm(`Apply these ${what}?`, false);
+  const ok = await ui.confirm(`Apply these ${what}?${outage ? ` (${outage})` : ''}`, false);
   if (!ok) throw new DeclinedError();
 }
 
-function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: Ui): void {
+function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: Ui, files?: HelmValuesFile[]): void {
   const c = ui.logColors;
   const byId = new Map(plan.actions.map((a) => [a.id, a]));
   const done = applied.filter((r) => r.outcome === 'done');
@@ -325,15 +334,32 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   const integration = plan.actions.find((a) => a.type === 'central-integration');
   ui.info(integration ? NEXT_STEPS.integrationDone(integration.target) : NEXT_STEPS.enableRole);
   ui.info(NEXT_STEPS.verify(verifyCommand(options)));
-  const deferred = plan.actions.filter((a): a is Extract<Action, { type: 'restart' }> => a.type === 'restart' && a.deferred);
-  if (deferred.length) {
-    ui.info('  3. Restart the pods so they pick up the role:');
-    for (const a of deferred) ui.info(`       kubectl${a.ref.context ? ` --context ${a.ref.context}` : ''} -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}`);
-  }
+  printDeferred(plan, files, ui, '  3. ');
   if (plan.helmValues?.length && !options.helmValuesOut) ui.info('  Add the Helm values shown in the plan to your values file, so that "helm upgrade" keeps the change.');
   if (plan.repositoryGrant) {
     ui.info('');
     for (const l of repositoryGrantLines(plan.repositoryGrant, c)) ui.info(l);
+  }
+}
+
+/** What --no-restart left for later: restarts (EKS), or rollouts that "helm upgrade" makes (OpenShift). */
+function printDeferred(plan: Plan, files: HelmValuesFile[] | undefined, ui: Ui, lead = ''): void {
+  const deferred = plan.actions.filter((a): a is Extract<Action, { type: 'restart' }> => a.type === 'restart' && a.deferred);
+  const restarts = deferred.filter((a) => a.method === 'restartedAt');
+  const rollouts = deferred.filter((a) => a.method === 'rollout');
+  const outage = (a: { outage?: boolean }) => (a.outage ? ' (Recreate strategy: a short outage)' : '');
+  if (restarts.length) {
+    ui.info(`${lead}Restart the pods so they pick up the role:`);
+    for (const a of restarts) ui.info(`       kubectl${a.ref.context ? ` --context ${a.ref.context}` : ''} -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}${outage(a)}`);
+  }
+  if (rollouts.length) {
+    const names = rollouts.map((a) => `${a.ref.name}${outage(a)}`).join(', ');
+    ui.info(`${restarts.length ? '  ' : lead}When a rollout suits, apply the Helm values, which sets the environment and rolls ${names}:`);
+    for (const h of plan.helmValues ?? []) {
+      const file = files?.find((f) => f.release === h.release && f.context === h.context)?.file;
+      ui.info(`       ${helmUpgradeCommand(h, file)}`);
+    }
+    if (!files?.length) ui.info('     (<file>: the values shown in the plan for that release; --helm-values-out writes them)');
   }
 }
 

@@ -7,7 +7,10 @@ import { ApplyError, applyPlan, type ApplyResult } from '../apply/apply.js';
 import { withInterruptHandling } from '../apply/interrupt.js';
 import type { AwsSession } from '../aws/session.js';
 import { discover, openSessions, type Discovered } from '../discover.js';
-import { DeclinedError, InputError, type RhacsStsError } from '../errors.js';
+import { DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
+import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
+import { helmUpgradeCommand } from '../plan/helm-values.js';
+import { outageWarning } from '../plan/restarts.js';
 import type { Options } from '../options.js';
 import type { Plan } from '../plan/model.js';
 import { buildUninstallPlan } from '../plan/uninstall.js';
@@ -49,6 +52,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
 
   if (options.dryRun) {
     ui.result(options.output === 'json' ? planToJson(plan) : renderPlanText(plan, ui.colors));
+    writeHelmValues(plan, options, ui);
     return;
   }
   const json = options.output === 'json';
@@ -61,17 +65,33 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   };
   // --quiet never prints the plan: only the outcome, warnings and errors.
   if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors));
+  if (plan.blockers.length) {
+    fail(new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') }));
+  }
   if (changes.length === 0) {
-    if (json) ui.result(planToJson(plan, { applied: [] }));
+    let unchanged: HelmValuesFile[] | undefined;
+    try {
+      unchanged = writeHelmValues(plan, options, ui);
+    } catch (err) {
+      fail(err);
+    }
+    if (json) ui.result(planToJson(plan, { applied: [], ...(unchanged ? { helmValuesFiles: unchanged } : {}) }));
     else if (options.quiet) ui.result(`nothing to remove for ${plan.role.arn}`);
     return;
   }
   try {
-    await confirm(options, ui, changes.length);
+    await confirm(options, ui, changes.length, outageWarning(plan));
   } catch (err) {
     fail(err);
   }
 
+  // Written before anything is applied: a path that cannot be written stops the run unchanged.
+  let files: HelmValuesFile[] | undefined;
+  try {
+    files = writeHelmValues(plan, options, ui);
+  } catch (err) {
+    fail(err);
+  }
   const tasks = createTaskList(ui);
   let applied: ApplyResult[] = [];
   try {
@@ -88,13 +108,13 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   }
   const done = applied.filter((r) => r.outcome === 'done').length;
   if (json) {
-    ui.result(planToJson(plan, { applied }));
+    ui.result(planToJson(plan, { applied, ...(files ? { helmValuesFiles: files } : {}) }));
     return;
   }
   if (options.quiet) ui.result(`removed for ${plan.role.arn}: ${done} change${done === 1 ? '' : 's'} applied`);
   ui.info('');
   ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied.`));
-  printLeftovers(plan, ui);
+  printLeftovers(plan, ui, files);
 }
 
 /**
@@ -115,22 +135,30 @@ async function inferRole(options: Options, aws: AwsSession, found: Discovered, u
   });
 }
 
-async function confirm(options: Options, ui: Ui, count: number): Promise<void> {
-  if (options.yes) return;
+async function confirm(options: Options, ui: Ui, count: number, outage?: string): Promise<void> {
+  if (options.yes) {
+    if (outage) ui.info(`${outage}.`);
+    return;
+  }
   if (!ui.interactive) {
     throw new InputError([{ source: '--yes', message: `is required to apply ${count} change${count === 1 ? '' : 's'} when not running at a terminal` }],
       'Review the plan with "rhacs-sts uninstall --dry-run", then re-run with --yes.');
   }
-  const ok = await ui.confirm(`Remove: apply ${count} change${count === 1 ? '' : 's'}?`, false);
+  const ok = await ui.confirm(`Remove: apply ${count} change${count === 1 ? '' : 's'}?${outage ? ` (${outage})` : ''}`, false);
   if (!ok) throw new DeclinedError();
 }
 
-function printLeftovers(plan: Plan, ui: Ui): void {
+function printLeftovers(plan: Plan, ui: Ui, files?: HelmValuesFile[]): void {
   const kept = plan.actions.filter((a) => a.type === 'oidc-provider' && a.status === 'unchanged');
   for (const a of kept) ui.info(`  Kept: ${a.summary.replace(/^Keep /, '')}.`);
   const deferred = plan.actions.filter((a) => a.type === 'restart' && a.deferred);
-  if (deferred.length) {
+  const restarts = deferred.filter((a) => a.type === 'restart' && a.method === 'restartedAt');
+  if (restarts.length) {
     ui.info('Restart later so the pods stop using the role:');
-    for (const a of deferred) if (a.type === 'restart') ui.info(`  kubectl -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}`);
+    for (const a of restarts) if (a.type === 'restart') ui.info(`  kubectl${a.ref.context ? ` --context ${a.ref.context}` : ''} -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}`);
+  }
+  if (deferred.length > restarts.length) {
+    ui.info('When a rollout suits, apply the Helm values that undo the wiring (this rolls the pods):');
+    for (const h of plan.helmValues ?? []) ui.info(`  ${helmUpgradeCommand(h, files?.find((f) => f.release === h.release && f.context === h.context)?.file)}`);
   }
 }

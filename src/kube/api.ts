@@ -25,6 +25,12 @@ import { OperationError } from '../errors.js';
 import { isConflict, isNotFound, kubeStatus, mapKubeError, type KubeCall, type KubeEndpoint } from './errors.js';
 
 export const USER_AGENT = 'rhacs-sts';
+/**
+ * The field manager our writes are recorded under in metadata.managedFields (named explicitly,
+ * though the API server would derive the same name from the User-Agent): it tells our writes
+ * from Helm's, the operator's or kubectl's.
+ */
+export const FIELD_MANAGER = 'rhacs-sts';
 /** Bound for one (non-watch) request. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** Bounded retries of an optimistic-concurrency conflict (409). */

@@ -3,9 +3,9 @@
  * the desired state is already there (returns false). Writes are patches that touch only our
  * fields:
  * - service-account annotations: JSON merge patch of metadata.annotations (other annotations stay);
- * - deployment env and token volume: strategic merge patch. Containers, env, volumes and
- *   volumeMounts are merged by key (name / mountPath), so other env vars, volumes and mounts
- *   stay. We chose it over server-side apply because SSA would make `rhacs-sts` a field manager
+ * - deployment env and token volume: one strategic merge patch (one pod-template change, so one
+ *   rollout). Containers, env, volumes and volumeMounts are merged by key (name / mountPath), so
+ *   other env vars, volumes and mounts stay. We chose it over server-side apply because SSA would make `rhacs-sts` a field manager
  *   competing with Helm's and the operator's managers (conflicts on fields they own would need
  *   --force-conflicts), while a strategic merge patch changes exactly the listed entries and leaves
  *   ownership as it was. The read's resourceVersion goes into the patch, so a concurrent change
@@ -21,7 +21,7 @@
  * Anything else (other annotations, env vars, overlays, or our keys now holding another value) is
  * left as it is; when nothing of ours is left, nothing is written and the result is false.
  */
-import type { V1Deployment, V1EnvVar, V1Volume } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1EnvVar, V1Volume } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { OperationError } from '../errors.js';
 import { sameOverlay } from '../plan/build.js';
@@ -29,16 +29,15 @@ import {
   OPENSHIFT_TOKEN_DIR,
   OPENSHIFT_TOKEN_VOLUME,
   RESTARTED_AT_ANNOTATION,
+  TOKEN_EXPIRATION_SECONDS,
   type OperatorOverlay,
 } from '../plan/model.js';
-import { patchOptions, STACKROX_GROUP, STACKROX_VERSION, type KubeApi } from './api.js';
+import { FIELD_MANAGER, patchOptions, STACKROX_GROUP, STACKROX_VERSION, type KubeApi } from './api.js';
 import type { KubeCall } from './errors.js';
 import { hasTokenMount, OPERATOR_CR, targetContainer } from './rhacs.js';
 import type { KubeAction } from './session.js';
 
 type ActionOf<T extends KubeAction['type']> = Extract<KubeAction, { type: T }>;
-
-export const TOKEN_EXPIRATION_SECONDS = 3600;
 
 export async function applyKubeAction(api: KubeApi, action: KubeAction): Promise<boolean> {
   if (action.status === 'delete') {
@@ -49,7 +48,6 @@ export async function applyKubeAction(api: KubeApi, action: KubeAction): Promise
         return removeDeploymentEnv(api, action);
       case 'operator-overlay':
         return removeOperatorOverlays(api, action);
-      case 'deployment-token-volume':
       case 'restart':
         throw new OperationError(`Internal error: a ${action.type} action cannot have status delete.`);
     }
@@ -59,8 +57,6 @@ export async function applyKubeAction(api: KubeApi, action: KubeAction): Promise
       return annotateServiceAccount(api, action);
     case 'deployment-env':
       return setDeploymentEnv(api, action);
-    case 'deployment-token-volume':
-      return addTokenVolume(api, action);
     case 'operator-overlay':
       return mergeOperatorOverlays(api, action);
     case 'restart':
@@ -86,7 +82,7 @@ async function annotateServiceAccount(api: KubeApi, a: ActionOf<'service-account
   // A merge patch of the annotations map sets (or, with null, removes) only our keys; the others are untouched.
   const patch = { ...Object.fromEntries(missing), ...Object.fromEntries(remove.map((k) => [k, null])) };
   await api.call(call, () =>
-    api.core.patchNamespacedServiceAccount({ name, namespace, body: { metadata: { annotations: patch } } }, patchOptions.merge()),
+    api.core.patchNamespacedServiceAccount({ name, namespace, body: { metadata: { annotations: patch } }, fieldManager: FIELD_MANAGER }, patchOptions.merge()),
   );
   return true;
 }
@@ -104,7 +100,7 @@ async function removeServiceAccountAnnotations(api: KubeApi, a: ActionOf<'servic
     // Raw call (a 409 must reach retryOnConflict); the resourceVersion makes the removal
     // conditional on the value we just checked.
     await api.core.patchNamespacedServiceAccount(
-      { name, namespace, body: { metadata: { resourceVersion: sa.metadata?.resourceVersion, annotations: Object.fromEntries(ours.map((k) => [k, null])) } } },
+      { name, namespace, body: { metadata: { resourceVersion: sa.metadata?.resourceVersion, annotations: Object.fromEntries(ours.map((k) => [k, null])) } }, fieldManager: FIELD_MANAGER },
       patchOptions.merge(),
     );
     return true;
@@ -144,7 +140,7 @@ function deploymentCall(a: { ref: { namespace: string; name: string } }): KubeCa
 
 async function patchDeployment(api: KubeApi, a: { ref: { namespace: string; name: string } }, body: object): Promise<void> {
   // Raw call: a 409 must reach retryOnConflict unmapped.
-  await api.apps.patchNamespacedDeployment({ name: a.ref.name, namespace: a.ref.namespace, body }, patchOptions.strategic());
+  await api.apps.patchNamespacedDeployment({ name: a.ref.name, namespace: a.ref.namespace, body, fieldManager: FIELD_MANAGER }, patchOptions.strategic());
 }
 
 async function setDeploymentEnv(api: KubeApi, a: ActionOf<'deployment-env'>): Promise<boolean> {
@@ -152,13 +148,18 @@ async function setDeploymentEnv(api: KubeApi, a: ActionOf<'deployment-env'>): Pr
     const d = await readDeploymentOrFail(api, a.ref.namespace, a.ref.name);
     const container = containerOrFail(d, a.container);
     const env: V1EnvVar[] = container.env ?? [];
-    const changes = a.env.filter((want) => {
+    // Deferred (--no-restart): the pod template stays as it is (a change would roll the pods);
+    // only the deployment's own annotations (the record of a replaced role) are written.
+    const changes = a.deferred ? [] : a.env.filter((want) => {
       const cur = env.find((e) => e.name === want.name);
       return !cur || cur.valueFrom !== undefined || cur.value !== want.value;
     });
     const curAnn = d.metadata?.annotations ?? {};
     const annotations = Object.entries(a.annotations ?? {}).filter(([k, v]) => (v === null ? k in curAnn : curAnn[k] !== v));
-    if (changes.length === 0 && annotations.length === 0) return false;
+    const volume = a.tokenVolume && !a.deferred && !hasTokenMount(d.spec?.template?.spec, container, a.tokenVolume.audience)
+      ? tokenVolumePatch(d, container, a.tokenVolume.audience)
+      : undefined;
+    if (changes.length === 0 && annotations.length === 0 && !volume) return false;
     // Merged into the container's env by name; a valueFrom of the same variable is cleared.
     const entries = changes.map((want) => {
       const cur = env.find((e) => e.name === want.name);
@@ -166,12 +167,18 @@ async function setDeploymentEnv(api: KubeApi, a: ActionOf<'deployment-env'>): Pr
     });
     // $setElementOrder keeps the existing order and appends new entries (as kubectl does).
     const order = [...env.map((e) => e.name), ...changes.filter((c) => !env.some((e) => e.name === c.name)).map((c) => c.name)];
+    const containerPatch: Record<string, unknown> = {
+      name: container.name,
+      ...(changes.length ? { '$setElementOrder/env': order.map((name) => ({ name })), env: entries } : {}),
+      ...(volume?.container ?? {}),
+    };
+    // Env and token volume in one patch: one pod-template change, so one rollout.
+    const podSpec = changes.length || volume
+      ? { spec: { template: { spec: { ...(volume?.pod ?? {}), '$setElementOrder/containers': containerOrder(d), containers: [containerPatch] } } } }
+      : {};
     await patchDeployment(api, a, {
       metadata: { resourceVersion: d.metadata?.resourceVersion, ...(annotations.length ? { annotations: Object.fromEntries(annotations) } : {}) },
-      ...(changes.length ? { spec: { template: { spec: {
-        '$setElementOrder/containers': containerOrder(d),
-        containers: [{ name: container.name, '$setElementOrder/env': order.map((name) => ({ name })), env: entries }],
-      } } } } : {}),
+      ...podSpec,
     });
     return true;
   });
@@ -215,44 +222,32 @@ export function tokenVolume(audience: string): V1Volume {
   };
 }
 
-async function addTokenVolume(api: KubeApi, a: ActionOf<'deployment-token-volume'>): Promise<boolean> {
-  return api.retryOnConflict(deploymentCall(a), async () => {
-    const d = await readDeploymentOrFail(api, a.ref.namespace, a.ref.name);
-    const spec = d.spec?.template?.spec;
-    const container = containerOrFail(d, a.container);
-    if (hasTokenMount(spec, container, a.audience)) return false;
+/**
+ * The parts of a strategic merge patch that mount our projected token volume in `container`: the
+ * volume (by name) in the pod spec, and the mount (by mountPath) in the container.
+ */
+function tokenVolumePatch(d: V1Deployment, container: V1Container, audience: string): { pod: Record<string, unknown>; container: Record<string, unknown> } {
+  const spec = d.spec?.template?.spec;
+  const volume: Record<string, unknown> = { ...tokenVolume(audience) };
+  const sameName = spec?.volumes?.find((v) => v.name === OPENSHIFT_TOKEN_VOLUME);
+  // A volume of ours by name but of another type: clear its other source (a volume has one).
+  for (const key of Object.keys(sameName ?? {})) if (key !== 'name' && key !== 'projected') volume[key] = null;
 
-    const volume: Record<string, unknown> = { ...tokenVolume(a.audience) };
-    const sameName = spec?.volumes?.find((v) => v.name === OPENSHIFT_TOKEN_VOLUME);
-    // A volume of ours by name but of another type: clear its other source (a volume has one).
-    for (const key of Object.keys(sameName ?? {})) if (key !== 'name' && key !== 'projected') volume[key] = null;
-
-    const existingMount = container.volumeMounts?.find((m) => m.mountPath.replace(/\/+$/, '') === OPENSHIFT_TOKEN_DIR);
-    // volumeMounts merge by mountPath: an existing mount at the path is re-pointed to our volume.
-    const mount: Record<string, unknown> = {
-      name: OPENSHIFT_TOKEN_VOLUME,
-      mountPath: existingMount?.mountPath ?? OPENSHIFT_TOKEN_DIR,
-      readOnly: true,
-      ...(existingMount?.subPath !== undefined ? { subPath: null } : {}),
-      ...(existingMount?.subPathExpr !== undefined ? { subPathExpr: null } : {}),
-    };
-    const volumeOrder = [...(spec?.volumes ?? []).map((v) => v.name), ...(sameName ? [] : [OPENSHIFT_TOKEN_VOLUME])];
-    const mountOrder = [...(container.volumeMounts ?? []).map((m) => m.mountPath), ...(existingMount ? [] : [OPENSHIFT_TOKEN_DIR])];
-    await patchDeployment(api, a, {
-      metadata: { resourceVersion: d.metadata?.resourceVersion },
-      spec: { template: { spec: {
-        '$setElementOrder/volumes': volumeOrder.map((name) => ({ name })),
-        volumes: [volume],
-        '$setElementOrder/containers': containerOrder(d),
-        containers: [{
-          name: container.name,
-          '$setElementOrder/volumeMounts': mountOrder.map((mountPath) => ({ mountPath })),
-          volumeMounts: [mount],
-        }],
-      } } },
-    });
-    return true;
-  });
+  const existingMount = container.volumeMounts?.find((m) => m.mountPath.replace(/\/+$/, '') === OPENSHIFT_TOKEN_DIR);
+  // volumeMounts merge by mountPath: an existing mount at the path is re-pointed to our volume.
+  const mount: Record<string, unknown> = {
+    name: OPENSHIFT_TOKEN_VOLUME,
+    mountPath: existingMount?.mountPath ?? OPENSHIFT_TOKEN_DIR,
+    readOnly: true,
+    ...(existingMount?.subPath !== undefined ? { subPath: null } : {}),
+    ...(existingMount?.subPathExpr !== undefined ? { subPathExpr: null } : {}),
+  };
+  const volumeOrder = [...(spec?.volumes ?? []).map((v) => v.name), ...(sameName ? [] : [OPENSHIFT_TOKEN_VOLUME])];
+  const mountOrder = [...(container.volumeMounts ?? []).map((m) => m.mountPath), ...(existingMount ? [] : [OPENSHIFT_TOKEN_DIR])];
+  return {
+    pod: { '$setElementOrder/volumes': volumeOrder.map((name) => ({ name })), volumes: [volume] },
+    container: { '$setElementOrder/volumeMounts': mountOrder.map((mountPath) => ({ mountPath })), volumeMounts: [mount] },
+  };
 }
 
 async function restartDeployment(api: KubeApi, a: ActionOf<'restart'>): Promise<boolean> {

@@ -227,6 +227,7 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
       installEvidence: rhacs.installEvidence,
       ...(rhacs.operatorCrs ? { operatorCrs: rhacs.operatorCrs } : {}),
       ...(rhacs.helmReleases ? { helmReleases: rhacs.helmReleases } : {}),
+      ...(rhacs.helmChartVersions ? { helmChartVersions: rhacs.helmChartVersions } : {}),
       ...(rhacs.version ? { version: rhacs.version } : {}),
       current: rhacs.current,
     },

@@ -9,7 +9,7 @@ import { OperationError } from '../errors.js';
 import type { KubeApi } from './api.js';
 import { kubeStatus } from './errors.js';
 import { normalizeIssuer } from './detect.js';
-import { targetContainer } from './rhacs.js';
+import { targetContainer, webhookOptOut } from './rhacs.js';
 import { evaluateRollout, selectorString } from './rollout.js';
 import type { IssuerDocuments, Jwk, PodState, WorkloadState } from './session.js';
 
@@ -83,19 +83,6 @@ function podState(p: V1Pod, component: string): PodState {
     tokenMounts,
     ...(optOut ? { webhookOptOut: optOut } : {}),
   };
-}
-
-/** Label and annotation by which a pod opts out of the EKS pod identity webhook (its objectSelector; skip-containers). */
-export const EKS_WEBHOOK_SKIP_LABEL = 'eks.amazonaws.com/skip-pod-identity-webhook';
-export const EKS_SKIP_CONTAINERS_ANNOTATION = 'eks.amazonaws.com/skip-containers';
-
-function webhookOptOut(p: V1Pod, container: string | undefined): string | undefined {
-  if (p.metadata?.labels?.[EKS_WEBHOOK_SKIP_LABEL] !== undefined) return `the pod has the label ${EKS_WEBHOOK_SKIP_LABEL}`;
-  const skip = p.metadata?.annotations?.[EKS_SKIP_CONTAINERS_ANNOTATION];
-  if (container && skip?.split(',').map((s) => s.trim()).includes(container)) {
-    return `the pod's ${EKS_SKIP_CONTAINERS_ANNOTATION} annotation names container ${container}`;
-  }
-  return undefined;
 }
 
 export async function workloadState(api: KubeApi, namespace: string, name: string): Promise<WorkloadState | null> {

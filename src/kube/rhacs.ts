@@ -4,7 +4,7 @@
  * the install method (operator: Central/SecuredCluster CRs; Helm: release labels/annotations;
  * else plain manifests), and the current state of each component's service account and deployment.
  */
-import type { V1Container, V1Deployment, V1ManagedFieldsEntry, V1ObjectMeta, V1PodSpec, V1ServiceAccount } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1ManagedFieldsEntry, V1ObjectMeta, V1Pod, V1PodSpec, V1ServiceAccount } from '@kubernetes/client-node';
 import { InputError, OperationError, RhacsStsError } from '../errors.js';
 import type { Provider } from '../options.js';
 import {
@@ -17,8 +17,10 @@ import {
   type DeploymentState,
   type InstallMethod,
   type OperatorCr,
+  type PodRole,
 } from '../plan/model.js';
-import { STACKROX_GROUP, STACKROX_VERSION, type KubeApi } from './api.js';
+import { FIELD_MANAGER, STACKROX_GROUP, STACKROX_VERSION, type KubeApi } from './api.js';
+import { selectorString } from './rollout.js';
 import { kubeStatus, mapKubeError } from './errors.js';
 
 export const DEFAULT_NAMESPACE = 'stackrox';
@@ -36,6 +38,7 @@ export interface RhacsDetection {
   installEvidence: string;
   operatorCrs?: Partial<Record<Component, OperatorCr>>;
   helmReleases?: Partial<Record<Component, string>>;
+  helmChartVersions?: Partial<Record<Component, string>>;
   version?: string;
   current: Partial<Record<Component, ComponentState>>;
   warnings: string[];
@@ -69,6 +72,19 @@ export function hasTokenMount(spec: V1PodSpec | undefined, container: V1Containe
   );
 }
 
+/** Label and annotation by which a pod opts out of the EKS pod identity webhook (its objectSelector; skip-containers). */
+export const EKS_WEBHOOK_SKIP_LABEL = 'eks.amazonaws.com/skip-pod-identity-webhook';
+export const EKS_SKIP_CONTAINERS_ANNOTATION = 'eks.amazonaws.com/skip-containers';
+
+export function webhookOptOut(p: V1Pod, container: string | undefined): string | undefined {
+  if (p.metadata?.labels?.[EKS_WEBHOOK_SKIP_LABEL] !== undefined) return `the pod has the label ${EKS_WEBHOOK_SKIP_LABEL}`;
+  const skip = p.metadata?.annotations?.[EKS_SKIP_CONTAINERS_ANNOTATION];
+  if (container && skip?.split(',').map((s) => s.trim()).includes(container)) {
+    return `the pod's ${EKS_SKIP_CONTAINERS_ANNOTATION} annotation names container ${container}`;
+  }
+  return undefined;
+}
+
 export function deploymentState(d: V1Deployment, component: string): DeploymentState | null {
   const spec = d.spec?.template?.spec;
   const container = targetContainer(spec, component);
@@ -79,7 +95,34 @@ export function deploymentState(d: V1Deployment, component: string): DeploymentS
     hasTokenMount: hasTokenMount(spec, container),
     podTemplateAnnotations: { ...(d.spec?.template?.metadata?.annotations ?? {}) },
     annotations: { ...(d.metadata?.annotations ?? {}) },
+    // The API server defaults an absent strategy to RollingUpdate.
+    strategy: d.spec?.strategy?.type === 'Recreate' ? 'Recreate' : 'RollingUpdate',
   };
+}
+
+/**
+ * EKS: what the deployment's running pods carry (AWS_ROLE_ARN of the component's container, as
+ * the webhook injected it at their creation); null when pods may not be listed.
+ */
+async function podRoles(api: KubeApi, d: V1Deployment, component: string): Promise<PodRole[] | null> {
+  const namespace = d.metadata!.namespace!;
+  const name = d.metadata!.name!;
+  let list;
+  try {
+    list = await api.core.listNamespacedPod({ namespace, labelSelector: selectorString(d.spec?.selector) || undefined });
+  } catch (err) {
+    if (kubeStatus(err) === 403) return null;
+    throw mapKubeError(err, { verb: 'list', group: '', resource: 'pods', namespace }, api.endpoint);
+  }
+  return list.items
+    // Pods of this deployment's ReplicaSets (`<name>-<hash>`) that are not on their way out.
+    .filter((p) => !p.metadata?.deletionTimestamp && (p.metadata?.ownerReferences ?? []).some((o) => o.kind === 'ReplicaSet' && o.name.startsWith(`${name}-`)))
+    .map((p) => {
+      const container = targetContainer(p.spec, component);
+      const roleArn = container?.env?.find((e) => e.name === 'AWS_ROLE_ARN' && e.valueFrom === undefined)?.value;
+      const optOut = webhookOptOut(p, container?.name);
+      return { name: p.metadata?.name ?? '', ...(roleArn !== undefined ? { roleArn } : {}), ...(optOut ? { webhookOptOut: optOut } : {}) };
+    });
 }
 
 function isRhacsDeployment(d: V1Deployment): d is V1Deployment & { metadata: V1ObjectMeta & { name: Component; namespace: string } } {
@@ -185,6 +228,7 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
   const current: Partial<Record<Component, ComponentState>> = {};
   const operatorCrs: Partial<Record<Component, OperatorCr>> = {};
   const helmReleases: Partial<Record<Component, string>> = {};
+  const helmChartVersions: Partial<Record<Component, string>> = {};
   const methods: Partial<Record<Component, InstallMethod>> = {};
   const evidence: string[] = [];
 
@@ -195,9 +239,14 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
     );
     const dep = deploymentState(d, comp);
     if (!dep) warnings.push(`Deployment ${namespace}/${comp} has no container named ${comp}; rhacs-sts cannot tell which container to configure.`);
+    const pods = input.provider === 'eks' ? await podRoles(api, d, comp) : undefined;
+    if (pods === null) {
+      warnings.push(`Cannot list the pods of ${namespace}/${comp} to see whether they carry the role; whether they need a restart is judged from when rhacs-sts last set the annotation.`);
+    }
     current[comp] = {
-      serviceAccount: sa ? { annotations: { ...(sa.metadata?.annotations ?? {}) }, roleAnnotationSetAt: fieldSetAt(sa.metadata?.managedFields, ROLE_ANNOTATION_FIELD) } : null,
+      serviceAccount: sa ? { annotations: { ...(sa.metadata?.annotations ?? {}) }, roleAnnotationSetAt: fieldSetAt(sa.metadata?.managedFields, ROLE_ANNOTATION_FIELD, FIELD_MANAGER) } : null,
       deployment: dep,
+      ...(pods !== undefined ? { pods } : {}),
     };
 
     // Install method: operator (owner reference to the CR, or the one CR of its kind here), Helm, manifests.
@@ -226,18 +275,21 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
     }
     const release = helmRelease(d.metadata) ?? helmRelease(sa?.metadata);
     // roxctl renders the same charts, so its manifests carry the Helm annotations too; only a Helm
-    // install has the release record (Secret sh.helm.release.v1.<release>.v<N>).
+    // install has the release record (sh.helm.release.v1.<release>.v<N>: a Secret, or a ConfigMap
+    // with Helm's configmap storage driver).
     const recorded = release ? await helmReleaseRecorded(api, namespace, release) : release === undefined ? false : undefined;
     if (release !== undefined && recorded !== false) {
       methods[comp] = 'helm';
       if (release) helmReleases[comp] = release;
+      const chartVersion = helmChartVersion(d.metadata?.labels?.['helm.sh/chart']);
+      if (chartVersion) helmChartVersions[comp] = chartVersion;
       evidence.push(`deployment ${comp} carries Helm release labels/annotations${release ? ` (release ${release})` : ''}`);
-      if (release && recorded === undefined) warnings.push(`Cannot list Secrets in ${namespace} to confirm the Helm release ${release}; assuming ${comp} was installed with Helm.`);
+      if (release && recorded === undefined) warnings.push(`Cannot list Secrets and ConfigMaps in ${namespace} to confirm the Helm release ${release}; assuming ${comp} was installed with Helm.`);
       continue;
     }
     if (release) {
       methods[comp] = 'manifests';
-      evidence.push(`deployment ${comp} carries Helm annotations (release ${release}) but there is no Helm release record (Secret sh.helm.release.v1.${release}.v*): rendered manifests (e.g. roxctl)`);
+      evidence.push(`deployment ${comp} carries Helm annotations (release ${release}) but there is no Helm release record (Secret or ConfigMap sh.helm.release.v1.${release}.v*): rendered manifests (e.g. roxctl)`);
       continue;
     }
     methods[comp] = 'manifests';
@@ -257,10 +309,11 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
   if (input.provider === 'openshift') {
     for (const comp of components) {
       const dep = current[comp]?.deployment;
-      if (dep && !dep.hasTokenMount) {
+      // Operator and Helm installs without it are refused by the plan (their copy cannot hold it), which says why.
+      if (dep && !dep.hasTokenMount && methods[comp] === 'manifests') {
         warnings.push(
           `Deployment ${namespace}/${comp} does not mount a projected service-account token (audience openshift) at ${OPENSHIFT_TOKEN_DIR}` +
-            (comp === 'sensor' ? ' (needed only with --delegated-scanning)' : '') + '; rhacs-sts adds it.',
+            (comp === 'sensor' ? ' (needed only with --delegated-scanning)' : '') + '; rhacs-sts adds it, in the same change as the environment.',
         );
       }
     }
@@ -273,6 +326,7 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
     installEvidence: evidence.join('; '),
     ...(Object.keys(operatorCrs).length ? { operatorCrs } : {}),
     ...(Object.keys(helmReleases).length ? { helmReleases } : {}),
+    ...(Object.keys(helmChartVersions).length ? { helmChartVersions } : {}),
     ...(version ? { version } : {}),
     current,
     warnings,
@@ -280,28 +334,48 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
 }
 
 /**
- * True when Helm's release record for `release` exists (a Secret labelled owner=helm,name=<release>,
- * Helm 3's default storage); undefined when listing Secrets is forbidden.
+ * True when Helm's release record for `release` exists: objects labelled owner=helm,name=<release>
+ * — Secrets (Helm 3's default storage driver) or ConfigMaps (HELM_DRIVER=configmap). False when
+ * neither exists; undefined when Secrets may not be listed and no ConfigMap says so.
  */
 async function helmReleaseRecorded(api: KubeApi, namespace: string, release: string): Promise<boolean | undefined> {
-  try {
-    const list = await api.core.listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${release}`, limit: 1 });
-    return list.items.length > 0;
-  } catch (err) {
-    if (kubeStatus(err) === 403) return undefined;
-    throw mapKubeError(err, { verb: 'list', group: '', resource: 'secrets', namespace }, api.endpoint);
-  }
+  const labelSelector = `owner=helm,name=${release}`;
+  const found = async (resource: 'secrets' | 'configmaps'): Promise<boolean | undefined> => {
+    try {
+      const list = resource === 'secrets'
+        ? await api.core.listNamespacedSecret({ namespace, labelSelector, limit: 1 })
+        : await api.core.listNamespacedConfigMap({ namespace, labelSelector, limit: 1 });
+      return list.items.length > 0;
+    } catch (err) {
+      if (kubeStatus(err) === 403) return undefined;
+      throw mapKubeError(err, { verb: 'list', group: '', resource, namespace }, api.endpoint);
+    }
+  };
+  const secrets = await found('secrets');
+  if (secrets) return true;
+  const configMaps = await found('configmaps');
+  if (configMaps) return true;
+  // Secrets are Helm's default storage: when they answer "none", a forbidden ConfigMap list does not make it Helm.
+  return secrets === false ? false : undefined;
+}
+
+/** The chart version in a `helm.sh/chart` label (`stackrox-central-services-400.7.2` → `400.7.2`). */
+export function helmChartVersion(label: string | undefined): string | undefined {
+  return /-(v?\d+\.\d+\.\d+[^\s]*)$/.exec(label ?? '')?.[1];
 }
 
 const ROLE_ANNOTATION_FIELD = `f:${EKS_ROLE_ANNOTATION}`;
 
 /**
- * When a field was last written, from the object's managedFields (the API server records the
- * time of each manager's last change). Undefined when no entry owns the field.
+ * When `manager` last wrote the field, from the object's managedFields (the API server records,
+ * per manager, the time of its last change). Only that manager's entries count: Helm or the
+ * operator touching other fields (or the same one) moves their own entries' times, not ours.
+ * Undefined when no entry of the manager owns the field.
  */
-export function fieldSetAt(managedFields: V1ManagedFieldsEntry[] | undefined, annotationField: string): string | undefined {
+export function fieldSetAt(managedFields: V1ManagedFieldsEntry[] | undefined, annotationField: string, manager: string): string | undefined {
   let latest: string | undefined;
   for (const m of managedFields ?? []) {
+    if (m.manager !== manager) continue;
     const annotations = (m.fieldsV1 as { 'f:metadata'?: { 'f:annotations'?: Record<string, unknown> } } | undefined)?.['f:metadata']?.['f:annotations'];
     if (!annotations || !(annotationField in annotations) || !m.time) continue;
     const t = new Date(m.time).toISOString();

@@ -8,13 +8,12 @@ import type { Action, ClusterFacts } from '../plan/model.js';
 
 export type KubeAction = Extract<
   Action,
-  { type: 'service-account-annotation' | 'deployment-env' | 'deployment-token-volume' | 'operator-overlay' | 'restart' }
+  { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'restart' }
 >;
 
 export const KUBE_ACTION_TYPES: ReadonlySet<Action['type']> = new Set([
   'service-account-annotation',
   'deployment-env',
-  'deployment-token-volume',
   'operator-overlay',
   'restart',
 ]);

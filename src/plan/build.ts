@@ -29,9 +29,10 @@ import {
 import {
   AUDIENCE,
   EKS_ROLE_ANNOTATION,
+  OPENSHIFT_TOKEN_DIR,
   OPENSHIFT_TOKEN_FILE,
   PREVIOUS_ROLE_ANNOTATION,
-  RESTARTED_AT_ANNOTATION,
+  TOKEN_EXPIRATION_SECONDS,
   type Action,
   type AwsState,
   type ClusterFacts,
@@ -43,6 +44,8 @@ import {
   type OperatorOverlay,
   type Plan,
 } from './model.js';
+import { HelmValuesByRelease } from './helm-values.js';
+import { eksRestartNeeded, noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage, tokenVolumeBlocker } from './restarts.js';
 import { issuerHostPath } from '../validate.js';
 
 export function ourTags(clusterName: string | undefined): Record<string, string> {
@@ -244,17 +247,20 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
   const kubernetes: KubeChange[] = [];
   const restarts: Plan['restarts'] = [];
   const helmValues: NonNullable<Plan['helmValues']> = [];
+  const outages: Component[] = [];
   const multi = facts.clusters.length > 1;
   for (const cluster of facts.clusters) {
     const durability: KubeChange['durability'] =
       cluster.installMethod === 'operator' ? 'operator-overlay' : cluster.installMethod === 'helm' ? 'helm-values' : 'live';
-    const helmByRelease = new Map<string, Record<string, unknown>>();
+    const helm = new HelmValuesByRelease(cluster);
     for (const comp of targetComponents(cluster, decisions.delegatedScanning)) {
       const ref: KubeRef = { context: cluster.context, namespace: cluster.namespace, name: comp };
       const where = `${multi && cluster.context ? `${cluster.context}: ` : ''}${cluster.namespace}/`;
       const state = cluster.current?.[comp];
       const known = cluster.current !== undefined;
+      const outage = restartIsOutage(state?.deployment, comp);
       let changed = false;
+      let deferredRollout = false;
       if (cluster.provider === 'eks') {
         const annotations = { [EKS_ROLE_ANNOTATION]: arn };
         kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations, durability });
@@ -262,10 +268,10 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         const status = !known || cur === undefined ? 'create' : cur === arn ? 'unchanged' : 'update';
         const record = wiringRecord(cur, state?.serviceAccount?.annotations);
         if (cur !== undefined && cur !== arn) refuseOrRecord(`service account ${where}${comp}`, comp, cur);
-        // The annotation is in place, but were the pods restarted since it was set? (A run that
-        // stopped between the two, or a restart deferred with --no-restart, leaves them without
-        // credentials.) EKS injects credentials only into pods created after the annotation.
-        changed = status !== 'unchanged' || (known && restartOutdated(state?.serviceAccount?.roleAnnotationSetAt, state?.deployment?.podTemplateAnnotations));
+        // The annotation is in place, but do the running pods carry the role? (A run that stopped
+        // between the two, or a restart deferred with --no-restart, leaves them without it.) EKS
+        // injects credentials only into pods created after the annotation.
+        changed = status !== 'unchanged' || (known && eksRestartNeeded(state, arn));
         actions.push({
           id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation', status,
           target: `${where}serviceaccount/${comp}`,
@@ -276,7 +282,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
           ref, annotations: { ...annotations, ...record },
         });
         if (durability === 'helm-values') {
-          mergeHelm(helmByRelease, cluster, comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations } } } });
+          helm.add(comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations } } } });
         }
       } else {
         const env = [
@@ -286,34 +292,44 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         kubernetes.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, container: comp, env, durability });
         const dep = state?.deployment;
         const curEnv = dep ? Object.fromEntries(env.map((e) => [e.name, dep.env.find((x) => x.name === e.name)?.value])) : undefined;
-        const status = !known || !dep ? 'create'
+        const envStatus = !known || !dep ? 'create'
           : env.every((e) => curEnv![e.name] === e.value) ? 'unchanged'
           : env.every((e) => curEnv![e.name] === undefined) ? 'create' : 'update';
         const curRole = curEnv?.AWS_ROLE_ARN;
         const record = wiringRecord(curRole, dep?.annotations);
         if (curRole !== undefined && curRole !== arn) refuseOrRecord(`deployment ${where}${comp}`, comp, curRole);
-        changed = status !== 'unchanged';
+        // Older installs lack the token the env points at (the charts mount it from 4.4 on). It goes
+        // into the same patch as the env: one pod-template change, one rollout. Where the install
+        // keeps its own copy (operator, Helm), that copy could not hold it safely: refused.
+        const needsVolume = known && !!dep && !dep.hasTokenMount;
+        if (needsVolume && durability !== 'live') blockers.push(tokenVolumeBlocker(where, comp, durability, cluster.version));
+        changed = envStatus !== 'unchanged' || needsVolume;
+        // --no-restart: the env is the pod template, so setting it is a rollout. With Helm the
+        // values wait for "helm upgrade"; the operator applies its copy at once, and plain
+        // manifests have no other: refused there.
+        deferredRollout = changed && !decisions.restart;
+        if (deferredRollout && durability !== 'helm-values') blockers.push(noRestartBlocker(where, comp, durability, 'init', outage));
+        const status = deferredRollout ? (Object.keys(record).length ? 'update' : 'unchanged') : envStatus === 'unchanged' && needsVolume ? 'update' : envStatus;
+        const what = `AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE${needsVolume ? ' and mount a projected service-account token (audience openshift)' : ''}`;
         actions.push({
           id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env', status,
           target: `${where}deployment/${comp} (container ${comp})`,
-          summary: curRole !== undefined && curRole !== arn
-            ? `Set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${comp}: replaces ${curRole} (kept in ${PREVIOUS_ROLE_ANNOTATION} for uninstall)`
-            : `Set AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${comp}`,
-          current: known ? curEnv ?? null : undefined, desired: Object.fromEntries(env.map((e) => [e.name, e.value])),
+          summary: deferredRollout
+            ? `Not set live on ${comp} (--no-restart: it would roll the pods); the Helm values below set it at the next "helm upgrade"${Object.keys(record).length ? ` (the replaced role ${curRole} is recorded now, in ${PREVIOUS_ROLE_ANNOTATION})` : ''}`
+            : curRole !== undefined && curRole !== arn
+              ? `Set ${what} on ${comp}: replaces ${curRole} (kept in ${PREVIOUS_ROLE_ANNOTATION} for uninstall)`
+              : `Set ${what} on ${comp}`,
+          current: known ? (curEnv ? { ...curEnv, ...(needsVolume ? { tokenMount: null } : {}) } : null) : undefined,
+          desired: {
+            ...Object.fromEntries(env.map((e) => [e.name, e.value])),
+            ...(needsVolume ? { tokenMount: { mountPath: OPENSHIFT_TOKEN_DIR, audience: AUDIENCE.openshift, expirationSeconds: TOKEN_EXPIRATION_SECONDS } } : {}),
+          },
           ref, container: comp, env, ...(Object.keys(record).length ? { annotations: record } : {}),
+          ...(needsVolume && durability === 'live' ? { tokenVolume: { audience: AUDIENCE.openshift } } : {}),
+          ...(deferredRollout ? { deferred: true } : {}),
         });
-        if (known && dep && !dep.hasTokenMount) {
-          changed = true;
-          actions.push({
-            id: `token-volume:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-token-volume', status: 'create',
-            target: `${where}deployment/${comp} (container ${comp})`,
-            summary: `Mount a projected service-account token (audience openshift) at ${OPENSHIFT_TOKEN_FILE}`,
-            current: null, desired: { mountPath: OPENSHIFT_TOKEN_FILE.replace(/\/token$/, ''), audience: AUDIENCE.openshift, expirationSeconds: 3600 },
-            ref, container: comp, audience: AUDIENCE.openshift,
-          });
-        }
         if (durability === 'helm-values') {
-          mergeHelm(helmByRelease, cluster, comp, { customize: { [comp]: { envVars: Object.fromEntries(env.map((e) => [e.name, e.value])) } } });
+          helm.add(comp, { customize: { [comp]: { envVars: Object.fromEntries(env.map((e) => [e.name, e.value])) } } });
         }
       }
       const cr = cluster.operatorCrs?.[comp];
@@ -331,31 +347,36 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       }
       const method = cluster.provider === 'eks' ? 'restartedAt' : 'rollout';
       const deferred = !decisions.restart;
-      if (changed) restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred });
+      if (changed) restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred, ...(outage ? { outage } : {}) });
+      if (changed && !deferred && outage) outages.push(comp);
+      const when = outage ? OUTAGE_SUFFIX : '';
       actions.push({
         id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart',
         status: changed && !deferred ? 'update' : 'unchanged',
         target: `${where}deployment/${comp}`,
         summary: !changed
           ? `No restart needed for ${comp}`
-          : deferred
-            ? `Restart of ${comp} deferred (--no-restart)`
-            : method === 'restartedAt'
-              ? `Restart ${comp} so that new pods get the role (EKS injects credentials at pod creation) and wait until ready`
-              : `Wait for ${comp} to roll out with the new environment`,
-        ref, method, deferred: deferred && changed,
+          : deferredRollout
+            ? `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below sets the environment and rolls the pods${when}`
+            : deferred
+              ? `Restart of ${comp} deferred (--no-restart)${when}`
+              : method === 'restartedAt'
+                ? `Restart ${comp} so that new pods get the role (EKS injects credentials at pod creation) and wait until ready${when}`
+                : `Wait for ${comp} to roll out with the new environment${when}`,
+        ref, method, deferred: deferred && changed, ...(changed && outage ? { outage: true } : {}),
       });
     }
-    for (const [release, values] of helmByRelease) {
-      helmValues.push({ release, context: cluster.context, namespace: cluster.namespace, values });
-    }
+    helmValues.push(...helm.list());
     if (durability === 'helm-values') {
-      notes.push('RHACS was installed with Helm: the changes are applied live now; add the printed values to your Helm values so that the next "helm upgrade" keeps them.');
+      notes.push(decisions.restart
+        ? 'RHACS was installed with Helm: the changes are applied live now; add the printed values to your Helm values so that the next "helm upgrade" keeps them.'
+        : 'RHACS was installed with Helm: apply the printed values with the printed "helm upgrade" command when a restart suits (they are what --helm-values-out writes).');
     }
     if (durability === 'operator-overlay') {
       notes.push('RHACS is managed by its operator: the changes go into the Central/SecuredCluster resource as overlays (durable), and are also applied live so they take effect now.');
     }
   }
+  if (outages.length) notes.push(outageNote(outages));
 
   return {
     ...planHeader('init', facts, oidcProviders),
@@ -420,34 +441,8 @@ export function sameOverlay(a: unknown, b: OperatorOverlay): boolean {
     && b.patches.every((p, i) => x.patches![i]?.path === p.path && x.patches![i]?.value === p.value);
 }
 
-/** True when the deployment's last restart (restartedAt) is older than the annotation, or absent. */
-export function restartOutdated(annotationSetAt: string | undefined, podTemplateAnnotations: Record<string, string> | undefined): boolean {
-  if (!annotationSetAt || !podTemplateAnnotations) return false;
-  const restartedAt = podTemplateAnnotations[RESTARTED_AT_ANNOTATION];
-  if (!restartedAt) return true;
-  const r = Date.parse(restartedAt);
-  // managedFields times have whole seconds; a restart in the same second counts as after.
-  return Number.isFinite(r) && r < Date.parse(annotationSetAt);
-}
-
 function diffTags(current: Record<string, string>, wanted: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(wanted).filter(([k, v]) => current[k] !== v));
-}
-
-function mergeHelm(into: Map<string, Record<string, unknown>>, cluster: ClusterFacts, comp: Component, values: Record<string, unknown>): void {
-  const release = cluster.helmReleases?.[comp] ?? (comp === 'central' ? 'stackrox-central-services' : 'stackrox-secured-cluster-services');
-  into.set(release, deepMerge(into.get(release) ?? {}, values));
-}
-
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    const prev = out[k];
-    out[k] = prev && typeof prev === 'object' && v && typeof v === 'object' && !Array.isArray(v)
-      ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>)
-      : v;
-  }
-  return out;
 }
 
 /** The role name in a role ARN (the last path segment), or the ARN itself when it is not one. */

@@ -17,6 +17,8 @@ export const EKS_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 export const OPENSHIFT_TOKEN_DIR = '/var/run/secrets/openshift/serviceaccount';
 export const OPENSHIFT_TOKEN_FILE = `${OPENSHIFT_TOKEN_DIR}/token`;
 export const OPENSHIFT_TOKEN_VOLUME = 'openshift-sa-token';
+/** Lifetime of the projected token we mount (as the StackRox charts mount theirs). */
+export const TOKEN_EXPIRATION_SECONDS = 3600;
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 /**
  * Where init records the role that Central's or Sensor's wiring named before it was replaced
@@ -42,12 +44,31 @@ export interface DeploymentState {
   podTemplateAnnotations: Record<string, string>;
   /** The deployment's own annotations (where init records a replaced role on OpenShift). */
   annotations?: Record<string, string>;
+  /** spec.strategy.type (Recreate: a restart stops the old pod before the new one is ready). */
+  strategy?: 'Recreate' | 'RollingUpdate';
+}
+
+/**
+ * EKS: what one running pod of a component carries. The IRSA webhook injects AWS_ROLE_ARN when a
+ * pod is created, so this, not any timestamp, says whether the pods already have the role.
+ */
+export interface PodRole {
+  name: string;
+  /** AWS_ROLE_ARN of the component's container (undefined: none). */
+  roleArn?: string;
+  /** Why the webhook leaves the pod alone (its opt-out label or annotation), if it does. */
+  webhookOptOut?: string;
 }
 
 export interface ComponentState {
-  /** roleAnnotationSetAt: when the role annotation was last written (ISO), from managedFields. */
+  /**
+   * roleAnnotationSetAt: when rhacs-sts last wrote the role annotation (ISO), from its own
+   * managedFields entry; what other managers (Helm, the operator, kubectl) do to the object does not count.
+   */
   serviceAccount: { annotations: Record<string, string>; roleAnnotationSetAt?: string } | null;
   deployment: DeploymentState | null;
+  /** EKS: the running (not terminating) pods of the deployment; null when they may not be listed; absent when not read. */
+  pods?: PodRole[] | null;
 }
 
 /** One cluster in which RHACS components run. */
@@ -66,6 +87,8 @@ export interface ClusterFacts {
   installEvidence?: string;
   operatorCrs?: Partial<Record<Component, OperatorCr>>;
   helmReleases?: Partial<Record<Component, string>>;
+  /** Helm installs: the chart version of each component's release (its helm.sh/chart label). */
+  helmChartVersions?: Partial<Record<Component, string>>;
   version?: string;
   /** Current state by component; undefined offline (unknown). */
   current?: Partial<Record<Component, ComponentState>>;
@@ -175,11 +198,22 @@ export type Action =
       type: 'deployment-env'; ref: KubeRef; container: string; env: { name: string; value: string }[];
       /** Annotations of the deployment to set with the env (the record of a replaced role); null removes one. */
       annotations?: Record<string, string | null>;
+      /**
+       * Also mount a projected service-account token for this audience at the OpenShift token
+       * path, in the same patch (one pod-template change, so one rollout).
+       */
+      tokenVolume?: { audience: string };
+      /**
+       * Not applied live (--no-restart on OpenShift: any env change rolls the pods); the Helm
+       * values carry it, and "helm upgrade" applies it when a rollout suits.
+       */
+      deferred?: boolean;
     })
-  | (BaseAction & { type: 'deployment-token-volume'; ref: KubeRef; container: string; audience: string })
   | (BaseAction & { type: 'operator-overlay'; ref: KubeRef; crKind: 'Central' | 'SecuredCluster'; overlays: OperatorOverlay[] })
   | (BaseAction & {
       type: 'restart'; ref: KubeRef; method: 'restartedAt' | 'rollout'; deferred: boolean;
+      /** The deployment uses the Recreate strategy: the restart stops every pod before the new ones are ready (a short outage). */
+      outage?: boolean;
       /**
        * Uninstall: restart by removing the pod-template restartedAt marker when there is one (so the
        * template is again as it was before init set it), else by setting it.
@@ -221,6 +255,22 @@ export interface KubeChange {
   durability: 'live' | 'operator-overlay' | 'helm-values';
 }
 
+/** The StackRox chart of each component. */
+export const HELM_CHART: Record<Component, string> = {
+  central: 'stackrox-central-services',
+  sensor: 'stackrox-secured-cluster-services',
+};
+
+export interface HelmValues {
+  release: string;
+  chart: string;
+  /** The installed chart's version (from its helm.sh/chart label), so that applying the values does not upgrade RHACS. */
+  chartVersion?: string;
+  context?: string;
+  namespace: string;
+  values: Record<string, unknown>;
+}
+
 export interface Plan {
   /** Version of the plan document format. */
   planVersion: 1;
@@ -244,11 +294,18 @@ export interface Plan {
     tags: Record<string, string>;
   };
   kubernetes: KubeChange[];
-  restarts: { kind: 'Deployment'; context?: string; namespace: string; name: string; method: 'restartedAt' | 'rollout'; deferred: boolean }[];
+  restarts: {
+    kind: 'Deployment'; context?: string; namespace: string; name: string; method: 'restartedAt' | 'rollout'; deferred: boolean;
+    /** Recreate strategy: a short outage. */
+    outage?: boolean;
+  }[];
   /** The registry is in another account: what its owner must add to the repository policies (see policies.repositoryGrant). */
   repositoryGrant?: RepositoryGrant;
-  /** Helm values that make live changes durable across `helm upgrade`, per release. */
-  helmValues?: { release: string; context?: string; namespace: string; values: Record<string, unknown> }[];
+  /**
+   * Helm values per release: init's make the live changes durable across `helm upgrade`;
+   * uninstall's undo them (null removes a key in Helm's merge).
+   */
+  helmValues?: HelmValues[];
   actions: Action[];
   /** Reasons the plan cannot be applied as it stands (each names the flag that resolves it). */
   blockers: { message: string; hint: string }[];

@@ -26,11 +26,14 @@ import {
   PREVIOUS_ROLE_ANNOTATION,
   type Action,
   type AwsState,
+  type Component,
   type Decisions,
   type Facts,
   type KubeRef,
   type Plan,
 } from './model.js';
+import { HelmValuesByRelease } from './helm-values.js';
+import { noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage } from './restarts.js';
 
 export interface UninstallDecisions {
   keepOidcProvider: boolean;
@@ -57,13 +60,19 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
 
   // --- Kubernetes: revert only what points at our role -----------------------------------
   const restarts: Plan['restarts'] = [];
+  const blockers: Plan['blockers'] = [];
+  const helmValues: NonNullable<Plan['helmValues']> = [];
+  const outages: Component[] = [];
   for (const cluster of facts.clusters) {
+    const helm = cluster.installMethod === 'helm' ? new HelmValuesByRelease(cluster) : undefined;
     // Sensor may have been configured by an earlier run with delegated scanning: revert both.
     for (const comp of targetComponents(cluster, true)) {
       const ref: KubeRef = { context: cluster.context, namespace: cluster.namespace, name: comp };
       const where = `${multi && cluster.context ? `${cluster.context}: ` : ''}${cluster.namespace}/`;
       const state = cluster.current?.[comp];
+      const outage = restartIsOutage(state?.deployment, comp);
       let changed = false;
+      let deferredRollout = false;
       // The durable copy goes first: an operator reconciling in between must not put back what we remove live.
       const cr = cluster.operatorCrs?.[comp];
       if (cr) {
@@ -83,6 +92,10 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         if (cur !== undefined && cur !== arn) notes.push(`serviceaccount/${comp} points at another role (${cur}); left alone.`);
         changed = ours;
         const previous = state?.serviceAccount?.annotations[PREVIOUS_ROLE_ANNOTATION];
+        // Helm values that undo init's (null removes the key; a replaced role comes back).
+        if (helm && !foreignRole && (ours || cur === undefined)) {
+          helm.add(comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations: { [EKS_ROLE_ANNOTATION]: ours && previous ? previous : null } } } } });
+        }
         if (ours && previous) {
           // init replaced another role here (--replace-role-wiring): put it back.
           actions.push({
@@ -102,9 +115,28 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
       } else {
         const env = state?.deployment?.env ?? [];
         const ours = !foreignRole && env.some((e) => e.name === 'AWS_ROLE_ARN' && e.value === arn);
+        const curRole = env.find((e) => e.name === 'AWS_ROLE_ARN')?.value;
         changed = ours;
         const previous = state?.deployment?.annotations?.[PREVIOUS_ROLE_ANNOTATION];
-        if (ours && previous) {
+        // --no-restart: removing the env rolls the pods. With Helm the undo values wait for
+        // "helm upgrade"; the operator would apply its copy at once, plain manifests have no other.
+        deferredRollout = ours && !decisions.restart;
+        if (deferredRollout && cluster.installMethod !== 'helm') {
+          blockers.push(noRestartBlocker(where, comp, cluster.installMethod === 'operator' ? 'operator-overlay' : 'live', 'uninstall', outage));
+        }
+        if (helm && !foreignRole && (ours || curRole === undefined)) {
+          helm.add(comp, { customize: { [comp]: { envVars: ours && previous ? { AWS_ROLE_ARN: previous } : { AWS_ROLE_ARN: null, AWS_WEB_IDENTITY_TOKEN_FILE: null } } } });
+        }
+        if (deferredRollout) {
+          actions.push({
+            id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env',
+            status: 'unchanged', target: `${where}deployment/${comp} (container ${comp})`,
+            summary: `Not removed live from ${comp} (--no-restart: it would roll the pods); the Helm values below remove it at the next "helm upgrade"`,
+            current: Object.fromEntries(env.filter((e) => e.name.startsWith('AWS_')).map((e) => [e.name, e.value])), desired: null,
+            ref, container: comp, env: [], deferred: true,
+          });
+          notes.push(`Until that "helm upgrade", ${comp}'s pods keep naming the role ${arn}${previous ? '' : ', which this uninstall deletes or stops trusting: their AWS calls fail until then'}.`);
+        } else if (ours && previous) {
           actions.push({
             id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env',
             status: 'update', target: `${where}deployment/${comp} (container ${comp})`,
@@ -124,14 +156,24 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
       }
       const method = cluster.provider === 'eks' ? 'restartedAt' : 'rollout';
       const deferred = !decisions.restart;
-      if (changed) restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred });
+      if (changed) restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred, ...(outage ? { outage } : {}) });
+      if (changed && !deferred && outage) outages.push(comp);
+      const when = outage ? OUTAGE_SUFFIX : '';
       actions.push({
         id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart',
         status: changed && !deferred ? 'update' : 'unchanged', target: `${where}deployment/${comp}`,
-        summary: !changed ? `No restart needed for ${comp}` : deferred ? `Restart of ${comp} deferred (--no-restart)` : `Restart ${comp} so that it stops using the role, and wait until ready`,
-        ref, method, deferred: deferred && changed, ...(method === 'restartedAt' ? { revertMarker: true } : {}),
+        summary: !changed ? `No restart needed for ${comp}`
+          : deferredRollout ? `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below removes the environment and rolls the pods${when}`
+          : deferred ? `Restart of ${comp} deferred (--no-restart)${when}`
+          : `Restart ${comp} so that it stops using the role, and wait until ready${when}`,
+        ref, method, deferred: deferred && changed, ...(method === 'restartedAt' ? { revertMarker: true } : {}), ...(changed && outage ? { outage: true } : {}),
       });
     }
+    if (helm) helmValues.push(...helm.list());
+  }
+  if (outages.length) notes.push(outageNote(outages));
+  if (helmValues.length) {
+    notes.push('RHACS was installed with Helm: the printed values undo rhacs-sts\'s values (null removes a key when Helm merges values); apply them with the printed "helm upgrade", or the next upgrade with your values file puts the wiring back.');
   }
 
   // --- IAM role -----------------------------------------------------------------------------
@@ -271,8 +313,9 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
     },
     kubernetes: [],
     restarts,
+    ...(helmValues.length ? { helmValues } : {}),
     actions,
-    blockers: [],
+    blockers,
     notes,
   };
 }

@@ -2,7 +2,8 @@
 import type { ChalkInstance } from 'chalk';
 import { diffLines } from 'diff';
 import { stringify } from 'yaml';
-import type { Action, ActionStatus, Plan } from '../plan/model.js';
+import { helmUpgradeCommand } from '../plan/helm-values.js';
+import type { Action, ActionStatus, HelmValues, Plan } from '../plan/model.js';
 
 const LABEL: Record<Action['type'], string> = {
   'oidc-provider': 'IAM OIDC provider',
@@ -13,7 +14,6 @@ const LABEL: Record<Action['type'], string> = {
   'managed-policy': 'IAM managed policy',
   'service-account-annotation': 'ServiceAccount',
   'deployment-env': 'Deployment env',
-  'deployment-token-volume': 'Deployment volume',
   'operator-overlay': 'Operator overlay',
   restart: 'Restart',
   'central-integration': 'RHACS integration',
@@ -111,8 +111,10 @@ export function renderPlanText(plan: Plan, c: ChalkInstance): string {
   }
   if (plan.helmValues?.length) {
     out.push('');
-    out.push(c.bold('Helm values that keep these changes across "helm upgrade":'));
-    for (const h of plan.helmValues) out.push(indent(helmValuesYaml(h).trimEnd(), '  '));
+    out.push(c.bold(plan.command === 'uninstall'
+      ? 'Helm values that undo rhacs-sts\'s values at the next "helm upgrade" (one file per release; --helm-values-out writes them):'
+      : 'Helm values that keep these changes across "helm upgrade" (one file per release; --helm-values-out writes them):'));
+    for (const h of plan.helmValues) out.push(indent(helmValuesYaml(h, plan.command).trimEnd(), '  '));
   }
   if (plan.notes.length) {
     out.push('');
@@ -132,9 +134,15 @@ export function renderPlanText(plan: Plan, c: ChalkInstance): string {
   return out.join('\n');
 }
 
-/** One Helm release's values as YAML, headed by a comment naming the release. */
-export function helmValuesYaml(h: NonNullable<Plan['helmValues']>[number]): string {
-  return `# helm upgrade ${h.release} --namespace ${h.namespace} --reuse-values -f <this file>\n${stringify(h.values)}`;
+/**
+ * One Helm release's values as a single-document YAML file (Helm reads only the first document),
+ * headed by the full command that applies it.
+ */
+export function helmValuesYaml(h: HelmValues, command: Plan['command'], file?: string): string {
+  const what = command === 'uninstall'
+    ? `# Undoes rhacs-sts's values for release ${h.release} (null removes a key when Helm merges values). Apply with:`
+    : `# Keeps rhacs-sts's wiring for release ${h.release} across "helm upgrade". Apply with:`;
+  return `${what}\n#   ${helmUpgradeCommand(h, file)}\n${stringify(h.values)}`;
 }
 
 /** Commands shown one per repository up to this many; beyond, one with a placeholder. */

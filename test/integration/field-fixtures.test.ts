@@ -15,7 +15,7 @@ import { hasTokenMount } from '../../src/kube/rhacs.js';
 import { awsCliCalls } from '../sandbox/aws-cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { chartsMountToken, createRestrictedUser, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
-import { kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
+import { awsMark, awsWrites, kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
 import { fleetNames, startSeededSandbox } from '../sandbox/standalone.js';
 import { cli } from '../sandbox/cli.js';
 
@@ -157,6 +157,29 @@ describe('roxctl-rendered manifests and Helm installs', () => {
     const facts = (await (await openKubeSession({ kubeconfig: eks.kubeconfig, context: eks.context }, quiet)).discover({ namespace: ns })).facts;
     expect(facts.installMethod).toBe('helm');
     expect(facts.helmReleases).toEqual({ central: 'stackrox-central-services', sensor: 'stackrox-secured-cluster-services' });
+    // The chart version the printed "helm upgrade" pins (its helm.sh/chart label), so that applying values upgrades nothing.
+    expect(facts.helmChartVersions).toEqual({ central: '400.7.2', sensor: '400.7.2' });
+  });
+
+  it('Helm installs with the ConfigMap storage driver (HELM_DRIVER=configmap) are detected as Helm, also by a user who may not list Secrets', async () => {
+    const ns = uniqueNamespace('rox-helm-cm');
+    const kc = kubeConfigFor(sb, 'eks');
+    await seedRhacs(kc, { namespace: ns, method: 'helm', helmDriver: 'configmap' });
+    expect(await helmSecrets(ns)).toEqual([]);
+    const configMaps = (await kc.makeApiClient(CoreV1Api).listNamespacedConfigMap({ namespace: ns, labelSelector: 'owner=helm' })).items.map((c) => c.metadata!.name).sort();
+    expect(configMaps).toEqual(['sh.helm.release.v1.stackrox-central-services.v1', 'sh.helm.release.v1.stackrox-secured-cluster-services.v1']);
+    const d = await (await openKubeSession({ kubeconfig: eks.kubeconfig, context: eks.context }, quiet)).discover({ namespace: ns });
+    expect(d.facts.installMethod).toBe('helm');
+    expect(d.facts.installEvidence).toContain('release stackrox-central-services');
+
+    const user = await createRestrictedUser(sb, 'eks', {
+      name: 'no-secrets', namespace: ns,
+      rules: [{ apiGroups: ['', 'apps'], resources: ['deployments', 'serviceaccounts', 'configmaps', 'pods'], verbs: ['get', 'list'] }],
+      clusterRules: [{ nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks', '/apis', '/api'], verbs: ['get'] }, { apiGroups: [''], resources: ['nodes'], verbs: ['list'] }],
+    });
+    const restricted = await (await openKubeSession({ kubeconfig: user.kubeconfig, context: user.context }, quiet)).discover({ namespace: ns, provider: 'eks' });
+    expect(restricted.facts.installMethod).toBe('helm');
+    expect(restricted.warnings.join('\n')).not.toMatch(/Cannot list Secrets/);
   });
 });
 
@@ -173,16 +196,37 @@ describe('RHACS 4.3 on OpenShift: no bound-token volume', () => {
     }
   });
 
-  it('init on 4.3 adds the token volume (and says so)', async () => {
+  it.each(['operator', 'helm'] as const)('init on 4.3 installed by %s is refused, naming the upgrade; nothing changes', async (method) => {
+    const ns = uniqueNamespace(`t43-${method}`);
+    const kc = kubeConfigFor(sb, 'openshift');
+    await seedRhacs(kc, { namespace: ns, method, openshift: true, imageTag: '4.3.8', components: ['central'] });
+    const k0 = kubeMark(sb, 'openshift');
+    const a0 = await awsMark(sb);
+    const r = await cli(sb, 'openshift', ['init', '--yes', '--namespace', ns, '--role-name', `t43-${method}`]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`Deployment ${ns}/central has no projected service-account token (audience openshift) at /var/run/secrets/openshift/serviceaccount`);
+    expect(r.stderr).toContain('(this install is 4.3.8)');
+    expect(r.stderr).toContain('Upgrade RHACS to 4.4 or later (its charts mount the token themselves), then re-run rhacs-sts init.');
+    expect(await kubeRequests(sb, 'openshift', k0, { namespace: ns, writesOnly: true })).toEqual([]);
+    expect(await awsWrites(sb, a0)).toEqual([]);
+  });
+
+  it('init on 4.3 from plain manifests sets the env and adds the token volume in one patch: one rollout (and says so)', async () => {
     const ns = uniqueNamespace('t43-init');
     const kc = kubeConfigFor(sb, 'openshift');
-    await seedRhacs(kc, { namespace: ns, method: 'operator', openshift: true, imageTag: '4.3.8' });
+    await seedRhacs(kc, { namespace: ns, method: 'manifests', openshift: true, imageTag: '4.3.8', components: ['central'] });
+    const apps = kc.makeApiClient(AppsV1Api);
+    const before = await apps.readNamespacedDeployment({ name: 'central', namespace: ns });
+    const k0 = kubeMark(sb, 'openshift');
     const r = await cli(sb, 'openshift', ['init', '--yes', '--namespace', ns, '--role-name', 't43-init']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout + r.stderr).toMatch(/does not mount a projected service-account token/);
-    const d = await kc.makeApiClient(AppsV1Api).readNamespacedDeployment({ name: 'central', namespace: ns });
+    expect(r.stderr).toMatch(/does not mount a projected service-account token .*; rhacs-sts adds it, in the same change as the environment/);
+    expect((await kubeRequests(sb, 'openshift', k0, { namespace: ns, writesOnly: true })).map((q) => `${q.verb} ${q.resource}/${q.name}`)).toEqual(['patch deployments/central']);
+    const d = await apps.readNamespacedDeployment({ name: 'central', namespace: ns });
+    expect(d.metadata!.generation).toBe(before.metadata!.generation! + 1);
     const spec = d.spec!.template.spec!;
     expect(hasTokenMount(spec, spec.containers.find((c) => c.name === 'central'))).toBe(true);
+    expect((await apps.listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=central' })).items).toHaveLength(2);
   });
 });
 

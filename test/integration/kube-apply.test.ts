@@ -53,7 +53,7 @@ const ref = (namespace: string, name: string) => ({ namespace, name });
 function saAction(ns: string, arn = ARN): KubeAction {
   return { ...base, id: 'sa', type: 'service-account-annotation', ref: ref(ns, 'central'), annotations: { [EKS_ROLE_ANNOTATION]: arn } };
 }
-function envAction(ns: string, comp = 'central', arn = ARN): KubeAction {
+function envAction(ns: string, comp = 'central', arn = ARN): Extract<KubeAction, { type: 'deployment-env' }> {
   return {
     ...base, id: 'env', type: 'deployment-env', ref: ref(ns, comp), container: comp,
     env: [{ name: 'AWS_ROLE_ARN', value: arn }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: OPENSHIFT_TOKEN_FILE }],
@@ -159,16 +159,22 @@ describe('kube apply: deployment env and token volume (OpenShift)', () => {
     expect(await session.apply(envAction(ns))).toBe(false);
   });
 
-  it('adds the projected token volume and mount where missing, keeping the other volumes; then it is detected', async () => {
+  it('sets the env and mounts the missing projected token in one patch: one pod-template change, one rollout', async () => {
     const ns = uniqueNamespace('ka-token');
-    await seedRhacs(osKc, { namespace: ns, method: 'helm', openshift: true, tokenVolume: false, components: ['central'] });
+    await seedRhacs(osKc, { namespace: ns, method: 'manifests', openshift: true, imageTag: '4.3.8', components: ['central'] });
     const session = await open(os);
     const before = await readDeployment(osKc, ns, 'central');
+    expect(before.spec!.template.spec!.volumes!.some((v) => v.projected)).toBe(false);
     expect((await session.discover({ namespace: ns })).facts.current!.central!.deployment!.hasTokenMount).toBe(false);
 
-    const action: KubeAction = { ...base, id: 'tv', type: 'deployment-token-volume', ref: ref(ns, 'central'), container: 'central', audience: 'openshift' };
+    const action: KubeAction = { ...envAction(ns), tokenVolume: { audience: 'openshift' } };
+    let mark = kubeMark(sb, 'openshift');
     expect(await session.apply(action)).toBe(true);
-    const spec = (await readDeployment(osKc, ns, 'central')).spec!.template.spec!;
+    expect(await writes('openshift', mark, ns)).toEqual(['patch deployments/central']);
+    const after = await readDeployment(osKc, ns, 'central');
+    expect(after.metadata!.generation).toBe(before.metadata!.generation! + 1);
+    const spec = after.spec!.template.spec!;
+    expect(spec.containers[0]!.env).toContainEqual({ name: 'AWS_ROLE_ARN', value: ARN });
     expect(spec.volumes!.map((v) => v.name)).toEqual([...before.spec!.template.spec!.volumes!.map((v) => v.name), OPENSHIFT_TOKEN_VOLUME]);
     expect(spec.volumes!.find((v) => v.name === OPENSHIFT_TOKEN_VOLUME)!.projected!.sources).toEqual([
       { serviceAccountToken: { audience: 'openshift', expirationSeconds: 3600, path: 'token' } },
@@ -177,12 +183,39 @@ describe('kube apply: deployment env and token volume (OpenShift)', () => {
     expect(mounts).toContainEqual({ name: OPENSHIFT_TOKEN_VOLUME, mountPath: OPENSHIFT_TOKEN_DIR, readOnly: true });
     expect(mounts.map((m) => m.mountPath)).toEqual([...before.spec!.template.spec!.containers[0]!.volumeMounts!.map((m) => m.mountPath), OPENSHIFT_TOKEN_DIR]);
 
+    // The real controllers roll it out once: one new ReplicaSet, whose pods carry both.
+    await session.waitForRollouts([{ namespace: ns, name: 'central' }], 30_000, quiet);
+    const sets = (await osKc.makeApiClient(AppsV1Api).listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=central' })).items;
+    expect(sets).toHaveLength(2);
+    const pods = (await osKc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns, labelSelector: 'app=central' })).items.filter((p) => !p.metadata?.deletionTimestamp);
+    expect(pods).toHaveLength(1);
+    expect(pods[0]!.spec!.containers[0]!.env).toContainEqual({ name: 'AWS_ROLE_ARN', value: ARN });
+    expect(pods[0]!.spec!.containers[0]!.volumeMounts).toContainEqual(expect.objectContaining({ name: OPENSHIFT_TOKEN_VOLUME, mountPath: OPENSHIFT_TOKEN_DIR }));
+
     const d = await session.discover({ namespace: ns });
     expect(d.facts.current!.central!.deployment!.hasTokenMount).toBe(true);
     expect(d.warnings.join('\n')).not.toMatch(/central does not mount/);
-    const mark = kubeMark(sb, 'openshift');
+    mark = kubeMark(sb, 'openshift');
     expect(await session.apply(action)).toBe(false);
     expect(await writes('openshift', mark, ns)).toEqual([]);
+  });
+
+  it('a deferred env action (--no-restart) writes only the deployment\'s own annotations, never the pod template', async () => {
+    const ns = uniqueNamespace('ka-deferred');
+    await seedRhacs(osKc, { namespace: ns, method: 'helm', openshift: true, components: ['central'] });
+    const session = await open(os);
+    const before = await readDeployment(osKc, ns, 'central');
+    const mark = kubeMark(sb, 'openshift');
+    expect(await session.apply({ ...envAction(ns), deferred: true })).toBe(false);
+    expect(await session.apply({ ...envAction(ns), deferred: true, annotations: { 'rhacs-sts/previous-role-arn': ARN2 } })).toBe(true);
+    expect(await writes('openshift', mark, ns)).toEqual(['patch deployments/central']);
+    const after = await readDeployment(osKc, ns, 'central');
+    expect(after.metadata!.annotations!['rhacs-sts/previous-role-arn']).toBe(ARN2);
+    // (The API server counts an annotation change as a new generation of a Deployment; the pod
+    // template is what rolls the pods, and it is untouched: the controller makes no new ReplicaSet.)
+    expect(after.spec!.template).toEqual(before.spec!.template);
+    await session.waitForRollouts([{ namespace: ns, name: 'central' }], 30_000, quiet);
+    expect((await osKc.makeApiClient(AppsV1Api).listNamespacedReplicaSet({ namespace: ns, labelSelector: 'app=central' })).items).toHaveLength(1);
   });
 });
 
@@ -238,20 +271,25 @@ describe('kube apply: a plan built from discovery converges in one run', () => {
     delegatedScanning: true, restart, adoptRole: false, adoptOidcProvider: false, thumbprints: {},
   });
 
-  for (const [cluster, kc, method, openshift] of [
-    ['eks', eksKc, 'operator', false],
-    ['openshift', osKc, 'helm', true],
-    ['openshift', osKc, 'operator', true],
+  // OpenShift installs without the token volume: only plain manifests get it (operator and Helm
+  // installs that lack it are refused; see test/unit/plan.test.ts).
+  for (const [cluster, kc, method, openshift, tokenVolume] of [
+    ['eks', eksKc, 'operator', false, false],
+    ['openshift', osKc, 'helm', true, true],
+    ['openshift', osKc, 'operator', true, true],
+    ['openshift', osKc, 'manifests', true, false],
   ] as const) {
-    it(`${cluster} / ${method}: applies the planned Kubernetes actions, waits, and a second plan is all unchanged`, async () => {
+    it(`${cluster} / ${method}${openshift && !tokenVolume ? ' (no token volume)' : ''}: applies the planned Kubernetes actions, waits, and a second plan is all unchanged`, async () => {
       const ns = uniqueNamespace(`ka-plan-${cluster}-${method}`);
-      await seedRhacs(kc, { namespace: ns, method, openshift, tokenVolume: false });
+      await seedRhacs(kc, { namespace: ns, method, openshift, tokenVolume });
       const info = sb.clusters[cluster]!;
       const session = await open(info);
       const plan = async () => {
         const d = await session.discover({ namespace: ns });
         const facts: Facts = { partition: 'aws', accountId: '123456789012', region: d.region ?? 'eu-west-1', clusters: [d.facts], offline: false };
-        return buildPlan(facts, decisions(true), undefined).actions.filter(isKubeAction);
+        const built = buildPlan(facts, decisions(true), undefined);
+        expect(built.blockers).toEqual([]);
+        return built.actions.filter(isKubeAction);
       };
       const first = await plan();
       const changing = first.filter((a) => a.status !== 'unchanged');

@@ -165,13 +165,36 @@ describe('kube discovery: OpenShift', () => {
     expect(await kubeRequests(sb, 'openshift', mark, { writesOnly: true, user: 'sandbox-admin' })).toEqual([]);
   });
 
-  it('warns when the projected token volume is missing on a target container', async () => {
+  it('warns when the projected token volume is missing on a target container of a plain-manifests install (rhacs-sts adds it)', async () => {
     const ns = uniqueNamespace('kd-os-notoken');
-    await seedRhacs(osKc, { namespace: ns, method: 'helm', openshift: true, tokenVolume: false });
+    await seedRhacs(osKc, { namespace: ns, method: 'manifests', openshift: true, tokenVolume: false });
     const d = await (await open(os)).discover({ namespace: ns });
     expect(d.facts.provider).toBe('openshift');
     expect(d.facts.current!.central!.deployment!.hasTokenMount).toBe(false);
-    expect(d.warnings.join('\n')).toMatch(new RegExp(`Deployment ${ns}/central does not mount a projected service-account token`));
+    expect(d.warnings.join('\n')).toMatch(new RegExp(`Deployment ${ns}/central does not mount a projected service-account token .*; rhacs-sts adds it, in the same change as the environment`));
+  });
+
+  it('reports a missing token volume of a Helm install without a warning (the plan refuses it and says why)', async () => {
+    const ns = uniqueNamespace('kd-os-notoken-helm');
+    await seedRhacs(osKc, { namespace: ns, method: 'helm', openshift: true, tokenVolume: false, components: ['central'] });
+    const d = await (await open(os)).discover({ namespace: ns });
+    expect(d.facts.current!.central!.deployment!.hasTokenMount).toBe(false);
+    expect(d.warnings.join('\n')).not.toMatch(/does not mount a projected service-account token/);
+  });
+
+  it('reads the deployment strategy (Recreate for Central, as the chart renders it) and, on EKS, what the pods carry', async () => {
+    const ns = uniqueNamespace('kd-strategy');
+    await seedRhacs(osKc, { namespace: ns, method: 'manifests', openshift: true });
+    const d = await (await open(os)).discover({ namespace: ns });
+    expect(d.facts.current!.central!.deployment!.strategy).toBe('Recreate');
+    expect(d.facts.current!.sensor!.deployment!.strategy).toBe('RollingUpdate');
+    // Pods are read on EKS only (OpenShift's wiring is the pod template itself).
+    expect(d.facts.current!.central!.pods).toBeUndefined();
+
+    const eksNs = uniqueNamespace('kd-pods');
+    await seedRhacs(eksKc, { namespace: eksNs, method: 'manifests', components: ['central'] });
+    const e = await (await open(eks)).discover({ namespace: eksNs });
+    expect(e.facts.current!.central!.pods).toEqual([{ name: expect.stringMatching(/^central-[a-z0-9]+-[a-z0-9]+$/) }]);
   });
 });
 

@@ -162,7 +162,8 @@ describe('rhacs-sts init at a terminal', () => {
     t.keys('Enter');
 
     // The plan, the IAM changes called out, one confirmation.
-    const plan = await t.waitFor(/^\? Apply these (\d+) changes\? \(y\/N\)/m);
+    // Central's Deployment uses Recreate: the confirmation says the restart is a short outage.
+    const plan = await t.waitFor(/^\? Apply these (\d+) changes\? \(central restarts with the Recreate strategy: a short outage\) \(y\/N\)/m);
     expect(plan).toMatch(/✓ Reading the cluster and the AWS account/);
     expect(plan).toContain(`Detected EKS cluster (context ${sb.clusters.eks!.context})`);
     expect(plan).toMatch(/\+ create\s+IAM role\s+arn:aws:iam::\d+:role\//);

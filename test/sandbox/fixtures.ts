@@ -375,6 +375,8 @@ export interface RhacsSeedOptions {
   waitForRollouts?: boolean;
   /** Helm installs: the release revision, i.e. the N of Secret sh.helm.release.v1.<release>.v<N> (default 1). */
   helmRevision?: number;
+  /** Helm installs: where Helm keeps its release records (HELM_DRIVER): Secrets (default) or ConfigMaps. */
+  helmDriver?: 'secret' | 'configmap';
   /**
    * Central's admin password. Operator installs generate one when none is given and keep it in
    * Secret central-htpasswd, key `password` (with the htpasswd entry); otherwise only the htpasswd
@@ -541,11 +543,25 @@ function rhacsDeployment(
 }
 
 /**
- * Helm 3's release record (its default storage): Secret sh.helm.release.v1.<release>.v<revision>,
- * type helm.sh/release.v1, labelled name/owner/status/version. The payload is a placeholder.
+ * Helm 3's release record: Secret sh.helm.release.v1.<release>.v<revision> (its default storage),
+ * type helm.sh/release.v1, labelled name/owner/status/version; or with HELM_DRIVER=configmap a
+ * ConfigMap of the same name and labels. The payload is a placeholder.
  */
-export async function createHelmReleaseSecret(kc: KubeConfig, namespace: string, release: string, revision = 1): Promise<void> {
+export async function createHelmReleaseSecret(kc: KubeConfig, namespace: string, release: string, revision = 1, driver: 'secret' | 'configmap' = 'secret'): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
+  if (driver === 'configmap') {
+    // HELM_DRIVER=configmap: the same record as a ConfigMap, with the same name and labels.
+    await createOrKeep(() =>
+      core.createNamespacedConfigMap({
+        namespace,
+        body: {
+          metadata: { name: `sh.helm.release.v1.${release}.v${revision}`, namespace, labels: { name: release, owner: 'helm', status: 'deployed', version: String(revision) } },
+          data: { release: 'sandbox placeholder, not a real release record' },
+        },
+      }),
+    );
+    return;
+  }
   await createOrKeep(() =>
     core.createNamespacedSecret({
       namespace,
@@ -643,7 +659,7 @@ export async function seedRhacs(kc: KubeConfig, opts: RhacsSeedOptions): Promise
     if (component === 'central') Object.assign(result, await seedCentralAccess(kc, o.namespace, o.method, opts.adminPassword, owners.central));
     await createOrKeep(() => apps.createNamespacedDeployment({ namespace: o.namespace, body: rhacsDeployment(component, o, owners[component]) }));
     result.deployments.push(component);
-    if (o.method === 'helm') await createHelmReleaseSecret(kc, o.namespace, RELEASES[component].release, opts.helmRevision ?? 1);
+    if (o.method === 'helm') await createHelmReleaseSecret(kc, o.namespace, RELEASES[component].release, opts.helmRevision ?? 1, opts.helmDriver);
   }
   if (opts.waitForRollouts ?? true) {
     await Promise.all(result.deployments.map((name) => waitForRollout(kc, o.namespace, name)));
@@ -675,7 +691,8 @@ async function seedCentralAccess(
   }));
   const dir = mkdtempSync(join(os.tmpdir(), 'rhacs-sts-central-'));
   try {
-    const ca = createCa(dir, `StackRox Certificate Authority ${namespace}`);
+    // A certificate's common name has at most 64 characters; namespaces run up to 63.
+    const ca = createCa(dir, `StackRox Certificate Authority ${namespace}`.slice(0, 64));
     const leaf = issueCert(ca, dir, 'central', {
       cn: 'CENTRAL_SERVICE: Central', usage: 'server',
       sans: [`DNS:central.${namespace}`, `DNS:central.${namespace}.svc`],

@@ -139,7 +139,7 @@ describe('offline plans from flags (golden)', () => {
       { kind: 'ServiceAccount', context: undefined, namespace: 'stackrox', name: 'central', annotations: { [ANNOTATION]: ROLE_ARN }, durability: 'live' },
     ]);
     expect(plan.restarts).toEqual([
-      { kind: 'Deployment', context: undefined, namespace: 'stackrox', name: 'central', method: 'restartedAt', deferred: false },
+      { kind: 'Deployment', context: undefined, namespace: 'stackrox', name: 'central', method: 'restartedAt', deferred: false, outage: true },
     ]);
     expect(plan.helmValues).toBeUndefined();
     expect(brief(plan)).toEqual([
@@ -179,12 +179,13 @@ describe('offline plans from flags (golden)', () => {
       env: [{ name: 'AWS_ROLE_ARN', value: arn }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: TOKEN_FILE }],
       durability: 'live',
     }]);
-    expect(plan.restarts).toEqual([{ kind: 'Deployment', context: undefined, namespace: 'rhacs', name: 'central', method: 'rollout', deferred: false }]);
+    // Offline the strategy is not read: Central counts as Recreate, as the StackRox chart renders it.
+    expect(plan.restarts).toEqual([{ kind: 'Deployment', context: undefined, namespace: 'rhacs', name: 'central', method: 'rollout', deferred: false, outage: true }]);
     expect(brief(plan).map((a) => a.type)).toEqual(['oidc-provider', 'role', 'trust-policy', 'permissions-policy', 'deployment-env', 'restart']);
     expect(ofType(plan, 'service-account-annotation')).toEqual([]);
     expect(ofType(plan, 'deployment-env')[0]!.desired).toEqual({ AWS_ROLE_ARN: arn, AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE });
     // Offline the token mount cannot be checked, so no volume is planned.
-    expect(ofType(plan, 'deployment-token-volume')).toEqual([]);
+    expect(ofType(plan, 'deployment-env')[0]!.tokenVolume).toBeUndefined();
   });
 
   it('delegated scanning: Sensor is trusted and annotated too', () => {
@@ -611,12 +612,14 @@ describe('Kubernetes changes per install method', () => {
     expect(plan.helmValues).toEqual([
       {
         release: 'central-release',
+        chart: 'stackrox-central-services',
         context: undefined,
         namespace: 'stackrox',
         values: { customize: { other: { 'serviceaccount/central': { annotations: { [ANNOTATION]: ROLE_ARN } } } } },
       },
       {
         release: 'stackrox-secured-cluster-services',
+        chart: 'stackrox-secured-cluster-services',
         context: undefined,
         namespace: 'stackrox',
         values: { customize: { other: { 'serviceaccount/sensor': { annotations: { [ANNOTATION]: ROLE_ARN } } } } },
@@ -632,6 +635,7 @@ describe('Kubernetes changes per install method', () => {
     const plan = buildPlan(facts([c]), decisions(), undefined);
     expect(plan.helmValues).toEqual([{
       release: 'stackrox-central-services',
+      chart: 'stackrox-central-services',
       context: undefined,
       namespace: 'stackrox',
       values: { customize: { central: { envVars: { AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE } } } },
@@ -643,6 +647,7 @@ describe('Kubernetes changes per install method', () => {
     const plan = buildPlan(facts([c]), decisions({ delegatedScanning: true }), undefined);
     expect(plan.helmValues).toEqual([{
       release: 'rhacs',
+      chart: 'stackrox-central-services',
       context: undefined,
       namespace: 'stackrox',
       values: {
@@ -689,33 +694,59 @@ describe('restarts', () => {
 });
 
 describe('OpenShift token mount', () => {
-  const ocp = (state: ComponentState) => cluster({ provider: 'openshift', issuer: OCP_ISSUER, current: { central: state } });
+  const ocp = (state: ComponentState, over: Partial<ClusterFacts> = {}) => cluster({ provider: 'openshift', issuer: OCP_ISSUER, current: { central: state }, ...over });
+  const noMount = (env: { name: string; value?: string }[] = []): ComponentState =>
+    ({ serviceAccount: { annotations: {} }, deployment: { container: 'central', env, hasTokenMount: false, podTemplateAnnotations: {} } });
 
-  it('adds a projected token volume when the deployment lacks it', () => {
-    const plan = buildPlan(facts([ocp({ serviceAccount: { annotations: {} }, deployment: { container: 'central', env: [], hasTokenMount: false, podTemplateAnnotations: {} } })]), decisions(), undefined);
-    const [vol] = ofType(plan, 'deployment-token-volume');
-    expect(vol).toMatchObject({
+  it('mounts a projected token volume in the same patch as the env when the deployment lacks it (plain manifests)', () => {
+    const plan = buildPlan(facts([ocp(noMount())]), decisions(), undefined);
+    const [env] = ofType(plan, 'deployment-env');
+    expect(env).toMatchObject({
       status: 'create',
       container: 'central',
-      audience: 'openshift',
+      tokenVolume: { audience: 'openshift' },
       target: 'stackrox/deployment/central (container central)',
-      desired: { mountPath: '/var/run/secrets/openshift/serviceaccount', audience: 'openshift', expirationSeconds: 3600 },
+      desired: { AWS_ROLE_ARN: ROLE_ARN, AWS_WEB_IDENTITY_TOKEN_FILE: TOKEN_FILE, tokenMount: { mountPath: '/var/run/secrets/openshift/serviceaccount', audience: 'openshift', expirationSeconds: 3600 } },
     });
-    expect(plan.actions.map((a) => a.type)).toEqual([
-      'oidc-provider', 'role', 'trust-policy', 'permissions-policy', 'deployment-env', 'deployment-token-volume', 'restart',
-    ]);
+    expect(env!.summary).toContain('mount a projected service-account token');
+    // One action, so one patch and one rollout.
+    expect(plan.actions.map((a) => a.type)).toEqual(['oidc-provider', 'role', 'trust-policy', 'permissions-policy', 'deployment-env', 'restart']);
+    expect(plan.blockers).toEqual([]);
+  });
+
+  it('updates a deployment whose env is in place but whose token is missing', () => {
+    const plan = buildPlan(facts([ocp(noMount([{ name: 'AWS_ROLE_ARN', value: ROLE_ARN }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: TOKEN_FILE }]))]), decisions(), undefined);
+    expect(ofType(plan, 'deployment-env')[0]).toMatchObject({ status: 'update', tokenVolume: { audience: 'openshift' } });
+    expect(ofType(plan, 'restart')[0]!.status).toBe('update');
+  });
+
+  it.each([
+    ['helm', 'Helm values', /customize carries environment variables/],
+    ['operator', "operator's overlays", /collide with the mount the 4\.4\+ charts add/],
+  ] as const)('refuses RHACS 4.3 installed by %s: the durable copy cannot hold the volume; names the upgrade', (installMethod, where, why) => {
+    const plan = buildPlan(facts([ocp(noMount(), {
+      installMethod, version: '4.3.8',
+      ...(installMethod === 'operator' ? { operatorCrs: { central: { kind: 'Central' as const, name: 'stackrox-central-services', overlays: [] } } } : {}),
+    })]), decisions(), undefined);
+    expect(plan.blockers).toHaveLength(1);
+    expect(plan.blockers[0]!.message).toContain('(this install is 4.3.8)');
+    expect(plan.blockers[0]!.message).toContain(where);
+    expect(plan.blockers[0]!.message).toMatch(why);
+    expect(plan.blockers[0]!.hint).toBe('Upgrade RHACS to 4.4 or later (its charts mount the token themselves), then re-run rhacs-sts init.');
+    expect(ofType(plan, 'deployment-env')[0]!.tokenVolume).toBeUndefined();
   });
 
   it('adds none when the mount is there', () => {
-    const plan = buildPlan(facts([ocp({ serviceAccount: { annotations: {} }, deployment: { container: 'central', env: [], hasTokenMount: true, podTemplateAnnotations: {} } })]), decisions(), undefined);
-    expect(ofType(plan, 'deployment-token-volume')).toEqual([]);
+    const plan = buildPlan(facts([ocp({ serviceAccount: { annotations: {} }, deployment: { container: 'central', env: [], hasTokenMount: true, podTemplateAnnotations: {} } }, { installMethod: 'helm', version: '4.3.8' })]), decisions(), undefined);
+    expect(ofType(plan, 'deployment-env')[0]!.tokenVolume).toBeUndefined();
+    expect(plan.blockers).toEqual([]);
   });
 
   it('updates env that is partly wrong', () => {
     const plan = buildPlan(facts([ocp({
       serviceAccount: { annotations: {} },
       deployment: { container: 'central', env: [{ name: 'AWS_ROLE_ARN', value: 'arn:aws:iam::111122223333:role/old' }], hasTokenMount: true, podTemplateAnnotations: {} },
-    })]), decisions(), undefined);
+    })]), decisions({ replaceRoleWiring: true }), undefined);
     expect(ofType(plan, 'deployment-env')[0]).toMatchObject({
       status: 'update',
       current: { AWS_ROLE_ARN: 'arn:aws:iam::111122223333:role/old', AWS_WEB_IDENTITY_TOKEN_FILE: undefined },

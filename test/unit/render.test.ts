@@ -158,8 +158,8 @@ describe('text rendering', () => {
   it('prints Helm values and notes for a Helm install', () => {
     const plan = buildPlan(facts({ installMethod: 'helm' }), decisions(), undefined);
     const text = renderPlanText(plan, plain);
-    expect(text).toContain('Helm values that keep these changes across "helm upgrade":');
-    expect(text).toContain('  # helm upgrade stackrox-central-services --namespace stackrox --reuse-values -f <this file>');
+    expect(text).toContain('Helm values that keep these changes across "helm upgrade" (one file per release; --helm-values-out writes them):');
+    expect(text).toContain('  #   helm upgrade stackrox-central-services rhacs/stackrox-central-services -n stackrox --reuse-values -f <file>\n');
     expect(text).toContain('      serviceaccount/central:\n        annotations:\n          eks.amazonaws.com/role-arn: arn:aws:iam::');
     expect(text).toContain('(live; Helm values below)');
     expect(text).toContain('Notes:');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildPlan, restartOutdated } from '../../src/plan/build.js';
+import { buildPlan } from '../../src/plan/build.js';
+import { restartOutdated } from '../../src/plan/restarts.js';
 import type { Decisions, Facts } from '../../src/plan/model.js';
 
 describe('restartOutdated', () => {

@@ -1,0 +1,123 @@
+/**
+ * When pods must restart, and what a restart costs (pure). Used by the init and uninstall plans.
+ *
+ * - EKS: the webhook injects the role into a pod only when the pod is created, so a restart is
+ *   needed exactly while a running pod does not carry the wanted role. That is read from the
+ *   pods themselves; only when they may not be listed does a timestamp stand in for it (when
+ *   rhacs-sts's own field manager last wrote the annotation, never another manager's write).
+ * - OpenShift: the wiring is the pod template (env, token volume), so changing it is the restart;
+ *   --no-restart can only be honoured where a durable copy can wait for a rollout (Helm values).
+ * - Central's Deployment uses the Recreate strategy: a restart stops the old pod before the new
+ *   one is ready, a short outage, which the plan and the confirmation say.
+ */
+import { OPENSHIFT_TOKEN_DIR, RESTARTED_AT_ANNOTATION, type Component, type ComponentState, type DeploymentState, type Plan } from './model.js';
+
+/**
+ * EKS: true when a running pod of the component does not carry `arn` (AWS_ROLE_ARN, injected by
+ * the webhook at pod creation), so a restart would give it the role. Pods the webhook is told to
+ * skip, and a container that sets AWS_ROLE_ARN itself (the webhook never overrides it), cannot be
+ * changed by a restart and do not count.
+ */
+export function eksRestartNeeded(state: ComponentState | undefined, arn: string): boolean {
+  if (!state) return false;
+  if (Array.isArray(state.pods)) {
+    if (state.deployment?.env.some((e) => e.name === 'AWS_ROLE_ARN')) return false;
+    return state.pods.some((p) => !p.webhookOptOut && p.roleArn !== arn);
+  }
+  // The pods could not be listed: judge from when rhacs-sts itself last wrote the annotation.
+  return restartOutdated(state.serviceAccount?.roleAnnotationSetAt, state.deployment?.podTemplateAnnotations);
+}
+
+/** True when the deployment's last restart (restartedAt) is older than the annotation, or absent. */
+export function restartOutdated(annotationSetAt: string | undefined, podTemplateAnnotations: Record<string, string> | undefined): boolean {
+  if (!annotationSetAt || !podTemplateAnnotations) return false;
+  const restartedAt = podTemplateAnnotations[RESTARTED_AT_ANNOTATION];
+  if (!restartedAt) return true;
+  const r = Date.parse(restartedAt);
+  // managedFields times have whole seconds; a restart in the same second counts as after.
+  return Number.isFinite(r) && r < Date.parse(annotationSetAt);
+}
+
+/**
+ * Whether restarting the component is an outage: its Deployment's strategy is Recreate. When the
+ * deployment was not read (offline), Central counts as Recreate, as the StackRox chart renders it.
+ */
+export function restartIsOutage(deployment: DeploymentState | null | undefined, comp: Component): boolean {
+  const strategy = deployment?.strategy ?? (deployment ? 'RollingUpdate' : comp === 'central' ? 'Recreate' : 'RollingUpdate');
+  return strategy === 'Recreate';
+}
+
+const TITLE: Record<Component, string> = { central: 'Central', sensor: 'Sensor' };
+
+/** The plan note for restarts that are outages. */
+export function outageNote(components: Component[]): string {
+  const names = [...new Set(components)].map((c) => TITLE[c]);
+  const one = names.length === 1;
+  return `${names.join(' and ')}'s Deployment${one ? ' uses' : 's use'} the Recreate strategy: the restart stops the running pod before the new one is ready, so ${names.join(' and ')} ${one ? 'is' : 'are'} unavailable for a short while (usually a minute or two).`;
+}
+
+/** The words for an outage in a restart action's summary. */
+export const OUTAGE_SUFFIX = ' (Recreate strategy: a short outage)';
+
+/** Product version before 4.4 (the charts mount the OpenShift token from 4.4.0 on); undefined when unknown. */
+export function before44(version: string | undefined): boolean | undefined {
+  const m = /^v?(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return undefined;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major < 4 || (major === 4 && minor < 4);
+}
+
+/**
+ * Why OpenShift's token volume cannot be added where the install keeps its configuration, and
+ * the way out. The operator overlay would append a second mount at the path the 4.4+ charts
+ * mount themselves: after the upgrade the Deployment would be invalid (mount paths must be
+ * unique) and the operator could not reconcile it. Helm values have no place for a volume.
+ */
+export function tokenVolumeBlocker(
+  where: string,
+  comp: Component,
+  durability: 'operator-overlay' | 'helm-values',
+  version: string | undefined,
+): { message: string; hint: string } {
+  const old = before44(version);
+  const why = durability === 'operator-overlay'
+    ? 'an overlay that appends the volume would collide with the mount the 4.4+ charts add at the same path, leaving the Deployment invalid after an upgrade'
+    : 'the chart\'s values have no place for a volume (customize carries environment variables, labels and annotations only), so the next "helm upgrade" would drop it';
+  return {
+    message: `Deployment ${where}${comp} has no projected service-account token (audience openshift) at ${OPENSHIFT_TOKEN_DIR}, where AWS_WEB_IDENTITY_TOKEN_FILE must point. RHACS's charts mount it on OpenShift from 4.4 on${version ? ` (this install is ${version})` : ''}; rhacs-sts does not add it to the ${durability === 'operator-overlay' ? 'operator\'s overlays' : 'Helm values'}: ${why}.`,
+    hint: old === false
+      ? 'The 4.4+ charts mount it when they know they run on OpenShift (Helm value env.openshift; the operator always does): check how RHACS was installed, then re-run rhacs-sts init.'
+      : 'Upgrade RHACS to 4.4 or later (its charts mount the token themselves), then re-run rhacs-sts init.',
+  };
+}
+
+/**
+ * --no-restart where no copy can wait for a rollout: on OpenShift every change of the wiring is
+ * a pod-template change. With the operator, the durable copy (the CR's overlays) is applied by
+ * the operator at once; plain manifests have no copy but the live one.
+ */
+export function noRestartBlocker(
+  where: string,
+  comp: Component,
+  durability: 'operator-overlay' | 'live',
+  command: 'init' | 'uninstall',
+  outage: boolean,
+): { message: string; hint: string } {
+  const what = command === 'init' ? 'Setting' : 'Removing';
+  return {
+    message: `--no-restart: on OpenShift, ${what.toLowerCase()} AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${where}${comp} changes its pod template, which rolls its pods${durability === 'operator-overlay'
+      ? ', and the operator applies the overlays in its resource (the durable copy) at once, rolling them as well'
+      : ', and an install from plain manifests has no other copy to write instead'}. rhacs-sts cannot ${command === 'init' ? 'set it up' : 'undo it'} without a rollout.`,
+    hint: `Run without --no-restart when a rollout suits${outage ? ` (${TITLE[comp]} uses the Recreate strategy: a short outage)` : ''}.`,
+  };
+}
+
+/**
+ * For the confirmation: the restarts this plan makes that are outages (Recreate strategy);
+ * undefined when there are none.
+ */
+export function outageWarning(plan: Plan): string | undefined {
+  const names = [...new Set(plan.actions.flatMap((a) => (a.type === 'restart' && a.status !== 'unchanged' && a.outage ? [a.ref.name] : [])))];
+  if (!names.length) return undefined;
+  return `${names.join(' and ')} ${names.length === 1 ? 'restarts' : 'restart'} with the Recreate strategy: a short outage`;
+}
