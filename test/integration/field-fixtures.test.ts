@@ -174,7 +174,11 @@ describe('roxctl-rendered manifests and Helm installs', () => {
 
     const user = await createRestrictedUser(sb, 'eks', {
       name: 'no-secrets', namespace: ns,
-      rules: [{ apiGroups: ['', 'apps'], resources: ['deployments', 'serviceaccounts', 'configmaps', 'pods'], verbs: ['get', 'list'] }],
+      // Everything detection reads except Secrets (the StackRox resources too: an earlier file may have installed their CRDs).
+      rules: [
+        { apiGroups: ['', 'apps'], resources: ['deployments', 'serviceaccounts', 'configmaps', 'pods'], verbs: ['get', 'list'] },
+        { apiGroups: ['platform.stackrox.io'], resources: ['centrals', 'securedclusters'], verbs: ['get', 'list'] },
+      ],
       clusterRules: [{ nonResourceURLs: ['/.well-known/openid-configuration', '/openid/v1/jwks', '/apis', '/api'], verbs: ['get'] }, { apiGroups: [''], resources: ['nodes'], verbs: ['list'] }],
     });
     const restricted = await (await openKubeSession({ kubeconfig: user.kubeconfig, context: user.context }, quiet)).discover({ namespace: ns, provider: 'eks' });
