@@ -7,8 +7,8 @@
  * waits for input: a missing answer is an input error naming its flag, and applying needs --yes.
  * With --plan it applies a saved plan, after checking that the live state still matches it.
  */
-import { ApplyError, applyPlan, type ApplyResult } from '../apply/apply.js';
-import { withInterruptHandling } from '../apply/interrupt.js';
+import type { ApplyResult } from '../apply/apply.js';
+import { blockersError, writeValuesAndApply, writeValuesOrFail } from '../apply/run.js';
 import { AWS_ACTION_TYPES } from '../aws/session.js';
 import {
   askAfterPlan,
@@ -19,19 +19,18 @@ import {
   offlineFacts,
 } from '../decide.js';
 import { detect, openSessions, ownRoleFromWiring, readAwsState, type Detected, type Sessions } from '../discover.js';
-import { DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
+import { DeclinedError, InputError, OperationError } from '../errors.js';
 import { NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options.js';
 import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, type SavedPlan } from '../plan-file.js';
 import { buildPlan } from '../plan/build.js';
 import type { Action, Decisions, Plan } from '../plan/model.js';
-import { planToJson, type JsonExtra } from '../render/plan-json.js';
+import { errorJson, planToJson, type JsonExtra } from '../render/plan-json.js';
 import { renderPlanText, repositoryGrantLines } from '../render/plan-text.js';
 import { helmUpgradeCommand } from '../plan/helm-values.js';
 import { outageWarning } from '../plan/restarts.js';
 import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
 import { hasCentralCredentials, prepareIntegration, type IntegrationContext } from '../central/flow.js';
-import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
 
 const PROVIDER_LABEL = { eks: 'EKS', openshift: 'OpenShift' } as const;
@@ -152,12 +151,6 @@ async function runRolePerCluster(options: Options, ui: Ui): Promise<void> {
   if (failed) throw failed;
 }
 
-/** The error as the JSON document carries it. */
-export function errorJson(err: unknown): NonNullable<JsonExtra['error']> {
-  const e = err as Partial<RhacsStsError>;
-  return { message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}), exitCode: typeof e?.exitCode === 'number' ? e.exitCode : 1 };
-}
-
 /** Secured clusters left out because they could not be reached: the run is not complete (exit 1). */
 function leftOutError(sessions: Sessions, options: Options): OperationError | undefined {
   const left = sessions.unreachable ?? [];
@@ -225,16 +218,10 @@ async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: S
   if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors));
   // With JSON on stdout, a person about to confirm still reads the plan (on stderr).
   else if (json && ui.interactive && !options.yes && changes.length > 0) ui.info(renderPlanText(plan, ui.logColors));
-  if (plan.blockers.length) {
-    fail(new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') }));
-  }
+  const blocked = blockersError(plan);
+  if (blocked) fail(blocked);
   if (changes.length === 0) {
-    let unchanged: HelmValuesFile[] | undefined;
-    try {
-      unchanged = writeHelmValues(plan, options, ui);
-    } catch (err) {
-      fail(err);
-    }
+    const unchanged = writeValuesOrFail(plan, options, ui, fail);
     if (leftOut) fail(leftOut);
     if (json) ui.result(planToJson(plan, { ...extra, applied: [], ...(unchanged ? { helmValuesFiles: unchanged } : {}) }));
     else if (options.quiet) printOutcome(plan, [], ui);
@@ -248,24 +235,9 @@ async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: S
     fail(err);
   }
 
-  // Written before anything is applied: a path that cannot be written stops the run unchanged.
-  let files: HelmValuesFile[] | undefined;
-  try {
-    files = writeHelmValues(plan, options, ui);
-  } catch (err) {
-    fail(err);
-  }
-  const tasks = createTaskList(ui);
-  let applied: ApplyResult[] = [];
   ui.info('');
-  try {
-    applied = await withInterruptHandling(ui, (signal) =>
-      applyPlan(plan, { aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs, signal, central: integration?.apply(plan) }));
-  } catch (err) {
-    fail(err, err instanceof ApplyError ? err.applied : []);
-  } finally {
-    tasks.stop();
-  }
+  const { applied, files } = await writeValuesAndApply(plan, options, ui,
+    { aws: sessions.aws, kube: sessions.kube, central: integration?.apply(plan) }, fail);
   if (leftOut) fail(leftOut, applied);
   if (json) ui.result(planToJson(plan, { ...extra, applied, ...(files ? { helmValuesFiles: files } : {}) }));
   else if (options.quiet) printOutcome(plan, applied, ui);

@@ -3,20 +3,19 @@
  * → (--dry-run stops here) → confirm → apply → summary. Only what carries our tag is deleted, an
  * OIDC provider only when no other role trusts it; a second run finds nothing to change.
  */
-import { ApplyError, applyPlan, type ApplyResult } from '../apply/apply.js';
-import { withInterruptHandling } from '../apply/interrupt.js';
+import type { ApplyResult } from '../apply/apply.js';
+import { blockersError, writeValuesAndApply, writeValuesOrFail } from '../apply/run.js';
 import type { AwsSession } from '../aws/session.js';
 import { discover, openSessions, type Discovered } from '../discover.js';
-import { DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
+import { DeclinedError, InputError } from '../errors.js';
 import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
 import { helmUpgradeCommand } from '../plan/helm-values.js';
 import { outageWarning } from '../plan/restarts.js';
 import type { Options } from '../options.js';
 import type { Plan } from '../plan/model.js';
 import { buildUninstallPlan } from '../plan/uninstall.js';
-import { planToJson } from '../render/plan-json.js';
+import { errorJson, planToJson } from '../render/plan-json.js';
 import { renderPlanText } from '../render/plan-text.js';
-import { createTaskList } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
 import { pointedRoleArn, roleInAccount } from '../verify/pointers.js';
 import { applyIntegration, centralTarget, hasCentralCredentials, planForUninstall, readCentral } from '../central/flow.js';
@@ -57,24 +56,15 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   }
   const json = options.output === 'json';
   const fail = (err: unknown, applied: ApplyResult[] = []): never => {
-    if (json) {
-      const e = err as Partial<RhacsStsError>;
-      ui.result(planToJson(plan, { applied, error: { message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}), exitCode: e?.exitCode ?? 1 } }));
-    }
+    if (json) ui.result(planToJson(plan, { applied, error: errorJson(err) }));
     throw err;
   };
   // --quiet never prints the plan: only the outcome, warnings and errors.
   if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors));
-  if (plan.blockers.length) {
-    fail(new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') }));
-  }
+  const blocked = blockersError(plan);
+  if (blocked) fail(blocked);
   if (changes.length === 0) {
-    let unchanged: HelmValuesFile[] | undefined;
-    try {
-      unchanged = writeHelmValues(plan, options, ui);
-    } catch (err) {
-      fail(err);
-    }
+    const unchanged = writeValuesOrFail(plan, options, ui, fail);
     if (json) ui.result(planToJson(plan, { applied: [], ...(unchanged ? { helmValuesFiles: unchanged } : {}) }));
     else if (options.quiet) ui.result(`nothing to remove for ${plan.role.arn}`);
     return;
@@ -85,27 +75,12 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
     fail(err);
   }
 
-  // Written before anything is applied: a path that cannot be written stops the run unchanged.
-  let files: HelmValuesFile[] | undefined;
-  try {
-    files = writeHelmValues(plan, options, ui);
-  } catch (err) {
-    fail(err);
-  }
-  const tasks = createTaskList(ui);
-  let applied: ApplyResult[] = [];
-  try {
-    applied = await withInterruptHandling(ui, (signal) => applyPlan(plan, {
-      aws: sessions.aws, kube: sessions.kube, progress: tasks, timeoutMs: options.timeoutMs, signal,
-      central: central && target
-        ? (a) => applyIntegration(a, { client: central!.client, kube: target.kube, failure: { cluster: target.cluster, roleArn: plan.role.arn, initCommand: 'rhacs-sts init --configure-integration' } })
-        : undefined,
-    }));
-  } catch (err) {
-    fail(err, err instanceof ApplyError ? err.applied : []);
-  } finally {
-    tasks.stop();
-  }
+  const { applied, files } = await writeValuesAndApply(plan, options, ui, {
+    aws: sessions.aws, kube: sessions.kube,
+    central: central && target
+      ? (a) => applyIntegration(a, { client: central!.client, kube: target.kube, failure: { cluster: target.cluster, roleArn: plan.role.arn, initCommand: 'rhacs-sts init --configure-integration' } })
+      : undefined,
+  }, fail);
   const done = applied.filter((r) => r.outcome === 'done').length;
   if (json) {
     ui.result(planToJson(plan, { applied, ...(files ? { helmValuesFiles: files } : {}) }));

@@ -13,6 +13,12 @@ export interface JsonExtra {
   [key: string]: unknown;
 }
 
+/** An error as the JSON document carries it: the same message, hint and exit code as on stderr. */
+export function errorJson(err: unknown): NonNullable<JsonExtra['error']> {
+  const e = err as { message?: string; hint?: string; exitCode?: unknown } | undefined;
+  return { message: e?.message ?? String(err), ...(e?.hint ? { hint: e.hint } : {}), exitCode: typeof e?.exitCode === 'number' ? e.exitCode : 1 };
+}
+
 export interface ClusterSection {
   context: string | null;
   /** Kubernetes actions in this cluster that change something. */
