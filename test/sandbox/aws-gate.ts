@@ -5,6 +5,7 @@
 //   - gate-sts.ts: AssumeRoleWithWebIdentity checks the token and the trust policy like STS;
 //   - gate-iam.ts: IAM's trust-policy size quota and the OIDC provider client-ID calls moto lacks;
 //   - gate-ecr.ts: ECR authorizes calls made with role credentials like ECR and IAM do;
+//   - gate-s3.ts: S3's defaults for new buckets (block public access, ACLs disabled) and what they refuse;
 //   - records each of those decisions (allowed or denied, why, error code).
 // Policy evaluation is iam-engine.ts (an independent engine, not the product's trust-eval).
 //
@@ -21,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { seedRegistries } from './ecr-seed.js';
 import { EcrGate } from './gate-ecr.js';
 import { IamGate } from './gate-iam.js';
+import { S3Gate, s3Operation } from './gate-s3.js';
 import { StsGate, type PublicWeb } from './gate-sts.js';
 import { FORWARD, type GateContext, type GateOutcome, type GateRequest } from './gate-wire.js';
 import type { AwsRequest, GateDecision } from './types.js';
@@ -81,8 +83,14 @@ function parseRequest(req: http.IncomingMessage, body: Buffer, region: string): 
     }
   }
   const target = req.headers['x-amz-target'];
-  const action = typeof target === 'string' && target ? target.split('.').pop() : (params.get('Action') ?? undefined);
   const sig = sigv4(req.headers.authorization);
+  // S3's REST API names no action on the wire: it is derived from the method, path and query.
+  const action =
+    typeof target === 'string' && target
+      ? target.split('.').pop()
+      : sig.service === 's3'
+        ? s3Operation(req.method ?? 'GET', req.url ?? '/', req.headers)
+        : (params.get('Action') ?? undefined);
   return {
     method: req.method ?? 'GET',
     path: req.url ?? '/',
@@ -128,8 +136,10 @@ export async function startAwsGate(opts: AwsGateOptions): Promise<AwsGate> {
   const iam = new IamGate(ctx);
   const sts = new StsGate(ctx, iam, opts.web);
   const ecr = new EcrGate(ctx, sts);
+  const s3 = new S3Gate(ctx);
 
   const route = (r: GateRequest): Promise<GateOutcome> => {
+    if (r.service === 's3') return s3.handle(r, r.action ?? '');
     if (String(r.headers['x-amz-target'] ?? '').startsWith('AmazonEC2ContainerRegistry')) return ecr.handle(r);
     if (r.action === 'AssumeRoleWithWebIdentity') return sts.handle(r);
     if (r.action && IAM_GATED.has(r.action)) return iam.handle(r);

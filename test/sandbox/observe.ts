@@ -113,9 +113,9 @@ export async function awsRequests(info: SandboxInfo, since = 0): Promise<AwsRequ
   return (await getJson<{ requests: AwsRequest[] }>(`${info.counterUrl}/requests?since=${since}`)).requests;
 }
 
-/** True for IAM/STS actions that only read (Get*, List*, Describe*, Simulate*, GetCallerIdentity…). */
+/** True for actions that only read (Get*, List*, Describe*, Simulate*, GetCallerIdentity…, S3's Head*). */
 export function isReadOnlyAwsAction(action: string | undefined): boolean {
-  return !!action && /^(Get|List|Describe|Simulate|Generate(Credential|Service)Report)/.test(action);
+  return !!action && /^(Get|List|Describe|Simulate|Head|Generate(Credential|Service)Report)/.test(action);
 }
 
 /** AWS requests after `since` whose action is not read-only (i.e. could change state). */

@@ -20,12 +20,21 @@
 // An issuer no cluster of the sandbox has is not served: its host does not resolve (rhacs-sts) or
 // has no route (the gate).
 //
+// S3 (`s3` option): every `<bucket>.s3.<region>.amazonaws.com` of the sandbox's regions that is not a
+// cluster's issuer host is S3's public endpoint, answering anonymous GETs from moto's buckets as S3
+// would (s3-public.ts: the bucket policy, object ACLs and block public access decide). Every such host
+// resolves on the internet, so the gate reaches any of them; rhacs-sts reaches the ones its
+// RHACS_STS_CONNECT_TO names (`connectToWith(info, hosts)` in observe.ts adds bucket hosts). The
+// certificate carries `*.s3.<region>.amazonaws.com`, as S3's does (so a bucket name with a dot fails
+// the certificate check, as it does against S3).
+//
 // The server's own endpoint (Host 127.0.0.1, never an issuer host):
 //   GET /_sandbox/requests?since=N -> {"seq": M, "requests": PublicRequest[]}
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createCa, issueCert, issueIntermediateCa } from './certs.js';
+import { anonymousGet, parseS3Host } from './s3-public.js';
 
 /** Where the cluster's documents really come from: its API server, read as the admin. */
 export interface IssuerEndpoint {
@@ -63,6 +72,8 @@ export interface PublicIssuers {
 export interface PublicIssuersOptions {
   certDir: string;
   issuers: ReadonlyMap<string, IssuerEndpoint>;
+  /** S3's public endpoint for moto's buckets, in these regions. */
+  s3?: { motoUrl: string; regions: string[] };
 }
 
 const MAX_RECORDS = 10_000;
@@ -94,7 +105,7 @@ export async function startPublicIssuers(opts: PublicIssuersOptions): Promise<Pu
   const leaf = issueCert(intermediate, opts.certDir, 'public-issuers', {
     cn: hosts[0] ?? 'localhost',
     usage: 'server',
-    sans: [...hosts.map((h) => `DNS:${h}`), 'IP:127.0.0.1'],
+    sans: [...hosts.map((h) => `DNS:${h}`), ...(opts.s3?.regions ?? []).map((r) => `DNS:*.s3.${r}.amazonaws.com`), 'IP:127.0.0.1'],
   });
   const rootPem = readFileSync(root.cert);
 
@@ -105,7 +116,13 @@ export async function startPublicIssuers(opts: PublicIssuersOptions): Promise<Pu
     if (records.length > MAX_RECORDS) records.splice(0, records.length - MAX_RECORDS);
   };
 
-  const serve = async (host: string, path: string): Promise<{ status: number; body: string }> => {
+  const s3Host = (host: string) => {
+    const h = hosts.includes(host) ? undefined : parseS3Host(host);
+    return h && opts.s3?.regions.includes(h.region) ? h : undefined;
+  };
+  const serve = async (host: string, path: string): Promise<{ status: number; body: string; contentType?: string }> => {
+    const s3 = s3Host(host);
+    if (s3 && opts.s3) return anonymousGet(opts.s3.motoUrl, s3.bucket, s3.region, decodeURIComponent(path.replace(/^\/+/, '')));
     for (const i of issuers.filter((x) => x.host === host)) {
       if (path === `${i.base}/.well-known/openid-configuration`) return apiGet(i.endpoint, '/.well-known/openid-configuration');
       if (!i.jwksUri) {
@@ -120,8 +137,8 @@ export async function startPublicIssuers(opts: PublicIssuersOptions): Promise<Pu
   const server = https.createServer({ key: readFileSync(leaf.key), cert: Buffer.concat([readFileSync(leaf.cert), readFileSync(intermediate.cert)]) }, (req, res) => {
     const host = String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
     const url = new URL(req.url ?? '/', 'https://x');
-    const reply = (status: number, body: string) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+    const reply = (status: number, body: string, contentType = 'application/json') => {
+      res.writeHead(status, { 'content-type': contentType });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (host === '127.0.0.1' && url.pathname === '/_sandbox/requests') {
@@ -135,7 +152,7 @@ export async function startPublicIssuers(opts: PublicIssuersOptions): Promise<Pu
     serve(host, url.pathname).then(
       (r) => {
         record(host, url.pathname, r.status);
-        reply(r.status, r.body);
+        reply(r.status, r.body, r.contentType);
       },
       (err: Error) => {
         record(host, url.pathname, 502);
@@ -151,7 +168,7 @@ export async function startPublicIssuers(opts: PublicIssuersOptions): Promise<Pu
     const u = new URL(target);
     const host = u.hostname.toLowerCase();
     if (u.protocol !== 'https:') return Promise.reject(new Error(`${target}: not https`));
-    if (!hosts.includes(host)) return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }));
+    if (!hosts.includes(host) && !s3Host(host)) return Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }));
     return new Promise((resolve, reject) => {
       const req = https.get(
         { host: '127.0.0.1', port, servername: host, path: `${u.pathname}${u.search}`, headers: { host, accept: 'application/json' }, ca: rootPem, timeout: timeoutMs, agent: false },

@@ -445,8 +445,21 @@ export interface Sandbox {
   awsRequests(since?: number): AwsRequest[];
   kubeMark(cluster: string): number;
   kubeRequests(cluster: string, since?: number, filter?: KubeRequestFilter): Promise<KubeRequest[]>;
+  /**
+   * Restarts a cluster's kube-apiserver (same port, etcd prefix, keys and flags) with these
+   * `--service-account-issuer`s: the first issues tokens, all are accepted (as kube-apiserver
+   * documents the repeated flag). Each issuer is also an API audience. Resolves once /readyz
+   * answers; `info.clusters[cluster].issuer` becomes the first. Used by the OpenShift
+   * Authentication stand-in (openshift-auth.ts).
+   */
+  restartApiServer(cluster: string, issuers: string[]): Promise<void>;
   /** Stops every process and deletes the temp dir. Safe to call more than once. */
   stop(): Promise<void>;
+}
+
+/** Issuer hosts no public DNS resolves (in-cluster names): STS can never fetch them, so the public web stand-in does not serve them. */
+export function isPrivateIssuerHost(host: string): boolean {
+  return /(^|\.)(svc|cluster\.local|local|internal)$/.test(host.toLowerCase()) || host === 'localhost';
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -600,6 +613,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const tls = { ca: readFileSync(ca.cert), cert: readFileSync(admin.cert), key: readFileSync(admin.key) };
     const clusters: Record<string, ClusterInfo> = {};
     const apiProcs: Proc[] = [];
+    const apiStart = new Map<string, (issuers: string[]) => Proc>();
     clusterOpts.forEach((c, i) => {
       const port = apiPorts[i]!;
       const keys = saKeys.get(c.name)!;
@@ -636,7 +650,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         kubeletPort: kubeletPorts[i]!,
       };
       clusters[c.name] = info;
-      apiProcs.push(
+      const start = (issuers: string[]) =>
         track(
           new Proc(
             `kube-apiserver[${c.name}]`,
@@ -652,11 +666,11 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
               `--tls-private-key-file=${serving.key}`,
               `--client-ca-file=${ca.cert}`,
               '--authorization-mode=Node,RBAC',
-              `--service-account-issuer=${issuer}`,
+              ...issuers.map((x) => `--service-account-issuer=${x}`),
               `--service-account-jwks-uri=${jwksUri}`,
               `--service-account-key-file=${keys.publicKey}`,
               `--service-account-signing-key-file=${keys.privateKey}`,
-              `--api-audiences=${apiAudiences.join(',')}`,
+              `--api-audiences=${[...new Set([...apiAudiences, ...issuers])].join(',')}`,
               '--service-cluster-ip-range=10.96.0.0/16',
               '--allow-privileged=true',
               '--endpoint-reconciler-type=none',
@@ -670,8 +684,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
             ],
             join(logDir, `kube-apiserver-${c.name}.log`),
           ),
-        ),
-      );
+        );
+      apiStart.set(c.name, start);
+      apiProcs.push(start([issuer]));
     });
     networks.push(...(await Promise.all(
       Object.values(clusters).map((c) => startClusterNetwork(join(workDir, c.name, 'cluster-network.sock'), c.kubeletPort)),
@@ -701,8 +716,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     if (withAws) {
       // Each issuer's public URLs (its discovery document and keys, served from its API server), which
       // STS (the gate) and rhacs-sts fetch as they would from the internet.
-      const issuers = new Map(Object.values(clusters).map((c) => [c.issuer, { server: c.server, ...tls }]));
-      publicIssuers = await startPublicIssuers({ certDir, issuers });
+      // In-cluster issuers (OpenShift without STS: https://kubernetes.default.svc) resolve nowhere on the internet.
+      const issuers = new Map(
+        Object.values(clusters)
+          .filter((c) => !isPrivateIssuerHost(new URL(c.issuer).hostname))
+          .map((c) => [c.issuer, { server: c.server, ...tls }]),
+      );
+      const regions = [...new Set([region, ...Object.values(clusters).map((c) => c.region)])];
+      publicIssuers = await startPublicIssuers({ certDir, issuers, s3: { motoUrl, regions } });
       proxy = await startAwsGate({ target: { host: '127.0.0.1', port: motoPort }, region, web: publicIssuers });
     }
 
@@ -786,6 +807,18 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       awsRequests: (since = 0) => proxy?.requests(since) ?? [],
       kubeMark: (cluster: string) => kubeMark(info, cluster),
       kubeRequests: (cluster: string, since = 0, filter: KubeRequestFilter = {}) => kubeRequests(info, cluster, since, filter),
+      restartApiServer: async (cluster: string, issuers: string[]) => {
+        const start = apiStart.get(cluster);
+        const c = clusters[cluster];
+        if (!start || !c) throw new Error(`no sandbox cluster ${cluster}`);
+        if (!issuers.length) throw new Error('restartApiServer: at least one issuer');
+        const old = state.procs.filter((p) => p.name === `kube-apiserver[${cluster}]` && p.running);
+        await Promise.all(old.map((p) => p.stop()));
+        state.procs = state.procs.filter((p) => !old.includes(p));
+        const proc = start(issuers);
+        await waitFor(`kube-apiserver ${cluster} to be ready after the restart`, async () => (await httpsGet(`${c.server}/readyz`, tls)).status === 200, proc, timeoutMs, 250);
+        c.issuer = issuers[0]!;
+      },
       stop,
     };
   } catch (err) {
