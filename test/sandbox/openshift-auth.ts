@@ -159,7 +159,7 @@ export function startAuthenticationOperator(sandbox: Sandbox, cluster: string, o
     const next = revision + 1;
     log(`serviceAccountIssuer ${current} → ${wanted}: rolling the kube-apiserver to revision ${next} with ${issuers.join(', ')}`);
     await setOperatorStatus(kc, revision, { to: next });
-    await sandbox.restartApiServer(cluster, issuers);
+    await sandbox.restartApiServer(cluster, { issuers });
     current = wanted;
     revision = next;
     revisions.push({ revision, issuers, at: new Date().toISOString() });

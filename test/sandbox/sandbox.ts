@@ -446,13 +446,15 @@ export interface Sandbox {
   kubeMark(cluster: string): number;
   kubeRequests(cluster: string, since?: number, filter?: KubeRequestFilter): Promise<KubeRequest[]>;
   /**
-   * Restarts a cluster's kube-apiserver (same port, etcd prefix, keys and flags) with these
-   * `--service-account-issuer`s: the first issues tokens, all are accepted (as kube-apiserver
-   * documents the repeated flag). Each issuer is also an API audience. Resolves once /readyz
-   * answers; `info.clusters[cluster].issuer` becomes the first. Used by the OpenShift
-   * Authentication stand-in (openshift-auth.ts).
+   * Restarts a cluster's kube-apiserver (same port, etcd prefix and other flags), optionally with
+   * other `--service-account-issuer`s (the first issues tokens, all are accepted, as kube-apiserver
+   * documents the repeated flag; each is also an API audience; `info.clusters[cluster].issuer`
+   * becomes the first) and/or a new signing key (`rotateSigningKey`: a fresh RSA key signs, and
+   * every earlier public key stays a `--service-account-key-file`, so the JWKS lists them all, as
+   * when OpenShift rotates its bound service-account signing key). Resolves once /readyz answers.
+   * Used by the OpenShift Authentication stand-in (openshift-auth.ts) and key-rotation tests.
    */
-  restartApiServer(cluster: string, issuers: string[]): Promise<void>;
+  restartApiServer(cluster: string, change: { issuers?: string[]; rotateSigningKey?: boolean }): Promise<void>;
   /** Stops every process and deletes the temp dir. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -613,7 +615,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const tls = { ca: readFileSync(ca.cert), cert: readFileSync(admin.cert), key: readFileSync(admin.key) };
     const clusters: Record<string, ClusterInfo> = {};
     const apiProcs: Proc[] = [];
-    const apiStart = new Map<string, (issuers: string[]) => Proc>();
+    const apiState = new Map<string, { issuers: string[]; signingKey: string; publicKeys: string[]; rotations: number; start: () => Proc }>();
     clusterOpts.forEach((c, i) => {
       const port = apiPorts[i]!;
       const keys = saKeys.get(c.name)!;
@@ -650,8 +652,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         kubeletPort: kubeletPorts[i]!,
       };
       clusters[c.name] = info;
-      const start = (issuers: string[]) =>
-        track(
+      const start = () => {
+        const st = apiState.get(c.name)!;
+        const issuers = st.issuers;
+        return track(
           new Proc(
             `kube-apiserver[${c.name}]`,
             paths.kubeApiserver,
@@ -668,8 +672,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
               '--authorization-mode=Node,RBAC',
               ...issuers.map((x) => `--service-account-issuer=${x}`),
               `--service-account-jwks-uri=${jwksUri}`,
-              `--service-account-key-file=${keys.publicKey}`,
-              `--service-account-signing-key-file=${keys.privateKey}`,
+              ...st.publicKeys.map((k) => `--service-account-key-file=${k}`),
+              `--service-account-signing-key-file=${st.signingKey}`,
               `--api-audiences=${[...new Set([...apiAudiences, ...issuers])].join(',')}`,
               '--service-cluster-ip-range=10.96.0.0/16',
               '--allow-privileged=true',
@@ -685,8 +689,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
             join(logDir, `kube-apiserver-${c.name}.log`),
           ),
         );
-      apiStart.set(c.name, start);
-      apiProcs.push(start([issuer]));
+      };
+      apiState.set(c.name, { issuers: [issuer], signingKey: keys.privateKey, publicKeys: [keys.publicKey], rotations: 0, start });
+      apiProcs.push(start());
     });
     networks.push(...(await Promise.all(
       Object.values(clusters).map((c) => startClusterNetwork(join(workDir, c.name, 'cluster-network.sock'), c.kubeletPort)),
@@ -807,17 +812,23 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       awsRequests: (since = 0) => proxy?.requests(since) ?? [],
       kubeMark: (cluster: string) => kubeMark(info, cluster),
       kubeRequests: (cluster: string, since = 0, filter: KubeRequestFilter = {}) => kubeRequests(info, cluster, since, filter),
-      restartApiServer: async (cluster: string, issuers: string[]) => {
-        const start = apiStart.get(cluster);
+      restartApiServer: async (cluster: string, change: { issuers?: string[]; rotateSigningKey?: boolean }) => {
+        const st = apiState.get(cluster);
         const c = clusters[cluster];
-        if (!start || !c) throw new Error(`no sandbox cluster ${cluster}`);
-        if (!issuers.length) throw new Error('restartApiServer: at least one issuer');
+        if (!st || !c) throw new Error(`no sandbox cluster ${cluster}`);
+        if (change.issuers && !change.issuers.length) throw new Error('restartApiServer: at least one issuer');
+        if (change.issuers) st.issuers = [...change.issuers];
+        if (change.rotateSigningKey) {
+          const next = createServiceAccountKeys(certDir, `${cluster}-r${++st.rotations}`);
+          st.signingKey = next.privateKey;
+          st.publicKeys = [next.publicKey, ...st.publicKeys];
+        }
         const old = state.procs.filter((p) => p.name === `kube-apiserver[${cluster}]` && p.running);
         await Promise.all(old.map((p) => p.stop()));
         state.procs = state.procs.filter((p) => !old.includes(p));
-        const proc = start(issuers);
+        const proc = st.start();
         await waitFor(`kube-apiserver ${cluster} to be ready after the restart`, async () => (await httpsGet(`${c.server}/readyz`, tls)).status === 200, proc, timeoutMs, 250);
-        c.issuer = issuers[0]!;
+        c.issuer = st.issuers[0]!;
       },
       stop,
     };
