@@ -7,7 +7,7 @@
  * waits for input: a missing answer is an input error naming its flag, and applying needs --yes.
  * With --plan it applies a saved plan, after checking that the live state still matches it.
  */
-import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import { alsoFound, applyPlan, type ApplyResult } from '../apply/apply.js';
 import { AWS_ACTION_TYPES } from '../aws/session.js';
 import {
   askAfterPlan,
@@ -80,7 +80,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
 
   const inputs = planInputs(opts, final, detected, plan);
   if (opts.dryRun) {
-    printPlan(plan, opts, ui, inputs);
+    printPlan(plan, opts, ui, inputs, leftOut(sessions));
   } else {
     await confirmAndApply(plan, opts, ui, sessions, inputs);
   }
@@ -140,9 +140,10 @@ function describeClusters(detected: Detected, ui: Ui): void {
 
 async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: Sessions, inputs: PlanInputs): Promise<void> {
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
-  if (options.output === 'text') ui.result(renderPlanText(plan, ui.colors));
+  const extra = { leftOut: leftOut(sessions) };
+  if (options.output === 'text') ui.result(renderPlanText(plan, ui.colors, extra));
   // With JSON on stdout, a person about to confirm still reads the plan (on stderr).
-  else if (ui.interactive && !options.yes && changes.length > 0) ui.info(renderPlanText(plan, ui.logColors));
+  else if (ui.interactive && !options.yes && changes.length > 0) ui.info(renderPlanText(plan, ui.logColors, extra));
   if (plan.blockers.length) {
     throw new OperationError(`Cannot apply: ${plan.blockers.map((b) => b.message).join(' ')}`, { hint: plan.blockers.map((b) => b.hint).join(' ') });
   }
@@ -206,7 +207,7 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   const iam = done.filter((r) => AWS_ACTION_TYPES.has(byId.get(r.id)!.type)).length;
   const kube = done.length - iam;
   ui.info('');
-  ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes).`));
+  ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes)${alsoFound(plan, applied)}.`));
   ui.info(`  Role ${plan.role.arn}, trusted by ${plan.oidcProviders.map((p) => p.url).join(' and ')}`);
   ui.info('');
   ui.info(c.bold('Next:'));
@@ -231,8 +232,13 @@ function verifyCommand(options: Options): string {
   return parts.join(' ');
 }
 
-export function printPlan(plan: Plan, options: Options, ui: Ui, inputs?: PlanInputs): void {
+/** Secured clusters left out of this run: their state is unknown, so a plan must not call it complete. */
+function leftOut(sessions: Sessions): string[] {
+  return (sessions.unreachable ?? []).map((u) => u.context);
+}
+
+export function printPlan(plan: Plan, options: Options, ui: Ui, inputs?: PlanInputs, unread: string[] = []): void {
   if (options.output === 'json') ui.result(planToJson(plan, inputs ? { inputs } : {}));
-  else ui.result(renderPlanText(plan, ui.colors));
+  else ui.result(renderPlanText(plan, ui.colors, { leftOut: unread }));
 }
 

@@ -3,7 +3,7 @@
  * → (--dry-run stops here) → confirm → apply → summary. Only what carries our tag is deleted, an
  * OIDC provider only when no other role trusts it; a second run finds nothing to change.
  */
-import { applyPlan, type ApplyResult } from '../apply/apply.js';
+import { alsoFound, applyPlan, type ApplyResult } from '../apply/apply.js';
 import type { AwsSession } from '../aws/session.js';
 import { discover, openSessions, type Discovered } from '../discover.js';
 import { CancelledError, InputError } from '../errors.js';
@@ -29,12 +29,13 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   }));
   const plan = buildUninstallPlan(found.facts, found.decisions, found.aws, { keepOidcProvider: options.keepOidcProvider, allClusters: options.allClusters, otherTrusters });
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
+  const extra = { leftOut: (sessions.unreachable ?? []).map((u) => u.context) };
 
   if (options.dryRun) {
-    ui.result(options.output === 'json' ? planToJson(plan) : renderPlanText(plan, ui.colors));
+    ui.result(options.output === 'json' ? planToJson(plan) : renderPlanText(plan, ui.colors, extra));
     return;
   }
-  if (options.output === 'text') ui.result(renderPlanText(plan, ui.colors));
+  if (options.output === 'text') ui.result(renderPlanText(plan, ui.colors, extra));
   if (changes.length === 0) {
     if (options.output === 'json') ui.result(planToJson(plan, { applied: [] }));
     return;
@@ -54,7 +55,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   }
   const done = applied.filter((r) => r.outcome === 'done').length;
   ui.info('');
-  ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied.`));
+  ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied${alsoFound(plan, applied)}.`));
   printLeftovers(plan, ui);
 }
 
