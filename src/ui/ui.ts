@@ -96,20 +96,54 @@ export function visibleLength(s: string): number {
   return [...s.replace(ANSI, '')].length;
 }
 
-/** Cuts `s` to `width` visible characters (keeping escape sequences), so a line never wraps. */
-export function fitWidth(s: string, width: number): string {
-  if (visibleLength(s) <= width) return s;
-  let out = '';
+// eslint-disable-next-line no-control-regex
+const TOKENS = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\s\S]/gu;
+
+/**
+ * Wraps `s` into rows of at most `width` visible characters (escape sequences kept, and not
+ * counted), breaking at spaces where it can; continuation rows are indented to the text after
+ * the line's mark ("✓ ", "    ⠋ "), so a long task reads as one block. Nothing is cut.
+ */
+export function wrapToWidth(s: string, width: number): string[] {
+  if (visibleLength(s) <= width) return [s];
+  const plain = s.replace(ANSI, '');
+  const hang = Math.min(/^\s*\S{1,2}\s+/.exec(plain)?.[0].length ?? 0, Math.floor(width / 2));
+  const rows: string[] = [];
+  let row: string[] = [];
   let seen = 0;
-  // eslint-disable-next-line no-control-regex
-  for (const [token] of s.matchAll(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\s\S]/gu)) {
-    if (token.startsWith('\x1b')) out += token;
-    else if (seen < width - 1) {
-      out += token;
-      seen++;
+  // Index in `row` of the last space at which the row may break (not inside the indent).
+  let breakAt = -1;
+  const min = () => (rows.length ? hang : 0);
+  for (const [token] of s.matchAll(TOKENS)) {
+    if (token.startsWith('\x1b')) {
+      row.push(token);
+      continue;
     }
+    if (seen >= width) {
+      if (token === ' ') {
+        // A space at the edge is the break itself.
+        rows.push(row.join('').trimEnd());
+        row = [' '.repeat(hang)];
+        seen = hang;
+        breakAt = -1;
+        continue;
+      }
+      let carry: string[] = [];
+      if (breakAt >= 0) {
+        carry = row.slice(breakAt + 1);
+        row = row.slice(0, breakAt);
+      }
+      rows.push(row.join('').trimEnd());
+      row = [' '.repeat(hang), ...carry];
+      seen = hang + carry.filter((t) => !t.startsWith('\x1b')).length;
+      breakAt = -1;
+    }
+    if (token === ' ' && seen > min()) breakAt = row.length;
+    row.push(token);
+    seen++;
   }
-  return `${out}…`;
+  if (row.length) rows.push(row.join('').trimEnd());
+  return rows;
 }
 
 /** Something drawn on stderr that must step aside while other text is written. */
@@ -195,8 +229,13 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
         return work(() => undefined);
       }
       const { default: ora } = await import('ora');
+      // ora draws "⠋ " before the text: wrap the text after it, continuation rows under the text.
+      const fit = (t: string) => {
+        const rows = wrapToWidth(`• ${t}`, Math.max(20, (o.stderr.columns ?? 80) - 1));
+        return [rows[0]!.slice(2), ...rows.slice(1)].join('\n');
+      };
       const s = ora({
-        text,
+        text: fit(text),
         stream: o.stderr as NodeJS.WritableStream,
         isEnabled: true,
         // Raw-mode stdin would fight the prompts that detection may ask.
@@ -212,7 +251,7 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
       };
       s.start();
       try {
-        const value = await work((t) => { s.text = t; });
+        const value = await work((t) => { s.text = fit(t); });
         s.stopAndPersist({ symbol: logColors.green('✓') });
         return value;
       } catch (err) {
@@ -231,7 +270,7 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
       const erase = () => (drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : '');
       const paint = () => {
         const width = Math.max(20, (o.stderr.columns ?? 80) - 1);
-        const out = lines.map((l) => fitWidth(l, width));
+        const out = lines.flatMap((l) => wrapToWidth(l, width));
         drawn = out.length;
         return out.length ? `${out.join('\n')}\n` : '';
       };
