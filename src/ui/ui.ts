@@ -3,8 +3,8 @@
  * library, a spinner or `console`; commands receive a Ui. Results go to stdout, everything else
  * (progress, warnings, errors, prompts) to stderr.
  *
- * The prompt kit (@inquirer/prompts) and the spinner (ora) are imported only when first used, so
- * that commands which never ask anything do not load them.
+ * The prompt kit (@inquirer/prompts) is imported only when a question is first asked
+ * (prompt-kit.ts), so that commands which never ask anything do not load it.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { CancelledError, ExitCode, isRhacsStsError } from '../errors.js';
@@ -87,6 +87,9 @@ export function isPromptExit(err: unknown): boolean {
   const name = (err as Error | undefined)?.name;
   return name === 'ExitPromptError' || name === 'AbortPromptError';
 }
+
+const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const SPINNER_FRAME_MS = 80;
 
 // A CSI or OSC escape sequence, for measuring the visible width of coloured text.
 // eslint-disable-next-line no-control-regex
@@ -179,9 +182,9 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
   const line = (s: string) => write(`${s}\n`);
   const step = (m: string) => { if (!o.quiet) line(`${logColors.dim('›')} ${m}`); };
 
-  async function ask<T>(run: (p: typeof import('@inquirer/prompts'), ctx: { output: NodeJS.WritableStream }) => Promise<T>): Promise<T> {
+  async function ask<T>(run: (p: typeof import('./prompt-kit.js'), ctx: { output: NodeJS.WritableStream }) => Promise<T>): Promise<T> {
     if (!interactive) throw new Error('internal error: a prompt was asked without a terminal');
-    const prompts = await import('@inquirer/prompts');
+    const prompts = await import('./prompt-kit.js');
     const paused = active;
     paused?.pause();
     try {
@@ -192,6 +195,38 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
     } finally {
       paused?.resume();
     }
+  }
+
+  /** Lines of stderr redrawn in place; while paused (a prompt is asked) updates are only kept. */
+  function live(): LiveRegion {
+    let drawn = 0;
+    let lines: string[] = [];
+    let paused = false;
+    const erase = () => (drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : '');
+    const paint = () => {
+      const width = Math.max(20, (o.stderr.columns ?? 80) - 1);
+      const out = lines.flatMap((l) => wrapToWidth(l, width));
+      drawn = out.length;
+      return out.length ? `${out.join('\n')}\n` : '';
+    };
+    const region: Dynamic = {
+      clear: () => { if (!paused) { o.stderr.write(erase()); drawn = 0; } },
+      redraw: () => { if (!paused) o.stderr.write(paint()); },
+      pause: () => { paused = true; o.stderr.write(erase()); drawn = 0; },
+      resume: () => { paused = false; o.stderr.write(paint()); },
+    };
+    const previous = active;
+    active = region;
+    return {
+      update(next) {
+        lines = next;
+        // One write per frame: erase and repaint together, so the terminal does not flicker.
+        if (!paused) o.stderr.write(erase() + paint());
+      },
+      done() {
+        if (active === region) active = previous;
+      },
+    };
   }
 
   return {
@@ -228,70 +263,31 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
         step(text);
         return work(() => undefined);
       }
-      const { default: ora } = await import('ora');
-      // ora draws "⠋ " before the text: wrap the text after it, continuation rows under the text.
-      const fit = (t: string) => {
-        const rows = wrapToWidth(`• ${t}`, Math.max(20, (o.stderr.columns ?? 80) - 1));
-        return [rows[0]!.slice(2), ...rows.slice(1)].join('\n');
-      };
-      const s = ora({
-        text: fit(text),
-        stream: o.stderr as NodeJS.WritableStream,
-        isEnabled: true,
-        // Raw-mode stdin would fight the prompts that detection may ask.
-        discardStdin: false,
-        color: logColors.level > 0 ? 'cyan' : false,
-      });
-      const previous = active;
-      active = {
-        clear: () => void s.clear(),
-        redraw: () => void s.render(),
-        pause: () => void s.stop(),
-        resume: () => void s.start(),
-      };
-      s.start();
+      // A one-line live region with a frame timer (a spinner library measured every frame with
+      // a Unicode width table whose first use alone cost more than the rest of start-up).
+      const region = live();
+      let current = text;
+      let frame = 0;
+      const draw = (mark: string) => region.update([`${mark} ${current}`]);
+      const timer = setInterval(() => draw(logColors.cyan(SPINNER_FRAMES[++frame % SPINNER_FRAMES.length]!)), SPINNER_FRAME_MS);
+      timer.unref();
+      draw(logColors.cyan(SPINNER_FRAMES[0]!));
       try {
-        const value = await work((t) => { s.text = fit(t); });
-        s.stopAndPersist({ symbol: logColors.green('✓') });
+        const value = await work((t) => { current = t; });
+        clearInterval(timer);
+        draw(logColors.green('✓'));
         return value;
       } catch (err) {
-        if (isRhacsStsError(err) && err.exitCode === ExitCode.Cancelled) s.stop();
-        else s.stopAndPersist({ symbol: logColors.red('✗') });
+        clearInterval(timer);
+        // Cancelled at a prompt: nothing to report, so the line goes.
+        if (isRhacsStsError(err) && err.exitCode === ExitCode.Cancelled) region.update([]);
+        else draw(logColors.red('✗'));
         throw err;
       } finally {
-        active = previous;
+        region.done();
       }
     },
 
-    live() {
-      if (!redraws) return undefined;
-      let drawn = 0;
-      let lines: string[] = [];
-      const erase = () => (drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : '');
-      const paint = () => {
-        const width = Math.max(20, (o.stderr.columns ?? 80) - 1);
-        const out = lines.flatMap((l) => wrapToWidth(l, width));
-        drawn = out.length;
-        return out.length ? `${out.join('\n')}\n` : '';
-      };
-      const region: Dynamic = {
-        clear: () => { o.stderr.write(erase()); drawn = 0; },
-        redraw: () => void o.stderr.write(paint()),
-        pause: () => { o.stderr.write(erase()); drawn = 0; },
-        resume: () => void o.stderr.write(paint()),
-      };
-      const previous = active;
-      active = region;
-      return {
-        update(next) {
-          lines = next;
-          // One write per frame: erase and repaint together, so the terminal does not flicker.
-          o.stderr.write(erase() + paint());
-        },
-        done() {
-          if (active === region) active = previous;
-        },
-      };
-    },
+    live: () => (redraws ? live() : undefined),
   };
 }
