@@ -15,7 +15,7 @@ import type { Provider } from '../options.js';
 import { eksIssuerRegion, normaliseIssuer } from '../validate.js';
 import { OPENSHIFT_CONFIG_GROUP, type KubeApi } from './api.js';
 import { kubeStatus } from './errors.js';
-import { detectRhacs } from './rhacs.js';
+import { detectRhacs, tokenMountWarnings } from './rhacs.js';
 import type { ClusterDiscovery, DiscoverInput } from './session.js';
 
 const EKS_HOST_RE = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$/;
@@ -195,8 +195,12 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
 
 /** Everything discover() reports for one cluster. Reads only. */
 export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promise<ClusterDiscovery> {
+  // RHACS is read alongside the provider's detection (reads only, not depending on it); a failed
+  // detection is still the error reported.
+  const reading = detectRhacs(api, { namespace: input.namespace });
+  reading.catch(() => undefined);
   const p = await detectProvider(api, input);
-  const rhacs = await detectRhacs(api, { namespace: input.namespace, provider: p.provider });
+  const rhacs = await reading;
   api.log(`kube: provider ${p.provider} (${p.evidence.join('; ') || 'from --provider'})`);
   return {
     facts: {
@@ -213,7 +217,7 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
       current: rhacs.current,
     },
     region: p.region,
-    warnings: [...p.warnings, ...rhacs.warnings],
+    warnings: [...p.warnings, ...rhacs.warnings, ...tokenMountWarnings(rhacs, p.provider)],
     // A name the kubeconfig gives (EKS) beats what the cluster says; the context name is the last resort.
     clusterName: api.endpoint.clusterName ?? p.clusterName ?? (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(api.endpoint.contextName) ? api.endpoint.contextName : undefined),
   };

@@ -182,9 +182,12 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
   const line = (s: string) => write(`${s}\n`);
   const step = (m: string) => { if (!o.quiet) line(`${logColors.dim('›')} ${m}`); };
 
+  let promptKit: Promise<typeof import('./prompt-kit.js')> | undefined;
+  const loadPromptKit = () => (promptKit ??= import('./prompt-kit.js'));
+
   async function ask<T>(run: (p: typeof import('./prompt-kit.js'), ctx: { output: NodeJS.WritableStream }) => Promise<T>): Promise<T> {
     if (!interactive) throw new Error('internal error: a prompt was asked without a terminal');
-    const prompts = await import('./prompt-kit.js');
+    const prompts = await loadPromptKit();
     const paused = active;
     paused?.pause();
     try {
@@ -263,6 +266,8 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
         step(text);
         return work(() => undefined);
       }
+      // At a terminal questions may follow: the prompt kit loads while the work waits on the network.
+      if (interactive) loadPromptKit().catch(() => undefined);
       // A one-line live region with a frame timer (a spinner library measured every frame with
       // a Unicode width table whose first use alone cost more than the rest of start-up).
       const region = live();
