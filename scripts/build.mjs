@@ -111,4 +111,22 @@ const out = readFileSync('dist/main.cjs', 'utf8');
 for (const m of out.matchAll(/require\("\.\/esm\//g)) throw new Error(`a lazy command was bundled as require() at ${m.index}`);
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 writeFileSync('dist/esm/package.json', '{ "type": "module" }\n');
-if (process.env.XMETA) writeFileSync(process.env.XMETA, JSON.stringify(esm.metafile));
+
+// What the wizard loads before its first question (the init command, then the Kubernetes and AWS
+// clients it imports) must not bring back what the trimming above leaves out.
+const outputs = esm.metafile.outputs;
+const reached = new Set();
+const queue = ['dist/esm/commands/init.js'];
+while (queue.length) {
+  const file = queue.shift();
+  if (reached.has(file) || !outputs[file]) continue;
+  reached.add(file);
+  // Static imports, and the clients' dynamic imports (both load before the first question).
+  for (const i of outputs[file].imports) if (i.kind === 'import-statement' || /\/client-[A-Z0-9]+\.js$/.test(i.path)) queue.push(i.path);
+}
+if ([...reached].filter((o) => /\/client-[A-Z0-9]+\.js$/.test(o)).length !== 2) throw new Error('the start-up path check did not find the two client chunks');
+const UNWANTED = /node_modules[\\/](openid-client|oauth4webapi|jose|jsonpath-plus|whatwg-url|tr46|ws|string-width)[\\/]/;
+for (const file of reached) {
+  const bad = Object.keys(outputs[file].inputs).filter((i) => UNWANTED.test(i));
+  if (bad.length) throw new Error(`${file} (loaded before the first question) bundles ${bad.slice(0, 3).join(', ')}`);
+}

@@ -117,7 +117,7 @@ describe('uninstall writes nothing until told to', () => {
     const k0 = kubeMark(sb, 'eks');
     const dry = await cli(sb, 'eks', ['uninstall', '--dry-run', ...common]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/Actions \(\d+ to update, \d+ to delete, \d+ unchanged\):/);
+    expect(dry.stdout).toMatch(/Actions \(\d+ to update, 1 annotation to remove, \d+ to delete, \d+ unchanged\):/);
     expect(dry.stdout).toMatch(/- delete +IAM permissions .*rhacs-sts-ecr-read/);
     expect(dry.stdout).toMatch(/\d+ changes to apply\./);
     // Without --role-name: the role the cluster points at.
