@@ -13,7 +13,8 @@ import { awsMark, awsRequests, isReadOnlyAwsAction, kubeMark, kubeRequests } fro
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 /** Runs of the wizard to its first question (each starts a terminal and detects anew). */
 const PROMPT_RUNS = Number(process.env.BENCH_PROMPT_RUNS ?? 7);
-const BIN = 'bin/rhacs-sts';
+/** The binary to measure (another build's, to compare). */
+const BIN = process.env.BENCH_BIN ?? 'bin/rhacs-sts';
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 function median(xs: number[]): number {
@@ -64,15 +65,19 @@ async function timeToFirstPrompt(env: NodeJS.ProcessEnv): Promise<number> {
   const vars = ['KUBECONFIG', 'AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE', 'PATH'];
   writeFileSync(script, `${vars.map((k) => `export ${k}='${env[k] ?? ''}'`).join('\n')}\nexec ${resolve(BIN)} init --role-name bench-prompt\n`);
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 10_000 });
+  // Polled without blocking: this process also runs the sandbox's AWS gate, which the wizard calls.
+  const screen = () => new Promise<string>((resolve, reject) => {
+    execFile('tmux', ['-L', socket, 'capture-pane', '-p', '-t', 'b'], { encoding: 'utf8', timeout: 10_000 }, (err, out) => (err ? reject(err) : resolve(out)));
+  });
   const t = performance.now();
   tmux('new-session', '-d', '-s', 'b', '-x', '200', '-y', '50', `sh ${script}`);
   try {
     const deadline = t + 30_000;
     while (performance.now() < deadline) {
-      if (/^\? /m.test(tmux('capture-pane', '-p', '-t', 'b'))) return performance.now() - t;
+      if (/^\? /m.test(await screen())) return performance.now() - t;
       await new Promise((r) => setTimeout(r, 10));
     }
-    throw new Error(`no prompt within 30 s:\n${tmux('capture-pane', '-p', '-t', 'b')}`);
+    throw new Error(`no prompt within 30 s:\n${await screen()}`);
   } finally {
     try { tmux('kill-server'); } catch { /* already gone */ }
     rmSync(dir, { recursive: true, force: true });
