@@ -9,8 +9,9 @@
 //    client (over a thousand files) and the AWS SDK cost most of the time before the wizard's
 //    first question.
 import { build } from 'esbuild';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { relative, resolve, sep } from 'node:path';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const define = { __VERSION__: JSON.stringify(pkg.version) };
@@ -25,8 +26,95 @@ const K8S = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
 const SIDE_EFFECT_FREE = /[\\/]node_modules[\\/](@kubernetes[\\/]client-node|@inquirer[\\/]prompts)[\\/]/;
 const K8S_CONFIG = /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/;
 
+/** Every `<api>.<method>(` call of the Kubernetes API classes in src (api.core.readNamespacedServiceAccount, …). */
+function kubeMethodsCalled() {
+  const names = new Set();
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else if (e.name.endsWith('.ts')) {
+        for (const m of readFileSync(join(dir, e.name), 'utf8').matchAll(/\.(?:core|apps|custom|apis|wellKnown|openid)\.([A-Za-z]+)\(/g)) names.add(m[1]);
+      }
+    }
+  };
+  walk('src');
+  return names;
+}
+const KUBE_METHODS = kubeMethodsCalled();
+const kept = new Set();
+
+/**
+ * The generated API classes have a method (and a WithHttpInfo twin) for every operation of their
+ * API group, hundreds in CoreV1 alone; a bundle cannot tree-shake class methods. The methods src
+ * does not call are cut from the classes' source before bundling (constructors and everything
+ * else stay), and the build fails if a method src calls is not found.
+ */
+function keepCalledMethods(source, file) {
+  const sf = ts.createSourceFile(file, source, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+  const cuts = [];
+  for (const st of sf.statements) {
+    if (!ts.isClassDeclaration(st)) continue;
+    for (const m of st.members) {
+      if (!ts.isMethodDeclaration(m) || !m.name || !ts.isIdentifier(m.name)) continue;
+      const op = m.name.text.replace(/WithHttpInfo$/, '');
+      if (KUBE_METHODS.has(op)) kept.add(op);
+      else cuts.push([m.getFullStart(), m.getEnd()]);
+    }
+  }
+  let out = '';
+  let at = 0;
+  for (const [from, to] of cuts) {
+    out += source.slice(at, from);
+    at = to;
+  }
+  return out + source.slice(at);
+}
+const GENERATED_API = /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]gen[\\/](apis[\\/][A-Za-z0-9]+Api|types[\\/](ObservableAPI|ObjectParamAPI))\.js$/;
+const GEN = resolve('node_modules/@kubernetes/client-node/dist/gen');
+const MODELS = join(GEN, 'models');
+
+/** The generated API sources, methods cut, by path (computed once: the model list below needs them). */
+const trimmedApi = new Map();
+for (const dir of ['apis', 'types']) {
+  for (const f of readdirSync(join(GEN, dir))) {
+    const path = join(GEN, dir, f);
+    if (GENERATED_API.test(path)) trimmedApi.set(path, keepCalledMethods(readFileSync(path, 'utf8'), path));
+  }
+}
+
+/**
+ * The models the kept methods (de)serialize, and every model those refer to: the serializer's type
+ * table keeps only these, instead of importing all seven hundred (the others are never looked up).
+ */
+function modelsUsed() {
+  const all = new Set(readdirSync(MODELS).filter((f) => f.endsWith('.js') && f !== 'ObjectSerializer.js' && f !== 'all.js').map((f) => f.slice(0, -3)));
+  const names = (text) => [...text.matchAll(/"([^"]*)"/g)].flatMap((m) => m[1].match(/[A-Z][A-Za-z0-9]*/g) ?? []).filter((n) => all.has(n));
+  const used = new Set();
+  const queue = [...trimmedApi.values()].flatMap((src) => [...src.matchAll(/ObjectSerializer\.(?:de)?serialize\([^;]*?\)/g)].flatMap((m) => names(m[0])));
+  while (queue.length) {
+    const n = queue.pop();
+    if (used.has(n)) continue;
+    used.add(n);
+    queue.push(...names(readFileSync(join(MODELS, `${n}.js`), 'utf8')));
+  }
+  return used;
+}
+const MODELS_USED = modelsUsed();
+
+/** ObjectSerializer with only the models used imported and in its type table. */
+function trimSerializer(source) {
+  let dropped = 0;
+  const out = source
+    .replace(/^import \{ ([A-Za-z0-9]+) \} from '\.\.\/models\/\1\.js';\n/gm, (line, name) => (MODELS_USED.has(name) ? line : (dropped++, '')))
+    .replace(/^ {4}"([A-Za-z0-9]+)": \1,\n/gm, (line, name) => (MODELS_USED.has(name) ? line : ''));
+  if (dropped === 0) throw new Error('ObjectSerializer.js no longer looks as expected: update trimSerializer in scripts/build.mjs');
+  return out;
+}
+
 /**
  * What the bundle leaves out of the Kubernetes client:
+ * - the generated API classes keep only the methods src calls, and the serializer only the models
+ *   those methods use (keepCalledMethods, modelsUsed above);
  * - its modules are marked free of side effects (they are: classes and functions), so that only
  *   what rhacs-sts uses is kept, not every API group, watch, exec, attach or port-forward (the same
  *   for the prompt kit's index, which would otherwise bring every kind of prompt and an editor);
@@ -41,6 +129,8 @@ const trimKubernetesClient = {
     b.onResolve({ filter: /^\.\/(azure_auth|gcp_auth|oidc_auth)\.js$/ }, (args) => (K8S_CONFIG.test(args.importer)
       ? { path: resolve('src/kube/lazy-auth.ts') }
       : undefined));
+    b.onLoad({ filter: GENERATED_API }, (args) => ({ contents: trimmedApi.get(args.path) ?? keepCalledMethods(readFileSync(args.path, 'utf8'), args.path), loader: 'js' }));
+    b.onLoad({ filter: /[\\/]client-node[\\/]dist[\\/]gen[\\/]models[\\/]ObjectSerializer\.js$/ }, (args) => ({ contents: trimSerializer(readFileSync(args.path, 'utf8')), loader: 'js' }));
     b.onResolve({ filter: /^whatwg-url$/ }, () => ({ path: 'whatwg-url', namespace: 'node-url' }));
     b.onLoad({ filter: /.*/, namespace: 'node-url' }, () => ({
       contents: 'export const URL = globalThis.URL; export default { URL };',
@@ -105,6 +195,9 @@ await build({
   }],
   logLevel: 'warning',
 });
+
+const missing = [...KUBE_METHODS].filter((m) => !kept.has(m));
+if (missing.length) throw new Error(`src calls Kubernetes API methods the generated classes do not have: ${missing.join(', ')}`);
 
 // The entry's dynamic import() calls must stay real ES module imports.
 const out = readFileSync('dist/main.cjs', 'utf8');
