@@ -25,6 +25,7 @@ const RUNNERS: Record<CommandName, () => Promise<Runner>> = {
   plan: async () => (await import('./commands/init.js')).runInit,
   verify: async () => (await import('./commands/verify.js')).runVerify,
   uninstall: async () => (await import('./commands/uninstall.js')).runUninstall,
+  'issuer-publish': async () => (await import('./commands/issuer.js')).runIssuerPublish,
 };
 
 const SUMMARIES: Record<CommandName, string> = {
@@ -32,6 +33,7 @@ const SUMMARIES: Record<CommandName, string> = {
   plan: 'show what init would change, without changing anything (same as init --dry-run)',
   verify: 'check the whole chain: issuer, OIDC provider, role, Kubernetes wiring, and a real token exchange',
   uninstall: 'remove what rhacs-sts created: Kubernetes changes, the role and (if unused) the OIDC provider',
+  'issuer-publish': "OpenShift without STS: publish the cluster's service-account issuer (discovery document and keys) in a public S3 bucket and create its IAM OIDC provider; re-run after a key rotation",
 };
 
 export function buildProgram(io: CliIo): Command {
@@ -44,10 +46,15 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr })
     .addHelpText('after', `
 Commands in the order you need them: plan, init, verify, uninstall.
+OpenShift installed without STS first needs a public issuer: "rhacs-sts issuer publish".
 Run "rhacs-sts <command> --help" for its options and examples.`);
 
-  for (const name of ['init', 'plan', 'verify', 'uninstall'] as const) {
-    const cmd = program.command(name).description(SUMMARIES[name]).exitOverride().allowExcessArguments(false);
+  const issuer = program.command('issuer').description("the cluster's service-account issuer as AWS sees it (OpenShift without STS)").exitOverride()
+    .helpOption('-h, --help', 'show help');
+  const commands: [CommandName, Command][] = (['init', 'plan', 'verify', 'uninstall'] as const).map((name) => [name, program.command(name)]);
+  commands.push(['issuer-publish', issuer.command('publish')]);
+  for (const [name, created] of commands) {
+    const cmd = created.description(SUMMARIES[name]).exitOverride().allowExcessArguments(false);
     for (const s of OPTION_SPECS) {
       if (!s.commands.includes(name)) continue;
       const opt = new Option(s.flags, `${s.description} [env: ${s.env}]`);

@@ -14,6 +14,35 @@ The trust chain it builds:
 Start with "rhacs-sts plan" to see what would change; nothing is written until you confirm.`;
 
 export const EXAMPLES: Record<string, string> = {
+  'issuer-publish': `
+What it does, in order (each step only if needed; a second run changes nothing):
+  1. reads the cluster's signing keys (the API server's /openid/v1/jwks);
+  2. creates the S3 bucket in the cluster's region, tagged rhacs-sts/managed=true;
+  3. lets everyone read exactly two objects (bucket policy; ACLs stay blocked), as AWS STS must:
+       https://<bucket>.s3.<region>.amazonaws.com/.well-known/openid-configuration
+       https://<bucket>.s3.<region>.amazonaws.com/keys.json
+  4. creates the IAM OIDC provider for that URL (audience openshift);
+  5. with --set-cluster-issuer (at a terminal, asked twice): sets spec.serviceAccountIssuer of
+     authentications.config.openshift.io/cluster and waits for the kube-apiservers to roll out.
+
+Step 5 is cluster-wide: every bound service-account token the cluster issues from then on carries
+the new issuer, and every kube-apiserver restarts. Tokens of the old issuer stay accepted for about
+24 hours. Anything that checks the old issuer (e.g. another OIDC provider for it) must follow.
+
+After a signing-key rotation run it again: new keys are added, old ones kept for 24 h after the
+cluster stops listing them. "rhacs-sts verify" fails, naming the missing kid, when the bucket lags.
+
+Examples:
+  # See what it would create (writes nothing)
+  $ rhacs-sts issuer publish --dry-run
+
+  # Publish, then point the cluster at it (asks for confirmation twice)
+  $ rhacs-sts issuer publish --set-cluster-issuer
+
+  # Then wire RHACS to AWS as usual
+  $ rhacs-sts init
+
+Exit codes: 0 done, 1 an operation failed, 2 invalid input, 130 cancelled.`,
   init: `
 Examples:
   # At a terminal: detect the cluster and RHACS, answer a few questions, confirm the plan
@@ -75,4 +104,4 @@ export const NEXT_STEPS = {
 
 /** What OpenShift needs before AWS can trust its service-account tokens: a public issuer that the tokens carry. */
 export const OPENSHIFT_PUBLIC_ISSUER_HINT =
-  'Give the cluster a public issuer first: create one with "ccoctl aws create-identity-provider" (it publishes the discovery document and keys in an S3 bucket), set spec.serviceAccountIssuer on authentications.config.openshift.io/cluster to its URL, wait for the kube-apiservers to roll out, then re-run.';
+  'Give the cluster a public issuer first: "rhacs-sts issuer publish --set-cluster-issuer" publishes its discovery document and keys in an S3 bucket, creates the OIDC provider and (after asking twice: it is cluster-wide) sets spec.serviceAccountIssuer on authentications.config.openshift.io/cluster and waits for the kube-apiservers to roll out; then re-run. (ccoctl aws create-identity-provider does the same at install time.)';

@@ -9,7 +9,7 @@ import * as v from './validate.js';
 
 export type Provider = 'eks' | 'openshift';
 export type OutputFormat = 'text' | 'json';
-export type CommandName = 'init' | 'plan' | 'verify' | 'uninstall';
+export type CommandName = 'init' | 'plan' | 'verify' | 'uninstall' | 'issuer-publish';
 
 export const PROVIDERS: readonly Provider[] = ['eks', 'openshift'];
 export const DEFAULT_NAMESPACE = 'stackrox';
@@ -48,6 +48,14 @@ export interface Options {
   keepOidcProvider: boolean;
   /** uninstall only: delete the role even when it still trusts clusters outside this run. */
   allClusters: boolean;
+  /** issuer publish (and init's offer of it): the S3 bucket that hosts the issuer (default: <infrastructure name>-rhacs-sts-oidc). */
+  bucket?: string;
+  /** issuer publish: publish in a bucket rhacs-sts did not create (tagged as adopted; never deleted). */
+  adoptBucket: boolean;
+  /** issuer publish: also set the cluster's spec.serviceAccountIssuer to the bucket (cluster-wide; asks again at a terminal). */
+  setClusterIssuer: boolean;
+  /** init at a terminal on OpenShift without STS: offer `issuer publish` first (undefined: ask). */
+  publishIssuer?: boolean;
   /** verify only: skip the token request and exchange (the end-to-end check is reported as skipped). */
   skipExchange?: boolean;
   profile?: string;
@@ -110,6 +118,8 @@ export interface OptionSpec {
 
 // Each flag is offered (and listed by --help) only where it does something.
 const ALL: readonly CommandName[] = ['init', 'plan', 'verify', 'uninstall'];
+/** Flags `issuer publish` takes too (the cluster, the AWS account, how to run). */
+const WITH_PUBLISH = (c: readonly CommandName[]): readonly CommandName[] => [...c, 'issuer-publish'];
 const APPLYING: readonly CommandName[] = ['init', 'uninstall'];
 const PLANNING: readonly CommandName[] = ['init', 'plan'];
 /** What chooses the role and its policy: init and plan; verify checks the pull against the registry. */
@@ -126,8 +136,8 @@ function spec(key: string, flags: string, description: string, kind: Kind, comma
 export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('provider', '--provider <eks|openshift>', 'cluster type; detected from the cluster when omitted', 'string'),
   spec('namespace', '-n, --namespace <ns>', 'namespace RHACS runs in (default: detected, else "stackrox")', 'string'),
-  spec('clusterName', '--cluster-name <name>', 'cluster name, used in the default role name and in tags', 'string'),
-  spec('region', '--region <region>', 'AWS region of the cluster (derived from an EKS issuer when omitted)', 'string'),
+  spec('clusterName', '--cluster-name <name>', 'cluster name, used in the default role name and in tags', 'string', WITH_PUBLISH(ALL)),
+  spec('region', '--region <region>', 'AWS region of the cluster (derived from an EKS issuer when omitted)', 'string', WITH_PUBLISH(ALL)),
   spec('accountId', '--account-id <id>', 'AWS account that owns the role and OIDC provider (default: the caller\'s)', 'string'),
   spec('oidcIssuer', '--oidc-issuer <url>', 'service-account token issuer URL (default: detected from the cluster)', 'string'),
   spec('roleName', '--role-name <name>', 'IAM role name (default: rhacs-sts-<cluster-name>, or rhacs-sts)', 'string'),
@@ -151,23 +161,27 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
   spec('sensorContext', '--sensor-context <ctx>', 'kubeconfig context of a secured cluster whose Sensor pulls from ECR (delegated scanning); repeat for more; one role trusts every cluster', 'list'),
   spec('rolePerCluster', '--role-per-cluster', 'give each secured cluster (--sensor-context) its own role, rhacs-sts-<cluster>, trusted by its own issuer only, instead of one role for all; Central keeps its role', 'boolean', ['init', 'plan']),
-  spec('context', '--context <ctx>', 'kubeconfig context (default: the current context)', 'string'),
-  spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string'),
-  spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string'),
+  spec('context', '--context <ctx>', 'kubeconfig context (default: the current context)', 'string', WITH_PUBLISH(ALL)),
+  spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string', WITH_PUBLISH(ALL)),
+  spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string', WITH_PUBLISH(ALL)),
   spec('restart', '--no-restart', 'roll no pods now: EKS restarts and OpenShift env changes wait (Helm: in the values; refused for operator and manifest installs on OpenShift); print how to roll out later', 'negatable', RESTARTING),
-  spec('timeout', '--timeout <duration>', 'how long to wait for rollouts, e.g. 90s, 5m (default: 5m)', 'string', APPLYING),
+  spec('timeout', '--timeout <duration>', 'how long to wait for rollouts, e.g. 90s, 5m (default: 5m)', 'string', WITH_PUBLISH(APPLYING)),
   spec('helmValuesOut', '--helm-values-out <file>', 'Helm installs: write the values that keep the change (init) or undo it (uninstall), one file per release (this path with the release name before the extension); --dry-run writes none', 'string', ['init', 'uninstall']),
   spec('planFile', '--plan <file>', 'apply a plan saved with "plan --output json", refusing if the live state has drifted since', 'string', ['init']),
   spec('keepOidcProvider', '--keep-oidc-provider', 'uninstall: keep the IAM OIDC provider even if nothing else uses it', 'boolean', ['uninstall']),
   spec('allClusters', '--all-clusters', 'uninstall: delete the role even if it still trusts clusters outside this run (they lose access); without it only this run\'s clusters are removed from it', 'boolean', ['uninstall']),
+  spec('bucket', '--bucket <name>', 'S3 bucket that hosts the issuer (default: <infrastructure name>-rhacs-sts-oidc); its URL https://<bucket>.s3.<region>.amazonaws.com becomes the issuer', 'string', ['issuer-publish', 'init']),
+  spec('adoptBucket', '--adopt-bucket', 'publish in an existing bucket rhacs-sts did not create (it is tagged as adopted and never deleted)', 'boolean', ['issuer-publish', 'init']),
+  spec('setClusterIssuer', '--set-cluster-issuer', 'also point the cluster at the published issuer (spec.serviceAccountIssuer of authentications.config.openshift.io/cluster): changes the issuer of every bound token and rolls the kube-apiservers; asks again at a terminal', 'boolean', ['issuer-publish', 'init']),
+  spec('publishIssuer', '--publish-issuer', 'init on OpenShift without STS: publish the cluster\'s issuer in S3 first (as "issuer publish"), then continue', 'boolean', ['init']),
   spec('skipExchange', '--skip-exchange', 'verify: request no service-account tokens and call no AWS API with them (the end-to-end check is skipped)', 'boolean', ['verify']),
   spec('offline', '--offline', 'contact neither AWS nor Kubernetes: take every fact from flags and print the plan', 'boolean', PLANNING),
-  spec('dryRun', '--dry-run', 'read current state and show the plan; change nothing', 'boolean', APPLYING),
-  spec('yes', '-y, --yes', 'apply without asking: take the default for every question and skip the confirmation (required when not at a terminal)', 'boolean', APPLYING),
-  spec('config', '--config <file>', 'read options from a YAML or JSON file (keys as the flags: role-name, delegated-scanning, …); flags and env win', 'string'),
-  spec('output', '-o, --output <text|json>', 'output format: text for people, json (one document on stdout) for scripts', 'string'),
-  spec('verbose', '--verbose', 'log every API call to stderr (never credentials or tokens)', 'boolean'),
-  spec('quiet', '-q, --quiet', 'only print errors and the result', 'boolean'),
+  spec('dryRun', '--dry-run', 'read current state and show the plan; change nothing', 'boolean', WITH_PUBLISH(APPLYING)),
+  spec('yes', '-y, --yes', 'apply without asking: take the default for every question and skip the confirmation (required when not at a terminal)', 'boolean', WITH_PUBLISH(APPLYING)),
+  spec('config', '--config <file>', 'read options from a YAML or JSON file (keys as the flags: role-name, delegated-scanning, …); flags and env win', 'string', WITH_PUBLISH(ALL)),
+  spec('output', '-o, --output <text|json>', 'output format: text for people, json (one document on stdout) for scripts', 'string', WITH_PUBLISH(ALL)),
+  spec('verbose', '--verbose', 'log every API call to stderr (never credentials or tokens)', 'boolean', WITH_PUBLISH(ALL)),
+  spec('quiet', '-q, --quiet', 'only print errors and the result', 'boolean', WITH_PUBLISH(ALL)),
 ];
 
 export type RawOptions = Record<string, unknown>;
@@ -338,6 +352,10 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     keepOidcProvider: values.keepOidcProvider === true,
     allClusters: values.allClusters === true,
     skipExchange: command === 'verify' ? values.skipExchange === true : undefined,
+    bucket: check('bucket', str('bucket'), v.bucketNameProblem),
+    adoptBucket: values.adoptBucket === true,
+    setClusterIssuer: values.setClusterIssuer === true,
+    publishIssuer: values.publishIssuer as boolean | undefined,
     profile: check('profile', str('profile'), v.profileName),
     dryRun: values.dryRun === true || command === 'plan',
     yes: values.yes === true,

@@ -205,3 +205,19 @@ export const integrationName: Check = (v) =>
 // sts:AssumeRole ExternalId: 2-1224 characters of [\w+=,.@:/-].
 export const externalId: Check = (v) =>
   /^[\w+=,.@:/-]{2,1224}$/.test(v) ? undefined : `"${v}" is not a valid external ID (2 to 1224 letters, digits and + = , . @ : / - _)`;
+
+/**
+ * S3's naming rules for general purpose buckets, plus one of ours: no dots, because the issuer is
+ * fetched over HTTPS at `<bucket>.s3.<region>…`, and S3's wildcard certificate does not cover a
+ * name with a dot. Returns the problem, or undefined.
+ */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return `"${name}" must be 3 to 63 characters long (S3 bucket naming rules)`;
+  if (/[A-Z]/.test(name)) return `"${name}" has upper-case letters: S3 bucket names are lower case`;
+  if (name.includes('.')) return `"${name}" has a dot: the issuer is fetched over HTTPS at <bucket>.s3.<region>.amazonaws.com, and S3's certificate does not cover names with dots`;
+  if (!/^[a-z0-9-]+$/.test(name)) return `"${name}" may contain only lower-case letters, digits and hyphens`;
+  if (!/^[a-z0-9].*[a-z0-9]$/.test(name)) return `"${name}" must begin and end with a letter or digit`;
+  for (const p of ['xn--', 'sthree-', 'amzn-s3-demo-']) if (name.startsWith(p)) return `"${name}" must not begin with ${p} (reserved by S3)`;
+  for (const s of ['-s3alias', '--ol-s3', '--x-s3', '--table-s3']) if (name.endsWith(s)) return `"${name}" must not end with ${s} (reserved by S3)`;
+  return undefined;
+}

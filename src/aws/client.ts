@@ -506,6 +506,14 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       ]);
       return { oidcProviders: Object.fromEntries(providers), role, ...(trustPolicySizeQuota ? { trustPolicySizeQuota } : {}) };
     },
+    async oidcProvider(arn) {
+      partition = partitionOfArn(arn) ?? partition;
+      return readProvider(arn);
+    },
+    async ensureOidcProvider(action) {
+      partition = partitionOfArn(action.arn) ?? partition;
+      return ensureProvider(action);
+    },
     async apply(action, plan): Promise<boolean> {
       if (action.status === 'delete') {
         switch (action.type) {

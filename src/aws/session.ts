@@ -2,7 +2,7 @@
  * The narrow interface through which the pipeline reaches AWS (IAM, STS). Only the calls
  * rhacs-sts makes; the real implementation wraps the SDK v3 clients and is loaded lazily.
  */
-import type { Action, AwsState, Plan } from '../plan/model.js';
+import type { Action, AwsState, OidcProviderState, Plan } from '../plan/model.js';
 import type { PolicyDocument } from '../plan/policies.js';
 import type { Partition } from '../validate.js';
 
@@ -34,6 +34,10 @@ export interface AwsSession {
    * the trust policy a new role is created with.
    */
   apply(action: AwsAction, plan: Plan): Promise<boolean>;
+  /** One OIDC provider (null when it does not exist). Read-only. */
+  oidcProvider?(arn: string): Promise<OidcProviderState | null>;
+  /** Creates or converges one OIDC provider (audiences, tags) without a plan: `issuer publish`. Returns true when it wrote. */
+  ensureOidcProvider?(action: Extract<AwsAction, { type: 'oidc-provider' }>): Promise<boolean>;
   /** Names of roles whose trust policy names this OIDC provider as a federated principal. */
   rolesTrusting(providerArn: string): Promise<string[]>;
   /** How many IAM OIDC providers the account has (ListOpenIDConnectProviders); undefined when it may not list them. */

@@ -24,7 +24,7 @@
 import { InputError, OperationError } from '../errors.js';
 import type { Jwk } from '../kube/session.js';
 import { ADOPTED_TAG, CLUSTER_TAG, MANAGED_TAG } from '../plan/policies.js';
-import type { Partition } from '../validate.js';
+import { bucketNameProblem, type Partition } from '../validate.js';
 
 export const DISCOVERY_KEY = '.well-known/openid-configuration';
 export const KEYS_KEY = 'keys.json';
@@ -49,21 +49,7 @@ export interface PublicAccessBlock {
 
 const DNS_SUFFIX: Partial<Record<Partition, string>> = { aws: 'amazonaws.com', 'aws-us-gov': 'amazonaws.com', 'aws-cn': 'amazonaws.com.cn' };
 
-/**
- * S3's naming rules for general purpose buckets, plus one of ours: no dots, because the issuer is
- * fetched over HTTPS at `<bucket>.s3.<region>…`, and S3's wildcard certificate does not cover a
- * name with a dot. Returns the problem, or undefined.
- */
-export function bucketNameProblem(name: string): string | undefined {
-  if (name.length < 3 || name.length > 63) return `"${name}" must be 3 to 63 characters long (S3 bucket naming rules)`;
-  if (/[A-Z]/.test(name)) return `"${name}" has upper-case letters: S3 bucket names are lower case`;
-  if (name.includes('.')) return `"${name}" has a dot: the issuer is fetched over HTTPS at <bucket>.s3.<region>.amazonaws.com, and S3's certificate does not cover names with dots`;
-  if (!/^[a-z0-9-]+$/.test(name)) return `"${name}" may contain only lower-case letters, digits and hyphens`;
-  if (!/^[a-z0-9].*[a-z0-9]$/.test(name)) return `"${name}" must begin and end with a letter or digit`;
-  for (const p of ['xn--', 'sthree-', 'amzn-s3-demo-']) if (name.startsWith(p)) return `"${name}" must not begin with ${p} (reserved by S3)`;
-  for (const s of ['-s3alias', '--ol-s3', '--x-s3', '--table-s3']) if (name.endsWith(s)) return `"${name}" must not end with ${s} (reserved by S3)`;
-  return undefined;
-}
+export { bucketNameProblem } from '../validate.js';
 
 /** A default bucket name from the cluster's infrastructure name (unique per install), within S3's rules. */
 export function defaultBucketName(infrastructureName: string): string {

@@ -15,6 +15,7 @@ import { discoverCluster } from './detect.js';
 import { clusterNameFromKubeconfig, connectionError, isConnectionError, kubeStatus, regionFromKubeconfig } from './errors.js';
 import { annotationSetAt, issuerDiscovery, requestToken, workloadState } from './inspect.js';
 import { waitForRollouts } from './rollout.js';
+import { clusterOperatorStatus, readOpenShiftIssuer, setServiceAccountIssuer, type OpenShiftIssuerState, type OperatorStatus } from './openshift-issuer.js';
 import type {
   ClusterDiscovery,
   DiscoverInput,
@@ -113,6 +114,18 @@ class ClientKubeSession implements KubeSession {
 
   issuerDiscovery(): Promise<IssuerDocuments> {
     return issuerDiscovery(this.api);
+  }
+
+  openShiftIssuer(): Promise<OpenShiftIssuerState | null> {
+    return readOpenShiftIssuer(this.api);
+  }
+
+  setServiceAccountIssuer(issuer: string): Promise<void> {
+    return setServiceAccountIssuer(this.api, issuer);
+  }
+
+  clusterOperator(name: string): Promise<OperatorStatus | null> {
+    return clusterOperatorStatus(this.api, name);
   }
 
   requestToken(namespace: string, serviceAccount: string, audience: string): Promise<string> {

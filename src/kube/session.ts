@@ -5,6 +5,7 @@
  */
 import type { Provider } from '../options.js';
 import type { Action, ClusterFacts } from '../plan/model.js';
+import type { OpenShiftIssuerState, OperatorStatus } from './openshift-issuer.js';
 
 export type KubeAction = Extract<
   Action,
@@ -70,6 +71,12 @@ export interface KubeSession {
   waitForRollouts(refs: { namespace: string; name: string }[], timeoutMs: number, onProgress: (p: RolloutProgress) => void, signal?: AbortSignal): Promise<void>;
   /** The service-account issuer's discovery document and JWKS, read through the API server. Read-only. */
   issuerDiscovery(): Promise<IssuerDocuments>;
+  /** OpenShift: spec.serviceAccountIssuer and the infrastructure's name and region; null on other clusters. Read-only. */
+  openShiftIssuer?(): Promise<OpenShiftIssuerState | null>;
+  /** OpenShift: sets authentications.config.openshift.io/cluster spec.serviceAccountIssuer (cluster-wide). */
+  setServiceAccountIssuer?(issuer: string): Promise<void>;
+  /** OpenShift: a ClusterOperator's Available/Progressing/Degraded conditions; null when absent. Read-only. */
+  clusterOperator?(name: string): Promise<OperatorStatus | null>;
   /**
    * A short-lived token for the service account (TokenRequest API) with the given audience. The
    * token is a secret: callers must never log or print it.

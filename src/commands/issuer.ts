@@ -1,0 +1,278 @@
+/**
+ * `issuer publish`: OpenShift installed without STS issues its tokens as https://kubernetes.default.svc,
+ * which AWS cannot reach. This publishes the cluster's issuer where AWS can read it — ccoctl's layout
+ * in an S3 bucket of the cluster's region (see ../issuer/publish.ts) — creates its IAM OIDC provider
+ * (audience openshift) and, only with --set-cluster-issuer and a second confirmation at a terminal,
+ * points the cluster at it (a cluster-wide change) and waits for the kube-apiservers to roll out.
+ * Re-running it after a signing-key rotation adds the new keys; a second run changes nothing.
+ */
+import type { AwsSession } from '../aws/session.js';
+import { DeclinedError, InputError, OperationError } from '../errors.js';
+import {
+  applyPublish,
+  bucketIssuerUrl,
+  bucketOfIssuer,
+  defaultBucketName,
+  planPublish,
+  readBucket,
+  type PublishPlan,
+} from '../issuer/publish.js';
+import { OPENSHIFT_DEFAULT_ISSUER, type OpenShiftIssuerState } from '../kube/openshift-issuer.js';
+import type { KubeSession } from '../kube/session.js';
+import type { Options } from '../options.js';
+import { MANAGED_TAG, oidcProviderArn } from '../plan/policies.js';
+import type { Ui } from '../ui/ui.js';
+
+const AUDIENCE = 'openshift';
+const SETTLE_POLL_MS = 2000;
+
+export interface PublishSessions {
+  kube: KubeSession;
+  aws: AwsSession;
+}
+
+export interface PublishOutcome {
+  issuer: string;
+  bucket: string;
+  region: string;
+  /** The cluster's tokens carry the published issuer now. */
+  clusterIssuerSet: boolean;
+}
+
+export async function runIssuerPublish(options: Options, ui: Ui): Promise<void> {
+  checkPublishOptions(options, ui);
+  const sessions = await openPublishSessions(options, ui);
+  const out = await publishIssuer(options, ui, sessions);
+  if (options.output === 'text' && !options.dryRun) {
+    ui.info('');
+    ui.info(out.clusterIssuerSet
+      ? 'Next: wire RHACS to AWS with "rhacs-sts init", then check the chain with "rhacs-sts verify".'
+      : `Next: point the cluster at ${out.issuer} ("rhacs-sts issuer publish --set-cluster-issuer" at a terminal), then "rhacs-sts init".`);
+  }
+}
+
+/** Input problems found before anything is contacted. */
+export function checkPublishOptions(options: Options, ui: Ui): void {
+  if (options.setClusterIssuer && !options.dryRun && !ui.interactive) {
+    throw new InputError(
+      [{ source: '--set-cluster-issuer', message: 'changes the issuer of every token the cluster issues and rolls its kube-apiservers: it is applied only after a second confirmation at a terminal' }],
+      'Run "rhacs-sts issuer publish --set-cluster-issuer" at a terminal; in a script, publish without it and set spec.serviceAccountIssuer yourself.',
+    );
+  }
+}
+
+export async function openPublishSessions(options: Options, ui: Ui): Promise<PublishSessions> {
+  const { checkProfile } = await import('../aws/profile.js');
+  checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
+  const { openKubeSession } = await import('../kube/client.js');
+  const kube = await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context }, ui.debug, { readOnly: options.dryRun });
+  const { createAwsSession } = await import('../aws/client.js');
+  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn });
+  return { kube, aws };
+}
+
+interface ProviderStep {
+  arn: string;
+  status: 'create' | 'update' | 'unchanged';
+  summary: string;
+  addClientIds: string[];
+  tags: Record<string, string>;
+  blocker?: { message: string; hint: string };
+}
+
+export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions): Promise<PublishOutcome> {
+  const read = await ui.spinner('Reading the cluster, the bucket and the AWS account…', async () => {
+    const os = s.kube.openShiftIssuer ? await s.kube.openShiftIssuer() : null;
+    if (!os) {
+      throw new InputError(
+        [{ source: '--context', message: `context "${s.kube.contextName}" is not an OpenShift cluster (no authentications.config.openshift.io/cluster): only OpenShift without STS needs its issuer published (EKS publishes its own)` }],
+        'Pass --context with the OpenShift cluster\'s context.',
+      );
+    }
+    const target = bucketTarget(options, os, s.kube.contextName);
+    const [docs, identity] = await Promise.all([s.kube.issuerDiscovery(), s.aws.identity(async () => target.region)]);
+    const issuer = bucketIssuerUrl(target.bucket, target.region, identity.partition);
+    const current = os.serviceAccountIssuer.replace(/\/+$/, '');
+    if (current && current !== issuer) {
+      throw new OperationError(
+        `The cluster already issues its tokens as ${current} (spec.serviceAccountIssuer of authentications.config.openshift.io/cluster): it is set up for STS with that issuer, and publishing ${issuer} would give AWS an issuer its tokens do not carry.`,
+        {
+          hint: bucketOfIssuer(current)
+            ? `To re-publish that issuer's keys (after a key rotation), drop --bucket/--region: they are taken from it. To wire RHACS, run "rhacs-sts init".`
+            : 'Run "rhacs-sts init": it uses the cluster\'s issuer.',
+        },
+      );
+    }
+    const { createIssuerBucketApi } = await import('../issuer/s3.js');
+    const s3 = await createIssuerBucketApi({ region: target.region, profile: options.profile, log: ui.debug });
+    const state = await readBucket(s3, target.bucket);
+    const plan = planPublish(state, {
+      bucket: target.bucket,
+      region: target.region,
+      partition: identity.partition,
+      clusterName: options.clusterName ?? os.infrastructureName,
+      clusterKeys: docs.keys,
+      adopt: options.adoptBucket,
+    });
+    const arn = oidcProviderArn(identity.partition, identity.accountId, issuer);
+    const provider = providerStep(arn, issuer, s.aws.oidcProvider ? await s.aws.oidcProvider(arn) : null, options.clusterName ?? os.infrastructureName);
+    return { os, s3, plan, provider, current, apiIssuer: docs.issuer };
+  });
+  const { os, s3, plan, provider, current } = read;
+  const clusterChange = current !== plan.issuer;
+
+  render(options, ui, plan, provider, os, read.apiIssuer);
+  const blockers = [...plan.blockers, ...(provider.blocker ? [provider.blocker] : [])];
+  if (blockers.length) {
+    throw new OperationError(`Cannot publish: ${blockers.map((b) => b.message).join(' ')}`, { hint: blockers.map((b) => b.hint).filter(Boolean).join(' ') });
+  }
+  const outcome: PublishOutcome = { issuer: plan.issuer, bucket: plan.bucket, region: plan.region, clusterIssuerSet: !clusterChange };
+  if (options.dryRun) return outcome;
+
+  const changes = plan.steps.filter((x) => x.status !== 'unchanged').length + (provider.status === 'unchanged' ? 0 : 1);
+  if (changes > 0) {
+    if (!options.yes) {
+      if (!ui.interactive) {
+        throw new InputError([{ source: '--yes', message: `is required to apply ${changes} change${changes === 1 ? '' : 's'} when not running at a terminal` }],
+          'Review them with "rhacs-sts issuer publish --dry-run", then re-run with --yes.');
+      }
+      if (!(await ui.confirm(`Publish the issuer: apply these ${changes} change${changes === 1 ? '' : 's'}?`, false))) throw new DeclinedError();
+    }
+    await applyPublish(s3, plan, (summary) => ui.step(summary));
+    if (provider.status !== 'unchanged') {
+      ui.step(provider.summary);
+      await s.aws.ensureOidcProvider!({
+        id: `oidc-provider:${plan.issuer}`, type: 'oidc-provider', status: provider.status, target: provider.arn, summary: provider.summary,
+        issuer: plan.issuer, arn: provider.arn, addClientIds: provider.addClientIds, tags: provider.tags, thumbprints: [],
+      });
+    }
+    ui.info(`Published ${plan.issuer} (${changes} change${changes === 1 ? '' : 's'}).`);
+  } else {
+    ui.info(`The issuer ${plan.issuer} is published and matches the cluster's keys: nothing to change.`);
+  }
+
+  if (!clusterChange) return outcome;
+  if (!options.setClusterIssuer) return outcome;
+  ui.info('');
+  const sure = await ui.confirm(
+    `Set spec.serviceAccountIssuer of authentications.config.openshift.io/cluster to ${plan.issuer}? Every kube-apiserver rolls out, and every bound token issued from then on carries this issuer.`,
+    false,
+  );
+  if (!sure) throw new DeclinedError(`Not applied: the cluster's issuer was not changed (the bucket ${plan.bucket} and the OIDC provider are in place).`);
+  await setClusterIssuer(options, ui, s.kube, plan.issuer);
+  return { ...outcome, clusterIssuerSet: true };
+}
+
+/** The bucket and region: the flags, else the bucket the cluster's issuer already names, else defaults from the infrastructure. */
+function bucketTarget(options: Options, os: OpenShiftIssuerState, context: string): { bucket: string; region: string } {
+  const named = os.serviceAccountIssuer ? bucketOfIssuer(os.serviceAccountIssuer.replace(/\/+$/, '')) : undefined;
+  const region = options.region ?? named?.region ?? os.region;
+  if (!region) throw new InputError([{ source: '--region', message: `the OpenShift infrastructure of context "${context}" names no AWS region; say which region the bucket goes in` }]);
+  const base = os.infrastructureName;
+  const bucket = options.bucket ?? named?.bucket ?? (base ? defaultBucketName(base) : undefined);
+  if (!bucket) throw new InputError([{ source: '--bucket', message: 'the cluster has no infrastructure name to name the bucket after; choose a bucket name' }]);
+  return { bucket, region };
+}
+
+function providerStep(arn: string, issuer: string, current: { clientIds: string[]; tags: Record<string, string> } | null, clusterName?: string): ProviderStep {
+  const tags: Record<string, string> = { [MANAGED_TAG]: 'true', ...(clusterName ? { 'rhacs-sts/cluster': clusterName } : {}) };
+  if (!current) {
+    return { arn, status: 'create', summary: `Create the IAM OIDC identity provider for ${issuer} (audience ${AUDIENCE})`, addClientIds: [AUDIENCE], tags };
+  }
+  const owned = current.tags[MANAGED_TAG] === 'true';
+  const missing = current.clientIds.includes(AUDIENCE) ? [] : [AUDIENCE];
+  if (missing.length && !owned) {
+    return {
+      arn, status: 'unchanged', summary: `OIDC provider ${arn} exists`, addClientIds: [], tags: {},
+      blocker: { message: `The OIDC provider ${arn} exists, was not created by rhacs-sts, and lacks the audience ${AUDIENCE}.`, hint: 'Add it yourself (aws iam add-client-id-to-open-id-connect-provider), or let "rhacs-sts init --adopt-oidc-provider" do it.' },
+    };
+  }
+  if (missing.length) return { arn, status: 'update', summary: `Add the audience ${AUDIENCE} to the OIDC provider ${arn}`, addClientIds: missing, tags: {} };
+  return { arn, status: 'unchanged', summary: `OIDC provider for ${issuer} is in place${owned ? '' : ' (not ours: used, never changed)'}`, addClientIds: [], tags: {} };
+}
+
+const MARK = { create: '+', update: '~', unchanged: '=' } as const;
+
+function render(options: Options, ui: Ui, plan: PublishPlan, provider: ProviderStep, os: OpenShiftIssuerState, apiIssuer?: string): void {
+  const current = os.serviceAccountIssuer || '';
+  const tokensCarry = apiIssuer ?? (current || OPENSHIFT_DEFAULT_ISSUER);
+  if (options.output === 'json') {
+    ui.result(JSON.stringify({
+      issuer: plan.issuer,
+      bucket: plan.bucket,
+      region: plan.region,
+      dryRun: options.dryRun,
+      steps: plan.steps,
+      keys: { published: plan.keys.keys.map((k) => k.kid), added: plan.keys.added, retained: plan.keys.kept, removed: plan.keys.dropped },
+      oidcProvider: { arn: provider.arn, status: provider.status, summary: provider.summary },
+      clusterIssuer: { current, tokensCarry, desired: plan.issuer, change: current !== plan.issuer, apply: options.setClusterIssuer && !options.dryRun },
+      blockers: [...plan.blockers, ...(provider.blocker ? [provider.blocker] : [])],
+    }, null, 2));
+    return;
+  }
+  const c = ui.colors;
+  const lines = [
+    c.bold(`Issuer ${plan.issuer}`),
+    ...plan.steps.map((x) => `  ${MARK[x.status]} ${x.summary}`),
+    `  ${MARK[provider.status]} ${provider.summary}`,
+    '',
+    c.bold('The cluster'),
+  ];
+  if (current === plan.issuer) {
+    lines.push(`  = spec.serviceAccountIssuer is ${plan.issuer}${tokensCarry !== plan.issuer ? ` (the kube-apiservers still issue ${tokensCarry}: they are rolling out)` : ''}`);
+  } else {
+    lines.push(
+      `  spec.serviceAccountIssuer of authentications.config.openshift.io/cluster is ${current ? current : '"" (unset)'}: tokens carry ${tokensCarry}.`,
+      `  ${options.setClusterIssuer ? '~' : ' '} ${options.setClusterIssuer ? 'Set' : 'To use the published issuer, set'} it to ${plan.issuer}. This is cluster-wide:`,
+      '      - every bound service-account token the cluster issues from then on carries the new issuer;',
+      '      - every kube-apiserver restarts, one after another (the kube-apiserver operator rolls a new revision);',
+      '      - tokens of the old issuer stay accepted for about 24 hours, then only the new one is;',
+      '      - anything that checks the old issuer (another OIDC provider for it, an external verifier) must follow.',
+      options.setClusterIssuer
+        ? '    You are asked to confirm it separately, after the bucket is published.'
+        : '    Not changed: pass --set-cluster-issuer (at a terminal, asked twice) to do it.',
+    );
+  }
+  if (plan.blockers.length || provider.blocker) {
+    lines.push('', c.red('Blocked:'), ...[...plan.blockers, ...(provider.blocker ? [provider.blocker] : [])].map((b) => `  - ${b.message}${b.hint ? ` ${b.hint}` : ''}`));
+  }
+  ui.result(lines.join('\n'));
+}
+
+/** Sets the cluster's issuer and waits (bounded by --timeout) until the kube-apiservers serve it and the operator has settled. */
+async function setClusterIssuer(options: Options, ui: Ui, kube: KubeSession, issuer: string): Promise<void> {
+  if (!kube.setServiceAccountIssuer || !kube.clusterOperator) throw new OperationError('This cluster session cannot change the OpenShift issuer.');
+  await kube.setServiceAccountIssuer(issuer);
+  ui.info(`Set spec.serviceAccountIssuer to ${issuer}; waiting for the kube-apiservers to roll out (up to ${Math.round(options.timeoutMs / 1000)} s)…`);
+  const deadline = Date.now() + options.timeoutMs;
+  let last = '';
+  await ui.spinner('Waiting for the kube-apiserver operator…', async (setText) => {
+    for (let attempt = 0; Date.now() < deadline && attempt < 100_000; attempt++) {
+      let served: string | undefined;
+      let co: Awaited<ReturnType<NonNullable<KubeSession['clusterOperator']>>> = null;
+      try {
+        [served, co] = await Promise.all([kube.issuerDiscovery().then((d) => d.issuer), kube.clusterOperator!('kube-apiserver')]);
+      } catch (err) {
+        // An API server restarting refuses connections for a moment: keep waiting.
+        ui.debug(`waiting: ${(err as Error).message}`);
+      }
+      if (co?.degraded === 'True') {
+        throw new OperationError(`The kube-apiserver operator is degraded after the issuer change: ${co.message ?? 'no message'}.`, {
+          hint: 'Check "oc get clusteroperator kube-apiserver -o yaml"; to go back, set spec.serviceAccountIssuer to its previous value.',
+        });
+      }
+      const msg = co?.message ?? '';
+      if (msg && msg !== last) {
+        last = msg;
+        setText(`Waiting for the kube-apiserver operator… ${msg}`);
+        if (!ui.interactive) ui.step(msg);
+      }
+      if (served === issuer && co && co.progressing === 'False' && co.available !== 'False') return;
+      await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
+    }
+    throw new OperationError(`The kube-apiservers did not finish rolling out to the issuer ${issuer} within ${Math.round(options.timeoutMs / 1000)} s.`, {
+      hint: 'The change is made and keeps rolling out: watch "oc get clusteroperator kube-apiserver", then run "rhacs-sts init". Raise --timeout to wait longer.',
+    });
+  });
+  ui.info(`The cluster now issues its tokens as ${issuer}.`);
+}
