@@ -20,6 +20,7 @@ import {
 import { ECR_READ_ACTIONS, isOurStatement, PERMISSIONS_POLICY_NAME, serviceAccountSubject, type PolicyDocument, type PolicyStatement } from '../plan/policies.js';
 import { isManaged, sameOverlay, operatorOverlays } from '../plan/build.js';
 import type { PublicIssuer } from '../issuer/public.js';
+import { bucketOfIssuer, compareKeys } from '../issuer/publish.js';
 import { notAllowed } from './permissions-eval.js';
 import { evaluateTrust, type TokenClaims } from './trust-eval.js';
 
@@ -88,14 +89,22 @@ export function issuerApiCheck(w: Where, docs: IssuerDocuments | { error: string
   return row(id, name, 'pass', `Issuer ${docs.issuer} matches; the JWKS has ${plural(docs.keys.length, 'key')} (${kids(docs.keys).join(', ')}).`);
 }
 
-/** The issuer as AWS fetches it: the public discovery document and JWKS. */
-export function issuerPublicCheck(w: Where, pub: PublicIssuer, apiKeys: Jwk[] | undefined): CheckRow {
+/**
+ * The issuer as AWS fetches it: the public discovery document and JWKS. `signingKids`: the key ids
+ * of tokens the cluster just signed (verify's token requests), when known: a signing key missing
+ * from the public JWKS fails the check by name (the cluster rotated its key and the published keys
+ * lag behind), where a key the cluster only lists is a warning.
+ */
+export function issuerPublicCheck(w: Where, pub: PublicIssuer, apiKeys: Jwk[] | undefined, signingKids: string[] = []): CheckRow {
   const id = rowId('issuer-public', w);
   const name = rowName('Issuer discovery (public URL)', w);
   const issuer = w.cluster.issuer;
+  const inBucket = bucketOfIssuer(issuer);
   const publish = w.cluster.provider === 'eks'
     ? 'EKS serves the issuer itself: check that the cluster\'s OIDC issuer URL is the one configured.'
-    : 'Publish the discovery document and keys where the issuer URL points (for OpenShift STS: the bucket ccoctl created, readable by everyone), e.g. with ccoctl aws create-identity-provider.';
+    : inBucket
+      ? `Publish the cluster's current keys in the bucket ${inBucket.bucket}: rhacs-sts issuer publish --context <this cluster> (it adds new keys and keeps the old ones for a while).`
+      : 'Publish the discovery document and keys where the issuer URL points (for OpenShift STS: the bucket ccoctl created, readable by everyone), e.g. with rhacs-sts issuer publish or ccoctl aws create-identity-provider.';
   if (!pub.reachable) {
     return row(id, name, 'warn',
       `${issuer}/.well-known/openid-configuration could not be reached from here (${pub.error}). That is expected on a private network; AWS must reach it from the internet.`,
@@ -107,8 +116,13 @@ export function issuerPublicCheck(w: Where, pub: PublicIssuer, apiKeys: Jwk[] | 
   }
   const keys = pub.keys ?? [];
   if (keys.length === 0) return row(id, name, 'fail', `The public JWKS ${pub.jwksUri} has no keys: AWS cannot verify any token.`, publish);
-  const published = new Set(kids(keys));
-  const missing = apiKeys ? kids(apiKeys).filter((k) => !published.has(k)) : [];
+  const missing = apiKeys ? compareKeys(keys, apiKeys).missing : [];
+  const publishedKids = new Set(kids(keys));
+  const signingMissing = [...new Set(signingKids)].filter((k) => !publishedKids.has(k) || missing.includes(k));
+  if (signingMissing.length) {
+    return row(id, name, 'fail',
+      `The cluster signs its tokens with the key ${signingMissing.join(', ')}, which the public JWKS ${pub.jwksUri} lacks: AWS rejects every token it signs (the cluster's signing key was rotated and the published keys were not).`, publish);
+  }
   if (apiKeys && missing.length === apiKeys.length && apiKeys.length > 0) {
     return row(id, name, 'fail', `The public JWKS ${pub.jwksUri} has none of the cluster's signing keys (${missing.join(', ')}): AWS cannot verify its tokens.`, publish);
   }

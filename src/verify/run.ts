@@ -196,7 +196,9 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     if (seenIssuers.has(r.cluster.issuer)) continue;
     seenIssuers.add(r.cluster.issuer);
     checks.push(issuerApiCheck(r.w, r.docs as IssuerDocuments | { error: string; hint?: string }));
-    checks.push(issuerPublicCheck(r.w, r.pub, isError(r.docs) ? undefined : (r.docs as IssuerDocuments).keys));
+    // The keys the cluster signs with now: the kid of each token just requested for this issuer.
+    const signing = reads.filter((x) => x.cluster.issuer === r.cluster.issuer).flatMap((x) => x.perComp.map((c) => signingKid(c.token)).filter((k): k is string => !!k));
+    checks.push(issuerPublicCheck(r.w, r.pub, isError(r.docs) ? undefined : (r.docs as IssuerDocuments).keys, signing));
   }
   seenIssuers.clear();
   for (const r of reads) {
@@ -346,4 +348,14 @@ function ecrReadRow(i: {
   if (done.length === 0) return { id, check, result: 'pass', detail: `${exchanged}; ${registry} has no repository to read yet.` };
   const said = done.map((r) => `${r.repository} (${r.calls.join(', ')}${r.image ? ` of ${r.image}` : ', no image yet'})`).join('; ');
   return { id, check, result: 'pass', detail: `${exchanged}; read ${said} in ${registry}.` };
+}
+
+/** The key id in a token's header (never the token itself), or undefined. */
+function signingKid(token: unknown): string | undefined {
+  if (typeof token !== 'string') return undefined;
+  try {
+    return decodeJwtHeader(token).kid;
+  } catch {
+    return undefined;
+  }
 }

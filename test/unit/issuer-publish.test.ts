@@ -22,6 +22,7 @@ import {
   type StoredObject,
 } from '../../src/issuer/publish.js';
 import type { Jwk } from '../../src/kube/session.js';
+import { issuerPublicCheck } from '../../src/verify/checks.js';
 
 const key = (kid: string, n = `n-${kid}`): Jwk => ({ use: 'sig', kty: 'RSA', kid, alg: 'RS256', n, e: 'AQAB' });
 const HOUR = 3_600_000;
@@ -222,5 +223,22 @@ describe('uninstall', () => {
   });
   it('keeps a bucket holding objects it did not write', () => {
     expect(planUnpublish({ ...base, objectKeys: [...base.objectKeys, 'other.txt'] }, [])).toMatchObject({ deleteObjects: [DISCOVERY_KEY, KEYS_KEY], deleteBucket: false });
+  });
+});
+
+describe("verify: the public keys against the cluster's", () => {
+  const OCP = 'https://b-oidc.s3.eu-west-1.amazonaws.com';
+  const w = { cluster: { provider: 'openshift' as const, issuer: OCP, namespace: 'stackrox', components: ['central' as const], installMethod: 'manifests' as const }, multi: false };
+  const pub = (keys: Jwk[]) => ({ reachable: true as const, url: `${OCP}/.well-known/openid-configuration`, issuer: OCP, jwksUri: `${OCP}/keys.json`, keys });
+
+  it('fails naming the kid the cluster signs with when the bucket lacks it, pointing at issuer publish', () => {
+    const r = issuerPublicCheck(w, pub([key('k1')]), [key('k2'), key('k1')], ['k2']);
+    expect(r).toMatchObject({ result: 'fail', detail: expect.stringMatching(/signs its tokens with the key k2, which the public JWKS .*keys\.json lacks/), fix: expect.stringMatching(/rhacs-sts issuer publish/) });
+  });
+  it('fails too when the kid is published with other key material', () => {
+    expect(issuerPublicCheck(w, pub([key('k2', 'stale')]), [key('k2')], ['k2']).result).toBe('fail');
+  });
+  it('passes when every key is published, retired keys included', () => {
+    expect(issuerPublicCheck(w, pub([key('k2'), key('k1')]), [key('k2')], ['k2']).result).toBe('pass');
   });
 });
