@@ -57,8 +57,35 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   }
   if (options.planFile) return runSavedPlan(options, ui);
   if (options.rolePerCluster) return runRolePerCluster(options, ui);
+  if (options.publishIssuer && !options.dryRun && !ui.interactive) {
+    throw new InputError(
+      [{ source: '--publish-issuer', message: "points the cluster at a new issuer, which is confirmed a second time at a terminal: run init at a terminal, or run \"rhacs-sts issuer publish\" and set the cluster's issuer first" }],
+    );
+  }
 
-  const { sessions, detected } = await ui.spinner('Reading the cluster and the AWS account…', async (setText) => {
+  let read;
+  try {
+    read = await readClusters(options, ui);
+  } catch (err) {
+    if (!(err as { openshiftWithoutSts?: boolean }).openshiftWithoutSts || options.dryRun || !ui.interactive || options.publishIssuer === false) throw err;
+    // OpenShift without STS: offer to publish its issuer (as "issuer publish --set-cluster-issuer"), then go on.
+    ui.warn((err as Error).message);
+    const go = options.publishIssuer ?? await ui.confirm('Publish the cluster\'s issuer in an S3 bucket now and point the cluster at it ("rhacs-sts issuer publish --set-cluster-issuer")?', true);
+    if (!go) throw err;
+    const { openPublishSessions, publishIssuer } = await import('./issuer.js');
+    const publishing: Options = { ...options, setClusterIssuer: true };
+    const out = await publishIssuer(publishing, ui, await openPublishSessions(publishing, ui));
+    if (!out.clusterIssuerSet) throw err;
+    ui.info('');
+    ui.info('Continuing with init.');
+    read = await readClusters(options, ui);
+  }
+  return initWith(options, ui, read.sessions, read.detected);
+}
+
+/** Opens the sessions and detects the clusters under a spinner. */
+async function readClusters(options: Options, ui: Ui): Promise<{ sessions: Sessions; detected: Detected }> {
+  return ui.spinner('Reading the cluster and the AWS account…', async (setText) => {
     const sessions = await openSessions(options, ui);
     // Several clusters are read concurrently: the progress names each as it is read.
     const onCluster = sessions.kube.size > 1
@@ -71,6 +98,9 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     const detected = await detect(options, sessions, ui, { ...(ui.interactive ? { resolve: (problem, target) => askDetection(problem, target, ui) } : {}), ...(onCluster ? { onCluster } : {}) });
     return { sessions, detected };
   });
+}
+
+async function initWith(options: Options, ui: Ui, sessions: Sessions, detected: Detected): Promise<void> {
   for (const w of detected.warnings) ui.warn(w);
   describeClusters(detected, ui);
 

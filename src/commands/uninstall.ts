@@ -6,7 +6,9 @@
 import { alsoFound, type ApplyResult } from '../apply/apply.js';
 import { blockersError, writeValuesAndApply, writeValuesOrFail } from '../apply/run.js';
 import type { AwsSession } from '../aws/session.js';
-import { discover, openSessions, type Discovered } from '../discover.js';
+import { discover, openSessions, type Discovered, type Sessions } from '../discover.js';
+import { applyUnpublish, bucketOfIssuer, isOurBucket, planUnpublish, readBucket } from '../issuer/publish.js';
+import { oidcProviderArn } from '../plan/policies.js';
 import { DeclinedError, InputError } from '../errors.js';
 import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
 import { helmUpgradeCommand } from '../plan/helm-values.js';
@@ -53,6 +55,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   if (options.dryRun) {
     ui.result(options.output === 'json' ? planToJson(plan) : renderPlanText(plan, ui.colors, extra));
     writeHelmValues(plan, options, ui);
+    await removePublishedIssuers(options, ui, sessions, found, plan);
     return;
   }
   const json = options.output === 'json';
@@ -68,6 +71,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
     const unchanged = writeValuesOrFail(plan, options, ui, fail);
     if (json) ui.result(planToJson(plan, { applied: [], ...(unchanged ? { helmValuesFiles: unchanged } : {}) }));
     else if (options.quiet) ui.result(`nothing to remove for ${plan.role.arn}`);
+    await removePublishedIssuers(options, ui, sessions, found, plan);
     return;
   }
   try {
@@ -83,6 +87,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
       : undefined,
   }, fail);
   const done = applied.filter((r) => r.outcome === 'done').length;
+  await removePublishedIssuers(options, ui, sessions, found, plan);
   if (json) {
     ui.result(planToJson(plan, { applied, ...(files ? { helmValuesFiles: files } : {}) }));
     return;
@@ -136,5 +141,41 @@ function printLeftovers(plan: Plan, ui: Ui, files?: HelmValuesFile[]): void {
   if (deferred.length > restarts.length) {
     ui.info('When a rollout suits, apply the Helm values that undo the wiring (this rolls the pods):');
     for (const h of plan.helmValues ?? []) ui.info(`  ${helmUpgradeCommand(h, files?.find((f) => f.release === h.release && f.context === h.context)?.file)}`);
+  }
+}
+
+/**
+ * Issuers rhacs-sts published in S3 ("issuer publish"): once nothing trusts their OIDC provider any
+ * more (checked now, after the role is gone), the two documents and the bucket go — only a bucket
+ * rhacs-sts created (tagged, not adopted), and only when it holds nothing else. Runs after the plan
+ * (or, with --dry-run, says what it would do). The cluster keeps issuing its tokens as the bucket's
+ * URL: setting spec.serviceAccountIssuer back is a cluster-wide change rhacs-sts leaves to people.
+ */
+async function removePublishedIssuers(options: Options, ui: Ui, sessions: Sessions, found: Discovered, plan: Plan): Promise<void> {
+  const issuers = [...new Set(found.facts.clusters.filter((c) => c.provider === 'openshift').map((c) => c.issuer))];
+  for (const issuer of issuers) {
+    const where = bucketOfIssuer(issuer);
+    if (!where) continue;
+    const { createIssuerBucketApi } = await import('../issuer/s3.js');
+    const s3 = await createIssuerBucketApi({ region: where.region, profile: options.profile, log: ui.debug });
+    const state = await readBucket(s3, where.bucket);
+    if (state.access === 'missing' || !isOurBucket(state.tags)) continue;
+    const arn = oidcProviderArn(found.facts.partition, found.facts.accountId, issuer);
+    const provider = sessions.aws.oidcProvider ? await sessions.aws.oidcProvider(arn) : null;
+    // With --dry-run the role is still there: count the roles other than the one uninstall removes.
+    const trusting = provider ? (await sessions.aws.rolesTrusting(arn)).filter((r) => !(options.dryRun && r === plan.role.name && plan.actions.some((a) => a.type === 'role' && a.status === 'delete'))) : [];
+    const keptProvider = provider && options.keepOidcProvider && !options.dryRun;
+    const un = keptProvider
+      ? { deleteObjects: [], deleteBucket: false, notes: [`The bucket ${where.bucket} is kept with the OIDC provider (--keep-oidc-provider).`] }
+      : planUnpublish(state, trusting);
+    for (const n of un.notes) ui.info(n);
+    if (!un.deleteObjects.length && !un.deleteBucket) continue;
+    const what = `${un.deleteObjects.join(' and ')}${un.deleteBucket ? `${un.deleteObjects.length ? ', then ' : ''}the bucket ${where.bucket}` : ` from ${where.bucket}`}`;
+    if (options.dryRun) {
+      ui.info(`Would remove the published issuer ${issuer}: ${what}.`);
+      continue;
+    }
+    await applyUnpublish(s3, where.bucket, un);
+    ui.info(`Removed the published issuer ${issuer}: ${what}. The cluster still issues its tokens as ${issuer} (spec.serviceAccountIssuer of authentications.config.openshift.io/cluster); set it back yourself if nothing else uses it (cluster-wide: the kube-apiservers roll out).`);
   }
 }

@@ -129,9 +129,12 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
     if (!issuer && (input.provider ?? 'openshift') === 'openshift') {
       if (!saIssuer) {
         // Passing the public issuer with --oidc-issuer does not help: the tokens still carry the internal one.
-        throw new OperationError(
-          `This OpenShift cluster is not configured for AWS STS: authentication.config.openshift.io/cluster has no spec.serviceAccountIssuer, so its service-account tokens are issued by the internal issuer (https://kubernetes.default.svc), which AWS cannot reach.`,
-          { hint: OPENSHIFT_PUBLIC_ISSUER_HINT },
+        throw Object.assign(
+          new OperationError(
+            `This OpenShift cluster is not configured for AWS STS: authentication.config.openshift.io/cluster has no spec.serviceAccountIssuer, so its service-account tokens are issued by the internal issuer (https://kubernetes.default.svc), which AWS cannot reach.`,
+            { hint: OPENSHIFT_PUBLIC_ISSUER_HINT },
+          ),
+          { openshiftWithoutSts: true },
         );
       }
       issuer = saIssuer;
