@@ -76,7 +76,7 @@ async function setOperatorStatus(kc: KubeConfig, revision: number, progressing?:
  * Seeds the OpenShift flavour without STS: the config.openshift.io objects with an empty
  * `serviceAccountIssuer`, and the ClusterOperator `kube-apiserver` at revision 1, settled.
  */
-export async function seedOpenShiftWithoutSts(kc: KubeConfig, opts: { region?: string; version?: string } = {}): Promise<void> {
+export async function seedOpenShiftWithoutSts(kc: KubeConfig, opts: { region?: string; version?: string; infrastructureName?: string } = {}): Promise<void> {
   await seedOpenShift(kc, { issuer: '', ...opts });
   await applyCrds(kc, [CLUSTER_OPERATOR_CRD]);
   const api = kc.makeApiClient(CustomObjectsApi);
