@@ -147,7 +147,14 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
   const named = targets.map((t) => sessions.kube.get(t.key)?.regionHint).find(Boolean);
   const regionHint = async () =>
     options.region ?? named ?? (await discovered).flatMap((r) => (r.status === 'fulfilled' ? [r.value.d.region] : [])).find(Boolean);
-  const [identity, settled] = await Promise.all([sessions.aws.identity(regionHint), discovered]);
+  // When STS has no region because the cluster could not be read, the cluster's error is the cause to report.
+  const [identity, settled] = await Promise.all([
+    sessions.aws.identity(regionHint).catch(async (err: unknown) => {
+      const failed = (await discovered).find((r) => r.status === 'rejected');
+      throw failed && isInputError(err) && err.problems.some((p) => p.source === '--region') ? failed.reason : err;
+    }),
+    discovered,
+  ]);
   const found: Awaited<ReturnType<typeof discoverOne>>[] = [];
   settled.forEach((r, i) => {
     const t = targets[i]!;

@@ -217,7 +217,11 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
   // for the provider); a failed detection is still the error reported.
   const provider = detectProvider(api, input);
   provider.catch(() => undefined);
-  const reading = detectRhacs(api, { namespace: input.namespace, provider: provider.then((p) => p.provider) });
+  // The derived promise too: RHACS detection may await it late (or never, when it fails first), and
+  // an unawaited rejection would end the process before the provider's error is reported.
+  const providerName = provider.then((p) => p.provider);
+  providerName.catch(() => undefined);
+  const reading = detectRhacs(api, { namespace: input.namespace, provider: providerName });
   reading.catch(() => undefined);
   const p = await provider;
   const rhacs = await reading;

@@ -57,13 +57,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** rhacs-sts in a real pseudo-terminal (tmux), read and typed into like a person. */
 class Terminal {
-  readonly socket = `rhacs-sts-publish-${process.pid}`;
-  readonly exitFile = join(dir, 'exit');
+  private static count = 0;
+  readonly socket = `rhacs-sts-publish-${process.pid}-${Terminal.count++}`;
+  readonly exitFile = join(dir, `${this.socket}.exit`);
   private tmux(...args: string[]): string {
     return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', timeout: 10_000 });
   }
   start(args: string[]): void {
-    const script = join(dir, 'run.sh');
+    const script = join(dir, `${this.socket}.sh`);
     writeFileSync(script, [
       `cd ${quote(ROOT)}`,
       `env -i TERM="$TERM" ${Object.entries(env()).map(([k, v]) => `${k}=${quote(v)}`).join(' ')} bin/rhacs-sts ${args.map(quote).join(' ')}`,
@@ -130,7 +131,7 @@ afterAll(async () => {
 describe('OpenShift without STS, with the CLI', () => {
   it('init stops: the cluster is not configured for STS, and it says how to fix that', async () => {
     const r = await cli(['init', '--yes']);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/not configured for AWS STS/);
     expect(r.stderr).toMatch(/rhacs-sts issuer publish --set-cluster-issuer/);
   });
@@ -181,6 +182,25 @@ describe('OpenShift without STS, with the CLI', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/nothing to change/);
     expect(await awsWrites(sandbox.info, a)).toEqual([]);
+  });
+
+  it('init at a terminal offers to publish the issuer; declining the cluster-wide change leaves the cluster as it was', { timeout: 120_000 }, async () => {
+    const k = kubeMark(sandbox.info, CLUSTER);
+    const t = new Terminal();
+    try {
+      t.start(['init']);
+      await t.waitFor(/Publish the cluster's issuer in an S3 bucket now/);
+      t.keys('Enter');
+      await t.waitFor(/nothing to change/);
+      await t.waitFor(/Set spec\.serviceAccountIssuer of authentications\.config\.openshift\.io\/cluster to/);
+      t.keys('n', 'Enter');
+      expect(await t.exitCode()).toBe(1);
+      expect(t.screen()).toMatch(/the cluster's issuer was not changed/);
+    } finally {
+      t.kill();
+    }
+    expect(await serviceAccountIssuer()).toBe('');
+    expect(await kubeRequests(sandbox.info, CLUSTER, k, { writesOnly: true })).toEqual([]);
   });
 
   it('sets the cluster issuer only after a second confirmation at a terminal, and waits for the kube-apiservers', { timeout: 180_000 }, async () => {
