@@ -111,7 +111,7 @@ export function privateIssuerHost(hostname: string): string | undefined {
   const host = hostname.toLowerCase().replace(/\.$/, '');
   const why = 'AWS fetches the issuer\'s discovery document and keys from the internet, and cannot reach';
   if (IN_CLUSTER_NAME.test(host)) {
-    return `"${host}" is an in-cluster name: ${why} it. Use the cluster's public issuer (on OpenShift: create one with "ccoctl aws create-identity-provider" and set spec.serviceAccountIssuer on authentications.config.openshift.io/cluster to it)`;
+    return `"${host}" is an in-cluster name: ${why} it. Use the cluster's public issuer (on OpenShift: publish one with "rhacs-sts issuer publish --set-cluster-issuer", or with "ccoctl aws create-identity-provider" and set spec.serviceAccountIssuer on authentications.config.openshift.io/cluster to it)`;
   }
   if (PRIVATE_NAME.test(host)) return `"${host}" is a private or local name: ${why} it. Use a public https:// issuer`;
   if (host.startsWith('[') || host.includes(':')) return `"${host}" is an IP address: an issuer must be a public DNS name`;

@@ -181,7 +181,7 @@ describe('--oidc-issuer must be the issuer the cluster\'s tokens carry', () => {
     const r = await cli(sb, 'openshift', ['plan', '--namespace', ns, '--role-name', 'iss-ocp', '--oidc-issuer', 'https://another-bucket.s3.eu-west-1.amazonaws.com']);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/--oidc-issuer: is https:\/\/another-bucket\.s3\.eu-west-1\.amazonaws\.com, but the tokens of context ".*" carry the issuer https:\/\/rhacs-sts-oidc\.s3\.eu-west-1\.amazonaws\.com/);
-    expect(r.stderr).toMatch(/hint: .*ccoctl aws create-identity-provider.*spec\.serviceAccountIssuer on authentications\.config\.openshift\.io\/cluster/);
+    expect(r.stderr).toMatch(/hint: .*rhacs-sts issuer publish --set-cluster-issuer.*spec\.serviceAccountIssuer on authentications\.config\.openshift\.io\/cluster.*ccoctl aws create-identity-provider/);
     expect(await writesSince(m)).toEqual({ aws: [], kube: [] });
   });
 });

@@ -41,7 +41,7 @@ describe('checkIssuers: the issuer AWS is told to trust is the one the tokens ca
     ]));
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).problems[0]!.message).toMatch(/carry the issuer https:\/\/kubernetes\.default\.svc .*, and it can never reach https:\/\/kubernetes\.default\.svc itself$/);
-    expect(err.hint).toMatch(/ccoctl aws create-identity-provider.*set spec\.serviceAccountIssuer on authentications\.config\.openshift\.io\/cluster/);
+    expect(err.hint).toMatch(/rhacs-sts issuer publish --set-cluster-issuer.*sets spec\.serviceAccountIssuer on authentications\.config\.openshift\.io\/cluster/);
   });
 
   it('warns, and goes on, when the tokens\' issuer cannot be read (no right to /.well-known)', () => {
