@@ -267,7 +267,7 @@ describe('kube discovery: other clusters and namespace search (private sandbox)'
     expect(err.message).toMatch(/RHACS was not found/);
   });
 
-  it('stops on an OpenShift cluster that is not set up for STS, pointing to ccoctl', async () => {
+  it('stops on an OpenShift cluster that is not set up for STS, pointing to issuer publish (and ccoctl)', async () => {
     const kc = priv.kubeConfig('nosts');
     await seedRhacs(kc, { namespace: 'stackrox', method: 'manifests', openshift: true });
     const session = await open(priv.info.clusters.nosts!);
@@ -276,7 +276,8 @@ describe('kube discovery: other clusters and namespace search (private sandbox)'
     expect(err.message).toMatch(/not configured for AWS STS/);
     // The real prerequisite: a public issuer that the tokens carry. --oidc-issuer alone cannot help.
     expect(err.hint).toMatch(/ccoctl aws create-identity-provider/);
-    expect(err.hint).toMatch(/set spec\.serviceAccountIssuer on authentications\.config\.openshift\.io\/cluster/);
+    expect(err.hint).toMatch(/rhacs-sts issuer publish --set-cluster-issuer/);
+    expect(err.hint).toMatch(/sets spec\.serviceAccountIssuer on authentications\.config\.openshift\.io\/cluster/);
     expect(err.hint).not.toMatch(/--oidc-issuer/);
     // With an issuer given, the session reports what the tokens really carry (discover refuses it: see issuer-cli).
     const d = await session.discover({ oidcIssuer: 'https://example-bucket.s3.eu-west-1.amazonaws.com' });
