@@ -23,7 +23,8 @@ What it does, in order (each step only if needed; a second run changes nothing):
        https://<bucket>.s3.<region>.amazonaws.com/keys.json
   4. creates the IAM OIDC provider for that URL (audience openshift);
   5. with --set-cluster-issuer (at a terminal, asked twice): sets spec.serviceAccountIssuer of
-     authentications.config.openshift.io/cluster and waits for the kube-apiservers to roll out.
+     authentications.config.openshift.io/cluster and waits for the kube-apiservers to roll out
+     (up to --timeout; 30m when not given: they restart one control-plane node at a time).
 
 Step 5 is cluster-wide: every bound service-account token the cluster issues from then on carries
 the new issuer, and every kube-apiserver restarts. Tokens of the old issuer stay accepted for about

@@ -19,11 +19,13 @@ import {
 } from '../issuer/publish.js';
 import { OPENSHIFT_DEFAULT_ISSUER, type OpenShiftIssuerState } from '../kube/openshift-issuer.js';
 import type { KubeSession } from '../kube/session.js';
-import type { Options } from '../options.js';
+import { DEFAULT_TIMEOUT_MS, type Options } from '../options.js';
 import { MANAGED_TAG, oidcProviderArn } from '../plan/policies.js';
 import type { Ui } from '../ui/ui.js';
 
 const AUDIENCE = 'openshift';
+/** How long the kube-apiservers may take to roll out a new issuer when --timeout is not given. */
+const ISSUER_ROLLOUT_DEFAULT_MS = 30 * 60_000;
 const SETTLE_POLL_MS = 2000;
 
 export interface PublishSessions {
@@ -121,13 +123,20 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
   const { os, s3, plan, provider, current } = read;
   const clusterChange = current !== plan.issuer;
 
-  render(options, ui, plan, provider, os, read.apiIssuer);
+  // Text: the plan now, before any question. JSON: one document at the end, with what was applied.
+  const json = options.output === 'json';
+  const applied: string[] = [];
+  if (!json) render(options, ui, plan, provider, os, read.apiIssuer);
   const blockers = [...plan.blockers, ...(provider.blocker ? [provider.blocker] : [])];
   if (blockers.length) {
     throw new OperationError(`Cannot publish: ${blockers.map((b) => b.message).join(' ')}`, { hint: blockers.map((b) => b.hint).filter(Boolean).join(' ') });
   }
   const outcome: PublishOutcome = { issuer: plan.issuer, bucket: plan.bucket, region: plan.region, clusterIssuerSet: !clusterChange };
-  if (options.dryRun) return outcome;
+  const finish = (o: PublishOutcome): PublishOutcome => {
+    if (json) render(options, ui, plan, provider, os, read.apiIssuer, { applied, clusterIssuerSet: o.clusterIssuerSet });
+    return o;
+  };
+  if (options.dryRun) return finish(outcome);
 
   const changes = plan.steps.filter((x) => x.status !== 'unchanged').length + (provider.status === 'unchanged' ? 0 : 1);
   if (changes > 0) {
@@ -138,21 +147,21 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
       }
       if (!(await ui.confirm(`Publish the issuer: apply these ${changes} change${changes === 1 ? '' : 's'}?`, false))) throw new DeclinedError();
     }
-    await applyPublish(s3, plan, (summary) => ui.step(summary));
+    applied.push(...(await applyPublish(s3, plan, (summary) => ui.step(summary))));
     if (provider.status !== 'unchanged') {
       ui.step(provider.summary);
       await s.aws.ensureOidcProvider!({
         id: `oidc-provider:${plan.issuer}`, type: 'oidc-provider', status: provider.status, target: provider.arn, summary: provider.summary,
         issuer: plan.issuer, arn: provider.arn, addClientIds: provider.addClientIds, tags: provider.tags, thumbprints: [],
       });
+      applied.push('oidc-provider');
     }
     ui.info(`Published ${plan.issuer} (${changes} change${changes === 1 ? '' : 's'}).`);
   } else {
     ui.info(`The issuer ${plan.issuer} is published and matches the cluster's keys: nothing to change.`);
   }
 
-  if (!clusterChange) return outcome;
-  if (!options.setClusterIssuer) return outcome;
+  if (!clusterChange || !options.setClusterIssuer) return finish(outcome);
   ui.info('');
   const sure = await ui.confirm(
     `Set spec.serviceAccountIssuer of authentications.config.openshift.io/cluster to ${plan.issuer}? Every kube-apiserver rolls out, and every bound token issued from then on carries this issuer.`,
@@ -160,7 +169,8 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
   );
   if (!sure) throw new DeclinedError(`Not applied: the cluster's issuer was not changed (the bucket ${plan.bucket} and the OIDC provider are in place).`);
   await setClusterIssuer(options, ui, s.kube, plan.issuer);
-  return { ...outcome, clusterIssuerSet: true };
+  applied.push('cluster-issuer');
+  return finish({ ...outcome, clusterIssuerSet: true });
 }
 
 /** The bucket and region: the flags, else the bucket the cluster's issuer already names, else defaults from the infrastructure. */
@@ -193,7 +203,7 @@ function providerStep(arn: string, issuer: string, current: { clientIds: string[
 
 const MARK = { create: '+', update: '~', unchanged: '=' } as const;
 
-function render(options: Options, ui: Ui, plan: PublishPlan, provider: ProviderStep, os: OpenShiftIssuerState, apiIssuer?: string): void {
+function render(options: Options, ui: Ui, plan: PublishPlan, provider: ProviderStep, os: OpenShiftIssuerState, apiIssuer?: string, done?: { applied: string[]; clusterIssuerSet: boolean }): void {
   const current = os.serviceAccountIssuer || '';
   const tokensCarry = apiIssuer ?? (current || OPENSHIFT_DEFAULT_ISSUER);
   if (options.output === 'json') {
@@ -205,8 +215,9 @@ function render(options: Options, ui: Ui, plan: PublishPlan, provider: ProviderS
       steps: plan.steps,
       keys: { published: plan.keys.keys.map((k) => k.kid), added: plan.keys.added, retained: plan.keys.kept, removed: plan.keys.dropped },
       oidcProvider: { arn: provider.arn, status: provider.status, summary: provider.summary },
-      clusterIssuer: { current, tokensCarry, desired: plan.issuer, change: current !== plan.issuer, apply: options.setClusterIssuer && !options.dryRun },
+      clusterIssuer: { current, tokensCarry, desired: plan.issuer, change: current !== plan.issuer, apply: options.setClusterIssuer && !options.dryRun, set: done?.clusterIssuerSet ?? false },
       blockers: [...plan.blockers, ...(provider.blocker ? [provider.blocker] : [])],
+      applied: done?.applied ?? [],
     }, null, 2));
     return;
   }
@@ -243,8 +254,11 @@ function render(options: Options, ui: Ui, plan: PublishPlan, provider: ProviderS
 async function setClusterIssuer(options: Options, ui: Ui, kube: KubeSession, issuer: string): Promise<void> {
   if (!kube.setServiceAccountIssuer || !kube.clusterOperator) throw new OperationError('This cluster session cannot change the OpenShift issuer.');
   await kube.setServiceAccountIssuer(issuer);
-  ui.info(`Set spec.serviceAccountIssuer to ${issuer}; waiting for the kube-apiservers to roll out (up to ${Math.round(options.timeoutMs / 1000)} s)…`);
-  const deadline = Date.now() + options.timeoutMs;
+  // A kube-apiserver revision rolls node by node: on three control-plane nodes that takes well over
+  // the 5 minutes rollouts of RHACS get by default, so without --timeout this wait gets 30.
+  const waitMs = options.timeoutMs === DEFAULT_TIMEOUT_MS ? ISSUER_ROLLOUT_DEFAULT_MS : options.timeoutMs;
+  ui.info(`Set spec.serviceAccountIssuer to ${issuer}; waiting for the kube-apiservers to roll out (up to ${Math.round(waitMs / 60_000)} min)…`);
+  const deadline = Date.now() + waitMs;
   let last = '';
   await ui.spinner('Waiting for the kube-apiserver operator…', async (setText) => {
     for (let attempt = 0; Date.now() < deadline && attempt < 100_000; attempt++) {
@@ -270,7 +284,7 @@ async function setClusterIssuer(options: Options, ui: Ui, kube: KubeSession, iss
       if (served === issuer && co && co.progressing === 'False' && co.available !== 'False') return;
       await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
     }
-    throw new OperationError(`The kube-apiservers did not finish rolling out to the issuer ${issuer} within ${Math.round(options.timeoutMs / 1000)} s.`, {
+    throw new OperationError(`The kube-apiservers did not finish rolling out to the issuer ${issuer} within ${Math.round(waitMs / 1000)} s.`, {
       hint: 'The change is made and keeps rolling out: watch "oc get clusteroperator kube-apiserver", then run "rhacs-sts init". Raise --timeout to wait longer.',
     });
   });
