@@ -96,7 +96,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     opts = answered;
     final = decisionsFromOptions(opts, detected.facts, decisions.thumbprints);
     plan = buildPlan(detected.facts, final, aws);
-    integration?.addTo(plan, final, detected.facts);
+    integration?.addTo(plan, final, detected.facts, opts);
   }
 
   const inputs = planInputs(opts, final, detected, plan);
