@@ -233,6 +233,13 @@ export async function askAfterPlan(options: Options, plan: Plan, ui: Ui): Promis
     ui.warn(provider.message);
     if (await ui.confirm('Add the audience and our tag to this OIDC provider? (same as --adopt-oidc-provider)', false)) o = { ...o, adoptOidcProvider: true };
   }
+  const integration = blockedBy('--adopt-integration');
+  if (integration && !o.adoptIntegration) {
+    ui.warn(integration.message);
+    if (await ui.confirm('Switch this ECR integration to the container IAM role? Central tests it first; uninstall switches it back (same as --adopt-integration)', false)) {
+      o = { ...o, adoptIntegration: true };
+    }
+  }
 
   // EKS gives pods the role only when they are created, so they must be restarted; on OpenShift
   // the new environment rolls the pods out by itself.

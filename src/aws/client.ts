@@ -3,6 +3,7 @@
  * default chain (env, shared config / --profile, SSO, web identity, container and instance roles);
  * AWS_ENDPOINT_URL is honoured by the SDK itself. Loaded lazily so start-up stays fast.
  */
+import './sdk-env.js';
 import {
   AddClientIDToOpenIDConnectProviderCommand,
   CreateOpenIDConnectProviderCommand,

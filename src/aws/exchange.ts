@@ -6,6 +6,7 @@
  * permission, and across accounts without the repository policy that a read needs. Credentials and
  * tokens stay inside this module: callers get only non-secret facts back.
  */
+import './sdk-env.js';
 import {
   BatchGetImageCommand,
   DescribeRepositoriesCommand,

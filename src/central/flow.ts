@@ -187,8 +187,8 @@ export async function centralTestRow(options: Options, decisions: Decisions, fac
 export interface IntegrationContext {
   target: CentralTarget;
   state: CentralState;
-  /** Adds the integration action to a freshly built plan. */
-  addTo(plan: Plan, decisions: Decisions, facts: Facts): void;
+  /** Adds the integration action to a freshly built plan (with the options as answered so far). */
+  addTo(plan: Plan, decisions: Decisions, facts: Facts, options?: Options): void;
   /** The applier for applyPlan (ApplyDeps.central). */
   apply(plan: Plan): (a: IntegrationAction) => Promise<boolean>;
 }
@@ -228,7 +228,7 @@ export async function prepareIntegration(options: Options, facts: Facts, session
   return {
     target,
     state,
-    addTo: (plan, decisions, f) => addIntegrationToPlan(plan, planForInit(options, decisions, f, target, state)),
+    addTo: (plan, decisions, f, o = options) => addIntegrationToPlan(plan, planForInit(o, decisions, f, target, state)),
     apply: (plan) => (a) => applyIntegration(a, {
       client: state.client,
       kube: target.kube,

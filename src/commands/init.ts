@@ -126,7 +126,7 @@ async function initWith(options: Options, ui: Ui, sessions: Sessions, detected: 
     opts = answered;
     final = decisionsFromOptions(opts, detected.facts, decisions.thumbprints);
     plan = buildPlan(detected.facts, final, aws);
-    integration?.addTo(plan, final, detected.facts);
+    integration?.addTo(plan, final, detected.facts, opts);
   }
 
   const inputs = planInputs(opts, final, detected, plan);

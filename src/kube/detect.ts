@@ -215,10 +215,10 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
 export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promise<ClusterDiscovery> {
   // RHACS is read alongside the provider's detection (reads only; only its pod reads on EKS wait
   // for the provider); a failed detection is still the error reported.
+  // Each promise that may reject before it is awaited gets a handler, so that a failure is reported
+  // once, as the error, not as an unhandled rejection.
   const provider = detectProvider(api, input);
   provider.catch(() => undefined);
-  // The derived promise too: RHACS detection may await it late (or never, when it fails first), and
-  // an unawaited rejection would end the process before the provider's error is reported.
   const providerName = provider.then((p) => p.provider);
   providerName.catch(() => undefined);
   const reading = detectRhacs(api, { namespace: input.namespace, provider: providerName });

@@ -129,8 +129,12 @@ describe('kubeconfig credentials, through the built binary', () => {
     const mark = kubeMark(sb, 'eks');
     const r = await plan(file);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
+    // --output json: the error is the one document on stdout.
+    const doc = JSON.parse(r.stdout) as { error: { message: string; exitCode: number } };
+    expect(doc.error.exitCode).toBe(2);
+    expect(doc.error.message).toMatch(/Cannot use the Kubernetes cluster of context "expired-gcp" .*could not get credentials for the request: .*Token is expired/);
     expect(r.stderr).toMatch(/Cannot use the Kubernetes cluster of context "expired-gcp" .*could not get credentials for the request: .*Token is expired/);
+    expect(r.stdout).not.toContain(token);
     expect(r.stderr).not.toContain(token);
     expect(await kubeRequests(sb, 'eks', mark, { user: `system:serviceaccount:${ns}:${READER}` })).toEqual([]);
   });

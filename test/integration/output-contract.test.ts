@@ -119,6 +119,8 @@ describe('messages instead of raw errors', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/Both a profile \(sandbox\) and AWS_ACCESS_KEY_ID\/AWS_SECRET_ACCESS_KEY are set: the profile's credentials are used/);
     expect(r.stderr).not.toMatch(/Multiple credential sources|@aws-sdk/);
+    // Nor Node's process warnings (the SDK's about Node versions of its future releases, on Node 20).
+    expect(r.stderr).not.toMatch(/\(node:\d+\) \w*Warning|NodeVersionSupportWarning/);
   });
 });
 

@@ -13,6 +13,8 @@ import {
   splitRepositories,
 } from '../../src/decide.js';
 import type { ClusterTarget } from '../../src/targets.js';
+import { addIntegrationToPlan } from '../../src/central/flow.js';
+import { planIntegration } from '../../src/central/integration.js';
 import { CancelledError, InputError } from '../../src/errors.js';
 import { parseOptions, type Options } from '../../src/options.js';
 import { buildPlan } from '../../src/plan/build.js';
@@ -182,6 +184,32 @@ describe('askAfterPlan: adopting what blocks the plan, restarting now or later',
     const adopted = await askAfterPlan(o, blocked, yes);
     expect(adopted.adoptRole).toBe(true);
     expect(planFor(adopted, foreign).blockers).toEqual([]);
+  });
+
+  it('offers to switch an ECR integration someone else made in RHACS (default no), like --adopt-integration', async () => {
+    const o = opts({ roleName: 'r', restart: false });
+    const withIntegration = (x: Options) => {
+      const p = planFor(x);
+      addIntegrationToPlan(p, planIntegration({
+        wanted: { registryId: ACCOUNT, region: 'eu-west-1' },
+        integrations: [{ id: 'i-1', name: 'team', type: 'ecr', categories: ['REGISTRY'], ecr: { registryId: ACCOUNT, region: 'eu-west-1', accessKeyId: 'AKIAEXAMPLE' } }],
+        adopt: x.adoptIntegration, ref: { namespace: 'stackrox', name: 'central' },
+      }));
+      return p;
+    };
+    const blocked = withIntegration(o);
+    expect(blocked.blockers.map((b) => b.hint)).toEqual([expect.stringContaining('--adopt-integration')]);
+
+    const no = createMemoryUi({ interactive: true, answers: [DEFAULT] });
+    expect((await askAfterPlan(o, blocked, no)).adoptIntegration).toBe(false);
+    expect(no.asked).toMatchObject([{ kind: 'confirm', default: false, message: expect.stringContaining('same as --adopt-integration') }]);
+    expect(no.stderr.join('\n')).toContain('RHACS already has the ECR integration "team"');
+
+    const yes = createMemoryUi({ interactive: true, answers: [true] });
+    const adopted = await askAfterPlan(o, blocked, yes);
+    expect(adopted.adoptIntegration).toBe(true);
+    expect(withIntegration(adopted).blockers).toEqual([]);
+    expect(withIntegration(adopted).actions.find((a) => a.type === 'central-integration')).toMatchObject({ status: 'update', op: 'adopt' });
   });
 
   it('asks nothing without a terminal', async () => {
