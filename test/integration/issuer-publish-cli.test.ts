@@ -245,6 +245,12 @@ describe('OpenShift without STS, with the CLI', () => {
   });
 
   it('uninstall removes the role, the provider and then the bucket it created; a second run finds nothing', { timeout: 180_000 }, async () => {
+    const m = await awsMark(sandbox.info);
+    const dry = await cli(['uninstall', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stderr).toMatch(/Would remove the published issuer .*\.well-known\/openid-configuration and keys\.json, then the bucket ocp-cli-q4r7s-rhacs-sts-oidc/);
+    expect(await awsWrites(sandbox.info, m)).toEqual([]);
+    expect((await bucketState(sandbox.info, BUCKET)).exists).toBe(true);
     const u = await cli(['uninstall', '--yes']);
     expect(u.code, u.stderr).toBe(0);
     expect(u.stderr).toMatch(/Removed the published issuer .*the bucket ocp-cli-q4r7s-rhacs-sts-oidc/);
