@@ -149,6 +149,16 @@ function samePolicy(a: string | null, b: object): boolean {
   }
 }
 
+/** Same JSON content, whatever the formatting (a document ccoctl wrote is not rewritten for whitespace). */
+export function sameJsonText(a: string | undefined, b: string): boolean {
+  if (a === undefined) return false;
+  try {
+    return JSON.stringify(normalise(JSON.parse(a))) === JSON.stringify(normalise(JSON.parse(b)));
+  } catch {
+    return false;
+  }
+}
+
 function normalise(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(normalise);
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).sort(([x], [y]) => x.localeCompare(y)).map(([k, x]) => [k, normalise(x)]));
@@ -401,12 +411,13 @@ export function planPublish(state: BucketState, input: PublishInput): PublishPla
     exists && samePolicy(state.policy, policy) ? 'unchanged' : exists && state.policy ? 'update' : 'create',
     exists && samePolicy(state.policy, policy) ? 'Bucket policy lets everyone read the two documents (in place)' : `Bucket policy: let everyone (AWS STS included) read ${DISCOVERY_KEY} and ${KEYS_KEY}, nothing else`,
   );
+  const discoverySame = sameJsonText(state.discovery?.body, discovery);
   step(
     'discovery',
-    state.discovery?.body === discovery ? 'unchanged' : state.discovery ? 'update' : 'create',
-    state.discovery?.body === discovery ? `Discovery document ${issuer}/${DISCOVERY_KEY} is in place` : `Publish the discovery document at ${issuer}/${DISCOVERY_KEY}`,
+    discoverySame ? 'unchanged' : state.discovery ? 'update' : 'create',
+    discoverySame ? `Discovery document ${issuer}/${DISCOVERY_KEY} is in place` : `Publish the discovery document at ${issuer}/${DISCOVERY_KEY}`,
   );
-  const keysSame = state.keys?.body === keys && (state.keys?.metadata[RETIRED_META] ?? '') === retiredMeta;
+  const keysSame = sameJsonText(state.keys?.body, keys) && (state.keys?.metadata[RETIRED_META] ?? '') === retiredMeta;
   const keyNotes = [
     merge.added.length ? `add ${merge.added.join(', ')}` : '',
     merge.kept.length ? `keep retired ${merge.kept.join(', ')}` : '',

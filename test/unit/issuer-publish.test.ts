@@ -194,6 +194,16 @@ describe('plan and apply', () => {
     expect(dayLater.keys.dropped).toEqual(['k1']);
   });
 
+  it("does not rewrite documents that differ only in formatting (a ccoctl bucket, adopted)", async () => {
+    const s3 = memoryS3();
+    await s3.createBucket(input.bucket, 'eu-west-1');
+    const issuer = 'https://c1-rhacs-sts-oidc.s3.eu-west-1.amazonaws.com';
+    await s3.putObject(input.bucket, DISCOVERY_KEY, JSON.stringify(JSON.parse(discoveryDocument(issuer))), { contentType: 'application/json' });
+    await s3.putObject(input.bucket, KEYS_KEY, JSON.stringify({ keys: [key('k1')] }), { contentType: 'application/json' });
+    const plan = planPublish(await readBucket(s3, input.bucket), { ...input, adopt: true });
+    expect(plan.steps.filter((s) => s.id === 'discovery' || s.id === 'keys').map((s) => s.status)).toEqual(['unchanged', 'unchanged']);
+  });
+
   it('refuses a bucket it does not own unless adopted, someone else’s bucket, and a bucket in another region', async () => {
     const s3 = memoryS3();
     await s3.createBucket(input.bucket, 'eu-west-1');
