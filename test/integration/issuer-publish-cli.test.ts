@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedRhacs } from '../sandbox/fixtures.js';
+import { mergePatch, seedRhacs } from '../sandbox/fixtures.js';
 import { bucketIssuer, bucketObject, bucketState, connectToWith } from '../sandbox/issuer-bucket.js';
 import { awsMark, awsWrites, kubeMark, kubeRequests } from '../sandbox/observe.js';
 import { openShiftWithoutStsCluster, seedOpenShiftWithoutSts, startAuthenticationOperator, type AuthenticationOperator } from '../sandbox/openshift-auth.js';
@@ -218,6 +218,49 @@ describe('OpenShift without STS, with the CLI', () => {
     expect(await serviceAccountIssuer()).toBe(issuer);
     const tr = await kc.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({ name: 'central', namespace: NS, body: { spec: { audiences: ['openshift'] } } });
     expect(JSON.parse(Buffer.from(tr.status!.token!.split('.')[1]!, 'base64url').toString()).iss).toBe(issuer);
+  });
+
+  it('init at a terminal: accepting the offer publishes, switches the cluster (asked again), waits, then goes on with init', { timeout: 240_000 }, async () => {
+    // Put the cluster back as it was installed (the stand-in rolls the kube-apiserver back).
+    await kc.makeApiClient(CustomObjectsApi).patchClusterCustomObject(
+      { group: 'config.openshift.io', version: 'v1', plural: 'authentications', name: 'cluster', body: { spec: { serviceAccountIssuer: '' } } },
+      mergePatch(),
+    );
+    for (let i = 0; i < 240 && operator.revisions.at(-1)?.issuers[0] !== 'https://kubernetes.default.svc'; i++) await sleep(250);
+    expect(operator.revisions.at(-1)?.issuers[0]).toBe('https://kubernetes.default.svc');
+
+    const t = new Terminal();
+    try {
+      t.start(['init']);
+      await t.waitFor(/Publish the cluster's issuer in an S3 bucket now/);
+      t.keys('Enter');
+      await t.waitFor(/Set spec\.serviceAccountIssuer of authentications\.config\.openshift\.io\/cluster to/);
+      t.keys('y', 'Enter');
+      await t.waitFor(/Continuing with init\./, 120_000);
+      // The wizard's questions: take every default, then confirm the plan.
+      let answered = 0;
+      let applied = false;
+      for (let i = 0; i < 600 && !applied; i++) {
+        const screen = t.screen();
+        const after = screen.slice(screen.lastIndexOf('Continuing with init.'));
+        // A question shows as "? …" while asked and "✔ …" once answered.
+        const prompts = after.match(/^[?✔] .*/gm) ?? [];
+        if (/^\? Apply these \d+ changes\?/m.test(prompts.at(-1) ?? '')) {
+          t.keys('y', 'Enter');
+          applied = true;
+        } else if (prompts.length > answered) {
+          answered = prompts.length;
+          t.keys('Enter');
+        }
+        await sleep(300);
+      }
+      expect(applied, t.screen()).toBe(true);
+      expect(await t.exitCode(150_000), t.screen()).toBe(0);
+      expect(t.screen()).toMatch(/✓ Done: \d+ changes applied/);
+    } finally {
+      t.kill();
+    }
+    expect(await serviceAccountIssuer()).toBe(issuer);
   });
 
   it('then init wires RHACS and verify passes, the token exchange going through the S3-hosted issuer', { timeout: 180_000 }, async () => {
