@@ -264,7 +264,8 @@ export class EksGate {
       roleArn: a.roleArn,
       associationArn: a.associationArn,
       associationId: a.associationId,
-      tags: a.tags,
+      // A TagMap has at least one entry: no tags, no member.
+      ...(Object.keys(a.tags).length ? { tags: a.tags } : {}),
       createdAt: a.createdAt,
       modifiedAt: a.modifiedAt,
       disableSessionTags: a.disableSessionTags,
@@ -380,7 +381,7 @@ export class EksGate {
           for (const k of input.tagKeys as string[]) delete a.tags[k];
           return {};
         }
-        return { tags: a.tags };
+        return Object.keys(a.tags).length ? { tags: a.tags } : {};
       }
     }
     throw new Error(`unexpected EKS operation ${op}`);
