@@ -39,14 +39,19 @@ function isolatable(t: ClusterTarget, err: unknown): boolean {
   return t.role === 'sensor' && !isInputError(err);
 }
 
-
 export async function openSessions(options: Options, ui: Ui): Promise<Sessions> {
-  const [{ createAwsSession }, { openKubeSession }, { checkProfile }] = await Promise.all([import('./aws/client.js'), import('./kube/client.js'), import('./aws/profile.js')]);
+  // An unknown --profile is refused before anything is contacted.
+  const { checkProfile } = await import('./aws/profile.js');
   checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
-  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn });
+  // The clusters first: opening a session runs the kubeconfig's credential plugin (on EKS
+  // `aws eks get-token`, a process of its own) and a first request; the AWS SDK loads meanwhile.
+  const { openKubeSession } = await import('./kube/client.js');
   const targets = clusterTargets(options);
-  const settled = await Promise.allSettled(targets.map(async (t) =>
+  const opening = Promise.allSettled(targets.map(async (t) =>
     [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context }, ui.debug, { readOnly: options.dryRun })] as const));
+  const { createAwsSession } = await import('./aws/client.js');
+  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn });
+  const settled = await opening;
   const kube = new Map<string, KubeSession>();
   const unreachable: { context: string; message: string }[] = [];
   settled.forEach((r, i) => {
@@ -137,9 +142,11 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
       throw err;
     }
   }));
-  // Without a configured region, STS uses the one the cluster names (known once discovery is done).
+  // Without a configured region, STS uses the one the cluster names: at once when its kubeconfig
+  // entry does (an EKS context), else once discovery is done.
+  const named = targets.map((t) => sessions.kube.get(t.key)?.regionHint).find(Boolean);
   const regionHint = async () =>
-    options.region ?? (await discovered).flatMap((r) => (r.status === 'fulfilled' ? [r.value.d.region] : [])).find(Boolean);
+    options.region ?? named ?? (await discovered).flatMap((r) => (r.status === 'fulfilled' ? [r.value.d.region] : [])).find(Boolean);
   const [identity, settled] = await Promise.all([sessions.aws.identity(regionHint), discovered]);
   const found: Awaited<ReturnType<typeof discoverOne>>[] = [];
   settled.forEach((r, i) => {

@@ -108,10 +108,14 @@ export interface OptionSpec {
   commands: readonly CommandName[];
 }
 
+// Each flag is offered (and listed by --help) only where it does something.
 const ALL: readonly CommandName[] = ['init', 'plan', 'verify', 'uninstall'];
-const CHANGING: readonly CommandName[] = ['init', 'plan', 'uninstall'];
 const APPLYING: readonly CommandName[] = ['init', 'uninstall'];
 const PLANNING: readonly CommandName[] = ['init', 'plan'];
+/** What chooses the role and its policy: init and plan; verify checks the pull against the registry. */
+const POLICY_AND_VERIFY: readonly CommandName[] = ['init', 'plan', 'verify'];
+/** Restarting the pods and waiting for them: what init and uninstall do, and plan shows (not waiting). */
+const RESTARTING: readonly CommandName[] = ['init', 'plan', 'uninstall'];
 
 function spec(key: string, flags: string, description: string, kind: Kind, commands: readonly CommandName[] = ALL): OptionSpec {
   const env = `RHACS_STS_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
@@ -127,16 +131,16 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('accountId', '--account-id <id>', 'AWS account that owns the role and OIDC provider (default: the caller\'s)', 'string'),
   spec('oidcIssuer', '--oidc-issuer <url>', 'service-account token issuer URL (default: detected from the cluster)', 'string'),
   spec('roleName', '--role-name <name>', 'IAM role name (default: rhacs-sts-<cluster-name>, or rhacs-sts)', 'string'),
-  spec('rolePath', '--role-path <path>', 'IAM path for a new role (default: /)', 'string'),
-  spec('delegatedScanning', '--delegated-scanning', 'also trust and configure Sensor (delegated scanning pulls images from Sensor)', 'boolean'),
-  spec('ecrRegistryId', '--ecr-registry-id <account>', 'account that owns the ECR registry (default: the role\'s account)', 'string'),
-  spec('ecrRegion', '--ecr-region <region>', 'region of the ECR registry (default: any region)', 'string'),
-  spec('ecrRepository', '--ecr-repository <name>', 'limit read access to this repository; repeat for more; "team/*" matches a prefix (default: all)', 'list'),
+  spec('rolePath', '--role-path <path>', 'IAM path for a new role (default: /)', 'string', PLANNING),
+  spec('delegatedScanning', '--delegated-scanning', 'Sensor gets the role too: with delegated scanning Sensor scans images, so it pulls them from ECR itself', 'boolean', POLICY_AND_VERIFY),
+  spec('ecrRegistryId', '--ecr-registry-id <account>', 'account that owns the ECR registry (default: the role\'s account)', 'string', POLICY_AND_VERIFY),
+  spec('ecrRegion', '--ecr-region <region>', 'region of the ECR registry (default: any region)', 'string', POLICY_AND_VERIFY),
+  spec('ecrRepository', '--ecr-repository <name>', 'limit read access to this repository; repeat for more; "team/*" matches a prefix (default: all)', 'list', POLICY_AND_VERIFY),
   spec('attachPolicyArn', '--attach-policy-arn <arn>', 'also attach this managed policy to the role, for the other integrations that use the container IAM role (S3 backups, Security Hub); repeat for more', 'list', ['init', 'plan']),
-  spec('permissionsBoundary', '--permissions-boundary <arn>', 'managed policy ARN to set as the new role\'s permissions boundary', 'string'),
-  spec('replaceRoleWiring', '--replace-role-wiring', 'point Central/Sensor at this role even where they already name another role (it is recorded on the object and put back by uninstall)', 'boolean', ['init']),
-  spec('adoptRole', '--adopt-role', 'take over an existing role that rhacs-sts did not create (adds our tag and statements)', 'boolean', CHANGING),
-  spec('adoptOidcProvider', '--adopt-oidc-provider', 'let rhacs-sts add its audience and tag to an existing OIDC provider it did not create', 'boolean', CHANGING),
+  spec('permissionsBoundary', '--permissions-boundary <arn>', 'managed policy ARN to set as the new role\'s permissions boundary', 'string', PLANNING),
+  spec('replaceRoleWiring', '--replace-role-wiring', 'point Central/Sensor at this role even where they already name another role (it is recorded on the object and put back by uninstall)', 'boolean', PLANNING),
+  spec('adoptRole', '--adopt-role', 'take over an existing role that rhacs-sts did not create (adds our tag and statements)', 'boolean', PLANNING),
+  spec('adoptOidcProvider', '--adopt-oidc-provider', 'let rhacs-sts add its audience and tag to an existing OIDC provider it did not create', 'boolean', PLANNING),
   spec('configureIntegration', '--configure-integration', 'also configure RHACS\'s Amazon ECR integration to use the container IAM role, through Central\'s API, once Central\'s own test of it passes (credentials: ROX_API_TOKEN, ROX_API_TOKEN_FILE or ROX_ADMIN_PASSWORD)', 'boolean', PLANNING),
   spec('integrationName', '--integration-name <name>', 'name of the ECR integration rhacs-sts creates in RHACS (default: "Amazon ECR <registry> <region> (rhacs-sts)")', 'string', PLANNING),
   spec('adoptIntegration', '--adopt-integration', 'let rhacs-sts switch an existing ECR integration for the same registry and region to the container IAM role (its static keys stop being used)', 'boolean', PLANNING),
@@ -150,8 +154,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('context', '--context <ctx>', 'kubeconfig context (default: the current context)', 'string'),
   spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string'),
   spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string'),
-  spec('restart', '--no-restart', 'roll no pods now: EKS restarts and OpenShift env changes wait (Helm: in the values; refused for operator and manifest installs on OpenShift); print how to roll out later', 'negatable', CHANGING),
-  spec('timeout', '--timeout <duration>', 'how long to wait for rollouts, e.g. 90s, 5m (default: 5m)', 'string', CHANGING),
+  spec('restart', '--no-restart', 'roll no pods now: EKS restarts and OpenShift env changes wait (Helm: in the values; refused for operator and manifest installs on OpenShift); print how to roll out later', 'negatable', RESTARTING),
+  spec('timeout', '--timeout <duration>', 'how long to wait for rollouts, e.g. 90s, 5m (default: 5m)', 'string', APPLYING),
   spec('helmValuesOut', '--helm-values-out <file>', 'Helm installs: write the values that keep the change (init) or undo it (uninstall), one file per release (this path with the release name before the extension); --dry-run writes none', 'string', ['init', 'uninstall']),
   spec('planFile', '--plan <file>', 'apply a plan saved with "plan --output json", refusing if the live state has drifted since', 'string', ['init']),
   spec('keepOidcProvider', '--keep-oidc-provider', 'uninstall: keep the IAM OIDC provider even if nothing else uses it', 'boolean', ['uninstall']),

@@ -65,6 +65,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const aws = plan.actions.filter((a) => !isKubeAction(a) && a.type !== 'central-integration');
   const kube = plan.actions.filter(isKubeAction);
   const pendingAws = aws.filter((a) => a.status !== 'unchanged');
+  let roleCreated = false;
   const applyAws = async (): Promise<void> => {
     for (const a of aws) {
       if (a.status === 'unchanged') {
@@ -81,8 +82,11 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
         if (!isAwsAction(a)) throw new OperationError(`Unknown action type ${(a as Action).type}.`);
         if (!deps.aws) throw new OperationError('No AWS session.');
         const wrote = await deps.aws.apply(a, plan);
-        deps.progress.task(a, wrote ? 'done' : 'unchanged', wrote ? undefined : 'already in place');
-        results.push({ id: a.id, type: a.type, target: a.target, outcome: wrote ? 'done' : 'unchanged' });
+        if (a.type === 'role' && a.status === 'create' && wrote) roleCreated = true;
+        // A new role is created with its trust policy: the planned trust change is done by then.
+        const done = wrote || (a.type === 'trust-policy' && roleCreated);
+        deps.progress.task(a, done ? 'done' : 'unchanged', done ? (wrote ? undefined : 'set when the role was created') : notWritten(a));
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: done ? 'done' : 'unchanged' });
       } catch (err) {
         deps.progress.task(a, 'failed', err instanceof Error ? err.message : String(err));
         const kubeNotStarted = plan.command === 'uninstall' ? [] : kube.filter((k) => k.status !== 'unchanged');
@@ -155,8 +159,10 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
         }
         const wrote = await session.apply(a);
         if (a.type === 'restart') toWait.push({ namespace: a.ref.namespace, name: a.ref.name });
-        deps.progress.task(a, wrote ? 'done' : 'unchanged', wrote ? undefined : 'already in place');
-        results.push({ id: a.id, type: a.type, target: a.target, outcome: wrote ? 'done' : 'unchanged', context: ctx });
+        // A rollout that the changes above start needs no write of its own: it is done by them (and waited for below).
+        const done = wrote || (a.type === 'restart' && a.method === 'rollout');
+        deps.progress.task(a, done ? 'done' : 'unchanged', done ? undefined : notWritten(a));
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: done ? 'done' : 'unchanged', context: ctx });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         deps.progress.task(a, 'failed', message);
@@ -198,6 +204,25 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   }
   if (plan.command !== 'uninstall') await applyCentral();
   return results;
+}
+
+/**
+ * Why a planned change wrote nothing: it was found done when re-read just before writing (another
+ * run, a person, or an earlier action did it), or for a removal, nothing of ours was left.
+ */
+function notWritten(a: Action): string {
+  return a.status === 'delete' ? 'nothing of ours left to remove' : 'already in place';
+}
+
+/**
+ * Planned changes that wrote nothing because they were found done when applied (by another run
+ * meanwhile): said, so that the applied count adds up to the planned one.
+ */
+export function alsoFound(plan: Plan, applied: ApplyResult[]): string {
+  const planned = new Set(plan.actions.filter((a) => a.status !== 'unchanged').map((a) => a.id));
+  const found = applied.filter((r) => r.outcome === 'unchanged' && planned.has(r.id)).length;
+  if (!found) return '';
+  return `; ${found} ${found === 1 ? 'was' : 'were'} ${plan.command === 'uninstall' ? 'already removed' : 'already in place'}`;
 }
 
 /** Runs fn over items, at most `limit` at a time, waiting for all (fn handles its own errors). */

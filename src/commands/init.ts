@@ -7,7 +7,7 @@
  * waits for input: a missing answer is an input error naming its flag, and applying needs --yes.
  * With --plan it applies a saved plan, after checking that the live state still matches it.
  */
-import type { ApplyResult } from '../apply/apply.js';
+import { alsoFound, type ApplyResult } from '../apply/apply.js';
 import { blockersError, writeValuesAndApply, writeValuesOrFail } from '../apply/run.js';
 import { AWS_ACTION_TYPES } from '../aws/session.js';
 import {
@@ -215,9 +215,9 @@ async function confirmAndApply(plan: Plan, options: Options, ui: Ui, sessions: S
     throw err;
   };
   // --quiet never prints the plan: only the outcome, warnings and errors.
-  if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors));
+  if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors, textExtra(sessions)));
   // With JSON on stdout, a person about to confirm still reads the plan (on stderr).
-  else if (json && ui.interactive && !options.yes && changes.length > 0) ui.info(renderPlanText(plan, ui.logColors));
+  else if (json && ui.interactive && !options.yes && changes.length > 0) ui.info(renderPlanText(plan, ui.logColors, textExtra(sessions)));
   const blocked = blockersError(plan);
   if (blocked) fail(blocked);
   if (changes.length === 0) {
@@ -292,7 +292,7 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   const iam = done.filter((r) => AWS_ACTION_TYPES.has(byId.get(r.id)!.type)).length;
   const kube = done.length - iam;
   ui.info('');
-  ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes).`));
+  ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes)${alsoFound(plan, applied)}.`));
   ui.info(`  Role ${plan.role.arn}, trusted by ${plan.oidcProviders.map((p) => p.url).join(' and ')}`);
   const contexts = [...new Set(plan.actions.flatMap((a) => ('ref' in a && a.ref ? [a.ref.context ?? ''] : [])))];
   if (contexts.length > 1) {
@@ -346,8 +346,13 @@ function verifyCommand(options: Options): string {
   return parts.join(' ');
 }
 
+/** Secured clusters left out of this run: their state is unknown, so a plan must not call it complete. */
+function textExtra(sessions: Sessions): { leftOut: string[] } {
+  return { leftOut: (sessions.unreachable ?? []).map((u) => u.context) };
+}
+
 export function printPlan(plan: Plan, options: Options, ui: Ui, inputs?: PlanInputs, extra: JsonExtra = {}): void {
   if (options.output === 'json') ui.result(planToJson(plan, { ...(inputs ? { inputs } : {}), ...extra }));
-  else ui.result(renderPlanText(plan, ui.colors));
+  else ui.result(renderPlanText(plan, ui.colors, { leftOut: (extra.leftOut ?? []).map((u) => u.context) }));
 }
 

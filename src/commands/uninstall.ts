@@ -3,7 +3,7 @@
  * → (--dry-run stops here) → confirm → apply → summary. Only what carries our tag is deleted, an
  * OIDC provider only when no other role trusts it; a second run finds nothing to change.
  */
-import type { ApplyResult } from '../apply/apply.js';
+import { alsoFound, type ApplyResult } from '../apply/apply.js';
 import { blockersError, writeValuesAndApply, writeValuesOrFail } from '../apply/run.js';
 import type { AwsSession } from '../aws/session.js';
 import { discover, openSessions, type Discovered } from '../discover.js';
@@ -48,9 +48,10 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
     }
   }
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
+  const extra = { leftOut: (sessions.unreachable ?? []).map((u) => u.context) };
 
   if (options.dryRun) {
-    ui.result(options.output === 'json' ? planToJson(plan) : renderPlanText(plan, ui.colors));
+    ui.result(options.output === 'json' ? planToJson(plan) : renderPlanText(plan, ui.colors, extra));
     writeHelmValues(plan, options, ui);
     return;
   }
@@ -60,7 +61,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
     throw err;
   };
   // --quiet never prints the plan: only the outcome, warnings and errors.
-  if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors));
+  if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors, extra));
   const blocked = blockersError(plan);
   if (blocked) fail(blocked);
   if (changes.length === 0) {
@@ -88,7 +89,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   }
   if (options.quiet) ui.result(`removed for ${plan.role.arn}: ${done} change${done === 1 ? '' : 's'} applied`);
   ui.info('');
-  ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied.`));
+  ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied${alsoFound(plan, applied)}.`));
   printLeftovers(plan, ui, files);
 }
 

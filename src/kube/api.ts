@@ -21,6 +21,7 @@ import {
   type RequestContext,
   type ResponseContext,
 } from '@kubernetes/client-node';
+import { Agent as HttpsAgent } from 'node:https';
 import { OperationError } from '../errors.js';
 import { isConflict, isNotFound, kubeStatus, mapKubeError, type KubeCall, type KubeEndpoint } from './errors.js';
 
@@ -31,6 +32,8 @@ export const USER_AGENT = 'rhacs-sts';
  * from Helm's, the operator's or kubectl's.
  */
 export const FIELD_MANAGER = 'rhacs-sts';
+/** How long an idle connection to the API server stays open for the next request. */
+export const KEEP_ALIVE_MS = 10_000;
 /** Bound for one (non-watch) request. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 /** Bounded retries of an optimistic-concurrency conflict (409). */
@@ -81,6 +84,8 @@ export class KubeApi {
         this.log(`kube ${method} ${url.pathname}${url.search}`);
         ctx.setHeaderParam('User-Agent', USER_AGENT);
         if (!ctx.getSignal()) ctx.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+        const agent = this.reusableAgent(ctx.getAgent());
+        if (agent) ctx.setAgent(agent);
         return ctx;
       },
       post: async (ctx: ResponseContext) => ctx,
@@ -96,6 +101,29 @@ export class KubeApi {
     this.apis = new ApisApi(config);
     this.wellKnown = new WellKnownApi(config);
     this.openid = new OpenidApi(config);
+  }
+
+  private readonly agents = new Map<string, HttpsAgent>();
+
+  /**
+   * The client builds a new HTTPS agent for every request, so each one would open its own
+   * connection and TLS handshake. Requests with the same TLS settings (server, CA, client
+   * certificate; credentials from tokens and exec plugins travel in headers) share one agent that
+   * keeps its connections open a little while. Proxy agents are left as they are.
+   */
+  private reusableAgent(agent: unknown): HttpsAgent | undefined {
+    if (!(agent instanceof HttpsAgent) || agent.constructor !== HttpsAgent) return undefined;
+    const o = agent.options as Record<string, unknown>;
+    const key = JSON.stringify(['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'].map((k) => {
+      const v = o[k];
+      return Buffer.isBuffer(v) ? v.toString('base64') : v;
+    }));
+    let shared = this.agents.get(key);
+    if (!shared) {
+      shared = new HttpsAgent({ ...o, keepAlive: true, timeout: KEEP_ALIVE_MS });
+      this.agents.set(key, shared);
+    }
+    return shared;
   }
 
   /**

@@ -12,7 +12,7 @@ import { ExitCode, InputError, OperationError } from '../errors.js';
 import { KubeApi, type KubeApiOptions } from './api.js';
 import { applyKubeAction } from './apply.js';
 import { discoverCluster } from './detect.js';
-import { clusterNameFromKubeconfig, connectionError, isConnectionError, kubeStatus } from './errors.js';
+import { clusterNameFromKubeconfig, connectionError, isConnectionError, kubeStatus, regionFromKubeconfig } from './errors.js';
 import { annotationSetAt, issuerDiscovery, requestToken, workloadState } from './inspect.js';
 import { waitForRollouts } from './rollout.js';
 import type {
@@ -95,6 +95,10 @@ class ClientKubeSession implements KubeSession {
     return this.api.endpoint.server;
   }
 
+  get regionHint(): string | undefined {
+    return this.api.endpoint.region;
+  }
+
   discover(input: DiscoverInput): Promise<ClusterDiscovery> {
     return discoverCluster(this.api, input);
   }
@@ -136,7 +140,8 @@ export async function openKubeSession(
   const contextName = kc.getCurrentContext();
   const cluster = kc.getCurrentCluster()!;
   const user = kc.getCurrentUser();
-  const endpoint = { contextName, server: cluster.server, clusterName: clusterNameFromKubeconfig(contextName, user?.exec as { args?: string[] } | undefined) };
+  const exec = user?.exec as { args?: string[] } | undefined;
+  const endpoint = { contextName, server: cluster.server, clusterName: clusterNameFromKubeconfig(contextName, exec), region: regionFromKubeconfig(contextName, exec) };
   if (!user) {
     throw connectionError(endpoint, 'the context has no user, so there are no credentials to send.',
       'Fix the context\'s "user" in the kubeconfig (for EKS: aws eks update-kubeconfig; for OpenShift: oc login).', undefined, ExitCode.InvalidInput);

@@ -210,8 +210,14 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
 
 /** Everything discover() reports for one cluster. Reads only. */
 export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promise<ClusterDiscovery> {
-  const p = await detectProvider(api, input);
-  const rhacs = await detectRhacs(api, { namespace: input.namespace, provider: p.provider });
+  // RHACS is read alongside the provider's detection (reads only; only its pod reads on EKS wait
+  // for the provider); a failed detection is still the error reported.
+  const provider = detectProvider(api, input);
+  provider.catch(() => undefined);
+  const reading = detectRhacs(api, { namespace: input.namespace, provider: provider.then((p) => p.provider) });
+  reading.catch(() => undefined);
+  const p = await provider;
+  const rhacs = await reading;
   api.log(`kube: provider ${p.provider} (${p.evidence.join('; ') || 'from --provider'})`);
   // A name the kubeconfig gives (EKS) beats what the cluster says; the context name is the last resort.
   const clusterName = api.endpoint.clusterName ?? p.clusterName ?? (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(api.endpoint.contextName) ? api.endpoint.contextName : undefined);

@@ -24,6 +24,8 @@ export interface KubeEndpoint {
   server: string;
   /** The cluster's name as the kubeconfig tells it (EKS context ARN, or the exec plugin's --cluster-name). */
   clusterName?: string;
+  /** The AWS region the kubeconfig names for it (see regionFromKubeconfig). */
+  region?: string;
 }
 
 /**
@@ -39,6 +41,22 @@ export function clusterNameFromKubeconfig(contextName: string, exec?: { args?: s
     const a = args[i]!;
     if (a.startsWith('--cluster-name=')) return a.slice('--cluster-name='.length) || undefined;
     if ((a === '--cluster-name' || (a === '-i' && args.includes('token')) || a === '--cluster-id') && args[i + 1]) return args[i + 1];
+  }
+  return undefined;
+}
+
+/**
+ * The AWS region a kubeconfig context names: the region of an EKS context ARN (as `aws eks
+ * update-kubeconfig` names contexts), else the exec plugin's `--region` (`aws eks get-token`).
+ */
+export function regionFromKubeconfig(contextName: string, exec?: { args?: string[] | null }): string | undefined {
+  const arn = /^arn:aws[a-z-]*:eks:([a-z]{2}(?:-[a-z]+)+-\d+):\d{12}:cluster\//.exec(contextName);
+  if (arn?.[1]) return arn[1];
+  const args = exec?.args ?? [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('--region=')) return a.slice('--region='.length) || undefined;
+    if (a === '--region' && args[i + 1]) return args[i + 1];
   }
   return undefined;
 }

@@ -140,10 +140,8 @@ async function readDeployment(api: KubeApi, namespace: string, name: string): Pr
 async function findNamespace(api: KubeApi, given: string | undefined): Promise<{ namespace: string; deployments: Partial<Record<Component, V1Deployment>> }> {
   const ns = given ?? DEFAULT_NAMESPACE;
   const found: Partial<Record<Component, V1Deployment>> = {};
-  for (const comp of COMPONENTS) {
-    const d = await readDeployment(api, ns, comp);
-    if (d) found[comp] = d;
-  }
+  const read = await Promise.all(COMPONENTS.map((comp) => readDeployment(api, ns, comp)));
+  COMPONENTS.forEach((comp, i) => { if (read[i]) found[comp] = read[i]!; });
   if (found.central || found.sensor) return { namespace: ns, deployments: found };
   if (given) {
     throw new InputError(
@@ -218,83 +216,45 @@ async function listCrs(api: KubeApi, namespace: string, comp: Component): Promis
   return list?.items ?? [];
 }
 
-export async function detectRhacs(api: KubeApi, input: { namespace?: string; provider: Provider }): Promise<RhacsDetection> {
+/** What one component's reads tell: its state and how it was installed. */
+interface ComponentDetection {
+  state: ComponentState;
+  method: InstallMethod;
+  evidence: string;
+  operatorCr?: OperatorCr;
+  helmRelease?: string;
+  helmChartVersion?: string;
+  warnings: string[];
+}
+
+/**
+ * RHACS in the cluster: where, which components, their current state and how they were
+ * installed. Reads only; the components are read concurrently, and reported in a fixed order.
+ */
+export async function detectRhacs(api: KubeApi, input: { namespace?: string; provider?: Provider | Promise<Provider> }): Promise<RhacsDetection> {
   const { namespace, deployments } = await findNamespace(api, input.namespace);
   const components = COMPONENTS.filter((c) => deployments[c]);
-  const warnings: string[] = [];
   const groups = await api.apiGroups();
   const operatorApi = groups.has(STACKROX_GROUP);
+  const found = await Promise.all(components.map((comp) => detectComponent(api, namespace, comp, deployments[comp]!, operatorApi, input.provider)));
 
+  const warnings: string[] = [];
   const current: Partial<Record<Component, ComponentState>> = {};
   const operatorCrs: Partial<Record<Component, OperatorCr>> = {};
   const helmReleases: Partial<Record<Component, string>> = {};
   const helmChartVersions: Partial<Record<Component, string>> = {};
   const methods: Partial<Record<Component, InstallMethod>> = {};
   const evidence: string[] = [];
-
-  for (const comp of components) {
-    const d = deployments[comp]!;
-    const sa: V1ServiceAccount | null = await api.optional({ verb: 'get', group: '', resource: 'serviceaccounts', namespace, name: comp }, () =>
-      api.core.readNamespacedServiceAccount({ name: comp, namespace }),
-    );
-    const dep = deploymentState(d, comp);
-    if (!dep) warnings.push(`Deployment ${namespace}/${comp} has no container named ${comp}; rhacs-sts cannot tell which container to configure.`);
-    const pods = input.provider === 'eks' ? await podRoles(api, d, comp) : undefined;
-    if (pods === null) {
-      warnings.push(`Cannot list the pods of ${namespace}/${comp} to see whether they carry the role; whether they need a restart is judged from when rhacs-sts last set the annotation.`);
-    }
-    current[comp] = {
-      serviceAccount: sa ? { annotations: { ...(sa.metadata?.annotations ?? {}) }, roleAnnotationSetAt: fieldSetAt(sa.metadata?.managedFields, ROLE_ANNOTATION_FIELD, FIELD_MANAGER) } : null,
-      deployment: dep,
-      ...(pods !== undefined ? { pods } : {}),
-    };
-
-    // Install method: operator (owner reference to the CR, or the one CR of its kind here), Helm, manifests.
-    const { kind } = OPERATOR_CR[comp];
-    let crName = operatorOwner(d.metadata, kind) ?? operatorOwner(sa?.metadata, kind);
-    let how = crName ? `deployment ${comp} is owned by ${kind} ${crName} (${STACKROX_GROUP})` : '';
-    if (!crName && operatorApi) {
-      const crs = await listCrs(api, namespace, comp);
-      if (crs.length === 1 && crs[0]!.metadata?.name) {
-        crName = crs[0]!.metadata.name;
-        how = `the ${kind} resource ${crName} manages this namespace`;
-      } else if (crs.length > 1) {
-        warnings.push(`Several ${kind} resources in ${namespace} (${crs.map((c) => c.metadata?.name).join(', ')}) and none owns deployment ${comp}; treating ${comp} as not operator-managed.`);
-      }
-    }
-    if (crName) {
-      const cr = await readCr(api, namespace, comp, crName);
-      if (cr) {
-        const overlays = cr.spec?.overlays;
-        operatorCrs[comp] = { kind, name: crName, overlays: Array.isArray(overlays) ? overlays : [] };
-        methods[comp] = 'operator';
-        evidence.push(how);
-        continue;
-      }
-      warnings.push(`Deployment ${namespace}/${comp} refers to ${kind} ${crName}, which does not exist; treating it as not operator-managed.`);
-    }
-    const release = helmRelease(d.metadata) ?? helmRelease(sa?.metadata);
-    // roxctl renders the same charts, so its manifests carry the Helm annotations too; only a Helm
-    // install has the release record (sh.helm.release.v1.<release>.v<N>: a Secret, or a ConfigMap
-    // with Helm's configmap storage driver).
-    const recorded = release ? await helmReleaseRecorded(api, namespace, release) : release === undefined ? false : undefined;
-    if (release !== undefined && recorded !== false) {
-      methods[comp] = 'helm';
-      if (release) helmReleases[comp] = release;
-      const chartVersion = helmChartVersion(d.metadata?.labels?.['helm.sh/chart']);
-      if (chartVersion) helmChartVersions[comp] = chartVersion;
-      evidence.push(`deployment ${comp} carries Helm release labels/annotations${release ? ` (release ${release})` : ''}`);
-      if (release && recorded === undefined) warnings.push(`Cannot list Secrets and ConfigMaps in ${namespace} to confirm the Helm release ${release}; assuming ${comp} was installed with Helm.`);
-      continue;
-    }
-    if (release) {
-      methods[comp] = 'manifests';
-      evidence.push(`deployment ${comp} carries Helm annotations (release ${release}) but there is no Helm release record (Secret or ConfigMap sh.helm.release.v1.${release}.v*): rendered manifests (e.g. roxctl)`);
-      continue;
-    }
-    methods[comp] = 'manifests';
-    evidence.push(`deployment ${comp} has neither an operator owner nor Helm release labels`);
-  }
+  components.forEach((comp, i) => {
+    const f = found[i]!;
+    current[comp] = f.state;
+    methods[comp] = f.method;
+    evidence.push(f.evidence);
+    warnings.push(...f.warnings);
+    if (f.operatorCr) operatorCrs[comp] = f.operatorCr;
+    if (f.helmRelease) helmReleases[comp] = f.helmRelease;
+    if (f.helmChartVersion) helmChartVersions[comp] = f.helmChartVersion;
+  });
 
   const used = new Set(Object.values(methods));
   const installMethod: InstallMethod = used.has('operator') ? 'operator' : used.has('helm') ? 'helm' : 'manifests';
@@ -306,7 +266,7 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
   const container = targetContainer(versionSource?.spec?.template?.spec, versionSource?.metadata?.name ?? '');
   const version = imageTag(container?.image) ?? versionSource?.metadata?.labels?.['app.kubernetes.io/version'];
 
-  if (input.provider === 'openshift') {
+  if ((await input.provider) === 'openshift') {
     for (const comp of components) {
       const dep = current[comp]?.deployment;
       // Operator and Helm installs without it are refused by the plan (their copy cannot hold it), which says why.
@@ -331,6 +291,73 @@ export async function detectRhacs(api: KubeApi, input: { namespace?: string; pro
     current,
     warnings,
   };
+}
+
+async function detectComponent(
+  api: KubeApi, namespace: string, comp: Component, d: V1Deployment, operatorApi: boolean, provider: Provider | Promise<Provider> | undefined,
+): Promise<ComponentDetection> {
+  const warnings: string[] = [];
+  const sa: V1ServiceAccount | null = await api.optional({ verb: 'get', group: '', resource: 'serviceaccounts', namespace, name: comp }, () =>
+    api.core.readNamespacedServiceAccount({ name: comp, namespace }),
+  );
+  const dep = deploymentState(d, comp);
+  if (!dep) warnings.push(`Deployment ${namespace}/${comp} has no container named ${comp}; rhacs-sts cannot tell which container to configure.`);
+  const state: ComponentState = {
+    serviceAccount: sa ? { annotations: { ...(sa.metadata?.annotations ?? {}) }, roleAnnotationSetAt: fieldSetAt(sa.metadata?.managedFields, ROLE_ANNOTATION_FIELD, FIELD_MANAGER) } : null,
+    deployment: dep,
+  };
+  // On EKS, whether the running pods carry the role (read once the provider is known; the reads
+  // above do not wait for it).
+  if ((await provider) === 'eks') {
+    const pods = await podRoles(api, d, comp);
+    if (pods === null) {
+      warnings.push(`Cannot list the pods of ${namespace}/${comp} to see whether they carry the role; whether they need a restart is judged from when rhacs-sts last set the annotation.`);
+    } else {
+      state.pods = pods;
+    }
+  }
+
+  // Install method: operator (owner reference to the CR, or the one CR of its kind here), Helm, manifests.
+  const { kind } = OPERATOR_CR[comp];
+  let crName = operatorOwner(d.metadata, kind) ?? operatorOwner(sa?.metadata, kind);
+  let how = crName ? `deployment ${comp} is owned by ${kind} ${crName} (${STACKROX_GROUP})` : '';
+  if (!crName && operatorApi) {
+    const crs = await listCrs(api, namespace, comp);
+    if (crs.length === 1 && crs[0]!.metadata?.name) {
+      crName = crs[0]!.metadata.name;
+      how = `the ${kind} resource ${crName} manages this namespace`;
+    } else if (crs.length > 1) {
+      warnings.push(`Several ${kind} resources in ${namespace} (${crs.map((c) => c.metadata?.name).join(', ')}) and none owns deployment ${comp}; treating ${comp} as not operator-managed.`);
+    }
+  }
+  if (crName) {
+    const cr = await readCr(api, namespace, comp, crName);
+    if (cr) {
+      const overlays = cr.spec?.overlays;
+      return { state, method: 'operator', evidence: how, operatorCr: { kind, name: crName, overlays: Array.isArray(overlays) ? overlays : [] }, warnings };
+    }
+    warnings.push(`Deployment ${namespace}/${comp} refers to ${kind} ${crName}, which does not exist; treating it as not operator-managed.`);
+  }
+  const release = helmRelease(d.metadata) ?? helmRelease(sa?.metadata);
+  // roxctl renders the same charts, so its manifests carry the Helm annotations too; only a Helm
+  // install has the release record (sh.helm.release.v1.<release>.v<N>: a Secret, or a ConfigMap
+  // with Helm's configmap storage driver).
+  const recorded = release ? await helmReleaseRecorded(api, namespace, release) : release === undefined ? false : undefined;
+  if (release !== undefined && recorded !== false) {
+    if (release && recorded === undefined) warnings.push(`Cannot list Secrets and ConfigMaps in ${namespace} to confirm the Helm release ${release}; assuming ${comp} was installed with Helm.`);
+    const chartVersion = helmChartVersion(d.metadata?.labels?.['helm.sh/chart']);
+    return {
+      state, method: 'helm', warnings, ...(release ? { helmRelease: release } : {}), ...(chartVersion ? { helmChartVersion: chartVersion } : {}),
+      evidence: `deployment ${comp} carries Helm release labels/annotations${release ? ` (release ${release})` : ''}`,
+    };
+  }
+  if (release) {
+    return {
+      state, method: 'manifests', warnings,
+      evidence: `deployment ${comp} carries Helm annotations (release ${release}) but there is no Helm release record (Secret or ConfigMap sh.helm.release.v1.${release}.v*): rendered manifests (e.g. roxctl)`,
+    };
+  }
+  return { state, method: 'manifests', warnings, evidence: `deployment ${comp} has neither an operator owner nor Helm release labels` };
 }
 
 /**

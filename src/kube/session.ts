@@ -60,6 +60,8 @@ export interface RolloutProgress {
 export interface KubeSession {
   readonly contextName: string;
   readonly server: string;
+  /** The AWS region the kubeconfig entry names (an EKS context ARN, or `aws eks get-token --region`), if any. */
+  readonly regionHint?: string;
   discover(input: DiscoverInput): Promise<ClusterDiscovery>;
   /** Applies one planned action; re-reads current state first and does nothing if already in place. Returns true when it wrote. */
   apply(action: KubeAction): Promise<boolean>;

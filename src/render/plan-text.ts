@@ -19,12 +19,38 @@ const LABEL: Record<Action['type'], string> = {
   'central-integration': 'RHACS integration',
 };
 
-function statusMark(c: ChalkInstance, s: ActionStatus): string {
-  switch (s) {
-    case 'create': return c.green('+ create   ');
-    case 'update': return c.yellow('~ update   ');
-    case 'delete': return c.red('- delete   ');
-    default: return c.dim('  unchanged');
+/**
+ * The word a plan shows for an action: what it does to the object, so that annotating a service
+ * account does not read as creating one (Kubernetes actions change objects that already exist).
+ */
+type Verb = 'create' | 'update' | 'delete' | 'annotate' | 'remove the annotation' | 'add' | 'set' | 'remove' | 'unchanged';
+
+/** The order in which the plan's header counts them. */
+const VERB_ORDER: readonly Verb[] = ['create', 'annotate', 'add', 'set', 'update', 'remove the annotation', 'remove', 'delete', 'unchanged'];
+
+export function actionVerb(a: Action): Verb {
+  if (a.status === 'unchanged') return 'unchanged';
+  switch (a.type) {
+    case 'service-account-annotation': return a.status === 'delete' ? 'remove the annotation' : 'annotate';
+    case 'deployment-env': return a.status === 'delete' ? 'remove' : 'set';
+    case 'operator-overlay': return a.status === 'create' ? 'add' : a.status === 'delete' ? 'remove' : 'update';
+    default: return a.status;
+  }
+}
+
+function verbCount(verb: Verb, n: number): string {
+  if (verb === 'unchanged') return `${n} unchanged`;
+  if (verb === 'remove the annotation') return `${n} annotation${n === 1 ? '' : 's'} to remove`;
+  return `${n} to ${verb}`;
+}
+
+function statusMark(c: ChalkInstance, a: Action, width: number): string {
+  const word = actionVerb(a).padEnd(width);
+  switch (a.status) {
+    case 'create': return c.green(`+ ${word}`);
+    case 'update': return c.yellow(`~ ${word}`);
+    case 'delete': return c.red(`- ${word}`);
+    default: return c.dim(`  ${word}`);
   }
 }
 
@@ -51,7 +77,12 @@ function indent(text: string, by = '    '): string {
   return text.split('\n').map((l) => (l ? by + l : l)).join('\n');
 }
 
-export function renderPlanText(plan: Plan, c: ChalkInstance): string {
+export interface PlanTextExtra {
+  /** Clusters that could not be read (their state is unknown, so they are not in the plan). */
+  leftOut?: string[];
+}
+
+export function renderPlanText(plan: Plan, c: ChalkInstance, extra: PlanTextExtra = {}): string {
   const out: string[] = [];
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
   const verb = plan.command === 'uninstall' ? 'Uninstall plan' : 'Plan';
@@ -62,16 +93,15 @@ export function renderPlanText(plan: Plan, c: ChalkInstance): string {
   out.push(`  Role:   ${plan.role.arn}`);
   out.push('');
 
-  const counts = new Map<ActionStatus, number>();
-  for (const a of plan.actions) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
-  const summary = (['create', 'update', 'delete', 'unchanged'] as const)
-    .filter((s) => counts.get(s))
-    .map((s) => `${counts.get(s)} ${s === 'unchanged' ? 'unchanged' : `to ${s}`}`)
-    .join(', ');
+  const counts = new Map<Verb, number>();
+  for (const a of plan.actions) counts.set(actionVerb(a), (counts.get(actionVerb(a)) ?? 0) + 1);
+  const summary = VERB_ORDER.filter((v) => counts.get(v)).map((v) => verbCount(v, counts.get(v)!)).join(', ');
+  // The verbs share one column, as wide as the longest (at least "unchanged").
+  const width = Math.max(9, ...plan.actions.map((a) => actionVerb(a).length));
   out.push(c.bold(`Actions (${summary}):`));
   for (const a of plan.actions) {
-    out.push(`  ${statusMark(c, a.status)}  ${LABEL[a.type].padEnd(18)} ${a.target}`);
-    out.push(`               ${c.dim(a.summary)}`);
+    out.push(`  ${statusMark(c, a, width)}  ${LABEL[a.type].padEnd(18)} ${a.target}`);
+    out.push(`${' '.repeat(width + 6)}${c.dim(a.summary)}`);
   }
 
   const policy = (title: string, a: Action | undefined, desired: unknown) => {
@@ -130,8 +160,23 @@ export function renderPlanText(plan: Plan, c: ChalkInstance): string {
     }
   }
   out.push('');
-  out.push(changes.length === 0 ? c.green('Nothing to change: everything is in place.') : `${changes.length} change${changes.length === 1 ? '' : 's'} to apply.`);
+  out.push(changes.length ? `${changes.length} change${changes.length === 1 ? '' : 's'} to apply.` : nothingToChange(plan, c, extra.leftOut ?? []));
   return out.join('\n');
+}
+
+/**
+ * The last line of a plan without changes. "Everything is in place" only when it is: not when
+ * the plan is blocked, a restart is put off, or a cluster could not be read.
+ */
+function nothingToChange(plan: Plan, c: ChalkInstance, leftOut: string[]): string {
+  if (plan.blockers.length) return c.red('Nothing can be applied until the problems above are resolved.');
+  const deferred = plan.actions.filter((a) => a.type === 'restart' && a.deferred).length;
+  const putOff = deferred ? `${deferred} restart${deferred === 1 ? ' is' : 's are'} put off (--no-restart)` : '';
+  const unread = leftOut.length ? ` in the clusters that were read (left out: ${leftOut.join(', ')})` : '';
+  if (plan.command === 'uninstall') return c.green(`Nothing to change${unread}: nothing of ours is left to remove${putOff ? `; ${putOff}` : ''}.`);
+  if (putOff) return c.yellow(`Nothing to apply now${unread}: ${putOff}.`);
+  if (unread) return c.yellow(`Nothing to change${unread}.`);
+  return c.green('Nothing to change: everything is in place.');
 }
 
 /**

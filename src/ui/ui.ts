@@ -3,8 +3,8 @@
  * library, a spinner or `console`; commands receive a Ui. Results go to stdout, everything else
  * (progress, warnings, errors, prompts) to stderr.
  *
- * The prompt kit (@inquirer/prompts) and the spinner (ora) are imported only when first used, so
- * that commands which never ask anything do not load them.
+ * The prompt kit (@inquirer/prompts) is imported only when a question is first asked
+ * (prompt-kit.ts), so that commands which never ask anything do not load it.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { CancelledError, ExitCode, isRhacsStsError } from '../errors.js';
@@ -88,6 +88,9 @@ export function isPromptExit(err: unknown): boolean {
   return name === 'ExitPromptError' || name === 'AbortPromptError';
 }
 
+const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const SPINNER_FRAME_MS = 80;
+
 // A CSI or OSC escape sequence, for measuring the visible width of coloured text.
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
@@ -96,20 +99,54 @@ export function visibleLength(s: string): number {
   return [...s.replace(ANSI, '')].length;
 }
 
-/** Cuts `s` to `width` visible characters (keeping escape sequences), so a line never wraps. */
-export function fitWidth(s: string, width: number): string {
-  if (visibleLength(s) <= width) return s;
-  let out = '';
+// eslint-disable-next-line no-control-regex
+const TOKENS = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\s\S]/gu;
+
+/**
+ * Wraps `s` into rows of at most `width` visible characters (escape sequences kept, and not
+ * counted), breaking at spaces where it can; continuation rows are indented to the text after
+ * the line's mark ("✓ ", "    ⠋ "), so a long task reads as one block. Nothing is cut.
+ */
+export function wrapToWidth(s: string, width: number): string[] {
+  if (visibleLength(s) <= width) return [s];
+  const plain = s.replace(ANSI, '');
+  const hang = Math.min(/^\s*\S{1,2}\s+/.exec(plain)?.[0].length ?? 0, Math.floor(width / 2));
+  const rows: string[] = [];
+  let row: string[] = [];
   let seen = 0;
-  // eslint-disable-next-line no-control-regex
-  for (const [token] of s.matchAll(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\s\S]/gu)) {
-    if (token.startsWith('\x1b')) out += token;
-    else if (seen < width - 1) {
-      out += token;
-      seen++;
+  // Index in `row` of the last space at which the row may break (not inside the indent).
+  let breakAt = -1;
+  const min = () => (rows.length ? hang : 0);
+  for (const [token] of s.matchAll(TOKENS)) {
+    if (token.startsWith('\x1b')) {
+      row.push(token);
+      continue;
     }
+    if (seen >= width) {
+      if (token === ' ') {
+        // A space at the edge is the break itself.
+        rows.push(row.join('').trimEnd());
+        row = [' '.repeat(hang)];
+        seen = hang;
+        breakAt = -1;
+        continue;
+      }
+      let carry: string[] = [];
+      if (breakAt >= 0) {
+        carry = row.slice(breakAt + 1);
+        row = row.slice(0, breakAt);
+      }
+      rows.push(row.join('').trimEnd());
+      row = [' '.repeat(hang), ...carry];
+      seen = hang + carry.filter((t) => !t.startsWith('\x1b')).length;
+      breakAt = -1;
+    }
+    if (token === ' ' && seen > min()) breakAt = row.length;
+    row.push(token);
+    seen++;
   }
-  return `${out}…`;
+  if (row.length) rows.push(row.join('').trimEnd());
+  return rows;
 }
 
 /** Something drawn on stderr that must step aside while other text is written. */
@@ -145,9 +182,12 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
   const line = (s: string) => write(`${s}\n`);
   const step = (m: string) => { if (!o.quiet) line(`${logColors.dim('›')} ${m}`); };
 
-  async function ask<T>(run: (p: typeof import('@inquirer/prompts'), ctx: { output: NodeJS.WritableStream }) => Promise<T>): Promise<T> {
+  let promptKit: Promise<typeof import('./prompt-kit.js')> | undefined;
+  const loadPromptKit = () => (promptKit ??= import('./prompt-kit.js'));
+
+  async function ask<T>(run: (p: typeof import('./prompt-kit.js'), ctx: { output: NodeJS.WritableStream }) => Promise<T>): Promise<T> {
     if (!interactive) throw new Error('internal error: a prompt was asked without a terminal');
-    const prompts = await import('@inquirer/prompts');
+    const prompts = await loadPromptKit();
     const paused = active;
     paused?.pause();
     try {
@@ -158,6 +198,38 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
     } finally {
       paused?.resume();
     }
+  }
+
+  /** Lines of stderr redrawn in place; while paused (a prompt is asked) updates are only kept. */
+  function live(): LiveRegion {
+    let drawn = 0;
+    let lines: string[] = [];
+    let paused = false;
+    const erase = () => (drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : '');
+    const paint = () => {
+      const width = Math.max(20, (o.stderr.columns ?? 80) - 1);
+      const out = lines.flatMap((l) => wrapToWidth(l, width));
+      drawn = out.length;
+      return out.length ? `${out.join('\n')}\n` : '';
+    };
+    const region: Dynamic = {
+      clear: () => { if (!paused) { o.stderr.write(erase()); drawn = 0; } },
+      redraw: () => { if (!paused) o.stderr.write(paint()); },
+      pause: () => { paused = true; o.stderr.write(erase()); drawn = 0; },
+      resume: () => { paused = false; o.stderr.write(paint()); },
+    };
+    const previous = active;
+    active = region;
+    return {
+      update(next) {
+        lines = next;
+        // One write per frame: erase and repaint together, so the terminal does not flicker.
+        if (!paused) o.stderr.write(erase() + paint());
+      },
+      done() {
+        if (active === region) active = previous;
+      },
+    };
   }
 
   return {
@@ -194,65 +266,33 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
         step(text);
         return work(() => undefined);
       }
-      const { default: ora } = await import('ora');
-      const s = ora({
-        text,
-        stream: o.stderr as NodeJS.WritableStream,
-        isEnabled: true,
-        // Raw-mode stdin would fight the prompts that detection may ask.
-        discardStdin: false,
-        color: logColors.level > 0 ? 'cyan' : false,
-      });
-      const previous = active;
-      active = {
-        clear: () => void s.clear(),
-        redraw: () => void s.render(),
-        pause: () => void s.stop(),
-        resume: () => void s.start(),
-      };
-      s.start();
+      // At a terminal questions may follow: the prompt kit loads while the work waits on the network.
+      if (interactive) loadPromptKit().catch(() => undefined);
+      // A one-line live region with a frame timer (a spinner library measured every frame with
+      // a Unicode width table whose first use alone cost more than the rest of start-up).
+      const region = live();
+      let current = text;
+      let frame = 0;
+      const draw = (mark: string) => region.update([`${mark} ${current}`]);
+      const timer = setInterval(() => draw(logColors.cyan(SPINNER_FRAMES[++frame % SPINNER_FRAMES.length]!)), SPINNER_FRAME_MS);
+      timer.unref();
+      draw(logColors.cyan(SPINNER_FRAMES[0]!));
       try {
-        const value = await work((t) => { s.text = t; });
-        s.stopAndPersist({ symbol: logColors.green('✓') });
+        const value = await work((t) => { current = t; });
+        clearInterval(timer);
+        draw(logColors.green('✓'));
         return value;
       } catch (err) {
-        if (isRhacsStsError(err) && err.exitCode === ExitCode.Cancelled) s.stop();
-        else s.stopAndPersist({ symbol: logColors.red('✗') });
+        clearInterval(timer);
+        // Cancelled at a prompt: nothing to report, so the line goes.
+        if (isRhacsStsError(err) && err.exitCode === ExitCode.Cancelled) region.update([]);
+        else draw(logColors.red('✗'));
         throw err;
       } finally {
-        active = previous;
+        region.done();
       }
     },
 
-    live() {
-      if (!redraws) return undefined;
-      let drawn = 0;
-      let lines: string[] = [];
-      const erase = () => (drawn > 0 ? `\x1b[${drawn}A\r\x1b[J` : '');
-      const paint = () => {
-        const width = Math.max(20, (o.stderr.columns ?? 80) - 1);
-        const out = lines.map((l) => fitWidth(l, width));
-        drawn = out.length;
-        return out.length ? `${out.join('\n')}\n` : '';
-      };
-      const region: Dynamic = {
-        clear: () => { o.stderr.write(erase()); drawn = 0; },
-        redraw: () => void o.stderr.write(paint()),
-        pause: () => { o.stderr.write(erase()); drawn = 0; },
-        resume: () => void o.stderr.write(paint()),
-      };
-      const previous = active;
-      active = region;
-      return {
-        update(next) {
-          lines = next;
-          // One write per frame: erase and repaint together, so the terminal does not flicker.
-          o.stderr.write(erase() + paint());
-        },
-        done() {
-          if (active === region) active = previous;
-        },
-      };
-    },
+    live: () => (redraws ? live() : undefined),
   };
 }

@@ -56,8 +56,10 @@ describe('init on EKS (plain manifests, delegated scanning)', () => {
     expect(applied.code, applied.stderr).toBe(0);
     const result = JSON.parse(applied.stdout);
     expect(result.applied.filter((r: { outcome: string }) => r.outcome === 'done').map((r: { type: string }) => r.type)).toEqual([
-      'oidc-provider', 'role', 'permissions-policy', 'service-account-annotation', 'restart', 'service-account-annotation', 'restart',
+      'oidc-provider', 'role', 'trust-policy', 'permissions-policy', 'service-account-annotation', 'restart', 'service-account-annotation', 'restart',
     ]);
+    // Every planned change is reported done: the counts of the plan and of the result agree.
+    expect(result.applied.filter((r: { outcome: string }) => r.outcome === 'done').length).toBe(live.actions.filter((x: { status: string }) => x.status !== 'unchanged').length);
     const role = (await iam.send(new GetRoleCommand({ RoleName: 'rhacs-e2e-eks' }))).Role!;
     expect(parsePolicyDocument(role.AssumeRolePolicyDocument!)).toEqual(live.role.trustPolicy);
     const core = kc.makeApiClient(CoreV1Api);

@@ -144,9 +144,12 @@ describe('output for scripts', () => {
     const result = JSON.parse(r.stdout) as { planVersion: number; applied: { type: string; outcome: string }[]; inputs: { roleName: string } };
     expect(result.planVersion).toBe(1);
     expect(result.inputs.roleName).toBe('sf-json');
-    expect(result.applied.filter((a) => a.outcome === 'done').map((a) => a.type)).toEqual(['oidc-provider', 'role', 'permissions-policy', 'service-account-annotation', 'restart']);
+    expect(result.applied.filter((a) => a.outcome === 'done').map((a) => a.type)).toEqual(['oidc-provider', 'role', 'trust-policy', 'permissions-policy', 'service-account-annotation', 'restart']);
     expect(r.stderr).toMatch(/Detected EKS cluster/);
-    expect(r.stderr).toMatch(/✓ Done: 5 changes applied/);
+    // The same count as the plan's: the trust policy was written with the role, so it is done, not "already in place".
+    expect(r.stderr).toMatch(/✓ Done: 6 changes applied \(4 in IAM, 2 in Kubernetes\)\./);
+    expect(r.stderr).toMatch(/✓ Trust system:serviceaccount:[a-z0-9-]+:central .* \(set when the role was created\)/);
+    expect(r.stderr).not.toMatch(/already in place/);
     expect(r.stderr).toMatch(/enable "Use container IAM role"/);
   });
 

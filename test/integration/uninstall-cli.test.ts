@@ -59,7 +59,9 @@ describe('uninstall after init restores the prior state', () => {
     expect(r.stdout).toMatch(/^Uninstall plan for EKS/m);
     expect(r.stdout).toMatch(/- delete +IAM role +arn:aws:iam::\d+:role\/u-eks/);
     expect(r.stdout).toMatch(/- delete +IAM OIDC provider/);
-    expect(r.stdout).toMatch(/- delete +ServiceAccount +\S+\/serviceaccount\/sensor/);
+    // The service account stays; only our annotation goes.
+    expect(r.stdout).toMatch(/- remove the annotation +ServiceAccount +\S+\/serviceaccount\/sensor/);
+    expect(r.stdout).not.toMatch(/- delete +ServiceAccount/);
     expect(r.stderr).toMatch(/✓ Done: \d+ changes applied\./);
     expect(r.stderr).toMatch(/rollout .*central: rolled out/);
 
@@ -70,7 +72,7 @@ describe('uninstall after init restores the prior state', () => {
     const k1 = kubeMark(sb, 'eks');
     const again = await cli(sb, 'eks', ['uninstall', '--yes', ...common]);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/Nothing to change: everything is in place\./);
+    expect(again.stdout).toMatch(/Nothing to change: nothing of ours is left to remove\./);
     expect(await writesSince('eks', a1, k1)).toEqual({ aws: [], kube: [] });
   });
 
@@ -88,8 +90,10 @@ describe('uninstall after init restores the prior state', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.command).toBe('uninstall');
     expect(doc.applied.filter((x: { outcome: string }) => x.outcome === 'done').map((x: { type: string }) => x.type)).toEqual([
-      'operator-overlay', 'deployment-env', 'permissions-policy', 'role', 'oidc-provider',
+      'operator-overlay', 'deployment-env', 'restart', 'permissions-policy', 'role', 'oidc-provider',
     ]);
+    // The planned changes and the ones reported done are the same count.
+    expect(doc.applied.filter((x: { outcome: string }) => x.outcome === 'done').length).toBe(doc.actions.filter((x: { status: string }) => x.status !== 'unchanged').length);
     expect(await awsSnapshot(iam)).toEqual(awsBefore);
     expect(await kubeSnapshot(kc, ns)).toEqual(kubeBefore);
 
@@ -97,7 +101,7 @@ describe('uninstall after init restores the prior state', () => {
     const k1 = kubeMark(sb, 'openshift');
     const again = await cli(sb, 'openshift', ['uninstall', '--yes', ...common]);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/Nothing to change: everything is in place\./);
+    expect(again.stdout).toMatch(/Nothing to change: nothing of ours is left to remove\./);
     expect(await writesSince('openshift', a1, k1)).toEqual({ aws: [], kube: [] });
   });
 });
@@ -113,7 +117,7 @@ describe('uninstall writes nothing until told to', () => {
     const k0 = kubeMark(sb, 'eks');
     const dry = await cli(sb, 'eks', ['uninstall', '--dry-run', ...common]);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/Actions \(\d+ to update, \d+ to delete, \d+ unchanged\):/);
+    expect(dry.stdout).toMatch(/Actions \(\d+ to update, 1 annotation to remove, \d+ to delete, \d+ unchanged\):/);
     expect(dry.stdout).toMatch(/- delete +IAM permissions .*rhacs-sts-ecr-read/);
     expect(dry.stdout).toMatch(/\d+ changes to apply\./);
     // Without --role-name: the role the cluster points at.

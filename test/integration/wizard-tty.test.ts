@@ -164,6 +164,9 @@ describe('rhacs-sts init at a terminal', () => {
     // The plan, the IAM changes called out, one confirmation.
     // Central's Deployment uses Recreate: the confirmation says the restart is a short outage.
     const plan = await t.waitFor(/^\? Apply these (\d+) changes\? \(central restarts with the Recreate strategy: a short outage\) \(y\/N\)/m);
+    const planned = Number(/^\? Apply these (\d+) changes\?/m.exec(plan)![1]);
+    expect(plan).toMatch(/\+ annotate\s+ServiceAccount\s+\S+\/serviceaccount\/central/);
+    expect(plan).not.toMatch(/create\s+ServiceAccount/);
     expect(plan).toMatch(/✓ Reading the cluster and the AWS account/);
     expect(plan).toContain(`Detected EKS cluster (context ${sb.clusters.eks!.context})`);
     expect(plan).toMatch(/\+ create\s+IAM role\s+arn:aws:iam::\d+:role\//);
@@ -178,7 +181,9 @@ describe('rhacs-sts init at a terminal', () => {
     const done = t.screen();
     expect(done).toMatch(/✓ Annotate service account central with eks\.amazonaws\.com\/role-arn/);
     expect(done).toMatch(/✓ rollout: rolled out/);
-    expect(done).toMatch(/✓ Done: \d+ changes applied/);
+    // The same count as the confirmation asked for: every planned change is reported as applied.
+    expect(done).toMatch(new RegExp(`✓ Done: ${planned} changes applied \\(`));
+    expect(done).not.toMatch(/already in place/);
     expect(done).toMatch(/enable "Use container IAM role"/);
     expect(done).toMatch(/rhacs-sts verify/);
     expect(done).not.toMatch(/^\s+at /m);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApplyError, applyPlan, type ApplyProgress } from '../../src/apply/apply.js';
+import { alsoFound, ApplyError, applyPlan, type ApplyProgress } from '../../src/apply/apply.js';
 import type { AwsSession } from '../../src/aws/session.js';
 import type { KubeSession } from '../../src/kube/session.js';
 import type { Action, Plan } from '../../src/plan/model.js';
@@ -99,5 +99,64 @@ describe('applyPlan: uninstall', () => {
     const err = await applyPlan(uninstall([sa('hub'), del]), { aws: aws2, kube: new Map([['hub', kube(true, order2, 'hub')]]), progress, timeoutMs: 1000 }).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect(order2).toEqual(['hub service-account-annotation']);
+  });
+});
+
+describe('applyPlan: outcomes in the plan\'s unit', () => {
+  const role: Action = { id: 'role', type: 'role', status: 'create', target: 'role', summary: 'create the role', name: 'r', path: '/', arn: 'arn', tags: {} };
+  const newTrust: Action = { ...trust, status: 'create' } as Action;
+  const recorder = () => {
+    const seen: string[] = [];
+    const p: ApplyProgress = { task: (a, state, detail) => { if (state !== 'pending' && state !== 'running') seen.push(`${a.id} ${state}${detail ? ` (${detail})` : ''}`); }, rollout: () => undefined };
+    return { seen, p };
+  };
+
+  it('counts the trust policy of a role it created as done (written with the role), not as already in place', async () => {
+    // The session writes the role (with its trust policy), then finds the trust policy as wanted.
+    const aws = { apply: async (a: Action) => a.type === 'role' } as unknown as AwsSession;
+    const { seen, p } = recorder();
+    const results = await applyPlan(plan([role, newTrust]), { aws, kube: new Map(), progress: p, timeoutMs: 1000 });
+    expect(results.map((r) => `${r.id} ${r.outcome}`)).toEqual(['role done', 'trust-policy done']);
+    expect(seen).toEqual(['role done', 'trust-policy done (set when the role was created)']);
+  });
+
+  it('says "already in place" only for a change found done when applied, and counts it apart', async () => {
+    // The role existed (another run created it meanwhile): its trust policy was not written with it.
+    const aws = { apply: async () => false } as unknown as AwsSession;
+    const { seen, p } = recorder();
+    const pl = plan([role, newTrust]);
+    const results = await applyPlan(pl, { aws, kube: new Map(), progress: p, timeoutMs: 1000 });
+    expect(results.map((r) => r.outcome)).toEqual(['unchanged', 'unchanged']);
+    expect(seen).toEqual(['role unchanged (already in place)', 'trust-policy unchanged (already in place)']);
+    expect(alsoFound(pl, results)).toBe('; 2 were already in place');
+  });
+
+  it('a removal that finds nothing of ours says so, not "already in place"', async () => {
+    const del: Action = { ...role, status: 'delete' } as Action;
+    const aws = { apply: async () => false } as unknown as AwsSession;
+    const { seen, p } = recorder();
+    const pl = { command: 'uninstall', actions: [del] } as unknown as Plan;
+    const results = await applyPlan(pl, { aws, kube: new Map(), progress: p, timeoutMs: 1000 });
+    expect(seen).toEqual(['role unchanged (nothing of ours left to remove)']);
+    expect(alsoFound(pl, results)).toBe('; 1 was already removed');
+  });
+
+  it('a rollout started by the env change is done (and waited for), though it writes nothing itself', async () => {
+    const log: string[] = [];
+    const session = { ...kube(false, log, 'hub'), apply: async (a: Action) => { log.push(`hub ${a.type}`); return a.type !== 'restart'; } };
+    const rollout = { ...restart('hub'), method: 'rollout' } as Action;
+    const { seen, p } = recorder();
+    const results = await applyPlan(plan([sa('hub'), rollout]), { kube: new Map([['hub', session]]), progress: p, timeoutMs: 1000 });
+    expect(results.map((r) => r.outcome)).toEqual(['done', 'done']);
+    expect(seen).toEqual(['sa-annotation:hub:stackrox:sensor done', 'restart:hub:stackrox:sensor done']);
+    expect(log).toEqual(['hub service-account-annotation', 'hub restart', 'hub wait']);
+  });
+
+  it('unchanged actions are not counted as found in place', async () => {
+    const aws = { apply: async () => true } as unknown as AwsSession;
+    const pl = plan([{ ...role, status: 'unchanged' } as Action, newTrust]);
+    const results = await applyPlan(pl, { aws, kube: new Map(), progress, timeoutMs: 1000 });
+    expect(results.map((r) => `${r.id} ${r.outcome}`)).toEqual(['role unchanged', 'trust-policy done']);
+    expect(alsoFound(pl, results)).toBe('');
   });
 });

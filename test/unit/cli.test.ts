@@ -3,6 +3,7 @@
  * clean environment, and check stdout, stderr and the exit code.
  */
 import { trustSid } from '../../src/plan/policies.js';
+import { flagName, OPTION_SPECS, type CommandName } from '../../src/options.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -150,6 +151,44 @@ describe('version and help', () => {
     }
     expect((await run(['init', '--help'])).stdout).toContain('--dry-run');
     expect((await run(['init', '--help'])).stdout).toContain('--yes');
+  });
+
+  // Each command offers only the flags it acts on; a flag it would ignore is refused (exit 2).
+  const NOT_FOR: Record<string, string[]> = {
+    plan: ['--timeout', '--yes', '--dry-run', '--helm-values-out', '--plan', '--keep-oidc-provider', '--all-clusters', '--skip-exchange'],
+    verify: [
+      '--role-path', '--permissions-boundary', '--attach-policy-arn', '--replace-role-wiring',
+      '--adopt-role', '--adopt-oidc-provider', '--no-restart', '--timeout', '--offline', '--dry-run', '--yes', '--plan',
+      '--helm-values-out', '--keep-oidc-provider', '--all-clusters',
+    ],
+    uninstall: [
+      '--role-path', '--delegated-scanning', '--ecr-registry-id', '--ecr-region', '--ecr-repository', '--permissions-boundary',
+      '--attach-policy-arn', '--replace-role-wiring', '--adopt-role', '--adopt-oidc-provider', '--offline', '--plan',
+      '--skip-exchange',
+    ],
+    init: ['--keep-oidc-provider', '--all-clusters', '--skip-exchange'],
+  };
+  it.each(Object.entries(NOT_FOR))('%s --help lists exactly its own flags', async (cmd, absent) => {
+    const help = (await run([cmd, '--help'])).stdout;
+    const listed = [...help.matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)].map((m) => m[1]).filter((f) => f !== '--help');
+    expect(listed).toEqual(OPTION_SPECS.filter((x) => x.commands.includes(cmd as CommandName)).map(flagName));
+    for (const flag of absent) expect(listed).not.toContain(flag);
+  });
+
+  it.each([
+    ['verify', '--role-path', '/x/'], ['verify', '--timeout', '5m'], ['verify', '--attach-policy-arn', 'arn:aws:iam::aws:policy/ReadOnlyAccess'],
+    ['uninstall', '--delegated-scanning', undefined], ['uninstall', '--adopt-role', undefined], ['plan', '--timeout', '5m'],
+  ])('%s refuses %s (it would do nothing there) with exit 2', async (cmd, flag, value) => {
+    const r = await run([cmd, flag, ...(value ? [value] : [])]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`unknown option '${flag}'`);
+  });
+
+  it('--delegated-scanning says why Sensor needs the role: it scans, so it pulls from ECR', async () => {
+    for (const cmd of ['init', 'plan', 'verify']) {
+      const help = (await run([cmd, '--help'])).stdout.replace(/\s+/g, ' ');
+      expect(help).toContain('--delegated-scanning Sensor gets the role too: with delegated scanning Sensor scans images, so it pulls them from ECR itself');
+    }
   });
 
   it('help <command> is the same as <command> --help', async () => {
@@ -321,7 +360,7 @@ describe('invalid input: exit 2, the flag named on stderr, nothing on stdout, no
     ['--ecr-repository', [...EKS_ARGS, '--ecr-repository', '*', '--ecr-repository', 'app']],
     ['--permissions-boundary', withFlag('--permissions-boundary', `arn:aws:iam::${ACCOUNT}:role/not-a-policy`)],
     ['--permissions-boundary', withFlag('--permissions-boundary', `arn:aws-cn:iam::${ACCOUNT}:policy/boundary`)],
-    ['--timeout', withFlag('--timeout', 'soon')],
+    ['--timeout', ['init', '--dry-run', ...EKS_ARGS.slice(1), '--timeout', 'soon']],
     ['--profile', withFlag('--profile', 'bad profile')],
     ['--quiet', [...EKS_ARGS, '--quiet', '--verbose']],
     ['--provider', ['plan', '--offline', '--account-id', ACCOUNT, '--region', 'us-east-1', '--oidc-issuer', OCP_ISSUER]],

@@ -74,12 +74,14 @@ describe('text rendering', () => {
     expect(lines).toContain('Offline: current state was not read, so everything is shown as new.');
     expect(lines).toContain(`  Issuer: ${EKS_ISSUER}`);
     expect(lines).toContain(`  Role:   ${ROLE_ARN}`);
-    expect(lines).toContain('Actions (5 to create, 1 to update):');
+    // Annotating a service account is counted and shown as such, not as creating one.
+    expect(lines).toContain('Actions (4 to create, 1 to annotate, 1 to update):');
     expect(lines).toContain(`  + create     IAM OIDC provider  ${EKS_PROVIDER_ARN}`);
     expect(lines).toContain(`  + create     IAM role           ${ROLE_ARN}`);
     expect(lines).toContain(`  + create     IAM trust policy   ${ROLE_ARN}`);
     expect(lines).toContain(`  + create     IAM permissions    ${ROLE_ARN} (inline policy rhacs-sts-ecr-read)`);
-    expect(lines).toContain('  + create     ServiceAccount     stackrox/serviceaccount/central');
+    expect(lines).toContain('  + annotate   ServiceAccount     stackrox/serviceaccount/central');
+    expect(lines).toContain('               Annotate service account central with eks.amazonaws.com/role-arn');
     expect(lines).toContain('  ~ update     Restart            stackrox/deployment/central');
     expect(lines).toContain('Trust policy:');
     expect(lines).toContain('Permissions policy rhacs-sts-ecr-read:');
@@ -109,7 +111,8 @@ describe('text rendering', () => {
     const plan = buildPlan(facts({ provider: 'openshift', issuer: OCP_ISSUER }), decisions(), undefined);
     const text = renderPlanText(plan, plain);
     expect(text.split('\n')[0]).toBe('Plan for OpenShift cluster prod · account 111122223333 (aws) · region eu-west-1');
-    expect(text).toContain('  + create     Deployment env     stackrox/deployment/central (container central)');
+    expect(text).toContain('  + set        Deployment env     stackrox/deployment/central (container central)');
+    expect(text).not.toMatch(/create\s+Deployment/);
     expect(text).toContain(
       `  stackrox/deployment/central [central]: env AWS_ROLE_ARN=${ROLE_ARN}, env AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/secrets/openshift/serviceaccount/token`,
     );
@@ -145,6 +148,25 @@ describe('text rendering', () => {
     expect(text).toContain('Actions (7 unchanged):');
     expect(text).toContain('Trust policy (unchanged):');
     expect(text.split('\n').at(-1)).toBe('Nothing to change: everything is in place.');
+  });
+
+  it('says "everything is in place" only when it is: not with a restart put off or a cluster not read', () => {
+    const done = buildPlan(facts({ current: inPlace }, false), decisions(), awsState('system:serviceaccount:stackrox:central'));
+    expect(renderPlanText(done, plain, { leftOut: ['spoke3'] }).split('\n').at(-1)).toBe('Nothing to change in the clusters that were read (left out: spoke3).');
+    // A restart that is needed but put off (--no-restart) is not "in place".
+    const deferred: Plan = {
+      ...done,
+      actions: done.actions.map((a) => (a.type === 'restart' ? { ...a, status: 'unchanged' as const, deferred: true, summary: 'Restart of central deferred (--no-restart)' } : a)),
+    };
+    expect(renderPlanText(deferred, plain).split('\n').at(-1)).toBe('Nothing to apply now: 1 restart is put off (--no-restart).');
+    expect(renderPlanText(done, plain).split('\n').at(-1)).toBe('Nothing to change: everything is in place.');
+  });
+
+  it('a blocked plan does not say that everything is in place', () => {
+    const plan = buildPlan(facts({ current: inPlace }, false), decisions(), awsState('system:serviceaccount:stackrox:central', {}));
+    expect(plan.blockers.length).toBeGreaterThan(0);
+    const last = renderPlanText(plan, plain).split('\n').at(-1);
+    expect(last).not.toMatch(/in place/);
   });
 
   it('lists blockers with their hints', () => {

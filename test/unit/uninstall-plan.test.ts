@@ -87,7 +87,11 @@ describe('buildUninstallPlan: EKS, everything ours', () => {
   it('renders with the init renderer as an uninstall plan', () => {
     const text = renderPlanText(plan, new Chalk({ level: 0 }));
     expect(text).toMatch(/^Uninstall plan for EKS cluster prod/);
-    expect(text).toMatch(/Actions \(2 to update, 5 to delete\):/);
+    // Removing an annotation is not deleting the service account: the plan says which it is.
+    expect(text).toMatch(/Actions \(2 to update, 2 annotations to remove, 3 to delete\):/);
+    expect(text).toContain('  - remove the annotation  ServiceAccount     stackrox/serviceaccount/central');
+    expect(text).toContain('  - delete                 IAM role           arn:aws:iam::111122223333:role/rhacs-sts-prod');
+    expect(text).not.toMatch(/delete\s+ServiceAccount/);
     expect(text).toMatch(/Permissions policy rhacs-sts-ecr-read \(deleted\):/);
     expect(text).not.toMatch(/Trust policy/);
     expect(text).toMatch(/7 changes to apply\./);
@@ -110,7 +114,8 @@ describe('buildUninstallPlan: what stays', () => {
     const f = facts([cluster({ current: { central: eksState(undefined), sensor: eksState(undefined) } })]);
     const plan = buildUninstallPlan(f, decisions(), { oidcProviders: { [EKS_ISSUER]: null }, role: null }, u({ otherTrusters: {} }));
     expect(plan.actions.every((a) => a.status === 'unchanged')).toBe(true);
-    expect(renderPlanText(plan, new Chalk({ level: 0 }))).toMatch(/Nothing to change: everything is in place\./);
+    // Nothing is "in place" after an uninstall: what is true is that nothing of ours is left.
+    expect(renderPlanText(plan, new Chalk({ level: 0 })).split('\n').at(-1)).toBe('Nothing to change: nothing of ours is left to remove.');
   });
 
   it('keeps the OIDC provider that another role trusts, or with --keep-oidc-provider, or when it is not ours', () => {
