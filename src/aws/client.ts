@@ -144,6 +144,22 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     }
   }
 
+  // EKS (Pod Identity associations): the SDK client is loaded only when a run uses it.
+  let eksModule: Promise<import('./eks.js').EksAssociations> | undefined;
+  const eks = () =>
+    (eksModule ??= Promise.all([import('@aws-sdk/client-eks'), import('./eks.js')]).then(([sdk, mod]) => {
+      const clients = new Map<string, InstanceType<typeof sdk.EKSClient>>();
+      return mod.eksAssociations((region) => {
+        let c = clients.get(region);
+        if (!c) {
+          c = new sdk.EKSClient({ ...common, region });
+          logCalls(c as unknown as Middlewared, o.log);
+          clients.set(region, c);
+        }
+        return c;
+      }, call);
+    }));
+
   async function readProvider(arn: string): Promise<OidcProviderState | null> {
     try {
       const out = await iamClient().send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));
@@ -506,7 +522,12 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       ]);
       return { oidcProviders: Object.fromEntries(providers), role, ...(trustPolicySizeQuota ? { trustPolicySizeQuota } : {}) };
     },
+    async readAssociations(queries) {
+      if (!queries.length) return [];
+      return (await eks()).read(queries);
+    },
     async apply(action, plan): Promise<boolean> {
+      if (action.type === 'pod-identity-association') return (await eks()).apply(action);
       if (action.status === 'delete') {
         switch (action.type) {
           case 'oidc-provider': return deleteProvider(action);
