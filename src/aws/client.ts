@@ -42,6 +42,8 @@ import {
   ADOPTED_TAG,
   federatedHostPaths,
   isOurStatement,
+  isPodIdentityStatement,
+  withPodIdentityStatement,
   mergeTrustPolicy,
   oidcProviderArn,
   parsePolicyDocument,
@@ -354,7 +356,8 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
       // Re-merge against what is there now, so statements someone added since the plan survive
       // (foreign ones, and ours for clusters another run added meanwhile).
-      const desired = mergeTrustPolicy(role.trustPolicy, ours, scope);
+      // Our one Pod Identity statement is there exactly when the planned document has it.
+      const desired = withPodIdentityStatement(mergeTrustPolicy(role.trustPolicy, ours, scope), a.document.Statement.find(isPodIdentityStatement));
       if (samePolicy(role.trustPolicy, desired)) return wrote;
       if (attempt > 1) o.log(`the trust policy of ${a.roleName} changed under this run (another run for other clusters?); writing it again (${attempt}/${TRUST_WRITE_ATTEMPTS})`);
       assertOwned(role, plan);

@@ -16,6 +16,8 @@ export type InstallMethod = 'operator' | 'helm' | 'manifests';
 
 export const AUDIENCE: Record<Provider, string> = { eks: 'sts.amazonaws.com', openshift: 'openshift' };
 
+/** The audience of the token EKS Pod Identity exchanges (the projected volume the webhook adds). */
+export const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
 /** The env EKS injects into the pods of a service account with a Pod Identity association. */
 export const POD_IDENTITY_ENV = ['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'] as const;
 /** The Pod Identity Agent add-on's DaemonSet. */

@@ -241,6 +241,7 @@ export async function startAwsGate(opts: AwsGateOptions): Promise<AwsGate> {
     readBody(req)
       .then(async (body) => {
         const r = parseRequest(req, body, opts.region);
+        r.action ??= eks.operationName(r);
         if (path.startsWith('/moto-api/')) return forward(r, res, { kind: 'forward' });
         const record: AwsRequest = { seq: ++seq, time: new Date().toISOString(), method: r.method, path, service: r.service, action: r.action };
         records.push(record);

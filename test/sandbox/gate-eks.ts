@@ -217,6 +217,12 @@ export class EksGate {
     return { op: hit.op, input };
   }
 
+  /** The operation a rest-json EKS or EKS Auth request calls (by method and URI), for the request log. */
+  operationName(req: GateRequest): string | undefined {
+    const model = req.service === 'eks-auth' ? this.authModel : req.service === 'eks' ? this.eksModel : undefined;
+    return model ? matchOperation(model, req.method, new URL(req.path, 'http://x').pathname)?.op.name : undefined;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // EKS: pod identity associations
 
