@@ -281,13 +281,18 @@ export async function askAfterPlan(options: Options, plan: Plan, ui: Ui): Promis
     ui.warn(role.message);
     if (await ui.confirm('Take this role over? Its other statements and policies are kept (same as --adopt-role)', false)) o = { ...o, adoptRole: true };
   }
+  const association = blockedBy('--adopt-association');
+  if (association && !o.adoptAssociation) {
+    ui.warn(association.message);
+    if (await ui.confirm('Point that association at this role and tag it as ours? (same as --adopt-association)', false)) o = { ...o, adoptAssociation: true };
+  }
   const provider = blockedBy('--adopt-oidc-provider');
   if (provider && !o.adoptOidcProvider) {
     ui.warn(provider.message);
     if (await ui.confirm('Add the audience and our tag to this OIDC provider? (same as --adopt-oidc-provider)', false)) o = { ...o, adoptOidcProvider: true };
   }
 
-  // EKS gives pods the role only when they are created, so they must be restarted; on OpenShift
+  // EKS gives pods the role (IRSA or Pod Identity) only when they are created, so they must be restarted; on OpenShift
   // the new environment rolls the pods out by itself.
   const restarts = plan.restarts.filter((r) => r.method === 'restartedAt' && !r.deferred);
   if (o.restart && restarts.length > 0) {

@@ -45,6 +45,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
       );
     }
     const facts = offlineFacts(options);
+    checkMechanism(options, facts, ui.warn);
     const decisions = decisionsFromOptions(options, facts);
     const plan = buildPlan(facts, decisions, undefined);
     printPlan(plan, options, ui, planInputs(options, decisions, undefined, plan));
