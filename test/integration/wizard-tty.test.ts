@@ -148,6 +148,12 @@ describe('rhacs-sts init at a terminal', () => {
     t.type(roleName);
     t.keys('Enter');
 
+    // The cluster runs the Pod Identity Agent: the wizard offers Pod Identity, one line on each; IRSA is the default.
+    const how = await t.waitFor(/^\? How should the pods get the role\?/m);
+    expect(how).toMatch(/IRSA: annotate the service account/);
+    expect(how).toMatch(/EKS Pod Identity: an association through the EKS API/);
+    t.keys('Enter');
+
     await t.waitFor(/^\? Delegated scanning: should Sensor pull images from ECR too\?.*\(y\/N\)/m);
     t.type('y');
     t.keys('Enter');
