@@ -5,7 +5,8 @@
 // stray annotation or association; uninstall removes what init added; bad input is exit 2.
 import { GetRoleCommand, IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
 import { EKSClient, ListPodIdentityAssociationsCommand, CreatePodIdentityAssociationCommand, ListTagsForResourceCommand } from '@aws-sdk/client-eks';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { centralIntegrations } from '../sandbox/central-control.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicyDocument } from '../../src/plan/policies.js';
 import { cli as runCli } from '../sandbox/cli.js';
@@ -129,6 +130,39 @@ describe('init --mechanism pod-identity', () => {
     for (const app of ['central', 'sensor']) {
       for (const env of await podEnv(ns, app)) expect(env.filter((n) => n.startsWith('AWS_CONTAINER_') || n === 'AWS_ROLE_ARN')).toEqual([]);
     }
+  });
+
+  it('operator install: from IRSA to Pod Identity the CR overlay goes with the annotation, and Central\'s own test of the integration passes through the agent', async () => {
+    const ns = uniqueNamespace('podid-op');
+    const seeded = await seedRhacs(kc, { namespace: ns, method: 'operator' });
+    const role = `podid-op-${ns.slice(-6)}`;
+    const args = ['--namespace', ns, '--role-name', role];
+    const irsa = await cli(['init', '--yes', '--mechanism', 'irsa', ...args]);
+    expect(irsa.code, irsa.stderr).toBe(0);
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const crOverlays = async () => {
+      const list = (await custom.listNamespacedCustomObject({ group: 'platform.stackrox.io', version: 'v1alpha1', namespace: ns, plural: 'centrals' })) as { items: { spec?: { overlays?: unknown[] } }[] };
+      return list.items[0]?.spec?.overlays ?? [];
+    };
+    expect(JSON.stringify(await crOverlays())).toContain('eks\\\\.amazonaws\\\\.com/role-arn');
+
+    const d = await gateMark(sb);
+    const r = await cli(['init', '--yes', '--mechanism', 'pod-identity', '--configure-integration', '--use-generated-admin-password', ...args]);
+    expect(r.code, r.stderr).toBe(0);
+    // Central's test ran in the new pod, with credentials from the agent (EKS Auth at the gate).
+    expect((await gateDecisions(sb, d)).filter((x) => x.action === 'eks-auth:AssumeRoleForPodIdentity' && x.allowed).map((x) => x.principal)).toContain(`system:serviceaccount:${ns}:central`);
+    expect(await crOverlays()).toEqual([]);
+    const sa = await core.readNamespacedServiceAccount({ name: 'central', namespace: ns });
+    expect(sa.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
+    const [i] = await centralIntegrations(sb, 'eks', ns);
+    expect(i).toMatchObject({ type: 'ecr', ecr: { useIam: true } });
+
+    const v = await cli(['verify', ...args, '--output', 'json'], );
+    expect(v.code, v.stdout + v.stderr).toBe(0);
+    const u = await runCli(sb, 'eks', ['uninstall', '--yes', ...args], { ROX_ADMIN_PASSWORD: seeded.adminPassword! });
+    expect(u.code, u.stderr).toBe(0);
+    expect(await associations(ns)).toEqual([]);
+    expect(await centralIntegrations(sb, 'eks', ns)).toEqual([]);
   });
 
   it('refuses an association someone else made unless adopted, and --dry-run writes nothing', async () => {
