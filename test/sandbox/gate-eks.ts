@@ -236,8 +236,17 @@ export class EksGate {
     if (op.name === 'DescribeCluster') return this.describeCluster(String(input.clusterName ?? input.name ?? ''));
     if (!op.name.includes('PodIdentityAssociation') && !isTagOp) return FORWARD;
     const account = this.accountOf(req);
+    // A call either answers in the model's shape or changes nothing (the stand-in's own bug must not leave state behind).
+    const before = new Map([...this.associations].map(([k, v]) => [k, structuredClone(v)]));
     try {
       const body = await this.associationCall(op.name, input, req.region, account);
+      try {
+        this.ok(this.eksModel, op, body);
+      } catch (err) {
+        this.associations.clear();
+        for (const [k, v] of before) this.associations.set(k, v);
+        throw err;
+      }
       this.ctx.decide({ action: `eks:${op.name}`, principal: req.accessKeyId, allowed: true, reason: 'served by the EKS stand-in', resource: String(input.resourceArn ?? input.clusterName ?? '') });
       return this.ok(this.eksModel, op, body);
     } catch (err) {
