@@ -7,7 +7,8 @@ import { InputError, type InputProblem } from './errors.js';
 import type { DiscoverInput } from './kube/session.js';
 import type { ClusterTarget } from './targets.js';
 import { PROVIDERS, type Options, type Provider } from './options.js';
-import type { Decisions, Facts, Plan } from './plan/model.js';
+import { EKS_ROLE_ANNOTATION, POD_IDENTITY_MIN_RHACS, type Decisions, type Facts, type Mechanism, type Plan } from './plan/model.js';
+import { before44 } from './plan/restarts.js';
 import type { Ui } from './ui/ui.js';
 import * as v from './validate.js';
 
@@ -86,7 +87,46 @@ export function decisionsFromOptions(options: Options, facts: Facts, thumbprints
     replaceRoleWiring: options.replaceRoleWiring,
     adoptOidcProvider: options.adoptOidcProvider,
     thumbprints,
+    mechanism: options.mechanism ?? detectedMechanism(facts),
+    adoptAssociation: options.adoptAssociation,
   };
+}
+
+/**
+ * The mechanism in place, which a run without --mechanism keeps: Pod Identity when the EKS pods of
+ * Central (or Sensor) already get container credentials and their service account names no role;
+ * otherwise IRSA, the default.
+ */
+export function detectedMechanism(facts: Facts): Mechanism {
+  const onPodIdentity = facts.clusters.some((c) => c.provider === 'eks' && Object.values(c.current ?? {}).some((st) =>
+    st?.serviceAccount && st.serviceAccount.annotations[EKS_ROLE_ANNOTATION] === undefined && (st.pods ?? []).some((p) => p.containerCredentials)));
+  return onPodIdentity ? 'pod-identity' : 'irsa';
+}
+
+/**
+ * Pod Identity can be chosen only where it can work: every cluster on EKS, RHACS 4.4 or later (its
+ * AWS SDK reads container credentials from then on), and the Pod Identity Agent add-on running.
+ * Refused (exit 2, naming --mechanism) otherwise; an agent that could not be checked is a warning.
+ */
+export function checkMechanism(options: Pick<Options, 'mechanism'>, facts: Facts, warn: (m: string) => void): void {
+  if (options.mechanism !== 'pod-identity') return;
+  const problems: InputProblem[] = [];
+  for (const c of facts.clusters) {
+    const where = c.context ? `context "${c.context}"` : 'the current context';
+    if (c.provider !== 'eks') {
+      problems.push({ source: '--mechanism', message: `pod-identity is for EKS only, and ${where} is ${c.provider === 'openshift' ? 'OpenShift' : c.provider} (it uses web identity: leave --mechanism out)` });
+      continue;
+    }
+    if (before44(c.version)) {
+      problems.push({ source: '--mechanism', message: `pod-identity needs RHACS ${POD_IDENTITY_MIN_RHACS} or later, and ${where} runs ${c.version}: older releases' AWS SDK does not read EKS Pod Identity credentials (upgrade RHACS, or use --mechanism irsa)` });
+    }
+    if (c.podIdentityAgent === false) {
+      problems.push({ source: '--mechanism', message: `pod-identity needs the EKS Pod Identity Agent add-on, which does not run in ${where} (DaemonSet kube-system/eks-pod-identity-agent): install it (aws eks create-addon --addon-name eks-pod-identity-agent), or use --mechanism irsa` });
+    } else if (c.podIdentityAgent === undefined && !facts.offline) {
+      warn(`Could not check whether the EKS Pod Identity Agent runs in ${where} (reading DaemonSets in kube-system is not allowed); Pod Identity works only with it.`);
+    }
+  }
+  if (problems.length) throw new InputError(problems);
 }
 
 // --- Questions ------------------------------------------------------------------------------
@@ -185,6 +225,19 @@ export async function askDecisions(options: Options, facts: Facts, ui: Ui): Prom
     });
   }
 
+  // EKS with the Pod Identity Agent running (and RHACS 4.4+): offer Pod Identity, with the difference in one line.
+  const podIdentityPossible = facts.clusters.length > 0 && facts.clusters.every((c) => c.provider === 'eks' && c.podIdentityAgent === true && before44(c.version) !== true);
+  if (o.mechanism === undefined && podIdentityPossible) {
+    o.mechanism = await ui.select<Mechanism>(
+      'How should the pods get the role?',
+      [
+        { value: 'irsa', name: 'IRSA: annotate the service account; the role trusts this cluster\'s OIDC issuer (one trust statement per cluster)' },
+        { value: 'pod-identity', name: 'EKS Pod Identity: an association through the EKS API; no OIDC provider, and one role serves a fleet without growing its trust policy' },
+      ],
+      detectedMechanism(facts),
+    );
+  }
+
   const sensorRuns = facts.clusters.some((c) => c.components.includes('sensor'));
   if (o.delegatedScanning === undefined && o.sensorContexts.length === 0 && sensorRuns) {
     o.delegatedScanning = await ui.confirm(
@@ -228,6 +281,11 @@ export async function askAfterPlan(options: Options, plan: Plan, ui: Ui): Promis
     ui.warn(role.message);
     if (await ui.confirm('Take this role over? Its other statements and policies are kept (same as --adopt-role)', false)) o = { ...o, adoptRole: true };
   }
+  const association = blockedBy('--adopt-association');
+  if (association && !o.adoptAssociation) {
+    ui.warn(association.message);
+    if (await ui.confirm('Point that association at this role and tag it as ours? (same as --adopt-association)', false)) o = { ...o, adoptAssociation: true };
+  }
   const provider = blockedBy('--adopt-oidc-provider');
   if (provider && !o.adoptOidcProvider) {
     ui.warn(provider.message);
@@ -241,7 +299,7 @@ export async function askAfterPlan(options: Options, plan: Plan, ui: Ui): Promis
     }
   }
 
-  // EKS gives pods the role only when they are created, so they must be restarted; on OpenShift
+  // EKS gives pods the role (IRSA or Pod Identity) only when they are created, so they must be restarted; on OpenShift
   // the new environment rolls the pods out by itself.
   const restarts = plan.restarts.filter((r) => r.method === 'restartedAt' && !r.deferred);
   if (o.restart && restarts.length > 0) {

@@ -18,7 +18,8 @@ import type { Options } from './options.js';
 import { clusterTargets, type ClusterTarget } from './targets.js';
 import type { AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
-import { isManaged } from './plan/build.js';
+import { isManaged, targetComponents } from './plan/build.js';
+import { POD_IDENTITY_PRINCIPAL, servesTag } from './plan/policies.js';
 import { issuerUrl, privateIssuerHost } from './validate.js';
 import { issuerPublicCheck } from './verify/checks.js';
 import { pointedRoleArn, roleInAccount } from './verify/pointers.js';
@@ -290,9 +291,10 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
     sessions.aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers, roleName: decisions.roleName }),
     Promise.all(issuers.map(async (issuer) => (get ? fetchPublicIssuer(issuer, { get }) : undefined))),
   ]);
-  if (!net) return { aws, warnings: [] };
-
   const warnings: string[] = [];
+  await readAssociations(facts, decisions, aws, sessions, warnings);
+  if (!net) return { aws, warnings };
+
   const wrong: { issuer: string; detail: string; fix?: string }[] = [];
   const usable = new Map<string, PublicIssuer & { reachable: true }>();
   issuers.forEach((issuer, i) => {
@@ -328,6 +330,32 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
     else warnings.push(`Could not read the TLS certificates of ${r.host} (${r.error}); creating the OIDC provider of ${issuer} without a thumbprint (IAM takes it itself, and needs none for hosts with certificates from CAs it trusts).`);
   }));
   return { aws, warnings };
+}
+
+/**
+ * EKS Pod Identity associations of the components' service accounts, where Pod Identity is or may
+ * have been in use: chosen for this run, seen in the pods (the credentials env), or recorded on the
+ * role (its serves tag). Pure IRSA set-ups make no EKS call. Not allowed to read them: a warning,
+ * and the plan goes on without them (creating one would then fail with the missing permission).
+ */
+async function readAssociations(facts: Facts, decisions: Decisions, aws: AwsState, sessions: Sessions, warnings: string[]): Promise<void> {
+  if (!sessions.aws.readAssociations) return;
+  const queries = facts.clusters
+    .filter((c) => c.provider === 'eks' && c.name)
+    .filter((c) =>
+      decisions.mechanism === 'pod-identity' ||
+      Object.values(c.current ?? {}).some((st) => st?.pods?.some((p) => p.containerCredentials)) ||
+      aws.role?.tags[servesTag(c.name!)] === POD_IDENTITY_PRINCIPAL,
+    )
+    .map((c) => ({ clusterName: c.name!, region: c.region ?? facts.region, namespace: c.namespace, serviceAccounts: targetComponents(c, true) as string[] }))
+    .filter((q) => q.serviceAccounts.length > 0);
+  if (!queries.length) return;
+  try {
+    aws.associations = await sessions.aws.readAssociations(queries);
+  } catch (err) {
+    if (decisions.mechanism === 'pod-identity') throw err;
+    warnings.push(`Could not read the EKS Pod Identity associations (${(err as Error).message}); any association of an earlier Pod Identity set-up is left as it is.`);
+  }
 }
 
 /** IAM's default quota of OIDC providers per account, and when to warn about it. */

@@ -12,6 +12,14 @@ export type OutputFormat = 'text' | 'json';
 export type CommandName = 'init' | 'plan' | 'verify' | 'uninstall' | 'issuer-publish';
 
 export const PROVIDERS: readonly Provider[] = ['eks', 'openshift'];
+
+/**
+ * How pods get the role on EKS: IRSA (the service account annotation, a web identity through the
+ * cluster's IAM OIDC provider) or EKS Pod Identity (an association through the EKS API, credentials
+ * from the Pod Identity Agent). OpenShift has only web identity, which is what `irsa` means there.
+ */
+export type Mechanism = 'irsa' | 'pod-identity';
+export const MECHANISMS: readonly Mechanism[] = ['irsa', 'pod-identity'];
 export const DEFAULT_NAMESPACE = 'stackrox';
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
 
@@ -66,6 +74,10 @@ export interface Options {
   adoptRole: boolean;
   /** init: point Central/Sensor at our role even where their wiring names another role. */
   replaceRoleWiring: boolean;
+  /** EKS: how pods get the role (undefined: not said; IRSA unless the wizard offers Pod Identity). */
+  mechanism?: Mechanism;
+  /** init: point an existing EKS Pod Identity association that rhacs-sts did not create at the role. */
+  adoptAssociation: boolean;
   adoptOidcProvider: boolean;
   restart: boolean;
   timeoutMs: number;
@@ -148,6 +160,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('ecrRepository', '--ecr-repository <name>', 'limit read access to this repository; repeat for more; "team/*" matches a prefix (default: all)', 'list', POLICY_AND_VERIFY),
   spec('attachPolicyArn', '--attach-policy-arn <arn>', 'also attach this managed policy to the role, for the other integrations that use the container IAM role (S3 backups, Security Hub); repeat for more', 'list', ['init', 'plan']),
   spec('permissionsBoundary', '--permissions-boundary <arn>', 'managed policy ARN to set as the new role\'s permissions boundary', 'string', PLANNING),
+  spec('mechanism', '--mechanism <irsa|pod-identity>', 'EKS: how the pods get the role: irsa (service account annotation, IAM OIDC provider; the default) or pod-identity (EKS Pod Identity association; needs the Pod Identity Agent add-on and RHACS 4.4 or later)', 'string', POLICY_AND_VERIFY),
+  spec('adoptAssociation', '--adopt-association', 'EKS Pod Identity: point an existing association of Central\'s or Sensor\'s service account that rhacs-sts did not create at the role (tagged as ours; uninstall deletes it)', 'boolean', PLANNING),
   spec('replaceRoleWiring', '--replace-role-wiring', 'point Central/Sensor at this role even where they already name another role (it is recorded on the object and put back by uninstall)', 'boolean', PLANNING),
   spec('adoptRole', '--adopt-role', 'take over an existing role that rhacs-sts did not create (adds our tag and statements)', 'boolean', PLANNING),
   spec('adoptOidcProvider', '--adopt-oidc-provider', 'let rhacs-sts add its audience and tag to an existing OIDC provider it did not create', 'boolean', PLANNING),
@@ -286,6 +300,13 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
     problems.add(src('provider'), `"${provider}" is not a provider we support (eks or openshift)`);
   }
+  const mechanism = str('mechanism');
+  if (mechanism !== undefined && !MECHANISMS.includes(mechanism as Mechanism)) {
+    problems.add(src('mechanism'), `"${mechanism}" is not a mechanism (irsa or pod-identity)`);
+  }
+  if (mechanism === 'pod-identity' && provider === 'openshift') {
+    problems.add(src('mechanism'), 'pod-identity is for EKS only (OpenShift uses web identity: leave --mechanism out)');
+  }
   const output = str('output') ?? 'text';
   if (output !== 'text' && output !== 'json') problems.add(src('output'), `"${output}" is not an output format (text or json)`);
 
@@ -363,6 +384,8 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     offline: values.offline === true,
     adoptRole: values.adoptRole === true,
     replaceRoleWiring: values.replaceRoleWiring === true,
+    ...(mechanism !== undefined && MECHANISMS.includes(mechanism as Mechanism) ? { mechanism: mechanism as Mechanism } : {}),
+    adoptAssociation: values.adoptAssociation === true,
     adoptOidcProvider: values.adoptOidcProvider === true,
     restart: values.restart !== false,
     timeoutMs,

@@ -66,8 +66,11 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const kube = plan.actions.filter(isKubeAction);
   const pendingAws = aws.filter((a) => a.status !== 'unchanged');
   let roleCreated = false;
-  const applyAws = async (): Promise<void> => {
+  const awsDone = new Set<string>();
+  const applyAws = async (only?: (a: Action) => boolean): Promise<void> => {
     for (const a of aws) {
+      if (awsDone.has(a.id) || (only && !only(a))) continue;
+      awsDone.add(a.id);
       if (a.status === 'unchanged') {
         results.push({ id: a.id, type: a.type, target: a.target, outcome: 'unchanged' });
         continue;
@@ -122,6 +125,9 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   // init: the account-wide AWS part first (the role must exist before a cluster names it);
   // uninstall: the clusters first (nothing may still name the role when it goes).
   if (plan.command !== 'uninstall') await applyAws();
+  // Uninstall: the Pod Identity associations go before the restarts (EKS injects the credentials
+  // env into every pod created while one exists); the rest of AWS after the clusters.
+  if (plan.command === 'uninstall') await applyAws((a) => a.type === 'pod-identity-association');
 
   // Kubernetes, per cluster.
   const byContext = new Map<string, KubeAction[]>();

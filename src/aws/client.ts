@@ -43,6 +43,8 @@ import {
   ADOPTED_TAG,
   federatedHostPaths,
   isOurStatement,
+  isPodIdentityStatement,
+  withPodIdentityStatement,
   mergeTrustPolicy,
   oidcProviderArn,
   parsePolicyDocument,
@@ -144,6 +146,22 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       throw mapAwsError(err, doing);
     }
   }
+
+  // EKS (Pod Identity associations): the SDK client is loaded only when a run uses it.
+  let eksModule: Promise<import('./eks.js').EksAssociations> | undefined;
+  const eks = () =>
+    (eksModule ??= Promise.all([import('@aws-sdk/client-eks'), import('./eks.js')]).then(([sdk, mod]) => {
+      const clients = new Map<string, InstanceType<typeof sdk.EKSClient>>();
+      return mod.eksAssociations((region) => {
+        let c = clients.get(region);
+        if (!c) {
+          c = new sdk.EKSClient({ ...common, region });
+          logCalls(c as unknown as Middlewared, o.log);
+          clients.set(region, c);
+        }
+        return c;
+      }, call);
+    }));
 
   async function readProvider(arn: string): Promise<OidcProviderState | null> {
     try {
@@ -339,7 +357,8 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       if (!role) throw new OperationError(`The role ${a.roleName} disappeared while rhacs-sts was configuring it.`, { hint: 'Re-run "rhacs-sts init".' });
       // Re-merge against what is there now, so statements someone added since the plan survive
       // (foreign ones, and ours for clusters another run added meanwhile).
-      const desired = mergeTrustPolicy(role.trustPolicy, ours, scope);
+      // Our one Pod Identity statement is there exactly when the planned document has it.
+      const desired = withPodIdentityStatement(mergeTrustPolicy(role.trustPolicy, ours, scope), a.document.Statement.find(isPodIdentityStatement));
       if (samePolicy(role.trustPolicy, desired)) return wrote;
       if (attempt > 1) o.log(`the trust policy of ${a.roleName} changed under this run (another run for other clusters?); writing it again (${attempt}/${TRUST_WRITE_ATTEMPTS})`);
       assertOwned(role, plan);
@@ -515,7 +534,12 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       partition = partitionOfArn(action.arn) ?? partition;
       return ensureProvider(action);
     },
+    async readAssociations(queries) {
+      if (!queries.length) return [];
+      return (await eks()).read(queries);
+    },
     async apply(action, plan): Promise<boolean> {
+      if (action.type === 'pod-identity-association') return (await eks()).apply(action);
       if (action.status === 'delete') {
         switch (action.type) {
           case 'oidc-provider': return deleteProvider(action);

@@ -128,11 +128,16 @@ export async function exchangeAndPullAuth(i: ExchangeInput): Promise<ExchangeRes
   }
   const c = out.Credentials;
   if (!c?.AccessKeyId || !c.SecretAccessKey) throw mapAwsError(new Error('STS returned no credentials'), 'exchanging the token');
-  const ecr = new ECRClient({
-    region: i.probe?.region ?? i.region,
-    credentials: { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken },
-    maxAttempts: 3,
-  });
+  const ecrResult = await readEcrWith({ accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken }, i);
+  return { assumedRoleArn: out.AssumedRoleUser?.Arn ?? i.roleArn, expiration: c.Expiration, ecr: ecrResult };
+}
+
+/** ecr:GetAuthorizationToken and the repository reads, with the role's credentials (however they were obtained). */
+export async function readEcrWith(
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
+  i: Pick<ExchangeInput, 'region' | 'registryId' | 'probe' | 'log'>,
+): Promise<ExchangeResult['ecr']> {
+  const ecr = new ECRClient({ region: i.probe?.region ?? i.region, credentials, maxAttempts: 3 });
   i.log('aws ECR.GetAuthorizationToken (with the role credentials)');
   let ecrResult: ExchangeResult['ecr'];
   try {
@@ -143,7 +148,7 @@ export async function exchangeAndPullAuth(i: ExchangeInput): Promise<ExchangeRes
   } catch (err) {
     ecrResult = { ok: false, error: mapAwsError(err, 'calling ecr:GetAuthorizationToken with the role credentials').message };
   }
-  return { assumedRoleArn: out.AssumedRoleUser?.Arn ?? i.roleArn, expiration: c.Expiration, ecr: ecrResult };
+  return ecrResult;
 }
 
 /** The token's claims, unverified: only to name the issuer, subject and audience in error messages. */

@@ -2,13 +2,21 @@
  * The narrow interface through which the pipeline reaches AWS (IAM, STS). Only the calls
  * rhacs-sts makes; the real implementation wraps the SDK v3 clients and is loaded lazily.
  */
-import type { Action, AwsState, OidcProviderState, Plan } from '../plan/model.js';
+import type { Action, AssociationState, AwsState, OidcProviderState, Plan } from '../plan/model.js';
 import type { PolicyDocument } from '../plan/policies.js';
 import type { Partition } from '../validate.js';
 
-export type AwsAction = Extract<Action, { type: 'oidc-provider' | 'role' | 'role-tags' | 'trust-policy' | 'permissions-policy' | 'managed-policy' }>;
+export type AwsAction = Extract<Action, { type: 'oidc-provider' | 'role' | 'role-tags' | 'trust-policy' | 'permissions-policy' | 'managed-policy' | 'pod-identity-association' }>;
 
-export const AWS_ACTION_TYPES: ReadonlySet<Action['type']> = new Set(['oidc-provider', 'role', 'role-tags', 'trust-policy', 'permissions-policy', 'managed-policy']);
+export const AWS_ACTION_TYPES: ReadonlySet<Action['type']> = new Set(['oidc-provider', 'role', 'role-tags', 'trust-policy', 'permissions-policy', 'managed-policy', 'pod-identity-association']);
+
+/** The service accounts of one EKS cluster whose Pod Identity associations are read. */
+export interface AssociationQuery {
+  clusterName: string;
+  region: string;
+  namespace: string;
+  serviceAccounts: string[];
+}
 
 export function isAwsAction(a: Action): a is AwsAction {
   return AWS_ACTION_TYPES.has(a.type);
@@ -44,4 +52,6 @@ export interface AwsSession {
   oidcProviderCount?(): Promise<number | undefined>;
   /** The default version of a managed policy (e.g. a permissions boundary); null when it does not exist. Read-only. */
   managedPolicy(arn: string): Promise<PolicyDocument | null>;
+  /** EKS Pod Identity associations of these service accounts (EKS API). Read-only. */
+  readAssociations?(queries: AssociationQuery[]): Promise<AssociationState[]>;
 }

@@ -15,6 +15,7 @@ import {
   askDecisions,
   askDetection,
   checkInitOptions,
+  checkMechanism,
   decisionsFromOptions,
   offlineFacts,
 } from '../decide.js';
@@ -44,6 +45,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
       );
     }
     const facts = offlineFacts(options);
+    checkMechanism(options, facts, ui.warn);
     const decisions = decisionsFromOptions(options, facts);
     const plan = buildPlan(facts, decisions, undefined);
     printPlan(plan, options, ui, planInputs(options, decisions, undefined, plan));
@@ -111,7 +113,9 @@ async function initWith(options: Options, ui: Ui, sessions: Sessions, detected: 
   const base: Options = own ? { ...options, roleName: own.name, rolePath: own.path } : options;
 
   // Questions with defaults (role name, delegated scanning, ECR scope) only for init at a terminal.
+  checkMechanism(base, detected.facts, ui.warn);
   let opts = await askDecisions(base, detected.facts, ui);
+  checkMechanism(opts.mechanism === base.mechanism ? {} : opts, detected.facts, ui.warn);
   const decisions = decisionsFromOptions(opts, detected.facts);
   const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions, { connectTo: opts.connectTo }));
   for (const w of warnings) ui.warn(w);
@@ -200,6 +204,7 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
   const { sessions, detected, plan, decisions, integration } = await ui.spinner(`Checking ${saved.path} against the live state…`, async () => {
     const sessions = await openSessions(opts, ui);
     const detected = await detect(opts, sessions, ui, { perCluster });
+    checkMechanism(opts, detected.facts, ui.warn);
     const decisions = decisionsFromOptions(opts, detected.facts);
     const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions, { connectTo: opts.connectTo });
     detected.warnings.push(...warnings);
@@ -323,7 +328,9 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   const kube = done.length - iam;
   ui.info('');
   ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes)${alsoFound(plan, applied)}.`));
-  ui.info(`  Role ${plan.role.arn}, trusted by ${plan.oidcProviders.map((p) => p.url).join(' and ')}`);
+  ui.info(plan.mechanism === 'pod-identity'
+    ? `  Role ${plan.role.arn}, trusted by EKS Pod Identity (pods.eks.amazonaws.com) through the service accounts' associations`
+    : `  Role ${plan.role.arn}, trusted by ${plan.oidcProviders.map((p) => p.url).join(' and ')}`);
   const contexts = [...new Set(plan.actions.flatMap((a) => ('ref' in a && a.ref ? [a.ref.context ?? ''] : [])))];
   if (contexts.length > 1) {
     for (const ctx of contexts) {

@@ -128,8 +128,8 @@ class ClientKubeSession implements KubeSession {
     return clusterOperatorStatus(this.api, name);
   }
 
-  requestToken(namespace: string, serviceAccount: string, audience: string): Promise<string> {
-    return requestToken(this.api, namespace, serviceAccount, audience);
+  requestToken(namespace: string, serviceAccount: string, audience: string, pod?: { name: string; uid: string }): Promise<string> {
+    return requestToken(this.api, namespace, serviceAccount, audience, pod);
   }
 
   pods(namespace: string, deployment: string): Promise<WorkloadState | null> {

@@ -18,6 +18,7 @@ import { eksIssuerRegion, normaliseIssuer } from '../validate.js';
 import { OPENSHIFT_CONFIG_GROUP, type KubeApi } from './api.js';
 import { kubeStatus } from './errors.js';
 import { detectRhacs } from './rhacs.js';
+import { POD_IDENTITY_AGENT } from '../plan/model.js';
 import type { ClusterDiscovery, DiscoverInput } from './session.js';
 
 const EKS_HOST_RE = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$/;
@@ -211,6 +212,21 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}) };
 }
 
+/**
+ * Whether the EKS Pod Identity Agent runs: its add-on's DaemonSet (kube-system/eks-pod-identity-agent)
+ * with at least one ready pod. Undefined when DaemonSets may not be read there.
+ */
+export async function podIdentityAgent(api: KubeApi): Promise<boolean | undefined> {
+  const { namespace, name } = POD_IDENTITY_AGENT;
+  try {
+    const ds = await api.optional({ verb: 'get', group: 'apps', resource: 'daemonsets', namespace, name }, () => api.apps.readNamespacedDaemonSet({ name, namespace }));
+    return ds !== null && (ds.status?.numberReady ?? 0) > 0;
+  } catch (err) {
+    api.log(`kube: could not read ${namespace}/daemonset/${name}: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 /** Everything discover() reports for one cluster. Reads only. */
 export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promise<ClusterDiscovery> {
   // RHACS is read alongside the provider's detection (reads only; only its pod reads on EKS wait
@@ -224,7 +240,11 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
   const reading = detectRhacs(api, { namespace: input.namespace, provider: providerName });
   reading.catch(() => undefined);
   const p = await provider;
+  // EKS: does the Pod Identity Agent add-on run? (read alongside RHACS; unknown when not allowed)
+  const agent = p.provider === 'eks' ? podIdentityAgent(api) : Promise.resolve(undefined);
+  agent.catch(() => undefined);
   const rhacs = await reading;
+  const agentRuns = await agent;
   api.log(`kube: provider ${p.provider} (${p.evidence.join('; ') || 'from --provider'})`);
   // A name the kubeconfig gives (EKS) beats what the cluster says; the context name is the last resort.
   const clusterName = api.endpoint.clusterName ?? p.clusterName ?? (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(api.endpoint.contextName) ? api.endpoint.contextName : undefined);
@@ -242,6 +262,8 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
       ...(rhacs.helmReleases ? { helmReleases: rhacs.helmReleases } : {}),
       ...(rhacs.helmChartVersions ? { helmChartVersions: rhacs.helmChartVersions } : {}),
       ...(rhacs.version ? { version: rhacs.version } : {}),
+      ...(p.provider === 'eks' && p.region ? { region: p.region } : {}),
+      ...(agentRuns !== undefined ? { podIdentityAgent: agentRuns } : {}),
       current: rhacs.current,
     },
     region: p.region,

@@ -47,12 +47,21 @@ export async function issuerDiscovery(api: KubeApi): Promise<IssuerDocuments> {
   };
 }
 
-export async function requestToken(api: KubeApi, namespace: string, serviceAccount: string, audience: string): Promise<string> {
+export async function requestToken(api: KubeApi, namespace: string, serviceAccount: string, audience: string, pod?: { name: string; uid: string }): Promise<string> {
   const out = await api.call({ verb: 'create', group: '', resource: 'serviceaccounts/token', namespace, name: serviceAccount }, () =>
     api.core.createNamespacedServiceAccountToken({
       name: serviceAccount,
       namespace,
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [audience], expirationSeconds: VERIFY_TOKEN_SECONDS } },
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          audiences: [audience],
+          expirationSeconds: VERIFY_TOKEN_SECONDS,
+          // Bound to a pod, as the kubelet binds a projected token (EKS Pod Identity tags the session with the pod).
+          ...(pod ? { boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.name, uid: pod.uid } } : {}),
+        },
+      },
     }),
   );
   const token = out.status?.token;
@@ -75,6 +84,7 @@ function podState(p: V1Pod, component: string): PodState {
   const optOut = webhookOptOut(p, container?.name);
   return {
     name: p.metadata?.name ?? '',
+    ...(p.metadata?.uid ? { uid: p.metadata.uid } : {}),
     startTime: start ? new Date(start) : undefined,
     ready: !!p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
     terminating: !!p.metadata?.deletionTimestamp,

@@ -121,7 +121,14 @@ async function podRoles(api: KubeApi, d: V1Deployment, component: string): Promi
       const container = targetContainer(p.spec, component);
       const roleArn = container?.env?.find((e) => e.name === 'AWS_ROLE_ARN' && e.valueFrom === undefined)?.value;
       const optOut = webhookOptOut(p, container?.name);
-      return { name: p.metadata?.name ?? '', ...(roleArn !== undefined ? { roleArn } : {}), ...(optOut ? { webhookOptOut: optOut } : {}) };
+      const names = new Set((container?.env ?? []).map((e) => e.name));
+      const containerCredentials = names.has('AWS_CONTAINER_CREDENTIALS_FULL_URI') && names.has('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE');
+      return {
+        name: p.metadata?.name ?? '',
+        ...(roleArn !== undefined ? { roleArn } : {}),
+        ...(optOut ? { webhookOptOut: optOut } : {}),
+        ...(containerCredentials ? { containerCredentials } : {}),
+      };
     });
 }
 

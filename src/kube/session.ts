@@ -81,7 +81,7 @@ export interface KubeSession {
    * A short-lived token for the service account (TokenRequest API) with the given audience. The
    * token is a secret: callers must never log or print it.
    */
-  requestToken(namespace: string, serviceAccount: string, audience: string): Promise<string>;
+  requestToken(namespace: string, serviceAccount: string, audience: string, pod?: { name: string; uid: string }): Promise<string>;
   /** The deployment's rollout state and its pods (null pods when they may not be listed); null when the deployment is missing. */
   pods(namespace: string, deployment: string): Promise<WorkloadState | null>;
   /**
@@ -115,6 +115,7 @@ export interface IssuerDocuments {
 
 export interface PodState {
   name: string;
+  uid?: string;
   startTime?: Date;
   ready: boolean;
   /** Being deleted (a replaced pod on its way out). */

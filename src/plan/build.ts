@@ -24,6 +24,9 @@ import {
   samePolicy,
   serviceAccountSubject,
   trustStatements,
+  podIdentityStatement,
+  POD_IDENTITY_PRINCIPAL,
+  withPodIdentityStatement,
   type TrustTarget,
 } from './policies.js';
 import {
@@ -34,7 +37,9 @@ import {
   PREVIOUS_ROLE_ANNOTATION,
   TOKEN_EXPIRATION_SECONDS,
   type Action,
+  type AssociationState,
   type AwsState,
+  type Mechanism,
   type ClusterFacts,
   type Component,
   type Decisions,
@@ -45,7 +50,7 @@ import {
   type Plan,
 } from './model.js';
 import { HelmValuesByRelease } from './helm-values.js';
-import { eksRestartNeeded, noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage, tokenVolumeBlocker } from './restarts.js';
+import { eksRestartNeeded, podIdentityLeftover, podIdentityRestartNeeded, noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage, tokenVolumeBlocker } from './restarts.js';
 import { issuerHostPath } from '../validate.js';
 
 export function ourTags(clusterName: string | undefined): Record<string, string> {
@@ -54,6 +59,16 @@ export function ourTags(clusterName: string | undefined): Record<string, string>
 
 export function isManaged(tags: Record<string, string> | undefined): boolean {
   return tags?.[MANAGED_TAG] === 'true';
+}
+
+/** How this cluster's pods get the role: Pod Identity only on EKS, when chosen. */
+export function mechanismOf(cluster: ClusterFacts, mechanism: Mechanism | undefined): Mechanism {
+  return cluster.provider === 'eks' && mechanism === 'pod-identity' ? 'pod-identity' : 'irsa';
+}
+
+/** The association of one service account, from what was read. */
+export function associationOf(aws: AwsState | undefined, cluster: ClusterFacts, region: string, comp: Component): AssociationState | undefined {
+  return aws?.associations?.find((a) => a.clusterName === cluster.name && a.region === region && a.namespace === cluster.namespace && a.serviceAccount === comp);
 }
 
 /** Components that get AWS access in a cluster: Central always, Sensor with delegated scanning. */
@@ -69,14 +84,16 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
   const blockers: Plan['blockers'] = [];
   const notes: string[] = [];
 
-  // --- IAM OIDC providers, one per issuer -------------------------------------------------
+  // --- IAM OIDC providers, one per issuer (web identity only: Pod Identity needs none) -----
+  const podId = (c: ClusterFacts) => mechanismOf(c, decisions.mechanism) === 'pod-identity';
   const issuers = [...new Map(facts.clusters.map((c) => [c.issuer, c])).values()];
   const oidcProviders = issuers.map((c) => ({
     arn: oidcProviderArn(partition, accountId, c.issuer),
     url: c.issuer,
     clientIds: [AUDIENCE[c.provider]],
   }));
-  for (const p of oidcProviders) {
+  const irsaIssuers = new Set(facts.clusters.filter((c) => !podId(c)).map((c) => c.issuer));
+  for (const p of oidcProviders.filter((x) => irsaIssuers.has(x.url))) {
     const current = aws?.oidcProviders[p.url];
     const thumbprints = decisions.thumbprints[p.url] ?? [];
     if (!current) {
@@ -118,32 +135,43 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
   // --- IAM role -------------------------------------------------------------------------
   const role = aws?.role ?? null;
   const arn = role?.arn ?? roleArn(partition, accountId, decisions.roleName, decisions.rolePath);
-  const trustTargets: TrustTarget[] = facts.clusters.map((c) => ({
+  const trustTargets: TrustTarget[] = facts.clusters.filter((c) => !podId(c)).map((c) => ({
     issuer: c.issuer,
     audience: AUDIENCE[c.provider],
     subjects: targetComponents(c, decisions.delegatedScanning).map((comp) => serviceAccountSubject(c.namespace, comp)),
   })).filter((t) => t.subjects.length > 0);
-  if (trustTargets.length === 0) {
+  const podIdClusters = facts.clusters.filter((c) => podId(c) && targetComponents(c, decisions.delegatedScanning).length > 0);
+  if (trustTargets.length === 0 && podIdClusters.length === 0) {
     blockers.push({
       message: 'No RHACS component to configure: Central does not run in the cluster, and Sensor is only configured with delegated scanning.',
       hint: 'Point --context (or --central-context) at the cluster that runs Central, or pass --delegated-scanning for a Sensor-only cluster.',
     });
   }
-  const trustPolicy = mergeTrustPolicy(role?.trustPolicy, trustStatements(partition, accountId, trustTargets), trustTargets.map((t) => t.issuer));
+  // Our web-identity statements for this run's issuers are replaced (none for a cluster on Pod
+  // Identity: switching removes its statement); the one Pod Identity statement stays while any
+  // cluster the role serves (this run's, or another's by its serves tag) uses Pod Identity.
+  const runServes = new Set(facts.clusters.flatMap((c) => (c.name ? [servesTag(c.name)] : [])));
+  const othersOnPodIdentity = Object.entries(role?.tags ?? {}).some(([k, v]) => k.startsWith(SERVES_TAG_PREFIX) && v === POD_IDENTITY_PRINCIPAL && !runServes.has(k));
+  const trustPolicy = withPodIdentityStatement(
+    mergeTrustPolicy(role?.trustPolicy, trustStatements(partition, accountId, trustTargets), facts.clusters.map((c) => c.issuer)),
+    podIdClusters.length > 0 || othersOnPodIdentity ? podIdentityStatement(partition, accountId) : undefined,
+  );
   const quota = aws?.trustPolicySizeQuota ?? DEFAULT_TRUST_POLICY_QUOTA;
   const size = policySize(trustPolicy);
   if (size > quota) {
     const issuerCount = ourTrustedHostPaths(trustPolicy).length;
     blockers.push({
       message: `The role's trust policy would be ${size} characters (IAM counts non-white-space characters), over the account's quota of ${quota}${aws?.trustPolicySizeQuota === undefined ? ' (the default; not read from the account)' : ''}: IAM would refuse it with LimitExceeded. It trusts ${issuerCount} cluster issuer${issuerCount === 1 ? '' : 's'}.`,
-      hint: 'Ask AWS for a larger trust policy quota (Service Quotas, IAM, code L-C07B4B0D), or give each secured cluster its own role with --role-per-cluster (each trusted by its own issuer only).',
+      hint: `Ask AWS for a larger trust policy quota (Service Quotas, IAM, code L-C07B4B0D), or give each secured cluster its own role with --role-per-cluster (each trusted by its own issuer only).${facts.clusters.some((c) => c.provider === 'eks') ? ' On EKS, --mechanism pod-identity lets a fleet share one role without growing its trust policy.' : ''}`,
     });
+  } else if (size > quota * 0.75 && trustTargets.some((t) => facts.clusters.find((c) => c.issuer === t.issuer)?.provider === 'eks')) {
+    notes.push(`The role's trust policy is ${size} of the account's ${quota} characters: each cluster on IRSA adds a statement. On EKS, Pod Identity (--mechanism pod-identity) lets a fleet share one role without growing its trust policy.`);
   }
   const permissions = permissionsPolicy(partition, decisions.ecr);
   // The role's tags say which clusters it serves (one tag per cluster, valued with its issuer).
   const roleTags: Record<string, string> = { ...tags };
   for (const c of facts.clusters) {
-    if (c.name && targetComponents(c, decisions.delegatedScanning).length) roleTags[servesTag(c.name)] = issuerHostPath(c.issuer);
+    if (c.name && targetComponents(c, decisions.delegatedScanning).length) roleTags[servesTag(c.name)] = podId(c) ? POD_IDENTITY_PRINCIPAL : issuerHostPath(c.issuer);
   }
   const tagCount = Object.keys({ ...role?.tags, ...roleTags }).length + (role && !isManaged(role.tags) ? 1 : 0);
   if (tagCount > MAX_ROLE_TAGS) {
@@ -195,7 +223,10 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
   actions.push({
     id: 'trust-policy', type: 'trust-policy', target: arn,
     status: !role ? 'create' : samePolicy(role.trustPolicy, trustPolicy) ? 'unchanged' : 'update',
-    summary: `Trust ${trustTargets.flatMap((t) => t.subjects).join(', ')} (audience ${[...new Set(trustTargets.map((t) => t.audience))].join(', ')}) to assume the role with a web identity`,
+    summary: [
+      trustTargets.length ? `Trust ${trustTargets.flatMap((t) => t.subjects).join(', ')} (audience ${[...new Set(trustTargets.map((t) => t.audience))].join(', ')}) to assume the role with a web identity` : '',
+      podIdClusters.length ? `Trust ${POD_IDENTITY_PRINCIPAL} (EKS Pod Identity) to assume the role for this account's EKS clusters` : '',
+    ].filter(Boolean).join('; ') || 'Trust policy',
     current: role?.trustPolicy ?? (aws ? null : undefined), desired: trustPolicy,
     roleName: decisions.roleName, document: trustPolicy, scope: trustTargets.map((t) => t.issuer),
   });
@@ -261,7 +292,22 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       const outage = restartIsOutage(state?.deployment, comp);
       let changed = false;
       let deferredRollout = false;
-      if (cluster.provider === 'eks') {
+      const region = cluster.region ?? facts.region;
+      const assoc = cluster.provider === 'eks' ? associationOf(aws, cluster, region, comp) : undefined;
+      if (podId(cluster)) {
+        changed = planPodIdentity({ cluster, comp, ref, where, region, assoc, state, known, durability, helm, arn, decisions, actions, blockers, kubernetes, refuseOrRecord });
+      } else if (cluster.provider === 'eks') {
+        // Back from Pod Identity: our association goes (else the pods keep getting both).
+        if (assoc && isManaged(assoc.tags) && cluster.name) {
+          actions.push({
+            id: `pod-identity-association:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'pod-identity-association', status: 'delete',
+            target: `${assoc.associationArn}`,
+            summary: `Delete the EKS Pod Identity association of ${comp} (back to IRSA)`,
+            current: { roleArn: assoc.roleArn, associationId: assoc.associationId }, desired: null,
+            clusterName: cluster.name, region, namespace: cluster.namespace, serviceAccount: comp, roleArn: assoc.roleArn, tags: {},
+            associationId: assoc.associationId, ...(cluster.context ? { context: cluster.context } : {}),
+          });
+        }
         const annotations = { [EKS_ROLE_ANNOTATION]: arn };
         kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations, durability });
         const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
@@ -271,7 +317,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         // The annotation is in place, but do the running pods carry the role? (A run that stopped
         // between the two, or a restart deferred with --no-restart, leaves them without it.) EKS
         // injects credentials only into pods created after the annotation.
-        changed = status !== 'unchanged' || (known && eksRestartNeeded(state, arn));
+        changed = status !== 'unchanged' || (known && (eksRestartNeeded(state, arn) || podIdentityLeftover(state)));
         actions.push({
           id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation', status,
           target: `${where}serviceaccount/${comp}`,
@@ -333,7 +379,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         }
       }
       const cr = cluster.operatorCrs?.[comp];
-      if (durability === 'operator-overlay' && cr) {
+      if (durability === 'operator-overlay' && cr && !podId(cluster)) {
         const overlays = operatorOverlays(cluster.provider, comp, arn);
         const present = cr.overlays !== undefined && overlays.every((o) => cr.overlays!.some((x) => sameOverlay(x, o)));
         actions.push({
@@ -380,6 +426,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
 
   return {
     ...planHeader('init', facts, oidcProviders),
+    ...(facts.clusters.some(podId) ? { mechanism: 'pod-identity' as const } : {}),
     role: {
       name: decisions.roleName,
       path: role?.path ?? decisions.rolePath,
@@ -453,4 +500,122 @@ function roleNameOf(arn: string): string {
 
 function withRepositoryGrant(grant: Plan['repositoryGrant']): Pick<Plan, 'repositoryGrant'> {
   return grant ? { repositoryGrant: grant } : {};
+}
+
+interface PodIdentityInput {
+  cluster: ClusterFacts;
+  comp: Component;
+  ref: KubeRef;
+  where: string;
+  region: string;
+  assoc: AssociationState | undefined;
+  state: ClusterFacts['current'] extends infer C ? (C extends Partial<Record<Component, infer S>> ? S | undefined : never) : never;
+  known: boolean;
+  durability: KubeChange['durability'];
+  helm: HelmValuesByRelease;
+  arn: string;
+  decisions: Decisions;
+  actions: Action[];
+  blockers: Plan['blockers'];
+  kubernetes: KubeChange[];
+  refuseOrRecord: (what: string, comp: Component, current: string) => void;
+}
+
+/**
+ * EKS Pod Identity for one component: the association (ours, tagged; someone else's only when
+ * adopted), then the IRSA annotation goes (the SDKs take web identity first, so leaving it would
+ * keep IRSA silently), the operator overlay or Helm values that would put it back go too, and the
+ * pods restart (credentials are injected at pod creation). Returns whether the pods need a restart.
+ */
+function planPodIdentity(i: PodIdentityInput): boolean {
+  const { cluster, comp, ref, where, region, assoc, state, known, arn, actions, blockers } = i;
+  const tags = ourTags(cluster.name);
+  const id = `pod-identity-association:${cluster.context ?? ''}:${cluster.namespace}:${comp}`;
+  let associationChanged = false;
+  if (!cluster.name) {
+    blockers.push({
+      message: `EKS Pod Identity needs the EKS cluster's name (the EKS API addresses associations by it), and ${cluster.context ? `context "${cluster.context}"` : 'the current context'} does not give it.`,
+      hint: 'Pass --cluster-name with the EKS cluster\'s name (aws eks list-clusters).',
+    });
+  } else if (!assoc) {
+    associationChanged = true;
+    actions.push({
+      id, type: 'pod-identity-association', status: 'create',
+      target: `EKS ${cluster.name}: ${cluster.namespace}/${comp}`,
+      summary: `Create the EKS Pod Identity association of ${where}serviceaccount/${comp} with the role`,
+      current: known ? null : undefined, desired: { roleArn: arn, tags },
+      clusterName: cluster.name, region, namespace: cluster.namespace, serviceAccount: comp, roleArn: arn, tags,
+      ...(cluster.context ? { context: cluster.context } : {}),
+    });
+  } else {
+    const ours = isManaged(assoc.tags);
+    if (assoc.ownerArn) {
+      blockers.push({
+        message: `The EKS Pod Identity association of ${where}serviceaccount/${comp} (${assoc.associationId}) belongs to an EKS add-on (${assoc.ownerArn}); rhacs-sts does not change it.`,
+        hint: 'Remove it through that add-on\'s configuration, or use --mechanism irsa.',
+      });
+    } else if (!ours && !i.decisions.adoptAssociation) {
+      blockers.push({
+        message: `An EKS Pod Identity association for ${where}serviceaccount/${comp} already exists (${assoc.associationId}, role ${assoc.roleArn}) and was not created by rhacs-sts. EKS allows one per service account; rhacs-sts does not change someone else's.`,
+        hint: `Re-run with --adopt-association to point it at ${arn} (and tag it as ours; uninstall then deletes it), or configure that role instead (--role-name ${roleNameOf(assoc.roleArn)}, with --adopt-role).`,
+      });
+    }
+    const missingTags = diffTags(assoc.tags, tags);
+    const change = assoc.roleArn !== arn || Object.keys(missingTags).length > 0;
+    associationChanged = assoc.roleArn !== arn;
+    actions.push({
+      id, type: 'pod-identity-association', status: change ? 'update' : 'unchanged',
+      target: assoc.associationArn || `EKS ${cluster.name}: ${cluster.namespace}/${comp}`,
+      summary: !change
+        ? `EKS Pod Identity association of ${comp} is in place`
+        : assoc.roleArn !== arn
+          ? `Point the EKS Pod Identity association of ${comp} at the role (it names ${assoc.roleArn})${ours ? '' : ' (adopting it)'}`
+          : `Tag the EKS Pod Identity association of ${comp} as ours${ours ? '' : ' (adopting it)'}`,
+      current: { roleArn: assoc.roleArn, tags: assoc.tags }, desired: { roleArn: arn, tags: { ...assoc.tags, ...missingTags } },
+      clusterName: cluster.name, region, namespace: cluster.namespace, serviceAccount: comp, roleArn: arn, tags: missingTags, associationId: assoc.associationId,
+      ...(cluster.context ? { context: cluster.context } : {}),
+    });
+  }
+
+  // The IRSA annotation goes once the association exists (the AWS part runs first).
+  const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
+  let annotationChanged = false;
+  if (cur !== undefined) {
+    annotationChanged = true;
+    if (cur === arn) {
+      actions.push({
+        id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation', status: 'delete',
+        target: `${where}serviceaccount/${comp}`,
+        summary: `Remove ${EKS_ROLE_ANNOTATION} from service account ${comp} (with it the pods would keep IRSA: the AWS SDKs take web identity first)`,
+        current: { [EKS_ROLE_ANNOTATION]: cur }, desired: null, ref, annotations: { [EKS_ROLE_ANNOTATION]: arn },
+      });
+    } else {
+      i.refuseOrRecord(`service account ${where}${comp}`, comp, cur);
+      const record: Record<string, string> = state?.serviceAccount?.annotations[PREVIOUS_ROLE_ANNOTATION] === undefined ? { [PREVIOUS_ROLE_ANNOTATION]: cur } : {};
+      actions.push({
+        id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation', status: 'update',
+        target: `${where}serviceaccount/${comp}`,
+        summary: `Remove ${EKS_ROLE_ANNOTATION} (${cur}) from service account ${comp} (kept in ${PREVIOUS_ROLE_ANNOTATION} for uninstall)`,
+        current: { [EKS_ROLE_ANNOTATION]: cur }, desired: record, ref, annotations: record, removeAnnotations: [EKS_ROLE_ANNOTATION],
+      });
+    }
+  }
+  // What would put the annotation back: our operator overlay, our Helm values.
+  const cr = cluster.operatorCrs?.[comp];
+  if (i.durability === 'operator-overlay' && cr) {
+    const overlays = operatorOverlays('eks', comp, arn);
+    const present = (cr.overlays ?? []).filter((x) => overlays.some((o) => sameOverlay(x, o)));
+    actions.push({
+      id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay',
+      status: present.length ? 'delete' : 'unchanged', target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
+      summary: present.length ? `Remove our IRSA overlay for ${comp} from the ${cr.kind} resource (the operator would put the annotation back)` : `No IRSA overlay of ours in the ${cr.kind} resource`,
+      current: cr.overlays, desired: (cr.overlays ?? []).filter((x) => !present.includes(x)),
+      ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
+    });
+  }
+  if (i.durability === 'helm-values') {
+    i.helm.add(comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations: { [EKS_ROLE_ANNOTATION]: null } } } } });
+  }
+  i.kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations: {}, durability: i.durability });
+  return associationChanged || annotationChanged || (known && podIdentityRestartNeeded(state, associationChanged));
 }

@@ -3,7 +3,9 @@
  * prompts, defaults), current state (read from AWS and the cluster; absent offline), and the
  * plan (an ordered list of actions, each with current and desired state).
  */
-import type { Provider } from '../options.js';
+import type { Mechanism, Provider } from '../options.js';
+
+export type { Mechanism };
 import type { Partition } from '../validate.js';
 import type { EcrScope, PolicyDocument, RepositoryGrant } from './policies.js';
 import type { ImageIntegration, IntegrationRecord } from '../central/types.js';
@@ -13,6 +15,29 @@ export const COMPONENTS: readonly Component[] = ['central', 'sensor'];
 export type InstallMethod = 'operator' | 'helm' | 'manifests';
 
 export const AUDIENCE: Record<Provider, string> = { eks: 'sts.amazonaws.com', openshift: 'openshift' };
+
+/** The audience of the token EKS Pod Identity exchanges (the projected volume the webhook adds). */
+export const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
+/** The env EKS injects into the pods of a service account with a Pod Identity association. */
+export const POD_IDENTITY_ENV = ['AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE'] as const;
+/** The Pod Identity Agent add-on's DaemonSet. */
+export const POD_IDENTITY_AGENT = { namespace: 'kube-system', name: 'eks-pod-identity-agent' } as const;
+/** The first RHACS version whose AWS SDK reads container credentials (EKS Pod Identity). */
+export const POD_IDENTITY_MIN_RHACS = '4.4';
+
+/** One EKS Pod Identity association, as the EKS API describes it. */
+export interface AssociationState {
+  clusterName: string;
+  region: string;
+  namespace: string;
+  serviceAccount: string;
+  roleArn: string;
+  associationId: string;
+  associationArn: string;
+  tags: Record<string, string>;
+  /** Set when an EKS add-on owns it. */
+  ownerArn?: string;
+}
 export const EKS_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
 export const OPENSHIFT_TOKEN_DIR = '/var/run/secrets/openshift/serviceaccount';
 export const OPENSHIFT_TOKEN_FILE = `${OPENSHIFT_TOKEN_DIR}/token`;
@@ -58,6 +83,8 @@ export interface PodRole {
   roleArn?: string;
   /** Why the webhook leaves the pod alone (its opt-out label or annotation), if it does. */
   webhookOptOut?: string;
+  /** EKS Pod Identity: the container has AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE. */
+  containerCredentials?: boolean;
 }
 
 export interface ComponentState {
@@ -90,6 +117,13 @@ export interface ClusterFacts {
   /** Helm installs: the chart version of each component's release (its helm.sh/chart label). */
   helmChartVersions?: Partial<Record<Component, string>>;
   version?: string;
+  /** EKS: the AWS region the cluster runs in (from its issuer or kubeconfig), for the EKS API. */
+  region?: string;
+  /**
+   * EKS: whether the Pod Identity Agent add-on runs (DaemonSet kube-system/eks-pod-identity-agent
+   * with ready pods); undefined when not read (offline, or not allowed to read DaemonSets).
+   */
+  podIdentityAgent?: boolean;
   /** Current state by component; undefined offline (unknown). */
   current?: Partial<Record<Component, ComponentState>>;
 }
@@ -129,6 +163,8 @@ export interface AwsState {
   role: RoleState | null;
   /** The account's trust-policy size quota (GetAccountSummary AssumeRolePolicySizeQuota), when read. */
   trustPolicySizeQuota?: number;
+  /** EKS Pod Identity associations of the components' service accounts (EKS clusters only), when read. */
+  associations?: AssociationState[];
 }
 
 export interface Decisions {
@@ -146,6 +182,10 @@ export interface Decisions {
   replaceRoleWiring?: boolean;
   /** Thumbprints computed for each issuer, where it was reachable. */
   thumbprints: Record<string, string[]>;
+  /** EKS: how pods get the role (default irsa). */
+  mechanism?: Mechanism;
+  /** Let rhacs-sts point an existing Pod Identity association it did not create at its role. */
+  adoptAssociation?: boolean;
 }
 
 export type ActionStatus = 'create' | 'update' | 'unchanged' | 'delete';
@@ -189,6 +229,14 @@ export type Action =
       scope?: string[];
     })
   | (BaseAction & { type: 'permissions-policy'; roleName: string; policyName: string; document: PolicyDocument })
+  | (BaseAction & {
+      type: 'pod-identity-association'; clusterName: string; region: string; namespace: string; serviceAccount: string;
+      roleArn: string; tags: Record<string, string>;
+      /** The existing association (update, delete, adopt). */
+      associationId?: string;
+      /** Kubernetes context of the cluster (for people). */
+      context?: string;
+    })
   | (BaseAction & {
       type: 'service-account-annotation'; ref: KubeRef; annotations: Record<string, string>;
       /** Annotation keys to remove along the way (uninstall: the record of a replaced role). */
@@ -276,6 +324,8 @@ export interface Plan {
   planVersion: 1;
   command: 'init' | 'uninstall';
   provider: Provider;
+  /** EKS: how the pods get the role (absent: irsa). */
+  mechanism?: Mechanism;
   partition: Partition;
   accountId: string;
   region: string;

@@ -114,6 +114,62 @@ export function trustStatements(partition: Partition, accountId: string, targets
   });
 }
 
+/** Sid of our EKS Pod Identity statement (one per role, whatever the number of clusters). */
+export const POD_IDENTITY_SID = 'RhacsStsPodIdentity';
+/** The service principal EKS Pod Identity assumes roles as (EKS Auth, for the Pod Identity Agent). */
+export const POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
+
+/**
+ * The EKS Pod Identity trust statement (EKS User Guide, "Create IAM role with trust policy required
+ * by EKS Pod Identity"): the service principal may sts:AssumeRole and sts:TagSession (it tags the
+ * session with the cluster, namespace, service account and pod). Scoped to this account's EKS
+ * clusters with aws:SourceAccount and aws:SourceArn; which service account may use the role is
+ * said by its associations (creating one takes iam:PassRole on the role). Its size does not depend
+ * on the number of clusters, so a fleet shares one role without growing its trust policy.
+ */
+export function podIdentityStatement(partition: Partition, accountId: string): PolicyStatement {
+  return {
+    Sid: POD_IDENTITY_SID,
+    Effect: 'Allow',
+    Principal: { Service: POD_IDENTITY_PRINCIPAL },
+    Action: ['sts:AssumeRole', 'sts:TagSession'],
+    Condition: {
+      StringEquals: { 'aws:SourceAccount': accountId },
+      ArnLike: { 'aws:SourceArn': `arn:${partition}:eks:*:${accountId}:cluster/*` },
+    },
+  };
+}
+
+/** True when the statement is our Pod Identity statement. */
+export function isPodIdentityStatement(s: PolicyStatement): boolean {
+  return s.Sid === POD_IDENTITY_SID;
+}
+
+/** The trust policy with our Pod Identity statement (in place, or appended) or without it; every other statement as it is. */
+export function withPodIdentityStatement(current: PolicyDocument, statement: PolicyStatement | undefined): PolicyDocument {
+  const out: PolicyStatement[] = [];
+  let placed = false;
+  for (const s of current.Statement) {
+    if (!isPodIdentityStatement(s)) out.push(s);
+    else if (statement && !placed) {
+      out.push(statement);
+      placed = true;
+    }
+  }
+  if (statement && !placed) out.push(statement);
+  return { Version: current.Version || '2012-10-17', Statement: out };
+}
+
+/** True when a statement lets the Pod Identity service principal assume the role (any Sid: ours or someone's). */
+export function trustsPodIdentity(doc: PolicyDocument | undefined): boolean {
+  return (doc?.Statement ?? []).some((s) => {
+    if (s.Effect !== 'Allow' || !s.Principal || s.Principal === '*') return false;
+    const svc = s.Principal.Service;
+    const actions = [s.Action].flat();
+    return [svc].flat().includes(POD_IDENTITY_PRINCIPAL) && actions.some((a) => a === 'sts:AssumeRole' || a === 'sts:*' || a === '*') && actions.some((a) => a === 'sts:TagSession' || a === 'sts:*' || a === '*');
+  });
+}
+
 export function isOurStatement(s: PolicyStatement): boolean {
   return typeof s.Sid === 'string' && s.Sid.startsWith(OUR_SID_PREFIX);
 }

@@ -28,6 +28,24 @@ export function eksRestartNeeded(state: ComponentState | undefined, arn: string)
   return restartOutdated(state.serviceAccount?.roleAnnotationSetAt, state.deployment?.podTemplateAnnotations);
 }
 
+/**
+ * EKS Pod Identity: true when a running pod of the component does not carry the container
+ * credentials env (injected at pod creation for a service account with an association), or still
+ * carries AWS_ROLE_ARN (web identity comes first in the SDKs' chain, so such a pod keeps IRSA).
+ * When the pods may not be listed, the association being new (`changed`) is what decides.
+ */
+export function podIdentityRestartNeeded(state: ComponentState | undefined, changed: boolean): boolean {
+  if (!state) return false;
+  if (!Array.isArray(state.pods)) return changed;
+  if (state.deployment?.env.some((e) => e.name === 'AWS_ROLE_ARN')) return changed;
+  return state.pods.some((p) => !p.webhookOptOut && (!p.containerCredentials || p.roleArn !== undefined));
+}
+
+/** EKS back to IRSA (or uninstall): true when a running pod still carries the Pod Identity env. */
+export function podIdentityLeftover(state: ComponentState | undefined): boolean {
+  return Array.isArray(state?.pods) && state.pods.some((p) => p.containerCredentials === true);
+}
+
 /** True when the deployment's last restart (restartedAt) is older than the annotation, or absent. */
 export function restartOutdated(annotationSetAt: string | undefined, podTemplateAnnotations: Record<string, string> | undefined): boolean {
   if (!annotationSetAt || !podTemplateAnnotations) return false;

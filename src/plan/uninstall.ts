@@ -4,7 +4,7 @@
  * and tags — then the OIDC provider, only if we created it and no other role trusts it.
  * Anything without our tag is never deleted.
  */
-import { isManaged, operatorOverlays, planHeader, sameOverlay, targetComponents } from './build.js';
+import { associationOf, isManaged, operatorOverlays, planHeader, sameOverlay, targetComponents } from './build.js';
 import {
   ADDED_CLIENT_IDS_TAG,
   ADOPTED_TAG,
@@ -18,6 +18,9 @@ import {
   removeOurStatements,
   roleArn,
   SERVES_TAG_PREFIX,
+  POD_IDENTITY_PRINCIPAL,
+  servesTag,
+  withPodIdentityStatement,
   type PolicyDocument,
 } from './policies.js';
 import { issuerHostPath } from '../validate.js';
@@ -87,10 +90,25 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         });
       }
       if (cluster.provider === 'eks') {
+        // EKS Pod Identity: our association goes (before the restarts, see applyPlan).
+        const region = cluster.region ?? facts.region;
+        const assoc = associationOf(aws, cluster, region, comp);
+        const ourAssoc = assoc !== undefined && isManaged(assoc.tags) && assoc.roleArn === arn && !foreignRole && !!cluster.name;
+        if (assoc && !ourAssoc) notes.push(`The EKS Pod Identity association of serviceaccount/${comp} (${assoc.associationId}, role ${assoc.roleArn}) is not ours; left alone.`);
+        if (ourAssoc) {
+          actions.push({
+            id: `pod-identity-association:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'pod-identity-association', status: 'delete',
+            target: assoc.associationArn, summary: `Delete the EKS Pod Identity association of ${comp}`,
+            current: { roleArn: assoc.roleArn, associationId: assoc.associationId }, desired: null,
+            clusterName: cluster.name!, region, namespace: cluster.namespace, serviceAccount: comp, roleArn: arn, tags: {}, associationId: assoc.associationId,
+            ...(cluster.context ? { context: cluster.context } : {}),
+          });
+        }
         const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
         const ours = cur === arn && !foreignRole;
         if (cur !== undefined && cur !== arn) notes.push(`serviceaccount/${comp} points at another role (${cur}); left alone.`);
-        changed = ours;
+        // Pods created while our association existed carry its credentials env: they restart with it gone.
+        changed = ours || ourAssoc;
         const previous = state?.serviceAccount?.annotations[PREVIOUS_ROLE_ANNOTATION];
         // Helm values that undo init's (null removes the key; a replaced role comes back).
         if (helm && !foreignRole && (ours || cur === undefined)) {
@@ -185,8 +203,14 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
   let trustAfter: PolicyDocument | null = role ? role.trustPolicy : null;
   // Our statements for clusters outside this run: those clusters keep the role (unless --all-clusters).
   const scope = [...new Set(facts.clusters.map((c) => c.issuer))];
-  const withoutRun = role ? removeOurStatements(role.trustPolicy, scope) : null;
-  const othersServed = withoutRun ? ourTrustedHostPaths(withoutRun) : [];
+  // Clusters outside this run on Pod Identity (their serves tags): the one Pod Identity statement stays for them.
+  const runServes = new Set(facts.clusters.flatMap((c) => (c.name ? [servesTag(c.name)] : [])));
+  const othersOnPodIdentity = Object.entries(role?.tags ?? {})
+    .filter(([k, v]) => k.startsWith(SERVES_TAG_PREFIX) && v === POD_IDENTITY_PRINCIPAL && !runServes.has(k))
+    .map(([k]) => k.slice(SERVES_TAG_PREFIX.length));
+  const withoutRunIrsa = role ? removeOurStatements(role.trustPolicy, scope) : null;
+  const withoutRun = withoutRunIrsa && !othersOnPodIdentity.length ? withPodIdentityStatement(withoutRunIrsa, undefined) : withoutRunIrsa;
+  const othersServed = withoutRun ? [...ourTrustedHostPaths(withoutRun), ...othersOnPodIdentity.map((n) => `${n} (EKS Pod Identity)`)] : [];
   const keepForOthers = role !== null && owned && othersServed.length > 0 && !u.allClusters;
   if (role && owned && keepForOthers) {
     const hasRunStatements = withoutRun!.Statement.length !== role.trustPolicy.Statement.length;
@@ -199,7 +223,7 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
     });
     // The tags that say the role serves this run's clusters go with their statements.
     const runHostPaths = new Set(scope.map(issuerHostPath));
-    const servedKeys = Object.keys(role.tags).filter((k) => k.startsWith(SERVES_TAG_PREFIX) && runHostPaths.has(role.tags[k]!));
+    const servedKeys = Object.keys(role.tags).filter((k) => k.startsWith(SERVES_TAG_PREFIX) && (runHostPaths.has(role.tags[k]!) || runServes.has(k)));
     if (servedKeys.length) {
       actions.push({
         id: 'role-tags', type: 'role-tags', status: 'delete', target: arn,

@@ -12,6 +12,7 @@ const LABEL: Record<Action['type'], string> = {
   'trust-policy': 'IAM trust policy',
   'permissions-policy': 'IAM permissions',
   'managed-policy': 'IAM managed policy',
+  'pod-identity-association': 'EKS Pod Identity association',
   'service-account-annotation': 'ServiceAccount',
   'deployment-env': 'Deployment env',
   'operator-overlay': 'Operator overlay',

@@ -10,8 +10,11 @@ import type { Discovered, Sessions } from '../discover.js';
 import { isRhacsStsError } from '../errors.js';
 import type { IssuerDocuments, KubeSession, WorkloadState } from '../kube/session.js';
 import type { Options } from '../options.js';
-import { targetComponents } from '../plan/build.js';
-import { AUDIENCE, EKS_ROLE_ANNOTATION, type AwsState, type ClusterFacts, type Component, type RoleState } from '../plan/model.js';
+import { associationOf, mechanismOf, targetComponents } from '../plan/build.js';
+import { exchangePodIdentity, type PodIdentityExchangeResult } from '../aws/pod-identity.js';
+import { associationCheck, podIdentityPodsCheck, podIdentityTrustCheck } from './pod-identity-checks.js';
+import type { PodState } from '../kube/session.js';
+import { AUDIENCE, EKS_ROLE_ANNOTATION, POD_IDENTITY_AUDIENCE, type AwsState, type ClusterFacts, type Component, type RoleState } from '../plan/model.js';
 import { ecrScopeOfPolicy, oidcProviderArn, PERMISSIONS_POLICY_NAME, repositoryGrant, roleArn as makeRoleArn, type EcrScope } from '../plan/policies.js';
 import {
   durabilityCheck,
@@ -54,6 +57,7 @@ export interface VerifyDeps {
   log: (message: string) => void;
   /** Replaceable for tests. */
   exchange?: typeof exchangeAndPullAuth;
+  exchangePodIdentity?: typeof exchangePodIdentity;
   fetchPublicIssuer?: (issuer: string) => Promise<PublicIssuer>;
 }
 
@@ -76,7 +80,7 @@ function expectedComponents(cluster: ClusterFacts, options: Options, role: RoleS
     const trusted = role ? evaluateTrust(role.trustPolicy, expectedClaims(cluster, 'sensor'), providerArn).allowed : false;
     const s = cluster.current?.sensor;
     const wired = cluster.provider === 'eks'
-      ? s?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION] === arn
+      ? s?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION] === arn || (s?.pods ?? []).some((p) => p.containerCredentials)
       : s?.deployment?.env.some((e) => e.name === 'AWS_ROLE_ARN' && e.value === arn) === true;
     return trusted || wired;
   })());
@@ -161,10 +165,17 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
   const plans = facts.clusters.map((cluster) => {
     const providerArn = oidcProviderArn(facts.partition, facts.accountId, cluster.issuer);
     const components = expectedComponents(cluster, options, role, arn, providerArn);
-    return { cluster, providerArn, components, w: { cluster, multi } as Where };
+    const podIdentity = mechanismOf(cluster, found.decisions.mechanism) === 'pod-identity';
+    return { cluster, providerArn, components, podIdentity, w: { cluster, multi } as Where };
   });
   const delegated = plans.some((p) => p.components.includes('sensor'));
   const initFix = initCommand(options, { roleName: inferredRole, delegated });
+  // A ready pod per component, for a token bound to it (Pod Identity: EKS tags the session with the pod).
+  const boundPod = (wl: unknown): { name: string; uid: string } | undefined => {
+    const pods = (wl as { pods?: PodState[] | null } | null)?.pods ?? [];
+    const p = pods.find((x) => !x.terminating && x.ready && x.uid) ?? pods.find((x) => !x.terminating && x.uid);
+    return p ? { name: p.name, uid: p.uid! } : undefined;
+  };
 
   // --- read everything, concurrently ---------------------------------------------------------
   const get = publicGetter({ connectTo: options.connectTo });
@@ -179,6 +190,14 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
       settle(kube.issuerDiscovery()),
       publicByIssuer.get(p.cluster.issuer)!,
       Promise.all(p.components.map(async (comp) => {
+        if (p.podIdentity) {
+          const workload = await settle(kube.pods(ns, comp));
+          const pod = boundPod(workload);
+          const token = options.skipExchange ? undefined
+            : pod ? await settle(kube.requestToken(ns, comp, POD_IDENTITY_AUDIENCE, pod))
+            : { error: `no running pod of ${comp} to bind the token to` };
+          return { comp, workload, setAt: undefined, token };
+        }
         const [workload, setAt, token] = await Promise.all([
           settle(kube.pods(ns, comp)),
           p.cluster.provider === 'eks' ? settle(kube.annotationSetAt(ns, comp, EKS_ROLE_ANNOTATION)) : Promise.resolve(undefined),
@@ -198,15 +217,21 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     checks.push(issuerApiCheck(r.w, r.docs as IssuerDocuments | { error: string; hint?: string }));
     // The keys the cluster signs with now: the kid of each token just requested for this issuer.
     const signing = reads.filter((x) => x.cluster.issuer === r.cluster.issuer).flatMap((x) => x.perComp.map((c) => signingKid(c.token)).filter((k): k is string => !!k));
-    checks.push(issuerPublicCheck(r.w, r.pub, isError(r.docs) ? undefined : (r.docs as IssuerDocuments).keys, signing));
+    // Pod Identity needs no public issuer and no IAM OIDC provider: EKS checks the tokens itself.
+    if (!r.podIdentity) checks.push(issuerPublicCheck(r.w, r.pub, isError(r.docs) ? undefined : (r.docs as IssuerDocuments).keys, signing));
   }
   seenIssuers.clear();
   for (const r of reads) {
-    if (seenIssuers.has(r.cluster.issuer)) continue;
+    if (seenIssuers.has(r.cluster.issuer) || r.podIdentity) continue;
     seenIssuers.add(r.cluster.issuer);
     checks.push(oidcProviderCheck(r.w, r.providerArn, aws.oidcProviders[r.cluster.issuer], initFix));
   }
   checks.push(roleCheck(roleName, arn, role, initFix));
+  const podIdentityReads = reads.filter((r) => r.podIdentity && r.components.length > 0);
+  if (podIdentityReads.length) {
+    const clusterArns = podIdentityReads.flatMap((r) => (r.cluster.name ? [`arn:${facts.partition}:eks:${r.cluster.region ?? facts.region}:${facts.accountId}:cluster/${r.cluster.name}`] : []));
+    checks.push(podIdentityTrustCheck(role, facts.accountId, [...new Set(clusterArns)], `${initFix} --mechanism pod-identity`));
+  }
   for (const r of reads) {
     if (r.components.length === 0) {
       checks.push({
@@ -216,13 +241,23 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
       });
       continue;
     }
-    checks.push(trustCheck(r.w, role, r.providerArn, r.components, initFix));
+    if (!r.podIdentity) checks.push(trustCheck(r.w, role, r.providerArn, r.components, initFix));
   }
   checks.push(permissionsCheck(role, initFix, await boundary));
 
   // --- Kubernetes ------------------------------------------------------------------------------
   for (const r of reads) {
     for (const c of r.perComp) {
+      if (r.podIdentity) {
+        const region = r.cluster.region ?? facts.region;
+        checks.push(associationCheck({
+          w: r.w, comp: c.comp, roleArn: arn, clusterName: r.cluster.name, state: r.cluster.current?.[c.comp],
+          association: associationOf(aws, r.cluster, region, c.comp),
+          ...(aws.associations === undefined ? { readError: 'not read (see the warnings above)' } : {}),
+        }, initFix));
+        checks.push(podIdentityPodsCheck(r.w, c.comp, c.workload as WorkloadState | null | { error: string }));
+        continue;
+      }
       const input = { w: r.w, comp: c.comp, roleArn: arn, state: r.cluster.current?.[c.comp] };
       checks.push(wiringCheck(input, initFix));
       const vol = tokenVolumeCheck(input, initFix);
@@ -243,7 +278,10 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     const id = rowId('end-to-end', r.w, c.comp);
     const check = rowName(`End to end ${c.comp}`, r.w);
     const subject = `system:serviceaccount:${r.cluster.namespace}:${c.comp}`;
-    const audience = AUDIENCE[r.cluster.provider];
+    const audience = r.podIdentity ? POD_IDENTITY_AUDIENCE : AUDIENCE[r.cluster.provider];
+    if (r.podIdentity && !options.skipExchange && !isError(c.token) && c.token !== undefined) {
+      return podIdentityEndToEnd({ id, check, subject, token: c.token as string, clusterName: r.cluster.name, region: r.cluster.region ?? facts.region });
+    }
     if (options.skipExchange) return { id, check, result: 'warn', detail: 'Skipped (--skip-exchange): no token was requested or exchanged.', fix: 'Run without --skip-exchange to prove the whole chain.' };
     if (isError(c.token) || c.token === undefined) {
       const e = isError(c.token) ? c.token : { error: 'no token' };
@@ -300,6 +338,32 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     return ecrReadRow({ id, check, exchanged, reads: result.ecr.reads, scope, grant, initFix });
   })));
   checks.push(...e2e);
+
+  /** Pod Identity end to end: EKS Auth with a pod-bound token (as the agent), then ECR with the credentials. */
+  async function podIdentityEndToEnd(e: { id: string; check: string; subject: string; token: string; clusterName?: string; region: string }): Promise<CheckRow> {
+    const fix = `${initFix} --mechanism pod-identity`;
+    if (!e.clusterName) return { id: e.id, check: e.check, result: 'fail', detail: 'The EKS cluster\'s name is not known.', fix: 'Pass --cluster-name.' };
+    let result: PodIdentityExchangeResult;
+    try {
+      result = await (deps.exchangePodIdentity ?? exchangePodIdentity)({
+        clusterName: e.clusterName, region: e.region, token: e.token, profile: options.profile, registryId: scope.registryId, probe, log: deps.log,
+      });
+    } catch (err) {
+      const why = errorOf(err).error;
+      return {
+        id: e.id, check: e.check, result: 'fail',
+        detail: `EKS Auth (AssumeRoleForPodIdentity, what the Pod Identity Agent calls) refused a token of ${e.subject} (audience ${POD_IDENTITY_AUDIENCE}, bound to a running pod): ${why}`,
+        fix: /AccessDeniedException.*(eks-auth:AssumeRoleForPodIdentity|not authorized to perform: eks-auth)/.test(why)
+          ? 'Your AWS principal needs eks-auth:AssumeRoleForPodIdentity on the cluster to run this check (as the nodes\' role has); or pass --skip-exchange.'
+          : fix,
+      };
+    }
+    if (!result.ecr.ok) {
+      return { id: e.id, check: e.check, result: 'fail', detail: `EKS Pod Identity gave ${e.subject} ${result.assumedRoleArn} (association ${result.associationId}), but ecr:GetAuthorizationToken failed: ${result.ecr.error}`, fix };
+    }
+    const exchanged = `EKS Pod Identity gave ${e.subject} ${result.assumedRoleArn} (association ${result.associationId}); ecr:GetAuthorizationToken succeeded${result.ecr.proxyEndpoint ? ` (${result.ecr.proxyEndpoint})` : ''}`;
+    return ecrReadRow({ id: e.id, check: e.check, exchanged, reads: result.ecr.reads, scope, grant, initFix: fix });
+  }
 
   const summary = { pass: 0, warn: 0, fail: 0 };
   for (const c of checks) summary[c.result]++;

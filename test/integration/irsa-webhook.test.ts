@@ -173,7 +173,7 @@ describe('IRSA webhook stand-in: injection', () => {
     expect(plain.containers[0]!.env).toEqual([{ name: 'KEEP', value: 'me' }]);
 
     const seen = irsaMutations(sb, 'eks', mark, ns).map((r) => `${r.pod} ${r.mutated}${r.reason ? ` ${r.reason}` : ''}`);
-    expect(seen).toEqual(['own true', 'skipped true', `plain false service account ${ns}/plain has no eks.amazonaws.com/role-arn annotation`]);
+    expect(seen).toEqual(['own true', 'skipped true', `plain false service account ${ns}/plain has no eks.amazonaws.com/role-arn annotation and no pod identity association`]);
   });
 });
 

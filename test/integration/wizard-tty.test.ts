@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { EKSClient, ListPodIdentityAssociationsCommand } from '@aws-sdk/client-eks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
@@ -148,6 +149,12 @@ describe('rhacs-sts init at a terminal', () => {
     t.type(roleName);
     t.keys('Enter');
 
+    // The cluster runs the Pod Identity Agent: the wizard offers Pod Identity, one line on each; IRSA is the default.
+    const how = await t.waitFor(/^\? How should the pods get the role\?/m);
+    expect(how).toMatch(/IRSA: annotate the service account/);
+    expect(how).toMatch(/EKS Pod Identity: an association through the EKS API/);
+    t.keys('Enter');
+
     await t.waitFor(/^\? Delegated scanning: should Sensor pull images from ECR too\?.*\(y\/N\)/m);
     t.type('y');
     t.keys('Enter');
@@ -197,6 +204,31 @@ describe('rhacs-sts init at a terminal', () => {
     }
   });
 
+  it('choosing EKS Pod Identity: associations instead of an OIDC provider and annotations', { timeout: 120_000 }, async () => {
+    const kc = kubeConfigFor(sb, 'eks');
+    const ns = uniqueNamespace('wiz-podid');
+    await seedRhacs(kc, { namespace: ns, method: 'manifests' });
+    const t = terminal();
+    t.start(['init', '--namespace', ns, '--role-name', 'wiz-podid', '--delegated-scanning', '--ecr-repository', 'app'], env());
+    await t.waitFor(/^\? How should the pods get the role\?/m);
+    t.keys('Down', 'Enter');
+    await t.waitFor(/^\? Restart central and sensor now, so the pods get the role, and wait until ready\?.*\(Y\/n\)/m);
+    t.keys('Enter');
+    const plan = await t.waitFor(/^\? Apply these \d+ changes\?/m);
+    expect(plan).toMatch(/\+ create\s+EKS Pod Identity association/);
+    expect(plan).not.toMatch(/OIDC identity provider/);
+    expect(plan).toContain('pods.eks.amazonaws.com');
+    t.type('y');
+    t.keys('Enter');
+    expect(await t.exitCode()).toBe(0);
+    expect(t.screen()).toMatch(/trusted by EKS Pod Identity/);
+    const eks = new EKSClient({ region: sb.clusters.eks!.region, endpoint: sb.awsEndpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const list = await eks.send(new ListPodIdentityAssociationsCommand({ clusterName: 'eks', namespace: ns }));
+    expect(list.associations?.map((a) => a.serviceAccount).sort()).toEqual(['central', 'sensor']);
+    const sa = await kc.makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: 'central', namespace: ns });
+    expect(sa.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
+  });
+
   it('answering "no" at the confirmation is not an interrupt: exit 1, one line, nothing written', { timeout: 60_000 }, async () => {
     const ns = uniqueNamespace('wiz-decline');
     await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
@@ -204,7 +236,7 @@ describe('rhacs-sts init at a terminal', () => {
     const k = kubeMark(sb, 'eks');
     const prompt = /^\? Apply these \d+ changes\?/m;
     const t = terminal();
-    t.start(['init', '--namespace', ns, '--role-name', 'wiz-decline', '--delegated-scanning', '--ecr-repository', 'app', '--no-restart'], env());
+    t.start(['init', '--namespace', ns, '--role-name', 'wiz-decline', '--mechanism', 'irsa', '--delegated-scanning', '--ecr-repository', 'app', '--no-restart'], env());
     await t.waitFor(prompt);
     t.keys('n', 'Enter');
     expect(await t.exitCode()).toBe(1);
@@ -218,7 +250,7 @@ describe('rhacs-sts init at a terminal', () => {
 
   it.each([
     ['the first question', /^\? Name of the IAM role RHACS will assume/m, [] as string[]],
-    ['the confirmation', /^\? Apply these \d+ changes\?/m, ['--role-name', 'wiz-cancel', '--delegated-scanning', '--ecr-repository', 'app', '--no-restart']],
+    ['the confirmation', /^\? Apply these \d+ changes\?/m, ['--role-name', 'wiz-cancel', '--mechanism', 'irsa', '--delegated-scanning', '--ecr-repository', 'app', '--no-restart']],
   ])('Ctrl-C at %s exits 130 with one line, and nothing is written', { timeout: 60_000 }, async (_at, prompt, flags) => {
     const ns = uniqueNamespace('wiz-cancel');
     await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });

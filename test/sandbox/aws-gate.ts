@@ -6,6 +6,7 @@
 //   - gate-iam.ts: IAM's trust-policy size quota and the OIDC provider client-ID calls moto lacks;
 //   - gate-ecr.ts: ECR authorizes calls made with role credentials like ECR and IAM do;
 //   - gate-s3.ts: S3's defaults for new buckets (block public access, ACLs disabled) and what they refuse;
+//   - gate-eks.ts: EKS Pod Identity associations and EKS Auth's AssumeRoleForPodIdentity, which moto lacks;
 //   - records each of those decisions (allowed or denied, why, error code).
 // Policy evaluation is iam-engine.ts (an independent engine, not the product's trust-eval).
 //
@@ -15,12 +16,15 @@
 //   GET  /_sandbox/decisions?since=N   -> {"seq": M, "decisions": GateDecision[]}
 //   GET  /_sandbox/quota               -> {"assumeRolePolicySizeQuota": Q}
 //   POST /_sandbox/quota {"assumeRolePolicySizeQuota": Q}  (test hook; reset restores 2048)
+//   GET  /_sandbox/pod-identity-associations?cluster=C[&region=R&namespace=N&serviceAccount=S]
+//                                      -> {"associations": [...]} (the EKS control plane's view, for the webhook stand-in)
 //   POST /_sandbox/reset               -> wipes moto, the gate's own state, and seeds the registries again
 // moto's /moto-api/ endpoints (reset, dashboard) are forwarded but not recorded.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { seedRegistries } from './ecr-seed.js';
 import { EcrGate } from './gate-ecr.js';
+import { EksGate, type EksClusterSpec } from './gate-eks.js';
 import { IamGate } from './gate-iam.js';
 import { S3Gate, s3Operation } from './gate-s3.js';
 import { StsGate, type PublicWeb } from './gate-sts.js';
@@ -45,6 +49,8 @@ export interface AwsGateOptions {
   region: string;
   /** Where STS reaches the issuers' public URLs: the public issuer stand-in. */
   web: PublicWeb;
+  /** The EKS-flavour clusters: moto gets an EKS cluster for each; EKS Auth checks tokens with their API servers. */
+  eksClusters?: EksClusterSpec[];
   listenPort?: number;
 }
 
@@ -137,10 +143,14 @@ export async function startAwsGate(opts: AwsGateOptions): Promise<AwsGate> {
   const sts = new StsGate(ctx, iam, opts.web);
   const ecr = new EcrGate(ctx, sts);
   const s3 = new S3Gate(ctx);
+  const eks = new EksGate(ctx, sts, opts.eksClusters ?? []);
+  await eks.seedClusters();
 
   const route = (r: GateRequest): Promise<GateOutcome> => {
     if (r.service === 's3') return s3.handle(r, r.action ?? '');
     if (String(r.headers['x-amz-target'] ?? '').startsWith('AmazonEC2ContainerRegistry')) return ecr.handle(r);
+    if (r.service === 'eks-auth') return eks.handleAuth(r);
+    if (r.service === 'eks') return eks.handle(r);
     if (r.action === 'AssumeRoleWithWebIdentity') return sts.handle(r);
     if (r.action && IAM_GATED.has(r.action)) return iam.handle(r);
     return Promise.resolve(FORWARD);
@@ -178,6 +188,8 @@ export async function startAwsGate(opts: AwsGateOptions): Promise<AwsGate> {
     if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
     iam.reset();
     sts.reset();
+    eks.reset();
+    await eks.seedClusters();
     await seedRegistries({ motoUrl, region: opts.region });
   };
 
@@ -205,6 +217,18 @@ export async function startAwsGate(opts: AwsGateOptions): Promise<AwsGate> {
         iam.quota = q;
         return send(200, { assumeRolePolicySizeQuota: q });
       }
+      case 'GET /_sandbox/pod-identity-associations': {
+        // The EKS control plane's view (for the webhook stand-in): associations of one cluster, by namespace and service account.
+        const q = url.searchParams;
+        const associations = [...eks.associations.values()].filter(
+          (a) =>
+            a.clusterName === q.get('cluster') &&
+            (!q.get('region') || a.region === q.get('region')) &&
+            (!q.get('namespace') || a.namespace === q.get('namespace')) &&
+            (!q.get('serviceAccount') || a.serviceAccount === q.get('serviceAccount')),
+        );
+        return send(200, { associations });
+      }
       case 'POST /_sandbox/reset':
         await reset();
         return send(200, { reset: true });
@@ -227,6 +251,7 @@ export async function startAwsGate(opts: AwsGateOptions): Promise<AwsGate> {
     readBody(req)
       .then(async (body) => {
         const r = parseRequest(req, body, opts.region);
+        r.action ??= eks.operationName(r);
         if (path.startsWith('/moto-api/')) return forward(r, res, { kind: 'forward' });
         const record: AwsRequest = { seq: ++seq, time: new Date().toISOString(), method: r.method, path, service: r.service, action: r.action };
         records.push(record);
@@ -234,7 +259,7 @@ export async function startAwsGate(opts: AwsGateOptions): Promise<AwsGate> {
         const outcome = await route(r);
         if (outcome.kind === 'forward') return forward(r, res, outcome, record);
         record.status = outcome.status;
-        res.writeHead(outcome.status, { 'content-type': outcome.contentType, 'content-length': String(Buffer.byteLength(outcome.body)) });
+        res.writeHead(outcome.status, { ...outcome.headers, 'content-type': outcome.contentType, 'content-length': String(Buffer.byteLength(outcome.body)) });
         res.end(outcome.body);
       })
       .catch(fail);

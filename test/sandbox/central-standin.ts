@@ -26,12 +26,15 @@
 //           (TokenRequest against the real kube-apiserver) → sts:AssumeRoleWithWebIdentity at the AWS
 //           gate (gate-sts.ts: issuer, keys, audience, trust policy) → with useAssumeRole,
 //           sts:AssumeRole of arn:aws:iam::<registryId>:role/<assumeRoleId> → ecr:GetAuthorizationToken
-//           (gate-ecr.ts: the role's policies); without web identity env, no credentials (no
+//           (gate-ecr.ts: the role's policies); else AWS_CONTAINER_CREDENTIALS_FULL_URI +
+//           AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE (EKS Pod Identity) → the projected token behind that
+//           file in the Authorization header of a GET to the cluster's Pod Identity Agent stand-in
+//           (pod-identity-agent.ts → EKS Auth at the gate, gate-eks.ts); with neither, no credentials (no
 //           instance metadata in the sandbox). Failures come back as Central words them (the Go SDK's
 //           error chain under "registry integration: …").
 //
 // Not covered: the registry's Docker API (Central lists /v2/_catalog with the authorization token;
-// the sandbox has no registry endpoint), EKS Pod Identity credentials, and the trust of a
+// the sandbox has no registry endpoint), and the trust of a
 // cross-account role assumed with sts:AssumeRole (the gate does not check plain AssumeRole).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -40,7 +43,7 @@ import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import { bodySchema, IMAGE_INTEGRATION_API, validate, type SwaggerSchema } from './central-schema.js';
 import { createRestrictedUser } from './fixtures.js';
 import { CENTRAL_STANDIN_USER } from './observe.js';
@@ -530,17 +533,37 @@ class ClusterCentrals {
     const roleArn = env.get('AWS_ROLE_ARN');
     const tokenFile = env.get('AWS_WEB_IDENTITY_TOKEN_FILE');
     if (!roleArn || !tokenFile) {
-      if (env.get('AWS_CONTAINER_CREDENTIALS_FULL_URI')) throw wrap('get identity: get credentials: failed to refresh cached credentials, failed to load credentials from the container credentials endpoint (EKS Pod Identity is not played in the sandbox)');
+      const fullUri = env.get('AWS_CONTAINER_CREDENTIALS_FULL_URI');
+      const authFile = env.get('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE');
+      if (fullUri && authFile) return this.containerCredentials(pod, container, fullUri, authFile, wrap);
       throw wrap('get identity: get credentials: failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds: GetMetadata, request canceled, context deadline exceeded');
     }
-    // The token file is a projected service-account token mounted in the container.
+    const token = await this.projectedToken(pod, container, tokenFile);
+    if (!token) {
+      throw wrap(`get identity: get credentials: failed to refresh cached credentials, failed to retrieve credentials, failed to read web identity token file: open ${tokenFile}: no such file or directory`);
+    }
+    try {
+      const out = await new STSClient({ region, endpoint: this.info.awsEndpoint, maxAttempts: 1 }).send(new AssumeRoleWithWebIdentityCommand({
+        RoleArn: roleArn, RoleSessionName: `aws-go-sdk-${Date.now()}`, WebIdentityToken: token,
+      }));
+      const k = out.Credentials!;
+      return { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey!, sessionToken: k.SessionToken };
+    } catch (err) {
+      throw wrap(`get identity: get credentials: failed to refresh cached credentials, failed to retrieve credentials, operation error STS: AssumeRoleWithWebIdentity, ${apiError(err)}`);
+    }
+  }
+
+  /**
+   * What the kubelet writes into the projected token file `tokenFile` of this container: a token for the
+   * pod's service account with the volume's audience and lifetime, bound to the pod; undefined when no
+   * projected volume is mounted there.
+   */
+  private async projectedToken(pod: V1Pod, container: V1Container | undefined, tokenFile: string): Promise<string | undefined> {
     const dir = tokenFile.slice(0, tokenFile.lastIndexOf('/'));
     const file = tokenFile.slice(tokenFile.lastIndexOf('/') + 1);
     const mount = container?.volumeMounts?.find((m) => m.mountPath.replace(/\/+$/, '') === dir);
     const source = pod.spec?.volumes?.find((v) => v.name === mount?.name)?.projected?.sources?.find((s) => s.serviceAccountToken?.path === file)?.serviceAccountToken;
-    if (!source) {
-      throw wrap(`get identity: get credentials: failed to refresh cached credentials, failed to retrieve credentials, failed to read web identity token file: open ${tokenFile}: no such file or directory`);
-    }
+    if (!source) return undefined;
     const tr = await this.core.createNamespacedServiceAccountToken({
       name: pod.spec?.serviceAccountName ?? 'default',
       namespace: pod.metadata!.namespace!,
@@ -553,15 +576,26 @@ class ClusterCentrals {
         },
       },
     });
-    try {
-      const out = await new STSClient({ region, endpoint: this.info.awsEndpoint, maxAttempts: 1 }).send(new AssumeRoleWithWebIdentityCommand({
-        RoleArn: roleArn, RoleSessionName: `aws-go-sdk-${Date.now()}`, WebIdentityToken: tr.status!.token!,
-      }));
-      const k = out.Credentials!;
-      return { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey!, sessionToken: k.SessionToken };
-    } catch (err) {
-      throw wrap(`get identity: get credentials: failed to refresh cached credentials, failed to retrieve credentials, operation error STS: AssumeRoleWithWebIdentity, ${apiError(err)}`);
-    }
+    return tr.status!.token!;
+  }
+
+  /**
+   * The SDK's container credentials provider (EKS Pod Identity): the token from
+   * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE in the Authorization header of a GET to
+   * AWS_CONTAINER_CREDENTIALS_FULL_URI. The agent's link-local address is played by the cluster's
+   * Pod Identity Agent stand-in (pod-identity-agent.ts); any other URI is unreachable from the pod.
+   */
+  private async containerCredentials(pod: V1Pod, container: V1Container | undefined, fullUri: string, tokenFile: string, wrap: (chain: string) => Failure) {
+    const fail = (why: string) => wrap(`get identity: get credentials: failed to refresh cached credentials, failed to load credentials, ${why}`);
+    const token = await this.projectedToken(pod, container, tokenFile);
+    if (!token) throw fail(`failed to read authorization token file: open ${tokenFile}: no such file or directory`);
+    const agent = fullUri === 'http://169.254.170.23/v1/credentials' ? this.info.podIdentityAgents?.[this.cluster] : undefined;
+    if (!agent) throw fail(`operation error ec2imds: GetCredentials, failed to get credentials: dial tcp ${new URL(fullUri).host}: connect: no route to host`);
+    const res = await fetch(agent, { headers: { authorization: token }, signal: AbortSignal.timeout(15_000) });
+    const text = await res.text();
+    if (res.status !== 200) throw fail(`operation error ec2imds: GetCredentials, http response error StatusCode: ${res.status}, ${text}`);
+    const k = JSON.parse(text) as { AccessKeyId: string; SecretAccessKey: string; Token: string };
+    return { accessKeyId: k.AccessKeyId, secretAccessKey: k.SecretAccessKey, sessionToken: k.Token };
   }
 }
 

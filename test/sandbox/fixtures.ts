@@ -162,6 +162,8 @@ export interface EksSeedOptions {
   instanceType?: string;
   /** Kubelet version as EKS reports it. */
   kubeletVersion?: string;
+  /** Install the EKS Pod Identity Agent add-on's DaemonSet (default true; see seedPodIdentityAgent). */
+  podIdentityAgent?: boolean;
 }
 
 export interface EksSeedResult {
@@ -250,7 +252,79 @@ export async function seedEks(kc: KubeConfig, opts: EksSeedOptions = {}): Promis
   }
   await waitForNodesReady(core, result.nodes.map((n) => n.name));
   for (const patch of statusPatches) await patch();
+  if (opts.podIdentityAgent ?? true) await seedPodIdentityAgent(kc, { region, nodes: result.nodes.length });
   return result;
+}
+
+export const POD_IDENTITY_AGENT = { namespace: 'kube-system', name: 'eks-pod-identity-agent' } as const;
+
+/**
+ * The EKS Pod Identity Agent add-on as EKS installs it: DaemonSet `eks-pod-identity-agent` in
+ * kube-system (host network, container `eks-pod-identity-agent`, `--port 80`, the add-on's labels).
+ * No DaemonSet controller runs in the sandbox and the agent's work is done by a loopback stand-in
+ * (pod-identity-agent.ts), so the status is written here: one ready agent per node.
+ */
+export async function seedPodIdentityAgent(kc: KubeConfig, opts: { region: string; nodes: number; ready?: number }): Promise<void> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const { namespace, name } = POD_IDENTITY_AGENT;
+  const labels = { 'app.kubernetes.io/name': name, 'app.kubernetes.io/instance': name };
+  await createOrKeep(() =>
+    apps.createNamespacedDaemonSet({
+      namespace,
+      body: {
+        metadata: { name, namespace, labels: { ...labels, 'app.kubernetes.io/managed-by': 'EKS', 'app.kubernetes.io/version': '0.1.29' } },
+        spec: {
+          selector: { matchLabels: labels },
+          updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '10%' } },
+          template: {
+            metadata: { labels },
+            spec: {
+              hostNetwork: true,
+              priorityClassName: 'system-node-critical',
+              containers: [
+                {
+                  name,
+                  image: `602401143452.dkr.ecr.${opts.region}.amazonaws.com/eks/eks-pod-identity-agent:v0.1.29`,
+                  command: ['/go-runner', '/eks-pod-identity-agent', 'server'],
+                  args: ['--port', '80', '--cluster-name', 'sandbox', '--probe-port', '2703'],
+                  ports: [{ name: 'proxy', containerPort: 80, protocol: 'TCP' }, { name: 'probes-port', containerPort: 2703, protocol: 'TCP' }],
+                },
+              ],
+            },
+          },
+        },
+      },
+    }),
+  );
+  const ready = opts.ready ?? opts.nodes;
+  await apps.patchNamespacedDaemonSetStatus(
+    {
+      name,
+      namespace,
+      body: {
+        status: {
+          currentNumberScheduled: opts.nodes,
+          desiredNumberScheduled: opts.nodes,
+          numberAvailable: ready,
+          numberMisscheduled: 0,
+          numberReady: ready,
+          updatedNumberScheduled: opts.nodes,
+          observedGeneration: 1,
+        },
+      },
+    },
+    mergePatch(),
+  );
+}
+
+/** Removes the agent's DaemonSet (a cluster without the add-on). */
+export async function removePodIdentityAgent(kc: KubeConfig): Promise<void> {
+  await kc
+    .makeApiClient(AppsV1Api)
+    .deleteNamespacedDaemonSet(POD_IDENTITY_AGENT)
+    .catch((err) => {
+      if (apiStatus(err) !== 404) throw err;
+    });
 }
 
 /** Waits (bounded) until every named node is Ready (kwok) and untainted (node lifecycle controller). */

@@ -26,7 +26,7 @@ export interface GateRequest {
 }
 
 export type GateOutcome =
-  | { kind: 'reply'; status: number; contentType: string; body: string }
+  | { kind: 'reply'; status: number; contentType: string; body: string; headers?: Record<string, string> }
   | {
       kind: 'forward';
       /** Extra headers for moto (e.g. x-moto-account-id to serve another account's registry). */
@@ -94,7 +94,8 @@ export { xmlEscape };
 // moto decides the account from the access key, or from this header (moto's documented override).
 const ACCOUNT_HEADER = 'x-moto-account-id';
 
-function withAccount<T extends { middlewareStack: { add: Function } }>(client: T, account: string | undefined): T {
+/** Makes every request of `client` act in `account` (moto's account header). */
+export function withAccount<T extends { middlewareStack: { add: Function } }>(client: T, account: string | undefined): T {
   if (!account) return client;
   client.middlewareStack.add(
     (next: (a: unknown) => unknown) => (args: { request: { headers: Record<string, string> } }) => {

@@ -58,6 +58,16 @@ export const MOUNT_PATH = '/var/run/secrets/eks.amazonaws.com/serviceaccount';
 export const VOLUME_NAME = 'aws-iam-token';
 export const TOKEN_PATH = 'token';
 export const TOKEN_FILE = `${MOUNT_PATH}/${TOKEN_PATH}`;
+/** EKS Pod Identity (container credentials), as the webhook injects it for an associated service account. */
+export const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
+export const POD_IDENTITY_VOLUME = 'eks-pod-identity-token';
+export const POD_IDENTITY_MOUNT_PATH = '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount';
+export const POD_IDENTITY_TOKEN_PATH = 'eks-pod-identity-token';
+export const POD_IDENTITY_TOKEN_FILE = `${POD_IDENTITY_MOUNT_PATH}/${POD_IDENTITY_TOKEN_PATH}`;
+/** Where the EKS Pod Identity Agent serves credentials on every node (its IPv4 link-local address). */
+export const POD_IDENTITY_CREDENTIALS_URI = 'http://169.254.170.23/v1/credentials';
+export const POD_IDENTITY_TOKEN_EXPIRATION = 86400;
+
 /** Label of the dry-run pods used to wait until the API server calls the webhook (not recorded). */
 const PROBE_LABEL = 'sandbox.rhacs-sts.test/irsa-webhook-probe';
 
@@ -164,13 +174,51 @@ function addEnvToContainer(c: Container, cfg: ServiceAccountConfig, region: stri
   return changed;
 }
 
+/**
+ * EKS Pod Identity for one container (handler.go, the container-credentials branch): the
+ * credentials URI and the token file unless the container sets either, the region variables unless
+ * it sets one, AWS_STS_REGIONAL_ENDPOINTS unless set, and the read-only mount of the token volume.
+ */
+function addContainerCredentials(c: Container, region: string, regionalSts: boolean): boolean {
+  const names = new Set((c.env ?? []).map((e) => e.name));
+  const credsSet = names.has('AWS_CONTAINER_CREDENTIALS_FULL_URI') || names.has('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE');
+  const regionSet = names.has('AWS_REGION') || names.has('AWS_DEFAULT_REGION');
+  const stsSet = names.has('AWS_STS_REGIONAL_ENDPOINTS');
+  if (credsSet && regionSet && stsSet) return false;
+  const env = [...(c.env ?? [])];
+  let changed = false;
+  if (!stsSet && regionalSts) {
+    env.push({ name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' });
+    changed = true;
+  }
+  if (!regionSet && region) {
+    env.push({ name: 'AWS_DEFAULT_REGION', value: region }, { name: 'AWS_REGION', value: region });
+    changed = true;
+  }
+  if (!credsSet) {
+    env.push({ name: 'AWS_CONTAINER_CREDENTIALS_FULL_URI', value: POD_IDENTITY_CREDENTIALS_URI }, { name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', value: POD_IDENTITY_TOKEN_FILE });
+    changed = true;
+  }
+  c.env = env;
+  if (!(c.volumeMounts ?? []).some((m) => m.name === POD_IDENTITY_VOLUME)) {
+    c.volumeMounts = [...(c.volumeMounts ?? []), { name: POD_IDENTITY_VOLUME, readOnly: true, mountPath: POD_IDENTITY_MOUNT_PATH }];
+    changed = true;
+  }
+  return changed;
+}
+
 /** The pod annotation overrides the service account's token expiration (handler.go parsePodAnnotations). */
 export function tokenExpirationFor(pod: PodLike, cfg: ServiceAccountConfig): number {
   return parseSeconds(pod.metadata?.annotations?.[TOKEN_EXPIRATION_ANNOTATION]) ?? cfg.tokenExpiration;
 }
 
 /** The JSON patch the real webhook returns for this pod (handler.go getPodSpecPatch), and whether it changes anything. */
-export function podPatch(pod: PodLike, cfg: ServiceAccountConfig, region: string): { patch: JsonPatchOp[]; changed: boolean } {
+export function podPatch(
+  pod: PodLike,
+  cfg: ServiceAccountConfig | undefined,
+  region: string,
+  podIdentity?: { regionalSts: boolean },
+): { patch: JsonPatchOp[]; changed: boolean } {
   const spec = pod.spec ?? {};
   const windows = spec.nodeSelector?.['kubernetes.io/os'] === 'windows' || spec.nodeSelector?.['beta.kubernetes.io/os'] === 'windows';
   const tokenFile = windows ? `C:${TOKEN_FILE.replace(/\//g, '\\')}` : TOKEN_FILE;
@@ -179,21 +227,36 @@ export function podPatch(pod: PodLike, cfg: ServiceAccountConfig, region: string
   const mutate = (list: Container[] | undefined) =>
     (list ?? []).map((orig) => {
       const c: Container = structuredClone(orig);
-      if (!skip.has(c.name) && addEnvToContainer(c, cfg, region, tokenFile)) changed = true;
+      if (!skip.has(c.name) && cfg && addEnvToContainer(c, cfg, region, tokenFile)) changed = true;
+      // An associated service account also gets container credentials; with the IRSA annotation still
+      // there the pod carries both, and the AWS SDKs' default chain takes web identity first.
+      if (!skip.has(c.name) && podIdentity && addContainerCredentials(c, region, podIdentity.regionalSts)) changed = true;
       return c;
     });
   const initContainers = mutate(spec.initContainers);
   const containers = mutate(spec.containers);
   const patch: JsonPatchOp[] = [];
-  if (!(spec.volumes ?? []).some((v) => v.name === VOLUME_NAME)) {
-    const volume = {
+  let hasVolumes = !!spec.volumes;
+  const addVolume = (volume: { name: string; projected: unknown }) => {
+    patch.push(hasVolumes ? { op: 'add', path: '/spec/volumes/0', value: volume } : { op: 'add', path: '/spec/volumes', value: [volume] });
+    hasVolumes = true;
+    changed = true;
+  };
+  if (cfg && !(spec.volumes ?? []).some((v) => v.name === VOLUME_NAME)) {
+    addVolume({
       name: VOLUME_NAME,
       projected: {
         sources: [{ serviceAccountToken: { audience: cfg.audience, expirationSeconds: tokenExpirationFor(pod, cfg), path: TOKEN_PATH } }],
       },
-    };
-    patch.push(spec.volumes ? { op: 'add', path: '/spec/volumes/0', value: volume } : { op: 'add', path: '/spec/volumes', value: [volume] });
-    changed = true;
+    });
+  }
+  if (podIdentity && !(spec.volumes ?? []).some((v) => v.name === POD_IDENTITY_VOLUME)) {
+    addVolume({
+      name: POD_IDENTITY_VOLUME,
+      projected: {
+        sources: [{ serviceAccountToken: { audience: POD_IDENTITY_AUDIENCE, expirationSeconds: POD_IDENTITY_TOKEN_EXPIRATION, path: POD_IDENTITY_TOKEN_PATH } }],
+      },
+    });
   }
   patch.push({ op: 'add', path: '/spec/containers', value: containers });
   if (initContainers.length) patch.push({ op: 'add', path: '/spec/initContainers', value: initContainers });
@@ -217,7 +280,10 @@ export interface IrsaMutation {
   mutated: boolean;
   /** Why nothing was injected (no role annotation, service account not found, …). */
   reason?: string;
+  /** The IRSA role (service account annotation). */
   roleArn?: string;
+  /** The role of the service account's EKS Pod Identity association. */
+  podIdentityRoleArn?: string;
   patch?: JsonPatchOp[];
 }
 
@@ -396,12 +462,20 @@ export async function startIrsaWebhook(info: SandboxInfo, cluster: string, opts:
       return {};
     }
     const cfg = serviceAccountConfig(annotations, regionalSts);
-    if (!cfg) {
-      record({ ...base, mutated: false, reason: `service account ${namespace}/${sa} has no ${ROLE_ARN_ANNOTATION} annotation` });
+    const association = await podIdentityAssociation(info, c, namespace, sa);
+    if (!cfg && !association) {
+      record({ ...base, mutated: false, reason: `service account ${namespace}/${sa} has no ${ROLE_ARN_ANNOTATION} annotation and no pod identity association` });
       return {};
     }
-    const { patch, changed } = podPatch(pod, cfg, c.region);
-    record({ ...base, mutated: changed, roleArn: cfg.roleArn, patch, ...(changed ? {} : { reason: 'the variables and the volume were already present' }) });
+    const { patch, changed } = podPatch(pod, cfg, c.region, association ? { regionalSts } : undefined);
+    record({
+      ...base,
+      mutated: changed,
+      ...(cfg ? { roleArn: cfg.roleArn } : {}),
+      ...(association ? { podIdentityRoleArn: association.roleArn } : {}),
+      patch,
+      ...(changed ? {} : { reason: 'the variables and the volume were already present' }),
+    });
     return { patch };
   }
 
@@ -455,6 +529,19 @@ export async function startIrsaWebhook(info: SandboxInfo, cluster: string, opts:
       await admin.makeApiClient(AdmissionregistrationV1Api).deleteMutatingWebhookConfiguration({ name: WEBHOOK_CONFIGURATION_NAME }).catch(() => undefined);
     },
   };
+}
+
+/**
+ * The service account's EKS Pod Identity association, as the EKS control plane knows it: the AWS
+ * gate's associations (gate-eks.ts), read through its sandbox endpoint so the read is not an AWS request.
+ */
+async function podIdentityAssociation(info: SandboxInfo, c: ClusterInfo, namespace: string, serviceAccount: string): Promise<{ roleArn: string } | undefined> {
+  if (!info.counterUrl) return undefined;
+  const q = new URLSearchParams({ cluster: c.name, region: c.region, namespace, serviceAccount });
+  const res = await fetch(`${info.counterUrl}/pod-identity-associations?${q}`, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`reading pod identity associations: HTTP ${res.status}`);
+  const { associations } = (await res.json()) as { associations: { roleArn: string }[] };
+  return associations[0];
 }
 
 /** The API server picks up a new webhook configuration asynchronously: dry-run pods until it calls us (bounded). */

@@ -210,10 +210,12 @@ export const DEPLOYMENT_CONTROLLER_USER = 'system:serviceaccount:kube-system:dep
 export const IRSA_WEBHOOK_USER = 'sandbox:irsa-webhook';
 /** The user name the Central API stand-in acts as: the kubelet's part for Central pods (central-standin.ts). */
 export const CENTRAL_STANDIN_USER = 'sandbox:central';
+/** The EKS Auth stand-in (gate-eks.ts), which reviews Pod Identity tokens. */
+export const EKS_AUTH_USER = 'sandbox:eks-auth';
 
 /** True for a request by a cluster component rather than by a client under test. */
 export function isClusterComponent(user: string): boolean {
-  return user === CONTROLLER_USER || user === SCHEDULER_USER || user === KWOK_USER || user === IRSA_WEBHOOK_USER || user === CENTRAL_STANDIN_USER || user.startsWith('system:serviceaccount:kube-system:');
+  return user === CONTROLLER_USER || user === SCHEDULER_USER || user === KWOK_USER || user === IRSA_WEBHOOK_USER || user === CENTRAL_STANDIN_USER || user === EKS_AUTH_USER || user.startsWith('system:serviceaccount:kube-system:');
 }
 
 /**

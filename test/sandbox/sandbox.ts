@@ -23,7 +23,7 @@ import { contextName, kubeconfigDocument } from './kubeconfigs.js';
 import { createCa, createServiceAccountKeys, issueCert, pemData } from './certs.js';
 import { startControlPlanes, type ControlPlaneHost } from './controllers.js';
 import { egressSelectorConfig, startClusterNetwork, type ClusterNetwork } from './cluster-network.js';
-import { kubeConfigFor, kubeMark, kubeRequests, resetAws, type KubeRequestFilter } from './observe.js';
+import { EKS_AUTH_USER, kubeConfigFor, kubeMark, kubeRequests, resetAws, type KubeRequestFilter } from './observe.js';
 import type { AwsEnv, AwsRequest, ClusterInfo, Flavour, KubeRequest, SandboxInfo } from './types.js';
 
 export type { AwsEnv, AwsRequest, ClusterInfo, Flavour, KubeRequest, SandboxInfo } from './types.js';
@@ -729,7 +729,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       );
       const regions = [...new Set([region, ...Object.values(clusters).map((c) => c.region)])];
       publicIssuers = await startPublicIssuers({ certDir, issuers, s3: { motoUrl, regions } });
-      proxy = await startAwsGate({ target: { host: '127.0.0.1', port: motoPort }, region, web: publicIssuers });
+      // EKS Auth (gate-eks.ts) reviews Pod Identity tokens on the EKS clusters' API servers as its own user.
+      const eksAuth = issueCert(ca, certDir, 'eks-auth', { cn: EKS_AUTH_USER, groups: ['system:masters'], usage: 'client' });
+      const eksTls = { ca: readFileSync(ca.cert), cert: readFileSync(eksAuth.cert), key: readFileSync(eksAuth.key) };
+      const eksClusters = Object.values(clusters)
+        .filter((c) => c.flavour === 'eks')
+        .map((c) => ({ name: c.name, region: c.region, issuer: c.issuer, server: c.server, tls: eksTls }));
+      proxy = await startAwsGate({ target: { host: '127.0.0.1', port: motoPort }, region, web: publicIssuers, eksClusters });
     }
 
     // --- kubeconfigs ------------------------------------------------------------------------------

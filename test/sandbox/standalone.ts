@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIrsaWebhook, type IrsaWebhook } from './irsa-webhook.js';
 import { startCentralStandIns, type CentralStandIns } from './central-standin.js';
+import { startPodIdentityAgents, type PodIdentityAgent } from './pod-identity-agent.js';
 import { seedRegistries } from './ecr-seed.js';
 import { pathWith } from './aws-cli.js';
 import { clusterInfo } from './observe.js';
@@ -97,6 +98,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   const sandbox = await startSandbox({ ...opts.sandbox, clusters: names.map((name) => ({ name, flavour })), log });
   const webhooks: IrsaWebhook[] = [];
   let centrals: CentralStandIns | undefined;
+  let agents: PodIdentityAgent[] = [];
   try {
     if (sandbox.info.motoUrl) await seedRegistries({ motoUrl: sandbox.info.motoUrl, region: sandbox.info.awsEnv.AWS_REGION });
     const fleet: SeededSandbox['fleet'] = [];
@@ -117,6 +119,8 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       });
       fleet.push({ cluster, rhacs });
     }
+    // The EKS Pod Identity Agent of each EKS cluster (a loopback stand-in for 169.254.170.23).
+    agents = await startPodIdentityAgents(sandbox.info);
     // Central's API (a stand-in that plays every Central pod): rhacs-sts reaches it by port-forward.
     centrals = await startCentralStandIns(sandbox.info, { log });
     sandbox.info.centralControlUrl = centrals.controlUrl;
@@ -133,12 +137,14 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       exportLines: exportLinesOf(env, sandbox.info),
       async stop() {
         await centrals?.stop();
+        await Promise.all(agents.map((a) => a.stop()));
         await Promise.all(webhooks.map((w) => w.stop()));
         await sandbox.stop();
       },
     };
   } catch (err) {
     await centrals?.stop().catch(() => undefined);
+    await Promise.all(agents.map((a) => a.stop().catch(() => undefined)));
     await Promise.all(webhooks.map((w) => w.stop().catch(() => undefined)));
     await sandbox.stop().catch(() => undefined);
     throw err;

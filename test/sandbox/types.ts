@@ -83,6 +83,11 @@ export interface SandboxInfo {
   awsCliLog: string;
   /** The Central API stand-ins' control API (central-standin.ts), once they run: tokens, state, requests. */
   centralControlUrl?: string;
+  /**
+   * The EKS Pod Identity Agent stand-ins (pod-identity-agent.ts), once they run: cluster name → the
+   * loopback URL that plays http://169.254.170.23/v1/credentials on that cluster's nodes.
+   */
+  podIdentityAgents?: Record<string, string>;
 }
 
 /** One AWS request seen by the AWS gate. */

@@ -1,7 +1,7 @@
 // The IRSA webhook stand-in's patch rules, case by case as amazon-eks-pod-identity-webhook's
 // handler.go and cache.go decide them (the integration test sends real pods through the API server).
 import { describe, expect, it } from 'vitest';
-import { podPatch, serviceAccountConfig, TOKEN_FILE, type PodLike } from '../sandbox/irsa-webhook.js';
+import { podPatch, POD_IDENTITY_CREDENTIALS_URI, POD_IDENTITY_TOKEN_FILE, serviceAccountConfig, TOKEN_FILE, type PodLike } from '../sandbox/irsa-webhook.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/app';
 const cfg = serviceAccountConfig({ 'eks.amazonaws.com/role-arn': ROLE })!;
@@ -60,5 +60,45 @@ describe('the patch (handler.go getPodSpecPatch)', () => {
     const before = JSON.stringify(p);
     podPatch(p, cfg, 'eu-west-1');
     expect(JSON.stringify(p)).toBe(before);
+  });
+});
+
+describe('EKS Pod Identity (container credentials)', () => {
+  const podIdentity = { regionalSts: true };
+  const envNames = (r: ReturnType<typeof podPatch>) => (containersOf(r.patch)[0]!.env as { name: string }[]).map((e) => e.name);
+
+  it('an associated service account gets the credentials URI, the token file, the region and the token volume', () => {
+    const r = podPatch(pod({ containers: [{ name: 'a' }] }), undefined, 'eu-west-1', podIdentity);
+    expect(r.changed).toBe(true);
+    expect(containersOf(r.patch)[0]!.env).toEqual([
+      { name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' },
+      { name: 'AWS_DEFAULT_REGION', value: 'eu-west-1' },
+      { name: 'AWS_REGION', value: 'eu-west-1' },
+      { name: 'AWS_CONTAINER_CREDENTIALS_FULL_URI', value: POD_IDENTITY_CREDENTIALS_URI },
+      { name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', value: POD_IDENTITY_TOKEN_FILE },
+    ]);
+    expect(containersOf(r.patch)[0]!.volumeMounts).toEqual([{ name: 'eks-pod-identity-token', readOnly: true, mountPath: '/var/run/secrets/pods.eks.amazonaws.com/serviceaccount' }]);
+    expect(r.patch[0]).toEqual({
+      op: 'add',
+      path: '/spec/volumes',
+      value: [{ name: 'eks-pod-identity-token', projected: { sources: [{ serviceAccountToken: { audience: 'pods.eks.amazonaws.com', expirationSeconds: 86400, path: 'eks-pod-identity-token' } }] } }],
+    });
+  });
+
+  it('with the IRSA annotation still there the pod carries both (the SDK then takes web identity)', () => {
+    const r = podPatch(pod({ containers: [{ name: 'a' }] }), cfg, 'eu-west-1', podIdentity);
+    expect(envNames(r)).toEqual(expect.arrayContaining(['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE']));
+    expect(envNames(r).filter((n) => n === 'AWS_REGION')).toHaveLength(1);
+    const volumes = r.patch.filter((p) => p.path.startsWith('/spec/volumes')).map((p) => JSON.stringify(p.value));
+    expect(volumes.join()).toContain('aws-iam-token');
+    expect(volumes.join()).toContain('eks-pod-identity-token');
+  });
+
+  it('a container that sets its own container credentials keeps them; skip-containers is honoured', () => {
+    const own = [{ name: 'AWS_CONTAINER_CREDENTIALS_FULL_URI', value: 'http://mine' }];
+    const r = podPatch(pod({ containers: [{ name: 'a', env: own }, { name: 'b' }] }, { 'eks.amazonaws.com/skip-containers': 'b' }), undefined, 'eu-west-1', podIdentity);
+    const [a, b] = containersOf(r.patch) as { name: string; env?: { name: string; value?: string }[] }[];
+    expect(a!.env!.filter((e) => e.name.startsWith('AWS_CONTAINER_'))).toEqual(own);
+    expect(b!.env).toBeUndefined();
   });
 });

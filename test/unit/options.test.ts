@@ -61,6 +61,7 @@ describe('parseOptions: defaults', () => {
       offline: false,
       adoptRole: false,
       adoptOidcProvider: false,
+      adoptAssociation: false,
       restart: true,
       timeoutMs: DEFAULT_TIMEOUT_MS,
       verbose: false,

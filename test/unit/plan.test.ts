@@ -786,6 +786,8 @@ describe('offlineFacts and decisionsFromOptions', () => {
       restart: true,
       adoptRole: false,
       adoptOidcProvider: false,
+      mechanism: 'irsa',
+      adoptAssociation: false,
       thumbprints: {},
     });
   });
