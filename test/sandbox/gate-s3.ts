@@ -115,13 +115,15 @@ const FIXED_VALUE_KEYS = new Set(
   ].map((k) => k.toLowerCase()),
 );
 
-interface Statement {
+/** A statement of a bucket policy, as far as the gate and S3's public endpoint read it. */
+export interface Statement {
   Effect?: string;
   Principal?: unknown;
   NotPrincipal?: unknown;
   Action?: string | string[];
   NotAction?: string | string[];
   Resource?: string | string[];
+  NotResource?: string | string[];
   Condition?: Record<string, Record<string, unknown>>;
 }
 
