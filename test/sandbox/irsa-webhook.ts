@@ -145,43 +145,22 @@ function containersToSkip(pod: PodLike): Set<string> {
   return new Set(v.split(',').map((s) => s.replace(/^"(.*)"$/, '$1')));
 }
 
-/** Adds what the container lacks; returns whether anything changed (handler.go addEnvToContainer). */
-function addEnvToContainer(c: Container, cfg: ServiceAccountConfig, region: string, tokenFile: string): boolean {
-  const names = new Set((c.env ?? []).map((e) => e.name));
-  const webIdentity = names.has('AWS_ROLE_ARN') || names.has('AWS_WEB_IDENTITY_TOKEN_FILE');
-  const regionSet = names.has('AWS_REGION') || names.has('AWS_DEFAULT_REGION');
-  const stsSet = names.has('AWS_STS_REGIONAL_ENDPOINTS');
-  if (webIdentity && regionSet && stsSet) return false;
-  const env = [...(c.env ?? [])];
-  let changed = false;
-  if (!stsSet && cfg.regionalSts) {
-    env.push({ name: 'AWS_STS_REGIONAL_ENDPOINTS', value: 'regional' });
-    changed = true;
-  }
-  if (!regionSet && region) {
-    env.push({ name: 'AWS_DEFAULT_REGION', value: region }, { name: 'AWS_REGION', value: region });
-    changed = true;
-  }
-  if (!webIdentity) {
-    env.push({ name: 'AWS_ROLE_ARN', value: cfg.roleArn }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: tokenFile });
-    changed = true;
-  }
-  c.env = env;
-  if (!(c.volumeMounts ?? []).some((m) => m.name === VOLUME_NAME)) {
-    c.volumeMounts = [...(c.volumeMounts ?? []), { name: VOLUME_NAME, readOnly: true, mountPath: MOUNT_PATH }];
-    changed = true;
-  }
-  return changed;
+/** What one kind of credentials adds to a container: its two variables and its token mount. */
+interface Injection {
+  credentials: [{ name: string; value: string }, { name: string; value: string }];
+  volume: string;
+  mountPath: string;
 }
 
 /**
- * EKS Pod Identity for one container (handler.go, the container-credentials branch): the
- * credentials URI and the token file unless the container sets either, the region variables unless
- * it sets one, AWS_STS_REGIONAL_ENDPOINTS unless set, and the read-only mount of the token volume.
+ * Adds what the container lacks; returns whether anything changed (handler.go addEnvToContainer and
+ * its container-credentials branch): the two credential variables unless the container sets either,
+ * the region variables unless it sets one, AWS_STS_REGIONAL_ENDPOINTS unless set, and the read-only
+ * mount of the token volume.
  */
-function addContainerCredentials(c: Container, region: string, regionalSts: boolean): boolean {
+function injectInto(c: Container, i: Injection, region: string, regionalSts: boolean): boolean {
   const names = new Set((c.env ?? []).map((e) => e.name));
-  const credsSet = names.has('AWS_CONTAINER_CREDENTIALS_FULL_URI') || names.has('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE');
+  const credsSet = i.credentials.some((e) => names.has(e.name));
   const regionSet = names.has('AWS_REGION') || names.has('AWS_DEFAULT_REGION');
   const stsSet = names.has('AWS_STS_REGIONAL_ENDPOINTS');
   if (credsSet && regionSet && stsSet) return false;
@@ -196,15 +175,31 @@ function addContainerCredentials(c: Container, region: string, regionalSts: bool
     changed = true;
   }
   if (!credsSet) {
-    env.push({ name: 'AWS_CONTAINER_CREDENTIALS_FULL_URI', value: POD_IDENTITY_CREDENTIALS_URI }, { name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', value: POD_IDENTITY_TOKEN_FILE });
+    env.push(...i.credentials);
     changed = true;
   }
   c.env = env;
-  if (!(c.volumeMounts ?? []).some((m) => m.name === POD_IDENTITY_VOLUME)) {
-    c.volumeMounts = [...(c.volumeMounts ?? []), { name: POD_IDENTITY_VOLUME, readOnly: true, mountPath: POD_IDENTITY_MOUNT_PATH }];
+  if (!(c.volumeMounts ?? []).some((m) => m.name === i.volume)) {
+    c.volumeMounts = [...(c.volumeMounts ?? []), { name: i.volume, readOnly: true, mountPath: i.mountPath }];
     changed = true;
   }
   return changed;
+}
+
+/** IRSA: the role and the web-identity token file. */
+function addEnvToContainer(c: Container, cfg: ServiceAccountConfig, region: string, tokenFile: string): boolean {
+  return injectInto(c, {
+    credentials: [{ name: 'AWS_ROLE_ARN', value: cfg.roleArn }, { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: tokenFile }],
+    volume: VOLUME_NAME, mountPath: MOUNT_PATH,
+  }, region, cfg.regionalSts);
+}
+
+/** EKS Pod Identity: the agent's credentials URI and the Pod Identity token file. */
+function addContainerCredentials(c: Container, region: string, regionalSts: boolean): boolean {
+  return injectInto(c, {
+    credentials: [{ name: 'AWS_CONTAINER_CREDENTIALS_FULL_URI', value: POD_IDENTITY_CREDENTIALS_URI }, { name: 'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE', value: POD_IDENTITY_TOKEN_FILE }],
+    volume: POD_IDENTITY_VOLUME, mountPath: POD_IDENTITY_MOUNT_PATH,
+  }, region, regionalSts);
 }
 
 /** The pod annotation overrides the service account's token expiration (handler.go parsePodAnnotations). */
