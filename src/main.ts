@@ -99,11 +99,31 @@ function verbose(p: Process): boolean {
   return p.argv.includes('--verbose') || p.env.RHACS_STS_VERBOSE === 'true' || p.env.RHACS_STS_VERBOSE === '1';
 }
 
+/**
+ * Deprecation notices that only a dependency triggers and a user cannot act on. node-fetch 2, which
+ * @kubernetes/client-node 1.x sends every request through, parses URLs with the legacy `url.parse`; Node 24
+ * deprecates that at run time (DEP0169) and would print the notice on every run that reaches a
+ * cluster. rhacs-sts itself uses the WHATWG URL API only (a unit test holds src/ to it).
+ */
+const DEPENDENCY_DEPRECATIONS = new Set(['DEP0169']);
+
+/** Drops the notices above; every other warning is printed as Node prints it. */
+export function dropDependencyDeprecations(p: Pick<NodeJS.Process, 'emitWarning'>): void {
+  const emit = p.emitWarning;
+  p.emitWarning = function emitWarning(this: unknown, warning: string | Error, ...rest: unknown[]) {
+    const [typeOrOptions, code] = rest;
+    const c = typeof typeOrOptions === 'object' && typeOrOptions !== null ? (typeOrOptions as { code?: unknown }).code : code;
+    if (typeof c === 'string' && DEPENDENCY_DEPRECATIONS.has(c)) return;
+    return (emit as (...a: unknown[]) => void).call(this, warning, ...rest);
+  } as NodeJS.Process['emitWarning'];
+}
+
 /** Runs the CLI for the current process and sets the exit code (never calls process.exit). */
 export async function run(): Promise<void> {
   // We pin SDK versions that support Node 20 and say so in engines; the SDK's own notice about
   // future releases is noise on every run of a CLI. A user's explicit setting wins.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  dropDependencyDeprecations(process);
   // `rhacs-sts … | head` closes the pipe early: that is not an error worth a stack trace.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {

@@ -18,6 +18,10 @@ import { clusterInfo } from './observe.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
 import type { ClusterInfo, SandboxInfo } from './types.js';
 
+// The sandbox's own AWS SDK clients (moto's seeding, the gates) run in the demo's and playground's
+// process: the SDK's notice about its future Node requirement would land in the middle of the demo.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export type DemoFlavour = 'eks' | 'openshift';
 
 export interface SeededSandboxOptions {
