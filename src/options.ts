@@ -451,6 +451,13 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     const got = v.partitionOfArn(options.permissionsBoundary);
     if (got && got !== want) problems.add(src('permissionsBoundary'), `is in partition "${got}" but region ${options.region} is in "${want}"`);
   }
+  if (options.region) {
+    const want = v.partitionOfRegion(options.region);
+    for (const a of options.attachPolicyArns) {
+      const got = v.partitionOfArn(a);
+      if (got && got !== want) problems.add(src('attachPolicyArn'), `"${a}" is in partition "${got}" but region ${options.region} is in "${want}"`);
+    }
+  }
   if (options.ecrRegion && options.region && v.partitionOfRegion(options.ecrRegion) !== v.partitionOfRegion(options.region)) {
     problems.add(src('ecrRegion'), `"${options.ecrRegion}" is in another partition than the cluster region ${options.region}; IAM cannot grant across partitions`);
   }
