@@ -3,7 +3,7 @@
  * key; `parseOptions` turns raw flag values plus the environment into one typed, validated object.
  * Nothing below the entry point reads process.argv or process.env.
  */
-import { ProblemList } from './errors.js';
+import { ProblemList, type InputError } from './errors.js';
 import { parseConnectTo, type ConnectTo } from './net/https.js';
 import * as v from './validate.js';
 
@@ -469,7 +469,13 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     problems.add(src('ecrAssumeRole'), `is for the commercial partition only: StackRox builds the role ARN as arn:aws:iam::<registry>:role/<name>, which cannot name a role in ${v.partitionOfRegion(options.region)} (region ${options.region})`);
   }
 
-  problems.throwIfAny(`Run "rhacs-sts ${command} --help" for every option and an example.`);
+  try {
+    problems.throwIfAny(`Run "rhacs-sts ${command} --help" for every option and an example.`);
+  } catch (err) {
+    // A config file (or the environment) asked for JSON: the error is that document too.
+    if (options.output === 'json') (err as InputError).output = 'json';
+    throw err;
+  }
   return options;
 }
 
