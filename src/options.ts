@@ -517,3 +517,16 @@ function checkConfigKeys(config: ConfigFile, problems: ProblemList): void {
 export function flagName(s: OptionSpec): string {
   return /--[a-z-]+/.exec(s.flags)![0];
 }
+
+/**
+ * For an option given to a command that does not take it: which commands do, e.g. "--bucket is
+ * an option of init and issuer publish, not of plan". Undefined for an option no command takes.
+ */
+export function optionElsewhere(flag: string, command: CommandName): string | undefined {
+  const spec = OPTION_SPECS.find((s) => flagName(s) === flag || (s.kind === 'negatable' && flagName(s).replace(/^--no-/, '--') === flag));
+  if (!spec || spec.commands.includes(command)) return undefined;
+  const label = (c: CommandName) => (c === 'issuer-publish' ? 'issuer publish' : c);
+  const names = spec.commands.map(label).sort();
+  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0];
+  return `${flag} is an option of ${list}, not of ${label(command)}`;
+}
