@@ -92,6 +92,7 @@ const CASES: Case[] = [
   ['flag without its value', () => ['init', '--role-name'], {}, /option '--role-name <name>' argument missing/],
   ['unexpected argument', () => ['init', 'now'], {}, /too many arguments|unknown command|excess/i],
   ['unknown command', () => ['install'], {}, /unknown command 'install'/],
+  ['an option of other commands', () => ['plan', '--bucket', 'x'], {}, /unknown option '--bucket'\n--bucket is an option of init and issuer publish, not of plan\./],
   // Environment variables
   ['env: bad boolean', () => ['init'], { RHACS_STS_DELEGATED_SCANNING: 'sometimes' }, /RHACS_STS_DELEGATED_SCANNING: "sometimes" is not a boolean/],
   ['env: bad account id', () => ['init'], { RHACS_STS_ACCOUNT_ID: 'abc' }, /RHACS_STS_ACCOUNT_ID: "abc" is not an AWS account id/],
@@ -126,6 +127,19 @@ const CASES: Case[] = [
 describe('bad input catalogue (against the live sandbox)', () => {
   it('has at least 40 cases', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it('config: output json with a bad value → exit 2, the error as the one JSON document, nothing contacted', async () => {
+    const a = await awsMark(sb);
+    const k = kubeMark(sb, 'eks');
+    const config = file('json-bad.yaml', 'output: json\naccount-id: "12"\nrole-name: "a b"\n');
+    const r = await cli(['init', '--config', config]);
+    expect(r.code, r.stderr).toBe(2);
+    const doc = JSON.parse(r.stdout) as { error: { exitCode: number; problems: { source: string }[] } };
+    expect(doc.error.exitCode).toBe(2);
+    expect(doc.error.problems.map((p) => p.source)).toEqual([`${config}: account-id`, `${config}: role-name`]);
+    expect(await awsRequests(sb, a)).toEqual([]);
+    expect(await kubeRequests(sb, 'eks', k, {}, 100)).toEqual([]);
   });
 
   it.each(CASES)('%s → exit 2, names the fix, writes nothing', async (_what, args, env, names) => {
