@@ -7,6 +7,7 @@
  * the run at once saying what was done. Before anything changed, the entry point's own handler
  * ends the run: nothing has been changed then.
  */
+import { printable } from '../render/safe-text.js';
 import type { Ui } from '../ui/ui.js';
 
 /** How many apply handlers are active: while one is, it answers Ctrl-C, not the outer ones. */
@@ -43,7 +44,7 @@ export async function withInterruptHandling<T>(ui: Ui, work: (signal: AbortSigna
 export async function reportOnInterrupt<T>(done: () => string, work: () => Promise<T>): Promise<T> {
   const onSigint = () => {
     if (applying > 0) return;
-    process.stderr.write(`\nInterrupted: ${done()}\n`);
+    process.stderr.write(`\nInterrupted: ${printable(done())}\n`);
     process.exit(130);
   };
   process.on('SIGINT', onSigint);
