@@ -116,7 +116,7 @@ const CASES: Case[] = [
   ['plan file: an init result', () => ['init', '--plan', spoiled('result.json', (p) => (p.applied = [])), '--yes'], {}, /--plan: .* is the result of an init run/],
   ['plan file: no inputs', () => ['init', '--plan', spoiled('noinputs.json', (p) => delete p.inputs), '--yes'], {}, /--plan: .* has no "inputs" section/],
   ['plan file: edited role name', () => ['init', '--plan', spoiled('role.json', (p) => (inputsOf(p).roleName = 'bad role')), '--yes'], {}, /--plan: .* inputs\.roleName: "bad role" has characters IAM does not allow/],
-  ['plan file: edited namespace', () => ['init', '--plan', spoiled('ns.json', (p) => (inputsOf(p).clusters[0]!.namespace = 'Bad_NS')), '--yes'], {}, /--plan: .* inputs\.clusters\[\]\.namespace/],
+  ['plan file: edited namespace', () => ['init', '--plan', spoiled('ns.json', (p) => (inputsOf(p).clusters[0]!.namespace = 'Bad_NS')), '--yes'], {}, /--plan: .* inputs\.clusters\[0\]\.namespace/],
   ['plan file: region not a region', () => ['init', '--plan', spoiled('region.json', (p) => (p.region = 'evil.example.com/x?')), '--yes'], {}, /--plan: .* region: "evil\.example\.com\/x\?" is not an AWS region/],
   ['plan file: issuer on the metadata address', () => ['init', '--plan', spoiled('imds.json', (p) => (inputsOf(p).oidcIssuer = 'https://169.254.169.254/latest')), '--yes'], {}, /--plan: .* inputs\.oidcIssuer: "169\.254\.169\.254" is a private IP address/],
   ['plan file: provider azure', () => ['init', '--plan', spoiled('azure.json', (p) => (inputsOf(p).provider = 'azure')), '--yes'], {}, /--plan: .* inputs\.provider: "azure" is not a provider/],
