@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, InputError } from './errors.js';
 import { EXAMPLES, PROGRAM_DESCRIPTION } from './messages.js';
-import { OPTION_SPECS, parseOptions, type CommandName, type Options } from './options.js';
+import { OPTION_SPECS, optionElsewhere, parseOptions, type CommandName, type Options } from './options.js';
 import type { Ui } from './ui/ui.js';
 
 declare const __VERSION__: string;
@@ -55,6 +55,14 @@ Run "rhacs-sts <command> --help" for its options and examples.`);
   commands.push(['issuer-publish', issuer.command('publish')]);
   for (const [name, created] of commands) {
     const cmd = created.description(SUMMARIES[name]).exitOverride().allowExcessArguments(false);
+    // An option of another command: say which commands take it rather than suggest a look-alike.
+    cmd.configureOutput({
+      outputError: (str, write) => {
+        const flag = /unknown option '(--[a-z-]+)/.exec(str)?.[1];
+        const elsewhere = flag ? optionElsewhere(flag, name) : undefined;
+        write(elsewhere ? `${str.replace(/\(Did you mean [^)]*\)\n?/, '').trimEnd()}\n${elsewhere}.\n` : str);
+      },
+    });
     for (const s of OPTION_SPECS) {
       if (!s.commands.includes(name)) continue;
       const opt = new Option(s.flags, `${s.description} [env: ${s.env}]`);

@@ -40,6 +40,8 @@ export interface InputProblem {
 /** Invalid input or usage: all problems found, reported together. Exit code 2. */
 export class InputError extends RhacsStsError {
   readonly problems: InputProblem[];
+  /** The output format the input asked for, when it could be read (a config file's `output: json`). */
+  output?: 'json';
 
   constructor(problems: InputProblem[], hint?: string) {
     super(

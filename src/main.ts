@@ -5,6 +5,7 @@
 import { buildProgram, CommanderError, commanderExit } from './cli.js';
 import { ExitCode, isInputError, isRhacsStsError } from './errors.js';
 import { createConsoleUi, colorLevel } from './ui/ui.js';
+import { printable, redact } from './render/safe-text.js';
 import { Chalk } from 'chalk';
 import { isatty } from 'node:tty';
 
@@ -17,7 +18,8 @@ export interface Process {
 }
 
 export async function main(p: Process): Promise<number> {
-  const writeErr = (s: string) => void p.stderr.write(s);
+  // Messages carry values from flags, files, clusters and servers: printed escaped and redacted.
+  const writeErr = (s: string) => void p.stderr.write(printable(redact(s), { keepColors: colorLevel(p.stderr, p.env) > 0 }));
   // With --output json, stdout carries exactly one JSON document in every outcome: when a command
   // fails before writing its own, the error becomes that document.
   let json = wantsJson(p.argv, p.env);
@@ -38,7 +40,7 @@ export async function main(p: Process): Promise<number> {
   });
   const c = new Chalk({ level: colorLevel(p.stderr, p.env) });
   const jsonError = (error: { message: string; hint?: string; exitCode: number; problems?: unknown[] }) => {
-    if (json && !wroteOut) p.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
+    if ((json || (error as { output?: string }).output === 'json') && !wroteOut) p.stdout.write(`${printable(redact(JSON.stringify({ error: { ...error, output: undefined } }, null, 2)))}\n`);
     return error.exitCode;
   };
   try {
@@ -53,7 +55,7 @@ export async function main(p: Process): Promise<number> {
     if (isRhacsStsError(err)) {
       jsonError({
         message: err.message, ...(err.hint ? { hint: err.hint } : {}), exitCode: err.exitCode,
-        ...(isInputError(err) ? { problems: err.problems } : {}),
+        ...(isInputError(err) ? { problems: err.problems, output: err.output } : {}),
       });
     }
     if (isInputError(err)) {

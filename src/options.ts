@@ -3,7 +3,7 @@
  * key; `parseOptions` turns raw flag values plus the environment into one typed, validated object.
  * Nothing below the entry point reads process.argv or process.env.
  */
-import { ProblemList } from './errors.js';
+import { ProblemList, type InputError } from './errors.js';
 import { parseConnectTo, type ConnectTo } from './net/https.js';
 import * as v from './validate.js';
 
@@ -451,6 +451,13 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     const got = v.partitionOfArn(options.permissionsBoundary);
     if (got && got !== want) problems.add(src('permissionsBoundary'), `is in partition "${got}" but region ${options.region} is in "${want}"`);
   }
+  if (options.region) {
+    const want = v.partitionOfRegion(options.region);
+    for (const a of options.attachPolicyArns) {
+      const got = v.partitionOfArn(a);
+      if (got && got !== want) problems.add(src('attachPolicyArn'), `"${a}" is in partition "${got}" but region ${options.region} is in "${want}"`);
+    }
+  }
   if (options.ecrRegion && options.region && v.partitionOfRegion(options.ecrRegion) !== v.partitionOfRegion(options.region)) {
     problems.add(src('ecrRegion'), `"${options.ecrRegion}" is in another partition than the cluster region ${options.region}; IAM cannot grant across partitions`);
   }
@@ -462,7 +469,13 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     problems.add(src('ecrAssumeRole'), `is for the commercial partition only: StackRox builds the role ARN as arn:aws:iam::<registry>:role/<name>, which cannot name a role in ${v.partitionOfRegion(options.region)} (region ${options.region})`);
   }
 
-  problems.throwIfAny(`Run "rhacs-sts ${command} --help" for every option and an example.`);
+  try {
+    problems.throwIfAny(`Run "rhacs-sts ${command} --help" for every option and an example.`);
+  } catch (err) {
+    // A config file (or the environment) asked for JSON: the error is that document too.
+    if (options.output === 'json') (err as InputError).output = 'json';
+    throw err;
+  }
   return options;
 }
 
@@ -503,4 +516,17 @@ function checkConfigKeys(config: ConfigFile, problems: ProblemList): void {
 
 export function flagName(s: OptionSpec): string {
   return /--[a-z-]+/.exec(s.flags)![0];
+}
+
+/**
+ * For an option given to a command that does not take it: which commands do, e.g. "--bucket is
+ * an option of init and issuer publish, not of plan". Undefined for an option no command takes.
+ */
+export function optionElsewhere(flag: string, command: CommandName): string | undefined {
+  const spec = OPTION_SPECS.find((s) => flagName(s) === flag || (s.kind === 'negatable' && flagName(s).replace(/^--no-/, '--') === flag));
+  if (!spec || spec.commands.includes(command)) return undefined;
+  const label = (c: CommandName) => (c === 'issuer-publish' ? 'issuer publish' : c);
+  const names = spec.commands.map(label).sort();
+  const list = names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names.at(-1)}` : names[0];
+  return `${flag} is an option of ${list}, not of ${label(command)}`;
 }

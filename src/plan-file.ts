@@ -164,13 +164,13 @@ export function parseSavedPlan(path: string, doc: unknown): SavedPlan {
       if (inputs[k] !== undefined && !isString(inputs[k])) bad(`inputs.${k} must be a string`);
     }
   }
-  if (problems.empty) checkInputValues(inputs as unknown as PlanInputs, bad);
+  if (problems.empty) checkInputValues(inputs as unknown as PlanInputs, d.region as string, bad);
   problems.throwIfAny(RESAVE);
   return { path, doc: d as SavedPlan['doc'], inputs: inputs as unknown as PlanInputs };
 }
 
 /** A saved plan is input like any flag: every value passes the same checks (an edited file too). */
-function checkInputValues(i: PlanInputs, bad: (message: string) => void): void {
+function checkInputValues(i: PlanInputs, region: string, bad: (message: string) => void): void {
   const check = (what: string, value: string | undefined, fn: v.Check) => {
     const err = value === undefined ? undefined : fn(value);
     if (err) bad(`${what}: ${err}`);
@@ -182,11 +182,43 @@ function checkInputValues(i: PlanInputs, bad: (message: string) => void): void {
   check('inputs.ecr.registryId', i.ecr.registryId, v.accountId);
   check('inputs.ecr.region', i.ecr.region, v.region);
   for (const r of i.ecr.repositories) check('inputs.ecr.repositories', r, v.ecrRepository);
-  for (const c of i.clusters) {
-    check('inputs.clusters[].issuer', c.issuer, v.issuerUrl);
-    check('inputs.clusters[].namespace', c.namespace, v.dns1123Label);
+  if (i.provider !== undefined && !PROVIDERS.includes(i.provider)) bad(`inputs.provider: "${i.provider}" is not a provider rhacs-sts supports (${PROVIDERS.join(' or ')})`);
+  check('inputs.oidcIssuer', i.oidcIssuer, v.issuerUrl);
+  check('region', region, v.region);
+  const issuers = [...(i.oidcIssuer ? [i.oidcIssuer] : []), ...i.clusters.map((c) => c.issuer)];
+  for (const [n, c] of i.clusters.entries()) {
+    const at = `inputs.clusters[${n}]`;
+    check(`${at}.issuer`, c.issuer, v.issuerUrl);
+    if (!v.issuerUrl(c.issuer) && v.normaliseIssuer(c.issuer).value !== c.issuer) bad(`${at}.issuer: "${c.issuer}" is not written as rhacs-sts writes an issuer (${v.normaliseIssuer(c.issuer).value})`);
+    check(`${at}.namespace`, c.namespace, v.dns1123Label);
+    check(`${at}.context`, c.context, kubeContextName);
+    check(`${at}.kubeContext`, c.kubeContext, kubeContextName);
+    if (!Array.isArray(c.components) || c.components.length === 0 || !c.components.every((x) => x === 'central' || x === 'sensor')) {
+      bad(`${at}.components must list central and/or sensor`);
+    }
+  }
+  // The clusters as plan lays them out: one cluster for everything, or Central's and the secured clusters, each named once.
+  const roles = i.clusters.map((c) => c.role);
+  if (roles.includes('both') && i.clusters.length > 1) bad('inputs.clusters: a cluster with role "both" is the only cluster of a plan');
+  if (roles.filter((r) => r === 'central').length > 1) bad('inputs.clusters: more than one cluster has role "central"');
+  if (i.clusters.some((c) => c.role === 'sensor' && c.context === undefined)) bad('inputs.clusters: a cluster with role "sensor" needs its context');
+  const contexts = i.clusters.map((c) => c.context ?? '');
+  if (new Set(contexts).size !== contexts.length) bad('inputs.clusters: names a context more than once');
+  // The cross-field rules the flags pass.
+  if (!v.region(region)) {
+    const want = v.partitionOfRegion(region);
+    for (const issuer of issuers) {
+      const r = v.eksIssuerRegion(issuer);
+      if (r && r !== region) bad(`region: "${region}" does not match the EKS issuer's region "${r}" (${issuer})`);
+    }
+    const boundary = i.permissionsBoundary ? v.partitionOfArn(i.permissionsBoundary) : undefined;
+    if (boundary && boundary !== want) bad(`inputs.permissionsBoundary: is in partition "${boundary}" but region ${region} is in "${want}"`);
+    if (i.ecr.region && !v.region(i.ecr.region) && v.partitionOfRegion(i.ecr.region) !== want) bad(`inputs.ecr.region: "${i.ecr.region}" is in another partition than the region ${region}`);
   }
 }
+
+/** A kubeconfig context name: printable, without control characters. */
+const kubeContextName: v.Check = (x) => (x.length <= 253 && /^[^\x00-\x1f\x7f-\x9f]+$/.test(x) ? undefined : 'is not a kubeconfig context name (1 to 253 printable characters)');
 
 /**
  * The options that rebuild a saved plan: its inputs over the command line's. A flag that would

@@ -21,6 +21,9 @@ export const rolePath: Check = (v) => {
   if (v.length > 512) return `role paths are at most 512 characters long (got ${v.length})`;
   if (!/^\/(?:[\x21-\x7e]*\/)?$/.test(v)) return `"${v}" is not an IAM path: it must start and end with "/", e.g. /rhacs/`;
   if (v.includes('//')) return `"${v}" is not an IAM path: it has an empty segment`;
+  // IAM stores "*" and "?" in a path, but the path is part of the role's ARN, and in a policy
+  // (a cross-account grant's Principal, an ARN condition) they are wildcards matching other roles.
+  if (/[*?]/.test(v)) return `"${v}" is not usable as a role path: "*" and "?" are wildcards in the role's ARN wherever a policy names it`;
   return undefined;
 };
 
@@ -70,6 +73,10 @@ export function normaliseIssuer(v: string, o: { allowPrivate?: boolean } = {}): 
     return { error: `"${v}" is not a URL (e.g. https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLE)` };
   }
   if (url.protocol !== 'https:') return { error: `"${v}" must use https:// (IAM only trusts https issuers)` };
+  // A URL parser turns a backslash into "/" and resolves "." and ".." segments: the issuer would then not be
+  // the text the cluster's tokens carry in "iss", which must match the provider exactly.
+  if (v.includes('\\')) return { error: `"${v}" has a backslash: an issuer URL separates its path with "/" only` };
+  if (/\/\.{1,2}(?:\/|$)/.test(v.replace(/^https:\/\/[^/]*/i, ''))) return { error: `"${v}" has a "." or ".." path segment: give the issuer exactly as the cluster's tokens name it` };
   if (url.username || url.password) return { error: `"${v}" must not contain a user name or password` };
   if (url.search || v.includes('?')) return { error: `"${v}" must not have a query string` };
   if (url.hash || v.includes('#')) return { error: `"${v}" must not have a fragment` };
@@ -81,6 +88,12 @@ export function normaliseIssuer(v: string, o: { allowPrivate?: boolean } = {}): 
     return { error: `"${host}" is not a valid DNS host name for an issuer` };
   }
   const path = url.pathname.replace(/\/+$/, '');
+  // IAM's provider URL and the trust policy's condition keys (<host/path>:sub) take plain path
+  // characters; "*" and "?" are wildcards in a policy, and an encoded character never matches "iss".
+  if (!/^[A-Za-z0-9._~\/-]*$/.test(path)) {
+    return { error: `"${v}" has characters an issuer path cannot carry into IAM (allowed: letters, digits, ".", "_", "~", "-" and "/"; "*" is a wildcard in policies)` };
+  }
+  if (path.includes('//')) return { error: `"${v}" has an empty path segment` };
   const value = `https://${host.toLowerCase()}${path}`;
   if (value.length - 'https://'.length > 255) return { error: `issuer URLs are at most 255 characters after https:// (got ${value.length - 8})` };
   return { value };

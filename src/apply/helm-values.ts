@@ -5,8 +5,8 @@
  * commands write them after the confirmation and before applying anything, so that a path that
  * cannot be written stops the run with nothing changed. A dry run writes nothing and says so.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { OperationError } from '../errors.js';
 import { helmUpgradeCommand, helmValuesFileNames } from '../plan/helm-values.js';
 import type { Plan } from '../plan/model.js';
@@ -52,9 +52,10 @@ export function writeHelmValues(plan: Plan, options: { helmValuesOut?: string; d
     return files;
   }
   for (const [i, f] of files.entries()) {
+    let replaced: boolean;
     try {
       mkdirSync(dirname(f.file), { recursive: true });
-      writeFileSync(f.file, helmValuesYaml(values[i]!, plan.command, f.file));
+      replaced = writeReplacing(f.file, helmValuesYaml(values[i]!, plan.command, f.file));
     } catch (err) {
       throw new OperationError(`Cannot write the Helm values for release ${f.release} to ${f.file}: ${(err as Error).message}.`, {
         exitCode: 2,
@@ -62,7 +63,33 @@ export function writeHelmValues(plan: Plan, options: { helmValuesOut?: string; d
       });
     }
     f.written = true;
-    ui.info(`Wrote the Helm values for release ${f.release}${f.context ? ` (context ${f.context})` : ''} to ${f.file}. Apply them with: ${f.command}`);
+    ui.info(`${replaced ? 'Replaced' : 'Wrote'} the Helm values for release ${f.release}${f.context ? ` (context ${f.context})` : ''} ${replaced ? 'in' : 'to'} ${f.file}${replaced ? ' (its previous content is gone)' : ''}. Apply them with: ${f.command}`);
   }
   return files;
+}
+
+/**
+ * Writes `text` to `file` as a whole or not at all: a new file beside it (readable by its owner
+ * only), renamed over it. A symbolic link is refused, not followed (it may point anywhere the user
+ * can write). Returns whether a file was replaced.
+ */
+function writeReplacing(file: string, text: string): boolean {
+  let replaced = false;
+  try {
+    const st = lstatSync(file);
+    if (st.isSymbolicLink()) throw new Error('it is a symbolic link; rhacs-sts does not write through links (name the file itself)');
+    if (!st.isFile()) throw new Error('it exists and is not a regular file');
+    replaced = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  return replaced;
 }

@@ -40,6 +40,7 @@ import { InputError, OperationError } from '../errors.js';
 import { isManaged } from '../plan/build.js';
 import type { AwsState, OidcProviderState, Plan, RoleState } from '../plan/model.js';
 import {
+  ADDED_CLIENT_IDS_TAG,
   ADOPTED_TAG,
   federatedHostPaths,
   isOurStatement,
@@ -52,7 +53,7 @@ import {
   samePolicy,
   type PolicyDocument,
 } from '../plan/policies.js';
-import { issuerHostPath, partitionOfArn, type Partition } from '../validate.js';
+import { accountId as accountIdProblem, issuerHostPath, partitionOfArn, PARTITIONS, type Partition } from '../validate.js';
 import { isAlreadyExists, isNoSuchEntity, mapAwsError, type AwsErrorContext } from './errors.js';
 import type { AwsAction, AwsSession, CallerIdentity } from './session.js';
 
@@ -185,10 +186,12 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     if (!role) return null;
     // GetRole returns the tags; older endpoints did not, so fall back to ListRoleTags.
     const tags = role.Tags ?? (await call(`reading the tags of ${name}`, async () => (await iamClient().send(new ListRoleTagsCommand({ RoleName: name }))).Tags));
+    const arnProblem = roleArnProblem(role.Arn);
+    if (arnProblem) throw new OperationError(`IAM answered GetRole for ${name} with ${arnProblem}; nothing was changed.`, { hint: 'Check the AWS endpoint your configuration points at (AWS_ENDPOINT_URL, the profile\'s endpoint_url).' });
     return {
       arn: role.Arn!,
       path: role.Path ?? '/',
-      trustPolicy: role.AssumeRolePolicyDocument ? parsePolicyDocument(role.AssumeRolePolicyDocument) : { Version: '2012-10-17', Statement: [] },
+      trustPolicy: role.AssumeRolePolicyDocument ? policyDocument(role.AssumeRolePolicyDocument, `the trust policy of the role ${name}`) : { Version: '2012-10-17', Statement: [] },
       inlinePolicies: {},
       attachedPolicyArns: [],
       permissionsBoundary: role.PermissionsBoundary?.PermissionsBoundaryArn,
@@ -214,7 +217,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
   async function readInlinePolicy(roleName: string): Promise<PolicyDocument | undefined> {
     try {
       const out = await iamClient().send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: PERMISSIONS_POLICY_NAME }));
-      return out.PolicyDocument ? parsePolicyDocument(out.PolicyDocument) : undefined;
+      return out.PolicyDocument ? policyDocument(out.PolicyDocument, `the inline policy ${PERMISSIONS_POLICY_NAME} of the role ${roleName}`) : undefined;
     } catch (err) {
       if (isNoSuchEntity(err)) return undefined;
       throw mapAwsError(err, `reading the inline policy of ${roleName}`);
@@ -256,7 +259,9 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
 
   async function ensureProvider(a: Extract<AwsAction, { type: 'oidc-provider' }>): Promise<boolean> {
     let current = await readProvider(a.arn);
-    if (!current) {
+    let tags = a.tags;
+    if (current) tags = ownedOrAdopted(a, current);
+    else {
       try {
         await iamClient().send(new CreateOpenIDConnectProviderCommand({
           Url: a.issuer,
@@ -271,6 +276,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
         o.log(`the OIDC provider ${a.arn} was created concurrently; converging it`);
         current = await readProvider(a.arn);
         if (!current) throw new OperationError(`The OIDC provider ${a.arn} was reported as existing but cannot be read.`, { hint: 'Re-run "rhacs-sts init".' });
+        tags = ownedOrAdopted(a, current);
       }
     }
     let wrote = false;
@@ -279,7 +285,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
         iamClient().send(new AddClientIDToOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn, ClientID: id })));
       wrote = true;
     }
-    const missingTags = Object.entries(a.tags).filter(([k, v]) => current!.tags[k] !== v);
+    const missingTags = Object.entries(tags).filter(([k, v]) => current!.tags[k] !== v);
     if (missingTags.length) {
       await call(`tagging ${a.arn}`, () =>
         iamClient().send(new TagOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: a.arn, Tags: toTags(Object.fromEntries(missingTags)) })));
@@ -329,6 +335,23 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       return true;
     }
     return false;
+  }
+
+  /**
+   * Last line of defence for providers, as for roles: a provider found at write time (it may have
+   * appeared since the plan was read) is changed only when it is ours or this run adopts it. The
+   * tags to write: an adopted provider is marked as such, with the audiences we add, so that
+   * uninstall gives it back instead of deleting it.
+   */
+  function ownedOrAdopted(a: Extract<AwsAction, { type: 'oidc-provider' }>, current: OidcProviderState): Record<string, string> {
+    if (a.status === 'delete' || isManaged(current.tags)) return a.tags;
+    if (!a.adopt) {
+      throw new OperationError(`The OIDC provider ${a.arn} exists and was not created by rhacs-sts (it was not there, or not as planned, when the plan was read); nothing was changed on it.`, {
+        hint: 'Re-run with --adopt-oidc-provider to add our audience and tag to it (uninstall then gives it back, never deletes it), or re-run to see the new plan.',
+      });
+    }
+    const added = [...new Set([...(current.tags[ADDED_CLIENT_IDS_TAG] ?? '').split(' ').filter(Boolean), ...a.addClientIds.filter((id) => !current.clientIds.includes(id))])].sort();
+    return { ...a.tags, [ADOPTED_TAG]: 'true', ...(added.length ? { [ADDED_CLIENT_IDS_TAG]: added.join(' ') } : {}) };
   }
 
   /** Last line of defence: never write to a role that is not ours unless the plan adopts it. */
@@ -478,7 +501,14 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       for await (const page of paginateListRoles({ client: iamClient(), pageSize: 1000 }, {})) {
         for (const r of page.Roles ?? []) {
           if (!r.AssumeRolePolicyDocument || !r.RoleName) continue;
-          const doc = parsePolicyDocument(r.AssumeRolePolicyDocument);
+          let doc: PolicyDocument;
+          try {
+            doc = policyDocument(r.AssumeRolePolicyDocument, `the trust policy of the role ${r.RoleName}`);
+          } catch (err) {
+            // Unreadable: it may trust the provider, so the provider stays, and the reason is said.
+            names.push(`${r.RoleName} (${(err as Error).message})`);
+            continue;
+          }
           const trusts = doc.Statement.some((st) => {
             const fed = st.Principal && st.Principal !== '*' ? st.Principal.Federated : undefined;
             return (Array.isArray(fed) ? fed : [fed]).includes(providerArn);
@@ -502,7 +532,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
         throw err;
       }
       const out = await iamClient().send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version }));
-      return out.PolicyVersion?.Document ? parsePolicyDocument(out.PolicyVersion.Document) : null;
+      return out.PolicyVersion?.Document ? policyDocument(out.PolicyVersion.Document, `the managed policy ${arn}`) : null;
     });
   }
 
@@ -512,9 +542,9 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     async identity(hint): Promise<CallerIdentity> {
       regionHint = hint;
       const out = await call('asking AWS who you are (sts:GetCallerIdentity)', () => sts.send(new GetCallerIdentityCommand({})));
-      const arn = out.Arn ?? '';
-      partition = partitionOfArn(arn) ?? 'aws';
-      return { accountId: out.Account!, partition, arn };
+      const checked = callerIdentity(out.Account, out.Arn);
+      partition = checked.partition;
+      return checked;
     },
     oidcProviderCount,
     async readState({ accountId, partition: p, issuers, roleName }): Promise<AwsState> {
@@ -560,4 +590,51 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       }
     },
   };
+}
+
+/**
+ * What sts:GetCallerIdentity answered, checked as a flag would be: the account id and the
+ * partition go into every ARN and policy we write (an account "*" would grant to every account).
+ */
+export function callerIdentity(account: string | undefined, arn: string | undefined): CallerIdentity {
+  const problems: string[] = [];
+  const accountProblem = accountIdProblem(account ?? '');
+  if (accountProblem) problems.push(`Account: ${accountProblem}`);
+  const m = /^arn:([a-z-]+):(?:sts|iam)::(\d{12}):[\x21-\x7e]+$/.exec(arn ?? '');
+  if (!m) problems.push(`Arn: "${arn ?? ''}" is not the ARN of an IAM or STS principal`);
+  else if (!PARTITIONS.includes(m[1] as Partition)) problems.push(`Arn: "${m[1]}" is not an AWS partition (${PARTITIONS.join(', ')})`);
+  else if (!accountProblem && m[2] !== account) problems.push(`Arn: names account ${m[2]}, but Account is ${account}`);
+  if (problems.length) {
+    throw new OperationError(`AWS answered sts:GetCallerIdentity with values that cannot be used (${problems.join('; ')}); nothing was changed.`, {
+      hint: 'Check the AWS endpoint your configuration points at (AWS_ENDPOINT_URL, the profile\'s endpoint_url) and the credentials.',
+    });
+  }
+  return { accountId: account!, partition: m![1] as Partition, arn: arn! };
+}
+
+/** Why a role ARN from IAM cannot be used, or undefined. */
+function roleArnProblem(arn: string | undefined): string | undefined {
+  const m = /^arn:([a-z-]+):iam::(\d{12}):role\/[\x21-\x7e]+$/.exec(arn ?? '');
+  if (!m) return `the ARN "${arn ?? ''}", which is not the ARN of a role`;
+  if (!PARTITIONS.includes(m[1] as Partition)) return `the ARN "${arn}", whose partition "${m[1]}" is not an AWS partition`;
+  if (/[*?]/.test(arn!)) return `the ARN "${arn}", which has a wildcard`;
+  return undefined;
+}
+
+/** A policy document IAM returned, or an error naming whose policy it is and what is wrong. */
+function policyDocument(text: string, what: string): PolicyDocument {
+  let doc: PolicyDocument;
+  try {
+    doc = parsePolicyDocument(text);
+  } catch (err) {
+    throw new OperationError(`IAM returned ${what} as something that is not a JSON policy document (${(err as Error).message}); nothing was changed.`, {
+      hint: 'Look at it with "aws iam get-role" (or get-role-policy) and correct it, or check the AWS endpoint your configuration points at.',
+    });
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !doc.Statement.every((st) => typeof st === 'object' && st !== null && !Array.isArray(st))) {
+    throw new OperationError(`IAM returned ${what} as JSON that is not a policy document (an object whose Statement is an object or a list of them); nothing was changed.`, {
+      hint: 'Look at it with "aws iam get-role" (or get-role-policy) and correct it, or check the AWS endpoint your configuration points at.',
+    });
+  }
+  return doc;
 }

@@ -16,6 +16,7 @@ import { InputError, OperationError } from '../errors.js';
 import { patchOptions, type KubeApi } from '../kube/api.js';
 import type { KubeSession } from '../kube/session.js';
 import type { CentralCredentialInput } from '../options.js';
+import { redact } from '../render/safe-text.js';
 import type { ImageIntegration } from './integration.js';
 
 export const CENTRAL_SERVICE = 'central';
@@ -167,7 +168,7 @@ class Client implements CentralClient {
     }
     if (r.status < 200 || r.status >= 300) {
       const e = (parsed ?? {}) as { code?: number; message?: string; error?: string };
-      const message = e.message ?? e.error ?? r.body.slice(0, 300);
+      const message = redact(String(e.message ?? e.error ?? r.body.slice(0, 300)));
       const hint = r.status === 401
         ? 'Check the credentials (ROX_API_TOKEN, ROX_API_TOKEN_FILE or ROX_ADMIN_PASSWORD).'
         : r.status === 403 ? 'The token\'s role may not change integrations: use a token with the Admin role (or one with write access to Integration).' : undefined;

@@ -20,7 +20,8 @@ import {
   offlineFacts,
 } from '../decide.js';
 import { detect, openSessions, ownRoleFromWiring, readAwsState, type Detected, type Sessions } from '../discover.js';
-import { DeclinedError, InputError, OperationError } from '../errors.js';
+import { CancelledError, DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
+import { reportOnInterrupt } from '../apply/interrupt.js';
 import { NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options.js';
 import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, type SavedPlan } from '../plan-file.js';
@@ -163,19 +164,28 @@ async function runRolePerCluster(options: Options, ui: Ui): Promise<void> {
   const json = options.output === 'json';
   const docs: Record<string, unknown>[] = [];
   const failures: { cluster: string; err: unknown }[] = [];
-  for (const run of runs) {
-    if (!json) ui.info(ui.logColors.bold(`\n── ${run.cluster}${run.options.ownRoleForCluster ? ' (its own role)' : ''} ──`));
-    let out = '';
-    const sub: Ui = json ? { ...ui, result: (text: string) => { out += text; } } : ui;
-    try {
-      await runInit(run.options, sub);
-    } catch (err) {
-      if ((err as { exitCode?: number }).exitCode === 130) throw err;
-      failures.push({ cluster: run.cluster, err });
-      if (!json) ui.warn(`${run.cluster}: ${(err as Error)?.message ?? String(err)}`);
+  const finished: string[] = [];
+  const sofar = () => (finished.length ? `done: ${finished.join(', ')}` : 'none was done yet');
+  // Between the runs some clusters may be done: Ctrl-C says which (within a run's apply, that run's handling answers).
+  await reportOnInterrupt(() => (options.dryRun ? 'nothing was changed (a plan only).' : `of the ${runs.length} clusters, ${sofar()}; the others were not changed. Re-running the same command resumes: what is in place stays as it is.`), async () => {
+    for (const run of runs) {
+      if (!json) ui.info(ui.logColors.bold(`\n── ${run.cluster}${run.options.ownRoleForCluster ? ' (its own role)' : ''} ──`));
+      let out = '';
+      const sub: Ui = json ? { ...ui, result: (text: string) => { out += text; } } : ui;
+      try {
+        await runInit(run.options, sub);
+        finished.push(run.cluster);
+      } catch (err) {
+        if ((err as { exitCode?: number }).exitCode === 130) {
+          const e = err as RhacsStsError;
+          throw new CancelledError(`${run.cluster}: ${e.message}\nOf the other clusters, ${sofar()}; the rest were not started.`, e.hint);
+        }
+        failures.push({ cluster: run.cluster, err });
+        if (!json) ui.warn(`${run.cluster}: ${(err as Error)?.message ?? String(err)}`);
+      }
+      if (json) docs.push({ cluster: run.cluster, ...(out.trim() ? (JSON.parse(out) as Record<string, unknown>) : { error: errorJson(failures.at(-1)?.err) }) });
     }
-    if (json) docs.push({ cluster: run.cluster, ...(out.trim() ? (JSON.parse(out) as Record<string, unknown>) : { error: errorJson(failures.at(-1)?.err) }) });
-  }
+  });
   const failed = failures.length
     ? new OperationError(`${failures.length} of ${runs.length} clusters failed:\n${failures.map((f) => `  ✗ ${f.cluster}: ${(f.err as Error)?.message?.split('\n')[0] ?? String(f.err)}`).join('\n')}`, {
       hint: 'Re-running the same command resumes: what is in place stays as it is.',

@@ -7,7 +7,8 @@
  * Re-running it after a signing-key rotation adds the new keys; a second run changes nothing.
  */
 import type { AwsSession } from '../aws/session.js';
-import { DeclinedError, InputError, OperationError } from '../errors.js';
+import { CancelledError, DeclinedError, InputError, OperationError, isRhacsStsError, ExitCode } from '../errors.js';
+import { reportOnInterrupt, withInterruptHandling } from '../apply/interrupt.js';
 import {
   applyPublish,
   bucketIssuerUrl,
@@ -16,6 +17,7 @@ import {
   planPublish,
   readBucket,
   type PublishPlan,
+  type PublishStepId,
 } from '../issuer/publish.js';
 import { OPENSHIFT_DEFAULT_ISSUER, type OpenShiftIssuerState } from '../kube/openshift-issuer.js';
 import type { KubeSession } from '../kube/session.js';
@@ -147,15 +149,22 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
       }
       if (!(await ui.confirm(`Publish the issuer: apply these ${changes} change${changes === 1 ? '' : 's'}?`, false))) throw new DeclinedError();
     }
-    applied.push(...(await applyPublish(s3, plan, (summary) => ui.step(summary))));
-    if (provider.status !== 'unchanged') {
-      ui.step(provider.summary);
-      await s.aws.ensureOidcProvider!({
-        id: `oidc-provider:${plan.issuer}`, type: 'oidc-provider', status: provider.status, target: provider.arn, summary: provider.summary,
-        issuer: plan.issuer, arn: provider.arn, addClientIds: provider.addClientIds, tags: provider.tags, thumbprints: [],
-      });
-      applied.push('oidc-provider');
-    }
+    // From here on something may have changed: Ctrl-C finishes the step in progress, or says what was done.
+    await reportOnInterrupt(() => interruptedPublish(plan.bucket, applied), () => withInterruptHandling(ui, async (signal) => {
+      await applyPublish(s3, plan, (summary) => ui.step(summary), signal, applied as PublishStepId[]);
+      if (provider.status !== 'unchanged') {
+        if (signal.aborted) {
+          throw new CancelledError(`Interrupted: the step in progress was finished; the OIDC provider was not created. Done before the interruption: ${applied.join(', ')}.`,
+            'Re-running "rhacs-sts issuer publish" resumes: every step checks what is already in place.');
+        }
+        ui.step(provider.summary);
+        await s.aws.ensureOidcProvider!({
+          id: `oidc-provider:${plan.issuer}`, type: 'oidc-provider', status: provider.status, target: provider.arn, summary: provider.summary,
+          issuer: plan.issuer, arn: provider.arn, addClientIds: provider.addClientIds, tags: provider.tags, thumbprints: [],
+        });
+        applied.push('oidc-provider');
+      }
+    }));
     ui.info(`Published ${plan.issuer} (${changes} change${changes === 1 ? '' : 's'}).`);
   } else {
     ui.info(`The issuer ${plan.issuer} is published and matches the cluster's keys: nothing to change.`);
@@ -163,14 +172,34 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
 
   if (!clusterChange || !options.setClusterIssuer) return finish(outcome);
   ui.info('');
-  const sure = await ui.confirm(
-    `Set spec.serviceAccountIssuer of authentications.config.openshift.io/cluster to ${plan.issuer}? Every kube-apiserver rolls out, and every bound token issued from then on carries this issuer.`,
-    false,
-  );
-  if (!sure) throw new DeclinedError(`Not applied: the cluster's issuer was not changed (the bucket ${plan.bucket} and the OIDC provider are in place).`);
-  await setClusterIssuer(options, ui, s.kube, plan.issuer);
-  applied.push('cluster-issuer');
-  return finish({ ...outcome, clusterIssuerSet: true });
+  const inPlace = `the bucket ${plan.bucket} and the OIDC provider are in place`;
+  return reportOnInterrupt(() => interruptedPublish(plan.bucket, applied), async () => {
+    let sure: boolean;
+    try {
+      sure = await ui.confirm(
+        `Set spec.serviceAccountIssuer of authentications.config.openshift.io/cluster to ${plan.issuer}? Every kube-apiserver rolls out, and every bound token issued from then on carries this issuer.`,
+        false,
+      );
+    } catch (err) {
+      // Ctrl-C at the second question: the issuer is published; only the cluster was left as it was.
+      if (isRhacsStsError(err) && err.exitCode === ExitCode.Cancelled) {
+        throw new CancelledError(`Cancelled: the cluster's issuer was not changed (${inPlace}${applied.length ? `; this run made: ${applied.join(', ')}` : ''}).`,
+          'Re-run "rhacs-sts issuer publish --set-cluster-issuer" at a terminal to point the cluster at the published issuer.');
+      }
+      throw err;
+    }
+    if (!sure) throw new DeclinedError(`Not applied: the cluster's issuer was not changed (${inPlace}).`);
+    await withInterruptHandling(ui, () => setClusterIssuer(options, ui, s.kube, plan.issuer));
+    applied.push('cluster-issuer');
+    return finish({ ...outcome, clusterIssuerSet: true });
+  });
+}
+
+/** What an interrupted publish leaves: the steps done, and how to resume. */
+function interruptedPublish(bucket: string, applied: string[]): string {
+  return applied.length
+    ? `the issuer's changes made so far stay (${applied.join(', ')}, bucket ${bucket}); the cluster's issuer was not changed. Re-running "rhacs-sts issuer publish" resumes.`
+    : 'nothing was changed.'
 }
 
 /** The bucket and region: the flags, else the bucket the cluster's issuer already names, else defaults from the infrastructure. */

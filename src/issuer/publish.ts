@@ -21,7 +21,7 @@
  * carrying it stays usable: see README). When each key was first seen missing is kept in the keys
  * object's metadata, so re-publishing is idempotent and the grace survives between runs.
  */
-import { InputError, OperationError } from '../errors.js';
+import { CancelledError, InputError, OperationError } from '../errors.js';
 import type { Jwk } from '../kube/session.js';
 import { ADOPTED_TAG, CLUSTER_TAG, MANAGED_TAG } from '../plan/policies.js';
 import { bucketNameProblem, type Partition } from '../validate.js';
@@ -440,12 +440,18 @@ export function planPublish(state: BucketState, input: PublishInput): PublishPla
 }
 
 /** Applies the steps that change something, in order; returns the ids written. Never called with blockers. */
-export async function applyPublish(s3: IssuerBucketApi, plan: PublishPlan, progress: (summary: string) => void = () => undefined): Promise<PublishStepId[]> {
+export async function applyPublish(s3: IssuerBucketApi, plan: PublishPlan, progress: (summary: string) => void = () => undefined, signal?: AbortSignal, done: PublishStepId[] = []): Promise<PublishStepId[]> {
   if (plan.blockers.length) throw new OperationError(plan.blockers[0]!.message, { hint: plan.blockers[0]!.hint });
-  const done: PublishStepId[] = [];
   const objectTags = { [MANAGED_TAG]: 'true' };
   for (const s of plan.steps) {
     if (s.status === 'unchanged') continue;
+    // Ctrl-C: the step in progress was finished; none starts after it.
+    if (signal?.aborted) {
+      throw new CancelledError(
+        `Interrupted: the step in progress was finished; no further step was started. ${done.length ? `Done before the interruption: ${done.join(', ')}.` : 'Nothing was changed before the interruption.'}`,
+        'Re-running "rhacs-sts issuer publish" resumes: every step checks what is already in place.',
+      );
+    }
     progress(s.summary);
     switch (s.id) {
       case 'bucket':

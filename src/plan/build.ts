@@ -102,6 +102,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         summary: `Create the IAM OIDC identity provider for ${p.url} (audience ${p.clientIds.join(', ')})`,
         desired: { url: p.url, clientIds: p.clientIds, thumbprints, tags }, current: aws ? null : undefined,
         issuer: p.url, arn: p.arn, addClientIds: p.clientIds, tags, thumbprints,
+        ...(decisions.adoptOidcProvider ? { adopt: true } : {}),
       });
       continue;
     }
@@ -129,6 +130,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       current: { clientIds: current.clientIds, tags: current.tags },
       desired: { clientIds: [...new Set([...current.clientIds, ...p.clientIds])], tags: { ...current.tags, ...missingTags } },
       issuer: p.url, arn: current.arn, addClientIds: missing, tags: missingTags, thumbprints: [],
+      ...(decisions.adoptOidcProvider ? { adopt: true } : {}),
     });
   }
 

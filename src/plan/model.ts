@@ -210,6 +210,8 @@ export interface KubeRef {
 export type Action =
   | (BaseAction & {
       type: 'oidc-provider'; issuer: string; arn: string; addClientIds: string[]; tags: Record<string, string>; thumbprints: string[];
+      /** This run adopts a provider rhacs-sts did not create (--adopt-oidc-provider): re-checked when it is written. */
+      adopt?: boolean;
       /** Uninstall of an adopted provider: the audiences we added, and our tag keys, to remove. */
       removeClientIds?: string[]; removeTags?: string[];
     })

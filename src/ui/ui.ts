@@ -8,6 +8,7 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { CancelledError, ExitCode, isRhacsStsError } from '../errors.js';
+import { printable, redact } from '../render/safe-text.js';
 
 export interface Choice<T> {
   value: T;
@@ -169,6 +170,10 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
   // --quiet nothing.
   const redraws = o.stderr.isTTY === true && o.env.TERM !== 'dumb' && (o.stderr.columns ?? 80) > 0 && !o.quiet && !o.verbose;
   let active: Dynamic | undefined;
+  // Every value printed passes here: control characters escaped (our own colours kept where we
+  // colour), credentials in server text redacted.
+  const safeLog = (s: string) => printable(redact(s), { keepColors: logColors.level > 0 });
+  const safeOut = (s: string) => printable(redact(s), { keepColors: colors.level > 0 });
 
   const write = (s: string) => {
     if (!active) {
@@ -179,7 +184,7 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
     o.stderr.write(s);
     active.redraw();
   };
-  const line = (s: string) => write(`${s}\n`);
+  const line = (s: string) => write(`${safeLog(s)}\n`);
   const step = (m: string) => { if (!o.quiet) line(`${logColors.dim('›')} ${m}`); };
 
   let promptKit: Promise<typeof import('./prompt-kit.js')> | undefined;
@@ -222,7 +227,7 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
     active = region;
     return {
       update(next) {
-        lines = next;
+        lines = next.map(safeLog);
         // One write per frame: erase and repaint together, so the terminal does not flicker.
         if (!paused) o.stderr.write(erase() + paint());
       },
@@ -236,25 +241,25 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
     colors,
     logColors,
     interactive,
-    result: (text) => o.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    result: (text) => { const t = safeOut(text); o.stdout.write(t.endsWith('\n') ? t : `${t}\n`); },
     info: (m) => { if (!o.quiet) line(m); },
     warn: (m) => line(`${logColors.yellow('warning:')} ${m}`),
     step,
     debug: (m) => { if (o.verbose) line(logColors.dim(`[debug] ${m}`)); },
 
-    confirm: (message, defaultValue) => ask((p, ctx) => p.confirm({ message, default: defaultValue }, ctx)),
+    confirm: (message, defaultValue) => ask((p, ctx) => p.confirm({ message: safeLog(message), default: defaultValue }, ctx)),
 
     select: <T>(message: string, choices: readonly Choice<T>[], defaultValue?: T) =>
       ask((p, ctx) => p.select<T>({
-        message,
-        choices: choices.map((c) => ({ value: c.value, name: c.name, ...(c.description ? { description: c.description } : {}) })),
+        message: safeLog(message),
+        choices: choices.map((c) => ({ value: c.value, name: safeLog(c.name), ...(c.description ? { description: safeLog(c.description) } : {}) })),
         ...(defaultValue !== undefined ? { default: defaultValue } : {}),
         pageSize: 10,
       }, ctx)),
 
     input: (q) => ask((p, ctx) => p.input({
-      message: q.message,
-      ...(q.default !== undefined ? { default: q.default } : {}),
+      message: safeLog(q.message),
+      ...(q.default !== undefined ? { default: safeLog(q.default) } : {}),
       validate: (value: string) => {
         const answer = value.trim() === '' && q.default !== undefined ? q.default : value.trim();
         return q.validate?.(answer) ?? true;

@@ -77,6 +77,12 @@ const CASES: Case[] = [
   ['boundary in another partition', () => ['init', '--region', 'us-gov-west-1', '--permissions-boundary', 'arn:aws:iam::111122223333:policy/b'], {}, /--permissions-boundary: is in partition "aws"/],
   ['timeout not a duration', () => ['init', '--timeout', 'soon'], {}, /--timeout/],
   ['timeout zero', () => ['init', '--timeout', '0s'], {}, /--timeout/],
+  ['role name with escape sequences (shown escaped)', () => ['init', '--role-name', '\x1b]0;PWNED\x07\x1b[2J'], {}, /--role-name: "\\u001b\]0;PWNED\\u0007\\u001b\[2J" has characters IAM does not allow/],
+  ['role path with a wildcard', () => ['init', '--role-path', '/*/'], {}, /--role-path: "\/\*\/" is not usable as a role path/],
+  ['issuer path a wildcard', () => ['init', '--oidc-issuer', 'https://oidc.example.com/*'], {}, /--oidc-issuer: .*"\*" is a wildcard/],
+  ['issuer with a backslash', () => ['init', '--oidc-issuer', 'https://oidc.example.com\\id\\1'], {}, /--oidc-issuer: .*has a backslash/],
+  ['issuer with a ".." segment', () => ['init', '--oidc-issuer', 'https://oidc.example.com/a/../b'], {}, /--oidc-issuer: .*"\.\." path segment/],
+  ['attached policy in another partition', () => ['init', '--region', 'eu-west-1', '--attach-policy-arn', 'arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess'], {}, /--attach-policy-arn: "arn:aws-cn:iam::aws:policy\/AmazonS3ReadOnlyAccess" is in partition "aws-cn" but region eu-west-1 is in "aws"/],
   ['quiet and verbose', () => ['init', '--quiet', '--verbose'], {}, /--quiet: cannot be combined with --verbose/],
   ['context with central-context', () => ['init', '--context', sb.clusters.eks!.context, '--central-context', sb.clusters.eks!.context], {}, /--context: cannot be combined/],
   ['sensor-context twice', () => ['init', '--sensor-context', sb.clusters.openshift!.context, '--sensor-context', sb.clusters.openshift!.context], {}, /--sensor-context: names .* more than once/],
@@ -86,6 +92,7 @@ const CASES: Case[] = [
   ['flag without its value', () => ['init', '--role-name'], {}, /option '--role-name <name>' argument missing/],
   ['unexpected argument', () => ['init', 'now'], {}, /too many arguments|unknown command|excess/i],
   ['unknown command', () => ['install'], {}, /unknown command 'install'/],
+  ['an option of other commands', () => ['plan', '--bucket', 'x'], {}, /unknown option '--bucket'\n--bucket is an option of init and issuer publish, not of plan\./],
   // Environment variables
   ['env: bad boolean', () => ['init'], { RHACS_STS_DELEGATED_SCANNING: 'sometimes' }, /RHACS_STS_DELEGATED_SCANNING: "sometimes" is not a boolean/],
   ['env: bad account id', () => ['init'], { RHACS_STS_ACCOUNT_ID: 'abc' }, /RHACS_STS_ACCOUNT_ID: "abc" is not an AWS account id/],
@@ -109,13 +116,30 @@ const CASES: Case[] = [
   ['plan file: an init result', () => ['init', '--plan', spoiled('result.json', (p) => (p.applied = [])), '--yes'], {}, /--plan: .* is the result of an init run/],
   ['plan file: no inputs', () => ['init', '--plan', spoiled('noinputs.json', (p) => delete p.inputs), '--yes'], {}, /--plan: .* has no "inputs" section/],
   ['plan file: edited role name', () => ['init', '--plan', spoiled('role.json', (p) => (inputsOf(p).roleName = 'bad role')), '--yes'], {}, /--plan: .* inputs\.roleName: "bad role" has characters IAM does not allow/],
-  ['plan file: edited namespace', () => ['init', '--plan', spoiled('ns.json', (p) => (inputsOf(p).clusters[0]!.namespace = 'Bad_NS')), '--yes'], {}, /--plan: .* inputs\.clusters\[\]\.namespace/],
+  ['plan file: edited namespace', () => ['init', '--plan', spoiled('ns.json', (p) => (inputsOf(p).clusters[0]!.namespace = 'Bad_NS')), '--yes'], {}, /--plan: .* inputs\.clusters\[0\]\.namespace/],
+  ['plan file: region not a region', () => ['init', '--plan', spoiled('region.json', (p) => (p.region = 'evil.example.com/x?')), '--yes'], {}, /--plan: .* region: "evil\.example\.com\/x\?" is not an AWS region/],
+  ['plan file: issuer on the metadata address', () => ['init', '--plan', spoiled('imds.json', (p) => (inputsOf(p).oidcIssuer = 'https://169.254.169.254/latest')), '--yes'], {}, /--plan: .* inputs\.oidcIssuer: "169\.254\.169\.254" is a private IP address/],
+  ['plan file: provider azure', () => ['init', '--plan', spoiled('azure.json', (p) => (inputsOf(p).provider = 'azure')), '--yes'], {}, /--plan: .* inputs\.provider: "azure" is not a provider/],
+  ['plan file: every problem at once', () => ['init', '--plan', spoiled('all.json', (p) => { p.region = 'moon-1'; inputsOf(p).provider = 'azure'; inputsOf(p).rolePath = '/*/'; }), '--yes'], {}, /invalid input \(3 problems\)[\s\S]*inputs\.rolePath[\s\S]*inputs\.provider[\s\S]*region: "moon-1"/],
   ['plan file with --dry-run', () => ['init', '--plan', spoiled('ok1.json', () => undefined), '--dry-run'], {}, /--plan: cannot be combined with --dry-run/],
 ];
 
 describe('bad input catalogue (against the live sandbox)', () => {
   it('has at least 40 cases', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(40);
+  });
+
+  it('config: output json with a bad value → exit 2, the error as the one JSON document, nothing contacted', async () => {
+    const a = await awsMark(sb);
+    const k = kubeMark(sb, 'eks');
+    const config = file('json-bad.yaml', 'output: json\naccount-id: "12"\nrole-name: "a b"\n');
+    const r = await cli(['init', '--config', config]);
+    expect(r.code, r.stderr).toBe(2);
+    const doc = JSON.parse(r.stdout) as { error: { exitCode: number; problems: { source: string }[] } };
+    expect(doc.error.exitCode).toBe(2);
+    expect(doc.error.problems.map((p) => p.source)).toEqual([`${config}: account-id`, `${config}: role-name`]);
+    expect(await awsRequests(sb, a)).toEqual([]);
+    expect(await kubeRequests(sb, 'eks', k, {}, 100)).toEqual([]);
   });
 
   it.each(CASES)('%s → exit 2, names the fix, writes nothing', async (_what, args, env, names) => {

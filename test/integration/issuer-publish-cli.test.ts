@@ -203,6 +203,24 @@ describe('OpenShift without STS, with the CLI', () => {
     expect(await kubeRequests(sandbox.info, CLUSTER, k, { writesOnly: true })).toEqual([]);
   });
 
+  it('Ctrl-C at the cluster-wide question: exit 130, saying the issuer is published and the cluster was not changed', { timeout: 120_000 }, async () => {
+    const k = kubeMark(sandbox.info, CLUSTER);
+    const t = new Terminal();
+    try {
+      t.start(['issuer', 'publish', '--set-cluster-issuer']);
+      await t.waitFor(/Set spec\.serviceAccountIssuer of authentications\.config\.openshift\.io\/cluster to/);
+      t.keys('C-c');
+      expect(await t.exitCode()).toBe(130);
+      const screen = t.screen();
+      expect(screen).toMatch(/Cancelled: the cluster's issuer was not changed \(the bucket ocp-cli-q4r7s-rhacs-sts-oidc and the OIDC provider are in place/);
+      expect(screen).not.toMatch(/[Nn]othing was changed/);
+    } finally {
+      t.kill();
+    }
+    expect(await serviceAccountIssuer()).toBe('');
+    expect(await kubeRequests(sandbox.info, CLUSTER, k, { writesOnly: true })).toEqual([]);
+  });
+
   it('sets the cluster issuer only after a second confirmation at a terminal, and waits for the kube-apiservers', { timeout: 180_000 }, async () => {
     const t = new Terminal();
     try {

@@ -2,6 +2,7 @@ import {
   AddClientIDToOpenIDConnectProviderCommand,
   CreateOpenIDConnectProviderCommand,
   CreateRoleCommand,
+  GetAccountSummaryCommand,
   GetOpenIDConnectProviderCommand,
   GetRoleCommand,
   GetRolePolicyCommand,
@@ -73,11 +74,11 @@ describe('AWS session against a mocked SDK (paths moto does not implement)', () 
     expect(iam.commandCalls(CreateOpenIDConnectProviderCommand)).toHaveLength(0);
   });
 
-  it('treats EntityAlreadyExists from a concurrent run as "re-read and converge"', async () => {
+  it('treats EntityAlreadyExists from a concurrent run of ours as "re-read and converge"', async () => {
     const plan = buildPlan(facts, decisions, { oidcProviders: { [ISSUER]: null }, role: null });
     iam.on(GetOpenIDConnectProviderCommand)
       .rejectsOnce(awsError('NoSuchEntity', 'not found', 404))
-      .resolves({ ClientIDList: [], ThumbprintList: [], Tags: [] });
+      .resolves({ ClientIDList: [], ThumbprintList: [], Tags: [{ Key: 'rhacs-sts/managed', Value: 'true' }, { Key: 'rhacs-sts/cluster', Value: 'other' }] });
     iam.on(CreateOpenIDConnectProviderCommand).rejects(awsError('EntityAlreadyExists', 'Provider with url already exists.', 409));
     iam.on(AddClientIDToOpenIDConnectProviderCommand).resolves({});
     iam.on(TagOpenIDConnectProviderCommand).resolves({});
@@ -85,8 +86,39 @@ describe('AWS session against a mocked SDK (paths moto does not implement)', () 
     const logs: string[] = [];
     expect(await session(logs).apply(providerAction(plan), plan)).toBe(true);
     expect(iam.commandCalls(AddClientIDToOpenIDConnectProviderCommand)[0]!.args[0].input.ClientID).toBe('sts.amazonaws.com');
-    expect(iam.commandCalls(TagOpenIDConnectProviderCommand)[0]!.args[0].input.Tags).toEqual([{ Key: 'rhacs-sts/managed', Value: 'true' }]);
     expect(logs.some((l) => l.includes('created concurrently'))).toBe(true);
+  });
+
+  it('refuses a provider someone else created between the read and the write, without --adopt-oidc-provider', async () => {
+    const plan = buildPlan(facts, decisions, { oidcProviders: { [ISSUER]: null }, role: null });
+    iam.on(GetOpenIDConnectProviderCommand)
+      .rejectsOnce(awsError('NoSuchEntity', 'not found', 404))
+      .resolves({ ClientIDList: ['their-app'], ThumbprintList: [], Tags: [] });
+    iam.on(CreateOpenIDConnectProviderCommand).rejects(awsError('EntityAlreadyExists', 'Provider with url already exists.', 409));
+    await expect(session().apply(providerAction(plan), plan)).rejects.toThrow(/not created by rhacs-sts/);
+    expect(iam.commandCalls(AddClientIDToOpenIDConnectProviderCommand)).toHaveLength(0);
+    expect(iam.commandCalls(TagOpenIDConnectProviderCommand)).toHaveLength(0);
+
+    // Found by the write's own read (no create attempted): refused the same way.
+    iam.reset();
+    iam.on(GetOpenIDConnectProviderCommand).resolves({ ClientIDList: ['their-app'], ThumbprintList: [], Tags: [] });
+    const refused = await session().apply(providerAction(plan), plan).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OperationError);
+    expect((refused as OperationError).hint).toMatch(/--adopt-oidc-provider/);
+    expect(iam.commandCalls(CreateOpenIDConnectProviderCommand)).toHaveLength(0);
+    expect(iam.commandCalls(TagOpenIDConnectProviderCommand)).toHaveLength(0);
+  });
+
+  it('with --adopt-oidc-provider, marks a provider that appeared before the write as adopted (never deleted)', async () => {
+    const plan = buildPlan(facts, { ...decisions, adoptOidcProvider: true }, { oidcProviders: { [ISSUER]: null }, role: null });
+    iam.on(GetOpenIDConnectProviderCommand).resolves({ ClientIDList: ['their-app'], ThumbprintList: [], Tags: [] });
+    iam.on(AddClientIDToOpenIDConnectProviderCommand).resolves({});
+    iam.on(TagOpenIDConnectProviderCommand).resolves({});
+    expect(await session().apply(providerAction(plan), plan)).toBe(true);
+    const tags = iam.commandCalls(TagOpenIDConnectProviderCommand)[0]!.args[0].input.Tags;
+    expect(tags).toEqual(expect.arrayContaining([
+      { Key: 'rhacs-sts/managed', Value: 'true' }, { Key: 'rhacs-sts/adopted', Value: 'true' }, { Key: 'rhacs-sts/added-client-ids', Value: 'sts.amazonaws.com' },
+    ]));
   });
 
   it('retries role creation while IAM has not yet propagated a new OIDC provider', async () => {
@@ -111,6 +143,33 @@ describe('AWS session against a mocked SDK (paths moto does not implement)', () 
     iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'rhacs-sts', Arn: 'arn:aws:iam::111122223333:role/rhacs-sts', Path: '/', RoleId: 'x', CreateDate: new Date(), AssumeRolePolicyDocument: encodeURIComponent(JSON.stringify(trust)), Tags: [] } });
     iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     await expect(session().apply(perms, plan)).rejects.toThrow(/not created by rhacs-sts/);
+  });
+
+  it.each([
+    ['an account "*"', '*', 'arn:aws:iam::111122223333:user/admin', /Account: "\*" is not an AWS account id/],
+    ['a partition "*"', '111122223333', 'arn:*:iam::111122223333:user/admin', /Arn: .*not the ARN|not an AWS partition/],
+    ['an unknown partition', '111122223333', 'arn:aws-moon:iam::111122223333:user/admin', /"aws-moon" is not an AWS partition/],
+    ['an ARN of another account', '111122223333', 'arn:aws:iam::444455556666:user/admin', /names account 444455556666, but Account is 111122223333/],
+    ['no ARN', '111122223333', undefined, /is not the ARN of an IAM or STS principal/],
+  ])('refuses a caller identity with %s', async (_what, account, arn, message) => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: account, Arn: arn, UserId: 'AIDA' });
+    await expect(session().identity()).rejects.toThrow(message);
+  });
+
+  it('names the role whose trust policy is not JSON', async () => {
+    iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: {} });
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'rhacs-sts', Arn: 'arn:aws:iam::111122223333:role/rhacs-sts', Path: '/', RoleId: 'x', CreateDate: new Date(), AssumeRolePolicyDocument: '%7Bnot%20json', Tags: [] } });
+    iam.on(GetRolePolicyCommand).rejects(awsError('NoSuchEntity', 'no policy', 404));
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    await expect(session().readState({ accountId: '111122223333', partition: 'aws', issuers: [], roleName: 'rhacs-sts' }))
+      .rejects.toThrow(/the trust policy of the role rhacs-sts as something that is not a JSON policy document/);
+  });
+
+  it('refuses a role ARN with a wildcard from IAM', async () => {
+    iam.on(GetAccountSummaryCommand).resolves({ SummaryMap: {} });
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'rhacs-sts', Arn: 'arn:aws:iam::*:role/rhacs-sts', Path: '/', RoleId: 'x', CreateDate: new Date(), AssumeRolePolicyDocument: '{"Statement":[]}', Tags: [] } });
+    await expect(session().readState({ accountId: '111122223333', partition: 'aws', issuers: [], roleName: 'rhacs-sts' }))
+      .rejects.toThrow(/not the ARN of a role/);
   });
 
   it('reads the partition from the caller ARN', async () => {

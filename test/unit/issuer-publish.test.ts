@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../../src/errors.js';
+import { CancelledError, InputError } from '../../src/errors.js';
 import {
   applyPublish,
   bucketIssuerUrl,
@@ -20,6 +20,7 @@ import {
   type IssuerBucketApi,
   type PublicAccessBlock,
   type StoredObject,
+  type PublishStepId,
 } from '../../src/issuer/publish.js';
 import type { Jwk } from '../../src/kube/session.js';
 import { issuerPublicCheck } from '../../src/verify/checks.js';
@@ -173,6 +174,20 @@ describe('plan and apply', () => {
     expect(again.steps.every((s) => s.status === 'unchanged')).toBe(true);
     expect(await applyPublish(s3, again)).toEqual([]);
     expect(s3.writes).toEqual([]);
+  });
+
+  it('Ctrl-C finishes the step in progress and starts no other, saying what was done', async () => {
+    const s3 = memoryS3();
+    const plan = planPublish(await readBucket(s3, input.bucket), input);
+    const controller = new AbortController();
+    const done: PublishStepId[] = [];
+    // The interrupt arrives while the second step is under way.
+    const err = await applyPublish(s3, plan, () => { if (done.length === 1) controller.abort(); }, controller.signal, done).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect((err as CancelledError).message).toBe('Interrupted: the step in progress was finished; no further step was started. Done before the interruption: bucket, bucket-tags.');
+    expect((err as CancelledError).hint).toMatch(/Re-running "rhacs-sts issuer publish" resumes/);
+    expect(s3.writes).toEqual(['CreateBucket', 'PutBucketTagging']);
+    expect(done).toEqual(['bucket', 'bucket-tags']);
   });
 
   it('after a rotation rewrites only the keys, keeping the old one and recording when it retired', async () => {

@@ -388,6 +388,12 @@ describe('parseOptions: cross-field rules', () => {
     expect(parseOptions('init', { region, permissionsBoundary: boundary }, {}).permissionsBoundary).toBe(boundary);
   });
 
+  it('holds attached policies to the region\'s partition, as the boundary', () => {
+    const ps = problemsOf('init', { region: 'eu-west-1', attachPolicyArn: ['arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'] });
+    expect(ps).toEqual([{ source: '--attach-policy-arn', message: '"arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess" is in partition "aws-cn" but region eu-west-1 is in "aws"' }]);
+    expect(parseOptions('init', { region: 'cn-north-1', attachPolicyArn: ['arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess'] }, {}).attachPolicyArns).toHaveLength(1);
+  });
+
   it('names the variable when the boundary came from the environment', () => {
     const ps = problemsOf('init', { region: 'eu-west-1' }, { RHACS_STS_PERMISSIONS_BOUNDARY: 'arn:aws-cn:iam::111122223333:policy/b' });
     expect(sources(ps)).toEqual(['RHACS_STS_PERMISSIONS_BOUNDARY']);

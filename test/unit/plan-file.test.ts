@@ -103,8 +103,16 @@ describe('checking a saved plan', () => {
     ['bad clusters', () => ({ ...base(), inputs: { ...(base().inputs as object), clusters: [{ provider: 'gke' }] } }), /inputs\.clusters/],
     ['bad actions', () => ({ ...base(), actions: [{ id: 'x' }] }), /valid list of actions/],
     ['a bad ECR scope', () => ({ ...base(), inputs: { ...(base().inputs as object), ecr: { registryId: ACCOUNT, repositories: 'all' } } }), /inputs\.ecr/],
+    ['a region that is not one', () => ({ ...base(), region: 'evil.example.com/x?' }), /region: "evil\.example\.com\/x\?" is not an AWS region/],
+    ['an issuer on the metadata address', () => ({ ...base(), inputs: { ...(base().inputs as object), oidcIssuer: 'https://169.254.169.254/latest' } }), /inputs\.oidcIssuer: "169\.254\.169\.254" is a private IP address/],
+    ['a provider rhacs-sts does not support', () => ({ ...base(), inputs: { ...(base().inputs as object), provider: 'azure' } }), /inputs\.provider: "azure" is not a provider/],
+    ['a cluster issuer not written as plan writes it', () => ({ ...base(), inputs: { ...(base().inputs as object), clusters: [{ ...(base().inputs as { clusters: object[] }).clusters[0], issuer: `${EKS}/` }] } }), /inputs\.clusters\[0\]\.issuer: .* is not written as rhacs-sts writes an issuer/],
+    ['a context with control characters', () => ({ ...base(), inputs: { ...(base().inputs as object), clusters: [{ ...(base().inputs as { clusters: object[] }).clusters[0], context: 'a\u001b[2Jb' }] } }), /inputs\.clusters\[0\]\.context/],
+    ['components that are not RHACS components', () => ({ ...base(), inputs: { ...(base().inputs as object), clusters: [{ ...(base().inputs as { clusters: object[] }).clusters[0], components: ['scanner'] }] } }), /components must list central and\/or sensor/],
+    ['a region the EKS issuer contradicts', () => ({ ...base(), region: 'us-east-1' }), /region: "us-east-1" does not match the EKS issuer's region "eu-west-1"/],
+    ['a sensor cluster without its context', () => ({ ...base(), inputs: { ...(base().inputs as object), clusters: [{ ...(base().inputs as { clusters: object[] }).clusters[0], role: 'central', context: 'a' }, { ...(base().inputs as { clusters: object[] }).clusters[0], role: 'sensor', context: undefined }] } }), /role "sensor" needs its context/],
   ])('refuses %s, naming --plan', (_name, make, message) => {
-    const ps = problems(() => parseSavedPlan('saved.json', make()));
+    const ps = problems(() => parseSavedPlan('saved.json', JSON.parse(JSON.stringify(make())) as unknown));
     expect(ps.every((p) => p.source === '--plan' && p.message.startsWith('saved.json: '))).toBe(true);
     expect(ps.map((p) => p.message).join('\n')).toMatch(message);
   });

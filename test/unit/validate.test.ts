@@ -57,6 +57,8 @@ describe('rolePath', () => {
     ['//', /empty segment/],
     ['/a//b/', /empty segment/],
     [`/${'a'.repeat(511)}/`, /at most 512 characters.*got 513/],
+    ['/*/', /"\*" and "\?" are wildcards in the role's ARN/],
+    ['/team?/', /wildcards/],
   ])('rejects %j', (p, msg) => {
     expect(v.rolePath(p)).toMatch(msg);
   });
@@ -198,6 +200,15 @@ describe('normaliseIssuer', () => {
     ['https://localhost/id/1', /"localhost" is a private or local name: AWS fetches .* cannot reach it/],
     ['https://10.0.0.1/id/1', /"10.0.0.1" is a private IP address/],
     ['https://-bad.example.com/', /not a valid DNS host name/],
+    ['https://oidc.example.com/*', /"\*" is a wildcard in policies/],
+    ['https://oidc.example.com/id/a*b', /"\*" is a wildcard/],
+    ['https://oidc.example.com\\id\\1', /has a backslash/],
+    ['https://oidc.example.com/id\\1', /has a backslash/],
+    ['https://oidc.example.com/a/../b', /"\.\." path segment/],
+    ['https://oidc.example.com/./b', /"\." or "\.\." path segment/],
+    ['https://oidc.example.com/id/%41', /characters an issuer path cannot carry/],
+    ['https://oidc.example.com/id/a b', /characters an issuer path cannot carry/],
+    ['https://oidc.example.com//id', /empty path segment/],
   ])('rejects %j', (input, msg) => {
     const r = v.normaliseIssuer(input);
     expect(r.value).toBeUndefined();
