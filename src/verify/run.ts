@@ -179,7 +179,7 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
 
   // --- read everything, concurrently ---------------------------------------------------------
   const get = publicGetter({ connectTo: options.connectTo });
-  const publicFetch = deps.fetchPublicIssuer ?? ((issuer: string) => fetchPublicIssuer(issuer, { get }));
+  const publicFetch = deps.fetchPublicIssuer ?? ((issuer: string) => fetchPublicIssuer(issuer, { get, connectTo: options.connectTo }));
   const publicByIssuer = new Map<string, Promise<PublicIssuer>>();
   for (const p of plans) if (!publicByIssuer.has(p.cluster.issuer)) publicByIssuer.set(p.cluster.issuer, publicFetch(p.cluster.issuer));
 
