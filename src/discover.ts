@@ -50,7 +50,7 @@ export async function openSessions(options: Options, ui: Ui): Promise<Sessions> 
   const opening = Promise.allSettled(targets.map(async (t) =>
     [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context }, ui.debug, { readOnly: options.dryRun })] as const));
   const { createAwsSession } = await import('./aws/client.js');
-  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn });
+  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
   const settled = await opening;
   const kube = new Map<string, KubeSession>();
   const unreachable: { context: string; message: string }[] = [];
