@@ -107,6 +107,11 @@ export interface Options {
    * issuer's public documents, as curl's --connect-to does (see net/https.ts). Empty in production.
    */
   connectTo: ConnectTo[];
+  /**
+   * NODE_EXTRA_CA_CERTS (Node's own variable): the file of extra CAs Node trusts. Requests that
+   * name their CAs explicitly (Central's) add it themselves.
+   */
+  extraCaCertsFile?: string;
 }
 
 /** The environment variable behind Options.connectTo. */
@@ -414,6 +419,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     ecrAssumeRoleExternalId: check('ecrAssumeRoleExternalId', str('ecrAssumeRoleExternalId'), v.externalId),
     centralCredentials: centralCredentials(env, values.useGeneratedAdminPassword === true, problems),
     connectTo: connectTo.value,
+    ...(env.NODE_EXTRA_CA_CERTS ? { extraCaCertsFile: env.NODE_EXTRA_CA_CERTS } : {}),
   };
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 
