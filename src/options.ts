@@ -85,6 +85,8 @@ export interface Options {
   timeoutMs: number;
   /** Bound of one request attempt to AWS, connection to last byte (--request-timeout). */
   requestTimeoutMs: number;
+  /** Use a kubeconfig cluster that sets insecure-skip-tls-verify (refused otherwise; warned about on every run). */
+  allowInsecureSkipTlsVerify: boolean;
   verbose: boolean;
   quiet: boolean;
   /** init/plan: converge Central's ECR integration through its API (undefined: not said; the wizard may ask). */
@@ -190,6 +192,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('restart', '--no-restart', 'roll no pods now: EKS restarts and OpenShift env changes wait (Helm: in the values; refused for operator and manifest installs on OpenShift); print how to roll out later', 'negatable', RESTARTING),
   spec('timeout', '--timeout <duration>', 'how long to wait for rollouts, e.g. 90s, 5m (default: 5m)', 'string', WITH_PUBLISH(APPLYING)),
   spec('requestTimeout', '--request-timeout <duration>', 'how long one request to AWS may take, connection to last byte, before it is retried or fails, e.g. 10s, 2m (default: 30s)', 'string', WITH_PUBLISH(ALL)),
+  spec('allowInsecureSkipTlsVerify', '--allow-insecure-skip-tls-verify', 'use a kubeconfig cluster that sets insecure-skip-tls-verify: true (refused otherwise: its server\'s certificate is not checked, yet it gets your credentials and tells rhacs-sts the issuer IAM will trust); warns on every run', 'boolean', WITH_PUBLISH(ALL)),
   spec('helmValuesOut', '--helm-values-out <file>', 'Helm installs: write the values that keep the change (init) or undo it (uninstall), one file per release (this path with the release name before the extension); --dry-run writes none', 'string', ['init', 'uninstall']),
   spec('planFile', '--plan <file>', 'apply a plan saved with "plan --output json", refusing if the live state has drifted since', 'string', ['init']),
   spec('keepOidcProvider', '--keep-oidc-provider', 'uninstall: keep the IAM OIDC provider even if nothing else uses it', 'boolean', ['uninstall']),
@@ -408,6 +411,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     restart: values.restart !== false,
     timeoutMs,
     requestTimeoutMs,
+    allowInsecureSkipTlsVerify: values.allowInsecureSkipTlsVerify === true,
     verbose: values.verbose === true,
     quiet: values.quiet === true,
     configureIntegration: values.configureIntegration as boolean | undefined,

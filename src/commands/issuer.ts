@@ -67,7 +67,7 @@ export async function openPublishSessions(options: Options, ui: Ui): Promise<Pub
   const { checkProfile } = await import('../aws/profile.js');
   checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
   const { openKubeSession } = await import('../kube/client.js');
-  const kube = await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context }, ui.debug, { readOnly: options.dryRun });
+  const kube = await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn });
   const { createAwsSession } = await import('../aws/client.js');
   const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
   return { kube, aws };

@@ -65,6 +65,7 @@ describe('parseOptions: defaults', () => {
       restart: true,
       timeoutMs: DEFAULT_TIMEOUT_MS,
       requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
+      allowInsecureSkipTlsVerify: false,
       verbose: false,
       quiet: false,
       configureIntegration: undefined,
