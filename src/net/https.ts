@@ -2,12 +2,12 @@
  * Requests to the public internet — the issuer's discovery document and keys, the TLS chain of the
  * keys' host — made as any client makes them: the system's DNS, Node's trusted CAs (and
  * NODE_EXTRA_CA_CERTS, Node's own way to add one), the URL's host in SNI, the Host header and the
- * certificate check.
+ * certificate check — and only to public addresses (see guard.ts).
  *
  * `RHACS_STS_CONNECT_TO` (curl's --connect-to: `host:port:address:port`, comma-separated) sends the
  * connection for one host and port to another address, leaving the URL, SNI, Host header and
  * certificate check as they are. The local sandbox uses it to reach its stand-in for the issuers'
- * public web servers; without it, nothing changes.
+ * public web servers; without it, nothing changes. It is the only way to a non-public address.
  */
 import https from 'node:https';
 import { isIP } from 'node:net';
