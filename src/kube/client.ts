@@ -106,6 +106,20 @@ export function loadKubeConfig(target: KubeTarget): KubeConfig {
   return kc;
 }
 
+type AgentFactory = (cluster: { skipTLSVerify?: boolean } | null, agentOptions: Record<string, unknown>) => unknown;
+
+/**
+ * Every agent the client makes — API requests, watches, port-forward WebSockets — checks the
+ * server's certificate unless the kubeconfig itself turns that off (accepted only with
+ * --allow-insecure-skip-tls-verify): the client leaves it to NODE_TLS_REJECT_UNAUTHORIZED
+ * otherwise, and "0" there would send the credentials to any server.
+ */
+function alwaysVerifyCertificates(kc: KubeConfig): void {
+  const k = kc as unknown as { createAgent: AgentFactory };
+  const create = k.createAgent.bind(kc);
+  k.createAgent = (cluster, agentOptions) => create(cluster, { ...agentOptions, rejectUnauthorized: cluster?.skipTLSVerify !== true });
+}
+
 class ClientKubeSession implements KubeSession {
   constructor(readonly api: KubeApi) {}
 
@@ -181,6 +195,7 @@ export async function openKubeSession(
       'Fix the context\'s "user" in the kubeconfig (for EKS: aws eks update-kubeconfig; for OpenShift: oc login).', undefined, ExitCode.InvalidInput);
   }
   checkTlsVerification(contextName, cluster.server, cluster.skipTLSVerify === true, options);
+  alwaysVerifyCertificates(kc);
   log(`kube context ${contextName}, server ${cluster.server}`);
   const api = new KubeApi(kc, endpoint, log, options);
   if (!options.skipProbe) {

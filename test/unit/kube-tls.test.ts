@@ -4,7 +4,7 @@
 // the check off. An HTTPS server on 127.0.0.1 plays the API server and records what it received.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:https';
+import { createServer, get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,6 +100,28 @@ describe('kubeconfig clusters and TLS', () => {
         const err = await failure(openKubeSession({ kubeconfig: kubeconfig('wrong-ca.yaml', server, `    certificate-authority-data: ${ca}`) }, () => undefined));
         expect(err).toMatchObject({ exitCode: 1, message: expect.stringMatching(/^Cannot use the Kubernetes cluster of context "ctx"/) });
         expect(String((err as Error).message)).toMatch(/certificate|TLS/i);
+        expect(auth).toEqual([]);
+      });
+    } finally {
+      if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+    }
+  });
+
+  it('checks it on the client\'s other connections too (watches, port-forwards), even with NODE_TLS_REJECT_UNAUTHORIZED=0', async () => {
+    const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    try {
+      await apiServer(async (server, auth) => {
+        const ca = Buffer.from(read('cluster-ca.pem')).toString('base64');
+        const session = await openKubeSession({ kubeconfig: kubeconfig('wrong-ca-ws.yaml', server, `    certificate-authority-data: ${ca}`) }, () => undefined, { skipProbe: true });
+        // What the Watch and the port-forward WebSocket get from the kubeconfig.
+        const opts: Record<string, unknown> = { headers: {} };
+        await session.api.kc.applyToHTTPSOptions(opts);
+        const err = await new Promise<unknown>((resolve) => {
+          get(`${server}/api/v1/pods?watch=true`, opts, (res) => resolve(res.statusCode)).on('error', resolve);
+        });
+        expect(err).toMatchObject({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
         expect(auth).toEqual([]);
       });
     } finally {
