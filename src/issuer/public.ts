@@ -66,14 +66,17 @@ function networkReason(err: unknown): string {
   return e.message && !e.message.includes(e.code) ? `${e.code}: ${e.message}` : e.code;
 }
 
-type Got = { ok: true; body: Record<string, unknown>; res: HttpsResponse; at: string } | { ok: false; network: boolean; error: string };
+/** `chain`: the verified certificate chain of the first host asked (the URL's own, before any redirect). */
+type Got = { ok: true; body: Record<string, unknown>; chain?: HttpsResponse['chain'] } | { ok: false; network: boolean; error: string };
 
 async function getJson(url: string, get: GetLike, connectTo: readonly ConnectTo[]): Promise<Got> {
   let res: HttpsResponse;
+  let chain: HttpsResponse['chain'];
   let at = url;
   for (let hop = 0; ; hop++) {
     try {
       res = await get(at);
+      if (hop === 0) chain = res.chain;
     } catch (err) {
       return { ok: false, network: true, error: networkReason(err) };
     }
@@ -87,7 +90,7 @@ async function getJson(url: string, get: GetLike, connectTo: readonly ConnectTo[
   if (res.status !== 200) return { ok: false, network: false, error: `${url} answered HTTP ${res.status}` };
   try {
     const body = JSON.parse(res.body) as unknown;
-    if (body && typeof body === 'object' && !Array.isArray(body)) return { ok: true, body: body as Record<string, unknown>, res, at };
+    if (body && typeof body === 'object' && !Array.isArray(body)) return { ok: true, body: body as Record<string, unknown>, chain };
   } catch {
     // fall through
   }
@@ -116,7 +119,7 @@ export async function fetchPublicIssuer(issuer: string, o: { get: GetLike; conne
   if (!jwks.ok && jwks.network) return { reachable: false, error: `the keys at ${jwksUri}: ${jwks.error}` };
   if (!jwks.ok) return { reachable: true, url, issuer: iss, jwksUri, error: `the JWKS: ${jwks.error}` };
   const keys = Array.isArray(jwks.body.keys) ? (jwks.body.keys as Jwk[]) : [];
-  // The thumbprint is of the host that served the keys (after any redirect), from that connection's verified chain.
-  const thumbprint = jwks.res.chain ? { thumbprint: thumbprintFromChain(new URL(jwks.at).hostname, jwks.res.chain) } : {};
+  // The thumbprint is of the jwks_uri host, from the verified chain of the connection the keys were asked for over.
+  const thumbprint = jwks.chain ? { thumbprint: thumbprintFromChain(jwksUrl.hostname, jwks.chain) } : {};
   return { reachable: true, url, issuer: iss, jwksUri, keys, ...thumbprint };
 }
