@@ -5,6 +5,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAwsSession } from '../../src/aws/client.js';
+import { mapAwsError } from '../../src/aws/errors.js';
+import { CALL_FACTS } from '../../src/aws/http.js';
 import { OperationError } from '../../src/errors.js';
 
 const saved: Record<string, string | undefined> = {};
@@ -86,5 +88,19 @@ describe('AWS calls are bounded and their failures name the call, the endpoint a
       expect((err as OperationError).message).toBe(`${endpoint} answered STS.GetCallerIdentity with HTTP 502 and no AWS error in the body while asking AWS who you are (sts:GetCallerIdentity): not an answer from AWS itself.`);
       expect((err as OperationError).message).not.toMatch(/Unknown/);
     });
+  });
+
+  it.each([
+    ['a JSON service (EKS, ECR): the body is not JSON', { name: 'SyntaxError', message: 'Unexpected token \'<\', "<html><bod"... is not valid JSON\n  Deserialization error: …' }],
+    ['S3: the body is not XML', { name: 'Unknown', message: 'UnknownError' }],
+  ])('%s: the status and the endpoint', (_what, e) => {
+    const err = Object.assign(new Error(e.message), { name: e.name, $metadata: { httpStatusCode: 503 } });
+    Object.defineProperty(err, CALL_FACTS, { value: { call: 'EKS.ListPodIdentityAssociations', endpoint: 'https://eks.eu-west-1.amazonaws.com', timeoutMs: 30_000 } });
+    expect(mapAwsError(err, 'reading the associations').message).toBe('https://eks.eu-west-1.amazonaws.com answered EKS.ListPodIdentityAssociations with HTTP 503 and no AWS error in the body while reading the associations: not an answer from AWS itself.');
+  });
+
+  it('an AWS error keeps AWS\'s own words', () => {
+    const err = Object.assign(new Error('Role not found'), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } });
+    expect(mapAwsError(err, 'reading the role').message).toBe('AWS error while reading the role: ValidationError: Role not found');
   });
 });
