@@ -80,8 +80,19 @@ export async function exchangePodIdentity(i: PodIdentityExchangeInput): Promise<
     body,
   });
   i.log('aws EKSAuth.AssumeRoleForPodIdentity');
-  const res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body, signal: AbortSignal.timeout(i.timeoutMs ?? 30_000) });
-  const text = await res.text();
+  const timeoutMs = i.timeoutMs ?? 30_000;
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body, signal: AbortSignal.timeout(timeoutMs) });
+    text = await res.text();
+  } catch (err) {
+    if ((err as Error)?.name !== 'TimeoutError') throw err;
+    throw new OperationError(`EKS Auth did not answer AssumeRoleForPodIdentity at ${url.origin} within ${timeoutMs / 1000}s.`, {
+      hint: 'Check the network and AWS_ENDPOINT_URL_EKS_AUTH / AWS_ENDPOINT_URL; give a slow network longer with --request-timeout.',
+      cause: err,
+    });
+  }
   let parsed: Record<string, unknown> = {};
   try {
     parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAwsSession } from '../../src/aws/client.js';
 import { mapAwsError } from '../../src/aws/errors.js';
 import { CALL_FACTS } from '../../src/aws/http.js';
+import { exchangePodIdentity } from '../../src/aws/pod-identity.js';
 import { OperationError } from '../../src/errors.js';
 
 const saved: Record<string, string | undefined> = {};
@@ -102,5 +103,13 @@ describe('AWS calls are bounded and their failures name the call, the endpoint a
   it('an AWS error keeps AWS\'s own words', () => {
     const err = Object.assign(new Error('Role not found'), { name: 'ValidationError', $metadata: { httpStatusCode: 400 } });
     expect(mapAwsError(err, 'reading the role').message).toBe('AWS error while reading the role: ValidationError: Role not found');
+  });
+
+  it('EKS Auth (verify on Pod Identity) that never answers: bounded, naming the call, the endpoint and the bound', async () => {
+    await hostile(() => undefined, async (endpoint) => {
+      const err = await failure(exchangePodIdentity({ clusterName: 'c', region: 'eu-west-1', token: 'x.y.z', endpoint, log: () => undefined, timeoutMs: 300 }));
+      expect(err).toBeInstanceOf(OperationError);
+      expect((err as OperationError).message).toBe(`EKS Auth did not answer AssumeRoleForPodIdentity at ${endpoint} within 0.3s.`);
+    });
   });
 });
