@@ -10,7 +10,6 @@
 import type { AwsSession } from './aws/session.js';
 import { decisionsFromOptions, defaultRoleName } from './decide.js';
 import { fetchPublicIssuer, publicGetter, type PublicIssuer, type PublicNet } from './issuer/public.js';
-import { jwksThumbprint } from './issuer/thumbprint.js';
 import { InputError, isInputError, OperationError, type InputProblem } from './errors.js';
 import { OPENSHIFT_PUBLIC_ISSUER_HINT } from './messages.js';
 import type { ClusterDiscovery, DiscoverInput, KubeSession } from './kube/session.js';
@@ -49,9 +48,9 @@ export async function openSessions(options: Options, ui: Ui): Promise<Sessions> 
   const { openKubeSession } = await import('./kube/client.js');
   const targets = clusterTargets(options);
   const opening = Promise.allSettled(targets.map(async (t) =>
-    [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context }, ui.debug, { readOnly: options.dryRun })] as const));
+    [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn })] as const));
   const { createAwsSession } = await import('./aws/client.js');
-  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn });
+  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
   const settled = await opening;
   const kube = new Map<string, KubeSession>();
   const unreachable: { context: string; message: string }[] = [];
@@ -289,7 +288,7 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
   const get = net ? publicGetter(net) : undefined;
   const [aws, published] = await Promise.all([
     sessions.aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers, roleName: decisions.roleName }),
-    Promise.all(issuers.map(async (issuer) => (get ? fetchPublicIssuer(issuer, { get }) : undefined))),
+    Promise.all(issuers.map(async (issuer) => (get ? fetchPublicIssuer(issuer, { get, connectTo: net?.connectTo }) : undefined))),
   ]);
   const warnings: string[] = [];
   await readAssociations(facts, decisions, aws, sessions, warnings);
@@ -322,9 +321,9 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
     }
   }
   await Promise.all(missing.map(async (issuer) => {
-    const jwksUri = usable.get(issuer)?.jwksUri;
-    if (!jwksUri) return; // unreachable from here: said above; IAM takes the thumbprint itself
-    const r = await jwksThumbprint(jwksUri, { connectTo: net.connectTo, timeoutMs: 4000 });
+    // Taken from the verified connection that fetched the keys (never a second, unverified one).
+    const r = usable.get(issuer)?.thumbprint;
+    if (!r) return; // unreachable from here: said above; IAM takes the thumbprint itself
     if ('thumbprint' in r) decisions.thumbprints[issuer] = [r.thumbprint];
     else if ('omitted' in r) warnings.push(`No thumbprint for the OIDC provider of ${issuer}: ${r.omitted}, and a leaf certificate changes at every renewal. IAM takes the thumbprint itself (it needs none for hosts with certificates from CAs it trusts).`);
     else warnings.push(`Could not read the TLS certificates of ${r.host} (${r.error}); creating the OIDC provider of ${issuer} without a thumbprint (IAM takes it itself, and needs none for hosts with certificates from CAs it trusts).`);

@@ -22,6 +22,8 @@ export type Mechanism = 'irsa' | 'pod-identity';
 export const MECHANISMS: readonly Mechanism[] = ['irsa', 'pod-identity'];
 export const DEFAULT_NAMESPACE = 'stackrox';
 export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+/** Bound of one request attempt to AWS (--request-timeout); the SDK retries within its own budget. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export interface Options {
   command: CommandName;
@@ -81,6 +83,10 @@ export interface Options {
   adoptOidcProvider: boolean;
   restart: boolean;
   timeoutMs: number;
+  /** Bound of one request attempt to AWS, connection to last byte (--request-timeout). */
+  requestTimeoutMs: number;
+  /** Use a kubeconfig cluster that sets insecure-skip-tls-verify (refused otherwise; warned about on every run). */
+  allowInsecureSkipTlsVerify: boolean;
   verbose: boolean;
   quiet: boolean;
   /** init/plan: converge Central's ECR integration through its API (undefined: not said; the wizard may ask). */
@@ -103,6 +109,11 @@ export interface Options {
    * issuer's public documents, as curl's --connect-to does (see net/https.ts). Empty in production.
    */
   connectTo: ConnectTo[];
+  /**
+   * NODE_EXTRA_CA_CERTS (Node's own variable): the file of extra CAs Node trusts. Requests that
+   * name their CAs explicitly (Central's) add it themselves.
+   */
+  extraCaCertsFile?: string;
 }
 
 /** The environment variable behind Options.connectTo. */
@@ -180,6 +191,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string', WITH_PUBLISH(ALL)),
   spec('restart', '--no-restart', 'roll no pods now: EKS restarts and OpenShift env changes wait (Helm: in the values; refused for operator and manifest installs on OpenShift); print how to roll out later', 'negatable', RESTARTING),
   spec('timeout', '--timeout <duration>', 'how long to wait for rollouts, e.g. 90s, 5m (default: 5m)', 'string', WITH_PUBLISH(APPLYING)),
+  spec('requestTimeout', '--request-timeout <duration>', 'how long one request to AWS may take, connection to last byte, before it is retried or fails, e.g. 10s, 2m (default: 30s)', 'string', WITH_PUBLISH(ALL)),
+  spec('allowInsecureSkipTlsVerify', '--allow-insecure-skip-tls-verify', 'use a kubeconfig cluster that sets insecure-skip-tls-verify: true (refused otherwise: its server\'s certificate is not checked, yet it gets your credentials and tells rhacs-sts the issuer IAM will trust); warns on every run', 'boolean', WITH_PUBLISH(ALL)),
   spec('helmValuesOut', '--helm-values-out <file>', 'Helm installs: write the values that keep the change (init) or undo it (uninstall), one file per release (this path with the release name before the extension); --dry-run writes none', 'string', ['init', 'uninstall']),
   spec('planFile', '--plan <file>', 'apply a plan saved with "plan --output json", refusing if the live state has drifted since', 'string', ['init']),
   spec('keepOidcProvider', '--keep-oidc-provider', 'uninstall: keep the IAM OIDC provider even if nothing else uses it', 'boolean', ['uninstall']),
@@ -344,6 +357,14 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     else timeoutMs = ms;
   }
 
+  let requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
+  const requestTimeout = str('requestTimeout');
+  if (requestTimeout !== undefined) {
+    const ms = v.parseDuration(requestTimeout);
+    if (ms === undefined || ms < 1000 || ms > 3600_000) problems.add(src('requestTimeout'), `"${requestTimeout}" is not a duration between 1s and 1h (e.g. 10s, 2m)`);
+    else requestTimeoutMs = ms;
+  }
+
   const kubeconfig = str('kubeconfig');
   const connectTo = parseConnectTo(env[CONNECT_TO_ENV] ?? '');
   for (const e of connectTo.errors) problems.add(CONNECT_TO_ENV, e);
@@ -389,6 +410,8 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     adoptOidcProvider: values.adoptOidcProvider === true,
     restart: values.restart !== false,
     timeoutMs,
+    requestTimeoutMs,
+    allowInsecureSkipTlsVerify: values.allowInsecureSkipTlsVerify === true,
     verbose: values.verbose === true,
     quiet: values.quiet === true,
     configureIntegration: values.configureIntegration as boolean | undefined,
@@ -400,6 +423,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     ecrAssumeRoleExternalId: check('ecrAssumeRoleExternalId', str('ecrAssumeRoleExternalId'), v.externalId),
     centralCredentials: centralCredentials(env, values.useGeneratedAdminPassword === true, problems),
     connectTo: connectTo.value,
+    ...(env.NODE_EXTRA_CA_CERTS ? { extraCaCertsFile: env.NODE_EXTRA_CA_CERTS } : {}),
   };
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 

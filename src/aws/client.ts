@@ -55,6 +55,8 @@ import {
 } from '../plan/policies.js';
 import { accountId as accountIdProblem, issuerHostPath, partitionOfArn, PARTITIONS, type Partition } from '../validate.js';
 import { isAlreadyExists, isNoSuchEntity, mapAwsError, type AwsErrorContext } from './errors.js';
+import { boundedRequests, watchCalls } from './http.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../options.js';
 import type { AwsAction, AwsSession, CallerIdentity } from './session.js';
 
 export interface AwsSessionOptions {
@@ -64,6 +66,8 @@ export interface AwsSessionOptions {
   log: (message: string) => void;
   /** Warnings a person should read (the SDK's, put in our words). */
   warn?: (message: string) => void;
+  /** Bound of each request attempt, connection to last byte (--request-timeout). */
+  timeoutMs?: number;
   /** Pause between retries of IAM's eventual consistency (tests shorten it). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -77,19 +81,6 @@ const IAM_REGION: Partial<Record<Partition, string>> = { aws: 'us-east-1', 'aws-
 const toTags = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 const fromTags = (tags: Tag[] | undefined): Record<string, string> =>
   Object.fromEntries((tags ?? []).filter((t) => t.Key).map((t) => [t.Key!, t.Value ?? '']));
-
-type Middlewared = { middlewareStack: { add: (mw: unknown, opts: unknown) => void } };
-
-/** Logs each API call by service and operation name only: never parameters, never credentials. */
-function logCalls(client: Middlewared, log: (m: string) => void): void {
-  client.middlewareStack.add(
-    (next: (a: unknown) => Promise<unknown>, context: { clientName?: string; commandName?: string }) => async (args: unknown) => {
-      log(`aws ${String(context.clientName ?? '').replace(/Client$/, '')}.${String(context.commandName ?? '').replace(/Command$/, '')}`);
-      return next(args);
-    },
-    { step: 'initialize', name: 'rhacsStsCallLog' },
-  );
-}
 
 export function createAwsSession(o: AwsSessionOptions): AwsSession {
   const sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
@@ -109,11 +100,18 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     },
     error: (...args: unknown[]) => o.log?.(`aws sdk: ${args.map(String).join(' ').split('\n')[0]}`),
   };
-  const common = { ...(o.profile ? { profile: o.profile } : {}), maxAttempts: 5, logger };
+  const timeoutMs = o.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const base = { ...(o.profile ? { profile: o.profile } : {}), maxAttempts: 5, logger };
+  // Each client its own bounded handler (see http.ts); the SDK's retries stay as they are.
+  const common = () => ({ ...base, ...boundedRequests(timeoutMs) });
+  const watched = <C>(client: C): C => {
+    watchCalls(client, { timeoutMs, log: o.log });
+    return client;
+  };
   // STS is regional: --region, else the SDK's own chain (AWS_REGION, the profile), else the region
   // the cluster names (EKS issuer, OpenShift infrastructure), which identity() is given as a hint.
   let regionHint: (() => Promise<string | undefined>) | undefined;
-  const sdkRegion = new STSClient(common).config.region;
+  const sdkRegion = new STSClient(base).config.region;
   const stsRegion = async (): Promise<string> => {
     if (o.region) return o.region;
     try {
@@ -128,14 +126,12 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       'Pass --region with the AWS region the cluster runs in.',
     );
   };
-  const sts = new STSClient({ ...common, region: stsRegion });
-  logCalls(sts as unknown as Middlewared, o.log);
+  const sts = watched(new STSClient({ ...common(), region: stsRegion }));
   let iam: IAMClient | undefined;
   let partition: Partition = 'aws';
   const iamClient = () => {
     if (!iam) {
-      iam = new IAMClient({ ...common, region: IAM_REGION[partition] ?? o.region ?? 'us-east-1' });
-      logCalls(iam as unknown as Middlewared, o.log);
+      iam = watched(new IAMClient({ ...common(), region: IAM_REGION[partition] ?? o.region ?? 'us-east-1' }));
     }
     return iam;
   };
@@ -156,8 +152,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
       return mod.eksAssociations((region) => {
         let c = clients.get(region);
         if (!c) {
-          c = new sdk.EKSClient({ ...common, region });
-          logCalls(c as unknown as Middlewared, o.log);
+          c = watched(new sdk.EKSClient({ ...common(), region }));
           clients.set(region, c);
         }
         return c;

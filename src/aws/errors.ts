@@ -1,11 +1,13 @@
 /** Maps AWS SDK errors to messages a person can act on. */
 import { ExitCode, OperationError, RhacsStsError } from '../errors.js';
+import { callFacts, type CallFacts } from './http.js';
 
 interface AwsErrorLike {
   name?: string;
   message?: string;
   Code?: string;
-  $metadata?: { httpStatusCode?: number };
+  code?: string;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
 function code(err: unknown): string {
@@ -53,11 +55,53 @@ function trustPolicyTooLarge(err: unknown, message: string, doing: string, docum
   );
 }
 
+const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms} ms`);
+
+/** "IAM.GetRole at https://iam.amazonaws.com" (as much as is known). */
+function callAt(facts: CallFacts | undefined): string {
+  if (!facts) return 'AWS';
+  return `${facts.call}${facts.endpoint ? ` at ${facts.endpoint}` : ''}`;
+}
+
+const TIMEOUT_HINT =
+  'Check the network, any proxy (HTTPS_PROXY) and AWS_ENDPOINT_URL. Each request to AWS is bounded by --request-timeout ' +
+  '(RHACS_STS_REQUEST_TIMEOUT, default 30s) and retried by the SDK; give a slow network longer with it. Re-running resumes.';
+
+function isTimeout(err: unknown): boolean {
+  const e = err as AwsErrorLike;
+  return e?.name === 'TimeoutError' || e?.code === 'ETIMEDOUT' || e?.name === 'RequestTimeout' || e?.name === 'RequestTimeoutException';
+}
+
+/**
+ * An answer that is not AWS's: a proxy's or load balancer's error page (an HTML 502), for which
+ * the SDK can only say "Unknown". Says the status and where it came from instead.
+ */
+function notAnAwsAnswer(err: unknown, c: string, message: string): boolean {
+  const status = (err as AwsErrorLike)?.$metadata?.httpStatusCode;
+  if (!status || status < 300) return false;
+  return c === '' || /^Unknown(Error)?$/i.test(c) || /^Unknown(Error)?$/i.test(message.trim()) || /^(SyntaxError|Deserialization)/.test(c) || message.trim() === '';
+}
+
 /** Turns an SDK error into a RhacsStsError; `doing` says what we were doing ("creating the role"). */
 export function mapAwsError(err: unknown, doing: string, context: AwsErrorContext = {}): RhacsStsError {
   if (err instanceof RhacsStsError) return err;
   const c = code(err);
   const message = (err as AwsErrorLike)?.message ?? String(err);
+  const facts = callFacts(err);
+  if (isTimeout(err)) {
+    const attempts = (err as AwsErrorLike)?.$metadata?.attempts;
+    return new OperationError(
+      `AWS did not answer ${callAt(facts)} within ${facts ? seconds(facts.timeoutMs) : 'the request timeout'}${attempts && attempts > 1 ? ` (${attempts} attempts)` : ''} while ${doing}.`,
+      { hint: TIMEOUT_HINT, cause: err },
+    );
+  }
+  if (notAnAwsAnswer(err, c, message)) {
+    const status = (err as AwsErrorLike).$metadata!.httpStatusCode!;
+    return new OperationError(
+      `${facts?.endpoint ?? 'The AWS endpoint'} answered ${facts?.call ?? 'the call'} with HTTP ${status} and no AWS error in the body while ${doing}: not an answer from AWS itself.`,
+      { hint: 'A proxy or load balancer between here and AWS answered instead (or AWS_ENDPOINT_URL points at something else). Check them, then re-run: every step resumes from what is in place.', cause: err },
+    );
+  }
   if (c === 'CredentialsProviderError' || /Could not load credentials|Unable to locate credentials|ProviderError/i.test(c)) {
     return new RhacsStsError(`No AWS credentials found while ${doing}.`, { exitCode: ExitCode.InvalidInput, hint: CREDENTIAL_HINT, cause: err });
   }

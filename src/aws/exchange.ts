@@ -16,6 +16,8 @@ import {
 } from '@aws-sdk/client-ecr';
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mapAwsError, mapWebIdentityError, type WebIdentity } from './errors.js';
+import { boundedRequests, watchCalls } from './http.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../options.js';
 
 /** One repository read with the role's credentials: the calls that worked, or the one that failed. */
 export type RepositoryRead =
@@ -50,6 +52,8 @@ export interface ExchangeInput {
   /** Repositories to read with the role's credentials. */
   probe?: RegistryProbe;
   log: (message: string) => void;
+  /** Bound of each request attempt (--request-timeout). */
+  timeoutMs?: number;
 }
 
 /** ECR's own error name and message (the reason it gives, e.g. which policy did not allow the call). */
@@ -113,7 +117,9 @@ async function readRepositories(ecr: ECRClient, p: RegistryProbe, log: (m: strin
 
 export async function exchangeAndPullAuth(i: ExchangeInput): Promise<ExchangeResult> {
   // The SDK sends this call unsigned (it needs no credentials of the caller), as the pods will.
-  const sts = new STSClient({ region: i.region, maxAttempts: 3 });
+  const timeoutMs = i.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const sts = new STSClient({ region: i.region, maxAttempts: 3, ...boundedRequests(timeoutMs) });
+  watchCalls(sts, { timeoutMs });
   i.log('aws STS.AssumeRoleWithWebIdentity');
   let out;
   try {
@@ -135,9 +141,11 @@ export async function exchangeAndPullAuth(i: ExchangeInput): Promise<ExchangeRes
 /** ecr:GetAuthorizationToken and the repository reads, with the role's credentials (however they were obtained). */
 export async function readEcrWith(
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
-  i: Pick<ExchangeInput, 'region' | 'registryId' | 'probe' | 'log'>,
+  i: Pick<ExchangeInput, 'region' | 'registryId' | 'probe' | 'log' | 'timeoutMs'>,
 ): Promise<ExchangeResult['ecr']> {
-  const ecr = new ECRClient({ region: i.probe?.region ?? i.region, credentials, maxAttempts: 3 });
+  const timeoutMs = i.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const ecr = new ECRClient({ region: i.probe?.region ?? i.region, credentials, maxAttempts: 3, ...boundedRequests(timeoutMs) });
+  watchCalls(ecr, { timeoutMs });
   i.log('aws ECR.GetAuthorizationToken (with the role credentials)');
   let ecrResult: ExchangeResult['ecr'];
   try {

@@ -23,6 +23,8 @@ export interface PodIdentityExchangeInput {
   /** Where EKS Auth is (the SDKs' rule: AWS_ENDPOINT_URL_EKS_AUTH, else AWS_ENDPOINT_URL, else the regional endpoint). */
   endpoint?: string;
   log: (message: string) => void;
+  /** Bound of each request (--request-timeout). */
+  timeoutMs?: number;
 }
 
 export interface PodIdentityExchangeResult extends ExchangeResult {
@@ -78,8 +80,19 @@ export async function exchangePodIdentity(i: PodIdentityExchangeInput): Promise<
     body,
   });
   i.log('aws EKSAuth.AssumeRoleForPodIdentity');
-  const res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body, signal: AbortSignal.timeout(30_000) });
-  const text = await res.text();
+  const timeoutMs = i.timeoutMs ?? 30_000;
+  let res: Response;
+  let text: string;
+  try {
+    res = await fetch(url, { method: 'POST', headers: signed.headers as Record<string, string>, body, signal: AbortSignal.timeout(timeoutMs) });
+    text = await res.text();
+  } catch (err) {
+    if ((err as Error)?.name !== 'TimeoutError') throw err;
+    throw new OperationError(`EKS Auth did not answer AssumeRoleForPodIdentity at ${url.origin} within ${timeoutMs / 1000}s.`, {
+      hint: 'Check the network and AWS_ENDPOINT_URL_EKS_AUTH / AWS_ENDPOINT_URL; give a slow network longer with --request-timeout.',
+      cause: err,
+    });
+  }
   let parsed: Record<string, unknown> = {};
   try {
     parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
@@ -92,7 +105,7 @@ export async function exchangePodIdentity(i: PodIdentityExchangeInput): Promise<
   }
   const c = parsed.credentials as { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; expiration?: number | string } | undefined;
   if (!c?.accessKeyId || !c.secretAccessKey) throw new EksAuthError('InvalidResponse', 'EKS Auth returned no credentials');
-  const ecr = await readEcrWith({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken }, { region: i.region, registryId: i.registryId, probe: i.probe, log: i.log });
+  const ecr = await readEcrWith({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken }, { region: i.region, registryId: i.registryId, probe: i.probe, log: i.log, timeoutMs: i.timeoutMs });
   const subject = parsed.subject as { namespace?: string; serviceAccount?: string } | undefined;
   return {
     assumedRoleArn: String((parsed.assumedRoleUser as { arn?: string } | undefined)?.arn ?? ''),

@@ -20,7 +20,10 @@ import { redact } from '../render/safe-text.js';
 import type { ImageIntegration } from './integration.js';
 
 export const CENTRAL_SERVICE = 'central';
+/** Bound of one request to Central, idle and in total (its integration test contacts the registry, so it may take a while). */
 const REQUEST_TIMEOUT_MS = 60_000;
+/** Central's answers are small JSON documents; anything larger is not read further. */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 /** A Central pod that has just started may not listen yet: bounded attempts to reach it. */
 const CONNECT_ATTEMPTS = 10;
 
@@ -28,6 +31,9 @@ export interface CentralCapabilities {
   centralScanningCanUseContainerIamRoleForEcr?: string;
   [k: string]: unknown;
 }
+
+/** Central's answer was too large, or too slow to complete: nothing more is read. */
+export class CentralAnswerError extends OperationError {}
 
 /** An error answer of Central's API (gRPC status over HTTP). */
 export class CentralApiError extends OperationError {
@@ -58,6 +64,15 @@ export interface OpenCentralOptions {
   endpoint?: string;
   credentials: CentralCredentialInput;
   log: (message: string) => void;
+  /**
+   * The file NODE_EXTRA_CA_CERTS names: Node adds it to the CAs it trusts by default, but an
+   * explicit CA list (Central's CA and the system's) replaces that default, so it is added here.
+   */
+  extraCaFile?: string;
+  /** Bound of one request, idle and in total (default 60s). */
+  timeoutMs?: number;
+  /** Bound of one answer's size (default 16 MiB). */
+  maxBytes?: number;
 }
 
 function apiOf(kube: KubeSession): KubeApi {
@@ -193,6 +208,7 @@ class Client implements CentralClient {
 }
 
 function tlsFailure(err: Error, where: string): OperationError {
+  if (err instanceof CentralAnswerError) return err;
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME/.test(code) || /certificate/i.test(err.message)) {
     return new OperationError(`Central's certificate could not be verified at ${where}: ${err.message}`, {
@@ -203,18 +219,61 @@ function tlsFailure(err: Error, where: string): OperationError {
   return new OperationError(`Could not reach Central at ${where}: ${err.message}`, { cause: err });
 }
 
-function request(opts: https.RequestOptions & { createConnection?: () => Duplex }, payload: string | undefined, mod: typeof http | typeof https): Promise<{ status: number; body: string }> {
+interface Bounds {
+  /** Where the request goes, for messages. */
+  where: string;
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+/**
+ * One request, bounded: no byte for timeoutMs, or no complete answer within timeoutMs in total,
+ * fails it, and an answer is read only up to maxBytes (streamed and counted, never buffered past
+ * the cap). The certificate is always verified, whatever NODE_TLS_REJECT_UNAUTHORIZED says.
+ */
+function request(opts: https.RequestOptions & { createConnection?: () => Duplex }, payload: string | undefined, mod: typeof http | typeof https, b: Bounds): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = mod.request({ ...opts, timeout: REQUEST_TIMEOUT_MS } as https.RequestOptions, (res) => {
+    let settled = false;
+    const settle = (f: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      f();
+    };
+    const req = mod.request({ ...opts, timeout: b.timeoutMs, rejectUnauthorized: true } as https.RequestOptions, (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
+      let size = 0;
+      res.on('data', (d: Buffer) => {
+        size += d.length;
+        if (size > b.maxBytes) {
+          req.destroy(new CentralAnswerError(`Central's answer at ${b.where} is larger than ${b.maxBytes / (1024 * 1024)} MiB, far beyond what its API sends: rhacs-sts stopped reading it.`, {
+            hint: 'Check that the address is Central\'s API (--central-endpoint), not something else answering there.',
+          }));
+          return;
+        }
+        chunks.push(d);
+      });
+      res.on('end', () => settle(() => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') })));
+      res.on('error', (err) => settle(() => reject(err)));
     });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)));
-    req.on('error', reject);
+    const deadline = setTimeout(() => req.destroy(new CentralAnswerError(`Central at ${b.where} did not complete its answer within ${b.timeoutMs / 1000}s.`, {
+      hint: 'Central (or something in front of it) answers too slowly; check its pod and the route or load balancer, then re-run.',
+    })), b.timeoutMs);
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${b.timeoutMs / 1000}s`)));
+    req.on('error', (err) => settle(() => reject(err)));
     req.end(payload);
   });
+}
+
+/** The CAs in the file NODE_EXTRA_CA_CERTS names (PEM); none when it cannot be read (Node warns about that itself). */
+function extraCas(file: string | undefined, log: (m: string) => void): string[] {
+  if (!file) return [];
+  try {
+    return [readFileSync(file, 'utf8')];
+  } catch (err) {
+    log(`NODE_EXTRA_CA_CERTS: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return [];
+  }
 }
 
 export async function openCentral(o: OpenCentralOptions): Promise<CentralClient> {
@@ -230,12 +289,13 @@ export async function openCentral(o: OpenCentralOptions): Promise<CentralClient>
 
   if (o.endpoint) {
     const url = new URL(o.endpoint);
-    const trust = [...tls.rootCertificates, ...(ca ? [ca.toString('utf8')] : [])];
+    const trust = [...tls.rootCertificates, ...extraCas(o.extraCaFile, o.log), ...(ca ? [ca.toString('utf8')] : [])];
+    const bounds: Bounds = { where: o.endpoint, timeoutMs: o.timeoutMs ?? REQUEST_TIMEOUT_MS, maxBytes: o.maxBytes ?? MAX_ANSWER_BYTES };
     return new Client(o.endpoint, async (method, path, body) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       o.log(`central ${method} ${path} (${url.host})`);
       try {
-        return await request({ method, host: url.hostname, port: url.port || 443, path, ca: trust, servername: url.hostname, headers: headers(payload) }, payload, https);
+        return await request({ method, host: url.hostname, port: url.port || 443, path, ca: trust, servername: url.hostname, headers: headers(payload) }, payload, https, bounds);
       } catch (err) {
         throw tlsFailure(err as Error, o.endpoint!);
       }
@@ -253,10 +313,13 @@ export async function openCentral(o: OpenCentralOptions): Promise<CentralClient>
     // The pod behind the Service, each time: Central may have been restarted since the last request.
     target = await servicePod(api, o.namespace);
     const f = await forwardStream(api, o.namespace, target.pod, target.port);
-    const socket = tls.connect({ socket: f.stream, ca, servername });
+    // Central's own CA only, and checked whatever NODE_TLS_REJECT_UNAUTHORIZED says.
+    const socket = tls.connect({ socket: f.stream, ca, servername, rejectUnauthorized: true });
     f.onClose(() => (f.failure() ? socket.destroy(new Error(f.failure())) : f.stream.push(null)));
     try {
-      return await request({ method, path, host: servername, createConnection: () => socket, headers: headers(payload) }, payload, http);
+      return await request({ method, path, host: servername, createConnection: () => socket, headers: headers(payload) }, payload, http, {
+        where: `${servername} (port-forward to pod ${target.pod})`, timeoutMs: o.timeoutMs ?? REQUEST_TIMEOUT_MS, maxBytes: o.maxBytes ?? MAX_ANSWER_BYTES,
+      });
     } finally {
       socket.destroy();
       f.close();

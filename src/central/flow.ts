@@ -44,7 +44,7 @@ export function hasCentralCredentials(options: Options): boolean {
 
 export async function connectCentral(options: Options, target: CentralTarget, ui: Ui): Promise<CentralClient> {
   const { openCentral } = await import('./client.js');
-  return openCentral({ kube: target.kube, namespace: target.cluster.namespace, endpoint: options.centralEndpoint, credentials: options.centralCredentials, log: ui.debug });
+  return openCentral({ kube: target.kube, namespace: target.cluster.namespace, endpoint: options.centralEndpoint, credentials: options.centralCredentials, log: ui.debug, extraCaFile: options.extraCaCertsFile });
 }
 
 export interface CentralState {

@@ -69,9 +69,9 @@ export async function openPublishSessions(options: Options, ui: Ui): Promise<Pub
   const { checkProfile } = await import('../aws/profile.js');
   checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
   const { openKubeSession } = await import('../kube/client.js');
-  const kube = await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context }, ui.debug, { readOnly: options.dryRun });
+  const kube = await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn });
   const { createAwsSession } = await import('../aws/client.js');
-  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn });
+  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
   return { kube, aws };
 }
 
@@ -108,7 +108,7 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
       );
     }
     const { createIssuerBucketApi } = await import('../issuer/s3.js');
-    const s3 = await createIssuerBucketApi({ region: target.region, profile: options.profile, log: ui.debug });
+    const s3 = await createIssuerBucketApi({ region: target.region, profile: options.profile, log: ui.debug, timeoutMs: options.requestTimeoutMs });
     const state = await readBucket(s3, target.bucket);
     const plan = planPublish(state, {
       bucket: target.bucket,

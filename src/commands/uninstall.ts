@@ -157,7 +157,7 @@ async function removePublishedIssuers(options: Options, ui: Ui, sessions: Sessio
     const where = bucketOfIssuer(issuer);
     if (!where) continue;
     const { createIssuerBucketApi } = await import('../issuer/s3.js');
-    const s3 = await createIssuerBucketApi({ region: where.region, profile: options.profile, log: ui.debug });
+    const s3 = await createIssuerBucketApi({ region: where.region, profile: options.profile, log: ui.debug, timeoutMs: options.requestTimeoutMs });
     const state = await readBucket(s3, where.bucket);
     if (state.access === 'missing' || !isOurBucket(state.tags)) continue;
     const arn = oidcProviderArn(found.facts.partition, found.facts.accountId, issuer);

@@ -6,12 +6,16 @@
  */
 import { OperationError } from '../errors.js';
 import { mapAwsError } from '../aws/errors.js';
+import { boundedRequests, watchCalls } from '../aws/http.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../options.js';
 import type { BucketAccess, IssuerBucketApi, PublicAccessBlock, StoredObject } from './publish.js';
 
 export interface S3Options {
   region: string;
   profile?: string;
   log: (message: string) => void;
+  /** Bound of each request attempt (--request-timeout). */
+  timeoutMs?: number;
 }
 
 function code(err: unknown): string {
@@ -31,14 +35,9 @@ const PUBLIC_BLOCKED_HINT =
 
 export async function createIssuerBucketApi(o: S3Options): Promise<IssuerBucketApi> {
   const sdk = await import('@aws-sdk/client-s3');
-  const client = new sdk.S3Client({ region: o.region, ...(o.profile ? { profile: o.profile } : {}), maxAttempts: 5 });
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      o.log(`aws S3.${String((context as { commandName?: string }).commandName ?? '').replace(/Command$/, '')}`);
-      return next(args);
-    },
-    { step: 'initialize', name: 'rhacsStsCallLog' },
-  );
+  const timeoutMs = o.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const client = new sdk.S3Client({ region: o.region, ...(o.profile ? { profile: o.profile } : {}), maxAttempts: 5, ...boundedRequests(timeoutMs) });
+  watchCalls(client, { timeoutMs, log: o.log });
 
   async function call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     try {

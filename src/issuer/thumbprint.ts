@@ -1,22 +1,19 @@
 /**
  * The OIDC provider thumbprint, as IAM defines it: the SHA-1 of the top intermediate CA certificate
- * of the host that serves the keys (the `jwks_uri` host, which may differ from the issuer's) —
- * the last certificate in the chain that host sends. Never a leaf: a leaf changes at every renewal,
- * and pinning it would break the trust then. A host that sends only its leaf gets no thumbprint
- * (IAM then takes the intermediate itself).
+ * of the host that serves the keys (the `jwks_uri` host, which may differ from the issuer's) — the
+ * CA certificate just below the root in the chain. Never a leaf: a leaf changes at every renewal,
+ * and pinning it would break the trust then. A host whose certificate a root signs directly has no
+ * intermediate, so no thumbprint (IAM then takes one itself).
+ *
+ * It is taken from the very connection that fetched the keys, whose chain Node has verified (see
+ * public.ts): never from a second, unverified connection, which could reach another server.
  *
  * IAM has not needed it since 2024 for hosts whose certificate chains to a CA it trusts (every EKS
  * issuer, ccoctl's S3 buckets); it falls back to it for other hosts, and retrieves it itself when
  * none is given. So anything short of a clear answer here means "omit it", never an error.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import { connect, type DetailedPeerCertificate } from 'node:tls';
-import { connectAddress, type ConnectTo } from '../net/https.js';
-
-export interface ThumbprintOptions {
-  connectTo?: readonly ConnectTo[];
-  timeoutMs?: number;
-}
+import type { DetailedPeerCertificate } from 'node:tls';
 
 export type ThumbprintResult =
   | { thumbprint: string; host: string }
@@ -24,8 +21,8 @@ export type ThumbprintResult =
   | { omitted: string; host: string }
   | { error: string; host: string };
 
-/** The chain as the host sent it, leaf first (Node links each certificate to its issuer within it). */
-export function sentChain(leaf: DetailedPeerCertificate): DetailedPeerCertificate[] {
+/** The verified chain, leaf first (Node links each certificate to its issuer, up to the root). */
+export function verifiedChain(leaf: DetailedPeerCertificate): DetailedPeerCertificate[] {
   const chain = [leaf];
   const seen = new Set([leaf.fingerprint256]);
   let cert = leaf;
@@ -42,42 +39,13 @@ export function sha1Thumbprint(der: Buffer): string {
   return createHash('sha1').update(der).digest('hex');
 }
 
-export function jwksThumbprint(jwksUri: string, o: ThumbprintOptions = {}): Promise<ThumbprintResult> {
-  const url = new URL(jwksUri);
-  const host = url.hostname;
-  const to = connectAddress(o.connectTo ?? [], host, url.port ? Number(url.port) : 443);
-  const timeoutMs = o.timeoutMs ?? 5000;
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (r: Omit<ThumbprintResult, 'host'>) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ ...r, host } as ThumbprintResult);
-    };
-    const socket = connect({
-      host: to.host,
-      port: to.port,
-      servername: host,
-      // The thumbprint is of the chain the host *sends* (as "openssl s_client -showcerts" shows it).
-      // With Node's trust store in play, Node would append the root from the store to the chain; an
-      // empty CA list keeps it to what was sent. The keys were already fetched from this host over
-      // a verified connection (see public.ts); IAM checks the certificate itself.
-      rejectUnauthorized: false,
-      ca: [],
-    });
-    const timer = setTimeout(() => done({ error: `no TLS answer from ${host} within ${timeoutMs} ms` }), timeoutMs);
-    socket.once('secureConnect', () => {
-      const leaf = socket.getPeerCertificate(true);
-      if (!leaf || !leaf.raw) return done({ error: `${host} presented no certificate` });
-      const chain = sentChain(leaf);
-      const top = chain[chain.length - 1]!;
-      if (chain.length === 1 || !new X509Certificate(top.raw).ca) {
-        return done({ omitted: `${host} sends only its own certificate, not the CA certificate that issued it` });
-      }
-      done({ thumbprint: sha1Thumbprint(top.raw) });
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => done({ error: `${host}: ${err.code ?? err.message}` }));
-  });
+/** The thumbprint of `host` from the chain of a verified connection to it (see HttpsResponse.chain). */
+export function thumbprintFromChain(host: string, leaf: DetailedPeerCertificate | undefined): ThumbprintResult {
+  if (!leaf?.raw) return { error: `${host} presented no certificate`, host };
+  const chain = verifiedChain(leaf).map((c) => ({ c, x: new X509Certificate(c.raw) }));
+  // Everything above the leaf that is a CA and not a self-signed root: the top one is IAM's.
+  const intermediates = chain.slice(1).filter(({ x }) => x.ca && !(x.issuer === x.subject && x.checkIssued(x)));
+  const top = intermediates[intermediates.length - 1];
+  if (!top) return { omitted: `${host} sends only its own certificate, not the CA certificate that issued it`, host };
+  return { thumbprint: sha1Thumbprint(top.c.raw), host };
 }

@@ -120,7 +120,9 @@ export class KubeApi {
     }));
     let shared = this.agents.get(key);
     if (!shared) {
-      shared = new HttpsAgent({ ...o, keepAlive: true, timeout: KEEP_ALIVE_MS });
+      // The certificate is checked unless the kubeconfig itself turns it off (allowed only with
+      // --allow-insecure-skip-tls-verify): NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn it off.
+      shared = new HttpsAgent({ ...o, keepAlive: true, timeout: KEEP_ALIVE_MS, rejectUnauthorized: o.rejectUnauthorized !== false });
       this.agents.set(key, shared);
     }
     return shared;

@@ -30,6 +30,27 @@ import type {
 export interface OpenKubeSessionOptions extends KubeApiOptions {
   /** Skip the connectivity check at open (tests of later failures). */
   skipProbe?: boolean;
+  /** The user accepts a cluster with insecure-skip-tls-verify (--allow-insecure-skip-tls-verify). */
+  allowInsecureSkipTlsVerify?: boolean;
+  /** Where the warning about such a cluster goes (every run). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * A kubeconfig cluster with insecure-skip-tls-verify: true would get our credentials (bearer
+ * tokens, exec plugin tokens) without its certificate being checked, and the issuer IAM is told
+ * to trust would be read from it. Refused before anything is sent, unless the user says so.
+ */
+function checkTlsVerification(contextName: string, server: string, skip: boolean, o: OpenKubeSessionOptions): void {
+  if (!skip) return;
+  const what = `the cluster of context "${contextName}" (server ${server}) sets insecure-skip-tls-verify: true in the kubeconfig`;
+  if (!o.allowInsecureSkipTlsVerify) {
+    throw new InputError(
+      [{ source: '--allow-insecure-skip-tls-verify', message: `${what}: its certificate would not be checked, yet it would get your credentials and name the issuer that IAM is to trust. rhacs-sts refuses it unless you pass --allow-insecure-skip-tls-verify` }],
+      'Give the cluster its CA instead (certificate-authority or certificate-authority-data in the kubeconfig, e.g. from "aws eks update-kubeconfig" or "oc login --certificate-authority"), or accept the risk with --allow-insecure-skip-tls-verify.',
+    );
+  }
+  o.warn?.(`TLS verification is off for ${what}, accepted with --allow-insecure-skip-tls-verify: anyone in the network path can read your credentials and answer in the cluster's place.`);
 }
 
 /** Loads the kubeconfig: --kubeconfig, else KUBECONFIG, else ~/.kube/config (or in-cluster). */
@@ -83,6 +104,20 @@ export function loadKubeConfig(target: KubeTarget): KubeConfig {
     );
   }
   return kc;
+}
+
+type AgentFactory = (cluster: { skipTLSVerify?: boolean } | null, agentOptions: Record<string, unknown>) => unknown;
+
+/**
+ * Every agent the client makes — API requests, watches, port-forward WebSockets — checks the
+ * server's certificate unless the kubeconfig itself turns that off (accepted only with
+ * --allow-insecure-skip-tls-verify): the client leaves it to NODE_TLS_REJECT_UNAUTHORIZED
+ * otherwise, and "0" there would send the credentials to any server.
+ */
+function alwaysVerifyCertificates(kc: KubeConfig): void {
+  const k = kc as unknown as { createAgent: AgentFactory };
+  const create = k.createAgent.bind(kc);
+  k.createAgent = (cluster, agentOptions) => create(cluster, { ...agentOptions, rejectUnauthorized: cluster?.skipTLSVerify !== true });
 }
 
 class ClientKubeSession implements KubeSession {
@@ -159,6 +194,8 @@ export async function openKubeSession(
     throw connectionError(endpoint, 'the context has no user, so there are no credentials to send.',
       'Fix the context\'s "user" in the kubeconfig (for EKS: aws eks update-kubeconfig; for OpenShift: oc login).', undefined, ExitCode.InvalidInput);
   }
+  checkTlsVerification(contextName, cluster.server, cluster.skipTLSVerify === true, options);
+  alwaysVerifyCertificates(kc);
   log(`kube context ${contextName}, server ${cluster.server}`);
   const api = new KubeApi(kc, endpoint, log, options);
   if (!options.skipProbe) {

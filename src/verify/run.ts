@@ -179,7 +179,7 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
 
   // --- read everything, concurrently ---------------------------------------------------------
   const get = publicGetter({ connectTo: options.connectTo });
-  const publicFetch = deps.fetchPublicIssuer ?? ((issuer: string) => fetchPublicIssuer(issuer, { get }));
+  const publicFetch = deps.fetchPublicIssuer ?? ((issuer: string) => fetchPublicIssuer(issuer, { get, connectTo: options.connectTo }));
   const publicByIssuer = new Map<string, Promise<PublicIssuer>>();
   for (const p of plans) if (!publicByIssuer.has(p.cluster.issuer)) publicByIssuer.set(p.cluster.issuer, publicFetch(p.cluster.issuer));
 
@@ -313,7 +313,7 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     }
     let result: ExchangeResult;
     try {
-      result = await exchange({ roleArn: arn, webIdentityToken: token, region: facts.region, registryId: scope.registryId, probe, log: deps.log });
+      result = await exchange({ roleArn: arn, webIdentityToken: token, region: facts.region, registryId: scope.registryId, probe, log: deps.log, timeoutMs: options.requestTimeoutMs });
     } catch (err) {
       const cause = (err as { cause?: { name?: string; message?: string } }).cause;
       const why = cause?.message ? `${cause.name ? `${cause.name}: ` : ''}${cause.message}` : errorOf(err).error;
@@ -346,7 +346,7 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     let result: PodIdentityExchangeResult;
     try {
       result = await (deps.exchangePodIdentity ?? exchangePodIdentity)({
-        clusterName: e.clusterName, region: e.region, token: e.token, profile: options.profile, registryId: scope.registryId, probe, log: deps.log,
+        clusterName: e.clusterName, region: e.region, token: e.token, profile: options.profile, registryId: scope.registryId, probe, log: deps.log, timeoutMs: options.requestTimeoutMs,
       });
     } catch (err) {
       const why = errorOf(err).error;

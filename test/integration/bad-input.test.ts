@@ -1,10 +1,11 @@
 // The bad-input catalogue: malformed flags, environment variables and config files against the
 // live sandbox. Each exits 2 with a message naming what to fix, and the sandbox sees zero writes
 // (in fact nothing at all is contacted: input is validated before any session opens).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { cli as runCli } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
@@ -38,6 +39,17 @@ function file(name: string, text: string): string {
 }
 
 const cli = (args: string[], env: Record<string, string> = {}) => runCli(sb, 'eks', args, env);
+
+/** The sandbox cluster's kubeconfig with TLS verification turned off (and its CA dropped). */
+function insecureKubeconfig(): string {
+  const kc = parse(readFileSync(sb.clusters.eks!.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, unknown> }[] };
+  for (const c of kc.clusters) {
+    delete c.cluster['certificate-authority-data'];
+    delete c.cluster['certificate-authority'];
+    c.cluster['insecure-skip-tls-verify'] = true;
+  }
+  return file('insecure-kubeconfig.yaml', stringify(kc));
+}
 
 type Case = [what: string, args: () => string[], env: Record<string, string>, names: RegExp];
 
@@ -83,6 +95,10 @@ const CASES: Case[] = [
   ['issuer with a backslash', () => ['init', '--oidc-issuer', 'https://oidc.example.com\\id\\1'], {}, /--oidc-issuer: .*has a backslash/],
   ['issuer with a ".." segment', () => ['init', '--oidc-issuer', 'https://oidc.example.com/a/../b'], {}, /--oidc-issuer: .*"\.\." path segment/],
   ['attached policy in another partition', () => ['init', '--region', 'eu-west-1', '--attach-policy-arn', 'arn:aws-cn:iam::aws:policy/AmazonS3ReadOnlyAccess'], {}, /--attach-policy-arn: "arn:aws-cn:iam::aws:policy\/AmazonS3ReadOnlyAccess" is in partition "aws-cn" but region eu-west-1 is in "aws"/],
+  ['request timeout not a duration', () => ['plan', '--request-timeout', 'soon'], {}, /--request-timeout: "soon" is not a duration between 1s and 1h/],
+  ['request timeout zero', () => ['init', '--request-timeout', '0s'], {}, /--request-timeout: "0s" is not a duration/],
+  ['request timeout over an hour', () => ['verify', '--request-timeout', '2h'], {}, /--request-timeout: "2h" is not a duration between 1s and 1h/],
+  ['kubeconfig that skips TLS verification', () => ['plan', '--kubeconfig', insecureKubeconfig()], {}, /--allow-insecure-skip-tls-verify: the cluster of context ".*" \(server https:\/\/127\.0\.0\.1:\d+\) sets insecure-skip-tls-verify: true in the kubeconfig/],
   ['quiet and verbose', () => ['init', '--quiet', '--verbose'], {}, /--quiet: cannot be combined with --verbose/],
   ['context with central-context', () => ['init', '--context', sb.clusters.eks!.context, '--central-context', sb.clusters.eks!.context], {}, /--context: cannot be combined/],
   ['sensor-context twice', () => ['init', '--sensor-context', sb.clusters.openshift!.context, '--sensor-context', sb.clusters.openshift!.context], {}, /--sensor-context: names .* more than once/],
@@ -97,6 +113,8 @@ const CASES: Case[] = [
   ['env: bad boolean', () => ['init'], { RHACS_STS_DELEGATED_SCANNING: 'sometimes' }, /RHACS_STS_DELEGATED_SCANNING: "sometimes" is not a boolean/],
   ['env: bad account id', () => ['init'], { RHACS_STS_ACCOUNT_ID: 'abc' }, /RHACS_STS_ACCOUNT_ID: "abc" is not an AWS account id/],
   ['env: bad region', () => ['init'], { RHACS_STS_REGION: 'nowhere' }, /RHACS_STS_REGION/],
+  ['env: bad request timeout', () => ['plan'], { RHACS_STS_REQUEST_TIMEOUT: 'forever' }, /RHACS_STS_REQUEST_TIMEOUT: "forever" is not a duration/],
+  ['env: bad boolean for insecure kubeconfigs', () => ['plan'], { RHACS_STS_ALLOW_INSECURE_SKIP_TLS_VERIFY: 'maybe' }, /RHACS_STS_ALLOW_INSECURE_SKIP_TLS_VERIFY: "maybe" is not a boolean/],
   // Config files
   ['config: missing file', () => ['init', '--config', join(dir, 'nope.yaml')], {}, /--config: cannot read .*no such file/],
   ['config: not YAML', () => ['init', '--config', file('broken.yaml', 'role-name: [unclosed\n')], {}, /--config: .* is not valid YAML or JSON/],
@@ -107,6 +125,7 @@ const CASES: Case[] = [
   ['config: boolean as text', () => ['init', '--config', file('bool.yaml', 'delegated-scanning: "yes"\n')], {}, /bool\.yaml: delegated-scanning: must be true or false/],
   ['config: list of numbers', () => ['init', '--config', file('list-num.yaml', 'ecr-repository: [1, 2]\n')], {}, /list-num\.yaml: ecr-repository: must be a name or a list of names/],
   ['config: nested config', () => ['init', '--config', file('nested.yaml', 'config: other.yaml\n')], {}, /nested\.yaml: config: a config file cannot name another/],
+  ['config: bad request timeout', () => ['init', '--config', file('rt.yaml', 'request-timeout: 3 days\n')], {}, /rt\.yaml: request-timeout: "3 days" is not a duration/],
   ['config: JSON with a bad region', () => ['init', '--config', file('c.json', '{"region": "mars-2"}')], {}, /c\.json: region: "mars-2" is not an AWS region/],
   // Saved plan files (init --plan)
   ['plan file: missing', () => ['init', '--plan', join(dir, 'none.json'), '--yes'], {}, /--plan: cannot read .*no such file/],

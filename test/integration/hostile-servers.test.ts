@@ -1,110 +1,135 @@
-// Servers that answer with what a CLI must not trust or print, started by the test on 127.0.0.1:
-// - an AWS endpoint whose sts:GetCallerIdentity names account "*" (which would have become
-//   arn:aws:ecr:*:*:repository/* and arn:aws:iam::*:oidc-provider/…): refused before any IAM call;
-// - a Central behind a proxy that echoes the request's headers in its error text: the credential
-//   never reaches stderr or the JSON document.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+// The built CLI against hostile servers on 127.0.0.1, with the real sandbox cluster behind it: an AWS
+// endpoint that accepts and never answers (or answers an HTML 502), an issuer whose documents point
+// at private addresses, and a Central endpoint with a certificate from the wrong CA while
+// NODE_TLS_REJECT_UNAUTHORIZED=0. Each run fails cleanly (exit 1, one JSON document with
+// --output json), nothing is fetched where the issuer pointed, and no credential is sent.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCa, issueCert } from '../sandbox/certs.js';
 import { cli } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
-import { kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
+import { kubeConfigFor } from '../sandbox/observe.js';
 
 const sb = useSandbox();
-const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-hostile-'));
-const servers: (http.Server | https.Server)[] = [];
-afterAll(async () => {
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  rmSync(dir, { recursive: true, force: true });
-});
+let dir: string;
+let ns: string;
+let issuerHost: string;
+const read = (f: string) => readFileSync(join(dir, f), 'utf8');
 
-async function listen(server: http.Server | https.Server): Promise<number> {
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as AddressInfo).port;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-hostile-'));
+  issuerHost = new URL(sb.clusters.eks!.issuer).hostname;
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  writeFileSync(join(dir, 'leaf.ext'), `subjectAltName=DNS:${issuerHost},DNS:localhost,IP:127.0.0.1\n`);
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Hostile Root',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${issuerHost}`);
+  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'leaf.ext');
+  ns = uniqueNamespace('hostile');
+  await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+type Handler = (req: IncomingMessage, res: ServerResponse, port: number) => void;
+
+/** A server on 127.0.0.1 (HTTPS with the hostile CA's certificate, or plain HTTP); records what it was asked. */
+async function hostile(tls: boolean, handler: Handler, fn: (port: number, asked: { path: string; auth: string }[]) => Promise<void>): Promise<void> {
+  const asked: { path: string; auth: string }[] = [];
+  let port = 0;
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    asked.push({ path: `${req.headers.host}${req.url}`, auth: String(req.headers.authorization ?? '') });
+    req.resume();
+    handler(req, res, port);
+  };
+  const server = tls ? createHttpsServer({ key: read('leaf.key'), cert: read('leaf.pem') }, listener) : createHttpServer(listener);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  port = (server.address() as { port: number }).port;
+  try {
+    await fn(port, asked);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
 }
 
-describe('an AWS endpoint answering account "*"', () => {
-  const actions: string[] = [];
-  let endpoint: string;
-  beforeAll(async () => {
-    const server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => { body += c.toString(); });
-      req.on('end', () => {
-        const action = new URLSearchParams(body).get('Action') ?? `${req.method} ${req.url}`;
-        actions.push(action);
-        if (action !== 'GetCallerIdentity') {
-          res.writeHead(400, { 'content-type': 'text/xml' }).end('<ErrorResponse><Error><Code>InvalidAction</Code><Message>no</Message></Error></ErrorResponse>');
-          return;
-        }
-        res.writeHead(200, { 'content-type': 'text/xml' }).end(
-          '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
-          + '<Arn>arn:aws:iam::*:user/admin</Arn><UserId>AIDA</UserId><Account>*</Account>'
-          + '</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></GetCallerIdentityResponse>',
-        );
-      });
+const plan = (extra: string[], env: Record<string, string>) =>
+  cli(sb, 'eks', ['plan', '--namespace', ns, '--role-name', `hostile-${ns.slice(-6)}`, ...extra], env);
+
+describe('AWS endpoints that misbehave', () => {
+  it('one that accepts and never answers: exit 1 after the bounded attempts, the JSON error naming the call, the endpoint and the bound', async () => {
+    await hostile(false, () => undefined, async (port, asked) => {
+      const r = await plan(['--output', 'json', '--request-timeout', '1s'], { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
+      expect(r.code, r.stderr).toBe(1);
+      const doc = JSON.parse(r.stdout) as { error: { message: string; hint: string; exitCode: number } };
+      expect(doc.error.exitCode).toBe(1);
+      expect(doc.error.message).toMatch(new RegExp(`^AWS did not answer STS\\.GetCallerIdentity at http://127\\.0\\.0\\.1:${port} within 1s \\(5 attempts\\)`));
+      expect(doc.error.hint).toMatch(/--request-timeout/);
+      expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+      expect(asked.length).toBe(5);
     });
-    endpoint = `http://127.0.0.1:${await listen(server)}`;
   });
 
-  it('is refused, naming the field, before any IAM request; nothing is written in the cluster', async () => {
-    const ns = uniqueNamespace('hostile-sts');
-    await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
-    const k = kubeMark(sb, 'eks');
-    const r = await cli(sb, 'eks', ['init', '--yes', '--namespace', ns, '--role-name', 'hostile'], { AWS_ENDPOINT_URL: endpoint });
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/AWS answered sts:GetCallerIdentity with values that cannot be used \(Account: "\*" is not an AWS account id/);
-    // Nothing was planned with it: no ECR grant or provider ARN for account "*".
-    expect(r.stderr).not.toMatch(/arn:aws:ecr:\*:\*|iam::\*:oidc-provider/);
-    expect(actions.length).toBeGreaterThan(0);
-    expect(actions.every((a) => a === 'GetCallerIdentity')).toBe(true);
-    expect(await kubeRequests(sb, 'eks', k, { namespace: ns, writesOnly: true })).toEqual([]);
+  it('one that answers an HTML 502: the status and the endpoint, not "Unknown: Unknown"', async () => {
+    await hostile(false, (_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html><body>502 Bad Gateway</body></html>');
+    }, async (port) => {
+      const r = await plan([], { AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`http://127.0.0.1:${port} answered STS.GetCallerIdentity with HTTP 502 and no AWS error in the body`);
+      expect(r.stderr).not.toContain('Unknown');
+    });
   });
 });
 
-describe("a Central whose error text echoes the request's headers", () => {
-  const seen: string[] = [];
-  let endpoint: string;
-  let ns: string;
-  const password = 'hunter2-hostile';
-  beforeAll(async () => {
-    const ca = createCa(join(dir, 'ca'), 'hostile-central-ca');
-    const leaf = issueCert(ca, join(dir, 'ca'), 'central', { cn: 'localhost', sans: ['DNS:localhost'], usage: 'server' });
-    const server = https.createServer({ cert: readFileSync(leaf.cert), key: readFileSync(leaf.key) }, (req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      // A proxy in front of Central that reflects what it was sent, credentials included, plus a terminal escape.
-      res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({
-        code: 14, message: `upstream failed; request headers: Authorization: ${req.headers.authorization ?? ''}\u001b]0;PWNED\u0007`,
-      }));
+describe('an issuer whose documents point at private addresses', () => {
+  const env = (port: number) => ({ RHACS_STS_CONNECT_TO: `${issuerHost}:443:127.0.0.1:${port}`, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') });
+
+  it('a jwks_uri on 127.0.0.1: the plan stops, and the internal keys are never fetched', async () => {
+    await hostile(true, (req, res, port) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(req.url?.endsWith('/.well-known/openid-configuration')
+        ? { issuer: sb.clusters.eks!.issuer, jwks_uri: `https://127.0.0.1:${port}/internal-keys` }
+        : { keys: [{ kid: 'internal', kty: 'RSA', n: 'AQAB', e: 'AQAB' }] }));
+    }, async (port, asked) => {
+      const r = await plan([], env(port));
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`its jwks_uri https://127.0.0.1:${port}/internal-keys points at 127.0.0.1 is a loopback address`);
+      expect(r.stderr).toContain('nothing was changed');
+      expect(asked.map((a) => a.path)).toEqual([`${issuerHost}${new URL(sb.clusters.eks!.issuer).pathname.replace(/\/$/, '')}/.well-known/openid-configuration`]);
     });
-    endpoint = `https://localhost:${await listen(server)}`;
-    ns = uniqueNamespace('hostile-central');
-    const kc = kubeConfigFor(sb, 'eks');
-    await seedRhacs(kc, { namespace: ns, method: 'manifests' });
-    // Central's CA, as the install keeps it: the client trusts Central's certificate through it.
-    const core = kc.makeApiClient(CoreV1Api);
-    const body = { metadata: { name: 'central-tls', namespace: ns }, data: { 'ca.pem': Buffer.from(readFileSync(ca.cert)).toString('base64') } };
-    await core.deleteNamespacedSecret({ name: 'central-tls', namespace: ns }).catch(() => undefined);
-    await core.createNamespacedSecret({ namespace: ns, body });
   });
 
-  it('prints the error with the credential redacted and the escape shown, on stderr and in the JSON document', async () => {
-    const r = await cli(sb, 'eks', ['plan', '--configure-integration', '--namespace', ns, '--role-name', 'hostile-central', '--central-endpoint', endpoint, '--output', 'json'], { ROX_ADMIN_PASSWORD: password });
-    expect(seen.length, r.stderr).toBeGreaterThan(0);
-    const basic = Buffer.from(`admin:${password}`).toString('base64');
-    const all = r.stdout + r.stderr;
-    expect(all).toMatch(/Authorization: \[redacted\]/);
-    expect(all).not.toContain(basic);
-    expect(all).not.toContain(basic.slice(0, 12));
-    expect(all).not.toContain(password);
-    expect(all).not.toMatch(/[\x07\x1b]/);
+  it('a redirect to localhost: not followed, and no thumbprint of that host goes into the plan', async () => {
+    await hostile(true, (_req, res, port) => {
+      res.statusCode = 302;
+      res.setHeader('location', `https://localhost:${port}/.well-known/openid-configuration`);
+      res.end();
+    }, async (port, asked) => {
+      const r = await plan(['--output', 'json'], env(port));
+      expect(r.code, r.stderr).toBe(1);
+      expect(JSON.parse(r.stdout).error.message).toContain(`redirects to https://localhost:${port}/.well-known/openid-configuration: localhost is a private or local name`);
+      expect(asked).toHaveLength(1);
+    });
+  });
+});
+
+describe('Central at --central-endpoint', () => {
+  it('with NODE_TLS_REJECT_UNAUTHORIZED=0 and a certificate from another CA: the admin password is never sent', async () => {
+    await hostile(true, (_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end('{}');
+    }, async (port, asked) => {
+      const password = 'hostile-test-admin-password';
+      const r = await plan(['--configure-integration', '--central-endpoint', `https://127.0.0.1:${port}`], { NODE_TLS_REJECT_UNAUTHORIZED: '0', ROX_ADMIN_PASSWORD: password });
+      expect(r.stderr).toMatch(/Central's certificate could not be verified at https:\/\/127\.0\.0\.1:\d+/);
+      expect(asked).toEqual([]);
+      expect(r.stdout + r.stderr).not.toContain(password);
+    });
   });
 });

@@ -31,7 +31,7 @@ beforeEach(() => resetAws(sb));
 
 const issuerOf = (c: Cluster) => new URL(sb.clusters[c]!.issuer);
 const providerArn = (c: Cluster) => `arn:aws:iam::${sb.accountId}:oidc-provider/${sb.clusters[c]!.issuer.replace(/^https:\/\//, '')}`;
-/** The thumbprint IAM defines: SHA-1 of the top intermediate CA the keys' host sends (the stand-in sends leaf + intermediate). */
+/** The thumbprint IAM defines: SHA-1 of the top intermediate CA in the chain of the connection that served the keys (the stand-in sends leaf + intermediate; the root comes from the trusted CAs). */
 const intermediateThumbprint = () =>
   createHash('sha1').update(new X509Certificate(readFileSync(join(sb.certDir, 'public-intermediate.crt'))).raw).digest('hex');
 

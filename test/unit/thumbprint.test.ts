@@ -6,7 +6,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jwksThumbprint } from '../../src/issuer/thumbprint.js';
+import { thumbprintFromChain } from '../../src/issuer/thumbprint.js';
 import { connectAddress, httpsGet, NetworkError, parseConnectTo, type ConnectTo } from '../../src/net/https.js';
 
 // Real TLS servers on 127.0.0.1 with a generated chain: root CA → intermediate CA → leaf for the
@@ -34,6 +34,8 @@ beforeAll(() => {
   openssl('x509', '-req', '-in', 'int.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'int.pem', '-days', '2', '-extfile', 'ca.ext');
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${KEYS_HOST}`);
   openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'int.pem', '-CAkey', 'int.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'leaf.ext');
+  // The same host's certificate signed by the root itself (no intermediate).
+  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'direct.pem', '-days', '2', '-extfile', 'leaf.ext');
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -50,7 +52,9 @@ async function withServer(chain: string[], fn: (port: number, sni: string[]) => 
       sni.push(name);
       cb(null, undefined);
     },
-  }, (s) => s.end());
+  }, (s) => {
+    s.once('data', () => s.end('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{"keys":[]}'));
+  });
   const port = await listen(server);
   try {
     await fn(port, sni);
@@ -60,52 +64,59 @@ async function withServer(chain: string[], fn: (port: number, sni: string[]) => 
 }
 
 const to = (port: number, host = KEYS_HOST, from = 443): ConnectTo[] => [{ host, port: from, toHost: '127.0.0.1', toPort: port }];
+/** The keys fetched over a connection verified against the test root, and the thumbprint from that connection's chain. */
+async function thumbprintOf(url: string, connectTo: ConnectTo[]) {
+  const res = await httpsGet(url, { connectTo, timeoutMs: 2000, extraCa: [read('root.pem')] });
+  expect(res.status).toBe(200);
+  return thumbprintFromChain(new URL(url).hostname, res.chain);
+}
 
-describe('jwksThumbprint: the jwks_uri host, its top intermediate CA, never a leaf', () => {
-  it('takes the last certificate the keys\' host sends (leaf + intermediate → intermediate), asking for that host', async () => {
+describe('thumbprintFromChain: the jwks_uri host, its top intermediate CA, from the verified connection, never a leaf', () => {
+  it('takes the top intermediate of the chain the keys were fetched over, asking for that host', async () => {
     await withServer(['leaf.pem', 'int.pem'], async (port, sni) => {
-      const r = await jwksThumbprint(JWKS_URI, { connectTo: to(port) });
-      expect(r).toEqual({ thumbprint: sha1(read('int.pem')), host: KEYS_HOST });
+      expect(await thumbprintOf(JWKS_URI, to(port))).toEqual({ thumbprint: sha1(read('int.pem')), host: KEYS_HOST });
       expect(sha1(read('int.pem'))).toMatch(/^[0-9a-f]{40}$/);
       expect(sni).toEqual([KEYS_HOST]);
     });
   });
 
-  it('takes the root when the host sends it too (the last certificate sent)', async () => {
+  it('takes the top intermediate, not the root, when the host sends the root too', async () => {
     await withServer(['leaf.pem', 'int.pem', 'root.pem'], async (port) => {
-      expect(await jwksThumbprint(JWKS_URI, { connectTo: to(port) })).toEqual({ thumbprint: sha1(read('root.pem')), host: KEYS_HOST });
+      expect(await thumbprintOf(JWKS_URI, to(port))).toEqual({ thumbprint: sha1(read('int.pem')), host: KEYS_HOST });
     });
   });
 
-  it('omits it, saying why, when the host sends only its leaf (a leaf changes at every renewal)', async () => {
-    await withServer(['leaf.pem'], async (port) => {
-      const r = await jwksThumbprint(JWKS_URI, { connectTo: to(port) });
+  it('omits it, saying why, when a root signs the host\'s own certificate (no intermediate; a leaf changes at every renewal)', async () => {
+    await withServer(['direct.pem'], async (port) => {
+      const r = await thumbprintOf(JWKS_URI, to(port));
       expect(r).toEqual({ omitted: `${KEYS_HOST} sends only its own certificate, not the CA certificate that issued it`, host: KEYS_HOST });
-      expect(JSON.stringify(r)).not.toContain(sha1(read('leaf.pem')));
+      expect(JSON.stringify(r)).not.toContain(sha1(read('direct.pem')));
     });
   });
 
   it('honours a port in the jwks_uri', async () => {
     await withServer(['leaf.pem', 'int.pem'], async (port) => {
-      expect(await jwksThumbprint(`https://${KEYS_HOST}:8443/jwks`, { connectTo: to(port, KEYS_HOST, 8443) })).toMatchObject({ thumbprint: sha1(read('int.pem')) });
+      expect(await thumbprintOf(`https://${KEYS_HOST}:8443/jwks`, to(port, KEYS_HOST, 8443))).toMatchObject({ thumbprint: sha1(read('int.pem')) });
     });
   });
 
-  it('reports an unreachable host as an error, not an exception', async () => {
-    const probe = createServer();
-    const port = await listen(probe);
-    await new Promise((r) => probe.close(r));
-    expect(await jwksThumbprint(JWKS_URI, { connectTo: to(port), timeoutMs: 2000 })).toEqual({ error: `${KEYS_HOST}: ECONNREFUSED`, host: KEYS_HOST });
+  it('never reads a chain without verifying it: an unknown CA gives no chain and no thumbprint, even with NODE_TLS_REJECT_UNAUTHORIZED=0', async () => {
+    const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    try {
+      await withServer(['leaf.pem', 'int.pem'], async (port) => {
+        const err = await httpsGet(JWKS_URI, { connectTo: to(port), timeoutMs: 2000 }).then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(NetworkError);
+        expect((err as NetworkError).code).toBe('UNABLE_TO_GET_ISSUER_CERT_LOCALLY');
+      });
+    } finally {
+      if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+    }
   });
 
-  it('gives up after the timeout when the host never answers TLS', async () => {
-    const silent = createServer(() => {});
-    const port = await listen(silent);
-    try {
-      expect(await jwksThumbprint(JWKS_URI, { connectTo: to(port), timeoutMs: 300 })).toEqual({ error: `no TLS answer from ${KEYS_HOST} within 300 ms`, host: KEYS_HOST });
-    } finally {
-      silent.close();
-    }
+  it('reports a connection without a certificate as an error, not an exception', () => {
+    expect(thumbprintFromChain(KEYS_HOST, undefined)).toEqual({ error: `${KEYS_HOST} presented no certificate`, host: KEYS_HOST });
   });
 });
 
