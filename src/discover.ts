@@ -417,13 +417,27 @@ export async function discover(options: Options, sessions: Sessions, ui: Ui): Pr
 }
 
 /**
+ * EKS Pod Identity names no role in the cluster: the role our associations of the components'
+ * service accounts name (read where the pods get container credentials), when they name one.
+ */
+async function associatedRoleArn(facts: Facts, aws: AwsSession): Promise<string | undefined> {
+  const queries = facts.clusters
+    .filter((c) => c.provider === 'eks' && c.name && Object.values(c.current ?? {}).some((st) => st?.pods?.some((p) => p.containerCredentials)))
+    .map((c) => ({ clusterName: c.name!, region: c.region ?? facts.region, namespace: c.namespace, serviceAccounts: [...c.components] as string[] }));
+  if (!queries.length || !aws.readAssociations) return undefined;
+  const found = await aws.readAssociations(queries).catch(() => []);
+  const arns = new Set(found.filter((a) => isManaged(a.tags)).map((a) => a.roleArn));
+  return arns.size === 1 ? [...arns][0] : undefined;
+}
+
+/**
  * The role the clusters' wiring already names, when rhacs-sts created it (or adopted it): without
  * --role-name, init and plan continue with that role instead of proposing a new one. A role of
  * the default name needs no look-up (it is read anyway).
  */
 export async function ownRoleFromWiring(options: Options, facts: Facts, aws: AwsSession): Promise<{ name: string; path: string; arn: string } | undefined> {
   if (options.roleName) return undefined;
-  const arn = pointedRoleArn(facts.clusters);
+  const arn = pointedRoleArn(facts.clusters) ?? await associatedRoleArn(facts, aws);
   const r = roleInAccount(arn, facts.accountId);
   if (!arn || !r || r.name === defaultRoleName(options.clusterName ?? facts.clusterName)) return undefined;
   const state = await aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers: [], roleName: r.name });
