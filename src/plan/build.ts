@@ -181,6 +181,14 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
   for (const c of facts.clusters) {
     if (c.name && targetComponents(c, decisions.delegatedScanning).length) roleTags[servesTag(c.name)] = podId(c) ? POD_IDENTITY_PRINCIPAL : issuerHostPath(c.issuer);
   }
+  // A cluster whose mechanism changes: said in the plan, as "was X, becomes Y".
+  for (const c of facts.clusters) {
+    const was = c.name ? role?.tags[servesTag(c.name)] : undefined;
+    const now = c.name ? roleTags[servesTag(c.name)] : undefined;
+    if (was && now && (was === POD_IDENTITY_PRINCIPAL) !== (now === POD_IDENTITY_PRINCIPAL)) {
+      notes.push(`${c.name}: was ${was === POD_IDENTITY_PRINCIPAL ? 'EKS Pod Identity' : 'IRSA'}, becomes ${now === POD_IDENTITY_PRINCIPAL ? 'EKS Pod Identity' : 'IRSA'} (--mechanism).`);
+    }
+  }
   const tagCount = Object.keys({ ...role?.tags, ...roleTags }).length + (role && !isManaged(role.tags) ? 1 : 0);
   if (tagCount > MAX_ROLE_TAGS) {
     blockers.push({
@@ -208,7 +216,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     const boundaryChange = decisions.permissionsBoundary !== undefined && decisions.permissionsBoundary !== role.permissionsBoundary;
     actions.push({
       id: 'role', type: 'role', status: boundaryChange ? 'update' : 'unchanged', target: arn,
-      summary: boundaryChange ? `Set the role's permissions boundary to ${decisions.permissionsBoundary}` : `Role ${decisions.roleName} exists${roleOwned ? '' : decisions.adoptRole ? ' (adopting it)' : ' (not ours)'}`,
+      summary: boundaryChange ? `Set the role's permissions boundary to ${decisions.permissionsBoundary}${role.permissionsBoundary ? ` (was ${role.permissionsBoundary})` : ''}` : `Role ${decisions.roleName} exists${roleOwned ? '' : decisions.adoptRole ? ' (adopting it)' : ' (not ours)'}`,
       current: { path: role.path, permissionsBoundary: role.permissionsBoundary },
       desired: { path: role.path, permissionsBoundary: decisions.permissionsBoundary ?? role.permissionsBoundary },
       name: decisions.roleName, path: role.path, arn, tags: {}, permissionsBoundary: boundaryChange ? decisions.permissionsBoundary : undefined,

@@ -129,6 +129,8 @@ describe('a re-run keeps what is in place unless a flag changes it', () => {
     const d = decisionsFromOptions(opts(), f, {}, settingsInPlace(f, r));
     expect(d).toMatchObject({ attachPolicyArns: [S3], permissionsBoundary: 'arn:aws:iam::111122223333:policy/boundary' });
     expect(changes(buildInitPlan(f, d, awsWith(r)).actions)).toEqual([]);
+    const other = buildInitPlan(f, decisionsFromOptions(opts({ permissionsBoundary: 'arn:aws:iam::111122223333:policy/other' }), f, {}, settingsInPlace(f, r)), awsWith(r));
+    expect(other.actions.find((a) => a.type === 'role')!.summary).toBe("Set the role's permissions boundary to arn:aws:iam::111122223333:policy/other (was arn:aws:iam::111122223333:policy/boundary)");
   });
 });
 
@@ -184,6 +186,7 @@ describe('plan and apply agree when a fleet moves from IRSA to Pod Identity', ()
     const trust = plan.actions.find((a): a is Extract<Action, { type: 'trust-policy' }> => a.type === 'trust-policy')!;
     expect(trust.status).toBe('update');
     expect(trust.document.Statement.map((s) => s.Sid)).toEqual(['RhacsStsPodIdentity']);
+    expect(plan.notes).toEqual(expect.arrayContaining(['hub: was IRSA, becomes EKS Pod Identity (--mechanism).', 'spoke-1: was IRSA, becomes EKS Pod Identity (--mechanism).']));
     // What the AWS session does with the action (client.ts ensureTrust): re-merge against the role as it is.
     const ours = trust.document.Statement.filter((s) => !isPodIdentityStatement(s));
     const applied = withPodIdentityStatement(mergeTrustPolicy(irsa.trustPolicy, ours, trust.scope!), trust.document.Statement.find(isPodIdentityStatement));
