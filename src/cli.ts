@@ -68,6 +68,7 @@ Run "rhacs-sts <command> --help" for its options and examples.`);
       const opt = new Option(s.flags, `${s.description} [env: ${s.env}]`);
       if (s.kind === 'list') opt.argParser((value: string, prev: string[] | undefined) => [...(prev ?? []), value]);
       cmd.addOption(opt);
+      if (s.negation) cmd.addOption(new Option(opt.long!.replace(/^--/, '--no-'), s.negation));
     }
     cmd.addHelpText('after', EXAMPLES[name] ?? '');
     // Commander names each value after its long flag (--plan → plan); options.ts keys them by spec key (planFile).

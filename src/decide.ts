@@ -9,6 +9,8 @@ import type { ClusterTarget } from './targets.js';
 import { PROVIDERS, type Options, type Provider } from './options.js';
 import { EKS_ROLE_ANNOTATION, POD_IDENTITY_MIN_RHACS, type Decisions, type Facts, type Mechanism, type Plan } from './plan/model.js';
 import { before44 } from './plan/restarts.js';
+import type { InPlace } from './plan/in-place.js';
+import type { EcrScope as EcrGrant } from './plan/policies.js';
 import type { Ui } from './ui/ui.js';
 import * as v from './validate.js';
 
@@ -50,44 +52,57 @@ export function checkInitOptions(options: Options): void {
 }
 
 /**
- * Whether Sensor gets the role when nobody said: yes with --sensor-context (that is its purpose),
- * otherwise no. Trusting Sensor too only helps when delegated scanning is turned on in RHACS
- * (it is off by default there), so least privilege wins; a script asks for it with --delegated-scanning.
+ * Whether Sensor gets the role when nobody said: what is in place (an earlier run's choice, read
+ * back from the role and the wiring); else yes with --sensor-context (that is its purpose), and yes
+ * where Sensor runs without Central (a secured cluster, where configuring Sensor is the only reason
+ * to run rhacs-sts); otherwise no. Trusting Sensor too only helps when delegated scanning is turned
+ * on in RHACS (it is off by default there), so least privilege wins; --delegated-scanning asks for it.
+ * The wizard offers the same as its default, so --yes takes exactly what Enter would.
  */
-export function impliedDelegatedScanning(options: Pick<Options, 'delegatedScanning' | 'sensorContexts'>): boolean {
-  return options.delegatedScanning ?? options.sensorContexts.length > 0;
+export function impliedDelegatedScanning(options: Pick<Options, 'delegatedScanning' | 'sensorContexts'>, facts?: Facts, inPlace: InPlace = {}): boolean {
+  return options.delegatedScanning ?? (options.sensorContexts.length > 0 || (inPlace.delegatedScanning ?? (facts ? defaultDelegatedScanning(facts) : false)));
 }
 
 /**
- * The default offered at the prompt: yes only when Sensor runs without Central (a secured
- * cluster, where configuring Sensor is the only reason to run rhacs-sts), else no, as above.
+ * The default offered at the prompt when nothing is in place: yes only when Sensor runs without
+ * Central (a secured cluster), else no, as above.
  */
 export function defaultDelegatedScanning(facts: Facts): boolean {
   const comps = facts.clusters.flatMap((c) => c.components);
   return comps.includes('sensor') && !comps.includes('central');
 }
 
-/** Decisions from options and facts, with defaults for whatever was not said. */
-export function decisionsFromOptions(options: Options, facts: Facts, thumbprints: Record<string, string[]> = {}): Decisions {
+/** The ECR scope: each flag given wins; each one not given keeps what is in place; then the defaults. */
+export function ecrScopeFrom(options: Options, facts: Facts, inPlace: InPlace = {}): EcrGrant {
+  const was = inPlace.ecr;
+  const registryId = options.ecrRegistryId ?? was?.registryId ?? facts.accountId;
+  const region = options.ecrRegion !== undefined ? (options.ecrRegion === '*' ? undefined : options.ecrRegion) : was?.region;
+  const repositories = options.ecrRepositories.length
+    ? (options.ecrRepositories.includes('*') ? [] : options.ecrRepositories)
+    : [...(was?.repositories ?? [])];
+  // Cross-account through StackRox's useAssumeRole: StackRox builds this ARN (commercial partition).
+  const assumeRoleArn = options.ecrAssumeRole
+    ? `arn:aws:iam::${registryId}:role/${options.ecrAssumeRole}`
+    : options.ecrRegistryId === undefined ? was?.assumeRoleArn : undefined;
+  return { registryId, ...(region ? { region } : {}), repositories, ...(assumeRoleArn ? { assumeRoleArn } : {}) };
+}
+
+/** Decisions from options and facts: a flag wins, else what is in place, else the default. */
+export function decisionsFromOptions(options: Options, facts: Facts, thumbprints: Record<string, string[]> = {}, inPlace: InPlace = {}): Decisions {
   return {
     roleName: options.roleName ?? defaultRoleName(options.clusterName ?? facts.clusterName),
     rolePath: options.rolePath,
-    permissionsBoundary: options.permissionsBoundary,
-    attachPolicyArns: options.attachPolicyArns,
-    ecr: {
-      registryId: options.ecrRegistryId ?? facts.accountId,
-      region: options.ecrRegion,
-      repositories: options.ecrRepositories,
-      // Cross-account through StackRox's useAssumeRole: StackRox builds this ARN (commercial partition).
-      ...(options.ecrAssumeRole ? { assumeRoleArn: `arn:aws:iam::${options.ecrRegistryId ?? facts.accountId}:role/${options.ecrAssumeRole}` } : {}),
-    },
-    delegatedScanning: impliedDelegatedScanning(options),
+    permissionsBoundary: options.permissionsBoundary ?? inPlace.permissionsBoundary,
+    // Attaching is additive: what rhacs-sts attached before stays attached.
+    attachPolicyArns: [...new Set([...options.attachPolicyArns, ...(inPlace.attachPolicyArns ?? [])])],
+    ecr: ecrScopeFrom(options, facts, inPlace),
+    delegatedScanning: impliedDelegatedScanning(options, facts, inPlace),
     restart: options.restart,
     adoptRole: options.adoptRole,
     replaceRoleWiring: options.replaceRoleWiring,
     adoptOidcProvider: options.adoptOidcProvider,
     thumbprints,
-    mechanism: options.mechanism ?? detectedMechanism(facts),
+    mechanism: options.mechanism ?? inPlace.mechanism ?? detectedMechanism(facts),
     adoptAssociation: options.adoptAssociation,
   };
 }
@@ -210,10 +225,11 @@ const repositoryList: v.Check = (answer) => {
 
 /**
  * The wizard's questions, for whatever flags, the config file and detection left open: the role
- * name, delegated scanning (only where Sensor runs) and the ECR scope. Not at a terminal, for a
- * plan (which shows what the flags give), or with --yes (take every default), nothing is asked.
+ * name, delegated scanning (only where Sensor runs) and the ECR scope. Each offers what is in place
+ * (what an earlier run set, read for the role once it is named) as its default. Not at a terminal,
+ * for a plan (which shows what the flags give), or with --yes (take every default), nothing is asked.
  */
-export async function askDecisions(options: Options, facts: Facts, ui: Ui): Promise<Options> {
+export async function askDecisions(options: Options, facts: Facts, ui: Ui, inPlaceFor: (roleName: string) => Promise<InPlace> = async () => ({})): Promise<Options> {
   if (!ui.interactive || options.dryRun || options.yes) return options;
   const o: Options = { ...options, ecrRepositories: [...options.ecrRepositories] };
 
@@ -224,6 +240,7 @@ export async function askDecisions(options: Options, facts: Facts, ui: Ui): Prom
       validate: v.roleName,
     });
   }
+  const was = await inPlaceFor(o.roleName);
 
   // EKS with the Pod Identity Agent running (and RHACS 4.4+): offer Pod Identity, with the difference in one line.
   const podIdentityPossible = facts.clusters.length > 0 && facts.clusters.every((c) => c.provider === 'eks' && c.podIdentityAgent === true && before44(c.version) !== true);
@@ -234,7 +251,7 @@ export async function askDecisions(options: Options, facts: Facts, ui: Ui): Prom
         { value: 'irsa', name: 'IRSA: annotate the service account; the role trusts this cluster\'s OIDC issuer (one trust statement per cluster)' },
         { value: 'pod-identity', name: 'EKS Pod Identity: an association through the EKS API; no OIDC provider, and one role serves a fleet without growing its trust policy' },
       ],
-      detectedMechanism(facts),
+      was.mechanism ?? detectedMechanism(facts),
     );
   }
 
@@ -242,23 +259,35 @@ export async function askDecisions(options: Options, facts: Facts, ui: Ui): Prom
   if (o.delegatedScanning === undefined && o.sensorContexts.length === 0 && sensorRuns) {
     o.delegatedScanning = await ui.confirm(
       'Delegated scanning: should Sensor pull images from ECR too? (only if it is turned on in RHACS)',
-      defaultDelegatedScanning(facts),
+      was.delegatedScanning ?? defaultDelegatedScanning(facts),
     );
   }
 
   if (o.ecrRegistryId === undefined && o.ecrRegion === undefined && o.ecrRepositories.length === 0) {
+    const inPlaceScope: EcrScope = !was.ecr ? 'all'
+      : was.ecr.repositories.length ? 'repositories'
+      : was.ecr.registryId !== facts.accountId || was.ecr.region !== undefined ? 'registry' : 'all';
     const scope = await ui.select<EcrScope>('Which ECR repositories may RHACS read?', [
       { value: 'all', name: `All repositories in this account's registry (${facts.accountId}, any region)` },
       { value: 'registry', name: 'All repositories of one registry account, optionally one region' },
       { value: 'repositories', name: 'Only the repositories I list' },
-    ], 'all');
-    if (scope === 'registry') {
-      o.ecrRegistryId = await ui.input({ message: 'Registry account id', default: facts.accountId, validate: v.accountId });
-      const region = await ui.input({ message: 'Registry region ("*" for any)', default: '*', validate: ecrRegionCheck(facts) });
-      o.ecrRegion = region === '*' || region === '' ? undefined : region;
-    } else if (scope === 'repositories') {
+    ], inPlaceScope);
+    // What is in place and not chosen now is said explicitly ("*"), so that it does not come back.
+    if (scope === 'all') {
+      if (was.ecr && inPlaceScope !== 'all') {
+        o.ecrRegistryId = facts.accountId;
+        o.ecrRegion = '*';
+        o.ecrRepositories = ['*'];
+      }
+    } else if (scope === 'registry') {
+      o.ecrRegistryId = await ui.input({ message: 'Registry account id', default: was.ecr?.registryId ?? facts.accountId, validate: v.accountId });
+      const region = await ui.input({ message: 'Registry region ("*" for any)', default: was.ecr?.region ?? '*', validate: ecrRegionCheck(facts) });
+      o.ecrRegion = region === '*' || region === '' ? (was.ecr?.region ? '*' : undefined) : region;
+      if (was.ecr?.repositories.length) o.ecrRepositories = ['*'];
+    } else {
       o.ecrRepositories = splitRepositories(await ui.input({
         message: 'Repositories (separated by commas; team-a/* matches a prefix)',
+        ...(was.ecr?.repositories.length ? { default: was.ecr.repositories.join(', ') } : {}),
         validate: repositoryList,
       }));
     }

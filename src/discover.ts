@@ -15,9 +15,10 @@ import { OPENSHIFT_PUBLIC_ISSUER_HINT } from './messages.js';
 import type { ClusterDiscovery, DiscoverInput, KubeSession } from './kube/session.js';
 import type { Options } from './options.js';
 import { clusterTargets, type ClusterTarget } from './targets.js';
-import type { AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
+import type { AssociationState, AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
-import { isManaged, targetComponents } from './plan/build.js';
+import { isManaged, mechanismOf, targetComponents } from './plan/build.js';
+import { settingsInPlace, type InPlace } from './plan/in-place.js';
 import { POD_IDENTITY_PRINCIPAL, servesTag } from './plan/policies.js';
 import { issuerUrl, privateIssuerHost } from './validate.js';
 import { issuerPublicCheck } from './verify/checks.js';
@@ -292,6 +293,7 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
   ]);
   const warnings: string[] = [];
   await readAssociations(facts, decisions, aws, sessions, warnings);
+  await readProviderTrusters(facts, decisions, aws, sessions);
   if (!net) return { aws, warnings };
 
   const wrong: { issuer: string; detail: string; fix?: string }[] = [];
@@ -357,6 +359,43 @@ async function readAssociations(facts: Facts, decisions: Decisions, aws: AwsStat
   }
 }
 
+/**
+ * Which roles trust the OIDC provider of each cluster on EKS Pod Identity (it needs none): one that
+ * rhacs-sts created and nobody trusts any more goes. Not allowed to list roles: left undefined,
+ * and the provider stays (the plan says why).
+ */
+async function readProviderTrusters(facts: Facts, decisions: Decisions, aws: AwsState, sessions: Sessions): Promise<void> {
+  const issuers = [...new Set(facts.clusters.filter((c) => mechanismOf(c, decisions.mechanism) === 'pod-identity').map((c) => c.issuer))]
+    .filter((i) => !facts.clusters.some((c) => c.issuer === i && mechanismOf(c, decisions.mechanism) !== 'pod-identity'))
+    .filter((i) => isManaged(aws.oidcProviders[i]?.tags));
+  if (!issuers.length) return;
+  const trusters: Record<string, string[]> = {};
+  try {
+    await Promise.all(issuers.map(async (i) => { trusters[i] = await sessions.aws.rolesTrusting(aws.oidcProviders[i]!.arn); }));
+  } catch {
+    return;
+  }
+  aws.oidcProviderTrusters = trusters;
+}
+
+/**
+ * What an earlier run set for these clusters, read back from the role (its tags, policies and
+ * trust) and the wiring, as the defaults of this run. Nothing when the role is not one rhacs-sts manages.
+ */
+export async function readInPlace(facts: Facts, roleName: string, sessions: Sessions): Promise<InPlace> {
+  const state = await sessions.aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers: [], roleName });
+  const role = state.role;
+  if (!role || !isManaged(role.tags)) return {};
+  let associations: AssociationState[] = [];
+  const queries = facts.clusters
+    .filter((c) => c.provider === 'eks' && c.name && role.tags[servesTag(c.name)] === POD_IDENTITY_PRINCIPAL)
+    .map((c) => ({ clusterName: c.name!, region: c.region ?? facts.region, namespace: c.namespace, serviceAccounts: [...c.components] as string[] }));
+  if (queries.length && sessions.aws.readAssociations) {
+    associations = await sessions.aws.readAssociations(queries).catch(() => []);
+  }
+  return settingsInPlace(facts, role, associations);
+}
+
 /** IAM's default quota of OIDC providers per account, and when to warn about it. */
 export const DEFAULT_OIDC_PROVIDER_QUOTA = 100;
 const OIDC_PROVIDER_WARN_AT = 90;
@@ -377,13 +416,27 @@ export async function discover(options: Options, sessions: Sessions, ui: Ui): Pr
 }
 
 /**
+ * EKS Pod Identity names no role in the cluster: the role our associations of the components'
+ * service accounts name (read where the pods get container credentials), when they name one.
+ */
+async function associatedRoleArn(facts: Facts, aws: AwsSession): Promise<string | undefined> {
+  const queries = facts.clusters
+    .filter((c) => c.provider === 'eks' && c.name && Object.values(c.current ?? {}).some((st) => st?.pods?.some((p) => p.containerCredentials)))
+    .map((c) => ({ clusterName: c.name!, region: c.region ?? facts.region, namespace: c.namespace, serviceAccounts: [...c.components] as string[] }));
+  if (!queries.length || !aws.readAssociations) return undefined;
+  const found = await aws.readAssociations(queries).catch(() => []);
+  const arns = new Set(found.filter((a) => isManaged(a.tags)).map((a) => a.roleArn));
+  return arns.size === 1 ? [...arns][0] : undefined;
+}
+
+/**
  * The role the clusters' wiring already names, when rhacs-sts created it (or adopted it): without
  * --role-name, init and plan continue with that role instead of proposing a new one. A role of
  * the default name needs no look-up (it is read anyway).
  */
 export async function ownRoleFromWiring(options: Options, facts: Facts, aws: AwsSession): Promise<{ name: string; path: string; arn: string } | undefined> {
   if (options.roleName) return undefined;
-  const arn = pointedRoleArn(facts.clusters);
+  const arn = pointedRoleArn(facts.clusters) ?? await associatedRoleArn(facts, aws);
   const r = roleInAccount(arn, facts.accountId);
   if (!arn || !r || r.name === defaultRoleName(options.clusterName ?? facts.clusterName)) return undefined;
   const state = await aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers: [], roleName: r.name });

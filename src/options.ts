@@ -137,6 +137,8 @@ export interface OptionSpec {
   kind: Kind;
   env: string;
   commands: readonly CommandName[];
+  /** A boolean that can also be said false: the description of its --no- form. */
+  negation?: string;
 }
 
 // Each flag is offered (and listed by --help) only where it does something.
@@ -165,7 +167,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('oidcIssuer', '--oidc-issuer <url>', 'service-account token issuer URL (default: detected from the cluster)', 'string'),
   spec('roleName', '--role-name <name>', 'IAM role name (default: rhacs-sts-<cluster-name>, or rhacs-sts)', 'string'),
   spec('rolePath', '--role-path <path>', 'IAM path for a new role (default: /)', 'string', PLANNING),
-  spec('delegatedScanning', '--delegated-scanning', 'Sensor gets the role too: with delegated scanning Sensor scans images, so it pulls them from ECR itself', 'boolean', POLICY_AND_VERIFY),
+  {
+    ...spec('delegatedScanning', '--delegated-scanning', 'Sensor gets the role too: with delegated scanning Sensor scans images, so it pulls them from ECR itself (default: as set before; for a new set-up, yes where only Sensor runs)', 'boolean', POLICY_AND_VERIFY),
+    negation: 'Sensor does not get the role: takes out its trust and wiring where an earlier run set them',
+  },
   spec('ecrRegistryId', '--ecr-registry-id <account>', 'account that owns the ECR registry (default: the role\'s account)', 'string', POLICY_AND_VERIFY),
   spec('ecrRegion', '--ecr-region <region>', 'region of the ECR registry (default: any region)', 'string', POLICY_AND_VERIFY),
   spec('ecrRepository', '--ecr-repository <name>', 'limit read access to this repository; repeat for more; "team/*" matches a prefix (default: all)', 'list', POLICY_AND_VERIFY),

@@ -96,12 +96,14 @@ export function planIntegration(i: {
 
   if (ours) {
     const t = `Central (${i.ref.namespace}) · image integration "${ours.name}"`;
-    const same = forRegistry(ours) && sameSettings(settingsOf(ours), iamSettings(desired)) && (i.record!.previous !== undefined || ours.name === desired.name);
+    // Without --integration-name a re-run keeps the name in place (an adopted one always keeps its own).
+    const name = i.record!.previous !== undefined ? ours.name : i.wanted.name ?? ours.name;
+    const same = forRegistry(ours) && sameSettings(settingsOf(ours), iamSettings(desired)) && ours.name === name;
     if (same) {
       return { action: { ...base, status: 'unchanged', target: t, summary: `The ECR integration "${ours.name}" uses the container IAM role`, current: ours, desired: ours, op: 'update', integration: ours, integrationId: ours.id }, blockers, notes };
     }
     // Ours: converge it (an adopted one keeps its name and stored keys).
-    const next: ImageIntegration = { ...ours, ...(i.record!.previous ? {} : { name: desired.name }), ecr: { ...ours.ecr, registryId: e.registryId, region: e.region, ...iamSettings(desired) } };
+    const next: ImageIntegration = { ...ours, name, ecr: { ...ours.ecr, registryId: e.registryId, region: e.region, ...iamSettings(desired) } };
     return {
       action: { ...base, status: 'update', target: t, summary: `Update the ECR integration "${ours.name}" to use the container IAM role for ${e.registryId} in ${e.region}`, current: ours, desired: next, op: 'update', integration: next, integrationId: ours.id, record: i.record },
       blockers, notes,

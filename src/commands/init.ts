@@ -17,15 +17,17 @@ import {
   checkInitOptions,
   checkMechanism,
   decisionsFromOptions,
+  defaultRoleName,
   offlineFacts,
 } from '../decide.js';
-import { detect, openSessions, ownRoleFromWiring, readAwsState, type Detected, type Sessions } from '../discover.js';
+import { detect, openSessions, ownRoleFromWiring, readAwsState, readInPlace, type Detected, type Sessions } from '../discover.js';
+import type { InPlace } from '../plan/in-place.js';
 import { CancelledError, DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
 import { reportOnInterrupt } from '../apply/interrupt.js';
 import { NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options.js';
 import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, type SavedPlan } from '../plan-file.js';
-import { buildPlan } from '../plan/build.js';
+import { buildInitPlan } from '../plan/init-plan.js';
 import type { Action, Decisions, Plan } from '../plan/model.js';
 import { errorJson, planToJson, type JsonExtra } from '../render/plan-json.js';
 import { renderPlanText, repositoryGrantLines } from '../render/plan-text.js';
@@ -48,7 +50,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     const facts = offlineFacts(options);
     checkMechanism(options, facts, ui.warn);
     const decisions = decisionsFromOptions(options, facts);
-    const plan = buildPlan(facts, decisions, undefined);
+    const plan = buildInitPlan(facts, decisions, undefined);
     printPlan(plan, options, ui, planInputs(options, decisions, undefined, plan));
     writeHelmValues(plan, options, ui);
     return;
@@ -113,15 +115,24 @@ async function initWith(options: Options, ui: Ui, sessions: Sessions, detected: 
   if (own) ui.info(`The cluster's wiring already names ${own.arn}, a role rhacs-sts manages: continuing with it (pass --role-name to choose another).`);
   const base: Options = own ? { ...options, roleName: own.name, rolePath: own.path } : options;
 
+  // What an earlier run set for the role (its policies, tags and trust, and the wiring): every
+  // choice whose flag is not given keeps it, and the wizard offers it as the default.
+  const inPlaceReads = new Map<string, Promise<InPlace>>();
+  const inPlaceFor = (roleName: string): Promise<InPlace> => {
+    if (!inPlaceReads.has(roleName)) inPlaceReads.set(roleName, readInPlace(detected.facts, roleName, sessions));
+    return inPlaceReads.get(roleName)!;
+  };
+
   // Questions with defaults (role name, delegated scanning, ECR scope) only for init at a terminal.
   checkMechanism(base, detected.facts, ui.warn);
-  let opts = await askDecisions(base, detected.facts, ui);
+  let opts = await askDecisions(base, detected.facts, ui, inPlaceFor);
   checkMechanism(opts.mechanism === base.mechanism ? {} : opts, detected.facts, ui.warn);
-  const decisions = decisionsFromOptions(opts, detected.facts);
+  const inPlace = await inPlaceFor(opts.roleName ?? defaultRoleName(opts.clusterName ?? detected.facts.clusterName));
+  const decisions = decisionsFromOptions(opts, detected.facts, {}, inPlace);
   const { aws, warnings } = await ui.spinner('Reading the IAM role and OIDC provider…', () => readAwsState(detected.facts, decisions, sessions, { connectTo: opts.connectTo }));
   for (const w of warnings) ui.warn(w);
   const integration = await prepareIntegration(opts, detected.facts, sessions, ui);
-  let plan = buildPlan(detected.facts, decisions, aws);
+  let plan = buildInitPlan(detected.facts, decisions, aws);
   integration?.addTo(plan, decisions, detected.facts);
 
   // Questions that need the plan (adopting what blocks it, restarting now): rebuild with the answers.
@@ -129,8 +140,8 @@ async function initWith(options: Options, ui: Ui, sessions: Sessions, detected: 
   let final: Decisions = decisions;
   if (answered !== opts) {
     opts = answered;
-    final = decisionsFromOptions(opts, detected.facts, decisions.thumbprints);
-    plan = buildPlan(detected.facts, final, aws);
+    final = decisionsFromOptions(opts, detected.facts, decisions.thumbprints, inPlace);
+    plan = buildInitPlan(detected.facts, final, aws);
     integration?.addTo(plan, final, detected.facts, opts);
   }
 
@@ -208,18 +219,22 @@ function leftOutError(sessions: Sessions, options: Options): OperationError | un
 /** `init --plan <file>`: rebuild the saved plan from the live state; apply it only if nothing drifted. */
 async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
   const saved: SavedPlan = loadPlanFile(options.planFile!);
-  const { options: opts, perCluster } = optionsFromPlan(options, saved);
+  const fromPlan = optionsFromPlan(options, saved);
+  const { perCluster } = fromPlan;
+  // The saved plan fixes the ECR scope as a whole: "every repository, any region" is said, not left to what is in place.
+  const opts: Options = { ...fromPlan.options, ecrRepositories: fromPlan.options.ecrRepositories.length ? fromPlan.options.ecrRepositories : ['*'], ecrRegion: fromPlan.options.ecrRegion ?? '*' };
   checkInitOptions(opts);
 
   const { sessions, detected, plan, decisions, integration } = await ui.spinner(`Checking ${saved.path} against the live state…`, async () => {
     const sessions = await openSessions(opts, ui);
     const detected = await detect(opts, sessions, ui, { perCluster });
     checkMechanism(opts, detected.facts, ui.warn);
-    const decisions = decisionsFromOptions(opts, detected.facts);
+    const inPlace = await readInPlace(detected.facts, opts.roleName ?? defaultRoleName(opts.clusterName ?? detected.facts.clusterName), sessions);
+    const decisions = decisionsFromOptions(opts, detected.facts, {}, inPlace);
     const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions, { connectTo: opts.connectTo });
     detected.warnings.push(...warnings);
     const integration = await prepareIntegration(opts, detected.facts, sessions, ui);
-    const plan = buildPlan(detected.facts, decisions, aws);
+    const plan = buildInitPlan(detected.facts, decisions, aws);
     integration?.addTo(plan, decisions, detected.facts);
     return { sessions, detected, decisions, plan, integration };
   });

@@ -27,6 +27,9 @@ import {
   podIdentityStatement,
   POD_IDENTITY_PRINCIPAL,
   withPodIdentityStatement,
+  federatedHostPaths,
+  ecrScopeOfPolicy,
+  type EcrScope,
   type TrustTarget,
 } from './policies.js';
 import {
@@ -52,6 +55,11 @@ import {
 import { HelmValuesByRelease } from './helm-values.js';
 import { eksRestartNeeded, podIdentityLeftover, podIdentityRestartNeeded, noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage, tokenVolumeBlocker } from './restarts.js';
 import { issuerHostPath } from '../validate.js';
+
+/** An ECR scope in the words of the plan. */
+export function describeEcrScope(scope: EcrScope): string {
+  return `${scope.repositories.length ? scope.repositories.join(', ') : 'all repositories'} in registry ${scope.registryId} (${scope.region ?? 'any region'})`;
+}
 
 export function ourTags(clusterName: string | undefined): Record<string, string> {
   return clusterName ? { [MANAGED_TAG]: 'true', [CLUSTER_TAG]: clusterName } : { [MANAGED_TAG]: 'true' };
@@ -175,6 +183,14 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
   for (const c of facts.clusters) {
     if (c.name && targetComponents(c, decisions.delegatedScanning).length) roleTags[servesTag(c.name)] = podId(c) ? POD_IDENTITY_PRINCIPAL : issuerHostPath(c.issuer);
   }
+  // A cluster whose mechanism changes: said in the plan, as "was X, becomes Y".
+  for (const c of facts.clusters) {
+    const was = c.name ? role?.tags[servesTag(c.name)] : undefined;
+    const now = c.name ? roleTags[servesTag(c.name)] : undefined;
+    if (was && now && (was === POD_IDENTITY_PRINCIPAL) !== (now === POD_IDENTITY_PRINCIPAL)) {
+      notes.push(`${c.name}: was ${was === POD_IDENTITY_PRINCIPAL ? 'EKS Pod Identity' : 'IRSA'}, becomes ${now === POD_IDENTITY_PRINCIPAL ? 'EKS Pod Identity' : 'IRSA'} (--mechanism).`);
+    }
+  }
   const tagCount = Object.keys({ ...role?.tags, ...roleTags }).length + (role && !isManaged(role.tags) ? 1 : 0);
   if (tagCount > MAX_ROLE_TAGS) {
     blockers.push({
@@ -202,7 +218,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     const boundaryChange = decisions.permissionsBoundary !== undefined && decisions.permissionsBoundary !== role.permissionsBoundary;
     actions.push({
       id: 'role', type: 'role', status: boundaryChange ? 'update' : 'unchanged', target: arn,
-      summary: boundaryChange ? `Set the role's permissions boundary to ${decisions.permissionsBoundary}` : `Role ${decisions.roleName} exists${roleOwned ? '' : decisions.adoptRole ? ' (adopting it)' : ' (not ours)'}`,
+      summary: boundaryChange ? `Set the role's permissions boundary to ${decisions.permissionsBoundary}${role.permissionsBoundary ? ` (was ${role.permissionsBoundary})` : ''}` : `Role ${decisions.roleName} exists${roleOwned ? '' : decisions.adoptRole ? ' (adopting it)' : ' (not ours)'}`,
       current: { path: role.path, permissionsBoundary: role.permissionsBoundary },
       desired: { path: role.path, permissionsBoundary: decisions.permissionsBoundary ?? role.permissionsBoundary },
       name: decisions.roleName, path: role.path, arn, tags: {}, permissionsBoundary: boundaryChange ? decisions.permissionsBoundary : undefined,
@@ -222,6 +238,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
   }
 
   const currentPermissions = role?.inlinePolicies[PERMISSIONS_POLICY_NAME];
+  const wasScope = ecrScopeOfPolicy(currentPermissions);
   actions.push({
     id: 'trust-policy', type: 'trust-policy', target: arn,
     status: !role ? 'create' : samePolicy(role.trustPolicy, trustPolicy) ? 'unchanged' : 'update',
@@ -230,12 +247,14 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       podIdClusters.length ? `Trust ${POD_IDENTITY_PRINCIPAL} (EKS Pod Identity) to assume the role for this account's EKS clusters` : '',
     ].filter(Boolean).join('; ') || 'Trust policy',
     current: role?.trustPolicy ?? (aws ? null : undefined), desired: trustPolicy,
-    roleName: decisions.roleName, document: trustPolicy, scope: trustTargets.map((t) => t.issuer),
+    // Every issuer of this run: a cluster that moved to Pod Identity (or has nothing left to trust)
+    // loses its web-identity statement, as the desired document says.
+    roleName: decisions.roleName, document: trustPolicy, scope: [...new Set(facts.clusters.map((c) => c.issuer))],
   });
   actions.push({
     id: 'permissions-policy', type: 'permissions-policy', target: `${arn} (inline policy ${PERMISSIONS_POLICY_NAME})`,
     status: !currentPermissions ? 'create' : samePolicy(currentPermissions, permissions) ? 'unchanged' : 'update',
-    summary: `Grant read-only ECR access to ${decisions.ecr.repositories.length ? decisions.ecr.repositories.join(', ') : 'all repositories'} in registry ${decisions.ecr.registryId} (${decisions.ecr.region ?? 'any region'})`,
+    summary: `Grant read-only ECR access to ${describeEcrScope(decisions.ecr)}${wasScope && !samePolicy(currentPermissions, permissions) ? ` (was ${describeEcrScope(wasScope)})` : ''}`,
     current: currentPermissions ?? (aws ? null : undefined), desired: permissions,
     roleName: decisions.roleName, policyName: PERMISSIONS_POLICY_NAME, document: permissions,
   });
@@ -254,6 +273,28 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
   if (othersAttached.length > 0) {
     notes.push(`The role also has attached managed policies (${othersAttached.join(', ')}); rhacs-sts leaves them alone.`);
   }
+  // OIDC providers of clusters that moved to Pod Identity: one rhacs-sts created goes once no role
+  // trusts it any more (as uninstall does); otherwise it stays, and the plan says why.
+  for (const p of oidcProviders.filter((x) => !irsaIssuers.has(x.url))) {
+    const current = aws?.oidcProviders[p.url];
+    if (!current) continue;
+    const trusters = aws?.oidcProviderTrusters?.[p.url];
+    const stillOurs = trustPolicy.Statement.some((st) => federatedHostPaths(st).includes(issuerHostPath(p.url)));
+    const others = (trusters ?? []).filter((n) => n !== decisions.roleName || stillOurs);
+    const reason = !isManaged(current.tags) ? 'not created by rhacs-sts'
+      : current.tags[ADOPTED_TAG] === 'true' ? 'adopted, not created, by rhacs-sts'
+      : trusters === undefined ? 'could not list the roles that trust it'
+      : others.length ? `still trusted by ${others.join(', ')}` : undefined;
+    actions.push({
+      id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: reason ? 'unchanged' : 'delete', target: current.arn,
+      summary: reason
+        ? `Keep the OIDC provider for ${p.url} (EKS Pod Identity needs none): ${reason}`
+        : `Delete the OIDC provider for ${p.url}: its cluster uses EKS Pod Identity now, and no role trusts it`,
+      current: { clientIds: current.clientIds, tags: current.tags }, desired: reason ? undefined : null,
+      issuer: p.url, arn: current.arn, addClientIds: [], tags: {}, thumbprints: [],
+    });
+  }
+
   // Said once, plainly: what the role becomes.
   const wired = facts.clusters.flatMap((c) => targetComponents(c, decisions.delegatedScanning));
   if (wired.length) {

@@ -165,6 +165,11 @@ export interface AwsState {
   trustPolicySizeQuota?: number;
   /** EKS Pod Identity associations of the components' service accounts (EKS clusters only), when read. */
   associations?: AssociationState[];
+  /**
+   * Names of the roles whose trust policy names each issuer's OIDC provider (ListRoles), read for
+   * the providers of clusters on Pod Identity: one nobody trusts any more goes.
+   */
+  oidcProviderTrusters?: Record<string, string[]>;
 }
 
 export interface Decisions {

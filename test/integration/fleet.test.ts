@@ -3,7 +3,7 @@
 // each run changes only the statements and wiring of the clusters it names.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetRoleCommand, IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicyDocument, trustSid, type PolicyDocument } from '../../src/plan/policies.js';
@@ -131,4 +131,34 @@ describe('a fleet: one Central, four secured clusters', () => {
     const v = await run(['verify', '--context', ctx('spoke-4'), '--delegated-scanning']);
     expect(v.code, v.stdout + v.stderr).toBe(0);
   }, 240_000);
+
+  it('--role-per-cluster: a plain plan afterwards (no role name) is nothing to change for either cluster', async () => {
+    const r = ok(await run(['plan', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-4'), '--role-per-cluster', '--output', 'json']));
+    const doc = JSON.parse(r.stdout) as { runs: { role: { name: string }; actions: { id: string; status: string }[] }[] };
+    expect(doc.runs.map((x) => x.role.name)).toEqual([ROLE, 'rhacs-sts-spoke-4']);
+    expect(doc.runs.flatMap((x) => x.actions.filter((a) => a.status !== 'unchanged').map((a) => a.id))).toEqual([]);
+  }, 120_000);
+
+  it('the fleet moves from IRSA to Pod Identity: init does what plan showed, the same plan is then a no-op, and OIDC providers no role trusts go', async () => {
+    const fleetArgs = ['--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--sensor-context', ctx('spoke-2'), '--role-name', ROLE];
+    type Doc = { actions: { id: string; status: string }[]; applied?: { id: string; outcome: string }[] };
+    const changing = (d: Doc) => d.actions.filter((a) => a.status !== 'unchanged').map((a) => a.id).sort();
+    const planned = JSON.parse(ok(await run(['plan', ...fleetArgs, '--mechanism', 'pod-identity', '--output', 'json'])).stdout) as Doc;
+    expect(changing(planned)).toEqual(expect.arrayContaining(['trust-policy', `oidc-provider:${issuer('hub')}`, `oidc-provider:${issuer('spoke-1')}`, `oidc-provider:${issuer('spoke-2')}`]));
+
+    const applied = JSON.parse(ok(await run(['init', ...fleetArgs, '--mechanism', 'pod-identity', '--yes', '--output', 'json'])).stdout) as Doc;
+    expect(changing(applied)).toEqual(changing(planned));
+    expect(applied.applied!.filter((r) => r.outcome === 'done').map((r) => r.id)).toContain('trust-policy');
+    // spoke-3 still uses IRSA on this role: its statement stays; the three moved clusters' go.
+    expect(await sids()).toEqual([...sidsOf('spoke-3'), 'RhacsStsPodIdentity'].sort());
+    const iam = new IAMClient({ endpoint: fleet.info.awsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const providers = ((await iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList ?? []).map((p) => p.Arn!.split('oidc-provider/')[1]).sort();
+    iam.destroy();
+    expect(providers).toEqual([issuer('spoke-3'), issuer('spoke-4')].map((i) => i.replace(/^https:\/\//, '')).sort());
+
+    const same = JSON.parse(ok(await run(['plan', ...fleetArgs, '--mechanism', 'pod-identity', '--output', 'json'])).stdout) as Doc;
+    expect(changing(same)).toEqual([]);
+    const plain = JSON.parse(ok(await run(['plan', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--sensor-context', ctx('spoke-2'), '--output', 'json'])).stdout) as Doc;
+    expect(changing(plain)).toEqual([]);
+  }, 300_000);
 });

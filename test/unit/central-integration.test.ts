@@ -37,6 +37,14 @@ describe('planIntegration', () => {
     expect(p.action).toMatchObject({ status: 'update', op: 'update', integrationId: 'ours', integration: { ecr: { useIam: true } } });
   });
 
+  it('a re-run without --integration-name keeps the name an earlier --integration-name gave; the flag renames it', () => {
+    const ours = ecr({ id: 'ours', name: 'team-ecr' }, { useIam: true });
+    const record = { id: 'ours', created: true };
+    expect(planIntegration({ wanted, integrations: [ours], record, adopt: false, ref }).action.status).toBe('unchanged');
+    const renamed = planIntegration({ wanted: { ...wanted, name: 'other' }, integrations: [ours], record, adopt: false, ref });
+    expect(renamed.action).toMatchObject({ status: 'update', integration: { name: 'other' } });
+  });
+
   it('changes another one for the same registry and region only with consent, saying its static keys stop being used', () => {
     const other = ecr({}, { accessKeyId: '******', secretAccessKey: '******' });
     const refused = planIntegration({ wanted, integrations: [other], adopt: false, ref });

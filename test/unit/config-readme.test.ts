@@ -13,7 +13,9 @@ function expectedTable(): string {
     const names = s.commands.filter((c) => !four.every((f) => s.commands.includes(f)) || !(four as readonly string[]).includes(c)).map((c) => c.replace('-', ' '));
     const commands = four.every((f) => s.commands.includes(f)) ? ['all', ...names].join(', ') : names.join(', ');
     const key = s.key === 'config' ? '—' : `\`${configKey(s)}\``;
-    return `| \`${esc(s.flags)}\` | \`${s.env}\` | ${key} | ${commands} | ${esc(s.description)} |`;
+    const flags = s.negation ? `${esc(s.flags)}\`, \`${s.flags.replace(/^--/, '--no-')}` : esc(s.flags);
+    const what = s.negation ? `${esc(s.description)}. \`${s.flags.replace(/^--/, '--no-')}\`: ${esc(s.negation)}` : esc(s.description);
+    return `| \`${flags}\` | \`${s.env}\` | ${key} | ${commands} | ${what} |`;
   });
   return ['| flag | environment variable | config key | commands | what it does |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
