@@ -10,6 +10,7 @@ import { seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsCompon
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIrsaWebhook, type IrsaWebhook } from './irsa-webhook.js';
+import { openShiftWithoutStsCluster, seedOpenShiftWithoutSts, startAuthenticationOperator, type AuthenticationOperator } from './openshift-auth.js';
 import { startCentralStandIns, type CentralStandIns } from './central-standin.js';
 import { startPodIdentityAgents, type PodIdentityAgent } from './pod-identity-agent.js';
 import { seedRegistries } from './ecr-seed.js';
@@ -32,6 +33,12 @@ export interface SeededSandboxOptions {
   log?: (message: string) => void;
   /** A fleet of EKS clusters instead of one cluster: hub + (N-1) spokes, 1 ≤ N ≤ MAX_FLEET. */
   clusters?: number;
+  /**
+   * OpenShift only: false seeds it installed without STS (tokens from https://kubernetes.default.svc,
+   * an empty spec.serviceAccountIssuer) and runs the Authentication operator stand-in in this
+   * process, so that `rhacs-sts issuer publish --set-cluster-issuer` can be tried (default true).
+   */
+  sts?: boolean;
   /** Passed to startSandbox (e.g. `handleSignals: false` when the caller handles Ctrl-C). */
   sandbox?: Omit<SandboxOptions, 'clusters' | 'log'>;
 }
@@ -92,11 +99,20 @@ function exportLinesOf(env: Record<string, string>, info: SandboxInfo): string[]
 export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promise<SeededSandbox> {
   const flavour = opts.flavour ?? 'eks';
   if (opts.clusters !== undefined && flavour !== 'eks') throw new Error('--clusters makes a fleet of EKS clusters; it cannot be combined with --flavour openshift');
+  const withoutSts = opts.sts === false;
+  if (withoutSts && flavour !== 'openshift') throw new Error('--no-sts seeds OpenShift without STS; it needs --flavour openshift');
   const names = opts.clusters === undefined ? [flavour] : fleetNames(opts.clusters);
   const namespace = opts.namespace ?? 'stackrox';
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
-  const sandbox = await startSandbox({ ...opts.sandbox, clusters: names.map((name) => ({ name, flavour })), log });
+  const sandbox = await startSandbox({
+    ...opts.sandbox,
+    clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : { name, flavour })),
+    // A fleet's contexts are short (`hub`, `spoke-1`, …), as after `kubectl config rename-context`.
+    ...(opts.clusters !== undefined ? { shortContexts: true } : {}),
+    log,
+  });
   const webhooks: IrsaWebhook[] = [];
+  let authOperator: AuthenticationOperator | undefined;
   let centrals: CentralStandIns | undefined;
   let agents: PodIdentityAgent[] = [];
   try {
@@ -108,6 +124,9 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       if (flavour === 'eks') {
         await seedEks(kc, { region: cluster.region });
         webhooks.push(await startIrsaWebhook(sandbox.info, name, { log }));
+      } else if (withoutSts) {
+        await seedOpenShiftWithoutSts(kc, { region: cluster.region });
+        authOperator = startAuthenticationOperator(sandbox, name, { log });
       } else await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region });
       const rhacs = await seedRhacs(kc, {
         namespace,
@@ -136,6 +155,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       env,
       exportLines: exportLinesOf(env, sandbox.info),
       async stop() {
+        await authOperator?.stop();
         await centrals?.stop();
         await Promise.all(agents.map((a) => a.stop()));
         await Promise.all(webhooks.map((w) => w.stop()));
@@ -143,6 +163,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       },
     };
   } catch (err) {
+    await authOperator?.stop().catch(() => undefined);
     await centrals?.stop().catch(() => undefined);
     await Promise.all(agents.map((a) => a.stop().catch(() => undefined)));
     await Promise.all(webhooks.map((w) => w.stop().catch(() => undefined)));
