@@ -161,3 +161,15 @@ describe('task lines without a terminal', () => {
     expect(ui.stderr).toEqual(['✓ Annotate service account sensor']);
   });
 });
+
+describe("--central-context hub: the hub's own Sensor", () => {
+  it('is configured with Central (delegated scanning is implied by --sensor-context); a secured cluster gives only its Sensor', async () => {
+    const { onlyRole } = await import('../../src/discover.js');
+    const hub = { key: 'hub', context: 'hub', role: 'central', flag: '--central-context' } as const;
+    const spoke = { key: 'spoke-1', context: 'spoke-1', role: 'sensor', flag: '--sensor-context' } as const;
+    expect(onlyRole(['central', 'sensor'], hub, 'hub', 'stackrox')).toEqual(['central', 'sensor']);
+    expect(onlyRole(['central'], hub, 'hub', 'stackrox')).toEqual(['central']);
+    expect(onlyRole(['central', 'sensor'], spoke, 'spoke-1', 'stackrox')).toEqual(['sensor']);
+    expect(() => onlyRole(['sensor'], hub, 'hub', 'stackrox')).toThrow(/Central does not run in namespace stackrox/);
+  });
+});
