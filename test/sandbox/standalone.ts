@@ -6,7 +6,7 @@
 //
 // The environment it hands out has no AWS region on purpose, as many shells do not: on EKS the
 // region is in the issuer, and rhacs-sts must cope (see README, "No region").
-import { seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
+import { OPENSHIFT_INFRASTRUCTURE_NAME, seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIrsaWebhook, type IrsaWebhook } from './irsa-webhook.js';
@@ -15,6 +15,7 @@ import { startCentralStandIns, type CentralStandIns } from './central-standin.js
 import { startPodIdentityAgents, type PodIdentityAgent } from './pod-identity-agent.js';
 import { seedRegistries } from './ecr-seed.js';
 import { pathWith } from './aws-cli.js';
+import { bucketIssuer, connectToWith } from './issuer-bucket.js';
 import { clusterInfo } from './observe.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
 import type { ClusterInfo, SandboxInfo } from './types.js';
@@ -59,6 +60,14 @@ export interface SeededSandbox {
   /** `export NAME=value` lines for a POSIX shell, one per variable. */
   exportLines: string[];
   stop(): Promise<void>;
+}
+
+/**
+ * The bucket `rhacs-sts issuer publish` names by default on the seeded OpenShift cluster:
+ * `<infrastructure name>-rhacs-sts-oidc` (seedOpenShift's infrastructure name).
+ */
+export function defaultIssuerBucket(): string {
+  return `${OPENSHIFT_INFRASTRUCTURE_NAME}-rhacs-sts-oidc`;
 }
 
 /** Quotes a value for a POSIX shell only when it needs it. */
@@ -144,6 +153,9 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
     centrals = await startCentralStandIns(sandbox.info, { log });
     sandbox.info.centralControlUrl = centrals.controlUrl;
     const env = sandboxEnv(sandbox.info);
+    // Without STS, `rhacs-sts issuer publish` creates the issuer's bucket: its public host must lead
+    // to S3's public endpoint stand-in too, for rhacs-sts's own reads of the published documents.
+    if (withoutSts) env.RHACS_STS_CONNECT_TO = connectToWith(sandbox.info, names.map((n) => new URL(bucketIssuer(defaultIssuerBucket(), clusterInfo(sandbox.info, n).region)).hostname));
     // The hub Central's admin password, as roxctl reads it: rhacs-sts init --configure-integration uses it.
     if (fleet[0]!.rhacs.adminPassword) env.ROX_ADMIN_PASSWORD = fleet[0]!.rhacs.adminPassword;
     return {
