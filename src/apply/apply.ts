@@ -217,7 +217,12 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   // Interrupted: no further step anywhere; say what was done and that a re-run resumes.
   if (deps.signal?.aborted) {
     if (plan.command === 'uninstall' && failures.length === 0) for (const a of pendingAws) deps.progress.task(a, 'skipped', 'interrupted');
-    throw resumable(interruption(), results, plan.command);
+    // Interrupted while waiting for rollouts: say which have not finished, and why.
+    const waits = failures.flatMap((f) => (f.lead && f.error instanceof CancelledError ? [f.error] : []));
+    const stopped = waits.length === 0 ? interruption()
+      : waits.length === 1 ? waits[0]!
+      : new CancelledError(waits.map((w) => w.message).join('\n'), [...new Set(waits.map((w) => w.hint).filter(Boolean))].join(' '));
+    throw resumable(stopped, results, plan.command);
   }
   if (plan.command === 'uninstall' && failures.length === 0) await applyAws();
   if (plan.command === 'uninstall' && failures.length) {

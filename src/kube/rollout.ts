@@ -136,23 +136,19 @@ async function podReasons(api: KubeApi, d: V1Deployment): Promise<{ notes: strin
     const pods = await api.call({ verb: 'list', group: '', resource: 'pods', namespace }, () =>
       api.core.listNamespacedPod({ namespace, labelSelector: selector || undefined, limit: 50 }),
     );
-    const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
     if (pods.items.length === 0) notes.push('no pods were created');
-    else {
-      const shown = pods.items.slice(0, 5).map(describePod);
-      if (pods.items.length > 5) shown.push(`and ${pods.items.length - 5} more pods`);
-      notes.push(...shown);
-    }
-    // The causes, from the pods that are not ready: their status, else their latest warning event.
-    const stuck = live.filter((p) => !p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).slice(0, 3);
-    for (const p of stuck) {
-      const blocker = podBlocker(p, namespace);
-      const warning = await lastWarning(api, namespace, p.metadata?.name ?? '');
+    // Each pod as it reports itself; for one that is not ready, the cause (its status, else its
+    // latest warning event) and the fix, where they say.
+    for (const p of pods.items.slice(0, 5)) {
+      const stuck = !p.metadata?.deletionTimestamp && !p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      const blocker = stuck ? podBlocker(p, namespace) : undefined;
+      const warning = stuck ? await lastWarning(api, namespace, p.metadata?.name ?? '') : undefined;
       if (blocker) {
         notes.push(`${blocker.cause[0]!.toUpperCase()}${blocker.cause.slice(1)}${warning && !blocker.cause.includes(warning.replace(/^[^:]*: /, '')) ? ` [${warning}]` : ''}`);
         if (!fixes.includes(blocker.fix)) fixes.push(blocker.fix);
-      } else if (warning) notes.push(`pod ${p.metadata?.name}: ${warning}`);
+      } else notes.push(`${describePod(p)}${warning ? ` [${warning}]` : ''}`);
     }
+    if (pods.items.length > 5) notes.push(`and ${pods.items.length - 5} more pods`);
   } catch (err) {
     notes.push(`could not list its pods (${err instanceof Error ? err.message : String(err)})`);
   }
