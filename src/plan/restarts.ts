@@ -47,10 +47,10 @@ export function podIdentityLeftover(state: ComponentState | undefined): boolean 
 }
 
 /**
- * How the component's last rollout stands when it has not completed ("has not finished: 1/1 updated, 0
- * available", "failed: progress deadline exceeded …"), or
- * undefined when its last rollout completed. A restart is done only when its rollout is: after an
- * interrupted or timed-out wait, a re-run waits again instead of finding nothing to do.
+ * How the component's last rollout stands when it has not completed ("has not finished: 1/1
+ * updated, 0 available", "failed: progress deadline exceeded …"); undefined when it completed.
+ * A restart is done only when its rollout is: after an interrupted or timed-out wait, a re-run
+ * waits again instead of finding nothing to do.
  */
 export function unfinishedRollout(state: ComponentState | undefined): string | undefined {
   const r = state?.deployment?.rollout;
