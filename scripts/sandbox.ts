@@ -1,11 +1,14 @@
-// `npm run sandbox [-- --flavour eks|openshift] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
+// `npm run sandbox [-- --flavour eks|openshift] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
 //
 // Starts a local sandbox of real servers (kube-apiserver + etcd, kube-controller-manager,
 // kube-scheduler and kwok for fake nodes, moto for IAM/STS/ECR behind the AWS gate) seeded as an EKS
 // (default) or OpenShift cluster with a RHACS install, prints `export NAME=value` lines on stdout
 // (everything else goes to stderr) and stays up until Ctrl-C.
 // --clusters N: a fleet of N EKS clusters (one etcd, one moto, N API servers): a hub with Central
-// and Sensor, N-1 spokes with Sensor only, each its own issuer, contexts named like EKS ones.
+// and Sensor, N-1 spokes with Sensor only, each its own issuer; contexts `hub`, `spoke-1`, … (as
+// after `kubectl config rename-context`; the cluster and user entries keep EKS's ARN names).
+// --no-sts (with --flavour openshift): OpenShift installed without STS, with the Authentication
+// operator stand-in running in this process, so `rhacs-sts issuer publish` can be tried.
 // Typical use:
 //
 //   npm run --silent sandbox > /tmp/sandbox.env     # in one terminal; Ctrl-C to stop
@@ -14,9 +17,9 @@ import { pathToFileURL } from 'node:url';
 import { MAX_FLEET, startSeededSandbox, type DemoFlavour, type SeededSandbox, type SeededSandboxOptions } from '../test/sandbox/standalone.js';
 import type { InstallMethod } from '../test/sandbox/fixtures.js';
 
-export { startSeededSandbox, type SeededSandbox, type SeededSandboxOptions };
+export { parseArgs, startSeededSandbox, type SeededSandbox, type SeededSandboxOptions };
 
-const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
+const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
 
 function parseArgs(argv: string[]): SeededSandboxOptions {
   const opts: SeededSandboxOptions = {};
@@ -38,6 +41,10 @@ function parseArgs(argv: string[]): SeededSandboxOptions {
       }
       case '--namespace':
         opts.namespace = value();
+        break;
+      case '--no-sts':
+        if (inline !== undefined) throw new Error(`--no-sts takes no value\n${USAGE}`);
+        opts.sts = false;
         break;
       case '--method': {
         const v = value();
@@ -65,6 +72,7 @@ function parseArgs(argv: string[]): SeededSandboxOptions {
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.sts === false && opts.flavour !== 'openshift') throw new Error(`--no-sts seeds OpenShift without STS: add --flavour openshift\n${USAGE}`);
   const err = (m: string) => process.stderr.write(`${m}\n`);
   let sb: SeededSandbox | undefined;
   let stopping = false;
@@ -97,7 +105,11 @@ async function main(): Promise<void> {
   }
   err(`[sandbox] IAM/STS (moto, account ${sb.info.accountId}) at ${sb.info.awsEndpoint}`);
   err('[sandbox] Rollouts run through the real controllers; kwok makes the pods ready (no container runs).');
-  err('[sandbox] No AWS region is set: rhacs-sts takes it from the cluster (EKS issuer); pass --region to override.');
+  if (opts.sts === false) {
+    err('[sandbox] OpenShift without STS: tokens carry https://kubernetes.default.svc. Publish its issuer from another terminal with');
+    err('[sandbox]   rhacs-sts issuer publish --dry-run, then rhacs-sts issuer publish --set-cluster-issuer (the Authentication operator stand-in here rolls the API server).');
+  }
+  err('[sandbox] No AWS region is set: rhacs-sts takes it from the cluster (EKS issuer, OpenShift infrastructure); pass --region to override.');
   err('[sandbox] Point your shell at it with the export lines below (printed on stdout). Ctrl-C stops everything.');
   err('');
   process.stdout.write(sb.exportLines.join('\n') + '\n');

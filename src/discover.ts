@@ -265,8 +265,12 @@ export function checkIssuers(
   return warnings;
 }
 
-/** With Central and Sensor in different clusters, each cluster contributes only its component. */
-function onlyRole(components: Component[], t: ClusterTarget, kubeContext: string, namespace: string): Component[] {
+/**
+ * With Central and Sensor in different clusters, a secured cluster contributes its Sensor, and
+ * Central's cluster its Central and, when Sensor runs there too, that Sensor: it is a secured
+ * cluster as well, and naming secured clusters means delegated scanning, where every Sensor pulls.
+ */
+export function onlyRole(components: Component[], t: ClusterTarget, kubeContext: string, namespace: string): Component[] {
   if (t.role === 'both') return components;
   if (!components.includes(t.role)) {
     throw new InputError([{
@@ -274,7 +278,7 @@ function onlyRole(components: Component[], t: ClusterTarget, kubeContext: string
       message: `names context "${kubeContext}", where ${t.role === 'central' ? 'Central' : 'Sensor'} does not run in namespace ${namespace} (found: ${components.join(', ') || 'nothing'})`,
     }], 'Check which context runs Central and which runs Sensor: kubectl --context <ctx> get deployments -A -l "app in (central,sensor)"');
   }
-  return [t.role];
+  return t.role === 'central' ? components.filter((c) => c === 'central' || c === 'sensor') : [t.role];
 }
 
 /**

@@ -12,7 +12,8 @@ export type TaskState = 'pending' | 'running' | 'done' | 'unchanged' | 'failed' 
 
 export interface ApplyProgress {
   task(action: Action, state: TaskState, detail?: string): void;
-  rollout(namespace: string, name: string, message: string): void;
+  /** A rollout's progress; `context` names the cluster ('' for the current context). */
+  rollout(namespace: string, name: string, message: string, context?: string): void;
 }
 
 export interface ApplyDeps {
@@ -144,6 +145,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   const oneCluster = async (ctx: string, actions: KubeAction[]): Promise<void> => {
     const pending = actions.filter((a) => a.status !== 'unchanged');
     const toWait: { namespace: string; name: string }[] = [];
+    // A restart is done when its rollout has completed, not when it was written: until then it runs.
+    const restarting = new Map<string, KubeAction>();
     let session: KubeSession | undefined;
     for (const a of actions) {
       if (a.status === 'unchanged') {
@@ -164,9 +167,14 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
           continue;
         }
         const wrote = await session.apply(a);
-        if (a.type === 'restart') toWait.push({ namespace: a.ref.namespace, name: a.ref.name });
-        // A rollout that the changes above start needs no write of its own: it is done by them (and waited for below).
-        const done = wrote || (a.type === 'restart' && a.method === 'rollout');
+        // A restart (or a rollout that the changes above start, which needs no write of its own)
+        // is done when its rollout has completed: waited for below.
+        if (a.type === 'restart') {
+          toWait.push({ namespace: a.ref.namespace, name: a.ref.name });
+          restarting.set(`${a.ref.namespace}/${a.ref.name}`, a);
+          continue;
+        }
+        const done = wrote;
         deps.progress.task(a, done ? 'done' : 'unchanged', done ? undefined : notWritten(a));
         results.push({ id: a.id, type: a.type, target: a.target, outcome: done ? 'done' : 'unchanged', context: ctx });
       } catch (err) {
@@ -179,9 +187,27 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       }
     }
     if (toWait.length && session) {
+      const finished = (key: string) => {
+        const a = restarting.get(key);
+        if (!a) return;
+        restarting.delete(key);
+        deps.progress.task(a, 'done');
+        results.push({ id: a.id, type: a.type, target: a.target, outcome: 'done', context: ctx });
+      };
       try {
-        await session.waitForRollouts(toWait, deps.timeoutMs, (p) => deps.progress.rollout(p.namespace, p.name, p.message), deps.signal);
+        await session.waitForRollouts(toWait, deps.timeoutMs, (p) => {
+          deps.progress.rollout(p.namespace, p.name, p.message, ctx);
+          if (p.done) finished(`${p.namespace}/${p.name}`);
+        }, deps.signal);
+        for (const key of [...restarting.keys()]) finished(key);
       } catch (err) {
+        // Not done: the restart was made, its rollout has not completed (a re-run waits for it).
+        const interrupted = err instanceof CancelledError;
+        for (const a of restarting.values()) {
+          const why = interrupted ? 'interrupted before the rollout finished' : 'the rollout did not finish';
+          deps.progress.task(a, interrupted ? 'skipped' : 'failed', why);
+          results.push({ id: a.id, type: a.type, target: a.target, outcome: interrupted ? 'skipped' : 'failed', context: ctx, error: why });
+        }
         failures.push({ context: ctx, error: err, lead: 'The AWS and Kubernetes changes are in place; the rollout did not finish.' });
       }
     }
@@ -191,7 +217,12 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   // Interrupted: no further step anywhere; say what was done and that a re-run resumes.
   if (deps.signal?.aborted) {
     if (plan.command === 'uninstall' && failures.length === 0) for (const a of pendingAws) deps.progress.task(a, 'skipped', 'interrupted');
-    throw resumable(interruption(), results, plan.command);
+    // Interrupted while waiting for rollouts: say which have not finished, and why.
+    const waits = failures.flatMap((f) => (f.lead && f.error instanceof CancelledError ? [f.error] : []));
+    const stopped = waits.length === 0 ? interruption()
+      : waits.length === 1 ? waits[0]!
+      : new CancelledError(waits.map((w) => w.message).join('\n'), [...new Set(waits.map((w) => w.hint).filter(Boolean))].join(' '));
+    throw resumable(stopped, results, plan.command);
   }
   if (plan.command === 'uninstall' && failures.length === 0) await applyAws();
   if (plan.command === 'uninstall' && failures.length) {

@@ -6,7 +6,7 @@
  */
 import type { Plan } from '../plan/model.js';
 import { OperationError } from '../errors.js';
-import { createTaskList } from '../ui/tasks.js';
+import { createTaskList, spansClusters } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';
 import { ApplyError, applyPlan, type ApplyDeps, type ApplyResult } from './apply.js';
 import { writeHelmValues, type HelmValuesFile } from './helm-values.js';
@@ -39,7 +39,7 @@ export async function writeValuesAndApply(
   fail: Fail,
 ): Promise<{ applied: ApplyResult[]; files: HelmValuesFile[] | undefined }> {
   const files = writeValuesOrFail(plan, options, ui, fail);
-  const tasks = createTaskList(ui);
+  const tasks = createTaskList(ui, { labelClusters: spansClusters(plan.actions) });
   try {
     const applied = await withInterruptHandling(ui, (signal) => applyPlan(plan, { ...deps, progress: tasks, timeoutMs: options.timeoutMs, signal }));
     return { applied, files };

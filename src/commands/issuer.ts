@@ -13,6 +13,7 @@ import {
   applyPublish,
   bucketIssuerUrl,
   bucketOfIssuer,
+  compareKeys,
   defaultBucketName,
   planPublish,
   readBucket,
@@ -20,7 +21,8 @@ import {
   type PublishStepId,
 } from '../issuer/publish.js';
 import { OPENSHIFT_DEFAULT_ISSUER, type OpenShiftIssuerState } from '../kube/openshift-issuer.js';
-import type { KubeSession } from '../kube/session.js';
+import type { Jwk, KubeSession } from '../kube/session.js';
+import { fetchPublicIssuer, publicGetter } from '../issuer/public.js';
 import { DEFAULT_TIMEOUT_MS, type Options } from '../options.js';
 import { MANAGED_TAG, oidcProviderArn } from '../plan/policies.js';
 import type { Ui } from '../ui/ui.js';
@@ -97,6 +99,12 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
     const [docs, identity] = await Promise.all([s.kube.issuerDiscovery(), s.aws.identity(async () => target.region)]);
     const issuer = bucketIssuerUrl(target.bucket, target.region, identity.partition);
     const current = os.serviceAccountIssuer.replace(/\/+$/, '');
+    // The cluster already names an issuer that is not the bucket asked for: if AWS can read it
+    // (with the cluster's keys), it is set up; nothing to publish.
+    if (current && current !== issuer && options.bucket === undefined) {
+      const inPlace = await publishedIssuer(current, docs.keys, options);
+      if (inPlace) return { alreadyPublic: inPlace, current } as const;
+    }
     if (current && current !== issuer) {
       throw new OperationError(
         `The cluster already issues its tokens as ${current} (spec.serviceAccountIssuer of authentications.config.openshift.io/cluster): it is set up for STS with that issuer, and publishing ${issuer} would give AWS an issuer its tokens do not carry.`,
@@ -110,6 +118,12 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
     const { createIssuerBucketApi } = await import('../issuer/s3.js');
     const s3 = await createIssuerBucketApi({ region: target.region, profile: options.profile, log: ui.debug, timeoutMs: options.requestTimeoutMs });
     const state = await readBucket(s3, target.bucket);
+    // The cluster's issuer is this bucket's URL, but the bucket is not in this account (ccoctl's,
+    // or another account's): when AWS can read the issuer with the cluster's keys, it is published.
+    if (current === issuer && state.access !== 'ok') {
+      const inPlace = await publishedIssuer(current, docs.keys, options);
+      if (inPlace) return { alreadyPublic: inPlace, current } as const;
+    }
     const plan = planPublish(state, {
       bucket: target.bucket,
       region: target.region,
@@ -122,6 +136,7 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
     const provider = providerStep(arn, issuer, s.aws.oidcProvider ? await s.aws.oidcProvider(arn) : null, options.clusterName ?? os.infrastructureName);
     return { os, s3, plan, provider, current, apiIssuer: docs.issuer };
   });
+  if ('alreadyPublic' in read && read.alreadyPublic) return alreadyPublished(options, ui, read.current, read.alreadyPublic);
   const { os, s3, plan, provider, current } = read;
   const clusterChange = current !== plan.issuer;
 
@@ -200,6 +215,34 @@ function interruptedPublish(bucket: string, applied: string[]): string {
   return applied.length
     ? `the issuer's changes made so far stay (${applied.join(', ')}, bucket ${bucket}); the cluster's issuer was not changed. Re-running "rhacs-sts issuer publish" resumes.`
     : 'nothing was changed.'
+}
+
+/**
+ * Whether `issuer` is public as AWS will fetch it: its discovery document names it and its keys
+ * include every key the cluster signs with. Undefined when not (or not reachable from here).
+ */
+async function publishedIssuer(issuer: string, clusterKeys: Jwk[], options: Options): Promise<{ jwksUri: string; keys: number } | undefined> {
+  const pub = await fetchPublicIssuer(issuer, { get: publicGetter({ connectTo: options.connectTo }) });
+  if (!pub.reachable || pub.error || pub.issuer !== issuer || !pub.jwksUri || !pub.keys) return undefined;
+  if (compareKeys(pub.keys, clusterKeys).missing.length) return undefined;
+  return { jwksUri: pub.jwksUri, keys: clusterKeys.length };
+}
+
+/** The cluster has a public issuer already: say so, propose nothing. */
+function alreadyPublished(options: Options, ui: Ui, issuer: string, found: { jwksUri: string; keys: number }): PublishOutcome {
+  const where = bucketOfIssuer(issuer);
+  if (options.output === 'json') {
+    ui.result(JSON.stringify({ issuer, alreadyPublic: true, jwksUri: found.jwksUri, ...(where ?? {}), dryRun: options.dryRun, steps: [], applied: [] }, null, 2));
+  } else {
+    ui.result([
+      ui.colors.bold(`Issuer ${issuer}`),
+      `  = The cluster already has a public issuer: its tokens carry ${issuer} (spec.serviceAccountIssuer of authentications.config.openshift.io/cluster),`,
+      `    and AWS can read its discovery document and keys (${found.jwksUri}), which include the ${found.keys === 1 ? 'key' : `${found.keys} keys`} the cluster signs with.`,
+      `  Nothing to publish${where ? ` (the bucket ${where.bucket} is not in this AWS account: it was published elsewhere, e.g. by ccoctl)` : ''}.`,
+    ].join('\n'));
+    if (!options.dryRun) ui.info('Next: wire RHACS to AWS with "rhacs-sts init", then check the chain with "rhacs-sts verify".');
+  }
+  return { issuer, bucket: where?.bucket ?? '', region: where?.region ?? '', clusterIssuerSet: true };
 }
 
 /** The bucket and region: the flags, else the bucket the cluster's issuer already names, else defaults from the infrastructure. */

@@ -20,7 +20,7 @@ import {
   type PodRole,
 } from '../plan/model.js';
 import { FIELD_MANAGER, STACKROX_GROUP, STACKROX_VERSION, type KubeApi } from './api.js';
-import { selectorString } from './rollout.js';
+import { evaluateRollout, selectorString } from './rollout.js';
 import { kubeStatus, mapKubeError } from './errors.js';
 
 export const DEFAULT_NAMESPACE = 'stackrox';
@@ -97,7 +97,15 @@ export function deploymentState(d: V1Deployment, component: string): DeploymentS
     annotations: { ...(d.metadata?.annotations ?? {}) },
     // The API server defaults an absent strategy to RollingUpdate.
     strategy: d.spec?.strategy?.type === 'Recreate' ? 'Recreate' : 'RollingUpdate',
+    ...rolloutState(d),
   };
+}
+
+/** The rollout when it has not finished (a scaled-to-zero deployment has nothing to roll out). */
+function rolloutState(d: V1Deployment): Pick<DeploymentState, 'rollout'> {
+  if (!d.status || (d.spec?.replicas ?? 1) === 0) return {};
+  const ev = evaluateRollout(d);
+  return ev.state === 'done' ? {} : { rollout: { state: ev.state, message: ev.message } };
 }
 
 /**

@@ -68,11 +68,65 @@ function describePod(p: V1Pod): string {
   return `pod ${p.metadata?.name}: ${st?.phase ?? 'Unknown'}${bits.length ? ` — ${[...new Set(bits)].join('; ')}` : ready ? ', ready' : ''}`;
 }
 
-/** What the deployment's pods (and its failure conditions) say, for a timeout message. */
-async function podReasons(api: KubeApi, d: V1Deployment): Promise<string> {
+/** Why a rollout cannot finish, read from one pod, with the fix; undefined when nothing says. */
+export function podBlocker(p: V1Pod, namespace: string): { cause: string; fix: string } | undefined {
+  const pod = p.metadata?.name ?? '';
+  const st = p.status;
+  const scheduled = st?.conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    return {
+      cause: `no node can run pod ${pod}${scheduled.message ? ` (${scheduled.message})` : ''}`,
+      fix: `Give it a node it fits on: check the deployment's nodeSelector, affinity, tolerations and resource requests against the nodes (kubectl get nodes --show-labels; kubectl -n ${namespace} describe pod ${pod}), or add capacity.`,
+    };
+  }
+  for (const c of [...(st?.initContainerStatuses ?? []), ...(st?.containerStatuses ?? [])]) {
+    const reason = c.state?.waiting?.reason ?? '';
+    if (['ImagePullBackOff', 'ErrImagePull', 'InvalidImageName', 'ErrImageNeverPull'].includes(reason)) {
+      return {
+        cause: `the image of container ${c.name} of pod ${pod} cannot be pulled (${reason}${c.state?.waiting?.message ? `: ${c.state.waiting.message}` : ''})`,
+        fix: `Check the image name and tag (${c.image ?? 'kubectl -n ' + namespace + ' get pod ' + pod + ' -o yaml'}), that the registry is reachable from the nodes and the pull secret (imagePullSecrets) is valid; kubectl -n ${namespace} describe pod ${pod} shows the registry's answer.`,
+      };
+    }
+    if (reason === 'CrashLoopBackOff' || (c.lastState?.terminated && (c.restartCount ?? 0) > 0 && !c.ready)) {
+      const t = c.lastState?.terminated;
+      return {
+        cause: `container ${c.name} of pod ${pod} keeps crashing (${reason || 'restarting'}${t ? `, last exit code ${t.exitCode}${t.reason ? ` (${t.reason})` : ''}` : ''}, ${c.restartCount ?? 0} restarts)`,
+        fix: `Read why it stops: kubectl -n ${namespace} logs ${pod} -c ${c.name} --previous.`,
+      };
+    }
+    if (reason === 'CreateContainerConfigError') {
+      return {
+        cause: `container ${c.name} of pod ${pod} cannot be created (${c.state?.waiting?.message ?? reason})`,
+        fix: `Create the Secret or ConfigMap it names, or correct the reference: kubectl -n ${namespace} describe pod ${pod}.`,
+      };
+    }
+  }
+  return undefined;
+}
+
+/** The pod's latest warning event ("FailedScheduling: 0/2 nodes are available: …"), if any. */
+async function lastWarning(api: KubeApi, namespace: string, pod: string): Promise<string | undefined> {
+  try {
+    const events = await api.call({ verb: 'list', group: '', resource: 'events', namespace }, () =>
+      api.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod},type=Warning`, limit: 20 }),
+    );
+    const when = (e: (typeof events.items)[number]) => Date.parse(String(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? '')) || 0;
+    const last = [...events.items].sort((a, b) => when(b) - when(a))[0];
+    return last ? `${last.reason ?? 'Warning'}: ${(last.message ?? '').trim()}` : undefined;
+  } catch {
+    return undefined; // events may not be readable: the pods' own status still says enough
+  }
+}
+
+/**
+ * What the deployment's pods (and its failure conditions) say, for a timeout, failure or
+ * interruption: the notes, and the fixes for the causes found (unschedulable, image pull, crash loop).
+ */
+async function podReasons(api: KubeApi, d: V1Deployment): Promise<{ notes: string; fixes: string[] }> {
   const namespace = d.metadata!.namespace!;
   const selector = selectorString(d.spec?.selector);
   const notes: string[] = [];
+  const fixes: string[] = [];
   for (const c of d.status?.conditions ?? []) {
     if ((c.type === 'ReplicaFailure' && c.status === 'True') || (c.type !== 'ReplicaFailure' && c.status === 'False')) {
       notes.push(`${c.type} ${c.reason ?? ''}${c.message ? `: ${c.message}` : ''}`.trim());
@@ -83,15 +137,22 @@ async function podReasons(api: KubeApi, d: V1Deployment): Promise<string> {
       api.core.listNamespacedPod({ namespace, labelSelector: selector || undefined, limit: 50 }),
     );
     if (pods.items.length === 0) notes.push('no pods were created');
-    else {
-      const shown = pods.items.slice(0, 5).map(describePod);
-      if (pods.items.length > 5) shown.push(`and ${pods.items.length - 5} more pods`);
-      notes.push(...shown);
+    // Each pod as it reports itself; for one that is not ready, the cause (its status, else its
+    // latest warning event) and the fix, where they say.
+    for (const p of pods.items.slice(0, 5)) {
+      const stuck = !p.metadata?.deletionTimestamp && !p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      const blocker = stuck ? podBlocker(p, namespace) : undefined;
+      const warning = stuck ? await lastWarning(api, namespace, p.metadata?.name ?? '') : undefined;
+      if (blocker) {
+        notes.push(`${blocker.cause[0]!.toUpperCase()}${blocker.cause.slice(1)}${warning && !blocker.cause.includes(warning.replace(/^[^:]*: /, '')) ? ` [${warning}]` : ''}`);
+        if (!fixes.includes(blocker.fix)) fixes.push(blocker.fix);
+      } else notes.push(`${describePod(p)}${warning ? ` [${warning}]` : ''}`);
     }
+    if (pods.items.length > 5) notes.push(`and ${pods.items.length - 5} more pods`);
   } catch (err) {
     notes.push(`could not list its pods (${err instanceof Error ? err.message : String(err)})`);
   }
-  return notes.join('; ');
+  return { notes: notes.join('; '), fixes };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -113,7 +174,14 @@ async function waitOne(
   signal?: AbortSignal,
 ): Promise<void> {
   const { namespace, name } = ref;
-  const stopped = () => new CancelledError(`Interrupted while waiting for deployment ${namespace}/${name}: the change is in place and Kubernetes goes on rolling it out.`);
+  // Interrupted: the rollout is not finished, and says why when its pods do.
+  const stopped = async (): Promise<CancelledError> => {
+    const reasons = last ? await podReasons(api, last).catch(() => undefined) : undefined;
+    return new CancelledError(
+      `Interrupted while waiting for deployment ${namespace}/${name}: the change is in place and Kubernetes goes on rolling it out, but the rollout has not finished (${lastMessage || 'no status yet'})${reasons?.notes ? `. ${reasons.notes}` : ''}.`,
+      `${reasons?.fixes.length ? `${reasons.fixes.join(' ')} ` : ''}A re-run waits for the rollout again.`,
+    );
+  };
   const path = `/apis/apps/v1/namespaces/${namespace}/deployments`;
   const fieldSelector = `metadata.name=${name}`;
   const listCall: KubeCall = { verb: 'list', group: 'apps', resource: 'deployments', namespace };
@@ -125,19 +193,19 @@ async function waitOne(
     const ev = evaluateRollout(d);
     if (ev.message !== lastMessage) {
       lastMessage = ev.message;
-      onProgress({ namespace, name, message: ev.message });
+      onProgress({ namespace, name, message: ev.message, ...(ev.state === 'done' ? { done: true } : {}) });
     }
     return ev;
   };
   const fail = async (why: string): Promise<never> => {
-    const reasons = last ? await podReasons(api, last) : '';
-    throw new OperationError(`Deployment ${namespace}/${name} ${why}: ${lastMessage || 'no status yet'}${reasons ? `. ${reasons}` : ''}.`, {
-      hint: `Look closer with: kubectl -n ${namespace} describe deployment/${name}; kubectl -n ${namespace} get pods${last ? ` -l '${selectorString(last.spec?.selector)}'` : ''}. The configuration is in place; once the pods are ready, check with: rhacs-sts verify.`,
+    const reasons = last ? await podReasons(api, last) : { notes: '', fixes: [] };
+    throw new OperationError(`Deployment ${namespace}/${name} ${why}: ${lastMessage || 'no status yet'}${reasons.notes ? `. ${reasons.notes}` : ''}.`, {
+      hint: `${reasons.fixes.length ? `${reasons.fixes.join(' ')} ` : `Look closer with: kubectl -n ${namespace} describe deployment/${name}; kubectl -n ${namespace} get pods${last ? ` -l '${selectorString(last.spec?.selector)}'` : ''}. `}The configuration is in place; once the pods are ready, check with: rhacs-sts verify.`,
     });
   };
 
   for (let restart = 0; restart < MAX_WATCH_RESTARTS; restart++) {
-    if (signal?.aborted) throw stopped();
+    if (signal?.aborted) throw await stopped();
     if (Date.now() >= deadline) return fail(`did not become ready within ${formatDuration(timeoutMs)}`);
     const list = await api.call(listCall, () => api.apps.listNamespacedDeployment({ namespace, fieldSelector }));
     const d = list.items[0];
@@ -192,7 +260,7 @@ async function waitOne(
         .catch((err: unknown) => finish({ kind: 'restart', err }));
     });
     if (outcome.kind === 'done') return;
-    if (outcome.kind === 'interrupted') throw stopped();
+    if (outcome.kind === 'interrupted') throw await stopped();
     if (outcome.kind === 'failed') return fail('failed to roll out');
     if (outcome.kind === 'timeout') return fail(`did not become ready within ${formatDuration(timeoutMs)}`);
     if (outcome.kind === 'error') throw outcome.err instanceof RhacsStsError ? outcome.err : mapKubeError(outcome.err, watchCall, api.endpoint);

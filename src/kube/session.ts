@@ -56,6 +56,8 @@ export interface RolloutProgress {
   namespace: string;
   name: string;
   message: string;
+  /** The rollout completed. */
+  done?: boolean;
 }
 
 export interface KubeSession {

@@ -53,7 +53,7 @@ import {
   type Plan,
 } from './model.js';
 import { HelmValuesByRelease } from './helm-values.js';
-import { eksRestartNeeded, podIdentityLeftover, podIdentityRestartNeeded, noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage, tokenVolumeBlocker } from './restarts.js';
+import { eksRestartNeeded, podIdentityLeftover, podIdentityRestartNeeded, noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage, tokenVolumeBlocker, unfinishedRollout } from './restarts.js';
 import { issuerHostPath } from '../validate.js';
 
 /** An ECR scope in the words of the plan. */
@@ -433,6 +433,18 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
           current: cr.overlays, desired: overlays,
           ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
         });
+      }
+      // Nothing to change, but a rollout (an earlier run's, interrupted or timed out) has not
+      // finished: the restart is not done until it has, so this run waits for it again.
+      const unfinished = changed ? undefined : unfinishedRollout(state);
+      if (unfinished) {
+        actions.push({
+          id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart', status: 'update',
+          target: `${where}deployment/${comp}`,
+          summary: `Wait for ${comp} to finish rolling out (its last rollout ${unfinished})`,
+          ref, method: 'rollout', deferred: false,
+        });
+        continue;
       }
       const method = cluster.provider === 'eks' ? 'restartedAt' : 'rollout';
       const deferred = !decisions.restart;

@@ -71,6 +71,11 @@ export interface DeploymentState {
   annotations?: Record<string, string>;
   /** spec.strategy.type (Recreate: a restart stops the old pod before the new one is ready). */
   strategy?: 'Recreate' | 'RollingUpdate';
+  /**
+   * The deployment's last rollout, judged as `kubectl rollout status` does, when it has not
+   * finished (absent: rolled out). An interrupted or timed-out wait leaves it so; a re-run waits again.
+   */
+  rollout?: { state: 'progressing' | 'failed'; message: string };
 }
 
 /**

@@ -46,6 +46,17 @@ export function podIdentityLeftover(state: ComponentState | undefined): boolean 
   return Array.isArray(state?.pods) && state.pods.some((p) => p.containerCredentials === true);
 }
 
+/**
+ * How the component's last rollout stands when it has not completed ("has not finished: 1/1
+ * updated, 0 available", "failed: progress deadline exceeded …"); undefined when it completed.
+ * A restart is done only when its rollout is: after an interrupted or timed-out wait, a re-run
+ * waits again instead of finding nothing to do.
+ */
+export function unfinishedRollout(state: ComponentState | undefined): string | undefined {
+  const r = state?.deployment?.rollout;
+  return r ? `${r.state === 'failed' ? 'failed' : 'has not finished'}: ${r.message}` : undefined;
+}
+
 /** True when the deployment's last restart (restartedAt) is older than the annotation, or absent. */
 export function restartOutdated(annotationSetAt: string | undefined, podTemplateAnnotations: Record<string, string> | undefined): boolean {
   if (!annotationSetAt || !podTemplateAnnotations) return false;

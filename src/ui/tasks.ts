@@ -19,9 +19,37 @@ interface Row {
 
 export type TaskList = ApplyProgress & { stop(): void };
 
-export function createTaskList(ui: Ui): TaskList {
+export interface TaskListOptions {
+  /** The plan changes several clusters: every line about one says which (its context). */
+  labelClusters?: boolean;
+}
+
+export function createTaskList(ui: Ui, options: TaskListOptions = {}): TaskList {
   const region = ui.live();
-  return region ? liveTaskList(ui, region) : plainTaskList(ui);
+  const label = options.labelClusters ? clusterLabel : () => '';
+  return region ? liveTaskList(ui, region, label) : plainTaskList(ui, label);
+}
+
+/** The cluster an action is about, as the kubeconfig context it was named by. */
+export function actionContext(a: Action): string | undefined {
+  if ('ref' in a) return a.ref.context ?? '';
+  if (a.type === 'pod-identity-association') return a.context ?? '';
+  return undefined;
+}
+
+/** Whether a plan's actions reach more than one cluster. */
+export function spansClusters(actions: Action[]): boolean {
+  return new Set(actions.flatMap((a) => {
+    const c = actionContext(a);
+    return c === undefined ? [] : [c];
+  })).size > 1;
+}
+
+type Label = (context: string | undefined) => string;
+
+/** "[hub] ", "[current context] "; nothing for an account-wide (AWS) action. */
+function clusterLabel(context: string | undefined): string {
+  return context === undefined ? '' : `[${context || 'current context'}] `;
 }
 
 function marks(ui: Ui): Record<TaskState, string> {
@@ -36,7 +64,7 @@ function marks(ui: Ui): Record<TaskState, string> {
   };
 }
 
-function plainTaskList(ui: Ui): TaskList {
+function plainTaskList(ui: Ui, label: Label): TaskList {
   const c = ui.logColors;
   const mark = marks(ui);
   const lastRollout = new Map<string, string>();
@@ -44,25 +72,26 @@ function plainTaskList(ui: Ui): TaskList {
     task(a: Action, state: TaskState, detail?: string) {
       // Pending and unchanged actions were shown in the plan; only report movement.
       if (state === 'pending' || (state === 'unchanged' && !detail)) return;
+      const where = label(actionContext(a));
       if (state === 'running') {
-        ui.step(`${a.summary}…`);
+        ui.step(`${where}${a.summary}…`);
         return;
       }
-      const line = `${mark[state]} ${a.summary}${detail ? c.dim(` (${detail})`) : ''}`;
+      const line = `${mark[state]} ${where}${a.summary}${detail ? c.dim(` (${detail})`) : ''}`;
       if (state === 'failed') ui.warn(line);
       else ui.info(line);
     },
-    rollout(namespace, name, message) {
-      const key = `${namespace}/${name}`;
+    rollout(namespace, name, message, context) {
+      const key = `${context ?? ''}\0${namespace}/${name}`;
       if (lastRollout.get(key) === message) return;
       lastRollout.set(key, message);
-      ui.step(`rollout ${key}: ${message}`);
+      ui.step(`${label(context ?? '')}rollout ${namespace}/${name}: ${message}`);
     },
     stop() {},
   };
 }
 
-function liveTaskList(ui: Ui, region: LiveRegion): TaskList {
+function liveTaskList(ui: Ui, region: LiveRegion, label: Label): TaskList {
   const c = ui.logColors;
   const mark = marks(ui);
   const rows: Row[] = [];
@@ -70,7 +99,7 @@ function liveTaskList(ui: Ui, region: LiveRegion): TaskList {
   let frame = 0;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  // A restart is written at once, but finishes only when its rollout does.
+  // A restart is written at once, but finishes only when its rollout does (apply reports it done then).
   const waiting = (r: Row) => !stopped && r.action.type === 'restart' && r.state === 'done' && !r.rollout?.done;
 
   const render = () => {
@@ -78,7 +107,8 @@ function liveTaskList(ui: Ui, region: LiveRegion): TaskList {
     const lines: string[] = [];
     for (const r of rows) {
       const m = r.state === 'running' || waiting(r) ? spin : mark[r.state];
-      const text = r.state === 'pending' ? c.dim(r.action.summary) : r.action.summary;
+      const summary = `${label(actionContext(r.action))}${r.action.summary}`;
+      const text = r.state === 'pending' ? c.dim(summary) : summary;
       lines.push(`${m} ${text}${r.detail ? c.dim(` (${r.detail})`) : ''}`);
       if (r.rollout) lines.push(`    ${r.rollout.done ? c.green('✓') : spin} ${c.dim(`rollout: ${r.rollout.message}`)}`);
     }
@@ -114,11 +144,12 @@ function liveTaskList(ui: Ui, region: LiveRegion): TaskList {
       row.detail = state === 'failed' ? detail?.split('\n')[0] : detail;
       tick();
     },
-    rollout(namespace, name, message) {
+    rollout(namespace, name, message, context) {
       const done = message.startsWith('rolled out');
-      const row = rows.find((r) => r.action.type === 'restart' && r.action.ref.namespace === namespace && r.action.ref.name === name);
+      const row = rows.find((r) => r.action.type === 'restart' && r.action.ref.namespace === namespace && r.action.ref.name === name
+        && (context === undefined || (r.action.ref.context ?? '') === context));
       if (row) row.rollout = { message, done };
-      else extraRollouts.set(`${namespace}/${name}`, { message, done });
+      else extraRollouts.set(`${label(context ?? '')}${namespace}/${name}`, { message, done });
       tick();
     },
     stop() {

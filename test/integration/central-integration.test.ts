@@ -103,6 +103,21 @@ describe('init --configure-integration', () => {
     noSecrets(r.stdout + r.stderr, token);
     expect((await centralIntegrations(sb, 'openshift', ns))[0]).toMatchObject({ ecr: { useIam: true, region: region('openshift') } });
   });
+
+  // As on EKS, and as the playground runs it: Central reached by port-forward through the API server
+  // to the node's kubelet, the admin password as roxctl takes it; verify's Central test passes too.
+  it.each(['operator', 'helm'] as const)('OpenShift (%s), by port-forward: Central tests and saves it, and verify\'s Central test passes', async (method) => {
+    const { ns, password, role } = await seed('openshift', `ci-ocp-${method.slice(0, 2)}`, { method });
+    const env = { ROX_ADMIN_PASSWORD: password };
+    const r = await cli(sb, 'openshift', ['init', '--yes', '--configure-integration', '--namespace', ns, '--role-name', role], env);
+    expect(r.code, r.stderr).toBe(0);
+    noSecrets(r.stdout + r.stderr, password);
+    expect(r.stderr).toContain('Nothing to do in RHACS');
+    expect((await centralIntegrations(sb, 'openshift', ns))[0]).toMatchObject({ type: 'ecr', ecr: { useIam: true, region: region('openshift'), registryId: sb.accountId } });
+    const v = await cli(sb, 'openshift', ['verify', '--namespace', ns, '--role-name', role, '--output', 'json'], env);
+    expect(v.code, v.stderr).toBe(0);
+    expect(checksOf(v.stdout).find((c) => c.id === 'central-test')).toMatchObject({ result: 'pass' });
+  });
 });
 
 describe('existing integrations', () => {

@@ -245,16 +245,19 @@ describe('npm run sandbox -- --clusters N', () => {
   it('a fleet of 2: EKS contexts, a hub with Central and Sensor, a spoke with Sensor, own issuers, no region', async () => {
     const fleet = await startSeededSandbox({ clusters: 2, log: quiet, sandbox: { handleSignals: false } });
     try {
-      expect(fleet.fleet.map((f) => f.cluster.context)).toEqual([
-        `arn:aws:eks:${fleet.cluster.region}:123456789012:cluster/hub`,
-        `arn:aws:eks:${fleet.cluster.region}:123456789012:cluster/spoke-1`,
-      ]);
+      // Short contexts, as after `kubectl config rename-context` (the README's examples use them);
+      // the cluster and user entries keep the names `aws eks update-kubeconfig` gives them.
+      expect(fleet.fleet.map((f) => f.cluster.context)).toEqual(['hub', 'spoke-1']);
       expect(fleet.fleet.map((f) => f.rhacs.deployments)).toEqual([['central', 'sensor'], ['sensor']]);
       expect(new Set(fleet.fleet.map((f) => f.cluster.issuer)).size).toBe(2);
       expect(fleet.env.AWS_REGION ?? fleet.env.AWS_DEFAULT_REGION).toBeUndefined();
       expect(fleet.exportLines).toContain(`export PATH=${fleet.info.awsCliDir}:"$PATH"`);
       const doc = parse(readFileSync(fleet.env.KUBECONFIG!, 'utf8'));
       expect(doc.contexts.map((c: { name: string }) => c.name)).toEqual(fleet.fleet.map((f) => f.cluster.context));
+      expect(doc.contexts.map((c: { context: { cluster: string } }) => c.context.cluster)).toEqual([
+        `arn:aws:eks:${fleet.cluster.region}:123456789012:cluster/hub`,
+        `arn:aws:eks:${fleet.cluster.region}:123456789012:cluster/spoke-1`,
+      ]);
       // Each context works through its own exec section.
       for (const f of fleet.fleet) {
         const kc = new KubeConfig();

@@ -43,7 +43,16 @@ afterAll(async () => fleet?.stop());
 
 describe('a fleet: one Central, four secured clusters', () => {
   it('hub+spoke-1, then hub+spoke-2 on one role: all three issuers stay trusted and both pairs verify', async () => {
-    ok(await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--role-name', ROLE, '--yes']));
+    const first = ok(await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--role-name', ROLE, '--yes']));
+    // The playground's contexts are short, as the README's examples use them.
+    expect([ctx('hub'), ctx('spoke-1')]).toEqual(['hub', 'spoke-1']);
+    // Without a terminal, every line about a cluster names it; the hub's own Sensor is configured
+    // with its Central (delegated scanning is implied by --sensor-context).
+    expect(first.stderr).toMatch(/^✓ \[hub\] Annotate service account central with /m);
+    expect(first.stderr).toMatch(/^✓ \[hub\] Annotate service account sensor with /m);
+    expect(first.stderr).toMatch(/^✓ \[spoke-1\] Annotate service account sensor with /m);
+    expect(first.stderr).not.toMatch(/^✓ Annotate service account/m);
+    expect(first.stderr).toMatch(/^› \[spoke-1\] rollout stackrox\/sensor: /m);
     ok(await run(['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-2'), '--role-name', ROLE, '--yes']));
     expect(await sids()).toEqual(sidsOf('hub', 'spoke-1', 'spoke-2'));
     expect(await served()).toEqual(['hub', 'spoke-1', 'spoke-2']);

@@ -145,8 +145,9 @@ describe('kube rollouts', () => {
     await session.apply(restart(ns, 'sensor'));
     const err = await rejection(session.waitForRollouts([{ namespace: ns, name: 'sensor' }], 1200, quiet));
     expect(err.message).toContain(`Deployment ${ns}/sensor did not become ready`);
-    expect(err.message).toContain('pod sensor-7d9f8-abcde: Pending');
-    expect(err.message).toContain('container sensor waiting: ImagePullBackOff');
+    // The cause, from the pod's container status, and the fix.
+    expect(err.message).toContain('The image of container sensor of pod sensor-7d9f8-abcde cannot be pulled (ImagePullBackOff: Back-off pulling image "example.invalid/sensor:none")');
+    expect(err.hint).toMatch(/Check the image name and tag \(example\.invalid\/sensor:none\), .* pull secret/);
   });
 
   it('fails before the timeout when the deployment reports ProgressDeadlineExceeded', async () => {

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ApiextensionsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { issueCert, type KeyPair } from './certs.js';
 import { CONTROLLER_USER, KWOK_USER, SCHEDULER_USER } from './observe.js';
@@ -120,7 +120,26 @@ async function seedWorkerNode(core: CoreV1Api): Promise<string> {
   } catch (err) {
     if ((err as { code?: number }).code !== 409) throw err;
   }
+  await reportAddresses(core, name);
   return name;
+}
+
+/** The address a node of another flavour reports: its kubelet's, as on a real cluster. */
+export const WORKER_NODE_IP = '10.0.128.10';
+
+/**
+ * The node's addresses, as a kubelet reports them (InternalIP and Hostname). kwok fills in
+ * addresses only from its --node-ip / --node-name, which name one address for every node it plays,
+ * so without this the node has none, and the API server cannot reach its kubelet: port-forward,
+ * exec and logs then fail with "no preferred addresses found" (as `kubectl port-forward` did on the
+ * OpenShift flavour). Repeated once kwok reports the node Ready: a status kwok computed from a read
+ * taken before this patch can still overwrite it (as for seedEks's nodes).
+ */
+async function reportAddresses(core: CoreV1Api, name: string): Promise<void> {
+  await core.patchNodeStatus(
+    { name, body: { status: { addresses: [{ type: 'InternalIP', address: WORKER_NODE_IP }, { type: 'Hostname', address: name }] } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  );
 }
 
 /** Ready (kwok) and schedulable: the node lifecycle controller has lifted the not-ready taint. */
@@ -239,6 +258,7 @@ export async function startControlPlanes(o: ControlPlaneOptions): Promise<void> 
       if (c.flavour !== 'eks') {
         const node = await seedWorkerNode(core);
         await host.waitFor(`node ${node} of ${c.name} to be Ready (kwok) and untainted`, () => nodeSchedulable(core, node), kwok, o.timeoutMs);
+        await reportAddresses(core, node);
       }
     }),
   );

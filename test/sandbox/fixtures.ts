@@ -385,9 +385,12 @@ async function upsertClusterObject(
  * Authentication with spec.serviceAccountIssuer, the Infrastructure on platform AWS in `region`,
  * and a ClusterVersion `version`.
  */
+/** The infrastructure name seedOpenShift gives a cluster unless told otherwise. */
+export const OPENSHIFT_INFRASTRUCTURE_NAME = 'rhacs-sts-sandbox-x7k2p';
+
 export async function seedOpenShift(kc: KubeConfig, opts: OpenShiftSeedOptions): Promise<void> {
   const region = opts.region ?? 'eu-west-1';
-  const infraName = opts.infrastructureName ?? 'rhacs-sts-sandbox-x7k2p';
+  const infraName = opts.infrastructureName ?? OPENSHIFT_INFRASTRUCTURE_NAME;
   const version = opts.version ?? '4.16.12';
   await applyCrds(kc, OPENSHIFT_CRDS);
   const base = { group: OPENSHIFT_CONFIG, version: 'v1' };

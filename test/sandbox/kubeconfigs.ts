@@ -29,7 +29,9 @@ export function contextName(name: string, flavour: Flavour, region: string): str
 /** The cluster and user entry names that go with contextName(). */
 function entryNames(c: ClusterInfo, suffix?: string): { cluster: string; user: string } {
   const tag = suffix ? `-${suffix}` : '';
-  if (c.flavour === 'eks') return { cluster: c.context, user: `${c.context}${tag}` };
+  // EKS entries are named by the cluster ARN, whatever the context is called (rename-context renames only it).
+  const arn = contextName(c.name, 'eks', c.region);
+  if (c.flavour === 'eks') return { cluster: arn, user: `${arn}${tag}` };
   if (c.flavour === 'openshift') return { cluster: ocClusterName(c.name), user: `kube:admin${tag}/${ocClusterName(c.name)}` };
   return { cluster: c.name, user: `${c.name}-${suffix ?? 'admin'}` };
 }

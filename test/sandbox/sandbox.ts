@@ -431,6 +431,11 @@ export interface SandboxOptions {
    * those signals itself and calls stop(); the exit handler and the reaper stay in place.
    */
   handleSignals?: boolean;
+  /**
+   * Name each context by its cluster (`hub`, `spoke-1`), as after `kubectl config rename-context`;
+   * the cluster and user entries keep their field names (EKS ARNs). Default: the field's names.
+   */
+  shortContexts?: boolean;
 }
 
 export interface Sandbox {
@@ -637,7 +642,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       writeFileSync(egressConfig, egressSelectorConfig(join(dir, 'cluster-network.sock')));
       const info: ClusterInfo = {
         name: c.name,
-        context: contextName(c.name, flavour, cRegion),
+        context: opts.shortContexts ? c.name : contextName(c.name, flavour, cRegion),
         flavour,
         server,
         issuer,

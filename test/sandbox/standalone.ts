@@ -6,14 +6,16 @@
 //
 // The environment it hands out has no AWS region on purpose, as many shells do not: on EKS the
 // region is in the issuer, and rhacs-sts must cope (see README, "No region").
-import { seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
+import { OPENSHIFT_INFRASTRUCTURE_NAME, seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIrsaWebhook, type IrsaWebhook } from './irsa-webhook.js';
+import { openShiftWithoutStsCluster, seedOpenShiftWithoutSts, startAuthenticationOperator, type AuthenticationOperator } from './openshift-auth.js';
 import { startCentralStandIns, type CentralStandIns } from './central-standin.js';
 import { startPodIdentityAgents, type PodIdentityAgent } from './pod-identity-agent.js';
 import { seedRegistries } from './ecr-seed.js';
 import { pathWith } from './aws-cli.js';
+import { bucketIssuer, connectToWith } from './issuer-bucket.js';
 import { clusterInfo } from './observe.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
 import type { ClusterInfo, SandboxInfo } from './types.js';
@@ -36,6 +38,12 @@ export interface SeededSandboxOptions {
   log?: (message: string) => void;
   /** A fleet of EKS clusters instead of one cluster: hub + (N-1) spokes, 1 ≤ N ≤ MAX_FLEET. */
   clusters?: number;
+  /**
+   * OpenShift only: false seeds it installed without STS (tokens from https://kubernetes.default.svc,
+   * an empty spec.serviceAccountIssuer) and runs the Authentication operator stand-in in this
+   * process, so that `rhacs-sts issuer publish --set-cluster-issuer` can be tried (default true).
+   */
+  sts?: boolean;
   /** Passed to startSandbox (e.g. `handleSignals: false` when the caller handles Ctrl-C). */
   sandbox?: Omit<SandboxOptions, 'clusters' | 'log'>;
 }
@@ -56,6 +64,14 @@ export interface SeededSandbox {
   /** `export NAME=value` lines for a POSIX shell, one per variable. */
   exportLines: string[];
   stop(): Promise<void>;
+}
+
+/**
+ * The bucket `rhacs-sts issuer publish` names by default on the seeded OpenShift cluster:
+ * `<infrastructure name>-rhacs-sts-oidc` (seedOpenShift's infrastructure name).
+ */
+export function defaultIssuerBucket(): string {
+  return `${OPENSHIFT_INFRASTRUCTURE_NAME}-rhacs-sts-oidc`;
 }
 
 /** Quotes a value for a POSIX shell only when it needs it. */
@@ -96,11 +112,20 @@ function exportLinesOf(env: Record<string, string>, info: SandboxInfo): string[]
 export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promise<SeededSandbox> {
   const flavour = opts.flavour ?? 'eks';
   if (opts.clusters !== undefined && flavour !== 'eks') throw new Error('--clusters makes a fleet of EKS clusters; it cannot be combined with --flavour openshift');
+  const withoutSts = opts.sts === false;
+  if (withoutSts && flavour !== 'openshift') throw new Error('--no-sts seeds OpenShift without STS; it needs --flavour openshift');
   const names = opts.clusters === undefined ? [flavour] : fleetNames(opts.clusters);
   const namespace = opts.namespace ?? 'stackrox';
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
-  const sandbox = await startSandbox({ ...opts.sandbox, clusters: names.map((name) => ({ name, flavour })), log });
+  const sandbox = await startSandbox({
+    ...opts.sandbox,
+    clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : { name, flavour })),
+    // A fleet's contexts are short (`hub`, `spoke-1`, …), as after `kubectl config rename-context`.
+    ...(opts.clusters !== undefined ? { shortContexts: true } : {}),
+    log,
+  });
   const webhooks: IrsaWebhook[] = [];
+  let authOperator: AuthenticationOperator | undefined;
   let centrals: CentralStandIns | undefined;
   let agents: PodIdentityAgent[] = [];
   try {
@@ -112,6 +137,9 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       if (flavour === 'eks') {
         await seedEks(kc, { region: cluster.region });
         webhooks.push(await startIrsaWebhook(sandbox.info, name, { log }));
+      } else if (withoutSts) {
+        await seedOpenShiftWithoutSts(kc, { region: cluster.region });
+        authOperator = startAuthenticationOperator(sandbox, name, { log });
       } else await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region });
       const rhacs = await seedRhacs(kc, {
         namespace,
@@ -129,6 +157,9 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
     centrals = await startCentralStandIns(sandbox.info, { log });
     sandbox.info.centralControlUrl = centrals.controlUrl;
     const env = sandboxEnv(sandbox.info);
+    // Without STS, `rhacs-sts issuer publish` creates the issuer's bucket: its public host must lead
+    // to S3's public endpoint stand-in too, for rhacs-sts's own reads of the published documents.
+    if (withoutSts) env.RHACS_STS_CONNECT_TO = connectToWith(sandbox.info, names.map((n) => new URL(bucketIssuer(defaultIssuerBucket(), clusterInfo(sandbox.info, n).region)).hostname));
     // The hub Central's admin password, as roxctl reads it: rhacs-sts init --configure-integration uses it.
     if (fleet[0]!.rhacs.adminPassword) env.ROX_ADMIN_PASSWORD = fleet[0]!.rhacs.adminPassword;
     return {
@@ -140,6 +171,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       env,
       exportLines: exportLinesOf(env, sandbox.info),
       async stop() {
+        await authOperator?.stop();
         await centrals?.stop();
         await Promise.all(agents.map((a) => a.stop()));
         await Promise.all(webhooks.map((w) => w.stop()));
@@ -147,6 +179,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       },
     };
   } catch (err) {
+    await authOperator?.stop().catch(() => undefined);
     await centrals?.stop().catch(() => undefined);
     await Promise.all(agents.map((a) => a.stop().catch(() => undefined)));
     await Promise.all(webhooks.map((w) => w.stop().catch(() => undefined)));
