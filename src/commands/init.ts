@@ -48,8 +48,10 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     checkMechanism(options, facts, ui.warn);
     const decisions = decisionsFromOptions(options, facts);
     const plan = buildPlan(facts, decisions, undefined);
-    printPlan(plan, options, ui, planInputs(options, decisions, undefined, plan));
+    const blocked = blockersError(plan);
+    printPlan(plan, options, ui, planInputs(options, decisions, undefined, plan), blocked ? { error: errorJson(blocked) } : {});
     writeHelmValues(plan, options, ui);
+    if (blocked) throw blocked;
     return;
   }
   checkInitOptions(options);
@@ -136,8 +138,11 @@ async function initWith(options: Options, ui: Ui, sessions: Sessions, detected: 
   const inputs = planInputs(opts, final, detected, plan);
   const leftOut = leftOutError(sessions, opts);
   if (opts.dryRun) {
-    printPlan(plan, opts, ui, inputs, { leftOut: sessions.unreachable, ...(leftOut ? { error: errorJson(leftOut) } : {}) });
+    // A plan with a blocker cannot be applied as it stands: it is printed, and the run fails (exit 1) saying why.
+    const failed = blockersError(plan) ?? leftOut;
+    printPlan(plan, opts, ui, inputs, { leftOut: sessions.unreachable, ...(failed ? { error: errorJson(failed) } : {}) });
     writeHelmValues(plan, opts, ui);
+    if (failed) throw failed;
   } else {
     await confirmAndApply(plan, opts, ui, sessions, inputs, leftOut, integration);
   }
