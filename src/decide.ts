@@ -9,7 +9,7 @@ import type { ClusterTarget } from './targets.js';
 import { PROVIDERS, type Options, type Provider } from './options.js';
 import { EKS_ROLE_ANNOTATION, POD_IDENTITY_MIN_RHACS, type Decisions, type Facts, type Mechanism, type Plan } from './plan/model.js';
 import { before44 } from './plan/restarts.js';
-import type { Ui } from './ui/ui.js';
+import { GoBack, type Ui } from './ui/ui.js';
 import * as v from './validate.js';
 
 export function defaultRoleName(clusterName: string | undefined): string {
@@ -208,62 +208,116 @@ const repositoryList: v.Check = (answer) => {
   return undefined;
 };
 
+/** What the wizard's questions fill in: the options, and the ECR scope that decides the follow-up questions. */
+interface Answers {
+  o: Options;
+  scope?: EcrScope;
+}
+
+/**
+ * One question of the wizard: returns the answers with its own filled in, or undefined when it has
+ * nothing to ask (a flag or an earlier answer settled it). `back` offers the way back.
+ */
+type Question = (a: Answers, back: boolean) => Promise<Answers | undefined>;
+
+/**
+ * Asks `questions` in order; a person who takes the way back ("<", or "← Back" in a list) returns
+ * to the previous question that was asked, with the answers as they were before it.
+ */
+export async function askInTurn<A>(start: A, questions: readonly ((a: A, back: boolean) => Promise<A | undefined>)[]): Promise<A> {
+  const asked: { index: number; before: A }[] = [];
+  let answers = start;
+  let i = 0;
+  while (i < questions.length) {
+    try {
+      const next = await questions[i]!(answers, asked.length > 0);
+      if (next !== undefined) {
+        asked.push({ index: i, before: answers });
+        answers = next;
+      }
+      i++;
+    } catch (err) {
+      if (!(err instanceof GoBack)) throw err;
+      const previous = asked.pop();
+      // The first question offers no way back; a prompt that sent one anyway is asked again.
+      if (previous) {
+        answers = previous.before;
+        i = previous.index;
+      }
+    }
+  }
+  return answers;
+}
+
 /**
  * The wizard's questions, for whatever flags, the config file and detection left open: the role
- * name, delegated scanning (only where Sensor runs) and the ECR scope. Not at a terminal, for a
- * plan (which shows what the flags give), or with --yes (take every default), nothing is asked.
+ * name, the mechanism (EKS with the Pod Identity Agent), delegated scanning (only where Sensor runs)
+ * and the ECR scope. Each question after the first offers the way back to the one before. Not at a
+ * terminal, for a plan (which shows what the flags give), or with --yes (take every default),
+ * nothing is asked.
  */
 export async function askDecisions(options: Options, facts: Facts, ui: Ui): Promise<Options> {
   if (!ui.interactive || options.dryRun || options.yes) return options;
-  const o: Options = { ...options, ecrRepositories: [...options.ecrRepositories] };
+  const given = options;
+  const with_ = (a: Answers, o: Partial<Options>, scope?: EcrScope): Answers => ({ ...a, o: { ...a.o, ...o }, ...(scope ? { scope } : {}) });
 
-  if (o.roleName === undefined) {
-    o.roleName = await ui.input({
+  const roleName: Question = async (a, back) => given.roleName !== undefined ? undefined : with_(a, {
+    roleName: await ui.input({
       message: 'Name of the IAM role RHACS will assume',
-      default: defaultRoleName(o.clusterName ?? facts.clusterName),
+      default: defaultRoleName(a.o.clusterName ?? facts.clusterName),
       validate: v.roleName,
-    });
-  }
+      back,
+    }),
+  });
 
   // EKS with the Pod Identity Agent running (and RHACS 4.4+): offer Pod Identity, with the difference in one line.
   const podIdentityPossible = facts.clusters.length > 0 && facts.clusters.every((c) => c.provider === 'eks' && c.podIdentityAgent === true && before44(c.version) !== true);
-  if (o.mechanism === undefined && podIdentityPossible) {
-    o.mechanism = await ui.select<Mechanism>(
+  const mechanism: Question = async (a, back) => given.mechanism !== undefined || !podIdentityPossible ? undefined : with_(a, {
+    mechanism: await ui.select<Mechanism>(
       'How should the pods get the role?',
       [
         { value: 'irsa', name: 'IRSA: annotate the service account; the role trusts this cluster\'s OIDC issuer (one trust statement per cluster)' },
         { value: 'pod-identity', name: 'EKS Pod Identity: an association through the EKS API; no OIDC provider, and one role serves a fleet without growing its trust policy' },
       ],
       detectedMechanism(facts),
-    );
-  }
+      { back },
+    ),
+  });
 
   const sensorRuns = facts.clusters.some((c) => c.components.includes('sensor'));
-  if (o.delegatedScanning === undefined && o.sensorContexts.length === 0 && sensorRuns) {
-    o.delegatedScanning = await ui.confirm(
+  const delegated: Question = async (a, back) => given.delegatedScanning !== undefined || given.sensorContexts.length > 0 || !sensorRuns ? undefined : with_(a, {
+    delegatedScanning: await ui.confirm(
       'Delegated scanning: should Sensor pull images from ECR too? (only if it is turned on in RHACS)',
       defaultDelegatedScanning(facts),
-    );
-  }
+      { back },
+    ),
+  });
 
-  if (o.ecrRegistryId === undefined && o.ecrRegion === undefined && o.ecrRepositories.length === 0) {
-    const scope = await ui.select<EcrScope>('Which ECR repositories may RHACS read?', [
-      { value: 'all', name: `All repositories in this account's registry (${facts.accountId}, any region)` },
-      { value: 'registry', name: 'All repositories of one registry account, optionally one region' },
-      { value: 'repositories', name: 'Only the repositories I list' },
-    ], 'all');
-    if (scope === 'registry') {
-      o.ecrRegistryId = await ui.input({ message: 'Registry account id', default: facts.accountId, validate: v.accountId });
-      const region = await ui.input({ message: 'Registry region ("*" for any)', default: '*', validate: ecrRegionCheck(facts) });
-      o.ecrRegion = region === '*' || region === '' ? undefined : region;
-    } else if (scope === 'repositories') {
-      o.ecrRepositories = splitRepositories(await ui.input({
-        message: 'Repositories (separated by commas; team-a/* matches a prefix)',
-        validate: repositoryList,
-      }));
-    }
-  }
-  return o;
+  const ecrOpen = given.ecrRegistryId === undefined && given.ecrRegion === undefined && given.ecrRepositories.length === 0;
+  const scope: Question = async (a, back) => !ecrOpen ? undefined : with_(a, { ecrRegistryId: undefined, ecrRegion: undefined, ecrRepositories: [] }, await ui.select<EcrScope>('Which ECR repositories may RHACS read?', [
+    { value: 'all', name: `All repositories in this account's registry (${facts.accountId}, any region)` },
+    { value: 'registry', name: 'All repositories of one registry account, optionally one region' },
+    { value: 'repositories', name: 'Only the repositories I list' },
+  ], a.scope ?? 'all', { back }));
+  const registry: Question = async (a, back) => a.scope !== 'registry' ? undefined : with_(a, {
+    ecrRegistryId: await ui.input({ message: 'Registry account id', default: facts.accountId, validate: v.accountId, back }),
+  });
+  const region: Question = async (a, back) => {
+    if (a.scope !== 'registry') return undefined;
+    const answer = await ui.input({ message: 'Registry region ("*" for any)', default: '*', validate: ecrRegionCheck(facts), back });
+    return with_(a, { ecrRegion: answer === '*' || answer === '' ? undefined : answer });
+  };
+  const repositories: Question = async (a, back) => a.scope !== 'repositories' ? undefined : with_(a, {
+    ecrRepositories: splitRepositories(await ui.input({
+      message: 'Repositories (separated by commas; team-a/* matches a prefix)',
+      validate: repositoryList,
+      back,
+    })),
+  });
+
+  const start: Answers = { o: { ...options, ecrRepositories: [...options.ecrRepositories] } };
+  const answers = await askInTurn(start, [roleName, mechanism, delegated, scope, registry, region, repositories]);
+  return answers.o;
 }
 
 /**
