@@ -21,7 +21,7 @@ import {
 } from '../decide.js';
 import { detect, openSessions, ownRoleFromWiring, readAwsState, type Detected, type Sessions } from '../discover.js';
 import { DeclinedError, InputError, OperationError } from '../errors.js';
-import { NEXT_STEPS } from '../messages.js';
+import { appliedCount, applyQuestion, NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options.js';
 import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, type SavedPlan } from '../plan-file.js';
 import { buildPlan } from '../plan/build.js';
@@ -321,7 +321,7 @@ async function confirm(options: Options, ui: Ui, count: number, outage?: string)
       'Review the plan with "rhacs-sts plan", then re-run with --yes.');
   }
   ui.info('');
-  const ok = await ui.confirm(`Apply these ${what}?${outage ? ` (${outage})` : ''}`, false);
+  const ok = await ui.confirm(applyQuestion(count, outage), false);
   if (!ok) throw new DeclinedError();
 }
 
@@ -330,9 +330,10 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   const byId = new Map(plan.actions.map((a) => [a.id, a]));
   const done = applied.filter((r) => r.outcome === 'done');
   const iam = done.filter((r) => AWS_ACTION_TYPES.has(byId.get(r.id)!.type)).length;
-  const kube = done.length - iam;
+  const rhacs = done.filter((r) => byId.get(r.id)!.type === 'central-integration').length;
+  const kube = done.length - iam - rhacs;
   ui.info('');
-  ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes)${alsoFound(plan, applied)}.`));
+  ui.info(c.green.bold(`✓ Done: ${appliedCount({ iam, kube, rhacs })}${alsoFound(plan, applied)}.`));
   ui.info(plan.mechanism === 'pod-identity'
     ? `  Role ${plan.role.arn}, trusted by EKS Pod Identity (pods.eks.amazonaws.com) through the service accounts' associations`
     : `  Role ${plan.role.arn}, trusted by ${plan.oidcProviders.map((p) => p.url).join(' and ')}`);
