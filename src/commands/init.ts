@@ -227,7 +227,7 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
     if (drift.length > shown.length) shown.push(`  - … and ${drift.length - shown.length} more`);
     throw new OperationError(
       `The live state has drifted since ${saved.path} was saved, so it no longer shows what would change. Nothing was changed. What differs:\n${shown.join('\n')}`,
-      { hint: 'Make and review a new plan: rhacs-sts plan --output json > plan.json, then rhacs-sts init --plan plan.json.' },
+      { hint: `Make and review a new plan with the same choices: ${planCommand(opts, saved.doc.accountId)} --output json > ${shellWord(saved.path)}, then rhacs-sts init --plan ${shellWord(saved.path)}.` },
     );
   }
   ui.info(ui.logColors.green(`✓ The live state matches ${saved.path}.`));
@@ -376,6 +376,40 @@ function printDeferred(plan: Plan, files: HelmValuesFile[] | undefined, ui: Ui, 
     }
     if (!files?.length) ui.info('     (<file>: the values shown in the plan for that release; --helm-values-out writes them)');
   }
+}
+
+/** A word as a POSIX shell reads it back: quoted only when it needs to be. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./*-]+$/.test(s) && !s.includes('*') ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The plan command that makes the same choices as these options (a saved plan's, for its drift hint). */
+export function planCommand(options: Options, accountId: string): string {
+  const parts = ['rhacs-sts plan'];
+  const add = (flag: string, value?: string) => { if (value !== undefined) parts.push(`${flag} ${shellWord(value)}`); };
+  if (options.kubeconfig) add('--kubeconfig', options.kubeconfig);
+  if (options.profile) add('--profile', options.profile);
+  add('--context', options.context);
+  add('--central-context', options.centralContext);
+  for (const c of options.sensorContexts) add('--sensor-context', c);
+  add('--namespace', options.namespace);
+  add('--provider', options.provider);
+  add('--oidc-issuer', options.oidcIssuer);
+  add('--cluster-name', options.clusterName);
+  add('--role-name', options.roleName);
+  if (options.rolePath !== '/') add('--role-path', options.rolePath);
+  add('--permissions-boundary', options.permissionsBoundary);
+  for (const a of options.attachPolicyArns) add('--attach-policy-arn', a);
+  add('--mechanism', options.mechanism);
+  if (options.delegatedScanning) parts.push('--delegated-scanning');
+  if (options.ecrRegistryId !== undefined && options.ecrRegistryId !== accountId) add('--ecr-registry-id', options.ecrRegistryId);
+  add('--ecr-region', options.ecrRegion);
+  for (const r of options.ecrRepositories) add('--ecr-repository', r);
+  if (!options.restart) parts.push('--no-restart');
+  if (options.adoptRole) parts.push('--adopt-role');
+  if (options.adoptOidcProvider) parts.push('--adopt-oidc-provider');
+  if (options.replaceRoleWiring) parts.push('--replace-role-wiring');
+  return parts.join(' ');
 }
 
 /** The verify command for the same cluster(s) and role. */
