@@ -181,9 +181,14 @@ async function runRolePerCluster(options: Options, ui: Ui): Promise<void> {
     }
     if (json) docs.push({ cluster: run.cluster, ...(out.trim() ? (JSON.parse(out) as Record<string, unknown>) : { error: errorJson(failures.at(-1)?.err) }) });
   }
+  // A cluster whose wiring names another role (the shared one, when moving to a role per cluster)
+  // stays as it is on every re-run: the way out is --replace-role-wiring, not running again.
+  const wired = failures.filter((f) => /--replace-role-wiring/.test((f.err as { hint?: string })?.hint ?? '')).map((f) => f.cluster);
   const failed = failures.length
     ? new OperationError(`${failures.length} of ${runs.length} clusters failed:\n${failures.map((f) => `  ✗ ${f.cluster}: ${(f.err as Error)?.message?.split('\n')[0] ?? String(f.err)}`).join('\n')}`, {
-      hint: 'Re-running the same command resumes: what is in place stays as it is.',
+      hint: wired.length
+        ? `${wired.join(', ')} ${wired.length === 1 ? 'is' : 'are'} wired to another role (e.g. the shared one), which a re-run keeps: add --replace-role-wiring to the same command to point ${wired.length === 1 ? 'it' : 'them'} at ${wired.length === 1 ? 'its' : 'their'} own role (the previous role is recorded, and uninstall puts it back).${wired.length < failures.length ? ' For the others, re-running resumes.' : ''}`
+        : 'Re-running the same command resumes: what is in place stays as it is.',
     })
     : undefined;
   if (json) ui.result(JSON.stringify({ rolePerCluster: true, runs: docs, ...(failed ? { error: errorJson(failed) } : {}) }, null, 2));
