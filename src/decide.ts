@@ -9,7 +9,7 @@ import type { ClusterTarget } from './targets.js';
 import { PROVIDERS, type Options, type Provider } from './options.js';
 import { EKS_ROLE_ANNOTATION, POD_IDENTITY_MIN_RHACS, type Decisions, type Facts, type Mechanism, type Plan } from './plan/model.js';
 import { before44 } from './plan/restarts.js';
-import { GoBack, type Ui } from './ui/ui.js';
+import { isGoBack, type Ui } from './ui/ui.js';
 import * as v from './validate.js';
 
 export function defaultRoleName(clusterName: string | undefined): string {
@@ -237,7 +237,7 @@ export async function askInTurn<A>(start: A, questions: readonly ((a: A, back: b
       }
       i++;
     } catch (err) {
-      if (!(err instanceof GoBack)) throw err;
+      if (!isGoBack(err)) throw err;
       const previous = asked.pop();
       // The first question offers no way back; a prompt that sent one anyway is asked again.
       if (previous) {

@@ -39,12 +39,24 @@ export const BACK_CHOICE_NAME = '← Back';
 /** The hint shown with a question that can go back. */
 export const BACK_HINT = '(< to go back)';
 
+/**
+ * Marks GoBack so the question loop recognises it from another copy of this module (the console Ui
+ * lives in the entry bundle, the questions in the command chunks).
+ */
+const GO_BACK_BRAND = Symbol.for('rhacs-sts.go-back');
+
 /** The person asked to return to the previous question: thrown by a prompt, caught by the question loop. */
 export class GoBack extends Error {
+  readonly [GO_BACK_BRAND] = true;
   constructor() {
     super('back to the previous question');
     this.name = 'GoBack';
   }
+}
+
+/** True for GoBack, from whichever copy of this module it was thrown. */
+export function isGoBack(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[GO_BACK_BRAND] === true;
 }
 
 /**
