@@ -64,7 +64,7 @@ describe('--output json: one document on stdout in every outcome', () => {
     const a0 = await awsMark(sb);
     const text = await cli(sb, 'eks', ['plan', '--namespace', ns, '--role-name', name]);
     expect(text.code, text.stderr).toBe(1);
-    expect(text.stdout).toMatch(/Nothing can be applied until the problems above are resolved/);
+    expect(text.stdout).toMatch(/Cannot apply as it stands:\n  ✗ .*not created by rhacs-sts/);
     expect(text.stderr).toMatch(/error: Cannot apply: .*not created by rhacs-sts/);
     expect(text.stderr).toMatch(/--adopt-role/);
     const json = await cli(sb, 'eks', ['plan', '--namespace', ns, '--role-name', name, '--output', 'json']);
