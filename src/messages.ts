@@ -85,6 +85,15 @@ Examples:
   $ rhacs-sts verify --output json
 
 Exit codes: 0 every check passed, 1 an operation failed, 2 invalid input, 3 a check failed.`,
+  status: `
+Examples:
+  # What rhacs-sts manages for this cluster, and whether each piece is healthy (reads only)
+  $ rhacs-sts status --context prod-eks
+
+  # For a monitoring job: one JSON document, exit 3 when something is unhealthy
+  $ rhacs-sts status --output json
+
+Exit codes: 0 all healthy (or nothing managed), 1 an operation failed, 2 invalid input, 3 something is unhealthy.`,
   uninstall: `
 Examples:
   # See what would be removed

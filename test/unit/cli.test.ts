@@ -129,6 +129,7 @@ describe('version and help', () => {
     ['plan', ['$ rhacs-sts plan --offline', '--output json']],
     ['verify', ['$ rhacs-sts verify']],
     ['uninstall', ['$ rhacs-sts uninstall']],
+    ['status', ['$ rhacs-sts status', '3 something is unhealthy']],
   ])('%s --help lists its options with examples and exit codes', async (cmd, snippets) => {
     const r = await run([cmd, '--help']);
     expect(r.code).toBe(0);
