@@ -19,7 +19,7 @@ rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 // Modules the entry imports lazily: they live in the ESM part, reached by a real import().
 const LAZY = /^\.\/(commands\/[a-z-]+|config-file|prompt-kit)\.js$/;
-const LAZY_ENTRIES = ['src/commands/init.ts', 'src/commands/verify.ts', 'src/commands/uninstall.ts', 'src/commands/issuer.ts', 'src/config-file.ts', 'src/ui/prompt-kit.ts'];
+const LAZY_ENTRIES = ['src/commands/init.ts', 'src/commands/verify.ts', 'src/commands/uninstall.ts', 'src/commands/status.ts', 'src/commands/completion.ts', 'src/commands/issuer.ts', 'src/config-file.ts', 'src/ui/prompt-kit.ts'];
 
 const K8S = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
 // Packages whose modules have no side effects but do not say so: only what is used is bundled.

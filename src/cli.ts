@@ -25,6 +25,7 @@ const RUNNERS: Record<CommandName, () => Promise<Runner>> = {
   plan: async () => (await import('./commands/init.js')).runInit,
   verify: async () => (await import('./commands/verify.js')).runVerify,
   uninstall: async () => (await import('./commands/uninstall.js')).runUninstall,
+  status: async () => (await import('./commands/status.js')).runStatus,
   'issuer-publish': async () => (await import('./commands/issuer.js')).runIssuerPublish,
 };
 
@@ -33,6 +34,7 @@ const SUMMARIES: Record<CommandName, string> = {
   plan: 'show what init would change, without changing anything (same as init --dry-run)',
   verify: 'check the whole chain: issuer, OIDC provider, role, Kubernetes wiring, and a real token exchange',
   uninstall: 'remove what rhacs-sts created: Kubernetes changes, the role and (if unused) the OIDC provider',
+  status: 'what rhacs-sts manages in this account and these clusters (providers, role, associations, wiring, overlays, integration), each healthy or not; reads only',
   'issuer-publish': "OpenShift without STS: publish the cluster's service-account issuer (discovery document and keys) in a public S3 bucket and create its IAM OIDC provider; re-run after a key rotation",
 };
 
@@ -45,13 +47,14 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: io.writeOut, writeErr: io.writeErr })
     .addHelpText('after', `
-Commands in the order you need them: plan, init, verify, uninstall.
+Commands in the order you need them: plan, init, verify, uninstall; "status" shows what is in place.
+Shell completion: "rhacs-sts completion bash|zsh|fish".
 OpenShift installed without STS first needs a public issuer: "rhacs-sts issuer publish".
 Run "rhacs-sts <command> --help" for its options and examples.`);
 
   const issuer = program.command('issuer').description("the cluster's service-account issuer as AWS sees it (OpenShift without STS)").exitOverride()
     .helpOption('-h, --help', 'show help');
-  const commands: [CommandName, Command][] = (['init', 'plan', 'verify', 'uninstall'] as const).map((name) => [name, program.command(name)]);
+  const commands: [CommandName, Command][] = (['init', 'plan', 'verify', 'uninstall', 'status'] as const).map((name) => [name, program.command(name)]);
   commands.push(['issuer-publish', issuer.command('publish')]);
   for (const [name, created] of commands) {
     const cmd = created.description(SUMMARIES[name]).exitOverride().allowExcessArguments(false);
@@ -83,6 +86,16 @@ Run "rhacs-sts <command> --help" for its options and examples.`);
       await run(options, ui);
     });
   }
+  program.command('completion')
+    .description('print a shell completion script (bash, zsh or fish), generated from the options; e.g. source <(rhacs-sts completion bash)')
+    .argument('[shell]', 'bash, zsh or fish')
+    .exitOverride()
+    .allowExcessArguments(false)
+    .helpOption('-h, --help', 'show help')
+    .action(async (shell: string | undefined) => {
+      const { runCompletion } = await import('./commands/completion.js');
+      runCompletion(shell, io.writeOut);
+    });
   return program;
 }
 

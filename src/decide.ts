@@ -11,7 +11,7 @@ import { EKS_ROLE_ANNOTATION, POD_IDENTITY_MIN_RHACS, type Decisions, type Facts
 import { before44 } from './plan/restarts.js';
 import type { InPlace } from './plan/in-place.js';
 import type { EcrScope as EcrGrant } from './plan/policies.js';
-import type { Ui } from './ui/ui.js';
+import { isGoBack, type Ui } from './ui/ui.js';
 import * as v from './validate.js';
 
 export function defaultRoleName(clusterName: string | undefined): string {
@@ -223,76 +223,149 @@ const repositoryList: v.Check = (answer) => {
   return undefined;
 };
 
+/** What the wizard's questions fill in: the options, and the ECR scope that decides the follow-up questions. */
+interface Answers {
+  o: Options;
+  scope?: EcrScope;
+  /** What an earlier run set for the role, read once the role is named. */
+  was?: InPlace;
+}
+
+/**
+ * One question of the wizard: returns the answers with its own filled in, or undefined when it has
+ * nothing to ask (a flag or an earlier answer settled it). `back` offers the way back.
+ */
+type Question = (a: Answers, back: boolean) => Promise<Answers | undefined>;
+
+/**
+ * Asks `questions` in order; a person who takes the way back ("<", or "← Back" in a list) returns
+ * to the previous question that was asked, with the answers as they were before it.
+ */
+export async function askInTurn<A>(start: A, questions: readonly ((a: A, back: boolean) => Promise<A | undefined>)[]): Promise<A> {
+  const asked: { index: number; before: A }[] = [];
+  let answers = start;
+  let i = 0;
+  while (i < questions.length) {
+    try {
+      const next = await questions[i]!(answers, asked.length > 0);
+      if (next !== undefined) {
+        asked.push({ index: i, before: answers });
+        answers = next;
+      }
+      i++;
+    } catch (err) {
+      if (!isGoBack(err)) throw err;
+      const previous = asked.pop();
+      // The first question offers no way back; a prompt that sent one anyway is asked again.
+      if (previous) {
+        answers = previous.before;
+        i = previous.index;
+      }
+    }
+  }
+  return answers;
+}
+
 /**
  * The wizard's questions, for whatever flags, the config file and detection left open: the role
- * name, delegated scanning (only where Sensor runs) and the ECR scope. Each offers what is in place
- * (what an earlier run set, read for the role once it is named) as its default. Not at a terminal,
- * for a plan (which shows what the flags give), or with --yes (take every default), nothing is asked.
+ * name, the mechanism (EKS with the Pod Identity Agent), delegated scanning (only where Sensor runs)
+ * and the ECR scope. Each offers what is in place (what an earlier run set, read for the role once
+ * it is named) as its default, and each after the first offers the way back to the one before. Not
+ * at a terminal, for a plan (which shows what the flags give), or with --yes (take every default),
+ * nothing is asked.
  */
 export async function askDecisions(options: Options, facts: Facts, ui: Ui, inPlaceFor: (roleName: string) => Promise<InPlace> = async () => ({})): Promise<Options> {
   if (!ui.interactive || options.dryRun || options.yes) return options;
-  const o: Options = { ...options, ecrRepositories: [...options.ecrRepositories] };
+  const given = options;
+  const with_ = (a: Answers, o: Partial<Options>, scope?: EcrScope): Answers => ({ ...a, o: { ...a.o, ...o }, ...(scope ? { scope } : {}) });
+  const was = (a: Answers): InPlace => a.was ?? {};
 
-  if (o.roleName === undefined) {
-    o.roleName = await ui.input({
+  // What is in place is read for the role once it is named (by the flag, or by this answer).
+  const roleName: Question = async (a, back) => {
+    if (given.roleName !== undefined) return undefined;
+    const name = await ui.input({
       message: 'Name of the IAM role RHACS will assume',
-      default: defaultRoleName(o.clusterName ?? facts.clusterName),
+      default: defaultRoleName(a.o.clusterName ?? facts.clusterName),
       validate: v.roleName,
+      back,
     });
-  }
-  const was = await inPlaceFor(o.roleName);
+    return { ...with_(a, { roleName: name }), was: await inPlaceFor(name) };
+  };
 
   // EKS with the Pod Identity Agent running (and RHACS 4.4+): offer Pod Identity, with the difference in one line.
   const podIdentityPossible = facts.clusters.length > 0 && facts.clusters.every((c) => c.provider === 'eks' && c.podIdentityAgent === true && before44(c.version) !== true);
-  if (o.mechanism === undefined && podIdentityPossible) {
-    o.mechanism = await ui.select<Mechanism>(
+  const mechanism: Question = async (a, back) => given.mechanism !== undefined || !podIdentityPossible ? undefined : with_(a, {
+    mechanism: await ui.select<Mechanism>(
       'How should the pods get the role?',
       [
         { value: 'irsa', name: 'IRSA: annotate the service account; the role trusts this cluster\'s OIDC issuer (one trust statement per cluster)' },
         { value: 'pod-identity', name: 'EKS Pod Identity: an association through the EKS API; no OIDC provider, and one role serves a fleet without growing its trust policy' },
       ],
-      was.mechanism ?? detectedMechanism(facts),
-    );
-  }
+      was(a).mechanism ?? detectedMechanism(facts),
+      { back },
+    ),
+  });
 
   const sensorRuns = facts.clusters.some((c) => c.components.includes('sensor'));
-  if (o.delegatedScanning === undefined && o.sensorContexts.length === 0 && sensorRuns) {
-    o.delegatedScanning = await ui.confirm(
+  const delegated: Question = async (a, back) => given.delegatedScanning !== undefined || given.sensorContexts.length > 0 || !sensorRuns ? undefined : with_(a, {
+    delegatedScanning: await ui.confirm(
       'Delegated scanning: should Sensor pull images from ECR too? (only if it is turned on in RHACS)',
-      was.delegatedScanning ?? defaultDelegatedScanning(facts),
-    );
-  }
+      was(a).delegatedScanning ?? defaultDelegatedScanning(facts),
+      { back },
+    ),
+  });
 
-  if (o.ecrRegistryId === undefined && o.ecrRegion === undefined && o.ecrRepositories.length === 0) {
-    const inPlaceScope: EcrScope = !was.ecr ? 'all'
-      : was.ecr.repositories.length ? 'repositories'
-      : was.ecr.registryId !== facts.accountId || was.ecr.region !== undefined ? 'registry' : 'all';
-    const scope = await ui.select<EcrScope>('Which ECR repositories may RHACS read?', [
+  const ecrOpen = given.ecrRegistryId === undefined && given.ecrRegion === undefined && given.ecrRepositories.length === 0;
+  const inPlaceScope = (a: Answers): EcrScope => {
+    const ecr = was(a).ecr;
+    return !ecr ? 'all'
+      : ecr.repositories.length ? 'repositories'
+      : ecr.registryId !== facts.accountId || ecr.region !== undefined ? 'registry' : 'all';
+  };
+  const scope: Question = async (a, back) => {
+    if (!ecrOpen) return undefined;
+    const chosen = await ui.select<EcrScope>('Which ECR repositories may RHACS read?', [
       { value: 'all', name: `All repositories in this account's registry (${facts.accountId}, any region)` },
       { value: 'registry', name: 'All repositories of one registry account, optionally one region' },
       { value: 'repositories', name: 'Only the repositories I list' },
-    ], inPlaceScope);
+    ], a.scope ?? inPlaceScope(a), { back });
     // What is in place and not chosen now is said explicitly ("*"), so that it does not come back.
-    if (scope === 'all') {
-      if (was.ecr && inPlaceScope !== 'all') {
-        o.ecrRegistryId = facts.accountId;
-        o.ecrRegion = '*';
-        o.ecrRepositories = ['*'];
-      }
-    } else if (scope === 'registry') {
-      o.ecrRegistryId = await ui.input({ message: 'Registry account id', default: was.ecr?.registryId ?? facts.accountId, validate: v.accountId });
-      const region = await ui.input({ message: 'Registry region ("*" for any)', default: was.ecr?.region ?? '*', validate: ecrRegionCheck(facts) });
-      o.ecrRegion = region === '*' || region === '' ? (was.ecr?.region ? '*' : undefined) : region;
-      if (was.ecr?.repositories.length) o.ecrRepositories = ['*'];
-    } else {
-      o.ecrRepositories = splitRepositories(await ui.input({
+    const widen = chosen === 'all' && was(a).ecr !== undefined && inPlaceScope(a) !== 'all';
+    return with_(a, widen
+      ? { ecrRegistryId: facts.accountId, ecrRegion: '*', ecrRepositories: ['*'] }
+      : { ecrRegistryId: undefined, ecrRegion: undefined, ecrRepositories: [] }, chosen);
+  };
+  const registry: Question = async (a, back) => a.scope !== 'registry' ? undefined : with_(a, {
+    ecrRegistryId: await ui.input({ message: 'Registry account id', default: was(a).ecr?.registryId ?? facts.accountId, validate: v.accountId, back }),
+  });
+  const region: Question = async (a, back) => {
+    if (a.scope !== 'registry') return undefined;
+    const ecr = was(a).ecr;
+    const answer = await ui.input({ message: 'Registry region ("*" for any)', default: ecr?.region ?? '*', validate: ecrRegionCheck(facts), back });
+    return with_(a, {
+      ecrRegion: answer === '*' || answer === '' ? (ecr?.region ? '*' : undefined) : answer,
+      ...(ecr?.repositories.length ? { ecrRepositories: ['*'] } : {}),
+    });
+  };
+  const repositories: Question = async (a, back) => {
+    if (a.scope !== 'repositories') return undefined;
+    const ecr = was(a).ecr;
+    return with_(a, {
+      ecrRepositories: splitRepositories(await ui.input({
         message: 'Repositories (separated by commas; team-a/* matches a prefix)',
-        ...(was.ecr?.repositories.length ? { default: was.ecr.repositories.join(', ') } : {}),
+        ...(ecr?.repositories.length ? { default: ecr.repositories.join(', ') } : {}),
         validate: repositoryList,
-      }));
-    }
-  }
-  return o;
+        back,
+      })),
+    });
+  };
+
+  const start: Answers = {
+    o: { ...options, ecrRepositories: [...options.ecrRepositories] },
+    ...(given.roleName !== undefined ? { was: await inPlaceFor(given.roleName) } : {}),
+  };
+  const answers = await askInTurn(start, [roleName, mechanism, delegated, scope, registry, region, repositories]);
+  return answers.o;
 }
 
 /**

@@ -49,7 +49,7 @@ export async function openSessions(options: Options, ui: Ui): Promise<Sessions> 
   const { openKubeSession } = await import('./kube/client.js');
   const targets = clusterTargets(options);
   const opening = Promise.allSettled(targets.map(async (t) =>
-    [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn })] as const));
+    [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context, flag: t.flag }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn })] as const));
   const { createAwsSession } = await import('./aws/client.js');
   const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
   const settled = await opening;

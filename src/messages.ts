@@ -85,6 +85,15 @@ Examples:
   $ rhacs-sts verify --output json
 
 Exit codes: 0 every check passed, 1 an operation failed, 2 invalid input, 3 a check failed.`,
+  status: `
+Examples:
+  # What rhacs-sts manages for this cluster, and whether each piece is healthy (reads only)
+  $ rhacs-sts status --context prod-eks
+
+  # For a monitoring job: one JSON document, exit 3 when something is unhealthy
+  $ rhacs-sts status --output json
+
+Exit codes: 0 all healthy (or nothing managed), 1 an operation failed, 2 invalid input, 3 something is unhealthy.`,
   uninstall: `
 Examples:
   # See what would be removed
@@ -106,3 +115,16 @@ export const NEXT_STEPS = {
 /** What OpenShift needs before AWS can trust its service-account tokens: a public issuer that the tokens carry. */
 export const OPENSHIFT_PUBLIC_ISSUER_HINT =
   'Give the cluster a public issuer first: "rhacs-sts issuer publish --set-cluster-issuer" publishes its discovery document and keys in an S3 bucket, creates the OIDC provider and (after asking twice: it is cluster-wide) sets spec.serviceAccountIssuer on authentications.config.openshift.io/cluster and waits for the kube-apiservers to roll out; then re-run. (ccoctl aws create-identity-provider does the same at install time.)';
+
+/** The confirmation before apply: "Apply this change?" / "Apply these 5 changes?", with the outage if any. */
+export function applyQuestion(count: number, outage?: string): string {
+  return `${count === 1 ? 'Apply this change' : `Apply these ${count} changes`}?${outage ? ` (${outage})` : ''}`;
+}
+
+/** "6 changes applied (4 in IAM, 2 in Kubernetes)": only the places that changed; Central's integration is in RHACS. */
+export function appliedCount(n: { iam: number; kube: number; rhacs: number }): string {
+  const total = n.iam + n.kube + n.rhacs;
+  const where = ([[n.iam, 'in IAM'], [n.kube, 'in Kubernetes'], [n.rhacs, 'in RHACS']] as const)
+    .filter(([k]) => k > 0).map(([k, w]) => `${k} ${w}`).join(', ');
+  return `${total} change${total === 1 ? '' : 's'} applied${where ? ` (${where})` : ''}`;
+}

@@ -9,7 +9,7 @@ import * as v from './validate.js';
 
 export type Provider = 'eks' | 'openshift';
 export type OutputFormat = 'text' | 'json';
-export type CommandName = 'init' | 'plan' | 'verify' | 'uninstall' | 'issuer-publish';
+export type CommandName = 'init' | 'plan' | 'verify' | 'uninstall' | 'status' | 'issuer-publish';
 
 export const PROVIDERS: readonly Provider[] = ['eks', 'openshift'];
 
@@ -142,7 +142,9 @@ export interface OptionSpec {
 }
 
 // Each flag is offered (and listed by --help) only where it does something.
-const ALL: readonly CommandName[] = ['init', 'plan', 'verify', 'uninstall'];
+const ALL: readonly CommandName[] = ['init', 'plan', 'verify', 'uninstall', 'status'];
+/** Commands that talk to Central's API (status reads only the record on Central's service account). */
+const ASKS_CENTRAL: readonly CommandName[] = ['init', 'plan', 'verify', 'uninstall'];
 /** Flags `issuer publish` takes too (the cluster, the AWS account, how to run). */
 const WITH_PUBLISH = (c: readonly CommandName[]): readonly CommandName[] => [...c, 'issuer-publish'];
 const APPLYING: readonly CommandName[] = ['init', 'uninstall'];
@@ -186,8 +188,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('adoptIntegration', '--adopt-integration', 'let rhacs-sts switch an existing ECR integration for the same registry and region to the container IAM role (its static keys stop being used)', 'boolean', PLANNING),
   spec('ecrAssumeRole', '--ecr-assume-role <name>', 'cross-account ECR: the role in the registry account that Central assumes (arn:aws:iam::<registry>:role/<name>; commercial partition only)', 'string', PLANNING),
   spec('ecrAssumeRoleExternalId', '--ecr-assume-role-external-id <id>', 'cross-account ECR: the external ID that role\'s trust policy requires', 'string', PLANNING),
-  spec('centralEndpoint', '--central-endpoint <url>', 'Central\'s API at this URL (a route or load balancer) instead of a port-forward to the central service', 'string'),
-  spec('useGeneratedAdminPassword', '--use-generated-admin-password', 'log in to Central as admin with the password the operator generated (Secret central-htpasswd, key password)', 'boolean'),
+  spec('centralEndpoint', '--central-endpoint <url>', 'Central\'s API at this URL (a route or load balancer) instead of a port-forward to the central service', 'string', ASKS_CENTRAL),
+  spec('useGeneratedAdminPassword', '--use-generated-admin-password', 'log in to Central as admin with the password the operator generated (Secret central-htpasswd, key password)', 'boolean', ASKS_CENTRAL),
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
   spec('sensorContext', '--sensor-context <ctx>', 'kubeconfig context of a secured cluster whose Sensor pulls from ECR (delegated scanning); repeat for more; one role trusts every cluster', 'list'),
   spec('rolePerCluster', '--role-per-cluster', 'give each secured cluster (--sensor-context) its own role, rhacs-sts-<cluster>, trusted by its own issuer only, instead of one role for all; Central keeps its role', 'boolean', ['init', 'plan']),
@@ -404,7 +406,8 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     setClusterIssuer: values.setClusterIssuer === true,
     publishIssuer: values.publishIssuer as boolean | undefined,
     profile: check('profile', str('profile'), v.profileName),
-    dryRun: values.dryRun === true || command === 'plan',
+    // plan and status only read: their cluster sessions refuse writes.
+    dryRun: values.dryRun === true || command === 'plan' || command === 'status',
     yes: values.yes === true,
     output: output as OutputFormat,
     offline: values.offline === true,

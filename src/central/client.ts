@@ -328,13 +328,22 @@ export async function openCentral(o: OpenCentralOptions): Promise<CentralClient>
   return new Client(`port-forward to ${o.namespace}/svc/${CENTRAL_SERVICE}`, async (method, path, body) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     o.log(`central ${method} ${path} (port-forward)`);
+    const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
         return await once(method, path, payload);
       } catch (err) {
         const e = err as Error;
-        const transient = /no forward found|connection refused|ECONNREFUSED|socket hang up|ECONNRESET|error forwarding port|Unexpected server response: 404|No ready Central pod/i.test(e.message);
-        if (!transient || attempt >= CONNECT_ATTEMPTS) throw tlsFailure(e, `${servername} (port-forward to pod ${target?.pod ?? '?'})`);
+        const notReady = /No ready Central pod/.test(e.message);
+        const transient = notReady || /no forward found|connection refused|ECONNREFUSED|socket hang up|ECONNRESET|error forwarding port|Unexpected server response: 404/i.test(e.message);
+        if (notReady && attempt >= CONNECT_ATTEMPTS) {
+          // Central is starting (or failing to): say so, and how long we waited, rather than name no pod.
+          throw new OperationError(`Central is not ready: no pod behind Service ${o.namespace}/${CENTRAL_SERVICE} became ready in the ${Math.round((Date.now() - started) / 1000)} s rhacs-sts waited (${attempt} attempts).`, {
+            hint: `${(e as OperationError).hint ?? `kubectl -n ${o.namespace} get pods -l app=central`}; when Central is ready, run the command again.`,
+            cause: e,
+          });
+        }
+        if (!transient || attempt >= CONNECT_ATTEMPTS) throw tlsFailure(e, target ? `${servername} (port-forward to pod ${target.pod})` : servername);
         o.log(`central: ${e.message}; again in a moment (attempt ${attempt}/${CONNECT_ATTEMPTS})`);
         target = undefined;
         await new Promise((r) => setTimeout(r, 300 * attempt));

@@ -24,7 +24,7 @@ import { detect, openSessions, ownRoleFromWiring, readAwsState, readInPlace, typ
 import type { InPlace } from '../plan/in-place.js';
 import { CancelledError, DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
 import { reportOnInterrupt } from '../apply/interrupt.js';
-import { NEXT_STEPS } from '../messages.js';
+import { appliedCount, applyQuestion, NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options.js';
 import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, type SavedPlan } from '../plan-file.js';
 import { buildInitPlan } from '../plan/init-plan.js';
@@ -51,8 +51,10 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     checkMechanism(options, facts, ui.warn);
     const decisions = decisionsFromOptions(options, facts);
     const plan = buildInitPlan(facts, decisions, undefined);
-    printPlan(plan, options, ui, planInputs(options, decisions, undefined, plan));
+    const blocked = blockersError(plan);
+    printPlan(plan, options, ui, planInputs(options, decisions, undefined, plan), blocked ? { error: errorJson(blocked) } : {});
     writeHelmValues(plan, options, ui);
+    if (blocked) throw blocked;
     return;
   }
   checkInitOptions(options);
@@ -148,8 +150,11 @@ async function initWith(options: Options, ui: Ui, sessions: Sessions, detected: 
   const inputs = planInputs(opts, final, detected, plan);
   const leftOut = leftOutError(sessions, opts);
   if (opts.dryRun) {
-    printPlan(plan, opts, ui, inputs, { leftOut: sessions.unreachable, ...(leftOut ? { error: errorJson(leftOut) } : {}) });
+    // A plan with a blocker cannot be applied as it stands: it is printed, and the run fails (exit 1) saying why.
+    const failed = blockersError(plan) ?? leftOut;
+    printPlan(plan, opts, ui, inputs, { leftOut: sessions.unreachable, ...(failed ? { error: errorJson(failed) } : {}) });
     writeHelmValues(plan, opts, ui);
+    if (failed) throw failed;
   } else {
     await confirmAndApply(plan, opts, ui, sessions, inputs, leftOut, integration);
   }
@@ -197,9 +202,14 @@ async function runRolePerCluster(options: Options, ui: Ui): Promise<void> {
       if (json) docs.push({ cluster: run.cluster, ...(out.trim() ? (JSON.parse(out) as Record<string, unknown>) : { error: errorJson(failures.at(-1)?.err) }) });
     }
   });
+  // A cluster whose wiring names another role (the shared one, when moving to a role per cluster)
+  // stays as it is on every re-run: the way out is --replace-role-wiring, not running again.
+  const wired = failures.filter((f) => /--replace-role-wiring/.test((f.err as { hint?: string })?.hint ?? '')).map((f) => f.cluster);
   const failed = failures.length
     ? new OperationError(`${failures.length} of ${runs.length} clusters failed:\n${failures.map((f) => `  ✗ ${f.cluster}: ${(f.err as Error)?.message?.split('\n')[0] ?? String(f.err)}`).join('\n')}`, {
-      hint: 'Re-running the same command resumes: what is in place stays as it is.',
+      hint: wired.length
+        ? `${wired.join(', ')} ${wired.length === 1 ? 'is' : 'are'} wired to another role (e.g. the shared one), which a re-run keeps: add --replace-role-wiring to the same command to point ${wired.length === 1 ? 'it' : 'them'} at ${wired.length === 1 ? 'its' : 'their'} own role (the previous role is recorded, and uninstall puts it back).${wired.length < failures.length ? ' For the others, re-running resumes.' : ''}`
+        : 'Re-running the same command resumes: what is in place stays as it is.',
     })
     : undefined;
   if (json) ui.result(JSON.stringify({ rolePerCluster: true, runs: docs, ...(failed ? { error: errorJson(failed) } : {}) }, null, 2));
@@ -247,7 +257,7 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
     if (drift.length > shown.length) shown.push(`  - … and ${drift.length - shown.length} more`);
     throw new OperationError(
       `The live state has drifted since ${saved.path} was saved, so it no longer shows what would change. Nothing was changed. What differs:\n${shown.join('\n')}`,
-      { hint: 'Make and review a new plan: rhacs-sts plan --output json > plan.json, then rhacs-sts init --plan plan.json.' },
+      { hint: `Make and review a new plan with the same choices: ${planCommand(opts, saved.doc.accountId)} --output json > ${shellWord(saved.path)}, then rhacs-sts init --plan ${shellWord(saved.path)}.` },
     );
   }
   ui.info(ui.logColors.green(`✓ The live state matches ${saved.path}.`));
@@ -341,7 +351,7 @@ async function confirm(options: Options, ui: Ui, count: number, outage?: string)
       'Review the plan with "rhacs-sts plan", then re-run with --yes.');
   }
   ui.info('');
-  const ok = await ui.confirm(`Apply these ${what}?${outage ? ` (${outage})` : ''}`, false);
+  const ok = await ui.confirm(applyQuestion(count, outage), false);
   if (!ok) throw new DeclinedError();
 }
 
@@ -350,9 +360,10 @@ function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: 
   const byId = new Map(plan.actions.map((a) => [a.id, a]));
   const done = applied.filter((r) => r.outcome === 'done');
   const iam = done.filter((r) => AWS_ACTION_TYPES.has(byId.get(r.id)!.type)).length;
-  const kube = done.length - iam;
+  const rhacs = done.filter((r) => byId.get(r.id)!.type === 'central-integration').length;
+  const kube = done.length - iam - rhacs;
   ui.info('');
-  ui.info(c.green.bold(`✓ Done: ${done.length} change${done.length === 1 ? '' : 's'} applied (${iam} in IAM, ${kube} in Kubernetes)${alsoFound(plan, applied)}.`));
+  ui.info(c.green.bold(`✓ Done: ${appliedCount({ iam, kube, rhacs })}${alsoFound(plan, applied)}.`));
   ui.info(plan.mechanism === 'pod-identity'
     ? `  Role ${plan.role.arn}, trusted by EKS Pod Identity (pods.eks.amazonaws.com) through the service accounts' associations`
     : `  Role ${plan.role.arn}, trusted by ${plan.oidcProviders.map((p) => p.url).join(' and ')}`);
@@ -395,6 +406,40 @@ function printDeferred(plan: Plan, files: HelmValuesFile[] | undefined, ui: Ui, 
     }
     if (!files?.length) ui.info('     (<file>: the values shown in the plan for that release; --helm-values-out writes them)');
   }
+}
+
+/** A word as a POSIX shell reads it back: quoted only when it needs to be. */
+export function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./*-]+$/.test(s) && !s.includes('*') ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The plan command that makes the same choices as these options (a saved plan's, for its drift hint). */
+export function planCommand(options: Options, accountId: string): string {
+  const parts = ['rhacs-sts plan'];
+  const add = (flag: string, value?: string) => { if (value !== undefined) parts.push(`${flag} ${shellWord(value)}`); };
+  if (options.kubeconfig) add('--kubeconfig', options.kubeconfig);
+  if (options.profile) add('--profile', options.profile);
+  add('--context', options.context);
+  add('--central-context', options.centralContext);
+  for (const c of options.sensorContexts) add('--sensor-context', c);
+  add('--namespace', options.namespace);
+  add('--provider', options.provider);
+  add('--oidc-issuer', options.oidcIssuer);
+  add('--cluster-name', options.clusterName);
+  add('--role-name', options.roleName);
+  if (options.rolePath !== '/') add('--role-path', options.rolePath);
+  add('--permissions-boundary', options.permissionsBoundary);
+  for (const a of options.attachPolicyArns) add('--attach-policy-arn', a);
+  add('--mechanism', options.mechanism);
+  if (options.delegatedScanning) parts.push('--delegated-scanning');
+  if (options.ecrRegistryId !== undefined && options.ecrRegistryId !== accountId) add('--ecr-registry-id', options.ecrRegistryId);
+  add('--ecr-region', options.ecrRegion);
+  for (const r of options.ecrRepositories) add('--ecr-repository', r);
+  if (!options.restart) parts.push('--no-restart');
+  if (options.adoptRole) parts.push('--adopt-role');
+  if (options.adoptOidcProvider) parts.push('--adopt-oidc-provider');
+  if (options.replaceRoleWiring) parts.push('--replace-role-wiring');
+  return parts.join(' ');
 }
 
 /** The verify command for the same cluster(s) and role. */

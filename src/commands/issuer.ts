@@ -162,7 +162,7 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
         throw new InputError([{ source: '--yes', message: `is required to apply ${changes} change${changes === 1 ? '' : 's'} when not running at a terminal` }],
           'Review them with "rhacs-sts issuer publish --dry-run", then re-run with --yes.');
       }
-      if (!(await ui.confirm(`Publish the issuer: apply these ${changes} change${changes === 1 ? '' : 's'}?`, false))) throw new DeclinedError();
+      if (!(await ui.confirm(`Publish the issuer: apply ${changes === 1 ? 'this change' : `these ${changes} changes`}?`, false))) throw new DeclinedError();
     }
     // From here on something may have changed: Ctrl-C finishes the step in progress, or says what was done.
     await reportOnInterrupt(() => interruptedPublish(plan.bucket, applied), () => withInterruptHandling(ui, async (signal) => {

@@ -102,7 +102,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
  * Without --role-name, and no role of the default name: the role the cluster's configuration
  * points at (only a role tagged as ours is ever deleted, so this cannot reach anyone else's).
  */
-async function inferRole(options: Options, aws: AwsSession, found: Discovered, ui: Ui): Promise<void> {
+export async function inferRole(options: Options, aws: AwsSession, found: Discovered, ui: Ui): Promise<void> {
   if (options.roleName || found.aws.role) return;
   const pointed = pointedRoleArn(found.facts.clusters);
   const r = roleInAccount(pointed, found.facts.accountId);

@@ -87,7 +87,7 @@ export function loadKubeConfig(target: KubeTarget): KubeConfig {
   if (target.context) {
     if (!contexts.includes(target.context)) {
       throw new InputError(
-        [{ source: '--context', message: `"${target.context}" is not a context in the kubeconfig (available: ${contexts.length ? contexts.join(', ') : 'none'})` }],
+        [{ source: target.flag ?? '--context', message: `"${target.context}" is not a context in the kubeconfig (available: ${contexts.length ? contexts.join(', ') : 'none'})` }],
         'List contexts with: kubectl config get-contexts',
       );
     }

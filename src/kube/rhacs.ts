@@ -159,8 +159,16 @@ async function findNamespace(api: KubeApi, given: string | undefined): Promise<{
   COMPONENTS.forEach((comp, i) => { if (read[i]) found[comp] = read[i]!; });
   if (found.central || found.sensor) return { namespace: ns, deployments: found };
   if (given) {
+    // Say where RHACS does run, when the cluster lets us list (a typo in -n is the usual cause).
+    const elsewhere = await api.call({ verb: 'list', group: 'apps', resource: 'deployments' }, () =>
+      api.apps.listDeploymentForAllNamespaces({ labelSelector: 'app in (central,sensor)' }),
+    ).then((l) => [...new Set(l.items.filter(isRhacsDeployment).map((d) => d.metadata.namespace))].sort(), () => [] as string[]);
+    const near = elsewhere.filter((n) => editDistance(n, given) <= 2).sort((a, b) => editDistance(a, given) - editDistance(b, given))[0];
+    const shown = elsewhere.slice(0, 5).map((n) => `"${n}"`).join(', ') + (elsewhere.length > 5 ? `, … (${elsewhere.length} in all)` : '');
+    const found = near ? ` Did you mean --namespace ${near}? RHACS runs there.`
+      : elsewhere.length ? ` RHACS runs in namespace${elsewhere.length === 1 ? '' : 's'} ${shown}.` : '';
     throw new InputError(
-      [{ source: '--namespace', message: `no RHACS deployment (central or sensor) in namespace "${given}" of context "${api.endpoint.contextName}"` }],
+      [{ source: '--namespace', message: `no RHACS deployment (central or sensor) in namespace "${given}" of context "${api.endpoint.contextName}".${found}` }],
       'Check the namespace (kubectl get deployments -A -l "app in (central,sensor)"), or the --context.',
     );
   }
@@ -198,6 +206,17 @@ async function findNamespace(api: KubeApi, given: string | undefined): Promise<{
   }
   const [namespace, deployments] = [...byNs][0]!;
   return { namespace, deployments };
+}
+
+/** Levenshtein distance, for "did you mean" (names are short: at most 63 characters). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 interface CustomObject {

@@ -26,6 +26,8 @@ export function isKubeAction(a: Action): a is KubeAction {
 export interface KubeTarget {
   kubeconfig?: string;
   context?: string;
+  /** The flag that named the context, for messages (default --context). */
+  flag?: '--context' | '--central-context' | '--sensor-context';
 }
 
 export interface DiscoverInput {

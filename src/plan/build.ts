@@ -404,7 +404,9 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
           id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env', status,
           target: `${where}deployment/${comp} (container ${comp})`,
           summary: deferredRollout
-            ? `Not set live on ${comp} (--no-restart: it would roll the pods); the Helm values below set it at the next "helm upgrade"${Object.keys(record).length ? ` (the replaced role ${curRole} is recorded now, in ${PREVIOUS_ROLE_ANNOTATION})` : ''}`
+            ? durability === 'helm-values'
+              ? `Not set live on ${comp} (--no-restart: it would roll the pods); the Helm values below set it at the next "helm upgrade"${Object.keys(record).length ? ` (the replaced role ${curRole} is recorded now, in ${PREVIOUS_ROLE_ANNOTATION})` : ''}`
+              : `Not set on ${comp}: --no-restart, and setting it rolls the pods (${durability === 'operator-overlay' ? 'the operator applies its overlay at once' : 'an install from plain manifests has no other place to keep it'})`
             : curRole !== undefined && curRole !== arn
               ? `Set ${what} on ${comp}: replaces ${curRole} (kept in ${PREVIOUS_ROLE_ANNOTATION} for uninstall)`
               : `Set ${what} on ${comp}`,
@@ -458,7 +460,9 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         summary: !changed
           ? `No restart needed for ${comp}`
           : deferredRollout
-            ? `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below sets the environment and rolls the pods${when}`
+            ? durability === 'helm-values'
+              ? `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below sets the environment and rolls the pods${when}`
+              : `Rollout of ${comp} deferred (--no-restart): nothing is set until a run without --no-restart${when}`
             : deferred
               ? `Restart of ${comp} deferred (--no-restart)${when}`
               : method === 'restartedAt'
@@ -476,8 +480,11 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     if (durability === 'operator-overlay') {
       notes.push('RHACS is managed by its operator: the changes go into the Central/SecuredCluster resource as overlays (durable), and are also applied live so they take effect now.');
     }
+    if (durability === 'live' && !facts.offline && kubernetes.some((k) => k.durability === 'live')) notes.push(MANIFESTS_NOTE);
   }
   if (outages.length) notes.push(outageNote(outages));
+  // A fleet of clusters installed the same way shares one note, not one per cluster.
+  const uniqueNotes = [...new Set(notes)];
 
   return {
     ...planHeader('init', facts, oidcProviders),
@@ -498,9 +505,12 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     ...(helmValues.length ? { helmValues } : {}),
     actions,
     blockers,
-    notes,
+    notes: uniqueNotes,
   };
 }
+
+/** Plain manifests keep no copy of the wiring: say what removes it, and where it would last. */
+const MANIFESTS_NOTE = 'RHACS was installed from plain manifests (no Helm release, no operator): the changes are applied live only, and re-applying those manifests (kubectl apply of the files roxctl generated) removes them. To keep them, add them to your manifests as the Kubernetes section shows (or run rhacs-sts init again after each re-apply); the Helm chart (its values) or the operator (overlays in its resource) keeps them for you.';
 
 /** What every plan starts with: the command, where it applies, and the OIDC providers it concerns. */
 export function planHeader(command: Plan['command'], facts: Facts, oidcProviders: Plan['oidcProviders']) {

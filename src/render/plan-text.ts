@@ -136,7 +136,7 @@ export function renderPlanText(plan: Plan, c: ChalkInstance, extra: PlanTextExtr
       const what = k.annotations
         ? Object.entries(k.annotations).map(([n, v]) => `annotation ${n}=${v}`).join(', ')
         : (k.env ?? []).map((e) => `env ${e.name}=${e.value}`).join(', ');
-      const how = k.durability === 'operator-overlay' ? ' (durable: operator overlay)' : k.durability === 'helm-values' ? ' (live; Helm values below)' : '';
+      const how = k.durability === 'operator-overlay' ? ' (durable: operator overlay)' : k.durability === 'helm-values' ? ' (live; Helm values below)' : k.durability === 'live' && !plan.offline ? ' (live only: re-applying the manifests removes it)' : '';
       out.push(`  ${where}${k.container ? ` [${k.container}]` : ''}: ${what}${how}`);
     }
   }

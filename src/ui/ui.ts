@@ -21,6 +21,60 @@ export interface InputQuestion {
   default?: string;
   /** Returns an error sentence for an invalid answer (the question is then asked again), else undefined. */
   validate?: (value: string) => string | undefined;
+  /** Offer the way back to the previous question (see AskOptions.back). */
+  back?: boolean;
+}
+
+export interface AskOptions {
+  /**
+   * Offer the way back to the previous question: typing "<" at a yes/no or text question, or the
+   * "← Back" choice of a list. Taking it throws GoBack, which the question loop catches.
+   */
+  back?: boolean;
+}
+
+/** What a person types at a yes/no or text question to return to the previous question. */
+export const BACK_ANSWER = '<';
+/** The choice a list offers to return to the previous question. */
+export const BACK_CHOICE_NAME = '← Back';
+/** The hint shown with a question that can go back. */
+export const BACK_HINT = '(< to go back)';
+
+/**
+ * Marks GoBack so the question loop recognises it from another copy of this module (the console Ui
+ * lives in the entry bundle, the questions in the command chunks).
+ */
+const GO_BACK_BRAND = Symbol.for('rhacs-sts.go-back');
+
+/** The person asked to return to the previous question: thrown by a prompt, caught by the question loop. */
+export class GoBack extends Error {
+  readonly [GO_BACK_BRAND] = true;
+  constructor() {
+    super('back to the previous question');
+    this.name = 'GoBack';
+  }
+}
+
+/** True for GoBack, from whichever copy of this module it was thrown. */
+export function isGoBack(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[GO_BACK_BRAND] === true;
+}
+
+/**
+ * A yes/no answer: y, yes, n or no in any case; empty (Enter) takes the default. Anything else is
+ * undefined, and the question is asked again (a prefix match would make "maybe" a no and "nah" too).
+ */
+export function parseYesNo(answer: string, defaultValue: boolean): boolean | undefined {
+  const a = answer.trim().toLowerCase();
+  if (a === '') return defaultValue;
+  if (a === 'y' || a === 'yes') return true;
+  if (a === 'n' || a === 'no') return false;
+  return undefined;
+}
+
+/** The sentence shown when a yes/no answer is none of the accepted ones. */
+export function yesNoProblem(defaultValue: boolean, back?: boolean): string {
+  return `answer y or yes, n or no (Enter: ${defaultValue ? 'yes' : 'no'})${back ? `, or ${BACK_ANSWER} to go back` : ''}`;
 }
 
 /** Lines of progress redrawn in place (a terminal only). */
@@ -49,8 +103,8 @@ export interface Ui {
    * The prompts below are only called when `interactive`. Ctrl-C at any of them throws
    * CancelledError (exit 130).
    */
-  confirm(message: string, defaultValue: boolean): Promise<boolean>;
-  select<T>(message: string, choices: readonly Choice<T>[], defaultValue?: T): Promise<T>;
+  confirm(message: string, defaultValue: boolean, options?: AskOptions): Promise<boolean>;
+  select<T>(message: string, choices: readonly Choice<T>[], defaultValue?: T, options?: AskOptions): Promise<T>;
   input(question: InputQuestion): Promise<string>;
   /**
    * Runs `work` under a spinner (a terminal, not --quiet or --verbose), else announces it as a
@@ -88,6 +142,9 @@ export function isPromptExit(err: unknown): boolean {
   const name = (err as Error | undefined)?.name;
   return name === 'ExitPromptError' || name === 'AbortPromptError';
 }
+
+/** The value of the "← Back" choice of a list. */
+const GO_BACK = Symbol('go-back');
 
 const SPINNER_FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const SPINNER_FRAME_MS = 80;
@@ -247,24 +304,64 @@ export function createConsoleUi(o: ConsoleUiOptions): Ui {
     step,
     debug: (m) => { if (o.verbose) line(logColors.dim(`[debug] ${m}`)); },
 
-    confirm: (message, defaultValue) => ask((p, ctx) => p.confirm({ message: safeLog(message), default: defaultValue }, ctx)),
-
-    select: <T>(message: string, choices: readonly Choice<T>[], defaultValue?: T) =>
-      ask((p, ctx) => p.select<T>({
+    // A yes/no question is a text prompt that accepts only y/yes/n/no (Enter: the default) and asks
+    // again otherwise; the prompt kit's own confirm takes any word starting with "y" as yes and
+    // anything else as the default.
+    confirm: async (message, defaultValue, options = {}) => {
+      const back = options.back === true;
+      const answer = await ask((p, ctx) => p.input({
         message: safeLog(message),
-        choices: choices.map((c) => ({ value: c.value, name: safeLog(c.name), ...(c.description ? { description: safeLog(c.description) } : {}) })),
+        theme: {
+          style: {
+            message: (text: string, status: string) => (status === 'done'
+              ? logColors.bold(text)
+              : `${logColors.bold(text)} ${logColors.dim(defaultValue ? '(Y/n)' : '(y/N)')}${back ? ` ${logColors.dim(BACK_HINT)}` : ''}`),
+          },
+        },
+        transformer: (value: string, { isFinal }: { isFinal: boolean }) => {
+          if (!isFinal) return value;
+          const yes = parseYesNo(value, defaultValue);
+          return logColors.cyan(yes === undefined ? value : yes ? 'Yes' : 'No');
+        },
+        validate: (value: string) => {
+          if (back && value.trim() === BACK_ANSWER) return true;
+          return parseYesNo(value, defaultValue) === undefined ? yesNoProblem(defaultValue, back) : true;
+        },
+      }, ctx));
+      if (back && answer.trim() === BACK_ANSWER) throw new GoBack();
+      return parseYesNo(answer, defaultValue)!;
+    },
+
+    select: async <T>(message: string, choices: readonly Choice<T>[], defaultValue?: T, options: AskOptions = {}) => {
+      const backChoice = { value: GO_BACK as T | typeof GO_BACK, name: BACK_CHOICE_NAME, description: 'return to the previous question' };
+      const picked = await ask((p, ctx) => p.select<T | typeof GO_BACK>({
+        message: safeLog(message),
+        choices: [
+          ...choices.map((c) => ({ value: c.value as T | typeof GO_BACK, name: safeLog(c.name), ...(c.description ? { description: safeLog(c.description) } : {}) })),
+          ...(options.back ? [backChoice] : []),
+        ],
         ...(defaultValue !== undefined ? { default: defaultValue } : {}),
         pageSize: 10,
-      }, ctx)),
+      }, ctx));
+      if (picked === GO_BACK) throw new GoBack();
+      return picked as T;
+    },
 
-    input: (q) => ask((p, ctx) => p.input({
-      message: safeLog(q.message),
-      ...(q.default !== undefined ? { default: safeLog(q.default) } : {}),
-      validate: (value: string) => {
-        const answer = value.trim() === '' && q.default !== undefined ? q.default : value.trim();
-        return q.validate?.(answer) ?? true;
-      },
-    }, ctx).then((v) => (v.trim() === '' && q.default !== undefined ? q.default : v.trim()))),
+    input: async (q) => {
+      const back = q.back === true;
+      const answer = await ask((p, ctx) => p.input({
+        message: safeLog(q.message),
+        ...(back ? { theme: { style: { message: (text: string, status: string) => (status === 'done' ? logColors.bold(text) : `${logColors.bold(text)} ${logColors.dim(BACK_HINT)}`) } } } : {}),
+        ...(q.default !== undefined ? { default: safeLog(q.default) } : {}),
+        validate: (value: string) => {
+          if (back && value.trim() === BACK_ANSWER) return true;
+          const answer = value.trim() === '' && q.default !== undefined ? q.default : value.trim();
+          return q.validate?.(answer) ?? true;
+        },
+      }, ctx));
+      if (back && answer.trim() === BACK_ANSWER) throw new GoBack();
+      return answer.trim() === '' && q.default !== undefined ? q.default : answer.trim();
+    },
 
     async spinner(text, work) {
       if (!redraws) {

@@ -9,7 +9,7 @@ import { parse, stringify } from 'yaml';
 import { cli as runCli } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
-import { awsMark, awsRequests, kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
+import { awsMark, awsRequests, awsWrites, kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';
 
 const sb = useSandbox();
 let dir: string;
@@ -172,5 +172,26 @@ describe('bad input catalogue (against the live sandbox)', () => {
     // Validation happens before any session is opened: not even a read reaches the sandbox.
     expect(await awsRequests(sb, a)).toEqual([]);
     expect(await kubeRequests(sb, 'eks', k, {}, 100)).toEqual([]);
+  });
+});
+
+describe('input that only the cluster can check names the flag the user typed', () => {
+  it('an unknown --central-context is reported as --central-context (exit 2)', async () => {
+    const r = await cli(['plan', '--central-context', 'hub-nowhere', '--sensor-context', sb.clusters.eks!.context]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--central-context: "hub-nowhere" is not a context in the kubeconfig/);
+    expect(r.stderr).not.toMatch(/ --context: /);
+  });
+
+  it('a namespace typo suggests the namespace where RHACS runs (exit 2, nothing written)', async () => {
+    const ns = uniqueNamespace('typo');
+    await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
+    const typo = ns.slice(0, 2) + ns.slice(3);
+    const a = await awsMark(sb);
+    const r = await cli(['plan', '--namespace', typo]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`no RHACS deployment (central or sensor) in namespace "${typo}"`);
+    expect(r.stderr).toContain(`Did you mean --namespace ${ns}? RHACS runs there.`);
+    expect(await awsWrites(sb, a)).toEqual([]);
   });
 });

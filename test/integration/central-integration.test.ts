@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { useSandbox } from '../sandbox/context.js';
-import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
+import { seedRhacs, setRolloutMode, uniqueNamespace } from '../sandbox/fixtures.js';
 import { kubeConfigFor, resetAws } from '../sandbox/observe.js';
 import { addCentralIntegration, centralEndpoint, centralIntegrations, centralMark, centralRequests, centralToken } from '../sandbox/central-control.js';
 import { checksOf, cli, iamClient, type Cluster } from './verify-support.js';
@@ -34,6 +34,25 @@ const noSecrets = (text: string, ...secrets: string[]) => {
 };
 
 describe('init --configure-integration', () => {
+  it('with Central not ready, says that it is not ready and how long it waited (no "pod ?")', { timeout: 120_000 }, async () => {
+    const { ns, password, role } = await seed('eks', 'ci-notready', { method: 'manifests' });
+    const kc = kubeConfigFor(sb, 'eks');
+    // Central's next pods never become ready; with its Recreate strategy the old pod goes first.
+    await setRolloutMode(kc, ns, 'central', 'hang');
+    const core = kc.makeApiClient(CoreV1Api);
+    const readyPods = async () => (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=central' })).items
+      .filter((p) => !p.metadata?.deletionTimestamp && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    for (let i = 0; i < 100 && (await readyPods()) > 0; i++) await new Promise((r) => setTimeout(r, 200));
+    expect(await readyPods()).toBe(0);
+
+    const r = await cli(sb, 'eks', ['plan', '--configure-integration', '--namespace', ns, '--role-name', role], { ROX_ADMIN_PASSWORD: password });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`Central is not ready: no pod behind Service ${ns}/central became ready in the \\d+ s rhacs-sts waited \\(\\d+ attempts\\)`));
+    expect(r.stderr).not.toMatch(/pod \?/);
+    noSecrets(r.stdout + r.stderr, password);
+  });
+
+
   it('EKS: creates an ECR integration with useIam that Central tested, changes nothing the second time, and uninstall deletes it', async () => {
     const { ns, password, role } = await seed('eks', 'ci-eks', { method: 'operator' });
     const args = ['--namespace', ns, '--role-name', role, '--use-generated-admin-password'];

@@ -170,4 +170,19 @@ describe('a fleet: one Central, four secured clusters', () => {
     const plain = JSON.parse(ok(await run(['plan', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--sensor-context', ctx('spoke-2'), '--output', 'json'])).stdout) as Doc;
     expect(changing(plain)).toEqual([]);
   }, 300_000);
+
+  it('moving a spoke from the shared role to --role-per-cluster: the way out named is --replace-role-wiring, not a re-run', async () => {
+    const args = ['init', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-3'), '--role-name', ROLE, '--role-per-cluster', '--yes'];
+    const r = await run(args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/1 of 2 clusters failed/);
+    expect(r.stderr).toMatch(new RegExp(`hint: ${ctx('spoke-3')} is wired to another role \\(e\\.g\\. the shared one\\), which a re-run keeps: add --replace-role-wiring`));
+    expect(r.stderr).not.toMatch(/hint: Re-running the same command resumes/);
+    ok(await run([...args, '--replace-role-wiring']));
+  }, 240_000);
+
+  it('a fleet plan says each note once, not once per cluster', async () => {
+    const r = ok(await run(['plan', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-2'), '--sensor-context', ctx('spoke-3'), '--role-name', ROLE]));
+    expect(r.stdout.match(/RHACS was installed from plain manifests/g)).toHaveLength(1);
+  }, 120_000);
 });

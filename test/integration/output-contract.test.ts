@@ -57,6 +57,24 @@ describe('--output json: one document on stdout in every outcome', () => {
     expect(await awsWrites(sb, a0)).toEqual([]);
   });
 
+  it('plan with a blocker: the plan, then exit 1 naming the blocker (text and JSON), nothing written', async () => {
+    const ns = await seeded('plan-blocked');
+    const name = `foreign-plan-${ns}`.slice(0, 64);
+    await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }) }));
+    const a0 = await awsMark(sb);
+    const text = await cli(sb, 'eks', ['plan', '--namespace', ns, '--role-name', name]);
+    expect(text.code, text.stderr).toBe(1);
+    expect(text.stdout).toMatch(/Cannot apply as it stands:\n  ✗ .*not created by rhacs-sts/);
+    expect(text.stderr).toMatch(/error: Cannot apply: .*not created by rhacs-sts/);
+    expect(text.stderr).toMatch(/--adopt-role/);
+    const json = await cli(sb, 'eks', ['plan', '--namespace', ns, '--role-name', name, '--output', 'json']);
+    expect(json.code).toBe(1);
+    const doc = oneJson(json.stdout) as { blockers: unknown[]; error: { exitCode: number; hint: string } };
+    expect(doc.blockers).toHaveLength(1);
+    expect(doc.error).toMatchObject({ exitCode: 1, hint: expect.stringMatching(/--adopt-role/) });
+    expect(await awsWrites(sb, a0)).toEqual([]);
+  });
+
   it('success: the plan, what was applied, and a section per cluster with its outcome', async () => {
     const ns = await seeded('json-ok');
     const r = await cli(sb, 'eks', ['init', '--namespace', ns, '--role-name', `json-ok-${ns}`.slice(0, 64), '--output', 'json', '--yes', '--no-restart']);

@@ -175,7 +175,8 @@ describe('init --mechanism pod-identity', () => {
     const a0 = await awsMark(sb);
     const k0 = kubeMark(sb, 'eks');
     const dry = await cli(['init', '--dry-run', ...common]);
-    expect(dry.code).toBe(0);
+    // A plan with a blocker exits 1, as the README's table says.
+    expect(dry.code).toBe(1);
     expect(JSON.parse(dry.stdout).blockers.map((b: { message: string }) => b.message).join()).toMatch(/already exists .* not created by rhacs-sts/);
     expect((await awsWrites(sb, a0)).map((r) => r.action)).toEqual([]);
     expect(await kubeRequests(sb, 'eks', k0, { writesOnly: true })).toEqual([]);

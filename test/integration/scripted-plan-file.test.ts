@@ -86,6 +86,8 @@ describe('init --plan', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`service-account-annotation ${ns}/serviceaccount/central: status was "create", now "update"`);
     expect(r.stderr).toContain('Nothing was changed.');
+    // The way out is the full command, with the choices the saved plan made (not a bare "plan").
+    expect(r.stderr).toMatch(new RegExp(`hint: Make and review a new plan with the same choices: rhacs-sts plan (\\S+ )*--namespace ${ns} (\\S+ )*--role-name pf-drift (\\S+ )*--output json > \\S*drift\\.json, then rhacs-sts init --plan \\S*drift\\.json\\.`));
     expect(r.stdout).toBe('');
   });
 

@@ -229,6 +229,60 @@ describe('rhacs-sts init at a terminal', () => {
     expect(sa.metadata?.annotations?.['eks.amazonaws.com/role-arn']).toBeUndefined();
   });
 
+  it('a yes/no question asks again for anything but y/yes/n/no; "<" goes back a question, "← Back" too, and the new answers count', { timeout: 120_000 }, async () => {
+    const ns = uniqueNamespace('wiz-back');
+    await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
+    const a = await awsMark(sb);
+    const k = kubeMark(sb, 'eks');
+    const t = terminal();
+    t.start(['init', '--namespace', ns, '--ecr-repository', 'app', '--no-restart'], env());
+
+    // The first question offers no way back.
+    const first = await t.waitFor(/^\? Name of the IAM role RHACS will assume/m);
+    expect(first).not.toMatch(/< to go back/);
+    t.type('wiz-back-first');
+    t.keys('Enter');
+    await t.waitFor(/^\? How should the pods get the role\?/m);
+    t.keys('Enter');
+
+    const delegated = /^\? Delegated scanning: should Sensor pull images from ECR too\?.*\(y\/N\) \(< to go back\)/m;
+    await t.waitFor(delegated);
+    // Neither "maybe" nor "xyz" is an answer: the question stays, saying what is.
+    t.type('maybe');
+    t.keys('Enter');
+    await t.waitFor(/answer y or yes, n or no \(Enter: no\), or < to go back/);
+    t.keys('C-u');
+    t.type('xyz');
+    t.keys('Enter');
+    await t.waitFor(/answer y or yes, n or no/);
+    expect(t.screen()).not.toMatch(/✔ Delegated scanning/);
+
+    // "<" returns to the mechanism question, and its "← Back" to the role name.
+    t.keys('C-u');
+    t.type('<');
+    t.keys('Enter');
+    await t.waitFor(/← Back/);
+    t.keys('Up', 'Enter');
+    await t.waitFor(/^\? Name of the IAM role RHACS will assume \(rhacs-sts/m);
+    t.type('wiz-back-second');
+    t.keys('Enter');
+    await t.waitFor(/^\? How should the pods get the role\?/m);
+    t.keys('Enter');
+    await t.waitFor(delegated);
+    t.type('YES');
+    t.keys('Enter');
+
+    const plan = await t.waitFor(/^\? Apply these \d+ changes\?/m);
+    expect(plan).toMatch(/✔ Delegated scanning: should Sensor pull images from ECR too\? \(only if it is turned on in RHACS\) Yes$/m);
+    expect(plan).toMatch(/role\/wiz-back-second/);
+    expect(plan).not.toMatch(/role\/wiz-back-first/);
+    expect(plan).toContain(`system:serviceaccount:${ns}:sensor`);
+    t.keys('n', 'Enter');
+    expect(await t.exitCode()).toBe(1);
+    expect((await awsWrites(sb, a)).map((r) => r.action)).toEqual([]);
+    expect(await kubeRequests(sb, 'eks', k, { writesOnly: true })).toEqual([]);
+  });
+
   it('answering "no" at the confirmation is not an interrupt: exit 1, one line, nothing written', { timeout: 60_000 }, async () => {
     const ns = uniqueNamespace('wiz-decline');
     await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });

@@ -5,7 +5,7 @@
 import { trustSid } from '../../src/plan/policies.js';
 import { flagName, OPTION_SPECS, type CommandName } from '../../src/options.js';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +129,7 @@ describe('version and help', () => {
     ['plan', ['$ rhacs-sts plan --offline', '--output json']],
     ['verify', ['$ rhacs-sts verify']],
     ['uninstall', ['$ rhacs-sts uninstall']],
+    ['status', ['$ rhacs-sts status', '3 something is unhealthy']],
   ])('%s --help lists its options with examples and exit codes', async (cmd, snippets) => {
     const r = await run([cmd, '--help']);
     expect(r.code).toBe(0);
@@ -167,6 +168,7 @@ describe('version and help', () => {
       '--skip-exchange',
     ],
     init: ['--keep-oidc-provider', '--all-clusters', '--skip-exchange'],
+    status: ['--dry-run', '--yes', '--no-restart', '--central-endpoint', '--use-generated-admin-password', '--delegated-scanning', '--skip-exchange'],
   };
   it.each(Object.entries(NOT_FOR))('%s --help lists exactly its own flags', async (cmd, absent) => {
     const help = (await run([cmd, '--help'])).stdout;
@@ -475,5 +477,73 @@ describe('no command', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Usage: rhacs-sts/);
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('completion', () => {
+  /** Every file a command chunk reaches through static and dynamic imports. */
+  function importGraph(file: string, seen = new Set<string>()): Set<string> {
+    if (seen.has(file)) return seen;
+    seen.add(file);
+    for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*\(?\s*"(\.[^"]+\.js)"/g)) importGraph(join(dirname(file), m[1]!), seen);
+    return seen;
+  }
+
+  it('bash: completes commands, each command\'s own flags and the values of fixed-choice flags, generated from the option table', async () => {
+    const r = await run(['completion', 'bash']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-completion-'));
+    try {
+      const script = join(dir, 'c.bash');
+      writeFileSync(script, r.stdout);
+      const complete = async (...words: string[]) => {
+        const cword = words.length - 1;
+        const probe = `source ${script}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${cword}; _rhacs_sts; printf '%s\\n' "\${COMPREPLY[@]}"`;
+        const out = await exec('bash', ['-c', probe], { PATH: process.env.PATH ?? '' }, 10_000);
+        expect(out.code, out.stderr).toBe(0);
+        return out.stdout.split('\n').filter(Boolean);
+      };
+      expect(await complete('rhacs-sts', 'st')).toEqual(['status']);
+      expect(await complete('rhacs-sts', 'completion', '')).toEqual(['bash', 'zsh', 'fish']);
+      expect(await complete('rhacs-sts', 'plan', '--output', '')).toEqual(['text', 'json']);
+      expect(await complete('rhacs-sts', 'init', '--mechanism', 'p')).toEqual(['pod-identity']);
+      expect(await complete('rhacs-sts', 'issuer', 'publish', '--set-')).toEqual(['--set-cluster-issuer']);
+      // Every flag of a command, and only those (the option table says which).
+      const verifyFlags = await complete('rhacs-sts', 'verify', '--');
+      expect(verifyFlags.sort()).toEqual([...OPTION_SPECS.filter((x) => x.commands.includes('verify')).map(flagName), '--help'].sort());
+      expect(await complete('rhacs-sts', 'uninstall', '--keep')).toEqual(['--keep-oidc-provider']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([['zsh', /^#compdef rhacs-sts/], ['fish', /^# fish completion/]])('%s: a script naming every flag of every command', async (shell, head) => {
+    const r = await run(['completion', shell]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(head);
+    for (const s of OPTION_SPECS) {
+      const long = flagName(s);
+      expect(r.stdout, long).toContain(shell === 'fish' ? `-l ${long.slice(2)}` : `'${long}[`);
+    }
+  });
+
+  it('an unknown or missing shell is an input error naming the argument (exit 2)', async () => {
+    for (const args of [['completion', 'tcsh'], ['completion']]) {
+      const r = await run(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/<shell>: .*use bash, zsh, fish/);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('stays fast: neither the AWS SDK nor the Kubernetes client is reachable from its code', () => {
+    const reach = [...importGraph(join(ROOT, 'dist', 'esm', 'commands', 'completion.js'))].map((f) => readFileSync(f, 'utf8'));
+    expect(reach.some((t) => t.includes('AssumeRoleWithWebIdentity'))).toBe(false);
+    expect(reach.some((t) => t.includes('listNamespacedPod'))).toBe(false);
+    // The same probe finds both in a command that uses them (so it can fail).
+    const init = [...importGraph(join(ROOT, 'dist', 'esm', 'commands', 'init.js'))].map((f) => readFileSync(f, 'utf8'));
+    expect(init.some((t) => t.includes('AssumeRoleWithWebIdentity'))).toBe(true);
+    expect(init.some((t) => t.includes('listNamespacedPod'))).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ const MARKER = '<!-- options table: generated from OPTION_SPECS (test/unit/confi
 function expectedTable(): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const rows = OPTION_SPECS.map((s) => {
-    const four = ['init', 'plan', 'verify', 'uninstall'] as const;
+    const four = ['init', 'plan', 'verify', 'uninstall', 'status'] as const;
     const names = s.commands.filter((c) => !four.every((f) => s.commands.includes(f)) || !(four as readonly string[]).includes(c)).map((c) => c.replace('-', ' '));
     const commands = four.every((f) => s.commands.includes(f)) ? ['all', ...names].join(', ') : names.join(', ');
     const key = s.key === 'config' ? '—' : `\`${configKey(s)}\``;

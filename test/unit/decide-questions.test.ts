@@ -19,7 +19,8 @@ import { CancelledError, InputError } from '../../src/errors.js';
 import { parseOptions, type Options } from '../../src/options.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { AwsState, ClusterFacts, Facts } from '../../src/plan/model.js';
-import { CTRL_C, DEFAULT, createMemoryUi, type ScriptedAnswer } from '../../src/ui/memory.js';
+import { BACK, CTRL_C, DEFAULT, createMemoryUi, type ScriptedAnswer } from '../../src/ui/memory.js';
+import { parseYesNo } from '../../src/ui/ui.js';
 
 const ACCOUNT = '111122223333';
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -112,6 +113,46 @@ describe('askDecisions: what flags did not answer, with defaults from detection'
     expect(options).toMatchObject({ ecrRegistryId: '444455556666', ecrRegion: 'eu-central-1', ecrRepositories: [] });
     const any = await ask([DEFAULT, DEFAULT, 'registry', DEFAULT, DEFAULT]);
     expect(any.options).toMatchObject({ ecrRegistryId: ACCOUNT, ecrRegion: undefined });
+  });
+
+  it('a yes/no question takes only y, yes, n or no (any case; Enter: the default) and asks again otherwise', async () => {
+    const { ui, options } = await ask([DEFAULT, 'maybe', 'xyz', 'nope', 'YES', DEFAULT]);
+    const delegated = ui.asked[1]!;
+    expect(delegated.kind).toBe('confirm');
+    expect(delegated.errors).toHaveLength(3);
+    expect(delegated.errors[0]).toMatch(/answer y or yes, n or no \(Enter: no\), or < to go back/);
+    expect(options.delegatedScanning).toBe(true);
+    expect([['y', true], ['No', false], ['', false], ['maybe', undefined], ['xyz', undefined], ['yess', undefined]].map(([a]) => parseYesNo(a as string, false)))
+      .toEqual([true, false, false, undefined, undefined, undefined]);
+    expect(parseYesNo('', true)).toBe(true);
+  });
+
+  it('every question after the first offers the way back; it returns to the previous question with its answer undone', async () => {
+    // Role name, then "<" at delegated scanning (back to the role name), a new name, yes, then back
+    // from the ECR list to delegated scanning, no, then the repositories list, back to the list, all.
+    const { ui, options } = await ask(['first', '<', 'second', 'y', BACK, 'n', 'repositories', BACK, 'all']);
+    expect(ui.asked.map((q) => [q.message.slice(0, 20), q.back ?? false, q.answer])).toEqual([
+      ['Name of the IAM role', false, 'first'],
+      ['Delegated scanning: ', true, undefined],
+      ['Name of the IAM role', false, 'second'],
+      ['Delegated scanning: ', true, true],
+      ['Which ECR repositori', true, undefined],
+      ['Delegated scanning: ', true, false],
+      ['Which ECR repositori', true, 'repositories'],
+      ['Repositories (separa', true, undefined],
+      ['Which ECR repositori', true, 'all'],
+    ]);
+    expect(ui.remaining).toEqual([]);
+    expect(options).toMatchObject({ roleName: 'second', delegatedScanning: false, ecrRepositories: [] });
+  });
+
+  it('the way back reaches the mechanism question, and the first question asked offers none', async () => {
+    const podIdentity = facts([cluster({ podIdentityAgent: true, version: '4.7.2' })]);
+    // The first question asked (the mechanism: the role name was given) has no way back.
+    await expect(ask([BACK], { roleName: 'given' }, podIdentity)).rejects.toThrow(/offers no way back/);
+    const r = await ask(['pod-identity', BACK, 'irsa', DEFAULT, DEFAULT], { roleName: 'given' }, podIdentity);
+    expect(r.ui.asked.map((q) => [q.kind, q.back ?? false])).toEqual([['select', false], ['confirm', true], ['select', false], ['confirm', true], ['select', true]]);
+    expect(r.options).toMatchObject({ roleName: 'given', mechanism: 'irsa', delegatedScanning: false });
   });
 
   it('Ctrl-C at a question is a cancellation (exit 130)', async () => {

@@ -329,3 +329,30 @@ describe('writeHelmValues', () => {
     }
   });
 });
+
+describe('what a manifests install is told', () => {
+  const ocpManifests = (context?: string) => cluster({ provider: 'openshift', issuer: OCP_ISSUER, installMethod: 'manifests', current: { central: ocp() }, ...(context ? { context } : {}) });
+
+  it('--no-restart on OpenShift from plain manifests: refused, and no action speaks of Helm values', () => {
+    const plan = buildPlan(facts([ocpManifests()]), decisions({ restart: false }), { oidcProviders: {}, role: null });
+    expect(plan.blockers.map((b) => b.message).join()).toMatch(/--no-restart: .*plain manifests has no other copy/);
+    const text = renderPlanText(plan, plain);
+    expect(text.split("\n").filter((l) => /Helm values|helm upgrade/.test(l))).toEqual([]);
+    expect(ofType(plan, 'deployment-env')[0]!.summary).toMatch(/Not set on central: --no-restart, .*plain manifests has no other place to keep it/);
+  });
+
+  it('says that re-applying the manifests removes the wiring, and where it would last', () => {
+    const plan = buildPlan(facts([cluster({ current: { central: eks({}, null) } })]), decisions(), { oidcProviders: {}, role: null });
+    expect(plan.notes.join('\n')).toMatch(/plain manifests .*re-applying those manifests .* removes them/);
+    expect(plan.notes.join('\n')).toMatch(/Helm chart .* or the operator .* keeps them/);
+    expect(renderPlanText(plan, plain)).toMatch(/annotation eks\.amazonaws\.com\/role-arn=\S+ \(live only: re-applying the manifests removes it\)/);
+  });
+
+  it('a fleet installed the same way gets each note once, not once per cluster', () => {
+    const helm = (context: string): ClusterFacts => cluster({ context, installMethod: 'helm', helmRelease: 'stackrox-central-services', current: { central: eks({}, null) } } as Partial<ClusterFacts>);
+    const plan = buildPlan(facts([helm('hub'), helm('spoke-1'), helm('spoke-2')]), decisions(), { oidcProviders: {}, role: null });
+    const helmNotes = plan.notes.filter((n) => n.startsWith('RHACS was installed with Helm'));
+    expect(helmNotes).toHaveLength(1);
+    expect(new Set(plan.notes).size).toBe(plan.notes.length);
+  });
+});

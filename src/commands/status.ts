@@ -1,0 +1,56 @@
+/**
+ * `status`: what rhacs-sts manages in this account and these clusters, and whether each piece is
+ * healthy — as a table, or one JSON document. It reads what uninstall reads (the same discovery,
+ * and the role the wiring points at when none is named) and writes nothing: its cluster sessions
+ * refuse writes. Exit 0 when everything it manages is healthy, 3 when something is not (as verify).
+ */
+import { discover, openSessions } from '../discover.js';
+import { VerifyFailedError } from '../errors.js';
+import type { Options } from '../options.js';
+import { roleArn } from '../plan/policies.js';
+import { buildStatus, type StatusReport } from '../status.js';
+import type { Ui } from '../ui/ui.js';
+import type { ChalkInstance } from 'chalk';
+import { inferRole } from './uninstall.js';
+
+export async function runStatus(options: Options, ui: Ui): Promise<void> {
+  ui.step('Reading the cluster and the AWS account…');
+  const sessions = await openSessions(options, ui);
+  const found = await discover(options, sessions, ui);
+  for (const w of found.warnings) ui.warn(w);
+  await inferRole(options, sessions.aws, found, ui);
+  const arn = found.aws.role?.arn ?? roleArn(found.facts.partition, found.facts.accountId, found.decisions.roleName, found.decisions.rolePath);
+  const report = buildStatus(found.facts, found.aws, found.decisions.roleName, arn);
+  ui.result(options.output === 'json' ? JSON.stringify(report, null, 2) : renderStatusText(report, ui.colors));
+  if (!report.healthy) {
+    const bad = report.managed.filter((r) => r.health !== 'healthy');
+    throw new VerifyFailedError(
+      `${bad.length} of ${report.managed.length} managed item${report.managed.length === 1 ? ' is' : 's are'} not healthy: ${bad.map((r) => `${r.kind} ${r.name}`).join(', ')}.`,
+      'Apply the fix shown under each, then run "rhacs-sts status" again; "rhacs-sts verify" checks the whole chain.',
+    );
+  }
+}
+
+export function renderStatusText(report: StatusReport, c: ChalkInstance): string {
+  const out: string[] = [];
+  out.push(c.bold(`Status · account ${report.accountId} (${report.partition}) · region ${report.region}`));
+  out.push(`  Role: ${report.role.arn}${report.role.managed ? '' : ' (not managed by rhacs-sts here)'}`);
+  for (const cl of report.clusters) out.push(`  ${cl.context ? `${cl.context}: ` : ''}${cl.provider === 'eks' ? 'EKS' : 'OpenShift'}, namespace ${cl.namespace} (${cl.components.join(', ')})`);
+  out.push('');
+  if (!report.managed.length) {
+    out.push('rhacs-sts manages nothing here: no role, OIDC provider, association or wiring of its own (run "rhacs-sts plan" to see what init would create).');
+    return out.join('\n');
+  }
+  const kindWidth = Math.max('KIND'.length, ...report.managed.map((r) => r.kind.length));
+  const nameWidth = Math.max('NAME'.length, ...report.managed.map((r) => r.name.length));
+  out.push(c.bold(`${'KIND'.padEnd(kindWidth)}  ${'NAME'.padEnd(nameWidth)}  ${'HEALTH'.padEnd(9)}  DETAIL`));
+  for (const r of report.managed) {
+    const health = r.health === 'healthy' ? c.green('healthy'.padEnd(9)) : c.red.bold('UNHEALTHY');
+    out.push(`${r.kind.padEnd(kindWidth)}  ${r.name.padEnd(nameWidth)}  ${health}  ${r.detail}`);
+    if (r.fix) out.push(`${' '.repeat(kindWidth + nameWidth + 4)}  ${c.dim('fix:')} ${r.fix}`);
+  }
+  out.push('');
+  const bad = report.managed.filter((r) => r.health !== 'healthy').length;
+  out.push(bad ? c.red(`${bad} of ${report.managed.length} not healthy.`) : c.green(`${report.managed.length} managed, all healthy.`));
+  return out.join('\n');
+}
