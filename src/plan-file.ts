@@ -281,7 +281,7 @@ export function optionsFromPlan(options: Options, saved: SavedPlan): { options: 
   check('sensorContexts', '--sensor-context', (x) => x.length > 0);
   check('namespace', '--namespace', defined);
   if (options.accountId !== undefined && options.accountId !== saved.doc.accountId) differs('--account-id', options.accountId, saved.doc.accountId);
-  problems.throwIfAny(`Flags that choose what to change belong to "rhacs-sts plan"; with --plan, only flags about how to run (--yes, --output, --kubeconfig, --profile, --timeout) apply.`);
+  problems.throwIfAny(`Flags that choose what to change belong to "rhacs-sts plan"; with --plan, only flags about how to run (--yes, --output, --kubeconfig, --profile, --timeout, --request-timeout, --allow-insecure-skip-tls-verify, --helm-values-out) apply.`);
 
   const perCluster: Record<string, Partial<DiscoverInput>> = {};
   for (const c of i.clusters) perCluster[c.context ?? ''] = { namespace: c.namespace };

@@ -71,12 +71,25 @@ export async function readCentral(options: Options, target: CentralTarget, ui: U
 
 /** What the integration should name: the registry the role may read, in one region (the cluster's when any region was given). */
 export function wantedIntegration(options: Options, decisions: Decisions, facts: Facts): IntegrationWanted {
+  const assumeRole = wantedAssumeRole(options, decisions);
   return {
     registryId: decisions.ecr.registryId,
     region: decisions.ecr.region ?? facts.region,
     name: options.integrationName,
-    ...(options.ecrAssumeRole ? { assumeRole: { name: options.ecrAssumeRole, externalId: options.ecrAssumeRoleExternalId } } : {}),
+    ...(assumeRole ? { assumeRole } : {}),
   };
+}
+
+/**
+ * StackRox's useAssumeRole: from the flags, else from the role's permissions in place (the
+ * sts:AssumeRole grant an earlier --ecr-assume-role wrote), so that a plain re-run keeps it. The
+ * external ID lives only in the integration: planIntegration keeps the one in place.
+ */
+function wantedAssumeRole(options: Options, decisions: Decisions): IntegrationWanted['assumeRole'] {
+  if (options.ecrAssumeRole) return { name: options.ecrAssumeRole, ...(options.ecrAssumeRoleExternalId ? { externalId: options.ecrAssumeRoleExternalId } : {}) };
+  const arn = decisions.ecr.assumeRoleArn;
+  const name = arn?.slice(arn.lastIndexOf('/') + 1);
+  return name ? { name } : undefined;
 }
 
 /** Adds the integration action (and its blockers and notes) to an init plan. */

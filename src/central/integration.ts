@@ -85,13 +85,16 @@ export function planIntegration(i: {
   adopt: boolean;
   ref: KubeRef;
 }): IntegrationPlan {
-  const desired = desiredIntegration(i.wanted);
+  const ours = i.record ? i.integrations.find((x) => x.id === i.record!.id) : undefined;
+  // The external ID is stored only in the integration: without --ecr-assume-role-external-id, keep ours.
+  const keptExternalId = i.wanted.assumeRole && i.wanted.assumeRole.externalId === undefined && ours?.ecr?.useAssumeRole && ours.ecr.assumeRoleId === i.wanted.assumeRole.name
+    ? ours.ecr.assumeRoleExternalId || undefined : undefined;
+  const desired = desiredIntegration(keptExternalId ? { ...i.wanted, assumeRole: { ...i.wanted.assumeRole!, externalId: keptExternalId } } : i.wanted);
   const e = desired.ecr!;
   const target = `Central (${i.ref.namespace}) · image integration "${desired.name}"`;
   const base = { id: 'central-integration', type: 'central-integration' as const, ref: i.ref };
   const notes: string[] = [];
   const blockers: IntegrationPlan['blockers'] = [];
-  const ours = i.record ? i.integrations.find((x) => x.id === i.record!.id) : undefined;
   const forRegistry = (x: ImageIntegration) => x.type === 'ecr' && x.ecr?.registryId === e.registryId && x.ecr?.region === e.region;
 
   if (ours) {

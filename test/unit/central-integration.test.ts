@@ -10,7 +10,8 @@ import {
   type ImageIntegration,
 } from '../../src/central/integration.js';
 import { parseOptions } from '../../src/options.js';
-import type { ClusterFacts } from '../../src/plan/model.js';
+import type { ClusterFacts, Decisions, Facts } from '../../src/plan/model.js';
+import { wantedIntegration } from '../../src/central/flow.js';
 
 const ref = { namespace: 'stackrox', name: 'central' };
 const wanted = { registryId: '111122223333', region: 'eu-west-1' };
@@ -74,6 +75,25 @@ describe('planIntegration', () => {
   it('sets useAssumeRole for a cross-account role', () => {
     const d = desiredIntegration({ ...wanted, assumeRole: { name: 'ecr-reader', externalId: 'ext-1' } });
     expect(d.ecr).toMatchObject({ useAssumeRole: true, assumeRoleId: 'ecr-reader', assumeRoleExternalId: 'ext-1', useIam: true });
+  });
+
+  it('a re-run keeps the cross-account role in place: the role from the permissions, the external ID from the integration', () => {
+    const options = parseOptions('init', { configureIntegration: true }, {});
+    const decisions = { ecr: { registryId: '111122223333', region: 'eu-west-1', repositories: [], assumeRoleArn: 'arn:aws:iam::111122223333:role/ecr-reader' } } as unknown as Decisions;
+    const w = wantedIntegration(options, decisions, { region: 'eu-west-1' } as Facts);
+    expect(w.assumeRole).toEqual({ name: 'ecr-reader' });
+    const ours = ecr({ id: 'ours', name: desiredIntegration(wanted).name }, { useIam: true, useAssumeRole: true, assumeRoleId: 'ecr-reader', assumeRoleExternalId: 'ext-1' });
+    const record = { id: 'ours', created: true };
+    expect(planIntegration({ wanted: w, integrations: [ours], record, adopt: false, ref }).action.status).toBe('unchanged');
+    // Without the grant in place and without the flag, the integration stops assuming the role: a change the plan shows.
+    const plain = wantedIntegration(options, { ecr: { ...decisions.ecr, assumeRoleArn: undefined } } as unknown as Decisions, { region: 'eu-west-1' } as Facts);
+    expect(plain.assumeRole).toBeUndefined();
+    expect(planIntegration({ wanted: plain, integrations: [ours], record, adopt: false, ref }).action.status).toBe('update');
+    // A new external ID given by its flag wins over the one in place.
+    const given = wantedIntegration(parseOptions('init', { configureIntegration: true, ecrAssumeRole: 'ecr-reader', ecrAssumeRoleExternalId: 'ext-2' }, {}), decisions, { region: 'eu-west-1' } as Facts);
+    const p = planIntegration({ wanted: given, integrations: [ours], record, adopt: false, ref });
+    expect(p.action.status).toBe('update');
+    expect(p.action.integration?.ecr?.assumeRoleExternalId).toBe('ext-2');
   });
 });
 
