@@ -146,7 +146,8 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     const pending = actions.filter((a) => a.status !== 'unchanged');
     const toWait: { namespace: string; name: string }[] = [];
     // A restart is done when its rollout has completed, not when it was written: until then it runs.
-    const restarting = new Map<string, KubeAction>();
+    // Its result keeps its place in the plan's order and is settled when the wait ends.
+    const restarting = new Map<string, { action: KubeAction; result: ApplyResult }>();
     let session: KubeSession | undefined;
     for (const a of actions) {
       if (a.status === 'unchanged') {
@@ -171,7 +172,9 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
         // is done when its rollout has completed: waited for below.
         if (a.type === 'restart') {
           toWait.push({ namespace: a.ref.namespace, name: a.ref.name });
-          restarting.set(`${a.ref.namespace}/${a.ref.name}`, a);
+          const result: ApplyResult = { id: a.id, type: a.type, target: a.target, outcome: 'skipped', context: ctx, error: 'the rollout was not waited for' };
+          results.push(result);
+          restarting.set(`${a.ref.namespace}/${a.ref.name}`, { action: a, result });
           continue;
         }
         const done = wrote;
@@ -188,11 +191,12 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
     }
     if (toWait.length && session) {
       const finished = (key: string) => {
-        const a = restarting.get(key);
-        if (!a) return;
+        const r = restarting.get(key);
+        if (!r) return;
         restarting.delete(key);
-        deps.progress.task(a, 'done');
-        results.push({ id: a.id, type: a.type, target: a.target, outcome: 'done', context: ctx });
+        deps.progress.task(r.action, 'done');
+        r.result.outcome = 'done';
+        delete r.result.error;
       };
       try {
         await session.waitForRollouts(toWait, deps.timeoutMs, (p) => {
@@ -203,10 +207,11 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       } catch (err) {
         // Not done: the restart was made, its rollout has not completed (a re-run waits for it).
         const interrupted = err instanceof CancelledError;
-        for (const a of restarting.values()) {
+        for (const { action, result } of restarting.values()) {
           const why = interrupted ? 'interrupted before the rollout finished' : 'the rollout did not finish';
-          deps.progress.task(a, interrupted ? 'skipped' : 'failed', why);
-          results.push({ id: a.id, type: a.type, target: a.target, outcome: interrupted ? 'skipped' : 'failed', context: ctx, error: why });
+          deps.progress.task(action, interrupted ? 'skipped' : 'failed', why);
+          result.outcome = interrupted ? 'skipped' : 'failed';
+          result.error = why;
         }
         failures.push({ context: ctx, error: err, lead: 'The AWS and Kubernetes changes are in place; the rollout did not finish.' });
       }
