@@ -18,8 +18,8 @@ const define = { __VERSION__: JSON.stringify(pkg.version) };
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 // Modules the entry imports lazily: they live in the ESM part, reached by a real import().
-const LAZY = /^\.\/(commands\/[a-z-]+|config-file|prompt-kit)\.js$/;
-const LAZY_ENTRIES = ['src/commands/init.ts', 'src/commands/verify.ts', 'src/commands/uninstall.ts', 'src/commands/status.ts', 'src/commands/completion.ts', 'src/commands/issuer.ts', 'src/config-file.ts', 'src/ui/prompt-kit.ts'];
+const LAZY = /^\.\/(commands\/[a-z-]+|options\/config-file|prompt-kit)\.js$/;
+const LAZY_ENTRIES = ['src/commands/init.ts', 'src/commands/verify.ts', 'src/commands/uninstall.ts', 'src/commands/status.ts', 'src/commands/completion.ts', 'src/commands/issuer.ts', 'src/options/config-file.ts', 'src/ui/prompt-kit.ts'];
 
 const K8S = /[\\/]node_modules[\\/]@kubernetes[\\/]client-node[\\/]/;
 // Packages whose modules have no side effects but do not say so: only what is used is bundled.
@@ -215,10 +215,10 @@ while (queue.length) {
   if (reached.has(file) || !outputs[file]) continue;
   reached.add(file);
   // Static imports, and the clients' dynamic imports (both load before the first question).
-  const startUpClient = (f) => !!outputs[f] && ['src/aws/client.ts', 'src/kube/client.ts'].some((src) => outputs[f].inputs[src]);
+  const startUpClient = (f) => !!outputs[f] && ['src/clouds/aws/client.ts', 'src/kube/client.ts'].some((src) => outputs[f].inputs[src]);
   for (const i of outputs[file].imports) if (i.kind === 'import-statement' || startUpClient(i.path)) queue.push(i.path);
 }
-for (const src of ['src/aws/client.ts', 'src/kube/client.ts']) {
+for (const src of ['src/clouds/aws/client.ts', 'src/kube/client.ts']) {
   if (![...reached].some((o) => outputs[o].inputs[src])) throw new Error(`the start-up path check did not reach ${src}`);
 }
 const UNWANTED = /node_modules[\\/](openid-client|oauth4webapi|jose|jsonpath-plus|whatwg-url|tr46|ws|string-width)[\\/]/;

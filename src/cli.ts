@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, InputError } from './errors.js';
 import { EXAMPLES, PROGRAM_DESCRIPTION } from './messages.js';
-import { OPTION_SPECS, optionElsewhere, parseOptions, type CommandName, type Options } from './options.js';
+import { OPTION_SPECS, optionElsewhere, parseOptions, type CommandName, type Options } from './options/options.js';
 import type { Ui } from './ui/ui.js';
 
 declare const __VERSION__: string;
@@ -79,7 +79,7 @@ Run "rhacs-sts <command> --help" for its options and examples.`);
     cmd.action(async (parsed: Record<string, unknown>) => {
       const raw: Record<string, unknown> = Object.fromEntries(OPTION_SPECS.map((s) => [s.key, parsed[attribute.get(s.key)!]]));
       const configPath = (raw.config as string | undefined) ?? io.env.RHACS_STS_CONFIG;
-      const config = configPath ? (await import('./config-file.js')).loadConfigFile(configPath, raw.config ? '--config' : 'RHACS_STS_CONFIG') : undefined;
+      const config = configPath ? (await import('./options/config-file.js')).loadConfigFile(configPath, raw.config ? '--config' : 'RHACS_STS_CONFIG') : undefined;
       const options = parseOptions(name, raw, io.env, config);
       const ui = io.makeUi(options);
       const run = await RUNNERS[name]();

@@ -6,11 +6,11 @@
 import { InputError, type InputProblem } from './errors.js';
 import type { DiscoverInput } from './kube/session.js';
 import type { ClusterTarget } from './targets.js';
-import { PROVIDERS, type Options, type Provider } from './options.js';
+import { PROVIDERS, type Options, type Provider } from './options/options.js';
 import { EKS_ROLE_ANNOTATION, POD_IDENTITY_MIN_RHACS, type Decisions, type Facts, type Mechanism, type Plan } from './plan/model.js';
 import { before44 } from './plan/restarts.js';
 import type { InPlace } from './plan/in-place.js';
-import type { EcrScope as EcrGrant } from './plan/policies.js';
+import type { EcrScope as EcrGrant } from './clouds/aws/policies.js';
 import { isGoBack, type Ui } from './ui/ui.js';
 import * as v from './validate.js';
 

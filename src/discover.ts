@@ -7,19 +7,19 @@
  * needs the cluster facts for its default: `detect` (clusters and caller), then `readAwsState`.
  * `discover` runs both with the decisions from flags alone.
  */
-import type { AwsSession } from './aws/session.js';
+import type { AwsSession } from './clouds/aws/session.js';
 import { decisionsFromOptions, defaultRoleName } from './decide.js';
-import { fetchPublicIssuer, publicGetter, type PublicIssuer, type PublicNet } from './issuer/public.js';
+import { fetchPublicIssuer, publicGetter, type PublicIssuer, type PublicNet } from './clouds/aws/issuer/public.js';
 import { InputError, isInputError, OperationError, type InputProblem } from './errors.js';
 import { OPENSHIFT_PUBLIC_ISSUER_HINT } from './messages.js';
 import type { ClusterDiscovery, DiscoverInput, KubeSession } from './kube/session.js';
-import type { Options } from './options.js';
+import type { Options } from './options/options.js';
 import { clusterTargets, type ClusterTarget } from './targets.js';
 import type { AssociationState, AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
 import { isManaged, mechanismOf, targetComponents } from './plan/build.js';
 import { settingsInPlace, type InPlace } from './plan/in-place.js';
-import { POD_IDENTITY_PRINCIPAL, servesTag } from './plan/policies.js';
+import { POD_IDENTITY_PRINCIPAL, servesTag } from './clouds/aws/policies.js';
 import { issuerUrl, privateIssuerHost } from './validate.js';
 import { issuerPublicCheck } from './verify/checks.js';
 import { pointedRoleArn, roleInAccount } from './verify/pointers.js';
@@ -42,7 +42,7 @@ function isolatable(t: ClusterTarget, err: unknown): boolean {
 
 export async function openSessions(options: Options, ui: Ui): Promise<Sessions> {
   // An unknown --profile is refused before anything is contacted.
-  const { checkProfile } = await import('./aws/profile.js');
+  const { checkProfile } = await import('./clouds/aws/profile.js');
   checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
   // The clusters first: opening a session runs the kubeconfig's credential plugin (on EKS
   // `aws eks get-token`, a process of its own) and a first request; the AWS SDK loads meanwhile.
@@ -50,7 +50,7 @@ export async function openSessions(options: Options, ui: Ui): Promise<Sessions> 
   const targets = clusterTargets(options);
   const opening = Promise.allSettled(targets.map(async (t) =>
     [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context, flag: t.flag }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn })] as const));
-  const { createAwsSession } = await import('./aws/client.js');
+  const { createAwsSession } = await import('./clouds/aws/client.js');
   const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
   const settled = await opening;
   const kube = new Map<string, KubeSession>();

@@ -7,7 +7,7 @@
  */
 import { associationOf, isManaged, operatorOverlays, sameOverlay } from './plan/build.js';
 import { AUDIENCE, EKS_ROLE_ANNOTATION, type AwsState, type ClusterFacts, type Component, type Facts } from './plan/model.js';
-import { isOurStatement, PERMISSIONS_POLICY_NAME, POD_IDENTITY_PRINCIPAL, trustSid } from './plan/policies.js';
+import { isOurStatement, PERMISSIONS_POLICY_NAME, POD_IDENTITY_PRINCIPAL, trustSid } from './clouds/aws/policies.js';
 import { eksRestartNeeded } from './plan/restarts.js';
 import { INTEGRATION_RECORD_ANNOTATION, parseRecord } from './central/integration.js';
 

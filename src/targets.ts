@@ -3,7 +3,7 @@
  * current context), or Central's and each secured cluster's. Both discovery and the questions
  * use it; neither depends on the other for it.
  */
-import type { Options } from './options.js';
+import type { Options } from './options/options.js';
 
 /** Which RHACS components a cluster contributes: both, or only one when Central and Sensor run apart. */
 export type ClusterRole = 'both' | 'central' | 'sensor';

@@ -3,7 +3,7 @@
  * write), with a line of progress per action. A failure midway says what was done and that
  * re-running resumes, because every action converges from whatever state it finds.
  */
-import { isAwsAction, type AwsSession } from '../aws/session.js';
+import { isAwsAction, type AwsSession } from '../clouds/aws/session.js';
 import { CancelledError, ExitCode, OperationError, RhacsStsError } from '../errors.js';
 import { isKubeAction, type KubeAction, type KubeSession } from '../kube/session.js';
 import type { Action, Plan } from '../plan/model.js';

@@ -15,7 +15,7 @@ import { PortForward } from '@kubernetes/client-node';
 import { InputError, OperationError } from '../errors.js';
 import { patchOptions, type KubeApi } from '../kube/api.js';
 import type { KubeSession } from '../kube/session.js';
-import type { CentralCredentialInput } from '../options.js';
+import type { CentralCredentialInput } from '../options/options.js';
 import { redact } from '../render/safe-text.js';
 import type { ImageIntegration } from './integration.js';
 

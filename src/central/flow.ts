@@ -7,7 +7,7 @@
 import type { Sessions } from '../discover.js';
 import { OperationError } from '../errors.js';
 import type { KubeSession } from '../kube/session.js';
-import type { Options } from '../options.js';
+import type { Options } from '../options/options.js';
 import type { ClusterFacts, Decisions, Facts, Plan } from '../plan/model.js';
 import type { Ui } from '../ui/ui.js';
 import type { CentralApiError, CentralClient } from './client.js';

@@ -4,7 +4,7 @@
  * no file, no cluster and no account, and loads neither SDK.
  */
 import { InputError } from '../errors.js';
-import { flagName, OPTION_SPECS, type CommandName, type OptionSpec } from '../options.js';
+import { flagName, OPTION_SPECS, type CommandName, type OptionSpec } from '../options/options.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];

@@ -9,7 +9,7 @@
  */
 import { alsoFound, type ApplyResult } from '../apply/apply.js';
 import { blockersError, writeValuesAndApply, writeValuesOrFail } from '../apply/run.js';
-import { AWS_ACTION_TYPES } from '../aws/session.js';
+import { AWS_ACTION_TYPES } from '../clouds/aws/session.js';
 import {
   askAfterPlan,
   askDecisions,
@@ -25,8 +25,8 @@ import type { InPlace } from '../plan/in-place.js';
 import { CancelledError, DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
 import { reportOnInterrupt } from '../apply/interrupt.js';
 import { appliedCount, applyQuestion, NEXT_STEPS } from '../messages.js';
-import type { Options } from '../options.js';
-import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, type SavedPlan } from '../plan-file.js';
+import type { Options } from '../options/options.js';
+import { loadPlanFile, optionsFromPlan, planDrift, planInputs, type PlanInputs, type SavedPlan } from '../options/plan-file.js';
 import { buildInitPlan } from '../plan/init-plan.js';
 import type { Action, Decisions, Plan } from '../plan/model.js';
 import { errorJson, planToJson, type JsonExtra } from '../render/plan-json.js';

@@ -1,12 +1,12 @@
 /**
  * `issuer publish`: OpenShift installed without STS issues its tokens as https://kubernetes.default.svc,
  * which AWS cannot reach. This publishes the cluster's issuer where AWS can read it — ccoctl's layout
- * in an S3 bucket of the cluster's region (see ../issuer/publish.ts) — creates its IAM OIDC provider
+ * in an S3 bucket of the cluster's region (see ../clouds/aws/issuer/publish.ts) — creates its IAM OIDC provider
  * (audience openshift) and, only with --set-cluster-issuer and a second confirmation at a terminal,
  * points the cluster at it (a cluster-wide change) and waits for the kube-apiservers to roll out.
  * Re-running it after a signing-key rotation adds the new keys; a second run changes nothing.
  */
-import type { AwsSession } from '../aws/session.js';
+import type { AwsSession } from '../clouds/aws/session.js';
 import { CancelledError, DeclinedError, InputError, OperationError, isRhacsStsError, ExitCode } from '../errors.js';
 import { reportOnInterrupt, withInterruptHandling } from '../apply/interrupt.js';
 import {
@@ -19,12 +19,12 @@ import {
   readBucket,
   type PublishPlan,
   type PublishStepId,
-} from '../issuer/publish.js';
+} from '../clouds/aws/issuer/publish.js';
 import { OPENSHIFT_DEFAULT_ISSUER, type OpenShiftIssuerState } from '../kube/openshift-issuer.js';
 import type { Jwk, KubeSession } from '../kube/session.js';
-import { fetchPublicIssuer, publicGetter } from '../issuer/public.js';
-import { DEFAULT_TIMEOUT_MS, type Options } from '../options.js';
-import { MANAGED_TAG, oidcProviderArn } from '../plan/policies.js';
+import { fetchPublicIssuer, publicGetter } from '../clouds/aws/issuer/public.js';
+import { DEFAULT_TIMEOUT_MS, type Options } from '../options/options.js';
+import { MANAGED_TAG, oidcProviderArn } from '../clouds/aws/policies.js';
 import type { Ui } from '../ui/ui.js';
 
 const AUDIENCE = 'openshift';
@@ -68,11 +68,11 @@ export function checkPublishOptions(options: Options, ui: Ui): void {
 }
 
 export async function openPublishSessions(options: Options, ui: Ui): Promise<PublishSessions> {
-  const { checkProfile } = await import('../aws/profile.js');
+  const { checkProfile } = await import('../clouds/aws/profile.js');
   checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
   const { openKubeSession } = await import('../kube/client.js');
   const kube = await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn });
-  const { createAwsSession } = await import('../aws/client.js');
+  const { createAwsSession } = await import('../clouds/aws/client.js');
   const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
   return { kube, aws };
 }
@@ -115,7 +115,7 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
         },
       );
     }
-    const { createIssuerBucketApi } = await import('../issuer/s3.js');
+    const { createIssuerBucketApi } = await import('../clouds/aws/issuer/s3.js');
     const s3 = await createIssuerBucketApi({ region: target.region, profile: options.profile, log: ui.debug, timeoutMs: options.requestTimeoutMs });
     const state = await readBucket(s3, target.bucket);
     // The cluster's issuer is this bucket's URL, but the bucket is not in this account (ccoctl's,

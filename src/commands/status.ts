@@ -6,8 +6,8 @@
  */
 import { discover, openSessions } from '../discover.js';
 import { VerifyFailedError } from '../errors.js';
-import type { Options } from '../options.js';
-import { roleArn } from '../plan/policies.js';
+import type { Options } from '../options/options.js';
+import { roleArn } from '../clouds/aws/policies.js';
 import { buildStatus, type StatusReport } from '../status.js';
 import type { Ui } from '../ui/ui.js';
 import type { ChalkInstance } from 'chalk';

@@ -5,15 +5,15 @@
  */
 import { alsoFound, type ApplyResult } from '../apply/apply.js';
 import { blockersError, writeValuesAndApply, writeValuesOrFail } from '../apply/run.js';
-import type { AwsSession } from '../aws/session.js';
+import type { AwsSession } from '../clouds/aws/session.js';
 import { discover, openSessions, type Discovered, type Sessions } from '../discover.js';
-import { applyUnpublish, bucketOfIssuer, isOurBucket, planUnpublish, readBucket } from '../issuer/publish.js';
-import { oidcProviderArn } from '../plan/policies.js';
+import { applyUnpublish, bucketOfIssuer, isOurBucket, planUnpublish, readBucket } from '../clouds/aws/issuer/publish.js';
+import { oidcProviderArn } from '../clouds/aws/policies.js';
 import { DeclinedError, InputError } from '../errors.js';
 import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
 import { helmUpgradeCommand } from '../plan/helm-values.js';
 import { outageWarning } from '../plan/restarts.js';
-import type { Options } from '../options.js';
+import type { Options } from '../options/options.js';
 import type { Plan } from '../plan/model.js';
 import { buildUninstallPlan } from '../plan/uninstall.js';
 import { errorJson, planToJson } from '../render/plan-json.js';
@@ -156,7 +156,7 @@ async function removePublishedIssuers(options: Options, ui: Ui, sessions: Sessio
   for (const issuer of issuers) {
     const where = bucketOfIssuer(issuer);
     if (!where) continue;
-    const { createIssuerBucketApi } = await import('../issuer/s3.js');
+    const { createIssuerBucketApi } = await import('../clouds/aws/issuer/s3.js');
     const s3 = await createIssuerBucketApi({ region: where.region, profile: options.profile, log: ui.debug, timeoutMs: options.requestTimeoutMs });
     const state = await readBucket(s3, where.bucket);
     if (state.access === 'missing' || !isOurBucket(state.tags)) continue;

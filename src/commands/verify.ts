@@ -1,7 +1,7 @@
 /** `verify`: discover → check every link of the chain → a table (or JSON); exit 3 when a check fails. */
 import { discover, openSessions } from '../discover.js';
 import { VerifyFailedError } from '../errors.js';
-import type { Options } from '../options.js';
+import type { Options } from '../options/options.js';
 import { verifyToJson } from '../render/verify-json.js';
 import { renderVerifyText } from '../render/verify-text.js';
 import type { Ui } from '../ui/ui.js';

@@ -13,7 +13,7 @@
 import type { V1Node } from '@kubernetes/client-node';
 import { InputError, OperationError, RhacsStsError } from '../errors.js';
 import { OPENSHIFT_PUBLIC_ISSUER_HINT } from '../messages.js';
-import type { Provider } from '../options.js';
+import type { Provider } from '../options/options.js';
 import { eksIssuerRegion, normaliseIssuer } from '../validate.js';
 import { OPENSHIFT_CONFIG_GROUP, type KubeApi } from './api.js';
 import { kubeStatus } from './errors.js';

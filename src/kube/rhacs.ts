@@ -6,7 +6,7 @@
  */
 import type { V1Container, V1Deployment, V1ManagedFieldsEntry, V1ObjectMeta, V1Pod, V1PodSpec, V1ServiceAccount } from '@kubernetes/client-node';
 import { InputError, OperationError, RhacsStsError } from '../errors.js';
-import type { Provider } from '../options.js';
+import type { Provider } from '../options/options.js';
 import {
   AUDIENCE,
   COMPONENTS,

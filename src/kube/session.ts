@@ -3,7 +3,7 @@
  * rhacs-sts makes are listed; the real implementation wraps @kubernetes/client-node and is
  * loaded lazily (see ./client.ts), tests may pass fakes.
  */
-import type { Provider } from '../options.js';
+import type { Provider } from '../options/options.js';
 import type { Action, ClusterFacts } from '../plan/model.js';
 import type { OpenShiftIssuerState, OperatorStatus } from './openshift-issuer.js';
 

@@ -31,7 +31,7 @@ import {
   ecrScopeOfPolicy,
   type EcrScope,
   type TrustTarget,
-} from './policies.js';
+} from '../clouds/aws/policies.js';
 import {
   AUDIENCE,
   EKS_ROLE_ANNOTATION,

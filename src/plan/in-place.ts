@@ -15,7 +15,7 @@ import {
   servesTag,
   serviceAccountSubject,
   type EcrScope,
-} from './policies.js';
+} from '../clouds/aws/policies.js';
 import { EKS_ROLE_ANNOTATION, type AssociationState, type ClusterFacts, type Component, type Facts, type Mechanism, type RoleState } from './model.js';
 import { issuerHostPath } from '../validate.js';
 

@@ -3,11 +3,11 @@
  * prompts, defaults), current state (read from AWS and the cluster; absent offline), and the
  * plan (an ordered list of actions, each with current and desired state).
  */
-import type { Mechanism, Provider } from '../options.js';
+import type { Mechanism, Provider } from '../options/options.js';
 
 export type { Mechanism };
 import type { Partition } from '../validate.js';
-import type { EcrScope, PolicyDocument, RepositoryGrant } from './policies.js';
+import type { EcrScope, PolicyDocument, RepositoryGrant } from '../clouds/aws/policies.js';
 import type { ImageIntegration, IntegrationRecord } from '../central/types.js';
 
 export type Component = 'central' | 'sensor';

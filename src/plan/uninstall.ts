@@ -22,7 +22,7 @@ import {
   servesTag,
   withPodIdentityStatement,
   type PolicyDocument,
-} from './policies.js';
+} from '../clouds/aws/policies.js';
 import { issuerHostPath } from '../validate.js';
 import {
   EKS_ROLE_ANNOTATION,

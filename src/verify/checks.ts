@@ -4,7 +4,7 @@
  * ./run.ts; nothing here does I/O, so every verdict is unit-tested.
  */
 import type { IssuerDocuments, Jwk, PodState, WorkloadState } from '../kube/session.js';
-import type { Provider } from '../options.js';
+import type { Provider } from '../options/options.js';
 import {
   AUDIENCE,
   EKS_ROLE_ANNOTATION,
@@ -17,12 +17,12 @@ import {
   type OidcProviderState,
   type RoleState,
 } from '../plan/model.js';
-import { ECR_READ_ACTIONS, isOurStatement, PERMISSIONS_POLICY_NAME, serviceAccountSubject, type PolicyDocument, type PolicyStatement } from '../plan/policies.js';
+import { ECR_READ_ACTIONS, isOurStatement, PERMISSIONS_POLICY_NAME, serviceAccountSubject, type PolicyDocument, type PolicyStatement } from '../clouds/aws/policies.js';
 import { isManaged, sameOverlay, operatorOverlays } from '../plan/build.js';
-import type { PublicIssuer } from '../issuer/public.js';
-import { bucketOfIssuer, compareKeys } from '../issuer/publish.js';
-import { notAllowed } from './permissions-eval.js';
-import { evaluateTrust, type TokenClaims } from './trust-eval.js';
+import type { PublicIssuer } from '../clouds/aws/issuer/public.js';
+import { bucketOfIssuer, compareKeys } from '../clouds/aws/issuer/publish.js';
+import { notAllowed } from '../clouds/aws/verify/permissions-eval.js';
+import { evaluateTrust, type TokenClaims } from '../clouds/aws/verify/trust-eval.js';
 
 export type CheckResult = 'pass' | 'warn' | 'fail';
 

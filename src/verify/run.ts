@@ -5,17 +5,17 @@
  * exchanges it with AWS and calls ECR with the result. Read-only, except for the token requests.
  * Tokens and credentials never leave this module: rows carry only non-secret facts.
  */
-import { exchangeAndPullAuth, type ExchangeResult, type RegistryProbe, type RepositoryRead } from '../aws/exchange.js';
+import { exchangeAndPullAuth, type ExchangeResult, type RegistryProbe, type RepositoryRead } from '../clouds/aws/exchange.js';
 import type { Discovered, Sessions } from '../discover.js';
 import { isRhacsStsError } from '../errors.js';
 import type { IssuerDocuments, KubeSession, WorkloadState } from '../kube/session.js';
-import type { Options } from '../options.js';
+import type { Options } from '../options/options.js';
 import { associationOf, mechanismOf, targetComponents } from '../plan/build.js';
-import { exchangePodIdentity, type PodIdentityExchangeResult } from '../aws/pod-identity.js';
-import { associationCheck, podIdentityPodsCheck, podIdentityTrustCheck } from './pod-identity-checks.js';
+import { exchangePodIdentity, type PodIdentityExchangeResult } from '../clouds/aws/pod-identity.js';
+import { associationCheck, podIdentityPodsCheck, podIdentityTrustCheck } from '../clouds/aws/verify/pod-identity-checks.js';
 import type { PodState } from '../kube/session.js';
 import { AUDIENCE, EKS_ROLE_ANNOTATION, POD_IDENTITY_AUDIENCE, type AwsState, type ClusterFacts, type Component, type RoleState } from '../plan/model.js';
-import { ecrScopeOfPolicy, oidcProviderArn, PERMISSIONS_POLICY_NAME, repositoryGrant, roleArn as makeRoleArn, type EcrScope } from '../plan/policies.js';
+import { ecrScopeOfPolicy, oidcProviderArn, PERMISSIONS_POLICY_NAME, repositoryGrant, roleArn as makeRoleArn, type EcrScope } from '../clouds/aws/policies.js';
 import {
   durabilityCheck,
   expectedClaims,
@@ -35,10 +35,10 @@ import {
   type CheckRow,
   type Where,
 } from './checks.js';
-import { fetchPublicIssuer, publicGetter, type PublicIssuer } from '../issuer/public.js';
+import { fetchPublicIssuer, publicGetter, type PublicIssuer } from '../clouds/aws/issuer/public.js';
 import { pointedRoleArn, roleInAccount } from './pointers.js';
 import { decodeJwtHeader, verifiesSignature } from './jwt.js';
-import { decodeJwtClaims, evaluateTrust } from './trust-eval.js';
+import { decodeJwtClaims, evaluateTrust } from '../clouds/aws/verify/trust-eval.js';
 
 export { pointedRoleArn, roleInAccount } from './pointers.js';
 

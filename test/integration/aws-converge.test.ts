@@ -2,11 +2,11 @@
 // and prove that re-runs and dry runs write nothing (counted at the sandbox's proxy).
 import { CreatePolicyCommand, GetRoleCommand, IAMClient, PutRolePolicyCommand, TagRoleCommand, UntagRoleCommand, UpdateAssumeRolePolicyCommand, CreateRoleCommand, GetOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAwsSession } from '../../src/aws/client.js';
-import { isAwsAction, type AwsSession } from '../../src/aws/session.js';
+import { createAwsSession } from '../../src/clouds/aws/client.js';
+import { isAwsAction, type AwsSession } from '../../src/clouds/aws/session.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Decisions, Facts, Plan } from '../../src/plan/model.js';
-import { parsePolicyDocument, PERMISSIONS_POLICY_NAME, trustSid, type PolicyDocument } from '../../src/plan/policies.js';
+import { parsePolicyDocument, PERMISSIONS_POLICY_NAME, trustSid, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 import { useSandbox } from '../sandbox/context.js';
 import { awsMark, awsRequests, awsWrites, resetAws } from '../sandbox/observe.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { GetRoleCommand, IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicyDocument, trustSid, type PolicyDocument } from '../../src/plan/policies.js';
+import { parsePolicyDocument, trustSid, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 import { cli, type Run } from '../sandbox/cli.js';
 import { awsMark, awsRequests, setTrustPolicyQuota } from '../sandbox/observe.js';
 import { startSeededSandbox, type SeededSandbox } from '../sandbox/standalone.js';

@@ -4,7 +4,7 @@
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parsePolicyDocument } from '../../src/plan/policies.js';
+import { parsePolicyDocument } from '../../src/clouds/aws/policies.js';
 import { cli as runCli } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';

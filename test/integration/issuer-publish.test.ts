@@ -8,8 +8,8 @@ import { CreateOpenIDConnectProviderCommand, CreateRoleCommand, IAMClient } from
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DeleteBucketPolicyCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyPublish, compareKeys, DISCOVERY_KEY, KEYS_KEY, planPublish, readBucket, type IssuerBucketApi } from '../../src/issuer/publish.js';
-import { createIssuerBucketApi } from '../../src/issuer/s3.js';
+import { applyPublish, compareKeys, DISCOVERY_KEY, KEYS_KEY, planPublish, readBucket, type IssuerBucketApi } from '../../src/clouds/aws/issuer/publish.js';
+import { createIssuerBucketApi } from '../../src/clouds/aws/issuer/s3.js';
 import type { Jwk } from '../../src/kube/session.js';
 import { ensureNamespace, mergePatch } from '../sandbox/fixtures.js';
 import { bucketIssuer, bucketState, motoS3, publicGet } from '../sandbox/issuer-bucket.js';

@@ -8,7 +8,7 @@ import { EKSClient, ListPodIdentityAssociationsCommand, CreatePodIdentityAssocia
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { centralIntegrations } from '../sandbox/central-control.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicyDocument } from '../../src/plan/policies.js';
+import { parsePolicyDocument } from '../../src/clouds/aws/policies.js';
 import { cli as runCli } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { removePodIdentityAgent, seedPodIdentityAgent, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';

@@ -7,7 +7,7 @@
 import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicyDocument } from '../../src/plan/policies.js';
+import { parsePolicyDocument } from '../../src/clouds/aws/policies.js';
 import { cli as runCli, type Cluster, type Run } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicyDocument } from '../../src/plan/policies.js';
+import { parsePolicyDocument } from '../../src/clouds/aws/policies.js';
 import { cli as runCli, type Run } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { mergePatch, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';

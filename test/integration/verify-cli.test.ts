@@ -11,7 +11,7 @@ import {
   type IAMClient,
 } from '@aws-sdk/client-iam';
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { parsePolicyDocument, trustSid } from '../../src/plan/policies.js';
+import { parsePolicyDocument, trustSid } from '../../src/clouds/aws/policies.js';
 import { useSandbox } from '../sandbox/context.js';
 import { mergePatch, seedRhacs, uniqueNamespace, waitForRollout } from '../sandbox/fixtures.js';
 import { awsMark, awsRequests, kubeConfigFor, kubeMark, kubeRequests, resetAws } from '../sandbox/observe.js';

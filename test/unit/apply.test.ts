@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alsoFound, ApplyError, applyPlan, type ApplyProgress } from '../../src/apply/apply.js';
-import type { AwsSession } from '../../src/aws/session.js';
+import type { AwsSession } from '../../src/clouds/aws/session.js';
 import type { KubeSession } from '../../src/kube/session.js';
 import type { Action, Plan } from '../../src/plan/model.js';
 

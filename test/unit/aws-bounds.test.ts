@@ -4,10 +4,10 @@
 // the bound.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAwsSession } from '../../src/aws/client.js';
-import { mapAwsError } from '../../src/aws/errors.js';
-import { CALL_FACTS } from '../../src/aws/http.js';
-import { exchangePodIdentity } from '../../src/aws/pod-identity.js';
+import { createAwsSession } from '../../src/clouds/aws/client.js';
+import { mapAwsError } from '../../src/clouds/aws/errors.js';
+import { CALL_FACTS } from '../../src/clouds/aws/http.js';
+import { exchangePodIdentity } from '../../src/clouds/aws/pod-identity.js';
 import { OperationError } from '../../src/errors.js';
 
 const saved: Record<string, string | undefined> = {};

@@ -13,8 +13,8 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAwsSession } from '../../src/aws/client.js';
-import { mapAwsError } from '../../src/aws/errors.js';
+import { createAwsSession } from '../../src/clouds/aws/client.js';
+import { mapAwsError } from '../../src/clouds/aws/errors.js';
 import { ExitCode, OperationError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Action, Facts, Decisions } from '../../src/plan/model.js';

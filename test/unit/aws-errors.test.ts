@@ -1,7 +1,7 @@
 // Messages for the refusals AWS (and the sandbox's AWS gate) answer: the trust policy size quota and
 // the web-identity exchange's error codes, each naming what to fix.
 import { describe, expect, it } from 'vitest';
-import { mapAwsError, mapWebIdentityError, TRUST_POLICY_QUOTA_CODE } from '../../src/aws/errors.js';
+import { mapAwsError, mapWebIdentityError, TRUST_POLICY_QUOTA_CODE } from '../../src/clouds/aws/errors.js';
 
 const awsError = (name: string, message: string, status = 400) => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 const id = {

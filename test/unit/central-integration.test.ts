@@ -9,7 +9,7 @@ import {
   planIntegrationRemoval,
   type ImageIntegration,
 } from '../../src/central/integration.js';
-import { parseOptions } from '../../src/options.js';
+import { parseOptions } from '../../src/options/options.js';
 import type { ClusterFacts, Decisions, Facts } from '../../src/plan/model.js';
 import { wantedIntegration } from '../../src/central/flow.js';
 

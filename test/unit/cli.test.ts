@@ -2,8 +2,8 @@
  * CLI-level tests: run the built binary (bin/rhacs-sts → dist/) as a user would, offline, with a
  * clean environment, and check stdout, stderr and the exit code.
  */
-import { trustSid } from '../../src/plan/policies.js';
-import { flagName, OPTION_SPECS, type CommandName } from '../../src/options.js';
+import { trustSid } from '../../src/clouds/aws/policies.js';
+import { flagName, OPTION_SPECS, type CommandName } from '../../src/options/options.js';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
-import { loadConfigFile } from '../../src/config-file.js';
+import { loadConfigFile } from '../../src/options/config-file.js';
 import { InputError, type InputProblem } from '../../src/errors.js';
-import { configKey, OPTION_SPECS, parseOptions, type ConfigFile, type Options } from '../../src/options.js';
+import { configKey, OPTION_SPECS, parseOptions, type ConfigFile, type Options } from '../../src/options/options.js';
 
 let dir: string;
 beforeAll(() => {

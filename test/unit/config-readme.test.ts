@@ -2,7 +2,7 @@
 // exactly as OPTION_SPECS defines them. When a flag changes, paste the table this test prints.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configKey, OPTION_SPECS } from '../../src/options.js';
+import { configKey, OPTION_SPECS } from '../../src/options/options.js';
 
 const MARKER = '<!-- options table: generated from OPTION_SPECS (test/unit/config-readme.test.ts checks it) -->';
 

@@ -16,7 +16,7 @@ import type { ClusterTarget } from '../../src/targets.js';
 import { addIntegrationToPlan } from '../../src/central/flow.js';
 import { planIntegration } from '../../src/central/integration.js';
 import { CancelledError, InputError } from '../../src/errors.js';
-import { parseOptions, type Options } from '../../src/options.js';
+import { parseOptions, type Options } from '../../src/options/options.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { AwsState, ClusterFacts, Facts } from '../../src/plan/model.js';
 import { BACK, CTRL_C, DEFAULT, createMemoryUi, type ScriptedAnswer } from '../../src/ui/memory.js';

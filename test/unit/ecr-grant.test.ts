@@ -5,10 +5,10 @@ import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Decisions, Facts } from '../../src/plan/model.js';
-import { ECR_READ_ACTIONS, ecrScopeOfPolicy, permissionsPolicy, repositoryGrant, type PolicyDocument } from '../../src/plan/policies.js';
+import { ECR_READ_ACTIONS, ecrScopeOfPolicy, permissionsPolicy, repositoryGrant, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 import { planToJson } from '../../src/render/plan-json.js';
 import { renderPlanText, repositoryGrantLines } from '../../src/render/plan-text.js';
-import { evaluatePolicy, notAllowed } from '../../src/verify/permissions-eval.js';
+import { evaluatePolicy, notAllowed } from '../../src/clouds/aws/verify/permissions-eval.js';
 
 const ACCOUNT = '111122223333';
 const REGISTRY = '444455556666';

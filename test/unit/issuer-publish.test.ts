@@ -21,7 +21,7 @@ import {
   type PublicAccessBlock,
   type StoredObject,
   type PublishStepId,
-} from '../../src/issuer/publish.js';
+} from '../../src/clouds/aws/issuer/publish.js';
 import type { Jwk } from '../../src/kube/session.js';
 import { issuerPublicCheck } from '../../src/verify/checks.js';
 

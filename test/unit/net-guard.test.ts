@@ -8,7 +8,7 @@ import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchPublicIssuer, publicGetter } from '../../src/issuer/public.js';
+import { fetchPublicIssuer, publicGetter } from '../../src/clouds/aws/issuer/public.js';
 import { nonPublicAddress, nonPublicHost, type Resolver } from '../../src/net/guard.js';
 import { httpsGet, NetworkError, type ConnectTo } from '../../src/net/https.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputError, type InputProblem } from '../../src/errors.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, OPTION_SPECS, parseOptions, type CommandName, type RawOptions } from '../../src/options.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, OPTION_SPECS, parseOptions, type CommandName, type RawOptions } from '../../src/options/options.js';
 import { clusterTargets } from '../../src/targets.js';
 
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';

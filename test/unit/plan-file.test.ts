@@ -1,4 +1,4 @@
-// Saved plans (src/plan-file.ts): `plan --output json` writes the plan and the inputs it was built
+// Saved plans (src/options/plan-file.ts): `plan --output json` writes the plan and the inputs it was built
 // from; `init --plan` checks the file, rebuilds the options from it, and lists what drifted.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decisionsFromOptions } from '../../src/decide.js';
 import type { Detected, DetectedCluster } from '../../src/discover.js';
 import { InputError, type InputProblem } from '../../src/errors.js';
-import { parseOptions, type Options } from '../../src/options.js';
-import { loadPlanFile, optionsFromPlan, parseSavedPlan, planDrift, planInputs, type SavedPlan } from '../../src/plan-file.js';
+import { parseOptions, type Options } from '../../src/options/options.js';
+import { loadPlanFile, optionsFromPlan, parseSavedPlan, planDrift, planInputs, type SavedPlan } from '../../src/options/plan-file.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { AwsState, ClusterFacts, Facts } from '../../src/plan/model.js';
 import { planToJson } from '../../src/render/plan-json.js';

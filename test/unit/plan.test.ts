@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { decisionsFromOptions, defaultRoleName, offlineFacts } from '../../src/decide.js';
-import { parseOptions, type RawOptions } from '../../src/options.js';
+import { parseOptions, type RawOptions } from '../../src/options/options.js';
 import { buildPlan, operatorOverlays } from '../../src/plan/build.js';
 import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
-import { trustSid, type PolicyDocument } from '../../src/plan/policies.js';
+import { trustSid, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 
 const ACCOUNT = '111122223333';
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';

@@ -3,12 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { checkMechanism, decisionsFromOptions, detectedMechanism } from '../../src/decide.js';
 import { isInputError } from '../../src/errors.js';
-import { parseOptions } from '../../src/options.js';
+import { parseOptions } from '../../src/options/options.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Action, AssociationState, AwsState, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
-import { permissionsPolicy, podIdentityStatement, policySize, trustsPodIdentity, trustSid, withPodIdentityStatement, type PolicyDocument } from '../../src/plan/policies.js';
+import { permissionsPolicy, podIdentityStatement, policySize, trustsPodIdentity, trustSid, withPodIdentityStatement, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 import { buildUninstallPlan } from '../../src/plan/uninstall.js';
-import { associationCheck, podIdentityPodsCheck, podIdentityTrustCheck } from '../../src/verify/pod-identity-checks.js';
+import { associationCheck, podIdentityPodsCheck, podIdentityTrustCheck } from '../../src/clouds/aws/verify/pod-identity-checks.js';
 
 const ACCOUNT = '111122223333';
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';

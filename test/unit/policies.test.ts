@@ -16,7 +16,7 @@ import {
   trustStatements,
   type PolicyDocument,
   type PolicyStatement,
-} from '../../src/plan/policies.js';
+} from '../../src/clouds/aws/policies.js';
 
 const ACCOUNT = '111122223333';
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';

@@ -2,7 +2,7 @@ import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/build.js';
 import type { AwsState, ClusterFacts, Decisions, Facts, Plan } from '../../src/plan/model.js';
-import { trustSid, type PolicyDocument } from '../../src/plan/policies.js';
+import { trustSid, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 import { planToJson } from '../../src/render/plan-json.js';
 import { jsonDiff, renderPlanText } from '../../src/render/plan-text.js';
 

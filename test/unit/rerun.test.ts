@@ -4,7 +4,7 @@
 // fleet moves to Pod Identity: the web-identity statements go, and so do OIDC providers no role trusts.
 import { describe, expect, it } from 'vitest';
 import { askDecisions, decisionsFromOptions } from '../../src/decide.js';
-import { parseOptions, type Options } from '../../src/options.js';
+import { parseOptions, type Options } from '../../src/options/options.js';
 import { buildPlan, ourTags } from '../../src/plan/build.js';
 import { settingsInPlace, type InPlace } from '../../src/plan/in-place.js';
 import { buildInitPlan } from '../../src/plan/init-plan.js';
@@ -20,7 +20,7 @@ import {
   trustStatements,
   withPodIdentityStatement,
   type PolicyDocument,
-} from '../../src/plan/policies.js';
+} from '../../src/clouds/aws/policies.js';
 import { createMemoryUi, DEFAULT } from '../../src/ui/memory.js';
 import { issuerHostPath } from '../../src/validate.js';
 

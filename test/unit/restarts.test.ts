@@ -12,7 +12,7 @@ import { fieldSetAt, helmChartVersion } from '../../src/kube/rhacs.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { helmUpgradeCommand, helmValuesFileNames } from '../../src/plan/helm-values.js';
 import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, HelmValues, Plan } from '../../src/plan/model.js';
-import { trustSid } from '../../src/plan/policies.js';
+import { trustSid } from '../../src/clouds/aws/policies.js';
 import { before44, eksRestartNeeded, outageWarning, restartIsOutage } from '../../src/plan/restarts.js';
 import { buildUninstallPlan } from '../../src/plan/uninstall.js';
 import { helmValuesYaml, renderPlanText } from '../../src/render/plan-text.js';

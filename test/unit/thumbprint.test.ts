@@ -6,7 +6,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { thumbprintFromChain } from '../../src/issuer/thumbprint.js';
+import { thumbprintFromChain } from '../../src/clouds/aws/issuer/thumbprint.js';
 import { connectAddress, httpsGet, NetworkError, parseConnectTo, type ConnectTo } from '../../src/net/https.js';
 
 // Real TLS servers on 127.0.0.1 with a generated chain: root CA → intermediate CA → leaf for the

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { trustSid, trustStatements, type PolicyDocument } from '../../src/plan/policies.js';
-import { decodeJwtClaims, evaluateTrust } from '../../src/verify/trust-eval.js';
+import { trustSid, trustStatements, type PolicyDocument } from '../../src/clouds/aws/policies.js';
+import { decodeJwtClaims, evaluateTrust } from '../../src/clouds/aws/verify/trust-eval.js';
 
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC';
 const HP = 'oidc.eks.eu-west-1.amazonaws.com/id/ABC';

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPlan, operatorOverlays } from '../../src/plan/build.js';
 import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
-import { trustSid, type PolicyDocument } from '../../src/plan/policies.js';
+import { trustSid, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 import { buildUninstallPlan, type UninstallDecisions } from '../../src/plan/uninstall.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { Chalk } from 'chalk';

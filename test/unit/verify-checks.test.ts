@@ -4,13 +4,13 @@
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import type { AwsSession } from '../../src/aws/session.js';
+import type { AwsSession } from '../../src/clouds/aws/session.js';
 import type { Discovered, Sessions } from '../../src/discover.js';
 import type { Jwk, KubeSession, PodState, WorkloadState } from '../../src/kube/session.js';
-import { parseOptions } from '../../src/options.js';
+import { parseOptions } from '../../src/options/options.js';
 import { operatorOverlays } from '../../src/plan/build.js';
 import type { ClusterFacts, ComponentState, OidcProviderState, RoleState } from '../../src/plan/model.js';
-import { permissionsPolicy, trustSid, trustStatements, type PolicyDocument } from '../../src/plan/policies.js';
+import { permissionsPolicy, trustSid, trustStatements, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 import { verifyToJson } from '../../src/render/verify-json.js';
 import { renderVerifyText } from '../../src/render/verify-text.js';
 import {
@@ -28,7 +28,7 @@ import {
   wiringCheck,
   type Where,
 } from '../../src/verify/checks.js';
-import { fetchPublicIssuer, type GetLike } from '../../src/issuer/public.js';
+import { fetchPublicIssuer, type GetLike } from '../../src/clouds/aws/issuer/public.js';
 import { NetworkError } from '../../src/net/https.js';
 import { decodeJwtHeader, verifiesSignature } from '../../src/verify/jwt.js';
 import { initCommand, pointedRoleArn, runChecks } from '../../src/verify/run.js';

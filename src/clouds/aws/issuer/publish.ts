@@ -21,10 +21,10 @@
  * carrying it stays usable: see README). When each key was first seen missing is kept in the keys
  * object's metadata, so re-publishing is idempotent and the grace survives between runs.
  */
-import { CancelledError, InputError, OperationError } from '../errors.js';
-import type { Jwk } from '../kube/session.js';
-import { ADOPTED_TAG, CLUSTER_TAG, MANAGED_TAG } from '../plan/policies.js';
-import { bucketNameProblem, type Partition } from '../validate.js';
+import { CancelledError, InputError, OperationError } from '../../../errors.js';
+import type { Jwk } from '../../../kube/session.js';
+import { ADOPTED_TAG, CLUSTER_TAG, MANAGED_TAG } from '../policies.js';
+import { bucketNameProblem, type Partition } from '../../../validate.js';
 
 export const DISCOVERY_KEY = '.well-known/openid-configuration';
 export const KEYS_KEY = 'keys.json';
@@ -49,7 +49,7 @@ export interface PublicAccessBlock {
 
 const DNS_SUFFIX: Partial<Record<Partition, string>> = { aws: 'amazonaws.com', 'aws-us-gov': 'amazonaws.com', 'aws-cn': 'amazonaws.com.cn' };
 
-export { bucketNameProblem } from '../validate.js';
+export { bucketNameProblem } from '../../../validate.js';
 
 /** A default bucket name from the cluster's infrastructure name (unique per install), within S3's rules. */
 export function defaultBucketName(infrastructureName: string): string {

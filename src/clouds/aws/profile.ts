@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../../errors.js';
 
 function sections(path: string, config: boolean): string[] {
   let text: string;

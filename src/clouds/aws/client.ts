@@ -36,9 +36,9 @@ import {
   type Tag,
 } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { InputError, OperationError } from '../errors.js';
-import { isManaged } from '../plan/build.js';
-import type { AwsState, OidcProviderState, Plan, RoleState } from '../plan/model.js';
+import { InputError, OperationError } from '../../errors.js';
+import { isManaged } from '../../plan/build.js';
+import type { AwsState, OidcProviderState, Plan, RoleState } from '../../plan/model.js';
 import {
   ADDED_CLIENT_IDS_TAG,
   ADOPTED_TAG,
@@ -52,11 +52,11 @@ import {
   PERMISSIONS_POLICY_NAME,
   samePolicy,
   type PolicyDocument,
-} from '../plan/policies.js';
-import { accountId as accountIdProblem, issuerHostPath, partitionOfArn, PARTITIONS, type Partition } from '../validate.js';
+} from './policies.js';
+import { accountId as accountIdProblem, issuerHostPath, partitionOfArn, PARTITIONS, type Partition } from '../../validate.js';
 import { isAlreadyExists, isNoSuchEntity, mapAwsError, type AwsErrorContext } from './errors.js';
 import { boundedRequests, watchCalls } from './http.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../options.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../options/options.js';
 import type { AwsAction, AwsSession, CallerIdentity } from './session.js';
 
 export interface AwsSessionOptions {

@@ -5,13 +5,13 @@
  * refuse when it no longer matches what was reviewed.
  */
 import { readFileSync } from 'node:fs';
-import type { Detected } from './discover.js';
-import type { ClusterRole } from './targets.js';
-import { InputError, ProblemList } from './errors.js';
-import type { DiscoverInput } from './kube/session.js';
+import type { Detected } from '../discover.js';
+import type { ClusterRole } from '../targets.js';
+import { InputError, ProblemList } from '../errors.js';
+import type { DiscoverInput } from '../kube/session.js';
 import { MAX_SENSOR_CONTEXTS, PROVIDERS, type Options, type Provider } from './options.js';
-import type { Component, Decisions, Plan } from './plan/model.js';
-import * as v from './validate.js';
+import type { Component, Decisions, Plan } from '../plan/model.js';
+import * as v from '../validate.js';
 
 export const PLAN_VERSION = 1;
 

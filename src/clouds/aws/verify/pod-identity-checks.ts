@@ -4,10 +4,10 @@
  * exact namespace, service account and role; no IRSA annotation is left (web identity would win);
  * the running pods carry the container credentials env and no AWS_ROLE_ARN.
  */
-import type { WorkloadState } from '../kube/session.js';
-import { EKS_ROLE_ANNOTATION, POD_IDENTITY_ENV, type AssociationState, type Component, type ComponentState, type RoleState } from '../plan/model.js';
-import { POD_IDENTITY_PRINCIPAL, trustsPodIdentity, type PolicyStatement } from '../plan/policies.js';
-import { rowId, rowName, type CheckRow, type Where } from './checks.js';
+import type { WorkloadState } from '../../../kube/session.js';
+import { EKS_ROLE_ANNOTATION, POD_IDENTITY_ENV, type AssociationState, type Component, type ComponentState, type RoleState } from '../../../plan/model.js';
+import { POD_IDENTITY_PRINCIPAL, trustsPodIdentity, type PolicyStatement } from '../policies.js';
+import { rowId, rowName, type CheckRow, type Where } from '../../../verify/checks.js';
 
 const row = (id: string, check: string, result: CheckRow['result'], detail: string, fix?: string): CheckRow =>
   result === 'pass' || !fix ? { id, check, result, detail } : { id, check, result, detail, fix };

@@ -3,9 +3,9 @@
  * key; `parseOptions` turns raw flag values plus the environment into one typed, validated object.
  * Nothing below the entry point reads process.argv or process.env.
  */
-import { ProblemList, type InputError } from './errors.js';
-import { parseConnectTo, type ConnectTo } from './net/https.js';
-import * as v from './validate.js';
+import { ProblemList, type InputError } from '../errors.js';
+import { parseConnectTo, type ConnectTo } from '../net/https.js';
+import * as v from '../validate.js';
 
 export type Provider = 'eks' | 'openshift';
 export type OutputFormat = 'text' | 'json';

@@ -10,7 +10,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { STSClient } from '@aws-sdk/client-sts';
-import { OperationError } from '../errors.js';
+import { OperationError } from '../../errors.js';
 import { readEcrWith, type ExchangeResult, type RegistryProbe } from './exchange.js';
 
 export interface PodIdentityExchangeInput {

@@ -1,5 +1,5 @@
 /** Maps AWS SDK errors to messages a person can act on. */
-import { ExitCode, OperationError, RhacsStsError } from '../errors.js';
+import { ExitCode, OperationError, RhacsStsError } from '../../errors.js';
 import { callFacts, type CallFacts } from './http.js';
 
 interface AwsErrorLike {

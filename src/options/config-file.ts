@@ -1,7 +1,7 @@
 /** Loads a --config file: YAML or JSON (YAML is a superset), a mapping of flag names to values. */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { InputError } from './errors.js';
+import { InputError } from '../errors.js';
 import type { ConfigFile } from './options.js';
 
 export function loadConfigFile(path: string, source = '--config'): ConfigFile {

@@ -17,7 +17,7 @@ import {
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mapAwsError, mapWebIdentityError, type WebIdentity } from './errors.js';
 import { boundedRequests, watchCalls } from './http.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../options.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../options/options.js';
 
 /** One repository read with the role's credentials: the calls that worked, or the one that failed. */
 export type RepositoryRead =

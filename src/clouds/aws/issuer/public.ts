@@ -5,9 +5,9 @@
  * what AWS can reach — a corporate network can hide public URLs — so callers warn; an answer that
  * is wrong (an HTTP error, another issuer, no keys, a non-https jwks_uri) is one.
  */
-import type { Jwk } from '../kube/session.js';
-import { nonPublicHost } from '../net/guard.js';
-import { httpsGet, type ConnectTo, type HttpsResponse } from '../net/https.js';
+import type { Jwk } from '../../../kube/session.js';
+import { nonPublicHost } from '../../../net/guard.js';
+import { httpsGet, type ConnectTo, type HttpsResponse } from '../../../net/https.js';
 import { thumbprintFromChain, type ThumbprintResult } from './thumbprint.js';
 
 export type PublicIssuer =

@@ -4,10 +4,10 @@
  * default chain (or --profile); AWS_ENDPOINT_URL is honoured by the SDK itself. Calls are logged by
  * operation name only, never parameters.
  */
-import { OperationError } from '../errors.js';
-import { mapAwsError } from '../aws/errors.js';
-import { boundedRequests, watchCalls } from '../aws/http.js';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from '../options.js';
+import { OperationError } from '../../../errors.js';
+import { mapAwsError } from '../errors.js';
+import { boundedRequests, watchCalls } from '../http.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../../options/options.js';
 import type { BucketAccess, IssuerBucketApi, PublicAccessBlock, StoredObject } from './publish.js';
 
 export interface S3Options {

@@ -2,9 +2,9 @@
  * The narrow interface through which the pipeline reaches AWS (IAM, STS). Only the calls
  * rhacs-sts makes; the real implementation wraps the SDK v3 clients and is loaded lazily.
  */
-import type { Action, AssociationState, AwsState, OidcProviderState, Plan } from '../plan/model.js';
-import type { PolicyDocument } from '../plan/policies.js';
-import type { Partition } from '../validate.js';
+import type { Action, AssociationState, AwsState, OidcProviderState, Plan } from '../../plan/model.js';
+import type { PolicyDocument } from './policies.js';
+import type { Partition } from '../../validate.js';
 
 export type AwsAction = Extract<Action, { type: 'oidc-provider' | 'role' | 'role-tags' | 'trust-policy' | 'permissions-policy' | 'managed-policy' | 'pod-identity-association' }>;
 

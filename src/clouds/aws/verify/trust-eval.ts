@@ -5,8 +5,8 @@
  * policies use: Allow/Deny, Principal.Federated, the sts:AssumeRoleWithWebIdentity action, and the
  * String* condition operators (with ForAnyValue:/ForAllValues: and IfExists).
  */
-import { issuerHostPath } from '../validate.js';
-import type { PolicyDocument, PolicyStatement } from '../plan/policies.js';
+import { issuerHostPath } from '../../../validate.js';
+import type { PolicyDocument, PolicyStatement } from '../policies.js';
 
 export interface TokenClaims {
   iss: string;

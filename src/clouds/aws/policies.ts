@@ -2,7 +2,7 @@
  * The AWS documents rhacs-sts manages: the IRSA / web-identity trust policy and the least-privilege
  * ECR read policy. Pure functions; partition-aware ARNs everywhere.
  */
-import { issuerHostPath, type Partition } from '../validate.js';
+import { issuerHostPath, type Partition } from '../../validate.js';
 
 export const TRUST_SID = 'RhacsStsWebIdentity';
 export const OUR_SID_PREFIX = 'RhacsSts';

@@ -12,7 +12,7 @@ import {
   TagResourceCommand,
   UpdatePodIdentityAssociationCommand,
 } from '@aws-sdk/client-eks';
-import type { AssociationState, Action } from '../plan/model.js';
+import type { AssociationState, Action } from '../../plan/model.js';
 import type { AssociationQuery } from './session.js';
 
 type AssociationAction = Extract<Action, { type: 'pod-identity-association' }>;

@@ -6,7 +6,7 @@
  * when its own pattern covers the whole of it. Conditions are not evaluated: a statement with one
  * counts as applying. The end-to-end check (real credentials against ECR) has the last word.
  */
-import type { PolicyDocument, PolicyStatement } from '../plan/policies.js';
+import type { PolicyDocument, PolicyStatement } from '../policies.js';
 
 export type PolicyVerdict = 'allow' | 'deny' | 'none';
 

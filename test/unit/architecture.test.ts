@@ -1,0 +1,85 @@
+// A cloud is one folder: its SDK is imported (statically, as a type, or with import()) only by the
+// modules under src/clouds/<cloud>/. Import cycles are checked in ./import-cycles.test.ts.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(import.meta.dirname, '../../src');
+
+/** Each cloud's SDK packages, and the folder under src/ that alone may import them. */
+const SDKS = [
+  { folder: 'clouds/aws/', packages: /^@(aws-sdk|smithy)\// },
+] as const;
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+/** Every module a source imports: import/export … from, import x = require(), import(), require(), typeof import(). */
+function importsOf(fileName: string, text: string): string[] {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false, ts.ScriptKind.TS);
+  const found: string[] = [];
+  const literal = (n: ts.Node | undefined) => {
+    if (n && ts.isStringLiteralLike(n)) found.push(n.text);
+  };
+  const visit = (n: ts.Node): void => {
+    if (ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) literal(n.moduleSpecifier);
+    else if (ts.isImportEqualsDeclaration(n) && ts.isExternalModuleReference(n.moduleReference)) literal(n.moduleReference.expression);
+    else if (ts.isCallExpression(n) && (n.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(n.expression) && n.expression.text === 'require'))) literal(n.arguments[0]);
+    else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument)) literal(n.argument.literal);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return found;
+}
+
+/** `file imports module` for each SDK import outside the folder of the cloud it belongs to (paths relative to src/, with /). */
+function misplacedSdkImports(sources: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [file, text] of sources) {
+    for (const spec of importsOf(file, text)) {
+      const sdk = SDKS.find((s) => s.packages.test(spec));
+      if (sdk && !file.startsWith(sdk.folder)) out.push(`${file} imports ${spec}`);
+    }
+  }
+  return out;
+}
+
+function srcSources(): Map<string, string> {
+  return new Map(files(SRC).map((f) => [relative(SRC, f).split(sep).join('/'), readFileSync(f, 'utf8')]));
+}
+
+describe('architecture', () => {
+  it('imports each cloud SDK only inside that cloud\'s folder', () => {
+    const sources = srcSources();
+    expect(sources.size).toBeGreaterThan(30);
+    // The scan sees the SDK where it belongs (it is not looking at nothing).
+    const inside = [...sources].filter(([f]) => f.startsWith('clouds/aws/')).flatMap(([f, t]) => importsOf(f, t));
+    expect(inside).toContain('@aws-sdk/client-iam');
+    expect(inside).toContain('@aws-sdk/client-s3');
+    expect(inside).toContain('@smithy/node-http-handler');
+    expect(misplacedSdkImports(sources)).toEqual([]);
+  });
+
+  it.each([
+    ['a static import', `import { IAMClient } from '@aws-sdk/client-iam';`],
+    ['a type-only import', `import type { STSClient } from '@aws-sdk/client-sts';`],
+    ['a re-export', `export { NodeHttpHandler } from '@smithy/node-http-handler';`],
+    ['an import()', `export async function load() { return (await import('@aws-sdk/client-s3')).S3Client; }`],
+    ['a typeof import()', `let sdk: typeof import('@aws-sdk/client-eks') | undefined;`],
+    ['a require()', `const { SignatureV4 } = require('@smithy/signature-v4');`],
+    ['a side-effect import', `import '@aws-sdk/client-ecr';`],
+  ])('finds %s of an SDK outside its cloud\'s folder (the check can fail)', (_what, text) => {
+    const sources = new Map([['plan/build.ts', text], ['clouds/aws/client.ts', text], ['clouds/awsome/x.ts', text]]);
+    const found = misplacedSdkImports(sources);
+    expect(found).toHaveLength(2);
+    expect(found[0]).toMatch(/^plan\/build\.ts imports @(aws-sdk|smithy)\//);
+    expect(found[1]).toMatch(/^clouds\/awsome\/x\.ts imports /);
+  });
+
+  it('leaves other packages and relative imports alone', () => {
+    const text = `import { KubeConfig } from '@kubernetes/client-node';\nimport { x } from './aws-sdk.js';\nconst s = '@aws-sdk/client-iam';`;
+    expect(misplacedSdkImports(new Map([['kube/client.ts', text]]))).toEqual([]);
+  });
+});
