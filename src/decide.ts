@@ -87,8 +87,36 @@ export function ecrScopeFrom(options: Options, facts: Facts, inPlace: InPlace = 
   return { registryId, ...(region ? { region } : {}), repositories, ...(assumeRoleArn ? { assumeRoleArn } : {}) };
 }
 
+/**
+ * The partition of every ARN-valued (and region-valued) flag against the partition of the account
+ * and region this run actually uses (from STS and detection, not only from --region): IAM cannot
+ * attach, bound or grant across partitions. Refused (exit 2, every problem at once) before anything
+ * is read for the plan or written.
+ */
+export function checkPartitions(options: Pick<Options, 'permissionsBoundary' | 'attachPolicyArns' | 'ecrRegion' | 'ecrAssumeRole'>, facts: Pick<Facts, 'partition' | 'accountId' | 'region'>): void {
+  const run = facts.partition;
+  const where = `this run's account ${facts.accountId} (region ${facts.region}) is in "${run}"`;
+  const problems: InputProblem[] = [];
+  const boundary = options.permissionsBoundary ? v.partitionOfArn(options.permissionsBoundary) : undefined;
+  if (boundary && boundary !== run) {
+    problems.push({ source: '--permissions-boundary', message: `"${options.permissionsBoundary}" is in partition "${boundary}" but ${where}` });
+  }
+  for (const a of options.attachPolicyArns) {
+    const got = v.partitionOfArn(a);
+    if (got && got !== run) problems.push({ source: '--attach-policy-arn', message: `"${a}" is in partition "${got}" but ${where}` });
+  }
+  if (options.ecrRegion && options.ecrRegion !== '*' && !v.region(options.ecrRegion) && v.partitionOfRegion(options.ecrRegion) !== run) {
+    problems.push({ source: '--ecr-region', message: `"${options.ecrRegion}" is in partition "${v.partitionOfRegion(options.ecrRegion)}" but ${where}; IAM cannot grant across partitions` });
+  }
+  if (options.ecrAssumeRole && run !== 'aws') {
+    problems.push({ source: '--ecr-assume-role', message: `is for the commercial partition ("aws") only: StackRox builds the role ARN as arn:aws:iam::<registry>:role/<name>, but ${where}` });
+  }
+  if (problems.length) throw new InputError(problems, 'Use ARNs and regions of the partition of the account and cluster, or run against an account in the partition they name. Nothing was changed.');
+}
+
 /** Decisions from options and facts: a flag wins, else what is in place, else the default. */
 export function decisionsFromOptions(options: Options, facts: Facts, thumbprints: Record<string, string[]> = {}, inPlace: InPlace = {}): Decisions {
+  checkPartitions(options, facts);
   return {
     roleName: options.roleName ?? defaultRoleName(options.clusterName ?? facts.clusterName),
     rolePath: options.rolePath,

@@ -16,6 +16,7 @@ import {
   askDetection,
   checkInitOptions,
   checkMechanism,
+  checkPartitions,
   decisionsFromOptions,
   defaultRoleName,
   offlineFacts,
@@ -126,6 +127,7 @@ async function initWith(options: Options, ui: Ui, sessions: Sessions, detected: 
   };
 
   // Questions with defaults (role name, delegated scanning, ECR scope) only for init at a terminal.
+  checkPartitions(base, detected.facts);
   checkMechanism(base, detected.facts, ui.warn);
   let opts = await askDecisions(base, detected.facts, ui, inPlaceFor);
   checkMechanism(opts.mechanism === base.mechanism ? {} : opts, detected.facts, ui.warn);

@@ -183,6 +183,20 @@ describe('input that only the cluster can check names the flag the user typed', 
     expect(r.stderr).not.toMatch(/ --context: /);
   });
 
+  it('ARNs of another partition than the region detected from the cluster (no --region) → exit 2 naming each flag, nothing written', async () => {
+    const ns = uniqueNamespace('partition');
+    await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
+    const a = await awsMark(sb);
+    const r = await cli(['plan', '--namespace', ns, '--role-name', 'rhacs-bad-partition',
+      '--attach-policy-arn', 'arn:aws-cn:iam::aws:policy/ReadOnlyAccess',
+      '--permissions-boundary', 'arn:aws-cn:iam::111122223333:policy/boundary']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/--permissions-boundary: "arn:aws-cn:iam::111122223333:policy\/boundary" is in partition "aws-cn" but this run's account \d{12} \(region [a-z0-9-]+\) is in "aws"/);
+    expect(r.stderr).toMatch(/--attach-policy-arn: "arn:aws-cn:iam::aws:policy\/ReadOnlyAccess" is in partition "aws-cn" but this run's account \d{12} \(region [a-z0-9-]+\) is in "aws"/);
+    expect(r.stdout).not.toContain('Attach the managed policy');
+    expect(await awsWrites(sb, a)).toEqual([]);
+  });
+
   it('a namespace typo suggests the namespace where RHACS runs (exit 2, nothing written)', async () => {
     const ns = uniqueNamespace('typo');
     await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });

@@ -307,6 +307,38 @@ describe('decisions from options', () => {
     expect((err as InputError).problems[0]!.source).toBe('--sensor-context');
   });
 
+  it('refuses ARNs and regions of another partition than the account and region detected (no --region), every one at once', () => {
+    const err = (() => {
+      try {
+        decisionsFromOptions(opts({
+          attachPolicyArn: ['arn:aws-cn:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess'],
+          permissionsBoundary: 'arn:aws-us-gov:iam::111122223333:policy/boundary',
+          ecrRegion: 'cn-north-1',
+          ecrAssumeRole: 'ecr-reader',
+        }, 'plan'), facts());
+      } catch (e) { return e; }
+    })();
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).exitCode).toBe(2);
+    expect((err as InputError).problems).toEqual([
+      { source: '--permissions-boundary', message: `"arn:aws-us-gov:iam::111122223333:policy/boundary" is in partition "aws-us-gov" but this run's account ${ACCOUNT} (region eu-west-1) is in "aws"` },
+      { source: '--attach-policy-arn', message: `"arn:aws-cn:iam::aws:policy/ReadOnlyAccess" is in partition "aws-cn" but this run's account ${ACCOUNT} (region eu-west-1) is in "aws"` },
+      { source: '--ecr-region', message: expect.stringMatching(/"cn-north-1" is in partition "aws-cn" but this run's account .* is in "aws"/) as unknown as string },
+    ]);
+  });
+
+  it('refuses --ecr-assume-role when the detected account is outside the commercial partition', () => {
+    const cn = facts([cluster()], { partition: 'aws-cn', region: 'cn-north-1' });
+    expect(() => decisionsFromOptions(opts({ ecrAssumeRole: 'ecr-reader' }, 'plan'), cn)).toThrow(/--ecr-assume-role: is for the commercial partition \("aws"\) only.*"aws-cn"/);
+  });
+
+  it('takes ARNs of the partition detected', () => {
+    const cn = facts([cluster()], { partition: 'aws-cn', region: 'cn-north-1' });
+    const d = decisionsFromOptions(opts({ attachPolicyArn: ['arn:aws-cn:iam::aws:policy/ReadOnlyAccess'], permissionsBoundary: 'arn:aws-cn:iam::111122223333:policy/b' }, 'plan'), cn);
+    expect(d.attachPolicyArns).toEqual(['arn:aws-cn:iam::aws:policy/ReadOnlyAccess']);
+    expect(d.permissionsBoundary).toBe('arn:aws-cn:iam::111122223333:policy/b');
+  });
+
   it('splits repository answers on commas and spaces, without duplicates', () => {
     expect(splitRepositories(' a, b  c,,a ')).toEqual(['a', 'b', 'c']);
   });
