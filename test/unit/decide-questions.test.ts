@@ -1,6 +1,7 @@
 // The wizard's questions (src/decide.ts) through a scripted Ui: only what flags and detection left
 // open is asked, each with a default from detection, answers are validated like flags and asked
 // again when wrong, and nothing at all is asked without a terminal.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   askAfterPlan,
@@ -184,6 +185,20 @@ describe('askDecisions: what flags did not answer, with defaults from detection'
 describe('askAfterPlan: adopting what blocks the plan, restarting now or later', () => {
   const f = facts();
   const planFor = (o: Options, aws: AwsState = EMPTY_AWS) => buildPlan(f, decisionsFromOptions(o, f), aws);
+
+  it('offers no way back, as the README says of the questions about a plan already shown', async () => {
+    const o = opts({ roleName: 'r' });
+    const ui = createMemoryUi({ interactive: true, answers: [DEFAULT] });
+    await askAfterPlan(o, planFor(o), ui);
+    expect(ui.asked.length).toBe(1);
+    expect(ui.asked.every((q) => !q.back)).toBe(true);
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const wizard = readme.slice(readme.indexOf('### At a terminal: the wizard'), readme.indexOf('```', readme.indexOf('### At a terminal: the wizard'))).replace(/\s+/g, ' ');
+    expect(wizard).not.toMatch(/every question after the first says/);
+    expect(wizard).toMatch(/The other questions offer no way back/);
+    expect(wizard).toMatch(/whether to configure RHACS's ECR integration/);
+    expect(wizard).toMatch(/the questions about the plan already shown \(taking over what blocks it, restarting the pods now, applying it\)/);
+  });
 
   it('asks to restart now (default yes) when EKS pods need a restart; "no" defers it like --no-restart', async () => {
     const o = opts({ roleName: 'r' });
