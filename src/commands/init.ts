@@ -442,7 +442,7 @@ export function planCommand(options: Options, accountId: string): string {
   add('--permissions-boundary', options.permissionsBoundary);
   for (const a of options.attachPolicyArns) add('--attach-policy-arn', a);
   add('--mechanism', options.mechanism);
-  if (options.delegatedScanning) parts.push('--delegated-scanning');
+  if (options.delegatedScanning !== undefined) parts.push(options.delegatedScanning ? '--delegated-scanning' : '--no-delegated-scanning');
   if (options.ecrRegistryId !== undefined && options.ecrRegistryId !== accountId) add('--ecr-registry-id', options.ecrRegistryId);
   add('--ecr-region', options.ecrRegion);
   for (const r of options.ecrRepositories) add('--ecr-repository', r);

@@ -211,6 +211,17 @@ describe('choices a re-run would otherwise keep from what is in place', () => {
     expect(options.ecrAssumeRole).toBeUndefined();
   });
 
+  it('names delegated scanning turned off in the drift hint, so that what is in place does not turn it back on', () => {
+    const sc = scenario({ roleName: 'r' });
+    const decisions = decisionsFromOptions(sc.options, sc.facts, {}, { delegatedScanning: false, permissionsBoundary: `arn:aws:iam::${ACCOUNT}:policy/boundary` });
+    const plan = buildPlan(sc.facts, decisions, sc.aws);
+    const s = parseSavedPlan('p.json', JSON.parse(planToJson(plan, { inputs: planInputs(sc.options, decisions, sc.detected, plan) })));
+    const { options } = optionsFromPlan(parseOptions('init', { planFile: 'p' }, {}), s);
+    const hint = planCommand(options, ACCOUNT);
+    expect(hint).toContain('--no-delegated-scanning');
+    expect(hint).toContain(`--permissions-boundary arn:aws:iam::${ACCOUNT}:policy/boundary`);
+  });
+
   it('does not record a mechanism for OpenShift', () => {
     const s = saved(scenario({ roleName: 'r' }, [{ facts: cluster({ provider: 'openshift', issuer: OCP }), kubeContext: 'ocp' }]));
     expect(s.inputs).not.toHaveProperty('mechanism');
