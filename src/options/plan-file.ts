@@ -242,6 +242,10 @@ function checkInputValues(i: PlanInputs, region: string, bad: (message: string) 
     }
     const boundary = i.permissionsBoundary ? v.partitionOfArn(i.permissionsBoundary) : undefined;
     if (boundary && boundary !== want) bad(`inputs.permissionsBoundary: is in partition "${boundary}" but region ${region} is in "${want}"`);
+    for (const a of i.attachPolicyArns ?? []) {
+      const got = v.policyArn(a) ? undefined : v.partitionOfArn(a);
+      if (got && got !== want) bad(`inputs.attachPolicyArns: "${a}" is in partition "${got}" but region ${region} is in "${want}"`);
+    }
     if (i.ecr.region && !v.region(i.ecr.region) && v.partitionOfRegion(i.ecr.region) !== want) bad(`inputs.ecr.region: "${i.ecr.region}" is in another partition than the region ${region}`);
   }
 }
