@@ -243,6 +243,11 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
     checkMechanism(opts, detected.facts, ui.warn);
     const inPlace = await readInPlace(detected.facts, opts.roleName ?? defaultRoleName(opts.clusterName ?? detected.facts.clusterName), sessions);
     const decisions = decisionsFromOptions(opts, detected.facts, {}, inPlace);
+    // The saved plan fixes the cross-account ECR role too (kept from what was in place when it was saved).
+    if (!opts.ecrAssumeRole) {
+      const { assumeRoleArn: _drop, ...ecr } = decisions.ecr;
+      decisions.ecr = { ...ecr, ...(saved.inputs.ecr.assumeRoleArn ? { assumeRoleArn: saved.inputs.ecr.assumeRoleArn } : {}) };
+    }
     const { aws, warnings } = await readAwsState(detected.facts, decisions, sessions, { connectTo: opts.connectTo });
     detected.warnings.push(...warnings);
     const integration = await prepareIntegration(opts, detected.facts, sessions, ui);
@@ -259,11 +264,17 @@ async function runSavedPlan(options: Options, ui: Ui): Promise<void> {
     if (drift.length > shown.length) shown.push(`  - … and ${drift.length - shown.length} more`);
     throw new OperationError(
       `The live state has drifted since ${saved.path} was saved, so it no longer shows what would change. Nothing was changed. What differs:\n${shown.join('\n')}`,
-      { hint: `Make and review a new plan with the same choices: ${planCommand(opts, saved.doc.accountId)} --output json > ${shellWord(saved.path)}, then rhacs-sts init --plan ${shellWord(saved.path)}.` },
+      { hint: `Make and review a new plan with the same choices: ${planCommand(hintOptions(opts, saved), saved.doc.accountId)} --output json > ${shellWord(saved.path)}, then rhacs-sts init --plan ${shellWord(saved.path)}.` },
     );
   }
   ui.info(ui.logColors.green(`✓ The live state matches ${saved.path}.`));
   await confirmAndApply(plan, opts, ui, sessions, inputs, undefined, integration);
+}
+
+/** The options a saved plan's drift hint names: its own, with the cross-account ECR role it kept from what was in place. */
+function hintOptions(opts: Options, saved: SavedPlan): Options {
+  const arn = saved.inputs.ecr.assumeRoleArn;
+  return !opts.ecrAssumeRole && arn ? { ...opts, ecrAssumeRole: arn.slice(arn.lastIndexOf('/') + 1) } : opts;
 }
 
 function describeClusters(detected: Detected, ui: Ui): void {
@@ -433,10 +444,13 @@ export function planCommand(options: Options, accountId: string): string {
   add('--permissions-boundary', options.permissionsBoundary);
   for (const a of options.attachPolicyArns) add('--attach-policy-arn', a);
   add('--mechanism', options.mechanism);
-  if (options.delegatedScanning) parts.push('--delegated-scanning');
+  if (options.delegatedScanning !== undefined) parts.push(options.delegatedScanning ? '--delegated-scanning' : '--no-delegated-scanning');
   if (options.ecrRegistryId !== undefined && options.ecrRegistryId !== accountId) add('--ecr-registry-id', options.ecrRegistryId);
   add('--ecr-region', options.ecrRegion);
   for (const r of options.ecrRepositories) add('--ecr-repository', r);
+  add('--ecr-assume-role', options.ecrAssumeRole);
+  add('--ecr-assume-role-external-id', options.ecrAssumeRoleExternalId);
+  add('--integration-name', options.integrationName);
   if (!options.restart) parts.push('--no-restart');
   if (options.adoptRole) parts.push('--adopt-role');
   if (options.adoptOidcProvider) parts.push('--adopt-oidc-provider');

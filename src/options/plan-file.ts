@@ -9,8 +9,8 @@ import type { Detected } from '../discover.js';
 import type { ClusterRole } from '../targets.js';
 import { InputError, ProblemList } from '../errors.js';
 import type { DiscoverInput } from '../kube/session.js';
-import { MAX_SENSOR_CONTEXTS, PROVIDERS, type Options, type Provider } from './options.js';
-import type { Component, Decisions, Plan } from '../plan/model.js';
+import { MAX_SENSOR_CONTEXTS, MECHANISMS, PROVIDERS, type Options, type Provider } from './options.js';
+import type { Component, Decisions, Mechanism, Plan } from '../plan/model.js';
 import * as v from '../validate.js';
 
 export const PLAN_VERSION = 1;
@@ -36,11 +36,20 @@ export interface PlanInputs {
   rolePath: string;
   permissionsBoundary?: string;
   delegatedScanning: boolean;
-  ecr: { registryId: string; region?: string; repositories: string[] };
+  ecr: { registryId: string; region?: string; repositories: string[]; assumeRoleArn?: string };
   restart: boolean;
   adoptRole: boolean;
   adoptOidcProvider: boolean;
   replaceRoleWiring?: boolean;
+  /** EKS: how the pods get the role (absent in plans saved before it was recorded: not given). */
+  mechanism?: Mechanism;
+  /** Managed policies to attach, those in place included (absent: none given). */
+  attachPolicyArns?: string[];
+  /** Cross-account ECR: the role in the registry account Central assumes, and its external ID. */
+  ecrAssumeRole?: string;
+  ecrAssumeRoleExternalId?: string;
+  /** Name of the ECR integration in RHACS, when given. */
+  integrationName?: string;
 }
 
 export function planInputs(options: Options, decisions: Decisions, detected: Pick<Detected, 'clusters'> | undefined, plan: Plan): PlanInputs {
@@ -64,11 +73,16 @@ export function planInputs(options: Options, decisions: Decisions, detected: Pic
     rolePath: decisions.rolePath,
     ...(decisions.permissionsBoundary ? { permissionsBoundary: decisions.permissionsBoundary } : {}),
     delegatedScanning: decisions.delegatedScanning,
-    ecr: { registryId: decisions.ecr.registryId, ...(decisions.ecr.region ? { region: decisions.ecr.region } : {}), repositories: [...decisions.ecr.repositories] },
+    ecr: { registryId: decisions.ecr.registryId, ...(decisions.ecr.region ? { region: decisions.ecr.region } : {}), repositories: [...decisions.ecr.repositories], ...(decisions.ecr.assumeRoleArn ? { assumeRoleArn: decisions.ecr.assumeRoleArn } : {}) },
     restart: decisions.restart,
     adoptRole: decisions.adoptRole,
     adoptOidcProvider: decisions.adoptOidcProvider,
     ...(decisions.replaceRoleWiring ? { replaceRoleWiring: true } : {}),
+    ...(decisions.mechanism && clusters.some((c) => c.provider === 'eks') ? { mechanism: decisions.mechanism } : {}),
+    ...(decisions.attachPolicyArns?.length ? { attachPolicyArns: [...decisions.attachPolicyArns] } : {}),
+    ...(options.ecrAssumeRole ? { ecrAssumeRole: options.ecrAssumeRole } : {}),
+    ...(options.ecrAssumeRoleExternalId ? { ecrAssumeRoleExternalId: options.ecrAssumeRoleExternalId } : {}),
+    ...(options.integrationName ? { integrationName: options.integrationName } : {}),
   };
 }
 
@@ -135,6 +149,13 @@ export function parseSavedPlan(path: string, doc: unknown): SavedPlan {
   }
   if (!isString(d.accountId) || !/^\d{12}$/.test(d.accountId)) bad('has no valid accountId');
   if (!isString(d.region)) bad('has no region');
+  // The plan's own top-level fields are input too: each is checked before anything is contacted.
+  if (!PROVIDERS.includes(d.provider as Provider)) bad(`provider: ${JSON.stringify(d.provider)} is not a provider rhacs-sts supports (${PROVIDERS.join(' or ')})`);
+  if (d.mechanism !== undefined && !MECHANISMS.includes(d.mechanism as Mechanism)) bad(`mechanism: ${JSON.stringify(d.mechanism)} is not a mechanism (${MECHANISMS.join(' or ')})`);
+  if (d.partition !== undefined && !v.PARTITIONS.includes(d.partition as v.Partition)) bad(`partition: ${JSON.stringify(d.partition)} is not an AWS partition`);
+  else if (isString(d.partition) && isString(d.region) && !v.region(d.region) && v.partitionOfRegion(d.region) !== d.partition) bad(`partition: "${d.partition}" does not match region ${d.region}`);
+  if (d.clusterName !== undefined && (!isString(d.clusterName) || v.clusterName(d.clusterName))) bad(`clusterName: ${JSON.stringify(d.clusterName)} is not a cluster name`);
+  if (d.offline !== undefined && typeof d.offline !== 'boolean') bad('offline must be true or false');
   if (!Array.isArray(d.actions) || !d.actions.every((a) => isObject(a) && isString(a.id) && isString(a.type) && isString(a.status))) {
     bad('has no valid list of actions (each with id, type and status)');
   }
@@ -157,10 +178,12 @@ export function parseSavedPlan(path: string, doc: unknown): SavedPlan {
     if (inputs.replaceRoleWiring !== undefined && typeof inputs.replaceRoleWiring !== 'boolean') bad('inputs.replaceRoleWiring must be true or false');
     const ecr = inputs.ecr;
     if (!isObject(ecr) || !isString(ecr.registryId) || !Array.isArray(ecr.repositories) || !ecr.repositories.every(isString)
-      || (ecr.region !== undefined && !isString(ecr.region))) {
+      || (ecr.region !== undefined && !isString(ecr.region)) || (ecr.assumeRoleArn !== undefined && !isString(ecr.assumeRoleArn))) {
       bad('inputs.ecr must have registryId and a list of repositories');
     }
-    for (const k of ['provider', 'oidcIssuer', 'clusterName', 'permissionsBoundary'] as const) {
+    if (inputs.mechanism !== undefined && !MECHANISMS.includes(inputs.mechanism as Mechanism)) bad(`inputs.mechanism: ${JSON.stringify(inputs.mechanism)} is not a mechanism (${MECHANISMS.join(' or ')})`);
+    if (inputs.attachPolicyArns !== undefined && (!Array.isArray(inputs.attachPolicyArns) || !inputs.attachPolicyArns.every(isString))) bad('inputs.attachPolicyArns must be a list of policy ARNs');
+    for (const k of ['provider', 'oidcIssuer', 'clusterName', 'permissionsBoundary', 'ecrAssumeRole', 'ecrAssumeRoleExternalId', 'integrationName'] as const) {
       if (inputs[k] !== undefined && !isString(inputs[k])) bad(`inputs.${k} must be a string`);
     }
   }
@@ -181,9 +204,15 @@ function checkInputValues(i: PlanInputs, region: string, bad: (message: string) 
   check('inputs.permissionsBoundary', i.permissionsBoundary, v.policyArn);
   check('inputs.ecr.registryId', i.ecr.registryId, v.accountId);
   check('inputs.ecr.region', i.ecr.region, v.region);
+  if (i.ecr.assumeRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@-]{1,64}$/.test(i.ecr.assumeRoleArn)) bad(`inputs.ecr.assumeRoleArn: "${i.ecr.assumeRoleArn}" is not a role ARN`);
   for (const r of i.ecr.repositories) check('inputs.ecr.repositories', r, v.ecrRepository);
   if (i.provider !== undefined && !PROVIDERS.includes(i.provider)) bad(`inputs.provider: "${i.provider}" is not a provider rhacs-sts supports (${PROVIDERS.join(' or ')})`);
   check('inputs.oidcIssuer', i.oidcIssuer, v.issuerUrl);
+  for (const a of i.attachPolicyArns ?? []) check('inputs.attachPolicyArns', a, v.policyArn);
+  check('inputs.ecrAssumeRole', i.ecrAssumeRole, v.roleName);
+  check('inputs.ecrAssumeRoleExternalId', i.ecrAssumeRoleExternalId, v.externalId);
+  if (i.ecrAssumeRoleExternalId !== undefined && i.ecrAssumeRole === undefined) bad('inputs.ecrAssumeRoleExternalId: needs inputs.ecrAssumeRole');
+  check('inputs.integrationName', i.integrationName, v.integrationName);
   check('region', region, v.region);
   const issuers = [...(i.oidcIssuer ? [i.oidcIssuer] : []), ...i.clusters.map((c) => c.issuer)];
   for (const [n, c] of i.clusters.entries()) {
@@ -213,6 +242,10 @@ function checkInputValues(i: PlanInputs, region: string, bad: (message: string) 
     }
     const boundary = i.permissionsBoundary ? v.partitionOfArn(i.permissionsBoundary) : undefined;
     if (boundary && boundary !== want) bad(`inputs.permissionsBoundary: is in partition "${boundary}" but region ${region} is in "${want}"`);
+    for (const a of i.attachPolicyArns ?? []) {
+      const got = v.policyArn(a) ? undefined : v.partitionOfArn(a);
+      if (got && got !== want) bad(`inputs.attachPolicyArns: "${a}" is in partition "${got}" but region ${region} is in "${want}"`);
+    }
     if (i.ecr.region && !v.region(i.ecr.region) && v.partitionOfRegion(i.ecr.region) !== want) bad(`inputs.ecr.region: "${i.ecr.region}" is in another partition than the region ${region}`);
   }
 }
@@ -246,6 +279,11 @@ export function optionsFromPlan(options: Options, saved: SavedPlan): { options: 
     adoptRole: i.adoptRole,
     adoptOidcProvider: i.adoptOidcProvider,
     replaceRoleWiring: i.replaceRoleWiring === true,
+    mechanism: i.mechanism,
+    attachPolicyArns: [...(i.attachPolicyArns ?? [])],
+    ecrAssumeRole: i.ecrAssumeRole,
+    ecrAssumeRoleExternalId: i.ecrAssumeRoleExternalId,
+    integrationName: i.integrationName,
     context: single?.context,
     centralContext: central?.context,
     sensorContexts: sensors.flatMap((c) => (c.context !== undefined ? [c.context] : [])),
@@ -276,6 +314,11 @@ export function optionsFromPlan(options: Options, saved: SavedPlan): { options: 
   check('restart', '--no-restart', (x) => x === false);
   check('adoptRole', '--adopt-role', (x) => x === true);
   check('adoptOidcProvider', '--adopt-oidc-provider', (x) => x === true);
+  check('mechanism', '--mechanism', defined);
+  check('attachPolicyArns', '--attach-policy-arn', (x) => x.length > 0);
+  check('ecrAssumeRole', '--ecr-assume-role', defined);
+  check('ecrAssumeRoleExternalId', '--ecr-assume-role-external-id', defined);
+  check('integrationName', '--integration-name', defined);
   check('context', '--context', defined);
   check('centralContext', '--central-context', defined);
   check('sensorContexts', '--sensor-context', (x) => x.length > 0);

@@ -139,6 +139,10 @@ const CASES: Case[] = [
   ['plan file: region not a region', () => ['init', '--plan', spoiled('region.json', (p) => (p.region = 'evil.example.com/x?')), '--yes'], {}, /--plan: .* region: "evil\.example\.com\/x\?" is not an AWS region/],
   ['plan file: issuer on the metadata address', () => ['init', '--plan', spoiled('imds.json', (p) => (inputsOf(p).oidcIssuer = 'https://169.254.169.254/latest')), '--yes'], {}, /--plan: .* inputs\.oidcIssuer: "169\.254\.169\.254" is a private IP address/],
   ['plan file: provider azure', () => ['init', '--plan', spoiled('azure.json', (p) => (inputsOf(p).provider = 'azure')), '--yes'], {}, /--plan: .* inputs\.provider: "azure" is not a provider/],
+  ['plan file: top-level provider azure', () => ['init', '--plan', spoiled('top-azure.json', (p) => (p.provider = 'azure')), '--yes'], {}, /--plan: .* provider: "azure" is not a provider rhacs-sts supports/],
+  ['plan file: top-level partition and mechanism', () => ['init', '--plan', spoiled('top-partition.json', (p) => { p.partition = 'gcp'; p.mechanism = 'kiam'; }), '--yes'], {}, /invalid input \(2 problems\)[\s\S]*mechanism: "kiam" is not a mechanism[\s\S]*partition: "gcp" is not an AWS partition/],
+  ['plan file: edited mechanism', () => ['init', '--plan', spoiled('mech.json', (p) => (inputsOf(p).mechanism = 'kiam')), '--yes'], {}, /--plan: .* inputs\.mechanism: "kiam" is not a mechanism/],
+  ['plan file: edited attached policy', () => ['init', '--plan', spoiled('attach.json', (p) => (inputsOf(p).attachPolicyArns = ['ReadOnlyAccess'])), '--yes'], {}, /--plan: .* inputs\.attachPolicyArns: "ReadOnlyAccess"/],
   ['plan file: every problem at once', () => ['init', '--plan', spoiled('all.json', (p) => { p.region = 'moon-1'; inputsOf(p).provider = 'azure'; inputsOf(p).rolePath = '/*/'; }), '--yes'], {}, /invalid input \(3 problems\)[\s\S]*inputs\.rolePath[\s\S]*inputs\.provider[\s\S]*region: "moon-1"/],
   ['plan file with --dry-run', () => ['init', '--plan', spoiled('ok1.json', () => undefined), '--dry-run'], {}, /--plan: cannot be combined with --dry-run/],
 ];

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreatePolicyCommand, GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicyDocument } from '../../src/clouds/aws/policies.js';
 import { cli as runCli, type Run } from '../sandbox/cli.js';
@@ -68,6 +68,23 @@ describe('init --plan', () => {
     expect(again.stderr).toMatch(/The live state has drifted since .*apply\.json was saved/);
     expect(again.stderr).toMatch(/role arn:aws:iam::\d+:role\/pf-apply: status was "create", now "unchanged"/);
     expect(again.stderr).toMatch(/hint: Make and review a new plan/);
+  });
+
+  it('applies a saved plan that attaches a managed policy: the file records the choice', async () => {
+    const ns = uniqueNamespace('pf-attach');
+    await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests', components: ['central'] });
+    const created = await iam.send(new CreatePolicyCommand({
+      PolicyName: ns, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:ListBucket', Resource: '*' }] }),
+    }));
+    const policy = created.Policy!.Arn!;
+    const saved = await savePlan('attach', ['--namespace', ns, '--role-name', 'pf-attach', '--attach-policy-arn', policy]);
+    expect(saved.doc.actions.filter((a) => a.status === 'create').map((a) => a.id)).toContainEqual(expect.stringContaining(policy));
+
+    const r = await cli(['init', '--plan', saved.path, '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`The live state matches ${saved.path}`);
+    const attached = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: 'pf-attach' }));
+    expect(attached.AttachedPolicies?.map((p) => p.PolicyArn)).toEqual([policy]);
   });
 
   it('refuses when the live state drifted between plan and apply, naming what changed, and writes nothing', async () => {

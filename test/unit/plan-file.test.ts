@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planCommand } from '../../src/commands/init.js';
 import { decisionsFromOptions } from '../../src/decide.js';
 import type { Detected, DetectedCluster } from '../../src/discover.js';
 import { InputError, type InputProblem } from '../../src/errors.js';
@@ -110,6 +111,16 @@ describe('checking a saved plan', () => {
     ['a context with control characters', () => ({ ...base(), inputs: { ...(base().inputs as object), clusters: [{ ...(base().inputs as { clusters: object[] }).clusters[0], context: 'a\u001b[2Jb' }] } }), /inputs\.clusters\[0\]\.context/],
     ['components that are not RHACS components', () => ({ ...base(), inputs: { ...(base().inputs as object), clusters: [{ ...(base().inputs as { clusters: object[] }).clusters[0], components: ['scanner'] }] } }), /components must list central and\/or sensor/],
     ['a region the EKS issuer contradicts', () => ({ ...base(), region: 'us-east-1' }), /region: "us-east-1" does not match the EKS issuer's region "eu-west-1"/],
+    ['a top-level provider rhacs-sts does not support', () => ({ ...base(), provider: 'azure' }), /provider: "azure" is not a provider/],
+    ['a top-level mechanism that is not one', () => ({ ...base(), mechanism: 'kiam' }), /mechanism: "kiam" is not a mechanism/],
+    ['a partition that is not one', () => ({ ...base(), partition: 'gcp' }), /partition: "gcp" is not an AWS partition/],
+    ['a partition the region contradicts', () => ({ ...base(), partition: 'aws-cn' }), /partition: "aws-cn" does not match region eu-west-1/],
+    ['a cluster name that is not one', () => ({ ...base(), clusterName: 'a b' }), /clusterName: "a b" is not a cluster name/],
+    ['an input mechanism that is not one', () => ({ ...base(), inputs: { ...(base().inputs as object), mechanism: 'kiam' } }), /inputs\.mechanism: "kiam" is not a mechanism/],
+    ['attached policies that are not ARNs', () => ({ ...base(), inputs: { ...(base().inputs as object), attachPolicyArns: ['x'] } }), /inputs\.attachPolicyArns: /],
+    ['an attached policy in another partition', () => ({ ...base(), inputs: { ...(base().inputs as object), attachPolicyArns: ['arn:aws-cn:iam::aws:policy/ReadOnlyAccess'] } }), /inputs\.attachPolicyArns: "arn:aws-cn:iam::aws:policy\/ReadOnlyAccess" is in partition "aws-cn" but region eu-west-1 is in "aws"/],
+    ['an ECR assume role that is not a role ARN', () => ({ ...base(), inputs: { ...(base().inputs as object), ecr: { registryId: ACCOUNT, repositories: [], assumeRoleArn: 'evil' } } }), /inputs\.ecr\.assumeRoleArn: "evil" is not a role ARN/],
+    ['an external ID without its role', () => ({ ...base(), inputs: { ...(base().inputs as object), ecrAssumeRoleExternalId: 'abc123' } }), /inputs\.ecrAssumeRoleExternalId: needs inputs\.ecrAssumeRole/],
     ['a sensor cluster without its context', () => ({ ...base(), inputs: { ...(base().inputs as object), clusters: [{ ...(base().inputs as { clusters: object[] }).clusters[0], role: 'central', context: 'a' }, { ...(base().inputs as { clusters: object[] }).clusters[0], role: 'sensor', context: undefined }] } }), /role "sensor" needs its context/],
   ])('refuses %s, naming --plan', (_name, make, message) => {
     const ps = problems(() => parseSavedPlan('saved.json', JSON.parse(JSON.stringify(make())) as unknown));
@@ -150,6 +161,71 @@ describe('options from a saved plan', () => {
     expect(ps.map((p) => p.source).sort()).toEqual(['--adopt-role', '--ecr-repository', '--namespace', '--no-restart', '--role-name']);
     expect(ps.find((p) => p.source === '--role-name')!.message).toMatch(/is "other", but plan\.json was planned with "r"/);
     expect(optionsFromPlan(parseOptions('init', { planFile: 'p', roleName: 'r', namespace: 'stackrox' }, {}), s).options.roleName).toBe('r');
+  });
+});
+
+describe('choices a re-run would otherwise keep from what is in place', () => {
+  const ATTACH = `arn:aws:iam::${ACCOUNT}:policy/backups`;
+  const podIdentityInPlace = { mechanism: 'pod-identity' as const, attachPolicyArns: [`arn:aws:iam::${ACCOUNT}:policy/old`] };
+
+  it('records mechanism, attached policies, the ECR assume role and the integration name, and restores them', () => {
+    const s = saved(scenario({ roleName: 'r', mechanism: 'irsa', attachPolicyArn: [ATTACH], ecrRegistryId: '444455556666', ecrAssumeRole: 'ecr-reader', ecrAssumeRoleExternalId: 'ext-1', integrationName: 'ECR prod' }));
+    expect(s.inputs).toMatchObject({
+      mechanism: 'irsa', attachPolicyArns: [ATTACH], ecrAssumeRole: 'ecr-reader', ecrAssumeRoleExternalId: 'ext-1', integrationName: 'ECR prod',
+      ecr: { registryId: '444455556666', assumeRoleArn: 'arn:aws:iam::444455556666:role/ecr-reader' },
+    });
+    const { options } = optionsFromPlan(parseOptions('init', { planFile: 'p' }, {}), s);
+    expect(options).toMatchObject({ mechanism: 'irsa', attachPolicyArns: [ATTACH], ecrAssumeRole: 'ecr-reader', ecrAssumeRoleExternalId: 'ext-1', integrationName: 'ECR prod' });
+    // With Pod Identity in place, the rebuilt decisions are still the saved plan's.
+    const f: Facts = { partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', offline: false, clusters: [cluster()] };
+    const d = decisionsFromOptions(options, f, {}, { mechanism: 'pod-identity' });
+    expect(d.mechanism).toBe('irsa');
+    expect(d.attachPolicyArns).toEqual([ATTACH]);
+    expect(planCommand(options, ACCOUNT)).toContain('--mechanism irsa');
+    expect(planCommand(options, ACCOUNT)).toContain(`--attach-policy-arn ${ATTACH}`);
+    expect(planCommand(options, ACCOUNT)).toContain('--ecr-assume-role ecr-reader');
+  });
+
+  it('records the mechanism and attached policies taken from what is in place', () => {
+    const sc = scenario({ roleName: 'r' });
+    const decisions = decisionsFromOptions(sc.options, sc.facts, {}, podIdentityInPlace);
+    const plan = buildPlan(sc.facts, decisions, sc.aws);
+    const inputs = planInputs(sc.options, decisions, sc.detected, plan);
+    expect(inputs).toMatchObject({ mechanism: 'pod-identity', attachPolicyArns: podIdentityInPlace.attachPolicyArns });
+  });
+
+  it('refuses --mechanism and --attach-policy-arn that differ from the plan', () => {
+    const s = saved(scenario({ roleName: 'r', mechanism: 'irsa' }));
+    const ps = problems(() => optionsFromPlan(parseOptions('init', { planFile: 'p', mechanism: 'pod-identity', attachPolicyArn: [ATTACH] }, {}), s));
+    expect(ps.map((p) => p.source).sort()).toEqual(['--attach-policy-arn', '--mechanism']);
+  });
+
+  it('loads an older plan without these fields, as if they were not given', () => {
+    const d = doc(scenario({ roleName: 'r' }));
+    const inputs = d.inputs as Record<string, unknown>;
+    delete inputs.mechanism;
+    delete inputs.attachPolicyArns;
+    const s = parseSavedPlan('old.json', d);
+    const { options } = optionsFromPlan(parseOptions('init', { planFile: 'p' }, {}), s);
+    expect(options.mechanism).toBeUndefined();
+    expect(options.attachPolicyArns).toEqual([]);
+    expect(options.ecrAssumeRole).toBeUndefined();
+  });
+
+  it('names delegated scanning turned off in the drift hint, so that what is in place does not turn it back on', () => {
+    const sc = scenario({ roleName: 'r' });
+    const decisions = decisionsFromOptions(sc.options, sc.facts, {}, { delegatedScanning: false, permissionsBoundary: `arn:aws:iam::${ACCOUNT}:policy/boundary` });
+    const plan = buildPlan(sc.facts, decisions, sc.aws);
+    const s = parseSavedPlan('p.json', JSON.parse(planToJson(plan, { inputs: planInputs(sc.options, decisions, sc.detected, plan) })));
+    const { options } = optionsFromPlan(parseOptions('init', { planFile: 'p' }, {}), s);
+    const hint = planCommand(options, ACCOUNT);
+    expect(hint).toContain('--no-delegated-scanning');
+    expect(hint).toContain(`--permissions-boundary arn:aws:iam::${ACCOUNT}:policy/boundary`);
+  });
+
+  it('does not record a mechanism for OpenShift', () => {
+    const s = saved(scenario({ roleName: 'r' }, [{ facts: cluster({ provider: 'openshift', issuer: OCP }), kubeContext: 'ocp' }]));
+    expect(s.inputs).not.toHaveProperty('mechanism');
   });
 });
 
