@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 // The SDK's notice about its future Node requirement is noise in test output.
 const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
 
-// Two projects: `unit` (pure code and in-memory fakes, no servers) and `integration`
+// Three projects: `unit` (pure code and in-memory fakes, no servers), `standins` (the sandbox's
+// stand-ins tested against their contracts, each test starting its own) and `integration`
 // (the real local sandbox: moto for IAM/STS, kube-apiserver + etcd), started once per run
 // by the integration project's global setup.
 export default defineConfig({
@@ -15,6 +16,17 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           environment: 'node',
           env,
+        },
+      },
+      {
+        // The sandbox's own tests, beside the stand-ins they hold to their contracts: in-process
+        // servers on 127.0.0.1 that each test starts and stops itself (no shared sandbox).
+        test: {
+          name: 'standins',
+          include: ['test/sandbox/**/*.test.ts'],
+          environment: 'node',
+          env,
+          testTimeout: 60_000,
         },
       },
       {
