@@ -18,7 +18,7 @@ import { clusterTargets, type ClusterTarget } from './targets.js';
 import type { AssociationState, AwsState, ClusterFacts, Component, Decisions, Facts } from './plan/model.js';
 import type { Ui } from './ui/ui.js';
 import { isManaged, mechanismOf, targetComponents } from './plan/build.js';
-import { settingsInPlace, type InPlace } from './plan/in-place.js';
+import { ownRoleClustersInPlace, settingsInPlace, type InPlace } from './plan/in-place.js';
 import { POD_IDENTITY_PRINCIPAL, servesTag } from './clouds/aws/policies.js';
 import { issuerUrl, privateIssuerHost } from './validate.js';
 import { issuerPublicCheck } from './verify/checks.js';
@@ -445,4 +445,20 @@ export async function ownRoleFromWiring(options: Options, facts: Facts, aws: Aws
   if (!arn || !r || r.name === defaultRoleName(options.clusterName ?? facts.clusterName)) return undefined;
   const state = await aws.readState({ accountId: facts.accountId, partition: facts.partition, issuers: [], roleName: r.name });
   return state.role && isManaged(state.role.tags) ? { ...r, arn } : undefined;
+}
+
+/**
+ * The secured clusters (--sensor-context) that an earlier --role-per-cluster run gave a role of
+ * their own, read back from their wiring (and, on EKS Pod Identity, our associations): without
+ * --role-per-cluster, a re-run keeps them on their own roles. Nothing when the flag is given (it
+ * says so already), or with --replace-role-wiring (which points the wiring at the run's role).
+ */
+export async function ownRoleClusters(options: Options, facts: Facts, aws: AwsSession): Promise<string[]> {
+  if (!options.sensorContexts.length || options.replaceRoleWiring) return [];
+  const secured = facts.clusters.filter((c) => c.context !== undefined && options.sensorContexts.includes(c.context));
+  const queries = secured
+    .filter((c) => c.provider === 'eks' && c.name && c.current?.sensor?.pods?.some((p) => p.containerCredentials))
+    .map((c) => ({ clusterName: c.name!, region: c.region ?? facts.region, namespace: c.namespace, serviceAccounts: ['sensor'] }));
+  const associations = queries.length && aws.readAssociations ? await aws.readAssociations(queries).catch(() => []) : [];
+  return ownRoleClustersInPlace(facts, options.sensorContexts, options.roleName, (c) => defaultRoleName(c.name), associations);
 }

@@ -30,6 +30,8 @@ export interface StatusReport {
   partition: string;
   region: string;
   role: { name: string; arn: string; managed: boolean };
+  /** A fleet with a role per secured cluster (--role-per-cluster): each role, and the contexts whose pods use it (Central's first). */
+  roles?: { name: string; arn: string; managed: boolean; contexts: (string | null)[] }[];
   clusters: { context: string | null; provider: string; namespace: string; components: Component[] }[];
   /** One row per thing rhacs-sts manages (nothing it did not create or adopt). */
   managed: StatusRow[];
@@ -38,10 +40,9 @@ export interface StatusReport {
 
 const FIX_INIT = 'Run "rhacs-sts init" with the same flags to put it back (see "rhacs-sts plan" first), or "rhacs-sts verify" for the whole chain.';
 
-export function buildStatus(facts: Facts, aws: AwsState, roleName: string, roleArn: string): StatusReport {
+export function buildStatus(facts: Facts, aws: AwsState, roleName: string, roleArn: string, multi = facts.clusters.length > 1): StatusReport {
   const rows: StatusRow[] = [];
   const role = aws.role && isManaged(aws.role.tags) ? aws.role : null;
-  const multi = facts.clusters.length > 1;
   const where = (c: ClusterFacts) => `${multi && c.context ? `${c.context}: ` : ''}${c.namespace}/`;
 
   // --- OIDC providers: ours only ---
@@ -148,5 +149,26 @@ export function buildStatus(facts: Facts, aws: AwsState, roleName: string, roleA
     clusters: facts.clusters.map((c) => ({ context: c.context ?? null, provider: c.provider, namespace: c.namespace, components: c.components })),
     managed: rows,
     healthy: rows.every((r) => r.health === 'healthy'),
+  };
+}
+
+/**
+ * One report for a fleet whose clusters use different roles (Central's, and one per secured
+ * cluster): each part built for its own role, the rows together (an OIDC provider once).
+ */
+export function mergeStatus(parts: StatusReport[]): StatusReport {
+  const seen = new Set<string>();
+  const managed = parts.flatMap((p) => p.managed).filter((r) => {
+    const key = `${r.kind}\n${r.name}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return {
+    ...parts[0]!,
+    roles: parts.map((p) => ({ ...p.role, contexts: p.clusters.map((c) => c.context) })),
+    clusters: parts.flatMap((p) => p.clusters),
+    managed,
+    healthy: managed.every((r) => r.health === 'healthy'),
   };
 }

@@ -21,7 +21,7 @@ import {
   defaultRoleName,
   offlineFacts,
 } from '../decide.js';
-import { detect, openSessions, ownRoleFromWiring, readAwsState, readInPlace, type Detected, type Sessions } from '../discover.js';
+import { detect, openSessions, ownRoleClusters, ownRoleFromWiring, readAwsState, readInPlace, type Detected, type Sessions } from '../discover.js';
 import type { InPlace } from '../plan/in-place.js';
 import { CancelledError, DeclinedError, InputError, OperationError, type RhacsStsError } from '../errors.js';
 import { reportOnInterrupt } from '../apply/interrupt.js';
@@ -109,14 +109,21 @@ async function readClusters(options: Options, ui: Ui): Promise<{ sessions: Sessi
 }
 
 async function initWith(options: Options, ui: Ui, sessions: Sessions, detected: Detected): Promise<void> {
+  // Secured clusters an earlier --role-per-cluster run gave roles of their own keep them: each is
+  // its own run again, as with the flag (--replace-role-wiring points them at this run's role instead).
+  const own = await ownRoleClusters(options, detected.facts, sessions.aws);
+  if (own.length) {
+    ui.info(`${own.join(', ')} ${own.length === 1 ? 'has a role of its own' : 'have roles of their own'} (rhacs-sts-<cluster>, from --role-per-cluster): ${own.length === 1 ? 'it keeps it' : 'they keep them'}, each in a run of its own (--replace-role-wiring points ${own.length === 1 ? 'it' : 'them'} at this run's role instead).`);
+    return runRolePerCluster({ ...options, rolePerCluster: true }, ui, own);
+  }
   for (const w of detected.warnings) ui.warn(w);
   describeClusters(detected, ui);
 
   // A re-run without --role-name continues with the role the wiring already names, when it is ours
   // (not for a secured cluster of --role-per-cluster: its role is named after it).
-  const own = options.ownRoleForCluster ? undefined : await ownRoleFromWiring(options, detected.facts, sessions.aws);
-  if (own) ui.info(`The cluster's wiring already names ${own.arn}, a role rhacs-sts manages: continuing with it (pass --role-name to choose another).`);
-  const base: Options = own ? { ...options, roleName: own.name, rolePath: own.path } : options;
+  const wiredRole = options.ownRoleForCluster ? undefined : await ownRoleFromWiring(options, detected.facts, sessions.aws);
+  if (wiredRole) ui.info(`The cluster's wiring already names ${wiredRole.arn}, a role rhacs-sts manages: continuing with it (pass --role-name to choose another).`);
+  const base: Options = wiredRole ? { ...options, roleName: wiredRole.name, rolePath: wiredRole.path } : options;
 
   // What an earlier run set for the role (its policies, tags and trust, and the wiring): every
   // choice whose flag is not given keeps it, and the wizard offers it as the default.
@@ -170,13 +177,16 @@ async function initWith(options: Options, ui: Ui, sessions: Sessions, detected: 
  * is then its own run (its own plan and role); one failing does not stop the others. With
  * --output json the runs are collected into one document.
  */
-async function runRolePerCluster(options: Options, ui: Ui): Promise<void> {
+async function runRolePerCluster(options: Options, ui: Ui, ownRoles: readonly string[] = options.sensorContexts): Promise<void> {
+  // Secured clusters without a role of their own (read back from what is in place) stay with Central's run.
+  const shared = options.sensorContexts.filter((c) => !ownRoles.includes(c));
   const base: Options = { ...options, rolePerCluster: false, sensorContexts: [] };
   const runs: { cluster: string; options: Options }[] = [
-    { cluster: options.centralContext ?? 'current context', options: { ...base, ...(options.centralContext ? { centralContext: options.centralContext } : {}) } },
-    ...options.sensorContexts.map((c) => ({
+    { cluster: options.centralContext ?? 'current context', options: { ...base, sensorContexts: shared, ...(options.centralContext ? { centralContext: options.centralContext } : {}) } },
+    ...ownRoles.map((c) => ({
       cluster: c,
-      options: { ...base, centralContext: undefined, context: c, clusterName: undefined, roleName: undefined, delegatedScanning: true, ownRoleForCluster: true },
+      // Central's ECR integration belongs to the run of Central's cluster only.
+      options: { ...base, centralContext: undefined, context: c, clusterName: undefined, roleName: undefined, delegatedScanning: true, ownRoleForCluster: true, configureIntegration: false },
     })),
   ];
   const json = options.output === 'json';
@@ -188,6 +198,7 @@ async function runRolePerCluster(options: Options, ui: Ui): Promise<void> {
   await reportOnInterrupt(() => (options.dryRun ? 'nothing was changed (a plan only).' : `of the ${runs.length} clusters, ${sofar()}; the others were not changed. Re-running the same command resumes: what is in place stays as it is.`), async () => {
     for (const run of runs) {
       if (!json) ui.info(ui.logColors.bold(`\n── ${run.cluster}${run.options.ownRoleForCluster ? ' (its own role)' : ''} ──`));
+      if (!json && run.options.ownRoleForCluster && options.configureIntegration) ui.info(`Central's ECR integration is configured in the run of ${runs[0]!.cluster}, where Central runs.`);
       let out = '';
       const sub: Ui = json ? { ...ui, result: (text: string) => { out += text; } } : ui;
       try {

@@ -4,11 +4,12 @@
  * and the role the wiring points at when none is named) and writes nothing: its cluster sessions
  * refuse writes. Exit 0 when everything it manages is healthy, 3 when something is not (as verify).
  */
-import { discover, openSessions } from '../discover.js';
+import { defaultRoleName } from '../decide.js';
+import { discover, openSessions, ownRoleClusters, readAwsState, type Discovered, type Sessions } from '../discover.js';
 import { VerifyFailedError } from '../errors.js';
 import type { Options } from '../options/options.js';
 import { roleArn } from '../clouds/aws/policies.js';
-import { buildStatus, type StatusReport } from '../status.js';
+import { buildStatus, mergeStatus, type StatusReport } from '../status.js';
 import type { Ui } from '../ui/ui.js';
 import type { ChalkInstance } from 'chalk';
 import { inferRole } from './uninstall.js';
@@ -18,9 +19,9 @@ export async function runStatus(options: Options, ui: Ui): Promise<void> {
   const sessions = await openSessions(options, ui);
   const found = await discover(options, sessions, ui);
   for (const w of found.warnings) ui.warn(w);
-  await inferRole(options, sessions.aws, found, ui);
-  const arn = found.aws.role?.arn ?? roleArn(found.facts.partition, found.facts.accountId, found.decisions.roleName, found.decisions.rolePath);
-  const report = buildStatus(found.facts, found.aws, found.decisions.roleName, arn);
+  // Secured clusters with a role of their own (--role-per-cluster, or read back from their wiring) are looked at with it.
+  const own = options.rolePerCluster ? options.sensorContexts : await ownRoleClusters(options, found.facts, sessions.aws);
+  const report = own.length ? await fleetStatus(options, ui, sessions, found, own) : await statusOf(options, ui, sessions, found);
   ui.result(options.output === 'json' ? JSON.stringify(report, null, 2) : renderStatusText(report, ui.colors));
   if (!report.healthy) {
     const bad = report.managed.filter((r) => r.health !== 'healthy');
@@ -31,10 +32,33 @@ export async function runStatus(options: Options, ui: Ui): Promise<void> {
   }
 }
 
+/** The report for the clusters of one role: the role named, or the one their wiring points at. */
+async function statusOf(options: Options, ui: Ui, sessions: Sessions, found: Discovered, multi?: boolean): Promise<StatusReport> {
+  await inferRole(options, sessions.aws, found, ui);
+  const arn = found.aws.role?.arn ?? roleArn(found.facts.partition, found.facts.accountId, found.decisions.roleName, found.decisions.rolePath);
+  return buildStatus(found.facts, found.aws, found.decisions.roleName, arn, multi);
+}
+
+/** A fleet with a role per secured cluster: Central's cluster (and secured clusters on its role), then each of the others with its own role. */
+async function fleetStatus(options: Options, ui: Ui, sessions: Sessions, found: Discovered, own: readonly string[]): Promise<StatusReport> {
+  const isOwn = (c: { context?: string }) => c.context !== undefined && own.includes(c.context);
+  const shared: Discovered = { ...found, facts: { ...found.facts, clusters: found.facts.clusters.filter((c) => !isOwn(c)) }, decisions: { ...found.decisions } };
+  const parts = [await statusOf(options, ui, sessions, shared, true)];
+  for (const c of found.facts.clusters.filter(isOwn)) {
+    const facts = { ...found.facts, clusters: [c] };
+    const decisions = { ...found.decisions, roleName: defaultRoleName(c.name) };
+    const { aws } = await readAwsState(facts, decisions, sessions);
+    parts.push(await statusOf({ ...options, roleName: decisions.roleName }, ui, sessions, { ...found, facts, decisions, aws }, true));
+  }
+  return mergeStatus(parts);
+}
+
 export function renderStatusText(report: StatusReport, c: ChalkInstance): string {
   const out: string[] = [];
   out.push(c.bold(`Status · account ${report.accountId} (${report.partition}) · region ${report.region}`));
-  out.push(`  Role: ${report.role.arn}${report.role.managed ? '' : ' (not managed by rhacs-sts here)'}`);
+  for (const r of report.roles ?? [{ ...report.role, contexts: [] }]) {
+    out.push(`  Role: ${r.arn}${r.managed ? '' : ' (not managed by rhacs-sts here)'}${r.contexts.length ? ` (${r.contexts.map((x) => x ?? 'current context').join(', ')})` : ''}`);
+  }
   for (const cl of report.clusters) out.push(`  ${cl.context ? `${cl.context}: ` : ''}${cl.provider === 'eks' ? 'EKS' : 'OpenShift'}, namespace ${cl.namespace} (${cl.components.join(', ')})`);
   out.push('');
   if (!report.managed.length) {

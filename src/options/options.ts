@@ -192,7 +192,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('useGeneratedAdminPassword', '--use-generated-admin-password', 'log in to Central as admin with the password the operator generated (Secret central-htpasswd, key password)', 'boolean', ASKS_CENTRAL),
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
   spec('sensorContext', '--sensor-context <ctx>', 'kubeconfig context of a secured cluster whose Sensor pulls from ECR (delegated scanning); repeat for more; one role trusts every cluster', 'list'),
-  spec('rolePerCluster', '--role-per-cluster', 'give each secured cluster (--sensor-context) its own role, rhacs-sts-<cluster>, trusted by its own issuer only, instead of one role for all; Central keeps its role', 'boolean', ['init', 'plan']),
+  spec('rolePerCluster', '--role-per-cluster', 'give each secured cluster (--sensor-context) its own role, rhacs-sts-<cluster>, trusted by its own issuer only, instead of one role for all; Central keeps its role', 'boolean', ['init', 'plan', 'status']),
   spec('context', '--context <ctx>', 'kubeconfig context (default: the current context)', 'string', WITH_PUBLISH(ALL)),
   spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string', WITH_PUBLISH(ALL)),
   spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string', WITH_PUBLISH(ALL)),

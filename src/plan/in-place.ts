@@ -86,3 +86,28 @@ export function settingsInPlace(facts: Facts, role: RoleState | null | undefined
   }
   return out;
 }
+
+/**
+ * --role-per-cluster, read back: the secured clusters (not Central's) whose wiring — the service
+ * account's annotation, Sensor's AWS_ROLE_ARN, or our Pod Identity association — names the role
+ * of their own that --role-per-cluster gives them (`ownRoleName`), not the run's shared role.
+ * Their contexts, in the order of the facts. Pure.
+ */
+export function ownRoleClustersInPlace(
+  facts: Facts,
+  secured: readonly string[],
+  sharedRoleName: string | undefined,
+  ownRoleName: (c: ClusterFacts) => string,
+  associations: readonly AssociationState[] = [],
+): string[] {
+  const roleName = (arn: string | undefined) => arn?.slice(arn.lastIndexOf('/') + 1);
+  return facts.clusters.filter((c) => {
+    if (c.context === undefined || !secured.includes(c.context)) return false;
+    const own = ownRoleName(c);
+    if (own === sharedRoleName) return false;
+    const st = c.current?.sensor;
+    const named = c.provider === 'eks' ? st?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION] : st?.deployment?.env.find((e) => e.name === 'AWS_ROLE_ARN')?.value;
+    if (roleName(named) === own) return true;
+    return named === undefined && associations.some((a) => a.clusterName === c.name && a.namespace === c.namespace && a.serviceAccount === 'sensor' && isManaged(a.tags) && roleName(a.roleArn) === own);
+  }).map((c) => c.context!);
+}

@@ -48,6 +48,8 @@ export interface VerifyReport {
   accountId: string;
   region: string;
   role: { name: string; arn: string; exists: boolean };
+  /** A fleet with a role per secured cluster: each role, and the contexts checked with it (Central's first). */
+  roles?: { name: string; arn: string; exists: boolean; contexts: (string | null)[] }[];
   clusters: { context?: string; provider: ClusterFacts['provider']; issuer: string; namespace: string; components: Component[] }[];
   summary: { pass: number; warn: number; fail: number };
   checks: CheckRow[];
@@ -59,6 +61,8 @@ export interface VerifyDeps {
   exchange?: typeof exchangeAndPullAuth;
   exchangePodIdentity?: typeof exchangePodIdentity;
   fetchPublicIssuer?: (issuer: string) => Promise<PublicIssuer>;
+  /** Name each cluster in its rows even when this run checks one (a part of a fleet's report). */
+  multi?: boolean;
 }
 
 const errorOf = (err: unknown): { error: string; hint?: string } =>
@@ -159,7 +163,7 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
   const scope = ecrScopeToCheck(options, found.decisions.ecr, role);
   const probe = registryProbe(scope, facts.accountId, facts.region);
   const grant = repositoryGrant(arn, facts.accountId, scope);
-  const multi = facts.clusters.length > 1;
+  const multi = deps.multi ?? facts.clusters.length > 1;
   const kubeFor = (c: ClusterFacts): KubeSession => sessions.kube.get(c.context ?? '') ?? [...sessions.kube.values()][0]!;
 
   const plans = facts.clusters.map((cluster) => {
@@ -422,4 +426,20 @@ function signingKid(token: unknown): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * One report for a fleet whose clusters use different roles (Central's, and one per secured
+ * cluster): each part checked with its own role. Rows about a role (not a cluster) say which.
+ */
+export function mergeReports(parts: VerifyReport[]): VerifyReport {
+  const ids = new Set<string>();
+  const checks = parts.flatMap((p, i) => p.checks.map((c) => {
+    const clash = i > 0 && ids.has(c.id);
+    ids.add(c.id);
+    return clash ? { ...c, id: `${c.id}:${p.role.name}`, check: `${c.check} (${p.role.name})` } : c;
+  }));
+  const summary = { pass: 0, warn: 0, fail: 0 };
+  for (const c of checks) summary[c.result]++;
+  return { ...parts[0]!, roles: parts.map((p) => ({ ...p.role, contexts: p.clusters.map((c) => c.context ?? null) })), clusters: parts.flatMap((p) => p.clusters), checks, summary, ok: summary.fail === 0 };
 }
