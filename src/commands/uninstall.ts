@@ -6,10 +6,11 @@
 import { alsoFound, type ApplyResult } from '../apply/apply.js';
 import { blockersError, writeValuesAndApply, writeValuesOrFail } from '../apply/run.js';
 import type { AwsSession } from '../clouds/aws/session.js';
-import { discover, openSessions, type Discovered, type Sessions } from '../discover.js';
+import { defaultRoleName } from '../decide.js';
+import { discover, openSessions, ownRoleClusters, type Discovered, type Sessions } from '../discover.js';
 import { applyUnpublish, bucketOfIssuer, isOurBucket, planUnpublish, readBucket } from '../clouds/aws/issuer/publish.js';
 import { oidcProviderArn } from '../clouds/aws/policies.js';
-import { DeclinedError, InputError } from '../errors.js';
+import { DeclinedError, InputError, OperationError } from '../errors.js';
 import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
 import { helmUpgradeCommand } from '../plan/helm-values.js';
 import { outageWarning } from '../plan/restarts.js';
@@ -27,6 +28,9 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   ui.step('Reading the cluster and the AWS account…');
   const sessions = await openSessions(options, ui);
   const found = await discover(options, sessions, ui);
+  // Secured clusters with a role of their own (from --role-per-cluster): each is undone with its role, in a run of its own.
+  const own = await ownRoleClusters(options, found.facts, sessions.aws);
+  if (own.length) return uninstallPerRole(options, ui, found, own);
   for (const w of found.warnings) ui.warn(w);
   await inferRole(options, sessions.aws, found, ui);
 
@@ -96,6 +100,45 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   ui.info('');
   ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied${alsoFound(plan, applied)}.`));
   printLeftovers(plan, ui, files);
+}
+
+/**
+ * A fleet whose secured clusters have roles of their own: Central's cluster (and secured clusters
+ * on its role) with the run's role, then each of the others with its own role, rhacs-sts-<cluster>.
+ * One failing does not stop the others; with --output json the runs are collected into one document.
+ */
+async function uninstallPerRole(options: Options, ui: Ui, found: Discovered, own: readonly string[]): Promise<void> {
+  const shared = options.sensorContexts.filter((c) => !own.includes(c));
+  const runs = [
+    { cluster: options.centralContext ?? 'current context', options: { ...options, sensorContexts: shared } },
+    ...found.facts.clusters.filter((c) => c.context !== undefined && own.includes(c.context)).map((c) => ({
+      cluster: c.context!,
+      options: { ...options, centralContext: undefined, context: c.context, sensorContexts: [], clusterName: undefined, roleName: defaultRoleName(c.name) },
+    })),
+  ];
+  const json = options.output === 'json';
+  if (!json) ui.info(`${own.join(', ')} ${own.length === 1 ? 'has a role of its own' : 'have roles of their own'} (from --role-per-cluster): each is undone with it, in a run of its own.`);
+  const docs: Record<string, unknown>[] = [];
+  const failures: { cluster: string; err: unknown }[] = [];
+  for (const run of runs) {
+    if (!json) ui.info(ui.logColors.bold(`\n── ${run.cluster} (role ${run.options.roleName ?? 'from its wiring'}) ──`));
+    let out = '';
+    const sub: Ui = json ? { ...ui, result: (text: string) => { out += text; } } : ui;
+    try {
+      await runUninstall(run.options, sub);
+    } catch (err) {
+      if ((err as { exitCode?: number }).exitCode === 130) throw err;
+      failures.push({ cluster: run.cluster, err });
+      if (!json) ui.warn(`${run.cluster}: ${(err as Error)?.message ?? String(err)}`);
+    }
+    if (json) docs.push({ cluster: run.cluster, ...(out.trim() ? (JSON.parse(out) as Record<string, unknown>) : { error: errorJson(failures.at(-1)?.err) }) });
+  }
+  const failed = failures.length
+    ? new OperationError(`${failures.length} of ${runs.length} clusters failed:\n${failures.map((f) => `  ✗ ${f.cluster}: ${(f.err as Error)?.message?.split('\n')[0] ?? String(f.err)}`).join('\n')}`,
+      { hint: 'Re-running the same command resumes: what is already removed stays removed.' })
+    : undefined;
+  if (json) ui.result(JSON.stringify({ rolePerCluster: true, runs: docs, ...(failed ? { error: errorJson(failed) } : {}) }, null, 2));
+  if (failed) throw failed;
 }
 
 /**

@@ -3,6 +3,7 @@
 // AWS gate. What is in place is the default: a plain plan after init reads the choice back and is
 // a no-op; Central's ECR integration is configured in Central's run only, on the first run and on
 // every re-run; status looks up each cluster's own role.
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, type Run } from '../sandbox/cli.js';
 import { awsMark, awsWrites } from '../sandbox/observe.js';
@@ -94,4 +95,22 @@ describe('a fleet with a role per secured cluster', () => {
     const mixed = changes(ok(await run(['plan', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-1'), '--sensor-context', ctx('spoke-3'), '--output', 'json'])).stdout);
     expect(mixed).toEqual({ roles: [ROLE, 'rhacs-sts-spoke-1'], changing: [] });
   }, 300_000);
+
+  it('--replace-role-wiring is the explicit way back to the shared role: the plan points the spoke at it, as one run', async () => {
+    const r = ok(await run(['plan', '--central-context', ctx('hub'), '--sensor-context', ctx('spoke-2'), '--role-name', ROLE, '--replace-role-wiring', '--output', 'json']));
+    const doc = JSON.parse(r.stdout) as Doc;
+    expect('runs' in doc).toBe(false);
+    expect(doc.role.name).toBe(ROLE);
+    expect(changes(r.stdout).changing.join('\n')).toMatch(/service-account-annotation.*spoke-2.*sensor|Annotate service account sensor/);
+  }, 120_000);
+
+  it('uninstall on that fleet undoes each secured cluster with its own role: the own roles go, the shared role stays for spoke-3', async () => {
+    ok(await run(['uninstall', '--central-context', ctx('hub'), ...spokes(), '--role-name', ROLE, '--yes', '--no-restart']));
+    const iam = new IAMClient({ endpoint: fleet.info.awsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const exists = (name: string) => iam.send(new GetRoleCommand({ RoleName: name })).then(() => true, () => false);
+    expect([await exists('rhacs-sts-spoke-1'), await exists('rhacs-sts-spoke-2'), await exists(ROLE)]).toEqual([false, false, true]);
+    iam.destroy();
+    const again = changes(ok(await run(['uninstall', '--central-context', ctx('hub'), ...spokes(), '--role-name', ROLE, '--dry-run', '--output', 'json'])).stdout);
+    expect(again.changing).toEqual([]);
+  }, 240_000);
 });

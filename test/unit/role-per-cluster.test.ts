@@ -7,14 +7,14 @@ import { mergeStatus, type StatusReport } from '../../src/status.js';
 
 const ACCOUNT = '111122223333';
 const arn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
-const sensorSa = (role?: string) => ({ sensor: { serviceAccount: { annotations: role ? { 'eks.amazonaws.com/role-arn': role } : {} } } });
+const sensorSa = (role?: string) => ({ sensor: { serviceAccount: { annotations: role ? { 'eks.amazonaws.com/role-arn': role } : ({} as Record<string, string>) }, deployment: null } });
 const eks = (name: string, role?: string): ClusterFacts => ({
   provider: 'eks', issuer: `https://oidc.eks.eu-west-1.amazonaws.com/id/${name.toUpperCase()}`, namespace: 'stackrox',
   components: ['sensor'], installMethod: 'manifests', context: name, name, current: sensorSa(role),
 });
 const openshift = (name: string, role?: string): ClusterFacts => ({
   provider: 'openshift', issuer: `https://issuer.example.com/${name}`, namespace: 'stackrox', components: ['sensor'], installMethod: 'helm', context: name, name,
-  current: { sensor: { deployment: { container: 'sensor', env: role ? [{ name: 'AWS_ROLE_ARN', value: role }] : [], hasTokenMount: true, podTemplateAnnotations: {}, strategy: 'RollingUpdate' } } },
+  current: { sensor: { serviceAccount: { annotations: {} }, deployment: { container: 'sensor', env: role ? [{ name: 'AWS_ROLE_ARN', value: role }] : [], hasTokenMount: true, podTemplateAnnotations: {}, strategy: 'RollingUpdate' } } },
 });
 const facts = (...clusters: ClusterFacts[]): Facts => ({ partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'hub', offline: false, clusters });
 const own = (c: ClusterFacts) => `rhacs-sts-${c.name}`;
