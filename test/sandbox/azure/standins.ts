@@ -110,8 +110,9 @@ async function serve(cert: Buffer, key: Buffer, handle: (req: AzRequest) => Prom
       if (size <= MAX_BODY) chunks.push(c);
     });
     req.on('end', () => {
+      // The ARM clients join `/{scope}` after the endpoint, so a scope's own slash doubles: ARM takes it.
       const host = String(req.headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
-      const azReq: AzRequest = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', `https://${host || '127.0.0.1'}`), host, headers: req.headers, body: Buffer.concat(chunks) };
+      const azReq: AzRequest = { method: req.method ?? 'GET', url: new URL(`https://${host || '127.0.0.1'}${(req.url ?? '/').replace(/^\/{2,}/, '/')}`), host, headers: req.headers, body: Buffer.concat(chunks) };
       handle(azReq).then(
         (r) => {
           res.writeHead(r.status, r.headers ?? {});
