@@ -124,8 +124,8 @@ export class ArmStandin {
       if (v.error === 'expired') throw challenge('ExpiredAuthenticationToken', `The access token expiry UTC time is earlier than current UTC time '${new Date(this.world.now()).toISOString()}'.`);
       throw challenge('InvalidAuthenticationToken', `The access token is invalid.`);
     }
-    const arm = this.world.cloud.armResource;
-    const allowed = [arm, `${arm}/`, 'https://management.core.windows.net', 'https://management.core.windows.net/'];
+    const { armResource: arm, legacyArmResource: legacy } = this.world.cloud;
+    const allowed = [arm, `${arm}/`, legacy, `${legacy}/`];
     const aud = String(v.claims.aud ?? '');
     if (!allowed.includes(aud)) throw challenge('InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource '${aud}'. It should exactly match with one of the allowed audiences '${allowed.join("','")}'.`);
     if (v.claims.tid !== this.world.tenantId) throw challenge('InvalidAuthenticationTokenTenant', `The access token is from the wrong issuer '${String(v.claims.iss)}'. It must match the tenant associated with this subscription.`);

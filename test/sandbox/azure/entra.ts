@@ -55,8 +55,8 @@ export class EntraStandin {
 
   /** Resources whose `.default` scope the tenant issues tokens for. */
   private resources(): string[] {
-    const arm = this.world.cloud.armResource;
-    return [arm, `${arm}/`, 'https://management.core.windows.net', 'https://management.core.windows.net/', ACR_AAD_RESOURCE];
+    const { armResource: arm, legacyArmResource: legacy } = this.world.cloud;
+    return [arm, `${arm}/`, legacy, `${legacy}/`, ACR_AAD_RESOURCE];
   }
 
   metadata(tenant: string): Record<string, unknown> {

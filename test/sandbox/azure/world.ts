@@ -10,6 +10,8 @@ export interface CloudHosts {
   authorityHost: string;
   /** The ARM resource (token audience) and its `.default` scope base. */
   armResource: string;
+  /** ARM's older resource name (Azure Service Management), still accepted. */
+  legacyArmResource: string;
   /** ACR's login server suffix. */
   acrSuffix: string;
   /** The v1 token issuer's host. */
@@ -17,9 +19,9 @@ export interface CloudHosts {
 }
 
 export const CLOUDS: Record<'public' | 'usgov' | 'china', CloudHosts> = {
-  public: { name: 'AzureCloud', authorityHost: 'https://login.microsoftonline.com', armResource: 'https://management.azure.com', acrSuffix: 'azurecr.io', stsHost: 'sts.windows.net' },
-  usgov: { name: 'AzureUSGovernment', authorityHost: 'https://login.microsoftonline.us', armResource: 'https://management.usgovcloudapi.net', acrSuffix: 'azurecr.us', stsHost: 'login.microsoftonline.us' },
-  china: { name: 'AzureChinaCloud', authorityHost: 'https://login.chinacloudapi.cn', armResource: 'https://management.chinacloudapi.cn', acrSuffix: 'azurecr.cn', stsHost: 'sts.chinacloudapi.cn' },
+  public: { name: 'AzureCloud', authorityHost: 'https://login.microsoftonline.com', armResource: 'https://management.azure.com', legacyArmResource: 'https://management.core.windows.net', acrSuffix: 'azurecr.io', stsHost: 'sts.windows.net' },
+  usgov: { name: 'AzureUSGovernment', authorityHost: 'https://login.microsoftonline.us', armResource: 'https://management.usgovcloudapi.net', legacyArmResource: 'https://management.core.usgovcloudapi.net', acrSuffix: 'azurecr.us', stsHost: 'login.microsoftonline.us' },
+  china: { name: 'AzureChinaCloud', authorityHost: 'https://login.chinacloudapi.cn', armResource: 'https://management.chinacloudapi.cn', legacyArmResource: 'https://management.core.chinacloudapi.cn', acrSuffix: 'azurecr.cn', stsHost: 'sts.chinacloudapi.cn' },
 };
 
 /** ACR's own AAD audience, accepted at the registry's exchange besides ARM's. */
