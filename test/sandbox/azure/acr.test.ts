@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientSecretCredential, WorkloadIdentityCredential, type TokenCredential } from '@azure/identity';
@@ -47,9 +47,10 @@ describe('ACR stand-in: token exchange and a registry read', () => {
     const id = await msi.userAssignedIdentities.createOrUpdate('rg', 'central', { location: 'eastus' });
     await msi.federatedIdentityCredentials.createOrUpdate('rg', 'central', 'central', { issuer: ISSUER, subject: 'system:serviceaccount:stackrox:central', audiences: ['api://AzureADTokenExchange'] });
     az.seed.roleAssignment({ principalId: id.principalId!, role: 'AcrPull', scope: registry.id });
-    const file = join(mkdtempSync(join(tmpdir(), 'acr-wi-')), 'token');
+    const dir = mkdtempSync(join(tmpdir(), 'acr-wi-'));
+    const file = join(dir, 'token');
     writeFileSync(file, issuer.token({}));
-    const r = await pull(new WorkloadIdentityCredential({ tenantId: az.tenantId, clientId: id.clientId!, tokenFilePath: file, ...credOpts() }));
+    const r = await pull(new WorkloadIdentityCredential({ tenantId: az.tenantId, clientId: id.clientId!, tokenFilePath: file, ...credOpts() })).finally(() => rmSync(dir, { recursive: true, force: true }));
     expect(r).toMatchObject({ stage: 'read', status: 200, body: { name: 'stackrox/main', tags: ['4.7.0', '4.8.0'] } });
   });
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_VERSIONS, FIC_LIMIT, MAX_FICS_PER_IDENTITY } from './arm.js';
 import { ROLE } from './roles.js';
 import { startAzureStandins, type AzureStandins } from './standins.js';
-import { raw } from './test-issuer.js';
+import { raw } from './test-http.js';
 
 const ISSUER = 'https://eastus.oic.prod-aks.azure.com/11111111-2222-3333-4444-555555555555/66666666-7777-8888-9999-000000000000/';
 let az: AzureStandins;

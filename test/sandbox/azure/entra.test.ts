@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
@@ -6,7 +6,8 @@ import { ClientSecretCredential, EnvironmentCredential, WorkloadIdentityCredenti
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAzureStandins, type AzureStandins } from './standins.js';
-import { raw, testIssuer } from './test-issuer.js';
+import { raw } from './test-http.js';
+import { testIssuer } from './test-issuer.js';
 
 // AKS publishes its issuer with a trailing slash; Entra compares the strings.
 const AKS_ISSUER = 'https://eastus.oic.prod-aks.azure.com/11111111-2222-3333-4444-555555555555/66666666-7777-8888-9999-000000000000/';
@@ -21,6 +22,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await az.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const opts = () => ({ authorityHost: az.authorityHost, disableInstanceDiscovery: true, agent: az.agent, retryOptions: { maxRetries: 0 } });

@@ -2,7 +2,7 @@ import { ClientSecretCredential } from '@azure/identity';
 import { ManagedServiceIdentityClient } from '@azure/arm-msi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzureStandins, type AzureStandins } from './standins.js';
-import { raw } from './test-issuer.js';
+import { raw } from './test-http.js';
 
 let az: AzureStandins;
 beforeAll(async () => {

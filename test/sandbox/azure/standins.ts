@@ -17,7 +17,7 @@
 // virtual clock), seed what Azure would already hold (`seed.*`) and read the observation log: every
 // request with its operation id and the decision (allowed or not, why, the error code).
 import https from 'node:https';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -135,6 +135,7 @@ async function serve(cert: Buffer, key: Buffer, handle: (req: AzRequest) => Prom
 
 export async function startAzureStandins(options: AzureStandinsOptions = {}): Promise<AzureStandins> {
   const world = new World({ tenantId: options.tenantId, subscriptionId: options.subscriptionId, cloud: options.cloud, knobs: options.knobs, clock: options.clock });
+  const ownDir = options.certDir === undefined;
   const certDir = options.certDir ?? mkdtempSync(join(tmpdir(), 'rhacs-sts-azure-'));
   const caPair = createCa(join(certDir, 'azure-ca'), 'rhacs-sts sandbox Azure CA');
   const sans = ['IP:127.0.0.1', 'DNS:localhost', ...Object.values(CLOUDS).flatMap((c) => [`DNS:*.${c.acrSuffix}`, `DNS:${new URL(c.authorityHost).hostname}`, `DNS:${new URL(c.armResource).hostname}`])];
@@ -269,6 +270,7 @@ export async function startAzureStandins(options: AzureStandinsOptions = {}): Pr
       agent.destroy();
       await Promise.all([login, armSrv, acrSrv].map((s) => new Promise<void>((resolve) => s.server.close(() => resolve()))));
       await webhook.close();
+      if (ownDir) rmSync(certDir, { recursive: true, force: true });
       if (breaches.length) throw new ContractBreach(`Azure stand-ins broke their contract:\n${breaches.join('\n')}`);
     },
   };

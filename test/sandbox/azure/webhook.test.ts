@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzureStandins, type AzureStandins } from './standins.js';
-import { raw } from './test-issuer.js';
+import { raw } from './test-http.js';
 import { WI, type ServiceAccountView } from './webhook.js';
 
 const CLIENT_ID = '0c8f2a8e-1111-4222-8333-444455556666';
