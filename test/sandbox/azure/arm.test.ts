@@ -95,6 +95,18 @@ describe('ARM stand-in: managed identities', () => {
     expect(r.headers['www-authenticate']).toContain('Bearer');
   });
 
+  it("refuses a token for another resource, and an expired one, with ARM's codes", async () => {
+    const acrToken = (await credential().getToken('https://containerregistry.azure.net/.default'))!.token;
+    const wrong = await raw(`${az.armUrl}${idPath('x')}?api-version=2024-11-30`, { ca: az.ca, headers: { authorization: `Bearer ${acrToken}` } });
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.error.code).toBe('InvalidAuthenticationTokenAudience');
+    const armToken = (await credential().getToken(az.armScopes))!.token;
+    az.advance(2 * 3600_000);
+    const expired = await raw(`${az.armUrl}${idPath('x')}?api-version=2024-11-30`, { ca: az.ca, headers: { authorization: `Bearer ${armToken}` } });
+    expect(expired.status).toBe(401);
+    expect(expired.json.error.code).toBe('ExpiredAuthenticationToken');
+  });
+
   it('answers 403 AuthorizationFailed to a caller whose roles do not grant the action', async () => {
     const reader = az.seed.app({ name: 'reader', roles: [{ role: 'Reader', scope: rgScope }] });
     const since = az.mark();
