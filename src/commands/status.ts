@@ -4,21 +4,16 @@
  * and the role the wiring points at when none is named) and writes nothing: its cluster sessions
  * refuse writes. Exit 0 when everything it manages is healthy, 3 when something is not (as verify).
  */
-import { discover, openSessions } from '../discover.js';
 import { VerifyFailedError } from '../errors.js';
 import type { Options } from '../options/options.js';
 import { roleArn } from '../clouds/aws/policies.js';
 import { buildStatus, type StatusReport } from '../status.js';
 import type { Ui } from '../ui/ui.js';
 import type { ChalkInstance } from 'chalk';
-import { inferRole } from './uninstall.js';
+import { openAndDiscover } from '../steps/open.js';
 
 export async function runStatus(options: Options, ui: Ui): Promise<void> {
-  ui.step('Reading the cluster and the AWS account…');
-  const sessions = await openSessions(options, ui);
-  const found = await discover(options, sessions, ui);
-  for (const w of found.warnings) ui.warn(w);
-  await inferRole(options, sessions.aws, found, ui);
+  const { found } = await openAndDiscover(options, ui);
   const arn = found.aws.role?.arn ?? roleArn(found.facts.partition, found.facts.accountId, found.decisions.roleName, found.decisions.rolePath);
   const report = buildStatus(found.facts, found.aws, found.decisions.roleName, arn);
   ui.result(options.output === 'json' ? JSON.stringify(report, null, 2) : renderStatusText(report, ui.colors));
