@@ -173,9 +173,8 @@ function readSources(command: CommandName, raw: RawOptions, env: Record<string, 
   return values;
 }
 
-export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>, config?: ConfigFile): Options {
-  const problems = new ProblemList();
-  const values = readSources(command, raw, env, config, problems);
+/** Reading the merged values: where each came from, a single trimmed value, a list of contexts, a validated value. */
+function valueReader(values: Record<string, unknown>, problems: ProblemList) {
   const src = (key: string) => String(values[`${key}:source`]);
   const str = (key: string): string | undefined => {
     const x = values[key];
@@ -206,7 +205,11 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     }
     return value;
   };
+  return { src, str, contextList, check };
+}
 
+/** The values that need more than one check: enumerations, the issuer, lists, durations. */
+function parseValues(command: CommandName, { src, str }: ReturnType<typeof valueReader>, values: Record<string, unknown>, problems: ProblemList) {
   const provider = str('provider');
   if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
     problems.add(src('provider'), `"${provider}" is not a provider we support (eks or openshift)`);
@@ -262,6 +265,15 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     if (ms === undefined || ms < 1000 || ms > 3600_000) problems.add(src('requestTimeout'), `"${requestTimeout}" is not a duration between 1s and 1h (e.g. 10s, 2m)`);
     else requestTimeoutMs = ms;
   }
+  return { provider, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, timeoutMs, requestTimeoutMs };
+}
+
+export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>, config?: ConfigFile): Options {
+  const problems = new ProblemList();
+  const values = readSources(command, raw, env, config, problems);
+  const read = valueReader(values, problems);
+  const { src, str, contextList, check } = read;
+  const { provider, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, timeoutMs, requestTimeoutMs } = parseValues(command, read, values, problems);
 
   const kubeconfig = str('kubeconfig');
   const connectTo = parseConnectTo(env[CONNECT_TO_ENV] ?? '');
