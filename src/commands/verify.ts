@@ -1,5 +1,5 @@
 /** `verify`: discover → check every link of the chain → a table (or JSON); exit 3 when a check fails. */
-import { discover, openSessions } from '../discover.js';
+import { openAndDiscover } from '../steps/open.js';
 import { VerifyFailedError } from '../errors.js';
 import type { Options } from '../options/options.js';
 import { verifyToJson } from '../render/verify-json.js';
@@ -9,10 +9,7 @@ import { runChecks } from '../verify/run.js';
 import { centralTarget, centralTestRow, hasCentralCredentials } from '../central/flow.js';
 
 export async function runVerify(options: Options, ui: Ui): Promise<void> {
-  ui.step('Reading the cluster and the AWS account…');
-  const sessions = await openSessions(options, ui);
-  const found = await discover(options, sessions, ui);
-  for (const w of found.warnings) ui.warn(w);
+  const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false });
   ui.step(options.skipExchange ? 'Checking the chain (without the token exchange)…' : 'Checking the chain, including a real token exchange…');
   const report = await runChecks(options, sessions, found, { log: ui.debug });
   // --- Central's own test of the ECR integration, when Central can be asked (credentials given) ---

@@ -29,13 +29,16 @@ export async function readClusters(options: Options, ui: Ui): Promise<{ sessions
   });
 }
 
-/** uninstall's and status's opening: the sessions, discovery, its warnings, and the role to look at. */
-export async function openAndDiscover(options: Options, ui: Ui): Promise<{ sessions: Sessions; found: Discovered }> {
+/**
+ * The opening of verify, uninstall and status: the sessions, discovery and its warnings; for
+ * uninstall and status also the role the wiring points at when none is named (`inferRole`).
+ */
+export async function openAndDiscover(options: Options, ui: Ui, how: { inferRole: boolean } = { inferRole: true }): Promise<{ sessions: Sessions; found: Discovered }> {
   ui.step('Reading the cluster and the AWS account…');
   const sessions = await openSessions(options, ui);
   const found = await discover(options, sessions, ui);
   for (const w of found.warnings) ui.warn(w);
-  await inferRole(options, sessions.aws, found, ui);
+  if (how.inferRole) await inferRole(options, sessions.aws, found, ui);
   return { sessions, found };
 }
 
