@@ -7,7 +7,7 @@ import { InputError, type InputProblem } from './errors.js';
 import type { DiscoverInput } from './kube/session.js';
 import type { ClusterTarget } from './targets.js';
 import { PROVIDERS, type Options, type Provider } from './options/options.js';
-import { EKS_ROLE_ANNOTATION, POD_IDENTITY_MIN_RHACS, type Decisions, type Facts, type Mechanism, type Plan } from './plan/model.js';
+import { EKS_ROLE_ANNOTATION, POD_IDENTITY_MIN_RHACS, type BlockerFix, type Decisions, type Facts, type Mechanism, type Plan } from './plan/model.js';
 import { before44 } from './plan/restarts.js';
 import type { InPlace } from './plan/in-place.js';
 import type { EcrScope as EcrGrant } from './clouds/aws/policies.js';
@@ -396,6 +396,14 @@ export async function askDecisions(options: Options, facts: Facts, ui: Ui, inPla
   return answers.o;
 }
 
+/** The questions about taking over what blocks the plan: one per adopt flag, each answered "no" by default. */
+const ADOPT_QUESTIONS: readonly { flag: BlockerFix; option: 'adoptRole' | 'adoptAssociation' | 'adoptOidcProvider' | 'adoptIntegration'; question: string }[] = [
+  { flag: '--adopt-role', option: 'adoptRole', question: 'Take this role over? Its other statements and policies are kept (same as --adopt-role)' },
+  { flag: '--adopt-association', option: 'adoptAssociation', question: 'Point that association at this role and tag it as ours? (same as --adopt-association)' },
+  { flag: '--adopt-oidc-provider', option: 'adoptOidcProvider', question: 'Add the audience and our tag to this OIDC provider? (same as --adopt-oidc-provider)' },
+  { flag: '--adopt-integration', option: 'adoptIntegration', question: 'Switch this ECR integration to the container IAM role? Central tests it first; uninstall switches it back (same as --adopt-integration)' },
+];
+
 /**
  * Questions that need the plan: taking over an existing role or OIDC provider that blocks it
  * (--adopt-role, --adopt-oidc-provider), and whether to restart the pods now (--no-restart).
@@ -404,29 +412,11 @@ export async function askDecisions(options: Options, facts: Facts, ui: Ui, inPla
 export async function askAfterPlan(options: Options, plan: Plan, ui: Ui): Promise<Options> {
   if (!ui.interactive || options.dryRun || options.yes) return options;
   let o = options;
-  const blockedBy = (flag: string) => plan.blockers.find((b) => b.hint.includes(flag));
-
-  const role = blockedBy('--adopt-role');
-  if (role && !o.adoptRole) {
-    ui.warn(role.message);
-    if (await ui.confirm('Take this role over? Its other statements and policies are kept (same as --adopt-role)', false)) o = { ...o, adoptRole: true };
-  }
-  const association = blockedBy('--adopt-association');
-  if (association && !o.adoptAssociation) {
-    ui.warn(association.message);
-    if (await ui.confirm('Point that association at this role and tag it as ours? (same as --adopt-association)', false)) o = { ...o, adoptAssociation: true };
-  }
-  const provider = blockedBy('--adopt-oidc-provider');
-  if (provider && !o.adoptOidcProvider) {
-    ui.warn(provider.message);
-    if (await ui.confirm('Add the audience and our tag to this OIDC provider? (same as --adopt-oidc-provider)', false)) o = { ...o, adoptOidcProvider: true };
-  }
-  const integration = blockedBy('--adopt-integration');
-  if (integration && !o.adoptIntegration) {
-    ui.warn(integration.message);
-    if (await ui.confirm('Switch this ECR integration to the container IAM role? Central tests it first; uninstall switches it back (same as --adopt-integration)', false)) {
-      o = { ...o, adoptIntegration: true };
-    }
+  for (const q of ADOPT_QUESTIONS) {
+    const blocker = plan.blockers.find((b) => b.fix === q.flag);
+    if (!blocker || o[q.option]) continue;
+    ui.warn(blocker.message);
+    if (await ui.confirm(q.question, false)) o = { ...o, [q.option]: true };
   }
 
   // EKS gives pods the role (IRSA or Pod Identity) only when they are created, so they must be restarted; on OpenShift

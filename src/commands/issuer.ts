@@ -26,6 +26,7 @@ import { fetchPublicIssuer, publicGetter } from '../clouds/aws/issuer/public.js'
 import { DEFAULT_TIMEOUT_MS, type Options } from '../options/options.js';
 import { MANAGED_TAG, oidcProviderArn } from '../clouds/aws/policies.js';
 import type { Ui } from '../ui/ui.js';
+import { openOneCluster } from '../steps/open.js';
 
 const AUDIENCE = 'openshift';
 /** How long the kube-apiservers may take to roll out a new issuer when --timeout is not given. */
@@ -47,7 +48,7 @@ export interface PublishOutcome {
 
 export async function runIssuerPublish(options: Options, ui: Ui): Promise<void> {
   checkPublishOptions(options, ui);
-  const sessions = await openPublishSessions(options, ui);
+  const sessions = await openOneCluster(options, ui);
   const out = await publishIssuer(options, ui, sessions);
   if (options.output === 'text' && !options.dryRun) {
     ui.info('');
@@ -65,16 +66,6 @@ export function checkPublishOptions(options: Options, ui: Ui): void {
       'Run "rhacs-sts issuer publish --set-cluster-issuer" at a terminal; in a script, publish without it and set spec.serviceAccountIssuer yourself.',
     );
   }
-}
-
-export async function openPublishSessions(options: Options, ui: Ui): Promise<PublishSessions> {
-  const { checkProfile } = await import('../clouds/aws/profile.js');
-  checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
-  const { openKubeSession } = await import('../kube/client.js');
-  const kube = await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn });
-  const { createAwsSession } = await import('../clouds/aws/client.js');
-  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
-  return { kube, aws };
 }
 
 interface ProviderStep {

@@ -5,20 +5,17 @@
  * refuse writes. Exit 0 when everything it manages is healthy, 3 when something is not (as verify).
  */
 import { defaultRoleName } from '../decide.js';
-import { discover, openSessions, ownRoleClusters, readAwsState, type Discovered, type Sessions } from '../discover.js';
+import { ownRoleClusters, readAwsState, type Discovered, type Sessions } from '../discover.js';
 import { VerifyFailedError } from '../errors.js';
 import type { Options } from '../options/options.js';
 import { roleArn } from '../clouds/aws/policies.js';
 import { buildStatus, mergeStatus, type StatusReport } from '../status.js';
 import type { Ui } from '../ui/ui.js';
 import type { ChalkInstance } from 'chalk';
-import { inferRole } from './uninstall.js';
+import { inferRole, openAndDiscover } from '../steps/open.js';
 
 export async function runStatus(options: Options, ui: Ui): Promise<void> {
-  ui.step('Reading the cluster and the AWS account…');
-  const sessions = await openSessions(options, ui);
-  const found = await discover(options, sessions, ui);
-  for (const w of found.warnings) ui.warn(w);
+  const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false });
   // Secured clusters with a role of their own (--role-per-cluster, or read back from their wiring) are looked at with it.
   const own = options.rolePerCluster ? options.sensorContexts : await ownRoleClusters(options, found.facts, sessions.aws);
   const report = own.length ? await fleetStatus(options, ui, sessions, found, own) : await statusOf(options, ui, sessions, found);

@@ -3,31 +3,27 @@
  * → (--dry-run stops here) → confirm → apply → summary. Only what carries our tag is deleted, an
  * OIDC provider only when no other role trusts it; a second run finds nothing to change.
  */
-import { alsoFound, type ApplyResult } from '../apply/apply.js';
-import { blockersError, writeValuesAndApply, writeValuesOrFail } from '../apply/run.js';
-import type { AwsSession } from '../clouds/aws/session.js';
+import { alsoFound } from '../apply/apply.js';
 import { defaultRoleName } from '../decide.js';
-import { discover, openSessions, ownRoleClusters, type Discovered, type Sessions } from '../discover.js';
+import { ownRoleClusters, type Discovered, type Sessions } from '../discover.js';
+import { OperationError } from '../errors.js';
 import { applyUnpublish, bucketOfIssuer, isOurBucket, planUnpublish, readBucket } from '../clouds/aws/issuer/publish.js';
 import { oidcProviderArn } from '../clouds/aws/policies.js';
-import { DeclinedError, InputError, OperationError } from '../errors.js';
-import { writeHelmValues, type HelmValuesFile } from '../apply/helm-values.js';
-import { helmUpgradeCommand } from '../plan/helm-values.js';
-import { outageWarning } from '../plan/restarts.js';
+import { writeHelmValues } from '../apply/helm-values.js';
 import type { Options } from '../options/options.js';
 import type { Plan } from '../plan/model.js';
 import { buildUninstallPlan } from '../plan/uninstall.js';
 import { errorJson, planToJson } from '../render/plan-json.js';
 import { renderPlanText } from '../render/plan-text.js';
 import type { Ui } from '../ui/ui.js';
-import { pointedRoleArn, roleInAccount } from '../verify/pointers.js';
 import { applyIntegration, centralTarget, hasCentralCredentials, planForUninstall, readCentral } from '../central/flow.js';
 import { INTEGRATION_RECORD_ANNOTATION, parseRecord } from '../central/integration.js';
+import { afterUninstall, printDeferred } from '../steps/deferred.js';
+import { deliver } from '../steps/deliver.js';
+import { inferRole, openAndDiscover } from '../steps/open.js';
 
 export async function runUninstall(options: Options, ui: Ui): Promise<void> {
-  ui.step('Reading the cluster and the AWS account…');
-  const sessions = await openSessions(options, ui);
-  const found = await discover(options, sessions, ui);
+  const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false, warnings: false });
   // Secured clusters with a role of their own (from --role-per-cluster): each is undone with its role, in a run of its own.
   const own = await ownRoleClusters(options, found.facts, sessions.aws);
   if (own.length) return uninstallPerRole(options, ui, found, own);
@@ -53,53 +49,80 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
       plan.notes.push(`rhacs-sts ${record.created ? 'created' : 'changed'} the ECR integration ${record.id} in RHACS; without Central credentials (ROX_API_TOKEN, ROX_ADMIN_PASSWORD or --use-generated-admin-password) it is left as it is: it would use a role that is about to go.`);
     }
   }
-  const changes = plan.actions.filter((a) => a.status !== 'unchanged');
-  const extra = { leftOut: (sessions.unreachable ?? []).map((u) => u.context) };
+  const leftOut = (sessions.unreachable ?? []).map((u) => u.context);
+  const unpublish = () => removePublishedIssuers(options, ui, sessions, found, plan);
 
   if (options.dryRun) {
-    ui.result(options.output === 'json' ? planToJson(plan) : renderPlanText(plan, ui.colors, extra));
+    ui.result(options.output === 'json' ? planToJson(plan) : renderPlanText(plan, ui.colors, { leftOut }));
     writeHelmValues(plan, options, ui);
-    await removePublishedIssuers(options, ui, sessions, found, plan);
+    await unpublish();
     return;
   }
   const json = options.output === 'json';
-  const fail = (err: unknown, applied: ApplyResult[] = []): never => {
-    if (json) ui.result(planToJson(plan, { applied, error: errorJson(err) }));
-    throw err;
-  };
-  // --quiet never prints the plan: only the outcome, warnings and errors.
-  if (options.output === 'text' && !options.quiet) ui.result(renderPlanText(plan, ui.colors, extra));
-  const blocked = blockersError(plan);
-  if (blocked) fail(blocked);
-  if (changes.length === 0) {
-    const unchanged = writeValuesOrFail(plan, options, ui, fail);
-    if (json) ui.result(planToJson(plan, { applied: [], ...(unchanged ? { helmValuesFiles: unchanged } : {}) }));
-    else if (options.quiet) ui.result(`nothing to remove for ${plan.role.arn}`);
-    await removePublishedIssuers(options, ui, sessions, found, plan);
-    return;
-  }
-  try {
-    await confirm(options, ui, changes.length, outageWarning(plan));
-  } catch (err) {
-    fail(err);
-  }
+  await deliver({
+    plan, options, ui, leftOut,
+    confirm: {
+      question: (count, outage) => `Remove: apply ${count} change${count === 1 ? '' : 's'}?${outage ? ` (${outage})` : ''}`,
+      review: 'rhacs-sts uninstall --dry-run',
+      blankLine: false,
+    },
+    deps: {
+      aws: sessions.aws, kube: sessions.kube,
+      central: central && target
+        ? (a) => applyIntegration(a, { client: central!.client, kube: target.kube, failure: { cluster: target.cluster, roleArn: plan.role.arn, initCommand: 'rhacs-sts init --configure-integration' } })
+        : undefined,
+    },
+    nothingToChange: async () => {
+      if (!json && options.quiet) ui.result(`nothing to remove for ${plan.role.arn}`);
+      await unpublish();
+    },
+    afterApply: unpublish,
+    done: (applied, files) => {
+      if (json) return;
+      const done = applied.filter((r) => r.outcome === 'done').length;
+      if (options.quiet) ui.result(`removed for ${plan.role.arn}: ${done} change${done === 1 ? '' : 's'} applied`);
+      ui.info('');
+      ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied${alsoFound(plan, applied)}.`));
+      for (const a of plan.actions.filter((x) => x.type === 'oidc-provider' && x.status === 'unchanged')) ui.info(`  Kept: ${a.summary.replace(/^Keep /, '')}.`);
+      printDeferred(plan, files, ui, afterUninstall);
+    },
+  });
+}
 
-  const { applied, files } = await writeValuesAndApply(plan, options, ui, {
-    aws: sessions.aws, kube: sessions.kube,
-    central: central && target
-      ? (a) => applyIntegration(a, { client: central!.client, kube: target.kube, failure: { cluster: target.cluster, roleArn: plan.role.arn, initCommand: 'rhacs-sts init --configure-integration' } })
-      : undefined,
-  }, fail);
-  const done = applied.filter((r) => r.outcome === 'done').length;
-  await removePublishedIssuers(options, ui, sessions, found, plan);
-  if (json) {
-    ui.result(planToJson(plan, { applied, ...(files ? { helmValuesFiles: files } : {}) }));
-    return;
+/**
+ * Issuers rhacs-sts published in S3 ("issuer publish"): once nothing trusts their OIDC provider any
+ * more (checked now, after the role is gone), the two documents and the bucket go — only a bucket
+ * rhacs-sts created (tagged, not adopted), and only when it holds nothing else. Runs after the plan
+ * (or, with --dry-run, says what it would do). The cluster keeps issuing its tokens as the bucket's
+ * URL: setting spec.serviceAccountIssuer back is a cluster-wide change rhacs-sts leaves to people.
+ */
+async function removePublishedIssuers(options: Options, ui: Ui, sessions: Sessions, found: Discovered, plan: Plan): Promise<void> {
+  const issuers = [...new Set(found.facts.clusters.filter((c) => c.provider === 'openshift').map((c) => c.issuer))];
+  for (const issuer of issuers) {
+    const where = bucketOfIssuer(issuer);
+    if (!where) continue;
+    const { createIssuerBucketApi } = await import('../clouds/aws/issuer/s3.js');
+    const s3 = await createIssuerBucketApi({ region: where.region, profile: options.profile, log: ui.debug, timeoutMs: options.requestTimeoutMs });
+    const state = await readBucket(s3, where.bucket);
+    if (state.access === 'missing' || !isOurBucket(state.tags)) continue;
+    const arn = oidcProviderArn(found.facts.partition, found.facts.accountId, issuer);
+    const provider = sessions.aws.oidcProvider ? await sessions.aws.oidcProvider(arn) : null;
+    // With --dry-run the role is still there: count the roles other than the one uninstall removes.
+    const trusting = provider ? (await sessions.aws.rolesTrusting(arn)).filter((r) => !(options.dryRun && r === plan.role.name && plan.actions.some((a) => a.type === 'role' && a.status === 'delete'))) : [];
+    const keptProvider = provider && options.keepOidcProvider && !options.dryRun;
+    const un = keptProvider
+      ? { deleteObjects: [], deleteBucket: false, notes: [`The bucket ${where.bucket} is kept with the OIDC provider (--keep-oidc-provider).`] }
+      : planUnpublish(state, trusting);
+    for (const n of un.notes) ui.info(n);
+    if (!un.deleteObjects.length && !un.deleteBucket) continue;
+    const what = `${un.deleteObjects.join(' and ')}${un.deleteBucket ? `${un.deleteObjects.length ? ', then ' : ''}the bucket ${where.bucket}` : ` from ${where.bucket}`}`;
+    if (options.dryRun) {
+      ui.info(`Would remove the published issuer ${issuer}: ${what}.`);
+      continue;
+    }
+    await applyUnpublish(s3, where.bucket, un);
+    ui.info(`Removed the published issuer ${issuer}: ${what}. The cluster still issues its tokens as ${issuer} (spec.serviceAccountIssuer of authentications.config.openshift.io/cluster); set it back yourself if nothing else uses it (cluster-wide: the kube-apiservers roll out).`);
   }
-  if (options.quiet) ui.result(`removed for ${plan.role.arn}: ${done} change${done === 1 ? '' : 's'} applied`);
-  ui.info('');
-  ui.info(ui.logColors.green(`✓ Done: ${done} change${done === 1 ? '' : 's'} applied${alsoFound(plan, applied)}.`));
-  printLeftovers(plan, ui, files);
 }
 
 /**
@@ -139,86 +162,4 @@ async function uninstallPerRole(options: Options, ui: Ui, found: Discovered, own
     : undefined;
   if (json) ui.result(JSON.stringify({ rolePerCluster: true, runs: docs, ...(failed ? { error: errorJson(failed) } : {}) }, null, 2));
   if (failed) throw failed;
-}
-
-/**
- * Without --role-name, and no role of the default name: the role the cluster's configuration
- * points at (only a role tagged as ours is ever deleted, so this cannot reach anyone else's).
- */
-export async function inferRole(options: Options, aws: AwsSession, found: Discovered, ui: Ui): Promise<void> {
-  if (options.roleName || found.aws.role) return;
-  const pointed = pointedRoleArn(found.facts.clusters);
-  const r = roleInAccount(pointed, found.facts.accountId);
-  if (!r || r.name === found.decisions.roleName) return;
-  ui.info(`No role named ${found.decisions.roleName}; the cluster points at ${pointed}, so that is the role uninstall looks at (pass --role-name to choose).`);
-  found.decisions.roleName = r.name;
-  found.decisions.rolePath = r.path;
-  found.aws = await aws.readState({
-    accountId: found.facts.accountId, partition: found.facts.partition,
-    issuers: [...new Set(found.facts.clusters.map((c) => c.issuer))], roleName: r.name,
-  });
-}
-
-async function confirm(options: Options, ui: Ui, count: number, outage?: string): Promise<void> {
-  if (options.yes) {
-    if (outage) ui.info(`${outage}.`);
-    return;
-  }
-  if (!ui.interactive) {
-    throw new InputError([{ source: '--yes', message: `is required to apply ${count} change${count === 1 ? '' : 's'} when not running at a terminal` }],
-      'Review the plan with "rhacs-sts uninstall --dry-run", then re-run with --yes.');
-  }
-  const ok = await ui.confirm(`Remove: apply ${count} change${count === 1 ? '' : 's'}?${outage ? ` (${outage})` : ''}`, false);
-  if (!ok) throw new DeclinedError();
-}
-
-function printLeftovers(plan: Plan, ui: Ui, files?: HelmValuesFile[]): void {
-  const kept = plan.actions.filter((a) => a.type === 'oidc-provider' && a.status === 'unchanged');
-  for (const a of kept) ui.info(`  Kept: ${a.summary.replace(/^Keep /, '')}.`);
-  const deferred = plan.actions.filter((a) => a.type === 'restart' && a.deferred);
-  const restarts = deferred.filter((a) => a.type === 'restart' && a.method === 'restartedAt');
-  if (restarts.length) {
-    ui.info('Restart later so the pods stop using the role:');
-    for (const a of restarts) if (a.type === 'restart') ui.info(`  kubectl${a.ref.context ? ` --context ${a.ref.context}` : ''} -n ${a.ref.namespace} rollout restart deployment/${a.ref.name}`);
-  }
-  if (deferred.length > restarts.length) {
-    ui.info('When a rollout suits, apply the Helm values that undo the wiring (this rolls the pods):');
-    for (const h of plan.helmValues ?? []) ui.info(`  ${helmUpgradeCommand(h, files?.find((f) => f.release === h.release && f.context === h.context)?.file)}`);
-  }
-}
-
-/**
- * Issuers rhacs-sts published in S3 ("issuer publish"): once nothing trusts their OIDC provider any
- * more (checked now, after the role is gone), the two documents and the bucket go — only a bucket
- * rhacs-sts created (tagged, not adopted), and only when it holds nothing else. Runs after the plan
- * (or, with --dry-run, says what it would do). The cluster keeps issuing its tokens as the bucket's
- * URL: setting spec.serviceAccountIssuer back is a cluster-wide change rhacs-sts leaves to people.
- */
-async function removePublishedIssuers(options: Options, ui: Ui, sessions: Sessions, found: Discovered, plan: Plan): Promise<void> {
-  const issuers = [...new Set(found.facts.clusters.filter((c) => c.provider === 'openshift').map((c) => c.issuer))];
-  for (const issuer of issuers) {
-    const where = bucketOfIssuer(issuer);
-    if (!where) continue;
-    const { createIssuerBucketApi } = await import('../clouds/aws/issuer/s3.js');
-    const s3 = await createIssuerBucketApi({ region: where.region, profile: options.profile, log: ui.debug, timeoutMs: options.requestTimeoutMs });
-    const state = await readBucket(s3, where.bucket);
-    if (state.access === 'missing' || !isOurBucket(state.tags)) continue;
-    const arn = oidcProviderArn(found.facts.partition, found.facts.accountId, issuer);
-    const provider = sessions.aws.oidcProvider ? await sessions.aws.oidcProvider(arn) : null;
-    // With --dry-run the role is still there: count the roles other than the one uninstall removes.
-    const trusting = provider ? (await sessions.aws.rolesTrusting(arn)).filter((r) => !(options.dryRun && r === plan.role.name && plan.actions.some((a) => a.type === 'role' && a.status === 'delete'))) : [];
-    const keptProvider = provider && options.keepOidcProvider && !options.dryRun;
-    const un = keptProvider
-      ? { deleteObjects: [], deleteBucket: false, notes: [`The bucket ${where.bucket} is kept with the OIDC provider (--keep-oidc-provider).`] }
-      : planUnpublish(state, trusting);
-    for (const n of un.notes) ui.info(n);
-    if (!un.deleteObjects.length && !un.deleteBucket) continue;
-    const what = `${un.deleteObjects.join(' and ')}${un.deleteBucket ? `${un.deleteObjects.length ? ', then ' : ''}the bucket ${where.bucket}` : ` from ${where.bucket}`}`;
-    if (options.dryRun) {
-      ui.info(`Would remove the published issuer ${issuer}: ${what}.`);
-      continue;
-    }
-    await applyUnpublish(s3, where.bucket, un);
-    ui.info(`Removed the published issuer ${issuer}: ${what}. The cluster still issues its tokens as ${issuer} (spec.serviceAccountIssuer of authentications.config.openshift.io/cluster); set it back yourself if nothing else uses it (cluster-wide: the kube-apiservers roll out).`);
-  }
 }

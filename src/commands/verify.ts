@@ -1,6 +1,7 @@
 /** `verify`: discover → check every link of the chain → a table (or JSON); exit 3 when a check fails. */
 import { defaultRoleName } from '../decide.js';
-import { discover, openSessions, ownRoleClusters, readAwsState, type Discovered, type Sessions } from '../discover.js';
+import { ownRoleClusters, readAwsState, type Discovered, type Sessions } from '../discover.js';
+import { openAndDiscover } from '../steps/open.js';
 import { VerifyFailedError } from '../errors.js';
 import type { Options } from '../options/options.js';
 import { verifyToJson } from '../render/verify-json.js';
@@ -10,10 +11,7 @@ import { mergeReports, runChecks, type VerifyReport } from '../verify/run.js';
 import { centralTarget, centralTestRow, hasCentralCredentials } from '../central/flow.js';
 
 export async function runVerify(options: Options, ui: Ui): Promise<void> {
-  ui.step('Reading the cluster and the AWS account…');
-  const sessions = await openSessions(options, ui);
-  const found = await discover(options, sessions, ui);
-  for (const w of found.warnings) ui.warn(w);
+  const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false });
   ui.step(options.skipExchange ? 'Checking the chain (without the token exchange)…' : 'Checking the chain, including a real token exchange…');
   // Secured clusters with a role of their own (from --role-per-cluster) are checked with it.
   const own = await ownRoleClusters(options, found.facts, sessions.aws);

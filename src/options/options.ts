@@ -4,128 +4,12 @@
  * Nothing below the entry point reads process.argv or process.env.
  */
 import { ProblemList, type InputError } from '../errors.js';
-import { parseConnectTo, type ConnectTo } from '../net/https.js';
+import { parseConnectTo } from '../net/https.js';
 import * as v from '../validate.js';
+import { checkCrossFlagRules } from './rules.js';
 
-export type Provider = 'eks' | 'openshift';
-export type OutputFormat = 'text' | 'json';
-export type CommandName = 'init' | 'plan' | 'verify' | 'uninstall' | 'status' | 'issuer-publish';
-
-export const PROVIDERS: readonly Provider[] = ['eks', 'openshift'];
-
-/**
- * How pods get the role on EKS: IRSA (the service account annotation, a web identity through the
- * cluster's IAM OIDC provider) or EKS Pod Identity (an association through the EKS API, credentials
- * from the Pod Identity Agent). OpenShift has only web identity, which is what `irsa` means there.
- */
-export type Mechanism = 'irsa' | 'pod-identity';
-export const MECHANISMS: readonly Mechanism[] = ['irsa', 'pod-identity'];
-export const DEFAULT_NAMESPACE = 'stackrox';
-export const DEFAULT_TIMEOUT_MS = 5 * 60_000;
-/** Bound of one request attempt to AWS (--request-timeout); the SDK retries within its own budget. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-
-export interface Options {
-  command: CommandName;
-  provider?: Provider;
-  /** The namespace RHACS runs in; undefined means "detect, defaulting to stackrox". */
-  namespace?: string;
-  clusterName?: string;
-  region?: string;
-  accountId?: string;
-  oidcIssuer?: string;
-  roleName?: string;
-  rolePath: string;
-  /** undefined: not said (a prompt may ask; otherwise false). */
-  delegatedScanning?: boolean;
-  ecrRegistryId?: string;
-  ecrRegion?: string;
-  ecrRepositories: string[];
-  permissionsBoundary?: string;
-  /** Managed policies to attach to the role (the role is Central's identity for S3 backups, Security Hub, …). */
-  attachPolicyArns: string[];
-  context?: string;
-  centralContext?: string;
-  /** Contexts of secured clusters that run Sensor (repeatable); Central runs in --central-context or the current context. */
-  sensorContexts: string[];
-  /** Each secured cluster gets its own role (--role-per-cluster). */
-  rolePerCluster: boolean;
-  /** Internal: this run is one secured cluster of a --role-per-cluster run (its role is named after it, never taken from the wiring). */
-  ownRoleForCluster?: boolean;
-  kubeconfig?: string;
-  helmValuesOut?: string;
-  planFile?: string;
-  keepOidcProvider: boolean;
-  /** uninstall only: delete the role even when it still trusts clusters outside this run. */
-  allClusters: boolean;
-  /** issuer publish (and init's offer of it): the S3 bucket that hosts the issuer (default: <infrastructure name>-rhacs-sts-oidc). */
-  bucket?: string;
-  /** issuer publish: publish in a bucket rhacs-sts did not create (tagged as adopted; never deleted). */
-  adoptBucket: boolean;
-  /** issuer publish: also set the cluster's spec.serviceAccountIssuer to the bucket (cluster-wide; asks again at a terminal). */
-  setClusterIssuer: boolean;
-  /** init at a terminal on OpenShift without STS: offer `issuer publish` first (undefined: ask). */
-  publishIssuer?: boolean;
-  /** verify only: skip the token request and exchange (the end-to-end check is reported as skipped). */
-  skipExchange?: boolean;
-  profile?: string;
-  dryRun: boolean;
-  yes: boolean;
-  output: OutputFormat;
-  offline: boolean;
-  adoptRole: boolean;
-  /** init: point Central/Sensor at our role even where their wiring names another role. */
-  replaceRoleWiring: boolean;
-  /** EKS: how pods get the role (undefined: not said; IRSA unless the wizard offers Pod Identity). */
-  mechanism?: Mechanism;
-  /** init: point an existing EKS Pod Identity association that rhacs-sts did not create at the role. */
-  adoptAssociation: boolean;
-  adoptOidcProvider: boolean;
-  restart: boolean;
-  timeoutMs: number;
-  /** Bound of one request attempt to AWS, connection to last byte (--request-timeout). */
-  requestTimeoutMs: number;
-  /** Use a kubeconfig cluster that sets insecure-skip-tls-verify (refused otherwise; warned about on every run). */
-  allowInsecureSkipTlsVerify: boolean;
-  verbose: boolean;
-  quiet: boolean;
-  /** init/plan: converge Central's ECR integration through its API (undefined: not said; the wizard may ask). */
-  configureIntegration?: boolean;
-  /** Central's API at this URL instead of a port-forward to the `central` service. */
-  centralEndpoint?: string;
-  /** Log in as admin with the password the operator generated (Secret central-htpasswd, key password). */
-  useGeneratedAdminPassword: boolean;
-  /** Name of the integration rhacs-sts creates (default: see src/central/integration.ts). */
-  integrationName?: string;
-  /** Let rhacs-sts change an existing ECR integration for the same registry and region that it did not create. */
-  adoptIntegration: boolean;
-  /** Cross-account ECR: the registry account's role Central assumes, and its external ID. */
-  ecrAssumeRole?: string;
-  ecrAssumeRoleExternalId?: string;
-  /** Central credentials, as roxctl reads them (ROX_API_TOKEN, ROX_API_TOKEN_FILE, ROX_ADMIN_PASSWORD). Secrets: never printed. */
-  centralCredentials: CentralCredentialInput;
-  /**
-   * RHACS_STS_CONNECT_TO (environment only): connect elsewhere for these hosts when fetching the
-   * issuer's public documents, as curl's --connect-to does (see net/https.ts). Empty in production.
-   */
-  connectTo: ConnectTo[];
-  /**
-   * NODE_EXTRA_CA_CERTS (Node's own variable): the file of extra CAs Node trusts. Requests that
-   * name their CAs explicitly (Central's) add it themselves.
-   */
-  extraCaCertsFile?: string;
-}
-
-/** The environment variable behind Options.connectTo. */
-export const CONNECT_TO_ENV = 'RHACS_STS_CONNECT_TO';
-
-/** Where Central credentials come from (at most one kind; checked by parseOptions). */
-export type CentralCredentialInput =
-  | { kind: 'none' }
-  | { kind: 'token'; token: string; source: 'ROX_API_TOKEN' }
-  | { kind: 'token-file'; path: string; source: 'ROX_API_TOKEN_FILE' }
-  | { kind: 'password'; password: string; source: 'ROX_ADMIN_PASSWORD' }
-  | { kind: 'generated-password'; source: '--use-generated-admin-password' };
+export * from './types.js';
+import { CONNECT_TO_ENV, MECHANISMS, PROVIDERS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, type CentralCredentialInput, type CommandName, type Mechanism, type Options, type OutputFormat, type Provider } from './types.js';
 
 type Kind = 'string' | 'list' | 'boolean' | 'negatable';
 
@@ -237,11 +121,12 @@ export function configKey(s: OptionSpec): string {
   return s.kind === 'negatable' ? flagName(s).replace(/^--no-/, '') : flagName(s).replace(/^--/, '');
 }
 
-/** Secured clusters one run configures at most (each is read and changed concurrently, a few at a time). */
-export const MAX_SENSOR_CONTEXTS = 20;
 
-export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>, config?: ConfigFile): Options {
-  const problems = new ProblemList();
+/**
+ * Each option's value and where it came from (`<key>:source`): the flag, else its environment
+ * variable, else the config file. Only the options of `command` are read.
+ */
+function readSources(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>, config: ConfigFile | undefined, problems: ProblemList): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   if (config) checkConfigKeys(config, problems);
 
@@ -285,6 +170,11 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     values[`${s.key}:source`] ??= flag;
   }
 
+  return values;
+}
+
+/** Reading the merged values: where each came from, a single trimmed value, a list of contexts, a validated value. */
+function valueReader(values: Record<string, unknown>, problems: ProblemList) {
   const src = (key: string) => String(values[`${key}:source`]);
   const str = (key: string): string | undefined => {
     const x = values[key];
@@ -315,7 +205,11 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     }
     return value;
   };
+  return { src, str, contextList, check };
+}
 
+/** The values that need more than one check: enumerations, the issuer, lists, durations. */
+function parseValues(command: CommandName, { src, str }: ReturnType<typeof valueReader>, values: Record<string, unknown>, problems: ProblemList) {
   const provider = str('provider');
   if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
     problems.add(src('provider'), `"${provider}" is not a provider we support (eks or openshift)`);
@@ -371,6 +265,15 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     if (ms === undefined || ms < 1000 || ms > 3600_000) problems.add(src('requestTimeout'), `"${requestTimeout}" is not a duration between 1s and 1h (e.g. 10s, 2m)`);
     else requestTimeoutMs = ms;
   }
+  return { provider, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, timeoutMs, requestTimeoutMs };
+}
+
+export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>, config?: ConfigFile): Options {
+  const problems = new ProblemList();
+  const values = readSources(command, raw, env, config, problems);
+  const read = valueReader(values, problems);
+  const { src, str, contextList, check } = read;
+  const { provider, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, timeoutMs, requestTimeoutMs } = parseValues(command, read, values, problems);
 
   const kubeconfig = str('kubeconfig');
   const connectTo = parseConnectTo(env[CONNECT_TO_ENV] ?? '');
@@ -435,71 +338,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   };
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 
-  if (options.verbose && options.quiet) problems.add('--quiet', 'cannot be combined with --verbose');
-  const sensors = options.sensorContexts;
-  if (options.context && (options.centralContext || sensors.length)) {
-    problems.add(src('context'), 'cannot be combined with --central-context/--sensor-context (say which cluster runs what instead)');
-  }
-  if (options.centralContext && sensors.includes(options.centralContext)) {
-    problems.add(src('sensorContext'), 'names the same context as --central-context; for one cluster use --context');
-  }
-  const repeated = sensors.filter((c, i) => sensors.indexOf(c) !== i);
-  if (repeated.length) problems.add(src('sensorContext'), `names ${[...new Set(repeated)].join(', ')} more than once`);
-  if (sensors.length > MAX_SENSOR_CONTEXTS) problems.add(src('sensorContext'), `names ${sensors.length} clusters; at most ${MAX_SENSOR_CONTEXTS} in one run (run init again for the rest)`);
-  if (options.offline && (options.centralContext || sensors.length)) {
-    problems.add('--offline', 'cannot plan several clusters offline (their issuers are read from the clusters)');
-  }
-  if (options.rolePerCluster && !sensors.length) problems.add(src('rolePerCluster'), 'needs secured clusters: name each with --sensor-context');
-  if (options.rolePerCluster && options.planFile) problems.add(src('rolePerCluster'), 'cannot be combined with --plan (a saved plan is for one role)');
-  if (options.planFile && options.offline) problems.add(src('planFile'), 'cannot be combined with --offline: applying needs the live state');
-  if (options.planFile && options.dryRun) problems.add(src('planFile'), 'cannot be combined with --dry-run: the saved plan already is the dry run');
-
-  if (options.offline) {
-    const missing: string[] = [];
-    if (!options.provider && provider === undefined) {
-      const guess = options.oidcIssuer && v.eksIssuerRegion(options.oidcIssuer) ? 'eks' : undefined;
-      if (guess) options.provider = guess;
-      else missing.push('--provider');
-    }
-    if (!options.accountId && values.accountId === undefined) missing.push('--account-id');
-    if (!options.oidcIssuer && values.oidcIssuer === undefined) missing.push('--oidc-issuer');
-    if (!options.region && values.region === undefined) {
-      const r = options.oidcIssuer ? v.eksIssuerRegion(options.oidcIssuer) : undefined;
-      if (r) options.region = r;
-      else missing.push('--region');
-    }
-    for (const m of missing) problems.add(m, 'is required with --offline (nothing is detected offline)');
-  }
-
-  // Cross-field rules that need no network.
-  if (options.region && options.oidcIssuer) {
-    const fromIssuer = v.eksIssuerRegion(options.oidcIssuer);
-    if (fromIssuer && fromIssuer !== options.region) {
-      problems.add(src('region'), `"${options.region}" does not match the EKS issuer's region "${fromIssuer}" (${options.oidcIssuer})`);
-    }
-  }
-  if (options.permissionsBoundary && options.region) {
-    const want = v.partitionOfRegion(options.region);
-    const got = v.partitionOfArn(options.permissionsBoundary);
-    if (got && got !== want) problems.add(src('permissionsBoundary'), `is in partition "${got}" but region ${options.region} is in "${want}"`);
-  }
-  if (options.region) {
-    const want = v.partitionOfRegion(options.region);
-    for (const a of options.attachPolicyArns) {
-      const got = v.partitionOfArn(a);
-      if (got && got !== want) problems.add(src('attachPolicyArn'), `"${a}" is in partition "${got}" but region ${options.region} is in "${want}"`);
-    }
-  }
-  if (options.ecrRegion && options.region && v.partitionOfRegion(options.ecrRegion) !== v.partitionOfRegion(options.region)) {
-    problems.add(src('ecrRegion'), `"${options.ecrRegion}" is in another partition than the cluster region ${options.region}; IAM cannot grant across partitions`);
-  }
-
-  if (options.ecrAssumeRoleExternalId && !options.ecrAssumeRole) {
-    problems.add(src('ecrAssumeRoleExternalId'), 'needs --ecr-assume-role (the role whose trust policy asks for it)');
-  }
-  if (options.ecrAssumeRole && options.region && v.partitionOfRegion(options.region) !== 'aws') {
-    problems.add(src('ecrAssumeRole'), `is for the commercial partition only: StackRox builds the role ARN as arn:aws:iam::<registry>:role/<name>, which cannot name a role in ${v.partitionOfRegion(options.region)} (region ${options.region})`);
-  }
+  checkCrossFlagRules({ options, src, given: (key) => values[key], problems });
 
   try {
     problems.throwIfAny(`Run "rhacs-sts ${command} --help" for every option and an example.`);

@@ -127,6 +127,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       blockers.push({
         message: `The OIDC provider ${p.arn} exists, was not created by rhacs-sts, and lacks the audience ${missing.join(', ')}.`,
         hint: 'Re-run with --adopt-oidc-provider to add the audience (and our tag), or add it yourself: aws iam add-client-id-to-open-id-connect-provider.',
+        fix: '--adopt-oidc-provider',
       });
     }
     const changes = missing.length > 0 || Object.keys(missingTags).length > 0;
@@ -203,6 +204,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     blockers.push({
       message: `The role ${role.arn} exists and was not created by rhacs-sts (it has no ${MANAGED_TAG} tag). rhacs-sts never changes a role it does not own.`,
       hint: 'Re-run with --adopt-role to take it over (our trust statements and inline policy are added; its other statements and policies are kept), or choose another --role-name.',
+      fix: '--adopt-role',
     });
   }
 
@@ -311,6 +313,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
     blockers.push({
       message: `The ${what} already names the role ${current}. That role is ${comp === 'central' ? 'Central' : 'Sensor'}'s AWS identity for every integration that uses the container IAM role (ECR, S3 backups, the Security Hub notifier); rhacs-sts does not replace it silently.`,
       hint: `Configure that role instead (--role-name ${roleNameOf(current)}, with --adopt-role if rhacs-sts did not create it), or re-run with --replace-role-wiring to point it at ${arn} (the previous role is recorded on the object, and uninstall puts it back).`,
+      fix: '--replace-role-wiring',
     });
   };
   // The record of the role we replace; a record that is already there (an earlier replace) stays.
@@ -623,6 +626,7 @@ function planPodIdentity(i: PodIdentityInput): boolean {
       blockers.push({
         message: `An EKS Pod Identity association for ${where}serviceaccount/${comp} already exists (${assoc.associationId}, role ${assoc.roleArn}) and was not created by rhacs-sts. EKS allows one per service account; rhacs-sts does not change someone else's.`,
         hint: `Re-run with --adopt-association to point it at ${arn} (and tag it as ours; uninstall then deletes it), or configure that role instead (--role-name ${roleNameOf(assoc.roleArn)}, with --adopt-role).`,
+        fix: '--adopt-association',
       });
     }
     const missingTags = diffTags(assoc.tags, tags);

@@ -331,6 +331,16 @@ export interface HelmValues {
   values: Record<string, unknown>;
 }
 
+/** The flags that take over, or point elsewhere, what blocks a plan: init asks about the adopt ones at a terminal. */
+export type BlockerFix = '--adopt-role' | '--adopt-oidc-provider' | '--adopt-association' | '--adopt-integration' | '--replace-role-wiring';
+
+/** A reason the plan cannot be applied as it stands, and the fix (`hint`, for people; `fix`, the flag that resolves it, where one does). */
+export interface Blocker {
+  message: string;
+  hint: string;
+  fix?: BlockerFix;
+}
+
 export interface Plan {
   /** Version of the plan document format. */
   planVersion: 1;
@@ -370,6 +380,6 @@ export interface Plan {
   helmValues?: HelmValues[];
   actions: Action[];
   /** Reasons the plan cannot be applied as it stands (each names the flag that resolves it). */
-  blockers: { message: string; hint: string }[];
+  blockers: Blocker[];
   notes: string[];
 }

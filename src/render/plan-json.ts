@@ -60,6 +60,8 @@ export function planToJson(plan: Plan, extra: JsonExtra = {}): string {
   return JSON.stringify(
     {
       ...rest,
+      // In its place among the plan's fields: what blocks and the fix (the flag in `fix` is named in the hint).
+      blockers: plan.blockers?.map((b) => ({ message: b.message, hint: b.hint })),
       actions: actions.map((a) => ({
         id: a.id,
         type: a.type,

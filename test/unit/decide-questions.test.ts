@@ -19,6 +19,7 @@ import { planIntegration } from '../../src/central/integration.js';
 import { CancelledError, InputError } from '../../src/errors.js';
 import { parseOptions, type Options } from '../../src/options/options.js';
 import { buildPlan } from '../../src/plan/build.js';
+import { planToJson } from '../../src/render/plan-json.js';
 import type { AwsState, ClusterFacts, Facts } from '../../src/plan/model.js';
 import { BACK, CTRL_C, DEFAULT, createMemoryUi, type ScriptedAnswer } from '../../src/ui/memory.js';
 import { parseYesNo } from '../../src/ui/ui.js';
@@ -266,6 +267,21 @@ describe('askAfterPlan: adopting what blocks the plan, restarting now or later',
     expect(adopted.adoptIntegration).toBe(true);
     expect(withIntegration(adopted).blockers).toEqual([]);
     expect(withIntegration(adopted).actions.find((a) => a.type === 'central-integration')).toMatchObject({ status: 'update', op: 'adopt' });
+  });
+
+  it('asks by the flag a blocker names as its fix, not by its hint: wiring that names another role is not a role to take over', async () => {
+    // The hint mentions --adopt-role (for configuring that other role instead), but only --replace-role-wiring resolves it.
+    const other = `arn:aws:iam::${ACCOUNT}:role/someone-else`;
+    const wired = facts([cluster({ current: { central: { serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': other } }, deployment: null }, sensor: { serviceAccount: { annotations: {} }, deployment: null } } })]);
+    const o = opts({ roleName: 'r', restart: false });
+    const blocked = buildPlan(wired, decisionsFromOptions(o, wired), EMPTY_AWS);
+    expect(blocked.blockers.map((b) => b.fix)).toEqual(['--replace-role-wiring']);
+    expect(blocked.blockers[0]!.hint).toContain('--adopt-role');
+    // The plan document keeps its shape: a blocker is its message and hint.
+    expect(Object.keys((JSON.parse(planToJson(blocked)) as { blockers: object[] }).blockers[0]!)).toEqual(['message', 'hint']);
+    const ui = createMemoryUi({ interactive: true });
+    expect(await askAfterPlan(o, blocked, ui)).toBe(o);
+    expect(ui.asked).toEqual([]);
   });
 
   it('asks nothing without a terminal', async () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planCommand } from '../../src/commands/init.js';
+import { planCommand } from '../../src/steps/saved-plan.js';
 import { decisionsFromOptions } from '../../src/decide.js';
 import type { Detected, DetectedCluster } from '../../src/discover.js';
 import { InputError, type InputProblem } from '../../src/errors.js';
