@@ -1,7 +1,7 @@
-// Google Cloud stand-ins: one HTTPS server on 127.0.0.1 (the sandbox CA from ../certs.ts) playing
+// Google Cloud stand-ins: HTTPS on 127.0.0.1 (the sandbox CA from ../certs.ts), one listener per Google host, playing
 // IAM, Google STS, IAM Credentials, Resource Manager, GKE, Artifact Registry (its API and its Docker
-// registry) and Google's OAuth 2.0 token endpoint, each under its own path prefix (`/iam/`, `/sts/`…:
-// the clients' `rootUrl`). Every API request is routed to its method in Google's discovery documents
+// registry) and Google's OAuth 2.0 token endpoint; each host is its own port, since Google's clients
+// keep only the origin of their `rootUrl`. Every API request is routed to its method in Google's discovery documents
 // (discovery.ts) and validated there; every answer is validated before it is sent. Callers need a
 // bearer token the stand-ins issued (or a service account's self-signed JWT), and permissions from
 // the IAM policies (iam-policy.ts). Everything is recorded (method, API method id, decision), so a
@@ -87,8 +87,6 @@ export type PolicyResource =
   | { kind: 'repository'; projectId: string; location: string; repository: string };
 
 export interface GcpStandinUrls {
-  /** The server's origin (`https://127.0.0.1:PORT`). */
-  origin: string;
   iam: string;
   sts: string;
   iamcredentials: string;
@@ -99,7 +97,7 @@ export interface GcpStandinUrls {
   oauth2Token: string;
   /** Google STS's token URL for an `external_account` configuration. */
   stsToken: string;
-  /** The Docker registry of `<location>-docker.pkg.dev`. */
+  /** The Docker registry of `<location>-docker.pkg.dev` (once a repository is seeded there). */
   docker(location: string): string;
 }
 
@@ -124,7 +122,7 @@ export interface GcpStandins {
   /** The policy as stored (version 3 view). */
   policy(resource: PolicyResource): Policy;
   seedCluster(spec: GkeClusterSpec): void;
-  seedRepository(spec: ArtifactRepositorySpec): void;
+  seedRepository(spec: ArtifactRepositorySpec): Promise<void>;
   /** GKE's view of a cluster, for the metadata server stand-in. */
   cluster(projectId: string, location: string, name: string): GkeClusterSpec | undefined;
   /**
@@ -923,7 +921,7 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
     const reg = `${location}-docker.pkg.dev`;
     const deny = (status: number, code: string, message: string, caller?: string): void => {
       record({ method: req.method ?? 'GET', path: req.url ?? '', methodId: 'docker.registry', caller, decision: decisionOf(status), status, reason: message });
-      send(res, status, { errors: [{ code, message }] }, status === 401 ? { 'www-authenticate': `Bearer realm="${urls.docker(location)}/v2/token",service="${reg}"` } : {});
+      send(res, status, { errors: [{ code, message }] }, status === 401 ? { 'www-authenticate': `Bearer realm="${servers.get(`docker:${location}`)?.origin ?? ''}/v2/token",service="${reg}"` } : {});
     };
     // Docker clients send the access token as a bearer token, or as the password of `oauth2accesstoken`.
     const auth = String(req.headers.authorization ?? '');
@@ -958,25 +956,24 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
     send(res, 200, { schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', size: 2, digest: `sha256:${'0'.repeat(64)}` }, layers: [] }, { 'content-type': 'application/vnd.docker.distribution.manifest.v2+json' });
   };
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  /** One listener per Google host (the clients keep only the origin of `rootUrl`). */
+  const handle = async (host: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     const raw = await readBody(req);
-    const [, prefix, rest] = /^\/([^/]+)(\/.*)?$/.exec(url.pathname) ?? [];
-    if (prefix === 'oauth2' && rest === '/token' && req.method === 'POST') return handleOAuth(req, res, raw);
-    const docker = /^([a-z0-9-]+)-docker\.pkg\.dev$/.exec(rest?.split('/')[1] ?? '');
-    if (prefix === 'docker' && docker) return handleDocker(req, res, docker[1]!, rest!.slice(rest!.indexOf('/', 1)));
-    const api = prefix ? API_PREFIXES[prefix] : undefined;
+    if (host === 'oauth2' && url.pathname === '/token' && req.method === 'POST') return handleOAuth(req, res, raw);
+    if (host.startsWith('docker:')) return handleDocker(req, res, host.slice('docker:'.length), url.pathname);
+    const api = API_PREFIXES[host];
     const contract = api ? contracts.get(api) : undefined;
-    const m = contract?.route(req.method ?? 'GET', rest ?? '/');
+    const m = contract?.route(req.method ?? 'GET', url.pathname);
     if (!contract || !m) {
-      record({ method: req.method ?? 'GET', path: url.pathname, methodId: '(none)', decision: 'not-found', status: 404, reason: 'no such method' });
+      record({ method: req.method ?? 'GET', path: url.pathname, methodId: '(none)', decision: 'not-found', status: 404, reason: `no such method on ${host}` });
       res.writeHead(404, { 'content-type': 'text/html; charset=UTF-8' });
       res.end('<!DOCTYPE html><title>Error 404 (Not Found)</title><p>The requested URL was not found on this server.</p>');
       return;
     }
     let caller: string | undefined;
     try {
-      const params = contract.parameters(m, rest!, url.searchParams);
+      const params = contract.parameters(m, url.pathname, url.searchParams);
       const body = parseBody(req, raw);
       contract.checkRequest(m, body);
       if (m.id === 'sts.token') {
@@ -1005,32 +1002,45 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
     }
   };
 
-  const server = https.createServer({ cert: readFileSync(serving.cert), key: readFileSync(serving.key) }, (req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      // A stand-in bug (e.g. an answer that breaks the contract): loud, never a plausible answer.
-      const message = err instanceof Error ? err.message : String(err);
-      record({ method: req.method ?? 'GET', path: req.url ?? '', methodId: '(stand-in bug)', decision: 'invalid', status: 500, reason: message });
-      console.error(`gcp stand-in: ${message}`);
-      if (!res.headersSent) send(res, 500, { error: { code: 500, message: `stand-in bug: ${message}`, status: 'INTERNAL' } });
-      else res.destroy();
+  const tls = { cert: readFileSync(serving.cert), key: readFileSync(serving.key) };
+  const servers = new Map<string, { server: https.Server; origin: string }>();
+  const listen = async (host: string): Promise<string> => {
+    const hit = servers.get(host);
+    if (hit) return hit.origin;
+    const server = https.createServer(tls, (req, res) => {
+      handle(host, req, res).catch((err: unknown) => {
+        // A stand-in bug (e.g. an answer that breaks the contract): loud, never a plausible answer.
+        const message = err instanceof Error ? err.message : String(err);
+        record({ method: req.method ?? 'GET', path: req.url ?? '', methodId: '(stand-in bug)', decision: 'invalid', status: 500, reason: message });
+        console.error(`gcp stand-in: ${message}`);
+        if (!res.headersSent) send(res, 500, { error: { code: 500, message: `stand-in bug: ${message}`, status: 'INTERNAL' } });
+        else res.destroy();
+      });
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const origin = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    servers.set(host, { server, origin });
+    return origin;
+  };
+  const origins: Record<string, string> = {};
+  for (const host of [...Object.keys(API_PREFIXES), 'oauth2']) origins[host] = await listen(host);
   const urls: GcpStandinUrls = {
-    origin,
-    iam: `${origin}/iam/`,
-    sts: `${origin}/sts/`,
-    iamcredentials: `${origin}/iamcredentials/`,
-    cloudresourcemanager: `${origin}/cloudresourcemanager/`,
-    container: `${origin}/container/`,
-    artifactregistry: `${origin}/artifactregistry/`,
-    oauth2Token: `${origin}/oauth2/token`,
-    stsToken: `${origin}/sts/v1/token`,
-    docker: (location) => `${origin}/docker/${location}-docker.pkg.dev`,
+    iam: `${origins.iam}/`,
+    sts: `${origins.sts}/`,
+    iamcredentials: `${origins.iamcredentials}/`,
+    cloudresourcemanager: `${origins.cloudresourcemanager}/`,
+    container: `${origins.container}/`,
+    artifactregistry: `${origins.artifactregistry}/`,
+    oauth2Token: `${origins.oauth2}/token`,
+    stsToken: `${origins.sts}/v1/token`,
+    docker: (location) => {
+      const origin = servers.get(`docker:${location}`)?.origin;
+      if (!origin) throw new Error(`no Artifact Registry repository in ${location}: seed one first`);
+      return origin;
+    },
   };
   const agent = new https.Agent({ ca, keepAlive: false });
 
@@ -1071,8 +1081,9 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
       project(spec.projectId);
       clusters.set(`${spec.projectId}/${spec.location}/${spec.name}`, structuredClone(spec));
     },
-    seedRepository: (spec) => {
+    seedRepository: async (spec) => {
       project(spec.projectId);
+      await listen(`docker:${spec.location}`);
       repositories.set(repoKey(spec.projectId, spec.location, spec.repository), { ...spec, policy: new PolicyStore(now) });
     },
     cluster: (p, l, n) => clusters.get(`${p}/${l}/${n}`),
@@ -1100,8 +1111,12 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
     mark: () => seq,
     close: async () => {
       agent.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all(
+        [...servers.values()].map(({ server }) => {
+          server.closeAllConnections();
+          return new Promise<void>((resolve) => server.close(() => resolve()));
+        }),
+      );
       if (ownCertDir) rmSync(certDir, { recursive: true, force: true });
     },
   };
