@@ -22,13 +22,20 @@ export function transporter(s: GcpStandins): gaxios.Gaxios {
   return new gaxios.Gaxios({ agent: s.agent });
 }
 
-/** Application default credentials from a JSON document (authorized_user or service_account). */
+/**
+ * Application default credentials from a JSON document: authorized_user (refreshed at the stand-ins'
+ * token endpoint) or service_account. google-auth-library 10 sends a key's token request to Google's
+ * fixed token URL whatever the key's `token_uri` says, so a key signs its own scoped JWTs
+ * (`useJWTAccessWithScope`), which Google accepts as well and the stand-ins verify against the key.
+ */
 export async function adc(s: GcpStandins, credentials: Record<string, string>): Promise<OAuth2Client> {
   const auth = new GoogleAuth({
     credentials,
-    scopes: credentials.type === 'authorized_user' ? ['https://www.googleapis.com/auth/cloud-platform'] : undefined,
+    scopes: ['https://www.googleapis.com/auth/cloud-platform'],
     clientOptions: { transporter: transporter(s), endpoints: { oauth2TokenUrl: s.urls.oauth2Token } },
   });
+  // What Google's generated (gapic) clients set on their GoogleAuth.
+  auth.useJWTAccessWithScope = true;
   // Both kinds of key document make an OAuth2Client (UserRefreshClient, JWT).
   return (await auth.getClient()) as OAuth2Client;
 }

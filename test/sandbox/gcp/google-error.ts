@@ -25,6 +25,8 @@ const HTTP: Record<GoogleStatus, number> = {
 /** A refusal the stand-in answers in Google's shape. */
 export class GoogleError extends Error {
   readonly httpStatus: number;
+  /** Why, for the stand-ins' log only (Google does not say why a credential was refused). */
+  reason?: string;
   constructor(
     readonly status: GoogleStatus,
     message: string,

@@ -1,15 +1,17 @@
 // IAM and Resource Manager stand-ins driven by Google's own Node clients: service accounts, IAM
 // policies (etag, version 3, conditions, concurrent writers), workload identity pools and providers.
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adc, bearer, clients, failure, type GoogleClients } from './clients.js';
-import { startGcpStandins, type GcpStandins } from './standins.js';
+import { adc, bearer, clients, failure, transporter, type GoogleClients } from './clients.js';
+import { signJwt, startGcpStandins, type GcpStandins } from './standins.js';
 
 const PROJECT = 'sandbox-project';
 const NUMBER = '123456789012';
 
 let s: GcpStandins;
 let g: GoogleClients;
-let clock = Date.parse('2026-12-07T12:00:00Z');
+// Starts at the real time: google-auth-library signs its JWTs with the real clock.
+let clock = Date.now();
 
 beforeAll(async () => {
   s = await startGcpStandins({ now: () => clock });
@@ -245,5 +247,40 @@ describe('workload identity pools and providers', () => {
   it('checks path parameters against their pattern and query parameters against their type', async () => {
     const r = await failure(g.iam.projects.locations.workloadIdentityPools.list({ parent, pageSize: 'ten' as unknown as number }));
     expect(r).toMatchObject({ status: 400, error: { status: 'INVALID_ARGUMENT' } });
+  });
+});
+
+describe('application default credentials of a service account key', () => {
+  const otherPem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+  it('accepts the key\'s self-signed JWT, verified against the key, and refuses one signed by another key (401)', async () => {
+    const email = await createAccount('key-holder');
+    s.grant({ kind: 'project', projectId: PROJECT }, 'roles/iam.serviceAccountAdmin', `serviceAccount:${email}`);
+    const key = s.serviceAccountKey(email);
+    expect(key.token_uri).toBe(s.urls.oauth2Token);
+    const m = s.mark();
+    await clients(s, await adc(s, key)).iam.projects.serviceAccounts.list({ name: `projects/${PROJECT}` });
+    expect(s.requests(m)).toMatchObject([{ methodId: 'iam.projects.serviceAccounts.list', caller: `serviceAccount:${email}`, decision: 'allowed' }]);
+    const forged = await failure(clients(s, await adc(s, { ...key, private_key: otherPem })).iam.projects.serviceAccounts.list({ name: `projects/${PROJECT}` }));
+    expect(forged).toMatchObject({ status: 401, error: { status: 'UNAUTHENTICATED' } });
+  });
+
+  it('the token endpoint (token_uri) takes a JWT bearer assertion signed by the key', async () => {
+    const email = await createAccount('token-user');
+    const key = s.serviceAccountKey(email);
+    const t = Math.floor(clock / 1000);
+    const claims = { iss: email, scope: 'https://www.googleapis.com/auth/cloud-platform', aud: key.token_uri, iat: t, exp: t + 3600 };
+    const post = (assertion: string) =>
+      transporter(s).request<{ access_token?: string; error?: string }>({
+        url: key.token_uri!,
+        method: 'POST',
+        data: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion }).toString(),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        validateStatus: () => true,
+      });
+    const ok = await post(signJwt(key.private_key!, key.private_key_id!, claims));
+    expect(s.tokenPrincipal(ok.data.access_token!)).toBe(`serviceAccount:${email}`);
+    expect((await post(signJwt(otherPem, key.private_key_id!, claims))).data.error).toBe('invalid_grant');
+    expect((await post(signJwt(key.private_key!, key.private_key_id!, { ...claims, exp: t + 7200 }))).data.error).toBe('invalid_grant');
   });
 });

@@ -343,28 +343,36 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
   // --- authentication -------------------------------------------------------------------------
   /** The caller of an API request: a token issued here, or a service account's self-signed JWT. */
   const authenticate = (req: IncomingMessage): string => {
+    const refuse = (reason: string): GoogleError => {
+      const e = new GoogleError(
+        'UNAUTHENTICATED',
+        'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+      );
+      e.reason = reason;
+      return e;
+    };
     const m = /^Bearer (.+)$/i.exec(String(req.headers.authorization ?? ''));
-    const unauthenticated = new GoogleError(
-      'UNAUTHENTICATED',
-      'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
-    );
-    if (!m) throw unauthenticated;
+    if (!m) throw refuse('no bearer token');
     const token = m[1]!;
     const issued = tokens.get(token);
     if (issued) {
-      if (issued.expiresAt <= now()) throw unauthenticated;
+      if (issued.expiresAt <= now()) throw refuse('the access token has expired');
       return issued.principal;
     }
     // Google accepts a JWT signed by a service account key in place of an access token
     // ("service account authorization without OAuth"): iss = sub = the account, aud = the API or a scope.
     const jwt = parseJwt(token);
-    if (!jwt) throw unauthenticated;
+    if (!jwt) throw refuse('not a token the stand-ins issued, nor a JWT');
     const sa = jwt.payload.iss ? accounts.get(jwt.payload.iss) : undefined;
     const pem = sa && jwt.header.kid ? sa.keys.get(jwt.header.kid) : undefined;
     const t = Math.floor(now() / 1000);
-    if (!sa || !pem || sa.disabled || jwt.payload.sub !== jwt.payload.iss || !verifyRs256(jwt, pem)) throw unauthenticated;
-    if (typeof jwt.payload.exp !== 'number' || jwt.payload.exp < t || typeof jwt.payload.iat !== 'number' || jwt.payload.iat > t + CLOCK_SKEW_S || jwt.payload.exp - jwt.payload.iat > 3600) throw unauthenticated;
-    if (!jwt.payload.aud && !jwt.payload.scope) throw unauthenticated;
+    if (!sa || !pem) throw refuse('self-signed JWT: no such service account key');
+    if (sa.disabled || jwt.payload.sub !== jwt.payload.iss) throw refuse('self-signed JWT: disabled account, or sub differs from iss');
+    if (!verifyRs256(jwt, pem)) throw refuse('self-signed JWT: the signature does not verify against the key');
+    if (typeof jwt.payload.exp !== 'number' || jwt.payload.exp < t || typeof jwt.payload.iat !== 'number' || jwt.payload.iat > t + CLOCK_SKEW_S || jwt.payload.exp - jwt.payload.iat > 3600) {
+      throw refuse('self-signed JWT: expired, from the future, or longer than an hour');
+    }
+    if (!jwt.payload.aud && !jwt.payload.scope) throw refuse('self-signed JWT: neither aud nor scope');
     return `serviceAccount:${sa.email}`;
   };
 
@@ -997,7 +1005,7 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
       send(res, 200, out);
     } catch (err) {
       if (!(err instanceof GoogleError)) throw err;
-      record({ method: req.method!, path: url.pathname, methodId: m.id, caller, decision: decisionOf(err.httpStatus), status: err.httpStatus, reason: err.message });
+      record({ method: req.method!, path: url.pathname, methodId: m.id, caller, decision: decisionOf(err.httpStatus), status: err.httpStatus, reason: err.reason ?? err.message });
       send(res, err.httpStatus, err.body());
     }
   };
