@@ -153,9 +153,9 @@ export class PolicyStore {
         }
       }
     }
-    if (this.hasConditions() && version < 3 && policy.etag === undefined) {
-      // Unconditional overwrite of a conditional policy without version 3 would drop conditions silently.
-      throw new GoogleError('INVALID_ARGUMENT', 'The policy has conditional role bindings: set version 3 to overwrite it.');
+    if (this.hasConditions() && version < 3) {
+      // Any write that affects conditional role bindings must say version 3 (IAM "Policy versions").
+      throw new GoogleError('INVALID_ARGUMENT', 'The policy has conditional role bindings: set version 3 to change it.');
     }
     const now = this.now();
     const next = new Map<string, number>();
