@@ -9,6 +9,7 @@ export type GoogleStatus =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'ABORTED'
+  | 'UNIMPLEMENTED'
   | 'INTERNAL';
 
 const HTTP: Record<GoogleStatus, number> = {
@@ -19,6 +20,7 @@ const HTTP: Record<GoogleStatus, number> = {
   NOT_FOUND: 404,
   ALREADY_EXISTS: 409,
   ABORTED: 409,
+  UNIMPLEMENTED: 501,
   INTERNAL: 500,
 };
 

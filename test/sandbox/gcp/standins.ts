@@ -48,7 +48,7 @@ export interface GcpRequestRecord {
   methodId: string;
   /** Who called (`user:…`, `serviceAccount:…`, `principal://…`), when known. */
   caller?: string;
-  decision: 'allowed' | 'denied' | 'invalid' | 'unauthenticated' | 'not-found' | 'conflict';
+  decision: 'allowed' | 'denied' | 'invalid' | 'unauthenticated' | 'not-found' | 'conflict' | 'unimplemented';
   status: number;
   reason?: string;
 }
@@ -873,7 +873,7 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
   };
 
   const decisionOf = (status: number): GcpRequestRecord['decision'] =>
-    status < 300 ? 'allowed' : status === 401 ? 'unauthenticated' : status === 403 ? 'denied' : status === 404 ? 'not-found' : status === 409 ? 'conflict' : 'invalid';
+    status < 300 ? 'allowed' : status === 401 ? 'unauthenticated' : status === 403 ? 'denied' : status === 404 ? 'not-found' : status === 409 ? 'conflict' : status === 501 ? 'unimplemented' : 'invalid';
 
   const parseBody = (req: IncomingMessage, raw: Buffer): Record<string, unknown> => {
     if (!raw.length) return {};
@@ -981,6 +981,8 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
     }
     let caller: string | undefined;
     try {
+      // Google authenticates before it reads the request (Google STS takes no credentials).
+      if (m.id !== 'sts.token') caller = authenticate(req);
       const params = contract.parameters(m, url.pathname, url.searchParams);
       const body = parseBody(req, raw);
       contract.checkRequest(m, body);
@@ -996,10 +998,9 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
           return send(res, err.httpStatus, { error: err.error, error_description: err.description });
         }
       }
-      caller = authenticate(req);
       const handler = handlers[m.id];
-      if (!handler) throw new GoogleError('PERMISSION_DENIED', `The sandbox does not implement ${m.id}.`);
-      const out = await handler({ method: m, params, body, caller });
+      if (!handler) throw new GoogleError('UNIMPLEMENTED', `The sandbox does not implement ${m.id}.`);
+      const out = await handler({ method: m, params, body, caller: caller! });
       contract.checkResponse(m, out);
       record({ method: req.method!, path: url.pathname, methodId: m.id, caller, decision: 'allowed', status: 200 });
       send(res, 200, out);
