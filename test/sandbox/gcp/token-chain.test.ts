@@ -2,7 +2,7 @@
 // Google STS (the cluster's token for a federated token), IAM Credentials generateAccessToken (the
 // workloadIdentityUser binding), Artifact Registry (the reader role, then a Docker registry read).
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,9 @@ let gsa: string;
 let dir: string;
 
 const t = (): number => Math.floor(clock / 1000);
+function publicJwk(key: KeyObject): JsonWebKey {
+  return createPublicKey(key).export({ format: 'jwk' });
+}
 function clusterToken(claims: Record<string, unknown> = {}, key: KeyObject = issuerKey): string {
   const pem = key.export({ type: 'pkcs8', format: 'pem' }).toString();
   return signJwt(pem, 'key-1', { iss: ISSUER, sub: SUBJECT, aud: ['openshift'], iat: t() - 10, exp: t() + 3600, ...claims });
@@ -77,7 +80,7 @@ async function registryRead(token: string): Promise<number> {
 beforeAll(async () => {
   issuerKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-  jwks = JSON.stringify({ keys: [{ ...issuerKey.export({ format: 'jwk' }), d: undefined, p: undefined, q: undefined, dp: undefined, dq: undefined, qi: undefined, kid: 'key-1', alg: 'RS256', use: 'sig' }] });
+  jwks = JSON.stringify({ keys: [{ ...publicJwk(issuerKey), kid: 'key-1', alg: 'RS256', use: 'sig' }] });
   const web = new Map([
     [`${ISSUER}/.well-known/openid-configuration`, JSON.stringify({ issuer: ISSUER, jwks_uri: `${ISSUER}/keys` })],
     [`${ISSUER}/keys`, jwks],
@@ -131,6 +134,19 @@ describe('Google STS', () => {
     const token = clusterToken({ iss: UNSERVED_ISSUER });
     await exchange(token, AUDIENCE.replace('cluster-a', 'inline-keys'));
     expect(await failure(exchange(token, AUDIENCE.replace('cluster-a', 'fetched-keys')))).toMatchObject({ status: 400, error: { error: 'invalid_grant' } });
+  });
+
+  it('a provider patch of jwksJson (after a key rotation) changes which keys verify', async () => {
+    await createProvider('rotated', { attributeMapping: { 'google.subject': 'assertion.sub' }, oidc: { issuerUri: UNSERVED_ISSUER, allowedAudiences: ['openshift'], jwksJson: jwks } });
+    const aud = AUDIENCE.replace('cluster-a', 'rotated');
+    const rotatedJwks = JSON.stringify({ keys: [{ ...publicJwk(otherKey), kid: 'key-1', alg: 'RS256', use: 'sig' }] });
+    const name = `projects/${PROJECT}/locations/global/workloadIdentityPools/${POOL}/providers/rotated`;
+    const op = await g.iam.projects.locations.workloadIdentityPools.providers.patch({ name, updateMask: 'oidc.jwksJson', requestBody: { oidc: { jwksJson: rotatedJwks } } });
+    await done(op.data.name!);
+    const provider = await g.iam.projects.locations.workloadIdentityPools.providers.get({ name });
+    expect(provider.data.oidc).toMatchObject({ issuerUri: UNSERVED_ISSUER, allowedAudiences: ['openshift'], jwksJson: rotatedJwks });
+    expect(await failure(exchange(clusterToken({ iss: UNSERVED_ISSUER }), aud))).toMatchObject({ status: 400, error: { error: 'invalid_grant' } });
+    await exchange(clusterToken({ iss: UNSERVED_ISSUER }, otherKey), aud);
   });
 
   it('without allowed audiences, accepts only the provider\'s full resource name (with or without https:)', async () => {
