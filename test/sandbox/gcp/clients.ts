@@ -1,4 +1,4 @@
-// Google's own Node clients pointed at the stand-ins (test helper): `rootUrl` per API, and a
+// Google's own Node clients pointed at the stand-ins (for the tests): `rootUrl` per API, and a
 // transporter whose HTTPS agent trusts the sandbox CA (verification stays on).
 import { cloudresourcemanager_v3 } from '@googleapis/cloudresourcemanager';
 import { container_v1 } from '@googleapis/container';

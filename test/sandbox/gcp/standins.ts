@@ -1131,7 +1131,7 @@ export async function startGcpStandins(options: GcpStandinsOptions = {}): Promis
   };
 }
 
-/** A signed RS256 JWT (test helper: the subject tokens of the clusters' issuers). */
+/** A signed RS256 JWT (for the tests: the subject tokens of the clusters' issuers). */
 export function signJwt(privateKeyPem: string, kid: string, payload: Record<string, unknown>): string {
   const enc = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
   const input = `${enc({ alg: 'RS256', typ: 'JWT', kid })}.${enc(payload)}`;
