@@ -43,15 +43,15 @@ function isolatable(t: ClusterTarget, err: unknown): boolean {
 export async function openSessions(options: Options, ui: Ui): Promise<Sessions> {
   // An unknown --profile is refused before anything is contacted.
   const { checkProfile } = await import('./clouds/aws/profile.js');
-  checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
+  checkProfile(options.profile ?? options.environment?.aws.profile, options.profile !== undefined, options.environment?.aws);
   // The clusters first: opening a session runs the kubeconfig's credential plugin (on EKS
   // `aws eks get-token`, a process of its own) and a first request; the AWS SDK loads meanwhile.
   const { openKubeSession } = await import('./kube/client.js');
   const targets = clusterTargets(options);
   const opening = Promise.allSettled(targets.map(async (t) =>
-    [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context, flag: t.flag }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn })] as const));
+    [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context, flag: t.flag, ...(options.environment ? { environment: options.environment.kube } : {}) }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn })] as const));
   const { createAwsSession } = await import('./clouds/aws/client.js');
-  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
+  const aws = createAwsSession({ profile: options.profile, ...(options.environment ? { environment: options.environment.aws } : {}), region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
   const settled = await opening;
   const kube = new Map<string, KubeSession>();
   const unreachable: { context: string; message: string }[] = [];

@@ -69,11 +69,11 @@ export function checkPublishOptions(options: Options, ui: Ui): void {
 
 export async function openPublishSessions(options: Options, ui: Ui): Promise<PublishSessions> {
   const { checkProfile } = await import('../clouds/aws/profile.js');
-  checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
+  checkProfile(options.profile ?? options.environment?.aws.profile, options.profile !== undefined, options.environment?.aws);
   const { openKubeSession } = await import('../kube/client.js');
-  const kube = await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn });
+  const kube = await openKubeSession({ kubeconfig: options.kubeconfig, context: options.context, ...(options.environment ? { environment: options.environment.kube } : {}) }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn });
   const { createAwsSession } = await import('../clouds/aws/client.js');
-  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
+  const aws = createAwsSession({ profile: options.profile, ...(options.environment ? { environment: options.environment.aws } : {}), region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
   return { kube, aws };
 }
 

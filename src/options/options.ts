@@ -6,6 +6,7 @@
 import { ProblemList, type InputError } from '../errors.js';
 import { parseConnectTo, type ConnectTo } from '../net/https.js';
 import * as v from '../validate.js';
+import { readEnvironment, type Environment } from './environment.js';
 
 export type Provider = 'eks' | 'openshift';
 export type OutputFormat = 'text' | 'json';
@@ -114,6 +115,8 @@ export interface Options {
    * name their CAs explicitly (Central's) add it themselves.
    */
   extraCaCertsFile?: string;
+  /** The environment variables the rooms below act on (kubeconfig, AWS profile and endpoints), read once here. */
+  environment?: Environment;
 }
 
 /** The environment variable behind Options.connectTo. */
@@ -432,6 +435,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     centralCredentials: centralCredentials(env, values.useGeneratedAdminPassword === true, problems),
     connectTo: connectTo.value,
     ...(env.NODE_EXTRA_CA_CERTS ? { extraCaCertsFile: env.NODE_EXTRA_CA_CERTS } : {}),
+    ...withEnvironment(readEnvironment(env)),
   };
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 
@@ -516,6 +520,11 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
  * or ROX_ADMIN_PASSWORD (basic auth as admin); never a token and a password together (roxctl
  * refuses that too), and --use-generated-admin-password only instead of them.
  */
+/** The environment, when any variable the rooms act on is set (an empty one is the same as none). */
+function withEnvironment(environment: Environment): Pick<Options, 'environment'> {
+  return Object.keys(environment.kube).length || Object.keys(environment.aws).length ? { environment } : {};
+}
+
 function centralCredentials(env: Record<string, string | undefined>, generated: boolean, problems: ProblemList): CentralCredentialInput {
   const set = (k: string) => env[k] !== undefined && env[k] !== '';
   const token = set('ROX_API_TOKEN');

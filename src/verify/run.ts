@@ -346,7 +346,7 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     let result: PodIdentityExchangeResult;
     try {
       result = await (deps.exchangePodIdentity ?? exchangePodIdentity)({
-        clusterName: e.clusterName, region: e.region, token: e.token, profile: options.profile, registryId: scope.registryId, probe, log: deps.log, timeoutMs: options.requestTimeoutMs,
+        clusterName: e.clusterName, region: e.region, token: e.token, profile: options.profile, ...(options.environment ? { environment: options.environment.aws } : {}), registryId: scope.registryId, probe, log: deps.log, timeoutMs: options.requestTimeoutMs,
       });
     } catch (err) {
       const why = errorOf(err).error;

@@ -46,6 +46,36 @@ function misplacedSdkImports(sources: Map<string, string>): string[] {
   return out;
 }
 
+/** Where process.env may be read: the entry point and the options room, which pass what they read in. */
+const ENV_READERS = [/^main\.ts$/, /^cli\.ts$/, /^options\//];
+/** Modules that may still touch process.env, each with its reason. */
+const ENV_ALLOWED: Record<string, string> = {
+  // Writes (never reads) a setting the AWS SDK reads when its first client is made; it must sit beside
+  // the SDK so that a module importing a client directly gets it too.
+  'clouds/aws/sdk-env.ts': 'sets the SDK\'s Node-version notice off before any client exists',
+};
+
+/** `file: line` for each use of process.env (property access or the object itself) outside the modules allowed. */
+function envReadsOutsideEntry(sources: Map<string, string>): string[] {
+  const out: string[] = [];
+  for (const [file, text] of sources) {
+    if (ENV_READERS.some((r) => r.test(file)) || file in ENV_ALLOWED) continue;
+    const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+    const visit = (n: ts.Node): void => {
+      // process.env, process['env'], and a destructured `const { env } = process`.
+      const isProcess = (e: ts.Node) => ts.isIdentifier(e) && e.text === 'process';
+      const hit = (ts.isPropertyAccessExpression(n) && isProcess(n.expression) && n.name.text === 'env')
+        || (ts.isElementAccessExpression(n) && isProcess(n.expression) && ts.isStringLiteralLike(n.argumentExpression) && n.argumentExpression.text === 'env')
+        || (ts.isVariableDeclaration(n) && n.initializer && isProcess(n.initializer) && ts.isObjectBindingPattern(n.name)
+          && n.name.elements.some((e) => (e.propertyName ?? e.name).getText(sf) === 'env'));
+      if (hit) out.push(`${file}:${sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1}`);
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  return out;
+}
+
 function srcSources(): Map<string, string> {
   return new Map(files(SRC).map((f) => [relative(SRC, f).split(sep).join('/'), readFileSync(f, 'utf8')]));
 }
@@ -81,5 +111,24 @@ describe('architecture', () => {
   it('leaves other packages and relative imports alone', () => {
     const text = `import { KubeConfig } from '@kubernetes/client-node';\nimport { x } from './aws-sdk.js';\nconst s = '@aws-sdk/client-iam';`;
     expect(misplacedSdkImports(new Map([['kube/client.ts', text]]))).toEqual([]);
+  });
+
+  it('reads process.env only at the entry point and in src/options/', () => {
+    const sources = srcSources();
+    // The scan sees the reads where they belong (it is not looking at nothing).
+    expect(envReadsOutsideEntry(new Map([...sources].filter(([f]) => f === 'main.ts')))).toEqual([]);
+    expect(sources.get('main.ts')).toMatch(/process\.env/);
+    for (const file of Object.keys(ENV_ALLOWED)) expect(sources.get(file), file).toMatch(/process\.env/);
+    expect(envReadsOutsideEntry(sources)).toEqual([]);
+  });
+
+  it.each([
+    ['a property read', `const k = process.env.KUBECONFIG;`],
+    ['the whole object as a default', `export function f(env = process.env) { return env; }`],
+    ['an element access', `const p = process['env'].AWS_PROFILE;`],
+    ['a destructuring', `const { env } = process;`],
+  ])('finds %s of process.env below the entry point (the check can fail)', (_what, text) => {
+    const sources = new Map([['kube/client.ts', text], ['options/options.ts', text], ['main.ts', text], ['commands/issuer.ts', `// process.env is not read here\nconst s = 'process.env';`]]);
+    expect(envReadsOutsideEntry(sources)).toEqual(['kube/client.ts:1']);
   });
 });
