@@ -3,6 +3,8 @@
  * Pure: no I/O, no clock, no randomness. Offline (current state unknown) it plans for an
  * account and cluster that have none of it.
  */
+import { awsWiring } from '../clouds/aws/wiring.js';
+import { platform } from '../platforms/registry.js';
 import {
   ADDED_CLIENT_IDS_TAG,
   ADOPTED_TAG,
@@ -351,7 +353,8 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
             associationId: assoc.associationId, ...(cluster.context ? { context: cluster.context } : {}),
           });
         }
-        const annotations = { [EKS_ROLE_ANNOTATION]: arn };
+        const wiring = awsWiring('eks', arn);
+        const annotations = wiring.serviceAccountAnnotations!;
         kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations, durability });
         const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
         const status = !known || cur === undefined ? 'create' : cur === arn ? 'unchanged' : 'update';
@@ -371,13 +374,11 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
           ref, annotations: { ...annotations, ...record },
         });
         if (durability === 'helm-values') {
-          helm.add(comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations } } } });
+          helm.add(comp, platform('eks').helmValues(comp, wiring));
         }
       } else {
-        const env = [
-          { name: 'AWS_ROLE_ARN', value: arn },
-          { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: OPENSHIFT_TOKEN_FILE },
-        ];
+        const wiring = awsWiring('openshift', arn);
+        const env = wiring.env!;
         kubernetes.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, container: comp, env, durability });
         const dep = state?.deployment;
         const curEnv = dep ? Object.fromEntries(env.map((e) => [e.name, dep.env.find((x) => x.name === e.name)?.value])) : undefined;
@@ -420,7 +421,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
           ...(deferredRollout ? { deferred: true } : {}),
         });
         if (durability === 'helm-values') {
-          helm.add(comp, { customize: { [comp]: { envVars: Object.fromEntries(env.map((e) => [e.name, e.value])) } } });
+          helm.add(comp, platform('openshift').helmValues(comp, wiring));
         }
       }
       const cr = cluster.operatorCrs?.[comp];
@@ -530,19 +531,7 @@ export function planHeader(command: Plan['command'], facts: Facts, oidcProviders
 
 /** The overlays that make our change durable in a StackRox CR (spec.overlays). */
 export function operatorOverlays(provider: 'eks' | 'openshift', comp: Component, arn: string): OperatorOverlay[] {
-  if (provider === 'eks') {
-    return [{
-      apiVersion: 'v1', kind: 'ServiceAccount', name: comp,
-      patches: [{ path: `metadata.annotations.${EKS_ROLE_ANNOTATION.replace(/\./g, '\\.')}`, value: arn }],
-    }];
-  }
-  return [{
-    apiVersion: 'apps/v1', kind: 'Deployment', name: comp,
-    patches: [
-      { path: `spec.template.spec.containers[name:${comp}].env[-1]`, value: `name: AWS_ROLE_ARN\nvalue: ${arn}\n` },
-      { path: `spec.template.spec.containers[name:${comp}].env[-1]`, value: `name: AWS_WEB_IDENTITY_TOKEN_FILE\nvalue: ${OPENSHIFT_TOKEN_FILE}\n` },
-    ],
-  }];
+  return platform(provider).operatorOverlays(comp, awsWiring(provider, arn));
 }
 
 export function sameOverlay(a: unknown, b: OperatorOverlay): boolean {

@@ -338,7 +338,8 @@ export interface PodsInput extends ComponentInput {
 
 const iso = (d: Date) => d.toISOString().replace(/\.000Z$/, 'Z');
 
-export const EKS_AUDIENCE_ANNOTATION = 'eks.amazonaws.com/audience';
+export { EKS_AUDIENCE_ANNOTATION } from '../platforms/eks/constants.js';
+import { EKS_AUDIENCE_ANNOTATION } from '../platforms/eks/constants.js';
 
 /** The audience the EKS pod identity webhook gives the pods' token: the service account's annotation, else sts.amazonaws.com. */
 export function eksPodAudience(i: ComponentInput): string {
