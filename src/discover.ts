@@ -24,16 +24,9 @@ import { issuerUrl, privateIssuerHost } from './validate.js';
 import { issuerPublicCheck } from './verify/checks.js';
 import { pointedRoleArn, roleInAccount } from './verify/pointers.js';
 
-export interface Sessions {
-  aws: AwsSession;
-  /** By context name; '' for the current context. */
-  kube: Map<string, KubeSession>;
-  /**
-   * Secured clusters (--sensor-context) that could not be reached or read: left out of this run,
-   * so that one cluster down does not stop the others. The run then ends with exit code 1.
-   */
-  unreachable?: { context: string; message: string }[];
-}
+import type { Discovered, Sessions } from './sessions.js';
+
+export type { Discovered, Sessions } from './sessions.js';
 
 /** A secured cluster's failure that leaves the others to go on (not a mistake in the flags). */
 function isolatable(t: ClusterTarget, err: unknown): boolean {
@@ -404,12 +397,6 @@ export async function readInPlace(facts: Facts, roleName: string, sessions: Sess
 export const DEFAULT_OIDC_PROVIDER_QUOTA = 100;
 const OIDC_PROVIDER_WARN_AT = 90;
 
-export interface Discovered {
-  facts: Facts;
-  decisions: Decisions;
-  aws: AwsState;
-  warnings: string[];
-}
 
 /** Detection, decisions from the options alone (no prompts), and the AWS state (for verify and uninstall). */
 export async function discover(options: Options, sessions: Sessions, ui: Ui): Promise<Discovered> {

@@ -8,7 +8,7 @@ import type { Mechanism, Provider } from '../options/options.js';
 export type { Mechanism };
 import type { Partition } from '../validate.js';
 import type { EcrScope, PolicyDocument, RepositoryGrant } from '../clouds/aws/policies.js';
-import type { ImageIntegration, IntegrationRecord } from '../central/types.js';
+import type { ImageIntegration, IntegrationRecord } from './central-types.js';
 
 export type Component = 'central' | 'sensor';
 export const COMPONENTS: readonly Component[] = ['central', 'sensor'];

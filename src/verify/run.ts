@@ -6,7 +6,7 @@
  * Tokens and credentials never leave this module: rows carry only non-secret facts.
  */
 import { exchangeAndPullAuth, type ExchangeResult, type RegistryProbe, type RepositoryRead } from '../clouds/aws/exchange.js';
-import type { Discovered, Sessions } from '../discover.js';
+import type { Discovered, Sessions } from '../sessions.js';
 import { isRhacsStsError } from '../errors.js';
 import type { IssuerDocuments, KubeSession, WorkloadState } from '../kube/session.js';
 import type { Options } from '../options/options.js';

@@ -7,7 +7,7 @@ import type { Cloud } from '../types.js';
 import type { Plan, Facts, Decisions, AwsState } from '../../plan/model.js';
 import type { UninstallDecisions } from '../../plan/uninstall.js';
 import type { Options } from '../../options/options.js';
-import type { Discovered, Sessions } from '../../discover.js';
+import type { Discovered, Sessions } from '../../sessions.js';
 import type { VerifyDeps, VerifyReport } from '../../verify/run.js';
 import type { AwsEnvironment } from './environment.js';
 import { isAwsAction, type AwsAction, type AwsSession } from './session.js';
