@@ -28,7 +28,7 @@ import {
   type Plan,
 } from './model.js';
 import { HelmValuesByRelease } from './helm-values.js';
-import { eksRestartNeeded, podIdentityLeftover, podIdentityRestartNeeded, noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage, tokenVolumeBlocker, unfinishedRollout } from './restarts.js';
+import { eksRestartNeeded, noRestartBlocker, outageNote, planRestart, podIdentityLeftover, podIdentityRestartNeeded, restartIsOutage, tokenVolumeBlocker, unfinishedRollout } from './restarts.js';
 import { associationOf, diffTags, isManaged, ourTags, planAwsIdentity, roleNameOf } from '../clouds/aws/plan.js';
 import { targetComponents } from './components.js';
 
@@ -187,28 +187,17 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         });
         continue;
       }
-      const method = cluster.provider === 'eks' ? 'restartedAt' : 'rollout';
-      const deferred = !decisions.restart;
-      if (changed) restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred, ...(outage ? { outage } : {}) });
-      if (changed && !deferred && outage) outages.push(comp);
-      const when = outage ? OUTAGE_SUFFIX : '';
-      actions.push({
-        id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart',
-        status: changed && !deferred ? 'update' : 'unchanged',
-        target: `${where}deployment/${comp}`,
-        summary: !changed
-          ? `No restart needed for ${comp}`
-          : deferredRollout
-            ? durability === 'helm-values'
-              ? `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below sets the environment and rolls the pods${when}`
-              : `Rollout of ${comp} deferred (--no-restart): nothing is set until a run without --no-restart${when}`
-            : deferred
-              ? `Restart of ${comp} deferred (--no-restart)${when}`
-              : method === 'restartedAt'
-                ? `Restart ${comp} so that new pods get the role (EKS injects credentials at pod creation) and wait until ready${when}`
-                : `Wait for ${comp} to roll out with the new environment${when}`,
-        ref, method, deferred: deferred && changed, ...(changed && outage ? { outage: true } : {}),
-      });
+      actions.push(planRestart({
+        cluster, comp, ref, where, changed, deferredRollout, outage, restart: decisions.restart,
+        words: {
+          deferredRollout: durability === 'helm-values'
+            ? `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below sets the environment and rolls the pods`
+            : `Rollout of ${comp} deferred (--no-restart): nothing is set until a run without --no-restart`,
+          restart: (method) => method === 'restartedAt'
+            ? `Restart ${comp} so that new pods get the role (EKS injects credentials at pod creation) and wait until ready`
+            : `Wait for ${comp} to roll out with the new environment`,
+        },
+      }, { restarts, outages }));
     }
     helmValues.push(...helm.list());
     if (durability === 'helm-values') {
