@@ -24,16 +24,9 @@ import { issuerUrl, privateIssuerHost } from './validate.js';
 import { issuerPublicCheck } from './verify/checks.js';
 import { pointedRoleArn, roleInAccount } from './verify/pointers.js';
 
-export interface Sessions {
-  aws: AwsSession;
-  /** By context name; '' for the current context. */
-  kube: Map<string, KubeSession>;
-  /**
-   * Secured clusters (--sensor-context) that could not be reached or read: left out of this run,
-   * so that one cluster down does not stop the others. The run then ends with exit code 1.
-   */
-  unreachable?: { context: string; message: string }[];
-}
+import type { Discovered, Sessions } from './sessions.js';
+
+export type { Discovered, Sessions } from './sessions.js';
 
 /** A secured cluster's failure that leaves the others to go on (not a mistake in the flags). */
 function isolatable(t: ClusterTarget, err: unknown): boolean {
@@ -43,15 +36,15 @@ function isolatable(t: ClusterTarget, err: unknown): boolean {
 export async function openSessions(options: Options, ui: Ui): Promise<Sessions> {
   // An unknown --profile is refused before anything is contacted.
   const { checkProfile } = await import('./clouds/aws/profile.js');
-  checkProfile(options.profile ?? process.env.AWS_PROFILE, options.profile !== undefined);
+  checkProfile(options.profile ?? options.environment?.aws.profile, options.profile !== undefined, options.environment?.aws);
   // The clusters first: opening a session runs the kubeconfig's credential plugin (on EKS
   // `aws eks get-token`, a process of its own) and a first request; the AWS SDK loads meanwhile.
   const { openKubeSession } = await import('./kube/client.js');
   const targets = clusterTargets(options);
   const opening = Promise.allSettled(targets.map(async (t) =>
-    [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context, flag: t.flag }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn })] as const));
+    [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context, flag: t.flag, ...(options.environment ? { environment: options.environment.kube } : {}) }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn })] as const));
   const { createAwsSession } = await import('./clouds/aws/client.js');
-  const aws = createAwsSession({ profile: options.profile, region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
+  const aws = createAwsSession({ profile: options.profile, ...(options.environment ? { environment: options.environment.aws } : {}), region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
   const settled = await opening;
   const kube = new Map<string, KubeSession>();
   const unreachable: { context: string; message: string }[] = [];
@@ -404,12 +397,6 @@ export async function readInPlace(facts: Facts, roleName: string, sessions: Sess
 export const DEFAULT_OIDC_PROVIDER_QUOTA = 100;
 const OIDC_PROVIDER_WARN_AT = 90;
 
-export interface Discovered {
-  facts: Facts;
-  decisions: Decisions;
-  aws: AwsState;
-  warnings: string[];
-}
 
 /** Detection, decisions from the options alone (no prompts), and the AWS state (for verify and uninstall). */
 export async function discover(options: Options, sessions: Sessions, ui: Ui): Promise<Discovered> {

@@ -8,13 +8,11 @@ import { CancelledError, ExitCode, OperationError, RhacsStsError } from '../erro
 import { isKubeAction, type KubeAction, type KubeSession } from '../kube/session.js';
 import type { Action, Plan } from '../plan/model.js';
 
-export type TaskState = 'pending' | 'running' | 'done' | 'unchanged' | 'failed' | 'skipped';
+import type { ApplyProgress } from '../ui/progress.js';
+import type { ApplyResult } from '../plan/apply-result.js';
 
-export interface ApplyProgress {
-  task(action: Action, state: TaskState, detail?: string): void;
-  /** A rollout's progress; `context` names the cluster ('' for the current context). */
-  rollout(namespace: string, name: string, message: string, context?: string): void;
-}
+export type { ApplyProgress, TaskState } from '../ui/progress.js';
+export type { ApplyResult } from '../plan/apply-result.js';
 
 export interface ApplyDeps {
   aws?: AwsSession;
@@ -37,15 +35,6 @@ export class ApplyError extends OperationError {
 
 type CentralAction = Extract<Action, { type: 'central-integration' }>;
 
-export interface ApplyResult {
-  id: string;
-  type: Action['type'];
-  target: string;
-  outcome: 'done' | 'unchanged' | 'skipped' | 'failed';
-  /** The kubeconfig context of a Kubernetes action ('' for the current context). */
-  context?: string;
-  error?: string;
-}
 
 /** How many clusters are changed at once. */
 export const CLUSTER_CONCURRENCY = 4;

@@ -68,9 +68,10 @@ export function loadKubeConfig(target: KubeTarget): KubeConfig {
   } else {
     // Without any kubeconfig the client falls back to http://localhost:8080, whose error says
     // nothing useful: say what is missing instead.
-    const env = process.env.KUBECONFIG;
-    const files = env ? env.split(delimiter).filter(Boolean) : [join(process.env.HOME ?? homedir(), '.kube', 'config')];
-    if (!files.some((f) => existsSync(f)) && !process.env.KUBERNETES_SERVICE_HOST) {
+    const environment = target.environment ?? {};
+    const env = environment.kubeconfig;
+    const files = env ? env.split(delimiter).filter(Boolean) : [join(environment.home ?? homedir(), '.kube', 'config')];
+    if (!files.some((f) => existsSync(f)) && !environment.kubernetesServiceHost) {
       throw new InputError(
         [{ source: '--kubeconfig', message: env ? `no file that KUBECONFIG names exists (${files.join(', ')})` : `no kubeconfig found: KUBECONFIG is not set and ${files[0]} does not exist` }],
         'Connect to the cluster first (EKS: aws eks update-kubeconfig --name <cluster> --region <region>; OpenShift: oc login <api-url>), or pass --kubeconfig <file>.',
@@ -79,7 +80,7 @@ export function loadKubeConfig(target: KubeTarget): KubeConfig {
     try {
       kc.loadFromDefault();
     } catch (err) {
-      const from = process.env.KUBECONFIG ? `KUBECONFIG (${process.env.KUBECONFIG})` : 'the default kubeconfig (~/.kube/config)';
+      const from = environment.kubeconfig ? `KUBECONFIG (${environment.kubeconfig})` : 'the default kubeconfig (~/.kube/config)';
       throw new InputError([{ source: '--kubeconfig', message: `${from} cannot be read: ${(err as Error).message}` }]);
     }
   }

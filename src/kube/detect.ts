@@ -20,6 +20,7 @@ import { kubeStatus } from './errors.js';
 import { detectRhacs } from './rhacs.js';
 import { POD_IDENTITY_AGENT } from '../plan/model.js';
 import type { ClusterDiscovery, DiscoverInput } from './session.js';
+import { hasSignal } from '../platforms/registry.js';
 
 const EKS_HOST_RE = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$/;
 
@@ -163,7 +164,7 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
 
   const eksRegion = eksIssuerRegion(issuer);
   const host = new URL(api.endpoint.server).hostname;
-  const eksHost = /\.eks\.amazonaws\.com(\.cn)?$/.test(host) ? host : undefined;
+  const eksHost = hasSignal('eks', 'api-server', host) ? host : undefined;
   if (!openshift) {
     if (eksRegion) {
       detected = 'eks';
@@ -179,7 +180,7 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   if (detected === 'other' || !region) {
     const nodes = await sampleNodes(api);
     if (nodes) {
-      const aws = nodes.find((n) => n.spec?.providerID?.startsWith('aws:///'));
+      const aws = nodes.find((n) => hasSignal('eks', 'node-provider-id', n.spec?.providerID ?? ''));
       if (detected === 'other' && aws) {
         detected = 'eks';
         evidence.push(`node ${aws.metadata?.name} has an AWS providerID`);

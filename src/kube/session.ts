@@ -3,6 +3,7 @@
  * rhacs-sts makes are listed; the real implementation wraps @kubernetes/client-node and is
  * loaded lazily (see ./client.ts), tests may pass fakes.
  */
+import type { KubeEnvironment } from './environment.js';
 import type { Provider } from '../options/options.js';
 import type { Action, ClusterFacts } from '../plan/model.js';
 import type { OpenShiftIssuerState, OperatorStatus } from './openshift-issuer.js';
@@ -25,6 +26,8 @@ export function isKubeAction(a: Action): a is KubeAction {
 
 export interface KubeTarget {
   kubeconfig?: string;
+  /** Where the kubeconfig is found without --kubeconfig (read at the entry point). */
+  environment?: KubeEnvironment;
   context?: string;
   /** The flag that named the context, for messages (default --context). */
   flag?: '--context' | '--central-context' | '--sensor-context';

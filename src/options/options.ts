@@ -10,6 +10,7 @@ import { checkCrossFlagRules } from './rules.js';
 
 export * from './types.js';
 import { CONNECT_TO_ENV, MECHANISMS, PROVIDERS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, type CentralCredentialInput, type CommandName, type Mechanism, type Options, type OutputFormat, type Provider } from './types.js';
+import { readEnvironment, type Environment } from './environment.js';
 
 type Kind = 'string' | 'list' | 'boolean' | 'negatable';
 
@@ -335,6 +336,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     centralCredentials: centralCredentials(env, values.useGeneratedAdminPassword === true, problems),
     connectTo: connectTo.value,
     ...(env.NODE_EXTRA_CA_CERTS ? { extraCaCertsFile: env.NODE_EXTRA_CA_CERTS } : {}),
+    ...withEnvironment(readEnvironment(env)),
   };
   if (options.ecrRegion === '*') options.ecrRegion = undefined;
 
@@ -348,6 +350,11 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     throw err;
   }
   return options;
+}
+
+/** The environment, when any variable the rooms act on is set (an empty one is the same as none). */
+function withEnvironment(environment: Environment): Pick<Options, 'environment'> {
+  return Object.keys(environment.kube).length || Object.keys(environment.aws).length ? { environment } : {};
 }
 
 /**

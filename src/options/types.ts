@@ -2,6 +2,7 @@
  * The typed options every command's flags parse into, and the names and limits they use. Kept
  * apart from the option table and its parsing so that the cross-flag rules (rules.ts) can read them.
  */
+import type { Environment } from './environment.js';
 import type { ConnectTo } from '../net/https.js';
 
 export type Provider = 'eks' | 'openshift';
@@ -111,6 +112,8 @@ export interface Options {
    * name their CAs explicitly (Central's) add it themselves.
    */
   extraCaCertsFile?: string;
+  /** The environment variables the rooms below act on (kubeconfig, AWS profile and endpoints), read once here. */
+  environment?: Environment;
 }
 
 /** The environment variable behind Options.connectTo. */

@@ -3,46 +3,21 @@
  * Pure: no I/O, no clock, no randomness. Offline (current state unknown) it plans for an
  * account and cluster that have none of it.
  */
+import { awsWiring } from '../clouds/aws/wiring.js';
+import { platform } from '../platforms/registry.js';
 import {
-  ADDED_CLIENT_IDS_TAG,
-  ADOPTED_TAG,
-  attachedPolicyTag,
-  CLUSTER_TAG,
-  MANAGED_TAG,
-  MAX_ROLE_TAGS,
-  SERVES_TAG_PREFIX,
-  servesTag,
-  DEFAULT_TRUST_POLICY_QUOTA,
-  mergeTrustPolicy,
-  ourTrustedHostPaths,
-  policySize,
-  oidcProviderArn,
   PERMISSIONS_POLICY_NAME,
-  permissionsPolicy,
   repositoryGrant,
-  roleArn,
-  samePolicy,
-  serviceAccountSubject,
-  trustStatements,
-  podIdentityStatement,
-  POD_IDENTITY_PRINCIPAL,
-  withPodIdentityStatement,
-  federatedHostPaths,
-  ecrScopeOfPolicy,
-  type EcrScope,
-  type TrustTarget,
 } from '../clouds/aws/policies.js';
 import {
   AUDIENCE,
   EKS_ROLE_ANNOTATION,
   OPENSHIFT_TOKEN_DIR,
-  OPENSHIFT_TOKEN_FILE,
   PREVIOUS_ROLE_ANNOTATION,
   TOKEN_EXPIRATION_SECONDS,
   type Action,
   type AssociationState,
   type AwsState,
-  type Mechanism,
   type ClusterFacts,
   type Component,
   type Decisions,
@@ -53,256 +28,19 @@ import {
   type Plan,
 } from './model.js';
 import { HelmValuesByRelease } from './helm-values.js';
-import { eksRestartNeeded, podIdentityLeftover, podIdentityRestartNeeded, noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage, tokenVolumeBlocker, unfinishedRollout } from './restarts.js';
-import { issuerHostPath } from '../validate.js';
+import { eksRestartNeeded, noRestartBlocker, outageNote, planRestart, podIdentityLeftover, podIdentityRestartNeeded, restartIsOutage, tokenVolumeBlocker, unfinishedRollout } from './restarts.js';
+import { associationOf, diffTags, isManaged, ourTags, planAwsIdentity, roleNameOf } from '../clouds/aws/plan.js';
+import { targetComponents } from './components.js';
 
-/** An ECR scope in the words of the plan. */
-export function describeEcrScope(scope: EcrScope): string {
-  return `${scope.repositories.length ? scope.repositories.join(', ') : 'all repositories'} in registry ${scope.registryId} (${scope.region ?? 'any region'})`;
-}
-
-export function ourTags(clusterName: string | undefined): Record<string, string> {
-  return clusterName ? { [MANAGED_TAG]: 'true', [CLUSTER_TAG]: clusterName } : { [MANAGED_TAG]: 'true' };
-}
-
-export function isManaged(tags: Record<string, string> | undefined): boolean {
-  return tags?.[MANAGED_TAG] === 'true';
-}
-
-/** How this cluster's pods get the role: Pod Identity only on EKS, when chosen. */
-export function mechanismOf(cluster: ClusterFacts, mechanism: Mechanism | undefined): Mechanism {
-  return cluster.provider === 'eks' && mechanism === 'pod-identity' ? 'pod-identity' : 'irsa';
-}
-
-/** The association of one service account, from what was read. */
-export function associationOf(aws: AwsState | undefined, cluster: ClusterFacts, region: string, comp: Component): AssociationState | undefined {
-  return aws?.associations?.find((a) => a.clusterName === cluster.name && a.region === region && a.namespace === cluster.namespace && a.serviceAccount === comp);
-}
-
-/** Components that get AWS access in a cluster: Central always, Sensor with delegated scanning. */
-export function targetComponents(cluster: ClusterFacts, delegatedScanning: boolean): Component[] {
-  return cluster.components.filter((c) => c === 'central' || (c === 'sensor' && delegatedScanning));
-}
+// AWS's helpers, where the rooms that plan, discover and uninstall have always found them.
+export { associationOf, describeEcrScope, isManaged, mechanismOf, ourTags } from '../clouds/aws/plan.js';
+export { targetComponents } from './components.js';
 
 export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | undefined): Plan {
   if (facts.clusters.length === 0) throw new Error('buildPlan: no cluster');
-  const { partition, accountId } = facts;
-  const tags = ourTags(facts.clusterName);
-  const actions: Action[] = [];
-  const blockers: Plan['blockers'] = [];
-  const notes: string[] = [];
+  const { accountId } = facts;
+  const { tags, podId, oidcProviders, role, arn, trustPolicy, permissions, actions, blockers, notes } = planAwsIdentity(facts, decisions, aws);
 
-  // --- IAM OIDC providers, one per issuer (web identity only: Pod Identity needs none) -----
-  const podId = (c: ClusterFacts) => mechanismOf(c, decisions.mechanism) === 'pod-identity';
-  const issuers = [...new Map(facts.clusters.map((c) => [c.issuer, c])).values()];
-  const oidcProviders = issuers.map((c) => ({
-    arn: oidcProviderArn(partition, accountId, c.issuer),
-    url: c.issuer,
-    clientIds: [AUDIENCE[c.provider]],
-  }));
-  const irsaIssuers = new Set(facts.clusters.filter((c) => !podId(c)).map((c) => c.issuer));
-  for (const p of oidcProviders.filter((x) => irsaIssuers.has(x.url))) {
-    const current = aws?.oidcProviders[p.url];
-    const thumbprints = decisions.thumbprints[p.url] ?? [];
-    if (!current) {
-      actions.push({
-        id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: 'create', target: p.arn,
-        summary: `Create the IAM OIDC identity provider for ${p.url} (audience ${p.clientIds.join(', ')})`,
-        desired: { url: p.url, clientIds: p.clientIds, thumbprints, tags }, current: aws ? null : undefined,
-        issuer: p.url, arn: p.arn, addClientIds: p.clientIds, tags, thumbprints,
-        ...(decisions.adoptOidcProvider ? { adopt: true } : {}),
-      });
-      continue;
-    }
-    const missing = p.clientIds.filter((id) => !current.clientIds.includes(id));
-    const owned = isManaged(current.tags);
-    // Adopting marks the provider as adopted (uninstall never deletes it) and records the
-    // audiences we add, so that uninstall removes exactly those.
-    const adopting = !owned && decisions.adoptOidcProvider;
-    const adopted = adopting || current.tags[ADOPTED_TAG] === 'true';
-    const added = [...new Set([...(current.tags[ADDED_CLIENT_IDS_TAG] ?? '').split(' ').filter(Boolean), ...(adopted ? missing : [])])].sort();
-    const wantTags = adopted ? { ...tags, [ADOPTED_TAG]: 'true', ...(added.length ? { [ADDED_CLIENT_IDS_TAG]: added.join(' ') } : {}) } : tags;
-    const missingTags = owned || decisions.adoptOidcProvider ? diffTags(current.tags, wantTags) : {};
-    if (missing.length > 0 && !owned && !decisions.adoptOidcProvider) {
-      blockers.push({
-        message: `The OIDC provider ${p.arn} exists, was not created by rhacs-sts, and lacks the audience ${missing.join(', ')}.`,
-        hint: 'Re-run with --adopt-oidc-provider to add the audience (and our tag), or add it yourself: aws iam add-client-id-to-open-id-connect-provider.',
-        fix: '--adopt-oidc-provider',
-      });
-    }
-    const changes = missing.length > 0 || Object.keys(missingTags).length > 0;
-    actions.push({
-      id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: changes ? 'update' : 'unchanged', target: p.arn,
-      summary: changes
-        ? `Update the OIDC provider: ${[missing.length ? `add audience ${missing.join(', ')}` : '', Object.keys(missingTags).length ? 'add our tags' : ''].filter(Boolean).join(' and ')}`
-        : `OIDC provider for ${p.url} is in place${owned ? '' : ' (not ours: used, never changed)'}`,
-      current: { clientIds: current.clientIds, tags: current.tags },
-      desired: { clientIds: [...new Set([...current.clientIds, ...p.clientIds])], tags: { ...current.tags, ...missingTags } },
-      issuer: p.url, arn: current.arn, addClientIds: missing, tags: missingTags, thumbprints: [],
-      ...(decisions.adoptOidcProvider ? { adopt: true } : {}),
-    });
-  }
-
-  // --- IAM role -------------------------------------------------------------------------
-  const role = aws?.role ?? null;
-  const arn = role?.arn ?? roleArn(partition, accountId, decisions.roleName, decisions.rolePath);
-  const trustTargets: TrustTarget[] = facts.clusters.filter((c) => !podId(c)).map((c) => ({
-    issuer: c.issuer,
-    audience: AUDIENCE[c.provider],
-    subjects: targetComponents(c, decisions.delegatedScanning).map((comp) => serviceAccountSubject(c.namespace, comp)),
-  })).filter((t) => t.subjects.length > 0);
-  const podIdClusters = facts.clusters.filter((c) => podId(c) && targetComponents(c, decisions.delegatedScanning).length > 0);
-  if (trustTargets.length === 0 && podIdClusters.length === 0) {
-    blockers.push({
-      message: 'No RHACS component to configure: Central does not run in the cluster, and Sensor is only configured with delegated scanning.',
-      hint: 'Point --context (or --central-context) at the cluster that runs Central, or pass --delegated-scanning for a Sensor-only cluster.',
-    });
-  }
-  // Our web-identity statements for this run's issuers are replaced (none for a cluster on Pod
-  // Identity: switching removes its statement); the one Pod Identity statement stays while any
-  // cluster the role serves (this run's, or another's by its serves tag) uses Pod Identity.
-  const runServes = new Set(facts.clusters.flatMap((c) => (c.name ? [servesTag(c.name)] : [])));
-  const othersOnPodIdentity = Object.entries(role?.tags ?? {}).some(([k, v]) => k.startsWith(SERVES_TAG_PREFIX) && v === POD_IDENTITY_PRINCIPAL && !runServes.has(k));
-  const trustPolicy = withPodIdentityStatement(
-    mergeTrustPolicy(role?.trustPolicy, trustStatements(partition, accountId, trustTargets), facts.clusters.map((c) => c.issuer)),
-    podIdClusters.length > 0 || othersOnPodIdentity ? podIdentityStatement(partition, accountId) : undefined,
-  );
-  const quota = aws?.trustPolicySizeQuota ?? DEFAULT_TRUST_POLICY_QUOTA;
-  const size = policySize(trustPolicy);
-  if (size > quota) {
-    const issuerCount = ourTrustedHostPaths(trustPolicy).length;
-    blockers.push({
-      message: `The role's trust policy would be ${size} characters (IAM counts non-white-space characters), over the account's quota of ${quota}${aws?.trustPolicySizeQuota === undefined ? ' (the default; not read from the account)' : ''}: IAM would refuse it with LimitExceeded. It trusts ${issuerCount} cluster issuer${issuerCount === 1 ? '' : 's'}.`,
-      hint: `Ask AWS for a larger trust policy quota (Service Quotas, IAM, code L-C07B4B0D), or give each secured cluster its own role with --role-per-cluster (each trusted by its own issuer only).${facts.clusters.some((c) => c.provider === 'eks') ? ' On EKS, --mechanism pod-identity lets a fleet share one role without growing its trust policy.' : ''}`,
-    });
-  } else if (size > quota * 0.75 && trustTargets.some((t) => facts.clusters.find((c) => c.issuer === t.issuer)?.provider === 'eks')) {
-    notes.push(`The role's trust policy is ${size} of the account's ${quota} characters: each cluster on IRSA adds a statement. On EKS, Pod Identity (--mechanism pod-identity) lets a fleet share one role without growing its trust policy.`);
-  }
-  const permissions = permissionsPolicy(partition, decisions.ecr);
-  // The role's tags say which clusters it serves (one tag per cluster, valued with its issuer).
-  const roleTags: Record<string, string> = { ...tags };
-  for (const c of facts.clusters) {
-    if (c.name && targetComponents(c, decisions.delegatedScanning).length) roleTags[servesTag(c.name)] = podId(c) ? POD_IDENTITY_PRINCIPAL : issuerHostPath(c.issuer);
-  }
-  // A cluster whose mechanism changes: said in the plan, as "was X, becomes Y".
-  for (const c of facts.clusters) {
-    const was = c.name ? role?.tags[servesTag(c.name)] : undefined;
-    const now = c.name ? roleTags[servesTag(c.name)] : undefined;
-    if (was && now && (was === POD_IDENTITY_PRINCIPAL) !== (now === POD_IDENTITY_PRINCIPAL)) {
-      notes.push(`${c.name}: was ${was === POD_IDENTITY_PRINCIPAL ? 'EKS Pod Identity' : 'IRSA'}, becomes ${now === POD_IDENTITY_PRINCIPAL ? 'EKS Pod Identity' : 'IRSA'} (--mechanism).`);
-    }
-  }
-  const tagCount = Object.keys({ ...role?.tags, ...roleTags }).length + (role && !isManaged(role.tags) ? 1 : 0);
-  if (tagCount > MAX_ROLE_TAGS) {
-    blockers.push({
-      message: `The role would carry ${tagCount} tags, over IAM's limit of ${MAX_ROLE_TAGS} (rhacs-sts tags the role once per cluster it serves).`,
-      hint: 'Give some secured clusters their own role (--role-per-cluster, or a different --role-name), or remove tags the role no longer needs.',
-    });
-  }
-  const roleOwned = role ? isManaged(role.tags) : true;
-  if (role && !roleOwned && !decisions.adoptRole) {
-    blockers.push({
-      message: `The role ${role.arn} exists and was not created by rhacs-sts (it has no ${MANAGED_TAG} tag). rhacs-sts never changes a role it does not own.`,
-      hint: 'Re-run with --adopt-role to take it over (our trust statements and inline policy are added; its other statements and policies are kept), or choose another --role-name.',
-      fix: '--adopt-role',
-    });
-  }
-
-  if (!role) {
-    actions.push({
-      id: 'role', type: 'role', status: 'create', target: arn,
-      summary: `Create the IAM role ${decisions.roleName}${decisions.permissionsBoundary ? ' with a permissions boundary' : ''}`,
-      desired: { name: decisions.roleName, path: decisions.rolePath, permissionsBoundary: decisions.permissionsBoundary, tags: roleTags },
-      current: aws ? null : undefined,
-      name: decisions.roleName, path: decisions.rolePath, arn, tags: roleTags, permissionsBoundary: decisions.permissionsBoundary,
-    });
-  } else {
-    const boundaryChange = decisions.permissionsBoundary !== undefined && decisions.permissionsBoundary !== role.permissionsBoundary;
-    actions.push({
-      id: 'role', type: 'role', status: boundaryChange ? 'update' : 'unchanged', target: arn,
-      summary: boundaryChange ? `Set the role's permissions boundary to ${decisions.permissionsBoundary}${role.permissionsBoundary ? ` (was ${role.permissionsBoundary})` : ''}` : `Role ${decisions.roleName} exists${roleOwned ? '' : decisions.adoptRole ? ' (adopting it)' : ' (not ours)'}`,
-      current: { path: role.path, permissionsBoundary: role.permissionsBoundary },
-      desired: { path: role.path, permissionsBoundary: decisions.permissionsBoundary ?? role.permissionsBoundary },
-      name: decisions.roleName, path: role.path, arn, tags: {}, permissionsBoundary: boundaryChange ? decisions.permissionsBoundary : undefined,
-    });
-    if (role.path !== decisions.rolePath) notes.push(`The role already exists at path ${role.path}; IAM cannot move a role, so it stays there.`);
-    const missingTags = diffTags(role.tags, roleOwned ? roleTags : { ...roleTags, [ADOPTED_TAG]: 'true' });
-    const served = Object.keys(missingTags).filter((k) => k.startsWith(SERVES_TAG_PREFIX)).map((k) => k.slice(SERVES_TAG_PREFIX.length));
-    const other = Object.keys(missingTags).filter((k) => !k.startsWith(SERVES_TAG_PREFIX));
-    actions.push({
-      id: 'role-tags', type: 'role-tags', status: Object.keys(missingTags).length ? 'update' : 'unchanged', target: arn,
-      summary: Object.keys(missingTags).length
-        ? `Tag the role: ${[other.length ? `managed by rhacs-sts (${other.join(', ')})` : '', served.length ? `serves ${served.join(', ')}` : ''].filter(Boolean).join('; ')}`
-        : 'Role tags are in place',
-      current: role.tags, desired: { ...role.tags, ...missingTags },
-      roleName: decisions.roleName, tags: missingTags,
-    });
-  }
-
-  const currentPermissions = role?.inlinePolicies[PERMISSIONS_POLICY_NAME];
-  const wasScope = ecrScopeOfPolicy(currentPermissions);
-  actions.push({
-    id: 'trust-policy', type: 'trust-policy', target: arn,
-    status: !role ? 'create' : samePolicy(role.trustPolicy, trustPolicy) ? 'unchanged' : 'update',
-    summary: [
-      trustTargets.length ? `Trust ${trustTargets.flatMap((t) => t.subjects).join(', ')} (audience ${[...new Set(trustTargets.map((t) => t.audience))].join(', ')}) to assume the role with a web identity` : '',
-      podIdClusters.length ? `Trust ${POD_IDENTITY_PRINCIPAL} (EKS Pod Identity) to assume the role for this account's EKS clusters` : '',
-    ].filter(Boolean).join('; ') || 'Trust policy',
-    current: role?.trustPolicy ?? (aws ? null : undefined), desired: trustPolicy,
-    // Every issuer of this run: a cluster that moved to Pod Identity (or has nothing left to trust)
-    // loses its web-identity statement, as the desired document says.
-    roleName: decisions.roleName, document: trustPolicy, scope: [...new Set(facts.clusters.map((c) => c.issuer))],
-  });
-  actions.push({
-    id: 'permissions-policy', type: 'permissions-policy', target: `${arn} (inline policy ${PERMISSIONS_POLICY_NAME})`,
-    status: !currentPermissions ? 'create' : samePolicy(currentPermissions, permissions) ? 'unchanged' : 'update',
-    summary: `Grant read-only ECR access to ${describeEcrScope(decisions.ecr)}${wasScope && !samePolicy(currentPermissions, permissions) ? ` (was ${describeEcrScope(wasScope)})` : ''}`,
-    current: currentPermissions ?? (aws ? null : undefined), desired: permissions,
-    roleName: decisions.roleName, policyName: PERMISSIONS_POLICY_NAME, document: permissions,
-  });
-  for (const policyArn of decisions.attachPolicyArns ?? []) {
-    const attached = role?.attachedPolicyArns.includes(policyArn) ?? false;
-    const tagKey = attachedPolicyTag(policyArn);
-    actions.push({
-      id: `managed-policy:${policyArn}`, type: 'managed-policy', target: arn,
-      status: attached && role?.tags[tagKey] === policyArn ? 'unchanged' : attached ? 'update' : 'create',
-      summary: attached ? `Managed policy ${policyArn} is attached${role?.tags[tagKey] === policyArn ? '' : ' (recording it as ours)'}` : `Attach the managed policy ${policyArn}`,
-      current: role ? { attached } : undefined, desired: { attached: true },
-      roleName: decisions.roleName, policyArn, tagKey,
-    });
-  }
-  const othersAttached = (role?.attachedPolicyArns ?? []).filter((p) => !(decisions.attachPolicyArns ?? []).includes(p));
-  if (othersAttached.length > 0) {
-    notes.push(`The role also has attached managed policies (${othersAttached.join(', ')}); rhacs-sts leaves them alone.`);
-  }
-  // OIDC providers of clusters that moved to Pod Identity: one rhacs-sts created goes once no role
-  // trusts it any more (as uninstall does); otherwise it stays, and the plan says why.
-  for (const p of oidcProviders.filter((x) => !irsaIssuers.has(x.url))) {
-    const current = aws?.oidcProviders[p.url];
-    if (!current) continue;
-    const trusters = aws?.oidcProviderTrusters?.[p.url];
-    const stillOurs = trustPolicy.Statement.some((st) => federatedHostPaths(st).includes(issuerHostPath(p.url)));
-    const others = (trusters ?? []).filter((n) => n !== decisions.roleName || stillOurs);
-    const reason = !isManaged(current.tags) ? 'not created by rhacs-sts'
-      : current.tags[ADOPTED_TAG] === 'true' ? 'adopted, not created, by rhacs-sts'
-      : trusters === undefined ? 'could not list the roles that trust it'
-      : others.length ? `still trusted by ${others.join(', ')}` : undefined;
-    actions.push({
-      id: `oidc-provider:${p.url}`, type: 'oidc-provider', status: reason ? 'unchanged' : 'delete', target: current.arn,
-      summary: reason
-        ? `Keep the OIDC provider for ${p.url} (EKS Pod Identity needs none): ${reason}`
-        : `Delete the OIDC provider for ${p.url}: its cluster uses EKS Pod Identity now, and no role trusts it`,
-      current: { clientIds: current.clientIds, tags: current.tags }, desired: reason ? undefined : null,
-      issuer: p.url, arn: current.arn, addClientIds: [], tags: {}, thumbprints: [],
-    });
-  }
-
-  // Said once, plainly: what the role becomes.
-  const wired = facts.clusters.flatMap((c) => targetComponents(c, decisions.delegatedScanning));
-  if (wired.length) {
-    const who = [...new Set(wired)].map((c) => (c === 'central' ? 'Central' : 'Sensor')).join(' and ');
-    notes.push(`This role becomes ${who}'s AWS identity for every integration that uses the container IAM role — ECR, S3 backups, the Security Hub notifier — not only for ECR: attach what those need with --attach-policy-arn.`);
-  }
 
   // --- Kubernetes -------------------------------------------------------------------------
   // Central's (or Sensor's) role is its whole AWS identity: the container IAM role of every
@@ -354,7 +92,8 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
             associationId: assoc.associationId, ...(cluster.context ? { context: cluster.context } : {}),
           });
         }
-        const annotations = { [EKS_ROLE_ANNOTATION]: arn };
+        const wiring = awsWiring('eks', arn);
+        const annotations = wiring.serviceAccountAnnotations!;
         kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations, durability });
         const cur = state?.serviceAccount?.annotations[EKS_ROLE_ANNOTATION];
         const status = !known || cur === undefined ? 'create' : cur === arn ? 'unchanged' : 'update';
@@ -374,13 +113,11 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
           ref, annotations: { ...annotations, ...record },
         });
         if (durability === 'helm-values') {
-          helm.add(comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations } } } });
+          helm.add(comp, platform('eks').helmValues(comp, wiring));
         }
       } else {
-        const env = [
-          { name: 'AWS_ROLE_ARN', value: arn },
-          { name: 'AWS_WEB_IDENTITY_TOKEN_FILE', value: OPENSHIFT_TOKEN_FILE },
-        ];
+        const wiring = awsWiring('openshift', arn);
+        const env = wiring.env!;
         kubernetes.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, container: comp, env, durability });
         const dep = state?.deployment;
         const curEnv = dep ? Object.fromEntries(env.map((e) => [e.name, dep.env.find((x) => x.name === e.name)?.value])) : undefined;
@@ -423,7 +160,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
           ...(deferredRollout ? { deferred: true } : {}),
         });
         if (durability === 'helm-values') {
-          helm.add(comp, { customize: { [comp]: { envVars: Object.fromEntries(env.map((e) => [e.name, e.value])) } } });
+          helm.add(comp, platform('openshift').helmValues(comp, wiring));
         }
       }
       const cr = cluster.operatorCrs?.[comp];
@@ -451,28 +188,17 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
         });
         continue;
       }
-      const method = cluster.provider === 'eks' ? 'restartedAt' : 'rollout';
-      const deferred = !decisions.restart;
-      if (changed) restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred, ...(outage ? { outage } : {}) });
-      if (changed && !deferred && outage) outages.push(comp);
-      const when = outage ? OUTAGE_SUFFIX : '';
-      actions.push({
-        id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart',
-        status: changed && !deferred ? 'update' : 'unchanged',
-        target: `${where}deployment/${comp}`,
-        summary: !changed
-          ? `No restart needed for ${comp}`
-          : deferredRollout
-            ? durability === 'helm-values'
-              ? `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below sets the environment and rolls the pods${when}`
-              : `Rollout of ${comp} deferred (--no-restart): nothing is set until a run without --no-restart${when}`
-            : deferred
-              ? `Restart of ${comp} deferred (--no-restart)${when}`
-              : method === 'restartedAt'
-                ? `Restart ${comp} so that new pods get the role (EKS injects credentials at pod creation) and wait until ready${when}`
-                : `Wait for ${comp} to roll out with the new environment${when}`,
-        ref, method, deferred: deferred && changed, ...(changed && outage ? { outage: true } : {}),
-      });
+      actions.push(planRestart({
+        cluster, comp, ref, where, changed, deferredRollout, outage, restart: decisions.restart,
+        words: {
+          deferredRollout: durability === 'helm-values'
+            ? `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below sets the environment and rolls the pods`
+            : `Rollout of ${comp} deferred (--no-restart): nothing is set until a run without --no-restart`,
+          restart: (method) => method === 'restartedAt'
+            ? `Restart ${comp} so that new pods get the role (EKS injects credentials at pod creation) and wait until ready`
+            : `Wait for ${comp} to roll out with the new environment`,
+        },
+      }, { restarts, outages }));
     }
     helmValues.push(...helm.list());
     if (durability === 'helm-values') {
@@ -533,19 +259,7 @@ export function planHeader(command: Plan['command'], facts: Facts, oidcProviders
 
 /** The overlays that make our change durable in a StackRox CR (spec.overlays). */
 export function operatorOverlays(provider: 'eks' | 'openshift', comp: Component, arn: string): OperatorOverlay[] {
-  if (provider === 'eks') {
-    return [{
-      apiVersion: 'v1', kind: 'ServiceAccount', name: comp,
-      patches: [{ path: `metadata.annotations.${EKS_ROLE_ANNOTATION.replace(/\./g, '\\.')}`, value: arn }],
-    }];
-  }
-  return [{
-    apiVersion: 'apps/v1', kind: 'Deployment', name: comp,
-    patches: [
-      { path: `spec.template.spec.containers[name:${comp}].env[-1]`, value: `name: AWS_ROLE_ARN\nvalue: ${arn}\n` },
-      { path: `spec.template.spec.containers[name:${comp}].env[-1]`, value: `name: AWS_WEB_IDENTITY_TOKEN_FILE\nvalue: ${OPENSHIFT_TOKEN_FILE}\n` },
-    ],
-  }];
+  return platform(provider).operatorOverlays(comp, awsWiring(provider, arn));
 }
 
 export function sameOverlay(a: unknown, b: OperatorOverlay): boolean {
@@ -556,15 +270,7 @@ export function sameOverlay(a: unknown, b: OperatorOverlay): boolean {
     && b.patches.every((p, i) => x.patches![i]?.path === p.path && x.patches![i]?.value === p.value);
 }
 
-function diffTags(current: Record<string, string>, wanted: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(wanted).filter(([k, v]) => current[k] !== v));
-}
 
-/** The role name in a role ARN (the last path segment), or the ARN itself when it is not one. */
-function roleNameOf(arn: string): string {
-  const m = /^arn:[^:]+:iam::\d{12}:role\/(?:.*\/)?([^/]+)$/.exec(arn);
-  return m?.[1] ?? arn;
-}
 
 function withRepositoryGrant(grant: Plan['repositoryGrant']): Pick<Plan, 'repositoryGrant'> {
   return grant ? { repositoryGrant: grant } : {};

@@ -8,7 +8,7 @@ import type { Mechanism, Provider } from '../options/options.js';
 export type { Mechanism };
 import type { Partition } from '../validate.js';
 import type { EcrScope, PolicyDocument, RepositoryGrant } from '../clouds/aws/policies.js';
-import type { ImageIntegration, IntegrationRecord } from '../central/types.js';
+import type { ImageIntegration, IntegrationRecord } from './central-types.js';
 
 export type Component = 'central' | 'sensor';
 export const COMPONENTS: readonly Component[] = ['central', 'sensor'];
@@ -38,12 +38,9 @@ export interface AssociationState {
   /** Set when an EKS add-on owns it. */
   ownerArn?: string;
 }
-export const EKS_ROLE_ANNOTATION = 'eks.amazonaws.com/role-arn';
-export const OPENSHIFT_TOKEN_DIR = '/var/run/secrets/openshift/serviceaccount';
-export const OPENSHIFT_TOKEN_FILE = `${OPENSHIFT_TOKEN_DIR}/token`;
-export const OPENSHIFT_TOKEN_VOLUME = 'openshift-sa-token';
-/** Lifetime of the projected token we mount (as the StackRox charts mount theirs). */
-export const TOKEN_EXPIRATION_SECONDS = 3600;
+// How pods receive an identity is the platforms' (src/platforms/); re-exported for the rooms that read the wiring.
+export { EKS_ROLE_ANNOTATION } from '../platforms/eks/constants.js';
+export { OPENSHIFT_TOKEN_DIR, OPENSHIFT_TOKEN_FILE, OPENSHIFT_TOKEN_VOLUME, TOKEN_EXPIRATION_SECONDS } from '../platforms/openshift/constants.js';
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
 /**
  * Where init records the role that Central's or Sensor's wiring named before it was replaced

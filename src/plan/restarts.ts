@@ -10,7 +10,9 @@
  * - Central's Deployment uses the Recreate strategy: a restart stops the old pod before the new
  *   one is ready, a short outage, which the plan and the confirmation say.
  */
-import { OPENSHIFT_TOKEN_DIR, RESTARTED_AT_ANNOTATION, type Component, type ComponentState, type DeploymentState, type Plan } from './model.js';
+import { OPENSHIFT_TOKEN_DIR, RESTARTED_AT_ANNOTATION, type Action, type ClusterFacts, type Component, type ComponentState, type DeploymentState, type KubeRef, type Plan } from './model.js';
+import { platform } from '../platforms/registry.js';
+import type { RestartRule } from '../platforms/types.js';
 
 /**
  * EKS: true when a running pod of the component does not carry `arn` (AWS_ROLE_ARN, injected by
@@ -149,4 +151,45 @@ export function outageWarning(plan: Plan): string | undefined {
   const names = [...new Set(plan.actions.flatMap((a) => (a.type === 'restart' && a.status !== 'unchanged' && a.outage ? [a.ref.name] : [])))];
   if (!names.length) return undefined;
   return `${names.join(' and ')} ${names.length === 1 ? 'restarts' : 'restart'} with the Recreate strategy: a short outage`;
+}
+
+/** What a restart action is given: the component, whether its wiring changed, and the command's words for it. */
+export interface RestartInput {
+  cluster: ClusterFacts;
+  comp: Component;
+  ref: KubeRef;
+  /** The cluster and namespace prefix of targets (`ctx: ns/`). */
+  where: string;
+  changed: boolean;
+  /** The change itself is a rollout that waits for "helm upgrade" (--no-restart on OpenShift with Helm). */
+  deferredRollout: boolean;
+  outage: boolean;
+  /** False with --no-restart. */
+  restart: boolean;
+  /** Uninstall: take our restartedAt marker off rather than set a new one. */
+  revertMarker?: boolean;
+  words: { deferredRollout: string; restart: (method: RestartRule['method']) => string };
+}
+
+/**
+ * The restart action of one component (init and uninstall alike): how the platform makes pods take a
+ * changed wiring up, deferred with --no-restart; recorded in the plan's restarts and outages.
+ */
+export function planRestart(i: RestartInput, out: { restarts: Plan['restarts']; outages: Component[] }): Extract<Action, { type: 'restart' }> {
+  const { cluster, comp, changed, outage } = i;
+  const method = platform(cluster.provider).restart.method;
+  const deferred = !i.restart;
+  if (changed) out.restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred, ...(outage ? { outage } : {}) });
+  if (changed && !deferred && outage) out.outages.push(comp);
+  const when = outage ? OUTAGE_SUFFIX : '';
+  return {
+    id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart',
+    status: changed && !deferred ? 'update' : 'unchanged',
+    target: `${i.where}deployment/${comp}`,
+    summary: !changed ? `No restart needed for ${comp}`
+      : i.deferredRollout ? `${i.words.deferredRollout}${when}`
+      : deferred ? `Restart of ${comp} deferred (--no-restart)${when}`
+      : `${i.words.restart(method)}${when}`,
+    ref: i.ref, method, deferred: deferred && changed, ...(i.revertMarker && method === 'restartedAt' ? { revertMarker: true } : {}), ...(changed && outage ? { outage: true } : {}),
+  };
 }

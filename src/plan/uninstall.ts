@@ -36,7 +36,7 @@ import {
   type Plan,
 } from './model.js';
 import { HelmValuesByRelease } from './helm-values.js';
-import { noRestartBlocker, OUTAGE_SUFFIX, outageNote, restartIsOutage } from './restarts.js';
+import { noRestartBlocker, outageNote, planRestart, restartIsOutage } from './restarts.js';
 
 export interface UninstallDecisions {
   keepOidcProvider: boolean;
@@ -172,20 +172,13 @@ export function buildUninstallPlan(facts: Facts, decisions: Decisions, aws: AwsS
         });
         if (ours) notes.push(`The projected token volume on ${comp} is left in place: RHACS's own charts mount it too.`);
       }
-      const method = cluster.provider === 'eks' ? 'restartedAt' : 'rollout';
-      const deferred = !decisions.restart;
-      if (changed) restarts.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, method, deferred, ...(outage ? { outage } : {}) });
-      if (changed && !deferred && outage) outages.push(comp);
-      const when = outage ? OUTAGE_SUFFIX : '';
-      actions.push({
-        id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart',
-        status: changed && !deferred ? 'update' : 'unchanged', target: `${where}deployment/${comp}`,
-        summary: !changed ? `No restart needed for ${comp}`
-          : deferredRollout ? `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below removes the environment and rolls the pods${when}`
-          : deferred ? `Restart of ${comp} deferred (--no-restart)${when}`
-          : `Restart ${comp} so that it stops using the role, and wait until ready${when}`,
-        ref, method, deferred: deferred && changed, ...(method === 'restartedAt' ? { revertMarker: true } : {}), ...(changed && outage ? { outage: true } : {}),
-      });
+      actions.push(planRestart({
+        cluster, comp, ref, where, changed, deferredRollout, outage, restart: decisions.restart, revertMarker: true,
+        words: {
+          deferredRollout: `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below removes the environment and rolls the pods`,
+          restart: () => `Restart ${comp} so that it stops using the role, and wait until ready`,
+        },
+      }, { restarts, outages }));
     }
     if (helm) helmValues.push(...helm.list());
   }

@@ -1,5 +1,5 @@
 /** The machine-readable plan: one JSON document, policies as objects. */
-import type { ApplyResult } from '../apply/apply.js';
+import type { ApplyResult } from '../plan/apply-result.js';
 import type { Plan } from '../plan/model.js';
 
 export interface JsonExtra {

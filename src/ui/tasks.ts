@@ -3,7 +3,7 @@
  * rollout of each restarted deployment. At a terminal the list is redrawn in place; otherwise
  * each change of state is one plain line, so logs stay readable.
  */
-import type { ApplyProgress, TaskState } from '../apply/apply.js';
+import type { ApplyProgress, TaskState } from './progress.js';
 import type { Action } from '../plan/model.js';
 import type { LiveRegion, Ui } from './ui.js';
 

@@ -6,7 +6,7 @@
  * Tokens and credentials never leave this module: rows carry only non-secret facts.
  */
 import { exchangeAndPullAuth, type ExchangeResult, type RegistryProbe, type RepositoryRead } from '../clouds/aws/exchange.js';
-import type { Discovered, Sessions } from '../discover.js';
+import type { Discovered, Sessions } from '../sessions.js';
 import { isRhacsStsError } from '../errors.js';
 import type { IssuerDocuments, KubeSession, WorkloadState } from '../kube/session.js';
 import type { Options } from '../options/options.js';
@@ -350,7 +350,7 @@ export async function runChecks(options: Options, sessions: Sessions, found: Dis
     let result: PodIdentityExchangeResult;
     try {
       result = await (deps.exchangePodIdentity ?? exchangePodIdentity)({
-        clusterName: e.clusterName, region: e.region, token: e.token, profile: options.profile, registryId: scope.registryId, probe, log: deps.log, timeoutMs: options.requestTimeoutMs,
+        clusterName: e.clusterName, region: e.region, token: e.token, profile: options.profile, ...(options.environment ? { environment: options.environment.aws } : {}), registryId: scope.registryId, probe, log: deps.log, timeoutMs: options.requestTimeoutMs,
       });
     } catch (err) {
       const why = errorOf(err).error;

@@ -3,6 +3,7 @@
  * default chain (env, shared config / --profile, SSO, web identity, container and instance roles);
  * AWS_ENDPOINT_URL is honoured by the SDK itself. Loaded lazily so start-up stays fast.
  */
+import type { AwsEnvironment } from './environment.js';
 import './sdk-env.js';
 import {
   AddClientIDToOpenIDConnectProviderCommand,
@@ -70,6 +71,8 @@ export interface AwsSessionOptions {
   timeoutMs?: number;
   /** Pause between retries of IAM's eventual consistency (tests shorten it). */
   sleep?: (ms: number) => Promise<void>;
+  /** AWS_PROFILE and the other variables read at the entry point (for messages). */
+  environment?: AwsEnvironment;
 }
 
 /** Writes of the trust policy per run, and the pause before checking that a write stuck. */
@@ -94,7 +97,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     warn: (...args: unknown[]) => {
       const m = args.map(String).join(' ');
       if (/Multiple credential sources detected/.test(m)) {
-        if (!warnedSources) o.warn?.(`Both a profile (${o.profile ?? process.env.AWS_PROFILE}) and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are set: the profile's credentials are used. Unset one of them to make the choice explicit.`);
+        if (!warnedSources) o.warn?.(`Both a profile (${o.profile ?? o.environment?.profile}) and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are set: the profile's credentials are used. Unset one of them to make the choice explicit.`);
         warnedSources = true;
       } else o.log?.(`aws sdk: ${m.split('\n')[0]}`);
     },

@@ -11,6 +11,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { STSClient } from '@aws-sdk/client-sts';
 import { OperationError } from '../../errors.js';
+import type { AwsEnvironment } from './environment.js';
 import { readEcrWith, type ExchangeResult, type RegistryProbe } from './exchange.js';
 
 export interface PodIdentityExchangeInput {
@@ -22,6 +23,8 @@ export interface PodIdentityExchangeInput {
   probe?: RegistryProbe;
   /** Where EKS Auth is (the SDKs' rule: AWS_ENDPOINT_URL_EKS_AUTH, else AWS_ENDPOINT_URL, else the regional endpoint). */
   endpoint?: string;
+  /** The AWS variables the endpoint rule reads, when `endpoint` is not given. */
+  environment?: AwsEnvironment;
   log: (message: string) => void;
   /** Bound of each request (--request-timeout). */
   timeoutMs?: number;
@@ -58,8 +61,8 @@ class Sha256 {
 }
 
 /** The EKS Auth endpoint for a region, as the AWS SDKs resolve it. */
-export function eksAuthEndpoint(region: string, env: Record<string, string | undefined>): string {
-  const configured = env.AWS_ENDPOINT_URL_EKS_AUTH ?? env.AWS_ENDPOINT_URL;
+export function eksAuthEndpoint(region: string, env: AwsEnvironment): string {
+  const configured = env.endpointUrlEksAuth ?? env.endpointUrl;
   if (configured) return configured;
   return region.startsWith('cn-') ? `https://eks-auth.${region}.api.amazonwebservices.com.cn` : `https://eks-auth.${region}.api.aws`;
 }
@@ -67,7 +70,7 @@ export function eksAuthEndpoint(region: string, env: Record<string, string | und
 export async function exchangePodIdentity(i: PodIdentityExchangeInput): Promise<PodIdentityExchangeResult> {
   // The caller's credentials from the SDK's default chain (with --profile), as every other call.
   const credentials = await new STSClient({ region: i.region, ...(i.profile ? { profile: i.profile } : {}) }).config.credentials();
-  const url = new URL(`/clusters/${encodeURIComponent(i.clusterName)}/assume-role-for-pod-identity`, i.endpoint ?? eksAuthEndpoint(i.region, process.env));
+  const url = new URL(`/clusters/${encodeURIComponent(i.clusterName)}/assume-role-for-pod-identity`, i.endpoint ?? eksAuthEndpoint(i.region, i.environment ?? {}));
   const body = JSON.stringify({ token: i.token });
   const signer = new SignatureV4({ service: 'eks-auth', region: i.region, credentials, sha256: Sha256 });
   const signed = await signer.sign({

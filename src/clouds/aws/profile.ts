@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../errors.js';
+import type { AwsEnvironment } from './environment.js';
 
 function sections(path: string, config: boolean): string[] {
   let text: string;
@@ -29,15 +30,15 @@ function sections(path: string, config: boolean): string[] {
 }
 
 /** The profiles the shared files define. */
-export function knownProfiles(env: Record<string, string | undefined> = process.env): { profiles: string[]; files: string[] } {
-  const home = env.HOME ?? homedir();
-  const configFile = env.AWS_CONFIG_FILE || join(home, '.aws', 'config');
-  const credentialsFile = env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials');
+export function knownProfiles(env: AwsEnvironment = {}): { profiles: string[]; files: string[] } {
+  const home = env.home ?? homedir();
+  const configFile = env.configFile || join(home, '.aws', 'config');
+  const credentialsFile = env.sharedCredentialsFile || join(home, '.aws', 'credentials');
   return { profiles: [...new Set([...sections(configFile, true), ...sections(credentialsFile, false)])], files: [configFile, credentialsFile] };
 }
 
 /** Refuses a profile (from --profile or AWS_PROFILE) that no shared file defines. */
-export function checkProfile(profile: string | undefined, fromFlag: boolean, env: Record<string, string | undefined> = process.env): void {
+export function checkProfile(profile: string | undefined, fromFlag: boolean, env: AwsEnvironment = {}): void {
   if (!profile) return;
   const { profiles, files } = knownProfiles(env);
   if (profiles.includes(profile)) return;

@@ -1,0 +1,41 @@
+/**
+ * Every cloud rhacs-sts knows, by id, and the one way the pipeline reaches one: `loadCloud` imports
+ * the cloud's module only when a run needs it (its SDK with it), so --help and --version load none.
+ * A new cloud adds its folder (src/clouds/<id>/, exporting a `Cloud`) and one entry below.
+ */
+import type { Cloud, CloudId } from './types.js';
+import type { PlatformId } from '../platforms/types.js';
+
+export type { Cloud, CloudId } from './types.js';
+
+interface CloudEntry {
+  title: string;
+  /** The platforms it pairs with (OpenShift's Infrastructure object says which cloud it runs on). */
+  platforms: readonly PlatformId[];
+  /** OpenShift's `status.platformStatus.type` for a cluster on this cloud. */
+  openshiftPlatformType: string;
+  load: () => Promise<Cloud<any, any, any, any, any, any, any, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any -- each cloud has its own types
+}
+
+const CLOUDS: Record<CloudId, CloudEntry> = {
+  aws: { title: 'AWS', platforms: ['eks', 'openshift'], openshiftPlatformType: 'AWS', load: async () => (await import('./aws/cloud.js')).aws },
+};
+
+export const CLOUD_IDS = Object.keys(CLOUDS) as CloudId[];
+
+/** The cloud's module, loaded on first use. */
+export function loadCloud(id: CloudId): ReturnType<CloudEntry['load']> {
+  return CLOUDS[id].load();
+}
+
+/** The cloud a platform runs on: its own cloud for a managed platform; for OpenShift, the Infrastructure object's type. */
+export function cloudFor(platform: PlatformId, openshiftPlatformType?: string): CloudId | undefined {
+  const ids = CLOUD_IDS.filter((id) => CLOUDS[id].platforms.includes(platform));
+  if (platform !== 'openshift') return ids[0];
+  // Today AWS is the only cloud: an OpenShift cluster whose Infrastructure object says nothing is taken to be on it.
+  return openshiftPlatformType === undefined ? ids[0] : ids.find((id) => CLOUDS[id].openshiftPlatformType === openshiftPlatformType);
+}
+
+export function cloudTitle(id: CloudId): string {
+  return CLOUDS[id].title;
+}
