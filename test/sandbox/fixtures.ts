@@ -25,9 +25,9 @@ import {
 } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import { createCa, issueCert, pemData } from './certs.js';
-import { KWOK_NODE_ANNOTATION, nodeSchedulable, ROLLOUT_ANNOTATION } from './controllers.js';
+import { KWOK_NODE_ANNOTATION, nodeSchedulable, ROLLOUT_ANNOTATION } from './kube/controllers.js';
 import { clusterInfo } from './observe.js';
-import { createCrdsRaw, STACKROX_CRDS } from './stackrox-crds.js';
+import { createCrdsRaw, STACKROX_CRDS } from './central/stackrox-crds.js';
 import type { SandboxInfo } from './types.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -483,7 +483,7 @@ export const UNRELATED_ANNOTATION = { key: 'example.com/owner-team', value: 'pla
 export const EXISTING_ENV = { name: 'ROX_EXISTING_SETTING', value: 'keep-me' } as const;
 
 export const STACKROX_GROUP = 'platform.stackrox.io';
-export { STACKROX_CRDS } from './stackrox-crds.js';
+export { STACKROX_CRDS } from './central/stackrox-crds.js';
 
 /** Where OpenShift's STS flow mounts the bound service-account token for AWS web identity. */
 export const OPENSHIFT_TOKEN_DIR = '/var/run/secrets/openshift/serviceaccount';

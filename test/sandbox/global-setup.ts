@@ -8,10 +8,10 @@
 import type { TestProject } from 'vitest/node';
 import type {} from './context.js'; // the ProvidedContext typing of 'sandbox'
 import { seedEks, seedOpenShift } from './fixtures.js';
-import { startIrsaWebhooks, type IrsaWebhook } from './irsa-webhook.js';
-import { startCentralStandIns, type CentralStandIns } from './central-standin.js';
-import { startPodIdentityAgents, type PodIdentityAgent } from './pod-identity-agent.js';
-import { seedRegistries } from './ecr-seed.js';
+import { startIrsaWebhooks, type IrsaWebhook } from './aws/irsa-webhook.js';
+import { startCentralStandIns, type CentralStandIns } from './central/central-standin.js';
+import { startPodIdentityAgents, type PodIdentityAgent } from './aws/pod-identity-agent.js';
+import { seedRegistries } from './aws/ecr-seed.js';
 import { clusterInfo } from './observe.js';
 import { isProvisioned, provision, startSandbox, type Sandbox } from './sandbox.js';
 

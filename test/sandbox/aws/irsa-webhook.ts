@@ -36,10 +36,10 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
-import { createRestrictedUser } from './fixtures.js';
-import { issueCert } from './certs.js';
-import { clusterInfo, IRSA_WEBHOOK_USER, kubeConfigFor } from './observe.js';
-import type { ClusterInfo, SandboxInfo } from './types.js';
+import { createRestrictedUser } from '../fixtures.js';
+import { issueCert } from '../certs.js';
+import { clusterInfo, IRSA_WEBHOOK_USER, kubeConfigFor } from '../observe.js';
+import type { ClusterInfo, SandboxInfo } from '../types.js';
 
 export { IRSA_WEBHOOK_USER };
 export const WEBHOOK_CONFIGURATION_NAME = 'pod-identity-webhook';
