@@ -36,7 +36,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, type V1MutatingWebhookConfiguration } from '@kubernetes/client-node';
-import { createRestrictedUser } from '../fixtures.js';
+import { createRestrictedUser } from '../kube/restricted-users.js';
 import { issueCert } from '../certs.js';
 import { clusterInfo, IRSA_WEBHOOK_USER, kubeConfigFor } from '../observe.js';
 import type { ClusterInfo, SandboxInfo } from '../types.js';

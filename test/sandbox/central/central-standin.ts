@@ -45,7 +45,7 @@ import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Container, type V1Pod } from '@kubernetes/client-node';
 import { bodySchema, IMAGE_INTEGRATION_API, validate, type SwaggerSchema } from './central-schema.js';
-import { createRestrictedUser } from '../fixtures.js';
+import { createRestrictedUser } from '../kube/restricted-users.js';
 import { CENTRAL_STANDIN_USER } from '../observe.js';
 import type { SandboxInfo } from '../types.js';
 
