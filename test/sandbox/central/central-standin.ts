@@ -45,31 +45,14 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { bodySchema, IMAGE_INTEGRATION_API, validate, type SwaggerSchema } from './central-schema.js';
+import { clone, Failure, invalid, reconcile, scrub, type Integration } from './integrations.js';
 import { apiError, podCredentials } from './pod-credentials.js';
 import { createRestrictedUser } from '../kube/restricted-users.js';
 import { CENTRAL_STANDIN_USER } from '../observe.js';
 import type { SandboxInfo } from '../types.js';
 
 export const CENTRAL_PORT = 8443;
-export const SCRUBBED = '******';
-/** Secret fields of the integration configs (`scrub:"always"` in StackRox's storage protos). */
-const SECRET_FIELDS: Record<string, string[]> = {
-  ecr: ['accessKeyId', 'secretAccessKey'],
-  docker: ['password'],
-  azure: ['password'],
-  quay: ['oauthToken'],
-  google: ['serviceAccount'],
-  ibm: ['apiKey'],
-};
-/** Fields that may not change while the secrets are scrubbed (`scrub:"dependent"`): where the credentials go. */
-const DEPENDENT_FIELDS: Record<string, string[]> = {
-  ecr: ['registryId', 'region', 'endpoint'],
-  docker: ['endpoint', 'username'],
-  azure: ['endpoint', 'username'],
-  quay: ['endpoint'],
-  google: ['endpoint', 'project'],
-  ibm: ['endpoint'],
-};
+export { SCRUBBED, scrub } from './integrations.js';
 
 export type TokenRole = 'Admin' | 'Analyst';
 
@@ -84,24 +67,10 @@ export interface CentralRequest {
   status: number;
 }
 
-type Integration = Record<string, unknown> & { id: string; name: string; type: string };
-
 interface CentralState {
   integrations: Map<string, Integration>;
   tokens: Map<string, TokenRole>;
 }
-
-class Failure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const invalid = (message: string) => new Failure(400, 3, message);
 
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -115,39 +84,6 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
-}
-
-function clone<T>(x: T): T {
-  return JSON.parse(JSON.stringify(x)) as T;
-}
-
-/** The config block of an integration (`ecr`, `docker`, …) and its key. */
-function configOf(i: Record<string, unknown>): [string, Record<string, unknown>] | undefined {
-  for (const k of Object.keys(SECRET_FIELDS)) if (i[k] && typeof i[k] === 'object') return [k, i[k] as Record<string, unknown>];
-  return undefined;
-}
-
-export function scrub(i: Integration): Integration {
-  const out = clone(i);
-  const c = configOf(out);
-  if (c) for (const f of SECRET_FIELDS[c[0]]!) if (c[1][f]) c[1][f] = SCRUBBED;
-  return out;
-}
-
-/** updatePassword=false: scrubbed secrets come from the stored integration; where they go may not change. */
-function reconcile(updated: Integration, stored: Integration): void {
-  const u = configOf(updated);
-  const s = configOf(stored);
-  if (!u) throw invalid("the request doesn't have a valid integration config type");
-  for (const f of SECRET_FIELDS[u[0]]!) {
-    const v = u[1][f];
-    if (v && v !== SCRUBBED) throw invalid(`non-zero or unmasked credential field 'ImageIntegration.${u[0]}.${f}'`);
-    u[1][f] = s?.[0] === u[0] ? (s[1][f] ?? '') : '';
-  }
-  for (const f of DEPENDENT_FIELDS[u[0]]!) {
-    const was = s?.[0] === u[0] ? s[1][f] : undefined;
-    if ((u[1][f] ?? '') !== (was ?? '')) throw invalid(`credentials required to update field 'ImageIntegration.${u[0]}.${f}'`);
-  }
 }
 
 function htpasswdMatches(htpasswd: string, user: string, password: string): boolean {
