@@ -22,9 +22,7 @@ const DEPENDENT_FIELDS: Record<string, string[]> = {
   ibm: ['endpoint'],
 };
 
-
 export type Integration = Record<string, unknown> & { id: string; name: string; type: string };
-
 
 /** An error Central answers with: HTTP status, gRPC code, message. */
 export class Failure extends Error {
@@ -38,7 +36,6 @@ export class Failure extends Error {
 }
 
 export const invalid = (message: string) => new Failure(400, 3, message);
-
 
 export function clone<T>(x: T): T {
   return JSON.parse(JSON.stringify(x)) as T;
