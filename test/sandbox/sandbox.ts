@@ -273,6 +273,31 @@ function startedMessage(timings: Record<string, number>, info: SandboxInfo): str
   return `started in ${(timings.total ?? 0).toFixed(1)}s (${phases}): ${servers}${info.motoUrl ? `, moto ${info.motoUrl} via ${info.awsEndpoint}` : ''}`;
 }
 
+/** What kube/api-servers.ts needs from this sandbox: paths, certificates, and its process list. */
+function apiServerSetup(
+  state: LiveSandbox,
+  s: Settings,
+  o: { workDir: string; logDir: string; certs: Certificates; shortContexts?: boolean },
+): ApiServerSetup {
+  return {
+    workDir: o.workDir,
+    logDir: o.logDir,
+    ca: o.certs.ca,
+    serving: o.certs.serving,
+    tls: { ca: readFileSync(o.certs.ca.cert), cert: readFileSync(o.certs.admin.cert), key: readFileSync(o.certs.admin.key) },
+    binaries: { etcd: s.paths.etcd, kubeApiserver: s.paths.kubeApiserver },
+    region: s.region,
+    timeoutMs: s.timeoutMs,
+    shortContexts: o.shortContexts,
+    start: (p) => trackProcess(state, p),
+    stopProcs: async (name) => {
+      const old = state.procs.filter((p) => p.name === name && p.running);
+      await Promise.all(old.map((p) => p.stop()));
+      state.procs = state.procs.filter((p) => !old.includes(p));
+    },
+  };
+}
+
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const t0 = Date.now();
   const s = settingsOf(opts);
@@ -298,23 +323,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     t = Date.now();
     const logDir = join(workDir, 'logs');
     mkdirSync(logDir, { recursive: true });
-    const setup: ApiServerSetup = {
-      workDir,
-      logDir,
-      ca: certs.ca,
-      serving: certs.serving,
-      tls: { ca: readFileSync(certs.ca.cert), cert: readFileSync(certs.admin.cert), key: readFileSync(certs.admin.key) },
-      binaries: { etcd: s.paths.etcd, kubeApiserver: s.paths.kubeApiserver },
-      region: s.region,
-      timeoutMs: s.timeoutMs,
-      shortContexts: opts.shortContexts,
-      start: track,
-      stopProcs: async (name) => {
-        const old = state.procs.filter((p) => p.name === name && p.running);
-        await Promise.all(old.map((p) => p.stop()));
-        state.procs = state.procs.filter((p) => !old.includes(p));
-      },
-    };
+    const setup = apiServerSetup(state, s, { workDir, logDir, certs, shortContexts: opts.shortContexts });
     const moto = s.withAws
       ? startMoto({ binary: s.paths.motoServer, port: motoPort, region: s.region, logDir, timeoutMs: s.timeoutMs, start: track })
       : undefined;
