@@ -30,7 +30,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useSandbox } from '../sandbox/context.js';
-import { REGISTRY_ACCOUNT_ID, SANDBOX_ACCOUNT_ID } from '../sandbox/ecr-seed.js';
+import { REGISTRY_ACCOUNT_ID, SANDBOX_ACCOUNT_ID } from '../sandbox/aws/ecr-seed.js';
 import { ensureNamespace, uniqueNamespace } from '../sandbox/fixtures.js';
 import { gateDecisions, gateMark, kubeConfigFor, setTrustPolicyQuota } from '../sandbox/observe.js';
 import { iamClient } from './verify-support.js';

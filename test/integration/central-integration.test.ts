@@ -9,7 +9,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, setRolloutMode, uniqueNamespace } from '../sandbox/fixtures.js';
 import { kubeConfigFor, resetAws } from '../sandbox/observe.js';
-import { addCentralIntegration, centralEndpoint, centralIntegrations, centralMark, centralRequests, centralToken } from '../sandbox/central-control.js';
+import { addCentralIntegration, centralEndpoint, centralIntegrations, centralMark, centralRequests, centralToken } from '../sandbox/central/central-control.js';
 import { checksOf, cli, iamClient, type Cluster } from './verify-support.js';
 
 const sb = useSandbox();

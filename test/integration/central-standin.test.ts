@@ -1,4 +1,4 @@
-// The Central API stand-in (test/sandbox/central-standin.ts) holds rhacs-sts to Central's published
+// The Central API stand-in (test/sandbox/central/central-standin.ts) holds rhacs-sts to Central's published
 // contract: it is reached by port-forward through the real kube-apiserver, authenticates as Central
 // does, validates every body against StackRox's swagger, and its /test takes Central's pod identity
 // through the real TokenRequest API, the AWS gate's STS and ECR, so a broken chain fails there.
@@ -7,7 +7,7 @@ import { UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { kubeConfigFor } from '../sandbox/observe.js';
-import { centralRequest, centralToken, centralIntegrations, centralMark, centralRequests } from '../sandbox/central-control.js';
+import { centralRequest, centralToken, centralIntegrations, centralMark, centralRequests } from '../sandbox/central/central-control.js';
 import { cli, iamClient } from './verify-support.js';
 
 const sb = useSandbox();

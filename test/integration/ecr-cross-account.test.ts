@@ -9,9 +9,9 @@ import { CreatePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { DeleteRepositoryPolicyCommand, SetRepositoryPolicyCommand } from '@aws-sdk/client-ecr';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useSandbox } from '../sandbox/context.js';
-import { REGISTRY_ACCOUNT_ID } from '../sandbox/ecr-seed.js';
+import { REGISTRY_ACCOUNT_ID } from '../sandbox/aws/ecr-seed.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
-import { motoEcr } from '../sandbox/gate-wire.js';
+import { motoEcr } from '../sandbox/aws/gate-wire.js';
 import { gateDecisions, gateMark, kubeConfigFor, resetAws } from '../sandbox/observe.js';
 import { checksOf, cli, iamClient } from './verify-support.js';
 

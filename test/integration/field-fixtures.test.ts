@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { openKubeSession } from '../../src/kube/client.js';
 import { hasTokenMount } from '../../src/kube/rhacs.js';
-import { awsCliCalls } from '../sandbox/aws-cli.js';
+import { awsCliCalls } from '../sandbox/aws/aws-cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { chartsMountToken, createRestrictedUser, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { awsMark, awsWrites, kubeConfigFor, kubeMark, kubeRequests } from '../sandbox/observe.js';

@@ -3,58 +3,39 @@
 // at private addresses, and a Central endpoint with a certificate from the wrong CA while
 // NODE_TLS_REJECT_UNAUTHORIZED=0. Each run fails cleanly (exit 1, one JSON document with
 // --output json), nothing is fetched where the issuer pointed, and no credential is sent.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { kubeConfigFor } from '../sandbox/observe.js';
+import { createTestPki, withServer, type TestPki } from '../sandbox/tls-servers.js';
 
 const sb = useSandbox();
-let dir: string;
+let pki: TestPki;
 let ns: string;
 let issuerHost: string;
-const read = (f: string) => readFileSync(join(dir, f), 'utf8');
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-hostile-'));
+  pki = createTestPki('rhacs-sts-hostile');
   issuerHost = new URL(sb.clusters.eks!.issuer).hostname;
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  writeFileSync(join(dir, 'leaf.ext'), `subjectAltName=DNS:${issuerHost},DNS:localhost,IP:127.0.0.1\n`);
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=Hostile Root',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${issuerHost}`);
-  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'leaf.ext');
+  pki.serving('Hostile Root', [issuerHost]);
   ns = uniqueNamespace('hostile');
   await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => pki.remove());
 
 type Handler = (req: IncomingMessage, res: ServerResponse, port: number) => void;
 
 /** A server on 127.0.0.1 (HTTPS with the hostile CA's certificate, or plain HTTP); records what it was asked. */
 async function hostile(tls: boolean, handler: Handler, fn: (port: number, asked: { path: string; auth: string }[]) => Promise<void>): Promise<void> {
   const asked: { path: string; auth: string }[] = [];
-  let port = 0;
-  const listener = (req: IncomingMessage, res: ServerResponse) => {
+  const record: Handler = (req, res, port) => {
     asked.push({ path: `${req.headers.host}${req.url}`, auth: String(req.headers.authorization ?? '') });
     req.resume();
     handler(req, res, port);
   };
-  const server = tls ? createHttpsServer({ key: read('leaf.key'), cert: read('leaf.pem') }, listener) : createHttpServer(listener);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  port = (server.address() as { port: number }).port;
-  try {
-    await fn(port, asked);
-  } finally {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
+  await withServer(tls ? pki.serving('Hostile Root', [issuerHost]) : undefined, record, (s) => fn(s.port, asked));
 }
 
 const plan = (extra: string[], env: Record<string, string>) =>
@@ -88,7 +69,7 @@ describe('AWS endpoints that misbehave', () => {
 });
 
 describe('an issuer whose documents point at private addresses', () => {
-  const env = (port: number) => ({ RHACS_STS_CONNECT_TO: `${issuerHost}:443:127.0.0.1:${port}`, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') });
+  const env = (port: number) => ({ RHACS_STS_CONNECT_TO: `${issuerHost}:443:127.0.0.1:${port}`, NODE_EXTRA_CA_CERTS: pki.ca('Hostile Root').certPath });
 
   it('a jwks_uri on 127.0.0.1: the plan stops, and the internal keys are never fetched', async () => {
     await hostile(true, (req, res, port) => {

@@ -8,7 +8,7 @@ import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, PatchStrategy, setHea
 import { beforeEach, describe, expect, it } from 'vitest';
 import { useSandbox } from '../sandbox/context.js';
 import { apiStatus, ensureNamespace, seedRhacs, uniqueNamespace, waitForRollout } from '../sandbox/fixtures.js';
-import { hasIrsaWebhook, irsaMark, irsaMutations, MOUNT_PATH, TOKEN_FILE, type IrsaMutation } from '../sandbox/irsa-webhook.js';
+import { hasIrsaWebhook, irsaMark, irsaMutations, MOUNT_PATH, TOKEN_FILE, type IrsaMutation } from '../sandbox/aws/irsa-webhook.js';
 import { clusterInfo, kubeConfigFor, resetAws } from '../sandbox/observe.js';
 import { checksOf, cli, sleep } from './verify-support.js';
 

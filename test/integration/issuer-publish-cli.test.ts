@@ -10,9 +10,9 @@ import { dirname, join, resolve } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergePatch, seedRhacs } from '../sandbox/fixtures.js';
-import { bucketIssuer, bucketObject, bucketState, connectToWith } from '../sandbox/issuer-bucket.js';
+import { bucketIssuer, bucketObject, bucketState, connectToWith } from '../sandbox/issuers/issuer-bucket.js';
 import { awsMark, awsWrites, kubeMark, kubeRequests } from '../sandbox/observe.js';
-import { openShiftWithoutStsCluster, seedOpenShiftWithoutSts, startAuthenticationOperator, type AuthenticationOperator } from '../sandbox/openshift-auth.js';
+import { openShiftWithoutStsCluster, seedOpenShiftWithoutSts, startAuthenticationOperator, type AuthenticationOperator } from '../sandbox/kube/openshift-auth.js';
 import { isProvisioned, startSandbox, type Sandbox } from '../sandbox/sandbox.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');

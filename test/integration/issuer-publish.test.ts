@@ -12,9 +12,9 @@ import { applyPublish, compareKeys, DISCOVERY_KEY, KEYS_KEY, planPublish, readBu
 import { createIssuerBucketApi } from '../../src/clouds/aws/issuer/s3.js';
 import type { Jwk } from '../../src/kube/session.js';
 import { ensureNamespace, mergePatch } from '../sandbox/fixtures.js';
-import { bucketIssuer, bucketState, motoS3, publicGet } from '../sandbox/issuer-bucket.js';
+import { bucketIssuer, bucketState, motoS3, publicGet } from '../sandbox/issuers/issuer-bucket.js';
 import { awsMark, awsWrites, gateDecisions, gateMark } from '../sandbox/observe.js';
-import { DEFAULT_OPENSHIFT_ISSUER, openShiftWithoutStsCluster, seedOpenShiftWithoutSts, startAuthenticationOperator, type AuthenticationOperator } from '../sandbox/openshift-auth.js';
+import { DEFAULT_OPENSHIFT_ISSUER, openShiftWithoutStsCluster, seedOpenShiftWithoutSts, startAuthenticationOperator, type AuthenticationOperator } from '../sandbox/kube/openshift-auth.js';
 import { isProvisioned, startSandbox, type Sandbox } from '../sandbox/sandbox.js';
 
 const CLUSTER = 'ocp-nosts';

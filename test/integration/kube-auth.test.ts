@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { awsCliCalls } from '../sandbox/aws-cli.js';
+import { awsCliCalls } from '../sandbox/aws/aws-cli.js';
 import { cli } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';

@@ -9,7 +9,7 @@ import { parseArgs } from '../../scripts/sandbox.js';
 import { cli } from '../sandbox/cli.js';
 import { mergePatch } from '../sandbox/fixtures.js';
 import { useSandbox } from '../sandbox/context.js';
-import { bucketIssuer, bucketState } from '../sandbox/issuer-bucket.js';
+import { bucketIssuer, bucketState } from '../sandbox/issuers/issuer-bucket.js';
 import { awsMark, awsWrites } from '../sandbox/observe.js';
 import { defaultIssuerBucket, startSeededSandbox, type SeededSandbox } from '../sandbox/standalone.js';
 

@@ -6,7 +6,7 @@
 import { GetRoleCommand, IAMClient, ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
 import { EKSClient, ListPodIdentityAssociationsCommand, CreatePodIdentityAssociationCommand, ListTagsForResourceCommand } from '@aws-sdk/client-eks';
 import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import { centralIntegrations } from '../sandbox/central-control.js';
+import { centralIntegrations } from '../sandbox/central/central-control.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicyDocument } from '../../src/clouds/aws/policies.js';
 import { cli as runCli } from '../sandbox/cli.js';

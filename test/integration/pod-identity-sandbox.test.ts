@@ -22,8 +22,8 @@ import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useSandbox } from '../sandbox/context.js';
 import { ensureNamespace, POD_IDENTITY_AGENT, uniqueNamespace } from '../sandbox/fixtures.js';
-import { irsaMark, irsaMutations, POD_IDENTITY_CREDENTIALS_URI, POD_IDENTITY_TOKEN_FILE } from '../sandbox/irsa-webhook.js';
-import { assumeRoleForPodIdentity } from '../sandbox/pod-identity-agent.js';
+import { irsaMark, irsaMutations, POD_IDENTITY_CREDENTIALS_URI, POD_IDENTITY_TOKEN_FILE } from '../sandbox/aws/irsa-webhook.js';
+import { assumeRoleForPodIdentity } from '../sandbox/aws/pod-identity-agent.js';
 import { clusterInfo, gateDecisions, gateMark, kubeConfigFor } from '../sandbox/observe.js';
 
 const sb = useSandbox();

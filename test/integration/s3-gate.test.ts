@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { useSandbox } from '../sandbox/context.js';
-import { bucketIssuer, bucketState, publicGet } from '../sandbox/issuer-bucket.js';
+import { bucketIssuer, bucketState, publicGet } from '../sandbox/issuers/issuer-bucket.js';
 import { awsMark, awsRequests, gateDecisions, gateMark } from '../sandbox/observe.js';
 
 const sb = useSandbox();

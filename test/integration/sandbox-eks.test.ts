@@ -30,7 +30,7 @@ import {
   uniqueNamespace,
   waitForRollout,
 } from '../sandbox/fixtures.js';
-import { verifyJwt } from '../sandbox/jwt.js';
+import { verifyJwt } from '../sandbox/issuers/jwt.js';
 import {
   awsMark,
   awsRequests,

@@ -29,7 +29,7 @@ import {
   uniqueNamespace,
   waitForRollout,
 } from '../sandbox/fixtures.js';
-import { verifyJwt } from '../sandbox/jwt.js';
+import { verifyJwt } from '../sandbox/issuers/jwt.js';
 import { clusterInfo, awsMark, awsRequests, kubeConfigFor } from '../sandbox/observe.js';
 
 const sb = useSandbox();

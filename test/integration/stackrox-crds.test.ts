@@ -1,4 +1,4 @@
-// StackRox's real CRDs in the sandbox (derived schemas, test/sandbox/crds/): the API server now
+// StackRox's real CRDs in the sandbox (derived schemas, test/sandbox/kube/crds/): the API server now
 // validates spec.overlays as a real cluster with the operator installed does. Malformed overlays
 // are rejected (422) or pruned exactly as the real schema says; the overlays rhacs-sts writes are
 // stored unchanged. Each of these would pass against a preserve-unknown-fields stub.
@@ -40,7 +40,7 @@ beforeAll(async () => {
 describe('the installed CRDs are the real ones', () => {
   it('keeps the whole structural schema of the derived files (nothing dropped on the way in)', async () => {
     for (const plural of ['centrals', 'securedclusters']) {
-      const file = JSON.parse(readFileSync(`test/sandbox/crds/platform.stackrox.io_${plural}.json`, 'utf8'));
+      const file = JSON.parse(readFileSync(`test/sandbox/kube/crds/platform.stackrox.io_${plural}.json`, 'utf8'));
       const r = await kubeRaw(sb, 'eks', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${plural}.${STACKROX_GROUP}`);
       expect(r.status).toBe(200);
       const served = r.json<any>().spec.versions[0].schema.openAPIV3Schema;

@@ -1,7 +1,7 @@
 // Access to the shared sandbox from test files. The integration project's global setup starts it
 // and provides its (serialisable) description under the key `sandbox`.
 import { beforeAll, inject } from 'vitest';
-import { pathWith } from './aws-cli.js';
+import { pathWith } from './aws/aws-cli.js';
 import { resetAws } from './observe.js';
 import type { SandboxInfo } from './types.js';
 

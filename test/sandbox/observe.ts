@@ -4,7 +4,7 @@
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { PublicRequest } from './public-issuers.js';
+import type { PublicRequest } from './issuers/public-issuers.js';
 import type { AwsRequest, ClusterInfo, GateDecision, KubeRequest, SandboxInfo } from './types.js';
 
 /** The named cluster's description (default: the first cluster); throws for an unknown name. */

@@ -6,18 +6,16 @@
 //
 // The environment it hands out has no AWS region on purpose, as many shells do not: on EKS the
 // region is in the issuer, and rhacs-sts must cope (see README, "No region").
-import { OPENSHIFT_INFRASTRUCTURE_NAME, seedEks, seedOpenShift, seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './fixtures.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startIrsaWebhook, type IrsaWebhook } from './irsa-webhook.js';
-import { openShiftWithoutStsCluster, seedOpenShiftWithoutSts, startAuthenticationOperator, type AuthenticationOperator } from './openshift-auth.js';
-import { startCentralStandIns, type CentralStandIns } from './central-standin.js';
-import { startPodIdentityAgents, type PodIdentityAgent } from './pod-identity-agent.js';
-import { seedRegistries } from './ecr-seed.js';
-import { pathWith } from './aws-cli.js';
-import { bucketIssuer, connectToWith } from './issuer-bucket.js';
+import { pathWith } from './aws/aws-cli.js';
+import { seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './central/rhacs-install.js';
+import { openShiftWithoutStsCluster } from './kube/openshift-auth.js';
+import { OPENSHIFT_INFRASTRUCTURE_NAME } from './kube/openshift-flavour.js';
+import { bucketIssuer, connectToWith } from './issuers/issuer-bucket.js';
 import { clusterInfo } from './observe.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
+import type { Sandbox, SandboxOptions } from './sandbox.js';
+import { startWithStandIns } from './start.js';
 import type { ClusterInfo, SandboxInfo } from './types.js';
 
 // The sandbox's own AWS SDK clients (moto's seeding, the gates) run in the demo's and playground's
@@ -117,45 +115,28 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   const names = opts.clusters === undefined ? [flavour] : fleetNames(opts.clusters);
   const namespace = opts.namespace ?? 'stackrox';
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
-  const sandbox = await startSandbox({
-    ...opts.sandbox,
-    clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : { name, flavour })),
-    // A fleet's contexts are short (`hub`, `spoke-1`, …), as after `kubectl config rename-context`.
-    ...(opts.clusters !== undefined ? { shortContexts: true } : {}),
+  const fleet: SeededSandbox['fleet'] = [];
+  const { sandbox, stop } = await startWithStandIns({
+    sandbox: {
+      ...opts.sandbox,
+      clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : { name, flavour })),
+      // A fleet's contexts are short (`hub`, `spoke-1`, …), as after `kubectl config rename-context`.
+      ...(opts.clusters !== undefined ? { shortContexts: true } : {}),
+    },
     log,
-  });
-  const webhooks: IrsaWebhook[] = [];
-  let authOperator: AuthenticationOperator | undefined;
-  let centrals: CentralStandIns | undefined;
-  let agents: PodIdentityAgent[] = [];
-  try {
-    if (sandbox.info.motoUrl) await seedRegistries({ motoUrl: sandbox.info.motoUrl, region: sandbox.info.awsEnv.AWS_REGION });
-    const fleet: SeededSandbox['fleet'] = [];
-    for (const [i, name] of names.entries()) {
-      const cluster = clusterInfo(sandbox.info, name);
-      const kc = sandbox.kubeConfig(name);
-      if (flavour === 'eks') {
-        await seedEks(kc, { region: cluster.region });
-        webhooks.push(await startIrsaWebhook(sandbox.info, name, { log }));
-      } else if (withoutSts) {
-        await seedOpenShiftWithoutSts(kc, { region: cluster.region });
-        authOperator = startAuthenticationOperator(sandbox, name, { log });
-      } else await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region });
+    async seedCluster(cluster, kc, i) {
       const rhacs = await seedRhacs(kc, {
         namespace,
         method: opts.method ?? (flavour === 'openshift' ? 'operator' : 'helm'),
         components: i === 0 ? opts.components : ['sensor'],
         openshift: flavour === 'openshift',
         imageTag: opts.imageTag,
-        clusterName: name,
+        clusterName: cluster.name,
       });
       fleet.push({ cluster, rhacs });
-    }
-    // The EKS Pod Identity Agent of each EKS cluster (a loopback stand-in for 169.254.170.23).
-    agents = await startPodIdentityAgents(sandbox.info);
-    // Central's API (a stand-in that plays every Central pod): rhacs-sts reaches it by port-forward.
-    centrals = await startCentralStandIns(sandbox.info, { log });
-    sandbox.info.centralControlUrl = centrals.controlUrl;
+    },
+  });
+  try {
     const env = sandboxEnv(sandbox.info);
     // Without STS, `rhacs-sts issuer publish` creates the issuer's bucket: its public host must lead
     // to S3's public endpoint stand-in too, for rhacs-sts's own reads of the published documents.
@@ -170,20 +151,10 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       fleet,
       env,
       exportLines: exportLinesOf(env, sandbox.info),
-      async stop() {
-        await authOperator?.stop();
-        await centrals?.stop();
-        await Promise.all(agents.map((a) => a.stop()));
-        await Promise.all(webhooks.map((w) => w.stop()));
-        await sandbox.stop();
-      },
+      stop,
     };
   } catch (err) {
-    await authOperator?.stop().catch(() => undefined);
-    await centrals?.stop().catch(() => undefined);
-    await Promise.all(agents.map((a) => a.stop().catch(() => undefined)));
-    await Promise.all(webhooks.map((w) => w.stop().catch(() => undefined)));
-    await sandbox.stop().catch(() => undefined);
+    await stop().catch(() => undefined);
     throw err;
   }
 }

@@ -18,6 +18,7 @@ import { mapAwsError } from '../../src/clouds/aws/errors.js';
 import { ExitCode, OperationError } from '../../src/errors.js';
 import { buildPlan } from '../../src/plan/build.js';
 import type { Action, Facts, Decisions } from '../../src/plan/model.js';
+import { clusterFacts, decisions as buildDecisions, facts as buildFacts } from './builders.js';
 
 const iam = mockClient(IAMClient);
 const sts = mockClient(STSClient);
@@ -29,14 +30,8 @@ function awsError(name: string, message: string, status = 400): Error {
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789';
 const PROVIDER_ARN = 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789';
 
-const facts: Facts = {
-  partition: 'aws', accountId: '111122223333', region: 'eu-west-1', offline: false,
-  clusters: [{ provider: 'eks', issuer: ISSUER, namespace: 'stackrox', components: ['central'], installMethod: 'manifests', current: {} }],
-};
-const decisions: Decisions = {
-  roleName: 'rhacs-sts', rolePath: '/', ecr: { registryId: '111122223333', repositories: [] }, delegatedScanning: false,
-  restart: true, adoptRole: false, adoptOidcProvider: false, thumbprints: {},
-};
+const facts: Facts = buildFacts([clusterFacts({ issuer: ISSUER, components: ['central'], current: {} })], { clusterName: undefined });
+const decisions: Decisions = buildDecisions({ roleName: 'rhacs-sts' });
 
 function session(logs: string[] = []) {
   return createAwsSession({ log: (m) => logs.push(m), sleep: async () => {} });

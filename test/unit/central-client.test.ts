@@ -1,52 +1,33 @@
 // Central's API at --central-endpoint against hostile HTTPS servers on 127.0.0.1: credentials go
 // only over a verified connection (whatever NODE_TLS_REJECT_UNAUTHORIZED says), NODE_EXTRA_CA_CERTS
 // is trusted as the error hint promises, and every answer is bounded in time and size.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CentralAnswerError, openCentral, type OpenCentralOptions } from '../../src/central/client.js';
 import { OperationError } from '../../src/errors.js';
 import type { KubeSession } from '../../src/kube/session.js';
+import { createTestPki, withServer, type TestPki } from '../sandbox/tls-servers.js';
 
-let dir: string;
-const read = (f: string) => readFileSync(join(dir, f), 'utf8');
-
+let pki: TestPki;
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-central-'));
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  for (const ca of ['central-ca', 'other-ca']) {
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '2', '-subj', `/CN=${ca}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}-leaf.key`, '-out', `${ca}-leaf.csr`, '-subj', '/CN=localhost');
-    openssl('x509', '-req', '-in', `${ca}-leaf.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-out', `${ca}-leaf.pem`, '-days', '2', '-extfile', 'leaf.ext');
-  }
+  pki = createTestPki('rhacs-sts-central');
+  for (const ca of ['central-ca', 'other-ca']) pki.serving(ca);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => pki.remove());
 
 /** A kube session whose only use here is Central's CA (Secret central-tls, ca.pem). */
 const kube = () => ({
-  api: { optional: async () => ({ data: { 'ca.pem': Buffer.from(read('central-ca.pem')).toString('base64') } }) },
+  api: { optional: async () => ({ data: { 'ca.pem': Buffer.from(pki.ca('central-ca').pem).toString('base64') } }) },
 }) as unknown as KubeSession;
 
 /** An HTTPS server on 127.0.0.1 with a certificate from `ca`; records the Authorization headers it received. */
 async function server(ca: string, handler: (req: IncomingMessage, res: ServerResponse) => void, fn: (endpoint: string, auth: string[]) => Promise<void>): Promise<void> {
   const auth: string[] = [];
-  const s = createServer({ key: read(`${ca}-leaf.key`), cert: read(`${ca}-leaf.pem`) }, (req, res) => {
+  const record = (req: IncomingMessage, res: ServerResponse) => {
     auth.push(String(req.headers.authorization ?? ''));
     handler(req, res);
-  });
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  try {
-    await fn(`https://127.0.0.1:${(s.address() as { port: number }).port}`, auth);
-  } finally {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
+  };
+  await withServer(pki.serving(ca), record, (s) => fn(s.url, auth));
 }
 
 const open = (endpoint: string, extra: Partial<OpenCentralOptions> = {}) => openCentral({
@@ -87,7 +68,7 @@ describe('Central at --central-endpoint: TLS is never skipped', () => {
     await server('other-ca', (_req, res) => metadata(res), async (endpoint) => {
       const err = await failure((await open(endpoint)).metadata());
       expect((err as OperationError).hint).toMatch(/NODE_EXTRA_CA_CERTS/);
-      expect(await (await open(endpoint, { extraCaFile: join(dir, 'other-ca.pem') })).metadata()).toEqual({ version: '4.7.2' });
+      expect(await (await open(endpoint, { extraCaFile: pki.ca('other-ca').certPath })).metadata()).toEqual({ version: '4.7.2' });
     });
   });
 });

@@ -17,33 +17,20 @@ import type { ClusterTarget } from '../../src/targets.js';
 import { addIntegrationToPlan } from '../../src/central/flow.js';
 import { planIntegration } from '../../src/central/integration.js';
 import { CancelledError, InputError } from '../../src/errors.js';
-import { parseOptions, type Options } from '../../src/options/options.js';
+import type { Options } from '../../src/options/options.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { planToJson } from '../../src/render/plan-json.js';
 import type { AwsState, ClusterFacts, Facts } from '../../src/plan/model.js';
 import { BACK, CTRL_C, DEFAULT, createMemoryUi, type ScriptedAnswer } from '../../src/ui/memory.js';
 import { parseYesNo } from '../../src/ui/ui.js';
+import { clusterFacts, facts as buildFacts, nothingInPlace, options } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
 
-function cluster(over: Partial<ClusterFacts> = {}): ClusterFacts {
-  return {
-    provider: 'eks',
-    issuer: ISSUER,
-    namespace: 'stackrox',
-    components: ['central', 'sensor'],
-    installMethod: 'manifests',
-    current: { central: { serviceAccount: { annotations: {} }, deployment: null }, sensor: { serviceAccount: { annotations: {} }, deployment: null } },
-    ...over,
-  };
-}
-
-function facts(clusters: ClusterFacts[] = [cluster()], over: Partial<Facts> = {}): Facts {
-  return { partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'prod', offline: false, clusters, ...over };
-}
-
-const opts = (raw: Record<string, unknown> = {}, command: 'init' | 'plan' = 'init'): Options => parseOptions(command, raw, {});
+const cluster = (over: Partial<ClusterFacts> = {}): ClusterFacts => clusterFacts({ issuer: ISSUER, current: nothingInPlace(), ...over });
+const facts = (clusters: ClusterFacts[] = [cluster()], over: Partial<Facts> = {}): Facts => buildFacts(clusters, over);
+const opts = options;
 const EMPTY_AWS: AwsState = { oidcProviders: {}, role: null };
 
 async function ask(answers: ScriptedAnswer[], raw: Record<string, unknown> = {}, f: Facts = facts()) {

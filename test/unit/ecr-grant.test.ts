@@ -9,6 +9,7 @@ import { ECR_READ_ACTIONS, ecrScopeOfPolicy, permissionsPolicy, repositoryGrant,
 import { planToJson } from '../../src/render/plan-json.js';
 import { renderPlanText, repositoryGrantLines } from '../../src/render/plan-text.js';
 import { evaluatePolicy, notAllowed } from '../../src/clouds/aws/verify/permissions-eval.js';
+import { clusterFacts, decisions as buildDecisions, facts as buildFacts } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const REGISTRY = '444455556666';
@@ -16,13 +17,8 @@ const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53D
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/rhacs/rhacs-sts-prod`;
 const plain = new Chalk({ level: 0 });
 
-const facts: Facts = {
-  partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'prod', offline: true,
-  clusters: [{ provider: 'eks', issuer: ISSUER, namespace: 'stackrox', components: ['central'], installMethod: 'manifests' }],
-};
-const decisions = (ecr: Decisions['ecr']): Decisions => ({
-  roleName: 'rhacs-sts-prod', rolePath: '/rhacs/', ecr, delegatedScanning: false, restart: true, adoptRole: false, adoptOidcProvider: false, thumbprints: {},
-});
+const facts: Facts = buildFacts([clusterFacts({ issuer: ISSUER, components: ['central'] })], { offline: true });
+const decisions = (ecr: Decisions['ecr']): Decisions => buildDecisions({ rolePath: '/rhacs/', ecr });
 
 describe('repositoryGrant: what the owner of a registry in another account adds', () => {
   it('is absent for the role\'s own registry', () => {

@@ -2,45 +2,34 @@
 // refused before anything is sent (exit 2, naming the flag), accepted with
 // --allow-insecure-skip-tls-verify and a warning, and NODE_TLS_REJECT_UNAUTHORIZED=0 does not turn
 // the check off. An HTTPS server on 127.0.0.1 plays the API server and records what it received.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, get } from 'node:https';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { get } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { openKubeSession } from '../../src/kube/client.js';
+import { createTestPki, withServer, type TestPki } from '../sandbox/tls-servers.js';
 
+let pki: TestPki;
 let dir: string;
-const read = (f: string) => readFileSync(join(dir, f), 'utf8');
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-kube-tls-'));
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  writeFileSync(join(dir, 'leaf.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  for (const ca of ['cluster-ca', 'other-ca']) {
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${ca}.key`, '-out', `${ca}.pem`, '-days', '2', '-subj', `/CN=${ca}`,
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  }
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', '/CN=localhost');
-  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'other-ca.pem', '-CAkey', 'other-ca.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'leaf.ext');
+  pki = createTestPki('rhacs-sts-kube-tls');
+  dir = pki.dir;
+  pki.ca('cluster-ca');
+  pki.serving('other-ca');
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => pki.remove());
 
 /** An API server (certificate from other-ca) that answers /apis; records the Authorization headers it got. */
 async function apiServer(fn: (server: string, auth: string[]) => Promise<void>): Promise<void> {
   const auth: string[] = [];
-  const s = createServer({ key: read('leaf.key'), cert: read('leaf.pem') }, (req, res) => {
+  const answer = (req: IncomingMessage, res: ServerResponse) => {
     auth.push(String(req.headers.authorization ?? ''));
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ kind: 'APIGroupList', apiVersion: 'v1', groups: [] }));
-  });
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  try {
-    await fn(`https://127.0.0.1:${(s.address() as { port: number }).port}`, auth);
-  } finally {
-    s.closeAllConnections();
-    await new Promise((r) => s.close(r));
-  }
+  };
+  await withServer(pki.serving('other-ca'), answer, (s) => fn(s.url, auth));
 }
 
 function kubeconfig(name: string, server: string, cluster: string): string {
@@ -96,7 +85,7 @@ describe('kubeconfig clusters and TLS', () => {
     process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
     try {
       await apiServer(async (server, auth) => {
-        const ca = Buffer.from(read('cluster-ca.pem')).toString('base64');
+        const ca = Buffer.from(pki.ca('cluster-ca').pem).toString('base64');
         const err = await failure(openKubeSession({ kubeconfig: kubeconfig('wrong-ca.yaml', server, `    certificate-authority-data: ${ca}`) }, () => undefined));
         expect(err).toMatchObject({ exitCode: 1, message: expect.stringMatching(/^Cannot use the Kubernetes cluster of context "ctx"/) });
         expect(String((err as Error).message)).toMatch(/certificate|TLS/i);
@@ -113,7 +102,7 @@ describe('kubeconfig clusters and TLS', () => {
     process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
     try {
       await apiServer(async (server, auth) => {
-        const ca = Buffer.from(read('cluster-ca.pem')).toString('base64');
+        const ca = Buffer.from(pki.ca('cluster-ca').pem).toString('base64');
         const session = await openKubeSession({ kubeconfig: kubeconfig('wrong-ca-ws.yaml', server, `    certificate-authority-data: ${ca}`) }, () => undefined, { skipProbe: true });
         // What the Watch and the port-forward WebSocket get from the kubeconfig.
         const opts: Record<string, unknown> = { headers: {} };

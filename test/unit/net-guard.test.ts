@@ -1,50 +1,34 @@
 // The issuer rule for every host the CLI fetches from on the issuer's word (its jwks_uri, every
 // redirect, the host the thumbprint comes from), and the bounds of each fetch: hostile HTTPS
 // servers on 127.0.0.1, reached for public-looking names through the explicit connect-to mapping.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchPublicIssuer, publicGetter } from '../../src/clouds/aws/issuer/public.js';
 import { nonPublicAddress, nonPublicHost, type Resolver } from '../../src/net/guard.js';
 import { httpsGet, NetworkError, type ConnectTo } from '../../src/net/https.js';
+import { createTestPki, withServer, type TestPki } from '../sandbox/tls-servers.js';
 
-let dir: string;
-const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+let pki: TestPki;
 const ISSUER_HOST = 'issuer.example.test';
 const REDIRECT_HOST = 'moved.example.test';
 const KEYS_HOST = 'keys.example.test';
 
+const HOSTS = [ISSUER_HOST, REDIRECT_HOST, KEYS_HOST];
 beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-guard-'));
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  writeFileSync(join(dir, 'leaf.ext'), `subjectAltName=DNS:${ISSUER_HOST},DNS:${REDIRECT_HOST},DNS:${KEYS_HOST},DNS:localhost,IP:127.0.0.1\n`);
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'root.key', '-out', 'root.pem', '-days', '2', '-subj', '/CN=Guard Root',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf.key', '-out', 'leaf.csr', '-subj', `/CN=${ISSUER_HOST}`);
-  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'root.pem', '-CAkey', 'root.key', '-CAcreateserial', '-out', 'leaf.pem', '-days', '2', '-extfile', 'leaf.ext');
+  pki = createTestPki('rhacs-sts-guard');
+  pki.serving('Guard Root', HOSTS);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => pki.remove());
+const root = () => pki.ca('Guard Root').pem;
 
 /** A hostile HTTPS server on 127.0.0.1; records every path asked for. */
 async function hostile(handler: (req: IncomingMessage, res: ServerResponse, port: number) => void, fn: (port: number, asked: string[]) => Promise<void>): Promise<void> {
   const asked: string[] = [];
-  let port = 0;
-  const server = createServer({ key: read('leaf.key'), cert: read('leaf.pem') }, (req, res) => {
+  const record = (req: IncomingMessage, res: ServerResponse, port: number) => {
     asked.push(`${req.headers.host}${req.url}`);
     handler(req, res, port);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  port = (server.address() as { port: number }).port;
-  try {
-    await fn(port, asked);
-  } finally {
-    server.closeAllConnections();
-    await new Promise((r) => server.close(r));
-  }
+  };
+  await withServer(pki.serving('Guard Root', HOSTS), record, (s) => fn(s.port, asked));
 }
 
 const mapped = (port: number, ...hosts: string[]): ConnectTo[] => hosts.map((host) => ({ host, port: 443, toHost: '127.0.0.1', toPort: port }));
@@ -85,7 +69,7 @@ describe('a hostile issuer cannot steer the CLI to private addresses', () => {
         : { keys: [{ kid: 'internal' }] }));
     }, async (port, asked) => {
       const connectTo = mapped(port, ISSUER_HOST);
-      const r = await fetchPublicIssuer(`https://${ISSUER_HOST}`, { get: publicGetter({ connectTo, extraCa: [read('root.pem')] }), connectTo });
+      const r = await fetchPublicIssuer(`https://${ISSUER_HOST}`, { get: publicGetter({ connectTo, extraCa: [root()] }), connectTo });
       expect(r).toMatchObject({ reachable: true, error: `its jwks_uri https://127.0.0.1:${port}/internal-keys points at 127.0.0.1 is a loopback address, which AWS cannot reach from the internet; rhacs-sts does not fetch it` });
       expect(r).not.toHaveProperty('thumbprint');
       expect(asked).toEqual([`${ISSUER_HOST}/.well-known/openid-configuration`]);
@@ -99,7 +83,7 @@ describe('a hostile issuer cannot steer the CLI to private addresses', () => {
       res.end();
     }, async (port, asked) => {
       const connectTo = mapped(port, REDIRECT_HOST);
-      const r = await fetchPublicIssuer(`https://${REDIRECT_HOST}`, { get: publicGetter({ connectTo, extraCa: [read('root.pem')] }), connectTo });
+      const r = await fetchPublicIssuer(`https://${REDIRECT_HOST}`, { get: publicGetter({ connectTo, extraCa: [root()] }), connectTo });
       expect(r).toMatchObject({ reachable: true, error: expect.stringContaining(`redirects to https://localhost:${port}/.well-known/openid-configuration: localhost is a private or local name`) });
       expect(asked).toEqual([`${REDIRECT_HOST}/.well-known/openid-configuration`]);
     });
@@ -128,7 +112,7 @@ describe('a hostile issuer cannot steer the CLI to private addresses', () => {
         : { keys: [{ kid: 'k1' }] }));
     }, async (port) => {
       const connectTo = mapped(port, ISSUER_HOST, KEYS_HOST);
-      const r = await fetchPublicIssuer(`https://${ISSUER_HOST}`, { get: publicGetter({ connectTo, extraCa: [read('root.pem')] }), connectTo });
+      const r = await fetchPublicIssuer(`https://${ISSUER_HOST}`, { get: publicGetter({ connectTo, extraCa: [root()] }), connectTo });
       // The leaf is signed by the root directly: no intermediate, so none (never the leaf's).
       expect(r).toMatchObject({ reachable: true, keys: [{ kid: 'k1' }], thumbprint: { host: KEYS_HOST, omitted: expect.any(String) } });
     });
@@ -143,7 +127,7 @@ describe('every fetch is bounded', () => {
       res.on('close', () => clearInterval(timer));
     }, async (port) => {
       const err = await httpsGet(`https://${ISSUER_HOST}/.well-known/openid-configuration`, {
-        connectTo: mapped(port, ISSUER_HOST), timeoutMs: 1000, deadlineMs: 400, extraCa: [read('root.pem')],
+        connectTo: mapped(port, ISSUER_HOST), timeoutMs: 1000, deadlineMs: 400, extraCa: [root()],
       }).then(() => undefined, (e: unknown) => e);
       expect(err).toMatchObject({ code: 'ETIMEDOUT', message: `${ISSUER_HOST} did not complete its answer within 400 ms` });
     });
@@ -155,7 +139,7 @@ describe('every fetch is bounded', () => {
       res.end(Buffer.alloc(64 * 1024, 0x20));
     }, async (port) => {
       const url = `https://${ISSUER_HOST}/.well-known/openid-configuration`;
-      const err = await httpsGet(url, { connectTo: mapped(port, ISSUER_HOST), timeoutMs: 2000, maxBytes: 1024, extraCa: [read('root.pem')] }).then(() => undefined, (e: unknown) => e);
+      const err = await httpsGet(url, { connectTo: mapped(port, ISSUER_HOST), timeoutMs: 2000, maxBytes: 1024, extraCa: [root()] }).then(() => undefined, (e: unknown) => e);
       expect(err).toMatchObject({ code: 'E2BIG', message: `${url} answered with more than 1024 bytes` });
     });
   });

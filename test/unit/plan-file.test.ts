@@ -13,6 +13,7 @@ import { loadPlanFile, optionsFromPlan, parseSavedPlan, planDrift, planInputs, t
 import { buildPlan } from '../../src/plan/build.js';
 import type { AwsState, ClusterFacts, Facts } from '../../src/plan/model.js';
 import { planToJson } from '../../src/render/plan-json.js';
+import { clusterFacts, facts as buildFacts, nothingInPlace } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const EKS = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -24,19 +25,13 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cluster(over: Partial<ClusterFacts> = {}): ClusterFacts {
-  return {
-    provider: 'eks', issuer: EKS, namespace: 'stackrox', components: ['central', 'sensor'], installMethod: 'manifests',
-    current: { central: { serviceAccount: { annotations: {} }, deployment: null }, sensor: { serviceAccount: { annotations: {} }, deployment: null } },
-    ...over,
-  };
-}
+const cluster = (over: Partial<ClusterFacts> = {}): ClusterFacts => clusterFacts({ issuer: EKS, current: nothingInPlace(), ...over });
 
 interface Scenario { options: Options; facts: Facts; detected: Detected; aws: AwsState }
 
 function scenario(raw: Record<string, unknown> = {}, clusters: { facts: ClusterFacts; kubeContext: string; role?: 'both' | 'central' | 'sensor' }[] = [{ facts: cluster(), kubeContext: 'prod' }]): Scenario {
   const options = parseOptions('plan', raw, {});
-  const facts: Facts = { partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: options.clusterName, offline: false, clusters: clusters.map((c) => c.facts) };
+  const facts = buildFacts(clusters.map((c) => c.facts), { clusterName: options.clusterName });
   const detected: Detected = {
     facts,
     warnings: [],

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { decisionsFromOptions, defaultRoleName, offlineFacts } from '../../src/decide.js';
 import { parseOptions, type RawOptions } from '../../src/options/options.js';
 import { buildPlan, operatorOverlays } from '../../src/plan/build.js';
-import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
+import type { Action, AwsState, ClusterFacts, ComponentState, Plan } from '../../src/plan/model.js';
 import { trustSid, type PolicyDocument } from '../../src/clouds/aws/policies.js';
+import { clusterFacts, decisions, facts } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -48,34 +49,7 @@ const PERMS_ALL: PolicyDocument = {
   ],
 };
 
-function cluster(over: Partial<ClusterFacts> = {}): ClusterFacts {
-  return {
-    provider: 'eks',
-    issuer: EKS_ISSUER,
-    namespace: 'stackrox',
-    components: ['central', 'sensor'],
-    installMethod: 'manifests',
-    ...over,
-  };
-}
-
-function facts(clusters: ClusterFacts[] = [cluster()], over: Partial<Facts> = {}): Facts {
-  return { partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'prod', offline: false, clusters, ...over };
-}
-
-function decisions(over: Partial<Decisions> = {}): Decisions {
-  return {
-    roleName: ROLE_NAME,
-    rolePath: '/',
-    ecr: { registryId: ACCOUNT, repositories: [] },
-    delegatedScanning: false,
-    restart: true,
-    adoptRole: false,
-    adoptOidcProvider: false,
-    thumbprints: {},
-    ...over,
-  };
-}
+const cluster = clusterFacts;
 
 /** AWS as rhacs-sts would leave it for the EKS cluster of `facts()`. */
 function awsInPlace(over: Partial<AwsState> = {}): AwsState {

@@ -9,6 +9,7 @@ import type { Action, AssociationState, AwsState, ClusterFacts, ComponentState, 
 import { permissionsPolicy, podIdentityStatement, policySize, trustsPodIdentity, trustSid, withPodIdentityStatement, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 import { buildUninstallPlan } from '../../src/plan/uninstall.js';
 import { associationCheck, podIdentityPodsCheck, podIdentityTrustCheck } from '../../src/clouds/aws/verify/pod-identity-checks.js';
+import { clusterFacts, decisions as buildDecisions, facts as buildFacts } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -29,17 +30,14 @@ function component(over: { annotation?: string; pods?: ComponentState['pods'] } 
 }
 
 function cluster(over: Partial<ClusterFacts> = {}): ClusterFacts {
-  return {
-    name: 'prod', provider: 'eks', issuer: ISSUER, namespace: 'stackrox', components: ['central'], installMethod: 'manifests',
-    region: 'eu-west-1', podIdentityAgent: true, version: '4.6.2', current: { central: component() }, ...over,
-  };
+  return clusterFacts({
+    name: 'prod', issuer: ISSUER, components: ['central'], region: 'eu-west-1', podIdentityAgent: true, version: '4.6.2', current: { central: component() }, ...over,
+  });
 }
 
-const facts = (c: ClusterFacts[] = [cluster()]): Facts => ({ partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'prod', offline: false, clusters: c });
+const facts = (c: ClusterFacts[] = [cluster()]): Facts => buildFacts(c);
 
-function decisions(over: Partial<Decisions> = {}): Decisions {
-  return { roleName: ROLE, rolePath: '/', ecr: { registryId: ACCOUNT, repositories: [] }, delegatedScanning: false, restart: true, adoptRole: false, adoptOidcProvider: false, thumbprints: {}, mechanism: 'pod-identity', ...over };
-}
+const decisions = (over: Partial<Decisions> = {}): Decisions => buildDecisions({ roleName: ROLE, mechanism: 'pod-identity', ...over });
 
 function association(over: Partial<AssociationState> = {}): AssociationState {
   return {

@@ -1,10 +1,11 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/build.js';
-import type { AwsState, ClusterFacts, Decisions, Facts, Plan } from '../../src/plan/model.js';
+import type { AwsState, ClusterFacts, Facts, Plan } from '../../src/plan/model.js';
 import { trustSid, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 import { planToJson } from '../../src/render/plan-json.js';
 import { jsonDiff, renderPlanText } from '../../src/render/plan-text.js';
+import { clusterFacts, decisions, facts as buildFacts } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -17,30 +18,8 @@ const ANSI = /\x1b\[/;
 const plain = new Chalk({ level: 0 });
 const coloured = new Chalk({ level: 1 });
 
-function facts(over: Partial<ClusterFacts> = {}, offline = true): Facts {
-  return {
-    partition: 'aws',
-    accountId: ACCOUNT,
-    region: 'eu-west-1',
-    clusterName: 'prod',
-    offline,
-    clusters: [{ provider: 'eks', issuer: EKS_ISSUER, namespace: 'stackrox', components: ['central', 'sensor'], installMethod: 'manifests', ...over }],
-  };
-}
-
-function decisions(over: Partial<Decisions> = {}): Decisions {
-  return {
-    roleName: 'rhacs-sts-prod',
-    rolePath: '/',
-    ecr: { registryId: ACCOUNT, repositories: [] },
-    delegatedScanning: false,
-    restart: true,
-    adoptRole: false,
-    adoptOidcProvider: false,
-    thumbprints: {},
-    ...over,
-  };
-}
+/** One EKS cluster (`over` changes it); offline unless told. */
+const facts = (over: Partial<ClusterFacts> = {}, offline = true): Facts => buildFacts([clusterFacts(over)], { offline });
 
 const eksOffline = (): Plan => buildPlan(facts(), decisions(), undefined);
 

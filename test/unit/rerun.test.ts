@@ -4,7 +4,7 @@
 // fleet moves to Pod Identity: the web-identity statements go, and so do OIDC providers no role trusts.
 import { describe, expect, it } from 'vitest';
 import { askDecisions, decisionsFromOptions } from '../../src/decide.js';
-import { parseOptions, type Options } from '../../src/options/options.js';
+import type { Options } from '../../src/options/options.js';
 import { buildPlan, ourTags } from '../../src/plan/build.js';
 import { settingsInPlace, type InPlace } from '../../src/plan/in-place.js';
 import { buildInitPlan } from '../../src/plan/init-plan.js';
@@ -23,6 +23,7 @@ import {
 } from '../../src/clouds/aws/policies.js';
 import { createMemoryUi, DEFAULT } from '../../src/ui/memory.js';
 import { issuerHostPath } from '../../src/validate.js';
+import { clusterFacts, facts as buildFacts, options } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const ROLE = 'rhacs-sts-prod';
@@ -33,14 +34,9 @@ const S3 = 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess';
 
 const sa = (arn?: string): ComponentState => ({ serviceAccount: { annotations: arn ? { [ANNOTATION]: arn } : {} }, deployment: null });
 
-function cluster(over: Partial<ClusterFacts> = {}): ClusterFacts {
-  return {
-    provider: 'eks', name: 'prod', issuer: ISSUER, namespace: 'stackrox', components: ['central', 'sensor'], installMethod: 'manifests',
-    current: { central: sa(ARN), sensor: sa() }, ...over,
-  };
-}
-const facts = (clusters: ClusterFacts[] = [cluster()]): Facts => ({ partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'prod', offline: false, clusters });
-const opts = (raw: Record<string, unknown> = {}): Options => parseOptions('init', raw, {});
+const cluster = (over: Partial<ClusterFacts> = {}): ClusterFacts => clusterFacts({ name: 'prod', issuer: ISSUER, current: { central: sa(ARN), sensor: sa() }, ...over });
+const facts = (clusters: ClusterFacts[] = [cluster()]): Facts => buildFacts(clusters);
+const opts = (raw: Record<string, unknown> = {}): Options => options(raw);
 
 /** The role an earlier run left: trusted by the clusters' issuers for `subjects`, with the ECR scope given. */
 function role(f: Facts, o: { sensor?: boolean; repositories?: string[]; region?: string; tags?: Record<string, string>; attached?: string[]; podIdentity?: boolean } = {}): RoleState {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan } from '../../src/plan/build.js';
 import { restartOutdated } from '../../src/plan/restarts.js';
 import type { Decisions, Facts } from '../../src/plan/model.js';
+import { clusterFacts, decisions as buildDecisions, facts as buildFacts } from './builders.js';
 
 describe('restartOutdated', () => {
   it.each([
@@ -18,22 +19,18 @@ describe('restartOutdated', () => {
 describe('a run that stopped between annotating and restarting', () => {
   it('plans the restart on the next run although the annotation is in place', () => {
     const arn = 'arn:aws:iam::111122223333:role/rhacs-sts';
-    const facts: Facts = {
-      partition: 'aws', accountId: '111122223333', region: 'eu-west-1', offline: false,
-      clusters: [{
-        provider: 'eks', issuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC', namespace: 'stackrox', components: ['central'], installMethod: 'manifests',
+    const facts: Facts = buildFacts([
+      clusterFacts({
+        issuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC', components: ['central'],
         current: {
           central: {
             serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': arn }, roleAnnotationSetAt: '2026-11-29T07:00:00.000Z' },
             deployment: { container: 'central', env: [], hasTokenMount: false, podTemplateAnnotations: {} },
           },
         },
-      }],
-    };
-    const decisions: Decisions = {
-      roleName: 'rhacs-sts', rolePath: '/', ecr: { registryId: '111122223333', repositories: [] }, delegatedScanning: false,
-      restart: true, adoptRole: false, adoptOidcProvider: false, thumbprints: {},
-    };
+      }),
+    ], { clusterName: undefined });
+    const decisions: Decisions = buildDecisions({ roleName: 'rhacs-sts' });
     const plan = buildPlan(facts, decisions, undefined);
     expect(plan.actions.find((a) => a.type === 'service-account-annotation')!.status).toBe('unchanged');
     expect(plan.actions.find((a) => a.type === 'restart')!.status).toBe('update');

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { fieldSetAt, helmChartVersion } from '../../src/kube/rhacs.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { helmUpgradeCommand, helmValuesFileNames } from '../../src/plan/helm-values.js';
-import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, HelmValues, Plan } from '../../src/plan/model.js';
+import type { Action, AwsState, ClusterFacts, ComponentState, Facts, HelmValues, Plan } from '../../src/plan/model.js';
 import { trustSid } from '../../src/clouds/aws/policies.js';
 import { before44, eksRestartNeeded, outageWarning, restartIsOutage } from '../../src/plan/restarts.js';
 import { buildUninstallPlan } from '../../src/plan/uninstall.js';
@@ -19,6 +19,7 @@ import { helmValuesYaml, renderPlanText } from '../../src/render/plan-text.js';
 import { writeHelmValues } from '../../src/apply/helm-values.js';
 import { RhacsStsError } from '../../src/errors.js';
 import { createMemoryUi } from '../../src/ui/memory.js';
+import { clusterFacts, decisions, facts as buildFacts } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -31,13 +32,8 @@ const TOKEN_FILE = '/var/run/secrets/openshift/serviceaccount/token';
 const TAGS = { 'rhacs-sts/managed': 'true' };
 const plain = new Chalk({ level: 0 });
 
-const cluster = (over: Partial<ClusterFacts> = {}): ClusterFacts =>
-  ({ provider: 'eks', issuer: EKS_ISSUER, namespace: 'stackrox', components: ['central'], installMethod: 'manifests', ...over });
-const facts = (clusters: ClusterFacts[]): Facts => ({ partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'prod', offline: false, clusters });
-const decisions = (over: Partial<Decisions> = {}): Decisions => ({
-  roleName: 'rhacs-sts-prod', rolePath: '/', ecr: { registryId: ACCOUNT, repositories: [] }, delegatedScanning: false, restart: true,
-  adoptRole: false, adoptOidcProvider: false, thumbprints: {}, ...over,
-});
+const cluster = (over: Partial<ClusterFacts> = {}): ClusterFacts => clusterFacts({ components: ['central'], ...over });
+const facts = (clusters: ClusterFacts[]): Facts => buildFacts(clusters);
 const ofType = <T extends Action['type']>(plan: Plan, type: T) => plan.actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
 
 const eks = (over: Partial<ComponentState> = {}, annotation: string | null = ROLE_ARN): ComponentState => ({

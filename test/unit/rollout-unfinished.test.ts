@@ -11,6 +11,7 @@ import { buildPlan } from '../../src/plan/build.js';
 import type { Action, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
 import { createMemoryUi } from '../../src/ui/memory.js';
 import { createTaskList, spansClusters } from '../../src/ui/tasks.js';
+import { clusterFacts, decisions as buildDecisions, facts as buildFacts } from './builders.js';
 
 const ROLE_ARN = 'arn:aws:iam::111122223333:role/rhacs-sts-prod';
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -84,14 +85,9 @@ describe('applyPlan: a restart is done when its rollout is', () => {
 });
 
 describe('buildPlan: an unfinished rollout', () => {
-  const cluster = (central: ComponentState): ClusterFacts => ({
-    provider: 'eks', issuer: ISSUER, namespace: 'stackrox', components: ['central'], installMethod: 'manifests', current: { central },
-  });
-  const facts = (c: ClusterFacts): Facts => ({ partition: 'aws', accountId: '111122223333', region: 'eu-west-1', clusterName: 'prod', offline: false, clusters: [c] });
-  const decisions: Decisions = {
-    roleName: 'rhacs-sts-prod', rolePath: '/', ecr: { registryId: '111122223333', repositories: [] }, delegatedScanning: false,
-    restart: true, adoptRole: false, adoptOidcProvider: false, thumbprints: {},
-  };
+  const cluster = (central: ComponentState): ClusterFacts => clusterFacts({ issuer: ISSUER, components: ['central'], current: { central } });
+  const facts = (c: ClusterFacts): Facts => buildFacts([c]);
+  const decisions: Decisions = buildDecisions();
   const inPlace = (rollout?: NonNullable<ComponentState['deployment']>['rollout']): ComponentState => ({
     serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': ROLE_ARN } },
     deployment: { container: 'central', env: [], hasTokenMount: false, podTemplateAnnotations: {}, ...(rollout ? { rollout } : {}) },

@@ -7,6 +7,7 @@ import type { AwsState, ClusterFacts, ComponentState, Decisions, Facts } from '.
 import { buildStatus } from '../../src/status.js';
 import { renderStatusText } from '../../src/commands/status.js';
 import { Chalk } from 'chalk';
+import { clusterFacts, decisions as buildDecisions, facts as buildFacts } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -20,9 +21,9 @@ const central = (annotation: string | undefined, pods: { name: string; roleArn?:
   pods,
 });
 const cluster = (state: ComponentState, over: Partial<ClusterFacts> = {}): ClusterFacts =>
-  ({ provider: 'eks', issuer: ISSUER, namespace: 'stackrox', components: ['central'], installMethod: 'manifests', current: { central: state }, ...over });
-const facts = (c: ClusterFacts): Facts => ({ partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'prod', offline: false, clusters: [c] });
-const decisions: Decisions = { roleName: 'rhacs-sts-prod', rolePath: '/', ecr: { registryId: ACCOUNT, repositories: [] }, delegatedScanning: false, restart: true, adoptRole: false, adoptOidcProvider: false, thumbprints: {} };
+  clusterFacts({ issuer: ISSUER, components: ['central'], current: { central: state }, ...over });
+const facts = (c: ClusterFacts): Facts => buildFacts([c]);
+const decisions: Decisions = buildDecisions();
 
 /** The account as init leaves it: our provider and role, with its trust and ECR policy. */
 function applied(f: Facts, over: { policy?: boolean; audience?: string } = {}): AwsState {

@@ -1,11 +1,12 @@
 // buildUninstallPlan (pure): what it removes, in which order, and what it leaves alone.
 import { describe, expect, it } from 'vitest';
 import { buildPlan, operatorOverlays } from '../../src/plan/build.js';
-import type { Action, AwsState, ClusterFacts, ComponentState, Decisions, Facts, Plan } from '../../src/plan/model.js';
+import type { Action, AwsState, ClusterFacts, ComponentState, Facts, Plan } from '../../src/plan/model.js';
 import { trustSid, type PolicyDocument } from '../../src/clouds/aws/policies.js';
 import { buildUninstallPlan, type UninstallDecisions } from '../../src/plan/uninstall.js';
 import { renderPlanText } from '../../src/render/plan-text.js';
 import { Chalk } from 'chalk';
+import { clusterFacts, decisions, facts as buildFacts } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const EKS_ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE';
@@ -30,18 +31,8 @@ const OUR_TRUST: PolicyDocument = {
 const THEIR_STATEMENT = { Sid: 'Theirs', Effect: 'Allow' as const, Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' };
 const PERMS: PolicyDocument = { Version: '2012-10-17', Statement: [{ Sid: 'RhacsStsEcrAuth', Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] };
 
-function cluster(over: Partial<ClusterFacts> = {}): ClusterFacts {
-  return { provider: 'eks', issuer: EKS_ISSUER, namespace: 'stackrox', components: ['central', 'sensor'], installMethod: 'manifests', ...over };
-}
-function facts(clusters: ClusterFacts[] = [cluster()]): Facts {
-  return { partition: 'aws', accountId: ACCOUNT, region: 'eu-west-1', clusterName: 'prod', offline: false, clusters };
-}
-function decisions(over: Partial<Decisions> = {}): Decisions {
-  return {
-    roleName: ROLE_NAME, rolePath: '/', ecr: { registryId: ACCOUNT, repositories: [] }, delegatedScanning: false, restart: true,
-    adoptRole: false, adoptOidcProvider: false, thumbprints: {}, ...over,
-  };
-}
+const cluster = clusterFacts;
+const facts = (clusters: ClusterFacts[] = [cluster()]): Facts => buildFacts(clusters);
 function aws(over: Partial<AwsState> = {}): AwsState {
   return {
     oidcProviders: { [EKS_ISSUER]: { arn: EKS_PROVIDER_ARN, clientIds: ['sts.amazonaws.com'], thumbprints: [], tags: TAGS } },

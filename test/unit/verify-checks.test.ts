@@ -32,6 +32,7 @@ import { fetchPublicIssuer, type GetLike } from '../../src/clouds/aws/issuer/pub
 import { NetworkError } from '../../src/net/https.js';
 import { decodeJwtHeader, verifiesSignature } from '../../src/verify/jwt.js';
 import { initCommand, pointedRoleArn, runChecks } from '../../src/verify/run.js';
+import { clusterFacts } from './builders.js';
 
 const ACCOUNT = '111122223333';
 const ISSUER = 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABC';
@@ -44,7 +45,7 @@ const TOKEN_FILE = '/var/run/secrets/openshift/serviceaccount/token';
 const FIX = 'rhacs-sts init --namespace stackrox';
 const TAGS = { 'rhacs-sts/managed': 'true' };
 
-const eks = (over: Partial<ClusterFacts> = {}): ClusterFacts => ({ provider: 'eks', issuer: ISSUER, namespace: 'stackrox', components: ['central', 'sensor'], installMethod: 'manifests', ...over });
+const eks = (over: Partial<ClusterFacts> = {}): ClusterFacts => clusterFacts({ issuer: ISSUER, ...over });
 const ocp = (over: Partial<ClusterFacts> = {}): ClusterFacts => eks({ provider: 'openshift', issuer: OCP_ISSUER, ...over });
 const where = (cluster: ClusterFacts): Where => ({ cluster, multi: false });
 const trust = (audience = 'sts.amazonaws.com', subjects = ['system:serviceaccount:stackrox:central']): PolicyDocument =>

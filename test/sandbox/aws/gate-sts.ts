@@ -21,7 +21,7 @@ import { GetRoleCommand, ListOpenIDConnectProvidersCommand } from '@aws-sdk/clie
 import type { IamGate } from './gate-iam.js';
 import { evaluate, parsePolicy } from './iam-engine.js';
 import { motoIam, xmlError, xmlText, type GateContext, type GateOutcome, type GateRequest } from './gate-wire.js';
-import type { PublicIssuers } from './public-issuers.js';
+import type { PublicIssuers } from '../issuers/public-issuers.js';
 
 /** How the gate reaches the internet: the public issuer stand-in. */
 export type PublicWeb = Pick<PublicIssuers, 'fetchPublic'>;

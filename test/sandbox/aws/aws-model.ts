@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 
-const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 interface Shape {
   type: 'structure' | 'string' | 'integer' | 'long' | 'boolean' | 'map' | 'list' | 'timestamp' | 'blob' | 'double' | 'float';

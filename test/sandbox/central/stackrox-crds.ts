@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 
-const crdDir = join(dirname(fileURLToPath(import.meta.url)), 'crds');
+const crdDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'kube', 'crds');
 
 export interface CrdDocument {
   apiVersion: 'apiextensions.k8s.io/v1';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ECRClient } from '@aws-sdk/client-ecr';
 import { IAMClient } from '@aws-sdk/client-iam';
-import type { GateDecision } from './types.js';
+import type { GateDecision } from '../types.js';
 
 export interface GateRequest {
   method: string;

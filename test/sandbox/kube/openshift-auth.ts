@@ -23,8 +23,9 @@
 // Not covered: several control-plane nodes (one API server here), the operator's other observers,
 // and the kube-controller-manager/openshift-apiserver rollouts a real change also triggers.
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { applyCrds, mergePatch, OPENSHIFT_CRDS, seedOpenShift } from './fixtures.js';
-import type { ClusterOptions, Sandbox } from './sandbox.js';
+import { applyCrds, mergePatch } from './objects.js';
+import { OPENSHIFT_CRDS, seedOpenShift } from './openshift-flavour.js';
+import type { ClusterOptions, Sandbox } from '../sandbox.js';
 
 export const DEFAULT_OPENSHIFT_ISSUER = 'https://kubernetes.default.svc';
 const GROUP = 'config.openshift.io';

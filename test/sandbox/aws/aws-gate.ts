@@ -29,7 +29,7 @@ import { IamGate } from './gate-iam.js';
 import { S3Gate, s3Operation } from './gate-s3.js';
 import { StsGate, type PublicWeb } from './gate-sts.js';
 import { FORWARD, type GateContext, type GateOutcome, type GateRequest } from './gate-wire.js';
-import type { AwsRequest, GateDecision } from './types.js';
+import type { AwsRequest, GateDecision } from '../types.js';
 
 
 export interface AwsGate {

@@ -15,7 +15,7 @@
 // Conditions: `aws:SecureTransport` is true (https); an Allow with any other condition does not apply
 // to an anonymous caller, a Deny with any other condition does (the strict reading of both).
 import { GetBucketLocationCommand, GetBucketPolicyCommand, GetObjectAclCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { bucketGuards, motoS3, policyIsPublic, principalIsEveryone, type Statement } from './gate-s3.js';
+import { bucketGuards, motoS3, policyIsPublic, principalIsEveryone, type Statement } from '../aws/gate-s3.js';
 
 /** `<bucket>.s3.<region>.amazonaws.com` (virtual-hosted style; the bucket has no dots, as a wildcard certificate needs). */
 const S3_HOST = /^([a-z0-9][a-z0-9-]{1,61}[a-z0-9])\.s3\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com$/;

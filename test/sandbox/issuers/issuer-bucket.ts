@@ -4,10 +4,10 @@
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { GetBucketTaggingCommand, GetObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
-import { bucketGuards, motoS3, type BucketGuards } from './gate-s3.js';
-import type { SandboxInfo } from './types.js';
+import { bucketGuards, motoS3, type BucketGuards } from '../aws/gate-s3.js';
+import type { SandboxInfo } from '../types.js';
 
-export { motoS3 } from './gate-s3.js';
+export { motoS3 } from '../aws/gate-s3.js';
 
 /** The S3 issuer URL of a bucket (virtual-hosted style, regional endpoint), as ccoctl and rhacs-sts write it. */
 export function bucketIssuer(bucket: string, region: string): string {

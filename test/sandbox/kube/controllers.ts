@@ -8,10 +8,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiextensionsV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
-import { issueCert, type KeyPair } from './certs.js';
-import { CONTROLLER_USER, KWOK_USER, SCHEDULER_USER } from './observe.js';
-import { createCrdsRaw, type CrdDocument } from './stackrox-crds.js';
-import type { ClusterInfo } from './types.js';
+import { issueCert, type KeyPair } from '../certs.js';
+import { CONTROLLER_USER, KWOK_USER, SCHEDULER_USER } from '../observe.js';
+import { createCrdsRaw, type CrdDocument } from '../central/stackrox-crds.js';
+import type { ClusterInfo } from '../types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 

@@ -1,7 +1,7 @@
 // The IRSA webhook stand-in's patch rules, case by case as amazon-eks-pod-identity-webhook's
 // handler.go and cache.go decide them (the integration test sends real pods through the API server).
 import { describe, expect, it } from 'vitest';
-import { podPatch, POD_IDENTITY_CREDENTIALS_URI, POD_IDENTITY_TOKEN_FILE, serviceAccountConfig, TOKEN_FILE, type PodLike } from '../sandbox/irsa-webhook.js';
+import { podPatch, POD_IDENTITY_CREDENTIALS_URI, POD_IDENTITY_TOKEN_FILE, serviceAccountConfig, TOKEN_FILE, type PodLike } from './irsa-patch.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/app';
 const cfg = serviceAccountConfig({ 'eks.amazonaws.com/role-arn': ROLE })!;

@@ -6,7 +6,7 @@ import { Duplex, PassThrough, Writable } from 'node:stream';
 import tls from 'node:tls';
 import { CoreV1Api, PortForward, type KubeConfig } from '@kubernetes/client-node';
 import type { CentralRequest, TokenRole } from './central-standin.js';
-import type { SandboxInfo } from './types.js';
+import type { SandboxInfo } from '../types.js';
 
 export type { CentralRequest } from './central-standin.js';
 

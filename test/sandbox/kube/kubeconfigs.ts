@@ -3,8 +3,8 @@
 // `aws eks get-token`), OpenShift entries as `oc login` names them
 // (`<namespace>/<api-host-with-dashes>:6443/<user>`). The sandbox users also carry the client
 // certificate, which is what the sandbox API servers actually authenticate (see aws-cli.ts).
-import { eksExecSection } from './aws-cli.js';
-import type { ClusterInfo, Flavour } from './types.js';
+import { eksExecSection } from '../aws/aws-cli.js';
+import type { ClusterInfo, Flavour } from '../types.js';
 
 /** moto's default account, which the EKS ARNs name. */
 export const EKS_ACCOUNT_ID = '123456789012';

@@ -33,7 +33,7 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { createCa, issueCert, issueIntermediateCa } from './certs.js';
+import { createCa, issueCert, issueIntermediateCa } from '../certs.js';
 import { anonymousGet, parseS3Host } from './s3-public.js';
 
 /** Where the cluster's documents really come from: its API server, read as the admin. */

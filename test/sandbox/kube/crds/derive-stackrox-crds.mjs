@@ -3,7 +3,7 @@
 // structural schema (types, required, enums, formats, x-kubernetes-* markers, defaults), drops only
 // the `description` prose (about 90% of the bytes). Output: one JSON file per CRD next to this script.
 //
-//   node test/sandbox/crds/derive-stackrox-crds.mjs <reference-dir>
+//   node test/sandbox/kube/crds/derive-stackrox-crds.mjs <reference-dir>
 //
 // reference-dir (relative to the project root, or absolute) must hold
 // platform.stackrox.io_centrals.yaml and platform.stackrox.io_securedclusters.yaml as copied from
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const projectRoot = resolve(here, '../../..');
+const projectRoot = resolve(here, '../../../..');
 const CRDS = ['platform.stackrox.io_centrals', 'platform.stackrox.io_securedclusters'];
 
 /**
@@ -54,7 +54,7 @@ export function deriveCrd(crd) {
 
 function main() {
   if (!process.argv[2]) {
-    process.stderr.write('usage: node test/sandbox/crds/derive-stackrox-crds.mjs <dir with platform.stackrox.io_centrals.yaml and platform.stackrox.io_securedclusters.yaml>\n');
+    process.stderr.write('usage: node test/sandbox/kube/crds/derive-stackrox-crds.mjs <dir with platform.stackrox.io_centrals.yaml and platform.stackrox.io_securedclusters.yaml>\n');
     process.exit(2);
   }
   const refDir = resolve(projectRoot, process.argv[2]);

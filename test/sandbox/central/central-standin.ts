@@ -41,34 +41,18 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
-import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
-import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Container, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
 import { bodySchema, IMAGE_INTEGRATION_API, validate, type SwaggerSchema } from './central-schema.js';
-import { createRestrictedUser } from './fixtures.js';
-import { CENTRAL_STANDIN_USER } from './observe.js';
-import type { SandboxInfo } from './types.js';
+import { clone, Failure, invalid, reconcile, scrub, type Integration } from './integrations.js';
+import { apiError, podCredentials } from './pod-credentials.js';
+import { createRestrictedUser } from '../kube/restricted-users.js';
+import { CENTRAL_STANDIN_USER } from '../observe.js';
+import type { SandboxInfo } from '../types.js';
 
 export const CENTRAL_PORT = 8443;
-export const SCRUBBED = '******';
-/** Secret fields of the integration configs (`scrub:"always"` in StackRox's storage protos). */
-const SECRET_FIELDS: Record<string, string[]> = {
-  ecr: ['accessKeyId', 'secretAccessKey'],
-  docker: ['password'],
-  azure: ['password'],
-  quay: ['oauthToken'],
-  google: ['serviceAccount'],
-  ibm: ['apiKey'],
-};
-/** Fields that may not change while the secrets are scrubbed (`scrub:"dependent"`): where the credentials go. */
-const DEPENDENT_FIELDS: Record<string, string[]> = {
-  ecr: ['registryId', 'region', 'endpoint'],
-  docker: ['endpoint', 'username'],
-  azure: ['endpoint', 'username'],
-  quay: ['endpoint'],
-  google: ['endpoint', 'project'],
-  ibm: ['endpoint'],
-};
+export { SCRUBBED, scrub } from './integrations.js';
 
 export type TokenRole = 'Admin' | 'Analyst';
 
@@ -83,24 +67,10 @@ export interface CentralRequest {
   status: number;
 }
 
-type Integration = Record<string, unknown> & { id: string; name: string; type: string };
-
 interface CentralState {
   integrations: Map<string, Integration>;
   tokens: Map<string, TokenRole>;
 }
-
-class Failure extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const invalid = (message: string) => new Failure(400, 3, message);
 
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -114,39 +84,6 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 function json(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
-}
-
-function clone<T>(x: T): T {
-  return JSON.parse(JSON.stringify(x)) as T;
-}
-
-/** The config block of an integration (`ecr`, `docker`, …) and its key. */
-function configOf(i: Record<string, unknown>): [string, Record<string, unknown>] | undefined {
-  for (const k of Object.keys(SECRET_FIELDS)) if (i[k] && typeof i[k] === 'object') return [k, i[k] as Record<string, unknown>];
-  return undefined;
-}
-
-export function scrub(i: Integration): Integration {
-  const out = clone(i);
-  const c = configOf(out);
-  if (c) for (const f of SECRET_FIELDS[c[0]]!) if (c[1][f]) c[1][f] = SCRUBBED;
-  return out;
-}
-
-/** updatePassword=false: scrubbed secrets come from the stored integration; where they go may not change. */
-function reconcile(updated: Integration, stored: Integration): void {
-  const u = configOf(updated);
-  const s = configOf(stored);
-  if (!u) throw invalid("the request doesn't have a valid integration config type");
-  for (const f of SECRET_FIELDS[u[0]]!) {
-    const v = u[1][f];
-    if (v && v !== SCRUBBED) throw invalid(`non-zero or unmasked credential field 'ImageIntegration.${u[0]}.${f}'`);
-    u[1][f] = s?.[0] === u[0] ? (s[1][f] ?? '') : '';
-  }
-  for (const f of DEPENDENT_FIELDS[u[0]]!) {
-    const was = s?.[0] === u[0] ? s[1][f] : undefined;
-    if ((u[1][f] ?? '') !== (was ?? '')) throw invalid(`credentials required to update field 'ImageIntegration.${u[0]}.${f}'`);
-  }
 }
 
 function htpasswdMatches(htpasswd: string, user: string, password: string): boolean {
@@ -526,83 +463,10 @@ class ClusterCentrals {
     }
   }
 
-  /** The AWS SDK's default chain inside the pod: web identity from its env and volumes, else nothing. */
-  private async podCredentials(pod: V1Pod, region: string, wrap: (chain: string) => Failure) {
-    const container = pod.spec?.containers?.find((x) => x.name === 'central') ?? pod.spec?.containers?.[0];
-    const env = new Map((container?.env ?? []).filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
-    const roleArn = env.get('AWS_ROLE_ARN');
-    const tokenFile = env.get('AWS_WEB_IDENTITY_TOKEN_FILE');
-    if (!roleArn || !tokenFile) {
-      const fullUri = env.get('AWS_CONTAINER_CREDENTIALS_FULL_URI');
-      const authFile = env.get('AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE');
-      if (fullUri && authFile) return this.containerCredentials(pod, container, fullUri, authFile, wrap);
-      throw wrap('get identity: get credentials: failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds: GetMetadata, request canceled, context deadline exceeded');
-    }
-    const token = await this.projectedToken(pod, container, tokenFile);
-    if (!token) {
-      throw wrap(`get identity: get credentials: failed to refresh cached credentials, failed to retrieve credentials, failed to read web identity token file: open ${tokenFile}: no such file or directory`);
-    }
-    try {
-      const out = await new STSClient({ region, endpoint: this.info.awsEndpoint, maxAttempts: 1 }).send(new AssumeRoleWithWebIdentityCommand({
-        RoleArn: roleArn, RoleSessionName: `aws-go-sdk-${Date.now()}`, WebIdentityToken: token,
-      }));
-      const k = out.Credentials!;
-      return { accessKeyId: k.AccessKeyId!, secretAccessKey: k.SecretAccessKey!, sessionToken: k.SessionToken };
-    } catch (err) {
-      throw wrap(`get identity: get credentials: failed to refresh cached credentials, failed to retrieve credentials, operation error STS: AssumeRoleWithWebIdentity, ${apiError(err)}`);
-    }
+  /** The AWS SDK's default chain inside the pod (pod-credentials.ts). */
+  private podCredentials(pod: V1Pod, region: string, wrap: (chain: string) => Failure) {
+    return podCredentials({ core: this.core, awsEndpoint: this.info.awsEndpoint, podIdentityAgent: this.info.podIdentityAgents?.[this.cluster] }, pod, region, wrap);
   }
-
-  /**
-   * What the kubelet writes into the projected token file `tokenFile` of this container: a token for the
-   * pod's service account with the volume's audience and lifetime, bound to the pod; undefined when no
-   * projected volume is mounted there.
-   */
-  private async projectedToken(pod: V1Pod, container: V1Container | undefined, tokenFile: string): Promise<string | undefined> {
-    const dir = tokenFile.slice(0, tokenFile.lastIndexOf('/'));
-    const file = tokenFile.slice(tokenFile.lastIndexOf('/') + 1);
-    const mount = container?.volumeMounts?.find((m) => m.mountPath.replace(/\/+$/, '') === dir);
-    const source = pod.spec?.volumes?.find((v) => v.name === mount?.name)?.projected?.sources?.find((s) => s.serviceAccountToken?.path === file)?.serviceAccountToken;
-    if (!source) return undefined;
-    const tr = await this.core.createNamespacedServiceAccountToken({
-      name: pod.spec?.serviceAccountName ?? 'default',
-      namespace: pod.metadata!.namespace!,
-      body: {
-        apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest',
-        spec: {
-          audiences: source.audience ? [source.audience] : [],
-          expirationSeconds: Math.max(600, source.expirationSeconds ?? 3600),
-          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, uid: pod.metadata!.uid! },
-        },
-      },
-    });
-    return tr.status!.token!;
-  }
-
-  /**
-   * The SDK's container credentials provider (EKS Pod Identity): the token from
-   * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE in the Authorization header of a GET to
-   * AWS_CONTAINER_CREDENTIALS_FULL_URI. The agent's link-local address is played by the cluster's
-   * Pod Identity Agent stand-in (pod-identity-agent.ts); any other URI is unreachable from the pod.
-   */
-  private async containerCredentials(pod: V1Pod, container: V1Container | undefined, fullUri: string, tokenFile: string, wrap: (chain: string) => Failure) {
-    const fail = (why: string) => wrap(`get identity: get credentials: failed to refresh cached credentials, failed to load credentials, ${why}`);
-    const token = await this.projectedToken(pod, container, tokenFile);
-    if (!token) throw fail(`failed to read authorization token file: open ${tokenFile}: no such file or directory`);
-    const agent = fullUri === 'http://169.254.170.23/v1/credentials' ? this.info.podIdentityAgents?.[this.cluster] : undefined;
-    if (!agent) throw fail(`operation error ec2imds: GetCredentials, failed to get credentials: dial tcp ${new URL(fullUri).host}: connect: no route to host`);
-    const res = await fetch(agent, { headers: { authorization: token }, signal: AbortSignal.timeout(15_000) });
-    const text = await res.text();
-    if (res.status !== 200) throw fail(`operation error ec2imds: GetCredentials, http response error StatusCode: ${res.status}, ${text}`);
-    const k = JSON.parse(text) as { AccessKeyId: string; SecretAccessKey: string; Token: string };
-    return { accessKeyId: k.AccessKeyId, secretAccessKey: k.SecretAccessKey, sessionToken: k.Token };
-  }
-}
-
-/** An AWS error as the Go SDK v2 words it. */
-function apiError(err: unknown): string {
-  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number; requestId?: string } };
-  return `https response error StatusCode: ${e.$metadata?.httpStatusCode ?? 0}, RequestID: ${e.$metadata?.requestId ?? ''}, api error ${e.name ?? 'Unknown'}: ${e.message ?? String(err)}`;
 }
 
 // ---------------------------------------------------------------------------------------------------

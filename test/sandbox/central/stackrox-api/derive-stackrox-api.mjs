@@ -3,7 +3,7 @@
 // StackRox's own generated OpenAPI (swagger 2.0) documents: keeps the paths, parameters, schemas,
 // types, formats and enums, drops only the prose (`description`, `summary`, `title`).
 //
-//   node test/sandbox/stackrox-api/derive-stackrox-api.mjs <reference-dir>
+//   node test/sandbox/central/stackrox-api/derive-stackrox-api.mjs <reference-dir>
 //
 // reference-dir must hold image_integration_service.swagger.json and metadata_service.swagger.json
 // as copied from github.com/stackrox/stackrox (generated/api/v1/). See README.md here.
@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const projectRoot = resolve(here, '../../..');
+const projectRoot = resolve(here, '../../../..');
 const FILES = ['image_integration_service.swagger.json', 'metadata_service.swagger.json'];
 const PROSE = new Set(['description', 'summary', 'title']);
 
@@ -31,7 +31,7 @@ export function strip(node, keysAreNames = false) {
 
 function main() {
   if (!process.argv[2]) {
-    process.stderr.write('usage: node test/sandbox/stackrox-api/derive-stackrox-api.mjs <dir with the StackRox swagger files>\n');
+    process.stderr.write('usage: node test/sandbox/central/stackrox-api/derive-stackrox-api.mjs <dir with the StackRox swagger files>\n');
     process.exit(2);
   }
   const refDir = resolve(projectRoot, process.argv[2]);

@@ -17,7 +17,7 @@ import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { SandboxInfo } from './types.js';
+import type { SandboxInfo } from '../types.js';
 
 export const AGENT_PATH = '/v1/credentials';
 

@@ -1,7 +1,7 @@
 // The sandbox's model validation (aws-model.ts), on a small model of botocore's shape: what the
 // gate's EKS stand-in refuses before it looks at a request, and how it matches URIs to operations.
 import { describe, expect, it } from 'vitest';
-import { matchOperation, validateShape, type ServiceModel } from '../sandbox/aws-model.js';
+import { matchOperation, validateShape, type ServiceModel } from './aws-model.js';
 
 const model: ServiceModel = {
   metadata: { endpointPrefix: 'eks', protocol: 'rest-json' },
