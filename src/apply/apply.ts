@@ -47,8 +47,11 @@ export interface ApplyResult {
   error?: string;
 }
 
-/** How many clusters are changed at once. */
-export const CLUSTER_CONCURRENCY = 4;
+/**
+ * How many clusters are changed at once: a Central cluster and several secured clusters side by side,
+ * so that a fleet's writes and rollout waits overlap instead of waiting for a free slot.
+ */
+export const CLUSTER_CONCURRENCY = 8;
 
 /**
  * Applies the plan: the account-wide AWS part, in order (a failure there stops the run), and each
