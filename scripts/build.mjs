@@ -1,4 +1,6 @@
-// Builds dist/ with esbuild in two parts, for a fast start:
+// Builds dist/ with esbuild in three parts, for a fast start:
+//  - dist/quick.cjs: --version and every --help, from text made here (src/quick.ts), which bin/rhacs-sts
+//    tries first, so that they load nothing else;
 //  - dist/main.cjs: the entry (argument parsing, validation, help), one minified CommonJS file with
 //    its small dependencies inlined — CommonJS because Node starts it measurably faster than a
 //    graph of ES modules;
