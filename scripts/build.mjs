@@ -1,4 +1,6 @@
-// Builds dist/ with esbuild in two parts, for a fast start:
+// Builds dist/ with esbuild in three parts, for a fast start:
+//  - dist/quick.cjs: --version and every --help, from text made here (src/quick.ts), which bin/rhacs-sts
+//    tries first, so that they load nothing else;
 //  - dist/main.cjs: the entry (argument parsing, validation, help), one minified CommonJS file with
 //    its small dependencies inlined — CommonJS because Node starts it measurably faster than a
 //    graph of ES modules;
@@ -10,6 +12,7 @@
 //    first question.
 import { build } from 'esbuild';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 
@@ -171,28 +174,53 @@ const esm = await build({
   logLevel: 'warning',
 });
 
+// ./commands/init.js from src/cli.ts → ./esm/commands/init.js; ./prompt-kit.js from src/ui/ui.ts → ./esm/ui/prompt-kit.js
+const lazyModules = {
+  name: 'lazy-modules',
+  setup(b) {
+    b.onResolve({ filter: LAZY }, (args) => {
+      const rel = relative(resolve('src'), resolve(args.resolveDir, args.path)).split(sep).join('/');
+      return { path: `./esm/${rel}`, external: true };
+    });
+  },
+};
+const FRONT = {
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  define,
+  // Inline the small front-end dependencies; keep the heavy ones (and the lazy commands) outside.
+  external: ['@aws-sdk/*', '@kubernetes/*', '@inquirer/*', 'yaml', 'diff'],
+  plugins: [lazyModules],
+  logLevel: 'warning',
+};
+
+await build({ ...FRONT, entryPoints: ['src/main.ts'], outfile: 'dist/main.cjs', minify: true, sourcemap: 'linked' });
+
+/**
+ * dist/quick.cjs answers --version and every --help without loading dist/main.cjs (src/quick.ts):
+ * the help texts are commander's, taken here from the program the CLI builds.
+ */
+const layoutsFile = resolve('dist/help-layouts.tmp.cjs');
 await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/main.cjs',
+  ...FRONT,
+  stdin: { contents: "export { buildProgram } from './src/cli.ts'; export { helpLayouts } from './src/help-layout.ts';", resolveDir: resolve('.'), loader: 'ts' },
+  outfile: layoutsFile,
+});
+const { buildProgram, helpLayouts } = createRequire(import.meta.url)(layoutsFile);
+rmSync(layoutsFile);
+const noOutput = () => undefined;
+const layouts = helpLayouts(buildProgram({ env: {}, makeUi: () => { throw new Error('not at build time'); }, writeOut: noOutput, writeErr: noOutput }));
+await build({
+  entryPoints: ['src/quick.ts'],
+  outfile: 'dist/quick.cjs',
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
   minify: true,
-  sourcemap: 'linked',
-  define,
-  // Inline the small front-end dependencies; keep the heavy ones (and the lazy commands) outside.
-  external: ['@aws-sdk/*', '@kubernetes/*', '@inquirer/*', 'yaml', 'diff'],
-  plugins: [{
-    name: 'lazy-modules',
-    setup(b) {
-      // ./commands/init.js from src/cli.ts → ./esm/commands/init.js; ./prompt-kit.js from src/ui/ui.ts → ./esm/ui/prompt-kit.js
-      b.onResolve({ filter: LAZY }, (args) => {
-        const rel = relative(resolve('src'), resolve(args.resolveDir, args.path)).split(sep).join('/');
-        return { path: `./esm/${rel}`, external: true };
-      });
-    },
-  }],
+  define: { __QUICK_TEXTS__: JSON.stringify({ version: pkg.version, help: layouts }) },
   logLevel: 'warning',
 });
 

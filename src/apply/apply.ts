@@ -36,8 +36,11 @@ export class ApplyError extends OperationError {
 type CentralAction = Extract<Action, { type: 'central-integration' }>;
 
 
-/** How many clusters are changed at once. */
-export const CLUSTER_CONCURRENCY = 4;
+/**
+ * How many clusters are changed at once: a Central cluster and several secured clusters side by side,
+ * so that a fleet's writes and rollout waits overlap instead of waiting for a free slot.
+ */
+export const CLUSTER_CONCURRENCY = 8;
 
 /**
  * Applies the plan: the account-wide AWS part, in order (a failure there stops the run), and each

@@ -50,6 +50,25 @@ describe('applyPlan: several clusters', () => {
     expect(log.filter((l) => !l.startsWith('spoke2')).sort()).toEqual(['hub restart', 'hub service-account-annotation', 'hub wait', 'spoke3 restart', 'spoke3 service-account-annotation', 'spoke3 wait']);
   });
 
+  it('a Central cluster and four secured clusters roll out side by side, none waiting for a free slot', async () => {
+    const log: string[] = [];
+    let waiting = 0;
+    let most = 0;
+    const contexts = ['hub', 'spoke-1', 'spoke-2', 'spoke-3', 'spoke-4'];
+    const sessions = new Map(contexts.map((c) => [c, {
+      ...kube(false, log, c),
+      // A rollout that takes a while (a bounded number of turns of the event loop).
+      waitForRollouts: async () => {
+        most = Math.max(most, ++waiting);
+        for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+        waiting--;
+      },
+    } satisfies KubeSession]));
+    const aws = { apply: async () => true } as unknown as AwsSession;
+    await applyPlan(plan([trust, ...contexts.flatMap((c) => [sa(c), restart(c)])]), { aws, kube: sessions, progress, timeoutMs: 1000 });
+    expect(most).toBe(contexts.length);
+  });
+
   it('an AWS failure stops the run before any cluster is touched', async () => {
     const log: string[] = [];
     const aws = { apply: async () => { throw new Error('LimitExceeded'); } } as unknown as AwsSession;

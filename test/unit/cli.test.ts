@@ -2,6 +2,7 @@
  * CLI-level tests: run the built binary (bin/rhacs-sts → dist/) as a user would, offline, with a
  * clean environment, and check stdout, stderr and the exit code.
  */
+import { buildProgram } from '../../src/cli.js';
 import { trustSid } from '../../src/clouds/aws/policies.js';
 import { flagName, OPTION_SPECS, type CommandName } from '../../src/options/options.js';
 import { execFile } from 'node:child_process';
@@ -112,6 +113,49 @@ describe('version and help', () => {
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?\n$/);
     expect(r.stdout.trim()).toBe(VERSION);
     expect(r.stderr).toBe('');
+  });
+
+  // Every help the program has, as commander prints it when stdout is not a terminal.
+  const HELP_PATHS = [[], ['init'], ['plan'], ['verify'], ['uninstall'], ['status'], ['issuer'], ['issuer', 'publish'], ['completion']];
+  async function commanderHelp(args: string[]): Promise<string> {
+    let out = '';
+    const program = buildProgram({ env: {}, makeUi: () => { throw new Error('no command runs for --help'); }, writeOut: (s) => { out += s; }, writeErr: (s) => { throw new Error(s); } });
+    await program.parseAsync(args, { from: 'user' }).catch((e: { code?: string }) => { if (e.code !== 'commander.helpDisplayed') throw e; });
+    return out;
+  }
+
+  it.each(HELP_PATHS.flatMap((p) => [[...p, '--help'], [...p, '-h']]).map((a) => [a.join(' ')]))('"%s" prints exactly commander\'s help', async (line) => {
+    const args = line.split(' ');
+    const r = await run(args);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(await commanderHelp(args));
+  });
+
+  /**
+   * The modules a run of the binary loads: a preloaded probe lists the CommonJS modules at exit
+   * (dist/main.cjs is the only way to the commands, the SDKs and the Kubernetes client).
+   */
+  async function modulesLoaded(args: string[]): Promise<string[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-probe-'));
+    try {
+      const probe = join(dir, 'probe.cjs');
+      const list = join(dir, 'loaded.json');
+      writeFileSync(probe, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, JSON.stringify(Object.keys(require.cache))));\n`);
+      const r = await exec(process.execPath, ['--require', probe, BIN, ...args], { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1' }, 20_000);
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(readFileSync(list, 'utf8')) as string[]).filter((f) => f !== probe).map((f) => f.slice(ROOT.length).split('\\').join('/'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it.each([['--version'], ['-V'], ...HELP_PATHS.map((p) => [...p, '--help'])].map((a) => [a.join(' ')]))('"%s" loads nothing but the quick answers (no CLI, SDK or command)', async (line) => {
+    expect(await modulesLoaded(line.split(' '))).toEqual(['bin/rhacs-sts', 'dist/quick.cjs']);
+  });
+
+  it('the probe sees the CLI proper when it runs (the check above can fail)', async () => {
+    expect(await modulesLoaded(['completion', 'bash'])).toContain('dist/main.cjs');
   });
 
   it('--help teaches the commands and the trust chain', async () => {
