@@ -7,7 +7,8 @@
  */
 import { associationOf, isManaged, operatorOverlays, sameOverlay } from './plan/build.js';
 import { AUDIENCE, EKS_ROLE_ANNOTATION, type AwsState, type ClusterFacts, type Component, type Facts } from './plan/model.js';
-import { isOurStatement, PERMISSIONS_POLICY_NAME, POD_IDENTITY_PRINCIPAL, trustSid } from './clouds/aws/policies.js';
+import { isOurStatement, PERMISSIONS_POLICY_NAME, POD_IDENTITY_PRINCIPAL, roleArn, trustSid } from './clouds/aws/policies.js';
+import type { Discovered } from './sessions.js';
 import { eksRestartNeeded } from './plan/restarts.js';
 import { INTEGRATION_RECORD_ANNOTATION, parseRecord } from './central/integration.js';
 
@@ -39,6 +40,12 @@ export interface StatusReport {
 }
 
 const FIX_INIT = 'Run "rhacs-sts init" with the same flags to put it back (see "rhacs-sts plan" first), or "rhacs-sts verify" for the whole chain.';
+
+/** The report for what discovery found: the role it read, else the one the decisions name. */
+export function statusOfDiscovered(found: Discovered, multi?: boolean): StatusReport {
+  const arn = found.aws.role?.arn ?? roleArn(found.facts.partition, found.facts.accountId, found.decisions.roleName, found.decisions.rolePath);
+  return buildStatus(found.facts, found.aws, found.decisions.roleName, arn, multi);
+}
 
 export function buildStatus(facts: Facts, aws: AwsState, roleName: string, roleArn: string, multi = facts.clusters.length > 1): StatusReport {
   const rows: StatusRow[] = [];

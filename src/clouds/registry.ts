@@ -5,28 +5,37 @@
  */
 import type { Cloud, CloudId } from './types.js';
 import type { PlatformId } from '../platforms/types.js';
+import type { AwsCloud } from './aws/cloud.js';
 
 export type { Cloud, CloudId } from './types.js';
 
-interface CloudEntry {
+/** Each cloud's own type (its session, actions, state, and what it publishes), by id. */
+interface CloudById {
+  aws: AwsCloud;
+}
+
+interface CloudEntry<I extends CloudId = CloudId> {
   title: string;
   /** The platforms it pairs with (OpenShift's Infrastructure object says which cloud it runs on). */
   platforms: readonly PlatformId[];
   /** OpenShift's `status.platformStatus.type` for a cluster on this cloud. */
   openshiftPlatformType: string;
-  load: () => Promise<Cloud<any, any, any, any, any, any, any, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any -- each cloud has its own types
+  load: () => Promise<CloudById[I]>;
 }
 
-const CLOUDS: Record<CloudId, CloudEntry> = {
+const CLOUDS: { [I in CloudId]: CloudEntry<I> } = {
   aws: { title: 'AWS', platforms: ['eks', 'openshift'], openshiftPlatformType: 'AWS', load: async () => (await import('./aws/cloud.js')).aws },
 };
 
 export const CLOUD_IDS = Object.keys(CLOUDS) as CloudId[];
 
 /** The cloud's module, loaded on first use. */
-export function loadCloud(id: CloudId): ReturnType<CloudEntry['load']> {
-  return CLOUDS[id].load();
+export function loadCloud<I extends CloudId>(id: I): Promise<CloudById[I]> {
+  return (CLOUDS[id] as CloudEntry<I>).load();
 }
+
+/** Every cloud as the pipeline sees them all (without knowing which). */
+export type AnyCloud = Cloud<any, any, any, any, any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- each cloud has its own types
 
 /** The cloud a platform runs on: its own cloud for a managed platform; for OpenShift, the Infrastructure object's type. */
 export function cloudFor(platform: PlatformId, openshiftPlatformType?: string): CloudId | undefined {

@@ -8,8 +8,7 @@ import { defaultRoleName } from '../decide.js';
 import { ownRoleClusters, readAwsState, type Discovered, type Sessions } from '../discover.js';
 import { VerifyFailedError } from '../errors.js';
 import type { Options } from '../options/options.js';
-import { roleArn } from '../clouds/aws/policies.js';
-import { buildStatus, mergeStatus, type StatusReport } from '../status.js';
+import { mergeStatus, statusOfDiscovered, type StatusReport } from '../status.js';
 import type { Ui } from '../ui/ui.js';
 import type { ChalkInstance } from 'chalk';
 import { inferRole, openAndDiscover } from '../steps/open.js';
@@ -32,8 +31,7 @@ export async function runStatus(options: Options, ui: Ui): Promise<void> {
 /** The report for the clusters of one role: the role named, or the one their wiring points at. */
 async function statusOf(options: Options, ui: Ui, sessions: Sessions, found: Discovered, multi?: boolean): Promise<StatusReport> {
   await inferRole(options, sessions.aws, found, ui);
-  const arn = found.aws.role?.arn ?? roleArn(found.facts.partition, found.facts.accountId, found.decisions.roleName, found.decisions.rolePath);
-  return buildStatus(found.facts, found.aws, found.decisions.roleName, arn, multi);
+  return statusOfDiscovered(found, multi);
 }
 
 /** A fleet with a role per secured cluster: Central's cluster (and secured clusters on its role), then each of the others with its own role. */

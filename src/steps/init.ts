@@ -6,6 +6,7 @@
 import { blockersError } from '../apply/run.js';
 import { writeHelmValues } from '../apply/helm-values.js';
 import { prepareIntegration, type IntegrationContext } from '../central/flow.js';
+import { loadCloud } from '../clouds/registry.js';
 import {
   askAfterPlan,
   askDecisions,
@@ -265,13 +266,14 @@ export const showPlan: Step<InitRun> = (r) => {
 export const applyPlan: Step<InitRun> = async (r) => {
   const { plan, answers: options, ui, sessions } = r;
   const leftOut = (sessions!.unreachable ?? []).map((u) => u.context);
+  const { isAction } = await loadCloud('aws');
   await deliver({
     plan: plan!, options, ui, leftOut,
     json: { inputs: inputsOf(r), leftOut: sessions!.unreachable },
     incomplete: r.incomplete,
     planOnStderr: true,
     confirm: { question: applyQuestion, review: 'rhacs-sts plan', blankLine: true },
-    beforeConfirm: (changes) => highlightIam(changes, ui),
+    beforeConfirm: (changes) => highlightIam(changes, ui, isAction),
     blankBeforeApply: true,
     deps: { aws: sessions!.aws, kube: sessions!.kube, central: r.integration?.apply(plan!) },
     nothingToChange: (files) => {
@@ -280,7 +282,7 @@ export const applyPlan: Step<InitRun> = async (r) => {
     },
     done: (applied, files) => {
       if (options.output !== 'json' && options.quiet) printOutcome(plan!, applied, ui);
-      printSummary(plan!, applied, options, ui, files);
+      printSummary(plan!, applied, options, ui, isAction, files);
     },
   });
 };

@@ -4,7 +4,6 @@
  * share one opening (discover, warnings, and the role the wiring points at when none is named);
  * issuer publish opens the one cluster.
  */
-import type { AwsSession } from '../clouds/aws/session.js';
 import { detect, discover, openSessions, type Detected, type Discovered, type Sessions } from '../discover.js';
 import { askDetection } from '../decide.js';
 import type { KubeSession } from '../kube/session.js';
@@ -46,7 +45,7 @@ export async function openAndDiscover(options: Options, ui: Ui, how: { inferRole
  * Without --role-name, and no role of the default name: the role the cluster's configuration
  * points at (only a role tagged as ours is ever deleted, so this cannot reach anyone else's).
  */
-export async function inferRole(options: Pick<Options, 'roleName'>, aws: AwsSession, found: Discovered, ui: Ui): Promise<void> {
+export async function inferRole(options: Pick<Options, 'roleName'>, aws: Sessions['aws'], found: Discovered, ui: Ui): Promise<void> {
   if (options.roleName || found.aws.role) return;
   const pointed = pointedRoleArn(found.facts.clusters);
   const r = roleInAccount(pointed, found.facts.accountId);
@@ -61,7 +60,7 @@ export async function inferRole(options: Pick<Options, 'roleName'>, aws: AwsSess
 }
 
 /** The one cluster (--context) and AWS, for issuer publish: the same opening as every command's. */
-export async function openOneCluster(options: Options, ui: Ui): Promise<{ kube: KubeSession; aws: AwsSession }> {
+export async function openOneCluster(options: Options, ui: Ui): Promise<{ kube: KubeSession; aws: Sessions['aws'] }> {
   // The cluster of --context (or the current one), also when init offers publishing in a fleet run.
   const sessions = await openSessions({ ...options, centralContext: undefined, sensorContexts: [] }, ui);
   return { kube: [...sessions.kube.values()][0]!, aws: sessions.aws };

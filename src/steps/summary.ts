@@ -4,7 +4,6 @@
  */
 import { alsoFound, type ApplyResult } from '../apply/apply.js';
 import type { HelmValuesFile } from '../apply/helm-values.js';
-import { AWS_ACTION_TYPES } from '../clouds/aws/session.js';
 import type { Detected } from '../discover.js';
 import { appliedCount, NEXT_STEPS } from '../messages.js';
 import type { Options } from '../options/options.js';
@@ -26,9 +25,12 @@ export function describeClusters(detected: Detected, ui: Ui): void {
   }
 }
 
+/** Which of a plan's actions are the cloud's (its `isAction`, from the registry). */
+export type IsCloudAction = (action: { type: string }) => boolean;
+
 /** The IAM part of the plan, called out before the confirmation: who may assume the role, and what it may do. */
-export function highlightIam(changes: Action[], ui: Ui): void {
-  const iam = changes.filter((a) => AWS_ACTION_TYPES.has(a.type));
+export function highlightIam(changes: Action[], ui: Ui, isCloudAction: IsCloudAction): void {
+  const iam = changes.filter(isCloudAction);
   if (iam.length === 0) return;
   const c = ui.logColors;
   ui.info('');
@@ -52,11 +54,11 @@ export function printOutcome(plan: Plan, applied: ApplyResult[], ui: Ui): void {
   }
 }
 
-export function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: Ui, files?: HelmValuesFile[]): void {
+export function printSummary(plan: Plan, applied: ApplyResult[], options: Options, ui: Ui, isCloudAction: IsCloudAction, files?: HelmValuesFile[]): void {
   const c = ui.logColors;
   const byId = new Map(plan.actions.map((a) => [a.id, a]));
   const done = applied.filter((r) => r.outcome === 'done');
-  const iam = done.filter((r) => AWS_ACTION_TYPES.has(byId.get(r.id)!.type)).length;
+  const iam = done.filter((r) => isCloudAction(byId.get(r.id)!)).length;
   const rhacs = done.filter((r) => byId.get(r.id)!.type === 'central-integration').length;
   const kube = done.length - iam - rhacs;
   ui.info('');
