@@ -10,18 +10,22 @@ import type { Options } from '../../options/options.js';
 import type { Discovered, Sessions } from '../../sessions.js';
 import type { VerifyDeps, VerifyReport } from '../../verify/run.js';
 import type { AwsEnvironment } from './environment.js';
+import type * as IssuerPublishing from './issuer/publishing.js';
 import { isAwsAction, type AwsAction, type AwsSession } from './session.js';
 import { AWS_AUDIENCE, awsWiring } from './wiring.js';
 import { buildPlan } from '../../plan/build.js';
 import { buildUninstallPlan } from '../../plan/uninstall.js';
 
-export type AwsCloud = Cloud<
+export type AwsCloud = Omit<Cloud<
   AwsAction, Plan, AwsSession, AwsEnvironment,
   [facts: Facts, decisions: Decisions, state: AwsState | undefined],
   [facts: Facts, decisions: Decisions, state: AwsState, uninstall: UninstallDecisions],
   [options: Options, sessions: Sessions, found: Discovered, deps: VerifyDeps],
   VerifyReport
->;
+>, 'issuerPublishing'> & {
+  /** Publishing an OpenShift cluster's issuer in S3 (with its OIDC provider), and removing it on uninstall. */
+  issuerPublishing: () => Promise<typeof IssuerPublishing>;
+};
 
 export const aws: AwsCloud = {
   id: 'aws',
@@ -45,5 +49,5 @@ export const aws: AwsCloud = {
   planUninstall: buildUninstallPlan,
   checks: async (...input) => (await import('../../verify/run.js')).runChecks(...input),
   integration: { type: 'ecr', identityField: 'ecr.useIam' },
-  issuerPublishing: () => import('./issuer/publish.js'),
+  issuerPublishing: () => import('./issuer/publishing.js'),
 };
