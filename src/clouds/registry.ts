@@ -35,7 +35,7 @@ export function loadCloud<I extends CloudId>(id: I): Promise<CloudById[I]> {
 }
 
 /** Every cloud as the pipeline sees them all (without knowing which). */
-export type AnyCloud = Cloud<any, any, any, any, any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- each cloud has its own types
+export type AnyCloud = Cloud<any, any, any, any, any, any, any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- each cloud has its own types
 
 /** The cloud a platform runs on: its own cloud for a managed platform; for OpenShift, the Infrastructure object's type. */
 export function cloudFor(platform: PlatformId, openshiftPlatformType?: string): CloudId | undefined {

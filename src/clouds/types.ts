@@ -59,6 +59,8 @@ export interface Cloud<
   UninstallInput extends unknown[] = unknown[],
   CheckInput extends unknown[] = unknown[],
   Report = unknown,
+  StateInput extends unknown[] = unknown[],
+  State = unknown,
 > {
   id: CloudId;
   /** For people ("AWS", "Google Cloud", "Azure"). */
@@ -73,6 +75,8 @@ export interface Cloud<
   isAction: (action: { type: string }) => action is A;
   /** Credentials from the cloud's default chain. */
   openSession: (input: CloudSessionInput<E>) => Promise<S>;
+  /** Reads what is in place in the cloud for a run (read-only): the input of `plan` and `planUninstall`. */
+  readState?: (...input: StateInput) => Promise<State>;
   /** Pure: the actions it plans for the clusters and service accounts of a run (with the cluster side its wiring needs). */
   plan: (...input: PlanInput) => P;
   /** Pure: what undoes it (only what carries its record). */

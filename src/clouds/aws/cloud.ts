@@ -10,18 +10,22 @@ import type { Options } from '../../options/options.js';
 import type { Discovered, Sessions } from '../../sessions.js';
 import type { VerifyDeps, VerifyReport } from '../../verify/run.js';
 import type { AwsEnvironment } from './environment.js';
+import type { PublicNet } from './issuer/public.js';
 import type * as IssuerPublishing from './issuer/publishing.js';
 import { isAwsAction, type AwsAction, type AwsSession } from './session.js';
 import { AWS_AUDIENCE, awsWiring } from './wiring.js';
 import { buildPlan } from '../../plan/build.js';
 import { buildUninstallPlan } from '../../plan/uninstall.js';
+import { readAwsState } from './state.js';
 
 export type AwsCloud = Omit<Cloud<
   AwsAction, Plan, AwsSession, AwsEnvironment,
   [facts: Facts, decisions: Decisions, state: AwsState | undefined],
   [facts: Facts, decisions: Decisions, state: AwsState, uninstall: UninstallDecisions],
   [options: Options, sessions: Sessions, found: Discovered, deps: VerifyDeps],
-  VerifyReport
+  VerifyReport,
+  [facts: Facts, decisions: Decisions, sessions: Sessions, net?: PublicNet],
+  { aws: AwsState; warnings: string[] }
 >, 'issuerPublishing'> & {
   /** Publishing an OpenShift cluster's issuer in S3 (with its OIDC provider), and removing it on uninstall. */
   issuerPublishing: () => Promise<typeof IssuerPublishing>;
@@ -45,6 +49,7 @@ export const aws: AwsCloud = {
       ...(i.environment ? { environment: i.environment } : {}),
     });
   },
+  readState: readAwsState,
   plan: buildPlan,
   planUninstall: buildUninstallPlan,
   checks: async (...input) => (await import('../../verify/run.js')).runChecks(...input),
