@@ -147,6 +147,15 @@ export function mapAwsError(err: unknown, doing: string, context: AwsErrorContex
   return new OperationError(`AWS error while ${doing}: ${c ? `${c}: ` : ''}${message}`, { cause: err });
 }
 
+/** Runs one SDK call; an error it throws becomes ours, saying what we were doing. */
+export async function call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw mapAwsError(err, doing);
+  }
+}
+
 /** The web identity being exchanged, from the token's unverified claims. */
 export interface WebIdentity {
   roleArn: string;

@@ -8,7 +8,7 @@ import { OperationError } from '../../../errors.js';
 import { mapAwsError } from '../errors.js';
 import { boundedRequests, watchCalls } from '../http.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../../options/options.js';
-import type { BucketAccess, IssuerBucketApi, PublicAccessBlock, StoredObject } from './publish.js';
+import type { BucketAccess, IssuerBucketApi, PublicAccessBlock, StoredObject } from './bucket.js';
 
 export interface S3Options {
   region: string;
