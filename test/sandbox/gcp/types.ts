@@ -9,19 +9,6 @@ export interface GcpProjectSpec {
   projectNumber: string;
 }
 
-export interface GcpStandinsOptions {
-  /** Projects that exist (default one: `sandbox-project`, number `123456789012`). */
-  projects?: GcpProjectSpec[];
-  /** How long a new service account or IAM grant takes to become effective (default 0). */
-  propagationDelayMs?: number;
-  /** The stand-ins' clock in ms (default Date.now): tests move it instead of sleeping. */
-  now?: () => number;
-  /** How Google STS fetches an issuer's discovery document and keys. */
-  fetchPublic?: PublicFetch;
-  /** Where the CA and serving certificate go (default: a temporary directory, removed on close). */
-  certDir?: string;
-}
-
 /** One request as the stand-ins saw it. */
 export interface GcpRequestRecord {
   seq: number;
