@@ -38,7 +38,8 @@ export function defaultAccountId(clusterName: string): string {
   const slug = clusterName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
   if (!slug) return 'rhacs-central';
   const whole = `${PREFIX}${slug}`;
-  if (whole.length <= ACCOUNT_ID_MAX) return whole.length >= ACCOUNT_ID_MIN ? whole : `${whole}-sa`.slice(0, ACCOUNT_ID_MAX);
+  // The prefix and one character already make the minimum of 6.
+  if (whole.length <= ACCOUNT_ID_MAX) return whole;
   const hash = createHash('sha256').update(clusterName).digest('hex').slice(0, 6);
   const room = ACCOUNT_ID_MAX - PREFIX.length - hash.length - 1;
   return `${PREFIX}${slug.slice(0, room).replace(/-+$/, '')}-${hash}`;
