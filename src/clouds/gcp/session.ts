@@ -144,7 +144,7 @@ export async function openGcpSession(input: GcpSessionInput): Promise<GcpSession
   const file = await readCredentialsFile(input.environment ?? {});
 
   const { GoogleAuth, Compute, gaxios } = await import('google-auth-library');
-  const agent = input.trustedCa ? new Agent({ ca: [...rootCertificates, input.trustedCa], keepAlive: true }) : undefined;
+  const agent = input.trustedCa ? new Agent({ ca: [...rootCertificates, input.trustedCa] }) : undefined;
   const transporter = new gaxios.Gaxios({ ...(agent ? { agent } : {}), timeout: timeoutMs });
   const clientOptions = { transporter, ...(input.endpoints?.oauth2Token ? { endpoints: { oauth2TokenUrl: input.endpoints.oauth2Token } } : {}) };
 
