@@ -37,10 +37,12 @@ describe('Azure credentials and subscription', () => {
     const refused = credentialError(Object.assign(new Error('ClientSecretCredential authentication failed: AADSTS7000215: Invalid client secret provided.'), { name: 'AuthenticationError' }));
     expect(refused.problems[0]!.message).toContain('the client secret is wrong (AADSTS7000215)');
     expect(refused.hint).toMatch(/az login.*AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET/);
-    const none = Object.assign(new Error('ChainedTokenCredential authentication failed.\nAzureCliCredential: Please run \'az login\''), { name: 'AggregateAuthenticationError' });
+    const none = Object.assign(new Error('ChainedTokenCredential authentication failed.'), { name: 'AggregateAuthenticationError', errors: [Object.assign(new Error("Azure CLI could not be found. Please run 'az login'"), { name: 'CredentialUnavailableError' })] });
+    const refusedInChain = Object.assign(new Error('ChainedTokenCredential authentication failed.'), { name: 'AggregateAuthenticationError', errors: [Object.assign(new Error('invalid_client: AADSTS7000222: The provided client secret keys are expired.'), { name: 'AuthenticationRequiredError' }), none.errors[0]] });
+    expect(credentialError(refusedInChain).problems[0]!.message).toBe('Entra ID refused the credentials: the client secret has expired (AADSTS7000222)');
     expect(isCredentialError(none)).toBe(true);
     expect(mapAzureError(none, 'x')).toBeInstanceOf(InputError);
-    expect((mapAzureError(none, 'x') as InputError).problems[0]!.message).toContain('no Azure credentials were found');
+    expect((mapAzureError(none, 'x') as InputError).problems[0]!.message).toContain("no Azure credentials were found (Azure CLI could not be found. Please run 'az login')");
     const expired = restError(401, 'ExpiredAuthenticationToken');
     expect((mapAzureError(expired, 'x') as InputError).problems[0]!.message).toContain('it has expired');
     expect(aadstsCode('AADSTS70021: No matching federated identity record found')).toBe('AADSTS70021');

@@ -63,16 +63,24 @@ export function isCredentialError(err: unknown): boolean {
   return azureStatus(err) === 401 && TOKEN_REFUSED.has(azureErrorCode(err));
 }
 
+/** The errors of each member of a credential chain (AggregateAuthenticationError), or the error itself. */
+function chainErrors(err: unknown): AzureErrorLike[] {
+  const inner = (err as { errors?: unknown } | undefined)?.errors;
+  return Array.isArray(inner) && inner.length ? (inner as AzureErrorLike[]) : [err as AzureErrorLike];
+}
+
 /** Missing, expired or refused credentials → InputError naming the fix. */
 export function credentialError(err: unknown): InputError {
   const message = (err as AzureErrorLike | undefined)?.message ?? String(err);
-  const code = aadstsCode(message);
+  // A chain goes on past a refused credential: a refusal among its members says more than "none found".
+  const refused = chainErrors(err).map((e) => aadstsCode(e?.message ?? '')).find((c) => c !== undefined && AADSTS_MEANING[c] !== undefined);
+  const code = refused ?? aadstsCode(message);
   const armCode = azureErrorCode(err);
   let what: string;
-  if ((err as AzureErrorLike).name === 'CredentialUnavailableError' || (err as AzureErrorLike).name === 'AggregateAuthenticationError') {
-    what = `no Azure credentials were found (${firstLine(message)})`;
-  } else if (code && AADSTS_MEANING[code]) {
+  if (code && AADSTS_MEANING[code]) {
     what = `Entra ID refused the credentials: ${AADSTS_MEANING[code]} (${code})`;
+  } else if ((err as AzureErrorLike).name === 'CredentialUnavailableError' || (err as AzureErrorLike).name === 'AggregateAuthenticationError') {
+    what = `no Azure credentials were found (${chainErrors(err).map((e) => firstLine(e?.message ?? '').slice(0, 160)).join('; ')})`;
   } else if (armCode === 'ExpiredAuthenticationToken') {
     what = 'Azure Resource Manager refused the token: it has expired';
   } else if (armCode === 'InvalidAuthenticationTokenTenant') {
