@@ -165,3 +165,30 @@ describe('Azure: credentials', () => {
     await expect(s.caller()).resolves.toEqual({ tenantId: az.tenantId, objectId: az.admin.principalId, appId: az.admin.clientId });
   });
 });
+
+describe('Azure: a sovereign cloud', () => {
+  it("asks for tokens for the cloud's own ARM resource, wherever the clients reach ARM", async () => {
+    const gov = await startAzureStandins({ cloud: 'usgov' });
+    try {
+      const session = (cloud: 'usgov' | 'public') =>
+        openAzureSession({
+          cloud,
+          environment: { tenantId: gov.tenantId, clientId: gov.admin.clientId, clientSecret: gov.admin.clientSecret },
+          subscriptionId: gov.subscriptionId,
+          endpoints: { authorityHost: gov.authorityHost, arm: gov.armUrl },
+          ca: gov.ca,
+          sources: ['environment'],
+        });
+      const s = await session('usgov');
+      expect(s.cloud.acrSuffix).toBe('azurecr.us');
+      await expect(s.caller()).resolves.toMatchObject({ tenantId: gov.tenantId });
+      gov.seed.resourceGroup('rg');
+      await expect(s.arm.getIdentity('rg', 'none-yet')).resolves.toBeNull();
+      // The public cloud's ARM resource is unknown to the government tenant.
+      const wrong = await (await session('public')).caller().catch((e: unknown) => e);
+      expect(isInputError(wrong)).toBe(true);
+    } finally {
+      await gov.close();
+    }
+  });
+});
