@@ -86,6 +86,8 @@ describe('Azure request bound', () => {
     const hang = (r: typeof request) => new Promise<never>((_, reject) => r.abortSignal!.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))));
     await expect(policy.sendRequest(request, hang)).rejects.toThrow(/timed out: no complete answer within 20 ms/);
     expect(request.abortSignal).toBeUndefined();
+    const probe = { abortSignal: undefined, timeout: 5 } as unknown as Parameters<typeof policy.sendRequest>[0];
+    await expect(boundedPolicy(60_000).sendRequest(probe, hang)).rejects.toThrow(/within 5 ms/);
   });
 });
 

@@ -59,14 +59,16 @@ export function boundedPolicy(timeoutMs: number): PipelinePolicy {
       const onOuterAbort = () => ac.abort();
       if (outer?.aborted) ac.abort();
       outer?.addEventListener('abort', onOuterAbort);
-      const timer = setTimeout(() => ac.abort(), timeoutMs);
+      // A shorter bound the caller set stays (the managed identity probe's one second).
+      const bound = request.timeout > 0 ? Math.min(request.timeout, timeoutMs) : timeoutMs;
+      const timer = setTimeout(() => ac.abort(), bound);
       timer.unref();
       request.abortSignal = ac.signal;
-      request.timeout = timeoutMs;
+      request.timeout = bound;
       try {
         return await next(request);
       } catch (err) {
-        if (ac.signal.aborted && !outer?.aborted) throw Object.assign(new Error(`the request timed out: no complete answer within ${timeoutMs} ms`), { name: 'AbortError', cause: err });
+        if (ac.signal.aborted && !outer?.aborted) throw Object.assign(new Error(`the request timed out: no complete answer within ${bound} ms`), { name: 'AbortError', cause: err });
         throw err;
       } finally {
         clearTimeout(timer);
@@ -102,7 +104,10 @@ async function defaultChain(env: AzureEnvironment, sources: readonly CredentialS
     } else if (source === 'workload-identity' && env.tenantId && env.clientId && env.federatedTokenFile) {
       chain.push(new id.WorkloadIdentityCredential({ ...credentialOptions, tenantId: env.tenantId, clientId: env.clientId, tokenFilePath: env.federatedTokenFile }));
     } else if (source === 'managed-identity') {
-      chain.push(new id.ManagedIdentityCredential({ ...options, ...(env.clientId ? { clientId: env.clientId } : {}) }));
+      // As in DefaultAzureCredential: a short probe of the instance metadata service first, so that a
+      // machine outside Azure moves on to `az login` at once instead of waiting out the retries.
+      const probe = { sendProbeRequest: true } as Record<string, unknown>;
+      chain.push(new id.ManagedIdentityCredential({ ...options, ...probe, ...(env.clientId ? { clientId: env.clientId } : {}) }));
     } else if (source === 'azure-cli') {
       chain.push(new id.AzureCliCredential({ ...(env.tenantId ? { tenantId: env.tenantId } : {}), processTimeoutInMs: timeoutMs }));
     }
