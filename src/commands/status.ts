@@ -4,20 +4,19 @@
  * and the role the wiring points at when none is named) and writes nothing: its cluster sessions
  * refuse writes. Exit 0 when everything it manages is healthy, 3 when something is not (as verify).
  */
-import { defaultRoleName } from '../decide.js';
-import { ownRoleClusters, readAwsState, type Discovered, type Sessions } from '../discover.js';
+import { ownRoleClusters, type Discovered, type Sessions } from '../discover.js';
 import { VerifyFailedError } from '../errors.js';
 import type { Options } from '../options/options.js';
 import { mergeStatus, statusOfDiscovered, type StatusReport } from '../status.js';
 import type { Ui } from '../ui/ui.js';
 import type { ChalkInstance } from 'chalk';
-import { inferRole, openAndDiscover } from '../steps/open.js';
+import { inferRole, openAndDiscover, perOwnRole } from '../steps/open.js';
 
 export async function runStatus(options: Options, ui: Ui): Promise<void> {
   const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false });
   // Secured clusters with a role of their own (--role-per-cluster, or read back from their wiring) are looked at with it.
   const own = options.rolePerCluster ? options.sensorContexts : await ownRoleClusters(options, found.facts, sessions.aws);
-  const report = own.length ? await fleetStatus(options, ui, sessions, found, own) : await statusOf(options, ui, sessions, found);
+  const report = own.length ? mergeStatus(await perOwnRole(options, sessions, found, own, (o, f) => statusOf(o, ui, sessions, f, true))) : await statusOf(options, ui, sessions, found);
   ui.result(options.output === 'json' ? JSON.stringify(report, null, 2) : renderStatusText(report, ui.colors));
   if (!report.healthy) {
     const bad = report.managed.filter((r) => r.health !== 'healthy');
@@ -32,20 +31,6 @@ export async function runStatus(options: Options, ui: Ui): Promise<void> {
 async function statusOf(options: Options, ui: Ui, sessions: Sessions, found: Discovered, multi?: boolean): Promise<StatusReport> {
   await inferRole(options, sessions.aws, found, ui);
   return statusOfDiscovered(found, multi);
-}
-
-/** A fleet with a role per secured cluster: Central's cluster (and secured clusters on its role), then each of the others with its own role. */
-async function fleetStatus(options: Options, ui: Ui, sessions: Sessions, found: Discovered, own: readonly string[]): Promise<StatusReport> {
-  const isOwn = (c: { context?: string }) => c.context !== undefined && own.includes(c.context);
-  const shared: Discovered = { ...found, facts: { ...found.facts, clusters: found.facts.clusters.filter((c) => !isOwn(c)) }, decisions: { ...found.decisions } };
-  const parts = [await statusOf(options, ui, sessions, shared, true)];
-  for (const c of found.facts.clusters.filter(isOwn)) {
-    const facts = { ...found.facts, clusters: [c] };
-    const decisions = { ...found.decisions, roleName: defaultRoleName(c.name) };
-    const { aws } = await readAwsState(facts, decisions, sessions);
-    parts.push(await statusOf({ ...options, roleName: decisions.roleName }, ui, sessions, { ...found, facts, decisions, aws }, true));
-  }
-  return mergeStatus(parts);
 }
 
 export function renderStatusText(report: StatusReport, c: ChalkInstance): string {

@@ -1,13 +1,12 @@
 /** `verify`: discover → check every link of the chain → a table (or JSON); exit 3 when a check fails. */
-import { defaultRoleName } from '../decide.js';
-import { ownRoleClusters, readAwsState, type Discovered, type Sessions } from '../discover.js';
-import { openAndDiscover } from '../steps/open.js';
+import { ownRoleClusters } from '../discover.js';
+import { openAndDiscover, perOwnRole } from '../steps/open.js';
 import { VerifyFailedError } from '../errors.js';
 import type { Options } from '../options/options.js';
 import { verifyToJson } from '../render/verify-json.js';
 import { renderVerifyText } from '../render/verify-text.js';
 import type { Ui } from '../ui/ui.js';
-import { mergeReports, runChecks, type VerifyReport } from '../verify/run.js';
+import { mergeReports, runChecks } from '../verify/run.js';
 import { centralTarget, centralTestRow, hasCentralCredentials } from '../central/flow.js';
 
 export async function runVerify(options: Options, ui: Ui): Promise<void> {
@@ -15,7 +14,7 @@ export async function runVerify(options: Options, ui: Ui): Promise<void> {
   ui.step(options.skipExchange ? 'Checking the chain (without the token exchange)…' : 'Checking the chain, including a real token exchange…');
   // Secured clusters with a role of their own (from --role-per-cluster) are checked with it.
   const own = await ownRoleClusters(options, found.facts, sessions.aws);
-  const report = own.length ? await fleetChecks(options, sessions, found, own, ui) : await runChecks(options, sessions, found, { log: ui.debug });
+  const report = own.length ? mergeReports(await perOwnRole(options, sessions, found, own, (o, f) => runChecks(o, sessions, f, { log: ui.debug, multi: true }))) : await runChecks(options, sessions, found, { log: ui.debug });
   // --- Central's own test of the ECR integration, when Central can be asked (credentials given) ---
   const target = centralTarget(found.facts, sessions);
   if (target && !hasCentralCredentials(options)) {
@@ -45,16 +44,3 @@ export async function runVerify(options: Options, ui: Ui): Promise<void> {
   }
 }
 
-/** A fleet with a role per secured cluster: Central's cluster (and secured clusters on its role), then each of the others with its own role. */
-async function fleetChecks(options: Options, sessions: Sessions, found: Discovered, own: readonly string[], ui: Ui): Promise<VerifyReport> {
-  const isOwn = (c: { context?: string }) => c.context !== undefined && own.includes(c.context);
-  const shared: Discovered = { ...found, facts: { ...found.facts, clusters: found.facts.clusters.filter((c) => !isOwn(c)) } };
-  const parts = [await runChecks(options, sessions, shared, { log: ui.debug, multi: true })];
-  for (const c of found.facts.clusters.filter(isOwn)) {
-    const facts = { ...found.facts, clusters: [c] };
-    const decisions = { ...found.decisions, roleName: defaultRoleName(c.name) };
-    const { aws } = await readAwsState(facts, decisions, sessions);
-    parts.push(await runChecks({ ...options, roleName: decisions.roleName }, sessions, { ...found, facts, decisions, aws }, { log: ui.debug, multi: true }));
-  }
-  return mergeReports(parts);
-}

@@ -4,8 +4,8 @@
  * share one opening (discover, warnings, and the role the wiring points at when none is named);
  * issuer publish opens the one cluster.
  */
-import { detect, discover, openSessions, type Detected, type Discovered, type Sessions } from '../discover.js';
-import { askDetection } from '../decide.js';
+import { readAwsState, detect, discover, openSessions, type Detected, type Discovered, type Sessions } from '../discover.js';
+import { askDetection, defaultRoleName } from '../decide.js';
 import type { KubeSession } from '../kube/session.js';
 import type { Options } from '../options/options.js';
 import type { Ui } from '../ui/ui.js';
@@ -64,4 +64,25 @@ export async function openOneCluster(options: Options, ui: Ui): Promise<{ kube: 
   // The cluster of --context (or the current one), also when init offers publishing in a fleet run.
   const sessions = await openSessions({ ...options, centralContext: undefined, sensorContexts: [] }, ui);
   return { kube: [...sessions.kube.values()][0]!, aws: sessions.aws };
+}
+
+/**
+ * A fleet with a role per secured cluster (`own`: their contexts): `look` at Central's cluster (and
+ * the secured clusters on its role) with the run's role, then at each of the others with its own,
+ * rhacs-sts-<cluster>. status and verify merge the parts into one report.
+ */
+export async function perOwnRole<T>(
+  options: Options, sessions: Sessions, found: Discovered, own: readonly string[],
+  look: (options: Options, found: Discovered) => Promise<T>,
+): Promise<T[]> {
+  const isOwn = (c: { context?: string }) => c.context !== undefined && own.includes(c.context);
+  const shared: Discovered = { ...found, facts: { ...found.facts, clusters: found.facts.clusters.filter((c) => !isOwn(c)) }, decisions: { ...found.decisions } };
+  const parts = [await look(options, shared)];
+  for (const c of found.facts.clusters.filter(isOwn)) {
+    const facts = { ...found.facts, clusters: [c] };
+    const decisions = { ...found.decisions, roleName: defaultRoleName(c.name) };
+    const { aws } = await readAwsState(facts, decisions, sessions);
+    parts.push(await look({ ...options, roleName: decisions.roleName }, { ...found, facts, decisions, aws }));
+  }
+  return parts;
 }
