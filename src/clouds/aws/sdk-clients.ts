@@ -44,10 +44,38 @@ export interface AwsClients {
 const IAM_REGION: Partial<Record<Partition, string>> = { aws: 'us-east-1', 'aws-us-gov': 'us-gov-west-1', 'aws-cn': 'cn-north-1' };
 
 /**
+ * One line for what the SDK hands its logger. Its logger middleware passes an object for a failed
+ * call ({ clientName, commandName, input, error, metadata }): the client, the command and the error
+ * are said, never the input (it may carry a token). Any other object is named by its fields only.
+ */
+export function sdkLogLine(args: readonly unknown[]): string {
+  const part = (a: unknown): string => {
+    if (typeof a === 'string') return a;
+    if (a instanceof Error) return `${a.name}: ${a.message}`;
+    if (a === null || typeof a !== 'object') return String(a);
+    const o = a as { clientName?: unknown; commandName?: unknown; error?: unknown; metadata?: { httpStatusCode?: unknown; requestId?: unknown } };
+    if (typeof o.commandName === 'string') {
+      const command = `${typeof o.clientName === 'string' ? `${o.clientName.replace(/Client$/, '')} ` : ''}${o.commandName.replace(/Command$/, '')}`;
+      const e = o.error as { name?: unknown; message?: unknown; $metadata?: { httpStatusCode?: unknown; requestId?: unknown } } | undefined;
+      const meta = o.metadata ?? e?.$metadata;
+      const about = [
+        typeof meta?.httpStatusCode === 'number' ? `HTTP ${meta.httpStatusCode}` : undefined,
+        typeof meta?.requestId === 'string' ? `request ${meta.requestId}` : undefined,
+      ].filter(Boolean).join(', ');
+      const error = e ? `${typeof e.name === 'string' ? e.name : 'error'}${typeof e.message === 'string' && e.message ? `: ${e.message}` : ''}` : 'no error given';
+      return `${command} failed${about ? ` (${about})` : ''}: ${error}`;
+    }
+    if (typeof (a as { message?: unknown }).message === 'string') return (a as { message: string }).message;
+    return `{${Object.keys(a).join(', ')}}`;
+  };
+  return `aws sdk: ${args.map(part).join(' ').split('\n')[0]}`;
+}
+
+/**
  * The SDK's own warnings go through us: the one about both AWS_PROFILE and static keys being set
  * becomes one plain sentence; the rest are diagnostics (--verbose).
  */
-function sdkLogger(o: AwsSessionOptions) {
+export function sdkLogger(o: Pick<AwsSessionOptions, 'log' | 'warn' | 'profile' | 'environment'>) {
   let warnedSources = false;
   return {
     trace: () => undefined,
@@ -58,9 +86,9 @@ function sdkLogger(o: AwsSessionOptions) {
       if (/Multiple credential sources detected/.test(m)) {
         if (!warnedSources) o.warn?.(`Both a profile (${o.profile ?? o.environment?.profile}) and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are set: the profile's credentials are used. Unset one of them to make the choice explicit.`);
         warnedSources = true;
-      } else o.log?.(`aws sdk: ${m.split('\n')[0]}`);
+      } else o.log?.(sdkLogLine(args));
     },
-    error: (...args: unknown[]) => o.log?.(`aws sdk: ${args.map(String).join(' ').split('\n')[0]}`),
+    error: (...args: unknown[]) => o.log?.(sdkLogLine(args)),
   };
 }
 
