@@ -84,7 +84,8 @@ describe('init, AWS half, against moto', () => {
     const inline = await session.readState({ accountId: info.accountId, partition: 'aws', issuers: [ISSUER], roleName: 'rhacs-sts-prod' });
     expect(inline.role!.inlinePolicies[PERMISSIONS_POLICY_NAME]).toEqual(plan.role.permissionsPolicy);
 
-    // Second run: everything unchanged, zero writes.
+    // Second run (a new process, so a new session: one session reads the role once until it writes): everything unchanged, zero writes.
+    session = createAwsSession({ log: () => undefined, sleep: async () => undefined });
     const mark2 = await awsMark(info);
     const again = await planNow();
     expect(Object.values(awsStatuses(again))).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged', 'unchanged']);

@@ -16,6 +16,7 @@ import { applyIamAction } from './iam/apply.js';
 import type { IamContext } from './iam/context.js';
 import { ensureProvider } from './iam/oidc-provider.js';
 import { managedPolicy, oidcProviderCount, readProvider, readRole, readTrustPolicyQuota, rolesTrusting } from './iam/read.js';
+import { readMemo } from './iam/read-memo.js';
 import { oidcProviderArn } from './policies.js';
 import { createAwsClients, type AwsSessionOptions } from './sdk-clients.js';
 import type { AwsSession, CallerIdentity } from './session.js';
@@ -29,6 +30,17 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     iam: clients.iam,
     log: (message) => o.log(message),
     sleep: o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+  };
+  // The role, the providers and the quota, read once per session until it writes (see iam/read-memo.ts).
+  const memo = readMemo();
+  const provider = (arn: string) => memo.read(`provider ${arn}`, () => readProvider(ctx, arn));
+  const writing = async <T>(write: () => Promise<T>): Promise<T> => {
+    memo.forget();
+    try {
+      return await write();
+    } finally {
+      memo.forget();
+    }
   };
   return {
     rolesTrusting: (providerArn) => rolesTrusting(ctx, providerArn),
@@ -44,27 +56,26 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     async readState({ accountId, partition, issuers, roleName }): Promise<AwsState> {
       clients.usePartition(partition);
       const [providers, role, trustPolicySizeQuota] = await Promise.all([
-        Promise.all(issuers.map(async (issuer) => [issuer, await readProvider(ctx, oidcProviderArn(partition, accountId, issuer))] as const)),
-        readRole(ctx, roleName),
-        readTrustPolicyQuota(ctx),
+        Promise.all(issuers.map(async (issuer) => [issuer, await provider(oidcProviderArn(partition, accountId, issuer))] as const)),
+        memo.read(`role ${roleName}`, () => readRole(ctx, roleName)),
+        memo.read('trust policy size quota', () => readTrustPolicyQuota(ctx)),
       ]);
       return { oidcProviders: Object.fromEntries(providers), role, ...(trustPolicySizeQuota ? { trustPolicySizeQuota } : {}) };
     },
     async oidcProvider(arn) {
       clients.usePartition(partitionOfArn(arn));
-      return readProvider(ctx, arn);
+      return provider(arn);
     },
     async ensureOidcProvider(action) {
       clients.usePartition(partitionOfArn(action.arn));
-      return ensureProvider(ctx, action);
+      return writing(() => ensureProvider(ctx, action));
     },
     async readAssociations(queries) {
       if (!queries.length) return [];
       return (await clients.eks()).read(queries);
     },
     async apply(action, plan): Promise<boolean> {
-      if (action.type === 'pod-identity-association') return (await clients.eks()).apply(action);
-      return applyIamAction(ctx, action, plan);
+      return writing(async () => (action.type === 'pod-identity-association' ? (await clients.eks()).apply(action) : applyIamAction(ctx, action, plan)));
     },
   };
 }
