@@ -246,36 +246,32 @@ export async function waitFor(
   );
 }
 
-export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number; body: string }> {
-  return new Promise((resolveGet, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
+/** What a readiness probe reads of an answer: at most this much of its body. */
+const MAX_PROBE_BODY = 1024 * 1024;
 
-export function httpsGet(
+/**
+ * One bounded GET for the readiness probes, over http or https as the URL says; `tls` gives the
+ * CA and the client certificate (or `rejectUnauthorized: false` for a self-signed component).
+ */
+export function httpGet(
   url: string,
-  tls: { ca: Buffer; cert: Buffer; key: Buffer },
-  timeoutMs = 2000,
+  opts: { tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean }; timeoutMs?: number } = {},
 ): Promise<{ status: number; body: string }> {
+  const get = new URL(url).protocol === 'https:' ? https.get : http.get;
   return new Promise((resolveGet, reject) => {
-    const req = https.get(url, { ...tls, timeout: timeoutMs }, (res) => {
+    const req = get(url, { ...opts.tls, timeout: opts.timeoutMs ?? 2000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
+      res.on('data', (c: string) => {
+        body += c;
+        if (body.length > MAX_PROBE_BODY) req.destroy(new Error(`${url} answered with more than ${MAX_PROBE_BODY} bytes`));
+      });
       res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
 }
-
 
 /** The process launcher and bounded waits, lent to kube/controllers.ts. */
 export function controlPlaneHost(logDir: string, track: (p: Proc) => Proc): ControlPlaneHost {
@@ -284,14 +280,6 @@ export function controlPlaneHost(logDir: string, track: (p: Proc) => Proc): Cont
     waitFor: (what, probe, proc, ms, intervalMs) => waitFor(what, probe, proc as Proc | undefined, ms, intervalMs),
     freePorts,
     // The components serve /healthz with a self-signed certificate (their --cert-dir).
-    httpsOk: (url) =>
-      new Promise((resolveOk) => {
-        const req = https.get(url, { rejectUnauthorized: false, timeout: 2000 }, (res) => {
-          res.resume();
-          resolveOk(res.statusCode === 200);
-        });
-        req.on('timeout', () => req.destroy(new Error('timeout')));
-        req.on('error', () => resolveOk(false));
-      }),
+    httpsOk: (url) => httpGet(url, { tls: { rejectUnauthorized: false } }).then((r) => r.status === 200, () => false),
   };
 }

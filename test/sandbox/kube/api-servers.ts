@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyPair, ServiceAccountKeys } from '../certs.js';
 import { createServiceAccountKeys } from '../certs.js';
-import { httpGet, httpsGet, Proc, waitFor } from '../processes.js';
+import { httpGet, Proc, waitFor } from '../processes.js';
 import type { ClusterInfo, Flavour } from '../types.js';
 import { egressSelectorConfig, startClusterNetwork, type ClusterNetwork } from './cluster-network.js';
 import { contextName } from './kubeconfigs.js';
@@ -202,7 +202,7 @@ export async function startApiServers(
     setup.start(
       new Proc(`kube-apiserver[${info.name}]`, setup.binaries.kubeApiserver, apiServerArgs(setup, info, etcdUrl, states.get(info.name)!), join(setup.logDir, `kube-apiserver-${info.name}.log`)),
     );
-  const readyz = (info: ClusterInfo) => async () => (await httpsGet(`${info.server}/readyz`, setup.tls)).status === 200;
+  const readyz = (info: ClusterInfo) => async () => (await httpGet(`${info.server}/readyz`, { tls: setup.tls })).status === 200;
   const procs = clusterOpts.map((c, i) => {
     const keys = saKeys.get(c.name)!;
     const info = describeCluster(setup, c, ports.api[i]!, ports.kubelet[i]!, keys);
@@ -224,7 +224,7 @@ export async function startApiServers(
       // The bootstrap controller creates the `default` namespace right after start.
       await waitFor(
         `namespace default in ${info.name}`,
-        async () => (await httpsGet(`${info.server}/api/v1/namespaces/default`, setup.tls)).status === 200,
+        async () => (await httpGet(`${info.server}/api/v1/namespaces/default`, { tls: setup.tls })).status === 200,
         procs[i],
         Math.min(setup.timeoutMs, 30_000),
         200,
