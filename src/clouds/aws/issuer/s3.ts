@@ -10,6 +10,12 @@ import { boundedRequests, watchCalls } from '../http.js';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../../options/options.js';
 import type { BucketAccess, IssuerBucketApi, PublicAccessBlock, StoredObject } from './bucket.js';
 
+/** The S3 SDK module and one client of it, as each group of calls below is given them. */
+interface S3 {
+  sdk: typeof import('@aws-sdk/client-s3');
+  client: InstanceType<typeof import('@aws-sdk/client-s3').S3Client>;
+}
+
 export interface S3Options {
   region: string;
   profile?: string;
@@ -38,25 +44,32 @@ export async function createIssuerBucketApi(o: S3Options): Promise<IssuerBucketA
   const timeoutMs = o.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const client = new sdk.S3Client({ region: o.region, ...(o.profile ? { profile: o.profile } : {}), maxAttempts: 5, ...boundedRequests(timeoutMs) });
   watchCalls(client, { timeoutMs, log: o.log });
+  const s3: S3 = { sdk, client };
+  return { ...bucketReads(s3), ...objectCalls(s3), ...bucketWrites(s3) };
+}
 
-  async function call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw mapAwsError(err, doing);
-    }
+async function call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw mapAwsError(err, doing);
   }
+}
 
-  /** Reads that answer "nothing there" with one of these codes. */
-  async function orNull<T>(doing: string, codes: string[], fn: () => Promise<T>): Promise<T | null> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (codes.includes(code(err))) return null;
-      throw mapAwsError(err, doing);
-    }
+/** Reads that answer "nothing there" with one of these codes. */
+async function orNull<T>(doing: string, codes: string[], fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (codes.includes(code(err))) return null;
+    throw mapAwsError(err, doing);
   }
+}
 
+type BucketReads = Pick<IssuerBucketApi, 'headBucket' | 'bucketRegion' | 'bucketTags' | 'publicAccessBlock' | 'bucketPolicy'>;
+
+/** What a bucket is: whether it is there and ours to read, its region, tags, block public access and policy. */
+function bucketReads({ sdk, client }: S3): BucketReads {
   return {
     async headBucket(bucket): Promise<BucketAccess> {
       try {
@@ -92,6 +105,14 @@ export async function createIssuerBucketApi(o: S3Options): Promise<IssuerBucketA
       const out = await orNull(`reading the policy of ${bucket}`, ['NoSuchBucketPolicy'], () => client.send(new sdk.GetBucketPolicyCommand({ Bucket: bucket })));
       return out?.Policy ?? null;
     },
+  };
+}
+
+type ObjectCalls = Pick<IssuerBucketApi, 'getObject' | 'listKeys' | 'putObject' | 'deleteObject'>;
+
+/** The bucket's objects: read, list (bounded), write, delete. */
+function objectCalls({ sdk, client }: S3): ObjectCalls {
+  return {
     async getObject(bucket, key): Promise<StoredObject | null> {
       const out = await orNull(`reading s3://${bucket}/${key}`, ['NoSuchKey'], () => client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key })));
       if (!out) return null;
@@ -109,6 +130,32 @@ export async function createIssuerBucketApi(o: S3Options): Promise<IssuerBucketA
       }
       return keys;
     },
+    async putObject(bucket, key, body, opts) {
+      await call(`writing s3://${bucket}/${key}`, () =>
+        client.send(
+          new sdk.PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: body,
+            ContentType: opts.contentType,
+            CacheControl: 'max-age=300',
+            ...(opts.metadata ? { Metadata: opts.metadata } : {}),
+            ...(opts.tags ? { Tagging: new URLSearchParams(opts.tags).toString() } : {}),
+          }),
+        ),
+      );
+    },
+    async deleteObject(bucket, key) {
+      await call(`deleting s3://${bucket}/${key}`, () => client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key })));
+    },
+  };
+}
+
+type BucketWrites = Omit<IssuerBucketApi, keyof BucketReads | keyof ObjectCalls>;
+
+/** The bucket itself: create it (owner-enforced), tag it, block public access, its policy, delete it. */
+function bucketWrites({ sdk, client }: S3): BucketWrites {
+  return {
     async createBucket(bucket, region) {
       try {
         await client.send(
@@ -146,24 +193,6 @@ export async function createIssuerBucketApi(o: S3Options): Promise<IssuerBucketA
     },
     async deleteBucketPolicy(bucket) {
       await call(`removing the policy of ${bucket}`, () => client.send(new sdk.DeleteBucketPolicyCommand({ Bucket: bucket })));
-    },
-    async putObject(bucket, key, body, opts) {
-      await call(`writing s3://${bucket}/${key}`, () =>
-        client.send(
-          new sdk.PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: body,
-            ContentType: opts.contentType,
-            CacheControl: 'max-age=300',
-            ...(opts.metadata ? { Metadata: opts.metadata } : {}),
-            ...(opts.tags ? { Tagging: new URLSearchParams(opts.tags).toString() } : {}),
-          }),
-        ),
-      );
-    },
-    async deleteObject(bucket, key) {
-      await call(`deleting s3://${bucket}/${key}`, () => client.send(new sdk.DeleteObjectCommand({ Bucket: bucket, Key: key })));
     },
     async deleteBucket(bucket) {
       await call(`deleting the bucket ${bucket}`, () => client.send(new sdk.DeleteBucketCommand({ Bucket: bucket })));
