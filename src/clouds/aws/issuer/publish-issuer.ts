@@ -54,55 +54,7 @@ interface ProviderStep {
 }
 
 export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions, setClusterIssuer: SetClusterIssuer): Promise<PublishOutcome> {
-  const read = await ui.spinner('Reading the cluster, the bucket and the AWS account…', async () => {
-    const os = s.kube.openShiftIssuer ? await s.kube.openShiftIssuer() : null;
-    if (!os) {
-      throw new InputError(
-        [{ source: '--context', message: `context "${s.kube.contextName}" is not an OpenShift cluster (no authentications.config.openshift.io/cluster): only OpenShift without STS needs its issuer published (EKS publishes its own)` }],
-        'Pass --context with the OpenShift cluster\'s context.',
-      );
-    }
-    const target = bucketTarget(options, os, s.kube.contextName);
-    const [docs, identity] = await Promise.all([s.kube.issuerDiscovery(), s.aws.identity(async () => target.region)]);
-    const issuer = bucketIssuerUrl(target.bucket, target.region, identity.partition);
-    const current = os.serviceAccountIssuer.replace(/\/+$/, '');
-    // The cluster already names an issuer that is not the bucket asked for: if AWS can read it
-    // (with the cluster's keys), it is set up; nothing to publish.
-    if (current && current !== issuer && options.bucket === undefined) {
-      const inPlace = await publishedIssuer(current, docs.keys, options);
-      if (inPlace) return { alreadyPublic: inPlace, current } as const;
-    }
-    if (current && current !== issuer) {
-      throw new OperationError(
-        `The cluster already issues its tokens as ${current} (spec.serviceAccountIssuer of authentications.config.openshift.io/cluster): it is set up for STS with that issuer, and publishing ${issuer} would give AWS an issuer its tokens do not carry.`,
-        {
-          hint: bucketOfIssuer(current)
-            ? `To re-publish that issuer's keys (after a key rotation), drop --bucket/--region: they are taken from it. To wire RHACS, run "rhacs-sts init".`
-            : 'Run "rhacs-sts init": it uses the cluster\'s issuer.',
-        },
-      );
-    }
-    const { createIssuerBucketApi } = await import('./s3.js');
-    const s3 = await createIssuerBucketApi({ region: target.region, profile: options.profile, log: ui.debug, timeoutMs: options.requestTimeoutMs });
-    const state = await readBucket(s3, target.bucket);
-    // The cluster's issuer is this bucket's URL, but the bucket is not in this account (ccoctl's,
-    // or another account's): when AWS can read the issuer with the cluster's keys, it is published.
-    if (current === issuer && state.access !== 'ok') {
-      const inPlace = await publishedIssuer(current, docs.keys, options);
-      if (inPlace) return { alreadyPublic: inPlace, current } as const;
-    }
-    const plan = planPublish(state, {
-      bucket: target.bucket,
-      region: target.region,
-      partition: identity.partition,
-      clusterName: options.clusterName ?? os.infrastructureName,
-      clusterKeys: docs.keys,
-      adopt: options.adoptBucket,
-    });
-    const arn = oidcProviderArn(identity.partition, identity.accountId, issuer);
-    const provider = providerStep(arn, issuer, s.aws.oidcProvider ? await s.aws.oidcProvider(arn) : null, options.clusterName ?? os.infrastructureName);
-    return { os, s3, plan, provider, current, apiIssuer: docs.issuer };
-  });
+  const read = await ui.spinner('Reading the cluster, the bucket and the AWS account…', () => readForPublish(options, ui, s));
   if ('alreadyPublic' in read && read.alreadyPublic) return alreadyPublished(options, ui, read.current, read.alreadyPublic);
   const { os, s3, plan, provider, current } = read;
   const clusterChange = current !== plan.issuer;
@@ -154,6 +106,67 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
 
   if (!clusterChange || !options.setClusterIssuer) return finish(outcome);
   ui.info('');
+  return pointClusterAtIssuer(options, ui, s, setClusterIssuer, plan, applied, () => finish({ ...outcome, clusterIssuerSet: true }));
+}
+
+/** What publishing starts from: the cluster's issuer and keys, the bucket, the account's OIDC provider, and the plan. */
+async function readForPublish(options: Options, ui: Ui, s: PublishSessions) {
+  const os = s.kube.openShiftIssuer ? await s.kube.openShiftIssuer() : null;
+  if (!os) {
+    throw new InputError(
+      [{ source: '--context', message: `context "${s.kube.contextName}" is not an OpenShift cluster (no authentications.config.openshift.io/cluster): only OpenShift without STS needs its issuer published (EKS publishes its own)` }],
+      'Pass --context with the OpenShift cluster\'s context.',
+    );
+  }
+  const target = bucketTarget(options, os, s.kube.contextName);
+  const [docs, identity] = await Promise.all([s.kube.issuerDiscovery(), s.aws.identity(async () => target.region)]);
+  const issuer = bucketIssuerUrl(target.bucket, target.region, identity.partition);
+  const current = os.serviceAccountIssuer.replace(/\/+$/, '');
+  // The cluster already names an issuer that is not the bucket asked for: if AWS can read it
+  // (with the cluster's keys), it is set up; nothing to publish.
+  if (current && current !== issuer && options.bucket === undefined) {
+    const inPlace = await publishedIssuer(current, docs.keys, options);
+    if (inPlace) return { alreadyPublic: inPlace, current } as const;
+  }
+  if (current && current !== issuer) {
+    throw new OperationError(
+      `The cluster already issues its tokens as ${current} (spec.serviceAccountIssuer of authentications.config.openshift.io/cluster): it is set up for STS with that issuer, and publishing ${issuer} would give AWS an issuer its tokens do not carry.`,
+      {
+        hint: bucketOfIssuer(current)
+          ? `To re-publish that issuer's keys (after a key rotation), drop --bucket/--region: they are taken from it. To wire RHACS, run "rhacs-sts init".`
+          : 'Run "rhacs-sts init": it uses the cluster\'s issuer.',
+      },
+    );
+  }
+  const { createIssuerBucketApi } = await import('./s3.js');
+  const s3 = await createIssuerBucketApi({ region: target.region, profile: options.profile, log: ui.debug, timeoutMs: options.requestTimeoutMs });
+  const state = await readBucket(s3, target.bucket);
+  // The cluster's issuer is this bucket's URL, but the bucket is not in this account (ccoctl's,
+  // or another account's): when AWS can read the issuer with the cluster's keys, it is published.
+  if (current === issuer && state.access !== 'ok') {
+    const inPlace = await publishedIssuer(current, docs.keys, options);
+    if (inPlace) return { alreadyPublic: inPlace, current } as const;
+  }
+  const plan = planPublish(state, {
+    bucket: target.bucket,
+    region: target.region,
+    partition: identity.partition,
+    clusterName: options.clusterName ?? os.infrastructureName,
+    clusterKeys: docs.keys,
+    adopt: options.adoptBucket,
+  });
+  const arn = oidcProviderArn(identity.partition, identity.accountId, issuer);
+  const provider = providerStep(arn, issuer, s.aws.oidcProvider ? await s.aws.oidcProvider(arn) : null, options.clusterName ?? os.infrastructureName);
+  return { os, s3, plan, provider, current, apiIssuer: docs.issuer };
+}
+
+/**
+ * Asked a second time, at a terminal: point the cluster at the published issuer (a cluster-wide
+ * change). Declining, or Ctrl-C, leaves what is published in place and says so.
+ */
+async function pointClusterAtIssuer(
+  options: Options, ui: Ui, s: PublishSessions, setClusterIssuer: SetClusterIssuer, plan: PublishPlan, applied: string[], done: () => PublishOutcome,
+): Promise<PublishOutcome> {
   const inPlace = `the bucket ${plan.bucket} and the OIDC provider are in place`;
   return reportOnInterrupt(() => interruptedPublish(plan.bucket, applied), async () => {
     let sure: boolean;
@@ -173,7 +186,7 @@ export async function publishIssuer(options: Options, ui: Ui, s: PublishSessions
     if (!sure) throw new DeclinedError(`Not applied: the cluster's issuer was not changed (${inPlace}).`);
     await withInterruptHandling(ui, () => setClusterIssuer(options, ui, s.kube, plan.issuer));
     applied.push('cluster-issuer');
-    return finish({ ...outcome, clusterIssuerSet: true });
+    return done();
   });
 }
 
