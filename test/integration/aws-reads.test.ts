@@ -28,13 +28,16 @@ async function counted(args: string[]): Promise<{ run: Run } & Awaited<ReturnTyp
 }
 
 const ROLE = 'reads-role';
+const POD_ROLE = 'reads-pod-role';
 let ns: string;
 beforeAll(async () => {
   ns = uniqueNamespace('reads');
   await seedRhacs(kubeConfigFor(sb, 'eks'), { namespace: ns, method: 'manifests' });
 });
 afterAll(async () => {
+  // Whatever a failed test left behind (a second uninstall finds nothing to do).
   await runCli(sb, 'eks', ['uninstall', '--namespace', ns, '--role-name', ROLE, '--yes']);
+  await runCli(sb, 'eks', ['uninstall', '--namespace', ns, '--role-name', POD_ROLE, '--yes']);
 });
 
 // Each step that looks at the role (the settings an earlier run left, the plan) used to read it
@@ -57,5 +60,25 @@ describe('a run reads the role and the account summary once', () => {
     expect(again.all).toEqual(once);
     const plan = await counted(['plan', '--namespace', ns, '--role-name', ROLE]);
     expect(plan.all).toEqual(once);
+  });
+
+  it('uninstall: the role once to plan, then once more as the re-check before deleting it (its inline policies listed once there)', async () => {
+    const { all } = await counted(['uninstall', '--namespace', ns, '--role-name', ROLE, '--yes']);
+    expect(all).toMatchObject({ DeleteRolePolicy: 1, DeleteRole: 1, DeleteOpenIDConnectProvider: 1 });
+    expect(all).toMatchObject({ GetAccountSummary: 1, GetRole: 2, ListAttachedRolePolicies: 2, ListRolePolicies: 2 });
+  });
+});
+
+// The associations were read by each step that looks at them (the settings in place, the plan):
+// a re-run sent ListPodIdentityAssociations 4 times for two service accounts, and described Central's twice.
+describe('a run on EKS Pod Identity reads each association once', () => {
+  it('re-run: one list per service account looked at (Central, Sensor), one describe per association, nothing written', async () => {
+    const first = await counted(['init', '--namespace', ns, '--role-name', POD_ROLE, '--mechanism', 'pod-identity', '--yes']);
+    expect(first.all.CreatePodIdentityAssociation).toBeGreaterThan(0);
+    const again = await counted(['init', '--namespace', ns, '--role-name', POD_ROLE, '--mechanism', 'pod-identity', '--yes']);
+    // Central's association only (Sensor is wired with delegated scanning); Sensor's service account is looked up too.
+    expect(first.all.CreatePodIdentityAssociation).toBe(1);
+    expect(again.all).toMatchObject({ GetRole: 1, GetAccountSummary: 1, ListPodIdentityAssociations: 2, DescribePodIdentityAssociation: 1 });
+    expect(Object.keys(again.all).filter((a) => !isReadOnlyAwsAction(a))).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@
  */
 import './sdk-env.js';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { AwsState } from '../../plan/model.js';
+import type { AssociationState, AwsState } from '../../plan/model.js';
 import { partitionOfArn } from '../../validate.js';
 import { callerIdentity } from './caller-identity.js';
 import { call } from './errors.js';
@@ -31,7 +31,7 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     log: (message) => o.log(message),
     sleep: o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
   };
-  // The role, the providers and the quota, read once per session until it writes (see iam/read-memo.ts).
+  // The role, the providers, the quota and the Pod Identity associations, read once per session until it writes (see iam/read-memo.ts).
   const memo = readMemo();
   const provider = (arn: string) => memo.read(`provider ${arn}`, () => readProvider(ctx, arn));
   const writing = async <T>(write: () => Promise<T>): Promise<T> => {
@@ -72,7 +72,11 @@ export function createAwsSession(o: AwsSessionOptions): AwsSession {
     },
     async readAssociations(queries) {
       if (!queries.length) return [];
-      return (await clients.eks()).read(queries);
+      const eks = await clients.eks();
+      // One service account at a time, so that steps asking for different sets share what was read.
+      const found = await Promise.all(queries.flatMap((q) => q.serviceAccounts.map((sa) =>
+        memo.read(`association ${q.region} ${q.clusterName} ${q.namespace} ${sa}`, async () => (await eks.read([{ ...q, serviceAccounts: [sa] }]))[0] ?? null))));
+      return found.filter((a): a is AssociationState => a !== null);
     },
     async apply(action, plan): Promise<boolean> {
       return writing(async () => (action.type === 'pod-identity-association' ? (await clients.eks()).apply(action) : applyIamAction(ctx, action, plan)));

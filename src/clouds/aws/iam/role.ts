@@ -71,8 +71,9 @@ export async function deleteRole(ctx: IamContext, a: Extract<AwsAction, { type: 
   if (!role) return false;
   if (!isManaged(role.tags)) throw new OperationError(`The role ${role.arn} is not tagged as created by rhacs-sts; it is not deleted.`);
   // IAM refuses to delete a role that still has policies: inline ones first, then attachments.
-  const inline = await call(`listing the inline policies of ${a.name}`, () => ctx.iam().send(new ListRolePoliciesCommand({ RoleName: a.name })));
-  for (const name of inline.PolicyNames ?? []) {
+  // readRole has just listed them (after any write of this run).
+  const inline = role.inlinePolicyNames ?? (await call(`listing the inline policies of ${a.name}`, () => ctx.iam().send(new ListRolePoliciesCommand({ RoleName: a.name })))).PolicyNames ?? [];
+  for (const name of inline) {
     await call(`deleting the inline policy ${name} of ${a.name}`, () => ctx.iam().send(new DeleteRolePolicyCommand({ RoleName: a.name, PolicyName: name })));
   }
   for (const policyArn of role.attachedPolicyArns) {
