@@ -2,7 +2,8 @@
 // basic `admin` against the install's htpasswd; both or none refused), /v1/metadata,
 // /v1/central-capabilities and /v1/imageintegrations, every body validated against StackRox's
 // swagger (central-schema.ts); integrations stored per Central (cluster and namespace), secrets
-// scrubbed on the way out and reconciled on PATCH (integrations.ts).
+// scrubbed on the way out and reconciled on PATCH (integrations.ts); Central's test of an ECR,
+// Artifact Registry or Azure integration, one file per kind (*-integration-test.ts).
 import { createHash, randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
