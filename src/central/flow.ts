@@ -24,6 +24,8 @@ import {
   type IntegrationRecord,
   type IntegrationWanted,
 } from './integration.js';
+import { explainKindTestFailure } from './kind-failures.js';
+import { kindOfType } from './kinds.js';
 
 export interface CentralTarget {
   cluster: ClusterFacts;
@@ -116,9 +118,14 @@ export function planForUninstall(target: CentralTarget, state: CentralState): In
 
 const isCentralError = (err: unknown): err is CentralApiError => (err as { centralMessage?: unknown })?.centralMessage !== undefined;
 
-/** Central's test failed: which link of the chain is broken, and the fix. */
-function testFailed(err: unknown, ctx: FailureContext): unknown {
+/** Central's test failed: which link of the chain is broken, and the fix (by the integration's kind). */
+function testFailed(err: unknown, ctx: FailureContext, integration: ImageIntegration): unknown {
   if (!isCentralError(err) || err.status !== 400) return err;
+  const kind = kindOfType(integration.type);
+  if (kind && kind.id !== 'ecr') {
+    const k = explainKindTestFailure(kind.id, err.centralMessage, { namespace: ctx.cluster.namespace, identity: ctx.identity ?? ctx.roleArn, initCommand: ctx.initCommand });
+    return new OperationError(`Central's test of the ${kind.title} failed — broken link: ${k.link}. ${k.detail}`, { hint: `${k.fix}   Nothing was saved in RHACS.` });
+  }
   const f = explainTestFailure(err.centralMessage, ctx);
   return new OperationError(`Central's test of the ECR integration failed — broken link: ${f.link}. ${f.detail}`, { hint: `${f.fix}   Nothing was saved in RHACS.` });
 }
@@ -133,7 +140,7 @@ export async function applyIntegration(a: IntegrationAction, deps: { client: Cen
       try {
         await client.test(a.integration);
       } catch (err) {
-        throw testFailed(err, deps.failure);
+        throw testFailed(err, deps.failure, a.integration);
       }
       const created = await client.create(a.integration);
       record = { id: created.id, created: true };
@@ -144,7 +151,7 @@ export async function applyIntegration(a: IntegrationAction, deps: { client: Cen
       try {
         await client.testUpdated(withId());
       } catch (err) {
-        throw testFailed(err, deps.failure);
+        throw testFailed(err, deps.failure, a.integration);
       }
       await client.update(withId());
       break;
@@ -159,7 +166,9 @@ export async function applyIntegration(a: IntegrationAction, deps: { client: Cen
   }
   if (record !== undefined) {
     const { writeServiceAccountRecord } = await import('./client.js');
-    await writeServiceAccountRecord(deps.kube, a.ref.namespace, INTEGRATION_RECORD_ANNOTATION, record ? JSON.stringify(record) : null);
+    // Each kind keeps its own record (ECR's annotation as it always was).
+    const annotation = kindOfType(a.integration.type)?.recordAnnotation ?? INTEGRATION_RECORD_ANNOTATION;
+    await writeServiceAccountRecord(deps.kube, a.ref.namespace, annotation, record ? JSON.stringify(record) : null);
   }
   return true;
 }
