@@ -99,7 +99,8 @@ export async function testArtifactRegistryIntegration(api: CentralApi, ns: strin
   const endpoint = String(c.endpoint).replace(/^https?:\/\//, '').replace(/\/+$/, '');
   const ping = `https://${endpoint}/v2/`;
   const fail = (chain: string) => invalid(`registry integration: Get "${ping}": ${chain}: invalid arguments`);
-  if (!c.wifEnabled) throw fail('the sandbox plays Central\'s workload identity only: a service account key is not exchanged here');
+  // A service account key is not played: as for other types, no test.
+  if (!c.wifEnabled) return;
   const gcp = api.clouds.gcp;
   const pod = await api.servingPod(ns, podName);
   const container = pod.spec?.containers?.find((x) => x.name === 'central') ?? pod.spec?.containers?.[0];

@@ -51,7 +51,8 @@ export async function testAzureIntegration(api: CentralApi, ns: string, podName:
   // The service name is `registry.azurecr.io`: no scheme, no slash.
   const host = String(c.endpoint).replace(/^https?:\/\//, '').replace(/\/+$/, '').toLowerCase();
   const fail = (chain: string) => invalid(`registry integration: Get "https://${host}/v2/": ${chain}: invalid arguments`);
-  if (!c.wifEnabled) throw fail('the sandbox plays Central\'s workload identity only: a username and password are not checked here');
+  // A username and password are not played (the ACR stand-in has no admin user): as for other types, no test.
+  if (!c.wifEnabled) return;
   const az = api.clouds.azure;
   const pod = await api.servingPod(ns, podName);
   const container = pod.spec?.containers?.find((x) => x.name === 'central') ?? pod.spec?.containers?.[0];

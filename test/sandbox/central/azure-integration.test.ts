@@ -94,6 +94,31 @@ describe('Central\'s test: workload identity → Entra → ACR token exchange �
     await central.call('DELETE', `/v1/imageintegrations/${String(created.body.id)}`);
   });
 
+  it('switches a stored integration with a password to workload identity without its password (updatePassword=false), and back', async () => {
+    const id = await identity('central-adopt');
+    az.seed.roleAssignment({ principalId: id.principalId, role: 'AcrPull', scope: registry.id });
+    central.pod = wiredPod(id.clientId);
+    const stored = await central.call('POST', '/v1/imageintegrations', integration({ name: 'team ACR', azure: { endpoint: 'rhacsimages.azurecr.io', username: 'puller', password: 's3cret' }, skipTestIntegration: true }));
+    const sid = String(stored.body.id);
+    const listed = (await central.call('GET', `/v1/imageintegrations/${sid}`)).body as { azure: Record<string, unknown> };
+    expect(listed.azure).toEqual({ endpoint: 'rhacsimages.azurecr.io', username: 'puller', password: '******' });
+    // As rhacs-sts adopts it: the scrubbed password sent back as read, Central keeps its own.
+    const adopted = { ...listed, id: sid, azure: { ...listed.azure, wifEnabled: true } };
+    expect(await central.call('POST', '/v1/imageintegrations/test/updated', { config: adopted, updatePassword: false })).toEqual({ status: 200, body: {} });
+    // The id is in the path; PATCH's config has no id field.
+    const { id: _id, ...config } = adopted;
+    expect(await central.call('PATCH', `/v1/imageintegrations/${sid}`, { config, updatePassword: false })).toEqual({ status: 200, body: {} });
+    expect(central.api.state(NS).integrations.get(sid)).toMatchObject({ azure: { wifEnabled: true, password: 's3cret' } });
+    // A password sent in clear without updatePassword is refused, as Central refuses it.
+    const leaked = await central.call('PATCH', `/v1/imageintegrations/${sid}`, { config: { ...config, azure: { ...config.azure, password: 'other' } }, updatePassword: false });
+    expect(leaked).toMatchObject({ status: 400, body: { message: "non-zero or unmasked credential field 'ImageIntegration.azure.password'" } });
+    // Uninstall switches it back; the stored password is what it was.
+    const back = { ...config, azure: { ...config.azure, wifEnabled: false } };
+    expect((await central.call('PATCH', `/v1/imageintegrations/${sid}`, { config: back, updatePassword: false })).status).toBe(200);
+    expect(central.api.state(NS).integrations.get(sid)).toMatchObject({ azure: { wifEnabled: false, username: 'puller', password: 's3cret' } });
+    await central.call('DELETE', `/v1/imageintegrations/${sid}`);
+  });
+
   it('fails when the federated credential\'s issuer differs from the token\'s by the trailing slash (AADSTS70021)', async () => {
     const id = await identity('central-no-slash', ISSUER.replace(/\/$/, ''));
     az.seed.roleAssignment({ principalId: id.principalId, role: 'AcrPull', scope: registry.id });
