@@ -6,7 +6,8 @@
 // then the service account impersonated with IAM Credentials' generateAccessToken; else Google's
 // default credentials, which on GKE are the node's metadata server — and then the Docker
 // registry's ping (`GET https://<endpoint>/v2/`, the access token as `oauth2accesstoken`), which
-// is all Central's test asks of the registry. Failures worded as Central words them.
+// is all Central's test asks of the registry (with `pullCheckImage`, the stand-in reads its tags
+// too, to prove the reader role). Failures worded as Central words them.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { CentralApi } from './central-api.js';
 import { cloudRequest, type GcpSide } from './cloud-sides.js';
@@ -137,4 +138,8 @@ export async function testArtifactRegistryIntegration(api: CentralApi, ns: strin
     throw fail((err as Error).message);
   }
   if (r.status !== 200) throw invalid(`registry integration: error testing integration (code: ${r.status}). Please check Central logs for full error: invalid arguments`);
+  if (gcp!.pullCheckImage && c.project) {
+    const tags = await cloudRequest(`${origin}/v2/${String(c.project)}/${gcp!.pullCheckImage}/tags/list`, { headers: { authorization: `Basic ${Buffer.from(`oauth2accesstoken:${token}`).toString('base64')}` }, ca: gcp!.ca });
+    if (tags.status !== 200) throw invalid(`registry integration: error testing integration (code: ${tags.status}). Please check Central logs for full error: invalid arguments`);
+  }
 }

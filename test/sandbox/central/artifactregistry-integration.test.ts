@@ -162,5 +162,12 @@ describe('Central\'s test on GKE: the node\'s metadata server', () => {
     const since = s.mark();
     expect(await central.call('POST', '/v1/imageintegrations/test', integration())).toEqual({ status: 200, body: {} });
     expect(s.requests(since).find((r) => r.methodId === 'docker.registry')).toMatchObject({ caller: `serviceAccount:${gsa}`, status: 200 });
+
+    // With a pull check, the reader role shows too.
+    central.api.clouds = { gcp: { ...s, metadataHost: () => metadata.host, pullCheckImage: 'rhacs/stackrox/main' } };
+    const noReader = await central.call('POST', '/v1/imageintegrations/test', integration());
+    expect(noReader).toMatchObject({ status: 400, body: { message: 'registry integration: error testing integration (code: 403). Please check Central logs for full error: invalid arguments' } });
+    s.grant({ kind: 'repository', projectId: PROJECT, location: 'us-central1', repository: 'rhacs' }, 'roles/artifactregistry.reader', `serviceAccount:${gsa}`);
+    expect(await central.call('POST', '/v1/imageintegrations/test', integration())).toEqual({ status: 200, body: {} });
   });
 });

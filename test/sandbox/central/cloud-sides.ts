@@ -24,6 +24,12 @@ export interface GcpSide {
    * `x-sandbox-pod: <namespace>/<name>` in place of the pod's source address, for its `identify`.
    */
   metadataHost?: (pod: V1Pod) => string | undefined;
+  /**
+   * `<repository>/<image>` in the integration's project whose tags Central's test reads after its
+   * ping (`/v2/<project>/<repository>/<image>/tags/list`), to prove the reader role; Central itself
+   * only pings, so by default the stand-in does too.
+   */
+  pullCheckImage?: string;
 }
 
 /** The Azure stand-ins as a Central pod reaches them (an AzureStandins fits). */
