@@ -30,9 +30,8 @@ interface ExternalAccount {
 function routed(url: string, gcp: GcpSide | undefined): string | undefined {
   if (!gcp) return undefined;
   const u = new URL(url);
-  const standin = (root: string) => new URL(root);
-  const sts = standin(gcp.urls.stsToken);
-  const iamc = standin(gcp.urls.iamcredentials);
+  const sts = new URL(gcp.urls.stsToken);
+  const iamc = new URL(gcp.urls.iamcredentials);
   if (u.host === 'sts.googleapis.com' || u.origin === sts.origin) return `${sts.origin}${u.pathname}${u.search}`;
   if (u.host === 'iamcredentials.googleapis.com' || u.origin === iamc.origin) return `${iamc.origin}${u.pathname}${u.search}`;
   return undefined;

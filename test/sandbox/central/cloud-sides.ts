@@ -3,6 +3,7 @@
 // (../gcp/, ../azure/) in place of Google's and Microsoft's hosts, and on GKE the metadata server
 // of the pod's node. The sandbox hands them to a cluster's CentralApi (`api.clouds`); without them
 // the pod reaches nothing, and Central's test fails as it would without a route to the cloud.
+import http from 'node:http';
 import https from 'node:https';
 import type { V1Pod } from '@kubernetes/client-node';
 
@@ -56,22 +57,20 @@ export interface CentralClouds {
 /** One HTTPS request trusting `ca` (or plain HTTP for the metadata server), bounded in time. */
 export function cloudRequest(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; ca?: string | Buffer; timeoutMs?: number } = {}): Promise<{ status: number; body: string; headers: Record<string, string> }> {
   const u = new URL(url);
+  const tls = u.protocol === 'https:';
   return new Promise((resolve, reject) => {
-    const mod = u.protocol === 'http:' ? import('node:http') : Promise.resolve(https);
-    void mod.then((m) => {
-      const req = m.request(
-        { method: init.method ?? 'GET', host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers: init.headers, ...(u.protocol === 'https:' ? { ca: init.ca, agent: false } : {}), timeout: init.timeoutMs ?? 15_000 },
-        (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers as Record<string, string> }));
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error(`dial tcp ${u.host}: i/o timeout`)));
-      req.on('error', reject);
-      req.end(init.body);
-    }, reject);
+    const req = (tls ? https : http).request(
+      { method: init.method ?? 'GET', host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers: init.headers, ...(tls ? { ca: init.ca, agent: false } : {}), timeout: init.timeoutMs ?? 15_000 },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers as Record<string, string> }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`dial tcp ${u.host}: i/o timeout`)));
+    req.on('error', reject);
+    req.end(init.body);
   });
 }
