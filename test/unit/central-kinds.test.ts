@@ -3,6 +3,7 @@
 // (ours by the record, another one adopted only with consent, Sensor's left alone, undo).
 import { describe, expect, it } from 'vitest';
 import { desiredIntegration, type ImageIntegration } from '../../src/central/integration.js';
+import { aws } from '../../src/clouds/aws/cloud.js';
 import {
   artifactRegistryEndpoint,
   azureRegistryEndpoint,
@@ -28,6 +29,8 @@ describe('integration kinds as data', () => {
       ['azure', 'azure.wifEnabled'],
     ]);
     expect(kindOfType('azure')?.id).toBe('azure');
+    // What a cloud declares is its kind's entry here.
+    expect(kindOfType(aws.integration.type)?.kind).toEqual(aws.integration);
     expect(kindOfType('docker')).toBeUndefined();
   });
 
