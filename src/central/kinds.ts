@@ -10,7 +10,6 @@
  * stored secrets never sent back. ECR keeps its own planner (integration.ts); its entry here
  * describes it. No I/O here.
  */
-import type { CentralIntegrationKind } from '../clouds/types.js';
 import type { InputProblem } from '../errors.js';
 import type { KubeRef } from '../plan/model.js';
 import {
@@ -55,8 +54,12 @@ type ConfigKey = 'ecr' | 'google' | 'azure';
 
 export interface IntegrationKindSpec<K extends IntegrationKindId = IntegrationKindId> {
   id: K;
-  /** Central's `type` and the field that makes it use the pod's identity (what a cloud declares). */
-  kind: CentralIntegrationKind;
+  /**
+   * Central's `type` and the field that makes it use the pod's identity: what a cloud declares as
+   * its `integration` (clouds/types.ts CentralIntegrationKind, the same shape; central/ imports
+   * nothing from the rooms above it).
+   */
+  kind: { type: string; identityField: string };
   config: ConfigKey;
   /** For people: "the Artifact Registry integration". */
   title: string;
