@@ -25,7 +25,7 @@ import {
   type IntegrationWanted,
 } from './integration.js';
 import { explainKindTestFailure } from './kind-failures.js';
-import { INTEGRATION_KINDS, integrationFor, kindOfType, sameRegistry, usesPodIdentity, type IntegrationKindId, type IntegrationKindSpec, type KindInputs } from './kinds.js';
+import { holdsNoSecret, INTEGRATION_KINDS, integrationFor, kindOfType, sameRegistry, usesPodIdentity, type IntegrationKindId, type IntegrationKindSpec, type KindInputs } from './kinds.js';
 
 export interface CentralTarget {
   cluster: ClusterFacts;
@@ -155,14 +155,18 @@ export async function applyIntegration(a: IntegrationAction, deps: { client: Cen
       break;
     }
     case 'update':
-    case 'adopt':
+    case 'adopt': {
+      // Ours on Google or Azure holds no secret: Central then lets it point elsewhere (a changed
+      // endpoint or project) only with updatePassword=true, which loses nothing. ECR as before.
+      const o = a.op === 'update' && a.integration.type !== 'ecr' && holdsNoSecret(a.integration) ? { updatePassword: true } : undefined;
       try {
-        await client.testUpdated(withId());
+        await (o ? client.testUpdated(withId(), o) : client.testUpdated(withId()));
       } catch (err) {
         throw testFailed(err, deps.failure, a.integration);
       }
-      await client.update(withId());
+      await (o ? client.update(withId(), o) : client.update(withId()));
       break;
+    }
     case 'restore':
       await client.update(withId());
       break;

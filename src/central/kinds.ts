@@ -78,6 +78,8 @@ export interface IntegrationKindSpec<K extends IntegrationKindId = IntegrationKi
   problems: (i: KindInputs[K]) => InputProblem[];
   /** What an integration of this kind that rhacs-sts did not make holds instead of the pod's identity. */
   storedSecret: string;
+  /** Its secret fields (returned "******" when set, empty or absent when not). */
+  secretFields: readonly string[];
 }
 
 const GAR_LOCATION = /^[a-z]+(-[a-z]+\d+)?$/;
@@ -109,6 +111,7 @@ const ecrSpec: IntegrationKindSpec<'ecr'> = {
   build: (i) => desiredIntegration(i),
   problems: () => [],
   storedSecret: 'static access keys',
+  secretFields: ['ecr.accessKeyId', 'ecr.secretAccessKey'],
 };
 
 const artifactRegistrySpec: IntegrationKindSpec<'artifactregistry'> = {
@@ -132,6 +135,7 @@ const artifactRegistrySpec: IntegrationKindSpec<'artifactregistry'> = {
     ...(GAR_LOCATION.test(i.location) ? [] : [{ source: 'location', message: `"${i.location}" is not an Artifact Registry location (a region such as us-central1, or us, europe, asia)` }]),
   ],
   storedSecret: 'a service account key',
+  secretFields: ['google.serviceAccount'],
 };
 
 const azureSpec: IntegrationKindSpec<'azure'> = {
@@ -156,6 +160,7 @@ const azureSpec: IntegrationKindSpec<'azure'> = {
     return ACR_NAME.test(name) ? [] : [{ source: 'registry', message: `"${i.registry}" is not an Azure Container Registry (its name is 5–50 letters and digits: <name>.${i.suffix ?? 'azurecr.io'})` }];
   },
   storedSecret: 'a username and password',
+  secretFields: ['azure.password'],
 };
 
 export const INTEGRATION_KINDS: { readonly [K in IntegrationKindId]: IntegrationKindSpec<K> } = {
@@ -206,6 +211,16 @@ export function inPlace(kind: IntegrationKindId, current: ImageIntegration, desi
 export function sameRegistry(kind: IntegrationKindId, x: ImageIntegration, desired: ImageIntegration): boolean {
   const spec = INTEGRATION_KINDS[kind] as IntegrationKindSpec;
   return x.type === spec.kind.type && spec.registryFields.every((p) => String(norm(valueAt(x, p))).toLowerCase() === String(norm(valueAt(desired, p))).toLowerCase());
+}
+
+/**
+ * Central stores no secret for it (every secret field empty): an update may then send
+ * updatePassword=true, which Central needs to change where the integration points (its endpoint,
+ * project or username are tied to a stored secret), and which loses nothing.
+ */
+export function holdsNoSecret(x: ImageIntegration): boolean {
+  const spec = kindOfType(x.type);
+  return spec !== undefined && spec.secretFields.every((p) => !valueAt(x, p));
 }
 
 /** The integration uses Central's pod identity (the kind's identity field is on). */

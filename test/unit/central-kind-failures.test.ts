@@ -6,7 +6,7 @@ import { CentralApiError, type CentralClient } from '../../src/central/client.js
 import { applyIntegration } from '../../src/central/flow.js';
 import { explainKindTestFailure } from '../../src/central/kind-failures.js';
 import { integrationFor, planKindIntegration } from '../../src/central/kinds.js';
-import { planIntegration, type FailureContext } from '../../src/central/integration.js';
+import { planIntegration, type FailureContext, type ImageIntegration } from '../../src/central/integration.js';
 import type { KubeSession } from '../../src/kube/session.js';
 import type { ClusterFacts } from '../../src/plan/model.js';
 
@@ -81,6 +81,23 @@ describe('applyIntegration by kind', () => {
     await expect(applyIntegration(action, { client, kube, failure })).rejects.toThrow(/Central's test of the Azure Container Registry integration failed — broken link: federated credential\. .*0c8f2a8e-client/);
     expect(calls).toEqual(['test']);
     expect(patches).toEqual([]);
+  });
+
+  it('moves ours (no secret stored) to another location with updatePassword, which Central needs for that; adopts with the stored secret kept', async () => {
+    const ours: ImageIntegration = { ...integrationFor('artifactregistry', { project: 'rhacs-images', location: 'us-central1' }), id: 'g-1' };
+    const moved = planKindIntegration({ kind: 'artifactregistry', inputs: { project: 'rhacs-images', location: 'europe-west4' }, integrations: [ours], record: { id: 'g-1', created: true }, adopt: false, ref });
+    expect(moved.action).toMatchObject({ op: 'update', integration: { google: { endpoint: 'europe-west4-docker.pkg.dev' } } });
+    const { client } = fakeClient();
+    const { kube } = fakeKube();
+    await applyIntegration(moved.action, { client, kube, failure });
+    expect(client.testUpdated).toHaveBeenCalledWith({ ...moved.action.integration, id: 'g-1' }, { updatePassword: true });
+    expect(client.update).toHaveBeenCalledWith({ ...moved.action.integration, id: 'g-1' }, { updatePassword: true });
+
+    const keyed: ImageIntegration = { id: 'k-1', name: 'team', type: 'artifactregistry', categories: ['REGISTRY'], google: { endpoint: 'us-central1-docker.pkg.dev', project: 'rhacs-images', serviceAccount: '******' } };
+    const adopted = planKindIntegration({ kind: 'artifactregistry', inputs: { project: 'rhacs-images', location: 'us-central1' }, integrations: [keyed], adopt: true, ref });
+    const second = fakeClient();
+    await applyIntegration(adopted.action, { client: second.client, kube, failure });
+    expect(second.client.update).toHaveBeenCalledWith({ ...adopted.action.integration, id: 'k-1' });
   });
 
   it('keeps ECR\'s record where it always was', async () => {

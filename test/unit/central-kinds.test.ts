@@ -8,6 +8,7 @@ import {
   artifactRegistryEndpoint,
   azureRegistryEndpoint,
   differences,
+  holdsNoSecret,
   INTEGRATION_KINDS,
   inPlace,
   integrationFor,
@@ -82,6 +83,13 @@ describe('in place', () => {
     expect(differences('artifactregistry', cur, want)).toEqual(['type', 'google.project', 'google.wifEnabled']);
     const az = integrationFor('azure', acr);
     expect(differences('azure', { ...az, azure: { endpoint: 'rhacsimages.azurecr.io', username: 'u', password: '******' } }, az)).toEqual(['azure.wifEnabled']);
+  });
+
+  it('tells an integration that holds no secret (set secrets come back "******")', () => {
+    expect(holdsNoSecret(want)).toBe(true);
+    expect(holdsNoSecret({ ...want, google: { ...want.google, serviceAccount: '******' } })).toBe(false);
+    expect(holdsNoSecret({ ...integrationFor('azure', acr), azure: { endpoint: 'rhacsimages.azurecr.io', password: '******' } })).toBe(false);
+    expect(holdsNoSecret({ ...want, type: 'quay' })).toBe(false);
   });
 
   it('tells the same registry by type and endpoint (and project for Google)', () => {

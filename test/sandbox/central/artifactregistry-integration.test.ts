@@ -126,7 +126,13 @@ describe('Central\'s test on OpenShift: Secret gcp-cloud-credentials → Google 
     const created = await central.call('POST', '/v1/imageintegrations', integration());
     expect(created).toMatchObject({ status: 200, body: { id: expect.any(String), type: 'artifactregistry', google: { wifEnabled: true } } });
     expect(s.requests(since).filter((r) => r.methodId === 'docker.registry').map((r) => [r.caller, r.status])).toEqual([[`serviceAccount:${gsa}`, 200], [`serviceAccount:${gsa}`, 200]]);
-    await central.call('DELETE', `/v1/imageintegrations/${String(created.body.id)}`);
+
+    // Pointing it elsewhere needs updatePassword=true (the endpoint is tied to the stored key), as Central says.
+    const id = String(created.body.id);
+    const moved = { ...integration(), google: { endpoint: 'europe-docker.pkg.dev', project: PROJECT, wifEnabled: true } };
+    expect(await central.call('PATCH', `/v1/imageintegrations/${id}`, { config: { ...moved, skipTestIntegration: true }, updatePassword: false })).toMatchObject({ status: 400, body: { message: "credentials required to update field 'ImageIntegration.google.endpoint'" } });
+    expect(await central.call('PATCH', `/v1/imageintegrations/${id}`, { config: { ...moved, skipTestIntegration: true }, updatePassword: true })).toEqual({ status: 200, body: {} });
+    await central.call('DELETE', `/v1/imageintegrations/${id}`);
   });
 
   it('fails when the Secret\'s audience names the project by id, not number (the published example\'s mistake)', async () => {
