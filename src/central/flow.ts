@@ -68,15 +68,20 @@ export function recordOf(cluster: ClusterFacts, kind: IntegrationKindId = 'ecr')
  */
 export async function readCentral(options: Options, target: CentralTarget, ui: Ui, kind: IntegrationKindId = 'ecr'): Promise<CentralState> {
   const client = await connectCentral(options, target, ui);
-  const caps = kind === 'ecr' ? await client.capabilities() : { centralScanningCanUseContainerIamRoleForEcr: 'CapabilityAvailable' };
+  if (kind === 'ecr') await requireContainerIamRole(client);
+  const [meta, integrations] = await Promise.all([client.metadata(), client.integrations()]);
+  return { client, version: meta.version || undefined, integrations, record: recordOf(target.cluster, kind) };
+}
+
+/** A managed Central (RHACS Cloud Service) cannot use a container IAM role for ECR: it says so in its capabilities. */
+async function requireContainerIamRole(client: CentralClient): Promise<void> {
+  const caps = await client.capabilities();
   if (caps.centralScanningCanUseContainerIamRoleForEcr !== 'CapabilityAvailable') {
     throw new OperationError(
       `This Central cannot use a container IAM role for ECR (it reports centralScanningCanUseContainerIamRoleForEcr = ${String(caps.centralScanningCanUseContainerIamRoleForEcr ?? 'absent')}): it is a managed Central (RHACS Cloud Service), whose pods are not yours to give a role.`,
       { hint: 'Configure the ECR integration in RHACS with the credentials that service supports, and run rhacs-sts without --configure-integration.' },
     );
   }
-  const [meta, integrations] = await Promise.all([client.metadata(), client.integrations()]);
-  return { client, version: meta.version || undefined, integrations, record: recordOf(target.cluster, kind) };
 }
 
 /** What the integration should name: the registry the role may read, in one region (the cluster's when any region was given). */
