@@ -7,6 +7,7 @@ import { adc, clients, type GoogleClients } from '../gcp/clients.js';
 import { startGkeMetadataServer, type GkeMetadataServer } from '../gcp/metadata-server.js';
 import { startGcpStandins, type GcpStandins } from '../gcp/standins.js';
 import { testIssuer } from '../azure/test-issuer.js';
+import type { CentralClouds } from './cloud-sides.js';
 import { centralPod, NS, startFakeCentral, type FakeCentral } from './test-central.js';
 
 const PROJECT = 'sandbox-project';
@@ -144,11 +145,15 @@ describe('Central\'s test on OpenShift: Secret gcp-cloud-credentials → Google 
     expect(r.body.message).toContain('invalid_target');
   });
 
-  it('fails as Central would when the Google stand-ins are not there: no route to Google', async () => {
-    central.api.clouds = {};
-    central.secrets.set(`${NS}/gcp-cloud-credentials`, { credentials: externalAccount('any@sandbox-project.iam.gserviceaccount.com') });
+  it('fails as Central would when the Google stand-ins are not there: no route to Google; reaches them once they run', async () => {
+    let side: CentralClouds = {};
+    central.api.clouds = () => side;
+    central.secrets.set(`${NS}/gcp-cloud-credentials`, { credentials: externalAccount('nobody@sandbox-project.iam.gserviceaccount.com') });
     const r = await central.call('POST', '/v1/imageintegrations/test', integration());
     expect(r).toMatchObject({ status: 400, body: { message: expect.stringContaining('Post "https://sts.googleapis.com/v1/token": dial tcp: lookup sts.googleapis.com: no such host') } });
+    side = { gcp: s };
+    const reached = await central.call('POST', '/v1/imageintegrations/test', integration());
+    expect(reached).toMatchObject({ status: 400, body: { message: expect.stringContaining('oauth2/google/externalaccount: status code 403') } });
   });
 
   it('without the Secret and off GKE, fails finding no default credentials', async () => {

@@ -74,8 +74,17 @@ async function testIntegration(api: CentralApi, ns: string, podName: string | un
 /** One cluster's Centrals, as their API answers: state per namespace, requests recorded. */
 export class CentralApi {
   readonly states = new Map<string, CentralState>();
+  private cloudsNow: () => CentralClouds = () => ({});
+
   /** The Google and Azure stand-ins this cluster's pods reach (none: the clouds are unreachable from them). */
-  clouds: CentralClouds = {};
+  get clouds(): CentralClouds {
+    return this.cloudsNow();
+  }
+
+  /** Set once, or as a function asked at each test (stand-ins started after Central's are then found too). */
+  set clouds(c: CentralClouds | (() => CentralClouds)) {
+    this.cloudsNow = typeof c === 'function' ? c : () => c;
+  }
 
   constructor(
     readonly info: SandboxInfo,

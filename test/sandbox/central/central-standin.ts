@@ -81,7 +81,7 @@ export interface CentralStandIns {
 
 export interface CentralStandInsOptions {
   log?: (m: string) => void;
-  /** The Google and Azure stand-ins the pods of a cluster reach (by cluster name); none by default. */
+  /** The Google and Azure stand-ins the pods of a cluster reach (by cluster name; asked at each test); none by default. */
   clouds?: (cluster: string) => CentralClouds | undefined;
 }
 
@@ -109,7 +109,7 @@ export async function startCentralStandIns(info: SandboxInfo, opts: CentralStand
     const kc = new KubeConfig();
     kc.loadFromFile(user.kubeconfig);
     const cc = new ClusterCentrals(info, name, kc, record, log);
-    cc.api.clouds = opts.clouds?.(name) ?? {};
+    cc.api.clouds = () => opts.clouds?.(name) ?? {};
     await cc.start();
     clusters.set(name, cc);
   }
