@@ -50,11 +50,14 @@ export interface CentralClient {
   integrations(): Promise<ImageIntegration[]>;
   /** POST /v1/imageintegrations/test: Central tests a new integration, as its pod. */
   test(i: ImageIntegration): Promise<void>;
-  /** POST /v1/imageintegrations/test/updated with the stored credentials (updatePassword=false). */
-  testUpdated(i: ImageIntegration & { id: string }): Promise<void>;
+  /**
+   * POST /v1/imageintegrations/test/updated with the stored credentials (updatePassword=false), or,
+   * with `updatePassword`, with the ones given (none, for an integration that holds no secret).
+   */
+  testUpdated(i: ImageIntegration & { id: string }, o?: { updatePassword?: boolean }): Promise<void>;
   create(i: ImageIntegration): Promise<ImageIntegration & { id: string }>;
-  /** PATCH /v1/imageintegrations/{id}, keeping the stored credentials (updatePassword=false). */
-  update(i: ImageIntegration & { id: string }): Promise<void>;
+  /** PATCH /v1/imageintegrations/{id}, keeping the stored credentials (updatePassword=false) unless told. */
+  update(i: ImageIntegration & { id: string }, o?: { updatePassword?: boolean }): Promise<void>;
   remove(id: string): Promise<void>;
 }
 
@@ -197,12 +200,12 @@ class Client implements CentralClient {
   metadata() { return this.json<{ version?: string }>('GET', '/v1/metadata', 'reading its version'); }
   async integrations() { return (await this.json<{ integrations?: ImageIntegration[] }>('GET', '/v1/imageintegrations', 'listing image integrations')).integrations ?? []; }
   async test(i: ImageIntegration) { await this.json('POST', '/v1/imageintegrations/test', 'the test of the integration', i); }
-  async testUpdated(i: ImageIntegration & { id: string }) { await this.json('POST', '/v1/imageintegrations/test/updated', 'the test of the integration', { config: i, updatePassword: false }); }
+  async testUpdated(i: ImageIntegration & { id: string }, o: { updatePassword?: boolean } = {}) { await this.json('POST', '/v1/imageintegrations/test/updated', 'the test of the integration', { config: i, updatePassword: o.updatePassword === true }); }
   create(i: ImageIntegration) { return this.json<ImageIntegration & { id: string }>('POST', '/v1/imageintegrations', 'creating the integration', i); }
-  async update(i: ImageIntegration & { id: string }) {
+  async update(i: ImageIntegration & { id: string }, o: { updatePassword?: boolean } = {}) {
     // The id is in the path; the body's config has no id field.
     const { id, ...config } = i;
-    await this.json('PATCH', `/v1/imageintegrations/${encodeURIComponent(id)}`, 'updating the integration', { config, updatePassword: false });
+    await this.json('PATCH', `/v1/imageintegrations/${encodeURIComponent(id)}`, 'updating the integration', { config, updatePassword: o.updatePassword === true });
   }
   async remove(id: string) { await this.json('DELETE', `/v1/imageintegrations/${encodeURIComponent(id)}`, 'deleting the integration'); }
 }

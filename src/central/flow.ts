@@ -24,6 +24,8 @@ import {
   type IntegrationRecord,
   type IntegrationWanted,
 } from './integration.js';
+import { explainKindTestFailure } from './kind-failures.js';
+import { holdsNoSecret, INTEGRATION_KINDS, integrationFor, kindOfType, sameRegistry, usesPodIdentity, type IntegrationKindId, type IntegrationKindSpec, type KindInputs } from './kinds.js';
 
 export interface CentralTarget {
   cluster: ClusterFacts;
@@ -54,9 +56,25 @@ export interface CentralState {
   record?: IntegrationRecord;
 }
 
-/** Pre-flight: Central can use the container IAM role for ECR (not a managed Central); its version and integrations. */
-export async function readCentral(options: Options, target: CentralTarget, ui: Ui): Promise<CentralState> {
+/** The record of a kind's integration on Central's service account (each kind has its own annotation). */
+export function recordOf(cluster: ClusterFacts, kind: IntegrationKindId = 'ecr'): IntegrationRecord | undefined {
+  return parseRecord(cluster.current?.central?.serviceAccount?.annotations[INTEGRATION_KINDS[kind].recordAnnotation]);
+}
+
+/**
+ * Pre-flight: Central's version, its integrations and the record of the kind's integration; for ECR,
+ * that Central can use the container IAM role (not a managed Central: Central reports no such
+ * capability for Google's and Azure's workload identity).
+ */
+export async function readCentral(options: Options, target: CentralTarget, ui: Ui, kind: IntegrationKindId = 'ecr'): Promise<CentralState> {
   const client = await connectCentral(options, target, ui);
+  if (kind === 'ecr') await requireContainerIamRole(client);
+  const [meta, integrations] = await Promise.all([client.metadata(), client.integrations()]);
+  return { client, version: meta.version || undefined, integrations, record: recordOf(target.cluster, kind) };
+}
+
+/** A managed Central (RHACS Cloud Service) cannot use a container IAM role for ECR: it says so in its capabilities. */
+async function requireContainerIamRole(client: CentralClient): Promise<void> {
   const caps = await client.capabilities();
   if (caps.centralScanningCanUseContainerIamRoleForEcr !== 'CapabilityAvailable') {
     throw new OperationError(
@@ -64,9 +82,6 @@ export async function readCentral(options: Options, target: CentralTarget, ui: U
       { hint: 'Configure the ECR integration in RHACS with the credentials that service supports, and run rhacs-sts without --configure-integration.' },
     );
   }
-  const [meta, integrations] = await Promise.all([client.metadata(), client.integrations()]);
-  const record = parseRecord(target.cluster.current?.central?.serviceAccount?.annotations[INTEGRATION_RECORD_ANNOTATION]);
-  return { client, version: meta.version || undefined, integrations, record };
 }
 
 /** What the integration should name: the registry the role may read, in one region (the cluster's when any region was given). */
@@ -116,9 +131,14 @@ export function planForUninstall(target: CentralTarget, state: CentralState): In
 
 const isCentralError = (err: unknown): err is CentralApiError => (err as { centralMessage?: unknown })?.centralMessage !== undefined;
 
-/** Central's test failed: which link of the chain is broken, and the fix. */
-function testFailed(err: unknown, ctx: FailureContext): unknown {
+/** Central's test failed: which link of the chain is broken, and the fix (by the integration's kind). */
+function testFailed(err: unknown, ctx: FailureContext, integration: ImageIntegration): unknown {
   if (!isCentralError(err) || err.status !== 400) return err;
+  const kind = kindOfType(integration.type);
+  if (kind && kind.id !== 'ecr') {
+    const k = explainKindTestFailure(kind.id, err.centralMessage, { namespace: ctx.cluster.namespace, identity: ctx.identity ?? ctx.roleArn, initCommand: ctx.initCommand });
+    return new OperationError(`Central's test of the ${kind.title} failed — broken link: ${k.link}. ${k.detail}`, { hint: `${k.fix}   Nothing was saved in RHACS.` });
+  }
   const f = explainTestFailure(err.centralMessage, ctx);
   return new OperationError(`Central's test of the ECR integration failed — broken link: ${f.link}. ${f.detail}`, { hint: `${f.fix}   Nothing was saved in RHACS.` });
 }
@@ -133,21 +153,25 @@ export async function applyIntegration(a: IntegrationAction, deps: { client: Cen
       try {
         await client.test(a.integration);
       } catch (err) {
-        throw testFailed(err, deps.failure);
+        throw testFailed(err, deps.failure, a.integration);
       }
       const created = await client.create(a.integration);
       record = { id: created.id, created: true };
       break;
     }
     case 'update':
-    case 'adopt':
+    case 'adopt': {
+      // Ours on Google or Azure holds no secret: Central then lets it point elsewhere (a changed
+      // endpoint or project) only with updatePassword=true, which loses nothing. ECR as before.
+      const o = a.op === 'update' && a.integration.type !== 'ecr' && holdsNoSecret(a.integration) ? { updatePassword: true } : undefined;
       try {
-        await client.testUpdated(withId());
+        await (o ? client.testUpdated(withId(), o) : client.testUpdated(withId()));
       } catch (err) {
-        throw testFailed(err, deps.failure);
+        throw testFailed(err, deps.failure, a.integration);
       }
-      await client.update(withId());
+      await (o ? client.update(withId(), o) : client.update(withId()));
       break;
+    }
     case 'restore':
       await client.update(withId());
       break;
@@ -159,7 +183,9 @@ export async function applyIntegration(a: IntegrationAction, deps: { client: Cen
   }
   if (record !== undefined) {
     const { writeServiceAccountRecord } = await import('./client.js');
-    await writeServiceAccountRecord(deps.kube, a.ref.namespace, INTEGRATION_RECORD_ANNOTATION, record ? JSON.stringify(record) : null);
+    // Each kind keeps its own record (ECR's annotation as it always was).
+    const annotation = kindOfType(a.integration.type)?.recordAnnotation ?? INTEGRATION_RECORD_ANNOTATION;
+    await writeServiceAccountRecord(deps.kube, a.ref.namespace, annotation, record ? JSON.stringify(record) : null);
   }
   return true;
 }
@@ -188,6 +214,40 @@ export async function centralTestRow(options: Options, decisions: Decisions, fac
       detail: same
         ? `Central (${state.client.via}) tested the integration "${same.name}" as its pod: it got ECR credentials for ${wanted.registryId} in ${wanted.region}.`
         : `Central (${state.client.via}) tested an integration for ${wanted.registryId} in ${wanted.region} with the container IAM role (none is saved yet: rhacs-sts init --configure-integration saves it).`,
+    };
+  } catch (err) {
+    const e = err as OperationError;
+    return { id, check, result: 'fail' as const, detail: `Could not ask Central: ${e.message}`, fix: e.hint ?? 'Check that Central runs and the credentials (ROX_API_TOKEN or ROX_ADMIN_PASSWORD).' };
+  }
+}
+
+/**
+ * verify's line for an Artifact Registry or Azure integration: Central tests ours, else one for the
+ * registry that uses its workload identity, else the one init would create.
+ */
+export async function centralKindTestRow<K extends Exclude<IntegrationKindId, 'ecr'>>(options: Options, kind: K, inputs: KindInputs[K], target: CentralTarget, ui: Ui, ctx: { identity: string; initCommand: string }) {
+  const spec = INTEGRATION_KINDS[kind];
+  const id = 'central-test';
+  const check = `Central's ${spec.title.replace(/ integration$/, '')} test`;
+  const registry = (spec as IntegrationKindSpec<K>).registry(inputs);
+  try {
+    const state = await readCentral(options, target, ui, kind);
+    const wanted = integrationFor(kind, inputs);
+    const ours = state.record ? state.integrations.find((i) => i.id === state.record!.id) : undefined;
+    const same = ours ?? state.integrations.find((i) => sameRegistry(kind, i, wanted) && usesPodIdentity(kind, i) && !i.autogenerated);
+    try {
+      if (same?.id) await state.client.testUpdated({ ...same, id: same.id });
+      else await state.client.test(wanted);
+    } catch (err) {
+      if (!isCentralError(err) || err.status !== 400) throw err;
+      const f = explainKindTestFailure(kind, err.centralMessage, { namespace: target.cluster.namespace, ...ctx });
+      return { id, check, result: 'fail' as const, detail: `Broken link: ${f.link}. ${f.detail}`, fix: f.fix };
+    }
+    return {
+      id, check, result: 'pass' as const,
+      detail: same
+        ? `Central (${state.client.via}) tested the integration "${same.name}" as its pod: it reached ${registry} with its workload identity.`
+        : `Central (${state.client.via}) tested an integration for ${registry} with its workload identity (none is saved yet: rhacs-sts init --configure-integration saves it).`,
     };
   } catch (err) {
     const e = err as OperationError;

@@ -183,6 +183,8 @@ export interface TestFailure {
 export interface FailureContext {
   cluster: ClusterFacts;
   roleArn: string;
+  /** For the Google and Azure kinds: the identity Central acts as (a service account's email, a managed identity's client id). */
+  identity?: string;
   /** The command that converges the chain. */
   initCommand: string;
   /** Central's wiring names the role (init: it just made it so); default: as the cluster's current state says. */

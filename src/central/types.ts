@@ -1,2 +1,2 @@
 // The shapes of Central's image integrations live beside the plan model that carries them.
-export type { EcrConfig, ImageIntegration, IntegrationRecord, PreviousSettings } from '../plan/central-types.js';
+export type { AzureConfig, EcrConfig, GoogleConfig, ImageIntegration, IntegrationRecord, PreviousSettings } from '../plan/central-types.js';

@@ -2,11 +2,15 @@
 // basic `admin` against the install's htpasswd; both or none refused), /v1/metadata,
 // /v1/central-capabilities and /v1/imageintegrations, every body validated against StackRox's
 // swagger (central-schema.ts); integrations stored per Central (cluster and namespace), secrets
-// scrubbed on the way out and reconciled on PATCH (integrations.ts).
+// scrubbed on the way out and reconciled on PATCH (integrations.ts); Central's test of an ECR,
+// Artifact Registry or Azure integration, one file per kind (*-integration-test.ts).
 import { createHash, randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { bodySchema, IMAGE_INTEGRATION_API, validate, type SwaggerSchema } from './central-schema.js';
+import { testArtifactRegistryIntegration } from './artifactregistry-integration-test.js';
+import { testAzureIntegration } from './azure-integration-test.js';
+import type { CentralClouds } from './cloud-sides.js';
 import { testEcrIntegration } from './ecr-integration-test.js';
 import { clone, Failure, invalid, reconcile, scrub, type Integration } from './integrations.js';
 import type { SandboxInfo } from '../types.js';
@@ -60,9 +64,27 @@ function podVersion(pod: V1Pod): string {
   return /^\d+\.\d+/.test(tag) ? tag : (pod.metadata?.labels?.['app.kubernetes.io/version'] ?? '');
 }
 
+/** Central's test of an integration, by its type (ECR, Artifact Registry, Azure; other types are not tested here). */
+async function testIntegration(api: CentralApi, ns: string, podName: string | undefined, i: Integration): Promise<void> {
+  await testEcrIntegration(api, ns, podName, i);
+  await testArtifactRegistryIntegration(api, ns, podName, i);
+  await testAzureIntegration(api, ns, podName, i);
+}
+
 /** One cluster's Centrals, as their API answers: state per namespace, requests recorded. */
 export class CentralApi {
   readonly states = new Map<string, CentralState>();
+  private cloudsNow: () => CentralClouds = () => ({});
+
+  /** The Google and Azure stand-ins this cluster's pods reach (none: the clouds are unreachable from them). */
+  get clouds(): CentralClouds {
+    return this.cloudsNow();
+  }
+
+  /** Set once, or as a function asked at each test (stand-ins started after Central's are then found too). */
+  set clouds(c: CentralClouds | (() => CentralClouds)) {
+    this.cloudsNow = typeof c === 'function' ? c : () => c;
+  }
 
   constructor(
     readonly info: SandboxInfo,
@@ -170,7 +192,7 @@ export class CentralApi {
       const i = this.parse(body, schemaOf('/v1/imageintegrations')) as Integration;
       if (i.id) throw invalid('id field should be empty when posting a new image integration');
       this.validateIntegration(st, i);
-      if (!i.skipTestIntegration) await testEcrIntegration(this, ns, podName, i);
+      if (!i.skipTestIntegration) await testIntegration(this, ns, podName, i);
       const stored = { ...clone(i), id: randomUUID() };
       st.integrations.set(stored.id, stored);
       return scrub(stored);
@@ -188,7 +210,7 @@ export class CentralApi {
       } else if (updated && parsed.updatePassword !== true) {
         throw invalid('id required for stored credential reconciliation');
       }
-      await testEcrIntegration(this, ns, podName, config);
+      await testIntegration(this, ns, podName, config);
       return {};
     }
     const byId = /^\/v1\/imageintegrations\/([^/]+)$/.exec(p);
@@ -210,7 +232,7 @@ export class CentralApi {
         if (!stored) throw new Failure(404, 5, `image integration "${id}" not found`);
         this.validateIntegration(st, config);
         if (method === 'PATCH' && parsed.updatePassword !== true) reconcile(config, stored);
-        if (!config.skipTestIntegration) await testEcrIntegration(this, ns, podName, config);
+        if (!config.skipTestIntegration) await testIntegration(this, ns, podName, config);
         st.integrations.set(id, clone(config));
         return {};
       }

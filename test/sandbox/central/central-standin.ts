@@ -32,20 +32,33 @@
 //           (pod-identity-agent.ts → EKS Auth at the gate, gate-eks.ts); with neither, no credentials (no
 //           instance metadata in the sandbox). Failures come back as Central words them (the Go SDK's
 //           error chain under "registry integration: …").
+//           For an Artifact Registry integration with google.wifEnabled (artifactregistry-integration-test.ts):
+//           the external_account configuration in Secret gcp-cloud-credentials (key credentials) of
+//           Central's namespace → the pod's projected token behind credential_source.file → Google
+//           STS → IAM Credentials generateAccessToken; without that Secret, the metadata server of
+//           the pod's node on GKE; then the registry's ping (GET /v2/). For an Azure integration
+//           with azure.wifEnabled (azure-integration-test.ts): AZURE_CLIENT_ID, AZURE_TENANT_ID,
+//           AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST of the central container → Entra's token
+//           endpoint → the registry's /oauth2/exchange → its ping and, when the sandbox names one, a
+//           pull. The Google and Azure stand-ins a cluster's pods reach are given per cluster
+//           (`clouds`, cloud-sides.ts); without them Google and Azure are unreachable, and the test
+//           fails as Central's would.
 //
 // Not covered: the registry's Docker API (Central lists /v2/_catalog with the authorization token;
 // the sandbox has no registry endpoint), and the trust of a
 // cross-account role assumed with sts:AssumeRole (the gate does not check plain AssumeRole).
 //
 // Rooms: central-pods.ts (listeners, certificates, PortForwards), central-api.ts (authentication and
-// the API), ecr-integration-test.ts (the ECR test); this file starts them for every cluster and
-// serves their control API.
+// the API), ecr-integration-test.ts, artifactregistry-integration-test.ts, azure-integration-test.ts
+// (Central's tests, one file per kind), cloud-sides.ts (the Google and Azure stand-ins a pod
+// reaches); this file starts them for every cluster and serves their control API.
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { json, readBody, type CentralRequest, type TokenRole } from './central-api.js';
 import { ClusterCentrals } from './central-pods.js';
+import type { CentralClouds } from './cloud-sides.js';
 import { IMAGE_INTEGRATION_API, validate } from './central-schema.js';
 import type { Integration } from './integrations.js';
 import { createRestrictedUser } from '../kube/restricted-users.js';
@@ -55,6 +68,7 @@ import type { SandboxInfo } from '../types.js';
 export { CENTRAL_PORT } from './central-pods.js';
 export { SCRUBBED, scrub } from './integrations.js';
 export type { CentralRequest, TokenRole } from './central-api.js';
+export type { AzureSide, CentralClouds, GcpSide } from './cloud-sides.js';
 
 // ---------------------------------------------------------------------------------------------------
 // The stand-ins of every cluster, and their control API (tests and people: tokens, state, requests)
@@ -65,7 +79,13 @@ export interface CentralStandIns {
   stop(): Promise<void>;
 }
 
-export async function startCentralStandIns(info: SandboxInfo, opts: { log?: (m: string) => void } = {}): Promise<CentralStandIns> {
+export interface CentralStandInsOptions {
+  log?: (m: string) => void;
+  /** The Google and Azure stand-ins the pods of a cluster reach (by cluster name; asked at each test); none by default. */
+  clouds?: (cluster: string) => CentralClouds | undefined;
+}
+
+export async function startCentralStandIns(info: SandboxInfo, opts: CentralStandInsOptions = {}): Promise<CentralStandIns> {
   const log = opts.log ?? (() => undefined);
   const requests: CentralRequest[] = [];
   let seq = 0;
@@ -89,6 +109,7 @@ export async function startCentralStandIns(info: SandboxInfo, opts: { log?: (m: 
     const kc = new KubeConfig();
     kc.loadFromFile(user.kubeconfig);
     const cc = new ClusterCentrals(info, name, kc, record, log);
+    cc.api.clouds = () => opts.clouds?.(name) ?? {};
     await cc.start();
     clusters.set(name, cc);
   }

@@ -44,7 +44,7 @@ export async function podCredentials(side: PodSide, pod: V1Pod, region: string, 
  * pod's service account with the volume's audience and lifetime, bound to the pod; undefined when no
  * projected volume is mounted there.
  */
-async function projectedToken(core: CoreV1Api, pod: V1Pod, container: V1Container | undefined, tokenFile: string): Promise<string | undefined> {
+export async function projectedToken(core: CoreV1Api, pod: V1Pod, container: V1Container | undefined, tokenFile: string): Promise<string | undefined> {
   const dir = tokenFile.slice(0, tokenFile.lastIndexOf('/'));
   const file = tokenFile.slice(tokenFile.lastIndexOf('/') + 1);
   const mount = container?.volumeMounts?.find((m) => m.mountPath.replace(/\/+$/, '') === dir);
