@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExternalAccountClient, gaxios } from 'google-auth-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { externalAccountCredential, openshiftMember, providerAudience, toProjectNumber } from '../../src/clouds/gcp/external-account.js';
+import { externalAccountCredential, gkeMember, gkeStsAudience, gkeWorkloadPool, openshiftMember, providerAudience, toProjectNumber } from '../../src/clouds/gcp/external-account.js';
 import { updateMember } from '../../src/clouds/gcp/iam-policy.js';
 import { convergePool, convergeProvider } from '../../src/clouds/gcp/pools.js';
 import { tokenChainProbe, waitForPropagation } from '../../src/clouds/gcp/propagation.js';
@@ -28,6 +28,10 @@ const ISSUER = 'https://issuer.sandbox.example/cluster-v';
 const REF = { projectNumber: NUMBER, poolId: 'rhacs-verify', providerId: 'cluster-v' };
 const MEMBER = openshiftMember(REF, 'stackrox', 'central');
 const REPO = { location: 'us-central1', repository: 'rhacs' };
+
+const GKE_ISSUER = `https://container.googleapis.com/v1/projects/${PROJECT}/locations/europe-west1/clusters/gke-v`;
+const GKE_OFF_ISSUER = `https://container.googleapis.com/v1/projects/${PROJECT}/locations/europe-west1/clusters/gke-off`;
+const gkeKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
 let clock = Date.now();
 let s: GcpStandins;
@@ -69,7 +73,16 @@ async function newAccount(id: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  s = await startGcpStandins({ now: () => clock });
+  // GKE's issuers are public: Google STS reads their keys there (here, from this map).
+  const publicWeb = new Map<string, unknown>();
+  for (const issuer of [GKE_ISSUER, GKE_OFF_ISSUER]) {
+    publicWeb.set(`${issuer}/.well-known/openid-configuration`, { issuer, jwks_uri: `${issuer}/jwks` });
+    publicWeb.set(`${issuer}/jwks`, { keys: [jwkOf(gkeKey.publicKey, 'gke-1')] });
+  }
+  s = await startGcpStandins({
+    now: () => clock,
+    fetchPublic: async (url) => (publicWeb.has(url) ? { status: 200, body: JSON.stringify(publicWeb.get(url)) } : { status: 404, body: '' }),
+  });
   dir = mkdtempSync(join(tmpdir(), 'gcp-verify-'));
   const adc = join(dir, 'adc.json');
   writeFileSync(adc, JSON.stringify(s.adminCredentials()));
@@ -159,6 +172,43 @@ describe('the token chain on OpenShift', () => {
     expect(onProject.rows[3]).toMatchObject({ result: 'fail', fix: expect.stringMatching(/gcloud projects add-iam-policy-binding sandbox-project/) });
     await changeReader(session, { projectId: PROJECT, repositories: [], member: `serviceAccount:${bound}`, op: 'add' });
     expect((await checkTokenChain(chain({ subjectToken: token, serviceAccountEmail: bound, repositories: [] }))).rows[3]).toMatchObject({ result: 'pass', detail: `${bound} may download images from project ${PROJECT}` });
+  });
+});
+
+describe('the token chain on GKE', () => {
+  const pool = gkeWorkloadPool(PROJECT);
+  const central = gkeMember(PROJECT, 'stackrox', 'central');
+  const gkeToken = (issuer: string) => {
+    const t = Math.floor(clock / 1000);
+    return signJwt(gkeKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 'gke-1', { iss: issuer, sub: 'system:serviceaccount:stackrox:central', aud: [pool], iat: t - 10, exp: t + 3600 });
+  };
+  let gsa: string;
+  beforeAll(async () => {
+    s.seedCluster({ projectId: PROJECT, location: 'europe-west1', name: 'gke-v', workloadIdentity: true, nodePools: [{ name: 'default-pool' }] });
+    s.seedCluster({ projectId: PROJECT, location: 'europe-west1', name: 'gke-off', workloadIdentity: false, nodePools: [{ name: 'default-pool' }] });
+    gsa = await newAccount('rhacs-gke-v');
+    await updateMember(session, { kind: 'serviceAccount', email: gsa }, { op: 'add', role: WORKLOAD_IDENTITY_USER, member: central });
+    await changeReader(session, { projectId: PROJECT, repositories: [REPO], member: `serviceAccount:${gsa}`, op: 'add' });
+  });
+  const gke = (issuer: string): TokenChainInput => chain({ platform: 'gke', subjectToken: gkeToken(issuer), tokenAudience: pool, stsAudience: gkeStsAudience(PROJECT, issuer), serviceAccountEmail: gsa, member: central });
+
+  it('holds: the workload pool\'s exchange, then the binding for serviceAccount:<project>.svc.id.goog[stackrox/central], then the role', async () => {
+    const m = s.mark();
+    const r = await checkTokenChain(gke(GKE_ISSUER));
+    expect(results(r.rows)).toEqual(['pass', 'pass', 'pass', 'pass']);
+    expect(s.requests(m).map((x) => `${x.methodId} ${x.caller ?? ''}`).slice(0, 2)).toEqual([`sts.token ${central}`, `iamcredentials.projects.serviceAccounts.generateAccessToken ${central}`]);
+  });
+
+  it('workload identity off: STS does not know the pool for that cluster; the fix turns it on', async () => {
+    const r = await checkTokenChain(gke(GKE_OFF_ISSUER));
+    expect(r.failed).toBe('sts');
+    expect(r.rows[1]).toMatchObject({ result: 'fail', fix: expect.stringMatching(/--workload-pool=<project>\.svc\.id\.goog/) });
+  });
+
+  it('the wiring names an account without this cluster\'s binding: impersonation fails naming the member', async () => {
+    const r = await checkTokenChain({ ...gke(GKE_ISSUER), serviceAccountEmail: email, member: central });
+    expect(r.failed).toBe('impersonation');
+    expect(r.rows[2]!.fix).toContain(`--member='${central}'`);
   });
 });
 
