@@ -18,7 +18,8 @@ import { convergeServiceAccount } from '../../src/clouds/gcp/service-account.js'
 import { openGcpSession, type GcpSession } from '../../src/clouds/gcp/session.js';
 import { tokenHttp } from '../../src/clouds/gcp/token-http.js';
 import { WORKLOAD_IDENTITY_USER } from '../../src/clouds/gcp/undo.js';
-import { checkTokenChain, type TokenChainInput } from '../../src/clouds/gcp/verify.js';
+import { readGkeCluster } from '../../src/clouds/gcp/gke.js';
+import { checkTokenChain, gkeClusterRows, type TokenChainInput } from '../../src/clouds/gcp/verify.js';
 import type { Jwk } from '../../src/kube/session.js';
 import { signJwt, startGcpStandins, type GcpStandins } from '../sandbox/gcp/standins.js';
 
@@ -197,6 +198,17 @@ describe('the token chain on GKE', () => {
     const r = await checkTokenChain(gke(GKE_ISSUER));
     expect(results(r.rows)).toEqual(['pass', 'pass', 'pass', 'pass']);
     expect(s.requests(m).map((x) => `${x.methodId} ${x.caller ?? ''}`).slice(0, 2)).toEqual([`sts.token ${central}`, `iamcredentials.projects.serviceAccounts.generateAccessToken ${central}`]);
+  });
+
+  it('GKE\'s own rows, read from the GKE API: workload identity off; a node pool that runs RHACS on GCE_METADATA', async () => {
+    s.seedCluster({ projectId: PROJECT, location: 'europe-west1', name: 'gke-mixed', workloadIdentity: true, nodePools: [{ name: 'rhacs-pool', metadataMode: 'GCE_METADATA' }, { name: 'other', metadataMode: 'GKE_METADATA' }] });
+    const off = gkeClusterRows(await readGkeCluster(session, { projectId: PROJECT, location: 'europe-west1', name: 'gke-off' }));
+    expect(off.map((r) => `${r.id} ${r.result}`)).toEqual(['gcp-workload-identity fail', 'gcp-metadata-mode warn']);
+    expect(off[0]!.fix).toBe(`gcloud container clusters update gke-off --location=europe-west1 --project=${PROJECT} --workload-pool=${PROJECT}.svc.id.goog`);
+    const mixed = gkeClusterRows(await readGkeCluster(session, { projectId: PROJECT, location: 'europe-west1', name: 'gke-mixed' }), ['rhacs-pool']);
+    expect(mixed.map((r) => `${r.id} ${r.result}`)).toEqual(['gcp-workload-identity pass', 'gcp-metadata-mode fail']);
+    expect(mixed[1]!.fix).toMatch(/^gcloud container node-pools update rhacs-pool --cluster=gke-mixed .*--workload-metadata=GKE_METADATA$/);
+    expect(gkeClusterRows(await readGkeCluster(session, { projectId: PROJECT, location: 'europe-west1', name: 'gke-v' })).map((r) => r.result)).toEqual(['pass', 'pass']);
   });
 
   it('workload identity off: STS does not know the pool for that cluster; the fix turns it on', async () => {

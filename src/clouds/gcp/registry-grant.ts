@@ -79,21 +79,22 @@ export interface GrantResult {
  */
 export async function changeReader(session: GcpSession, input: { projectId: string; repositories: readonly GarRepository[]; member: string; op: 'add' | 'remove' }): Promise<GrantResult[]> {
   const scopes = readerScopes(input.projectId, input.repositories);
-  const missing: InputProblem[] = [];
+  const missing = new Set<IamResource>();
   for (const s of scopes) {
     if (s.kind !== 'repository') continue;
     try {
       await session.call({ api: 'artifactregistry', name: 'artifactregistry.projects.locations.repositories.get', method: 'GET', path: `v1/projects/${encodeURIComponent(s.projectId)}/locations/${encodeURIComponent(s.location)}/repositories/${encodeURIComponent(s.repository)}`, safe: true });
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      missing.push({ source: FLAG, message: `${describeResource(s)} does not exist` });
+      missing.add(s);
     }
   }
-  if (missing.length && input.op === 'add') throw new InputError(missing, `List the repositories with \`gcloud artifacts repositories list --project=${input.projectId}\`.`);
+  if (missing.size && input.op === 'add') {
+    throw new InputError([...missing].map((s) => ({ source: FLAG, message: `${describeResource(s)} does not exist` })), `List the repositories with \`gcloud artifacts repositories list --project=${input.projectId}\`.`);
+  }
   const out: GrantResult[] = [];
-  for (const s of scopes) {
-    // Removing from a repository that is gone: nothing left to remove.
-    if (input.op === 'remove' && s.kind === 'repository' && missing.some((m) => m.message.startsWith(describeResource(s)))) continue;
+  // Removing from a repository that is gone: nothing is left to remove.
+  for (const s of scopes.filter((x) => !missing.has(x))) {
     const r = await updateMember(session, s, { op: input.op, role: READER_ROLE, member: input.member });
     out.push({ resource: s, changed: r.changed });
   }
