@@ -22,6 +22,7 @@ import { readGkeCluster } from '../../src/clouds/gcp/gke.js';
 import { checkTokenChain, gkeClusterRows, type TokenChainInput } from '../../src/clouds/gcp/verify.js';
 import type { Jwk } from '../../src/kube/session.js';
 import { signJwt, startGcpStandins, type GcpStandins } from '../sandbox/gcp/standins.js';
+import { createTestPki, withServer, type TestHandler } from '../sandbox/tls-servers.js';
 
 const PROJECT = 'sandbox-project';
 const NUMBER = toProjectNumber('123456789012');
@@ -254,6 +255,40 @@ describe('IAM propagation', () => {
     expect(err).toMatchObject({ message: expect.stringMatching(/^binding: the pool or provider does not exist/) });
     expect(waited).toBe(0);
     expect(s.requests(m).map((x) => x.methodId)).toEqual(['sts.token']);
+  });
+});
+
+describe('bounds, against hostile servers on 127.0.0.1', () => {
+  const pki = createTestPki('gcp-verify-hostile');
+  afterAll(() => pki.remove());
+  let seen: string[];
+  const answer = (behaviour: 'hang' | '503' | 'huge'): TestHandler => (req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    if (behaviour === '503') res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 503, status: 'UNAVAILABLE', message: 'try later' } }));
+    else if (behaviour === 'huge') res.writeHead(200, { 'content-type': 'application/json' }).end(`{"access_token":"${'x'.repeat(2 * 1024 * 1024)}"}`);
+    // 'hang': headers and half a body, then nothing.
+    else res.writeHead(200, { 'content-type': 'application/json' }).write('{"access_token":');
+  };
+  const http = () => tokenHttp({ trustedCa: `${s.ca}\n${pki.ca('hostile').pem}`, timeoutMs: 1_000 });
+
+  it.each(['hang', 'huge'] as const)('a Google STS that answers with %s: the STS link fails as "no answer", sent once', async (b) => {
+    seen = [];
+    const r = await withServer(pki.serving('hostile'), answer(b), async ({ url }) => checkTokenChain(chain({ subjectToken: clusterToken({}, clusterKey, 'k2'), http: http(), endpoints: { ...chain().endpoints, sts: url } })));
+    expect(r.failed).toBe('sts');
+    expect(r.rows[1]).toMatchObject({ result: 'fail', detail: expect.stringMatching(b === 'hang' ? /^no answer from Google STS: https:\/\/127\.0\.0\.1:\d+: no (complete )?answer within 1000 ms$/ : /^no answer from Google STS: .*more than 1048576 bytes$/), fix: expect.stringMatching(/network path to Google STS/) });
+    expect(seen).toEqual(['POST /v1/token']);
+  });
+
+  it('an IAM Credentials that fails (503) is not read as a missing binding, and the propagation wait does not wait on it', async () => {
+    seen = [];
+    const input = (url: string) => chain({ subjectToken: clusterToken({}, clusterKey, 'k2'), http: http(), endpoints: { ...chain().endpoints, iamcredentials: url } });
+    const r = await withServer(pki.serving('hostile'), answer('503'), async ({ url }) => checkTokenChain(input(url)));
+    expect(r.rows[2]).toMatchObject({ result: 'fail', detail: 'IAM Credentials failed (UNAVAILABLE: try later)' });
+    let waited = 0;
+    const err = await withServer(pki.serving('hostile'), answer('503'), async ({ url }) => waitForPropagation('binding', tokenChainProbe(input(url)), { sleep: async (ms) => void (waited += ms), progress: () => {} }).catch((e: unknown) => e));
+    expect(err).toMatchObject({ message: 'binding: IAM Credentials failed (UNAVAILABLE: try later)' });
+    expect(waited).toBe(0);
+    expect(seen).toHaveLength(2);
   });
 });
 

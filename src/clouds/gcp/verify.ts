@@ -96,6 +96,13 @@ const googleMessage = (a: TokenHttpAnswer): string => {
 
 const root = (u: string): string => (u.endsWith('/') ? u : `${u}/`);
 
+/** Pure: no answer, or Google's own failure (5xx): not a verdict on the setup. */
+export function noVerdict(a: TokenHttpAnswer, host: string): { detail: string; fix: string } | undefined {
+  if (a.status === 0) return { detail: `no answer from ${host}: ${a.error ?? 'the request failed'}`, fix: `Check the network path to ${host} (a proxy or firewall), then run verify again.` };
+  if (a.status >= 500) return { detail: `${host} failed (${googleMessage(a)})`, fix: 'A failure on Google\'s side: run verify again in a while.' };
+  return undefined;
+}
+
 /** Pure: the failed STS exchange as the broken link and its fix. */
 export function stsFailure(i: Pick<TokenChainInput, 'platform' | 'stsAudience'>, a: TokenHttpAnswer): { detail: string; fix: string } {
   const said = googleMessage(a);
@@ -155,7 +162,7 @@ export async function checkTokenChain(i: TokenChainInput): Promise<TokenChainRes
   });
   const federated = (sts.json as { access_token?: unknown } | undefined)?.access_token;
   if (sts.status !== 200 || typeof federated !== 'string') {
-    const f = stsFailure(i, sts);
+    const f = noVerdict(sts, 'Google STS') ?? stsFailure(i, sts);
     return stop('sts', f.detail, f.fix, sts);
   }
   rows.push(linkRow(i, 'sts', 'pass', `a federated token for audience ${i.stsAudience}`));
@@ -165,6 +172,8 @@ export async function checkTokenChain(i: TokenChainInput): Promise<TokenChainRes
   const accessToken = (gat.json as { accessToken?: unknown } | undefined)?.accessToken;
   if (gat.status !== 200 || typeof accessToken !== 'string') {
     const said = googleMessage(gat);
+    const none = noVerdict(gat, 'IAM Credentials');
+    if (none) return stop('impersonation', none.detail, none.fix, gat);
     const bindingFix = `Run init again, or grant it: \`gcloud iam service-accounts add-iam-policy-binding ${i.serviceAccountEmail} --role=${WI_USER} --member='${i.member}'\` (a new binding can take a few minutes to take effect).`;
     if (gat.status === 404) return stop('impersonation', `Google does not know ${i.serviceAccountEmail} (yet) (${said})`, 'Run init again: it creates the service account (a new one can take a minute to be usable).', gat);
     if (gat.status === 400 && /disabled/i.test(said)) return stop('impersonation', `${i.serviceAccountEmail} is disabled (${said})`, `Enable it: \`gcloud iam service-accounts enable ${i.serviceAccountEmail}\`.`, gat);
@@ -181,6 +190,8 @@ export async function checkTokenChain(i: TokenChainInput): Promise<TokenChainRes
     const t = await i.http.request('POST', s.url, { permissions: [DOWNLOAD_PERMISSION] }, accessToken);
     const held = (t.json as { permissions?: unknown } | undefined)?.permissions;
     if (t.status === 200 && Array.isArray(held) && held.includes(DOWNLOAD_PERMISSION)) continue;
+    const none = noVerdict(t, s.repo ? 'Artifact Registry' : 'Resource Manager');
+    if (none) return stop('registry', `${s.label}: ${none.detail}`, none.fix, t);
     lacking.push(t.status === 200 ? s.label : `${s.label} (${googleMessage(t)})`);
   }
   if (lacking.length) {
