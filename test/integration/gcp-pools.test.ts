@@ -32,6 +32,31 @@ function jwk(kid: string): Jwk {
   return { ...(publicKey.export({ format: 'jwk' }) as Jwk), kid, use: 'sig', alg: 'RS256' };
 }
 
+/** The session, with the first two calls of each named method held until both have answered. */
+function raceOn(methods: string[]): GcpSession {
+  const gates = new Map(methods.map((name) => {
+    let release!: () => void;
+    const open = new Promise<void>((r) => (release = r));
+    return [name, { arrived: 0, open, release }];
+  }));
+  return {
+    ...session,
+    call: async <T>(c: Parameters<GcpSession['call']>[0]): Promise<T> => {
+      const gate = gates.get(c.name);
+      const held = gate && gate.arrived < 2;
+      try {
+        return await session.call<T>(c);
+      } finally {
+        if (held) {
+          gate.arrived += 1;
+          if (gate.arrived === 2) gate.release();
+          await gate.open;
+        }
+      }
+    },
+  };
+}
+
 beforeAll(async () => {
   s = await startGcpStandins();
   dir = mkdtempSync(join(tmpdir(), 'gcp-pools-'));
@@ -65,6 +90,20 @@ describe('workload identity pool', () => {
     const m2 = s.mark();
     expect(await convergePool(session, { ref: { projectNumber: NUMBER, poolId: 'rhacs-a' }, clusters: ['prod'] })).toMatchObject({ status: 'managed' });
     expect(s.requests(m2).map((r) => r.methodId)).toEqual(['iam.projects.locations.workloadIdentityPools.get']);
+  });
+
+  it('two runs creating the same pool and provider at once: one creates, the other meets ALREADY_EXISTS and finds it ours', async () => {
+    const ref = { projectNumber: NUMBER, poolId: 'rhacs-race' };
+    const m = s.mark();
+    // Both runs read (and find nothing) before either creates: the first two reads wait for each other.
+    const racing = raceOn(['iam.projects.locations.workloadIdentityPools.get', 'iam.projects.locations.workloadIdentityPools.providers.get']);
+    const pools = await Promise.all([convergePool(racing, { ref, clusters: ['a'] }), convergePool(racing, { ref, clusters: ['a'] })]);
+    expect(pools.map((p) => p.status).sort()).toEqual(['created', 'managed']);
+    expect(s.requests(m).filter((r) => r.methodId.endsWith('workloadIdentityPools.create')).map((r) => r.status).sort()).toEqual([200, 409]);
+    const keys = [jwk('kr')];
+    const providers = await Promise.all([0, 1].map(() => convergeProvider(racing, { ref: { ...ref, providerId: 'cluster-r' }, issuer: ISSUER, keys, cluster: 'r' })));
+    expect(providers.map((p) => p.status).sort()).toEqual(['created', 'unchanged']);
+    expect(s.requests(m).filter((r) => r.methodId.endsWith('providers.create')).map((r) => r.status).sort()).toEqual([200, 409]);
   });
 
   it('someone else\'s pool is reported foreign and not written to', async () => {

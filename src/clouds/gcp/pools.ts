@@ -67,7 +67,7 @@ export function issuerProblems(issuer: string): string[] {
 }
 
 /** Pure: the description recording ownership (and the clusters served), within Google's 256 characters. */
-export function ownershipDescription(what: string, clusters: readonly string[]): string {
+export function markedDescription(what: string, clusters: readonly string[]): string {
   let listed = [...new Set(clusters)].sort();
   const render = (l: string[]) => `${what} [rhacs-sts/managed=true${l.length ? `; clusters=${l.join(',')}` : ''}]`;
   while (listed.length && render(listed).length > DESCRIPTION_MAX) listed = listed.slice(0, -1);
@@ -218,7 +218,7 @@ export async function convergePool(session: GcpSession, input: { ref: PoolRef; c
       method: 'POST',
       path: `v1/projects/${input.ref.projectNumber}/locations/global/workloadIdentityPools`,
       query: { workloadIdentityPoolId: input.ref.poolId },
-      body: { displayName: DISPLAY_NAME, description: ownershipDescription('RHACS (StackRox) clusters that read Google Cloud with short-lived credentials.', input.clusters) },
+      body: { displayName: DISPLAY_NAME, description: markedDescription('RHACS (StackRox) clusters that read Google Cloud with short-lived credentials.', input.clusters) },
       safe: false,
     });
     const done = await awaitOperation(session, 'iam.projects.locations.workloadIdentityPools.create', op);
@@ -259,7 +259,7 @@ export interface ProviderInput {
 export function desiredProvider(i: ProviderInput): ProviderBody {
   return {
     displayName: DISPLAY_NAME,
-    description: ownershipDescription(`RHACS (StackRox) on OpenShift cluster ${i.cluster}.`, [i.cluster]),
+    description: markedDescription(`RHACS (StackRox) on OpenShift cluster ${i.cluster}.`, [i.cluster]),
     attributeMapping: { 'google.subject': SUBJECT_MAPPING },
     oidc: { issuerUri: i.issuer, allowedAudiences: [OPENSHIFT_AUDIENCE], ...(i.keys ? { jwksJson: jwksJsonOf(i.keys) } : {}) },
   };
