@@ -1,10 +1,10 @@
 // Resource Manager (cloudresourcemanager.v3): projects.get by id or number (answered as
-// `projects/<number>`), and the project's IAM policy.
+// `projects/<number>`), the project's IAM policy, and testIamPermissions (what a caller holds on it).
 import type { Policy } from './iam-policy.js';
 import { iamPolicyRequest, str, type GcpWorld, type Handler } from './world.js';
 
 export function resourceManagerHandlers(w: GcpWorld): Record<string, Handler> {
-  const { project, requirePermission } = w;
+  const { project, allowed, requirePermission } = w;
   return {
     'cloudresourcemanager.projects.get': ({ params, caller }) => {
       const ref = str(params.name).replace(/^projects\//, '');
@@ -21,6 +21,12 @@ export function resourceManagerHandlers(w: GcpWorld): Record<string, Handler> {
       const proj = project(str(params.resource).replace(/^projects\//, ''));
       requirePermission(caller, 'resourcemanager.projects.setIamPolicy', str(params.resource), [proj.policy]);
       return proj.policy.write((body.policy ?? {}) as Policy) as Record<string, unknown>;
+    },
+    // Any caller may ask; the answer lists only what it holds (none: an empty object, as Google answers).
+    'cloudresourcemanager.projects.testIamPermissions': ({ params, body, caller }) => {
+      const proj = project(str(params.resource).replace(/^projects\//, ''));
+      const held = ((body.permissions ?? []) as string[]).filter((p) => allowed(caller, p, [proj.policy]));
+      return held.length ? { permissions: held } : {};
     },
   };
 }

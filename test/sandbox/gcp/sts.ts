@@ -1,8 +1,10 @@
 // Google STS (sts.v1 `/v1/token`): a cluster's service-account token exchanged, through a workload
-// identity pool's OIDC provider, for a federated access token. Answers in OAuth's shape.
+// identity pool's OIDC provider (or, on GKE, the cluster's workload pool), for a federated access
+// token. Answers in OAuth's shape.
 import type { JsonWebKey } from 'node:crypto';
 import { OAuthError, parseJwt, verifyRs256 } from './credentials.js';
 import { poolKey, poolName } from './iam-pools.js';
+import type { GkeClusterSpec } from './types.js';
 import { CLOCK_SKEW_S, TOKEN_LIFETIME_S, type GcpWorld } from './world.js';
 
 const STS_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -49,6 +51,8 @@ export async function exchange(w: GcpWorld, body: Record<string, unknown>): Prom
     'invalid_target',
     'The target service indicated by the "audience" parameters is invalid. This might either be because the pool or provider is disabled or deleted or because it doesn\'t exist.',
   );
+  // GKE: the workload pool and the cluster's issuer, not a provider.
+  if (audience.startsWith('identitynamespace:')) return gkeExchange(w, audience, subjectToken, invalidTarget);
   // The audience names the provider by project NUMBER; a project id there names nothing.
   const am = /^\/\/iam\.googleapis\.com\/projects\/([0-9]+)\/locations\/global\/workloadIdentityPools\/([^/]+)\/providers\/([^/]+)$/.exec(audience);
   if (!am) throw invalidTarget;
@@ -80,6 +84,40 @@ export async function exchange(w: GcpWorld, body: Record<string, unknown>): Prom
   if (typeof subject !== 'string' || !subject) throw new OAuthError(400, 'invalid_grant', 'The mapped google.subject is empty.');
   if (Buffer.byteLength(subject) > 127) throw new OAuthError(400, 'invalid_grant', 'The mapped google.subject is longer than 127 bytes.');
   const principal = `principal://iam.googleapis.com/${poolName(pool)}/subject/${subject}`;
+  const lifetime = Math.min(TOKEN_LIFETIME_S, exp - t);
+  return { out: { access_token: issue(principal, lifetime), issued_token_type: STS_ACCESS, token_type: 'Bearer', expires_in: lifetime }, principal };
+}
+
+/** GKE's issuer for a cluster, unless the spec names another. */
+const gkeIssuer = (c: GkeClusterSpec): string => c.issuer ?? `https://container.googleapis.com/v1/projects/${c.projectId}/locations/${c.location}/clusters/${c.name}`;
+
+/**
+ * A GKE cluster's token exchanged as the GKE metadata server does: audience
+ * `identitynamespace:<project>.svc.id.goog:<issuer>`, only for a cluster with workload identity on;
+ * the token signed by a key the issuer publishes, carrying the workload pool as its audience. The
+ * principal is the Kubernetes service account's: `serviceAccount:<pool>[<ns>/<sa>]`.
+ */
+async function gkeExchange(w: GcpWorld, audience: string, subjectToken: string, invalidTarget: OAuthError): Promise<{ out: Record<string, unknown>; principal: string }> {
+  const { now, issue } = w;
+  const m = /^identitynamespace:([a-z][-a-z0-9]*\.svc\.id\.goog):(https:\/\/.+)$/.exec(audience);
+  if (!m) throw invalidTarget;
+  const [, pool, issuer] = m as unknown as [string, string, string];
+  const cluster = [...w.clusters.values()].find((c) => c.workloadIdentity && `${c.projectId}.svc.id.goog` === pool && gkeIssuer(c) === issuer);
+  if (!cluster) throw invalidTarget;
+  const jwt = parseJwt(subjectToken);
+  if (!jwt) throw new OAuthError(400, 'invalid_grant', 'Invalid subject token: not a JWT.');
+  if (jwt.payload.iss !== issuer) throw new OAuthError(400, 'invalid_grant', `The issuer in ID Token ${String(jwt.payload.iss)} does not match the expected ones.`);
+  const keys = await issuerKeys(w, issuer);
+  const jwk = keys.keys.find((k) => k.kid === jwt.header.kid);
+  if (!jwk || !verifyRs256(jwt, { key: jwk, format: 'jwk' })) throw new OAuthError(400, 'invalid_grant', 'Invalid JWT signature.');
+  const t = Math.floor(now() / 1000);
+  const { exp } = jwt.payload;
+  if (typeof exp !== 'number' || exp <= t) throw new OAuthError(400, 'invalid_grant', 'The ID Token has expired.');
+  const auds = Array.isArray(jwt.payload.aud) ? jwt.payload.aud : [jwt.payload.aud];
+  if (!auds.includes(pool)) throw new OAuthError(400, 'invalid_grant', `The audience in ID Token [${auds.join(', ')}] does not match the expected audience.`);
+  const sub = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(String(jwt.payload.sub));
+  if (!sub) throw new OAuthError(400, 'invalid_grant', 'The ID Token subject is not a Kubernetes service account.');
+  const principal = `serviceAccount:${pool}[${sub[1]}/${sub[2]}]`;
   const lifetime = Math.min(TOKEN_LIFETIME_S, exp - t);
   return { out: { access_token: issue(principal, lifetime), issued_token_type: STS_ACCESS, token_type: 'Bearer', expires_in: lifetime }, principal };
 }
