@@ -193,5 +193,13 @@ export async function startWebhookServer(opts: WebhookOptions & { cert: Buffer; 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref();
   const port = (server.address() as AddressInfo).port;
-  return { url: `https://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  // An API server keeps its connections to a webhook alive: close them, or close() waits for them.
+  return {
+    url: `https://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
