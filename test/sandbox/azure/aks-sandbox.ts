@@ -87,6 +87,7 @@ export interface AksAzureSide {
 /** Starts the Azure stand-ins for the sandbox's AKS clusters and registers the webhook in each. */
 export async function startAksAzureSide(info: SandboxInfo, opts: { log?: (m: string) => void; readyTimeoutMs?: number } = {}): Promise<AksAzureSide> {
   const log = opts.log ?? (() => undefined);
+  const t0 = Date.now();
   const aks = Object.values(info.clusters).filter((c) => c.flavour === 'aks');
   const standins = await startAzureStandins({ tenantId: AKS_SANDBOX_TENANT, subscriptionId: AKS_SANDBOX_SUBSCRIPTION, certDir: join(info.certDir, 'azure'), fetchPublic: publicFetcher(info) });
   const stops: (() => Promise<void>)[] = [];
@@ -99,6 +100,7 @@ export async function startAksAzureSide(info: SandboxInfo, opts: { log?: (m: str
     for (const c of aks) standins.seed.managedCluster({ resourceGroup: AKS_RESOURCE_GROUP, name: c.name, issuerURL: c.issuer, location: c.region });
     const registry = standins.seed.registry({ resourceGroup: AKS_RESOURCE_GROUP, name: AKS_SANDBOX_REGISTRY, repositories: { 'stackrox/main': ['4.9.0'], 'stackrox/scanner-v4': ['4.9.0'] } });
     for (const c of aks) stops.push(await startAksWebhook(info, c, standins, { log, readyTimeoutMs: opts.readyTimeoutMs ?? 20_000 }));
+    log(`Azure stand-ins and the workload identity webhook for ${aks.length} AKS cluster(s) in ${((Date.now() - t0) / 1000).toFixed(1)}s`);
     return {
       standins,
       stop,
@@ -144,8 +146,8 @@ async function startAksWebhook(info: SandboxInfo, c: ClusterInfo, az: AzureStand
         return undefined;
       }
     },
-    onDecision: (r) => {
-      const pod = r.review.request?.object?.metadata;
+    onDecision: (r, _status, asked) => {
+      const pod = asked.request?.object?.metadata;
       if (pod?.labels?.[PROBE_LABEL] !== undefined) {
         probeSeen = true;
         return;
