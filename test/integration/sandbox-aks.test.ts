@@ -12,6 +12,8 @@ import { convergeAks } from '../../src/clouds/azure/converge.js';
 import { openAzureSession } from '../../src/clouds/azure/session.js';
 import { verifyAzureChain } from '../../src/clouds/azure/verify.js';
 import { azureHttp } from '../../src/clouds/azure/verify-http.js';
+import { KubeApi } from '../../src/kube/api.js';
+import { readAksSignals } from '../../src/kube/aks-signals.js';
 import { aksFactsFromSignals, looksLikeAks } from '../../src/platforms/aks/index.js';
 import { AKS_SANDBOX_REGISTRY, AKS_SANDBOX_SUBSCRIPTION, aksWebhookDecisions } from '../sandbox/azure/aks-sandbox.js';
 import { AKS_SANDBOX_TENANT } from '../sandbox/kube/api-servers.js';
@@ -64,6 +66,16 @@ describe('the aks sandbox cluster', () => {
     expect(looksLikeAks({ providerId: node.spec!.providerID! })).toBe(true);
     expect(facts).toMatchObject({ subscription: AKS_SANDBOX_SUBSCRIPTION, resourceGroup: AKS_RESOURCE_GROUP, clusterName: 'aks', region: 'eastus', tenant: AKS_SANDBOX_TENANT, issuer: c.issuer, conflicts: [] });
     expect(facts.issuer!.endsWith('/')).toBe(true);
+  });
+
+  it('gives the same facts through rhacs-sts\'s own reader, the issuer not normalised', async () => {
+    const c = info.clusters.aks!;
+    const api = new KubeApi(kc, { contextName: c.context, server: c.server }, () => undefined);
+    const signals = await readAksSignals(api);
+    expect(signals).toMatchObject({ contextName: 'aks', userName: `clusterUser_${AKS_RESOURCE_GROUP}_aks`, server: c.server, issuer: c.issuer });
+    expect(signals.providerId).toMatch(/^azure:\/\/\/subscriptions\//);
+    expect(aksFactsFromSignals(signals)).toMatchObject({ subscription: AKS_SANDBOX_SUBSCRIPTION, resourceGroup: AKS_RESOURCE_GROUP, clusterName: 'aks', region: 'eastus', tenant: AKS_SANDBOX_TENANT, issuer: c.issuer, conflicts: [] });
+    expect(api.sent).toEqual({ GET: 2 });
   });
 
   it('mutates a labelled pod of an annotated service account, and leaves an unlabelled one alone', async () => {
