@@ -4,6 +4,12 @@
  * the workload identity webhook, which reads the client id on the service account but mutates only
  * pods labelled `azure.workload.identity/use: "true"` — so the wiring is an annotation AND a pod
  * label, and, as the webhook injects at pod creation, a changed wiring needs a restart.
+ *
+ * Durable places: the StackRox CRs' spec.overlays (a ServiceAccount patch for the annotation, a
+ * Deployment patch of spec.template.metadata.labels for the label — the CRs' spec.customize.labels
+ * would label every object, not the pod template); the charts' `customize` values, which the charts
+ * read per object (stackrox image/templates/helm/shared/templates/_metadata.tpl, srox._customizeMetadata):
+ * `customize.other.serviceaccount/<name>.annotations` and `customize.<deployment>.podLabels`.
  */
 import type { Platform } from '../types.js';
 import { wiringHelmValues, wiringOverlays } from '../wiring.js';
