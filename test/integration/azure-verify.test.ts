@@ -126,6 +126,17 @@ describe('verify on Entra\'s terms: the Azure chain', () => {
     expect(rows[3]!.fix).toContain(`--assignee-object-id ${identity.principalId} --assignee-principal-type ServicePrincipal --role AcrPull`);
   });
 
+  it('passes on OpenShift\'s terms: its own token, audience openshift, and a credential for that audience', async () => {
+    const name = `ocp${++n}`;
+    const { identity } = await ensureIdentity(session.arm, { resourceGroup: 'rg', name: `rhacs-sts-${name}`, location: 'eastus', clusterName: name });
+    await convergeCredentials(session.arm, { resourceGroup: 'rg', identity: identity.name }, desiredCredentials({ clusterName: name, issuer: AKS_ISSUER, namespace: 'stackrox', serviceAccounts: ['central'], platform: 'openshift' }));
+    const credentials = await session.arm.listFederatedCredentials('rg', identity.name);
+    expect(credentials[0]!.audiences).toEqual(['openshift']);
+    const token = issuer.token({ audience: 'openshift', nowS: Math.floor(az.now() / 1000) });
+    const rows = await verifyAzureChain(http(), { ...input({ clientId: identity.clientId, identityName: identity.name, credentials, token }), audience: 'openshift' });
+    expect(results(rows).slice(0, 2)).toEqual([['azure-token', 'pass'], ['azure-entra', 'pass']]);
+  });
+
   it('names a client id Entra does not know (AADSTS700016) with the annotation to check', async () => {
     const { identity, credentials } = await converged();
     const rows = await verifyAzureChain(http(), input({ clientId: '00000000-0000-4000-8000-000000000000', identityName: identity.name, credentials }));
