@@ -3,6 +3,7 @@
 // signature checked against the issuer's published keys) → ACR's token exchange → a registry read.
 // One row per link, each failure with its fix: the happy chain, an issuer that differs by the
 // trailing slash (AADSTS70021 shown as the difference), a wrong audience, a missing AcrPull.
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AZURE_CLOUDS } from '../../src/clouds/azure/clouds.js';
 import { convergeAks } from '../../src/clouds/azure/converge.js';
@@ -135,6 +136,24 @@ describe('verify on Entra\'s terms: the Azure chain', () => {
     const token = issuer.token({ audience: 'openshift', nowS: Math.floor(az.now() / 1000) });
     const rows = await verifyAzureChain(http(), { ...input({ clientId: identity.clientId, identityName: identity.name, credentials, token }), audience: 'openshift' });
     expect(results(rows).slice(0, 2)).toEqual([['azure-token', 'pass'], ['azure-entra', 'pass']]);
+  });
+
+  it('gives up on an authority that accepts the connection and never answers, within its bound', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((sock) => void sockets.push(sock));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as { port: number };
+      const { identity, credentials } = await converged();
+      const bounded = azureHttp({ timeoutMs: 300, deadlineMs: 900, extraCa: [az.ca] });
+      const rows = await verifyAzureChain(bounded, { ...input({ clientId: identity.clientId, identityName: identity.name, credentials }), authorityHost: `https://127.0.0.1:${port}` });
+      expect(results(rows)).toEqual([['azure-token', 'pass'], ['azure-entra', 'fail'], ['azure-acr-exchange', 'warn'], ['azure-acr-read', 'warn']]);
+      expect(rows[1]!.detail).toMatch(/^Could not reach Entra ID at https:\/\/127\.0\.0\.1:\d+: (no answer from|.* did not complete its answer)/);
+      expect(sockets.length).toBe(1);
+    } finally {
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 
   it('names a client id Entra does not know (AADSTS700016) with the annotation to check', async () => {
