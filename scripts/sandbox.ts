@@ -1,8 +1,8 @@
-// `npm run sandbox [-- --flavour eks|openshift] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
+// `npm run sandbox [-- --flavour eks|openshift|aks] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
 //
 // Starts a local sandbox of real servers (kube-apiserver + etcd, kube-controller-manager,
 // kube-scheduler and kwok for fake nodes, moto for IAM/STS/ECR behind the AWS gate) seeded as an EKS
-// (default) or OpenShift cluster with a RHACS install, prints `export NAME=value` lines on stdout
+// (default), OpenShift or AKS cluster (with the Azure stand-ins and the workload identity webhook) with a RHACS install, prints `export NAME=value` lines on stdout
 // (everything else goes to stderr) and stays up until Ctrl-C.
 // --clusters N: a fleet of N EKS clusters (one etcd, one moto, N API servers): a hub with Central
 // and Sensor, N-1 spokes with Sensor only, each its own issuer; contexts `hub`, `spoke-1`, … (as
@@ -19,7 +19,7 @@ import type { InstallMethod } from '../test/sandbox/fixtures.js';
 
 export { parseArgs, startSeededSandbox, type SeededSandbox, type SeededSandboxOptions };
 
-const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
+const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift|aks] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
 
 function parseArgs(argv: string[]): SeededSandboxOptions {
   const opts: SeededSandboxOptions = {};
@@ -35,7 +35,7 @@ function parseArgs(argv: string[]): SeededSandboxOptions {
       case '--flavour':
       case '--flavor': {
         const v = value();
-        if (v !== 'eks' && v !== 'openshift') throw new Error(`--flavour must be eks or openshift, not ${v}\n${USAGE}`);
+        if (v !== 'eks' && v !== 'openshift' && v !== 'aks') throw new Error(`--flavour must be eks, openshift or aks, not ${v}\n${USAGE}`);
         opts.flavour = v as DemoFlavour;
         break;
       }
@@ -98,12 +98,17 @@ async function main(): Promise<void> {
   const keepAlive = setInterval(() => undefined, 1 << 30);
   err('');
   for (const { cluster: c, rhacs } of sb.fleet) {
-    err(`[sandbox] ${c.flavour === 'eks' ? 'EKS' : 'OpenShift'} cluster "${c.name}" at ${c.server}`);
+    err(`[sandbox] ${c.flavour === 'eks' ? 'EKS' : c.flavour === 'aks' ? 'AKS' : 'OpenShift'} cluster "${c.name}" at ${c.server}`);
     err(`[sandbox]   context: ${c.context}`);
     err(`[sandbox]   service-account issuer: ${c.issuer}`);
     err(`[sandbox]   RHACS (${rhacs.method}) in namespace ${rhacs.namespace}: deployments ${rhacs.deployments.join(', ')}`);
   }
   err(`[sandbox] IAM/STS (moto, account ${sb.info.accountId}) at ${sb.info.awsEndpoint}`);
+  if (sb.info.azure) {
+    const az = sb.info.azure;
+    err(`[sandbox] Azure stand-ins: Entra ID at ${az.authorityHost}, ARM at ${az.armUrl} (tenant ${az.tenantId}, subscription ${az.subscriptionId}, resource group ${az.resourceGroup}), registry ${az.registry.loginServer}`);
+    err('[sandbox]   the workload identity webhook mutates pods labelled azure.workload.identity/use: "true" (the export lines carry the administrator\'s AZURE_* variables)');
+  }
   err('[sandbox] Rollouts run through the real controllers; kwok makes the pods ready (no container runs).');
   if (opts.sts === false) {
     err('[sandbox] OpenShift without STS: tokens carry https://kubernetes.default.svc. Publish its issuer from another terminal with');

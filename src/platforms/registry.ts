@@ -4,12 +4,13 @@
  * A new platform adds its folder and one line below.
  */
 import type { DetectionSignal, Platform, PlatformId } from './types.js';
+import { aks } from './aks/index.js';
 import { eks } from './eks/index.js';
 import { openshift } from './openshift/index.js';
 
 export type { Platform, PlatformId, PodWiring } from './types.js';
 
-const PLATFORMS: Record<PlatformId, Platform> = { eks, openshift };
+const PLATFORMS: Record<PlatformId, Platform> = { eks, openshift, aks };
 
 export const PLATFORM_IDS = Object.keys(PLATFORMS) as PlatformId[];
 

@@ -7,7 +7,7 @@
 import type { Component, InstallMethod, OperatorOverlay } from '../plan/model.js';
 
 /** The platforms rhacs-sts knows (the registry lists each one's module). */
-export type PlatformId = 'eks' | 'openshift';
+export type PlatformId = 'eks' | 'openshift' | 'aks';
 
 /** What the pods of one component need to act as the cloud identity, as a cloud states it. */
 export interface PodWiring {
@@ -25,8 +25,11 @@ export interface PodWiring {
 
 /** One signal that a cluster is this platform (for the "why" of detection). */
 export interface DetectionSignal {
-  /** Where it is read: the issuer, the API server host, a node's providerID, an API group, a kubeconfig context. */
-  source: 'issuer' | 'api-server' | 'node-provider-id' | 'api-group' | 'kubeconfig';
+  /**
+   * Where it is read: the issuer, the API server host, a node's providerID, a node label (`key=value`),
+   * an API group, a kubeconfig user (its name, or its exec command and arguments joined by spaces).
+   */
+  source: 'issuer' | 'api-server' | 'node-provider-id' | 'node-label' | 'api-group' | 'kubeconfig';
   /** What it must look like. */
   pattern: RegExp | string;
 }

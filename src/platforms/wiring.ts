@@ -16,8 +16,10 @@ export function wiringOverlays(comp: Component, w: PodWiring): OperatorOverlay[]
   if (annotations.length) {
     out.push({ apiVersion: 'v1', kind: 'ServiceAccount', name: comp, patches: annotations.map(([k, value]) => ({ path: `metadata.annotations.${key(k)}`, value })) });
   }
+  // A patch's value is read as YAML: a bare `true` would become a boolean, which no label may be;
+  // quoted (JSON is YAML), it stays the string the webhook selects on (`verbatim` needs 4.8+).
   const patches = [
-    ...Object.entries(w.podLabels ?? {}).map(([k, value]) => ({ path: `spec.template.metadata.labels.${key(k)}`, value })),
+    ...Object.entries(w.podLabels ?? {}).map(([k, value]) => ({ path: `spec.template.metadata.labels.${key(k)}`, value: JSON.stringify(value) })),
     ...(w.env ?? []).map((e) => ({ path: `spec.template.spec.containers[name:${comp}].env[-1]`, value: `name: ${e.name}\nvalue: ${e.value}\n` })),
   ];
   if (patches.length) out.push({ apiVersion: 'apps/v1', kind: 'Deployment', name: comp, patches });

@@ -6,7 +6,7 @@
 //
 // The environment it hands out has no AWS region on purpose, as many shells do not: on EKS the
 // region is in the issuer, and rhacs-sts must cope (see README, "No region").
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathWith } from './aws/aws-cli.js';
 import { seedRhacs, type InstallMethod, type RhacsComponent, type RhacsSeedResult } from './central/rhacs-install.js';
@@ -22,7 +22,7 @@ import type { ClusterInfo, SandboxInfo } from './types.js';
 // process: the SDK's notice about its future Node requirement would land in the middle of the demo.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export type DemoFlavour = 'eks' | 'openshift';
+export type DemoFlavour = 'eks' | 'openshift' | 'aks';
 
 export interface SeededSandboxOptions {
   flavour?: DemoFlavour;
@@ -100,6 +100,24 @@ function sandboxEnv(info: SandboxInfo): Record<string, string> {
   };
 }
 
+/**
+ * With AKS clusters: the sandbox administrator's Azure variables (EnvironmentCredential), the
+ * subscription, the registry's host routed to the ACR stand-in, and one CA bundle for Node with
+ * both the public web's root and the Azure stand-ins' CA (NODE_EXTRA_CA_CERTS names one file).
+ */
+function azureEnv(info: SandboxInfo, env: Record<string, string>): Record<string, string> {
+  const az = info.azure;
+  if (!az) return {};
+  const bundle = join(info.workDir, 'extra-ca.pem');
+  writeFileSync(bundle, [env.NODE_EXTRA_CA_CERTS, az.caCertPath].filter(Boolean).map((p) => readFileSync(p!, 'utf8')).join('\n'));
+  return {
+    ...az.adminEnv,
+    AZURE_SUBSCRIPTION_ID: az.subscriptionId,
+    NODE_EXTRA_CA_CERTS: bundle,
+    RHACS_STS_CONNECT_TO: [env.RHACS_STS_CONNECT_TO, az.acrConnectTo].filter(Boolean).join(','),
+  };
+}
+
 /** `export` lines; PATH keeps the caller's own PATH after the stand-in's directory. */
 function exportLinesOf(env: Record<string, string>, info: SandboxInfo): string[] {
   return Object.entries(env).map(([k, v]) =>
@@ -109,7 +127,7 @@ function exportLinesOf(env: Record<string, string>, info: SandboxInfo): string[]
 
 export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promise<SeededSandbox> {
   const flavour = opts.flavour ?? 'eks';
-  if (opts.clusters !== undefined && flavour !== 'eks') throw new Error('--clusters makes a fleet of EKS clusters; it cannot be combined with --flavour openshift');
+  if (opts.clusters !== undefined && flavour !== 'eks') throw new Error(`--clusters makes a fleet of EKS clusters; it cannot be combined with --flavour ${flavour}`);
   const withoutSts = opts.sts === false;
   if (withoutSts && flavour !== 'openshift') throw new Error('--no-sts seeds OpenShift without STS; it needs --flavour openshift');
   const names = opts.clusters === undefined ? [flavour] : fleetNames(opts.clusters);
@@ -138,6 +156,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   });
   try {
     const env = sandboxEnv(sandbox.info);
+    Object.assign(env, azureEnv(sandbox.info, env));
     // Without STS, `rhacs-sts issuer publish` creates the issuer's bucket: its public host must lead
     // to S3's public endpoint stand-in too, for rhacs-sts's own reads of the published documents.
     if (withoutSts) env.RHACS_STS_CONNECT_TO = connectToWith(sandbox.info, names.map((n) => new URL(bucketIssuer(defaultIssuerBucket(), clusterInfo(sandbox.info, n).region)).hostname));

@@ -1,6 +1,7 @@
 // The one start-up path of a seeded sandbox, used by the integration tests' global setup and by
 // `npm run sandbox` / the demo (standalone.ts): start the servers, seed ECR's registries, give each
-// cluster its flavour (EKS: nodes and the IRSA webhook stand-in; OpenShift: its config objects, or
+// cluster its flavour (EKS: nodes and the IRSA webhook stand-in; AKS: nodes, the Azure stand-ins and
+// the workload identity webhook stand-in; OpenShift: its config objects, or
 // without STS the Authentication operator stand-in), let the caller seed each cluster further, then
 // start the Pod Identity Agents and Central's API stand-ins. Stops in the reverse order; anything
 // that fails to start stops what already runs and throws.
@@ -9,6 +10,9 @@ import { seedRegistries } from './aws/ecr-seed.js';
 import { startIrsaWebhook } from './aws/irsa-webhook.js';
 import { startPodIdentityAgents } from './aws/pod-identity-agent.js';
 import { startCentralStandIns } from './central/central-standin.js';
+import { AKS_SANDBOX_SUBSCRIPTION, startAksAzureSide } from './azure/aks-sandbox.js';
+import { seedAks } from './kube/aks-flavour.js';
+import { AKS_RESOURCE_GROUP } from './kube/kubeconfigs.js';
 import { seedEks } from './kube/eks-flavour.js';
 import { seedOpenShiftWithoutSts, startAuthenticationOperator } from './kube/openshift-auth.js';
 import { seedOpenShift } from './kube/openshift-flavour.js';
@@ -39,6 +43,10 @@ async function seedFlavour(sandbox: Sandbox, cluster: ClusterInfo, log: (m: stri
     const webhook = await startIrsaWebhook(sandbox.info, cluster.name, { log });
     return () => webhook.stop();
   }
+  if (cluster.flavour === 'aks') {
+    await seedAks(kc, { region: cluster.region, subscriptionId: AKS_SANDBOX_SUBSCRIPTION, resourceGroup: AKS_RESOURCE_GROUP, clusterName: cluster.name });
+    return undefined;
+  }
   if (cluster.flavour !== 'openshift') return undefined;
   // OpenShift without STS: tokens from the in-cluster issuer, an empty spec.serviceAccountIssuer.
   if (isPrivateIssuerHost(new URL(cluster.issuer).hostname)) {
@@ -62,6 +70,12 @@ export async function startWithStandIns(opts: SeededStartOptions): Promise<Start
     const t = Date.now();
     const { info } = sandbox;
     if (info.motoUrl) await seedRegistries({ motoUrl: info.motoUrl, region: info.awsEnv.AWS_REGION });
+    // AKS clusters: the Azure stand-ins and, in each, the workload identity webhook (before any pod is made).
+    if (Object.values(info.clusters).some((c) => c.flavour === 'aks')) {
+      const azure = await startAksAzureSide(info, { log });
+      stops.push(() => azure.stop());
+      info.azure = azure.info;
+    }
     for (const [i, cluster] of Object.values(info.clusters).entries()) {
       const stopStandIn = await seedFlavour(sandbox, cluster, log);
       if (stopStandIn) stops.push(stopStandIn);

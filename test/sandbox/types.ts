@@ -1,7 +1,7 @@
 // Serialisable description of a running sandbox. The global setup hands it to the test files
 // (vitest `provide`/`inject`), so it holds only plain data: paths, URLs and strings.
 
-export type Flavour = 'eks' | 'openshift' | 'plain';
+export type Flavour = 'eks' | 'openshift' | 'aks' | 'plain';
 
 /**
  * Environment for the AWS SDK (and the aws CLI) to talk to the sandbox's moto server, and for
@@ -88,6 +88,28 @@ export interface SandboxInfo {
    * loopback URL that plays http://169.254.170.23/v1/credentials on that cluster's nodes.
    */
   podIdentityAgents?: Record<string, string>;
+  /** The Azure stand-ins (azure/standins.ts), when the sandbox has an AKS-flavour cluster (aks-sandbox.ts). */
+  azure?: AzureSandboxInfo;
+}
+
+/** Where the Azure stand-ins answer, and what they were seeded with for the AKS clusters. */
+export interface AzureSandboxInfo {
+  tenantId: string;
+  subscriptionId: string;
+  /** The resource group the AKS clusters and the registry are in. */
+  resourceGroup: string;
+  /** https://127.0.0.1:PORT — AZURE_AUTHORITY_HOST. */
+  authorityHost: string;
+  /** https://127.0.0.1:PORT — the ARM clients' endpoint. */
+  armUrl: string;
+  /** The registry seeded for the AKS clusters (`<name>.azurecr.io`) and its resource id. */
+  registry: { id: string; loginServer: string };
+  /** `<registry host>:443:127.0.0.1:PORT` (curl's --connect-to). */
+  acrConnectTo: string;
+  /** The stand-ins' CA (NODE_EXTRA_CA_CERTS for a child process). */
+  caCertPath: string;
+  /** AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_CLIENT_SECRET, AZURE_AUTHORITY_HOST of the sandbox's administrator. */
+  adminEnv: Record<string, string>;
 }
 
 /** One AWS request seen by the AWS gate. */

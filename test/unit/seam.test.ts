@@ -12,7 +12,7 @@ const ARN = 'arn:aws:iam::123456789012:role/rhacs';
 describe('cloud and platform registry', () => {
   it('lists AWS and its two platforms, and pairs each platform with its cloud', () => {
     expect(CLOUD_IDS).toEqual(['aws']);
-    expect(PLATFORM_IDS).toEqual(['eks', 'openshift']);
+    expect(PLATFORM_IDS).toEqual(['eks', 'openshift', 'aks']);
     expect(cloudFor('eks')).toBe('aws');
     expect(cloudFor('openshift')).toBe('aws');
     expect(cloudFor('openshift', 'AWS')).toBe('aws');
@@ -61,7 +61,7 @@ describe('platform wiring', () => {
     const w = { serviceAccountAnnotations: { 'azure.workload.identity/client-id': 'c' }, podLabels: { 'azure.workload.identity/use': 'true' } };
     expect(platform('eks').operatorOverlays('central', w)).toEqual([
       { apiVersion: 'v1', kind: 'ServiceAccount', name: 'central', patches: [{ path: 'metadata.annotations.azure\\.workload\\.identity/client-id', value: 'c' }] },
-      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'central', patches: [{ path: 'spec.template.metadata.labels.azure\\.workload\\.identity/use', value: 'true' }] },
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'central', patches: [{ path: 'spec.template.metadata.labels.azure\\.workload\\.identity/use', value: '"true"' }] },
     ]);
     expect(platform('eks').helmValues('central', w)).toEqual({
       customize: { other: { 'serviceaccount/central': { annotations: { 'azure.workload.identity/client-id': 'c' } } }, central: { podLabels: { 'azure.workload.identity/use': 'true' } } },

@@ -35,7 +35,7 @@ export const aws: AwsCloud = {
   id: 'aws',
   title: 'AWS',
   platforms: ['eks', 'openshift'],
-  audience: (platform) => AWS_AUDIENCE[platform],
+  audience: (platform) => AWS_AUDIENCE[platform] ?? 'sts.amazonaws.com',
   wiring: awsWiring,
   isAction: (a): a is AwsAction => isAwsAction(a as Plan['actions'][number]),
   openSession: async (i) => {

@@ -8,6 +8,7 @@ import type { Platform } from '../types.js';
 import { wiringHelmValues, wiringOverlays } from '../wiring.js';
 import { OPENSHIFT_AUDIENCE } from './constants.js';
 
+export { openShiftAzureFacts, type InfrastructureView, type OpenShiftAzureCloud, type OpenShiftAzureFacts } from './azure.js';
 export { OPENSHIFT_AUDIENCE, OPENSHIFT_TOKEN_DIR, OPENSHIFT_TOKEN_FILE, OPENSHIFT_TOKEN_VOLUME, TOKEN_EXPIRATION_SECONDS } from './constants.js';
 
 export const openshift: Platform = {

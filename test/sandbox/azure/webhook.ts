@@ -159,8 +159,8 @@ export interface WebhookServer {
   close(): Promise<void>;
 }
 
-/** Serves POST /mutate-v1-pod over HTTPS on 127.0.0.1; `onDecision` sees each answer. */
-export async function startWebhookServer(opts: WebhookOptions & { cert: Buffer; key: Buffer; onDecision?: (r: MutationResult, status: number) => void }): Promise<WebhookServer> {
+/** Serves POST /mutate-v1-pod over HTTPS on 127.0.0.1; `onDecision` sees each answer (and the review it answered). */
+export async function startWebhookServer(opts: WebhookOptions & { cert: Buffer; key: Buffer; onDecision?: (r: MutationResult, status: number, asked: AdmissionReview) => void }): Promise<WebhookServer> {
   const server = https.createServer({ cert: opts.cert, key: opts.key }, (req, res) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -183,7 +183,7 @@ export async function startWebhookServer(opts: WebhookOptions & { cert: Buffer; 
       if (review.kind !== 'AdmissionReview' || !review.request) return reply(400, { message: 'body is not an AdmissionReview' });
       mutatePod(review, opts).then(
         (r) => {
-          opts.onDecision?.(r, 200);
+          opts.onDecision?.(r, 200, review);
           reply(200, r.review);
         },
         (err: Error) => reply(500, { message: err.message }),
@@ -193,5 +193,13 @@ export async function startWebhookServer(opts: WebhookOptions & { cert: Buffer; 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref();
   const port = (server.address() as AddressInfo).port;
-  return { url: `https://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  // An API server keeps its connections to a webhook alive: close them, or close() waits for them.
+  return {
+    url: `https://127.0.0.1:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }

@@ -1,7 +1,7 @@
 // The sandbox's Kubernetes control plane storage and API: one etcd and, per cluster, a
 // kube-apiserver under its own --etcd-prefix, with its own issuer and service-account signing key,
 // audited (level Metadata), its traffic to nodes routed to its kwok (cluster-network.ts).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KeyPair, ServiceAccountKeys } from '../certs.js';
@@ -23,8 +23,19 @@ export function openShiftIssuer(region = DEFAULT_REGION, bucket = 'rhacs-sts-oid
   return `https://${bucket}.s3.${region}.amazonaws.com`;
 }
 
+/** The tenant the sandbox's AKS issuers and Azure stand-ins share (a fixed GUID, so issuers are predictable). */
+export const AKS_SANDBOX_TENANT = '5f1c2a7e-3b4d-4e6f-8a9b-0c1d2e3f4a5b';
+/** The Azure region of AKS-flavour clusters unless given (an AWS region is not one). */
+export const AKS_DEFAULT_REGION = 'eastus';
+
+/** An AKS-looking issuer: https://<region>.oic.prod-aks.azure.com/<tenant>/<guid>/ — with AKS's trailing slash. */
+export function aksIssuer(region = AKS_DEFAULT_REGION, tenant = AKS_SANDBOX_TENANT, id = randomUUID()): string {
+  return `https://${region}.oic.prod-aks.azure.com/${tenant}/${id}/`;
+}
+
 function defaultIssuer(flavour: Flavour, region: string): string {
   if (flavour === 'eks') return eksIssuer(region);
+  if (flavour === 'aks') return aksIssuer(region);
   if (flavour === 'openshift') return openShiftIssuer(region);
   return 'https://kubernetes.default.svc.cluster.local';
 }
@@ -127,12 +138,14 @@ export interface ApiServers {
 
 /** The plain-data description of a cluster, from its options and ports. */
 function describeCluster(setup: ApiServerSetup, c: ClusterOptions, port: number, kubeletPort: number, keys: ServiceAccountKeys): ClusterInfo {
-  const flavour: Flavour = c.flavour ?? (c.name === 'eks' || c.name === 'openshift' ? c.name : 'plain');
-  const region = c.region ?? setup.region;
+  const flavour: Flavour = c.flavour ?? (c.name === 'eks' || c.name === 'openshift' || c.name === 'aks' ? c.name : 'plain');
+  const region = c.region ?? (flavour === 'aks' ? AKS_DEFAULT_REGION : setup.region);
   const issuer = c.issuer ?? defaultIssuer(flavour, region);
+  // AKS publishes its keys under the issuer, whose trailing slash joins the path.
   const jwksUri =
-    c.jwksUri ?? (flavour === 'eks' ? `${issuer}/keys` : flavour === 'openshift' ? `${issuer}/keys.json` : `https://127.0.0.1:${port}/openid/v1/jwks`);
-  const apiAudiences = [...new Set([issuer, 'https://kubernetes.default.svc', 'sts.amazonaws.com', 'openshift', ...(c.apiAudiences ?? [])])];
+    c.jwksUri ?? (flavour === 'eks' ? `${issuer}/keys` : flavour === 'openshift' ? `${issuer}/keys.json` : flavour === 'aks' ? `${issuer}openid/v1/jwks` : `https://127.0.0.1:${port}/openid/v1/jwks`);
+  const azure = flavour === 'aks' ? ['api://AzureADTokenExchange'] : [];
+  const apiAudiences = [...new Set([issuer, 'https://kubernetes.default.svc', 'sts.amazonaws.com', 'openshift', ...azure, ...(c.apiAudiences ?? [])])];
   const dir = join(setup.workDir, c.name);
   return {
     name: c.name,

@@ -255,7 +255,7 @@ export async function startControlPlanes(o: ControlPlaneOptions): Promise<void> 
         cm,
         o.timeoutMs,
       );
-      if (c.flavour !== 'eks') {
+      if (c.flavour !== 'eks' && c.flavour !== 'aks') {
         const node = await seedWorkerNode(core);
         await host.waitFor(`node ${node} of ${c.name} to be Ready (kwok) and untainted`, () => nodeSchedulable(core, node), kwok, o.timeoutMs);
         await reportAddresses(core, node);

@@ -1,7 +1,8 @@
 // Kubeconfigs that look like the ones people have: EKS entries as `aws eks update-kubeconfig`
 // writes them (cluster, user and context all named by the cluster ARN; the user runs
 // `aws eks get-token`), OpenShift entries as `oc login` names them
-// (`<namespace>/<api-host-with-dashes>:6443/<user>`). The sandbox users also carry the client
+// (`<namespace>/<api-host-with-dashes>:6443/<user>`), AKS entries as `az aks get-credentials` writes
+// them (context and cluster named after the cluster, user `clusterUser_<resource group>_<cluster>`). The sandbox users also carry the client
 // certificate, which is what the sandbox API servers actually authenticate (see aws-cli.ts).
 import { eksExecSection } from '../aws/aws-cli.js';
 import type { ClusterInfo, Flavour } from '../types.js';
@@ -19,6 +20,9 @@ function ocClusterName(name: string): string {
   return `${openShiftApiHost(name).replace(/\./g, '-')}:6443`;
 }
 
+/** The resource group the sandbox's AKS clusters are in (named in the kubeconfig user, as az does). */
+export const AKS_RESOURCE_GROUP = 'rhacs-sandbox-rg';
+
 /** The context name a person would have for this cluster. */
 export function contextName(name: string, flavour: Flavour, region: string): string {
   if (flavour === 'eks') return `arn:aws:eks:${region}:${EKS_ACCOUNT_ID}:cluster/${name}`;
@@ -33,6 +37,8 @@ function entryNames(c: ClusterInfo, suffix?: string): { cluster: string; user: s
   const arn = contextName(c.name, 'eks', c.region);
   if (c.flavour === 'eks') return { cluster: arn, user: `${arn}${tag}` };
   if (c.flavour === 'openshift') return { cluster: ocClusterName(c.name), user: `kube:admin${tag}/${ocClusterName(c.name)}` };
+  // `az aks get-credentials`: context and cluster named after the cluster, the user clusterUser_<rg>_<cluster>.
+  if (c.flavour === 'aks') return { cluster: c.name, user: `clusterUser_${AKS_RESOURCE_GROUP}_${c.name}${tag}` };
   return { cluster: c.name, user: `${c.name}-${suffix ?? 'admin'}` };
 }
 
