@@ -79,6 +79,9 @@ describe('a run on EKS Pod Identity reads each association once', () => {
     // Central's association only (Sensor is wired with delegated scanning); Sensor's service account is looked up too.
     expect(first.all.CreatePodIdentityAssociation).toBe(1);
     expect(again.all).toMatchObject({ GetRole: 1, GetAccountSummary: 1, ListPodIdentityAssociations: 2, DescribePodIdentityAssociation: 1 });
+    // No OIDC provider is created for a cluster on Pod Identity, so the account's count of them is not asked for.
+    expect(first.all.ListOpenIDConnectProviders).toBeUndefined();
+    expect(again.all.ListOpenIDConnectProviders).toBeUndefined();
     expect(Object.keys(again.all).filter((a) => !isReadOnlyAwsAction(a))).toEqual([]);
   });
 });

@@ -55,8 +55,9 @@ export async function readAwsState(facts: Facts, decisions: Decisions, sessions:
     );
   }
 
-  // Thumbprints only matter for a provider we are about to create, and only from a host whose keys we just fetched.
-  const missing = issuers.filter((i) => !aws.oidcProviders[i]);
+  // Thumbprints only matter for a provider we are about to create (a cluster on web identity: Pod
+  // Identity needs none), and only from a host whose keys we just fetched.
+  const missing = issuers.filter((i) => !aws.oidcProviders[i] && facts.clusters.some((c) => c.issuer === i && mechanismOf(c, decisions.mechanism) !== 'pod-identity'));
   // The account's OIDC providers are limited (100 by default): say so before the last ones go.
   if (missing.length && sessions.aws.oidcProviderCount) {
     const count = await sessions.aws.oidcProviderCount();
