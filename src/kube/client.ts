@@ -189,8 +189,8 @@ export async function openKubeSession(
   const contextName = kc.getCurrentContext();
   const cluster = kc.getCurrentCluster()!;
   const user = kc.getCurrentUser();
-  const exec = user?.exec as { args?: string[] } | undefined;
-  const endpoint = { contextName, server: cluster.server, clusterName: clusterNameFromKubeconfig(contextName, exec), region: regionFromKubeconfig(contextName, exec) };
+  const exec = user?.exec as { args?: string[]; command?: string } | undefined;
+  const endpoint = { contextName, server: cluster.server, clusterName: clusterNameFromKubeconfig(contextName, exec), region: regionFromKubeconfig(contextName, exec), ...(exec?.command ? { execCommand: exec.command } : {}) };
   if (!user) {
     throw connectionError(endpoint, 'the context has no user, so there are no credentials to send.',
       'Fix the context\'s "user" in the kubeconfig (for EKS: aws eks update-kubeconfig; for OpenShift: oc login).', undefined, ExitCode.InvalidInput);

@@ -5,11 +5,12 @@
  */
 import type { DetectionSignal, Platform, PlatformId } from './types.js';
 import { eks } from './eks/index.js';
+import { gke } from './gke/index.js';
 import { openshift } from './openshift/index.js';
 
 export type { Platform, PlatformId, PodWiring } from './types.js';
 
-const PLATFORMS: Record<PlatformId, Platform> = { eks, openshift };
+const PLATFORMS: Record<PlatformId, Platform> = { eks, openshift, gke };
 
 export const PLATFORM_IDS = Object.keys(PLATFORMS) as PlatformId[];
 

@@ -7,7 +7,7 @@
 import type { Component, InstallMethod, OperatorOverlay } from '../plan/model.js';
 
 /** The platforms rhacs-sts knows (the registry lists each one's module). */
-export type PlatformId = 'eks' | 'openshift';
+export type PlatformId = 'eks' | 'openshift' | 'gke';
 
 /** What the pods of one component need to act as the cloud identity, as a cloud states it. */
 export interface PodWiring {
@@ -26,7 +26,7 @@ export interface PodWiring {
 /** One signal that a cluster is this platform (for the "why" of detection). */
 export interface DetectionSignal {
   /** Where it is read: the issuer, the API server host, a node's providerID, an API group, a kubeconfig context. */
-  source: 'issuer' | 'api-server' | 'node-provider-id' | 'api-group' | 'kubeconfig';
+  source: 'issuer' | 'api-server' | 'node-provider-id' | 'api-group' | 'kubeconfig' | 'kubeconfig-exec';
   /** What it must look like. */
   pattern: RegExp | string;
 }
@@ -41,7 +41,7 @@ export interface RestartRule {
 
 export interface Platform {
   id: PlatformId;
-  /** For people ("EKS", "OpenShift"). */
+  /** For people ("EKS", "GKE", "OpenShift"). */
   title: string;
   /** The signals detection looks for, strongest first. */
   signals: readonly DetectionSignal[];

@@ -61,6 +61,8 @@ describe('parseOptions: defaults', () => {
       offline: false,
       adoptRole: false,
       adoptOidcProvider: false,
+      adoptServiceAccount: false,
+      garRepositories: [],
       adoptAssociation: false,
       restart: true,
       timeoutMs: DEFAULT_TIMEOUT_MS,
@@ -256,7 +258,7 @@ describe('parseOptions: environment variables', () => {
 describe('parseOptions: every problem at once', () => {
   it('reports each bad flag, each by its flag name', () => {
     const ps = problemsOf('init', {
-      provider: 'gke',
+      provider: 'k3s',
       namespace: 'Bad_NS',
       clusterName: '-prod',
       region: 'moon-1',
