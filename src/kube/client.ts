@@ -215,3 +215,21 @@ export async function openKubeSession(
   }
   return new ClientKubeSession(api);
 }
+
+/**
+ * The context a run names (or the current one) and its user's exec plugin, from the kubeconfig
+ * alone (no request): what tells a GKE cluster before anything is contacted. Undefined when the
+ * kubeconfig cannot be read (opening the session reports why).
+ */
+export function kubeconfigContext(target: KubeTarget, context: string | undefined): { contextName: string; execCommand?: string } | undefined {
+  try {
+    const kc = loadKubeConfig(target);
+    const name = context ?? kc.getCurrentContext();
+    const ctx = kc.getContextObject(name);
+    if (!ctx) return undefined;
+    const command = (kc.getUser(ctx.user)?.exec as { command?: string } | undefined)?.command;
+    return { contextName: name, ...(command ? { execCommand: command } : {}) };
+  } catch {
+    return undefined;
+  }
+}

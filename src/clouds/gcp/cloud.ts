@@ -12,6 +12,8 @@ import type { GcpEnvironment } from './environment.js';
 import { isGcpAction, planGke, type GcpAction, type GcpDecisions, type GcpFacts, type GcpPlan, type GcpState } from './plan.js';
 import type { GcpSession, GoogleApi } from './session.js';
 import { readGcpState } from './state.js';
+import { decideGcp, readGcpFacts, type GcpRunOptions } from './facts.js';
+import type { ClusterFacts } from '../../plan/model.js';
 
 /** What a Google run reads from the environment: the credentials' places, and endpoint overrides (gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>). */
 export interface GcpRunEnvironment {
@@ -31,7 +33,14 @@ export type GcpCloud = Cloud<
   [], never,
   [session: GcpCloudSession, facts: GcpFacts, decisions: GcpDecisions],
   GcpState
->;
+> & {
+  /** The run's Google facts for its clusters (reads only); what keeps workload identity from working is bad input with its fix. */
+  readFacts: (session: GcpCloudSession, options: GcpRunOptions, clusters: ClusterFacts[]) => Promise<GcpFacts>;
+  /** Decisions from the flags (a flag wins, else the default). */
+  decide: (options: GcpRunOptions, facts: GcpFacts) => GcpDecisions;
+  /** The outcome, for people, once applied. */
+  summary: (plan: GcpPlan) => string[];
+};
 
 export function gcpCloudSession(google: GcpSession): GcpCloudSession {
   return {
@@ -66,4 +75,10 @@ export const gcp: GcpCloud = {
     throw new OperationError('verify is not available for Google Cloud yet.');
   },
   integration: { type: 'artifactregistry', identityField: 'google.wifEnabled' },
+  readFacts: (session, options, clusters) => readGcpFacts(session.google, options, clusters),
+  decide: decideGcp,
+  summary: (plan) => [
+    `RHACS acts as the Google service account ${plan.serviceAccount.email} (project ${plan.projectId}).`,
+    ...plan.grants.map((g) => `  ${g.role} on ${g.resource}: ${g.member}`),
+  ],
 };

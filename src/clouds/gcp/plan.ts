@@ -187,6 +187,11 @@ export function planGke(facts: GcpFacts, decisions: GcpDecisions, state: GcpStat
     provider: facts.clusters[0]!.provider,
     ...(facts.clusterName ? { clusterName: facts.clusterName } : {}),
     offline: facts.offline,
+    heading: [
+      `project ${projectId} (number ${facts.projectNumber})`,
+      `Service account: ${email}${foreign ? (adopt ? ' (adopted, not created by rhacs-sts)' : ' (not created by rhacs-sts)') : ''}`,
+      `Workload pool:   ${workloadPool(projectId)}`,
+    ],
     projectId,
     projectNumber: facts.projectNumber,
     workloadPool: workloadPool(projectId),
