@@ -307,9 +307,11 @@ export async function rhacsNodePools(api: KubeApi, namespace: string, components
   try {
     for (const comp of components) {
       const pods = await api.call({ verb: 'list', group: '', resource: 'pods', namespace }, () => api.core.listNamespacedPod({ namespace, labelSelector: `app=${comp}` }));
+      api.log(`kube: ${pods.items.length} pod(s) of ${comp}`);
       for (const nodeName of new Set(pods.items.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))) {
         const node = await api.call({ verb: 'get', group: '', resource: 'nodes', name: nodeName }, () => api.core.readNode({ name: nodeName }));
         const pool = node.metadata?.labels?.[GKE_NODEPOOL_LABEL];
+        api.log(`kube: ${comp} runs on node ${nodeName}${pool ? ` (node pool ${pool})` : ' (no node pool label)'}`);
         if (pool) pools.add(pool);
       }
     }
@@ -320,5 +322,6 @@ export async function rhacsNodePools(api: KubeApi, namespace: string, components
     }
     throw err;
   }
-  return [...pools].sort();
+  // Nodes without the label say nothing of their pool: every pool is checked.
+  return pools.size ? [...pools].sort() : undefined;
 }

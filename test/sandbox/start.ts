@@ -10,6 +10,8 @@ import { startIrsaWebhook } from './aws/irsa-webhook.js';
 import { startPodIdentityAgents } from './aws/pod-identity-agent.js';
 import { startCentralStandIns } from './central/central-standin.js';
 import { seedEks } from './kube/eks-flavour.js';
+import { seedGke } from './kube/gke-flavour.js';
+import { GKE_PROJECT } from './kube/kubeconfigs.js';
 import { seedOpenShiftWithoutSts, startAuthenticationOperator } from './kube/openshift-auth.js';
 import { seedOpenShift } from './kube/openshift-flavour.js';
 import { isPrivateIssuerHost, startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
@@ -38,6 +40,10 @@ async function seedFlavour(sandbox: Sandbox, cluster: ClusterInfo, log: (m: stri
     await seedEks(kc, { region: cluster.region });
     const webhook = await startIrsaWebhook(sandbox.info, cluster.name, { log });
     return () => webhook.stop();
+  }
+  if (cluster.flavour === 'gke') {
+    await seedGke(kc, { projectId: GKE_PROJECT, location: cluster.region, cluster: cluster.name });
+    return undefined;
   }
   if (cluster.flavour !== 'openshift') return undefined;
   // OpenShift without STS: tokens from the in-cluster issuer, an empty spec.serviceAccountIssuer.
