@@ -220,6 +220,8 @@ function parseValues(command: CommandName, { src, str }: ReturnType<typeof value
   const provider = str('provider');
   if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
     problems.add(src('provider'), `"${provider}" is not a provider we support (eks, openshift or gke)`);
+  } else if (provider === 'gke' && command !== 'init' && command !== 'plan') {
+    problems.add(src('provider'), `gke: only "init" and "plan" are available on GKE yet, not "${command === 'issuer-publish' ? 'issuer publish' : command}"`);
   }
   const mechanism = str('mechanism');
   if (mechanism !== undefined && !MECHANISMS.includes(mechanism as Mechanism)) {

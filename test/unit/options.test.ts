@@ -469,3 +469,28 @@ describe('parseOptions: several secured clusters', () => {
     expect(problemsOf('init', { sensorContext: many }).map((p) => p.message)).toEqual([expect.stringMatching(/names 21 clusters; at most 20/)]);
   });
 });
+
+describe('parseOptions: GKE', () => {
+  const problemsOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      return (err as InputError).problems.map((p) => `${p.source}: ${p.message}`);
+    }
+    return [];
+  };
+
+  it('takes the GKE flags, and refuses bad ones all at once, each by its flag', () => {
+    const o = parseOptions('init', { provider: 'gke', gcpProject: 'my-project', gcpServiceAccount: 'rhacs-prod@my-project.iam.gserviceaccount.com', garRepository: ['europe-west1/images', 'us/base'], adoptServiceAccount: true }, {});
+    expect(o).toMatchObject({ provider: 'gke', gcpProject: 'my-project', gcpServiceAccount: 'rhacs-prod@my-project.iam.gserviceaccount.com', adoptServiceAccount: true });
+    expect(o.garRepositories).toEqual([{ location: 'europe-west1', repository: 'images' }, { location: 'us', repository: 'base' }]);
+    const bad = problemsOf(() => parseOptions('init', { gcpProject: 'My_Project', gcpServiceAccount: 'x', garRepository: ['images'] }, {}));
+    expect(bad.map((p) => p.split(':')[0])).toEqual(['--gar-repository', '--gcp-project', '--gcp-service-account']);
+    expect(bad.join('\n')).toMatch(/"x" must be 6–30 characters/);
+  });
+
+  it('refuses --provider gke where only init and plan run on GKE', () => {
+    expect(problemsOf(() => parseOptions('uninstall', { provider: 'gke' }, {}))).toEqual(['--provider: gke: only "init" and "plan" are available on GKE yet, not "uninstall"']);
+    expect(problemsOf(() => parseOptions('plan', { provider: 'gke' }, {}))).toEqual([]);
+  });
+});
