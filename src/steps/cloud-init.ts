@@ -39,6 +39,8 @@ export interface CloudRun {
   kube?: Map<string, KubeSession>;
   unreachable?: { context: string; message: string }[];
   clusters?: ClusterFacts[];
+  /** The kubeconfig context of each cluster, as the kubeconfig names it (for people). */
+  kubeContexts?: string[];
   warnings?: string[];
   plan?: AnyPlan;
   /** Applies one of the cloud's actions (its session), once opened. */
@@ -65,9 +67,10 @@ export const openClusters: Step<CloudRun> = async (r) => {
       const d = await kube.get(t.key)!.discover({ namespace: o.namespace, provider: o.provider ?? 'gke', oidcIssuer: o.oidcIssuer });
       const components = t.role === 'both' ? d.facts.components : d.facts.components.filter((c) => c === t.role);
       if (!components.length) throw new InputError([{ source: t.flag, message: `${t.context ?? 'the current context'}: no ${t.role === 'central' ? 'Central' : 'Sensor'} found in namespace ${d.facts.namespace}` }]);
-      return { ...d, facts: { ...d.facts, components, context: t.context } };
+      return { ...d, kubeContext: d.facts.context, facts: { ...d.facts, components, context: t.context } };
     }));
     r.clusters = found.map((f) => f.facts);
+    r.kubeContexts = found.map((f) => f.kubeContext ?? f.facts.context ?? 'current context');
     r.warnings = found.flatMap((f) => f.warnings);
   });
   for (const c of r.clusters!) {
@@ -76,8 +79,8 @@ export const openClusters: Step<CloudRun> = async (r) => {
     }
   }
   for (const w of r.warnings!) ui.warn(w);
-  for (const c of r.clusters!) {
-    ui.info(`Detected ${platform(c.provider).title} cluster${c.gke ? ` ${c.gke.name} (project ${c.gke.projectId}, ${c.gke.location})` : ''} (context ${c.context ?? 'current'})`);
+  for (const [i, c] of r.clusters!.entries()) {
+    ui.info(`Detected ${platform(c.provider).title} cluster${c.gke ? ` ${c.gke.name} (project ${c.gke.projectId}, ${c.gke.location})` : ''} (context ${r.kubeContexts![i]})`);
     ui.info(`  RHACS   ${c.components.join(' and ')} in namespace ${c.namespace}${c.version ? `, version ${c.version}` : ''}, installed by ${c.installMethod}${c.gke?.nodePools?.length ? `, on node pool${c.gke.nodePools.length > 1 ? 's' : ''} ${c.gke.nodePools.join(', ')}` : ''}`);
   }
 };

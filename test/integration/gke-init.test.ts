@@ -5,15 +5,13 @@
 // restarted; a re-run and a plain plan change nothing; --dry-run writes nothing at Google; workload
 // identity off, or a node pool on the wrong metadata mode, is exit 2 with the fix before any write;
 // another member of the same role is kept; a bad --gcp-service-account is exit 2 naming the flag.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli as runCli, type Run } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
-import { startGcpStandins, type GcpStandins, type GkeClusterSpec } from '../sandbox/gcp/standins.js';
+import { startGkeGoogle, type GkeGoogle } from '../sandbox/gcp/gke-google.js';
+import type { GcpStandins, GkeClusterSpec } from '../sandbox/gcp/standins.js';
 import { kubeConfigFor } from '../sandbox/observe.js';
 
 const sb = useSandbox();
@@ -22,38 +20,19 @@ const READER = 'roles/artifactregistry.reader';
 const WI_USER = 'roles/iam.workloadIdentityUser';
 const SA_ANNOTATION = 'iam.gke.io/gcp-service-account';
 
+let google: GkeGoogle;
 let g: GcpStandins;
-let dir: string;
 let env: Record<string, string>;
-
-function cluster(over: Partial<GkeClusterSpec> = {}): GkeClusterSpec {
-  const c = sb.clusters.gke!;
-  return { projectId: PROJECT, location: c.region, name: c.name, workloadIdentity: true, nodePools: [{ name: 'default-pool', metadataMode: 'GKE_METADATA' }], ...over };
-}
+const cluster = (over: Partial<GkeClusterSpec> = {}) => google.clusterSpec(over);
 
 beforeAll(async () => {
-  g = await startGcpStandins();
-  g.seedCluster(cluster());
-  dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-gke-'));
-  const adc = join(dir, 'application_default_credentials.json');
-  writeFileSync(adc, JSON.stringify(g.adminCredentials()));
-  // The Google stand-ins' CA and the public issuers' CA, as Node's extra CAs.
-  const cas = join(dir, 'cas.pem');
-  writeFileSync(cas, `${g.ca}\n${readFileSync(sb.awsEnv.NODE_EXTRA_CA_CERTS, 'utf8')}`);
-  env = {
-    GOOGLE_APPLICATION_CREDENTIALS: adc,
-    CLOUDSDK_AUTH_TOKEN_HOST: g.urls.oauth2Token,
-    CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM: g.urls.iam,
-    CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER: g.urls.cloudresourcemanager,
-    CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER: g.urls.container,
-    CLOUDSDK_API_ENDPOINT_OVERRIDES_ARTIFACTREGISTRY: g.urls.artifactregistry,
-    NODE_EXTRA_CA_CERTS: cas,
-  };
+  google = await startGkeGoogle(sb, sb.clusters.gke!);
+  g = google.standins;
+  env = google.env;
 });
 
 afterAll(async () => {
-  await g?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await google?.stop();
 });
 
 const cli = (args: string[]) => runCli(sb, 'gke', args, env);
