@@ -137,6 +137,21 @@ describe('GKE problems are bad input before any write', () => {
     }
   });
 
+  it('a repository that does not exist → exit 2 naming --gar-repository, 0 writes; one that does gets the reader grant', async () => {
+    const ns = uniqueNamespace('gke-gar');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
+    const id = `rhacs-${ns.slice(-6)}`;
+    const mark = g.mark();
+    const r = await cli(['init', '--yes', '--namespace', ns, '--gcp-service-account', id, '--gar-repository', 'europe-west1/missing']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--gar-repository: europe-west1/missing: no such Artifact Registry repository');
+    expect(writesSince(mark)).toEqual([]);
+    await g.seedRepository({ projectId: PROJECT, location: 'europe-west1', repository: `images-${ns.slice(-6)}` });
+    ok(await cli(['init', '--yes', '--namespace', ns, '--gcp-service-account', id, '--gar-repository', `europe-west1/images-${ns.slice(-6)}`]), 'init');
+    expect(members({ kind: 'repository', projectId: PROJECT, location: 'europe-west1', repository: `images-${ns.slice(-6)}` }, READER)).toEqual([`serviceAccount:${email(id)}`]);
+    expect(members({ kind: 'project', projectId: PROJECT }, READER)).not.toContain(`serviceAccount:${email(id)}`);
+  });
+
   it('a bad --gcp-service-account → exit 2 naming the flag, nothing contacted', async () => {
     const mark = g.mark();
     const r = await cli(['init', '--yes', '--gcp-service-account', 'Bad_Name']);
