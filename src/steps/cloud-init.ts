@@ -98,7 +98,7 @@ export const planOnCloud: Step<CloudRun> = async (r) => {
     const facts = await cloud.readFacts(session, o, r.clusters!);
     const decisions = cloud.decide(o, facts);
     const state = await cloud.readState!(session, facts, decisions);
-    return cloud.plan(facts, decisions, state);
+    return o.command === 'uninstall' ? cloud.planUninstall(facts, decisions, state) : cloud.plan(facts, decisions, state);
   });
   r.plan = plan;
   r.session = { apply: (a, p) => (cloud.isAction(a) ? session.apply(a, p as typeof plan) : Promise.reject(new OperationError(`Not a Google Cloud action: ${a.type}.`))) };
@@ -121,7 +121,9 @@ export const applyCloudPlan: Step<CloudRun> = async (r) => {
   await deliver({
     plan: plan!, options: o, ui, leftOut: (r.unreachable ?? []).map((u) => u.context),
     planOnStderr: true,
-    confirm: { question: applyQuestion, review: 'rhacs-sts plan', blankLine: true },
+    confirm: o.command === 'uninstall'
+      ? { question: (count, outage) => `Remove: apply ${count} change${count === 1 ? '' : 's'}?${outage ? ` (${outage})` : ''}`, review: 'rhacs-sts uninstall --dry-run', blankLine: true }
+      : { question: applyQuestion, review: 'rhacs-sts plan', blankLine: true },
     blankBeforeApply: true,
     deps: { cloud: r.session!, kube: r.kube! },
     nothingToChange: () => {
@@ -132,7 +134,7 @@ export const applyCloudPlan: Step<CloudRun> = async (r) => {
       const n = applied.filter((a) => a.outcome === 'done').length;
       ui.info('');
       ui.info(ui.logColors.green(`Done: ${n} change${n === 1 ? '' : 's'} applied.`));
-      for (const l of r.summary ?? []) ui.info(l);
+      if (o.command !== 'uninstall') for (const l of r.summary ?? []) ui.info(l);
     },
   });
 };

@@ -160,3 +160,35 @@ describe('GKE problems are bad input before any write', () => {
     expect(g.requests(mark)).toEqual([]);
   });
 });
+
+describe('uninstall on GKE', () => {
+  it('removes only our members, our service account and the annotation; a second run finds nothing; a shared account is kept', async () => {
+    const ns = uniqueNamespace('gke-un');
+    const ns2 = uniqueNamespace('gke-un2');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
+    await seedRhacs(kube(), { namespace: ns2, method: 'manifests' });
+    const id = `rhacs-${ns.slice(-6)}`;
+    const saRes = { kind: 'serviceAccount' as const, email: email(id) };
+    ok(await cli(['init', '--yes', '--namespace', ns, '--gcp-service-account', id]), 'init');
+    ok(await cli(['init', '--yes', '--namespace', ns2, '--gcp-service-account', id]), 'init 2');
+    g.grant({ kind: 'project', projectId: PROJECT }, READER, 'user:someone@example.com');
+
+    // ns2 still acts as the account: only ns's member and annotation go.
+    const first = ok(await cli(['uninstall', '--yes', '--namespace', ns, '--gcp-service-account', id]), 'uninstall ns');
+    expect(first.stdout).toContain(`The service account ${email(id)} is kept`);
+    expect(members(saRes, WI_USER)).toEqual([`serviceAccount:${PROJECT}.svc.id.goog[${ns2}/central]`]);
+    expect(await annotationOf(ns, 'central')).toBeUndefined();
+    expect(await annotationOf(ns2, 'central')).toBe(email(id));
+
+    // The last one: the account and its reader grant go too; the other members of the role stay.
+    const mark = g.mark();
+    ok(await cli(['uninstall', '--yes', '--namespace', ns2, '--gcp-service-account', id]), 'uninstall ns2');
+    expect(g.requests(mark).filter((r) => r.methodId === 'iam.projects.serviceAccounts.delete' && r.decision === 'allowed')).toHaveLength(1);
+    const readers = members({ kind: 'project', projectId: PROJECT }, READER);
+    expect(readers).not.toContain(`serviceAccount:${email(id)}`);
+    expect(readers).toContain('user:someone@example.com');
+    expect(await annotationOf(ns2, 'central')).toBeUndefined();
+    const again = ok(await cli(['uninstall', '--yes', '--namespace', ns2, '--gcp-service-account', id]), 'uninstall again');
+    expect(again.stdout).toMatch(/Nothing to change: nothing of ours is left to remove/);
+  });
+});

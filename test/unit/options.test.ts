@@ -489,8 +489,9 @@ describe('parseOptions: GKE', () => {
     expect(bad.join('\n')).toMatch(/"x" must be 6–30 characters/);
   });
 
-  it('refuses --provider gke where only init and plan run on GKE', () => {
-    expect(problemsOf(() => parseOptions('uninstall', { provider: 'gke' }, {}))).toEqual(['--provider: gke: only "init" and "plan" are available on GKE yet, not "uninstall"']);
+  it('refuses --provider gke where only init, plan and uninstall run on GKE', () => {
+    expect(problemsOf(() => parseOptions('status', { provider: 'gke' }, {}))).toEqual(['--provider: gke: only "init", "plan" and "uninstall" are available on GKE yet, not "status"']);
+    expect(problemsOf(() => parseOptions('uninstall', { provider: 'gke' }, {}))).toEqual([]);
     expect(problemsOf(() => parseOptions('plan', { provider: 'gke' }, {}))).toEqual([]);
   });
 });

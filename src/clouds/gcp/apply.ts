@@ -5,6 +5,7 @@
  * rhacs-sts's marker, or be adopted by this run.
  */
 import { OperationError } from '../../errors.js';
+import { isNotFound } from './errors.js';
 import { updateMember } from './iam-policy.js';
 import type { GcpAction } from './plan.js';
 import { convergeServiceAccount, readServiceAccount } from './service-account.js';
@@ -14,6 +15,7 @@ import type { GcpSession } from './session.js';
 export async function applyGcpAction(session: GcpSession, a: GcpAction): Promise<boolean> {
   switch (a.type) {
     case 'gcp-service-account': {
+      if (a.status === 'delete') return deleteServiceAccount(session, a.email);
       const out = await convergeServiceAccount(session, { projectId: a.projectId, accountId: a.accountId, clusters: a.clusters });
       if (out.status === 'foreign' && !a.adopt) throw foreignAccount(a.email);
       return out.status === 'created';
@@ -27,6 +29,20 @@ export async function applyGcpAction(session: GcpSession, a: GcpAction): Promise
       return (await updateMember(session, a.resource, { op: a.op, role: a.role, member: a.member })).changed;
     }
   }
+}
+
+/** Deletes the account only while it carries rhacs-sts's marker; one already gone is nothing to do. */
+async function deleteServiceAccount(session: GcpSession, email: string): Promise<boolean> {
+  const sa = await readServiceAccount(session, email);
+  if (!sa) return false;
+  if (!sa.managed) throw foreignAccount(email);
+  try {
+    await session.call({ api: 'iam', name: 'iam.projects.serviceAccounts.delete', method: 'DELETE', path: `v1/projects/-/serviceAccounts/${encodeURIComponent(email)}`, safe: false });
+  } catch (err) {
+    if (isNotFound(err)) return false;
+    throw err;
+  }
+  return true;
 }
 
 function foreignAccount(email: string): OperationError {

@@ -12,6 +12,7 @@ import type { GcpEnvironment } from './environment.js';
 import { isGcpAction, planGke, type GcpAction, type GcpDecisions, type GcpFacts, type GcpPlan, type GcpState } from './plan.js';
 import type { GcpSession, GoogleApi } from './session.js';
 import { readGcpState } from './state.js';
+import { planGkeUninstall } from './uninstall.js';
 import { decideGcp, readGcpFacts, type GcpRunOptions } from './facts.js';
 import type { ClusterFacts } from '../../plan/model.js';
 
@@ -68,9 +69,7 @@ export const gcp: GcpCloud = {
   },
   readState: (session, facts, decisions) => readGcpState(session.google, facts, decisions),
   plan: planGke,
-  planUninstall: () => {
-    throw new OperationError('uninstall is not available for Google Cloud yet.', { hint: 'Remove the grants and the service account with gcloud for now.' });
-  },
+  planUninstall: planGkeUninstall,
   checks: async () => {
     throw new OperationError('verify is not available for Google Cloud yet.');
   },

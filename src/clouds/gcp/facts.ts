@@ -13,6 +13,8 @@ import type { GcpSession } from './session.js';
 
 /** What the run's flags say about Google (the options' GKE part). */
 export interface GcpRunOptions {
+  /** uninstall removes what is there whatever GKE's settings: workload identity and the metadata mode are not checked. */
+  command?: string;
   gcpProject?: string;
   gcpServiceAccount?: string;
   garRepositories: { location: string; repository: string }[];
@@ -50,6 +52,7 @@ export async function readGcpFacts(session: GcpSession, options: GcpRunOptions, 
   const project = await readProject(session, projectId);
   const problems: InputProblem[] = [];
   for (const c of clusters) {
+    if (options.command === 'uninstall' && c.gke) continue;
     if (!c.gke) {
       problems.push({ source: '--context', message: `${c.context ?? 'the current context'} does not say which GKE cluster it is (no GKE issuer or gke_<project>_<location>_<cluster> context name)` });
       continue;
