@@ -169,6 +169,9 @@ const esm = await build({
   // CommonJS packages in an ES module bundle still call require() for Node's own modules.
   banner: { js: "import { createRequire as __rhacsStsCreateRequire } from 'node:module'; const require = __rhacsStsCreateRequire(import.meta.url);" },
   plugins: [trimKubernetesClient],
+  // google-auth-library's CommonJS re-export of gaxios does not survive bundling (its namespace comes
+  // out without `gaxios`): loaded from node_modules, and only by a Google run.
+  external: ['google-auth-library'],
   metafile: true,
   define,
   logLevel: 'warning',

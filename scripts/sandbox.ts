@@ -1,4 +1,4 @@
-// `npm run sandbox [-- --flavour eks|openshift|aks] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
+// `npm run sandbox [-- --flavour eks|openshift|gke|aks] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
 //
 // Starts a local sandbox of real servers (kube-apiserver + etcd, kube-controller-manager,
 // kube-scheduler and kwok for fake nodes, moto for IAM/STS/ECR behind the AWS gate) seeded as an EKS
@@ -19,7 +19,7 @@ import type { InstallMethod } from '../test/sandbox/fixtures.js';
 
 export { parseArgs, startSeededSandbox, type SeededSandbox, type SeededSandboxOptions };
 
-const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift|aks] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
+const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift|gke|aks] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
 
 function parseArgs(argv: string[]): SeededSandboxOptions {
   const opts: SeededSandboxOptions = {};
@@ -35,7 +35,7 @@ function parseArgs(argv: string[]): SeededSandboxOptions {
       case '--flavour':
       case '--flavor': {
         const v = value();
-        if (v !== 'eks' && v !== 'openshift' && v !== 'aks') throw new Error(`--flavour must be eks, openshift or aks, not ${v}\n${USAGE}`);
+        if (v !== 'eks' && v !== 'openshift' && v !== 'gke' && v !== 'aks') throw new Error(`--flavour must be eks, openshift, gke or aks, not ${v}\n${USAGE}`);
         opts.flavour = v as DemoFlavour;
         break;
       }
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const keepAlive = setInterval(() => undefined, 1 << 30);
   err('');
   for (const { cluster: c, rhacs } of sb.fleet) {
-    err(`[sandbox] ${c.flavour === 'eks' ? 'EKS' : c.flavour === 'aks' ? 'AKS' : 'OpenShift'} cluster "${c.name}" at ${c.server}`);
+    err(`[sandbox] ${c.flavour === 'eks' ? 'EKS' : c.flavour === 'gke' ? 'GKE' : c.flavour === 'aks' ? 'AKS' : 'OpenShift'} cluster "${c.name}" at ${c.server}`);
     err(`[sandbox]   context: ${c.context}`);
     err(`[sandbox]   service-account issuer: ${c.issuer}`);
     err(`[sandbox]   RHACS (${rhacs.method}) in namespace ${rhacs.namespace}: deployments ${rhacs.deployments.join(', ')}`);
@@ -109,6 +109,7 @@ async function main(): Promise<void> {
     err(`[sandbox] Azure stand-ins: Entra ID at ${az.authorityHost}, ARM at ${az.armUrl} (tenant ${az.tenantId}, subscription ${az.subscriptionId}, resource group ${az.resourceGroup}), registry ${az.registry.loginServer}`);
     err('[sandbox]   the workload identity webhook mutates pods labelled azure.workload.identity/use: "true" (the export lines carry the administrator\'s AZURE_* variables)');
   }
+  if (opts.flavour === 'gke') err(`[sandbox] Google Cloud stand-ins (project sandbox-project): IAM at ${sb.env.CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM}; try rhacs-sts plan, then rhacs-sts init.`);
   err('[sandbox] Rollouts run through the real controllers; kwok makes the pods ready (no container runs).');
   if (opts.sts === false) {
     err('[sandbox] OpenShift without STS: tokens carry https://kubernetes.default.svc. Publish its issuer from another terminal with');

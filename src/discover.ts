@@ -36,13 +36,20 @@ export async function openSessions(options: Options, ui: Ui): Promise<Sessions> 
   checkProfile(options.profile ?? options.environment?.aws.profile, options.profile !== undefined, options.environment?.aws);
   // The clusters first: opening a session runs the kubeconfig's credential plugin (on EKS
   // `aws eks get-token`, a process of its own) and a first request; the AWS SDK loads meanwhile.
-  const { openKubeSession } = await import('./kube/client.js');
-  const targets = clusterTargets(options);
-  const opening = Promise.allSettled(targets.map(async (t) =>
-    [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context, flag: t.flag, ...(options.environment ? { environment: options.environment.kube } : {}) }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn })] as const));
+  const opening = openKubeSessions(options, ui);
+  opening.catch(() => undefined); // reported below, once awaited
   const { createAwsSession } = await import('./clouds/aws/client.js');
   const aws = createAwsSession({ profile: options.profile, ...(options.environment ? { environment: options.environment.aws } : {}), region: options.region, log: ui.debug, warn: ui.warn, timeoutMs: options.requestTimeoutMs });
-  const settled = await opening;
+  const { kube, unreachable } = await opening;
+  return { aws, kube, unreachable };
+}
+
+/** The cluster sessions of every cluster the options name; a secured cluster that cannot be reached is left out (said). */
+export async function openKubeSessions(options: Options, ui: Ui): Promise<Pick<Sessions, 'kube'> & { unreachable: { context: string; message: string }[] }> {
+  const { openKubeSession } = await import('./kube/client.js');
+  const targets = clusterTargets(options);
+  const settled = await Promise.allSettled(targets.map(async (t) =>
+    [t.key, await openKubeSession({ kubeconfig: options.kubeconfig, context: t.context, flag: t.flag, ...(options.environment ? { environment: options.environment.kube } : {}) }, ui.debug, { readOnly: options.dryRun, allowInsecureSkipTlsVerify: options.allowInsecureSkipTlsVerify, warn: ui.warn })] as const));
   const kube = new Map<string, KubeSession>();
   const unreachable: { context: string; message: string }[] = [];
   settled.forEach((r, i) => {
@@ -52,7 +59,7 @@ export async function openSessions(options: Options, ui: Ui): Promise<Sessions> 
     else throw r.reason;
   });
   for (const u of unreachable) ui.warn(`Secured cluster ${u.context} is left out of this run: ${u.message}`);
-  return { aws, kube, unreachable };
+  return { kube, unreachable };
 }
 
 /**

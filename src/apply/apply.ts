@@ -6,7 +6,7 @@
 import { isAwsAction, type AwsSession } from '../clouds/aws/session.js';
 import { CancelledError, ExitCode, OperationError, RhacsStsError } from '../errors.js';
 import { isKubeAction, type KubeAction, type KubeSession } from '../kube/session.js';
-import type { Action, Plan } from '../plan/model.js';
+import type { AnyAction as Action, AnyPlan, Plan } from '../plan/model.js';
 
 import type { ApplyProgress } from '../ui/progress.js';
 import type { ApplyResult } from '../plan/apply-result.js';
@@ -16,6 +16,11 @@ export type { ApplyResult } from '../plan/apply-result.js';
 
 export interface ApplyDeps {
   aws?: AwsSession;
+  /**
+   * The session of the plan's cloud, for a cloud other than AWS: its actions (neither Kubernetes's
+   * nor Central's) go to its `apply`, in the plan's order.
+   */
+  cloud?: { apply(action: Action, plan: AnyPlan): Promise<boolean> };
   /** Kubernetes sessions by context name ('' for the current context). */
   kube: Map<string, KubeSession>;
   progress: ApplyProgress;
@@ -50,7 +55,7 @@ export const CLUSTER_CONCURRENCY = 8;
  * A cluster that fails stops only itself: the others finish, and the error lists per cluster what
  * was done, so that a re-run finishes the rest.
  */
-export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResult[]> {
+export async function applyPlan(plan: AnyPlan, deps: ApplyDeps): Promise<ApplyResult[]> {
   const results: ApplyResult[] = [];
   for (const a of plan.actions) deps.progress.task(a, a.status === 'unchanged' ? 'unchanged' : 'pending');
 
@@ -75,9 +80,7 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
       }
       deps.progress.task(a, 'running');
       try {
-        if (!isAwsAction(a)) throw new OperationError(`Unknown action type ${(a as Action).type}.`);
-        if (!deps.aws) throw new OperationError('No AWS session.');
-        const wrote = await deps.aws.apply(a, plan);
+        const wrote = await applyCloud(a, plan, deps);
         if (a.type === 'role' && a.status === 'create' && wrote) roleCreated = true;
         // A new role is created with its trust policy: the planned trust change is done by then.
         const done = wrote || (a.type === 'trust-policy' && roleCreated);
@@ -240,6 +243,16 @@ export async function applyPlan(plan: Plan, deps: ApplyDeps): Promise<ApplyResul
   return results;
 }
 
+/** One cloud action: to the plan's cloud's session (AWS's, for a plan of AWS). */
+async function applyCloud(a: Action, plan: AnyPlan, deps: ApplyDeps): Promise<boolean> {
+  if (deps.cloud) return deps.cloud.apply(a, plan);
+  // Without another cloud's session, the plan is AWS's (the only one whose cloud is not named).
+  const aws = a as Plan['actions'][number];
+  if (!isAwsAction(aws)) throw new OperationError(`Unknown action type ${a.type}.`);
+  if (!deps.aws) throw new OperationError('No AWS session.');
+  return deps.aws.apply(aws, plan as Plan);
+}
+
 /**
  * Why a planned change wrote nothing: it was found done when re-read just before writing (another
  * run, a person, or an earlier action did it), or for a removal, nothing of ours was left.
@@ -252,7 +265,7 @@ function notWritten(a: Action): string {
  * Planned changes that wrote nothing because they were found done when applied (by another run
  * meanwhile): said, so that the applied count adds up to the planned one.
  */
-export function alsoFound(plan: Plan, applied: ApplyResult[]): string {
+export function alsoFound(plan: AnyPlan, applied: ApplyResult[]): string {
   const planned = new Set(plan.actions.filter((a) => a.status !== 'unchanged').map((a) => a.id));
   const found = applied.filter((r) => r.outcome === 'unchanged' && planned.has(r.id)).length;
   if (!found) return '';
@@ -272,7 +285,7 @@ function interruption(): CancelledError {
   return new CancelledError('Interrupted: the step in progress was finished; no further step was started.');
 }
 
-function resumable(err: unknown, results: ApplyResult[], command: Plan['command'], lead?: string): ApplyError {
+function resumable(err: unknown, results: ApplyResult[], command: AnyPlan['command'], lead?: string): ApplyError {
   const done = results.filter((r) => r.outcome === 'done').map((r) => `  ✓ ${r.target} (${r.type})`);
   const base = err instanceof RhacsStsError ? err : new OperationError(err instanceof Error ? err.message : String(err), { cause: err });
   const interrupted = base.exitCode === ExitCode.Cancelled;

@@ -9,7 +9,7 @@ import { lstatSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } fro
 import { basename, dirname, join } from 'node:path';
 import { OperationError } from '../errors.js';
 import { helmUpgradeCommand, helmValuesFileNames } from '../plan/helm-values.js';
-import type { Plan } from '../plan/model.js';
+import type { AnyPlan as Plan } from '../plan/model.js';
 import { helmValuesYaml } from '../render/plan-text.js';
 import type { Ui } from '../ui/ui.js';
 

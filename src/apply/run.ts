@@ -4,7 +4,7 @@
  * with Ctrl-C finishing the step in progress. Every failure goes through the command's `fail`,
  * which writes the run's one JSON document before throwing.
  */
-import type { Plan } from '../plan/model.js';
+import type { AnyPlan as Plan } from '../plan/model.js';
 import { OperationError } from '../errors.js';
 import { createTaskList, spansClusters } from '../ui/tasks.js';
 import type { Ui } from '../ui/ui.js';

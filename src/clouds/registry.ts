@@ -6,12 +6,14 @@
 import type { Cloud, CloudId } from './types.js';
 import type { PlatformId } from '../platforms/types.js';
 import type { AwsCloud } from './aws/cloud.js';
+import type { GcpCloud } from './gcp/cloud.js';
 
 export type { Cloud, CloudId } from './types.js';
 
 /** Each cloud's own type (its session, actions, state, and what it publishes), by id. */
 interface CloudById {
   aws: AwsCloud;
+  gcp: GcpCloud;
 }
 
 interface CloudEntry<I extends CloudId = CloudId> {
@@ -25,6 +27,7 @@ interface CloudEntry<I extends CloudId = CloudId> {
 
 const CLOUDS: { [I in CloudId]: CloudEntry<I> } = {
   aws: { title: 'AWS', platforms: ['eks', 'openshift'], openshiftPlatformType: 'AWS', load: async () => (await import('./aws/cloud.js')).aws },
+  gcp: { title: 'Google Cloud', platforms: ['gke', 'openshift'], openshiftPlatformType: 'GCP', load: async () => (await import('./gcp/cloud.js')).gcp },
 };
 
 export const CLOUD_IDS = Object.keys(CLOUDS) as CloudId[];
@@ -37,12 +40,27 @@ export function loadCloud<I extends CloudId>(id: I): Promise<CloudById[I]> {
 /** Every cloud as the pipeline sees them all (without knowing which). */
 export type AnyCloud = Cloud<any, any, any, any, any, any, any, any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- each cloud has its own types
 
-/** The cloud a platform runs on: its own cloud for a managed platform; for OpenShift, the Infrastructure object's type. */
+/**
+ * The cloud a platform runs on: its own cloud for a managed platform; for OpenShift, the
+ * Infrastructure object's `platformStatus.type` (none: AWS, where rhacs-sts began, so that such a
+ * cluster is handled as before; one no cloud claims: undefined).
+ */
 export function cloudFor(platform: PlatformId, openshiftPlatformType?: string): CloudId | undefined {
   const ids = CLOUD_IDS.filter((id) => CLOUDS[id].platforms.includes(platform));
   if (platform !== 'openshift') return ids[0];
-  // Today AWS is the only cloud: an OpenShift cluster whose Infrastructure object says nothing is taken to be on it.
-  return openshiftPlatformType === undefined ? ids[0] : ids.find((id) => CLOUDS[id].openshiftPlatformType === openshiftPlatformType);
+  return openshiftPlatformType === undefined ? 'aws' : ids.find((id) => CLOUDS[id].openshiftPlatformType === openshiftPlatformType);
+}
+
+/**
+ * The cloud of a run, from what it says before any cluster is read: --provider (a managed
+ * platform's own cloud; OpenShift's from --cloud), else a Google- or AWS-shaped kubeconfig context
+ * (`gke_<project>_<location>_<cluster>`, its exec plugin); undefined: detection decides.
+ */
+export function cloudOfRun(run: { provider?: PlatformId; cloud?: CloudId; kubeconfigPlatform?: PlatformId }): CloudId | undefined {
+  if (run.cloud) return run.cloud;
+  if (run.provider) return cloudFor(run.provider);
+  if (run.kubeconfigPlatform) return cloudFor(run.kubeconfigPlatform);
+  return undefined;
 }
 
 export function cloudTitle(id: CloudId): string {

@@ -8,8 +8,9 @@
  */
 import type { PlatformId, PodWiring } from '../platforms/types.js';
 
-/** The clouds rhacs-sts knows (the registry lists each one's module). */
-export type CloudId = 'aws';
+import type { CloudId } from './ids.js';
+
+export type { CloudId };
 
 /** The common fields of every planned action; a cloud adds its own, `type` names the kind. */
 export interface CloudAction {

@@ -15,6 +15,8 @@ import type { Options } from '../options/options.js';
 import { errorJson } from '../render/plan-json.js';
 import { inTurn, runSteps, type Step } from '../steps/run.js';
 import * as s from '../steps/init.js';
+import * as c from '../steps/cloud-init.js';
+import { cloudOfRun } from '../clouds/registry.js';
 import type { Ui } from '../ui/ui.js';
 
 /** --offline: a plan from the flags alone. */
@@ -35,7 +37,20 @@ const SAVED: Step<s.InitRun>[] = [
   s.warn, s.matchSaved, s.applyPlan,
 ];
 
+/** A live run on a cloud other than AWS (Google Cloud): the same delivery, the cloud's own facts and plan. */
+const ON_CLOUD: Step<c.CloudRun>[] = [c.refuseOffline, c.openClusters, c.planOnCloud, c.deliverCloudPlan];
+
 export async function runInit(options: Options, ui: Ui): Promise<void> {
+  // The cloud of the run: --provider, else a GKE-shaped kubeconfig context (read without a request); else AWS's detection.
+  const cloud = cloudOfRun({
+    ...(options.provider ? { provider: options.provider } : {}),
+    ...(!options.provider && !options.offline && !options.planFile ? { kubeconfigPlatform: await c.kubeconfigPlatform(options) } : {}),
+  });
+  if (cloud && cloud !== 'aws') {
+    if (options.planFile) throw new InputError([{ source: '--plan', message: 'a saved plan is for AWS only: run "rhacs-sts init" on GKE without --plan' }]);
+    await runSteps({ ui, answers: options, cloud }, ON_CLOUD);
+    return;
+  }
   if (options.offline) {
     if (!options.dryRun) {
       throw new InputError(

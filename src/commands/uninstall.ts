@@ -7,7 +7,9 @@ import { alsoFound } from '../apply/apply.js';
 import { defaultRoleName } from '../decide.js';
 import { ownRoleClusters, type Discovered } from '../discover.js';
 import { OperationError } from '../errors.js';
-import { loadCloud } from '../clouds/registry.js';
+import { cloudOfRun, loadCloud } from '../clouds/registry.js';
+import * as c from '../steps/cloud-init.js';
+import { runSteps } from '../steps/run.js';
 import { writeHelmValues } from '../apply/helm-values.js';
 import type { Options } from '../options/options.js';
 import { buildUninstallPlan } from '../plan/uninstall.js';
@@ -21,6 +23,14 @@ import { deliver } from '../steps/deliver.js';
 import { inferRole, openAndDiscover } from '../steps/open.js';
 
 export async function runUninstall(options: Options, ui: Ui): Promise<void> {
+  // The cloud of the run, as init finds it: a cloud other than AWS runs its own steps.
+  const cloud = cloudOfRun({
+    ...(options.provider ? { provider: options.provider } : { kubeconfigPlatform: await c.kubeconfigPlatform(options) }),
+  });
+  if (cloud && cloud !== 'aws') {
+    await runSteps({ ui, answers: options, cloud }, [c.openClusters, c.planOnCloud, c.deliverCloudPlan]);
+    return;
+  }
   const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false, warnings: false });
   // Secured clusters with a role of their own (from --role-per-cluster): each is undone with its role, in a run of its own.
   const own = await ownRoleClusters(options, found.facts, sessions.aws);

@@ -189,8 +189,8 @@ export async function openKubeSession(
   const contextName = kc.getCurrentContext();
   const cluster = kc.getCurrentCluster()!;
   const user = kc.getCurrentUser();
-  const exec = user?.exec as { args?: string[] } | undefined;
-  const endpoint = { contextName, server: cluster.server, clusterName: clusterNameFromKubeconfig(contextName, exec), region: regionFromKubeconfig(contextName, exec) };
+  const exec = user?.exec as { args?: string[]; command?: string } | undefined;
+  const endpoint = { contextName, server: cluster.server, clusterName: clusterNameFromKubeconfig(contextName, exec), region: regionFromKubeconfig(contextName, exec), ...(exec?.command ? { execCommand: exec.command } : {}) };
   if (!user) {
     throw connectionError(endpoint, 'the context has no user, so there are no credentials to send.',
       'Fix the context\'s "user" in the kubeconfig (for EKS: aws eks update-kubeconfig; for OpenShift: oc login).', undefined, ExitCode.InvalidInput);
@@ -214,4 +214,22 @@ export async function openKubeSession(
     }
   }
   return new ClientKubeSession(api);
+}
+
+/**
+ * The context a run names (or the current one) and its user's exec plugin, from the kubeconfig
+ * alone (no request): what tells a GKE cluster before anything is contacted. Undefined when the
+ * kubeconfig cannot be read (opening the session reports why).
+ */
+export function kubeconfigContext(target: KubeTarget, context: string | undefined): { contextName: string; execCommand?: string } | undefined {
+  try {
+    const kc = loadKubeConfig(target);
+    const name = context ?? kc.getCurrentContext();
+    const ctx = kc.getContextObject(name);
+    if (!ctx) return undefined;
+    const command = (kc.getUser(ctx.user)?.exec as { command?: string } | undefined)?.command;
+    return { contextName: name, ...(command ? { execCommand: command } : {}) };
+  } catch {
+    return undefined;
+  }
 }

@@ -20,7 +20,8 @@ import { kubeStatus } from './errors.js';
 import { detectRhacs } from './rhacs.js';
 import { POD_IDENTITY_AGENT } from '../plan/model.js';
 import type { ClusterDiscovery, DiscoverInput } from './session.js';
-import { hasSignal } from '../platforms/registry.js';
+import { hasSignal, platform } from '../platforms/registry.js';
+import { GKE_NODEPOOL_LABEL, gkeClusterRef, type GkeClusterRef } from '../platforms/gke/index.js';
 
 const EKS_HOST_RE = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$/;
 
@@ -37,6 +38,8 @@ export interface ProviderDetection {
   warnings: string[];
   /** With --oidc-issuer: the issuer the cluster's tokens carry (see ClusterDiscovery). */
   tokenIssuer?: ClusterDiscovery['tokenIssuer'];
+  /** GKE: where Google has the cluster (from the issuer, else the kubeconfig context). */
+  gke?: GkeClusterRef;
 }
 
 /** The issuer as IAM names it (see validate.normaliseIssuer); an invalid one is only trimmed, for the error that follows. */
@@ -176,6 +179,17 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   }
   if (eksRegion) region = eksRegion;
   else if (eksHost) region ??= EKS_HOST_RE.exec(eksHost)?.[1];
+  // GKE: its issuer, else its kubeconfig (gcloud's context name, the gke-gcloud-auth-plugin user); its nodes below.
+  if (!openshift && detected === 'other') {
+    const why = hasSignal('gke', 'issuer', issuer) ? 'the issuer is a GKE issuer'
+      : hasSignal('gke', 'kubeconfig', api.endpoint.contextName) ? `the kubeconfig context ${api.endpoint.contextName} is a GKE context`
+      : api.endpoint.execCommand && hasSignal('gke', 'kubeconfig-exec', api.endpoint.execCommand) ? 'the kubeconfig user runs gke-gcloud-auth-plugin'
+      : undefined;
+    if (why) {
+      detected = 'gke';
+      evidence.push(why);
+    }
+  }
 
   if (detected === 'other' || !region) {
     const nodes = await sampleNodes(api);
@@ -184,6 +198,11 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
       if (detected === 'other' && aws) {
         detected = 'eks';
         evidence.push(`node ${aws.metadata?.name} has an AWS providerID`);
+      }
+      const gce = detected === 'other' ? nodes.find((n) => hasSignal('gke', 'node-provider-id', n.spec?.providerID ?? '') || n.metadata?.labels?.[GKE_NODEPOOL_LABEL] !== undefined) : undefined;
+      if (gce) {
+        detected = 'gke';
+        evidence.push(`node ${gce.metadata?.name} is a GKE node (${gce.spec?.providerID?.startsWith('gce://') ? 'providerID gce://' : `label ${GKE_NODEPOOL_LABEL}`})`);
       }
       const labels = (aws ?? nodes[0])?.metadata?.labels ?? {};
       region ??= labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'];
@@ -201,7 +220,7 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   }
   const provider = input.provider ?? (detected as Provider);
   if (input.provider && detected !== 'other' && detected !== input.provider) {
-    warnings.push(`--provider ${input.provider} overrides the detection: the cluster looks like ${detected === 'eks' ? 'EKS' : 'OpenShift'} (${evidence.join('; ')}).`);
+    warnings.push(`--provider ${input.provider} overrides the detection: the cluster looks like ${platform(detected).title} (${evidence.join('; ')}).`);
   }
 
   if (provider === 'eks' && eksRegion && input.region && input.region !== eksRegion) {
@@ -210,7 +229,9 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
       message: `is ${input.region}, but the cluster's EKS OIDC issuer ${issuer} is in ${eksRegion}; drop --region or pass --region ${eksRegion}`,
     }]);
   }
-  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}) };
+  const gke = provider === 'gke' ? gkeClusterRef({ issuer, context: api.endpoint.contextName }) : undefined;
+  if (gke) clusterName ??= gke.name;
+  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}), ...(gke ? { gke } : {}) };
 }
 
 /**
@@ -246,6 +267,8 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
   agent.catch(() => undefined);
   const rhacs = await reading;
   const agentRuns = await agent;
+  // GKE: the node pools that run Central and Sensor (their metadata mode decides whether the pods can act as a Google identity).
+  const nodePools = p.provider === 'gke' ? await rhacsNodePools(api, rhacs.namespace, rhacs.components) : undefined;
   api.log(`kube: provider ${p.provider} (${p.evidence.join('; ') || 'from --provider'})`);
   // A name the kubeconfig gives (EKS) beats what the cluster says; the context name is the last resort.
   const clusterName = api.endpoint.clusterName ?? p.clusterName ?? (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(api.endpoint.contextName) ? api.endpoint.contextName : undefined);
@@ -265,6 +288,7 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
       ...(rhacs.version ? { version: rhacs.version } : {}),
       ...(p.provider === 'eks' && p.region ? { region: p.region } : {}),
       ...(agentRuns !== undefined ? { podIdentityAgent: agentRuns } : {}),
+      ...(p.gke ? { gke: { ...p.gke, ...(nodePools ? { nodePools } : {}) } } : {}),
       current: rhacs.current,
     },
     region: p.region,
@@ -272,4 +296,32 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
     clusterName,
     ...(p.tokenIssuer ? { tokenIssuer: p.tokenIssuer } : {}),
   };
+}
+
+/**
+ * GKE: the node pools (label cloud.google.com/gke-nodepool) of the nodes that run the components'
+ * pods; undefined when pods or nodes may not be read (every pool is then checked).
+ */
+export async function rhacsNodePools(api: KubeApi, namespace: string, components: readonly string[]): Promise<string[] | undefined> {
+  const pools = new Set<string>();
+  try {
+    for (const comp of components) {
+      const pods = await api.call({ verb: 'list', group: '', resource: 'pods', namespace }, () => api.core.listNamespacedPod({ namespace, labelSelector: `app=${comp}` }));
+      api.log(`kube: ${pods.items.length} pod(s) of ${comp}`);
+      for (const nodeName of new Set(pods.items.map((p) => p.spec?.nodeName).filter((n): n is string => !!n))) {
+        const node = await api.call({ verb: 'get', group: '', resource: 'nodes', name: nodeName }, () => api.core.readNode({ name: nodeName }));
+        const pool = node.metadata?.labels?.[GKE_NODEPOOL_LABEL];
+        api.log(`kube: ${comp} runs on node ${nodeName}${pool ? ` (node pool ${pool})` : ' (no node pool label)'}`);
+        if (pool) pools.add(pool);
+      }
+    }
+  } catch (err) {
+    if (err instanceof OperationError && kubeStatus(err.cause) === 403) {
+      api.log('kube: may not read the pods or nodes of RHACS; every node pool is checked');
+      return undefined;
+    }
+    throw err;
+  }
+  // Nodes without the label say nothing of their pool: every pool is checked.
+  return pools.size ? [...pools].sort() : undefined;
 }

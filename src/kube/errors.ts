@@ -26,6 +26,8 @@ export interface KubeEndpoint {
   clusterName?: string;
   /** The AWS region the kubeconfig names for it (see regionFromKubeconfig). */
   region?: string;
+  /** The command of the context's exec credential plugin (a detection signal: gke-gcloud-auth-plugin). */
+  execCommand?: string;
 }
 
 /**

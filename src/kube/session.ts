@@ -13,14 +13,14 @@ export type KubeAction = Extract<
   { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'restart' }
 >;
 
-export const KUBE_ACTION_TYPES: ReadonlySet<Action['type']> = new Set([
+export const KUBE_ACTION_TYPES: ReadonlySet<string> = new Set<Action['type']>([
   'service-account-annotation',
   'deployment-env',
   'operator-overlay',
   'restart',
 ]);
 
-export function isKubeAction(a: Action): a is KubeAction {
+export function isKubeAction(a: { type: string }): a is KubeAction {
   return KUBE_ACTION_TYPES.has(a.type);
 }
 

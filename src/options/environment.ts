@@ -3,13 +3,19 @@
  * (nothing under src/ but the entry point and src/options/ reads process.env).
  */
 import type { AwsEnvironment } from '../clouds/aws/environment.js';
+import type { GcpEnvironment } from '../clouds/gcp/environment.js';
 import type { KubeEnvironment } from '../kube/environment.js';
 
-export type { AwsEnvironment, KubeEnvironment };
+export type { AwsEnvironment, GcpEnvironment, KubeEnvironment };
+
+/** The Google APIs whose endpoint gcloud lets a user override (CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>), and the OAuth token host (CLOUDSDK_AUTH_TOKEN_HOST). */
+export type GcpEndpoints = Partial<Record<'iam' | 'cloudresourcemanager' | 'container' | 'artifactregistry' | 'oauth2Token', string>>;
 
 export interface Environment {
   kube: KubeEnvironment;
   aws: AwsEnvironment;
+  gcp: GcpEnvironment;
+  gcpEndpoints: GcpEndpoints;
 }
 
 /** Reads the variables above from an environment (the process's, given by the entry point). */
@@ -25,6 +31,19 @@ export function readEnvironment(env: Record<string, string | undefined>): Enviro
       sharedCredentialsFile: env.AWS_SHARED_CREDENTIALS_FILE,
       endpointUrlEksAuth: env.AWS_ENDPOINT_URL_EKS_AUTH,
       endpointUrl: env.AWS_ENDPOINT_URL,
+    }),
+    gcp: pick<GcpEnvironment>({
+      applicationCredentials: env.GOOGLE_APPLICATION_CREDENTIALS,
+      cloudsdkConfig: env.CLOUDSDK_CONFIG,
+      home: env.HOME,
+      appData: env.APPDATA,
+    }),
+    gcpEndpoints: pick<Required<GcpEndpoints>>({
+      iam: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM,
+      cloudresourcemanager: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER,
+      container: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER,
+      artifactregistry: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_ARTIFACTREGISTRY,
+      oauth2Token: env.CLOUDSDK_AUTH_TOKEN_HOST,
     }),
   };
 }

@@ -3,6 +3,8 @@
  * key; `parseOptions` turns raw flag values plus the environment into one typed, validated object.
  * Nothing below the entry point reads process.argv or process.env.
  */
+import { PROJECT_ID } from '../clouds/gcp/project.js';
+import { accountIdProblems } from '../clouds/gcp/service-account.js';
 import { ProblemList, type InputError } from '../errors.js';
 import { parseConnectTo } from '../net/https.js';
 import * as v from '../validate.js';
@@ -46,7 +48,7 @@ function spec(key: string, flags: string, description: string, kind: Kind, comma
 
 /** Every option, in the order `--help` lists them. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  spec('provider', '--provider <eks|openshift>', 'cluster type; detected from the cluster when omitted', 'string'),
+  spec('provider', '--provider <eks|openshift|gke>', 'cluster type; detected from the cluster when omitted', 'string'),
   spec('namespace', '-n, --namespace <ns>', 'namespace RHACS runs in (default: detected, else "stackrox")', 'string'),
   spec('clusterName', '--cluster-name <name>', 'cluster name, used in the default role name and in tags', 'string', WITH_PUBLISH(ALL)),
   spec('region', '--region <region>', 'AWS region of the cluster (derived from an EKS issuer when omitted)', 'string', WITH_PUBLISH(ALL)),
@@ -73,6 +75,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('adoptIntegration', '--adopt-integration', 'let rhacs-sts switch an existing ECR integration for the same registry and region to the container IAM role (its static keys stop being used)', 'boolean', PLANNING),
   spec('ecrAssumeRole', '--ecr-assume-role <name>', 'cross-account ECR: the role in the registry account that Central assumes (arn:aws:iam::<registry>:role/<name>; commercial partition only)', 'string', PLANNING),
   spec('ecrAssumeRoleExternalId', '--ecr-assume-role-external-id <id>', 'cross-account ECR: the external ID that role\'s trust policy requires', 'string', PLANNING),
+  spec('gcpProject', '--gcp-project <id>', 'GKE: the Google Cloud project of the service account and the grants (default: the cluster\'s, from its kubeconfig context or issuer)', 'string', [...PLANNING, 'uninstall']),
+  spec('gcpServiceAccount', '--gcp-service-account <id|email>', 'GKE: the Google service account RHACS acts as (default: rhacs-<cluster-name>, created and marked as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall']),
+  spec('garRepository', '--gar-repository <location>/<repo>', 'GKE: grant Artifact Registry read on this repository only (e.g. europe-west1/images); repeat for more (default: every repository of the project)', 'list', [...PLANNING, 'uninstall']),
+  spec('adoptServiceAccount', '--adopt-service-account', 'GKE: let RHACS act as an existing Google service account that rhacs-sts did not create (it is not marked as rhacs-sts\'s; uninstall keeps it)', 'boolean', PLANNING),
   spec('centralEndpoint', '--central-endpoint <url>', 'Central\'s API at this URL (a route or load balancer) instead of a port-forward to the central service', 'string', ASKS_CENTRAL),
   spec('useGeneratedAdminPassword', '--use-generated-admin-password', 'log in to Central as admin with the password the operator generated (Secret central-htpasswd, key password)', 'boolean', ASKS_CENTRAL),
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
@@ -213,7 +219,9 @@ function valueReader(values: Record<string, unknown>, problems: ProblemList) {
 function parseValues(command: CommandName, { src, str }: ReturnType<typeof valueReader>, values: Record<string, unknown>, problems: ProblemList) {
   const provider = str('provider');
   if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
-    problems.add(src('provider'), `"${provider}" is not a provider we support (eks or openshift)`);
+    problems.add(src('provider'), `"${provider}" is not a provider we support (eks, openshift or gke)`);
+  } else if (provider === 'gke' && command !== 'init' && command !== 'plan' && command !== 'uninstall') {
+    problems.add(src('provider'), `gke: only "init", "plan" and "uninstall" are available on GKE yet, not "${command === 'issuer-publish' ? 'issuer publish' : command}"`);
   }
   const mechanism = str('mechanism');
   if (mechanism !== undefined && !MECHANISMS.includes(mechanism as Mechanism)) {
@@ -266,7 +274,13 @@ function parseValues(command: CommandName, { src, str }: ReturnType<typeof value
     if (ms === undefined || ms < 1000 || ms > 3600_000) problems.add(src('requestTimeout'), `"${requestTimeout}" is not a duration between 1s and 1h (e.g. 10s, 2m)`);
     else requestTimeoutMs = ms;
   }
-  return { provider, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, timeoutMs, requestTimeoutMs };
+  const garRepositories: Options['garRepositories'] = [];
+  for (const r of ((values.garRepository as string[] | undefined) ?? []).map((x) => String(x).trim())) {
+    const m = /^([a-z][a-z0-9-]*[a-z0-9])\/([a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)$/.exec(r);
+    if (!m) problems.add(src('garRepository'), `"${r}" is not <location>/<repository> (e.g. europe-west1/images: a location, and a repository id of lower-case letters, digits and hyphens)`);
+    else if (!garRepositories.some((g) => g.location === m[1] && g.repository === m[2])) garRepositories.push({ location: m[1]!, repository: m[2]! });
+  }
+  return { provider, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, garRepositories, timeoutMs, requestTimeoutMs };
 }
 
 export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>, config?: ConfigFile): Options {
@@ -274,7 +288,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   const values = readSources(command, raw, env, config, problems);
   const read = valueReader(values, problems);
   const { src, str, contextList, check } = read;
-  const { provider, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, timeoutMs, requestTimeoutMs } = parseValues(command, read, values, problems);
+  const { provider, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, garRepositories, timeoutMs, requestTimeoutMs } = parseValues(command, read, values, problems);
 
   const kubeconfig = str('kubeconfig');
   const connectTo = parseConnectTo(env[CONNECT_TO_ENV] ?? '');
@@ -327,6 +341,10 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     verbose: values.verbose === true,
     quiet: values.quiet === true,
     configureIntegration: values.configureIntegration as boolean | undefined,
+    gcpProject: check('gcpProject', str('gcpProject'), gcpProjectProblem),
+    gcpServiceAccount: check('gcpServiceAccount', str('gcpServiceAccount'), gcpServiceAccountProblem),
+    garRepositories,
+    adoptServiceAccount: values.adoptServiceAccount === true,
     centralEndpoint: check('centralEndpoint', str('centralEndpoint'), v.centralEndpoint),
     useGeneratedAdminPassword: values.useGeneratedAdminPassword === true,
     integrationName: check('integrationName', str('integrationName'), v.integrationName),
@@ -354,7 +372,21 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
 
 /** The environment, when any variable the rooms act on is set (an empty one is the same as none). */
 function withEnvironment(environment: Environment): Pick<Options, 'environment'> {
-  return Object.keys(environment.kube).length || Object.keys(environment.aws).length ? { environment } : {};
+  return Object.keys(environment.kube).length || Object.keys(environment.aws).length || Object.keys(environment.gcp).length || Object.keys(environment.gcpEndpoints).length ? { environment } : {};
+}
+
+/** A Google project id (6–30 characters: lower-case letters, digits, hyphens; a letter first). */
+function gcpProjectProblem(id: string): string | undefined {
+  return PROJECT_ID.test(id) ? undefined : `"${id}" is not a project id (6–30 characters: lower-case letters, digits and hyphens, a letter first, no hyphen last)`;
+}
+
+/** A Google service account: its id (6–30 characters), or its email <id>@<project>.iam.gserviceaccount.com. */
+function gcpServiceAccountProblem(value: string): string | undefined {
+  const email = /^([^@]+)@([a-z][-a-z0-9]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$/.exec(value);
+  const id = email ? email[1]! : value;
+  if (!email && value.includes('@')) return `"${value}" is not a service account rhacs-sts can use: give its id, or its email <id>@<project>.iam.gserviceaccount.com`;
+  const problems = accountIdProblems(id);
+  return problems.length ? `"${id}" ${problems.join(', and ')}` : undefined;
 }
 
 /**

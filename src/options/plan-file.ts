@@ -13,6 +13,9 @@ import { MAX_SENSOR_CONTEXTS, MECHANISMS, PROVIDERS, type Options, type Provider
 import type { Component, Decisions, Mechanism, Plan } from '../plan/model.js';
 import * as v from '../validate.js';
 
+
+/** The platforms a saved plan may be for: AWS's (a saved plan of another cloud is not supported yet). */
+const SAVED_PLAN_PROVIDERS: readonly Provider[] = PROVIDERS.filter((p) => p === 'eks' || p === 'openshift');
 export const PLAN_VERSION = 1;
 
 /** The inputs a plan was built from, as saved in its JSON document. */
@@ -150,7 +153,7 @@ export function parseSavedPlan(path: string, doc: unknown): SavedPlan {
   if (!isString(d.accountId) || !/^\d{12}$/.test(d.accountId)) bad('has no valid accountId');
   if (!isString(d.region)) bad('has no region');
   // The plan's own top-level fields are input too: each is checked before anything is contacted.
-  if (!PROVIDERS.includes(d.provider as Provider)) bad(`provider: ${JSON.stringify(d.provider)} is not a provider rhacs-sts supports (${PROVIDERS.join(' or ')})`);
+  if (!SAVED_PLAN_PROVIDERS.includes(d.provider as Provider)) bad(`provider: ${JSON.stringify(d.provider)} is not a provider rhacs-sts supports (${SAVED_PLAN_PROVIDERS.join(' or ')})`);
   if (d.mechanism !== undefined && !MECHANISMS.includes(d.mechanism as Mechanism)) bad(`mechanism: ${JSON.stringify(d.mechanism)} is not a mechanism (${MECHANISMS.join(' or ')})`);
   if (d.partition !== undefined && !v.PARTITIONS.includes(d.partition as v.Partition)) bad(`partition: ${JSON.stringify(d.partition)} is not an AWS partition`);
   else if (isString(d.partition) && isString(d.region) && !v.region(d.region) && v.partitionOfRegion(d.region) !== d.partition) bad(`partition: "${d.partition}" does not match region ${d.region}`);
@@ -165,7 +168,7 @@ export function parseSavedPlan(path: string, doc: unknown): SavedPlan {
   } else {
     const clusters = inputs.clusters;
     if (!Array.isArray(clusters) || clusters.length === 0 || clusters.length > MAX_SENSOR_CONTEXTS + 1 || !clusters.every((c) =>
-      isObject(c) && isString(c.issuer) && isString(c.namespace) && PROVIDERS.includes(c.provider as Provider)
+      isObject(c) && isString(c.issuer) && isString(c.namespace) && SAVED_PLAN_PROVIDERS.includes(c.provider as Provider)
       && ['both', 'central', 'sensor'].includes(c.role as string)
       && (c.context === undefined || isString(c.context)) && (c.kubeContext === undefined || isString(c.kubeContext)))) {
       bad(`inputs.clusters must list 1 to ${MAX_SENSOR_CONTEXTS + 1} clusters, each with provider, issuer, namespace and role`);
@@ -206,7 +209,7 @@ function checkInputValues(i: PlanInputs, region: string, bad: (message: string) 
   check('inputs.ecr.region', i.ecr.region, v.region);
   if (i.ecr.assumeRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@-]{1,64}$/.test(i.ecr.assumeRoleArn)) bad(`inputs.ecr.assumeRoleArn: "${i.ecr.assumeRoleArn}" is not a role ARN`);
   for (const r of i.ecr.repositories) check('inputs.ecr.repositories', r, v.ecrRepository);
-  if (i.provider !== undefined && !PROVIDERS.includes(i.provider)) bad(`inputs.provider: "${i.provider}" is not a provider rhacs-sts supports (${PROVIDERS.join(' or ')})`);
+  if (i.provider !== undefined && !SAVED_PLAN_PROVIDERS.includes(i.provider)) bad(`inputs.provider: "${i.provider}" is not a provider rhacs-sts supports (${SAVED_PLAN_PROVIDERS.join(' or ')})`);
   check('inputs.oidcIssuer', i.oidcIssuer, v.issuerUrl);
   for (const a of i.attachPolicyArns ?? []) check('inputs.attachPolicyArns', a, v.policyArn);
   check('inputs.ecrAssumeRole', i.ecrAssumeRole, v.roleName);

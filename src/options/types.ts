@@ -5,11 +5,11 @@
 import type { Environment } from './environment.js';
 import type { ConnectTo } from '../net/https.js';
 
-export type Provider = 'eks' | 'openshift';
+export type Provider = 'eks' | 'openshift' | 'gke';
 export type OutputFormat = 'text' | 'json';
 export type CommandName = 'init' | 'plan' | 'verify' | 'uninstall' | 'status' | 'issuer-publish';
 
-export const PROVIDERS: readonly Provider[] = ['eks', 'openshift'];
+export const PROVIDERS: readonly Provider[] = ['eks', 'openshift', 'gke'];
 
 /**
  * How pods get the role on EKS: IRSA (the service account annotation, a web identity through the
@@ -89,6 +89,14 @@ export interface Options {
   quiet: boolean;
   /** init/plan: converge Central's ECR integration through its API (undefined: not said; the wizard may ask). */
   configureIntegration?: boolean;
+  /** GKE: the Google Cloud project of the service account and its grants (undefined: the cluster's). */
+  gcpProject?: string;
+  /** GKE: the Google service account RHACS acts as, by id or email (undefined: rhacs-<cluster>). */
+  gcpServiceAccount?: string;
+  /** GKE: the Artifact Registry repositories the reader grant goes on (none: the project). */
+  garRepositories: { location: string; repository: string }[];
+  /** GKE: act as a Google service account rhacs-sts did not create. */
+  adoptServiceAccount: boolean;
   /** Central's API at this URL instead of a port-forward to the `central` service. */
   centralEndpoint?: string;
   /** Log in as admin with the password the operator generated (Secret central-htpasswd, key password). */

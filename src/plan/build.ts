@@ -4,7 +4,7 @@
  * account and cluster that have none of it.
  */
 import { awsWiring } from '../clouds/aws/wiring.js';
-import { platform } from '../platforms/registry.js';
+import { platform, type PlatformId } from '../platforms/registry.js';
 import {
   PERMISSIONS_POLICY_NAME,
   repositoryGrant,
@@ -258,7 +258,7 @@ export function planHeader(command: Plan['command'], facts: Facts, oidcProviders
 }
 
 /** The overlays that make our change durable in a StackRox CR (spec.overlays). */
-export function operatorOverlays(provider: 'eks' | 'openshift', comp: Component, arn: string): OperatorOverlay[] {
+export function operatorOverlays(provider: PlatformId, comp: Component, arn: string): OperatorOverlay[] {
   return platform(provider).operatorOverlays(comp, awsWiring(provider, arn));
 }
 

@@ -4,6 +4,7 @@
  * plan (an ordered list of actions, each with current and desired state).
  */
 import type { Mechanism, Provider } from '../options/options.js';
+import type { CloudId } from '../clouds/ids.js';
 
 export type { Mechanism };
 import type { Partition } from '../validate.js';
@@ -14,7 +15,14 @@ export type Component = 'central' | 'sensor';
 export const COMPONENTS: readonly Component[] = ['central', 'sensor'];
 export type InstallMethod = 'operator' | 'helm' | 'manifests';
 
-export const AUDIENCE: Record<Provider, string> = { eks: 'sts.amazonaws.com', openshift: 'openshift' };
+/** The platforms AWS pairs with (a GKE or AKS cluster's pods are wired to their own cloud). */
+export type AwsProvider = Extract<Provider, 'eks' | 'openshift'>;
+/**
+ * The audience of the token a cluster presents to AWS STS, by platform. Only AWS's platforms have
+ * one: the AWS pipeline (the only reader) never holds a GKE cluster, whose pods act through GKE's
+ * metadata server with no token of their own to present.
+ */
+export const AUDIENCE: Readonly<Record<Provider, string>> = { eks: 'sts.amazonaws.com', openshift: 'openshift' } satisfies Record<AwsProvider, string> as Record<Provider, string>;
 
 /** The audience of the token EKS Pod Identity exchanges (the projected volume the webhook adds). */
 export const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
@@ -128,6 +136,11 @@ export interface ClusterFacts {
   podIdentityAgent?: boolean;
   /** Current state by component; undefined offline (unknown). */
   current?: Partial<Record<Component, ComponentState>>;
+  /**
+   * GKE: where Google has the cluster (from its issuer or kubeconfig context), and the node pools
+   * (label cloud.google.com/gke-nodepool) of the nodes running Central's and Sensor's pods, when read.
+   */
+  gke?: { projectId: string; location: string; name: string; nodePools?: string[] };
 }
 
 export interface Facts {
@@ -329,7 +342,7 @@ export interface HelmValues {
 }
 
 /** The flags that take over, or point elsewhere, what blocks a plan: init asks about the adopt ones at a terminal. */
-export type BlockerFix = '--adopt-role' | '--adopt-oidc-provider' | '--adopt-association' | '--adopt-integration' | '--replace-role-wiring';
+export type BlockerFix = '--adopt-role' | '--adopt-oidc-provider' | '--adopt-association' | '--adopt-integration' | '--replace-role-wiring' | '--adopt-service-account';
 
 /** A reason the plan cannot be applied as it stands, and the fix (`hint`, for people; `fix`, the flag that resolves it, where one does). */
 export interface Blocker {
@@ -338,18 +351,84 @@ export interface Blocker {
   fix?: BlockerFix;
 }
 
-export interface Plan {
+/** The Kubernetes actions of a plan (any cloud): applied by the cluster's session. */
+export type KubeAction = Extract<Action, { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'restart' }>;
+/** Central's integration action (src/central/). */
+export type CentralAction = Extract<Action, { type: 'central-integration' }>;
+
+/** What every action of a plan has, whichever cloud or cluster it touches. */
+export interface PlanActionBase {
+  id: string;
+  type: string;
+  status: ActionStatus;
+  target: string;
+  summary: string;
+  current?: unknown;
+  desired?: unknown;
+  /** A cloud's action: what it touches, for people (e.g. "Google service account"); the AWS and Kubernetes kinds have theirs in the renderer. */
+  label?: string;
+}
+
+/**
+ * A cloud's own action (its type starts with the cloud's id: `gcp-service-account`), as the generic
+ * steps see it; AWS's actions, from before other clouds, are in `Action` under their own names.
+ */
+export interface CloudPlanAction extends PlanActionBase {
+  type: `${Exclude<CloudId, 'aws'>}-${string}`;
+}
+
+/** Any action of any cloud's plan: what rendering, confirming and applying accept. */
+export type AnyAction = Action | CloudPlanAction;
+
+/** Any cloud's plan, as the generic steps see it. */
+export type AnyPlan = BasePlan<AnyAction>;
+
+/** Whether a plan is AWS's (the one plan whose cloud is not named, for its format's sake). */
+export function isAwsPlan(plan: AnyPlan): plan is Plan {
+  return plan.cloud === undefined || plan.cloud === 'aws';
+}
+
+/**
+ * The cloud-neutral part of a plan: what the generic steps (rendering the Kubernetes side, confirming,
+ * the Kubernetes applier, restarts, Helm values) read. Each cloud's plan extends it with its own
+ * identity fields, and its actions are the Kubernetes ones, Central's, and the cloud's own (which
+ * apply hands to the cloud's session).
+ */
+export interface BasePlan<A extends PlanActionBase = PlanActionBase> {
   /** Version of the plan document format. */
   planVersion: 1;
   command: 'init' | 'uninstall';
+  /** The cloud the identity lives in; absent: AWS (the format from before other clouds, unchanged). */
+  cloud?: CloudId;
+  /** A cloud other than AWS: the lines that head the text plan (where the identity lives), for people. */
+  heading?: string[];
   provider: Provider;
+  clusterName?: string;
+  offline: boolean;
+  kubernetes: KubeChange[];
+  restarts: {
+    kind: 'Deployment'; context?: string; namespace: string; name: string; method: 'restartedAt' | 'rollout'; deferred: boolean;
+    /** Recreate strategy: a short outage. */
+    outage?: boolean;
+  }[];
+  /**
+   * Helm values per release: init's make the live changes durable across `helm upgrade`;
+   * uninstall's undo them (null removes a key in Helm's merge).
+   */
+  helmValues?: HelmValues[];
+  actions: A[];
+  /** Reasons the plan cannot be applied as it stands (each names the flag that resolves it). */
+  blockers: Blocker[];
+  notes: string[];
+}
+
+/** AWS's plan: an IAM role trusted through OIDC providers (or EKS Pod Identity), ECR read. */
+export interface Plan extends BasePlan<Action> {
   /** EKS: how the pods get the role (absent: irsa). */
   mechanism?: Mechanism;
   partition: Partition;
   accountId: string;
   region: string;
-  clusterName?: string;
-  offline: boolean;
   oidcProvider: { arn: string; url: string; clientIds: string[] };
   oidcProviders: { arn: string; url: string; clientIds: string[] }[];
   role: {
@@ -362,21 +441,6 @@ export interface Plan {
     permissionsBoundary?: string;
     tags: Record<string, string>;
   };
-  kubernetes: KubeChange[];
-  restarts: {
-    kind: 'Deployment'; context?: string; namespace: string; name: string; method: 'restartedAt' | 'rollout'; deferred: boolean;
-    /** Recreate strategy: a short outage. */
-    outage?: boolean;
-  }[];
   /** The registry is in another account: what its owner must add to the repository policies (see policies.repositoryGrant). */
   repositoryGrant?: RepositoryGrant;
-  /**
-   * Helm values per release: init's make the live changes durable across `helm upgrade`;
-   * uninstall's undo them (null removes a key in Helm's merge).
-   */
-  helmValues?: HelmValues[];
-  actions: Action[];
-  /** Reasons the plan cannot be applied as it stands (each names the flag that resolves it). */
-  blockers: Blocker[];
-  notes: string[];
 }

@@ -10,7 +10,7 @@
  * - Central's Deployment uses the Recreate strategy: a restart stops the old pod before the new
  *   one is ready, a short outage, which the plan and the confirmation say.
  */
-import { OPENSHIFT_TOKEN_DIR, RESTARTED_AT_ANNOTATION, type Action, type ClusterFacts, type Component, type ComponentState, type DeploymentState, type KubeRef, type Plan } from './model.js';
+import { OPENSHIFT_TOKEN_DIR, RESTARTED_AT_ANNOTATION, type Action, type ClusterFacts, type Component, type ComponentState, type DeploymentState, type KubeRef, type Plan, type AnyPlan } from './model.js';
 import { platform } from '../platforms/registry.js';
 import type { RestartRule } from '../platforms/types.js';
 
@@ -147,7 +147,7 @@ export function noRestartBlocker(
  * For the confirmation: the restarts this plan makes that are outages (Recreate strategy);
  * undefined when there are none.
  */
-export function outageWarning(plan: Plan): string | undefined {
+export function outageWarning(plan: AnyPlan): string | undefined {
   const names = [...new Set(plan.actions.flatMap((a) => (a.type === 'restart' && a.status !== 'unchanged' && a.outage ? [a.ref.name] : [])))];
   if (!names.length) return undefined;
   return `${names.join(' and ')} ${names.length === 1 ? 'restarts' : 'restart'} with the Recreate strategy: a short outage`;

@@ -6,11 +6,12 @@
 import type { DetectionSignal, Platform, PlatformId } from './types.js';
 import { aks } from './aks/index.js';
 import { eks } from './eks/index.js';
+import { gke } from './gke/index.js';
 import { openshift } from './openshift/index.js';
 
 export type { Platform, PlatformId, PodWiring } from './types.js';
 
-const PLATFORMS: Record<PlatformId, Platform> = { eks, openshift, aks };
+const PLATFORMS: Record<PlatformId, Platform> = { eks, openshift, gke, aks };
 
 export const PLATFORM_IDS = Object.keys(PLATFORMS) as PlatformId[];
 

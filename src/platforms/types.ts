@@ -7,7 +7,7 @@
 import type { Component, InstallMethod, OperatorOverlay } from '../plan/model.js';
 
 /** The platforms rhacs-sts knows (the registry lists each one's module). */
-export type PlatformId = 'eks' | 'openshift' | 'aks';
+export type PlatformId = 'eks' | 'openshift' | 'gke' | 'aks';
 
 /** What the pods of one component need to act as the cloud identity, as a cloud states it. */
 export interface PodWiring {
@@ -27,9 +27,9 @@ export interface PodWiring {
 export interface DetectionSignal {
   /**
    * Where it is read: the issuer, the API server host, a node's providerID, a node label (`key=value`),
-   * an API group, a kubeconfig user (its name, or its exec command and arguments joined by spaces).
+   * an API group, a kubeconfig context or user (its name), or a kubeconfig user's exec plugin.
    */
-  source: 'issuer' | 'api-server' | 'node-provider-id' | 'node-label' | 'api-group' | 'kubeconfig';
+  source: 'issuer' | 'api-server' | 'node-provider-id' | 'node-label' | 'api-group' | 'kubeconfig' | 'kubeconfig-exec';
   /** What it must look like. */
   pattern: RegExp | string;
 }
@@ -44,7 +44,7 @@ export interface RestartRule {
 
 export interface Platform {
   id: PlatformId;
-  /** For people ("EKS", "OpenShift"). */
+  /** For people ("EKS", "GKE", "OpenShift"). */
   title: string;
   /** The signals detection looks for, strongest first. */
   signals: readonly DetectionSignal[];

@@ -1,6 +1,6 @@
 /** The machine-readable plan: one JSON document, policies as objects. */
 import type { ApplyResult } from '../plan/apply-result.js';
-import type { Plan } from '../plan/model.js';
+import type { AnyPlan as Plan } from '../plan/model.js';
 
 export interface JsonExtra {
   inputs?: unknown;

@@ -3,9 +3,10 @@ import type { ChalkInstance } from 'chalk';
 import { diffLines } from 'diff';
 import { stringify } from 'yaml';
 import { helmUpgradeCommand } from '../plan/helm-values.js';
-import type { Action, ActionStatus, HelmValues, Plan } from '../plan/model.js';
+import { isAwsPlan, type AnyAction as Action, type ActionStatus, type AnyPlan, type HelmValues, type Plan } from '../plan/model.js';
+import { platform } from '../platforms/registry.js';
 
-const LABEL: Record<Action['type'], string> = {
+const LABEL: Record<Plan['actions'][number]['type'], string> = {
   'oidc-provider': 'IAM OIDC provider',
   role: 'IAM role',
   'role-tags': 'IAM role tags',
@@ -83,15 +84,22 @@ export interface PlanTextExtra {
   leftOut?: string[];
 }
 
-export function renderPlanText(plan: Plan, c: ChalkInstance, extra: PlanTextExtra = {}): string {
+export function renderPlanText(plan: AnyPlan, c: ChalkInstance, extra: PlanTextExtra = {}): string {
   const out: string[] = [];
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
   const verb = plan.command === 'uninstall' ? 'Uninstall plan' : 'Plan';
-  const clusters = [...new Set(plan.oidcProviders.map((p) => p.url))];
-  out.push(c.bold(`${verb} for ${plan.provider === 'eks' ? 'EKS' : 'OpenShift'}${plan.clusterName ? ` cluster ${plan.clusterName}` : ''} · account ${plan.accountId} (${plan.partition}) · region ${plan.region}`));
-  if (plan.offline) out.push(c.dim('Offline: current state was not read, so everything is shown as new.'));
-  out.push(`  Issuer${clusters.length > 1 ? 's' : ''}: ${clusters.join(', ')}`);
-  out.push(`  Role:   ${plan.role.arn}`);
+  if (isAwsPlan(plan)) {
+    const clusters = [...new Set(plan.oidcProviders.map((p) => p.url))];
+    out.push(c.bold(`${verb} for ${plan.provider === 'eks' ? 'EKS' : 'OpenShift'}${plan.clusterName ? ` cluster ${plan.clusterName}` : ''} · account ${plan.accountId} (${plan.partition}) · region ${plan.region}`));
+    if (plan.offline) out.push(c.dim('Offline: current state was not read, so everything is shown as new.'));
+    out.push(`  Issuer${clusters.length > 1 ? 's' : ''}: ${clusters.join(', ')}`);
+    out.push(`  Role:   ${plan.role.arn}`);
+  } else {
+    const [first, ...rest] = plan.heading ?? [];
+    out.push(c.bold(`${verb} for ${platform(plan.provider).title}${plan.clusterName ? ` cluster ${plan.clusterName}` : ''}${first ? ` · ${first}` : ''}`));
+    if (plan.offline) out.push(c.dim('Offline: current state was not read, so everything is shown as new.'));
+    for (const l of rest) out.push(`  ${l}`);
+  }
   out.push('');
 
   const counts = new Map<Verb, number>();
@@ -101,7 +109,7 @@ export function renderPlanText(plan: Plan, c: ChalkInstance, extra: PlanTextExtr
   const width = Math.max(9, ...plan.actions.map((a) => actionVerb(a).length));
   out.push(c.bold(`Actions (${summary}):`));
   for (const a of plan.actions) {
-    out.push(`  ${statusMark(c, a, width)}  ${LABEL[a.type].padEnd(18)} ${a.target}`);
+    out.push(`  ${statusMark(c, a, width)}  ${label(a).padEnd(18)} ${a.target}`);
     out.push(`${' '.repeat(width + 6)}${c.dim(a.summary)}`);
   }
 
@@ -118,12 +126,9 @@ export function renderPlanText(plan: Plan, c: ChalkInstance, extra: PlanTextExtr
       out.push(indent(pretty(desired), '  '));
     }
   };
-  const trust = plan.actions.find((a) => a.type === 'trust-policy');
-  const perms = plan.actions.find((a) => a.type === 'permissions-policy');
-  if (plan.command === 'init' || trust?.status === 'update') policy('Trust policy', trust, trust?.status === 'update' ? trust.desired : plan.role.trustPolicy);
-  if (plan.command === 'init' || perms) policy(`Permissions policy ${plan.role.permissionsPolicyName}`, perms, plan.role.permissionsPolicy);
+  if (isAwsPlan(plan)) awsDocuments(plan, out, c, policy);
 
-  if (plan.repositoryGrant && plan.command === 'init') {
+  if (isAwsPlan(plan) && plan.repositoryGrant && plan.command === 'init') {
     out.push('');
     out.push(...repositoryGrantLines(plan.repositoryGrant, c));
   }
@@ -165,11 +170,24 @@ export function renderPlanText(plan: Plan, c: ChalkInstance, extra: PlanTextExtr
   return out.join('\n');
 }
 
+/** What an action touches, for people: AWS's and Kubernetes's kinds by type, another cloud's as it says. */
+function label(a: Action): string {
+  return (LABEL as Record<string, string>)[a.type] ?? ('label' in a ? a.label : undefined) ?? a.type;
+}
+
+/** AWS's plan shows its policy documents (or their diff). */
+function awsDocuments(plan: Plan, out: string[], c: ChalkInstance, policy: (title: string, a: Action | undefined, desired: unknown) => void): void {
+  const trust = plan.actions.find((a) => a.type === 'trust-policy');
+  const perms = plan.actions.find((a) => a.type === 'permissions-policy');
+  if (plan.command === 'init' || trust?.status === 'update') policy('Trust policy', trust, trust?.status === 'update' ? trust.desired : plan.role.trustPolicy);
+  if (plan.command === 'init' || perms) policy(`Permissions policy ${plan.role.permissionsPolicyName}`, perms, plan.role.permissionsPolicy);
+}
+
 /**
  * The last line of a plan without changes. "Everything is in place" only when it is: not when
  * the plan is blocked, a restart is put off, or a cluster could not be read.
  */
-function nothingToChange(plan: Plan, c: ChalkInstance, leftOut: string[]): string {
+function nothingToChange(plan: AnyPlan, c: ChalkInstance, leftOut: string[]): string {
   if (plan.blockers.length) return c.red('Nothing can be applied until the problems above are resolved.');
   const deferred = plan.actions.filter((a) => a.type === 'restart' && a.deferred).length;
   const putOff = deferred ? `${deferred} restart${deferred === 1 ? ' is' : 's are'} put off (--no-restart)` : '';

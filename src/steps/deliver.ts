@@ -9,7 +9,7 @@ import type { HelmValuesFile } from '../apply/helm-values.js';
 import { blockersError, writeValuesAndApply, writeValuesOrFail, type Fail } from '../apply/run.js';
 import type { OperationError } from '../errors.js';
 import type { Options } from '../options/options.js';
-import type { Action, Plan } from '../plan/model.js';
+import type { AnyPlan as Plan } from '../plan/model.js';
 import { outageWarning } from '../plan/restarts.js';
 import { errorJson, planToJson, type JsonExtra } from '../render/plan-json.js';
 import { renderPlanText } from '../render/plan-text.js';
@@ -18,8 +18,8 @@ import { confirmChanges, type ConfirmWording } from './confirm.js';
 
 export type DeliverOptions = Pick<Options, 'output' | 'quiet' | 'yes' | 'helmValuesOut' | 'dryRun' | 'timeoutMs'>;
 
-export interface Delivery {
-  plan: Plan;
+export interface Delivery<P extends Plan = Plan> {
+  plan: P;
   options: DeliverOptions;
   ui: Ui;
   /** What the JSON document carries besides the plan (init: its inputs, the clusters left out). */
@@ -32,7 +32,7 @@ export interface Delivery {
   planOnStderr?: boolean;
   confirm: ConfirmWording;
   /** Said after the plan, before the question (init: the IAM changes). */
-  beforeConfirm?(changes: Action[]): void;
+  beforeConfirm?(changes: P['actions']): void;
   /** A blank line between the answer and the task list. */
   blankBeforeApply?: boolean;
   /** The appliers of the plan's actions. */
@@ -45,7 +45,7 @@ export interface Delivery {
   done(applied: ApplyResult[], files: HelmValuesFile[] | undefined): void;
 }
 
-export async function deliver(d: Delivery): Promise<void> {
+export async function deliver<P extends Plan>(d: Delivery<P>): Promise<void> {
   const { plan, options, ui } = d;
   const changes = plan.actions.filter((a) => a.status !== 'unchanged');
   const json = options.output === 'json';

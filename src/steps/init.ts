@@ -18,7 +18,7 @@ import {
   offlineFacts,
 } from '../decide.js';
 import { detect, openSessions, ownRoleClusters, ownRoleFromWiring, readAwsState, readInPlace, type Detected, type Sessions } from '../discover.js';
-import { OperationError } from '../errors.js';
+import { InputError, OperationError } from '../errors.js';
 import { applyQuestion } from '../messages.js';
 import type { Options } from '../options/options.js';
 import { loadPlanFile, optionsFromPlan, planInputs, type PlanInputs, type SavedPlan } from '../options/plan-file.js';
@@ -92,6 +92,9 @@ export const openAndDetect = (publish: PublishFirst): Step<InitRun> => async (r)
     ui.info('Continuing with init.');
     read = await readClusters(options, ui);
   }
+  // A GKE cluster found only by its issuer or nodes (its kubeconfig looks like any other): its run is Google Cloud's.
+  const gke = read.detected.clusters.find((c) => c.facts.provider === 'gke');
+  if (gke) throw new InputError([{ source: '--provider', message: `the cluster of context ${gke.kubeContext} is GKE: run again with --provider gke` }]);
   r.sessions = read.sessions;
   r.detected = read.detected;
   r.facts = read.detected.facts;

@@ -4,7 +4,7 @@
  * each change of state is one plain line, so logs stay readable.
  */
 import type { ApplyProgress, TaskState } from './progress.js';
-import type { Action } from '../plan/model.js';
+import type { AnyAction as Action } from '../plan/model.js';
 import type { LiveRegion, Ui } from './ui.js';
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];

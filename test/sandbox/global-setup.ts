@@ -1,6 +1,6 @@
 // vitest global setup for the `integration` project: provisions the sandbox if needed (so
-// `vitest run --project integration` works on its own), starts ONE sandbox with two clusters,
-// `eks` and `openshift` (each with its real controller-manager, scheduler and kwok), seeds their
+// `vitest run --project integration` works on its own), starts ONE sandbox with three clusters,
+// `eks`, `openshift` and `gke` (each with its real controller-manager, scheduler and kwok), seeds their
 // flavours and the ECR registries, starts the stand-ins (start.ts: on EKS the IRSA webhook, which
 // also injects EKS Pod Identity, and the Pod Identity Agent; Central's API for every cluster), and
 // provides the sandbox's description to the test files as `inject('sandbox')`.
@@ -16,7 +16,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     log('binaries or the moto virtualenv are missing: running test/sandbox/provision.sh');
     provision();
   }
-  const { sandbox, stop } = await startWithStandIns({ sandbox: { clusters: [{ name: 'eks' }, { name: 'openshift' }] }, log });
+  const { sandbox, stop } = await startWithStandIns({ sandbox: { clusters: [{ name: 'eks' }, { name: 'openshift' }, { name: 'gke' }] }, log });
   project.provide('sandbox', sandbox.info);
   return stop;
 }

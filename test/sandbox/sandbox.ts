@@ -5,6 +5,7 @@
 // whose `info` is plain data (paths and URLs) that can be passed to test workers; `stop()` kills
 // every process group and deletes the temp dirs. Processes are also killed when this process exits
 // or is interrupted, and by a detached reaper if this process is killed outright (processes.ts).
+import { installGkeAuthPlugin } from './gcp/gke-auth-plugin.js';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -184,6 +185,7 @@ function writeKubeconfigs(workDir: string, clusters: ClusterInfo[], certs: Certi
     workDir,
     clusters.filter((c) => c.flavour === 'eks').map((c) => ({ region: c.region, name: c.name })),
   );
+  if (clusters.some((c) => c.flavour === 'gke')) installGkeAuthPlugin(awsCli.binDir);
   for (const c of clusters) writeFileSync(c.kubeconfig, toYaml(kubeconfigDocument([c], caData, admin)), { mode: 0o600 });
   const combined = join(workDir, 'kubeconfig.yaml');
   writeFileSync(combined, toYaml(kubeconfigDocument(clusters, caData, admin)), { mode: 0o600 });

@@ -6,6 +6,7 @@
 //
 // The environment it hands out has no AWS region on purpose, as many shells do not: on EKS the
 // region is in the issuer, and rhacs-sts must cope (see README, "No region").
+import { startGkeGoogle, type GkeGoogle } from './gcp/gke-google.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathWith } from './aws/aws-cli.js';
@@ -22,7 +23,7 @@ import type { ClusterInfo, SandboxInfo } from './types.js';
 // process: the SDK's notice about its future Node requirement would land in the middle of the demo.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-export type DemoFlavour = 'eks' | 'openshift' | 'aks';
+export type DemoFlavour = 'eks' | 'openshift' | 'gke' | 'aks';
 
 export interface SeededSandboxOptions {
   flavour?: DemoFlavour;
@@ -154,9 +155,19 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       fleet.push({ cluster, rhacs });
     },
   });
+  let google: GkeGoogle | undefined;
   try {
     const env = sandboxEnv(sandbox.info);
     Object.assign(env, azureEnv(sandbox.info, env));
+    // GKE: the Google stand-ins, in this process, with gcloud's credentials and endpoints in the environment.
+    if (flavour === 'gke') {
+      google = await startGkeGoogle(sandbox.info, fleet[0]!.cluster);
+      Object.assign(env, google.env);
+    }
+    const stopAll = async () => {
+      await google?.stop();
+      await stop();
+    };
     // Without STS, `rhacs-sts issuer publish` creates the issuer's bucket: its public host must lead
     // to S3's public endpoint stand-in too, for rhacs-sts's own reads of the published documents.
     if (withoutSts) env.RHACS_STS_CONNECT_TO = connectToWith(sandbox.info, names.map((n) => new URL(bucketIssuer(defaultIssuerBucket(), clusterInfo(sandbox.info, n).region)).hostname));
@@ -170,9 +181,10 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       fleet,
       env,
       exportLines: exportLinesOf(env, sandbox.info),
-      stop,
+      stop: stopAll,
     };
   } catch (err) {
+    await google?.stop().catch(() => undefined);
     await stop().catch(() => undefined);
     throw err;
   }

@@ -12,8 +12,9 @@ import { startPodIdentityAgents } from './aws/pod-identity-agent.js';
 import { startCentralStandIns } from './central/central-standin.js';
 import { AKS_SANDBOX_SUBSCRIPTION, startAksAzureSide } from './azure/aks-sandbox.js';
 import { seedAks } from './kube/aks-flavour.js';
-import { AKS_RESOURCE_GROUP } from './kube/kubeconfigs.js';
 import { seedEks } from './kube/eks-flavour.js';
+import { seedGke } from './kube/gke-flavour.js';
+import { AKS_RESOURCE_GROUP, GKE_PROJECT } from './kube/kubeconfigs.js';
 import { seedOpenShiftWithoutSts, startAuthenticationOperator } from './kube/openshift-auth.js';
 import { seedOpenShift } from './kube/openshift-flavour.js';
 import { isPrivateIssuerHost, startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
@@ -45,6 +46,10 @@ async function seedFlavour(sandbox: Sandbox, cluster: ClusterInfo, log: (m: stri
   }
   if (cluster.flavour === 'aks') {
     await seedAks(kc, { region: cluster.region, subscriptionId: AKS_SANDBOX_SUBSCRIPTION, resourceGroup: AKS_RESOURCE_GROUP, clusterName: cluster.name });
+    return undefined;
+  }
+  if (cluster.flavour === 'gke') {
+    await seedGke(kc, { projectId: GKE_PROJECT, location: cluster.region, cluster: cluster.name });
     return undefined;
   }
   if (cluster.flavour !== 'openshift') return undefined;

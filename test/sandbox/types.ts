@@ -1,7 +1,7 @@
 // Serialisable description of a running sandbox. The global setup hands it to the test files
 // (vitest `provide`/`inject`), so it holds only plain data: paths, URLs and strings.
 
-export type Flavour = 'eks' | 'openshift' | 'aks' | 'plain';
+export type Flavour = 'eks' | 'openshift' | 'gke' | 'aks' | 'plain';
 
 /**
  * Environment for the AWS SDK (and the aws CLI) to talk to the sandbox's moto server, and for

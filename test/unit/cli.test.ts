@@ -397,7 +397,7 @@ describe('invalid input: exit 2, the flag named on stderr, nothing on stdout, no
     ['--role-path', withFlag('--role-path', 'rhacs')],
     ['--namespace', withFlag('--namespace', 'Bad_NS')],
     ['--cluster-name', withFlag('--cluster-name', 'prod.eks')],
-    ['--provider', withFlag('--provider', 'gke')],
+    ['--provider', withFlag('--provider', 'k3s')],
     ['--output', withFlag('--output', 'yaml')],
     ['--ecr-registry-id', withFlag('--ecr-registry-id', '123')],
     ['--ecr-region', withFlag('--ecr-region', 'mars')],

@@ -14,11 +14,16 @@ const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-env-'));
 
 describe('environment', () => {
   it('reads the variables the rooms act on, and only those that are set', () => {
-    expect(readEnvironment({ KUBECONFIG: '/k', HOME: '/h', AWS_PROFILE: 'p', AWS_ENDPOINT_URL: 'http://127.0.0.1:1', PATH: '/bin' })).toEqual({
+    expect(readEnvironment({
+      KUBECONFIG: '/k', HOME: '/h', AWS_PROFILE: 'p', AWS_ENDPOINT_URL: 'http://127.0.0.1:1', PATH: '/bin',
+      GOOGLE_APPLICATION_CREDENTIALS: '/adc.json', CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM: 'https://127.0.0.1:2/', CLOUDSDK_AUTH_TOKEN_HOST: 'https://127.0.0.1:3/token',
+    })).toEqual({
       kube: { kubeconfig: '/k', home: '/h' },
       aws: { profile: 'p', home: '/h', endpointUrl: 'http://127.0.0.1:1' },
+      gcp: { applicationCredentials: '/adc.json', home: '/h' },
+      gcpEndpoints: { iam: 'https://127.0.0.1:2/', oauth2Token: 'https://127.0.0.1:3/token' },
     });
-    expect(parseOptions('init', {}, { KUBECONFIG: '/k' }).environment).toEqual({ kube: { kubeconfig: '/k' }, aws: {} });
+    expect(parseOptions('init', {}, { KUBECONFIG: '/k' }).environment).toEqual({ kube: { kubeconfig: '/k' }, aws: {}, gcp: {}, gcpEndpoints: {} });
   });
 
   it('looks for the kubeconfig where the given environment says, not the process', () => {

@@ -61,6 +61,8 @@ describe('parseOptions: defaults', () => {
       offline: false,
       adoptRole: false,
       adoptOidcProvider: false,
+      adoptServiceAccount: false,
+      garRepositories: [],
       adoptAssociation: false,
       restart: true,
       timeoutMs: DEFAULT_TIMEOUT_MS,
@@ -256,7 +258,7 @@ describe('parseOptions: environment variables', () => {
 describe('parseOptions: every problem at once', () => {
   it('reports each bad flag, each by its flag name', () => {
     const ps = problemsOf('init', {
-      provider: 'gke',
+      provider: 'k3s',
       namespace: 'Bad_NS',
       clusterName: '-prod',
       region: 'moon-1',
@@ -465,5 +467,31 @@ describe('parseOptions: several secured clusters', () => {
       'names a more than once',
     ]);
     expect(problemsOf('init', { sensorContext: many }).map((p) => p.message)).toEqual([expect.stringMatching(/names 21 clusters; at most 20/)]);
+  });
+});
+
+describe('parseOptions: GKE', () => {
+  const problemsOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      return (err as InputError).problems.map((p) => `${p.source}: ${p.message}`);
+    }
+    return [];
+  };
+
+  it('takes the GKE flags, and refuses bad ones all at once, each by its flag', () => {
+    const o = parseOptions('init', { provider: 'gke', gcpProject: 'my-project', gcpServiceAccount: 'rhacs-prod@my-project.iam.gserviceaccount.com', garRepository: ['europe-west1/images', 'us/base'], adoptServiceAccount: true }, {});
+    expect(o).toMatchObject({ provider: 'gke', gcpProject: 'my-project', gcpServiceAccount: 'rhacs-prod@my-project.iam.gserviceaccount.com', adoptServiceAccount: true });
+    expect(o.garRepositories).toEqual([{ location: 'europe-west1', repository: 'images' }, { location: 'us', repository: 'base' }]);
+    const bad = problemsOf(() => parseOptions('init', { gcpProject: 'My_Project', gcpServiceAccount: 'x', garRepository: ['images'] }, {}));
+    expect(bad.map((p) => p.split(':')[0])).toEqual(['--gar-repository', '--gcp-project', '--gcp-service-account']);
+    expect(bad.join('\n')).toMatch(/"x" must be 6–30 characters/);
+  });
+
+  it('refuses --provider gke where only init, plan and uninstall run on GKE', () => {
+    expect(problemsOf(() => parseOptions('status', { provider: 'gke' }, {}))).toEqual(['--provider: gke: only "init", "plan" and "uninstall" are available on GKE yet, not "status"']);
+    expect(problemsOf(() => parseOptions('uninstall', { provider: 'gke' }, {}))).toEqual([]);
+    expect(problemsOf(() => parseOptions('plan', { provider: 'gke' }, {}))).toEqual([]);
   });
 });

@@ -3,20 +3,39 @@
 // Helm values). The shapes the next clouds need (an annotation plus a pod label on AKS, env on
 // OpenShift) go through the same functions.
 import { describe, expect, it } from 'vitest';
-import { CLOUD_IDS, cloudFor, loadCloud } from '../../src/clouds/registry.js';
+import { CLOUD_IDS, cloudFor, cloudOfRun, loadCloud } from '../../src/clouds/registry.js';
 import { PLATFORM_IDS, platform } from '../../src/platforms/registry.js';
 import { operatorOverlays } from '../../src/plan/build.js';
 
 const ARN = 'arn:aws:iam::123456789012:role/rhacs';
 
 describe('cloud and platform registry', () => {
-  it('lists AWS and its two platforms, and pairs each platform with its cloud', () => {
-    expect(CLOUD_IDS).toEqual(['aws']);
-    expect(PLATFORM_IDS).toEqual(['eks', 'openshift', 'aks']);
+  it('lists AWS, Google Cloud and their platforms, and pairs each platform with its cloud', () => {
+    expect(CLOUD_IDS).toEqual(['aws', 'gcp']);
+    expect(PLATFORM_IDS).toEqual(['eks', 'openshift', 'gke', 'aks']);
     expect(cloudFor('eks')).toBe('aws');
+    expect(cloudFor('gke')).toBe('gcp');
     expect(cloudFor('openshift')).toBe('aws');
     expect(cloudFor('openshift', 'AWS')).toBe('aws');
-    expect(cloudFor('openshift', 'GCP')).toBeUndefined();
+    expect(cloudFor('openshift', 'GCP')).toBe('gcp');
+    expect(cloudFor('openshift', 'BareMetal')).toBeUndefined();
+  });
+
+  it('picks the cloud of a run from --provider, --cloud or a GKE-shaped kubeconfig, else leaves it to detection', () => {
+    expect(cloudOfRun({ provider: 'gke' })).toBe('gcp');
+    expect(cloudOfRun({ provider: 'eks' })).toBe('aws');
+    expect(cloudOfRun({ provider: 'openshift', cloud: 'gcp' })).toBe('gcp');
+    expect(cloudOfRun({ kubeconfigPlatform: 'gke' })).toBe('gcp');
+    expect(cloudOfRun({})).toBeUndefined();
+  });
+
+  it('loads Google Cloud on demand, with its GKE wiring and integration type', async () => {
+    const gcp = await loadCloud('gcp');
+    expect(gcp.id).toBe('gcp');
+    expect(gcp.integration.type).toBe('artifactregistry');
+    expect(gcp.isAction({ type: 'gcp-iam-member' })).toBe(true);
+    expect(gcp.isAction({ type: 'service-account-annotation' })).toBe(false);
+    expect(gcp.wiring('gke', 'rhacs-c@p.iam.gserviceaccount.com')).toEqual({ serviceAccountAnnotations: { 'iam.gke.io/gcp-service-account': 'rhacs-c@p.iam.gserviceaccount.com' } });
   });
 
   it('loads the AWS cloud on demand, with its audiences, wiring and integration type', async () => {

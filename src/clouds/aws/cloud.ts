@@ -13,7 +13,7 @@ import type { AwsEnvironment } from './environment.js';
 import type { PublicNet } from './issuer/public.js';
 import type * as IssuerPublishing from './issuer/publishing.js';
 import { isAwsAction, type AwsAction, type AwsSession } from './session.js';
-import { AWS_AUDIENCE, awsWiring } from './wiring.js';
+import { AWS_AUDIENCE, awsWiring, type AwsPlatform } from './wiring.js';
 import { buildPlan } from '../../plan/build.js';
 import { buildUninstallPlan } from '../../plan/uninstall.js';
 import { readAwsState } from './state.js';
@@ -35,7 +35,7 @@ export const aws: AwsCloud = {
   id: 'aws',
   title: 'AWS',
   platforms: ['eks', 'openshift'],
-  audience: (platform) => AWS_AUDIENCE[platform] ?? 'sts.amazonaws.com',
+  audience: (platform) => AWS_AUDIENCE[platform as AwsPlatform],
   wiring: awsWiring,
   isAction: (a): a is AwsAction => isAwsAction(a as Plan['actions'][number]),
   openSession: async (i) => {

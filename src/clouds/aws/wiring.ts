@@ -7,8 +7,11 @@ import { EKS_ROLE_ANNOTATION } from '../../platforms/eks/constants.js';
 import { OPENSHIFT_AUDIENCE, OPENSHIFT_TOKEN_FILE, TOKEN_EXPIRATION_SECONDS } from '../../platforms/openshift/constants.js';
 import type { PlatformId, PodWiring } from '../../platforms/types.js';
 
-/** The token audience STS is told to expect, by platform (the trust policy's `aud`); AWS runs on these two only. */
-export const AWS_AUDIENCE: Readonly<Partial<Record<PlatformId, string>>> = { eks: 'sts.amazonaws.com', openshift: OPENSHIFT_AUDIENCE };
+/** The token audience STS is told to expect, by platform (the trust policy's `aud`). */
+export const AWS_AUDIENCE: Record<AwsPlatform, string> = { eks: 'sts.amazonaws.com', openshift: OPENSHIFT_AUDIENCE };
+
+/** The platforms AWS pairs with. */
+export type AwsPlatform = Extract<PlatformId, 'eks' | 'openshift'>;
 
 export function awsWiring(platform: PlatformId, roleArn: string): PodWiring {
   if (platform === 'eks') return { serviceAccountAnnotations: { [EKS_ROLE_ANNOTATION]: roleArn } };

@@ -9,7 +9,7 @@ import { createServiceAccountKeys } from '../certs.js';
 import { httpGet, Proc, waitFor } from '../processes.js';
 import type { ClusterInfo, Flavour } from '../types.js';
 import { egressSelectorConfig, startClusterNetwork, type ClusterNetwork } from './cluster-network.js';
-import { contextName } from './kubeconfigs.js';
+import { contextName, GKE_PROJECT } from './kubeconfigs.js';
 
 export const DEFAULT_REGION = 'eu-west-1';
 
@@ -33,9 +33,18 @@ export function aksIssuer(region = AKS_DEFAULT_REGION, tenant = AKS_SANDBOX_TENA
   return `https://${region}.oic.prod-aks.azure.com/${tenant}/${id}/`;
 }
 
-function defaultIssuer(flavour: Flavour, region: string): string {
+/** A GKE cluster's issuer: https://container.googleapis.com/v1/projects/<project>/locations/<location>/clusters/<name>. */
+export function gkeIssuer(location: string, name: string, project = GKE_PROJECT): string {
+  return `https://container.googleapis.com/v1/projects/${project}/locations/${location}/clusters/${name}`;
+}
+
+/** The GKE flavour's location when none is given (a Google region, not the sandbox's AWS one). */
+export const GKE_LOCATION = 'europe-west1';
+
+function defaultIssuer(flavour: Flavour, region: string, name: string): string {
   if (flavour === 'eks') return eksIssuer(region);
   if (flavour === 'aks') return aksIssuer(region);
+  if (flavour === 'gke') return gkeIssuer(region, name);
   if (flavour === 'openshift') return openShiftIssuer(region);
   return 'https://kubernetes.default.svc.cluster.local';
 }
@@ -138,12 +147,12 @@ export interface ApiServers {
 
 /** The plain-data description of a cluster, from its options and ports. */
 function describeCluster(setup: ApiServerSetup, c: ClusterOptions, port: number, kubeletPort: number, keys: ServiceAccountKeys): ClusterInfo {
-  const flavour: Flavour = c.flavour ?? (c.name === 'eks' || c.name === 'openshift' || c.name === 'aks' ? c.name : 'plain');
-  const region = c.region ?? (flavour === 'aks' ? AKS_DEFAULT_REGION : setup.region);
-  const issuer = c.issuer ?? defaultIssuer(flavour, region);
+  const flavour: Flavour = c.flavour ?? (c.name === 'eks' || c.name === 'openshift' || c.name === 'gke' || c.name === 'aks' ? c.name : 'plain');
+  const region = c.region ?? (flavour === 'aks' ? AKS_DEFAULT_REGION : flavour === 'gke' ? GKE_LOCATION : setup.region);
+  const issuer = c.issuer ?? defaultIssuer(flavour, region, c.name);
   // AKS publishes its keys under the issuer, whose trailing slash joins the path.
   const jwksUri =
-    c.jwksUri ?? (flavour === 'eks' ? `${issuer}/keys` : flavour === 'openshift' ? `${issuer}/keys.json` : flavour === 'aks' ? `${issuer}openid/v1/jwks` : `https://127.0.0.1:${port}/openid/v1/jwks`);
+    c.jwksUri ?? (flavour === 'eks' ? `${issuer}/keys` : flavour === 'openshift' ? `${issuer}/keys.json` : flavour === 'aks' ? `${issuer}openid/v1/jwks` : flavour === 'gke' ? `${issuer}/jwks` : `https://127.0.0.1:${port}/openid/v1/jwks`);
   const azure = flavour === 'aks' ? ['api://AzureADTokenExchange'] : [];
   const apiAudiences = [...new Set([issuer, 'https://kubernetes.default.svc', 'sts.amazonaws.com', 'openshift', ...azure, ...(c.apiAudiences ?? [])])];
   const dir = join(setup.workDir, c.name);

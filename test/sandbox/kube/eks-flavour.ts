@@ -179,7 +179,7 @@ export async function removePodIdentityAgent(kc: KubeConfig): Promise<void> {
 }
 
 /** Waits (bounded) until every named node is Ready (kwok) and untainted (node lifecycle controller). */
-async function waitForNodesReady(core: CoreV1Api, names: string[], timeoutMs = 30_000): Promise<void> {
+export async function waitForNodesReady(core: CoreV1Api, names: string[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (const name of names) {
     for (let attempt = 0; ; attempt++) {

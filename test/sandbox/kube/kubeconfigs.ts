@@ -5,10 +5,14 @@
 // them (context and cluster named after the cluster, user `clusterUser_<resource group>_<cluster>`). The sandbox users also carry the client
 // certificate, which is what the sandbox API servers actually authenticate (see aws-cli.ts).
 import { eksExecSection } from '../aws/aws-cli.js';
+import { gkeExecSection } from '../gcp/gke-auth-plugin.js';
 import type { ClusterInfo, Flavour } from '../types.js';
 
 /** moto's default account, which the EKS ARNs name. */
 export const EKS_ACCOUNT_ID = '123456789012';
+
+/** The Google project the GKE flavour's clusters are in (the Google stand-ins' default project). */
+export const GKE_PROJECT = 'sandbox-project';
 
 /** The OpenShift API host the sandbox pretends a cluster has (`api.<name>.sandbox.example.com`). */
 export function openShiftApiHost(name: string): string {
@@ -27,6 +31,8 @@ export const AKS_RESOURCE_GROUP = 'rhacs-sandbox-rg';
 export function contextName(name: string, flavour: Flavour, region: string): string {
   if (flavour === 'eks') return `arn:aws:eks:${region}:${EKS_ACCOUNT_ID}:cluster/${name}`;
   if (flavour === 'openshift') return `default/${ocClusterName(name)}/kube:admin`;
+  // gcloud container clusters get-credentials names the cluster, the user and the context alike.
+  if (flavour === 'gke') return `gke_${GKE_PROJECT}_${region}_${name}`;
   return name;
 }
 
@@ -39,6 +45,7 @@ function entryNames(c: ClusterInfo, suffix?: string): { cluster: string; user: s
   if (c.flavour === 'openshift') return { cluster: ocClusterName(c.name), user: `kube:admin${tag}/${ocClusterName(c.name)}` };
   // `az aks get-credentials`: context and cluster named after the cluster, the user clusterUser_<rg>_<cluster>.
   if (c.flavour === 'aks') return { cluster: c.name, user: `clusterUser_${AKS_RESOURCE_GROUP}_${c.name}${tag}` };
+  if (c.flavour === 'gke') return { cluster: contextName(c.name, 'gke', c.region), user: `${contextName(c.name, 'gke', c.region)}${tag}` };
   return { cluster: c.name, user: `${c.name}-${suffix ?? 'admin'}` };
 }
 
@@ -57,6 +64,7 @@ export function kubeconfigDocument(list: ClusterInfo[], caData: string, user: { 
         'client-certificate-data': user.cert,
         'client-key-data': user.key,
         ...(c.flavour === 'eks' && !user.suffix ? { exec: eksExecSection(c.region, c.name) } : {}),
+        ...(c.flavour === 'gke' && !user.suffix ? { exec: gkeExecSection() } : {}),
       },
     })),
     contexts: list.map((c) => ({ name: c.context, context: { cluster: entryNames(c).cluster, user: entryNames(c, user.suffix).user } })),

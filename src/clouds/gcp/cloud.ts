@@ -1,0 +1,83 @@
+/**
+ * Google Cloud as the pipeline sees it (src/clouds/types.ts): a Google service account RHACS acts as,
+ * `roles/artifactregistry.reader` for it, `roles/iam.workloadIdentityUser` on it for the RHACS
+ * Kubernetes service accounts (GKE workload identity), and Central's `artifactregistry` integration.
+ * Loaded through src/clouds/registry.ts only for a Google run.
+ */
+import { OperationError } from '../../errors.js';
+import { GKE_SA_ANNOTATION } from '../../platforms/gke/constants.js';
+import type { CloudSession, Cloud } from '../types.js';
+import { applyGcpAction } from './apply.js';
+import type { GcpEnvironment } from './environment.js';
+import { isGcpAction, planGke, type GcpAction, type GcpDecisions, type GcpFacts, type GcpPlan, type GcpState } from './plan.js';
+import type { GcpSession, GoogleApi } from './session.js';
+import { readGcpState } from './state.js';
+import { planGkeUninstall } from './uninstall.js';
+import { decideGcp, readGcpFacts, type GcpRunOptions } from './facts.js';
+import type { ClusterFacts } from '../../plan/model.js';
+
+/** What a Google run reads from the environment: the credentials' places, and endpoint overrides (gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>). */
+export interface GcpRunEnvironment {
+  credentials: GcpEnvironment;
+  endpoints?: Partial<Record<GoogleApi | 'oauth2Token', string>>;
+}
+
+/** An open Google session: the bounded caller, and how the pipeline applies this cloud's actions with it. */
+export interface GcpCloudSession extends CloudSession<GcpAction, GcpPlan> {
+  google: GcpSession;
+}
+
+export type GcpCloud = Cloud<
+  GcpAction, GcpPlan, GcpCloudSession, GcpRunEnvironment,
+  [facts: GcpFacts, decisions: GcpDecisions, state: GcpState | undefined],
+  [facts: GcpFacts, decisions: GcpDecisions, state: GcpState],
+  [], never,
+  [session: GcpCloudSession, facts: GcpFacts, decisions: GcpDecisions],
+  GcpState
+> & {
+  /** The run's Google facts for its clusters (reads only); what keeps workload identity from working is bad input with its fix. */
+  readFacts: (session: GcpCloudSession, options: GcpRunOptions, clusters: ClusterFacts[]) => Promise<GcpFacts>;
+  /** Decisions from the flags (a flag wins, else the default). */
+  decide: (options: GcpRunOptions, facts: GcpFacts) => GcpDecisions;
+  /** The outcome, for people, once applied. */
+  summary: (plan: GcpPlan) => string[];
+};
+
+export function gcpCloudSession(google: GcpSession): GcpCloudSession {
+  return {
+    google,
+    apply: (a) => applyGcpAction(google, a),
+  };
+}
+
+export const gcp: GcpCloud = {
+  id: 'gcp',
+  title: 'Google Cloud',
+  platforms: ['gke', 'openshift'],
+  audience: (platform) => (platform === 'openshift' ? 'openshift' : '<project>.svc.id.goog'),
+  wiring: (_platform, email) => ({ serviceAccountAnnotations: { [GKE_SA_ANNOTATION]: email } }),
+  isAction: (a): a is GcpAction => isGcpAction(a),
+  openSession: async (i) => {
+    const { openGcpSession } = await import('./session.js');
+    const google = await openGcpSession({
+      log: i.log,
+      ...(i.environment ? { environment: i.environment.credentials } : {}),
+      ...(i.environment?.endpoints ? { endpoints: i.environment.endpoints } : {}),
+      ...(i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {}),
+    });
+    return gcpCloudSession(google);
+  },
+  readState: (session, facts, decisions) => readGcpState(session.google, facts, decisions),
+  plan: planGke,
+  planUninstall: planGkeUninstall,
+  checks: async () => {
+    throw new OperationError('verify is not available for Google Cloud yet.');
+  },
+  integration: { type: 'artifactregistry', identityField: 'google.wifEnabled' },
+  readFacts: (session, options, clusters) => readGcpFacts(session.google, options, clusters),
+  decide: decideGcp,
+  summary: (plan) => [
+    `RHACS acts as the Google service account ${plan.serviceAccount.email} (project ${plan.projectId}).`,
+    ...plan.grants.map((g) => `  ${g.role} on ${g.resource}: ${g.member}`),
+  ],
+};

@@ -1,0 +1,83 @@
+/**
+ * A GKE run's Google facts and decisions: the project (id and number), each cluster as GKE sees it
+ * (workload identity on, the metadata mode of the node pools that run RHACS) — a problem there is
+ * bad input with its `gcloud` fix, before anything is written — and the service account's id.
+ */
+import { InputError, type InputProblem } from '../../errors.js';
+import type { ClusterFacts } from '../../plan/model.js';
+import { gkeProblems, readGkeCluster } from './gke.js';
+import type { GcpDecisions, GcpFacts } from './plan.js';
+import { readProject } from './project.js';
+import { defaultAccountId } from './service-account.js';
+import type { GcpSession } from './session.js';
+
+/** What the run's flags say about Google (the options' GKE part). */
+export interface GcpRunOptions {
+  /** uninstall removes what is there whatever GKE's settings: workload identity and the metadata mode are not checked. */
+  command?: string;
+  gcpProject?: string;
+  gcpServiceAccount?: string;
+  garRepositories: { location: string; repository: string }[];
+  adoptServiceAccount: boolean;
+  clusterName?: string;
+  delegatedScanning?: boolean;
+  restart: boolean;
+}
+
+/** Pure: the project of a run: --gcp-project, else the one Central's cluster is in (its issuer or context). */
+export function projectOfRun(options: Pick<GcpRunOptions, 'gcpProject'>, clusters: readonly ClusterFacts[]): string {
+  if (options.gcpProject) return options.gcpProject;
+  const fromCluster = clusters.find((c) => c.components.includes('central'))?.gke?.projectId ?? clusters.find((c) => c.gke)?.gke?.projectId;
+  if (fromCluster) return fromCluster;
+  throw new InputError([{ source: '--gcp-project', message: 'could not be told from the cluster (its issuer and kubeconfig context name no project); say which project the service account lives in' }]);
+}
+
+/** Pure: the problems of a --gcp-service-account given as an email of another project. */
+export function serviceAccountIdOf(options: Pick<GcpRunOptions, 'gcpServiceAccount' | 'clusterName'>, projectId: string, clusterName: string | undefined): { accountId: string; problems: InputProblem[] } {
+  const given = options.gcpServiceAccount;
+  if (!given) return { accountId: defaultAccountId(options.clusterName ?? clusterName ?? 'central'), problems: [] };
+  const email = /^([^@]+)@([^.]+)\.iam\.gserviceaccount\.com$/.exec(given);
+  if (email && email[2] !== projectId) {
+    return { accountId: email[1]!, problems: [{ source: '--gcp-service-account', message: `${given} is in project ${email[2]}, but the run's project is ${projectId} (the service account and its grants live in one project): pass --gcp-project ${email[2]} or name an account of ${projectId}` }] };
+  }
+  return { accountId: email ? email[1]! : given, problems: [] };
+}
+
+/**
+ * Reads the project and each GKE cluster (reads only). Workload identity off, or a node pool that
+ * runs Central or Sensor without the GKE metadata server, is bad input (exit 2) naming the fix.
+ */
+export async function readGcpFacts(session: GcpSession, options: GcpRunOptions, clusters: ClusterFacts[]): Promise<GcpFacts> {
+  const projectId = projectOfRun(options, clusters);
+  const project = await readProject(session, projectId);
+  const problems: InputProblem[] = [];
+  for (const c of clusters) {
+    if (options.command === 'uninstall' && c.gke) continue;
+    if (!c.gke) {
+      problems.push({ source: '--context', message: `${c.context ?? 'the current context'} does not say which GKE cluster it is (no GKE issuer or gke_<project>_<location>_<cluster> context name)` });
+      continue;
+    }
+    const gke = await readGkeCluster(session, c.gke);
+    for (const p of gkeProblems(gke, c.gke.nodePools)) problems.push({ source: c.context ?? 'cluster', message: `${p.message}. Fix: ${p.fix}` });
+  }
+  if (problems.length) {
+    throw new InputError(problems, 'RHACS\'s pods can act as a Google service account only through GKE workload identity: run the gcloud command above, then run rhacs-sts again. Nothing was changed.');
+  }
+  const central = clusters.find((c) => c.components.includes('central')) ?? clusters[0]!;
+  const clusterName = options.clusterName ?? central.gke?.name ?? central.name;
+  return { projectId: project.projectId, projectNumber: project.projectNumber, clusters, ...(clusterName ? { clusterName } : {}), offline: false };
+}
+
+/** Decisions from the flags: a flag wins, else the default (Sensor gets the identity where only Sensor runs). */
+export function decideGcp(options: GcpRunOptions, facts: GcpFacts): GcpDecisions {
+  const { accountId, problems } = serviceAccountIdOf(options, facts.projectId, facts.clusterName);
+  if (problems.length) throw new InputError(problems);
+  const onlySensor = facts.clusters.some((c) => c.components.includes('sensor') && !c.components.includes('central'));
+  return {
+    accountId,
+    delegatedScanning: options.delegatedScanning ?? onlySensor,
+    restart: options.restart,
+    adoptServiceAccount: options.adoptServiceAccount,
+    repositories: options.garRepositories,
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * init's and plan's pipeline for a cloud other than AWS (Google Cloud today): open the clusters →
+ * detect → open the cloud's session → read its facts (what keeps the identity from working is bad
+ * input, before anything is written) → decide → read what is in place → plan → deliver. Rendering,
+ * confirming, the Kubernetes applier, restarts and Helm values are the ones AWS's run uses; the
+ * cloud's actions go to its session.
+ */
+import { blockersError } from '../apply/run.js';
+import { writeHelmValues } from '../apply/helm-values.js';
+import { cloudFor, loadCloud, type CloudId } from '../clouds/registry.js';
+import { openKubeSessions } from '../discover.js';
+import { InputError, OperationError } from '../errors.js';
+import type { KubeSession } from '../kube/session.js';
+import { applyQuestion } from '../messages.js';
+import type { Options } from '../options/options.js';
+import type { AnyPlan, ClusterFacts } from '../plan/model.js';
+import { hasSignal, platform, type PlatformId } from '../platforms/registry.js';
+import { errorJson, planToJson } from '../render/plan-json.js';
+import { renderPlanText } from '../render/plan-text.js';
+import { clusterTargets } from '../targets.js';
+import type { Ui } from '../ui/ui.js';
+import { deliver } from './deliver.js';
+import type { Step } from './run.js';
+
+/** The platform a run's kubeconfig names (no request): a GKE context, or a context whose user runs gke-gcloud-auth-plugin. */
+export async function kubeconfigPlatform(options: Pick<Options, 'kubeconfig' | 'context' | 'centralContext' | 'environment'>): Promise<PlatformId | undefined> {
+  const { kubeconfigContext } = await import('../kube/client.js');
+  const ctx = kubeconfigContext({ kubeconfig: options.kubeconfig, ...(options.environment ? { environment: options.environment.kube } : {}) }, options.centralContext ?? options.context);
+  if (!ctx) return undefined;
+  if (hasSignal('gke', 'kubeconfig', ctx.contextName) || (ctx.execCommand !== undefined && hasSignal('gke', 'kubeconfig-exec', ctx.execCommand))) return 'gke';
+  return undefined;
+}
+
+/** What the steps of one run on a cloud other than AWS know, filled in as they go. */
+export interface CloudRun {
+  ui: Ui;
+  answers: Options;
+  cloud: Exclude<CloudId, 'aws'>;
+  kube?: Map<string, KubeSession>;
+  unreachable?: { context: string; message: string }[];
+  clusters?: ClusterFacts[];
+  /** The kubeconfig context of each cluster, as the kubeconfig names it (for people). */
+  kubeContexts?: string[];
+  warnings?: string[];
+  plan?: AnyPlan;
+  /** Applies one of the cloud's actions (its session), once opened. */
+  session?: { apply(action: AnyPlan['actions'][number], plan: AnyPlan): Promise<boolean> };
+  summary?: string[];
+}
+
+/** A plan of a cloud other than AWS is refused offline (its facts come from the cloud and the cluster). */
+export const refuseOffline: Step<CloudRun> = (r) => {
+  if (r.answers.offline) {
+    throw new InputError([{ source: '--offline', message: `is not available for ${platform(r.answers.provider ?? 'gke').title} yet: its plan needs the cluster and the cloud (run "rhacs-sts plan" without --offline)` }]);
+  }
+};
+
+/** Opens every cluster the options name and detects each (the platform must be one the cloud pairs with). */
+export const openClusters: Step<CloudRun> = async (r) => {
+  const { answers: o, ui } = r;
+  await ui.spinner('Reading the cluster…', async () => {
+    const { kube, unreachable } = await openKubeSessions(o, ui);
+    r.kube = kube;
+    r.unreachable = unreachable;
+    const targets = clusterTargets(o).filter((t) => kube.has(t.key));
+    const found = await Promise.all(targets.map(async (t) => {
+      const d = await kube.get(t.key)!.discover({ namespace: o.namespace, provider: o.provider ?? 'gke', oidcIssuer: o.oidcIssuer });
+      const components = t.role === 'both' ? d.facts.components : d.facts.components.filter((c) => c === t.role);
+      if (!components.length) throw new InputError([{ source: t.flag, message: `${t.context ?? 'the current context'}: no ${t.role === 'central' ? 'Central' : 'Sensor'} found in namespace ${d.facts.namespace}` }]);
+      return { ...d, kubeContext: d.facts.context, facts: { ...d.facts, components, context: t.context } };
+    }));
+    r.clusters = found.map((f) => f.facts);
+    r.kubeContexts = found.map((f) => f.kubeContext ?? f.facts.context ?? 'current context');
+    r.warnings = found.flatMap((f) => f.warnings);
+  });
+  for (const c of r.clusters!) {
+    if (cloudFor(c.provider) !== r.cloud) {
+      throw new InputError([{ source: '--provider', message: `the cluster of context ${c.context ?? '(current)'} is ${platform(c.provider).title}, not a cluster of this run's cloud` }]);
+    }
+  }
+  for (const w of r.warnings!) ui.warn(w);
+  for (const [i, c] of r.clusters!.entries()) {
+    ui.info(`Detected ${platform(c.provider).title} cluster${c.gke ? ` ${c.gke.name} (project ${c.gke.projectId}, ${c.gke.location})` : ''} (context ${r.kubeContexts![i]})`);
+    ui.info(`  RHACS   ${c.components.join(' and ')} in namespace ${c.namespace}${c.version ? `, version ${c.version}` : ''}, installed by ${c.installMethod}${c.gke?.nodePools?.length ? `, on node pool${c.gke.nodePools.length > 1 ? 's' : ''} ${c.gke.nodePools.join(', ')}` : ''}`);
+  }
+};
+
+/** The cloud's session, facts, decisions, state and plan. */
+export const planOnCloud: Step<CloudRun> = async (r) => {
+  const { answers: o, ui } = r;
+  if (r.cloud !== 'gcp') throw new OperationError(`No run for cloud ${r.cloud}.`);
+  const cloud = await loadCloud('gcp');
+  const session = await cloud.openSession({
+    log: ui.debug, warn: ui.warn, timeoutMs: o.requestTimeoutMs,
+    environment: { credentials: o.environment?.gcp ?? {}, ...(o.environment && Object.keys(o.environment.gcpEndpoints).length ? { endpoints: o.environment.gcpEndpoints } : {}) },
+  });
+  const plan = await ui.spinner('Reading the Google project, the GKE cluster and the service account…', async () => {
+    const facts = await cloud.readFacts(session, o, r.clusters!);
+    const decisions = cloud.decide(o, facts);
+    const state = await cloud.readState!(session, facts, decisions);
+    return o.command === 'uninstall' ? cloud.planUninstall(facts, decisions, state) : cloud.plan(facts, decisions, state);
+  });
+  r.plan = plan;
+  r.session = { apply: (a, p) => (cloud.isAction(a) ? session.apply(a, p as typeof plan) : Promise.reject(new OperationError(`Not a Google Cloud action: ${a.type}.`))) };
+  r.summary = cloud.summary(plan);
+};
+
+/** A plan only (plan, --dry-run): printed with the values files it would write; a blocker fails the run (exit 1). */
+export const showCloudPlan: Step<CloudRun> = (r) => {
+  const { plan, answers: o, ui } = r;
+  const failed = blockersError(plan!);
+  if (o.output === 'json') ui.result(planToJson(plan!, { ...(failed ? { error: errorJson(failed) } : {}) }));
+  else ui.result(renderPlanText(plan!, ui.colors));
+  writeHelmValues(plan!, o, ui);
+  if (failed) throw failed;
+};
+
+/** Show → confirm → apply (the cloud's actions to its session, the cluster's to the Kubernetes applier) → summary. */
+export const applyCloudPlan: Step<CloudRun> = async (r) => {
+  const { plan, answers: o, ui } = r;
+  await deliver({
+    plan: plan!, options: o, ui, leftOut: (r.unreachable ?? []).map((u) => u.context),
+    planOnStderr: true,
+    confirm: o.command === 'uninstall'
+      ? { question: (count, outage) => `Remove: apply ${count} change${count === 1 ? '' : 's'}?${outage ? ` (${outage})` : ''}`, review: 'rhacs-sts uninstall --dry-run', blankLine: true }
+      : { question: applyQuestion, review: 'rhacs-sts plan', blankLine: true },
+    blankBeforeApply: true,
+    deps: { cloud: r.session!, kube: r.kube! },
+    nothingToChange: () => {
+      if (o.output !== 'json' && !o.quiet) ui.info('Everything is in place.');
+    },
+    done: (applied) => {
+      if (o.output === 'json') return;
+      const n = applied.filter((a) => a.outcome === 'done').length;
+      ui.info('');
+      ui.info(ui.logColors.green(`Done: ${n} change${n === 1 ? '' : 's'} applied.`));
+      if (o.command !== 'uninstall') for (const l of r.summary ?? []) ui.info(l);
+    },
+  });
+};
+
+export const deliverCloudPlan: Step<CloudRun> = (r) => (r.answers.dryRun ? showCloudPlan(r) : applyCloudPlan(r));

@@ -1,0 +1,49 @@
+// Google Cloud for a sandbox GKE cluster: the Google stand-ins (standins.ts) with the cluster as GKE
+// knows it (workload identity on, its node pool on GKE_METADATA), gcloud's application default
+// credentials for the seeded owner, and the environment that points rhacs-sts at them (gcloud's
+// endpoint overrides, its token host, and the stand-ins' CA beside the public issuers' one).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GKE_PROJECT } from '../kube/kubeconfigs.js';
+import type { ClusterInfo, SandboxInfo } from '../types.js';
+import { startGcpStandins, type GcpStandins, type GkeClusterSpec } from './standins.js';
+
+export interface GkeGoogle {
+  standins: GcpStandins;
+  /** GOOGLE_APPLICATION_CREDENTIALS, CLOUDSDK_API_ENDPOINT_OVERRIDES_*, CLOUDSDK_AUTH_TOKEN_HOST, NODE_EXTRA_CA_CERTS. */
+  env: Record<string, string>;
+  /** The cluster as GKE knows it, with changes (e.g. workload identity off). */
+  clusterSpec(over?: Partial<GkeClusterSpec>): GkeClusterSpec;
+  stop(): Promise<void>;
+}
+
+export async function startGkeGoogle(info: SandboxInfo, cluster: ClusterInfo): Promise<GkeGoogle> {
+  const standins = await startGcpStandins();
+  const clusterSpec = (over: Partial<GkeClusterSpec> = {}): GkeClusterSpec => ({
+    projectId: GKE_PROJECT, location: cluster.region, name: cluster.name, workloadIdentity: true,
+    nodePools: [{ name: 'default-pool', metadataMode: 'GKE_METADATA' }], issuer: cluster.issuer, ...over,
+  });
+  standins.seedCluster(clusterSpec());
+  const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-gke-google-'));
+  const adc = join(dir, 'application_default_credentials.json');
+  writeFileSync(adc, JSON.stringify(standins.adminCredentials()), { mode: 0o600 });
+  const cas = join(dir, 'cas.pem');
+  writeFileSync(cas, `${standins.ca}\n${readFileSync(info.awsEnv.NODE_EXTRA_CA_CERTS, 'utf8')}`);
+  const env = {
+    GOOGLE_APPLICATION_CREDENTIALS: adc,
+    CLOUDSDK_AUTH_TOKEN_HOST: standins.urls.oauth2Token,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM: standins.urls.iam,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER: standins.urls.cloudresourcemanager,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER: standins.urls.container,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_ARTIFACTREGISTRY: standins.urls.artifactregistry,
+    NODE_EXTRA_CA_CERTS: cas,
+  };
+  return {
+    standins, env, clusterSpec,
+    stop: async () => {
+      await standins.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
