@@ -92,6 +92,41 @@ export async function wellKnownIssuer(api: KubeApi): Promise<string> {
   return normalizeIssuer(doc.issuer);
 }
 
+/**
+ * OpenShift: the region and name from its Infrastructure object, and the issuer from its
+ * Authentication object (unless --oidc-issuer gave one); without one the cluster is not set up for STS.
+ */
+async function readOpenShift(api: KubeApi, input: DiscoverInput, given: string | undefined, evidence: string[], warnings: string[]) {
+  let issuer = given;
+  evidence.push(`the ${OPENSHIFT_CONFIG_GROUP} API group is served`);
+  const [auth, infra] = await Promise.all([
+    readOpenShiftConfig<OpenShiftAuthentication>(api, 'authentications'),
+    readOpenShiftConfig<OpenShiftInfrastructure>(api, 'infrastructures'),
+  ]);
+  const region = infra?.status?.platformStatus?.aws?.region || undefined;
+  const clusterName = infra?.status?.infrastructureName || undefined;
+  const platform = infra?.status?.platformStatus?.type ?? infra?.status?.platform;
+  if (platform && platform !== 'AWS') {
+    warnings.push(`The OpenShift infrastructure platform is ${platform}, not AWS; AWS STS still works if the issuer is public, but check that this is the cluster you meant.`);
+  }
+  const saIssuer = auth?.spec?.serviceAccountIssuer?.trim() ? normalizeIssuer(auth.spec.serviceAccountIssuer) : undefined;
+  if (!issuer && (input.provider ?? 'openshift') === 'openshift') {
+    if (!saIssuer) {
+      // Passing the public issuer with --oidc-issuer does not help: the tokens still carry the internal one.
+      throw Object.assign(
+        new OperationError(
+          `This OpenShift cluster is not configured for AWS STS: authentication.config.openshift.io/cluster has no spec.serviceAccountIssuer, so its service-account tokens are issued by the internal issuer (https://kubernetes.default.svc), which AWS cannot reach.`,
+          { hint: OPENSHIFT_PUBLIC_ISSUER_HINT },
+        ),
+        { openshiftWithoutSts: true },
+      );
+    }
+    issuer = saIssuer;
+    evidence.push('issuer from authentication.config.openshift.io/cluster');
+  }
+  return { issuer, region, clusterName, saIssuer };
+}
+
 /** A few nodes (bounded), or null when we may not list them (the signal is then just missing). */
 async function sampleNodes(api: KubeApi): Promise<V1Node[] | null> {
   try {
@@ -119,32 +154,7 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
 
   if (openshift) {
     detected = 'openshift';
-    evidence.push(`the ${OPENSHIFT_CONFIG_GROUP} API group is served`);
-    const [auth, infra] = await Promise.all([
-      readOpenShiftConfig<OpenShiftAuthentication>(api, 'authentications'),
-      readOpenShiftConfig<OpenShiftInfrastructure>(api, 'infrastructures'),
-    ]);
-    region = infra?.status?.platformStatus?.aws?.region || undefined;
-    clusterName = infra?.status?.infrastructureName || undefined;
-    const platform = infra?.status?.platformStatus?.type ?? infra?.status?.platform;
-    if (platform && platform !== 'AWS') {
-      warnings.push(`The OpenShift infrastructure platform is ${platform}, not AWS; AWS STS still works if the issuer is public, but check that this is the cluster you meant.`);
-    }
-    saIssuer = auth?.spec?.serviceAccountIssuer?.trim() ? normalizeIssuer(auth.spec.serviceAccountIssuer) : undefined;
-    if (!issuer && (input.provider ?? 'openshift') === 'openshift') {
-      if (!saIssuer) {
-        // Passing the public issuer with --oidc-issuer does not help: the tokens still carry the internal one.
-        throw Object.assign(
-          new OperationError(
-            `This OpenShift cluster is not configured for AWS STS: authentication.config.openshift.io/cluster has no spec.serviceAccountIssuer, so its service-account tokens are issued by the internal issuer (https://kubernetes.default.svc), which AWS cannot reach.`,
-            { hint: OPENSHIFT_PUBLIC_ISSUER_HINT },
-          ),
-          { openshiftWithoutSts: true },
-        );
-      }
-      issuer = saIssuer;
-      evidence.push('issuer from authentication.config.openshift.io/cluster');
-    }
+    ({ issuer, region, clusterName, saIssuer } = await readOpenShift(api, input, issuer, evidence, warnings));
   }
 
   let tokenIssuer: ProviderDetection['tokenIssuer'];
