@@ -8,8 +8,20 @@ import { renderVerifyText } from '../render/verify-text.js';
 import type { Ui } from '../ui/ui.js';
 import { mergeReports, runChecks } from '../verify/run.js';
 import { centralTarget, centralTestRow, hasCentralCredentials } from '../central/flow.js';
+import { cloudOfRun } from '../clouds/registry.js';
+import * as c from '../steps/cloud-init.js';
+import { verifyOnCloud } from '../steps/cloud-verify.js';
+import { runSteps } from '../steps/run.js';
 
 export async function runVerify(options: Options, ui: Ui): Promise<void> {
+  // The cloud of the run, as init finds it: a cloud other than AWS walks its own chain.
+  const cloud = cloudOfRun({
+    ...(options.provider ? { provider: options.provider } : { kubeconfigPlatform: await c.kubeconfigPlatform(options) }),
+  });
+  if (cloud && cloud !== 'aws') {
+    await runSteps({ ui, answers: options, cloud }, [c.openClusters, verifyOnCloud]);
+    return;
+  }
   const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false });
   ui.step(options.skipExchange ? 'Checking the chain (without the token exchange)…' : 'Checking the chain, including a real token exchange…');
   // Secured clusters with a role of their own (from --role-per-cluster) are checked with it.

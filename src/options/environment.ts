@@ -9,7 +9,7 @@ import type { KubeEnvironment } from '../kube/environment.js';
 export type { AwsEnvironment, GcpEnvironment, KubeEnvironment };
 
 /** The Google APIs whose endpoint gcloud lets a user override (CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>), and the OAuth token host (CLOUDSDK_AUTH_TOKEN_HOST). */
-export type GcpEndpoints = Partial<Record<'iam' | 'cloudresourcemanager' | 'container' | 'artifactregistry' | 'oauth2Token', string>>;
+export type GcpEndpoints = Partial<Record<'iam' | 'cloudresourcemanager' | 'container' | 'artifactregistry' | 'sts' | 'iamcredentials' | 'oauth2Token', string>>;
 
 export interface Environment {
   kube: KubeEnvironment;
@@ -43,6 +43,8 @@ export function readEnvironment(env: Record<string, string | undefined>): Enviro
       cloudresourcemanager: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER,
       container: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER,
       artifactregistry: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_ARTIFACTREGISTRY,
+      sts: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_STS,
+      iamcredentials: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS,
       oauth2Token: env.CLOUDSDK_AUTH_TOKEN_HOST,
     }),
   };

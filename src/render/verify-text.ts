@@ -22,7 +22,13 @@ export function renderVerifyText(report: VerifyReport, c: ChalkInstance): string
     out.push(`  ${cl.context ? `${cl.context}: ` : ''}namespace ${cl.namespace}, service account${cl.components.length === 1 ? '' : 's'} ${cl.components.join(', ') || '(none)'}`);
   }
   out.push('');
+  out.push(renderCheckTable(report, c));
+  return out.join('\n');
+}
 
+/** The table of rows (fixes under the failures) and the tally: the same on every cloud. */
+export function renderCheckTable(report: Pick<VerifyReport, 'checks' | 'summary'>, c: ChalkInstance): string {
+  const out: string[] = [];
   const width = Math.max('CHECK'.length, ...report.checks.map((r) => r.check.length));
   const pad = ' '.repeat(width + 2 + 6);
   out.push(c.bold(`${'CHECK'.padEnd(width)}  RESULT  DETAIL`));

@@ -4,7 +4,6 @@
  * Kubernetes service accounts (GKE workload identity), and Central's `artifactregistry` integration.
  * Loaded through src/clouds/registry.ts only for a Google run.
  */
-import { OperationError } from '../../errors.js';
 import { GKE_SA_ANNOTATION } from '../../platforms/gke/constants.js';
 import type { CloudSession, Cloud } from '../types.js';
 import { applyGcpAction } from './apply.js';
@@ -12,6 +11,7 @@ import type { GcpEnvironment } from './environment.js';
 import { isGcpAction, planGke, type GcpAction, type GcpDecisions, type GcpFacts, type GcpPlan, type GcpState } from './plan.js';
 import type { GcpSession, GoogleApi } from './session.js';
 import { readGcpState } from './state.js';
+import { checkGke, type GcpVerifyReport, type GkeCheckInput } from './verify-gke.js';
 import { planGkeUninstall } from './uninstall.js';
 import { decideGcp, readGcpFacts, type GcpRunOptions } from './facts.js';
 import type { ClusterFacts } from '../../plan/model.js';
@@ -31,7 +31,7 @@ export type GcpCloud = Cloud<
   GcpAction, GcpPlan, GcpCloudSession, GcpRunEnvironment,
   [facts: GcpFacts, decisions: GcpDecisions, state: GcpState | undefined],
   [facts: GcpFacts, decisions: GcpDecisions, state: GcpState],
-  [], never,
+  [session: GcpCloudSession, input: Omit<GkeCheckInput, 'google' | 'http'> & { timeoutMs?: number }], GcpVerifyReport,
   [session: GcpCloudSession, facts: GcpFacts, decisions: GcpDecisions],
   GcpState
 > & {
@@ -70,8 +70,9 @@ export const gcp: GcpCloud = {
   readState: (session, facts, decisions) => readGcpState(session.google, facts, decisions),
   plan: planGke,
   planUninstall: planGkeUninstall,
-  checks: async () => {
-    throw new OperationError('verify is not available for Google Cloud yet.');
+  checks: async (session, { timeoutMs, ...input }) => {
+    const { tokenHttp } = await import('./token-http.js');
+    return checkGke({ ...input, google: session.google, http: tokenHttp(timeoutMs !== undefined ? { timeoutMs } : {}) });
   },
   integration: { type: 'artifactregistry', identityField: 'google.wifEnabled' },
   readFacts: (session, options, clusters) => readGcpFacts(session.google, options, clusters),

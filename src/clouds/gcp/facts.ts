@@ -13,7 +13,10 @@ import type { GcpSession } from './session.js';
 
 /** What the run's flags say about Google (the options' GKE part). */
 export interface GcpRunOptions {
-  /** uninstall removes what is there whatever GKE's settings: workload identity and the metadata mode are not checked. */
+  /**
+   * uninstall removes what is there whatever GKE's settings, and verify reports them as rows:
+   * for both, workload identity and the metadata mode are not bad input here.
+   */
   command?: string;
   gcpProject?: string;
   gcpServiceAccount?: string;
@@ -52,7 +55,7 @@ export async function readGcpFacts(session: GcpSession, options: GcpRunOptions, 
   const project = await readProject(session, projectId);
   const problems: InputProblem[] = [];
   for (const c of clusters) {
-    if (options.command === 'uninstall' && c.gke) continue;
+    if ((options.command === 'uninstall' || options.command === 'verify') && c.gke) continue;
     if (!c.gke) {
       problems.push({ source: '--context', message: `${c.context ?? 'the current context'} does not say which GKE cluster it is (no GKE issuer or gke_<project>_<location>_<cluster> context name)` });
       continue;

@@ -5,13 +5,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { publicFetcher } from '../issuers/public-fetch.js';
 import { GKE_PROJECT } from '../kube/kubeconfigs.js';
 import type { ClusterInfo, SandboxInfo } from '../types.js';
 import { startGcpStandins, type GcpStandins, type GkeClusterSpec } from './standins.js';
 
 export interface GkeGoogle {
   standins: GcpStandins;
-  /** GOOGLE_APPLICATION_CREDENTIALS, CLOUDSDK_API_ENDPOINT_OVERRIDES_*, CLOUDSDK_AUTH_TOKEN_HOST, NODE_EXTRA_CA_CERTS. */
+  /** GOOGLE_APPLICATION_CREDENTIALS, CLOUDSDK_API_ENDPOINT_OVERRIDES_* (STS and IAM Credentials too, for verify's chain), CLOUDSDK_AUTH_TOKEN_HOST, NODE_EXTRA_CA_CERTS. */
   env: Record<string, string>;
   /** The cluster as GKE knows it, with changes (e.g. workload identity off). */
   clusterSpec(over?: Partial<GkeClusterSpec>): GkeClusterSpec;
@@ -19,7 +20,8 @@ export interface GkeGoogle {
 }
 
 export async function startGkeGoogle(info: SandboxInfo, cluster: ClusterInfo): Promise<GkeGoogle> {
-  const standins = await startGcpStandins();
+  // Google STS reads the cluster's public issuer (its discovery document and keys) as from the internet.
+  const standins = await startGcpStandins({ fetchPublic: publicFetcher(info) });
   const clusterSpec = (over: Partial<GkeClusterSpec> = {}): GkeClusterSpec => ({
     projectId: GKE_PROJECT, location: cluster.region, name: cluster.name, workloadIdentity: true,
     nodePools: [{ name: 'default-pool', metadataMode: 'GKE_METADATA' }], issuer: cluster.issuer, ...over,
@@ -37,6 +39,8 @@ export async function startGkeGoogle(info: SandboxInfo, cluster: ClusterInfo): P
     CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER: standins.urls.cloudresourcemanager,
     CLOUDSDK_API_ENDPOINT_OVERRIDES_CONTAINER: standins.urls.container,
     CLOUDSDK_API_ENDPOINT_OVERRIDES_ARTIFACTREGISTRY: standins.urls.artifactregistry,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_STS: standins.urls.sts,
+    CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS: standins.urls.iamcredentials,
     NODE_EXTRA_CA_CERTS: cas,
   };
   return {

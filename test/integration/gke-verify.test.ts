@@ -1,0 +1,141 @@
+// verify on GKE, against the sandbox's `gke` cluster and the Google stand-ins: after init every link
+// passes (GKE's workload identity and metadata mode, the annotation, a token for the Kubernetes
+// service account with the workload pool as audience → Google STS → generateAccessToken → Artifact
+// Registry's permission check); each broken link fails its own row, naming the fix, with exit 3.
+import { CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateMember } from '../../src/clouds/gcp/iam-policy.js';
+import { openGcpSession, type GcpSession } from '../../src/clouds/gcp/session.js';
+import { cli as runCli, type Run } from '../sandbox/cli.js';
+import { useSandbox } from '../sandbox/context.js';
+import { mergePatch, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
+import { startGkeGoogle, type GkeGoogle } from '../sandbox/gcp/gke-google.js';
+import type { GcpStandins } from '../sandbox/gcp/standins.js';
+import { kubeConfigFor } from '../sandbox/observe.js';
+
+const sb = useSandbox();
+const PROJECT = 'sandbox-project';
+const READER = 'roles/artifactregistry.reader';
+const WI_USER = 'roles/iam.workloadIdentityUser';
+const SA_ANNOTATION = 'iam.gke.io/gcp-service-account';
+
+let google: GkeGoogle;
+let g: GcpStandins;
+let env: Record<string, string>;
+let session: GcpSession;
+
+beforeAll(async () => {
+  google = await startGkeGoogle(sb, sb.clusters.gke!);
+  g = google.standins;
+  env = google.env;
+  session = await openGcpSession({
+    environment: { applicationCredentials: env.GOOGLE_APPLICATION_CREDENTIALS! },
+    endpoints: { iam: g.urls.iam, cloudresourcemanager: g.urls.cloudresourcemanager, container: g.urls.container, artifactregistry: g.urls.artifactregistry, oauth2Token: g.urls.oauth2Token },
+    trustedCa: g.ca, timeoutMs: 10_000, sleep: async () => {}, log: () => {},
+  });
+});
+afterAll(async () => {
+  await google?.stop();
+});
+
+const cli = (args: string[]) => runCli(sb, 'gke', args, env);
+const ok = (r: Run, what: string): Run => {
+  if (r.code !== 0) throw new Error(`${what}: exit ${r.code}\n${r.stderr}\n${r.stdout}`);
+  return r;
+};
+const email = (id: string) => `${id}@${PROJECT}.iam.gserviceaccount.com`;
+const kube = () => kubeConfigFor(sb, 'gke');
+interface Doc { command: string; ok: boolean; cloud: string; serviceAccount: { email: string }; checks: { id: string; check: string; result: string; detail: string; fix?: string }[] }
+const verify = async (ns: string, id: string): Promise<{ run: Run; doc: Doc }> => {
+  const run = await cli(['verify', '--namespace', ns, '--gcp-service-account', id, '--output', 'json']);
+  return { run, doc: JSON.parse(run.stdout) as Doc };
+};
+const rowOf = (doc: Doc, kind: string) => doc.checks.find((c) => c.id.startsWith(`${kind}:`));
+const results = (doc: Doc) => doc.checks.map((c) => `${c.id.split(':')[0]} ${c.result}`);
+
+async function initialised(prefix: string): Promise<{ ns: string; id: string }> {
+  const ns = uniqueNamespace(prefix);
+  await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
+  const id = `rhacs-${ns.slice(-6)}`;
+  ok(await cli(['init', '--yes', '--namespace', ns, '--gcp-service-account', id]), 'init');
+  return { ns, id };
+}
+
+describe('verify on GKE', () => {
+  it('after init every link passes, each proven at Google; text names the project and the account', async () => {
+    const { ns, id } = await initialised('gke-v-ok');
+    const mark = g.mark();
+    const { run, doc } = await verify(ns, id);
+    expect(run.code, run.stderr).toBe(0);
+    expect(doc).toMatchObject({ command: 'verify', ok: true, cloud: 'gcp', serviceAccount: { email: email(id) } });
+    expect(results(doc)).toEqual([
+      'gcp-workload-identity pass', 'gcp-metadata-mode pass', 'gcp-wiring pass',
+      'gcp-token pass', 'gcp-sts pass', 'gcp-impersonation pass', 'gcp-registry pass',
+    ]);
+    const member = `serviceAccount:${PROJECT}.svc.id.goog[${ns}/central]`;
+    expect(g.requests(mark).filter((r) => !r.methodId.startsWith('oauth2') && r.method === 'POST' && !/getIamPolicy$/.test(r.methodId)).map((r) => `${r.methodId} ${r.status} ${r.caller ?? ''}`)).toEqual([
+      `sts.token 200 ${member}`,
+      `iamcredentials.projects.serviceAccounts.generateAccessToken 200 ${member}`,
+      `cloudresourcemanager.projects.testIamPermissions 200 serviceAccount:${email(id)}`,
+    ]);
+    const text = await cli(['verify', '--namespace', ns, '--gcp-service-account', id]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`Verify for GKE · project ${PROJECT} (number 123456789012)`);
+    expect(text.stdout).toContain(`Service account: ${email(id)}`);
+    expect(text.stdout).toMatch(/7 passed: the chain works\./);
+  });
+
+  it('the workloadIdentityUser member removed → the binding row fails with its gcloud fix, exit 3', async () => {
+    const { ns, id } = await initialised('gke-v-bind');
+    const member = `serviceAccount:${PROJECT}.svc.id.goog[${ns}/central]`;
+    await updateMember(session, { kind: 'serviceAccount', email: email(id) }, { op: 'remove', role: WI_USER, member });
+    const { run, doc } = await verify(ns, id);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toContain('service account impersonation (binding)');
+    expect(rowOf(doc, 'gcp-impersonation')).toMatchObject({
+      result: 'fail',
+      detail: expect.stringMatching(/roles\/iam\.workloadIdentityUser binding is missing/),
+      fix: `Run init again, or grant it: \`gcloud iam service-accounts add-iam-policy-binding ${email(id)} --role=${WI_USER} --member='${member}'\` (a new binding can take a few minutes to take effect).`,
+    });
+    expect(rowOf(doc, 'gcp-registry')).toMatchObject({ result: 'warn', detail: expect.stringMatching(/not reached/) });
+    expect(rowOf(doc, 'gcp-wiring')!.result).toBe('pass');
+    // init puts it back; verify passes again.
+    ok(await cli(['init', '--yes', '--namespace', ns, '--gcp-service-account', id]), 're-init');
+    expect((await verify(ns, id)).run.code).toBe(0);
+  });
+
+  it('the reader grant removed → the registry row fails naming the project grant, exit 3', async () => {
+    const { ns, id } = await initialised('gke-v-read');
+    await updateMember(session, { kind: 'project', projectId: PROJECT }, { op: 'remove', role: READER, member: `serviceAccount:${email(id)}` });
+    const { run, doc } = await verify(ns, id);
+    expect(run.code, run.stderr).toBe(3);
+    expect(rowOf(doc, 'gcp-impersonation')!.result).toBe('pass');
+    expect(rowOf(doc, 'gcp-registry')).toMatchObject({
+      result: 'fail',
+      detail: `${email(id)} may not download images from project ${PROJECT}: ${READER} is missing there`,
+      fix: `Run init again, or grant it: \`gcloud projects add-iam-policy-binding ${PROJECT} --role=${READER} --member=serviceAccount:${email(id)}\`.`,
+    });
+  });
+
+  it('the annotation naming another service account → the wiring row fails, exit 3', async () => {
+    const { ns, id } = await initialised('gke-v-wire');
+    const other = email('someone-else');
+    await kube().makeApiClient(CoreV1Api).patchNamespacedServiceAccount({ name: 'central', namespace: ns, body: { metadata: { annotations: { [SA_ANNOTATION]: other } } } }, mergePatch());
+    const { run, doc } = await verify(ns, id);
+    expect(run.code, run.stderr).toBe(3);
+    expect(rowOf(doc, 'gcp-wiring')).toMatchObject({ result: 'fail', detail: `names ${other}, not ${email(id)}`, fix: expect.stringMatching(/Run init again/) });
+  });
+
+  it('workload identity off → its row fails with the gcloud fix (verify reports it, not bad input), exit 3', async () => {
+    const { ns, id } = await initialised('gke-v-wioff');
+    g.seedCluster(google.clusterSpec({ workloadIdentity: false }));
+    try {
+      const { run, doc } = await verify(ns, id);
+      expect(run.code, run.stderr).toBe(3);
+      expect(rowOf(doc, 'gcp-workload-identity')).toMatchObject({ result: 'fail', fix: expect.stringContaining('--workload-pool=sandbox-project.svc.id.goog') });
+      expect(rowOf(doc, 'gcp-sts')).toMatchObject({ result: 'fail' });
+    } finally {
+      g.seedCluster(google.clusterSpec());
+    }
+  });
+});
