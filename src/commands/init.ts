@@ -16,6 +16,7 @@ import { errorJson } from '../render/plan-json.js';
 import { inTurn, runSteps, type Step } from '../steps/run.js';
 import * as s from '../steps/init.js';
 import * as c from '../steps/cloud-init.js';
+import { integrateOnCloud, requireCentralCredentials } from '../steps/cloud-central.js';
 import { cloudOfRun } from '../clouds/registry.js';
 import type { Ui } from '../ui/ui.js';
 
@@ -38,7 +39,7 @@ const SAVED: Step<s.InitRun>[] = [
 ];
 
 /** A live run on a cloud other than AWS (Google Cloud): the same delivery, the cloud's own facts and plan. */
-const ON_CLOUD: Step<c.CloudRun>[] = [c.refuseOffline, c.openClusters, c.planOnCloud, c.deliverCloudPlan];
+const ON_CLOUD: Step<c.CloudRun>[] = [c.refuseOffline, requireCentralCredentials, c.openClusters, c.planOnCloud, integrateOnCloud, c.deliverCloudPlan];
 
 export async function runInit(options: Options, ui: Ui): Promise<void> {
   // The cloud of the run: --provider, else a GKE-shaped kubeconfig context (read without a request); else AWS's detection.

@@ -46,6 +46,8 @@ export interface CloudRun {
   /** Applies one of the cloud's actions (its session), once opened. */
   session?: { apply(action: AnyPlan['actions'][number], plan: AnyPlan): Promise<boolean> };
   summary?: string[];
+  /** Applies Central's integration action, when the plan has one (cloud-central.ts). */
+  central?: (action: Extract<AnyPlan['actions'][number], { type: 'central-integration' }>) => Promise<boolean>;
 }
 
 /** A plan of a cloud other than AWS is refused offline (its facts come from the cloud and the cluster). */
@@ -125,7 +127,7 @@ export const applyCloudPlan: Step<CloudRun> = async (r) => {
       ? { question: (count, outage) => `Remove: apply ${count} change${count === 1 ? '' : 's'}?${outage ? ` (${outage})` : ''}`, review: 'rhacs-sts uninstall --dry-run', blankLine: true }
       : { question: applyQuestion, review: 'rhacs-sts plan', blankLine: true },
     blankBeforeApply: true,
-    deps: { cloud: r.session!, kube: r.kube! },
+    deps: { cloud: r.session!, kube: r.kube!, ...(r.central ? { central: r.central } : {}) },
     nothingToChange: () => {
       if (o.output !== 'json' && !o.quiet) ui.info('Everything is in place.');
     },

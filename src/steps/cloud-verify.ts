@@ -7,6 +7,7 @@ import { loadCloud } from '../clouds/registry.js';
 import { OperationError, VerifyFailedError } from '../errors.js';
 import { renderGcpVerifyText } from '../render/verify-gcp-text.js';
 import { clusterTargets } from '../targets.js';
+import { centralRowOnCloud } from './cloud-central.js';
 import type { CloudRun } from './cloud-init.js';
 import type { Step } from './run.js';
 
@@ -37,6 +38,13 @@ export const verifyOnCloud: Step<CloudRun> = async (r) => {
       },
     });
   });
+  // Central's own test of the Artifact Registry integration, as its pod (when Central runs here).
+  const central = await centralRowOnCloud(r, { projectId: report.projectId, email: report.serviceAccount.email }, ui);
+  if (central) {
+    report.checks.push(central);
+    report.summary[central.result]++;
+    report.ok = report.summary.fail === 0;
+  }
   ui.result(o.output === 'json' ? JSON.stringify({ command: 'verify', ...report }, null, 2) : renderGcpVerifyText(report, ui.colors));
   if (!report.ok) {
     const failed = report.checks.filter((c) => c.result === 'fail');

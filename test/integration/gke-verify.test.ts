@@ -2,6 +2,8 @@
 // passes (GKE's workload identity and metadata mode, the annotation, a token for the Kubernetes
 // service account with the workload pool as audience → Google STS → generateAccessToken → Artifact
 // Registry's permission check); each broken link fails its own row, naming the fix, with exit 3.
+// init --configure-integration converges Central's Artifact Registry integration, saved only once
+// Central's own test passes in its pod (through the GKE metadata server stand-in of the pod's node).
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { updateMember } from '../../src/clouds/gcp/iam-policy.js';
@@ -12,6 +14,7 @@ import { mergePatch, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { startGkeGoogle, type GkeGoogle } from '../sandbox/gcp/gke-google.js';
 import type { GcpStandins } from '../sandbox/gcp/standins.js';
 import { kubeConfigFor } from '../sandbox/observe.js';
+import { centralIntegrations } from '../sandbox/central/central-control.js';
 
 const sb = useSandbox();
 const PROJECT = 'sandbox-project';
@@ -25,7 +28,7 @@ let env: Record<string, string>;
 let session: GcpSession;
 
 beforeAll(async () => {
-  google = await startGkeGoogle(sb, sb.clusters.gke!);
+  google = await startGkeGoogle(sb, sb.clusters.gke!, { central: true });
   g = google.standins;
   env = google.env;
   session = await openGcpSession({
@@ -70,8 +73,9 @@ describe('verify on GKE', () => {
     expect(doc).toMatchObject({ command: 'verify', ok: true, cloud: 'gcp', serviceAccount: { email: email(id) } });
     expect(results(doc)).toEqual([
       'gcp-workload-identity pass', 'gcp-metadata-mode pass', 'gcp-wiring pass',
-      'gcp-token pass', 'gcp-sts pass', 'gcp-impersonation pass', 'gcp-registry pass',
+      'gcp-token pass', 'gcp-sts pass', 'gcp-impersonation pass', 'gcp-registry pass', 'central-test warn',
     ]);
+    expect(rowOf(doc, 'central-test') ?? doc.checks.at(-1)).toMatchObject({ detail: expect.stringMatching(/^Skipped: no Central credentials/) });
     const member = `serviceAccount:${PROJECT}.svc.id.goog[${ns}/central]`;
     expect(g.requests(mark).filter((r) => !r.methodId.startsWith('oauth2') && r.method === 'POST' && !/getIamPolicy$/.test(r.methodId)).map((r) => `${r.methodId} ${r.status} ${r.caller ?? ''}`)).toEqual([
       `sts.token 200 ${member}`,
@@ -82,7 +86,7 @@ describe('verify on GKE', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain(`Verify for GKE · project ${PROJECT} (number 123456789012)`);
     expect(text.stdout).toContain(`Service account: ${email(id)}`);
-    expect(text.stdout).toMatch(/7 passed: the chain works\./);
+    expect(text.stdout).toMatch(/7 passed, 1 warning: the chain works\./);
   });
 
   it('the workloadIdentityUser member removed → the binding row fails with its gcloud fix, exit 3', async () => {
@@ -137,5 +141,62 @@ describe('verify on GKE', () => {
     } finally {
       g.seedCluster(google.clusterSpec());
     }
+  });
+});
+
+describe('Central\'s Artifact Registry integration on GKE', () => {
+  const REGION = sb.clusters.gke!.region;
+  const RECORD = 'rhacs-sts/artifactregistry-integration';
+  const recordOf = async (ns: string) =>
+    (await kube().makeApiClient(CoreV1Api).readNamespacedServiceAccount({ name: 'central', namespace: ns })).metadata?.annotations?.[RECORD];
+  const seeded = async (prefix: string) => {
+    const ns = uniqueNamespace(prefix);
+    const s = await seedRhacs(kube(), { namespace: ns, method: 'helm' });
+    return { ns, id: `rhacs-${ns.slice(-6)}`, env: { ROX_ADMIN_PASSWORD: s.adminPassword! } };
+  };
+
+  it('init --configure-integration creates it once Central\'s test passes; a re-run changes nothing; verify shows Central\'s test', async () => {
+    const { ns, id, env: central } = await seeded('gke-v-ar');
+    const r = await runCli(sb, 'gke', ['init', '--yes', '--configure-integration', '--namespace', ns, '--gcp-service-account', id], { ...env, ...central });
+    ok(r, 'init --configure-integration');
+    const saved = await centralIntegrations(sb, 'gke', ns);
+    expect(saved).toHaveLength(1);
+    expect(saved[0]).toMatchObject({ type: 'artifactregistry', categories: ['REGISTRY'], name: `Google Artifact Registry ${REGION}-docker.pkg.dev/${PROJECT} (rhacs-sts)`, google: { endpoint: `${REGION}-docker.pkg.dev`, project: PROJECT, wifEnabled: true } });
+    expect(JSON.parse((await recordOf(ns))!)).toEqual({ id: saved[0]!.id, created: true });
+    // Central's test ran in the restarted pod, as the annotated service account, through the node's metadata server.
+    expect(g.requests().filter((x) => x.methodId === 'docker.registry').at(-1)).toMatchObject({ caller: `serviceAccount:${email(id)}`, status: 200 });
+
+    const again = ok(await runCli(sb, 'gke', ['init', '--yes', '--configure-integration', '--namespace', ns, '--gcp-service-account', id], { ...env, ...central }), 're-run');
+    expect(again.stdout).toContain('Nothing to change: everything is in place.');
+    expect(await centralIntegrations(sb, 'gke', ns)).toEqual(saved);
+
+    const v = await runCli(sb, 'gke', ['verify', '--namespace', ns, '--gcp-service-account', id, '--output', 'json'], { ...env, ...central });
+    expect(v.code, v.stderr).toBe(0);
+    expect((JSON.parse(v.stdout) as Doc).checks.at(-1)).toMatchObject({ id: 'central-test', check: "Central's Artifact Registry test", result: 'pass', detail: expect.stringContaining(`tested the integration "${saved[0]!.name}" as its pod`) });
+  });
+
+  it('is not saved when Central\'s test fails (the new service account not yet effective at Google): exit 1 naming the link, nothing in RHACS', async () => {
+    const { ns, id, env: central } = await seeded('gke-v-arfail');
+    g.setPropagationDelay(3_600_000);
+    let r: Run;
+    try {
+      r = await runCli(sb, 'gke', ['init', '--yes', '--configure-integration', '--namespace', ns, '--gcp-service-account', id], { ...env, ...central });
+    } finally {
+      g.setPropagationDelay(0);
+    }
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain("Central's test of the Artifact Registry integration failed — broken link: service account");
+    expect(r.stderr).toContain(`Gaia id not found for email ${email(id)}`);
+    expect(r.stderr).toContain('Nothing was saved in RHACS.');
+    expect(await centralIntegrations(sb, 'gke', ns)).toEqual([]);
+    expect(await recordOf(ns)).toBeUndefined();
+  });
+
+  it('--configure-integration without Central credentials is exit 2 naming the flag, before anything is contacted', async () => {
+    const mark = g.mark();
+    const r = await cli(['init', '--yes', '--configure-integration', '--namespace', 'stackrox']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('--configure-integration: needs Central credentials');
+    expect(g.requests(mark)).toEqual([]);
   });
 });

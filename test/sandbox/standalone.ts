@@ -159,9 +159,10 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   try {
     const env = sandboxEnv(sandbox.info);
     Object.assign(env, azureEnv(sandbox.info, env));
-    // GKE: the Google stand-ins, in this process, with gcloud's credentials and endpoints in the environment.
+    // GKE: the Google stand-ins, in this process, with gcloud's credentials and endpoints in the
+    // environment; Central's pods reach them through a GKE metadata server stand-in per node.
     if (flavour === 'gke') {
-      google = await startGkeGoogle(sandbox.info, fleet[0]!.cluster);
+      google = await startGkeGoogle(sandbox.info, fleet[0]!.cluster, { central: true });
       Object.assign(env, google.env);
     }
     const stopAll = async () => {

@@ -58,7 +58,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { json, readBody, type CentralRequest, type TokenRole } from './central-api.js';
 import { ClusterCentrals } from './central-pods.js';
-import type { CentralClouds } from './cloud-sides.js';
+import { cloudsFromWire, type CentralClouds, type CentralCloudsWire } from './cloud-sides.js';
 import { IMAGE_INTEGRATION_API, validate } from './central-schema.js';
 import type { Integration } from './integrations.js';
 import { createRestrictedUser } from '../kube/restricted-users.js';
@@ -74,7 +74,7 @@ export type { AzureSide, CentralClouds, GcpSide } from './cloud-sides.js';
 // The stand-ins of every cluster, and their control API (tests and people: tokens, state, requests)
 
 export interface CentralStandIns {
-  /** http://127.0.0.1:PORT: POST /tokens, GET/POST /integrations, GET /endpoint, GET /requests, GET /mark. */
+  /** http://127.0.0.1:PORT: POST /tokens, GET/POST /integrations, GET /endpoint, GET /requests, GET /mark, PUT /clouds. */
   controlUrl: string;
   stop(): Promise<void>;
 }
@@ -91,6 +91,8 @@ export async function startCentralStandIns(info: SandboxInfo, opts: CentralStand
   let seq = 0;
   const record = (r: Omit<CentralRequest, 'seq'>) => requests.push({ ...r, seq: ++seq });
   const clusters = new Map<string, ClusterCentrals>();
+  // Google stand-ins started after the sandbox (by a test or `npm run sandbox`) register here (PUT /clouds).
+  const registered = new Map<string, CentralClouds>();
   for (const name of Object.keys(info.clusters)) {
     // Its own user, with what a kubelet does for Central's pods (watch them, read their Secrets,
     // request their service-account tokens, tell kwok where their port goes), so audit queries
@@ -109,7 +111,7 @@ export async function startCentralStandIns(info: SandboxInfo, opts: CentralStand
     const kc = new KubeConfig();
     kc.loadFromFile(user.kubeconfig);
     const cc = new ClusterCentrals(info, name, kc, record, log);
-    cc.api.clouds = () => opts.clouds?.(name) ?? {};
+    cc.api.clouds = () => registered.get(name) ?? opts.clouds?.(name) ?? {};
     await cc.start();
     clusters.set(name, cc);
   }
@@ -141,6 +143,15 @@ export async function startCentralStandIns(info: SandboxInfo, opts: CentralStand
             return json(res, 200, stored);
           }
           return json(res, 200, { integrations: [...st.integrations.values()] });
+        }
+        if (req.method === 'PUT' && url.pathname === '/clouds') {
+          // What the cluster's pods reach from now on (an empty body: nothing again).
+          const name = q('cluster') ?? '';
+          of(name);
+          const body = await readBody(req);
+          if (body.trim()) registered.set(name, cloudsFromWire(JSON.parse(body) as CentralCloudsWire));
+          else registered.delete(name);
+          return json(res, 200, {});
         }
         if (url.pathname === '/endpoint') return json(res, 200, { url: await of(q('cluster')).endpoint(q('namespace') ?? '') });
         if (url.pathname === '/mark') return json(res, 200, { seq });

@@ -54,6 +54,41 @@ export interface CentralClouds {
   azure?: AzureSide;
 }
 
+/**
+ * The Google side as sent over the Central stand-ins' control API (`PUT /clouds?cluster=<name>`) by
+ * stand-ins that run in another process: the Docker registry of each location, and the metadata
+ * server of each node (by node name).
+ */
+export interface CentralCloudsWire {
+  gcp?: {
+    urls: { stsToken: string; iamcredentials: string; docker: Record<string, string> };
+    ca: string;
+    metadataHosts?: Record<string, string>;
+    pullCheckImage?: string;
+  };
+}
+
+export function cloudsFromWire(w: CentralCloudsWire): CentralClouds {
+  if (!w.gcp) return {};
+  const g = w.gcp;
+  return {
+    gcp: {
+      urls: {
+        stsToken: g.urls.stsToken,
+        iamcredentials: g.urls.iamcredentials,
+        docker: (location) => {
+          const origin = g.urls.docker[location];
+          if (!origin) throw new Error(`no Artifact Registry repository in ${location}`);
+          return origin;
+        },
+      },
+      ca: g.ca,
+      ...(g.metadataHosts ? { metadataHost: (pod: V1Pod) => g.metadataHosts![pod.spec?.nodeName ?? ''] } : {}),
+      ...(g.pullCheckImage ? { pullCheckImage: g.pullCheckImage } : {}),
+    },
+  };
+}
+
 /** One HTTPS request trusting `ca` (or plain HTTP for the metadata server), bounded in time. */
 export function cloudRequest(url: string, init: { method?: string; headers?: Record<string, string>; body?: string; ca?: string | Buffer; timeoutMs?: number } = {}): Promise<{ status: number; body: string; headers: Record<string, string> }> {
   const u = new URL(url);

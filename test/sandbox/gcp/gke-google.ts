@@ -5,9 +5,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { publicFetcher } from '../issuers/public-fetch.js';
 import { GKE_PROJECT } from '../kube/kubeconfigs.js';
 import type { ClusterInfo, SandboxInfo } from '../types.js';
+import { startGkeCentralSide, type GkeCentralSide } from './gke-central-side.js';
 import { startGcpStandins, type GcpStandins, type GkeClusterSpec } from './standins.js';
 
 export interface GkeGoogle {
@@ -19,7 +21,15 @@ export interface GkeGoogle {
   stop(): Promise<void>;
 }
 
-export async function startGkeGoogle(info: SandboxInfo, cluster: ClusterInfo): Promise<GkeGoogle> {
+/** The repository seeded in the cluster's region when Central's pods reach Google (`central: true`). */
+export const GKE_CENTRAL_REPOSITORY = 'rhacs-images';
+
+/**
+ * `central`: Central's pods on the cluster reach these stand-ins (a GKE metadata server per node,
+ * gke-central-side.ts) for Central's test of an Artifact Registry integration, and a repository is
+ * seeded in the cluster's region. One test file at a time may ask for it.
+ */
+export async function startGkeGoogle(info: SandboxInfo, cluster: ClusterInfo, opts: { central?: boolean } = {}): Promise<GkeGoogle> {
   // Google STS reads the cluster's public issuer (its discovery document and keys) as from the internet.
   const standins = await startGcpStandins({ fetchPublic: publicFetcher(info) });
   const clusterSpec = (over: Partial<GkeClusterSpec> = {}): GkeClusterSpec => ({
@@ -43,9 +53,19 @@ export async function startGkeGoogle(info: SandboxInfo, cluster: ClusterInfo): P
     CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS: standins.urls.iamcredentials,
     NODE_EXTRA_CA_CERTS: cas,
   };
+  let central: GkeCentralSide | undefined;
+  if (opts.central) {
+    if (!info.centralControlUrl) throw new Error('the Central stand-ins do not run in this sandbox');
+    await standins.seedRepository({ projectId: GKE_PROJECT, location: cluster.region, repository: GKE_CENTRAL_REPOSITORY });
+    const kc = new KubeConfig();
+    kc.loadFromFile(cluster.kubeconfig);
+    kc.setCurrentContext(cluster.context);
+    central = await startGkeCentralSide({ standins, kc, controlUrl: info.centralControlUrl, cluster: { projectId: GKE_PROJECT, location: cluster.region, name: cluster.name }, dockerLocations: [cluster.region] });
+  }
   return {
     standins, env, clusterSpec,
     stop: async () => {
+      await central?.stop();
       await standins.close();
       rmSync(dir, { recursive: true, force: true });
     },
