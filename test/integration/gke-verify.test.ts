@@ -14,7 +14,7 @@ import { mergePatch, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { startGkeGoogle, type GkeGoogle } from '../sandbox/gcp/gke-google.js';
 import type { GcpStandins } from '../sandbox/gcp/standins.js';
 import { kubeConfigFor } from '../sandbox/observe.js';
-import { centralIntegrations } from '../sandbox/central/central-control.js';
+import { addCentralIntegration, centralIntegrations, centralMark, centralRequests } from '../sandbox/central/central-control.js';
 
 const sb = useSandbox();
 const PROJECT = 'sandbox-project';
@@ -190,6 +190,31 @@ describe('Central\'s Artifact Registry integration on GKE', () => {
     expect(r.stderr).toContain('Nothing was saved in RHACS.');
     expect(await centralIntegrations(sb, 'gke', ns)).toEqual([]);
     expect(await recordOf(ns)).toBeUndefined();
+  });
+
+  it('one for the same registry that rhacs-sts did not make is changed only with --adopt-integration (its key stays stored); plan writes nothing', async () => {
+    const { ns, id, env: central } = await seeded('gke-v-aradopt');
+    const key = '{"type":"service_account","private_key":"not-a-real-key"}';
+    const theirs = await addCentralIntegration(sb, 'gke', ns, { name: 'team GAR', type: 'artifactregistry', categories: ['REGISTRY'], google: { endpoint: `${REGION}-docker.pkg.dev`, project: PROJECT, serviceAccount: key } });
+    const base = ['init', '--yes', '--configure-integration', '--namespace', ns, '--gcp-service-account', id];
+
+    const since = await centralMark(sb);
+    const plan = await runCli(sb, 'gke', ['plan', '--configure-integration', '--namespace', ns, '--gcp-service-account', id], { ...env, ...central });
+    expect(plan.code, plan.stderr).toBe(1);
+    expect(plan.stdout + plan.stderr).toContain('"team GAR"');
+    expect((await centralRequests(sb, since, ns)).filter((x) => x.method !== 'GET')).toEqual([]);
+
+    const blocked = await runCli(sb, 'gke', base, { ...env, ...central });
+    expect(blocked.code, blocked.stderr).toBe(1);
+    expect(blocked.stderr).toContain('--adopt-integration');
+    expect(blocked.stderr).toContain('a service account key');
+    expect(blocked.stderr).not.toContain('not-a-real-key');
+
+    ok(await runCli(sb, 'gke', [...base, '--adopt-integration'], { ...env, ...central }), 'adopt');
+    const after = await centralIntegrations(sb, 'gke', ns);
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({ id: theirs.id, name: 'team GAR', google: { wifEnabled: true } });
+    expect(JSON.parse((await recordOf(ns))!)).toEqual({ id: theirs.id, previous: { wifEnabled: false } });
   });
 
   it('--configure-integration without Central credentials is exit 2 naming the flag, before anything is contacted', async () => {
