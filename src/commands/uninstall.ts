@@ -9,6 +9,7 @@ import { ownRoleClusters, type Discovered } from '../discover.js';
 import { OperationError } from '../errors.js';
 import { cloudOfRun, loadCloud } from '../clouds/registry.js';
 import * as c from '../steps/cloud-init.js';
+import { integrateOnCloud } from '../steps/cloud-central.js';
 import { runSteps } from '../steps/run.js';
 import { writeHelmValues } from '../apply/helm-values.js';
 import type { Options } from '../options/options.js';
@@ -28,7 +29,7 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
     ...(options.provider ? { provider: options.provider } : { kubeconfigPlatform: await c.kubeconfigPlatform(options) }),
   });
   if (cloud && cloud !== 'aws') {
-    await runSteps({ ui, answers: options, cloud }, [c.openClusters, c.planOnCloud, c.deliverCloudPlan]);
+    await runSteps({ ui, answers: options, cloud }, [c.openClusters, c.planOnCloud, integrateOnCloud, c.deliverCloudPlan]);
     return;
   }
   const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false, warnings: false });

@@ -155,7 +155,7 @@ describe('Central\'s Artifact Registry integration on GKE', () => {
     return { ns, id: `rhacs-${ns.slice(-6)}`, env: { ROX_ADMIN_PASSWORD: s.adminPassword! } };
   };
 
-  it('init --configure-integration creates it once Central\'s test passes; a re-run changes nothing; verify shows Central\'s test', async () => {
+  it('init --configure-integration creates it once Central\'s test passes; a re-run changes nothing; verify shows Central\'s test; uninstall deletes it', async () => {
     const { ns, id, env: central } = await seeded('gke-v-ar');
     const r = await runCli(sb, 'gke', ['init', '--yes', '--configure-integration', '--namespace', ns, '--gcp-service-account', id], { ...env, ...central });
     ok(r, 'init --configure-integration');
@@ -173,6 +173,11 @@ describe('Central\'s Artifact Registry integration on GKE', () => {
     const v = await runCli(sb, 'gke', ['verify', '--namespace', ns, '--gcp-service-account', id, '--output', 'json'], { ...env, ...central });
     expect(v.code, v.stderr).toBe(0);
     expect((JSON.parse(v.stdout) as Doc).checks.at(-1)).toMatchObject({ id: 'central-test', check: "Central's Artifact Registry test", result: 'pass', detail: expect.stringContaining(`tested the integration "${saved[0]!.name}" as its pod`) });
+
+    // uninstall deletes the integration it created (before the service account loses its access), and its record.
+    ok(await runCli(sb, 'gke', ['uninstall', '--yes', '--namespace', ns, '--gcp-service-account', id], { ...env, ...central }), 'uninstall');
+    expect(await centralIntegrations(sb, 'gke', ns)).toEqual([]);
+    expect(await recordOf(ns)).toBeUndefined();
   });
 
   it('is not saved when Central\'s test fails (the new service account not yet effective at Google): exit 1 naming the link, nothing in RHACS', async () => {
