@@ -13,7 +13,7 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli as runCli, type Run } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
-import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
+import { mergePatch, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { startGkeGoogle, type GkeGoogle } from '../sandbox/gcp/gke-google.js';
 import type { GcpStandins, GkeClusterSpec } from '../sandbox/gcp/standins.js';
 import { kubeConfigFor } from '../sandbox/observe.js';
@@ -74,6 +74,19 @@ describe('init on GKE', () => {
     const doc = JSON.parse(plan.stdout) as { cloud: string; actions: { status: string }[] };
     expect(doc.cloud).toBe('gcp');
     expect(doc.actions.filter((a) => a.status !== 'unchanged')).toEqual([]);
+    expect(writesSince(mark)).toEqual([]);
+
+    // status: all healthy; without the annotation, exit 3 naming it, with init as the fix.
+    const status = ok(await cli(['status', '--namespace', ns, '--gcp-service-account', id]), 'status');
+    expect(status.stdout).toMatch(/4 managed, all healthy\./);
+    await kube().makeApiClient(CoreV1Api).patchNamespacedServiceAccount(
+      { name: 'central', namespace: ns, body: { metadata: { annotations: { [SA_ANNOTATION]: null } } } }, mergePatch(),
+    );
+    const broken = await cli(['status', '--namespace', ns, '--gcp-service-account', id, '--output', 'json']);
+    expect(broken.code, broken.stderr).toBe(3);
+    const report = JSON.parse(broken.stdout) as { healthy: boolean; managed: { kind: string; health: string; fix?: string }[] };
+    expect(report.healthy).toBe(false);
+    expect(report.managed.filter((m) => m.health !== 'healthy')).toEqual([expect.objectContaining({ kind: 'ServiceAccount', fix: `rhacs-sts init --namespace ${ns}` })]);
     expect(writesSince(mark)).toEqual([]);
   });
 
