@@ -6,6 +6,9 @@
  */
 import { ownRoleClusters, type Discovered, type Sessions } from '../discover.js';
 import { VerifyFailedError } from '../errors.js';
+import { cloudOfRun } from '../clouds/registry.js';
+import * as c from '../steps/cloud-init.js';
+import { runSteps } from '../steps/run.js';
 import type { Options } from '../options/options.js';
 import { mergeStatus, statusOfDiscovered, type StatusReport } from '../status.js';
 import type { Ui } from '../ui/ui.js';
@@ -13,6 +16,12 @@ import type { ChalkInstance } from 'chalk';
 import { inferRole, openAndDiscover, perOwnRole } from '../steps/open.js';
 
 export async function runStatus(options: Options, ui: Ui): Promise<void> {
+  // The cloud of the run, as init finds it: a cloud other than AWS reports through its own steps.
+  const cloud = cloudOfRun({ ...(options.provider ? { provider: options.provider } : { kubeconfigPlatform: await c.kubeconfigPlatform(options) }) });
+  if (cloud && cloud !== 'aws') {
+    await runSteps({ ui, answers: options, cloud }, [c.openClusters, c.planOnCloud, c.statusOnCloud]);
+    return;
+  }
   const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false });
   // Secured clusters with a role of their own (--role-per-cluster, or read back from their wiring) are looked at with it.
   const own = options.rolePerCluster ? options.sensorContexts : await ownRoleClusters(options, found.facts, sessions.aws);

@@ -75,9 +75,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('adoptIntegration', '--adopt-integration', 'let rhacs-sts switch an existing ECR integration for the same registry and region to the container IAM role (its static keys stop being used); on GKE, an Artifact Registry integration for the same endpoint and project to workload identity (its key stops being used)', 'boolean', PLANNING),
   spec('ecrAssumeRole', '--ecr-assume-role <name>', 'cross-account ECR: the role in the registry account that Central assumes (arn:aws:iam::<registry>:role/<name>; commercial partition only)', 'string', PLANNING),
   spec('ecrAssumeRoleExternalId', '--ecr-assume-role-external-id <id>', 'cross-account ECR: the external ID that role\'s trust policy requires', 'string', PLANNING),
-  spec('gcpProject', '--gcp-project <id>', 'GKE: the Google Cloud project of the service account and the grants (default: the cluster\'s, from its kubeconfig context or issuer)', 'string', [...PLANNING, 'uninstall', 'verify']),
-  spec('gcpServiceAccount', '--gcp-service-account <id|email>', 'GKE: the Google service account RHACS acts as (default: rhacs-<cluster-name>, created and marked as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall', 'verify']),
-  spec('garRepository', '--gar-repository <location>/<repo>', 'GKE: grant Artifact Registry read on this repository only (e.g. europe-west1/images); repeat for more (default: every repository of the project)', 'list', [...PLANNING, 'uninstall', 'verify']),
+  spec('gcpProject', '--gcp-project <id>', 'GKE: the Google Cloud project of the service account and the grants (default: the cluster\'s, from its kubeconfig context or issuer)', 'string', [...PLANNING, 'uninstall', 'status', 'verify']),
+  spec('gcpServiceAccount', '--gcp-service-account <id|email>', 'GKE: the Google service account RHACS acts as (default: rhacs-<cluster-name>, created and marked as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall', 'status', 'verify']),
+  spec('garRepository', '--gar-repository <location>/<repo>', 'GKE: grant Artifact Registry read on this repository only (e.g. europe-west1/images); repeat for more (default: every repository of the project)', 'list', [...PLANNING, 'uninstall', 'status', 'verify']),
   spec('adoptServiceAccount', '--adopt-service-account', 'GKE: let RHACS act as an existing Google service account that rhacs-sts did not create (it is not marked as rhacs-sts\'s; uninstall keeps it)', 'boolean', PLANNING),
   spec('centralEndpoint', '--central-endpoint <url>', 'Central\'s API at this URL (a route or load balancer) instead of a port-forward to the central service', 'string', ASKS_CENTRAL),
   spec('useGeneratedAdminPassword', '--use-generated-admin-password', 'log in to Central as admin with the password the operator generated (Secret central-htpasswd, key password)', 'boolean', ASKS_CENTRAL),
@@ -220,8 +220,8 @@ function parseValues(command: CommandName, { src, str }: ReturnType<typeof value
   const provider = str('provider');
   if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
     problems.add(src('provider'), `"${provider}" is not a provider we support (eks, openshift or gke)`);
-  } else if (provider === 'gke' && command !== 'init' && command !== 'plan' && command !== 'uninstall' && command !== 'verify') {
-    problems.add(src('provider'), `gke: only "init", "plan", "uninstall" and "verify" are available on GKE yet, not "${command === 'issuer-publish' ? 'issuer publish' : command}"`);
+  } else if (provider === 'gke' && command === 'issuer-publish') {
+    problems.add(src('provider'), 'gke: "issuer publish" is not available on GKE yet (init, plan, status, verify and uninstall are)');
   }
   const mechanism = str('mechanism');
   if (mechanism !== undefined && !MECHANISMS.includes(mechanism as Mechanism)) {

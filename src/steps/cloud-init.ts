@@ -9,7 +9,7 @@ import { blockersError } from '../apply/run.js';
 import { writeHelmValues } from '../apply/helm-values.js';
 import { cloudFor, loadCloud, type CloudId } from '../clouds/registry.js';
 import { openKubeSessions } from '../discover.js';
-import { InputError, OperationError } from '../errors.js';
+import { InputError, OperationError, VerifyFailedError } from '../errors.js';
 import type { KubeSession } from '../kube/session.js';
 import { applyQuestion } from '../messages.js';
 import type { Options } from '../options/options.js';
@@ -142,3 +142,49 @@ export const applyCloudPlan: Step<CloudRun> = async (r) => {
 };
 
 export const deliverCloudPlan: Step<CloudRun> = (r) => (r.answers.dryRun ? showCloudPlan(r) : applyCloudPlan(r));
+
+/** One row of status: a piece rhacs-sts manages, and whether it is as init leaves it. */
+interface StatusRow { kind: string; name: string; health: 'healthy' | 'unhealthy'; detail: string; fix?: string }
+
+/**
+ * status on a cloud other than AWS: the init plan from the flags, read as a report. What init
+ * would leave unchanged is healthy; what it would create or change is not (the fix: init). Nothing
+ * of rhacs-sts's at all (no account of ours, no annotation naming it) is "manages nothing".
+ */
+export const statusOnCloud: Step<CloudRun> = (r) => {
+  const { plan, answers: o, ui } = r;
+  const rows: StatusRow[] = plan!.actions
+    // A restart that follows a wiring change is the fix's, not a piece of its own; an unfinished rollout is.
+    .filter((a) => a.type !== 'restart' || (a.status !== 'unchanged' && 'method' in a && a.method === 'rollout'))
+    .filter((a) => a.type !== 'gcp-service-account' || a.status !== 'create')
+    .map((a) => ({
+      kind: 'label' in a && a.label ? a.label : a.type === 'service-account-annotation' ? 'ServiceAccount' : a.type === 'operator-overlay' ? 'Operator overlay' : a.type === 'restart' ? 'Rollout' : a.type,
+      name: a.target,
+      health: a.status === 'unchanged' ? 'healthy' as const : 'unhealthy' as const,
+      detail: a.status === 'unchanged' ? a.summary : `not in place: ${a.summary}`,
+      ...(a.status === 'unchanged' ? {} : { fix: `rhacs-sts init${o.namespace ? ` --namespace ${o.namespace}` : ''}` }),
+    }));
+  const saOfOurs = plan!.actions.some((a) => a.type === 'gcp-service-account' && a.status === 'unchanged');
+  const wired = plan!.actions.some((a) => a.type === 'service-account-annotation' && a.status === 'unchanged');
+  const managed = saOfOurs || wired ? rows : [];
+  const healthy = managed.every((x) => x.health === 'healthy');
+  const heading = plan!.heading ?? [];
+  if (o.output === 'json') {
+    ui.result(JSON.stringify({ cloud: plan!.cloud, provider: plan!.provider, ...(plan!.clusterName ? { clusterName: plan!.clusterName } : {}), heading, managed, healthy }, null, 2));
+  } else {
+    const c = ui.colors;
+    const out = [c.bold(`Status · ${heading[0] ?? ''}`), ...heading.slice(1).map((l) => `  ${l}`), ''];
+    if (!managed.length) out.push('rhacs-sts manages nothing here: no service account or wiring of its own (run "rhacs-sts plan" to see what init would create).');
+    for (const x of managed) {
+      out.push(`${x.health === 'healthy' ? c.green('healthy  ') : c.red.bold('UNHEALTHY')}  ${x.kind}  ${x.name}`);
+      out.push(`           ${x.detail}`);
+      if (x.fix) out.push(`           ${c.dim('fix:')} ${x.fix}`);
+    }
+    if (managed.length) out.push('', healthy ? c.green(`${managed.length} managed, all healthy.`) : c.red(`${managed.filter((x) => x.health !== 'healthy').length} of ${managed.length} not healthy.`));
+    ui.result(out.join('\n'));
+  }
+  if (!healthy) {
+    const bad = managed.filter((x) => x.health !== 'healthy');
+    throw new VerifyFailedError(`${bad.length} of ${managed.length} managed item${managed.length === 1 ? ' is' : 's are'} not healthy: ${bad.map((x) => `${x.kind} ${x.name}`).join(', ')}.`, 'Apply the fix shown under each, then run "rhacs-sts status" again.');
+  }
+};

@@ -5,11 +5,15 @@
 // restarted; a re-run and a plain plan change nothing; --dry-run writes nothing at Google; workload
 // identity off, or a node pool on the wrong metadata mode, is exit 2 with the fix before any write;
 // another member of the same role is kept; a bad --gcp-service-account is exit 2 naming the flag.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli as runCli, type Run } from '../sandbox/cli.js';
 import { useSandbox } from '../sandbox/context.js';
-import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
+import { mergePatch, seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { startGkeGoogle, type GkeGoogle } from '../sandbox/gcp/gke-google.js';
 import type { GcpStandins, GkeClusterSpec } from '../sandbox/gcp/standins.js';
 import { kubeConfigFor } from '../sandbox/observe.js';
@@ -70,6 +74,19 @@ describe('init on GKE', () => {
     const doc = JSON.parse(plan.stdout) as { cloud: string; actions: { status: string }[] };
     expect(doc.cloud).toBe('gcp');
     expect(doc.actions.filter((a) => a.status !== 'unchanged')).toEqual([]);
+    expect(writesSince(mark)).toEqual([]);
+
+    // status: all healthy; without the annotation, exit 3 naming it, with init as the fix.
+    const status = ok(await cli(['status', '--namespace', ns, '--gcp-service-account', id]), 'status');
+    expect(status.stdout).toMatch(/4 managed, all healthy\./);
+    await kube().makeApiClient(CoreV1Api).patchNamespacedServiceAccount(
+      { name: 'central', namespace: ns, body: { metadata: { annotations: { [SA_ANNOTATION]: null } } } }, mergePatch(),
+    );
+    const broken = await cli(['status', '--namespace', ns, '--gcp-service-account', id, '--output', 'json']);
+    expect(broken.code, broken.stderr).toBe(3);
+    const report = JSON.parse(broken.stdout) as { healthy: boolean; managed: { kind: string; health: string; fix?: string }[] };
+    expect(report.healthy).toBe(false);
+    expect(report.managed.filter((m) => m.health !== 'healthy')).toEqual([expect.objectContaining({ kind: 'ServiceAccount', fix: `rhacs-sts init --namespace ${ns}` })]);
     expect(writesSince(mark)).toEqual([]);
   });
 
@@ -158,6 +175,30 @@ describe('GKE problems are bad input before any write', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain('--gcp-service-account');
     expect(g.requests(mark)).toEqual([]);
+  });
+});
+
+describe('a GKE cluster under a context of another name', () => {
+  it('is told by its issuer: AWS\'s run refuses it naming --provider gke; with it, the issuer names the project and cluster', async () => {
+    const ns = uniqueNamespace('gke-ctx');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
+    // As after `kubectl config rename-context`, with a plain user (no gke-gcloud-auth-plugin).
+    const doc = parse(readFileSync(sb.clusters.gke!.kubeconfig, 'utf8')) as { contexts: { name: string }[]; users: { user: Record<string, unknown> }[]; 'current-context': string };
+    doc.contexts[0]!.name = 'my-cluster';
+    doc['current-context'] = 'my-cluster';
+    for (const u of doc.users) delete u.user.exec;
+    const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-gke-ctx-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, stringify(doc), { mode: 0o600 });
+    try {
+      const refused = await runCli(sb, 'gke', ['plan', '--namespace', ns], { ...env, KUBECONFIG: kubeconfig });
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr).toContain('the cluster of context my-cluster is GKE: run again with --provider gke');
+      const r = ok(await runCli(sb, 'gke', ['plan', '--provider', 'gke', '--namespace', ns, '--gcp-service-account', `rhacs-${ns.slice(-6)}`], { ...env, KUBECONFIG: kubeconfig }), 'plan --provider gke');
+      expect(r.stdout).toMatch(/Plan for GKE cluster gke · project sandbox-project/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -489,9 +489,9 @@ describe('parseOptions: GKE', () => {
     expect(bad.join('\n')).toMatch(/"x" must be 6–30 characters/);
   });
 
-  it('refuses --provider gke where only init, plan, uninstall and verify run on GKE', () => {
-    expect(problemsOf(() => parseOptions('status', { provider: 'gke' }, {}))).toEqual(['--provider: gke: only "init", "plan", "uninstall" and "verify" are available on GKE yet, not "status"']);
+  it('takes --provider gke for init, plan, status, verify and uninstall', () => {
     expect(problemsOf(() => parseOptions('verify', { provider: 'gke' }, {}))).toEqual([]);
+    expect(problemsOf(() => parseOptions('status', { provider: 'gke' }, {}))).toEqual([]);
     expect(problemsOf(() => parseOptions('uninstall', { provider: 'gke' }, {}))).toEqual([]);
     expect(problemsOf(() => parseOptions('plan', { provider: 'gke' }, {}))).toEqual([]);
   });
