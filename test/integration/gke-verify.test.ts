@@ -87,6 +87,13 @@ describe('verify on GKE', () => {
     expect(text.stdout).toContain(`Verify for GKE · project ${PROJECT} (number 123456789012)`);
     expect(text.stdout).toContain(`Service account: ${email(id)}`);
     expect(text.stdout).toMatch(/7 passed, 1 warning: the chain works\./);
+
+    // --skip-exchange: no token requested, nothing sent to Google STS; the chain's row says it was skipped.
+    const since = g.mark();
+    const skipped = await cli(['verify', '--namespace', ns, '--gcp-service-account', id, '--skip-exchange', '--output', 'json']);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(results(JSON.parse(skipped.stdout) as Doc)).toEqual(['gcp-workload-identity pass', 'gcp-metadata-mode pass', 'gcp-wiring pass', 'gcp-token-chain warn', 'central-test warn']);
+    expect(g.requests(since).filter((r) => r.methodId === 'sts.token')).toEqual([]);
   });
 
   it('the workloadIdentityUser member removed → the binding row fails with its gcloud fix, exit 3', async () => {
