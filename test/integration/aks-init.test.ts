@@ -7,7 +7,7 @@
 // and mutated by the webhook; a re-run and a plain plan change nothing; --dry-run writes nothing;
 // workload identity off is exit 2 with the fix; another principal's role assignment is kept; a bad
 // --acr is exit 2 naming the flag.
-import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAzureSession, type AzureSession } from '../../src/clouds/azure/session.js';
 import { AKS_SANDBOX_SUBSCRIPTION } from '../sandbox/azure/aks-sandbox.js';
@@ -113,12 +113,32 @@ describe('init on AKS', () => {
     const r = ok(await cli(['init', '--dry-run', '--namespace', ns, '--azure-identity', id, '--acr', REGISTRY]), 'dry run');
     expect(r.stdout).toContain(`${CLIENT_ID}=<client id of the new managed identity>`);
     expect(r.stdout).toContain(`${USE}=true`);
+    // Helm: the values that keep both (the charts' customize: the service account's annotation, the pods' label).
+    expect(r.stdout).toMatch(/podLabels:\s+azure\.workload\.identity\/use: "true"/);
     expect(armWrites(mark)).toEqual([]);
     expect(az.requests(mark).some((q) => q.service === 'arm')).toBe(true);
     expect(await azure.arm.getIdentity(AKS_RESOURCE_GROUP, id)).toBeNull();
     expect(await annotationOf(ns, 'central')).toBeUndefined();
     expect(await templateLabel(ns, 'central')).toBeUndefined();
   }, 120_000);
+
+  it('operator install: the annotation (with the new identity\'s real client id) and the label go into the Central resource\'s overlays', async () => {
+    const ns = uniqueNamespace('aks-op');
+    await seedRhacs(kube(), { namespace: ns, method: 'operator', components: ['central'] });
+    const id = `rhacs-${ns.slice(-6)}`;
+    const args = ['--namespace', ns, '--azure-identity', id, '--acr', REGISTRY];
+    ok(await cli(['init', '--yes', ...args]), 'init');
+    const clientId = (await azure.arm.getIdentity(AKS_RESOURCE_GROUP, id))!.clientId;
+    const custom = kube().makeApiClient(CustomObjectsApi);
+    const cr = (await custom.listNamespacedCustomObject({ group: 'platform.stackrox.io', version: 'v1alpha1', namespace: ns, plural: 'centrals' })) as { items: { spec: { overlays?: { kind: string; name: string; patches: { path: string; value: string }[] }[] } }[] };
+    const overlays = cr.items[0]!.spec.overlays!;
+    expect(overlays.find((o) => o.kind === 'ServiceAccount' && o.name === 'central')!.patches).toEqual([{ path: 'metadata.annotations.azure\\.workload\\.identity/client-id', value: clientId }]);
+    expect(overlays.find((o) => o.kind === 'Deployment' && o.name === 'central')!.patches).toEqual([{ path: 'spec.template.metadata.labels.azure\\.workload\\.identity/use', value: '"true"' }]);
+    expect(JSON.stringify(overlays)).not.toContain('<client id');
+    expect(await annotationOf(ns, 'central')).toBe(clientId);
+    const again = ok(await cli(['init', '--yes', ...args]), 're-run');
+    expect(again.stdout).toContain('Nothing to change: everything is in place.');
+  }, 240_000);
 
   it('keeps another principal\'s role assignment on the registry', async () => {
     const other = az.seed.app({ name: 'someone-else' });
