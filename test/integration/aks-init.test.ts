@@ -152,6 +152,40 @@ describe('init on AKS', () => {
   }, 240_000);
 });
 
+describe('uninstall on AKS', () => {
+  it('removes only what is rhacs-sts\'s: the identity goes once no other cluster trusts it; other assignments stay; a second run changes nothing', async () => {
+    const other = az.seed.app({ name: 'someone-else-too' });
+    az.seed.roleAssignment({ principalId: other.principalId, role: 'AcrPull', scope: registryId });
+    const ns1 = uniqueNamespace('aks-un1');
+    const ns2 = uniqueNamespace('aks-un2');
+    for (const ns of [ns1, ns2]) await seedRhacs(kube(), { namespace: ns, method: 'manifests', components: ['central'] });
+    const id = `rhacs-${ns1.slice(-6)}`;
+    for (const ns of [ns1, ns2]) ok(await cli(['init', '--yes', '--namespace', ns, '--azure-identity', id, '--acr', REGISTRY]), `init ${ns}`);
+    const identity = (await azure.arm.getIdentity(AKS_RESOURCE_GROUP, id))!;
+    expect(await azure.arm.listFederatedCredentials(AKS_RESOURCE_GROUP, id)).toHaveLength(2);
+
+    // The first namespace goes: its credential, annotation and label; the identity stays (ns2 still trusts it).
+    ok(await cli(['uninstall', '--yes', '--namespace', ns1, '--azure-identity', id]), 'uninstall ns1');
+    expect((await azure.arm.listFederatedCredentials(AKS_RESOURCE_GROUP, id)).map((f) => f.subject)).toEqual([`system:serviceaccount:${ns2}:central`]);
+    expect(await annotationOf(ns1, 'central')).toBeUndefined();
+    expect(await templateLabel(ns1, 'central')).toBeUndefined();
+    expect(await annotationOf(ns2, 'central')).toBe(identity.clientId);
+    expect(await acrPullOf(identity.principalId)).toHaveLength(1);
+
+    // The last one: the identity and its AcrPull go; the other principal's assignment stays.
+    ok(await cli(['uninstall', '--yes', '--namespace', ns2, '--azure-identity', id]), 'uninstall ns2');
+    expect(await azure.arm.getIdentity(AKS_RESOURCE_GROUP, id)).toBeNull();
+    expect(await acrPullOf(identity.principalId)).toEqual([]);
+    expect(await acrPullOf(other.principalId)).toHaveLength(1);
+    expect(await templateLabel(ns2, 'central')).toBeUndefined();
+
+    const mark = az.mark();
+    const again = ok(await cli(['uninstall', '--yes', '--namespace', ns2, '--azure-identity', id]), 'second uninstall');
+    expect(again.stdout).toContain('Nothing to change');
+    expect(armWrites(mark)).toEqual([]);
+  }, 300_000);
+});
+
 describe('AKS problems are bad input before any write', () => {
   it('workload identity off → exit 2 with the az fix, 0 writes', async () => {
     const ns = uniqueNamespace('aks-wioff');

@@ -10,6 +10,7 @@ import type { ClusterFacts, ComponentState } from '../../src/plan/model.js';
 import { parseOptions } from '../../src/options/options.js';
 import { InputError } from '../../src/errors.js';
 import { clusterFacts } from './builders.js';
+import { planAksUninstall } from '../../src/clouds/azure/uninstall.js';
 
 const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const ISSUER = `https://eastus.oic.prod-aks.azure.com/${TENANT}/2f1e9a0c-7d3b-4c5e-8a6f-1b2c3d4e5f60/`;
@@ -104,6 +105,28 @@ describe('AKS plan', () => {
   });
 });
 
+describe('AKS uninstall plan', () => {
+  const assignment = (principalId: string, description?: string) => ({ id: `${REGISTRY.id}/providers/Microsoft.Authorization/roleAssignments/${principalId}`, name: principalId, scope: REGISTRY.id, roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL_ROLE_ID}`, principalId, ...(description ? { description } : {}) });
+  const wired = () => aksCluster({ current: state({ 'azure.workload.identity/use': 'true' }, { 'azure.workload.identity/client-id': IDENTITY.clientId }) });
+
+  it('removes the wiring, this run\'s credential, our AcrPull and the identity once nothing else trusts it', () => {
+    const plan = planAksUninstall(facts([wired()]), decisions(), { identity: IDENTITY, credentials: [fic('rhacs-sts-prod-stackrox-central')], assignments: [assignment('p-1', 'rhacs-sts: AcrPull for rhacs-sts-prod'), assignment('p-1')] });
+    expect(plan.actions.map((a) => `${a.type}:${a.status}`)).toEqual([
+      'service-account-annotation:delete', 'pod-labels:delete', 'restart:update', 'azure-federated-credential:delete', 'azure-acr-pull:delete', 'azure-managed-identity:delete',
+    ]);
+    // Only the assignment rhacs-sts made (its description) goes.
+    expect(plan.actions.filter((a) => a.type === 'azure-acr-pull')).toHaveLength(1);
+  });
+
+  it('keeps the identity while another cluster\'s credential trusts it, and touches nothing on an identity not ours', () => {
+    const kept = planAksUninstall(facts([wired()]), decisions(), { identity: IDENTITY, credentials: [fic('rhacs-sts-prod-stackrox-central'), fic('rhacs-sts-other-stackrox-central')], assignments: [assignment('p-1', 'rhacs-sts: x')] });
+    expect(kept.actions.filter((a) => a.type.startsWith('azure-')).map((a) => a.type)).toEqual(['azure-federated-credential']);
+    expect(kept.notes.join(' ')).toContain('rhacs-sts-other-stackrox-central');
+    const foreign = planAksUninstall(facts([wired()]), decisions(), { identity: { ...IDENTITY, tags: {} }, credentials: [fic('rhacs-sts-prod-stackrox-central')], assignments: [] });
+    expect(foreign.actions.filter((a) => a.type.startsWith('azure-'))).toEqual([]);
+  });
+});
+
 describe('AKS flags', () => {
   const problems = (values: Record<string, unknown>, command: 'init' | 'verify' = 'init') => {
     try {
@@ -123,7 +146,7 @@ describe('AKS flags', () => {
     expect(problems({ provider: 'aks', acr: REGISTRY.id, azureSubscription: SUB })).toEqual([]);
     expect(problems({ provider: 'aks', acr: 'rhacs.azurecr.io' })).toEqual([]);
   });
-  it('offers AKS for init and plan only, this round', () => {
-    expect(problems({ provider: 'aks' }, 'verify')).toEqual(['--provider: aks: only "init" and "plan" are available on AKS yet, not "verify"']);
+  it('offers AKS for init, plan and uninstall only, this round', () => {
+    expect(problems({ provider: 'aks' }, 'verify')).toEqual(['--provider: aks: only "init", "plan" and "uninstall" are available on AKS yet, not "verify"']);
   });
 });

@@ -4,7 +4,8 @@
  * accounts (AKS workload identity), AcrPull on the registry, and Central's `azure` integration.
  * Loaded through src/clouds/registry.ts only for an Azure run.
  */
-import { InputError, OperationError } from '../../errors.js';
+import { OperationError } from '../../errors.js';
+import { planAksUninstall } from './uninstall.js';
 import type { ClusterFacts } from '../../plan/model.js';
 import type { Cloud, CloudSession } from '../types.js';
 import { applyAzureAction } from './apply.js';
@@ -66,9 +67,7 @@ export const azure: AzureCloud = {
   },
   readState: (session, facts, decisions) => readAzureState(session.azure, facts, decisions),
   plan: planAks,
-  planUninstall: () => {
-    throw new InputError([{ source: 'uninstall', message: 'is not available for AKS yet (nothing was changed)' }]);
-  },
+  planUninstall: planAksUninstall,
   checks: async () => {
     throw new OperationError('verify is not available for AKS yet.');
   },

@@ -59,7 +59,7 @@ export interface AzureState {
 export type AzureAction =
   | (PlanActionBase & { type: 'azure-managed-identity'; resourceGroup: string; name: string; location: string; clusterName: string })
   | (PlanActionBase & { type: 'azure-federated-credential'; resourceGroup: string; identity: string; credential: FederatedCredentialView })
-  | (PlanActionBase & { type: 'azure-acr-pull'; resourceGroup: string; identity: string; registryId: string });
+  | (PlanActionBase & { type: 'azure-acr-pull'; resourceGroup: string; identity: string; registryId: string; /** uninstall: the assignment to delete */ assignmentId?: string });
 
 export const AZURE_ACTION_TYPES: ReadonlySet<string> = new Set(['azure-managed-identity', 'azure-federated-credential', 'azure-acr-pull']);
 

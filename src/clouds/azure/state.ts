@@ -22,11 +22,10 @@ export async function readAzureState(session: AzureSession, facts: AzureFacts, d
     arm.listFederatedCredentials(rg, name).catch((err: unknown) => {
       throw mapAzureError(err, `listing the federated credentials of ${name}`);
     }),
-    facts.registry
-      ? arm.roleAssignmentsOf(facts.registry.id, identity.principalId).catch((err: unknown) => {
-        throw mapAzureError(err, `listing the role assignments of ${name} on the registry`);
-      })
-      : Promise.resolve([]),
+    // On the registry; without one (uninstall), every assignment of the identity in the subscription.
+    arm.roleAssignmentsOf(facts.registry?.id ?? `/subscriptions/${facts.subscriptionId}`, identity.principalId).catch((err: unknown) => {
+      throw mapAzureError(err, `listing the role assignments of ${name}`);
+    }),
   ]);
   return { identity, credentials, assignments };
 }
