@@ -24,8 +24,10 @@ interface Step { code: number | null; output: string }
 function rhacsSts(args: string[], env: Record<string, string>, capture: 'no' | 'show' | 'quiet' = 'no'): Promise<Step> {
   log(`$ rhacs-sts ${args.join(' ')}`);
   const forward = capture !== 'quiet';
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  // The caller's own RHACS_STS_* settings stay out; the sandbox's (its endpoints) go in.
+  const childEnv: Record<string, string | undefined> = { ...process.env };
   for (const k of Object.keys(childEnv)) if (k.startsWith('RHACS_STS_')) delete childEnv[k];
+  Object.assign(childEnv, env);
   // No region from the caller's shell either: on EKS rhacs-sts takes it from the cluster's issuer.
   for (const k of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete childEnv[k];
   return new Promise((resolve, reject) => {

@@ -49,7 +49,8 @@ export interface CloudRun {
   plan?: AnyPlan;
   /** Applies one of the cloud's actions (its session), once opened. */
   session?: { apply(action: AnyPlan['actions'][number], plan: AnyPlan): Promise<boolean> };
-  summary?: string[];
+  /** The lines said after apply (from the plan as applied: a cloud fills in what it learns, like a new identity's id). */
+  summary?: () => string[];
 }
 
 /** A plan of a cloud other than AWS is refused offline (its facts come from the cloud and the cluster). */
@@ -135,7 +136,7 @@ export const planOnCloud: Step<CloudRun> = async (r) => {
   });
   r.plan = plan;
   r.session = { apply: (a, p) => (cloud.isAction(a) ? session.apply(a, p) : Promise.reject(new OperationError(`Not an action of ${cloud.title}: ${(a as { type: string }).type}.`))) };
-  r.summary = cloud.summary(plan);
+  r.summary = () => cloud.summary(plan);
 };
 
 /** A plan only (plan, --dry-run): printed with the values files it would write; a blocker fails the run (exit 1). */
@@ -167,7 +168,7 @@ export const applyCloudPlan: Step<CloudRun> = async (r) => {
       const n = applied.filter((a) => a.outcome === 'done').length;
       ui.info('');
       ui.info(ui.logColors.green(`Done: ${n} change${n === 1 ? '' : 's'} applied.`));
-      if (o.command !== 'uninstall') for (const l of r.summary ?? []) ui.info(l);
+      if (o.command !== 'uninstall') for (const l of r.summary?.() ?? []) ui.info(l);
     },
   });
 };

@@ -85,6 +85,7 @@ describe('init on AKS', () => {
     expect(az.requests().filter((q) => q.operationId === 'RoleAssignments_Create' && q.decision.code === 'PrincipalNotFound').length).toBeGreaterThan(0);
 
     expect(await annotationOf(ns, 'central')).toBe(identity.clientId);
+    expect(`${r.stdout}${r.stderr}`).toContain(`RHACS acts as the managed identity ${id} (client id ${identity.clientId},`);
     expect(await templateLabel(ns, 'central')).toBe('true');
     // The new pods are labelled, so the webhook gave them the identity.
     const pods = (await kube().makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns })).items.filter((p) => p.metadata?.labels?.[USE] === 'true' && !p.metadata?.deletionTimestamp);
