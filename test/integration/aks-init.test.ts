@@ -7,6 +7,9 @@
 // and mutated by the webhook; a re-run and a plain plan change nothing; --dry-run writes nothing;
 // workload identity off is exit 2 with the fix; another principal's role assignment is kept; a bad
 // --acr is exit 2 naming the flag.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAzureSession, type AzureSession } from '../../src/clouds/azure/session.js';
@@ -202,6 +205,24 @@ describe('AKS problems are bad input before any write', () => {
       expect(await annotationOf(ns, 'central')).toBeUndefined();
     } finally {
       seedCluster();
+    }
+  }, 120_000);
+
+  it('an AKS cluster whose kubeconfig does not say so (found by its nodes and issuer) → exit 2 naming --provider aks, 0 writes', async () => {
+    const ns = uniqueNamespace('aks-plain');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests', components: ['central'], waitForRollouts: false });
+    const dir = mkdtempSync(join(tmpdir(), 'aks-kubeconfig-'));
+    try {
+      // The same cluster and credentials, under a user name az did not write.
+      const file = join(dir, 'config');
+      writeFileSync(file, readFileSync(sb.clusters.aks!.kubeconfig, 'utf8').replaceAll(`clusterUser_${AKS_RESOURCE_GROUP}_aks`, 'someone'));
+      const mark = az.mark();
+      const r = await cli(['init', '--yes', '--kubeconfig', file, '--namespace', ns, '--acr', REGISTRY]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('is AKS: run again with --provider aks');
+      expect(armWrites(mark)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 120_000);
 
