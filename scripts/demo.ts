@@ -1,7 +1,8 @@
-// `npm run demo`: the whole story on one machine, no cloud account. Starts the local sandbox (an
-// EKS-like cluster with RHACS installed by Helm, and moto for IAM/STS), runs `rhacs-sts init --yes`
-// against it, shows that a second run has nothing left to do, runs `rhacs-sts verify`, and stops
-// the sandbox. Every step has a time limit; Ctrl-C stops everything (the sandbox cleans up after itself).
+// `npm run demo [-- --flavour aks]`: the whole story on one machine, no cloud account. Starts the local
+// sandbox (an EKS-like cluster with RHACS installed by Helm, and moto for IAM/STS; with --flavour aks an
+// AKS-like cluster with the workload identity webhook and the Azure stand-ins), runs `rhacs-sts init
+// --yes` against it, shows that a second run has nothing left to do, runs `rhacs-sts verify` (EKS), and
+// stops the sandbox. Every step has a time limit; Ctrl-C stops everything (the sandbox cleans up after itself).
 import { spawn } from 'node:child_process';
 import { startSeededSandbox, type SeededSandbox } from '../test/sandbox/standalone.js';
 
@@ -23,8 +24,10 @@ interface Step { code: number | null; output: string }
 function rhacsSts(args: string[], env: Record<string, string>, capture: 'no' | 'show' | 'quiet' = 'no'): Promise<Step> {
   log(`$ rhacs-sts ${args.join(' ')}`);
   const forward = capture !== 'quiet';
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...env };
+  // The caller's own RHACS_STS_* settings stay out; the sandbox's (its endpoints) go in.
+  const childEnv: Record<string, string | undefined> = { ...process.env };
   for (const k of Object.keys(childEnv)) if (k.startsWith('RHACS_STS_')) delete childEnv[k];
+  Object.assign(childEnv, env);
   // No region from the caller's shell either: on EKS rhacs-sts takes it from the cluster's issuer.
   for (const k of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE']) delete childEnv[k];
   return new Promise((resolve, reject) => {
@@ -49,7 +52,48 @@ function rhacsSts(args: string[], env: Record<string, string>, capture: 'no' | '
   });
 }
 
+/** --flavour eks (the default) or aks. */
+function flavourOf(argv: readonly string[]): 'eks' | 'aks' {
+  const i = argv.indexOf('--flavour');
+  const v = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--flavour='))?.slice('--flavour='.length);
+  if (v === undefined || v === 'eks') return 'eks';
+  if (v === 'aks') return 'aks';
+  throw new Error(`--flavour must be eks or aks, not ${v}`);
+}
+
+/** AKS: init with the sandbox's registry, then a plan that finds nothing to change. */
+async function demoAks(): Promise<number> {
+  log('Starting the sandbox: kube-apiserver + etcd seeded as an AKS cluster with RHACS (Helm) in namespace stackrox, the workload identity webhook, and Azure stand-ins (Entra ID, Resource Manager, Container Registry)…');
+  let sb: SeededSandbox | undefined;
+  try {
+    sb = await startSeededSandbox({ flavour: 'aks', method: 'helm', log: () => undefined });
+    const az = sb.info.azure!;
+    const registry = az.registry.loginServer.split('.')[0]!;
+    log(`Sandbox up: cluster ${sb.cluster.server} (issuer ${sb.cluster.issuer}); subscription ${az.subscriptionId}, registry ${az.registry.loginServer}.`);
+    log('1. Set it up: a managed identity, a federated credential for Central, AcrPull on the registry, the annotation and the pod label the webhook needs.');
+    const init = await rhacsSts(['init', '--yes', '--acr', registry], sb.env);
+    if (init.code !== 0) {
+      log(`init failed (exit ${init.code}).`);
+      return 1;
+    }
+    log('2. Run it again: every step checks what is in place, so there is nothing left to do.');
+    const again = await rhacsSts(['plan', '--acr', registry], sb.env, 'quiet');
+    const verdict = again.output.split('\n').find((l) => /Nothing to change|changes? to apply/.test(l));
+    process.stderr.write(`${verdict ?? again.output}\n`);
+    if (again.code !== 0 || !/Nothing to change/.test(again.output)) {
+      log(`the second run still found changes (exit ${again.code}).`);
+      return 1;
+    }
+    log('Done. rhacs-sts verify does not cover AKS yet; in RHACS, the next step is an Azure Container Registry integration that uses workload identity.');
+    return 0;
+  } finally {
+    log('Stopping the sandbox…');
+    await sb?.stop();
+  }
+}
+
 async function demo(): Promise<number> {
+  if (flavourOf(process.argv.slice(2)) === 'aks') return demoAks();
   log('Starting the sandbox: kube-apiserver + etcd seeded as an EKS cluster with RHACS (Central and Sensor, installed by Helm) in namespace stackrox, and moto for IAM/STS…');
   let sb: SeededSandbox | undefined;
   try {

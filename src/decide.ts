@@ -174,7 +174,7 @@ export function checkMechanism(options: Pick<Options, 'mechanism'>, facts: Facts
 
 // --- Questions ------------------------------------------------------------------------------
 
-const PROVIDER_NAMES: Record<Provider, string> = { eks: 'Amazon EKS', openshift: 'Red Hat OpenShift (on AWS, with STS)', gke: 'Google Kubernetes Engine (GKE)' };
+const PROVIDER_NAMES: Record<Provider, string> = { eks: 'Amazon EKS', openshift: 'Red Hat OpenShift (on AWS, with STS)', gke: 'Google Kubernetes Engine (GKE)', aks: 'Azure Kubernetes Service (AKS)' };
 
 /** The namespaces named in the "RHACS runs in several namespaces (a (central); b (sensor))" problem. */
 export function namespaceCandidates(message: string): { namespace: string; components: string }[] {
@@ -198,7 +198,7 @@ export async function askDetection(problem: InputProblem, target: ClusterTarget 
       const provider = await ui.select<Provider>(
         'Which kind of cluster is it?',
         // Asked on AWS's path (a GKE cluster is told by its kubeconfig, issuer or nodes, or --provider gke).
-        PROVIDERS.filter((p) => p !== 'gke').map((p) => ({ value: p, name: PROVIDER_NAMES[p] })),
+        PROVIDERS.filter((p) => p !== 'gke' && p !== 'aks').map((p) => ({ value: p, name: PROVIDER_NAMES[p] })),
         'eks',
       );
       return { provider };

@@ -7,6 +7,7 @@ import type { Cloud, CloudId } from './types.js';
 import type { PlatformId } from '../platforms/types.js';
 import type { AwsCloud } from './aws/cloud.js';
 import type { GcpCloud } from './gcp/cloud.js';
+import type { AzureCloud } from './azure/cloud.js';
 
 export type { Cloud, CloudId } from './types.js';
 
@@ -14,6 +15,7 @@ export type { Cloud, CloudId } from './types.js';
 interface CloudById {
   aws: AwsCloud;
   gcp: GcpCloud;
+  azure: AzureCloud;
 }
 
 interface CloudEntry<I extends CloudId = CloudId> {
@@ -28,6 +30,7 @@ interface CloudEntry<I extends CloudId = CloudId> {
 const CLOUDS: { [I in CloudId]: CloudEntry<I> } = {
   aws: { title: 'AWS', platforms: ['eks', 'openshift'], openshiftPlatformType: 'AWS', load: async () => (await import('./aws/cloud.js')).aws },
   gcp: { title: 'Google Cloud', platforms: ['gke', 'openshift'], openshiftPlatformType: 'GCP', load: async () => (await import('./gcp/cloud.js')).gcp },
+  azure: { title: 'Azure', platforms: ['aks', 'openshift'], openshiftPlatformType: 'Azure', load: async () => (await import('./azure/cloud.js')).azure },
 };
 
 export const CLOUD_IDS = Object.keys(CLOUDS) as CloudId[];
@@ -53,14 +56,20 @@ export function cloudFor(platform: PlatformId, openshiftPlatformType?: string): 
 
 /**
  * The cloud of a run, from what it says before any cluster is read: --provider (a managed
- * platform's own cloud; OpenShift's from --cloud), else a Google- or AWS-shaped kubeconfig context
- * (`gke_<project>_<location>_<cluster>`, its exec plugin); undefined: detection decides.
+ * platform's own cloud; OpenShift's from --cloud), else a Google- or Azure-shaped kubeconfig context
+ * (`gke_<project>_<location>_<cluster>`, its exec plugin; `az aks get-credentials`'s
+ * `clusterUser_<rg>_<cluster>` user); undefined: detection decides.
  */
 export function cloudOfRun(run: { provider?: PlatformId; cloud?: CloudId; kubeconfigPlatform?: PlatformId }): CloudId | undefined {
   if (run.cloud) return run.cloud;
   if (run.provider) return cloudFor(run.provider);
   if (run.kubeconfigPlatform) return cloudFor(run.kubeconfigPlatform);
   return undefined;
+}
+
+/** The cloud's own managed platform (GKE for Google Cloud, AKS for Azure). */
+export function managedPlatform(id: CloudId): PlatformId {
+  return CLOUDS[id].platforms[0]!;
 }
 
 export function cloudTitle(id: CloudId): string {

@@ -48,6 +48,8 @@ export async function applyKubeAction(api: KubeApi, action: KubeAction): Promise
         return removeDeploymentEnv(api, action);
       case 'operator-overlay':
         return removeOperatorOverlays(api, action);
+      case 'pod-labels':
+        return setPodLabels(api, action, true);
       case 'restart':
         throw new OperationError(`Internal error: a ${action.type} action cannot have status delete.`);
     }
@@ -59,6 +61,8 @@ export async function applyKubeAction(api: KubeApi, action: KubeAction): Promise
       return setDeploymentEnv(api, action);
     case 'operator-overlay':
       return mergeOperatorOverlays(api, action);
+    case 'pod-labels':
+      return setPodLabels(api, action, false);
     case 'restart':
       return restartDeployment(api, action);
   }
@@ -248,6 +252,24 @@ function tokenVolumePatch(d: V1Deployment, container: V1Container, audience: str
     pod: { '$setElementOrder/volumes': volumeOrder.map((name) => ({ name })), volumes: [volume] },
     container: { '$setElementOrder/volumeMounts': mountOrder.map((mountPath) => ({ mountPath })), volumeMounts: [mount] },
   };
+}
+
+/**
+ * Sets (or, for uninstall, removes while they still hold our value) labels of the pod template, in
+ * one strategic merge patch conditional on the resourceVersion read; other labels stay. Deferred
+ * (--no-restart): nothing is written, as the change would roll the pods.
+ */
+async function setPodLabels(api: KubeApi, a: ActionOf<'pod-labels'>, remove: boolean): Promise<boolean> {
+  if (a.deferred) return false;
+  return api.retryOnConflict(deploymentCall(a), async () => {
+    const d = await readDeploymentOrFail(api, a.ref.namespace, a.ref.name);
+    const current = d.spec?.template?.metadata?.labels ?? {};
+    const changes = Object.entries(a.labels).filter(([k, v]) => (remove ? current[k] === v : current[k] !== v));
+    if (changes.length === 0) return false;
+    const labels = Object.fromEntries(changes.map(([k, v]) => [k, remove ? null : v]));
+    await patchDeployment(api, a, { metadata: { resourceVersion: d.metadata?.resourceVersion }, spec: { template: { metadata: { labels } } } });
+    return true;
+  });
 }
 
 async function restartDeployment(api: KubeApi, a: ActionOf<'restart'>): Promise<boolean> {

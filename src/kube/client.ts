@@ -221,14 +221,14 @@ export async function openKubeSession(
  * alone (no request): what tells a GKE cluster before anything is contacted. Undefined when the
  * kubeconfig cannot be read (opening the session reports why).
  */
-export function kubeconfigContext(target: KubeTarget, context: string | undefined): { contextName: string; execCommand?: string } | undefined {
+export function kubeconfigContext(target: KubeTarget, context: string | undefined): { contextName: string; userName?: string; execCommand?: string } | undefined {
   try {
     const kc = loadKubeConfig(target);
     const name = context ?? kc.getCurrentContext();
     const ctx = kc.getContextObject(name);
     if (!ctx) return undefined;
     const command = (kc.getUser(ctx.user)?.exec as { command?: string } | undefined)?.command;
-    return { contextName: name, ...(command ? { execCommand: command } : {}) };
+    return { contextName: name, ...(ctx.user ? { userName: ctx.user } : {}), ...(command ? { execCommand: command } : {}) };
   } catch {
     return undefined;
   }

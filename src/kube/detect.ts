@@ -22,6 +22,9 @@ import { POD_IDENTITY_AGENT } from '../plan/model.js';
 import type { ClusterDiscovery, DiscoverInput } from './session.js';
 import { hasSignal, platform } from '../platforms/registry.js';
 import { GKE_NODEPOOL_LABEL, gkeClusterRef, type GkeClusterRef } from '../platforms/gke/index.js';
+import { AKS_CLUSTER_NODE_LABEL, aksFactsFromSignals } from '../platforms/aks/index.js';
+import { aksKubeconfigSignals, readAksSignals } from './aks-signals.js';
+import type { ClusterFacts } from '../plan/model.js';
 
 const EKS_HOST_RE = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$/;
 
@@ -40,6 +43,8 @@ export interface ProviderDetection {
   tokenIssuer?: ClusterDiscovery['tokenIssuer'];
   /** GKE: where Google has the cluster (from the issuer, else the kubeconfig context). */
   gke?: GkeClusterRef;
+  /** AKS: where Azure has the cluster (kubeconfig user, nodes, issuer). */
+  aks?: ClusterFacts['aks'];
 }
 
 /** The issuer as IAM names it (see validate.normaliseIssuer); an invalid one is only trimmed, for the error that follows. */
@@ -201,6 +206,15 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
     }
   }
 
+  // AKS: its issuer, API server host, or the kubeconfig `az aks get-credentials` writes; its nodes below.
+  if (!openshift && detected === 'other') {
+    const why = aksEvidence(api, issuer, host);
+    if (why) {
+      detected = 'aks';
+      evidence.push(why);
+    }
+  }
+
   if (detected === 'other' || !region) {
     const nodes = await sampleNodes(api);
     if (nodes) {
@@ -213,6 +227,11 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
       if (gce) {
         detected = 'gke';
         evidence.push(`node ${gce.metadata?.name} is a GKE node (${gce.spec?.providerID?.startsWith('gce://') ? 'providerID gce://' : `label ${GKE_NODEPOOL_LABEL}`})`);
+      }
+      const azure = detected === 'other' ? nodes.find((n) => hasSignal('aks', 'node-provider-id', n.spec?.providerID ?? '') || n.metadata?.labels?.[AKS_CLUSTER_NODE_LABEL] !== undefined) : undefined;
+      if (azure) {
+        detected = 'aks';
+        evidence.push(`node ${azure.metadata?.name} is an AKS node (${azure.spec?.providerID?.startsWith('azure://') ? 'providerID azure:///' : `label ${AKS_CLUSTER_NODE_LABEL}`})`);
       }
       const labels = (aws ?? nodes[0])?.metadata?.labels ?? {};
       region ??= labels['topology.kubernetes.io/region'] ?? labels['failure-domain.beta.kubernetes.io/region'];
@@ -241,7 +260,30 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   }
   const gke = provider === 'gke' ? gkeClusterRef({ issuer, context: api.endpoint.contextName }) : undefined;
   if (gke) clusterName ??= gke.name;
-  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}), ...(gke ? { gke } : {}) };
+  const aks = provider === 'aks' ? await aksClusterRef(api) : undefined;
+  if (aks?.name) clusterName ??= aks.name;
+  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}), ...(gke ? { gke } : {}), ...(aks ? { aks } : {}) };
+}
+
+/** Why the cluster looks like AKS before its nodes are read (undefined: it does not). */
+function aksEvidence(api: KubeApi, issuer: string, host: string): string | undefined {
+  const kc = aksKubeconfigSignals(api.kc);
+  return hasSignal('aks', 'issuer', issuer) ? 'the issuer is an AKS issuer'
+    : hasSignal('aks', 'api-server', host) ? `the API server host ${host} is an AKS endpoint`
+    : kc.userName && hasSignal('aks', 'kubeconfig', kc.userName) ? `the kubeconfig user ${kc.userName} is an AKS user (az aks get-credentials)`
+    : undefined;
+}
+
+/** AKS: the cluster's place in Azure, from its signals (kubeconfig user, a node, the issuer; reads only). */
+async function aksClusterRef(api: KubeApi): Promise<NonNullable<ClusterFacts['aks']>> {
+  const f = aksFactsFromSignals(await readAksSignals(api));
+  return {
+    ...(f.subscription ? { subscription: f.subscription } : {}),
+    ...(f.resourceGroup ? { resourceGroup: f.resourceGroup } : {}),
+    ...(f.clusterName ? { name: f.clusterName } : {}),
+    ...(f.region ? { region: f.region } : {}),
+    ...(f.tenant ? { tenant: f.tenant } : {}),
+  };
 }
 
 /**
@@ -299,6 +341,7 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
       ...(p.provider === 'eks' && p.region ? { region: p.region } : {}),
       ...(agentRuns !== undefined ? { podIdentityAgent: agentRuns } : {}),
       ...(p.gke ? { gke: { ...p.gke, ...(nodePools ? { nodePools } : {}) } } : {}),
+      ...(p.aks ? { aks: p.aks } : {}),
       current: rhacs.current,
     },
     region: p.region,

@@ -94,6 +94,7 @@ export function deploymentState(d: V1Deployment, component: string): DeploymentS
     env: (container.env ?? []).map((e) => (e.valueFrom || e.value === undefined ? { name: e.name } : { name: e.name, value: e.value })),
     hasTokenMount: hasTokenMount(spec, container),
     podTemplateAnnotations: { ...(d.spec?.template?.metadata?.annotations ?? {}) },
+    podTemplateLabels: { ...(d.spec?.template?.metadata?.labels ?? {}) },
     annotations: { ...(d.metadata?.annotations ?? {}) },
     // The API server defaults an absent strategy to RollingUpdate.
     strategy: d.spec?.strategy?.type === 'Recreate' ? 'Recreate' : 'RollingUpdate',

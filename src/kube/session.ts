@@ -10,13 +10,14 @@ import type { OpenShiftIssuerState, OperatorStatus } from './openshift-issuer.js
 
 export type KubeAction = Extract<
   Action,
-  { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'restart' }
+  { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'pod-labels' | 'restart' }
 >;
 
 export const KUBE_ACTION_TYPES: ReadonlySet<string> = new Set<Action['type']>([
   'service-account-annotation',
   'deployment-env',
   'operator-overlay',
+  'pod-labels',
   'restart',
 ]);
 

@@ -4,9 +4,18 @@
  */
 import type { AwsEnvironment } from '../clouds/aws/environment.js';
 import type { GcpEnvironment } from '../clouds/gcp/environment.js';
+import type { AzureEnvironment } from '../clouds/azure/environment.js';
 import type { KubeEnvironment } from '../kube/environment.js';
 
-export type { AwsEnvironment, GcpEnvironment, KubeEnvironment };
+export type { AwsEnvironment, AzureEnvironment, GcpEnvironment, KubeEnvironment };
+
+/**
+ * Where Azure Resource Manager is reached when not at the cloud's own host: RHACS_STS_AZURE_ARM_ENDPOINT
+ * (an Azure Stack Hub or a test double; Entra's host is AZURE_AUTHORITY_HOST, as the SDKs read it).
+ */
+export interface AzureEndpoints {
+  arm?: string;
+}
 
 /** The Google APIs whose endpoint gcloud lets a user override (CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>), and the OAuth token host (CLOUDSDK_AUTH_TOKEN_HOST). */
 export type GcpEndpoints = Partial<Record<'iam' | 'cloudresourcemanager' | 'container' | 'artifactregistry' | 'sts' | 'iamcredentials' | 'oauth2Token', string>>;
@@ -16,6 +25,8 @@ export interface Environment {
   aws: AwsEnvironment;
   gcp: GcpEnvironment;
   gcpEndpoints: GcpEndpoints;
+  azure: AzureEnvironment;
+  azureEndpoints: AzureEndpoints;
 }
 
 /** Reads the variables above from an environment (the process's, given by the entry point). */
@@ -38,6 +49,18 @@ export function readEnvironment(env: Record<string, string | undefined>): Enviro
       home: env.HOME,
       appData: env.APPDATA,
     }),
+    azure: pick<AzureEnvironment>({
+      tenantId: env.AZURE_TENANT_ID,
+      clientId: env.AZURE_CLIENT_ID,
+      clientSecret: env.AZURE_CLIENT_SECRET,
+      clientCertificatePath: env.AZURE_CLIENT_CERTIFICATE_PATH,
+      federatedTokenFile: env.AZURE_FEDERATED_TOKEN_FILE,
+      authorityHost: env.AZURE_AUTHORITY_HOST,
+      subscriptionId: env.AZURE_SUBSCRIPTION_ID,
+      configDir: env.AZURE_CONFIG_DIR,
+      home: env.HOME,
+    }),
+    azureEndpoints: pick<Required<AzureEndpoints>>({ arm: env.RHACS_STS_AZURE_ARM_ENDPOINT }),
     gcpEndpoints: pick<Required<GcpEndpoints>>({
       iam: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM,
       cloudresourcemanager: env.CLOUDSDK_API_ENDPOINT_OVERRIDES_CLOUDRESOURCEMANAGER,

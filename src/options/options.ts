@@ -5,6 +5,7 @@
  */
 import { PROJECT_ID } from '../clouds/gcp/project.js';
 import { accountIdProblems } from '../clouds/gcp/service-account.js';
+import { azureOptions } from './azure.js';
 import { ProblemList, type InputError } from '../errors.js';
 import { parseConnectTo } from '../net/https.js';
 import * as v from '../validate.js';
@@ -48,7 +49,7 @@ function spec(key: string, flags: string, description: string, kind: Kind, comma
 
 /** Every option, in the order `--help` lists them. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
-  spec('provider', '--provider <eks|openshift|gke>', 'cluster type; detected from the cluster when omitted', 'string'),
+  spec('provider', '--provider <eks|openshift|gke|aks>', 'cluster type; detected from the cluster when omitted', 'string'),
   spec('namespace', '-n, --namespace <ns>', 'namespace RHACS runs in (default: detected, else "stackrox")', 'string'),
   spec('clusterName', '--cluster-name <name>', 'cluster name, used in the default role name and in tags', 'string', WITH_PUBLISH(ALL)),
   spec('region', '--region <region>', 'AWS region of the cluster (derived from an EKS issuer when omitted)', 'string', WITH_PUBLISH(ALL)),
@@ -79,6 +80,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('gcpServiceAccount', '--gcp-service-account <id|email>', 'GKE: the Google service account RHACS acts as (default: rhacs-<cluster-name>, created and marked as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall', 'status', 'verify']),
   spec('garRepository', '--gar-repository <location>/<repo>', 'GKE: grant Artifact Registry read on this repository only (e.g. europe-west1/images); repeat for more (default: every repository of the project)', 'list', [...PLANNING, 'uninstall', 'status', 'verify']),
   spec('adoptServiceAccount', '--adopt-service-account', 'GKE: let RHACS act as an existing Google service account that rhacs-sts did not create (it is not marked as rhacs-sts\'s; uninstall keeps it)', 'boolean', PLANNING),
+  spec('azureSubscription', '--azure-subscription <id>', 'AKS: the Azure subscription of the cluster, the managed identity and the registry (default: AZURE_SUBSCRIPTION_ID, else the az CLI\'s default)', 'string', [...PLANNING, 'uninstall']),
+  spec('resourceGroup', '--resource-group <name>', 'AKS: the cluster\'s resource group, where the managed identity is made (default: from the kubeconfig user or the nodes)', 'string', [...PLANNING, 'uninstall']),
+  spec('azureIdentity', '--azure-identity <name>', 'AKS: the user-assigned managed identity RHACS acts as (default: rhacs-sts-<cluster-name>, created and tagged as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall']),
+  spec('acr', '--acr <name|resource id>', 'AKS: the Azure Container Registry to assign AcrPull on (a name in --resource-group, or the registry\'s resource id)', 'string', PLANNING),
   spec('centralEndpoint', '--central-endpoint <url>', 'Central\'s API at this URL (a route or load balancer) instead of a port-forward to the central service', 'string', ASKS_CENTRAL),
   spec('useGeneratedAdminPassword', '--use-generated-admin-password', 'log in to Central as admin with the password the operator generated (Secret central-htpasswd, key password)', 'boolean', ASKS_CENTRAL),
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
@@ -219,9 +224,11 @@ function valueReader(values: Record<string, unknown>, problems: ProblemList) {
 function parseValues(command: CommandName, { src, str }: ReturnType<typeof valueReader>, values: Record<string, unknown>, problems: ProblemList) {
   const provider = str('provider');
   if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
-    problems.add(src('provider'), `"${provider}" is not a provider we support (eks, openshift or gke)`);
+    problems.add(src('provider'), `"${provider}" is not a provider we support (eks, openshift, gke or aks)`);
   } else if (provider === 'gke' && command === 'issuer-publish') {
     problems.add(src('provider'), 'gke: "issuer publish" is not available on GKE yet (init, plan, status, verify and uninstall are)');
+  } else if (provider === 'aks' && !['init', 'plan', 'uninstall'].includes(command)) {
+    problems.add(src('provider'), `aks: only "init", "plan" and "uninstall" are available on AKS yet, not "${command === 'issuer-publish' ? 'issuer publish' : command}"`);
   }
   const mechanism = str('mechanism');
   if (mechanism !== undefined && !MECHANISMS.includes(mechanism as Mechanism)) {
@@ -345,6 +352,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     gcpServiceAccount: check('gcpServiceAccount', str('gcpServiceAccount'), gcpServiceAccountProblem),
     garRepositories,
     adoptServiceAccount: values.adoptServiceAccount === true,
+    ...azureOptions((key, fn) => check(key, str(key), fn)),
     centralEndpoint: check('centralEndpoint', str('centralEndpoint'), v.centralEndpoint),
     useGeneratedAdminPassword: values.useGeneratedAdminPassword === true,
     integrationName: check('integrationName', str('integrationName'), v.integrationName),
@@ -372,7 +380,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
 
 /** The environment, when any variable the rooms act on is set (an empty one is the same as none). */
 function withEnvironment(environment: Environment): Pick<Options, 'environment'> {
-  return Object.keys(environment.kube).length || Object.keys(environment.aws).length || Object.keys(environment.gcp).length || Object.keys(environment.gcpEndpoints).length ? { environment } : {};
+  return Object.keys(environment.kube).length || Object.keys(environment.aws).length || Object.keys(environment.gcp).length || Object.keys(environment.gcpEndpoints).length || Object.keys(environment.azure).length || Object.keys(environment.azureEndpoints).length ? { environment } : {};
 }
 
 /** A Google project id (6–30 characters: lower-case letters, digits, hyphens; a letter first). */

@@ -5,11 +5,11 @@
 import type { Environment } from './environment.js';
 import type { ConnectTo } from '../net/https.js';
 
-export type Provider = 'eks' | 'openshift' | 'gke';
+export type Provider = 'eks' | 'openshift' | 'gke' | 'aks';
 export type OutputFormat = 'text' | 'json';
 export type CommandName = 'init' | 'plan' | 'verify' | 'uninstall' | 'status' | 'issuer-publish';
 
-export const PROVIDERS: readonly Provider[] = ['eks', 'openshift', 'gke'];
+export const PROVIDERS: readonly Provider[] = ['eks', 'openshift', 'gke', 'aks'];
 
 /**
  * How pods get the role on EKS: IRSA (the service account annotation, a web identity through the
@@ -97,6 +97,14 @@ export interface Options {
   garRepositories: { location: string; repository: string }[];
   /** GKE: act as a Google service account rhacs-sts did not create. */
   adoptServiceAccount: boolean;
+  /** AKS: the Azure subscription (undefined: AZURE_SUBSCRIPTION_ID, else the az CLI's default). */
+  azureSubscription?: string;
+  /** AKS: the cluster's resource group, where the managed identity is made (undefined: from the kubeconfig or nodes). */
+  resourceGroup?: string;
+  /** AKS: the user-assigned managed identity RHACS acts as (undefined: rhacs-sts-<cluster>). */
+  azureIdentity?: string;
+  /** AKS: the Azure Container Registry AcrPull is assigned on: a name (in --resource-group) or a resource id. */
+  acr?: string;
   /** Central's API at this URL instead of a port-forward to the `central` service. */
   centralEndpoint?: string;
   /** Log in as admin with the password the operator generated (Secret central-htpasswd, key password). */

@@ -72,6 +72,7 @@ export interface DeploymentState {
   /** A projected SA token volume mounted at the OpenShift token path in the target container. */
   hasTokenMount: boolean;
   podTemplateAnnotations: Record<string, string>;
+  podTemplateLabels?: Record<string, string>;
   /** The deployment's own annotations (where init records a replaced role on OpenShift). */
   annotations?: Record<string, string>;
   /** spec.strategy.type (Recreate: a restart stops the old pod before the new one is ready). */
@@ -141,6 +142,7 @@ export interface ClusterFacts {
    * (label cloud.google.com/gke-nodepool) of the nodes running Central's and Sensor's pods, when read.
    */
   gke?: { projectId: string; location: string; name: string; nodePools?: string[] };
+  aks?: { subscription?: string; resourceGroup?: string; name?: string; region?: string; tenant?: string }; // AKS: where Azure has it, as its signals say
 }
 
 export interface Facts {
@@ -280,6 +282,8 @@ export type Action =
       deferred?: boolean;
     })
   | (BaseAction & { type: 'operator-overlay'; ref: KubeRef; crKind: 'Central' | 'SecuredCluster'; overlays: OperatorOverlay[] })
+  // Pod-template labels (AKS: the webhook's selector); deferred: not live (--no-restart, it would roll the pods).
+  | (BaseAction & { type: 'pod-labels'; ref: KubeRef; labels: Record<string, string>; deferred?: boolean })
   | (BaseAction & {
       type: 'restart'; ref: KubeRef; method: 'restartedAt' | 'rollout'; deferred: boolean;
       /** The deployment uses the Recreate strategy: the restart stops every pod before the new ones are ready (a short outage). */
@@ -352,7 +356,7 @@ export interface Blocker {
 }
 
 /** The Kubernetes actions of a plan (any cloud): applied by the cluster's session. */
-export type KubeAction = Extract<Action, { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'restart' }>;
+export type KubeAction = Extract<Action, { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'pod-labels' | 'restart' }>;
 /** Central's integration action (src/central/). */
 export type CentralAction = Extract<Action, { type: 'central-integration' }>;
 

@@ -86,7 +86,25 @@ export function planAnnotationWiring(i: WiringInput): WiringPart {
         });
       }
       if (durability === 'helm-values') helm.add(comp, p.helmValues(comp, wiring));
-      const changed = status !== 'unchanged' && p.restart.needed(wiring);
+      // Pod labels (AKS: the webhook mutates only labelled pods), live on the pod template.
+      const labels = wiring.podLabels ?? {};
+      const currentLabels = state?.deployment?.podTemplateLabels;
+      const missingLabels = Object.entries(labels).filter(([k, v]) => currentLabels?.[k] !== v);
+      const labelsChange = Object.keys(labels).length > 0 && (!known || currentLabels === undefined || missingLabels.length > 0);
+      if (Object.keys(labels).length) {
+        actions.push({
+          id: `pod-labels:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'pod-labels',
+          status: labelsChange ? (i.restart ? 'update' : 'unchanged') : 'unchanged',
+          target: `${where}deployment/${comp}`,
+          summary: labelsChange && !i.restart
+            ? `Label ${comp}'s pod template with ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ')}: deferred (--no-restart; it rolls the pods)`
+            : `Label ${comp}'s pod template with ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ')} (${i.identity} reaches only labelled pods)`,
+          current: known ? Object.fromEntries(Object.keys(labels).map((k) => [k, currentLabels?.[k] ?? null])) : undefined,
+          desired: labels,
+          ref, labels, ...(labelsChange && !i.restart ? { deferred: true } : {}),
+        });
+      }
+      const changed = (status !== 'unchanged' || labelsChange) && p.restart.needed(wiring);
       const unfinished = changed ? undefined : unfinishedRollout(state);
       if (unfinished) {
         actions.push({
@@ -97,13 +115,16 @@ export function planAnnotationWiring(i: WiringInput): WiringPart {
         });
         continue;
       }
-      actions.push(planRestart({
+      const restartAction = planRestart({
         cluster, comp, ref, where, changed, deferredRollout: false, outage: restartIsOutage(state?.deployment, comp), restart: i.restart,
         words: {
           deferredRollout: `Rollout of ${comp} deferred (--no-restart)`,
           restart: () => `Restart ${comp} so that new pods act as the identity (${i.restartWhy}) and wait until ready`,
         },
-      }, { restarts, outages }));
+      }, { restarts, outages });
+      // The label patch rolls the pods itself: the restart only waits for that rollout (one rollout, not two).
+      if (labelsChange && i.restart && restartAction.status !== 'unchanged') restartAction.method = 'rollout';
+      actions.push(restartAction);
     }
     helmValues.push(...helm.list());
     if (durability === 'helm-values') {

@@ -17,6 +17,7 @@ const LABEL: Record<Plan['actions'][number]['type'], string> = {
   'service-account-annotation': 'ServiceAccount',
   'deployment-env': 'Deployment env',
   'operator-overlay': 'Operator overlay',
+  'pod-labels': 'Pod template labels',
   restart: 'Restart',
   'central-integration': 'RHACS integration',
 };
@@ -35,6 +36,7 @@ export function actionVerb(a: Action): Verb {
   switch (a.type) {
     case 'service-account-annotation': return a.status === 'delete' ? 'remove the annotation' : 'annotate';
     case 'deployment-env': return a.status === 'delete' ? 'remove' : 'set';
+    case 'pod-labels': return a.status === 'delete' ? 'remove' : 'set';
     case 'operator-overlay': return a.status === 'create' ? 'add' : a.status === 'delete' ? 'remove' : 'update';
     default: return a.status;
   }

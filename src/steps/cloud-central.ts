@@ -46,6 +46,9 @@ const initCommand = (cluster: ClusterFacts, email: string) => `rhacs-sts init --
 
 /** Before anything is contacted: --configure-integration needs Central's credentials. */
 export const requireCentralCredentials: Step<CloudRun> = (r) => {
+  if (r.answers.configureIntegration && r.cloud !== 'gcp') {
+    throw new InputError([{ source: '--configure-integration', message: 'is not available on AKS yet: configure the Azure Container Registry integration in RHACS by hand (type azure, workload identity), or run init without it' }]);
+  }
   if (r.answers.configureIntegration && !hasCentralCredentials(r.answers)) {
     throw new InputError([{ source: '--configure-integration', message: 'needs Central credentials: set ROX_API_TOKEN (or ROX_API_TOKEN_FILE) or ROX_ADMIN_PASSWORD, or pass --use-generated-admin-password' }]);
   }

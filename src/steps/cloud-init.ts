@@ -7,7 +7,7 @@
  */
 import { blockersError } from '../apply/run.js';
 import { writeHelmValues } from '../apply/helm-values.js';
-import { cloudFor, loadCloud, type CloudId } from '../clouds/registry.js';
+import { cloudFor, loadCloud, managedPlatform, type AnyCloud, type CloudId } from '../clouds/registry.js';
 import { openKubeSessions } from '../discover.js';
 import { InputError, OperationError, VerifyFailedError } from '../errors.js';
 import type { KubeSession } from '../kube/session.js';
@@ -22,12 +22,16 @@ import type { Ui } from '../ui/ui.js';
 import { deliver } from './deliver.js';
 import type { Step } from './run.js';
 
-/** The platform a run's kubeconfig names (no request): a GKE context, or a context whose user runs gke-gcloud-auth-plugin. */
+/**
+ * The platform a run's kubeconfig names (no request): a GKE context, or a context whose user runs
+ * gke-gcloud-auth-plugin; an AKS user as `az aks get-credentials` names it (`clusterUser_<rg>_<cluster>`).
+ */
 export async function kubeconfigPlatform(options: Pick<Options, 'kubeconfig' | 'context' | 'centralContext' | 'environment'>): Promise<PlatformId | undefined> {
   const { kubeconfigContext } = await import('../kube/client.js');
   const ctx = kubeconfigContext({ kubeconfig: options.kubeconfig, ...(options.environment ? { environment: options.environment.kube } : {}) }, options.centralContext ?? options.context);
   if (!ctx) return undefined;
   if (hasSignal('gke', 'kubeconfig', ctx.contextName) || (ctx.execCommand !== undefined && hasSignal('gke', 'kubeconfig-exec', ctx.execCommand))) return 'gke';
+  if (ctx.userName !== undefined && hasSignal('aks', 'kubeconfig', ctx.userName)) return 'aks';
   return undefined;
 }
 
@@ -45,7 +49,8 @@ export interface CloudRun {
   plan?: AnyPlan;
   /** Applies one of the cloud's actions (its session), once opened. */
   session?: { apply(action: AnyPlan['actions'][number], plan: AnyPlan): Promise<boolean> };
-  summary?: string[];
+  /** The lines said after apply (from the plan as applied: a cloud fills in what it learns, like a new identity's id). */
+  summary?: () => string[];
   /** Applies Central's integration action, when the plan has one (cloud-central.ts). */
   central?: (action: Extract<AnyPlan['actions'][number], { type: 'central-integration' }>) => Promise<boolean>;
 }
@@ -53,7 +58,7 @@ export interface CloudRun {
 /** A plan of a cloud other than AWS is refused offline (its facts come from the cloud and the cluster). */
 export const refuseOffline: Step<CloudRun> = (r) => {
   if (r.answers.offline) {
-    throw new InputError([{ source: '--offline', message: `is not available for ${platform(r.answers.provider ?? 'gke').title} yet: its plan needs the cluster and the cloud (run "rhacs-sts plan" without --offline)` }]);
+    throw new InputError([{ source: '--offline', message: `is not available for ${platform(r.answers.provider ?? managedPlatform(r.cloud)).title} yet: its plan needs the cluster and the cloud (run "rhacs-sts plan" without --offline)` }]);
   }
 };
 
@@ -66,7 +71,7 @@ export const openClusters: Step<CloudRun> = async (r) => {
     r.unreachable = unreachable;
     const targets = clusterTargets(o).filter((t) => kube.has(t.key));
     const found = await Promise.all(targets.map(async (t) => {
-      const d = await kube.get(t.key)!.discover({ namespace: o.namespace, provider: o.provider ?? 'gke', oidcIssuer: o.oidcIssuer });
+      const d = await kube.get(t.key)!.discover({ namespace: o.namespace, provider: o.provider ?? managedPlatform(r.cloud), oidcIssuer: o.oidcIssuer });
       const components = t.role === 'both' ? d.facts.components : d.facts.components.filter((c) => c === t.role);
       if (!components.length) throw new InputError([{ source: t.flag, message: `${t.context ?? 'the current context'}: no ${t.role === 'central' ? 'Central' : 'Sensor'} found in namespace ${d.facts.namespace}` }]);
       return { ...d, kubeContext: d.facts.context, facts: { ...d.facts, components, context: t.context } };
@@ -82,29 +87,58 @@ export const openClusters: Step<CloudRun> = async (r) => {
   }
   for (const w of r.warnings!) ui.warn(w);
   for (const [i, c] of r.clusters!.entries()) {
-    ui.info(`Detected ${platform(c.provider).title} cluster${c.gke ? ` ${c.gke.name} (project ${c.gke.projectId}, ${c.gke.location})` : ''} (context ${r.kubeContexts![i]})`);
+    const where = c.gke ? ` ${c.gke.name} (project ${c.gke.projectId}, ${c.gke.location})`
+      : c.aks?.name ? ` ${c.aks.name}${c.aks.resourceGroup ? ` (resource group ${c.aks.resourceGroup}${c.aks.region ? `, ${c.aks.region}` : ''})` : ''}` : '';
+    ui.info(`Detected ${platform(c.provider).title} cluster${where} (context ${r.kubeContexts![i]})`);
     ui.info(`  RHACS   ${c.components.join(' and ')} in namespace ${c.namespace}${c.version ? `, version ${c.version}` : ''}, installed by ${c.installMethod}${c.gke?.nodePools?.length ? `, on node pool${c.gke.nodePools.length > 1 ? 's' : ''} ${c.gke.nodePools.join(', ')}` : ''}`);
   }
 };
 
+/** What a cloud is given to open its session, from the options (read at the entry point), and what the run says while it reads. */
+const SESSION: { [I in CloudRun['cloud']]: { environment: (o: Options, clusters: ClusterFacts[]) => unknown; reading: string } } = {
+  gcp: {
+    environment: (o) => ({ credentials: o.environment?.gcp ?? {}, ...(o.environment && Object.keys(o.environment.gcpEndpoints).length ? { endpoints: o.environment.gcpEndpoints } : {}) }),
+    reading: 'Reading the Google project, the GKE cluster and the service account…',
+  },
+  azure: {
+    environment: (o, clusters) => {
+      // The subscription: the flag, else the one the cluster's nodes are in, else AZURE_SUBSCRIPTION_ID or az's default.
+      const subscriptionId = o.azureSubscription ?? clusters.find((c) => c.components.includes('central'))?.aks?.subscription ?? clusters.find((c) => c.aks?.subscription)?.aks?.subscription;
+      return {
+        credentials: o.environment?.azure ?? {},
+        ...(subscriptionId ? { subscriptionId } : {}),
+        ...(o.environment?.azureEndpoints.arm ? { endpoints: { arm: o.environment.azureEndpoints.arm } } : {}),
+      };
+    },
+    reading: 'Reading the Azure subscription, the AKS cluster and the managed identity…',
+  },
+};
+
+/** A cloud run through these steps: the `Cloud` with its facts, decisions and summary (each cloud has its own types). */
+/* eslint-disable @typescript-eslint/no-explicit-any -- each cloud has its own types; the steps only pass them along */
+type SteppedCloud = AnyCloud & {
+  readFacts: (session: any, options: Options, clusters: ClusterFacts[]) => Promise<any>;
+  decide: (options: Options, facts: any) => any;
+  summary: (plan: any) => string[];
+};
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
 /** The cloud's session, facts, decisions, state and plan. */
 export const planOnCloud: Step<CloudRun> = async (r) => {
   const { answers: o, ui } = r;
-  if (r.cloud !== 'gcp') throw new OperationError(`No run for cloud ${r.cloud}.`);
-  const cloud = await loadCloud('gcp');
-  const session = await cloud.openSession({
-    log: ui.debug, warn: ui.warn, timeoutMs: o.requestTimeoutMs,
-    environment: { credentials: o.environment?.gcp ?? {}, ...(o.environment && Object.keys(o.environment.gcpEndpoints).length ? { endpoints: o.environment.gcpEndpoints } : {}) },
-  });
-  const plan = await ui.spinner('Reading the Google project, the GKE cluster and the service account…', async () => {
+  const how = SESSION[r.cloud];
+  if (!how) throw new OperationError(`No run for cloud ${r.cloud}.`);
+  const cloud: SteppedCloud = await loadCloud(r.cloud);
+  const session = await cloud.openSession({ log: ui.debug, warn: ui.warn, timeoutMs: o.requestTimeoutMs, environment: how.environment(o, r.clusters!) });
+  const plan = await ui.spinner(how.reading, async () => {
     const facts = await cloud.readFacts(session, o, r.clusters!);
     const decisions = cloud.decide(o, facts);
-    const state = await cloud.readState!(session, facts, decisions);
-    return o.command === 'uninstall' ? cloud.planUninstall(facts, decisions, state) : cloud.plan(facts, decisions, state);
+    const state: unknown = await cloud.readState!(session, facts, decisions);
+    return (o.command === 'uninstall' ? cloud.planUninstall(facts, decisions, state) : cloud.plan(facts, decisions, state)) as AnyPlan;
   });
   r.plan = plan;
-  r.session = { apply: (a, p) => (cloud.isAction(a) ? session.apply(a, p as typeof plan) : Promise.reject(new OperationError(`Not a Google Cloud action: ${a.type}.`))) };
-  r.summary = cloud.summary(plan);
+  r.session = { apply: (a, p) => (cloud.isAction(a) ? session.apply(a, p) : Promise.reject(new OperationError(`Not an action of ${cloud.title}: ${(a as { type: string }).type}.`))) };
+  r.summary = () => cloud.summary(plan);
 };
 
 /** A plan only (plan, --dry-run): printed with the values files it would write; a blocker fails the run (exit 1). */
@@ -136,7 +170,7 @@ export const applyCloudPlan: Step<CloudRun> = async (r) => {
       const n = applied.filter((a) => a.outcome === 'done').length;
       ui.info('');
       ui.info(ui.logColors.green(`Done: ${n} change${n === 1 ? '' : 's'} applied.`));
-      if (o.command !== 'uninstall') for (const l of r.summary ?? []) ui.info(l);
+      if (o.command !== 'uninstall') for (const l of r.summary?.() ?? []) ui.info(l);
     },
   });
 };

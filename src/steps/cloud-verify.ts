@@ -4,7 +4,7 @@
  * with its fix → a table (or JSON); exit 3 when a check fails.
  */
 import { loadCloud } from '../clouds/registry.js';
-import { OperationError, VerifyFailedError } from '../errors.js';
+import { InputError, VerifyFailedError } from '../errors.js';
 import { renderGcpVerifyText } from '../render/verify-gcp-text.js';
 import { clusterTargets } from '../targets.js';
 import { centralRowOnCloud } from './cloud-central.js';
@@ -14,7 +14,7 @@ import type { Step } from './run.js';
 /** The chain, checked with the cloud's session and each cluster's own Kubernetes session. */
 export const verifyOnCloud: Step<CloudRun> = async (r) => {
   const { answers: o, ui } = r;
-  if (r.cloud !== 'gcp') throw new OperationError(`No verify for cloud ${r.cloud}.`);
+  if (r.cloud !== 'gcp') throw new InputError([{ source: '--provider', message: 'aks: "verify" is not available on AKS yet (init, plan and uninstall are)' }]);
   const cloud = await loadCloud('gcp');
   const endpoints = o.environment?.gcpEndpoints ?? {};
   const session = await cloud.openSession({

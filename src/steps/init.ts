@@ -95,6 +95,8 @@ export const openAndDetect = (publish: PublishFirst): Step<InitRun> => async (r)
   // A GKE cluster found only by its issuer or nodes (its kubeconfig looks like any other): its run is Google Cloud's.
   const gke = read.detected.clusters.find((c) => c.facts.provider === 'gke');
   if (gke) throw new InputError([{ source: '--provider', message: `the cluster of context ${gke.kubeContext} is GKE: run again with --provider gke` }]);
+  const aks = read.detected.clusters.find((c) => c.facts.provider === 'aks');
+  if (aks) throw new InputError([{ source: '--provider', message: `the cluster of context ${aks.kubeContext} is AKS: run again with --provider aks` }]);
   r.sessions = read.sessions;
   r.detected = read.detected;
   r.facts = read.detected.facts;

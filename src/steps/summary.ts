@@ -12,7 +12,7 @@ import { repositoryGrantLines } from '../render/plan-text.js';
 import type { Ui } from '../ui/ui.js';
 import { afterInit, printDeferred } from './deferred.js';
 
-const PROVIDER_LABEL = { eks: 'EKS', openshift: 'OpenShift', gke: 'GKE' } as const;
+const PROVIDER_LABEL = { eks: 'EKS', openshift: 'OpenShift', gke: 'GKE', aks: 'AKS' } as const;
 
 export function describeClusters(detected: Detected, ui: Ui): void {
   const c = ui.logColors;

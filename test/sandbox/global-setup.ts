@@ -1,8 +1,9 @@
 // vitest global setup for the `integration` project: provisions the sandbox if needed (so
-// `vitest run --project integration` works on its own), starts ONE sandbox with three clusters,
-// `eks`, `openshift` and `gke` (each with its real controller-manager, scheduler and kwok), seeds their
+// `vitest run --project integration` works on its own), starts ONE sandbox with four clusters,
+// `eks`, `openshift`, `gke` and `aks` (each with its real controller-manager, scheduler and kwok), seeds their
 // flavours and the ECR registries, starts the stand-ins (start.ts: on EKS the IRSA webhook, which
-// also injects EKS Pod Identity, and the Pod Identity Agent; Central's API for every cluster), and
+// also injects EKS Pod Identity, and the Pod Identity Agent; on AKS the Azure stand-ins and the workload
+// identity webhook; Central's API for every cluster), and
 // provides the sandbox's description to the test files as `inject('sandbox')`.
 // Anything that cannot start throws (with the failing process's output): the suite fails, never skips.
 import type { TestProject } from 'vitest/node';
@@ -16,7 +17,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     log('binaries or the moto virtualenv are missing: running test/sandbox/provision.sh');
     provision();
   }
-  const { sandbox, stop } = await startWithStandIns({ sandbox: { clusters: [{ name: 'eks' }, { name: 'openshift' }, { name: 'gke' }] }, log });
+  const { sandbox, stop } = await startWithStandIns({ sandbox: { clusters: [{ name: 'eks' }, { name: 'openshift' }, { name: 'gke' }, { name: 'aks' }] }, log });
   project.provide('sandbox', sandbox.info);
   return stop;
 }

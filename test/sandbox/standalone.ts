@@ -103,7 +103,7 @@ function sandboxEnv(info: SandboxInfo): Record<string, string> {
 
 /**
  * With AKS clusters: the sandbox administrator's Azure variables (EnvironmentCredential), the
- * subscription, the registry's host routed to the ACR stand-in, and one CA bundle for Node with
+ * subscription, Azure Resource Manager's stand-in, the registry's host routed to the ACR stand-in, and one CA bundle for Node with
  * both the public web's root and the Azure stand-ins' CA (NODE_EXTRA_CA_CERTS names one file).
  */
 function azureEnv(info: SandboxInfo, env: Record<string, string>): Record<string, string> {
@@ -116,6 +116,7 @@ function azureEnv(info: SandboxInfo, env: Record<string, string>): Record<string
     AZURE_SUBSCRIPTION_ID: az.subscriptionId,
     NODE_EXTRA_CA_CERTS: bundle,
     RHACS_STS_CONNECT_TO: [env.RHACS_STS_CONNECT_TO, az.acrConnectTo].filter(Boolean).join(','),
+    RHACS_STS_AZURE_ARM_ENDPOINT: az.armUrl,
   };
 }
 

@@ -17,13 +17,16 @@ describe('environment', () => {
     expect(readEnvironment({
       KUBECONFIG: '/k', HOME: '/h', AWS_PROFILE: 'p', AWS_ENDPOINT_URL: 'http://127.0.0.1:1', PATH: '/bin',
       GOOGLE_APPLICATION_CREDENTIALS: '/adc.json', CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM: 'https://127.0.0.1:2/', CLOUDSDK_AUTH_TOKEN_HOST: 'https://127.0.0.1:3/token',
+      AZURE_TENANT_ID: 't', AZURE_SUBSCRIPTION_ID: 's', RHACS_STS_AZURE_ARM_ENDPOINT: 'https://127.0.0.1:4',
     })).toEqual({
       kube: { kubeconfig: '/k', home: '/h' },
       aws: { profile: 'p', home: '/h', endpointUrl: 'http://127.0.0.1:1' },
       gcp: { applicationCredentials: '/adc.json', home: '/h' },
       gcpEndpoints: { iam: 'https://127.0.0.1:2/', oauth2Token: 'https://127.0.0.1:3/token' },
+      azure: { tenantId: 't', subscriptionId: 's', home: '/h' },
+      azureEndpoints: { arm: 'https://127.0.0.1:4' },
     });
-    expect(parseOptions('init', {}, { KUBECONFIG: '/k' }).environment).toEqual({ kube: { kubeconfig: '/k' }, aws: {}, gcp: {}, gcpEndpoints: {} });
+    expect(parseOptions('init', {}, { KUBECONFIG: '/k' }).environment).toEqual({ kube: { kubeconfig: '/k' }, aws: {}, gcp: {}, gcpEndpoints: {}, azure: {}, azureEndpoints: {} });
   });
 
   it('looks for the kubeconfig where the given environment says, not the process', () => {

@@ -10,8 +10,10 @@ import { operatorOverlays } from '../../src/plan/build.js';
 const ARN = 'arn:aws:iam::123456789012:role/rhacs';
 
 describe('cloud and platform registry', () => {
-  it('lists AWS, Google Cloud and their platforms, and pairs each platform with its cloud', () => {
-    expect(CLOUD_IDS).toEqual(['aws', 'gcp']);
+  it('lists AWS, Google Cloud, Azure and their platforms, and pairs each platform with its cloud', () => {
+    expect(CLOUD_IDS).toEqual(['aws', 'gcp', 'azure']);
+    expect(cloudFor('aks')).toBe('azure');
+    expect(cloudFor('openshift', 'Azure')).toBe('azure');
     expect(PLATFORM_IDS).toEqual(['eks', 'openshift', 'gke', 'aks']);
     expect(cloudFor('eks')).toBe('aws');
     expect(cloudFor('gke')).toBe('gcp');
@@ -26,6 +28,8 @@ describe('cloud and platform registry', () => {
     expect(cloudOfRun({ provider: 'eks' })).toBe('aws');
     expect(cloudOfRun({ provider: 'openshift', cloud: 'gcp' })).toBe('gcp');
     expect(cloudOfRun({ kubeconfigPlatform: 'gke' })).toBe('gcp');
+    expect(cloudOfRun({ provider: 'aks' })).toBe('azure');
+    expect(cloudOfRun({ kubeconfigPlatform: 'aks' })).toBe('azure');
     expect(cloudOfRun({})).toBeUndefined();
   });
 

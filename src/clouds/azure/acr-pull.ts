@@ -19,14 +19,15 @@ export const ACR_PULL_ACTION = 'Microsoft.ContainerRegistry/registries/pull/read
 /** Waits before each retry through PrincipalNotFound: about 4 minutes in all (ccoctl waits up to 24 × 10 s). */
 export const PRINCIPAL_RETRY_DELAYS_MS: readonly number[] = [2_000, 4_000, 8_000, 15_000, 30_000, 30_000, 30_000, 30_000, 30_000, 30_000, 30_000];
 
-const REGISTRY_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerRegistry\/registries\/([^/]+)$/i;
+/** A registry's resource id. */
+export const ACR_RESOURCE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerRegistry\/registries\/([^/]+)$/i;
 const REGISTRY_NAME = /^[a-zA-Z0-9]{5,50}$/;
 
 export type RegistryRef = { resourceGroup: string; name: string; subscriptionId?: string };
 
 /** Pure: --acr as a registry name (with --resource-group) or a resource id. Input problems name the flag. */
 export function parseRegistryRef(acr: string, resourceGroup: string | undefined): RegistryRef {
-  const id = REGISTRY_ID.exec(acr.trim());
+  const id = ACR_RESOURCE_ID.exec(acr.trim());
   if (id) return { subscriptionId: id[1]!, resourceGroup: id[2]!, name: id[3]! };
   const name = acr.trim().replace(/\.azurecr\.(io|us|cn)$/i, '');
   const problems = [];

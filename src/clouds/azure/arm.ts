@@ -68,4 +68,8 @@ export interface AzureArm {
   /** Assignments of this principal at, above and below the scope. */
   roleAssignmentsOf(scope: string, principalId: string): Promise<RoleAssignmentView[]>;
   createRoleAssignment(scope: string, name: string, body: { roleDefinitionId: string; principalId: string; principalType: 'ServicePrincipal'; description: string }): Promise<RoleAssignmentView>;
+  /** Deletes (uninstall); one already gone is not an error. */
+  deleteFederatedCredential(resourceGroup: string, identity: string, name: string): Promise<void>;
+  deleteRoleAssignment(id: string): Promise<void>;
+  deleteIdentity(resourceGroup: string, name: string): Promise<void>;
 }

@@ -234,6 +234,15 @@ function armOver(clients: () => Promise<Clients>): AzureArm {
     async createRoleAssignment(scope, name, body) {
       return assignmentView(await (await clients()).authz.roleAssignments.create(scope, name, body));
     },
+    async deleteFederatedCredential(rg, identity, name) {
+      await orNull((await clients()).msi.federatedIdentityCredentials.delete(rg, identity, name));
+    },
+    async deleteRoleAssignment(id) {
+      await orNull((await clients()).authz.roleAssignments.deleteById(id));
+    },
+    async deleteIdentity(rg, name) {
+      await orNull((await clients()).msi.userAssignedIdentities.delete(rg, name));
+    },
   };
 }
 

@@ -1,0 +1,82 @@
+/**
+ * Azure as the pipeline sees it (src/clouds/types.ts): a user-assigned managed identity RHACS acts
+ * as, federated identity credentials trusting each AKS cluster's issuer for the RHACS service
+ * accounts (AKS workload identity), AcrPull on the registry, and Central's `azure` integration.
+ * Loaded through src/clouds/registry.ts only for an Azure run.
+ */
+import { OperationError } from '../../errors.js';
+import { planAksUninstall } from './uninstall.js';
+import type { ClusterFacts } from '../../plan/model.js';
+import type { Cloud, CloudSession } from '../types.js';
+import { applyAzureAction } from './apply.js';
+import type { AzureEnvironment } from './environment.js';
+import { AUDIENCE } from './federated-credentials.js';
+import { decideAzure, readAzureFacts, type AzureRunOptions } from './facts.js';
+import { isAzureAction, planAks, type AzureAction, type AzureDecisions, type AzureFacts, type AzurePlan, type AzureState } from './plan.js';
+import type { AzureSession } from './session.js';
+import { readAzureState } from './state.js';
+import { azureWiring } from './wiring.js';
+
+/** What an Azure run reads from the environment and its flags before any cluster is read. */
+export interface AzureRunEnvironment {
+  credentials: AzureEnvironment;
+  /** --azure-subscription, else the cluster's (its nodes' providerID); absent: AZURE_SUBSCRIPTION_ID, else az's default. */
+  subscriptionId?: string;
+  /** Where ARM is reached when not at the cloud's own host (RHACS_STS_AZURE_ARM_ENDPOINT). */
+  endpoints?: { arm?: string };
+}
+
+export interface AzureCloudSession extends CloudSession<AzureAction, AzurePlan> {
+  azure: AzureSession;
+}
+
+export type AzureCloud = Cloud<
+  AzureAction, AzurePlan, AzureCloudSession, AzureRunEnvironment,
+  [facts: AzureFacts, decisions: AzureDecisions, state: AzureState | undefined],
+  [facts: AzureFacts, decisions: AzureDecisions, state: AzureState],
+  [], never,
+  [session: AzureCloudSession, facts: AzureFacts, decisions: AzureDecisions],
+  AzureState
+> & {
+  /** The run's Azure facts for its clusters (reads only); what keeps workload identity from working is bad input with its fix. */
+  readFacts: (session: AzureCloudSession, options: AzureRunOptions, clusters: ClusterFacts[]) => Promise<AzureFacts>;
+  decide: (options: AzureRunOptions, facts: AzureFacts) => AzureDecisions;
+  summary: (plan: AzurePlan) => string[];
+};
+
+export function azureCloudSession(azure: AzureSession): AzureCloudSession {
+  return { azure, apply: (a, plan) => applyAzureAction(azure.arm, a, plan) };
+}
+
+export const azure: AzureCloud = {
+  id: 'azure',
+  title: 'Azure',
+  platforms: ['aks', 'openshift'],
+  audience: (platform) => AUDIENCE[platform === 'openshift' ? 'openshift' : 'aks'],
+  wiring: (platform, clientId) => azureWiring(platform === 'openshift' ? 'openshift' : 'aks', { clientId, tenantId: '', cloud: 'public' }),
+  isAction: (a): a is AzureAction => isAzureAction(a),
+  openSession: async (i) => {
+    const { openAzureSession } = await import('./session.js');
+    const session = await openAzureSession({
+      ...(i.environment ? { environment: i.environment.credentials } : {}),
+      ...(i.environment?.subscriptionId ? { subscriptionId: i.environment.subscriptionId } : {}),
+      ...(i.environment?.endpoints?.arm ? { endpoints: { arm: i.environment.endpoints.arm } } : {}),
+      ...(i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {}),
+    });
+    return azureCloudSession(session);
+  },
+  readState: (session, facts, decisions) => readAzureState(session.azure, facts, decisions),
+  plan: planAks,
+  planUninstall: planAksUninstall,
+  checks: async () => {
+    throw new OperationError('verify is not available for AKS yet.');
+  },
+  integration: { type: 'azure', identityField: 'azure.wifEnabled' },
+  readFacts: (session, options, clusters) => readAzureFacts(session.azure, options, clusters),
+  decide: decideAzure,
+  summary: (plan) => [
+    `RHACS acts as the managed identity ${plan.identity.name} (client id ${plan.identity.clientId}, resource group ${plan.identity.resourceGroup}, subscription ${plan.subscriptionId}).`,
+    ...plan.federatedCredentials.map((f) => `  trusts ${f.subject} of ${f.issuer}`),
+    ...(plan.registry ? [`  ${plan.registry.role} on ${plan.registry.loginServer}`] : []),
+  ],
+};

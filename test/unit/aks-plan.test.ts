@@ -1,0 +1,166 @@
+// Azure's plan for AKS (pure): the managed identity and its ownership, one federated credential per
+// cluster and service account with the issuer exactly as AKS publishes it, the 21st credential
+// stopped before any write, AcrPull on the registry, and the cluster side: the client-id annotation
+// and the pod label the webhook selects by (one rollout), the new identity's client id filled in
+// once Azure makes it; a re-run against what the first run left plans nothing.
+import { describe, expect, it } from 'vitest';
+import { planAks, PENDING_CLIENT_ID, resolvePendingClientId, type AzureDecisions, type AzureFacts, type AzureState } from '../../src/clouds/azure/plan.js';
+import { ACR_PULL_ROLE_ID } from '../../src/clouds/azure/acr-pull.js';
+import type { ClusterFacts, ComponentState } from '../../src/plan/model.js';
+import { parseOptions } from '../../src/options/options.js';
+import { InputError } from '../../src/errors.js';
+import { clusterFacts } from './builders.js';
+import { planAksUninstall } from '../../src/clouds/azure/uninstall.js';
+
+const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+const ISSUER = `https://eastus.oic.prod-aks.azure.com/${TENANT}/2f1e9a0c-7d3b-4c5e-8a6f-1b2c3d4e5f60/`;
+const SUB = '9b2e4c6a-1d3f-4a5b-8c7d-6e5f4a3b2c1d';
+const REGISTRY = { id: `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/rhacs`, name: 'rhacs', loginServer: 'rhacs.azurecr.io' };
+const IDENTITY = { id: 'x', name: 'rhacs-sts-prod', location: 'eastus', tags: { 'rhacs-sts/managed': 'true' }, clientId: '0a1b2c3d-0000-4000-8000-00000000c1d2', principalId: 'p-1', tenantId: TENANT };
+
+function state(labels?: Record<string, string>, annotations: Record<string, string> = {}): Record<'central' | 'sensor', ComponentState> {
+  const deployment = { container: 'central', env: [], hasTokenMount: false, podTemplateAnnotations: {}, ...(labels ? { podTemplateLabels: labels } : {}) };
+  return { central: { serviceAccount: { annotations }, deployment }, sensor: { serviceAccount: { annotations: {} }, deployment: null } };
+}
+function aksCluster(over: Partial<ClusterFacts> = {}): ClusterFacts {
+  return clusterFacts({ provider: 'aks', issuer: ISSUER.slice(0, -1), context: 'prod', name: 'prod', components: ['central'], aks: { resourceGroup: 'rg', name: 'prod', tenant: TENANT }, current: state({}), ...over });
+}
+const facts = (clusters = [aksCluster()], registry: AzureFacts['registry'] | null = REGISTRY): AzureFacts => ({
+  subscriptionId: SUB, tenantId: TENANT, cloud: 'public', clusterName: 'prod', offline: false,
+  clusters: clusters.map((cluster) => ({ cluster, aks: { id: 'c', name: cluster.aks!.name!, resourceGroup: 'rg', location: 'eastus', issuerUrl: ISSUER, problems: [] } })),
+  ...(registry ? { registry } : {}),
+});
+const decisions = (over: Partial<AzureDecisions> = {}): AzureDecisions => ({ identityName: 'rhacs-sts-prod', identityResourceGroup: 'rg', delegatedScanning: false, restart: true, ...over });
+const empty: AzureState = { identity: null, credentials: [], assignments: [] };
+const fic = (name: string, subject = 'system:serviceaccount:stackrox:central') => ({ name, issuer: ISSUER, subject, audiences: ['api://AzureADTokenExchange'] });
+
+describe('AKS plan', () => {
+  it('creates the identity, one exact credential, AcrPull; annotates and labels central with one rollout', () => {
+    const plan = planAks(facts(), decisions(), empty);
+    expect(plan.cloud).toBe('azure');
+    expect(plan.blockers).toEqual([]);
+    expect(plan.actions.map((a) => `${a.type}:${a.status}`)).toEqual([
+      'azure-managed-identity:create', 'azure-federated-credential:create', 'azure-acr-pull:create', 'service-account-annotation:create', 'pod-labels:update', 'restart:update',
+    ]);
+    // The issuer exactly as AKS publishes it (trailing slash), not as the cluster facts normalise it.
+    expect(plan.federatedCredentials).toEqual([fic('rhacs-sts-prod-stackrox-central')]);
+    const restart = plan.actions.find((a) => a.type === 'restart')!;
+    expect(restart).toMatchObject({ method: 'rollout' });
+    expect(plan.actions.find((a) => a.type === 'pod-labels')).toMatchObject({ labels: { 'azure.workload.identity/use': 'true' } });
+    // Same tenant: the client id alone; unknown until Azure creates the identity.
+    expect(plan.kubernetes[0]!.annotations).toEqual({ 'azure.workload.identity/client-id': PENDING_CLIENT_ID });
+    resolvePendingClientId(plan, IDENTITY.clientId);
+    expect(plan.kubernetes[0]!.annotations).toEqual({ 'azure.workload.identity/client-id': IDENTITY.clientId });
+    expect(JSON.stringify(plan)).not.toContain(PENDING_CLIENT_ID);
+  });
+
+  it('adds sensor with delegated scanning, and the tenant annotation where the cluster is in another tenant', () => {
+    const other = aksCluster({ components: ['central', 'sensor'], aks: { resourceGroup: 'rg', name: 'prod', tenant: '11111111-2222-4333-8444-555555555555' } });
+    const plan = planAks(facts([other]), decisions({ delegatedScanning: true }), { ...empty, identity: IDENTITY });
+    expect(plan.federatedCredentials.map((f) => f.subject)).toEqual(['system:serviceaccount:stackrox:central', 'system:serviceaccount:stackrox:sensor']);
+    expect(plan.kubernetes[0]!.annotations).toEqual({ 'azure.workload.identity/client-id': IDENTITY.clientId, 'azure.workload.identity/tenant-id': TENANT });
+  });
+
+  it('plans nothing once everything is in place', () => {
+    const done: AzureState = {
+      identity: IDENTITY, credentials: [fic('rhacs-sts-prod-stackrox-central')],
+      assignments: [{ id: 'a', name: 'a', scope: REGISTRY.id, roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL_ROLE_ID}`, principalId: 'p-1' }],
+    };
+    const cluster = aksCluster({ current: state({ 'azure.workload.identity/use': 'true' }, { 'azure.workload.identity/client-id': IDENTITY.clientId }) });
+    const plan = planAks(facts([cluster]), decisions(), done);
+    expect(plan.actions.filter((a) => a.status !== 'unchanged')).toEqual([]);
+  });
+
+  it('labels and rolls a pod template that lost the label, though the annotation is in place', () => {
+    const cluster = aksCluster({ current: state({ app: 'central' }, { 'azure.workload.identity/client-id': IDENTITY.clientId }) });
+    const plan = planAks(facts([cluster]), decisions(), { ...empty, identity: IDENTITY });
+    expect(plan.actions.filter((a) => a.status !== 'unchanged' && !a.type.startsWith('azure-')).map((a) => a.type)).toEqual(['pod-labels', 'restart']);
+  });
+
+  it('with --no-restart, defers the label (it would roll the pods)', () => {
+    const plan = planAks(facts(), decisions({ restart: false }), empty);
+    expect(plan.actions.find((a) => a.type === 'pod-labels')).toMatchObject({ status: 'unchanged', deferred: true });
+  });
+
+  it('stops before the 21st credential, with the way out', () => {
+    const full = Array.from({ length: 20 }, (_, i) => fic(`other-${i}`, `system:serviceaccount:app:sa${i}`));
+    const plan = planAks(facts(), decisions(), { ...empty, identity: IDENTITY, credentials: full });
+    expect(plan.blockers.map((b) => b.message)).toEqual(['The managed identity rhacs-sts-prod carries 20 federated credentials and this run needs 1 more: Azure allows 20 per identity.']);
+    expect(plan.blockers[0]!.hint).toContain('--azure-identity');
+    // 19 leave room for exactly one.
+    expect(planAks(facts(), decisions(), { ...empty, identity: IDENTITY, credentials: full.slice(1) }).blockers).toEqual([]);
+  });
+
+  it('refuses an identity rhacs-sts did not create, and a service account naming another identity', () => {
+    const foreign = { ...IDENTITY, tags: {} };
+    expect(planAks(facts(), decisions(), { ...empty, identity: foreign }).blockers[0]!.message).toMatch(/was not created by rhacs-sts/);
+    const cluster = aksCluster({ current: state({}, { 'azure.workload.identity/client-id': 'someone-else' }) });
+    expect(planAks(facts([cluster]), decisions(), { ...empty, identity: IDENTITY }).blockers.map((b) => b.message).join(' ')).toMatch(/already has azure.workload.identity\/client-id=someone-else/);
+  });
+
+  it('without --acr, plans no role assignment and says how to add one', () => {
+    const plan = planAks(facts(undefined, null), decisions(), empty);
+    expect(plan.actions.some((a) => a.type === 'azure-acr-pull')).toBe(false);
+    expect(plan.notes.join(' ')).toContain('--acr');
+  });
+});
+
+describe('AKS uninstall plan', () => {
+  const assignment = (principalId: string, description?: string) => ({ id: `${REGISTRY.id}/providers/Microsoft.Authorization/roleAssignments/${principalId}`, name: principalId, scope: REGISTRY.id, roleDefinitionId: `/providers/Microsoft.Authorization/roleDefinitions/${ACR_PULL_ROLE_ID}`, principalId, ...(description ? { description } : {}) });
+  const wired = () => aksCluster({ current: state({ 'azure.workload.identity/use': 'true' }, { 'azure.workload.identity/client-id': IDENTITY.clientId }) });
+
+  it('removes the wiring, this run\'s credential, our AcrPull and the identity once nothing else trusts it', () => {
+    const plan = planAksUninstall(facts([wired()]), decisions(), { identity: IDENTITY, credentials: [fic('rhacs-sts-prod-stackrox-central')], assignments: [assignment('p-1', 'rhacs-sts: AcrPull for rhacs-sts-prod'), assignment('p-1')] });
+    expect(plan.actions.map((a) => `${a.type}:${a.status}`)).toEqual([
+      'service-account-annotation:delete', 'pod-labels:delete', 'restart:update', 'azure-federated-credential:delete', 'azure-acr-pull:delete', 'azure-managed-identity:delete',
+    ]);
+    // Only the assignment rhacs-sts made (its description) goes.
+    expect(plan.actions.filter((a) => a.type === 'azure-acr-pull')).toHaveLength(1);
+  });
+
+  it('keeps the identity while another cluster\'s credential trusts it, and touches nothing on an identity not ours', () => {
+    const kept = planAksUninstall(facts([wired()]), decisions(), { identity: IDENTITY, credentials: [fic('rhacs-sts-prod-stackrox-central'), fic('rhacs-sts-other-stackrox-central')], assignments: [assignment('p-1', 'rhacs-sts: x')] });
+    expect(kept.actions.filter((a) => a.type.startsWith('azure-')).map((a) => a.type)).toEqual(['azure-federated-credential']);
+    expect(kept.notes.join(' ')).toContain('rhacs-sts-other-stackrox-central');
+    const foreign = planAksUninstall(facts([wired()]), decisions(), { identity: { ...IDENTITY, tags: {} }, credentials: [fic('rhacs-sts-prod-stackrox-central')], assignments: [] });
+    expect(foreign.actions.filter((a) => a.type.startsWith('azure-'))).toEqual([]);
+  });
+});
+
+describe('AKS flags', () => {
+  const problems = (values: Record<string, unknown>, command: 'init' | 'verify' = 'init') => {
+    try {
+      parseOptions(command, values, {});
+      return [];
+    } catch (err) {
+      return (err as InputError).problems.map((p) => `${p.source}: ${p.message}`);
+    }
+  };
+  it('names each bad value, all at once', () => {
+    expect(problems({ provider: 'aks', acr: 'no', azureSubscription: 'sub', azureIdentity: '-x', resourceGroup: 'rg.' })).toEqual([
+      '--azure-subscription: "sub" is not a subscription id (a GUID such as 00000000-0000-0000-0000-000000000000)',
+      '--resource-group: "rg." is not a resource group name (1–90 letters, digits, _ - . ( ), not ending in ".")',
+      '--azure-identity: "-x" is not a managed identity name (3–128 letters, digits, "-" and "_", a letter or digit first)',
+      '--acr: "no" is neither a registry name (5–50 letters and digits) nor a registry\'s resource id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<name>)',
+    ]);
+    expect(problems({ provider: 'aks', acr: REGISTRY.id, azureSubscription: SUB })).toEqual([]);
+    expect(problems({ provider: 'aks', acr: 'rhacs.azurecr.io' })).toEqual([]);
+  });
+  it('offers AKS for init, plan and uninstall only, this round', () => {
+    expect(problems({ provider: 'aks' }, 'verify')).toEqual(['--provider: aks: only "init", "plan" and "uninstall" are available on AKS yet, not "verify"']);
+  });
+});
+
+describe('--configure-integration on AKS', () => {
+  it('is bad input naming the flag, before anything is contacted (Central\'s Azure integration is not configured by init yet)', async () => {
+    const { requireCentralCredentials } = await import('../../src/steps/cloud-central.js');
+    const run = { answers: { configureIntegration: true }, cloud: 'azure' } as unknown as Parameters<typeof requireCentralCredentials>[0];
+    let caught: unknown;
+    try {
+      await requireCentralCredentials(run);
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as { problems?: { source: string }[] }).problems?.map((p) => p.source)).toEqual(['--configure-integration']);
+  });
+});
