@@ -80,10 +80,10 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('gcpServiceAccount', '--gcp-service-account <id|email>', 'GKE: the Google service account RHACS acts as (default: rhacs-<cluster-name>, created and marked as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall', 'status', 'verify']),
   spec('garRepository', '--gar-repository <location>/<repo>', 'GKE: grant Artifact Registry read on this repository only (e.g. europe-west1/images); repeat for more (default: every repository of the project)', 'list', [...PLANNING, 'uninstall', 'status', 'verify']),
   spec('adoptServiceAccount', '--adopt-service-account', 'GKE: let RHACS act as an existing Google service account that rhacs-sts did not create (it is not marked as rhacs-sts\'s; uninstall keeps it)', 'boolean', PLANNING),
-  spec('azureSubscription', '--azure-subscription <id>', 'AKS: the Azure subscription of the cluster, the managed identity and the registry (default: AZURE_SUBSCRIPTION_ID, else the az CLI\'s default)', 'string', [...PLANNING, 'uninstall']),
-  spec('resourceGroup', '--resource-group <name>', 'AKS: the cluster\'s resource group, where the managed identity is made (default: from the kubeconfig user or the nodes)', 'string', [...PLANNING, 'uninstall']),
-  spec('azureIdentity', '--azure-identity <name>', 'AKS: the user-assigned managed identity RHACS acts as (default: rhacs-sts-<cluster-name>, created and tagged as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall']),
-  spec('acr', '--acr <name|resource id>', 'AKS: the Azure Container Registry to assign AcrPull on (a name in --resource-group, or the registry\'s resource id)', 'string', PLANNING),
+  spec('azureSubscription', '--azure-subscription <id>', 'AKS: the Azure subscription of the cluster, the managed identity and the registry (default: AZURE_SUBSCRIPTION_ID, else the az CLI\'s default)', 'string', [...PLANNING, 'uninstall', 'verify']),
+  spec('resourceGroup', '--resource-group <name>', 'AKS: the cluster\'s resource group, where the managed identity is made (default: from the kubeconfig user or the nodes)', 'string', [...PLANNING, 'uninstall', 'verify']),
+  spec('azureIdentity', '--azure-identity <name>', 'AKS: the user-assigned managed identity RHACS acts as (default: rhacs-sts-<cluster-name>, created and tagged as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall', 'verify']),
+  spec('acr', '--acr <name|resource id>', 'AKS: the Azure Container Registry to assign AcrPull on, and verify reads (a name in --resource-group, or the registry\'s resource id)', 'string', POLICY_AND_VERIFY),
   spec('centralEndpoint', '--central-endpoint <url>', 'Central\'s API at this URL (a route or load balancer) instead of a port-forward to the central service', 'string', ASKS_CENTRAL),
   spec('useGeneratedAdminPassword', '--use-generated-admin-password', 'log in to Central as admin with the password the operator generated (Secret central-htpasswd, key password)', 'boolean', ASKS_CENTRAL),
   spec('centralContext', '--central-context <ctx>', 'kubeconfig context of the cluster that runs Central, when Sensor runs elsewhere', 'string'),
@@ -227,8 +227,8 @@ function parseValues(command: CommandName, { src, str }: ReturnType<typeof value
     problems.add(src('provider'), `"${provider}" is not a provider we support (eks, openshift, gke or aks)`);
   } else if (provider === 'gke' && command === 'issuer-publish') {
     problems.add(src('provider'), 'gke: "issuer publish" is not available on GKE yet (init, plan, status, verify and uninstall are)');
-  } else if (provider === 'aks' && !['init', 'plan', 'uninstall'].includes(command)) {
-    problems.add(src('provider'), `aks: only "init", "plan" and "uninstall" are available on AKS yet, not "${command === 'issuer-publish' ? 'issuer publish' : command}"`);
+  } else if (provider === 'aks' && !['init', 'plan', 'uninstall', 'verify'].includes(command)) {
+    problems.add(src('provider'), `aks: only "init", "plan", "verify" and "uninstall" are available on AKS yet, not "${command === 'issuer-publish' ? 'issuer publish' : command}"`);
   }
   const mechanism = str('mechanism');
   if (mechanism !== undefined && !MECHANISMS.includes(mechanism as Mechanism)) {

@@ -95,7 +95,7 @@ export const openClusters: Step<CloudRun> = async (r) => {
 };
 
 /** What a cloud is given to open its session, from the options (read at the entry point), and what the run says while it reads. */
-const SESSION: { [I in CloudRun['cloud']]: { environment: (o: Options, clusters: ClusterFacts[]) => unknown; reading: string } } = {
+export const SESSION: { [I in CloudRun['cloud']]: { environment: (o: Options, clusters: ClusterFacts[]) => unknown; reading: string } } = {
   gcp: {
     environment: (o) => ({ credentials: o.environment?.gcp ?? {}, ...(o.environment && Object.keys(o.environment.gcpEndpoints).length ? { endpoints: o.environment.gcpEndpoints } : {}) }),
     reading: 'Reading the Google project, the GKE cluster and the service account…',

@@ -128,7 +128,7 @@ describe('AKS uninstall plan', () => {
 });
 
 describe('AKS flags', () => {
-  const problems = (values: Record<string, unknown>, command: 'init' | 'verify' = 'init') => {
+  const problems = (values: Record<string, unknown>, command: 'init' | 'verify' | 'status' = 'init') => {
     try {
       parseOptions(command, values, {});
       return [];
@@ -146,8 +146,9 @@ describe('AKS flags', () => {
     expect(problems({ provider: 'aks', acr: REGISTRY.id, azureSubscription: SUB })).toEqual([]);
     expect(problems({ provider: 'aks', acr: 'rhacs.azurecr.io' })).toEqual([]);
   });
-  it('offers AKS for init, plan and uninstall only, this round', () => {
-    expect(problems({ provider: 'aks' }, 'verify')).toEqual(['--provider: aks: only "init", "plan" and "uninstall" are available on AKS yet, not "verify"']);
+  it('offers AKS for init, plan, verify and uninstall only, this round; verify takes the Azure flags', () => {
+    expect(problems({ provider: 'aks' }, 'status')).toEqual(['--provider: aks: only "init", "plan", "verify" and "uninstall" are available on AKS yet, not "status"']);
+    expect(problems({ provider: 'aks', acr: 'rhacs', azureIdentity: 'rhacs-sts-aks', resourceGroup: 'rg', azureSubscription: SUB }, 'verify')).toEqual([]);
   });
 });
 

@@ -4,7 +4,7 @@
  * accounts (AKS workload identity), AcrPull on the registry, and Central's `azure` integration.
  * Loaded through src/clouds/registry.ts only for an Azure run.
  */
-import { OperationError } from '../../errors.js';
+import type { ConnectTo } from '../../net/https.js';
 import { planAksUninstall } from './uninstall.js';
 import type { ClusterFacts } from '../../plan/model.js';
 import type { Cloud, CloudSession } from '../types.js';
@@ -15,6 +15,7 @@ import { decideAzure, readAzureFacts, type AzureRunOptions } from './facts.js';
 import { isAzureAction, planAks, type AzureAction, type AzureDecisions, type AzureFacts, type AzurePlan, type AzureState } from './plan.js';
 import type { AzureSession } from './session.js';
 import { readAzureState } from './state.js';
+import type { AksCheckInput, AzureVerifyReport } from './verify-aks.js';
 import { azureWiring } from './wiring.js';
 
 /** What an Azure run reads from the environment and its flags before any cluster is read. */
@@ -26,6 +27,9 @@ export interface AzureRunEnvironment {
   endpoints?: { arm?: string };
 }
 
+/** What verify gives the checks besides the session, the facts and the decisions. */
+export type AzureChecksInput = Omit<AksCheckInput, 'azure' | 'http'> & { timeoutMs?: number; connectTo?: readonly ConnectTo[] };
+
 export interface AzureCloudSession extends CloudSession<AzureAction, AzurePlan> {
   azure: AzureSession;
 }
@@ -34,7 +38,7 @@ export type AzureCloud = Cloud<
   AzureAction, AzurePlan, AzureCloudSession, AzureRunEnvironment,
   [facts: AzureFacts, decisions: AzureDecisions, state: AzureState | undefined],
   [facts: AzureFacts, decisions: AzureDecisions, state: AzureState],
-  [], never,
+  [session: AzureCloudSession, input: AzureChecksInput], AzureVerifyReport,
   [session: AzureCloudSession, facts: AzureFacts, decisions: AzureDecisions],
   AzureState
 > & {
@@ -68,8 +72,10 @@ export const azure: AzureCloud = {
   readState: (session, facts, decisions) => readAzureState(session.azure, facts, decisions),
   plan: planAks,
   planUninstall: planAksUninstall,
-  checks: async () => {
-    throw new OperationError('verify is not available for AKS yet.');
+  checks: async (session, input) => {
+    const [{ checkAks }, { azureHttp }] = await Promise.all([import('./verify-aks.js'), import('./verify-http.js')]);
+    const { timeoutMs, connectTo, ...rest } = input;
+    return checkAks({ ...rest, azure: session.azure, http: azureHttp({ timeoutMs: timeoutMs ?? 30_000, ...(connectTo?.length ? { connectTo } : {}) }) });
   },
   integration: { type: 'azure', identityField: 'azure.wifEnabled' },
   readFacts: (session, options, clusters) => readAzureFacts(session.azure, options, clusters),

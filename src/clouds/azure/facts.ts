@@ -53,7 +53,8 @@ export async function readAzureFacts(session: AzureSession, options: AzureRunOpt
       continue;
     }
     const aks = aksFacts(view, rg);
-    if (options.command !== 'uninstall' && (aks.problems.length || !aks.issuerUrl)) {
+    // verify shows them as rows (with the same fix); uninstall needs none of them.
+    if (options.command !== 'uninstall' && options.command !== 'verify' && (aks.problems.length || !aks.issuerUrl)) {
       problems.push({ source: where(c), message: `${aks.problems.map((p) => p.message).join('; ')}. Fix: ${aks.fix}` });
       continue;
     }

@@ -5,7 +5,7 @@
  * tried. The requests go through an injected `AzureHttp` (./verify-http.ts) so the chain is
  * bounded and testable against stand-ins; the rows are the pure functions of ./verify-checks.ts.
  */
-import type { CheckRow } from '../../verify/rows.js';
+import { row, type CheckRow } from '../../verify/rows.js';
 import type { FederatedCredentialView } from './arm.js';
 import { armScope, type AzureCloud } from './clouds.js';
 import type { AzureHttp, AzureHttpResponse } from './verify-http.js';
@@ -29,9 +29,9 @@ export interface AzureVerifyInput {
   place: IdentityPlace;
   /** The identity's federated credentials, read from ARM: they explain an AADSTS70021. */
   credentials?: readonly FederatedCredentialView[];
-  /** The registry (`<name>.azurecr.io`) and a repository in it to read. */
-  loginServer: string;
-  repository: string;
+  /** The registry (`<name>.azurecr.io`) and a repository in it to read; absent: the registry links are not checked. */
+  loginServer?: string;
+  repository?: string;
   /** Seconds since the epoch, for the token's expiry. */
   nowS: number;
 }
@@ -51,6 +51,11 @@ export async function verifyAzureChain(http: AzureHttp, input: AzureVerifyInput)
   rows.push(entraCheck({ outcome, claims, clientId: input.clientId, tenantId: input.tenantId, credentials: input.credentials, place: input.place, authorityHost: authority }));
   if (!('token' in outcome) || !outcome.token) return skipRest(1, 'the Entra ID token exchange');
   const armToken = outcome.token;
+  if (!input.loginServer || !input.repository) {
+    rows.push(row('azure-acr-exchange', 'ACR token exchange', 'warn', 'Not checked: no registry named.', 'Pass --acr <registry> to prove the ACR token exchange and the pull permission.'));
+    rows.push(notTried('azure-acr-read', 'Registry read', 'the ACR token exchange'));
+    return rows;
+  }
 
   const service = input.loginServer;
   const base = `https://${service}`;
