@@ -240,13 +240,13 @@ describe('AKS problems are bad input before any write', () => {
     expect(await annotationOf(ns, 'central')).toBeUndefined();
   }, 120_000);
 
-  it('verify, and init --configure-integration, on AKS → exit 2 naming the flag, 0 writes (not available on AKS yet)', async () => {
+  it('status and init --configure-integration on AKS → exit 2 naming the flag, 0 writes (not available on AKS yet; verify is: aks-verify.test.ts)', async () => {
     const ns = uniqueNamespace('aks-notyet');
     await seedRhacs(kube(), { namespace: ns, method: 'manifests', components: ['central'], waitForRollouts: false });
     const mark = az.mark();
-    const verify = await cli(['verify', '--namespace', ns]);
-    expect(verify.code, verify.stderr).toBe(2);
-    expect(verify.stderr).toContain('"verify" is not available on AKS yet');
+    const status = await cli(['status', '--provider', 'aks', '--namespace', ns]);
+    expect(status.code, status.stderr).toBe(2);
+    expect(status.stderr).toContain('--provider: aks: only "init", "plan", "verify" and "uninstall" are available on AKS yet, not "status"');
     const integrate = await cli(['init', '--yes', '--namespace', ns, '--acr', REGISTRY, '--configure-integration']);
     expect(integrate.code, integrate.stderr).toBe(2);
     expect(integrate.stderr).toContain('--configure-integration: is not available on AKS yet');
