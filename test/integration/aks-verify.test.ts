@@ -94,4 +94,32 @@ describe('verify on AKS', () => {
     expect(rowOf(other, 'azure-wiring')!.detail).toContain('names client id 22222222-2222-2222-2222-222222222222');
     expect(az.breaches()).toEqual([]);
   }, 480_000);
+
+  it('workload identity off → its row fails with the az fix (verify reports it, not bad input), exit 3; --skip-exchange requests no token and calls nothing with one', async () => {
+    const ns = uniqueNamespace('aks-verify-off');
+    await seedRhacs(kubeConfigFor(sb, 'aks'), { namespace: ns, method: 'manifests', components: ['central'] });
+    const id = `rhacs-${ns.slice(-6)}`;
+    const args = ['--namespace', ns, '--azure-identity', id, '--acr', REGISTRY];
+    ok(await cli(['init', '--yes', ...args]), 'init');
+
+    const mark = az.mark();
+    const skipped = ok(await cli(['verify', ...args, '--skip-exchange', '--output', 'json']), 'verify --skip-exchange');
+    expect(rowOf(skipped, 'azure-token-chain')).toMatchObject({ result: 'warn' });
+    // Only rhacs-sts's own sign-in at Entra; nothing as the managed identity, nothing at the registry.
+    const identity = (await azure.arm.getIdentity(AKS_RESOURCE_GROUP, id))!;
+    const seen = az.requests(mark);
+    expect(seen.filter((r) => r.service === 'entra' && r.operationId === 'Token').map((r) => r.caller)).not.toContain(identity.clientId);
+    expect(seen.filter((r) => r.service === 'acr')).toEqual([]);
+    expect(seen.some((r) => r.service === 'arm')).toBe(true);
+
+    az.seed.managedCluster({ resourceGroup: AKS_RESOURCE_GROUP, name: 'aks', issuerURL: sb.clusters.aks!.issuer, location: sb.clusters.aks!.region, workloadIdentity: false });
+    try {
+      const off = await cli(['verify', ...args, '--output', 'json']);
+      expect(off.code, off.stderr).toBe(3);
+      expect(rowOf(off, 'aks-workload-identity')).toMatchObject({ result: 'fail', fix: `Run: az aks update --resource-group ${AKS_RESOURCE_GROUP} --name aks --enable-oidc-issuer --enable-workload-identity` });
+      expect(rowOf(off, 'aks-oidc-issuer')!.result).toBe('pass');
+    } finally {
+      az.seed.managedCluster({ resourceGroup: AKS_RESOURCE_GROUP, name: 'aks', issuerURL: sb.clusters.aks!.issuer, location: sb.clusters.aks!.region });
+    }
+  }, 300_000);
 });
