@@ -104,7 +104,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('adoptBucket', '--adopt-bucket', 'publish in an existing bucket rhacs-sts did not create (it is tagged as adopted and never deleted)', 'boolean', ['issuer-publish', 'init']),
   spec('setClusterIssuer', '--set-cluster-issuer', 'also point the cluster at the published issuer (spec.serviceAccountIssuer of authentications.config.openshift.io/cluster): changes the issuer of every bound token and rolls the kube-apiservers; asks again at a terminal', 'boolean', ['issuer-publish', 'init']),
   spec('publishIssuer', '--publish-issuer', 'init on OpenShift without STS: publish the cluster\'s issuer in S3 first (as "issuer publish"), then continue', 'boolean', ['init']),
-  spec('skipExchange', '--skip-exchange', 'verify: request no service-account tokens and call no AWS API with them (the end-to-end check is skipped)', 'boolean', ['verify']),
+  spec('skipExchange', '--skip-exchange', 'verify: request no service-account tokens and call no cloud API with them (the end-to-end check is skipped)', 'boolean', ['verify']),
   spec('offline', '--offline', 'contact neither AWS nor Kubernetes: take every fact from flags and print the plan', 'boolean', PLANNING),
   spec('dryRun', '--dry-run', 'read current state and show the plan; change nothing', 'boolean', WITH_PUBLISH(APPLYING)),
   spec('yes', '-y, --yes', 'apply without asking: take the default for every question and skip the confirmation (required when not at a terminal)', 'boolean', WITH_PUBLISH(APPLYING)),
