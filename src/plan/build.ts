@@ -28,7 +28,7 @@ import {
   type Plan,
 } from './model.js';
 import { HelmValuesByRelease } from './helm-values.js';
-import { eksRestartNeeded, noRestartBlocker, outageNote, planRestart, podIdentityLeftover, podIdentityRestartNeeded, restartIsOutage, tokenVolumeBlocker, unfinishedRollout } from './restarts.js';
+import { eksRestartNeeded, noRestartBlocker, outageNote, planRestart, podIdentityLeftover, podIdentityRestartNeeded, restartIsOutage, tokenVolumeBlocker, unfinishedRollout, waitForRollout } from './restarts.js';
 import { associationOf, diffTags, isManaged, ourTags, planAwsIdentity, roleNameOf } from '../clouds/aws/plan.js';
 import { targetComponents } from './components.js';
 
@@ -180,12 +180,7 @@ export function buildPlan(facts: Facts, decisions: Decisions, aws: AwsState | un
       // finished: the restart is not done until it has, so this run waits for it again.
       const unfinished = changed ? undefined : unfinishedRollout(state);
       if (unfinished) {
-        actions.push({
-          id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart', status: 'update',
-          target: `${where}deployment/${comp}`,
-          summary: `Wait for ${comp} to finish rolling out (its last rollout ${unfinished})`,
-          ref, method: 'rollout', deferred: false,
-        });
+        actions.push(waitForRollout(cluster, comp, ref, where, unfinished));
         continue;
       }
       actions.push(planRestart({

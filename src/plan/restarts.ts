@@ -172,6 +172,19 @@ export interface RestartInput {
 }
 
 /**
+ * Nothing to change, but a rollout (an earlier run's, interrupted or timed out) has not finished:
+ * the restart is not done until it has, so this run waits for it again.
+ */
+export function waitForRollout(cluster: { context?: string; namespace: string }, comp: Component, ref: KubeRef, where: string, unfinished: string): Extract<Action, { type: 'restart' }> {
+  return {
+    id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart', status: 'update',
+    target: `${where}deployment/${comp}`,
+    summary: `Wait for ${comp} to finish rolling out (its last rollout ${unfinished})`,
+    ref, method: 'rollout', deferred: false,
+  };
+}
+
+/**
  * The restart action of one component (init and uninstall alike): how the platform makes pods take a
  * changed wiring up, deferred with --no-restart; recorded in the plan's restarts and outages.
  */

@@ -10,7 +10,7 @@ import { sameOverlay } from './build.js';
 import { targetComponents } from './components.js';
 import { HelmValuesByRelease } from './helm-values.js';
 import type { BasePlan, ClusterFacts, Component, KubeAction, KubeChange, KubeRef } from './model.js';
-import { outageNote, planRestart, restartIsOutage, unfinishedRollout } from './restarts.js';
+import { outageNote, planRestart, restartIsOutage, unfinishedRollout, waitForRollout } from './restarts.js';
 
 export interface WiringInput {
   clusters: ClusterFacts[];
@@ -107,12 +107,7 @@ export function planAnnotationWiring(i: WiringInput): WiringPart {
       const changed = (status !== 'unchanged' || labelsChange) && p.restart.needed(wiring);
       const unfinished = changed ? undefined : unfinishedRollout(state);
       if (unfinished) {
-        actions.push({
-          id: `restart:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'restart', status: 'update',
-          target: `${where}deployment/${comp}`,
-          summary: `Wait for ${comp} to finish rolling out (its last rollout ${unfinished})`,
-          ref, method: 'rollout', deferred: false,
-        });
+        actions.push(waitForRollout(cluster, comp, ref, where, unfinished));
         continue;
       }
       const restartAction = planRestart({

@@ -13,7 +13,6 @@
 //     call the webhook for an unlabelled one).
 // Every admission decision goes to a JSON-lines file next to the cluster's audit log (aksWebhookDecisions).
 import { appendFileSync, readFileSync } from 'node:fs';
-import https from 'node:https';
 import { dirname, join } from 'node:path';
 import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { issueCert } from '../certs.js';
@@ -22,7 +21,7 @@ import { AKS_RESOURCE_GROUP } from '../kube/kubeconfigs.js';
 import { createRestrictedUser } from '../kube/restricted-users.js';
 import { clusterInfo, kubeConfigFor } from '../observe.js';
 import type { AzureSandboxInfo, ClusterInfo, SandboxInfo } from '../types.js';
-import type { PublicFetch } from './entra.js';
+import { publicFetcher } from '../issuers/public-fetch.js';
 import { startAzureStandins, type AzureStandins } from './standins.js';
 import { mutatingWebhookConfiguration, startWebhookServer, WI } from './webhook.js';
 
@@ -57,25 +56,6 @@ export function aksWebhookDecisions(info: SandboxInfo, cluster: string, since = 
     return [];
   }
   return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as AksWebhookDecision).filter((d) => d.seq > since);
-}
-
-/** GET a public URL through the public issuer stand-in, as the internet would serve it (Entra's fetcher). */
-function publicFetcher(info: SandboxInfo): PublicFetch {
-  const ca = readFileSync(info.publicIssuers.caCertPath);
-  const port = Number(new URL(info.publicIssuers.url).port);
-  return (target) =>
-    new Promise((resolve, reject) => {
-      const u = new URL(target);
-      const req = https.get({ host: '127.0.0.1', port, path: `${u.pathname}${u.search}`, servername: u.hostname, headers: { host: u.hostname }, ca, timeout: 5000, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error(`timeout fetching ${target}`)));
-      req.on('error', reject);
-    });
 }
 
 export interface AksAzureSide {
