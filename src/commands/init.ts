@@ -44,6 +44,7 @@ const ON_CLOUD: Step<c.CloudRun>[] = [c.refuseOffline, requireCentralCredentials
 export async function runInit(options: Options, ui: Ui): Promise<void> {
   // The cloud of the run: --provider, else a GKE-shaped kubeconfig context (read without a request); else AWS's detection.
   const cloud = cloudOfRun({
+    ...(options.cloud ? { cloud: options.cloud } : {}),
     ...(options.provider ? { provider: options.provider } : {}),
     ...(!options.provider && !options.offline && !options.planFile ? { kubeconfigPlatform: await c.kubeconfigPlatform(options) } : {}),
   });

@@ -17,7 +17,8 @@ import { inferRole, openAndDiscover, perOwnRole } from '../steps/open.js';
 
 export async function runStatus(options: Options, ui: Ui): Promise<void> {
   // The cloud of the run, as init finds it: a cloud other than AWS reports through its own steps.
-  const cloud = cloudOfRun({ ...(options.provider ? { provider: options.provider } : { kubeconfigPlatform: await c.kubeconfigPlatform(options) }) });
+  const cloud = cloudOfRun({
+    ...(options.cloud ? { cloud: options.cloud } : {}), ...(options.provider ? { provider: options.provider } : { kubeconfigPlatform: await c.kubeconfigPlatform(options) }) });
   if (cloud && cloud !== 'aws') {
     await runSteps({ ui, answers: options, cloud }, [c.openClusters, c.planOnCloud, c.statusOnCloud]);
     return;

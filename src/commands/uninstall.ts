@@ -26,6 +26,7 @@ import { inferRole, openAndDiscover } from '../steps/open.js';
 export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   // The cloud of the run, as init finds it: a cloud other than AWS runs its own steps.
   const cloud = cloudOfRun({
+    ...(options.cloud ? { cloud: options.cloud } : {}),
     ...(options.provider ? { provider: options.provider } : { kubeconfigPlatform: await c.kubeconfigPlatform(options) }),
   });
   if (cloud && cloud !== 'aws') {

@@ -16,6 +16,7 @@ import { runSteps } from '../steps/run.js';
 export async function runVerify(options: Options, ui: Ui): Promise<void> {
   // The cloud of the run, as init finds it: a cloud other than AWS walks its own chain.
   const cloud = cloudOfRun({
+    ...(options.cloud ? { cloud: options.cloud } : {}),
     ...(options.provider ? { provider: options.provider } : { kubeconfigPlatform: await c.kubeconfigPlatform(options) }),
   });
   if (cloud && cloud !== 'aws') {

@@ -10,9 +10,10 @@ import { ProblemList, type InputError } from '../errors.js';
 import { parseConnectTo } from '../net/https.js';
 import * as v from '../validate.js';
 import { checkCrossFlagRules } from './rules.js';
+import { checkPlatformFlags } from './platform-flags.js';
 
 export * from './types.js';
-import { CONNECT_TO_ENV, MECHANISMS, PROVIDERS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, type CentralCredentialInput, type CommandName, type Mechanism, type Options, type OutputFormat, type Provider } from './types.js';
+import { CONNECT_TO_ENV, MECHANISMS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_TIMEOUT_MS, type CentralCredentialInput, type CloudId, type CommandName, type Mechanism, type Options, type OutputFormat, type Provider } from './types.js';
 import { readEnvironment, type Environment } from './environment.js';
 
 type Kind = 'string' | 'list' | 'boolean' | 'negatable';
@@ -50,6 +51,7 @@ function spec(key: string, flags: string, description: string, kind: Kind, comma
 /** Every option, in the order `--help` lists them. */
 export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('provider', '--provider <eks|openshift|gke|aks>', 'cluster type; detected from the cluster when omitted', 'string'),
+  spec('cloud', '--cloud <aws|gcp|azure>', 'OpenShift: the cloud the cluster runs on, whose identity RHACS takes (default: detected from the cluster\'s Infrastructure object; EKS, GKE and AKS each have one)', 'string'),
   spec('namespace', '-n, --namespace <ns>', 'namespace RHACS runs in (default: detected, else "stackrox")', 'string'),
   spec('clusterName', '--cluster-name <name>', 'cluster name, used in the default role name and in tags', 'string', WITH_PUBLISH(ALL)),
   spec('region', '--region <region>', 'AWS region of the cluster (derived from an EKS issuer when omitted)', 'string', WITH_PUBLISH(ALL)),
@@ -223,13 +225,8 @@ function valueReader(values: Record<string, unknown>, problems: ProblemList) {
 /** The values that need more than one check: enumerations, the issuer, lists, durations. */
 function parseValues(command: CommandName, { src, str }: ReturnType<typeof valueReader>, values: Record<string, unknown>, problems: ProblemList) {
   const provider = str('provider');
-  if (provider !== undefined && !PROVIDERS.includes(provider as Provider)) {
-    problems.add(src('provider'), `"${provider}" is not a provider we support (eks, openshift, gke or aks)`);
-  } else if (provider === 'gke' && command === 'issuer-publish') {
-    problems.add(src('provider'), 'gke: "issuer publish" is not available on GKE yet (init, plan, status, verify and uninstall are)');
-  } else if (provider === 'aks' && !['init', 'plan', 'uninstall', 'verify'].includes(command)) {
-    problems.add(src('provider'), `aks: only "init", "plan", "verify" and "uninstall" are available on AKS yet, not "${command === 'issuer-publish' ? 'issuer publish' : command}"`);
-  }
+  const cloud = str('cloud');
+  checkPlatformFlags(command, provider, cloud, (key, message) => problems.add(src(key), message));
   const mechanism = str('mechanism');
   if (mechanism !== undefined && !MECHANISMS.includes(mechanism as Mechanism)) {
     problems.add(src('mechanism'), `"${mechanism}" is not a mechanism (irsa or pod-identity)`);
@@ -287,7 +284,7 @@ function parseValues(command: CommandName, { src, str }: ReturnType<typeof value
     if (!m) problems.add(src('garRepository'), `"${r}" is not <location>/<repository> (e.g. europe-west1/images: a location, and a repository id of lower-case letters, digits and hyphens)`);
     else if (!garRepositories.some((g) => g.location === m[1] && g.repository === m[2])) garRepositories.push({ location: m[1]!, repository: m[2]! });
   }
-  return { provider, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, garRepositories, timeoutMs, requestTimeoutMs };
+  return { provider, cloud: cloud as CloudId | undefined, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, garRepositories, timeoutMs, requestTimeoutMs };
 }
 
 export function parseOptions(command: CommandName, raw: RawOptions, env: Record<string, string | undefined>, config?: ConfigFile): Options {
@@ -295,7 +292,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   const values = readSources(command, raw, env, config, problems);
   const read = valueReader(values, problems);
   const { src, str, contextList, check } = read;
-  const { provider, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, garRepositories, timeoutMs, requestTimeoutMs } = parseValues(command, read, values, problems);
+  const { provider, cloud, mechanism, output, oidcIssuer, attachPolicyArns, ecrRepositories, garRepositories, timeoutMs, requestTimeoutMs } = parseValues(command, read, values, problems);
 
   const kubeconfig = str('kubeconfig');
   const connectTo = parseConnectTo(env[CONNECT_TO_ENV] ?? '');
@@ -303,6 +300,7 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
   const options: Options = {
     command,
     provider: provider as Provider | undefined,
+    ...(cloud ? { cloud } : {}),
     namespace: check('namespace', str('namespace'), v.dns1123Label),
     clusterName: check('clusterName', str('clusterName'), v.clusterName),
     region: check('region', str('region'), v.region),

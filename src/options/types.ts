@@ -4,12 +4,17 @@
  */
 import type { Environment } from './environment.js';
 import type { ConnectTo } from '../net/https.js';
+import type { CloudId } from '../clouds/ids.js';
 
 export type Provider = 'eks' | 'openshift' | 'gke' | 'aks';
 export type OutputFormat = 'text' | 'json';
 export type CommandName = 'init' | 'plan' | 'verify' | 'uninstall' | 'status' | 'issuer-publish';
 
 export const PROVIDERS: readonly Provider[] = ['eks', 'openshift', 'gke', 'aks'];
+export type { CloudId };
+export const CLOUDS: readonly CloudId[] = ['aws', 'gcp', 'azure'];
+/** The cloud of each managed platform (OpenShift runs on any: --cloud, or its Infrastructure object). */
+export const PROVIDER_CLOUD: Readonly<Record<Exclude<Provider, 'openshift'>, CloudId>> = { eks: 'aws', gke: 'gcp', aks: 'azure' };
 
 /**
  * How pods get the role on EKS: IRSA (the service account annotation, a web identity through the
@@ -26,6 +31,8 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export interface Options {
   command: CommandName;
   provider?: Provider;
+  /** OpenShift: the cloud it runs on (--cloud); undefined: detected, or the managed platform's own. */
+  cloud?: CloudId;
   /** The namespace RHACS runs in; undefined means "detect, defaulting to stackrox". */
   namespace?: string;
   clusterName?: string;

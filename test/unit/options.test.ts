@@ -496,3 +496,21 @@ describe('parseOptions: GKE', () => {
     expect(problemsOf(() => parseOptions('plan', { provider: 'gke' }, {}))).toEqual([]);
   });
 });
+
+describe('parseOptions: --cloud', () => {
+  it('takes aws for OpenShift, and leaves it out when not said', () => {
+    expect(parseOptions('plan', { provider: 'openshift', cloud: 'aws' }, {}).cloud).toBe('aws');
+    expect('cloud' in parseOptions('plan', { provider: 'openshift' }, {})).toBe(false);
+    expect(parseOptions('plan', { provider: 'gke', cloud: 'gcp' }, {}).cloud).toBe('gcp');
+  });
+
+  it('refuses a cloud it does not know, naming the flag and the clouds', () => {
+    const ps = problemsOf('plan', { cloud: 'ibm' });
+    expect(ps.map((p) => [p.source, p.message])).toEqual([['--cloud', '"ibm" is not a cloud we support (aws, gcp or azure)']]);
+  });
+
+  it('refuses a managed platform on another cloud (from the environment too)', () => {
+    expect(problemsOf('plan', { provider: 'gke', cloud: 'aws' }).map((p) => p.message)).toEqual(['gke runs on gcp, not aws: leave --cloud out (it is for OpenShift)']);
+    expect(problemsOf('plan', {}, { RHACS_STS_PROVIDER: 'eks', RHACS_STS_CLOUD: 'azure' }).map((p) => p.source)).toEqual(['RHACS_STS_CLOUD']);
+  });
+});
