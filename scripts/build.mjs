@@ -1,5 +1,5 @@
 // Builds dist/ with esbuild in three parts, for a fast start:
-//  - dist/quick.cjs: --version and every --help, from text made here (src/quick.ts), which bin/rhacs-sts
+//  - dist/quick.cjs and dist/help/: --version and every --help, from text made here (src/quick.ts), which bin/rhacs-sts
 //    tries first, so that they load nothing else;
 //  - dist/main.cjs: the entry (argument parsing, validation, help), one minified CommonJS file with
 //    its small dependencies inlined — CommonJS because Node starts it measurably faster than a
@@ -11,7 +11,7 @@
 //    client (over a thousand files) and the AWS SDK cost most of the time before the wizard's
 //    first question.
 import { build } from 'esbuild';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
@@ -215,6 +215,15 @@ const { buildProgram, helpLayouts } = createRequire(import.meta.url)(layoutsFile
 rmSync(layoutsFile);
 const noOutput = () => undefined;
 const layouts = helpLayouts(buildProgram({ env: {}, makeUi: () => { throw new Error('not at build time'); }, writeOut: noOutput, writeErr: noOutput }));
+// One file per command path (dist/help/init.json, issuer-publish.json, rhacs-sts.json for the
+// program): --help reads only its own, and dist/quick.cjs holds just the code and this index.
+mkdirSync('dist/help', { recursive: true });
+const helpFiles = {};
+for (const [path, layout] of Object.entries(layouts)) {
+  helpFiles[path] = `${path ? path.split(' ').join('-') : 'rhacs-sts'}.json`;
+  writeFileSync(join('dist/help', helpFiles[path]), JSON.stringify(layout));
+}
+if (new Set(Object.values(helpFiles)).size !== Object.keys(helpFiles).length) throw new Error(`two commands share a help file: ${Object.values(helpFiles).join(', ')}`);
 await build({
   entryPoints: ['src/quick.ts'],
   outfile: 'dist/quick.cjs',
@@ -223,7 +232,7 @@ await build({
   platform: 'node',
   target: 'node20',
   minify: true,
-  define: { __QUICK_TEXTS__: JSON.stringify({ version: pkg.version, help: layouts }) },
+  define: { __QUICK_INDEX__: JSON.stringify({ version: pkg.version, helpFiles }) },
   logLevel: 'warning',
 });
 

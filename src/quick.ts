@@ -8,7 +8,7 @@
  * laid out here, the way commander lays them out; a unit test compares the result with
  * commander's output for every command at many widths.
  */
-import { fstatSync, statSync, writeSync } from 'node:fs';
+import { fstatSync, readFileSync, statSync, writeSync } from 'node:fs';
 
 /** One piece of the help that commander lays out for the width: a wrapped text, or a term and its description. */
 export type HelpPart =
@@ -25,8 +25,8 @@ export interface HelpLayout {
 
 export interface QuickTexts {
   version: string;
-  /** By command path: '' for the program, 'init', 'issuer publish', … */
-  help: Record<string, HelpLayout>;
+  /** The help of a command path ('' for the program, 'init', 'issuer publish', …), or undefined when none was made. */
+  help(path: string): HelpLayout | undefined;
 }
 
 const MARKER = /\uE000(\d+)\uE001/g;
@@ -90,7 +90,7 @@ export function quickAnswer(args: readonly string[], texts: QuickTexts, width: (
   const path = args.slice(0, -1);
   // Only command names: an option before --help may be one that commander reads first.
   if (path.some((a) => a.startsWith('-'))) return undefined;
-  const layout = Object.hasOwn(texts.help, path.join(' ')) ? texts.help[path.join(' ')] : undefined;
+  const layout = texts.help(path.join(' '));
   return layout ? renderHelp(layout, width()) : undefined;
 }
 
@@ -128,13 +128,26 @@ function writeOut(text: string): void {
   }
 }
 
-declare const __QUICK_TEXTS__: QuickTexts;
+/** Made at build time: the version, and by command path the file in dist/help/ that holds its help. */
+declare const __QUICK_INDEX__: { version: string; helpFiles: Record<string, string> };
+
+/**
+ * The help of each command is a file of its own, read only when asked for: this module stays a
+ * few kilobytes however many options the commands have (Node parses all of a module at start).
+ */
+function builtTexts(): QuickTexts {
+  const { version, helpFiles } = __QUICK_INDEX__;
+  return {
+    version,
+    help: (path) => (Object.hasOwn(helpFiles, path) ? JSON.parse(readFileSync(`${__dirname}/help/${helpFiles[path]}`, 'utf8')) as HelpLayout : undefined),
+  };
+}
 
 /** Answers `--version` or a `--help` and returns true, or returns false for the CLI proper. */
 export function answer(args: readonly string[]): boolean {
   // As commander: the terminal's width, or none (80) when stdout is not a terminal.
   const width = () => (mayBeTerminal() && (require('node:tty') as typeof import('node:tty')).isatty(1) ? process.stdout.columns : undefined);
-  const text = quickAnswer(args, __QUICK_TEXTS__, width);
+  const text = quickAnswer(args, builtTexts(), width);
   if (text === undefined) return false;
   writeOut(text);
   return true;

@@ -154,6 +154,16 @@ describe('version and help', () => {
     expect(await modulesLoaded(line.split(' '))).toEqual(['bin/rhacs-sts', 'dist/quick.cjs']);
   });
 
+  it('dist/quick.cjs holds no help text: each --help reads only its own command\'s (its size does not grow with the options)', async () => {
+    const quick = readFileSync(join(ROOT, 'dist', 'quick.cjs'), 'utf8');
+    const initHelp = (await run(['init', '--help'])).stdout;
+    const option = /^ {2}(--[a-z-]+)/m.exec(initHelp.slice(initHelp.indexOf('Options:')))?.[1];
+    expect(option).toBeDefined();
+    expect(quick).not.toContain(option);
+    expect(quick).not.toContain('Usage: rhacs-sts');
+    expect(Buffer.byteLength(quick)).toBeLessThan(8_000);
+  });
+
   it('the probe sees the CLI proper when it runs (the check above can fail)', async () => {
     expect(await modulesLoaded(['completion', 'bash'])).toContain('dist/main.cjs');
   });

@@ -20,7 +20,7 @@ async function commanderHelp(args: string[], width: number | undefined): Promise
 }
 
 const layouts = helpLayouts(buildProgram({ env: {}, makeUi: noUi, writeOut: () => undefined, writeErr: () => undefined }));
-const texts: QuickTexts = { version: '9.8.7', help: layouts };
+const texts: QuickTexts = { version: '9.8.7', help: (path) => (Object.hasOwn(layouts, path) ? layouts[path] : undefined) };
 const PATHS = Object.keys(layouts);
 const WIDTHS = [undefined, 0, 20, 39, 40, 41, 44, 60, 79, 80, 81, 100, 132, 200, 400];
 
