@@ -1,5 +1,6 @@
 // `npm run bench`: start-up time against bare Node, time to a plan and to a finished init in the
-// local sandbox, and the API calls each command makes (counted at the sandbox). Prints a table on
+// local sandbox (an EKS, a GKE and an AKS cluster, and an EKS fleet), and the API calls each command
+// makes (counted at the sandbox: moto, the Google and Azure stand-ins, the API servers' audit logs). Prints a table on
 // stderr and one JSON document on stdout. Not part of the test suite: timings are measurements,
 // not assertions.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
@@ -7,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startSeededSandbox } from '../test/sandbox/standalone.js';
+import { startSeededSandbox, type SeededSandbox } from '../test/sandbox/standalone.js';
 import { awsMark, awsRequests, isReadOnlyAwsAction, kubeMark, kubeRequests, setTrustPolicyQuota } from '../test/sandbox/observe.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
@@ -84,25 +85,77 @@ async function timeToFirstPrompt(env: NodeJS.ProcessEnv): Promise<number> {
   }
 }
 
-interface Calls { aws: Record<string, number>; kube: Record<string, number>; awsReads: number; awsWrites: number; kubeReads: number; kubeWrites: number }
+interface Calls { cloud: Record<string, number>; kube: Record<string, number>; cloudReads: number; cloudWrites: number; kubeReads: number; kubeWrites: number }
 
-async function sandboxFigures() {
-  const seeded = await startSeededSandbox({ flavour: 'eks', log: () => undefined });
+type Flavour = 'eks' | 'gke' | 'aks';
+const CLOUD_NAME: Record<Flavour, string> = { eks: 'AWS', gke: 'Google', aks: 'Azure' };
+
+/** A cloud's calls as its stand-in recorded them after a mark: what each was, and whether it only read. */
+interface CloudCalls {
+  mark(): Promise<number>;
+  since(mark: number): Promise<{ key: string; read: boolean }[]>;
+}
+
+function cloudCalls(flavour: Flavour, seeded: SeededSandbox): CloudCalls {
+  if (flavour === 'gke') {
+    const g = seeded.google!.standins;
+    return {
+      mark: async () => g.mark(),
+      // Token grants and policy reads change nothing.
+      since: async (m) => g.requests(m).map((q) => ({ key: q.methodId, read: q.method === 'GET' || /(getIamPolicy|testIamPermissions)$/.test(q.methodId) || q.methodId === 'oauth2.token' })),
+    };
+  }
+  if (flavour === 'aks') {
+    const az = seeded.azure!;
+    return {
+      mark: async () => az.mark(),
+      // The workload identity webhook's calls come from the API server, not from rhacs-sts; Entra's and
+      // the registry's token exchanges change nothing.
+      since: async (m) => az.requests(m).filter((q) => q.service !== 'webhook').map((q) => ({ key: `${q.service}:${q.operationId}`, read: q.method === 'GET' || q.service !== 'arm' })),
+    };
+  }
+  return {
+    mark: () => awsMark(seeded.info),
+    since: async (m) => (await awsRequests(seeded.info, m)).map((q) => ({ key: `${q.service ?? '?'}:${q.action ?? '?'}`, read: isReadOnlyAwsAction(q.action) })),
+  };
+}
+
+/** The commands each flavour's rows run, after the wizard's first question (EKS only). */
+function sandboxRuns(flavour: Flavour, seeded: SeededSandbox): [string, string[]][] {
+  if (flavour === 'gke') {
+    const id = ['--gcp-service-account', 'bench-gke'];
+    return [['plan', ['plan', ...id]], ['init', ['init', '--yes', ...id]], ['init (re-run)', ['init', '--yes', ...id]]];
+  }
+  if (flavour === 'aks') {
+    const id = ['--azure-identity', 'bench-aks', '--acr', seeded.info.azure!.registry.loginServer.split('.')[0]!];
+    return [['plan', ['plan', ...id]], ['init', ['init', '--yes', ...id]], ['init (re-run)', ['init', '--yes', ...id]]];
+  }
+  return [
+    ['plan', ['plan']],
+    ['init (no restart)', ['init', '--yes', '--no-restart', '--role-name', 'bench-a']],
+    // A second role for the same cluster: the wiring names bench-a, so replacing it is explicit.
+    ['init', ['init', '--yes', '--role-name', 'bench-b', '--replace-role-wiring']],
+    ['init (re-run)', ['init', '--yes', '--role-name', 'bench-b']],
+    ['verify', ['verify', '--role-name', 'bench-b']],
+  ];
+}
+
+async function sandboxFigures(flavour: Flavour) {
+  const seeded = await startSeededSandbox({ flavour, method: 'helm', log: () => undefined });
   const { info } = seeded;
   const env = { ...process.env, ...seeded.env, NO_COLOR: '1' };
   const cluster = seeded.cluster.name;
+  const cloud = cloudCalls(flavour, seeded);
   const counted = async (label: string, args: string[]) => {
-    const a = await awsMark(info);
+    const a = await cloud.mark();
     const k = kubeMark(info, cluster);
     const r = await run(args, env);
-    if (r.code !== 0 && !(label === 'verify' && r.code === 3)) throw new Error(`${label} exited ${r.code}`);
-    const aws = await awsRequests(info, a);
+    if (r.code !== 0 && !(label === 'verify' && r.code === 3)) throw new Error(`${flavour} ${label} exited ${r.code}`);
     const kube = await kubeRequests(info, cluster, k, { user: 'sandbox-admin' });
-    const calls: Calls = { aws: {}, kube: {}, awsReads: 0, awsWrites: 0, kubeReads: 0, kubeWrites: 0 };
-    for (const q of aws) {
-      const key = `${q.service ?? '?'}:${q.action ?? '?'}`;
-      calls.aws[key] = (calls.aws[key] ?? 0) + 1;
-      if (isReadOnlyAwsAction(q.action)) calls.awsReads++; else calls.awsWrites++;
+    const calls: Calls = { cloud: {}, kube: {}, cloudReads: 0, cloudWrites: 0, kubeReads: 0, kubeWrites: 0 };
+    for (const q of await cloud.since(a)) {
+      calls.cloud[q.key] = (calls.cloud[q.key] ?? 0) + 1;
+      if (q.read) calls.cloudReads++; else calls.cloudWrites++;
     }
     for (const q of kube) {
       const key = `${q.verb} ${q.resource ?? q.uri}${q.subresource ? `/${q.subresource}` : ''}`;
@@ -112,17 +165,15 @@ async function sandboxFigures() {
     return { label, ms: Number(r.ms.toFixed(0)), calls };
   };
   try {
-    const prompts: number[] = [];
-    for (let i = 0; i < PROMPT_RUNS; i++) prompts.push(await timeToFirstPrompt(env));
-    firstPromptMs = Number(median(prompts).toFixed(0));
-    log(`\nTime to the first question of the wizard (init at a terminal), median of ${PROMPT_RUNS}: ${firstPromptMs} ms (${prompts.map((x) => x.toFixed(0)).join(', ')})`);
-    const plan = await counted('plan', ['plan']);
-    const initNoRollout = await counted('init (no restart)', ['init', '--yes', '--no-restart', '--role-name', 'bench-a']);
-    // A second role for the same cluster: the wiring names bench-a, so replacing it is explicit.
-    const init = await counted('init', ['init', '--yes', '--role-name', 'bench-b', '--replace-role-wiring']);
-    const rerun = await counted('init (re-run)', ['init', '--yes', '--role-name', 'bench-b']);
-    const verify = await counted('verify', ['verify', '--role-name', 'bench-b']);
-    return [plan, initNoRollout, init, rerun, verify];
+    if (flavour === 'eks') {
+      const prompts: number[] = [];
+      for (let i = 0; i < PROMPT_RUNS; i++) prompts.push(await timeToFirstPrompt(env));
+      firstPromptMs = Number(median(prompts).toFixed(0));
+      log(`\nTime to the first question of the wizard (init at a terminal), median of ${PROMPT_RUNS}: ${firstPromptMs} ms (${prompts.map((x) => x.toFixed(0)).join(', ')})`);
+    }
+    const rows = [];
+    for (const [label, args] of sandboxRuns(flavour, seeded)) rows.push(await counted(label, args));
+    return rows;
   } finally {
     await seeded.stop();
   }
@@ -166,27 +217,37 @@ async function fleetFigures() {
 }
 
 let firstPromptMs: number | undefined;
-// BENCH_PARTS=startup,sandbox,fleet (default: all) runs only some parts.
-const parts = new Set((process.env.BENCH_PARTS ?? 'startup,sandbox,fleet').split(','));
+// BENCH_PARTS=startup,eks,gke,aks,fleet (default: all) runs only some parts; `sandbox` stands for eks, gke and aks.
+const parts = new Set((process.env.BENCH_PARTS ?? 'startup,sandbox,fleet').split(',').flatMap((p) => (p === 'sandbox' ? ['eks', 'gke', 'aks'] : [p])));
 const su = parts.has('startup') ? startup() : [];
-log('\nStart-up (median of ' + RUNS + ' runs, interleaved):');
-log('  case                   median    × node');
+if (su.length) {
+  log('\nStart-up (median of ' + RUNS + ' runs, interleaved):');
+  log('  case                   median    × node');
+}
 for (const r of su) log(`  ${r.case.padEnd(22)} ${`${r.medianMs} ms`.padStart(8)}   ${r.ratio.toFixed(2)}`);
 
-const sb = parts.has('sandbox') ? await sandboxFigures() : [];
-log('\nIn the sandbox (EKS flavour, Helm install; one run each):');
-log('  command              wall ms   AWS reads/writes   Kubernetes reads/writes');
-for (const r of sb) {
-  log(`  ${r.label.padEnd(20)} ${String(r.ms).padStart(7)}   ${`${r.calls.awsReads}/${r.calls.awsWrites}`.padStart(16)}   ${`${r.calls.kubeReads}/${r.calls.kubeWrites}`.padStart(23)}`);
-}
-for (const r of sb) {
-  log(`\n  ${r.label}:`);
-  for (const [k, v] of Object.entries(r.calls.aws)) log(`    aws  ${k} ×${v}`);
-  for (const [k, v] of Object.entries(r.calls.kube)) log(`    kube ${k} ×${v}`);
+const sandbox: Partial<Record<Flavour, Awaited<ReturnType<typeof sandboxFigures>>>> = {};
+for (const flavour of ['eks', 'gke', 'aks'] as const) {
+  if (!parts.has(flavour)) continue;
+  const rows = await sandboxFigures(flavour);
+  sandbox[flavour] = rows;
+  const name = CLOUD_NAME[flavour];
+  log(`\nIn the sandbox (${flavour.toUpperCase()} flavour, Helm install; one run each):`);
+  log(`  command              wall ms   ${`${name} reads/writes`.padStart(19)}   Kubernetes reads/writes`);
+  for (const r of rows) {
+    log(`  ${r.label.padEnd(20)} ${String(r.ms).padStart(7)}   ${`${r.calls.cloudReads}/${r.calls.cloudWrites}`.padStart(19)}   ${`${r.calls.kubeReads}/${r.calls.kubeWrites}`.padStart(23)}`);
+  }
+  for (const r of rows) {
+    log(`\n  ${r.label}:`);
+    for (const [k, v] of Object.entries(r.calls.cloud)) log(`    ${name.toLowerCase().padEnd(6)} ${k} ×${v}`);
+    for (const [k, v] of Object.entries(r.calls.kube)) log(`    kube   ${k} ×${v}`);
+  }
 }
 const fleet = parts.has('fleet') ? await fleetFigures() : [];
-log('\nA fleet (hub + secured clusters, one role; one run each):');
-log('  command                      clusters   wall ms   AWS calls   Kubernetes calls   calls per cluster');
+if (fleet.length) {
+  log('\nA fleet (hub + secured clusters, one role; one run each):');
+  log('  command                      clusters   wall ms   AWS calls   Kubernetes calls   calls per cluster');
+}
 for (const r of fleet) {
   log(`  ${r.label.padEnd(28)} ${String(r.clusters).padStart(8)}   ${String(r.ms).padStart(7)}   ${String(r.awsCalls).padStart(9)}   ${String(r.kubeCalls).padStart(16)}   ${String(r.callsPerCluster).padStart(17)}`);
 }
@@ -194,4 +255,4 @@ for (const verb of ['plan', 'init']) {
   const [one, four] = fleet.filter((r) => r.label.startsWith(verb));
   if (one && four) log(`  ${verb}: 4 secured clusters take ${(four!.ms / one!.ms).toFixed(2)}× the time of 1 (goal ≤ 1.5×)`);
 }
-process.stdout.write(`${JSON.stringify({ node: process.version, runs: RUNS, startup: su, firstPromptMs, sandbox: sb, fleet }, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify({ node: process.version, runs: RUNS, startup: su, firstPromptMs, sandbox, fleet }, null, 2)}\n`);

@@ -6,6 +6,7 @@
 //
 // The environment it hands out has no AWS region on purpose, as many shells do not: on EKS the
 // region is in the issuer, and rhacs-sts must cope (see README, "No region").
+import type { AzureStandins } from './azure/standins.js';
 import { startGkeGoogle, type GkeGoogle } from './gcp/gke-google.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +56,10 @@ export interface SeededSandbox {
   rhacs: RhacsSeedResult;
   /** Every cluster with its RHACS install, hub first. */
   fleet: { cluster: ClusterInfo; rhacs: RhacsSeedResult }[];
+  /** GKE: the Google stand-ins (their recorded requests, e.g. for npm run bench). */
+  google?: GkeGoogle;
+  /** AKS: the Azure stand-ins (likewise). */
+  azure?: AzureStandins;
   /**
    * KUBECONFIG (every context), the AWS endpoint and fake credentials (no region), an empty AWS
    * config file (nothing from ~/.aws leaks in) and PATH with the stand-in `aws` first.
@@ -136,7 +141,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   const namespace = opts.namespace ?? 'stackrox';
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
   const fleet: SeededSandbox['fleet'] = [];
-  const { sandbox, stop } = await startWithStandIns({
+  const { sandbox, stop, azure } = await startWithStandIns({
     sandbox: {
       ...opts.sandbox,
       clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : { name, flavour })),
@@ -181,6 +186,8 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       cluster: fleet[0]!.cluster,
       rhacs: fleet[0]!.rhacs,
       fleet,
+      ...(google ? { google } : {}),
+      ...(azure ? { azure } : {}),
       env,
       exportLines: exportLinesOf(env, sandbox.info),
       stop: stopAll,

@@ -11,6 +11,7 @@ import { startIrsaWebhook } from './aws/irsa-webhook.js';
 import { startPodIdentityAgents } from './aws/pod-identity-agent.js';
 import { startCentralStandIns } from './central/central-standin.js';
 import { AKS_SANDBOX_SUBSCRIPTION, startAksAzureSide } from './azure/aks-sandbox.js';
+import type { AzureStandins } from './azure/standins.js';
 import { seedAks } from './kube/aks-flavour.js';
 import { seedEks } from './kube/eks-flavour.js';
 import { seedGke } from './kube/gke-flavour.js';
@@ -30,6 +31,8 @@ export interface SeededStartOptions {
 
 export interface StartedSandbox {
   sandbox: Sandbox;
+  /** The Azure stand-ins, when the sandbox has an AKS cluster (their recorded requests, e.g. for npm run bench). */
+  azure?: AzureStandins;
   /** Stops the stand-ins, then the sandbox. */
   stop(): Promise<void>;
 }
@@ -74,12 +77,14 @@ export async function startWithStandIns(opts: SeededStartOptions): Promise<Start
   try {
     const t = Date.now();
     const { info } = sandbox;
+    let azureStandins: AzureStandins | undefined;
     if (info.motoUrl) await seedRegistries({ motoUrl: info.motoUrl, region: info.awsEnv.AWS_REGION });
     // AKS clusters: the Azure stand-ins and, in each, the workload identity webhook (before any pod is made).
     if (Object.values(info.clusters).some((c) => c.flavour === 'aks')) {
       const azure = await startAksAzureSide(info, { log });
       stops.push(() => azure.stop());
       info.azure = azure.info;
+      azureStandins = azure.standins;
     }
     for (const [i, cluster] of Object.values(info.clusters).entries()) {
       const stopStandIn = await seedFlavour(sandbox, cluster, log);
@@ -94,7 +99,7 @@ export async function startWithStandIns(opts: SeededStartOptions): Promise<Start
     stops.push(() => centrals.stop());
     info.centralControlUrl = centrals.controlUrl;
     log(`seeded the clusters and registries, started the stand-ins in ${((Date.now() - t) / 1000).toFixed(1)}s`);
-    return { sandbox, stop };
+    return { sandbox, stop, ...(azureStandins ? { azure: azureStandins } : {}) };
   } catch (err) {
     // Best effort: every stop runs even when one fails.
     for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
