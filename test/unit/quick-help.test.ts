@@ -3,7 +3,7 @@
 import { buildProgram } from '../../src/cli.js';
 import { helpLayouts } from '../../src/help-layout.js';
 import { quickAnswer, renderHelp, type QuickTexts } from '../../src/quick.js';
-import type { Command } from 'commander';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 
 const noUi = () => { throw new Error('no command runs for --help'); };
@@ -43,6 +43,12 @@ describe('help laid out ahead of time', () => {
     const narrow = await commanderHelp(['init', '--help'], 50);
     expect(narrow).not.toBe(await commanderHelp(['init', '--help'], 120));
     expect(renderHelp(layouts.init!, 120)).not.toBe(narrow);
+  });
+
+  it('a help with colour codes is refused at build time (the quick answers take a text\'s length as its width)', () => {
+    const coloured = new Command('x').description('\x1b[31mred\x1b[39m text');
+    expect(() => helpLayouts(coloured)).toThrow(/colour codes/);
+    expect(() => helpLayouts(new Command('x').description('plain text'))).not.toThrow();
   });
 
   it('--version and -V alone print the version', () => {
