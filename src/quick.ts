@@ -140,7 +140,14 @@ function builtTexts(): QuickTexts {
   const { version, helpFiles } = __QUICK_INDEX__;
   return {
     version,
-    help: (path) => (Object.hasOwn(helpFiles, path) ? JSON.parse(readFileSync(`${__dirname}/help/${helpFiles[path]}`, 'utf8')) as HelpLayout : undefined),
+    help: (path) => {
+      if (!Object.hasOwn(helpFiles, path)) return undefined;
+      try {
+        return JSON.parse(readFileSync(`${__dirname}/help/${helpFiles[path]}`, 'utf8')) as HelpLayout;
+      } catch {
+        return undefined; // an incomplete install: the CLI proper prints the same help
+      }
+    },
   };
 }
 

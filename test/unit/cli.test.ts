@@ -6,7 +6,7 @@ import { buildProgram } from '../../src/cli.js';
 import { trustSid } from '../../src/clouds/aws/policies.js';
 import { flagName, OPTION_SPECS, type CommandName } from '../../src/options/options.js';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,6 +162,22 @@ describe('version and help', () => {
     expect(quick).not.toContain(option);
     expect(quick).not.toContain('Usage: rhacs-sts');
     expect(Buffer.byteLength(quick)).toBeLessThan(8_000);
+  });
+
+  it('a help file that cannot be read leaves the answer to the CLI proper, which prints the same help', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'rhacs-sts-install-'));
+    try {
+      for (const d of ['bin', 'dist']) cpSync(join(ROOT, d), join(copy, d), { recursive: true });
+      cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+      symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+      rmSync(join(copy, 'dist', 'help', 'init.json'));
+      const r = await exec(join(copy, 'bin', 'rhacs-sts'), ['init', '--help'], { PATH: process.env.PATH ?? '', HOME: home, NO_COLOR: '1' }, 20_000);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(await commanderHelp(['init', '--help']));
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
   it('the probe sees the CLI proper when it runs (the check above can fail)', async () => {
