@@ -129,7 +129,14 @@ export const planOnCloud: Step<CloudRun> = async (r) => {
   const how = SESSION[r.cloud];
   if (!how) throw new OperationError(`No run for cloud ${r.cloud}.`);
   const cloud: SteppedCloud = await loadCloud(r.cloud);
-  const session = await cloud.openSession({ log: ui.debug, warn: ui.warn, timeoutMs: o.requestTimeoutMs, environment: how.environment(o, r.clusters!) });
+  const kube = r.kube!;
+  const session = await cloud.openSession({
+    log: ui.debug, warn: ui.warn, progress: ui.step, timeoutMs: o.requestTimeoutMs, waitMs: o.timeoutMs, environment: how.environment(o, r.clusters!),
+    clusterToken: (context, namespace, sa, audience) => {
+      const k = kube.get(context ?? '');
+      return k ? k.requestToken(namespace, sa, audience) : Promise.reject(new OperationError(`No Kubernetes connection for context "${context ?? ''}".`));
+    },
+  });
   const plan = await ui.spinner(how.reading, async () => {
     const facts = await cloud.readFacts(session, o, r.clusters!);
     const decisions = cloud.decide(o, facts);
@@ -191,6 +198,7 @@ export const statusOnCloud: Step<CloudRun> = (r) => {
     // A restart that follows a wiring change is the fix's, not a piece of its own; an unfinished rollout is.
     .filter((a) => a.type !== 'restart' || (a.status !== 'unchanged' && 'method' in a && a.method === 'rollout'))
     .filter((a) => a.type !== 'gcp-service-account' || a.status !== 'create')
+    .filter((a) => a.type !== 'gcp-propagation')
     .map((a) => ({
       kind: 'label' in a && a.label ? a.label : a.type === 'service-account-annotation' ? 'ServiceAccount' : a.type === 'operator-overlay' ? 'Operator overlay' : a.type === 'restart' ? 'Rollout' : a.type,
       name: a.target,

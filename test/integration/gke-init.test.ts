@@ -119,6 +119,31 @@ describe('init on GKE', () => {
   });
 });
 
+describe('IAM propagation', () => {
+  it('init waits, with progress, until Google honours the new account and grants: a verify straight after passes', async () => {
+    const ns = uniqueNamespace('gke-prop');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
+    const id = `rhacs-${ns.slice(-6)}`;
+    // --no-restart: nothing after the grants takes long, so only the wait stands between init and verify.
+    g.setPropagationDelay(8_000);
+    try {
+      const mark = g.mark();
+      const r = ok(await cli(['init', '--yes', '--no-restart', '--namespace', ns, '--gcp-service-account', id]), 'init');
+      expect(r.stderr).toContain(`Wait until Google honours the new account and grants`);
+      expect(r.stderr).toMatch(new RegExp(`IAM propagation: Google does not honour the new grants for ${ns}/central yet \\(.+\\); \\d+ s waited, checking again in \\d+ s`));
+      // The wait walked the chain as the pod's Kubernetes service account, and it ended with Google saying yes.
+      const member = `serviceAccount:${PROJECT}.svc.id.goog[${ns}/central]`;
+      const tokens = g.requests(mark).filter((x) => x.methodId === 'iamcredentials.projects.serviceAccounts.generateAccessToken' && x.caller === member);
+      expect(tokens.length).toBeGreaterThan(1);
+      expect(tokens.at(-1)!.status).toBe(200);
+      const v = await cli(['verify', '--namespace', ns, '--gcp-service-account', id, '--output', 'json']);
+      expect(v.code, v.stdout).toBe(0);
+    } finally {
+      g.setPropagationDelay(0);
+    }
+  });
+});
+
 describe('GKE problems are bad input before any write', () => {
   it('workload identity off → exit 2 with the gcloud fix, 0 writes', async () => {
     const ns = uniqueNamespace('gke-wioff');

@@ -31,8 +31,10 @@ describe('GKE plan', () => {
     expect(plan.cloud).toBe('gcp');
     expect(plan.blockers).toEqual([]);
     expect(plan.actions.map((a) => `${a.type}:${a.status}`)).toEqual([
-      'gcp-service-account:create', 'gcp-iam-member:create', 'gcp-iam-member:create', 'service-account-annotation:create', 'restart:update',
+      'gcp-service-account:create', 'gcp-iam-member:create', 'gcp-iam-member:create', 'gcp-propagation:create', 'service-account-annotation:create', 'restart:update',
     ]);
+    // After the grants, before the pods use them: a wait for IAM propagation, proven per Kubernetes service account.
+    expect(plan.actions[3]).toMatchObject({ type: 'gcp-propagation', target: EMAIL, probes: [{ context: 'gke_sandbox-project_europe-west1_prod', namespace: 'stackrox', serviceAccount: 'central', issuer: ISSUER }] });
     expect(plan.grants).toEqual([
       { resource: `project ${PROJECT}`, role: 'roles/artifactregistry.reader', member: `serviceAccount:${EMAIL}` },
       { resource: `service account ${EMAIL}`, role: 'roles/iam.workloadIdentityUser', member: 'serviceAccount:sandbox-project.svc.id.goog[stackrox/central]' },
@@ -110,6 +112,7 @@ describe('GKE decisions', () => {
     expect(serviceAccountIdOf({ gcpServiceAccount: 'mine-1@elsewhere-1.iam.gserviceaccount.com' }, PROJECT, 'prod').problems[0]!.source).toBe('--gcp-service-account');
     expect(decideGcp({ garRepositories: [], adoptServiceAccount: false, restart: true }, facts()).delegatedScanning).toBe(false);
   });
+
 });
 
 describe('GKE detection signals', () => {

@@ -10,6 +10,7 @@ import type { BasePlan, Blocker, ClusterFacts, KubeAction, PlanActionBase } from
 import { targetComponents } from '../../plan/components.js';
 import { planAnnotationWiring } from '../../plan/wiring.js';
 import { changeMember, describeResource, type IamPolicy, type IamResource } from './iam-policy.js';
+import { DEFAULT_PROPAGATION_WAIT_MS } from './propagation.js';
 import { accountEmail, ownershipDescription, type ServiceAccountFacts } from './service-account.js';
 
 export const ARTIFACT_READER = 'roles/artifactregistry.reader';
@@ -62,9 +63,22 @@ export type GcpAction =
       type: 'gcp-iam-member'; resource: IamResource; role: string; member: string; op: 'add' | 'remove';
       /** The service account whose policy this is must be ours (or adopted) when it is written. */
       adopt?: boolean;
+    })
+  | (PlanActionBase & {
+      type: 'gcp-propagation'; projectId: string; email: string; repositories: GarRepository[];
+      /** Each Kubernetes service account that acts as the Google one: its token chain proves the grants effective. */
+      probes: PropagationProbe[];
     });
 
-export const GCP_ACTION_TYPES: ReadonlySet<string> = new Set(['gcp-service-account', 'gcp-iam-member']);
+/** One Kubernetes service account whose token chain the propagation wait walks. */
+export interface PropagationProbe {
+  context?: string;
+  namespace: string;
+  serviceAccount: string;
+  issuer: string;
+}
+
+export const GCP_ACTION_TYPES: ReadonlySet<string> = new Set(['gcp-service-account', 'gcp-iam-member', 'gcp-propagation']);
 
 export function isGcpAction(a: { type: string }): a is GcpAction {
   return GCP_ACTION_TYPES.has(a.type);
@@ -163,6 +177,18 @@ export function planGke(facts: GcpFacts, decisions: GcpDecisions, state: GcpStat
       grant(saResource, state?.serviceAccountPolicy, WORKLOAD_IDENTITY_USER, gkeMember(projectId, c.namespace, comp),
         `Let ${comp} (Kubernetes service account ${c.namespace}/${comp}) act as the service account`, `gcp-wi-user:${c.context ?? ''}:${c.namespace}:${comp}`);
     }
+  }
+
+  // A new account or grant is honoured only after IAM propagation: wait for it before the pods use it.
+  const probes: PropagationProbe[] = facts.clusters.flatMap((c) => targetComponents(c, decisions.delegatedScanning).map((comp) => ({
+    ...(c.context !== undefined ? { context: c.context } : {}), namespace: c.namespace, serviceAccount: comp, issuer: c.issuer,
+  })));
+  if (known && probes.length && actions.some((a) => a.status === 'create')) {
+    actions.push({
+      id: 'gcp-propagation', type: 'gcp-propagation', label: 'IAM propagation', status: 'create', target: email,
+      summary: `Wait until Google honours the new account and grants (IAM propagation, at most ${DEFAULT_PROPAGATION_WAIT_MS / 60_000} minutes)`,
+      projectId, email, repositories: decisions.repositories, probes,
+    });
   }
 
   const wiring = planAnnotationWiring({
