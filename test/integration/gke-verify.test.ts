@@ -96,6 +96,20 @@ describe('verify on GKE', () => {
     expect(g.requests(since).filter((r) => r.methodId === 'sts.token')).toEqual([]);
   });
 
+  it('without --gcp-service-account, verify and status check the account the annotation names (init was given another name)', async () => {
+    const { ns, id } = await initialised('gke-v-named');
+    const run = await cli(['verify', '--namespace', ns, '--output', 'json']);
+    expect(run.code, run.stderr).toBe(0);
+    const doc = JSON.parse(run.stdout) as Doc;
+    expect(doc.serviceAccount.email).toBe(email(id));
+    expect(rowOf(doc, 'gcp-wiring')).toMatchObject({ result: 'pass' });
+    expect(rowOf(doc, 'gcp-impersonation')).toMatchObject({ result: 'pass', detail: expect.stringContaining(email(id)) });
+    const status = await cli(['status', '--namespace', ns]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(email(id));
+    expect(status.stdout).toMatch(/4 managed, all healthy\./);
+  });
+
   it('the workloadIdentityUser member removed → the binding row fails with its gcloud fix, exit 3', async () => {
     const { ns, id } = await initialised('gke-v-bind');
     const member = `serviceAccount:${PROJECT}.svc.id.goog[${ns}/central]`;

@@ -113,6 +113,17 @@ describe('GKE decisions', () => {
     expect(decideGcp({ garRepositories: [], adoptServiceAccount: false, restart: true }, facts()).delegatedScanning).toBe(false);
   });
 
+  it('verify and status check the account the annotation names when the flag does not say; init keeps the default; the flag wins', () => {
+    const named = (email: string) => gkeCluster({ current: { ...nothingInPlace(), central: { ...nothingInPlace().central, serviceAccount: { annotations: { 'iam.gke.io/gcp-service-account': email } } } } });
+    const base = { garRepositories: [], adoptServiceAccount: false, restart: true };
+    const f = facts([named(`rhacs-custom@${PROJECT}.iam.gserviceaccount.com`)]);
+    expect(decideGcp({ ...base, command: 'verify' }, f).accountId).toBe('rhacs-custom');
+    expect(decideGcp({ ...base, command: 'status' }, f).accountId).toBe('rhacs-custom');
+    expect(decideGcp({ ...base, command: 'init' }, f).accountId).toBe('rhacs-prod');
+    expect(decideGcp({ ...base, command: 'verify', gcpServiceAccount: 'rhacs-flag' }, f).accountId).toBe('rhacs-flag');
+    // Another project's account is not taken: the wiring row names it.
+    expect(decideGcp({ ...base, command: 'verify' }, facts([named('x-account@other-project.iam.gserviceaccount.com')])).accountId).toBe('rhacs-prod');
+  });
 });
 
 describe('GKE detection signals', () => {
