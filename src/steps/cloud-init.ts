@@ -19,6 +19,7 @@ import { errorJson, planToJson } from '../render/plan-json.js';
 import { renderPlanText } from '../render/plan-text.js';
 import { clusterTargets } from '../targets.js';
 import type { Ui } from '../ui/ui.js';
+import { cloudPlanInputs } from './cloud-saved-plan.js';
 import { deliver } from './deliver.js';
 import type { Step } from './run.js';
 
@@ -152,7 +153,8 @@ export const planOnCloud: Step<CloudRun> = async (r) => {
 export const showCloudPlan: Step<CloudRun> = (r) => {
   const { plan, answers: o, ui } = r;
   const failed = blockersError(plan!);
-  if (o.output === 'json') ui.result(planToJson(plan!, { ...(failed ? { error: errorJson(failed) } : {}) }));
+  // The choices it was made with go with it: `init --plan` rebuilds it from them (cloud-saved-plan.ts).
+  if (o.output === 'json') ui.result(planToJson(plan!, { inputs: cloudPlanInputs(r), ...(failed ? { error: errorJson(failed) } : {}) }));
   else ui.result(renderPlanText(plan!, ui.colors));
   writeHelmValues(plan!, o, ui);
   if (failed) throw failed;

@@ -144,6 +144,61 @@ describe('IAM propagation', () => {
   });
 });
 
+describe('saved plans on GKE', () => {
+  const saved = (stdout: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-gke-plan-'));
+    const file = join(dir, 'plan.json');
+    writeFileSync(file, stdout);
+    return { file, done: () => rmSync(dir, { recursive: true, force: true }) };
+  };
+
+  it('plan --output json, then init --plan applies it when the live state still matches', async () => {
+    const ns = uniqueNamespace('gke-saved');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
+    const id = `rhacs-${ns.slice(-6)}`;
+    const plan = ok(await cli(['plan', '--namespace', ns, '--gcp-service-account', id, '--output', 'json']), 'plan');
+    const doc = JSON.parse(plan.stdout) as { cloud: string; inputs: { cloud: string; options: Record<string, unknown> } };
+    expect(doc.inputs).toMatchObject({ cloud: 'gcp', options: { namespace: ns, gcpServiceAccount: id } });
+    const f = saved(plan.stdout);
+    try {
+      // A flag that chooses what changes belongs to the plan: refused, naming it, before anything is contacted.
+      const mark = g.mark();
+      const other = await cli(['init', '--yes', '--plan', f.file, '--gcp-service-account', 'rhacs-other']);
+      expect(other.code, other.stderr).toBe(2);
+      expect(other.stderr).toContain(`--gcp-service-account: is "rhacs-other", but ${f.file} was planned with "${id}"`);
+      expect(g.requests(mark)).toEqual([]);
+
+      const r = ok(await cli(['init', '--yes', '--plan', f.file]), 'init --plan');
+      expect(r.stderr).toContain(`The live state matches ${f.file}.`);
+      expect(members({ kind: 'serviceAccount', email: email(id) }, WI_USER)).toEqual([`serviceAccount:${PROJECT}.svc.id.goog[${ns}/central]`]);
+      expect(await annotationOf(ns, 'central')).toBe(email(id));
+    } finally {
+      f.done();
+    }
+  });
+
+  it('refuses a plan the live state no longer matches, saying what changed, with nothing written', async () => {
+    const ns = uniqueNamespace('gke-drift');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
+    const id = `rhacs-${ns.slice(-6)}`;
+    const f = saved(ok(await cli(['plan', '--namespace', ns, '--gcp-service-account', id, '--output', 'json']), 'plan').stdout);
+    try {
+      // Someone else grants the reader role in the meantime.
+      g.grant({ kind: 'project', projectId: PROJECT }, READER, `user:${ns}@example.com`);
+      const mark = g.mark();
+      const r = await cli(['init', '--yes', '--plan', f.file]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`The live state has drifted since ${f.file} was saved`);
+      expect(r.stderr).toMatch(new RegExp(`gcp-iam-member project ${PROJECT}: roles/artifactregistry\\.reader: (the desired state differs|its current state changed)`));
+      expect(r.stderr).toContain(`rhacs-sts plan --namespace ${ns} --gcp-service-account ${id} --output json > ${f.file}`);
+      expect(writesSince(mark)).toEqual([]);
+      expect(await annotationOf(ns, 'central')).toBeUndefined();
+    } finally {
+      f.done();
+    }
+  });
+});
+
 describe('GKE problems are bad input before any write', () => {
   it('workload identity off → exit 2 with the gcloud fix, 0 writes', async () => {
     const ns = uniqueNamespace('gke-wioff');
