@@ -17,6 +17,7 @@ import { inTurn, runSteps, type Step } from '../steps/run.js';
 import * as s from '../steps/init.js';
 import * as c from '../steps/cloud-init.js';
 import { integrateOnCloud, requireCentralCredentials } from '../steps/cloud-central.js';
+import { askOnCloud } from '../steps/cloud-ask.js';
 import { cloudOfRun } from '../clouds/registry.js';
 import { loadCloudSaved, matchCloudSaved, readCloudPlanFile, refuseOfflineSaved, type SavedCloudPlan } from '../steps/cloud-saved-plan.js';
 import type { Ui } from '../ui/ui.js';
@@ -40,7 +41,7 @@ const SAVED: Step<s.InitRun>[] = [
 ];
 
 /** A live run on a cloud other than AWS (Google Cloud): the same delivery, the cloud's own facts and plan. */
-const ON_CLOUD: Step<c.CloudRun>[] = [c.refuseOffline, requireCentralCredentials, c.openClusters, c.planOnCloud, integrateOnCloud, c.deliverCloudPlan];
+const ON_CLOUD: Step<c.CloudRun>[] = [c.refuseOffline, requireCentralCredentials, c.openClusters, askOnCloud, c.planOnCloud, integrateOnCloud, c.deliverCloudPlan];
 
 /** `init --plan <file>` on a cloud other than AWS: the saved choices, the plan rebuilt live, applied only if nothing drifted. */
 const onCloudSaved = (saved: SavedCloudPlan): Step<c.CloudRun & { saved?: SavedCloudPlan }>[] => [

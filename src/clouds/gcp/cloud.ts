@@ -18,6 +18,8 @@ import { checkGke, type GcpVerifyReport, type GkeCheckInput } from './verify-gke
 import { planGkeUninstall } from './uninstall.js';
 import { decideGcp, readGcpFacts, type GcpRunOptions } from './facts.js';
 import type { ClusterFacts } from '../../plan/model.js';
+import type { Ui } from '../../ui/ui.js';
+import type { GcpAnswers } from './questions.js';
 
 /** What a Google run reads from the environment: the credentials' places, and endpoint overrides (gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>). */
 export interface GcpRunEnvironment {
@@ -44,6 +46,8 @@ export type GcpCloud = Cloud<
   decide: (options: GcpRunOptions, facts: GcpFacts) => GcpDecisions;
   /** The outcome, for people, once applied. */
   summary: (plan: GcpPlan) => string[];
+  /** init's questions at a terminal: only what the flags left open (questions.ts). */
+  ask: (options: GcpRunOptions & { sensorContexts: readonly string[] }, clusters: ClusterFacts[], ui: Ui) => Promise<GcpAnswers>;
 };
 
 /** `wait`: what init's wait for IAM propagation needs (the clusters' tokens); without it, a plan with that wait cannot be applied. */
@@ -95,6 +99,7 @@ export const gcp: GcpCloud = {
   integration: { type: 'artifactregistry', identityField: 'google.wifEnabled' },
   readFacts: (session, options, clusters) => readGcpFacts(session.google, options, clusters),
   decide: decideGcp,
+  ask: async (options, clusters, ui) => (await import('./questions.js')).askGcp(options, clusters, ui),
   summary: (plan) => [
     `RHACS acts as the Google service account ${plan.serviceAccount.email} (project ${plan.projectId}).`,
     ...plan.grants.map((g) => `  ${g.role} on ${g.resource}: ${g.member}`),
