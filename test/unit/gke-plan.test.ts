@@ -139,3 +139,24 @@ describe('GKE detection signals', () => {
     expect(gkeClusterRef({ context: 'kind-dev' })).toBeUndefined();
   });
 });
+
+describe('a GKE fleet: one Central, secured clusters in the same project', () => {
+  it('grants each workload identity member once (the workload pool is the project\'s), annotates every cluster, and says so', () => {
+    const hub = gkeCluster({ components: ['central', 'sensor'] });
+    const spoke = (name: string) => gkeCluster({
+      context: `gke_${PROJECT}_europe-west1_${name}`, name, components: ['sensor'],
+      issuer: `https://container.googleapis.com/v1/projects/${PROJECT}/locations/europe-west1/clusters/${name}`,
+      gke: { projectId: PROJECT, location: 'europe-west1', name, nodePools: ['default-pool'] },
+    });
+    const plan = planGke(facts([hub, spoke('spoke-1'), spoke('spoke-2')]), decisions({ delegatedScanning: true }), empty);
+    expect(plan.grants.filter((g) => g.role === 'roles/iam.workloadIdentityUser').map((g) => g.member)).toEqual([CENTRAL, gkeMember(PROJECT, 'stackrox', 'sensor')]);
+    expect(plan.actions.filter((a) => a.type === 'gcp-iam-member')).toHaveLength(3);
+    expect(plan.actions.filter((a) => a.type === 'service-account-annotation').map((a) => a.target)).toEqual([
+      'gke_sandbox-project_europe-west1_prod: stackrox/serviceaccount/central', 'gke_sandbox-project_europe-west1_prod: stackrox/serviceaccount/sensor',
+      'gke_sandbox-project_europe-west1_spoke-1: stackrox/serviceaccount/sensor', 'gke_sandbox-project_europe-west1_spoke-2: stackrox/serviceaccount/sensor',
+    ]);
+    // The wait proves each cluster's own chain (each has its issuer).
+    expect(plan.actions.find((a) => a.type === 'gcp-propagation')).toMatchObject({ probes: [expect.objectContaining({ serviceAccount: 'central' }), expect.objectContaining({ serviceAccount: 'sensor' }), expect.objectContaining({ context: 'gke_sandbox-project_europe-west1_spoke-1' }), expect.objectContaining({ context: 'gke_sandbox-project_europe-west1_spoke-2' })] });
+    expect(plan.notes.join(' ')).toMatch(/not by cluster: each roles\/iam\.workloadIdentityUser member here is granted once/);
+  });
+});

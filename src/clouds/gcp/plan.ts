@@ -154,6 +154,8 @@ export function planGke(facts: GcpFacts, decisions: GcpDecisions, state: GcpStat
   const grants: GcpPlan['grants'] = [];
   const grant = (resource: IamResource, policy: IamPolicy | null | undefined, role: string, member: string, why: string, id: string) => {
     const where = describeResource(resource);
+    // GKE's workload pool is the project's: the same namespace and service account in two clusters of a fleet are one member.
+    if (grants.some((g) => g.resource === where && g.role === role && g.member === member)) return;
     grants.push({ resource: where, role, member });
     const before = members(policy, role);
     const has = policy ? !changeMember(policy, { op: 'add', role, member }).changed : false;
@@ -203,6 +205,10 @@ export function planGke(facts: GcpFacts, decisions: GcpDecisions, state: GcpStat
   actions.push(...wiring.actions);
   blockers.push(...wiring.blockers);
   notes.push(...wiring.notes);
+  const pools = new Set(facts.clusters.map((c) => c.gke?.projectId ?? projectId));
+  if (facts.clusters.length > 1 && pools.size < facts.clusters.length) {
+    notes.push(`GKE names a pod's identity by project, namespace and service account, not by cluster: each ${WORKLOAD_IDENTITY_USER} member here is granted once, and holds for every cluster of project ${projectId} whose pods run as that namespace and service account.`);
+  }
   if (!decisions.repositories.length) {
     notes.push(`The reader role is granted on the whole project ${projectId} (every Artifact Registry repository in it); --gar-repository <location>/<repository> narrows it.`);
   }
