@@ -116,6 +116,19 @@ function members(policy: IamPolicy | null | undefined, role: string): string[] {
   return (policy?.bindings ?? []).find((b) => b.role === role && b.condition === undefined)?.members ?? [];
 }
 
+/** A new account or grant is honoured only after IAM propagation: a wait, before the pods use it, proven per Kubernetes service account. */
+function propagationWait(facts: GcpFacts, decisions: GcpDecisions, email: string, created: boolean): GcpAction | undefined {
+  const probes: PropagationProbe[] = facts.clusters.flatMap((c) => targetComponents(c, decisions.delegatedScanning).map((comp) => ({
+    ...(c.context !== undefined ? { context: c.context } : {}), namespace: c.namespace, serviceAccount: comp, issuer: c.issuer,
+  })));
+  if (!created || !probes.length) return undefined;
+  return {
+    id: 'gcp-propagation', type: 'gcp-propagation', label: 'IAM propagation', status: 'create', target: email,
+    summary: `Wait until Google honours the new account and grants (IAM propagation, at most ${DEFAULT_PROPAGATION_WAIT_MS / 60_000} minutes)`,
+    projectId: facts.projectId, email, repositories: decisions.repositories, probes,
+  };
+}
+
 export function planGke(facts: GcpFacts, decisions: GcpDecisions, state: GcpState | undefined): GcpPlan {
   if (facts.clusters.length === 0) throw new Error('planGke: no cluster');
   const { projectId } = facts;
@@ -181,17 +194,8 @@ export function planGke(facts: GcpFacts, decisions: GcpDecisions, state: GcpStat
     }
   }
 
-  // A new account or grant is honoured only after IAM propagation: wait for it before the pods use it.
-  const probes: PropagationProbe[] = facts.clusters.flatMap((c) => targetComponents(c, decisions.delegatedScanning).map((comp) => ({
-    ...(c.context !== undefined ? { context: c.context } : {}), namespace: c.namespace, serviceAccount: comp, issuer: c.issuer,
-  })));
-  if (known && probes.length && actions.some((a) => a.status === 'create')) {
-    actions.push({
-      id: 'gcp-propagation', type: 'gcp-propagation', label: 'IAM propagation', status: 'create', target: email,
-      summary: `Wait until Google honours the new account and grants (IAM propagation, at most ${DEFAULT_PROPAGATION_WAIT_MS / 60_000} minutes)`,
-      projectId, email, repositories: decisions.repositories, probes,
-    });
-  }
+  const wait = propagationWait(facts, decisions, email, known && actions.some((a) => a.status === 'create'));
+  if (wait) actions.push(wait);
 
   const wiring = planAnnotationWiring({
     clusters: facts.clusters,
