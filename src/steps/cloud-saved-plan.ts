@@ -237,7 +237,7 @@ export const matchCloudSaved: Step<CloudRun & { saved?: SavedCloudPlan }> = (r) 
   r.ui.info(r.ui.logColors.green(`✓ The live state matches ${saved.path}.`));
 };
 
-/** A saved plan made offline cannot be: a cloud's plan is never offline. Its --plan with --offline is bad input. */
+/** --offline next to --plan is bad input: a saved plan is applied only after the live state is read and matched. */
 export function refuseOfflineSaved(o: Options): void {
   if (o.offline) throw new InputError([{ source: '--offline', message: 'cannot be used with --plan: a saved plan is checked against the live state' }]);
 }
