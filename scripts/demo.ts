@@ -1,8 +1,9 @@
-// `npm run demo [-- --flavour aks]`: the whole story on one machine, no cloud account. Starts the local
+// `npm run demo [-- --flavour aks|gke]`: the whole story on one machine, no cloud account. Starts the local
 // sandbox (an EKS-like cluster with RHACS installed by Helm, and moto for IAM/STS; with --flavour aks an
-// AKS-like cluster with the workload identity webhook and the Azure stand-ins), runs `rhacs-sts init
-// --yes` against it, shows that a second run has nothing left to do, runs `rhacs-sts verify` (EKS), and
-// stops the sandbox. Every step has a time limit; Ctrl-C stops everything (the sandbox cleans up after itself).
+// AKS-like cluster with the workload identity webhook and the Azure stand-ins; with --flavour gke a
+// GKE-like cluster with the Google stand-ins and a GKE metadata server per node), runs `rhacs-sts init
+// --yes` against it, shows that a second run has nothing left to do, runs `rhacs-sts verify` (EKS, GKE;
+// GKE: plan first, uninstall last), and stops the sandbox. Every step has a time limit; Ctrl-C stops everything (the sandbox cleans up after itself).
 import { spawn } from 'node:child_process';
 import { startSeededSandbox, type SeededSandbox } from '../test/sandbox/standalone.js';
 
@@ -52,13 +53,45 @@ function rhacsSts(args: string[], env: Record<string, string>, capture: 'no' | '
   });
 }
 
-/** --flavour eks (the default) or aks. */
-function flavourOf(argv: readonly string[]): 'eks' | 'aks' {
+/** --flavour eks (the default), aks or gke. */
+function flavourOf(argv: readonly string[]): 'eks' | 'aks' | 'gke' {
   const i = argv.indexOf('--flavour');
   const v = i >= 0 ? argv[i + 1] : argv.find((a) => a.startsWith('--flavour='))?.slice('--flavour='.length);
   if (v === undefined || v === 'eks') return 'eks';
-  if (v === 'aks') return 'aks';
-  throw new Error(`--flavour must be eks or aks, not ${v}`);
+  if (v === 'aks' || v === 'gke') return v;
+  throw new Error(`--flavour must be eks, aks or gke, not ${v}`);
+}
+
+/** GKE: plan, init (with Central's Artifact Registry integration), a re-run with nothing to do, verify, uninstall. */
+async function demoGke(): Promise<number> {
+  log('Starting the sandbox: kube-apiserver + etcd seeded as a GKE cluster with RHACS (Helm) in namespace stackrox, and Google stand-ins (IAM, STS, IAM Credentials, Resource Manager, GKE, Artifact Registry, a GKE metadata server per node)…');
+  let sb: SeededSandbox | undefined;
+  try {
+    sb = await startSeededSandbox({ flavour: 'gke', method: 'helm', log: () => undefined });
+    log(`Sandbox up: cluster ${sb.cluster.server} (issuer ${sb.cluster.issuer}).`);
+    const env = sb.env;
+    const steps: { say: string; args: string[]; capture?: 'show' | 'quiet'; expect?: RegExp }[] = [
+      { say: '1. Look first: what init would do (reads only).', args: ['plan'] },
+      { say: '2. Set it up: a Google service account, the reader role, workload identity for Central, the annotation, a restart; then Central\'s Artifact Registry integration, saved once Central\'s own test passes.', args: ['init', '--yes', '--configure-integration'] },
+      { say: '3. Run it again: every step checks what is in place, so there is nothing left to do.', args: ['plan', '--configure-integration'], capture: 'quiet', expect: /Nothing to change/ },
+      { say: '4. Check the whole chain: a token for Central\'s Kubernetes service account → Google STS → the service account → Artifact Registry, and Central\'s own test.', args: ['verify'], capture: 'show' },
+      { say: '5. Take it all out again: only what rhacs-sts made.', args: ['uninstall', '--yes'] },
+    ];
+    for (const step of steps) {
+      log(step.say);
+      const r = await rhacsSts(step.args, env, step.capture ?? 'no');
+      if (step.capture === 'quiet') process.stderr.write(`${r.output.split('\n').find((l) => /Nothing to change|changes? to apply/.test(l)) ?? r.output}\n`);
+      if (r.code !== 0 || (step.expect && !step.expect.test(r.output))) {
+        log(`rhacs-sts ${step.args[0]} did not go as expected (exit ${r.code}).`);
+        return 1;
+      }
+    }
+    log('Done.');
+    return 0;
+  } finally {
+    log('Stopping the sandbox…');
+    await sb?.stop();
+  }
 }
 
 /** AKS: init with the sandbox's registry, then a plan that finds nothing to change. */
@@ -93,7 +126,9 @@ async function demoAks(): Promise<number> {
 }
 
 async function demo(): Promise<number> {
-  if (flavourOf(process.argv.slice(2)) === 'aks') return demoAks();
+  const flavour = flavourOf(process.argv.slice(2));
+  if (flavour === 'aks') return demoAks();
+  if (flavour === 'gke') return demoGke();
   log('Starting the sandbox: kube-apiserver + etcd seeded as an EKS cluster with RHACS (Central and Sensor, installed by Helm) in namespace stackrox, and moto for IAM/STS…');
   let sb: SeededSandbox | undefined;
   try {

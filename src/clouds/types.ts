@@ -37,6 +37,12 @@ export interface CloudSessionInput<E> {
   timeoutMs?: number;
   log: (message: string) => void;
   warn?: (message: string) => void;
+  /** A token for a Kubernetes service account of one of the run's clusters (by its context): a cloud proves new grants effective with it. */
+  clusterToken?: (context: string | undefined, namespace: string, serviceAccount: string, audience: string) => Promise<string>;
+  /** Progress of a long step (a wait), for people. */
+  progress?: (message: string) => void;
+  /** The most a wait of the cloud's may take (--timeout). */
+  waitMs?: number;
 }
 
 /** The Central image integration a cloud configures. */

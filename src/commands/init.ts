@@ -17,7 +17,9 @@ import { inTurn, runSteps, type Step } from '../steps/run.js';
 import * as s from '../steps/init.js';
 import * as c from '../steps/cloud-init.js';
 import { integrateOnCloud, requireCentralCredentials } from '../steps/cloud-central.js';
+import { askOnCloud } from '../steps/cloud-ask.js';
 import { cloudOfRun } from '../clouds/registry.js';
+import { loadCloudSaved, matchCloudSaved, readCloudPlanFile, refuseOfflineSaved, type SavedCloudPlan } from '../steps/cloud-saved-plan.js';
 import type { Ui } from '../ui/ui.js';
 
 /** --offline: a plan from the flags alone. */
@@ -39,9 +41,23 @@ const SAVED: Step<s.InitRun>[] = [
 ];
 
 /** A live run on a cloud other than AWS (Google Cloud): the same delivery, the cloud's own facts and plan. */
-const ON_CLOUD: Step<c.CloudRun>[] = [c.refuseOffline, requireCentralCredentials, c.openClusters, c.planOnCloud, integrateOnCloud, c.deliverCloudPlan];
+const ON_CLOUD: Step<c.CloudRun>[] = [c.refuseOffline, requireCentralCredentials, c.openClusters, askOnCloud, c.planOnCloud, integrateOnCloud, c.deliverCloudPlan];
+
+/** `init --plan <file>` on a cloud other than AWS: the saved choices, the plan rebuilt live, applied only if nothing drifted. */
+const onCloudSaved = (saved: SavedCloudPlan): Step<c.CloudRun & { saved?: SavedCloudPlan }>[] => [
+  loadCloudSaved(saved), requireCentralCredentials,
+  (r) => r.ui.spinner(`Checking ${saved.path} against the live state…`, async () => inTurn(c.openClusters, c.planOnCloud, integrateOnCloud)(r)),
+  matchCloudSaved, c.deliverCloudPlan,
+];
 
 export async function runInit(options: Options, ui: Ui): Promise<void> {
+  // A saved plan of a cloud other than AWS says its cloud itself.
+  const savedOnCloud = options.planFile ? readCloudPlanFile(options.planFile) : undefined;
+  if (savedOnCloud) {
+    refuseOfflineSaved(options);
+    await runSteps({ ui, answers: options, cloud: savedOnCloud.inputs.cloud }, onCloudSaved(savedOnCloud));
+    return;
+  }
   // The cloud of the run: --provider, else a GKE-shaped kubeconfig context (read without a request); else AWS's detection.
   const cloud = cloudOfRun({
     ...(options.cloud ? { cloud: options.cloud } : {}),
@@ -49,7 +65,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     ...(!options.provider && !options.offline && !options.planFile ? { kubeconfigPlatform: await c.kubeconfigPlatform(options) } : {}),
   });
   if (cloud && cloud !== 'aws') {
-    if (options.planFile) throw new InputError([{ source: '--plan', message: 'a saved plan is for AWS only: run "rhacs-sts init" on GKE without --plan' }]);
+    if (options.planFile) throw new InputError([{ source: '--plan', message: `${options.planFile} is a plan for AWS, not for ${cloud === 'gcp' ? 'GKE' : 'AKS'}: make one with "rhacs-sts plan --output json" on this cluster` }]);
     await runSteps({ ui, answers: options, cloud }, ON_CLOUD);
     return;
   }

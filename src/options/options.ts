@@ -95,7 +95,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('kubeconfig', '--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)', 'string', WITH_PUBLISH(ALL)),
   spec('profile', '--profile <name>', 'AWS profile for credentials (default: the SDK chain: env, $AWS_PROFILE, SSO, web identity)', 'string', WITH_PUBLISH(ALL)),
   spec('restart', '--no-restart', 'roll no pods now: EKS restarts and OpenShift env changes wait (Helm: in the values; refused for operator and manifest installs on OpenShift); print how to roll out later', 'negatable', RESTARTING),
-  spec('timeout', '--timeout <duration>', 'how long to wait for rollouts, e.g. 90s, 5m (default: 5m)', 'string', WITH_PUBLISH(APPLYING)),
+  spec('timeout', '--timeout <duration>', 'how long to wait for rollouts (and on GKE for IAM propagation, at most 3m), e.g. 90s, 5m (default: 5m)', 'string', WITH_PUBLISH(APPLYING)),
   spec('requestTimeout', '--request-timeout <duration>', 'how long one request to AWS may take, connection to last byte, before it is retried or fails, e.g. 10s, 2m (default: 30s)', 'string', WITH_PUBLISH(ALL)),
   spec('allowInsecureSkipTlsVerify', '--allow-insecure-skip-tls-verify', 'use a kubeconfig cluster that sets insecure-skip-tls-verify: true (refused otherwise: its server\'s certificate is not checked, yet it gets your credentials and tells rhacs-sts the issuer IAM will trust); warns on every run', 'boolean', WITH_PUBLISH(ALL)),
   spec('helmValuesOut', '--helm-values-out <file>', 'Helm installs: write the values that keep the change (init) or undo it (uninstall), one file per release (this path with the release name before the extension); --dry-run writes none', 'string', ['init', 'uninstall']),

@@ -19,6 +19,7 @@ import { errorJson, planToJson } from '../render/plan-json.js';
 import { renderPlanText } from '../render/plan-text.js';
 import { clusterTargets } from '../targets.js';
 import type { Ui } from '../ui/ui.js';
+import { cloudPlanInputs } from './cloud-saved-plan.js';
 import { deliver } from './deliver.js';
 import type { Step } from './run.js';
 
@@ -129,7 +130,14 @@ export const planOnCloud: Step<CloudRun> = async (r) => {
   const how = SESSION[r.cloud];
   if (!how) throw new OperationError(`No run for cloud ${r.cloud}.`);
   const cloud: SteppedCloud = await loadCloud(r.cloud);
-  const session = await cloud.openSession({ log: ui.debug, warn: ui.warn, timeoutMs: o.requestTimeoutMs, environment: how.environment(o, r.clusters!) });
+  const kube = r.kube!;
+  const session = await cloud.openSession({
+    log: ui.debug, warn: ui.warn, progress: ui.step, timeoutMs: o.requestTimeoutMs, waitMs: o.timeoutMs, environment: how.environment(o, r.clusters!),
+    clusterToken: (context, namespace, sa, audience) => {
+      const k = kube.get(context ?? '');
+      return k ? k.requestToken(namespace, sa, audience) : Promise.reject(new OperationError(`No Kubernetes connection for context "${context ?? ''}".`));
+    },
+  });
   const plan = await ui.spinner(how.reading, async () => {
     const facts = await cloud.readFacts(session, o, r.clusters!);
     const decisions = cloud.decide(o, facts);
@@ -145,7 +153,8 @@ export const planOnCloud: Step<CloudRun> = async (r) => {
 export const showCloudPlan: Step<CloudRun> = (r) => {
   const { plan, answers: o, ui } = r;
   const failed = blockersError(plan!);
-  if (o.output === 'json') ui.result(planToJson(plan!, { ...(failed ? { error: errorJson(failed) } : {}) }));
+  // The choices it was made with go with it: `init --plan` rebuilds it from them (cloud-saved-plan.ts).
+  if (o.output === 'json') ui.result(planToJson(plan!, { inputs: cloudPlanInputs(r), ...(failed ? { error: errorJson(failed) } : {}) }));
   else ui.result(renderPlanText(plan!, ui.colors));
   writeHelmValues(plan!, o, ui);
   if (failed) throw failed;
@@ -191,6 +200,7 @@ export const statusOnCloud: Step<CloudRun> = (r) => {
     // A restart that follows a wiring change is the fix's, not a piece of its own; an unfinished rollout is.
     .filter((a) => a.type !== 'restart' || (a.status !== 'unchanged' && 'method' in a && a.method === 'rollout'))
     .filter((a) => a.type !== 'gcp-service-account' || a.status !== 'create')
+    .filter((a) => a.type !== 'gcp-propagation')
     .map((a) => ({
       kind: 'label' in a && a.label ? a.label : a.type === 'service-account-annotation' ? 'ServiceAccount' : a.type === 'operator-overlay' ? 'Operator overlay' : a.type === 'restart' ? 'Rollout' : a.type,
       name: a.target,

@@ -254,3 +254,30 @@ describe('AKS problems are bad input before any write', () => {
     expect(await annotationOf(ns, 'central')).toBeUndefined();
   }, 120_000);
 });
+
+describe('saved plans on AKS', () => {
+  it('plan --output json, then init --plan applies it while the live state matches; after that, the same file is drift (exit 1, nothing written)', async () => {
+    const ns = uniqueNamespace('aks-saved');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests', components: ['central'] });
+    const id = `rhacs-${ns.slice(-6)}`;
+    const plan = ok(await cli(['plan', '--namespace', ns, '--azure-identity', id, '--acr', REGISTRY, '--output', 'json']), 'plan');
+    expect(JSON.parse(plan.stdout)).toMatchObject({ cloud: 'azure', inputs: { cloud: 'azure', options: { namespace: ns, azureIdentity: id, acr: REGISTRY } } });
+    const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-aks-plan-'));
+    const file = join(dir, 'plan.json');
+    writeFileSync(file, plan.stdout);
+    try {
+      const r = ok(await cli(['init', '--yes', '--plan', file]), 'init --plan');
+      expect(r.stderr).toContain(`The live state matches ${file}.`);
+      expect(await annotationOf(ns, 'central')).toBe((await azure.arm.getIdentity(AKS_RESOURCE_GROUP, id))!.clientId);
+      // Applied, the saved plan no longer shows what would change.
+      const mark = az.mark();
+      const again = await cli(['init', '--yes', '--plan', file]);
+      expect(again.code, again.stderr).toBe(1);
+      expect(again.stderr).toContain(`The live state has drifted since ${file} was saved`);
+      expect(again.stderr).toMatch(/azure-managed-identity .*: status was "create", now "unchanged"/);
+      expect(armWrites(mark)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

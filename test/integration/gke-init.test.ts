@@ -119,6 +119,86 @@ describe('init on GKE', () => {
   });
 });
 
+describe('IAM propagation', () => {
+  it('init waits, with progress, until Google honours the new account and grants: a verify straight after passes', async () => {
+    const ns = uniqueNamespace('gke-prop');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
+    const id = `rhacs-${ns.slice(-6)}`;
+    // --no-restart: nothing after the grants takes long, so only the wait stands between init and verify.
+    g.setPropagationDelay(8_000);
+    try {
+      const mark = g.mark();
+      const r = ok(await cli(['init', '--yes', '--no-restart', '--namespace', ns, '--gcp-service-account', id]), 'init');
+      expect(r.stderr).toContain(`Wait until Google honours the new account and grants`);
+      expect(r.stderr).toMatch(new RegExp(`IAM propagation: Google does not honour the new grants for ${ns}/central yet \\(.+\\); \\d+ s waited, checking again in \\d+ s`));
+      // The wait walked the chain as the pod's Kubernetes service account, and it ended with Google saying yes.
+      const member = `serviceAccount:${PROJECT}.svc.id.goog[${ns}/central]`;
+      const tokens = g.requests(mark).filter((x) => x.methodId === 'iamcredentials.projects.serviceAccounts.generateAccessToken' && x.caller === member);
+      expect(tokens.length).toBeGreaterThan(1);
+      expect(tokens.at(-1)!.status).toBe(200);
+      const v = await cli(['verify', '--namespace', ns, '--gcp-service-account', id, '--output', 'json']);
+      expect(v.code, v.stdout).toBe(0);
+    } finally {
+      g.setPropagationDelay(0);
+    }
+  });
+});
+
+describe('saved plans on GKE', () => {
+  const saved = (stdout: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rhacs-sts-gke-plan-'));
+    const file = join(dir, 'plan.json');
+    writeFileSync(file, stdout);
+    return { file, done: () => rmSync(dir, { recursive: true, force: true }) };
+  };
+
+  it('plan --output json, then init --plan applies it when the live state still matches', async () => {
+    const ns = uniqueNamespace('gke-saved');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
+    const id = `rhacs-${ns.slice(-6)}`;
+    const plan = ok(await cli(['plan', '--namespace', ns, '--gcp-service-account', id, '--output', 'json']), 'plan');
+    const doc = JSON.parse(plan.stdout) as { cloud: string; inputs: { cloud: string; options: Record<string, unknown> } };
+    expect(doc.inputs).toMatchObject({ cloud: 'gcp', options: { namespace: ns, gcpServiceAccount: id } });
+    const f = saved(plan.stdout);
+    try {
+      // A flag that chooses what changes belongs to the plan: refused, naming it, before anything is contacted.
+      const mark = g.mark();
+      const other = await cli(['init', '--yes', '--plan', f.file, '--gcp-service-account', 'rhacs-other']);
+      expect(other.code, other.stderr).toBe(2);
+      expect(other.stderr).toContain(`--gcp-service-account: is "rhacs-other", but ${f.file} was planned with "${id}"`);
+      expect(g.requests(mark)).toEqual([]);
+
+      const r = ok(await cli(['init', '--yes', '--plan', f.file]), 'init --plan');
+      expect(r.stderr).toContain(`The live state matches ${f.file}.`);
+      expect(members({ kind: 'serviceAccount', email: email(id) }, WI_USER)).toEqual([`serviceAccount:${PROJECT}.svc.id.goog[${ns}/central]`]);
+      expect(await annotationOf(ns, 'central')).toBe(email(id));
+    } finally {
+      f.done();
+    }
+  });
+
+  it('refuses a plan the live state no longer matches, saying what changed, with nothing written', async () => {
+    const ns = uniqueNamespace('gke-drift');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
+    const id = `rhacs-${ns.slice(-6)}`;
+    const f = saved(ok(await cli(['plan', '--namespace', ns, '--gcp-service-account', id, '--output', 'json']), 'plan').stdout);
+    try {
+      // Someone else grants the reader role in the meantime.
+      g.grant({ kind: 'project', projectId: PROJECT }, READER, `user:${ns}@example.com`);
+      const mark = g.mark();
+      const r = await cli(['init', '--yes', '--plan', f.file]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`The live state has drifted since ${f.file} was saved`);
+      expect(r.stderr).toMatch(new RegExp(`gcp-iam-member project ${PROJECT}: roles/artifactregistry\\.reader: (the desired state differs|its current state changed)`));
+      expect(r.stderr).toContain(`rhacs-sts plan --namespace ${ns} --gcp-service-account ${id} --output json > ${f.file}`);
+      expect(writesSince(mark)).toEqual([]);
+      expect(await annotationOf(ns, 'central')).toBeUndefined();
+    } finally {
+      f.done();
+    }
+  });
+});
+
 describe('GKE problems are bad input before any write', () => {
   it('workload identity off → exit 2 with the gcloud fix, 0 writes', async () => {
     const ns = uniqueNamespace('gke-wioff');

@@ -96,6 +96,20 @@ describe('verify on GKE', () => {
     expect(g.requests(since).filter((r) => r.methodId === 'sts.token')).toEqual([]);
   });
 
+  it('without --gcp-service-account, verify and status check the account the annotation names (init was given another name)', async () => {
+    const { ns, id } = await initialised('gke-v-named');
+    const run = await cli(['verify', '--namespace', ns, '--output', 'json']);
+    expect(run.code, run.stderr).toBe(0);
+    const doc = JSON.parse(run.stdout) as Doc;
+    expect(doc.serviceAccount.email).toBe(email(id));
+    expect(rowOf(doc, 'gcp-wiring')).toMatchObject({ result: 'pass' });
+    expect(rowOf(doc, 'gcp-impersonation')).toMatchObject({ result: 'pass', detail: expect.stringContaining(email(id)) });
+    const status = await cli(['status', '--namespace', ns]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(email(id));
+    expect(status.stdout).toMatch(/4 managed, all healthy\./);
+  });
+
   it('the workloadIdentityUser member removed → the binding row fails with its gcloud fix, exit 3', async () => {
     const { ns, id } = await initialised('gke-v-bind');
     const member = `serviceAccount:${PROJECT}.svc.id.goog[${ns}/central]`;
@@ -187,19 +201,19 @@ describe('Central\'s Artifact Registry integration on GKE', () => {
     expect(await recordOf(ns)).toBeUndefined();
   });
 
-  it('is not saved when Central\'s test fails (the new service account not yet effective at Google): exit 1 naming the link, nothing in RHACS', async () => {
+  it('is not saved while the new service account is not yet effective at Google: init\'s wait gives up at --timeout, exit 1, nothing in RHACS', async () => {
     const { ns, id, env: central } = await seeded('gke-v-arfail');
     g.setPropagationDelay(3_600_000);
     let r: Run;
     try {
-      r = await runCli(sb, 'gke', ['init', '--yes', '--configure-integration', '--namespace', ns, '--gcp-service-account', id], { ...env, ...central });
+      r = await runCli(sb, 'gke', ['init', '--yes', '--timeout', '5s', '--configure-integration', '--namespace', ns, '--gcp-service-account', id], { ...env, ...central });
     } finally {
       g.setPropagationDelay(0);
     }
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain("Central's test of the Artifact Registry integration failed — broken link: service account");
+    expect(r.stderr).toContain(`Google IAM for ${ns}/central: Google has not made the change effective after 5 s`);
     expect(r.stderr).toContain(`Gaia id not found for email ${email(id)}`);
-    expect(r.stderr).toContain('Nothing was saved in RHACS.');
+    expect(r.stderr).toContain('run the same command again, which resumes from what exists');
     expect(await centralIntegrations(sb, 'gke', ns)).toEqual([]);
     expect(await recordOf(ns)).toBeUndefined();
   });

@@ -31,8 +31,10 @@ describe('GKE plan', () => {
     expect(plan.cloud).toBe('gcp');
     expect(plan.blockers).toEqual([]);
     expect(plan.actions.map((a) => `${a.type}:${a.status}`)).toEqual([
-      'gcp-service-account:create', 'gcp-iam-member:create', 'gcp-iam-member:create', 'service-account-annotation:create', 'restart:update',
+      'gcp-service-account:create', 'gcp-iam-member:create', 'gcp-iam-member:create', 'gcp-propagation:create', 'service-account-annotation:create', 'restart:update',
     ]);
+    // After the grants, before the pods use them: a wait for IAM propagation, proven per Kubernetes service account.
+    expect(plan.actions[3]).toMatchObject({ type: 'gcp-propagation', target: EMAIL, probes: [{ context: 'gke_sandbox-project_europe-west1_prod', namespace: 'stackrox', serviceAccount: 'central', issuer: ISSUER }] });
     expect(plan.grants).toEqual([
       { resource: `project ${PROJECT}`, role: 'roles/artifactregistry.reader', member: `serviceAccount:${EMAIL}` },
       { resource: `service account ${EMAIL}`, role: 'roles/iam.workloadIdentityUser', member: 'serviceAccount:sandbox-project.svc.id.goog[stackrox/central]' },
@@ -110,6 +112,18 @@ describe('GKE decisions', () => {
     expect(serviceAccountIdOf({ gcpServiceAccount: 'mine-1@elsewhere-1.iam.gserviceaccount.com' }, PROJECT, 'prod').problems[0]!.source).toBe('--gcp-service-account');
     expect(decideGcp({ garRepositories: [], adoptServiceAccount: false, restart: true }, facts()).delegatedScanning).toBe(false);
   });
+
+  it('verify and status check the account the annotation names when the flag does not say; init keeps the default; the flag wins', () => {
+    const named = (email: string) => gkeCluster({ current: { ...nothingInPlace(), central: { ...nothingInPlace().central, serviceAccount: { annotations: { 'iam.gke.io/gcp-service-account': email } } } } });
+    const base = { garRepositories: [], adoptServiceAccount: false, restart: true };
+    const f = facts([named(`rhacs-custom@${PROJECT}.iam.gserviceaccount.com`)]);
+    expect(decideGcp({ ...base, command: 'verify' }, f).accountId).toBe('rhacs-custom');
+    expect(decideGcp({ ...base, command: 'status' }, f).accountId).toBe('rhacs-custom');
+    expect(decideGcp({ ...base, command: 'init' }, f).accountId).toBe('rhacs-prod');
+    expect(decideGcp({ ...base, command: 'verify', gcpServiceAccount: 'rhacs-flag' }, f).accountId).toBe('rhacs-flag');
+    // Another project's account is not taken: the wiring row names it.
+    expect(decideGcp({ ...base, command: 'verify' }, facts([named('x-account@other-project.iam.gserviceaccount.com')])).accountId).toBe('rhacs-prod');
+  });
 });
 
 describe('GKE detection signals', () => {
@@ -123,5 +137,26 @@ describe('GKE detection signals', () => {
     expect(gkeClusterRef({ issuer: ISSUER })).toEqual({ projectId: PROJECT, location: 'europe-west1', name: 'prod' });
     expect(gkeClusterRef({ context: 'gke_sandbox-project_us-central1-a_dev' })).toEqual({ projectId: PROJECT, location: 'us-central1-a', name: 'dev' });
     expect(gkeClusterRef({ context: 'kind-dev' })).toBeUndefined();
+  });
+});
+
+describe('a GKE fleet: one Central, secured clusters in the same project', () => {
+  it('grants each workload identity member once (the workload pool is the project\'s), annotates every cluster, and says so', () => {
+    const hub = gkeCluster({ components: ['central', 'sensor'] });
+    const spoke = (name: string) => gkeCluster({
+      context: `gke_${PROJECT}_europe-west1_${name}`, name, components: ['sensor'],
+      issuer: `https://container.googleapis.com/v1/projects/${PROJECT}/locations/europe-west1/clusters/${name}`,
+      gke: { projectId: PROJECT, location: 'europe-west1', name, nodePools: ['default-pool'] },
+    });
+    const plan = planGke(facts([hub, spoke('spoke-1'), spoke('spoke-2')]), decisions({ delegatedScanning: true }), empty);
+    expect(plan.grants.filter((g) => g.role === 'roles/iam.workloadIdentityUser').map((g) => g.member)).toEqual([CENTRAL, gkeMember(PROJECT, 'stackrox', 'sensor')]);
+    expect(plan.actions.filter((a) => a.type === 'gcp-iam-member')).toHaveLength(3);
+    expect(plan.actions.filter((a) => a.type === 'service-account-annotation').map((a) => a.target)).toEqual([
+      'gke_sandbox-project_europe-west1_prod: stackrox/serviceaccount/central', 'gke_sandbox-project_europe-west1_prod: stackrox/serviceaccount/sensor',
+      'gke_sandbox-project_europe-west1_spoke-1: stackrox/serviceaccount/sensor', 'gke_sandbox-project_europe-west1_spoke-2: stackrox/serviceaccount/sensor',
+    ]);
+    // The wait proves each cluster's own chain (each has its issuer).
+    expect(plan.actions.find((a) => a.type === 'gcp-propagation')).toMatchObject({ probes: [expect.objectContaining({ serviceAccount: 'central' }), expect.objectContaining({ serviceAccount: 'sensor' }), expect.objectContaining({ context: 'gke_sandbox-project_europe-west1_spoke-1' }), expect.objectContaining({ context: 'gke_sandbox-project_europe-west1_spoke-2' })] });
+    expect(plan.notes.join(' ')).toMatch(/not by cluster: each roles\/iam\.workloadIdentityUser member here is granted once/);
   });
 });

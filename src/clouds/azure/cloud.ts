@@ -7,6 +7,8 @@
 import type { ConnectTo } from '../../net/https.js';
 import { planAksUninstall } from './uninstall.js';
 import type { ClusterFacts } from '../../plan/model.js';
+import type { Ui } from '../../ui/ui.js';
+import type { AzureAnswers } from './questions.js';
 import type { Cloud, CloudSession } from '../types.js';
 import { applyAzureAction } from './apply.js';
 import type { AzureEnvironment } from './environment.js';
@@ -46,6 +48,8 @@ export type AzureCloud = Cloud<
   readFacts: (session: AzureCloudSession, options: AzureRunOptions, clusters: ClusterFacts[]) => Promise<AzureFacts>;
   decide: (options: AzureRunOptions, facts: AzureFacts) => AzureDecisions;
   summary: (plan: AzurePlan) => string[];
+  /** init's questions at a terminal: only what the flags left open (questions.ts). */
+  ask: (options: AzureRunOptions & { sensorContexts: readonly string[] }, clusters: ClusterFacts[], ui: Ui) => Promise<AzureAnswers>;
 };
 
 export function azureCloudSession(azure: AzureSession): AzureCloudSession {
@@ -80,6 +84,7 @@ export const azure: AzureCloud = {
   integration: { type: 'azure', identityField: 'azure.wifEnabled' },
   readFacts: (session, options, clusters) => readAzureFacts(session.azure, options, clusters),
   decide: decideAzure,
+  ask: async (options, clusters, ui) => (await import('./questions.js')).askAzure(options, clusters, ui),
   summary: (plan) => [
     `RHACS acts as the managed identity ${plan.identity.name} (client id ${plan.identity.clientId}, resource group ${plan.identity.resourceGroup}, subscription ${plan.subscriptionId}).`,
     ...plan.federatedCredentials.map((f) => `  trusts ${f.subject} of ${f.issuer}`),

@@ -8,12 +8,17 @@ import { OperationError } from '../../errors.js';
 import { isNotFound } from './errors.js';
 import { updateMember } from './iam-policy.js';
 import type { GcpAction } from './plan.js';
+import { awaitGrants, type GrantWaitDeps } from './grant-wait.js';
 import { convergeServiceAccount, readServiceAccount } from './service-account.js';
 import type { GcpSession } from './session.js';
 
-/** Applies one action; true when it wrote. */
-export async function applyGcpAction(session: GcpSession, a: GcpAction): Promise<boolean> {
+/** Applies one action; true when it wrote (or waited: IAM propagation). */
+export async function applyGcpAction(session: GcpSession, a: GcpAction, wait?: GrantWaitDeps): Promise<boolean> {
   switch (a.type) {
+    case 'gcp-propagation': {
+      if (!wait) throw new OperationError('Cannot wait for IAM propagation: no connection to the clusters.');
+      return awaitGrants(a, wait);
+    }
     case 'gcp-service-account': {
       if (a.status === 'delete') return deleteServiceAccount(session, a.email);
       const out = await convergeServiceAccount(session, { projectId: a.projectId, accountId: a.accountId, clusters: a.clusters });

@@ -9,17 +9,22 @@ import type { CloudSession, Cloud } from '../types.js';
 import { applyGcpAction } from './apply.js';
 import type { GcpEnvironment } from './environment.js';
 import { isGcpAction, planGke, type GcpAction, type GcpDecisions, type GcpFacts, type GcpPlan, type GcpState } from './plan.js';
+import type { GrantWaitDeps } from './grant-wait.js';
+import { DEFAULT_PROPAGATION_WAIT_MS } from './propagation.js';
 import type { GcpSession, GoogleApi } from './session.js';
+import type { TokenChainEndpoints } from './verify.js';
 import { readGcpState } from './state.js';
 import { checkGke, type GcpVerifyReport, type GkeCheckInput } from './verify-gke.js';
 import { planGkeUninstall } from './uninstall.js';
 import { decideGcp, readGcpFacts, type GcpRunOptions } from './facts.js';
 import type { ClusterFacts } from '../../plan/model.js';
+import type { Ui } from '../../ui/ui.js';
+import type { GcpAnswers } from './questions.js';
 
 /** What a Google run reads from the environment: the credentials' places, and endpoint overrides (gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>). */
 export interface GcpRunEnvironment {
   credentials: GcpEnvironment;
-  endpoints?: Partial<Record<GoogleApi | 'oauth2Token', string>>;
+  endpoints?: Partial<Record<GoogleApi | 'oauth2Token' | 'sts' | 'iamcredentials', string>>;
 }
 
 /** An open Google session: the bounded caller, and how the pipeline applies this cloud's actions with it. */
@@ -41,13 +46,21 @@ export type GcpCloud = Cloud<
   decide: (options: GcpRunOptions, facts: GcpFacts) => GcpDecisions;
   /** The outcome, for people, once applied. */
   summary: (plan: GcpPlan) => string[];
+  /** init's questions at a terminal: only what the flags left open (questions.ts). */
+  ask: (options: GcpRunOptions & { sensorContexts: readonly string[] }, clusters: ClusterFacts[], ui: Ui) => Promise<GcpAnswers>;
 };
 
-export function gcpCloudSession(google: GcpSession): GcpCloudSession {
+/** `wait`: what init's wait for IAM propagation needs (the clusters' tokens); without it, a plan with that wait cannot be applied. */
+export function gcpCloudSession(google: GcpSession, wait?: GrantWaitDeps): GcpCloudSession {
   return {
     google,
-    apply: (a) => applyGcpAction(google, a),
+    apply: (a) => applyGcpAction(google, a, wait),
   };
+}
+
+/** The token chain's endpoints among the run's overrides. */
+function chainEndpoints(e: GcpRunEnvironment['endpoints'] = {}): Partial<TokenChainEndpoints> {
+  return Object.fromEntries((['sts', 'iamcredentials', 'artifactregistry', 'cloudresourcemanager'] as const).flatMap((k) => (e[k] ? [[k, e[k]]] : [])));
 }
 
 export const gcp: GcpCloud = {
@@ -65,7 +78,16 @@ export const gcp: GcpCloud = {
       ...(i.environment?.endpoints ? { endpoints: i.environment.endpoints } : {}),
       ...(i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {}),
     });
-    return gcpCloudSession(google);
+    if (!i.clusterToken) return gcpCloudSession(google);
+    const { tokenHttp } = await import('./token-http.js');
+    return gcpCloudSession(google, {
+      clusterToken: i.clusterToken,
+      http: tokenHttp(i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {}),
+      endpoints: chainEndpoints(i.environment?.endpoints),
+      progress: i.progress ?? i.log,
+      warn: i.warn ?? i.log,
+      ...(i.waitMs !== undefined ? { maxWaitMs: Math.min(i.waitMs, DEFAULT_PROPAGATION_WAIT_MS) } : {}),
+    });
   },
   readState: (session, facts, decisions) => readGcpState(session.google, facts, decisions),
   plan: planGke,
@@ -77,6 +99,7 @@ export const gcp: GcpCloud = {
   integration: { type: 'artifactregistry', identityField: 'google.wifEnabled' },
   readFacts: (session, options, clusters) => readGcpFacts(session.google, options, clusters),
   decide: decideGcp,
+  ask: async (options, clusters, ui) => (await import('./questions.js')).askGcp(options, clusters, ui),
   summary: (plan) => [
     `RHACS acts as the Google service account ${plan.serviceAccount.email} (project ${plan.projectId}).`,
     ...plan.grants.map((g) => `  ${g.role} on ${g.resource}: ${g.member}`),

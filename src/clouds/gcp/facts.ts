@@ -5,6 +5,7 @@
  */
 import { InputError, type InputProblem } from '../../errors.js';
 import type { ClusterFacts } from '../../plan/model.js';
+import { GKE_SA_ANNOTATION } from '../../platforms/gke/constants.js';
 import { gkeProblems, readGkeCluster } from './gke.js';
 import type { GcpDecisions, GcpFacts } from './plan.js';
 import { readProject } from './project.js';
@@ -71,9 +72,30 @@ export async function readGcpFacts(session: GcpSession, options: GcpRunOptions, 
   return { projectId: project.projectId, projectNumber: project.projectNumber, clusters, ...(clusterName ? { clusterName } : {}), offline: false };
 }
 
-/** Decisions from the flags: a flag wins, else the default (Sensor gets the identity where only Sensor runs). */
+/**
+ * Pure: the service account the clusters' wiring names — Central's annotation first, then Sensor's —
+ * when it is one of the run's project (another project's is left to the wiring row, which names it).
+ */
+export function annotatedAccountId(facts: Pick<GcpFacts, 'projectId' | 'clusters'>): string | undefined {
+  const ordered = [...facts.clusters].sort((a, b) => Number(b.components.includes('central')) - Number(a.components.includes('central')));
+  for (const c of ordered) {
+    for (const comp of ['central', 'sensor'] as const) {
+      const email = c.current?.[comp]?.serviceAccount?.annotations[GKE_SA_ANNOTATION];
+      const m = email ? /^([^@]+)@([^.]+)\.iam\.gserviceaccount\.com$/.exec(email) : null;
+      if (m && m[2] === facts.projectId) return m[1];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Decisions from the flags: a flag wins, else the default (Sensor gets the identity where only
+ * Sensor runs). verify and status, which change nothing, check the service account the clusters'
+ * annotation names when --gcp-service-account does not say (init may have been given another name).
+ */
 export function decideGcp(options: GcpRunOptions, facts: GcpFacts): GcpDecisions {
-  const { accountId, problems } = serviceAccountIdOf(options, facts.projectId, facts.clusterName);
+  const annotated = !options.gcpServiceAccount && (options.command === 'verify' || options.command === 'status') ? annotatedAccountId(facts) : undefined;
+  const { accountId, problems } = serviceAccountIdOf(annotated ? { ...options, gcpServiceAccount: annotated } : options, facts.projectId, facts.clusterName);
   if (problems.length) throw new InputError(problems);
   const onlySensor = facts.clusters.some((c) => c.components.includes('sensor') && !c.components.includes('central'));
   return {

@@ -10,6 +10,7 @@ import type { BasePlan, Blocker, ClusterFacts, KubeAction, PlanActionBase } from
 import { targetComponents } from '../../plan/components.js';
 import { planAnnotationWiring } from '../../plan/wiring.js';
 import { changeMember, describeResource, type IamPolicy, type IamResource } from './iam-policy.js';
+import { DEFAULT_PROPAGATION_WAIT_MS } from './propagation.js';
 import { accountEmail, ownershipDescription, type ServiceAccountFacts } from './service-account.js';
 
 export const ARTIFACT_READER = 'roles/artifactregistry.reader';
@@ -62,9 +63,22 @@ export type GcpAction =
       type: 'gcp-iam-member'; resource: IamResource; role: string; member: string; op: 'add' | 'remove';
       /** The service account whose policy this is must be ours (or adopted) when it is written. */
       adopt?: boolean;
+    })
+  | (PlanActionBase & {
+      type: 'gcp-propagation'; projectId: string; email: string; repositories: GarRepository[];
+      /** Each Kubernetes service account that acts as the Google one: its token chain proves the grants effective. */
+      probes: PropagationProbe[];
     });
 
-export const GCP_ACTION_TYPES: ReadonlySet<string> = new Set(['gcp-service-account', 'gcp-iam-member']);
+/** One Kubernetes service account whose token chain the propagation wait walks. */
+export interface PropagationProbe {
+  context?: string;
+  namespace: string;
+  serviceAccount: string;
+  issuer: string;
+}
+
+export const GCP_ACTION_TYPES: ReadonlySet<string> = new Set(['gcp-service-account', 'gcp-iam-member', 'gcp-propagation']);
 
 export function isGcpAction(a: { type: string }): a is GcpAction {
   return GCP_ACTION_TYPES.has(a.type);
@@ -100,6 +114,19 @@ export function readerResources(projectId: string, repositories: readonly GarRep
 
 function members(policy: IamPolicy | null | undefined, role: string): string[] {
   return (policy?.bindings ?? []).find((b) => b.role === role && b.condition === undefined)?.members ?? [];
+}
+
+/** A new account or grant is honoured only after IAM propagation: a wait, before the pods use it, proven per Kubernetes service account. */
+function propagationWait(facts: GcpFacts, decisions: GcpDecisions, email: string, created: boolean): GcpAction | undefined {
+  const probes: PropagationProbe[] = facts.clusters.flatMap((c) => targetComponents(c, decisions.delegatedScanning).map((comp) => ({
+    ...(c.context !== undefined ? { context: c.context } : {}), namespace: c.namespace, serviceAccount: comp, issuer: c.issuer,
+  })));
+  if (!created || !probes.length) return undefined;
+  return {
+    id: 'gcp-propagation', type: 'gcp-propagation', label: 'IAM propagation', status: 'create', target: email,
+    summary: `Wait until Google honours the new account and grants (IAM propagation, at most ${DEFAULT_PROPAGATION_WAIT_MS / 60_000} minutes)`,
+    projectId: facts.projectId, email, repositories: decisions.repositories, probes,
+  };
 }
 
 export function planGke(facts: GcpFacts, decisions: GcpDecisions, state: GcpState | undefined): GcpPlan {
@@ -140,6 +167,8 @@ export function planGke(facts: GcpFacts, decisions: GcpDecisions, state: GcpStat
   const grants: GcpPlan['grants'] = [];
   const grant = (resource: IamResource, policy: IamPolicy | null | undefined, role: string, member: string, why: string, id: string) => {
     const where = describeResource(resource);
+    // GKE's workload pool is the project's: the same namespace and service account in two clusters of a fleet are one member.
+    if (grants.some((g) => g.resource === where && g.role === role && g.member === member)) return;
     grants.push({ resource: where, role, member });
     const before = members(policy, role);
     const has = policy ? !changeMember(policy, { op: 'add', role, member }).changed : false;
@@ -165,6 +194,9 @@ export function planGke(facts: GcpFacts, decisions: GcpDecisions, state: GcpStat
     }
   }
 
+  const wait = propagationWait(facts, decisions, email, known && actions.some((a) => a.status === 'create'));
+  if (wait) actions.push(wait);
+
   const wiring = planAnnotationWiring({
     clusters: facts.clusters,
     delegatedScanning: decisions.delegatedScanning,
@@ -177,6 +209,10 @@ export function planGke(facts: GcpFacts, decisions: GcpDecisions, state: GcpStat
   actions.push(...wiring.actions);
   blockers.push(...wiring.blockers);
   notes.push(...wiring.notes);
+  const pools = new Set(facts.clusters.map((c) => c.gke?.projectId ?? projectId));
+  if (facts.clusters.length > 1 && pools.size < facts.clusters.length) {
+    notes.push(`GKE names a pod's identity by project, namespace and service account, not by cluster: each ${WORKLOAD_IDENTITY_USER} member here is granted once, and holds for every cluster of project ${projectId} whose pods run as that namespace and service account.`);
+  }
   if (!decisions.repositories.length) {
     notes.push(`The reader role is granted on the whole project ${projectId} (every Artifact Registry repository in it); --gar-repository <location>/<repository> narrows it.`);
   }
