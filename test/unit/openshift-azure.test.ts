@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { planAks, PENDING_CLIENT_ID, type AzureDecisions, type AzureFacts, type AzureState } from '../../src/clouds/azure/plan.js';
 import { planAksUninstall } from '../../src/clouds/azure/uninstall.js';
 import { openShiftOnAzure } from '../../src/clouds/azure/openshift.js';
+import { openShiftWiringRow } from '../../src/clouds/azure/verify-openshift.js';
 import { openShiftAzureFacts } from '../../src/platforms/openshift/azure.js';
 import { parseOptions } from '../../src/options/options.js';
 import { InputError } from '../../src/errors.js';
@@ -136,5 +137,23 @@ describe('OpenShift on Azure: uninstall', () => {
     const mixed = planAksUninstall(facts(ocp({ current: state([ourEnv[0]!, { name: 'AZURE_TENANT_ID', value: 'their-tenant' }]) })), decisions(), withCredential);
     expect(mixed.actions[0]).toMatchObject({ type: 'deployment-env', status: 'delete', env: [ourEnv[0]] });
     expect(mixed.notes.join('\n')).toContain('AZURE_TENANT_ID holds a value rhacs-sts did not set: kept');
+  });
+});
+
+describe('OpenShift on Azure: verify\'s wiring row', () => {
+  const where = { cluster: ocp(), multi: false };
+  const input = (env: { name: string; value?: string }[], hasTokenMount = true) => ({
+    cluster: ocp({ current: state(env, hasTokenMount) }), component: 'central' as const,
+    identity: { name: IDENTITY.name, clientId: IDENTITY.clientId, tenantId: TENANT }, cloud: 'public' as const, initCommand: 'rhacs-sts init --provider openshift --cloud azure',
+  });
+
+  it('passes when the deployment names the identity, its tenant and OpenShift\'s token', () => {
+    expect(openShiftWiringRow(input(ourEnv), where).result).toBe('pass');
+  });
+
+  it('fails a missing variable, naming it and the init that sets it', () => {
+    const r = openShiftWiringRow(input(ourEnv.filter((e) => e.name !== 'AZURE_FEDERATED_TOKEN_FILE')), where);
+    expect(r).toMatchObject({ result: 'fail', detail: expect.stringContaining('has no AZURE_FEDERATED_TOKEN_FILE'), fix: expect.stringContaining('--provider openshift --cloud azure') });
+    expect(openShiftWiringRow(input(ourEnv, false), where).detail).toContain('mounts no projected service-account token');
   });
 });
