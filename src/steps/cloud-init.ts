@@ -113,7 +113,7 @@ export const SESSION: { [I in CloudRun['cloud']]: { environment: (o: Options, cl
         ...(o.environment?.azureEndpoints.arm ? { endpoints: { arm: o.environment.azureEndpoints.arm } } : {}),
       };
     },
-    reading: 'Reading the Azure subscription, the AKS cluster and the managed identity…',
+    reading: 'Reading the Azure subscription, the cluster and the managed identity…',
   },
 };
 
