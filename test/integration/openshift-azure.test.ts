@@ -11,6 +11,8 @@
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAzureSession, type AzureSession } from '../../src/clouds/azure/session.js';
+import { handOverCloud, InputError } from '../../src/errors.js';
+import { openKubeSession } from '../../src/kube/client.js';
 import { AKS_SANDBOX_SUBSCRIPTION, OPENSHIFT_AZURE_RESOURCE_GROUP } from '../sandbox/azure/aks-sandbox.js';
 import { startAzureStandins, type AzureStandins } from '../sandbox/azure/standins.js';
 import { cli as runCli, type Run } from '../sandbox/cli.js';
@@ -65,6 +67,28 @@ describe('OpenShift on Azure', () => {
   it('the cluster says Azure: its Infrastructure object and issuer are as the installer leaves them', async () => {
     const infra = await kube().makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: 'config.openshift.io', version: 'v1', plural: 'infrastructures', name: 'cluster' }) as { status: { platformStatus: { type: string; azure: { resourceGroupName: string } } } };
     expect(infra.status.platformStatus).toMatchObject({ type: 'Azure', azure: { resourceGroupName: RG } });
+  });
+
+  it('detection: without --cloud the cluster is handed to Azure (exit 2 naming the flags where a command cannot take it); with --cloud azure its facts; --cloud aws keeps it on AWS', async () => {
+    const c = sb.clusters[CLUSTER]!;
+    const ns = uniqueNamespace('ocp-az-detect');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests', components: ['central'], openshift: true });
+    const session = await openKubeSession({ kubeconfig: c.kubeconfig, context: c.context }, () => undefined);
+    const err = await session.discover({ namespace: ns }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(handOverCloud(err)).toBe('azure');
+    expect((err as InputError).problems).toEqual([{ source: '--cloud', message: expect.stringContaining('runs on Azure (its Infrastructure object says platformStatus.type Azure): run again with --provider openshift --cloud azure') }]);
+    const d = await session.discover({ namespace: ns, cloud: 'azure' });
+    expect(d.facts.openshift).toEqual({
+      platformType: 'Azure', serviceAccountIssuer: c.issuer, region: c.region,
+      azure: { resourceGroup: RG, networkResourceGroup: RG, cloud: 'public', cloudName: 'AzurePublicCloud', infrastructureName: 'rhacs-sts-sandbox-x7k2p', problems: [] },
+    });
+    const aws = await session.discover({ namespace: ns, cloud: 'aws' });
+    expect(aws.warnings.join('\n')).toContain('The OpenShift infrastructure platform is Azure, not AWS');
+    // status is not on OpenShift on Azure yet: the AWS path refuses with the flags, nothing is asked of AWS.
+    const status = await cli(['status', '--namespace', ns]);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain('--provider openshift --cloud azure');
   });
 
   it('plan and --dry-run write nothing; init wires central; a re-run changes nothing; verify passes; a missing variable fails its row', async () => {
