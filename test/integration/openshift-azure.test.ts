@@ -15,7 +15,9 @@ import { handOverCloud, InputError } from '../../src/errors.js';
 import { openKubeSession } from '../../src/kube/client.js';
 import { AKS_SANDBOX_SUBSCRIPTION, OPENSHIFT_AZURE_RESOURCE_GROUP } from '../sandbox/azure/aks-sandbox.js';
 import { startAzureStandins, type AzureStandins } from '../sandbox/azure/standins.js';
+import { parseArgs } from '../../scripts/sandbox.js';
 import { cli as runCli, type Run } from '../sandbox/cli.js';
+import { startSeededSandbox } from '../sandbox/standalone.js';
 import { useSandbox } from '../sandbox/context.js';
 import { seedRhacs, uniqueNamespace } from '../sandbox/fixtures.js';
 import { publicFetcher } from '../sandbox/issuers/public-fetch.js';
@@ -165,4 +167,10 @@ describe('OpenShift on Azure', () => {
     expect(again.stdout + again.stderr).not.toMatch(/Done: [1-9]/);
     expect(az.breaches()).toEqual([]);
   }, 300_000);
+
+  it('npm run sandbox -- --flavour openshift --cloud azure: parsed, and refused for another flavour before anything starts', async () => {
+    expect(parseArgs(['--flavour', 'openshift', '--cloud', 'azure'])).toEqual({ flavour: 'openshift', cloud: 'azure' });
+    expect(() => parseArgs(['--cloud', 'gcp'])).toThrow(/--cloud must be azure/);
+    await expect(startSeededSandbox({ flavour: 'eks', cloud: 'azure', log: () => undefined })).rejects.toThrow(/needs --flavour openshift/);
+  });
 });
