@@ -121,6 +121,16 @@ describe('OpenShift on Azure: the plan', () => {
   });
 });
 
+describe('OpenShift on Azure: --no-restart', () => {
+  it('is refused where setting the variables rolls the pods at once (manifests), naming them; Helm values wait for the upgrade', () => {
+    const live = planAks(facts(), decisions({ restart: false }), { ...empty, identity: IDENTITY });
+    expect(live.blockers.map((b) => b.message)).toEqual([expect.stringContaining('setting AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE on stackrox/central')]);
+    const helm = planAks(facts(ocp({ installMethod: 'helm', helmReleases: { central: 'stackrox-central-services' } })), decisions({ restart: false }), { ...empty, identity: IDENTITY });
+    expect(helm.blockers).toEqual([]);
+    expect(helm.actions.find((a) => a.type === 'deployment-env')).toMatchObject({ status: 'unchanged', deferred: true });
+  });
+});
+
 describe('OpenShift on Azure: uninstall', () => {
   const withCredential: AzureState = { identity: IDENTITY, credentials: [ourCredential], assignments: [] };
 
