@@ -1,4 +1,4 @@
-// `npm run sandbox [-- --flavour eks|openshift|gke|aks] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
+// `npm run sandbox [-- --flavour eks|openshift|gke|aks] [--cloud azure] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
 //
 // Starts a local sandbox of real servers (kube-apiserver + etcd, kube-controller-manager,
 // kube-scheduler and kwok for fake nodes, moto for IAM/STS/ECR behind the AWS gate) seeded as an EKS
@@ -7,6 +7,8 @@
 // --clusters N: a fleet of N EKS clusters (one etcd, one moto, N API servers): a hub with Central
 // and Sensor, N-1 spokes with Sensor only, each its own issuer; contexts `hub`, `spoke-1`, … (as
 // after `kubectl config rename-context`; the cluster and user entries keep EKS's ARN names).
+// --cloud azure (with --flavour openshift): OpenShift on Azure (its Infrastructure object says Azure),
+// with the Azure stand-ins; the export lines carry the administrator's AZURE_* variables.
 // --no-sts (with --flavour openshift): OpenShift installed without STS, with the Authentication
 // operator stand-in running in this process, so `rhacs-sts issuer publish` can be tried.
 // Typical use:
@@ -16,10 +18,11 @@
 import { pathToFileURL } from 'node:url';
 import { MAX_FLEET, startSeededSandbox, type DemoFlavour, type SeededSandbox, type SeededSandboxOptions } from '../test/sandbox/standalone.js';
 import type { InstallMethod } from '../test/sandbox/fixtures.js';
+import { OPENSHIFT_AZURE_RESOURCE_GROUP } from '../test/sandbox/azure/aks-sandbox.js';
 
 export { parseArgs, startSeededSandbox, type SeededSandbox, type SeededSandboxOptions };
 
-const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift|gke|aks] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
+const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift|gke|aks] [--cloud azure] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
 
 function parseArgs(argv: string[]): SeededSandboxOptions {
   const opts: SeededSandboxOptions = {};
@@ -37,6 +40,12 @@ function parseArgs(argv: string[]): SeededSandboxOptions {
         const v = value();
         if (v !== 'eks' && v !== 'openshift' && v !== 'gke' && v !== 'aks') throw new Error(`--flavour must be eks, openshift, gke or aks, not ${v}\n${USAGE}`);
         opts.flavour = v as DemoFlavour;
+        break;
+      }
+      case '--cloud': {
+        const v = value();
+        if (v !== 'azure') throw new Error(`--cloud must be azure (OpenShift on Azure), not ${v}\n${USAGE}`);
+        opts.cloud = v;
         break;
       }
       case '--namespace':
@@ -107,7 +116,8 @@ async function main(): Promise<void> {
   if (sb.info.azure) {
     const az = sb.info.azure;
     err(`[sandbox] Azure stand-ins: Entra ID at ${az.authorityHost}, ARM at ${az.armUrl} (tenant ${az.tenantId}, subscription ${az.subscriptionId}, resource group ${az.resourceGroup}), registry ${az.registry.loginServer}`);
-    err('[sandbox]   the workload identity webhook mutates pods labelled azure.workload.identity/use: "true" (the export lines carry the administrator\'s AZURE_* variables)');
+    if (opts.cloud === 'azure') err(`[sandbox]   OpenShift on Azure: the Infrastructure object names resource group ${OPENSHIFT_AZURE_RESOURCE_GROUP}; try rhacs-sts plan --acr ${az.registry.id} (the export lines carry the administrator's AZURE_* variables)`);
+    else err('[sandbox]   the workload identity webhook mutates pods labelled azure.workload.identity/use: "true" (the export lines carry the administrator\'s AZURE_* variables)');
   }
   if (opts.flavour === 'gke') err(`[sandbox] Google Cloud stand-ins (project sandbox-project): IAM at ${sb.env.CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM}; try rhacs-sts plan, then rhacs-sts init.`);
   err('[sandbox] Rollouts run through the real controllers; kwok makes the pods ready (no container runs).');

@@ -9,7 +9,7 @@
  * `discover` runs both with the decisions from flags alone.
  */
 import { decisionsFromOptions } from './decide.js';
-import { InputError, isInputError, OperationError, type InputProblem } from './errors.js';
+import { handOverCloud, InputError, isInputError, OperationError, type InputProblem } from './errors.js';
 import { OPENSHIFT_PUBLIC_ISSUER_HINT } from './messages.js';
 import type { ClusterDiscovery, DiscoverInput, KubeSession } from './kube/session.js';
 import type { Options } from './options/options.js';
@@ -111,7 +111,7 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
   const discoverOne = async (t: ClusterTarget) => {
     const session = sessions.kube.get(t.key)!;
     let input: DiscoverInput = {
-      namespace: options.namespace, provider: options.provider, oidcIssuer: options.oidcIssuer, region: options.region,
+      namespace: options.namespace, provider: options.provider, oidcIssuer: options.oidcIssuer, region: options.region, ...(options.cloud ? { cloud: options.cloud } : {}),
       ...opts.perCluster?.[t.key],
     };
     for (let round = 0; ; round++) {
@@ -145,11 +145,12 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
   const named = targets.map((t) => sessions.kube.get(t.key)?.regionHint).find(Boolean);
   const regionHint = async () =>
     options.region ?? named ?? (await discovered).flatMap((r) => (r.status === 'fulfilled' ? [r.value.d.region] : [])).find(Boolean);
-  // When STS has no region because the cluster could not be read, the cluster's error is the cause to report.
+  // When STS has no region because the cluster could not be read (or it is another cloud's), the cluster's error is the one to report.
   const [identity, settled] = await Promise.all([
     sessions.aws.identity(regionHint).catch(async (err: unknown) => {
-      const failed = (await discovered).find((r) => r.status === 'rejected');
-      throw failed && isInputError(err) && err.problems.some((p) => p.source === '--region') ? failed.reason : err;
+      const rejected = (await discovered).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      const failed = rejected.find((r) => handOverCloud(r.reason)) ?? rejected[0];
+      throw failed && (handOverCloud(failed.reason) || (isInputError(err) && err.problems.some((p) => p.source === '--region'))) ? failed.reason : err;
     }),
     discovered,
   ]);

@@ -54,6 +54,25 @@ export class InputError extends RhacsStsError {
   }
 }
 
+/**
+ * Detection found an OpenShift cluster on another cloud than the run's (its Infrastructure object
+ * says so, and --cloud did not): the command hands the run over to that cloud, or, where it cannot,
+ * this is the input error naming the flags to use. Exit code 2.
+ */
+export class CloudHandOverError extends InputError {
+  /** The cloud the cluster runs on (`gcp`, `azure`). */
+  readonly handOverTo: 'aws' | 'gcp' | 'azure';
+  constructor(cloud: 'aws' | 'gcp' | 'azure', message: string) {
+    super([{ source: '--cloud', message }]);
+    this.handOverTo = cloud;
+  }
+}
+
+/** The cloud a run is handed over to (see CloudHandOverError), or undefined for any other error. */
+export function handOverCloud(err: unknown): 'aws' | 'gcp' | 'azure' | undefined {
+  return (err as { handOverTo?: 'aws' | 'gcp' | 'azure' } | null)?.handOverTo;
+}
+
 /** Something we tried to do against AWS or Kubernetes failed. Exit code 1. */
 export class OperationError extends RhacsStsError {
   constructor(message: string, options: { hint?: string; cause?: unknown; exitCode?: ExitCode } = {}) {

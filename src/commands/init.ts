@@ -9,7 +9,7 @@
  */
 import { hasCentralCredentials } from '../central/flow.js';
 import { checkInitOptions } from '../decide.js';
-import { CancelledError, InputError, OperationError, type RhacsStsError } from '../errors.js';
+import { CancelledError, handOverCloud, InputError, OperationError, type RhacsStsError } from '../errors.js';
 import { reportOnInterrupt } from '../apply/interrupt.js';
 import type { Options } from '../options/options.js';
 import { errorJson } from '../render/plan-json.js';
@@ -94,7 +94,14 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
       [{ source: '--publish-issuer', message: "points the cluster at a new issuer, which is confirmed a second time at a terminal: run init at a terminal, or run \"rhacs-sts issuer publish\" and set the cluster's issuer first" }],
     );
   }
-  await runSteps({ ui, answers: options }, LIVE);
+  try {
+    await runSteps({ ui, answers: options }, LIVE);
+  } catch (err) {
+    // Detection found OpenShift on Azure (its Infrastructure object): the run is Azure's.
+    if (handOverCloud(err) !== 'azure') throw err;
+    ui.debug('the cluster is OpenShift on Azure: continuing as --provider openshift --cloud azure');
+    await runInit({ ...options, provider: 'openshift', cloud: 'azure' }, ui);
+  }
 }
 
 /** OpenShift without STS, at a terminal: "issuer publish --set-cluster-issuer" first. */

@@ -6,7 +6,7 @@
 import { alsoFound } from '../apply/apply.js';
 import { defaultRoleName } from '../decide.js';
 import { ownRoleClusters, type Discovered } from '../discover.js';
-import { OperationError } from '../errors.js';
+import { handOverCloud, OperationError } from '../errors.js';
 import { cloudOfRun, loadCloud } from '../clouds/registry.js';
 import * as c from '../steps/cloud-init.js';
 import { integrateOnCloud } from '../steps/cloud-central.js';
@@ -33,7 +33,15 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
     await runSteps({ ui, answers: options, cloud }, [c.openClusters, c.planOnCloud, integrateOnCloud, c.deliverCloudPlan]);
     return;
   }
-  const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false, warnings: false });
+  let opened;
+  try {
+    opened = await openAndDiscover(options, ui, { inferRole: false, warnings: false });
+  } catch (err) {
+    // Detection found OpenShift on Azure (its Infrastructure object): the run is Azure's.
+    if (handOverCloud(err) !== 'azure') throw err;
+    return runUninstall({ ...options, provider: 'openshift', cloud: 'azure' }, ui);
+  }
+  const { sessions, found } = opened;
   // Secured clusters with a role of their own (from --role-per-cluster): each is undone with its role, in a run of its own.
   const own = await ownRoleClusters(options, found.facts, sessions.aws);
   if (own.length) return uninstallPerRole(options, ui, found, own);

@@ -1,7 +1,7 @@
 /** `verify`: discover → check every link of the chain → a table (or JSON); exit 3 when a check fails. */
 import { ownRoleClusters } from '../discover.js';
 import { openAndDiscover, perOwnRole } from '../steps/open.js';
-import { VerifyFailedError } from '../errors.js';
+import { handOverCloud, VerifyFailedError } from '../errors.js';
 import type { Options } from '../options/options.js';
 import { verifyToJson } from '../render/verify-json.js';
 import { renderVerifyText } from '../render/verify-text.js';
@@ -23,7 +23,15 @@ export async function runVerify(options: Options, ui: Ui): Promise<void> {
     await runSteps({ ui, answers: options, cloud }, [c.openClusters, verifyOnCloud]);
     return;
   }
-  const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false });
+  let opened;
+  try {
+    opened = await openAndDiscover(options, ui, { inferRole: false });
+  } catch (err) {
+    // Detection found OpenShift on Azure (its Infrastructure object): the run is Azure's.
+    if (handOverCloud(err) !== 'azure') throw err;
+    return runVerify({ ...options, provider: 'openshift', cloud: 'azure' }, ui);
+  }
+  const { sessions, found } = opened;
   ui.step(options.skipExchange ? 'Checking the chain (without the token exchange)…' : 'Checking the chain, including a real token exchange…');
   // Secured clusters with a role of their own (from --role-per-cluster) are checked with it.
   const own = await ownRoleClusters(options, found.facts, sessions.aws);

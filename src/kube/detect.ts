@@ -11,7 +11,7 @@
  * tokens carry is read too, so that discover can hold the flag against it.
  */
 import type { V1Node } from '@kubernetes/client-node';
-import { InputError, OperationError, RhacsStsError } from '../errors.js';
+import { CloudHandOverError, InputError, OperationError, RhacsStsError } from '../errors.js';
 import { OPENSHIFT_PUBLIC_ISSUER_HINT } from '../messages.js';
 import type { Provider } from '../options/options.js';
 import { eksIssuerRegion, normaliseIssuer } from '../validate.js';
@@ -25,6 +25,8 @@ import { GKE_NODEPOOL_LABEL, gkeClusterRef, type GkeClusterRef } from '../platfo
 import { AKS_CLUSTER_NODE_LABEL, aksFactsFromSignals } from '../platforms/aks/index.js';
 import { aksKubeconfigSignals, readAksSignals } from './aks-signals.js';
 import type { ClusterFacts } from '../plan/model.js';
+import { openShiftAzureFacts, type InfrastructureView } from '../platforms/openshift/azure.js';
+import { cloudFor, cloudTitle } from '../clouds/registry.js';
 
 const EKS_HOST_RE = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$/;
 
@@ -45,6 +47,8 @@ export interface ProviderDetection {
   gke?: GkeClusterRef;
   /** AKS: where Azure has the cluster (kubeconfig user, nodes, issuer). */
   aks?: ClusterFacts['aks'];
+  /** OpenShift: what its Authentication and Infrastructure objects say. */
+  openshift?: ClusterFacts['openshift'];
 }
 
 /** The issuer as IAM names it (see validate.normaliseIssuer); an invalid one is only trimmed, for the error that follows. */
@@ -55,13 +59,7 @@ export function normalizeIssuer(issuer: string): string {
 interface OpenShiftAuthentication {
   spec?: { serviceAccountIssuer?: string };
 }
-interface OpenShiftInfrastructure {
-  status?: {
-    infrastructureName?: string;
-    platform?: string;
-    platformStatus?: { type?: string; aws?: { region?: string } };
-  };
-}
+type OpenShiftInfrastructure = InfrastructureView & { status?: { platformStatus?: { aws?: { region?: string } } } };
 
 async function readOpenShiftConfig<T>(api: KubeApi, plural: string): Promise<T | null> {
   return api.optional(
@@ -111,11 +109,20 @@ async function readOpenShift(api: KubeApi, input: DiscoverInput, given: string |
   const region = infra?.status?.platformStatus?.aws?.region || undefined;
   const clusterName = infra?.status?.infrastructureName || undefined;
   const platform = infra?.status?.platformStatus?.type ?? infra?.status?.platform;
-  if (platform && platform !== 'AWS') {
+  // A cluster on another cloud rhacs-sts serves goes to that cloud's run (unless --cloud said which).
+  const cloud = platform ? cloudFor('openshift', platform) : undefined;
+  if (cloud === 'azure' && input.cloud === undefined) throw new CloudHandOverError(cloud, `the OpenShift cluster of context ${api.endpoint.contextName} runs on ${cloudTitle(cloud)} (its Infrastructure object says platformStatus.type ${platform}): run again with --provider openshift --cloud ${cloud}`);
+  if (platform && platform !== 'AWS' && input.cloud !== 'azure') {
     warnings.push(`The OpenShift infrastructure platform is ${platform}, not AWS; AWS STS still works if the issuer is public, but check that this is the cluster you meant.`);
   }
-  const saIssuer = auth?.spec?.serviceAccountIssuer?.trim() ? normalizeIssuer(auth.spec.serviceAccountIssuer) : undefined;
+  const rawIssuer = auth?.spec?.serviceAccountIssuer?.trim() || undefined;
+  const saIssuer = rawIssuer ? normalizeIssuer(rawIssuer) : undefined;
+  const azure = openShiftAzureFacts(infra ?? undefined);
+  const openshiftFacts: NonNullable<ClusterFacts['openshift']> = { ...(platform ? { platformType: platform } : {}), ...(rawIssuer ? { serviceAccountIssuer: rawIssuer } : {}), ...(azure ? { azure } : {}) };
   if (!issuer && (input.provider ?? 'openshift') === 'openshift') {
+    if (!saIssuer && input.cloud === 'azure') {
+      throw new InputError([{ source: api.endpoint.contextName, message: 'authentication.config.openshift.io/cluster has no spec.serviceAccountIssuer: the cluster\'s tokens carry the internal issuer https://kubernetes.default.svc, which Entra ID cannot reach. Set up the cluster for workload identity (ccoctl azure create-all, then its manifests) and run again' }]);
+    }
     if (!saIssuer) {
       // Passing the public issuer with --oidc-issuer does not help: the tokens still carry the internal one.
       throw Object.assign(
@@ -129,7 +136,7 @@ async function readOpenShift(api: KubeApi, input: DiscoverInput, given: string |
     issuer = saIssuer;
     evidence.push('issuer from authentication.config.openshift.io/cluster');
   }
-  return { issuer, region, clusterName, saIssuer };
+  return { issuer, region, clusterName, saIssuer, openshiftFacts };
 }
 
 /** A few nodes (bounded), or null when we may not list them (the signal is then just missing). */
@@ -155,11 +162,12 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   let region: string | undefined;
   let clusterName: string | undefined;
   let saIssuer: string | undefined;
+  let openshiftFacts: ClusterFacts['openshift'];
   let detected: ProviderDetection['detected'] = 'other';
 
   if (openshift) {
     detected = 'openshift';
-    ({ issuer, region, clusterName, saIssuer } = await readOpenShift(api, input, issuer, evidence, warnings));
+    ({ issuer, region, clusterName, saIssuer, openshiftFacts } = await readOpenShift(api, input, issuer, evidence, warnings));
   }
 
   let tokenIssuer: ProviderDetection['tokenIssuer'];
@@ -262,7 +270,8 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   if (gke) clusterName ??= gke.name;
   const aks = provider === 'aks' ? await aksClusterRef(api) : undefined;
   if (aks?.name) clusterName ??= aks.name;
-  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}), ...(gke ? { gke } : {}), ...(aks ? { aks } : {}) };
+  const os = provider === 'openshift' && openshiftFacts ? { ...openshiftFacts, ...(region ? { region } : {}) } : undefined;
+  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}), ...(gke ? { gke } : {}), ...(aks ? { aks } : {}), ...(os ? { openshift: os } : {}) };
 }
 
 /** Why the cluster looks like AKS before its nodes are read (undefined: it does not). */
@@ -342,6 +351,7 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
       ...(agentRuns !== undefined ? { podIdentityAgent: agentRuns } : {}),
       ...(p.gke ? { gke: { ...p.gke, ...(nodePools ? { nodePools } : {}) } } : {}),
       ...(p.aks ? { aks: p.aks } : {}),
+      ...(p.openshift ? { openshift: p.openshift } : {}),
       current: rhacs.current,
     },
     region: p.region,

@@ -6,6 +6,7 @@
 import type { KubeEnvironment } from './environment.js';
 import type { Provider } from '../options/options.js';
 import type { Action, ClusterFacts } from '../plan/model.js';
+import type { CloudId } from '../clouds/ids.js';
 import type { OpenShiftIssuerState, OperatorStatus } from './openshift-issuer.js';
 
 export type KubeAction = Extract<
@@ -41,6 +42,8 @@ export interface DiscoverInput {
   oidcIssuer?: string;
   /** Region given by the user, for the EKS issuer/region cross-check. */
   region?: string;
+  /** --cloud: OpenShift's cloud as the run says it (absent: its Infrastructure object decides, and another cloud's cluster is handed over). */
+  cloud?: CloudId;
 }
 
 export interface ClusterDiscovery {

@@ -5,7 +5,6 @@
  */
 import type { Mechanism, Provider } from '../options/options.js';
 import type { CloudId } from '../clouds/ids.js';
-
 export type { Mechanism };
 import type { Partition } from '../validate.js';
 import type { EcrScope, PolicyDocument, RepositoryGrant } from '../clouds/aws/policies.js';
@@ -143,6 +142,7 @@ export interface ClusterFacts {
    */
   gke?: { projectId: string; location: string; name: string; nodePools?: string[] };
   aks?: { subscription?: string; resourceGroup?: string; name?: string; region?: string; tenant?: string }; // AKS: where Azure has it, as its signals say
+  openshift?: import('../platforms/openshift/azure.js').OpenShiftClusterFacts; // OpenShift: what its Authentication and Infrastructure objects say
 }
 
 export interface Facts {

@@ -109,13 +109,15 @@ export function tokenVolumeBlocker(
   comp: Component,
   durability: 'operator-overlay' | 'helm-values',
   version: string | undefined,
+  /** The variable that points at the token file. */
+  tokenVar = 'AWS_WEB_IDENTITY_TOKEN_FILE',
 ): { message: string; hint: string } {
   const old = before44(version);
   const why = durability === 'operator-overlay'
     ? 'an overlay that appends the volume would collide with the mount the 4.4+ charts add at the same path, leaving the Deployment invalid after an upgrade'
     : 'the chart\'s values have no place for a volume (customize carries environment variables, labels and annotations only), so the next "helm upgrade" would drop it';
   return {
-    message: `Deployment ${where}${comp} has no projected service-account token (audience openshift) at ${OPENSHIFT_TOKEN_DIR}, where AWS_WEB_IDENTITY_TOKEN_FILE must point. RHACS's charts mount it on OpenShift from 4.4 on${version ? ` (this install is ${version})` : ''}; rhacs-sts does not add it to the ${durability === 'operator-overlay' ? 'operator\'s overlays' : 'Helm values'}: ${why}.`,
+    message: `Deployment ${where}${comp} has no projected service-account token (audience openshift) at ${OPENSHIFT_TOKEN_DIR}, where ${tokenVar} must point. RHACS's charts mount it on OpenShift from 4.4 on${version ? ` (this install is ${version})` : ''}; rhacs-sts does not add it to the ${durability === 'operator-overlay' ? 'operator\'s overlays' : 'Helm values'}: ${why}.`,
     hint: old === false
       ? 'The 4.4+ charts mount it when they know they run on OpenShift (Helm value env.openshift; the operator always does): check how RHACS was installed, then re-run rhacs-sts init.'
       : 'Upgrade RHACS to 4.4 or later (its charts mount the token themselves), then re-run rhacs-sts init.',
@@ -133,10 +135,13 @@ export function noRestartBlocker(
   durability: 'operator-overlay' | 'live',
   command: 'init' | 'uninstall',
   outage: boolean,
+  /** The variables set or removed. */
+  variables: readonly string[] = ['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'],
 ): { message: string; hint: string } {
   const what = command === 'init' ? 'Setting' : 'Removing';
+  const names = variables.length > 1 ? `${variables.slice(0, -1).join(', ')} and ${variables.at(-1)}` : variables.join('');
   return {
-    message: `--no-restart: on OpenShift, ${what.toLowerCase()} AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE on ${where}${comp} changes its pod template, which rolls its pods${durability === 'operator-overlay'
+    message: `--no-restart: on OpenShift, ${what.toLowerCase()} ${names} on ${where}${comp} changes its pod template, which rolls its pods${durability === 'operator-overlay'
       ? ', and the operator applies the overlays in its resource (the durable copy) at once, rolling them as well'
       : ', and an install from plain manifests has no other copy to write instead'}. rhacs-sts cannot ${command === 'init' ? 'set it up' : 'undo it'} without a rollout.`,
     hint: `Run without --no-restart when a rollout suits${outage ? ` (${TITLE[comp]} uses the Recreate strategy: a short outage)` : ''}.`,

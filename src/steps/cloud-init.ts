@@ -72,7 +72,7 @@ export const openClusters: Step<CloudRun> = async (r) => {
     r.unreachable = unreachable;
     const targets = clusterTargets(o).filter((t) => kube.has(t.key));
     const found = await Promise.all(targets.map(async (t) => {
-      const d = await kube.get(t.key)!.discover({ namespace: o.namespace, provider: o.provider ?? managedPlatform(r.cloud), oidcIssuer: o.oidcIssuer });
+      const d = await kube.get(t.key)!.discover({ namespace: o.namespace, provider: o.provider ?? (o.cloud ? 'openshift' : managedPlatform(r.cloud)), oidcIssuer: o.oidcIssuer, cloud: r.cloud });
       const components = t.role === 'both' ? d.facts.components : d.facts.components.filter((c) => c === t.role);
       if (!components.length) throw new InputError([{ source: t.flag, message: `${t.context ?? 'the current context'}: no ${t.role === 'central' ? 'Central' : 'Sensor'} found in namespace ${d.facts.namespace}` }]);
       return { ...d, kubeContext: d.facts.context, facts: { ...d.facts, components, context: t.context } };
@@ -82,8 +82,8 @@ export const openClusters: Step<CloudRun> = async (r) => {
     r.warnings = found.flatMap((f) => f.warnings);
   });
   for (const c of r.clusters!) {
-    if (cloudFor(c.provider) !== r.cloud) {
-      throw new InputError([{ source: '--provider', message: `the cluster of context ${c.context ?? '(current)'} is ${platform(c.provider).title}, not a cluster of this run's cloud` }]);
+    if (cloudFor(c.provider, c.openshift?.platformType) !== r.cloud) {
+      throw new InputError([{ source: c.provider === 'openshift' ? '--cloud' : '--provider', message: `the cluster of context ${c.context ?? '(current)'} is ${platform(c.provider).title}${c.openshift?.platformType ? ` on ${c.openshift.platformType}` : ''}, not a cluster of this run's cloud` }]);
     }
   }
   for (const w of r.warnings!) ui.warn(w);
@@ -105,13 +105,16 @@ export const SESSION: { [I in CloudRun['cloud']]: { environment: (o: Options, cl
     environment: (o, clusters) => {
       // The subscription: the flag, else the one the cluster's nodes are in, else AZURE_SUBSCRIPTION_ID or az's default.
       const subscriptionId = o.azureSubscription ?? clusters.find((c) => c.components.includes('central'))?.aks?.subscription ?? clusters.find((c) => c.aks?.subscription)?.aks?.subscription;
+      // OpenShift on Azure: the cloud its Infrastructure object names (Azure Government, Azure China).
+      const cloud = clusters.find((c) => c.openshift?.azure?.problems.length === 0)?.openshift?.azure?.cloud;
       return {
         credentials: o.environment?.azure ?? {},
         ...(subscriptionId ? { subscriptionId } : {}),
+        ...(cloud ? { cloud } : {}),
         ...(o.environment?.azureEndpoints.arm ? { endpoints: { arm: o.environment.azureEndpoints.arm } } : {}),
       };
     },
-    reading: 'Reading the Azure subscription, the AKS cluster and the managed identity…',
+    reading: 'Reading the Azure subscription, the cluster and the managed identity…',
   },
 };
 

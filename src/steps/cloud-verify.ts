@@ -37,7 +37,7 @@ const VERIFY: { [I in CloudRun['cloud']]: { step: (skip: boolean) => string; rea
   },
   azure: {
     step: (skip) => (skip ? 'Checking the chain (without the token exchange)…' : 'Checking the chain, including a real token exchange with Entra ID…'),
-    reading: 'Reading the Azure subscription, the AKS cluster and the managed identity, walking the token chain…',
+    reading: 'Reading the Azure subscription, the cluster and the managed identity, walking the token chain…',
     input: (o) => ({
       ...(o.environment?.azure.authorityHost ? { authorityHost: o.environment.azure.authorityHost } : {}),
       ...(o.connectTo?.length ? { connectTo: o.connectTo } : {}),

@@ -17,7 +17,7 @@ import { OPENSHIFT_INFRASTRUCTURE_NAME } from './kube/openshift-flavour.js';
 import { bucketIssuer, connectToWith } from './issuers/issuer-bucket.js';
 import { clusterInfo } from './observe.js';
 import type { Sandbox, SandboxOptions } from './sandbox.js';
-import { startWithStandIns } from './start.js';
+import { OPENSHIFT_AZURE_CLUSTER, startWithStandIns } from './start.js';
 import type { ClusterInfo, SandboxInfo } from './types.js';
 
 // The sandbox's own AWS SDK clients (moto's seeding, the gates) run in the demo's and playground's
@@ -44,6 +44,11 @@ export interface SeededSandboxOptions {
    * process, so that `rhacs-sts issuer publish --set-cluster-issuer` can be tried (default true).
    */
   sts?: boolean;
+  /**
+   * OpenShift only: `azure` seeds OpenShift on Azure (the `openshift-azure` cluster: its
+   * Infrastructure object says Azure), with the Azure stand-ins and their variables exported.
+   */
+  cloud?: 'azure';
   /** Passed to startSandbox (e.g. `handleSignals: false` when the caller handles Ctrl-C). */
   sandbox?: Omit<SandboxOptions, 'clusters' | 'log'>;
 }
@@ -137,14 +142,15 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   if (opts.clusters !== undefined && flavour !== 'eks') throw new Error(`--clusters makes a fleet of EKS clusters; it cannot be combined with --flavour ${flavour}`);
   const withoutSts = opts.sts === false;
   if (withoutSts && flavour !== 'openshift') throw new Error('--no-sts seeds OpenShift without STS; it needs --flavour openshift');
-  const names = opts.clusters === undefined ? [flavour] : fleetNames(opts.clusters);
+  if (opts.cloud === 'azure' && (flavour !== 'openshift' || withoutSts)) throw new Error('--cloud azure seeds OpenShift on Azure; it needs --flavour openshift (with STS)');
+  const names = opts.cloud === 'azure' ? [OPENSHIFT_AZURE_CLUSTER.name] : opts.clusters === undefined ? [flavour] : fleetNames(opts.clusters);
   const namespace = opts.namespace ?? 'stackrox';
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
   const fleet: SeededSandbox['fleet'] = [];
   const { sandbox, stop, azure } = await startWithStandIns({
     sandbox: {
       ...opts.sandbox,
-      clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : { name, flavour })),
+      clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : opts.cloud === 'azure' ? OPENSHIFT_AZURE_CLUSTER : { name, flavour })),
       // A fleet's contexts are short (`hub`, `spoke-1`, …), as after `kubectl config rename-context`.
       ...(opts.clusters !== undefined ? { shortContexts: true } : {}),
     },

@@ -10,7 +10,7 @@ import { seedRegistries } from './aws/ecr-seed.js';
 import { startIrsaWebhook } from './aws/irsa-webhook.js';
 import { startPodIdentityAgents } from './aws/pod-identity-agent.js';
 import { startCentralStandIns } from './central/central-standin.js';
-import { AKS_SANDBOX_SUBSCRIPTION, startAksAzureSide } from './azure/aks-sandbox.js';
+import { AKS_SANDBOX_SUBSCRIPTION, OPENSHIFT_AZURE_RESOURCE_GROUP, startAksAzureSide } from './azure/aks-sandbox.js';
 import type { AzureStandins } from './azure/standins.js';
 import { seedAks } from './kube/aks-flavour.js';
 import { seedEks } from './kube/eks-flavour.js';
@@ -39,6 +39,18 @@ export interface StartedSandbox {
 
 type Stop = () => Promise<void>;
 
+/**
+ * An OpenShift cluster on Azure: its Infrastructure object says Azure (resource group
+ * OPENSHIFT_AZURE_RESOURCE_GROUP), and its issuer is where `ccoctl azure` publishes it, a storage
+ * account's blob container (keys at `/openid/v1/jwks`), which Entra's stand-in reads through the
+ * public web stand-in.
+ */
+export const OPENSHIFT_AZURE_CLUSTER = {
+  name: 'openshift-azure', flavour: 'openshift', cloud: 'azure', region: 'eastus',
+  issuer: 'https://rhacsstsx7k2poidc.blob.core.windows.net/rhacs-sts-x7k2p',
+  jwksUri: 'https://rhacsstsx7k2poidc.blob.core.windows.net/rhacs-sts-x7k2p/openid/v1/jwks',
+} as const;
+
 /** Seeds a cluster's flavour; returns the stop of the stand-in it started for the cluster, if any. */
 async function seedFlavour(sandbox: Sandbox, cluster: ClusterInfo, log: (m: string) => void): Promise<Stop | undefined> {
   const kc = sandbox.kubeConfig(cluster.name);
@@ -62,7 +74,7 @@ async function seedFlavour(sandbox: Sandbox, cluster: ClusterInfo, log: (m: stri
     const operator = startAuthenticationOperator(sandbox, cluster.name, { log });
     return () => operator.stop();
   }
-  await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region });
+  await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region, ...(cluster.cloud === 'azure' ? { azure: { resourceGroup: OPENSHIFT_AZURE_RESOURCE_GROUP } } : {}) });
   return undefined;
 }
 
@@ -80,7 +92,7 @@ export async function startWithStandIns(opts: SeededStartOptions): Promise<Start
     let azureStandins: AzureStandins | undefined;
     if (info.motoUrl) await seedRegistries({ motoUrl: info.motoUrl, region: info.awsEnv.AWS_REGION });
     // AKS clusters: the Azure stand-ins and, in each, the workload identity webhook (before any pod is made).
-    if (Object.values(info.clusters).some((c) => c.flavour === 'aks')) {
+    if (Object.values(info.clusters).some((c) => c.flavour === 'aks' || c.cloud === 'azure')) {
       const azure = await startAksAzureSide(info, { log });
       stops.push(() => azure.stop());
       info.azure = azure.info;

@@ -50,6 +50,8 @@ export interface ClusterInfo {
    * its kubelet port, and the API server reaches it through the cluster network stand-in (cluster-network.ts).
    */
   kubeletPort: number;
+  /** OpenShift: the cloud its Infrastructure object says (absent: AWS). */
+  cloud?: 'azure';
 }
 
 export interface SandboxInfo {

@@ -11,6 +11,7 @@ import type { Ui } from '../../ui/ui.js';
 import type { AzureAnswers } from './questions.js';
 import type { Cloud, CloudSession } from '../types.js';
 import { applyAzureAction } from './apply.js';
+import type { AzureCloudName } from './clouds.js';
 import type { AzureEnvironment } from './environment.js';
 import { AUDIENCE } from './federated-credentials.js';
 import { decideAzure, readAzureFacts, type AzureRunOptions } from './facts.js';
@@ -25,6 +26,8 @@ export interface AzureRunEnvironment {
   credentials: AzureEnvironment;
   /** --azure-subscription, else the cluster's (its nodes' providerID); absent: AZURE_SUBSCRIPTION_ID, else az's default. */
   subscriptionId?: string;
+  /** OpenShift on Azure: the cloud its Infrastructure object names (else the one AZURE_AUTHORITY_HOST names, else public). */
+  cloud?: AzureCloudName;
   /** Where ARM is reached when not at the cloud's own host (RHACS_STS_AZURE_ARM_ENDPOINT). */
   endpoints?: { arm?: string };
 }
@@ -68,6 +71,7 @@ export const azure: AzureCloud = {
     const session = await openAzureSession({
       ...(i.environment ? { environment: i.environment.credentials } : {}),
       ...(i.environment?.subscriptionId ? { subscriptionId: i.environment.subscriptionId } : {}),
+      ...(i.environment?.cloud ? { cloud: i.environment.cloud } : {}),
       ...(i.environment?.endpoints?.arm ? { endpoints: { arm: i.environment.endpoints.arm } } : {}),
       ...(i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {}),
     });

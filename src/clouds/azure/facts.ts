@@ -11,6 +11,7 @@ import type { RegistryView } from './arm.js';
 import { aksFacts } from './cluster.js';
 import { mapAzureError } from './errors.js';
 import { defaultIdentityName } from './identity.js';
+import { openShiftOnAzure } from './openshift.js';
 import type { AzureClusterFacts, AzureDecisions, AzureFacts } from './plan.js';
 import type { AzureSession } from './session.js';
 
@@ -32,6 +33,12 @@ export async function readAzureFacts(session: AzureSession, options: AzureRunOpt
   const problems: InputProblem[] = [];
   const found: AzureClusterFacts[] = [];
   for (const c of clusters) {
+    if (c.provider === 'openshift') {
+      const os = openShiftOnAzure(c, { ...(options.resourceGroup ? { resourceGroup: options.resourceGroup } : {}), ...(options.clusterName ? { clusterName: options.clusterName } : {}), cloud: session.cloud.name });
+      if ('problems' in os) problems.push(...os.problems);
+      else found.push(os.facts);
+      continue;
+    }
     const rg = options.resourceGroup ?? c.aks?.resourceGroup;
     const name = c.aks?.name ?? c.name;
     if (!rg || !name) {
@@ -79,7 +86,9 @@ export async function readAzureFacts(session: AzureSession, options: AzureRunOpt
     }
   }
   if (problems.length) {
-    throw new InputError(problems, 'RHACS\'s pods can act as an Azure managed identity only through AKS workload identity: fix the above (run the az command shown), then run rhacs-sts again. Nothing was changed.');
+    throw new InputError(problems, clusters.some((c) => c.provider === 'openshift')
+      ? 'RHACS\'s pods can act as an Azure managed identity only when Entra ID trusts the cluster\'s issuer: fix the above, then run rhacs-sts again. Nothing was changed.'
+      : 'RHACS\'s pods can act as an Azure managed identity only through AKS workload identity: fix the above (run the az command shown), then run rhacs-sts again. Nothing was changed.');
   }
   const caller = await session.caller();
   const central = found.find((c) => c.cluster.components.includes('central')) ?? found[0]!;

@@ -8,7 +8,8 @@
  */
 import type { BasePlan, Blocker, ClusterFacts, KubeAction, PlanActionBase } from '../../plan/model.js';
 import { targetComponents } from '../../plan/components.js';
-import { planAnnotationWiring } from '../../plan/wiring.js';
+import { planAnnotationWiring, type WiringPart } from '../../plan/wiring.js';
+import { planEnvWiring } from '../../plan/env-wiring.js';
 import type { FederatedCredentialView, IdentityView, RegistryView, RoleAssignmentView } from './arm.js';
 import { ACR_PULL_ROLE_ID, ACR_PULL_ROLE_NAME, assignmentCovers } from './acr-pull.js';
 import type { AksClusterFacts } from './cluster.js';
@@ -112,7 +113,7 @@ export function planAks(facts: AzureFacts, decisions: AzureDecisions, state: Azu
   const existing = state?.credentials ?? [];
   const desired = facts.clusters.flatMap((c) => desiredCredentials({
     clusterName: nameOf(c), issuer: c.aks.issuerUrl, namespace: c.cluster.namespace,
-    serviceAccounts: targetComponents(c.cluster, decisions.delegatedScanning), platform: 'aks',
+    serviceAccounts: targetComponents(c.cluster, decisions.delegatedScanning), platform: c.cluster.provider === 'openshift' ? 'openshift' : 'aks',
   }));
   const counted = planCredentials(existing, desired);
   if (counted.total > MAX_FEDERATED_CREDENTIALS) {
@@ -152,15 +153,7 @@ export function planAks(facts: AzureFacts, decisions: AzureDecisions, state: Azu
 
   const clientId = identity?.clientId || PENDING_CLIENT_ID;
   const tenantId = identity?.tenantId || facts.tenantId;
-  const wiring = planAnnotationWiring({
-    clusters: facts.clusters.map((c) => c.cluster),
-    delegatedScanning: decisions.delegatedScanning,
-    restart: decisions.restart,
-    wiring: (cluster) => azureWiring('aks', { clientId, tenantId, ...(cluster.aks?.tenant ? { clusterTenantId: cluster.aks.tenant } : {}), cloud: facts.cloud }),
-    identity: `managed identity ${name}`,
-    foreignHint: () => 'Remove the annotation first if RHACS should act as the identity rhacs-sts manages, or configure the identity it names yourself.',
-    restartWhy: "AKS's workload identity webhook injects the identity's variables and token when a labelled pod is created",
-  });
+  const wiring = clusterSide(facts, decisions, name, clientId, tenantId);
   actions.push(...wiring.actions);
   blockers.push(...wiring.blockers);
   notes.push(...wiring.notes);
@@ -188,6 +181,38 @@ export function planAks(facts: AzureFacts, decisions: AzureDecisions, state: Azu
     actions,
     blockers,
     notes,
+  };
+}
+
+/**
+ * The cluster side: on AKS the client-id annotation and the label the webhook selects pods by; on
+ * OpenShift, where nothing injects, the variables Azure's SDKs read on the deployment itself.
+ */
+function clusterSide(facts: AzureFacts, decisions: AzureDecisions, name: string, clientId: string, tenantId: string): WiringPart {
+  const aks = facts.clusters.filter((c) => c.cluster.provider !== 'openshift').map((c) => c.cluster);
+  const openshift = facts.clusters.filter((c) => c.cluster.provider === 'openshift').map((c) => c.cluster);
+  const common = { delegatedScanning: decisions.delegatedScanning, restart: decisions.restart, identity: `managed identity ${name}` };
+  const parts: WiringPart[] = [];
+  if (aks.length) {
+    parts.push(planAnnotationWiring({
+      ...common, clusters: aks,
+      wiring: (cluster) => azureWiring('aks', { clientId, tenantId, ...(cluster.aks?.tenant ? { clusterTenantId: cluster.aks.tenant } : {}), cloud: facts.cloud }),
+      foreignHint: () => 'Remove the annotation first if RHACS should act as the identity rhacs-sts manages, or configure the identity it names yourself.',
+      restartWhy: "AKS's workload identity webhook injects the identity's variables and token when a labelled pod is created",
+    }));
+  }
+  if (openshift.length) {
+    parts.push(planEnvWiring({
+      ...common, clusters: openshift, identityVar: 'AZURE_CLIENT_ID', tokenVar: 'AZURE_FEDERATED_TOKEN_FILE',
+      wiring: () => azureWiring('openshift', { clientId, tenantId, cloud: facts.cloud }),
+      foreignHint: (current) => `Configure the identity it names yourself (client id ${current}), or remove AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_FEDERATED_TOKEN_FILE from the deployment first if RHACS should act as the identity rhacs-sts manages.`,
+      restartWhy: "OpenShift injects nothing: the deployment's own variables name the identity and OpenShift's token",
+    }));
+  }
+  return {
+    kubernetes: parts.flatMap((p) => p.kubernetes), restarts: parts.flatMap((p) => p.restarts),
+    ...(parts.some((p) => p.helmValues) ? { helmValues: parts.flatMap((p) => p.helmValues ?? []) } : {}),
+    actions: parts.flatMap((p) => p.actions), blockers: parts.flatMap((p) => p.blockers), notes: [...new Set(parts.flatMap((p) => p.notes))],
   };
 }
 

@@ -12,6 +12,8 @@ import { sameOverlay } from '../../plan/build.js';
 import { HelmValuesByRelease } from '../../plan/helm-values.js';
 import type { BasePlan, Component, KubeAction, KubeChange, KubeRef } from '../../plan/model.js';
 import { outageNote, planRestart, restartIsOutage } from '../../plan/restarts.js';
+import { planEnvUnwiring } from '../../plan/env-wiring.js';
+import type { WiringPart } from '../../plan/wiring.js';
 import { ACR_PULL_ROLE_ID } from './acr-pull.js';
 import { federatedCredentialName } from './federated-credentials.js';
 import { isOurs, TAG_MANAGED } from './identity.js';
@@ -35,7 +37,7 @@ export function planAksUninstall(facts: AzureFacts, decisions: AzureDecisions, s
   const multi = facts.clusters.length > 1;
 
   // --- the clusters first (apply removes them before Azure's part) ---
-  for (const { cluster } of facts.clusters) {
+  for (const { cluster } of facts.clusters.filter((c) => c.cluster.provider !== 'openshift')) {
     const p = platform(cluster.provider);
     const helm = new HelmValuesByRelease(cluster);
     for (const comp of COMPONENTS.filter((c) => cluster.components.includes(c))) {
@@ -93,6 +95,10 @@ export function planAksUninstall(facts: AzureFacts, decisions: AzureDecisions, s
     helmValues.push(...helm.list());
   }
 
+  // OpenShift: our variables, while they still name our identity.
+  const env = openShiftUnwiring(facts, decisions, identity, name);
+  actions.push(...env.actions); restarts.push(...env.restarts); helmValues.push(...(env.helmValues ?? [])); notes.push(...env.notes);
+
   // --- Azure: only on our identity ---
   if (identity && !ours) {
     notes.push(`The managed identity ${name} is kept: rhacs-sts did not create it (no ${TAG_MANAGED}=true tag); nothing is removed from it.`);
@@ -134,6 +140,16 @@ export function planAksUninstall(facts: AzureFacts, decisions: AzureDecisions, s
     subscriptionId: facts.subscriptionId, tenantId: identity?.tenantId ?? facts.tenantId,
     identity: { name, resourceGroup: rg, clientId: identity?.clientId ?? '', ...(identity ? { principalId: identity.principalId } : {}), managed: ours || identity === null },
     federatedCredentials: [],
-    kubernetes, restarts, ...(helmValues.length ? { helmValues } : {}), actions, blockers: [], notes,
+    kubernetes, restarts, ...(helmValues.length ? { helmValues } : {}), actions, blockers: env.blockers, notes,
   };
+}
+
+/** OpenShift's part: the variables init set, while AZURE_CLIENT_ID still names our identity (src/plan/env-wiring.ts). */
+function openShiftUnwiring(facts: AzureFacts, decisions: AzureDecisions, identity: AzureState['identity'], name: string): WiringPart {
+  const clusters = facts.clusters.filter((c) => c.cluster.provider === 'openshift').map((c) => c.cluster);
+  if (!clusters.length || !identity) return { kubernetes: [], restarts: [], actions: [], blockers: [], notes: [] };
+  return planEnvUnwiring({
+    clusters, restart: decisions.restart, identityVar: 'AZURE_CLIENT_ID', identity: `managed identity ${name}`,
+    wiring: () => azureWiring('openshift', { clientId: identity.clientId, tenantId: identity.tenantId, cloud: facts.cloud }),
+  });
 }

@@ -9,6 +9,8 @@ import type { KubeSession } from '../../kube/session.js';
 import type { ClusterFacts, Component } from '../../plan/model.js';
 import { targetComponents } from '../../plan/components.js';
 import { AKS_AUDIENCE, AKS_CLIENT_ID_ANNOTATION, AKS_USE_LABEL } from '../../platforms/aks/constants.js';
+import { OPENSHIFT_AUDIENCE } from '../../platforms/openshift/constants.js';
+import { openShiftIssuerRow, openShiftWiringRow } from './verify-openshift.js';
 import { row, rowId, rowName, type CheckRow, type Where } from '../../verify/rows.js';
 import type { FederatedCredentialView, IdentityView } from './arm.js';
 import { AZURE_CLOUDS } from './clouds.js';
@@ -109,16 +111,22 @@ export async function checkAks(i: AksCheckInput): Promise<AzureVerifyReport> {
   } catch (err) {
     throw mapAzureError(err, `reading the managed identity ${name} in resource group ${rg}`);
   }
-  const initCommand = `rhacs-sts init --provider aks --resource-group ${rg} --azure-identity ${name}${facts.registry ? ` --acr ${facts.registry.name}` : ''}`;
+  const init = (c: ClusterFacts) => `rhacs-sts init --provider ${c.provider === 'openshift' ? 'openshift --cloud azure' : 'aks'} --resource-group ${rg} --azure-identity ${name}${facts.registry ? ` --acr ${facts.registry.name}` : ''}`;
   const checks: CheckRow[] = [];
   const multi = facts.clusters.length > 1;
   for (const [n, { cluster, aks }] of facts.clusters.entries()) {
     const where: Where = { cluster, multi };
-    checks.push(...aksClusterRows(aks, where));
+    const openshift = cluster.provider === 'openshift';
+    const initCommand = init(cluster);
+    const audience = openshift ? OPENSHIFT_AUDIENCE : AKS_AUDIENCE;
+    checks.push(...(openshift ? [openShiftIssuerRow(aks.issuerUrl, where)] : aksClusterRows(aks, where)));
     const comps = targetComponents(cluster, decisions.delegatedScanning);
     const many = comps.length > 1;
     for (const comp of comps) {
-      checks.push(aksWiringRow({ cluster, component: comp, identity: { name, ...(identity ? { clientId: identity.clientId } : {}) }, initCommand }, where));
+      const id = { name, ...(identity ? { clientId: identity.clientId } : {}) };
+      checks.push(openshift
+        ? openShiftWiringRow({ cluster, component: comp, identity: { ...id, tenantId: identity?.tenantId || facts.tenantId }, cloud: facts.cloud, initCommand }, where)
+        : aksWiringRow({ cluster, component: comp, identity: id, initCommand }, where));
       if (i.skipExchange) {
         checks.push(row(rowId('azure-token-chain', where, comp), rowName(`token chain${many ? ` (${comp})` : ''}`, where), 'warn', 'Skipped (--skip-exchange): no token requested, no Azure call made with one.', 'Run verify without --skip-exchange to prove the chain end to end.'));
         continue;
@@ -129,8 +137,8 @@ export async function checkAks(i: AksCheckInput): Promise<AzureVerifyReport> {
       }
       let token: string;
       try {
-        // What the workload identity webhook projects into the pod: a token for its service account, audience AKS's.
-        token = await i.kube[n]!.requestToken(cluster.namespace, comp, AKS_AUDIENCE);
+        // What the pod presents: on AKS the webhook's projected token, on OpenShift its own (audience openshift).
+        token = await i.kube[n]!.requestToken(cluster.namespace, comp, audience);
       } catch (err) {
         checks.push(row(rowId('azure-token', where, comp), rowName(`Cluster token${many ? ` (${comp})` : ''}`, where), 'fail',
           `no token for service account ${cluster.namespace}/${comp}: ${err instanceof Error ? err.message : String(err)}`,
@@ -138,7 +146,7 @@ export async function checkAks(i: AksCheckInput): Promise<AzureVerifyReport> {
         continue;
       }
       const rows = await verifyAzureChain(i.http, {
-        token, tokenSource: `${cluster.namespace}/${comp}`, audience: AKS_AUDIENCE,
+        token, tokenSource: `${cluster.namespace}/${comp}`, audience,
         tenantId: identity.tenantId || facts.tenantId, clientId: identity.clientId, cloud: AZURE_CLOUDS[facts.cloud],
         ...(i.authorityHost ? { authorityHost: i.authorityHost } : {}),
         place: { resourceGroup: rg, identityName: name }, credentials,

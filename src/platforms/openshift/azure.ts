@@ -64,3 +64,15 @@ export function openShiftAzureFacts(infra: InfrastructureView | undefined): Open
     problems,
   };
 }
+
+/** What an OpenShift cluster's config objects say, as detection reads them. */
+export interface OpenShiftClusterFacts {
+  /** The Infrastructure object's platformStatus.type (`AWS`, `Azure`, …). */
+  platformType?: string;
+  /** The Authentication object's spec.serviceAccountIssuer, exactly as written (Entra compares strings). */
+  serviceAccountIssuer?: string;
+  /** On Azure: the resource group, the cloud. */
+  azure?: OpenShiftAzureFacts;
+  /** The region of its nodes (topology.kubernetes.io/region). */
+  region?: string;
+}

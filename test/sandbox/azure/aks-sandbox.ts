@@ -29,6 +29,8 @@ import { mutatingWebhookConfiguration, startWebhookServer, WI } from './webhook.
 export const AKS_WEBHOOK_USER = 'system:serviceaccount:kube-system:azure-wi-webhook-admin';
 /** The subscription the sandbox's AKS clusters are in. */
 export const AKS_SANDBOX_SUBSCRIPTION = '9b2e4c6a-1d3f-4a5b-8c7d-6e5f4a3b2c1d';
+/** The resource group of the sandbox's OpenShift-on-Azure clusters (the Infrastructure object names it; created by the installer). */
+export const OPENSHIFT_AZURE_RESOURCE_GROUP = 'rhacs-sts-sandbox-x7k2p-rg';
 /** The registry seeded for them (`rhacssandbox.azurecr.io`), with StackRox's repositories. */
 export const AKS_SANDBOX_REGISTRY = 'rhacssandbox';
 
@@ -77,6 +79,9 @@ export async function startAksAzureSide(info: SandboxInfo, opts: { log?: (m: str
   };
   try {
     standins.seed.resourceGroup(AKS_RESOURCE_GROUP, aks[0]?.region ?? 'eastus');
+    // OpenShift on Azure: its installer's resource group (no managed cluster: ARM knows no OpenShift cluster).
+    const openshift = Object.values(info.clusters).filter((c) => c.cloud === 'azure');
+    if (openshift.length) standins.seed.resourceGroup(OPENSHIFT_AZURE_RESOURCE_GROUP, openshift[0]!.region);
     for (const c of aks) standins.seed.managedCluster({ resourceGroup: AKS_RESOURCE_GROUP, name: c.name, issuerURL: c.issuer, location: c.region });
     const registry = standins.seed.registry({ resourceGroup: AKS_RESOURCE_GROUP, name: AKS_SANDBOX_REGISTRY, repositories: { 'stackrox/main': ['4.9.0'], 'stackrox/scanner-v4': ['4.9.0'] } });
     for (const c of aks) stops.push(await startAksWebhook(info, c, standins, { log, readyTimeoutMs: opts.readyTimeoutMs ?? 20_000 }));

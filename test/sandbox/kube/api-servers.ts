@@ -74,6 +74,8 @@ export interface ClusterOptions {
   region?: string;
   /** Extra --api-audiences (the issuer, https://kubernetes.default.svc, sts.amazonaws.com and openshift are always there). */
   apiAudiences?: string[];
+  /** OpenShift: the cloud its Infrastructure object says (absent: AWS). */
+  cloud?: 'azure';
 }
 
 /** What starting etcd and the API servers needs from the sandbox. */
@@ -171,6 +173,7 @@ function describeCluster(setup: ApiServerSetup, c: ClusterOptions, port: number,
     etcdPrefix: `/registry-${c.name}`,
     serviceAccountPublicKey: keys.publicKey,
     kubeletPort,
+    ...(c.cloud ? { cloud: c.cloud } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 // The OpenShift flavour of a sandbox cluster: the config.openshift.io objects rhacs-sts reads
 // (Authentication, Infrastructure, ClusterVersion) with their CRDs.
-import { CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { applyCrds, crd, createOrKeep, mergePatch } from './objects.js';
 
 export interface OpenShiftSeedOptions {
@@ -11,6 +11,11 @@ export interface OpenShiftSeedOptions {
   infrastructureName?: string;
   /** status.desired.version of clusterversion/version (default 4.16.12). */
   version?: string;
+  /**
+   * OpenShift on Azure: the Infrastructure object says platform Azure with this resource group and
+   * cloud (as the installer writes it), and the nodes carry the region label, as on Azure.
+   */
+  azure?: { resourceGroup: string; cloudName?: string };
 }
 
 const OPENSHIFT_CONFIG = 'config.openshift.io';
@@ -62,7 +67,7 @@ export async function seedOpenShift(kc: KubeConfig, opts: OpenShiftSeedOptions):
     kc,
     { ...base, plural: 'infrastructures', kind: 'Infrastructure' },
     'cluster',
-    { cloudConfig: { name: '' }, platformSpec: { type: 'AWS', aws: {} } },
+    opts.azure ? { cloudConfig: { name: 'cloud-provider-config', key: 'config' }, platformSpec: { type: 'Azure', azure: {} } } : { cloudConfig: { name: '' }, platformSpec: { type: 'AWS', aws: {} } },
     {
       apiServerInternalURI: `https://api-int.${infraName}.example.com:6443`,
       apiServerURL: `https://api.${infraName}.example.com:6443`,
@@ -71,8 +76,9 @@ export async function seedOpenShift(kc: KubeConfig, opts: OpenShiftSeedOptions):
       etcdDiscoveryDomain: '',
       infrastructureName: infraName,
       infrastructureTopology: 'HighlyAvailable',
-      platform: 'AWS',
-      platformStatus: { type: 'AWS', aws: { region } },
+      ...(opts.azure
+        ? { platform: 'Azure', platformStatus: { type: 'Azure', azure: { resourceGroupName: opts.azure.resourceGroup, networkResourceGroupName: opts.azure.resourceGroup, cloudName: opts.azure.cloudName ?? 'AzurePublicCloud' } } }
+        : { platform: 'AWS', platformStatus: { type: 'AWS', aws: { region } } }),
     },
   );
   await upsertClusterObject(
@@ -82,4 +88,11 @@ export async function seedOpenShift(kc: KubeConfig, opts: OpenShiftSeedOptions):
     { channel: `stable-${version.split('.').slice(0, 2).join('.')}`, clusterID: '5f6a7b8c-1d2e-4f3a-9b8c-7d6e5f4a3b2c' },
     { desired: { version, image: `quay.io/openshift-release-dev/ocp-release:${version}-x86_64` }, history: [{ state: 'Completed', version }] },
   );
+  if (opts.azure) {
+    // The installer's nodes carry their Azure region (rhacs-sts makes the managed identity there).
+    const core = kc.makeApiClient(CoreV1Api);
+    for (const node of (await core.listNode()).items) {
+      await core.patchNode({ name: node.metadata!.name!, body: { metadata: { labels: { 'topology.kubernetes.io/region': region, 'node.kubernetes.io/instance-type': 'Standard_D4s_v3' } } } }, mergePatch());
+    }
+  }
 }
