@@ -87,10 +87,35 @@ describe('AKS plan', () => {
   it('stops before the 21st credential, with the way out', () => {
     const full = Array.from({ length: 20 }, (_, i) => fic(`other-${i}`, `system:serviceaccount:app:sa${i}`));
     const plan = planAks(facts(), decisions(), { ...empty, identity: IDENTITY, credentials: full });
-    expect(plan.blockers.map((b) => b.message)).toEqual(['The managed identity rhacs-sts-prod carries 20 federated credentials and this run needs 1 more: Azure allows 20 per identity.']);
+    expect(plan.blockers.map((b) => b.message)).toEqual(['The managed identity rhacs-sts-prod carries 20 federated credentials and this run needs 1 more (prod: central): Azure allows 20 per identity, so there is room for 0. Nothing was written.']);
     expect(plan.blockers[0]!.hint).toContain('--azure-identity');
     // 19 leave room for exactly one.
     expect(planAks(facts(), decisions(), { ...empty, identity: IDENTITY, credentials: full.slice(1) }).blockers).toEqual([]);
+  });
+
+  it('a fleet (one Central, secured clusters with --sensor-context) shares the identity: a credential per cluster and service account, each with its own issuer, counted together', () => {
+    const ISSUER2 = `https://westeurope.oic.prod-aks.azure.com/${TENANT}/0c0c0c0c-7d3b-4c5e-8a6f-1b2c3d4e5f60/`;
+    const hub = aksCluster();
+    const spoke = aksCluster({ context: 'spoke', name: 'spoke', issuer: ISSUER2.slice(0, -1), components: ['sensor'], aks: { resourceGroup: 'rg', name: 'spoke', tenant: TENANT } });
+    const fleet = (): AzureFacts => ({ ...facts([hub, spoke]), clusters: [facts([hub]).clusters[0]!, { cluster: spoke, aks: { id: 's', name: 'spoke', resourceGroup: 'rg', location: 'westeurope', issuerUrl: ISSUER2, problems: [] } }] });
+    const plan = planAks(fleet(), decisions({ delegatedScanning: true }), { ...empty, identity: IDENTITY });
+    expect(plan.federatedCredentials).toEqual([
+      { name: 'rhacs-sts-prod-stackrox-central', issuer: ISSUER, subject: 'system:serviceaccount:stackrox:central', audiences: ['api://AzureADTokenExchange'] },
+      { name: 'rhacs-sts-spoke-stackrox-sensor', issuer: ISSUER2, subject: 'system:serviceaccount:stackrox:sensor', audiences: ['api://AzureADTokenExchange'] },
+    ]);
+    expect(plan.actions.filter((a) => a.type === 'service-account-annotation').map((a) => a.target)).toEqual(['prod: stackrox/serviceaccount/central', 'spoke: stackrox/serviceaccount/sensor']);
+    // 18 leave room for the fleet's 2; 19 do not: stopped before any write, with the ways out.
+    const others = (n: number) => Array.from({ length: n }, (_, i) => fic(`other-${i}`, `system:serviceaccount:app:sa${i}`));
+    expect(planAks(fleet(), decisions({ delegatedScanning: true }), { ...empty, identity: IDENTITY, credentials: others(18) }).blockers).toEqual([]);
+    const full = planAks(fleet(), decisions({ delegatedScanning: true }), { ...empty, identity: IDENTITY, credentials: others(19) });
+    expect(full.blockers).toEqual([{
+      message: 'The managed identity rhacs-sts-prod carries 19 federated credentials and this run needs 2 more (prod: central; spoke: sensor): Azure allows 20 per identity, so there is room for 1. Nothing was written.',
+      hint: expect.stringContaining('give secured clusters an identity of their own: leave them out of --sensor-context and run "rhacs-sts init --context <context> --azure-identity rhacs-sts-<cluster>" for each (e.g. --context spoke --azure-identity rhacs-sts-spoke)'),
+    }]);
+    expect(full.blockers[0]!.hint).toContain('az identity federated-credential list --identity-name rhacs-sts-prod --resource-group rg');
+    // A re-run counts only what is missing: the fleet's own credentials in place leave nothing to add.
+    const done = planAks(fleet(), decisions({ delegatedScanning: true }), { ...empty, identity: IDENTITY, credentials: [...others(18), ...plan.federatedCredentials] });
+    expect(done.blockers).toEqual([]);
   });
 
   it('refuses an identity rhacs-sts did not create, and a service account naming another identity', () => {
