@@ -108,6 +108,7 @@ export const SESSION: { [I in CloudRun['cloud']]: { environment: (o: Options, cl
         credentials: o.environment?.azure ?? {},
         ...(subscriptionId ? { subscriptionId } : {}),
         ...(o.environment?.azureEndpoints.arm ? { endpoints: { arm: o.environment.azureEndpoints.arm } } : {}),
+        ...(o.connectTo?.length ? { connectTo: o.connectTo } : {}),
       };
     },
     reading: 'Reading the Azure subscription, the AKS cluster and the managed identity…',
