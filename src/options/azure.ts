@@ -24,6 +24,13 @@ export function acrProblem(value: string): string | undefined {
     : `"${value}" is neither a registry name (5–50 letters and digits) nor a registry's resource id (/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<name>)`;
 }
 
+/** --acr-repository: a repository path as the Docker registry API names it (lower case, `/`-separated components). */
+export function acrRepositoryProblem(value: string): string | undefined {
+  return /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/.test(value) && value.length <= 256
+    ? undefined
+    : `"${value}" is not a repository name (lower-case letters, digits, ".", "_", "-", components separated by "/", e.g. stackrox/main)`;
+}
+
 /** The AKS options, each checked (a bad value is a problem naming its flag, and left out). */
 export function azureOptions(check: (key: string, fn: (value: string) => string | undefined) => string | undefined) {
   return {
@@ -31,5 +38,6 @@ export function azureOptions(check: (key: string, fn: (value: string) => string 
     resourceGroup: check('resourceGroup', resourceGroupProblem),
     azureIdentity: check('azureIdentity', azureIdentityProblem),
     acr: check('acr', acrProblem),
+    acrRepository: check('acrRepository', acrRepositoryProblem),
   };
 }

@@ -9,8 +9,8 @@ export function checkPlatformFlags(command: CommandName, provider: string | unde
     add('provider', `"${provider}" is not a provider we support (eks, openshift, gke or aks)`);
   } else if (provider === 'gke' && command === 'issuer-publish') {
     add('provider', 'gke: "issuer publish" is not available on GKE yet (init, plan, status, verify and uninstall are)');
-  } else if (provider === 'aks' && !['init', 'plan', 'uninstall', 'verify'].includes(command)) {
-    add('provider', `aks: only "init", "plan", "verify" and "uninstall" are available on AKS yet, not "${command === 'issuer-publish' ? 'issuer publish' : command}"`);
+  } else if (provider === 'aks' && command === 'issuer-publish') {
+    add('provider', 'aks: "issuer publish" is not available on AKS (AKS publishes its issuer itself; init, plan, status, verify and uninstall are)');
   }
   if (cloud !== undefined && !CLOUDS.includes(cloud as CloudId)) {
     add('cloud', `"${cloud}" is not a cloud we support (aws, gcp or azure)`);

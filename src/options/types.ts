@@ -112,6 +112,8 @@ export interface Options {
   azureIdentity?: string;
   /** AKS: the Azure Container Registry AcrPull is assigned on: a name (in --resource-group) or a resource id. */
   acr?: string;
+  /** AKS verify: a repository of the registry whose tags verify lists (undefined: the AcrPull assignment is checked instead). */
+  acrRepository?: string;
   /** Central's API at this URL instead of a port-forward to the `central` service. */
   centralEndpoint?: string;
   /** Log in as admin with the password the operator generated (Secret central-htpasswd, key password). */

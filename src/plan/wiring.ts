@@ -117,8 +117,13 @@ export function planAnnotationWiring(i: WiringInput): WiringPart {
           restart: () => `Restart ${comp} so that new pods act as the identity (${i.restartWhy}) and wait until ready`,
         },
       }, { restarts, outages });
-      // The label patch rolls the pods itself: the restart only waits for that rollout (one rollout, not two).
-      if (labelsChange && i.restart && restartAction.status !== 'unchanged') restartAction.method = 'rollout';
+      // The label patch rolls the pods itself: the restart only waits for that rollout (one rollout, not two),
+      // and the plan's restarts list says so too.
+      if (labelsChange && i.restart && restartAction.status !== 'unchanged') {
+        restartAction.method = 'rollout';
+        const listed = restarts.at(-1);
+        if (listed && listed.context === cluster.context && listed.namespace === cluster.namespace && listed.name === comp) listed.method = 'rollout';
+      }
       actions.push(restartAction);
     }
     helmValues.push(...helm.list());

@@ -112,6 +112,7 @@ export const SESSION: { [I in CloudRun['cloud']]: { environment: (o: Options, cl
         ...(subscriptionId ? { subscriptionId } : {}),
         ...(cloud ? { cloud } : {}),
         ...(o.environment?.azureEndpoints.arm ? { endpoints: { arm: o.environment.azureEndpoints.arm } } : {}),
+        ...(o.connectTo?.length ? { connectTo: o.connectTo } : {}),
       };
     },
     reading: 'Reading the Azure subscription, the cluster and the managed identity…',
@@ -189,6 +190,9 @@ export const applyCloudPlan: Step<CloudRun> = async (r) => {
 
 export const deliverCloudPlan: Step<CloudRun> = (r) => (r.answers.dryRun ? showCloudPlan(r) : applyCloudPlan(r));
 
+/** The kind of a status row, for the cluster's actions (the cloud's carry their own label). */
+const STATUS_KINDS: Record<string, string> = { 'service-account-annotation': 'ServiceAccount', 'operator-overlay': 'Operator overlay', restart: 'Rollout', 'pod-labels': 'Pod labels' };
+
 /** One row of status: a piece rhacs-sts manages, and whether it is as init leaves it. */
 interface StatusRow { kind: string; name: string; health: 'healthy' | 'unhealthy'; detail: string; fix?: string }
 
@@ -202,16 +206,17 @@ export const statusOnCloud: Step<CloudRun> = (r) => {
   const rows: StatusRow[] = plan!.actions
     // A restart that follows a wiring change is the fix's, not a piece of its own; an unfinished rollout is.
     .filter((a) => a.type !== 'restart' || (a.status !== 'unchanged' && 'method' in a && a.method === 'rollout'))
-    .filter((a) => a.type !== 'gcp-service-account' || a.status !== 'create')
+    // The cloud identity not there at all is "manages nothing", not a row.
+    .filter((a) => (a.type !== 'gcp-service-account' && a.type !== 'azure-managed-identity') || a.status !== 'create')
     .filter((a) => a.type !== 'gcp-propagation')
     .map((a) => ({
-      kind: 'label' in a && a.label ? a.label : a.type === 'service-account-annotation' ? 'ServiceAccount' : a.type === 'operator-overlay' ? 'Operator overlay' : a.type === 'restart' ? 'Rollout' : a.type,
+      kind: 'label' in a && a.label ? a.label : STATUS_KINDS[a.type] ?? a.type,
       name: a.target,
       health: a.status === 'unchanged' ? 'healthy' as const : 'unhealthy' as const,
       detail: a.status === 'unchanged' ? a.summary : `not in place: ${a.summary}`,
       ...(a.status === 'unchanged' ? {} : { fix: `rhacs-sts init${o.namespace ? ` --namespace ${o.namespace}` : ''}` }),
     }));
-  const saOfOurs = plan!.actions.some((a) => a.type === 'gcp-service-account' && a.status === 'unchanged');
+  const saOfOurs = plan!.actions.some((a) => (a.type === 'gcp-service-account' || a.type === 'azure-managed-identity') && a.status === 'unchanged');
   const wired = plan!.actions.some((a) => a.type === 'service-account-annotation' && a.status === 'unchanged');
   const managed = saOfOurs || wired ? rows : [];
   const healthy = managed.every((x) => x.health === 'healthy');
@@ -221,7 +226,7 @@ export const statusOnCloud: Step<CloudRun> = (r) => {
   } else {
     const c = ui.colors;
     const out = [c.bold(`Status · ${heading[0] ?? ''}`), ...heading.slice(1).map((l) => `  ${l}`), ''];
-    if (!managed.length) out.push('rhacs-sts manages nothing here: no service account or wiring of its own (run "rhacs-sts plan" to see what init would create).');
+    if (!managed.length) out.push(`rhacs-sts manages nothing here: no ${plan!.cloud === 'azure' ? 'managed identity' : 'service account'} or wiring of its own (run "rhacs-sts plan" to see what init would create).`);
     for (const x of managed) {
       out.push(`${x.health === 'healthy' ? c.green('healthy  ') : c.red.bold('UNHEALTHY')}  ${x.kind}  ${x.name}`);
       out.push(`           ${x.detail}`);

@@ -41,6 +41,7 @@ const VERIFY: { [I in CloudRun['cloud']]: { step: (skip: boolean) => string; rea
     input: (o) => ({
       ...(o.environment?.azure.authorityHost ? { authorityHost: o.environment.azure.authorityHost } : {}),
       ...(o.connectTo?.length ? { connectTo: o.connectTo } : {}),
+      ...(o.acrRepository ? { repository: o.acrRepository } : {}),
     }),
     render: renderAzureVerifyText,
   },
@@ -50,7 +51,7 @@ type VerifyingCloud = {
   openSession: (i: { log: (m: string) => void; warn: (m: string) => void; timeoutMs?: number; environment: any }) => Promise<any>;
   readFacts: (session: any, options: Options, clusters: ClusterFacts[]) => Promise<any>;
   decide: (options: Options, facts: any) => any;
-  checks: (session: any, input: any) => Promise<{ ok: boolean; summary: Record<CheckRow['result'], number>; checks: CheckRow[]; projectId?: string; serviceAccount?: { email: string } }>;
+  checks: (session: any, input: any) => Promise<{ ok: boolean; summary: Record<CheckRow['result'], number>; checks: CheckRow[]; projectId?: string; serviceAccount?: { email: string }; identity?: { name: string; clientId?: string }; registry?: string }>;
 };
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
@@ -73,8 +74,10 @@ export const verifyOnCloud: Step<CloudRun> = async (r) => {
       ...how.input(o),
     });
   });
-  // Central's own test of the Artifact Registry integration, as its pod (when Central runs here).
-  const central = r.cloud === 'gcp' ? await centralRowOnCloud(r, { projectId: report.projectId!, email: report.serviceAccount!.email }, ui) : undefined;
+  // Central's own test of its Artifact Registry or Azure Container Registry integration, as its pod (when Central runs here).
+  const central = await centralRowOnCloud(r, r.cloud === 'gcp'
+    ? { cloud: 'gcp', google: { projectId: report.projectId!, email: report.serviceAccount!.email } }
+    : { cloud: 'azure', azure: { name: report.identity!.name, ...(report.identity!.clientId ? { clientId: report.identity!.clientId } : {}), ...(report.registry ? { loginServer: report.registry } : {}) } }, ui);
   if (central) {
     report.checks.push(central);
     report.summary[central.result]++;

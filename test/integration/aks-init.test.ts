@@ -6,7 +6,7 @@
 // right after the identity is made), the client-id annotation and the pod label, the pods restarted
 // and mutated by the webhook; a re-run and a plain plan change nothing; --dry-run writes nothing;
 // workload identity off is exit 2 with the fix; another principal's role assignment is kept; a bad
-// --acr is exit 2 naming the flag.
+// --acr is exit 2 naming the flag; status reports what init made, and what broke since.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -240,19 +240,30 @@ describe('AKS problems are bad input before any write', () => {
     expect(await annotationOf(ns, 'central')).toBeUndefined();
   }, 120_000);
 
-  it('status and init --configure-integration on AKS → exit 2 naming the flag, 0 writes (not available on AKS yet; verify is: aks-verify.test.ts)', async () => {
-    const ns = uniqueNamespace('aks-notyet');
-    await seedRhacs(kube(), { namespace: ns, method: 'manifests', components: ['central'], waitForRollouts: false });
+  it('status: nothing managed before init; after it the identity, credential, AcrPull and wiring are healthy (JSON, no write); a deleted credential is unhealthy, exit 3', async () => {
+    const ns = uniqueNamespace('aks-status');
+    await seedRhacs(kube(), { namespace: ns, method: 'manifests', components: ['central'] });
+    const id = `rhacs-${ns.slice(-6)}`;
+    const args = ['--namespace', ns, '--azure-identity', id, '--acr', REGISTRY];
+    interface Doc { cloud: string; provider: string; managed: { kind: string; name: string; health: string; fix?: string }[]; healthy: boolean }
+    const before = ok(await cli(['status', ...args, '--output', 'json']), 'status before init');
+    expect(JSON.parse(before.stdout)).toMatchObject({ cloud: 'azure', provider: 'aks', managed: [], healthy: true });
+
+    ok(await cli(['init', '--yes', ...args]), 'init');
     const mark = az.mark();
-    const status = await cli(['status', '--provider', 'aks', '--namespace', ns]);
-    expect(status.code, status.stderr).toBe(2);
-    expect(status.stderr).toContain('--provider: aks: only "init", "plan", "verify" and "uninstall" are available on AKS yet, not "status"');
-    const integrate = await cli(['init', '--yes', '--namespace', ns, '--acr', REGISTRY, '--configure-integration']);
-    expect(integrate.code, integrate.stderr).toBe(2);
-    expect(integrate.stderr).toContain('--configure-integration: is not available on AKS yet');
+    const after = JSON.parse(ok(await cli(['status', ...args, '--output', 'json']), 'status after init').stdout) as Doc;
+    expect(after.healthy).toBe(true);
+    expect(after.managed.map((m) => `${m.kind} ${m.health}`)).toEqual([
+      'Managed identity healthy', 'Federated credential healthy', 'Role assignment healthy', 'ServiceAccount healthy', 'Pod labels healthy',
+    ]);
     expect(armWrites(mark)).toEqual([]);
-    expect(await annotationOf(ns, 'central')).toBeUndefined();
-  }, 120_000);
+
+    for (const f of await azure.arm.listFederatedCredentials(AKS_RESOURCE_GROUP, id)) await azure.arm.deleteFederatedCredential(AKS_RESOURCE_GROUP, id, f.name);
+    const broken = await cli(['status', ...args]);
+    expect(broken.code, broken.stderr).toBe(3);
+    expect(broken.stdout).toMatch(/UNHEALTHY\s+Federated credential/);
+    expect(broken.stdout).toContain('1 of 5 not healthy.');
+  }, 240_000);
 });
 
 describe('saved plans on AKS', () => {

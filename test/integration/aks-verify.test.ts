@@ -62,7 +62,13 @@ describe('verify on AKS', () => {
     expect(rows(passed).checks.map((c) => [c.id.split(':')[0], c.result])).toEqual([
       ['aks-oidc-issuer', 'pass'], ['aks-workload-identity', 'pass'], ['azure-wiring', 'pass'],
       ['azure-token', 'pass'], ['azure-entra', 'pass'], ['azure-acr-exchange', 'pass'], ['azure-acr-read', 'pass'],
+      // Central's own test needs Central's credentials (aks-central.test.ts): without them a warning says so.
+      ['central-test', 'warn'],
     ]);
+    // No repository is assumed: without --acr-repository the read row is AcrPull as ARM has it; with it, a real tags list.
+    expect(rowOf(passed, 'azure-acr-read')!.detail).toContain(`has AcrPull on ${REGISTRY}.azurecr.io`);
+    const read = ok(await cli(['verify', ...args, '--acr-repository', 'stackrox/main', '--output', 'json']), 'verify --acr-repository');
+    expect(rowOf(read, 'azure-acr-read')!.detail).toBe(`Listed the tags of stackrox/main in ${REGISTRY}.azurecr.io: the identity may pull.`);
     const text = ok(await cli(['verify', ...args]), 'verify, text');
     expect(text.stdout).toContain(`Managed identity: ${id} in resource group ${AKS_RESOURCE_GROUP}`);
 

@@ -46,6 +46,8 @@ describe('AKS plan', () => {
     expect(plan.federatedCredentials).toEqual([fic('rhacs-sts-prod-stackrox-central')]);
     const restart = plan.actions.find((a) => a.type === 'restart')!;
     expect(restart).toMatchObject({ method: 'rollout' });
+    // The restarts list says what is done: the label's rollout is waited for, no restartedAt marker is set.
+    expect(plan.restarts).toEqual([expect.objectContaining({ name: 'central', method: 'rollout', deferred: false })]);
     expect(plan.actions.find((a) => a.type === 'pod-labels')).toMatchObject({ labels: { 'azure.workload.identity/use': 'true' } });
     // Same tenant: the client id alone; unknown until Azure creates the identity.
     expect(plan.kubernetes[0]!.annotations).toEqual({ 'azure.workload.identity/client-id': PENDING_CLIENT_ID });
@@ -85,10 +87,35 @@ describe('AKS plan', () => {
   it('stops before the 21st credential, with the way out', () => {
     const full = Array.from({ length: 20 }, (_, i) => fic(`other-${i}`, `system:serviceaccount:app:sa${i}`));
     const plan = planAks(facts(), decisions(), { ...empty, identity: IDENTITY, credentials: full });
-    expect(plan.blockers.map((b) => b.message)).toEqual(['The managed identity rhacs-sts-prod carries 20 federated credentials and this run needs 1 more: Azure allows 20 per identity.']);
+    expect(plan.blockers.map((b) => b.message)).toEqual(['The managed identity rhacs-sts-prod carries 20 federated credentials and this run needs 1 more (prod: central): Azure allows 20 per identity, so there is room for 0. Nothing was written.']);
     expect(plan.blockers[0]!.hint).toContain('--azure-identity');
     // 19 leave room for exactly one.
     expect(planAks(facts(), decisions(), { ...empty, identity: IDENTITY, credentials: full.slice(1) }).blockers).toEqual([]);
+  });
+
+  it('a fleet (one Central, secured clusters with --sensor-context) shares the identity: a credential per cluster and service account, each with its own issuer, counted together', () => {
+    const ISSUER2 = `https://westeurope.oic.prod-aks.azure.com/${TENANT}/0c0c0c0c-7d3b-4c5e-8a6f-1b2c3d4e5f60/`;
+    const hub = aksCluster();
+    const spoke = aksCluster({ context: 'spoke', name: 'spoke', issuer: ISSUER2.slice(0, -1), components: ['sensor'], aks: { resourceGroup: 'rg', name: 'spoke', tenant: TENANT } });
+    const fleet = (): AzureFacts => ({ ...facts([hub, spoke]), clusters: [facts([hub]).clusters[0]!, { cluster: spoke, aks: { id: 's', name: 'spoke', resourceGroup: 'rg', location: 'westeurope', issuerUrl: ISSUER2, problems: [] } }] });
+    const plan = planAks(fleet(), decisions({ delegatedScanning: true }), { ...empty, identity: IDENTITY });
+    expect(plan.federatedCredentials).toEqual([
+      { name: 'rhacs-sts-prod-stackrox-central', issuer: ISSUER, subject: 'system:serviceaccount:stackrox:central', audiences: ['api://AzureADTokenExchange'] },
+      { name: 'rhacs-sts-spoke-stackrox-sensor', issuer: ISSUER2, subject: 'system:serviceaccount:stackrox:sensor', audiences: ['api://AzureADTokenExchange'] },
+    ]);
+    expect(plan.actions.filter((a) => a.type === 'service-account-annotation').map((a) => a.target)).toEqual(['prod: stackrox/serviceaccount/central', 'spoke: stackrox/serviceaccount/sensor']);
+    // 18 leave room for the fleet's 2; 19 do not: stopped before any write, with the ways out.
+    const others = (n: number) => Array.from({ length: n }, (_, i) => fic(`other-${i}`, `system:serviceaccount:app:sa${i}`));
+    expect(planAks(fleet(), decisions({ delegatedScanning: true }), { ...empty, identity: IDENTITY, credentials: others(18) }).blockers).toEqual([]);
+    const full = planAks(fleet(), decisions({ delegatedScanning: true }), { ...empty, identity: IDENTITY, credentials: others(19) });
+    expect(full.blockers).toEqual([{
+      message: 'The managed identity rhacs-sts-prod carries 19 federated credentials and this run needs 2 more (prod: central; spoke: sensor): Azure allows 20 per identity, so there is room for 1. Nothing was written.',
+      hint: expect.stringContaining('give secured clusters an identity of their own: leave them out of --sensor-context and run "rhacs-sts init --context <context> --azure-identity rhacs-sts-<cluster>" for each (e.g. --context spoke --azure-identity rhacs-sts-spoke)'),
+    }]);
+    expect(full.blockers[0]!.hint).toContain('az identity federated-credential list --identity-name rhacs-sts-prod --resource-group rg');
+    // A re-run counts only what is missing: the fleet's own credentials in place leave nothing to add.
+    const done = planAks(fleet(), decisions({ delegatedScanning: true }), { ...empty, identity: IDENTITY, credentials: [...others(18), ...plan.federatedCredentials] });
+    expect(done.blockers).toEqual([]);
   });
 
   it('refuses an identity rhacs-sts did not create, and a service account naming another identity', () => {
@@ -146,22 +173,42 @@ describe('AKS flags', () => {
     expect(problems({ provider: 'aks', acr: REGISTRY.id, azureSubscription: SUB })).toEqual([]);
     expect(problems({ provider: 'aks', acr: 'rhacs.azurecr.io' })).toEqual([]);
   });
-  it('offers AKS for init, plan, verify and uninstall only, this round; verify takes the Azure flags', () => {
-    expect(problems({ provider: 'aks' }, 'status')).toEqual(['--provider: aks: only "init", "plan", "verify" and "uninstall" are available on AKS yet, not "status"']);
+  it('offers AKS for status too; verify and status take the Azure flags', () => {
+    expect(problems({ provider: 'aks', acr: 'rhacs', azureIdentity: 'rhacs-sts-aks', resourceGroup: 'rg', azureSubscription: SUB }, 'status')).toEqual([]);
+    expect(problems({ provider: 'aks', acrRepository: 'Stackrox//main' }, 'verify')).toEqual(['--acr-repository: "Stackrox//main" is not a repository name (lower-case letters, digits, ".", "_", "-", components separated by "/", e.g. stackrox/main)']);
     expect(problems({ provider: 'aks', acr: 'rhacs', azureIdentity: 'rhacs-sts-aks', resourceGroup: 'rg', azureSubscription: SUB }, 'verify')).toEqual([]);
   });
 });
 
 describe('--configure-integration on AKS', () => {
-  it('is bad input naming the flag, before anything is contacted (Central\'s Azure integration is not configured by init yet)', async () => {
+  const problemsOf = async (answers: Record<string, unknown>) => {
     const { requireCentralCredentials } = await import('../../src/steps/cloud-central.js');
-    const run = { answers: { configureIntegration: true }, cloud: 'azure' } as unknown as Parameters<typeof requireCentralCredentials>[0];
-    let caught: unknown;
     try {
-      await requireCentralCredentials(run);
+      await requireCentralCredentials({ answers, cloud: 'azure' } as unknown as Parameters<typeof requireCentralCredentials>[0]);
+      return [];
     } catch (err) {
-      caught = err;
+      return (err as { problems: { source: string; message: string }[] }).problems.map((p) => `${p.source}: ${p.message}`);
     }
-    expect((caught as { problems?: { source: string }[] }).problems?.map((p) => p.source)).toEqual(['--configure-integration']);
+  };
+  it('needs the registry (--acr) and Central credentials: both named at once, before anything is contacted', async () => {
+    expect(await problemsOf({ configureIntegration: true, centralCredentials: { kind: 'none' } })).toEqual([
+      '--configure-integration: on AKS needs the registry the integration is for: pass --acr <name or resource id>',
+      '--configure-integration: needs Central credentials: set ROX_API_TOKEN (or ROX_API_TOKEN_FILE) or ROX_ADMIN_PASSWORD, or pass --use-generated-admin-password',
+    ]);
+    expect(await problemsOf({ configureIntegration: true, acr: 'rhacs', centralCredentials: { kind: 'token', source: 'ROX_API_TOKEN' } })).toEqual([]);
+  });
+});
+
+describe("Central's Azure Container Registry integration from an AKS plan", () => {
+  const cluster = { namespace: 'stackrox' } as Parameters<typeof import('../../src/steps/cloud-central.js').azureSide>[1];
+  it('points at the registry as ARM names it (a sovereign cloud\'s suffix kept), names the identity and the converging command', async () => {
+    const { azureSide } = await import('../../src/steps/cloud-central.js');
+    const { integrationFor } = await import('../../src/central/kinds.js');
+    const gov = azureSide({ integrationName: undefined }, cluster, { name: 'rhacs-sts-aks', clientId: 'c-1', loginServer: 'rhacsimages.azurecr.us' });
+    expect(gov).toMatchObject({ kind: 'azure', identity: 'managed identity rhacs-sts-aks (client id c-1)', initCommand: 'rhacs-sts init --configure-integration --namespace stackrox --azure-identity rhacs-sts-aks --acr rhacsimages' });
+    expect(integrationFor('azure', gov.inputs as { registry: string })).toEqual({
+      name: 'Azure Container Registry rhacsimages.azurecr.us (rhacs-sts)', type: 'azure', categories: ['REGISTRY'], azure: { endpoint: 'rhacsimages.azurecr.us', wifEnabled: true },
+    });
+    expect(azureSide({ integrationName: 'team ACR' }, cluster, { name: 'x' })).toMatchObject({ inputs: undefined, identity: 'managed identity x' });
   });
 });

@@ -33,8 +33,10 @@ function facts(c: ClusterFacts, o: { registry?: boolean; workloadIdentity?: bool
   };
 }
 
-const azure = (identity = true) => ({
+const ACR_PULL = '/providers/Microsoft.Authorization/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d';
+const azure = (identity = true, roles: { scope: string; roleDefinitionId: string }[] = [{ scope: '/r', roleDefinitionId: ACR_PULL }]) => ({
   arm: {
+    roleAssignmentsOf: async () => roles.map((r, i) => ({ id: `a${i}`, principalId: 'p', ...r })),
     getIdentity: async () => (identity ? { id: 'i', name: 'rhacs-sts-aks', location: 'eastus', tags: {}, clientId: CLIENT, principalId: 'p', tenantId: 'tenant' } : null),
     listFederatedCredentials: async () => [{ name: 'fc', issuer: ISS, subject: 'system:serviceaccount:stackrox:sensor', audiences: ['api://AzureADTokenExchange'] }],
   },
@@ -64,8 +66,8 @@ function http(o: { entra?: 'ok' | '70021'; read?: number } = {}): AzureHttp & { 
   return f;
 }
 
-const run = (o: { facts: AzureFacts; http?: AzureHttp; identity?: boolean; skip?: boolean; delegated?: boolean; requested?: string[] }) => checkAks({
-  azure: azure(o.identity ?? true), facts: o.facts, decisions: { identityName: 'rhacs-sts-aks', identityResourceGroup: 'rg', delegatedScanning: o.delegated ?? false, restart: true },
+const run = (o: { facts: AzureFacts; http?: AzureHttp; identity?: boolean; skip?: boolean; delegated?: boolean; requested?: string[]; repository?: string; roles?: Parameters<typeof azure>[1] }) => checkAks({
+  azure: azure(o.identity ?? true, o.roles), ...(o.repository ? { repository: o.repository } : {}), facts: o.facts, decisions: { identityName: 'rhacs-sts-aks', identityResourceGroup: 'rg', delegatedScanning: o.delegated ?? false, restart: true },
   kube: [kube(o.requested ?? [])], http: o.http ?? http(), skipExchange: o.skip ?? false, now: () => 1e12, log: () => {},
 });
 const results = (r: Awaited<ReturnType<typeof checkAks>>) => r.checks.map((c) => [c.id.split(':')[0], c.result]);
@@ -73,7 +75,10 @@ const results = (r: Awaited<ReturnType<typeof checkAks>>) => r.checks.map((c) =>
 describe('verify on AKS', () => {
   it('passes AKS, the wiring and every link of the chain with a token of audience api://AzureADTokenExchange', async () => {
     const requested: string[] = [];
-    const r = await run({ facts: facts(cluster({ annotation: CLIENT, label: 'true' })), requested });
+    const h = http();
+    const r = await run({ facts: facts(cluster({ annotation: CLIENT, label: 'true' })), requested, repository: 'team/app', http: h });
+    // The repository --acr-repository names is the one read (no repository is assumed).
+    expect(h.urls.at(-1)).toBe('https://rhacs.azurecr.io/v2/team/app/tags/list');
     expect(results(r)).toEqual([['aks-oidc-issuer', 'pass'], ['aks-workload-identity', 'pass'], ['azure-wiring', 'pass'], ['azure-token', 'pass'], ['azure-entra', 'pass'], ['azure-acr-exchange', 'pass'], ['azure-acr-read', 'pass']]);
     expect(r).toMatchObject({ ok: true, cloud: 'azure', identity: { name: 'rhacs-sts-aks', clientId: CLIENT, exists: true }, registry: 'rhacs.azurecr.io' });
     expect(requested).toEqual(['stackrox/central:api://AzureADTokenExchange']);
@@ -105,10 +110,22 @@ describe('verify on AKS', () => {
   });
 
   it('fails the registry row when the identity may not pull (no AcrPull)', async () => {
-    const r = await run({ facts: facts(cluster({ annotation: CLIENT, label: 'true' })), http: http({ read: 401 }) });
+    const r = await run({ facts: facts(cluster({ annotation: CLIENT, label: 'true' })), http: http({ read: 401 }), repository: 'stackrox/main' });
     const read = r.checks.find((c) => c.id.startsWith('azure-acr-read'))!;
     expect(read.result).toBe('fail');
     expect(read.fix).toContain('--role AcrPull');
+  });
+
+  it('without --acr-repository reads no repository: the registry row is the AcrPull assignment over the registry, as ARM has it', async () => {
+    const h = http();
+    const held = await run({ facts: facts(cluster({ annotation: CLIENT, label: 'true' })), http: h });
+    expect(h.urls.some((u) => u.includes('/v2/') || u.endsWith('/oauth2/token'))).toBe(false);
+    expect(held.checks.at(-1)).toMatchObject({ id: expect.stringMatching(/^azure-acr-read/), result: 'pass', detail: expect.stringContaining('has AcrPull on rhacs.azurecr.io') });
+    // An assignment on another registry (its id merely sharing a prefix) does not count.
+    const above = await run({ facts: facts(cluster({ annotation: CLIENT, label: 'true' })), roles: [{ scope: '/r-other', roleDefinitionId: ACR_PULL }] });
+    expect(above.checks.at(-1)).toMatchObject({ result: 'fail', fix: expect.stringContaining('--role AcrPull') });
+    const reader = await run({ facts: facts(cluster({ annotation: CLIENT, label: 'true' })), roles: [{ scope: '/r', roleDefinitionId: '/x/acdd72a7-3385-48ef-bd42-f606fba81ae7' }] });
+    expect(reader.checks.at(-1)).toMatchObject({ result: 'warn', detail: expect.stringContaining('(Reader)') });
   });
 
   it('checks Sensor too with delegated scanning, each link named by its component', async () => {

@@ -2,7 +2,7 @@
 // AADSTS70021 shown as what differs between the token and the nearest federated credential), and
 // the registry links.
 import { describe, expect, it } from 'vitest';
-import { aadsts, acrExchangeCheck, assertionClaims, credentialDiffs, entraCheck, registryReadCheck, tokenCheck } from '../../src/clouds/azure/verify-checks.js';
+import { aadsts, acrExchangeCheck, acrPullAssignmentCheck, assertionClaims, credentialDiffs, entraCheck, registryReadCheck, tokenCheck } from '../../src/clouds/azure/verify-checks.js';
 
 const ISS = 'https://eastus.oic.prod-aks.azure.com/t/c/';
 const jwt = (claims: Record<string, unknown>) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
@@ -55,5 +55,16 @@ describe('Azure verify rows', () => {
     expect(registryReadCheck({ ...base, status: 401, principalId: 'p' }).fix).toContain('--assignee-object-id p --assignee-principal-type ServicePrincipal --role AcrPull --scope $(az acr show --name r');
     expect(registryReadCheck({ ...base, status: 503 }).detail).toContain('HTTP 503');
     expect(acrExchangeCheck('r.azurecr.io', 'exchange', 'HTTP 401 UNAUTHORIZED: no').detail).toContain('/oauth2/exchange');
+  });
+
+  it('without a repository named, reads the pull permission from the role assignments: AcrPull passes, another role warns, none fails', () => {
+    const base = { loginServer: 'r.azurecr.io', identityName: 'id', principalId: 'p' };
+    const pass = acrPullAssignmentCheck({ ...base, acrPull: true, otherRoles: [] });
+    expect(pass).toMatchObject({ result: 'pass', detail: expect.stringContaining('--acr-repository') });
+    expect(acrPullAssignmentCheck({ ...base, acrPull: false, otherRoles: ['Reader'] })).toMatchObject({ result: 'warn', detail: expect.stringContaining('(Reader)') });
+    const none = acrPullAssignmentCheck({ ...base, acrPull: false, otherRoles: [] });
+    expect(none.result).toBe('fail');
+    expect(none.fix).toContain('--assignee-object-id p --assignee-principal-type ServicePrincipal --role AcrPull');
+    expect(acrPullAssignmentCheck({ ...base, acrPull: false, otherRoles: [], error: 'AuthorizationFailed' }).result).toBe('warn');
   });
 });

@@ -30,6 +30,8 @@ export interface AzureRunEnvironment {
   cloud?: AzureCloudName;
   /** Where ARM is reached when not at the cloud's own host (RHACS_STS_AZURE_ARM_ENDPOINT). */
   endpoints?: { arm?: string };
+  /** RHACS_STS_CONNECT_TO: hosts reached at another address (Entra's and ARM's too). */
+  connectTo?: readonly ConnectTo[];
 }
 
 /** What verify gives the checks besides the session, the facts and the decisions. */
@@ -73,6 +75,7 @@ export const azure: AzureCloud = {
       ...(i.environment?.subscriptionId ? { subscriptionId: i.environment.subscriptionId } : {}),
       ...(i.environment?.cloud ? { cloud: i.environment.cloud } : {}),
       ...(i.environment?.endpoints?.arm ? { endpoints: { arm: i.environment.endpoints.arm } } : {}),
+      ...(i.environment?.connectTo?.length ? { connectTo: i.environment.connectTo } : {}),
       ...(i.timeoutMs !== undefined ? { timeoutMs: i.timeoutMs } : {}),
     });
     return azureCloudSession(session);

@@ -85,6 +85,42 @@ export function planCredentials(existing: readonly FederatedCredentialView[], de
   return plan;
 }
 
+/** One cluster of a run, as the 20-credential count names it: what it needs created on the identity. */
+export interface ClusterCredentialNeed {
+  /** The cluster's name (AKS's), and its kubeconfig context. */
+  cluster: string;
+  context?: string;
+  /** The service accounts whose credentials are still to be created. */
+  serviceAccounts: readonly string[];
+  /** Central runs there too (Sensor's credential is then there only for delegated scanning). */
+  withCentral: boolean;
+}
+
+/**
+ * Pure: the plan's blocker when the identity would carry more federated credentials than Azure
+ * allows (undefined: within the limit): how many are there, what each cluster of the run adds, and
+ * the ways out — an identity of their own for some secured clusters (run on its own), removing
+ * credentials no longer used, or trusting fewer service accounts.
+ */
+export function credentialLimitBlocker(o: { identity: string; resourceGroup: string; existing: number; needs: readonly ClusterCredentialNeed[] }): { message: string; hint: string } | undefined {
+  const adding = o.needs.reduce((n, c) => n + c.serviceAccounts.length, 0);
+  if (o.existing + adding <= MAX_FEDERATED_CREDENTIALS) return undefined;
+  const room = Math.max(0, MAX_FEDERATED_CREDENTIALS - o.existing);
+  const per = o.needs.filter((c) => c.serviceAccounts.length).map((c) => `${c.context ?? c.cluster}: ${c.serviceAccounts.join(', ')}`);
+  const secured = o.needs.filter((c) => c.serviceAccounts.length && !c.withCentral);
+  const ways = [
+    secured.length
+      ? `give secured clusters an identity of their own: leave them out of --sensor-context and run "rhacs-sts init --context <context> --azure-identity rhacs-sts-<cluster>" for each (e.g. --context ${secured[0]!.context ?? secured[0]!.cluster} --azure-identity rhacs-sts-${secured[0]!.cluster})`
+      : 'give this cluster an identity of its own (--azure-identity <name>, one per cluster)',
+    `remove credentials no longer used ("az identity federated-credential list --identity-name ${o.identity} --resource-group ${o.resourceGroup}", then "az identity federated-credential delete … --name <name>")`,
+    ...(o.needs.some((c) => c.withCentral && c.serviceAccounts.includes('sensor')) ? ['trust fewer service accounts (--no-delegated-scanning: Sensor beside Central then pulls nothing itself)'] : []),
+  ];
+  return {
+    message: `The managed identity ${o.identity} carries ${o.existing} federated credential${o.existing === 1 ? '' : 's'} and this run needs ${adding} more (${per.join('; ')}): Azure allows ${MAX_FEDERATED_CREDENTIALS} per identity, so there is room for ${room}. Nothing was written.`,
+    hint: `Ways out: ${ways.join('; or ')}.`,
+  };
+}
+
 /** The identity would carry more federated credentials than Azure allows: nothing was written. */
 export class FederatedCredentialLimitError extends OperationError {
   constructor(identity: string, existing: number, adding: number) {

@@ -14,7 +14,7 @@ import type { FederatedCredentialView, IdentityView, RegistryView, RoleAssignmen
 import { ACR_PULL_ROLE_ID, ACR_PULL_ROLE_NAME, assignmentCovers } from './acr-pull.js';
 import type { AksClusterFacts } from './cluster.js';
 import type { AzureCloudName } from './clouds.js';
-import { MAX_FEDERATED_CREDENTIALS, desiredCredentials, planCredentials } from './federated-credentials.js';
+import { credentialLimitBlocker, desiredCredentials, federatedCredentialName, planCredentials } from './federated-credentials.js';
 import { isOurs, TAG_MANAGED } from './identity.js';
 import { azureWiring } from './wiring.js';
 
@@ -115,13 +115,16 @@ export function planAks(facts: AzureFacts, decisions: AzureDecisions, state: Azu
     clusterName: nameOf(c), issuer: c.aks.issuerUrl, namespace: c.cluster.namespace,
     serviceAccounts: targetComponents(c.cluster, decisions.delegatedScanning), platform: c.cluster.provider === 'openshift' ? 'openshift' : 'aks',
   }));
-  const counted = planCredentials(existing, desired);
-  if (counted.total > MAX_FEDERATED_CREDENTIALS) {
-    blockers.push({
-      message: `The managed identity ${name} carries ${existing.length} federated credentials and this run needs ${counted.create.length} more: Azure allows ${MAX_FEDERATED_CREDENTIALS} per identity.`,
-      hint: `Give this cluster an identity of its own (--azure-identity <name>, one per cluster), or remove credentials no longer used (az identity federated-credential list/delete --identity-name ${name} --resource-group ${rg}).`,
-    });
-  }
+  // Counted before any write, per cluster of the run (a fleet shares the identity's 20).
+  const creating = new Set(planCredentials(existing, desired).create.map((c) => c.name));
+  const limit = credentialLimitBlocker({
+    identity: name, resourceGroup: rg, existing: existing.length,
+    needs: facts.clusters.map((c) => ({
+      cluster: nameOf(c), ...(c.cluster.context ? { context: c.cluster.context } : {}), withCentral: c.cluster.components.includes('central'),
+      serviceAccounts: targetComponents(c.cluster, decisions.delegatedScanning).filter((sa) => creating.has(federatedCredentialName(nameOf(c), c.cluster.namespace, sa))),
+    })),
+  });
+  if (limit) blockers.push(limit);
   for (const want of desired) {
     const one = planCredentials(existing, [want]);
     const update = one.update[0];

@@ -9,6 +9,7 @@ import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import type { TokenCredential, TokenCredentialOptions } from '@azure/identity';
 import { InputError } from '../../errors.js';
+import { connectAddress, type ConnectTo } from '../../net/https.js';
 import type { AzureArm, FederatedCredentialView, IdentityView, RoleAssignmentView, RoleDefinitionView } from './arm.js';
 import { AZURE_CLOUDS, armScope, cloudOfAuthority, type AzureCloud, type AzureCloudName } from './clouds.js';
 import type { AzureEnvironment } from './environment.js';
@@ -37,6 +38,20 @@ export interface AzureSessionInput {
   ca?: string | Buffer;
   /** The chain's members (all of them by default). */
   sources?: readonly CredentialSource[];
+  /** RHACS_STS_CONNECT_TO: Entra's and ARM's hosts reached at another address (the certificate still checked for the host). */
+  connectTo?: readonly ConnectTo[];
+}
+
+/** An agent that connects to where RHACS_STS_CONNECT_TO sends a host, keeping the host as the TLS server name. */
+function connectToAgent(connectTo: readonly ConnectTo[], ca: string | Buffer | undefined): https.Agent {
+  class Routed extends https.Agent {
+    override createConnection(o: Parameters<https.Agent['createConnection']>[0], cb?: Parameters<https.Agent['createConnection']>[1]) {
+      const host = String(o?.host ?? o?.servername ?? '');
+      const to = connectAddress(connectTo, host, Number(o?.port ?? 443));
+      return super.createConnection({ ...o, host: to.host, port: to.port, servername: o?.servername ?? host }, cb);
+    }
+  }
+  return new Routed({ keepAlive: false, ...(ca !== undefined ? { ca: [...rootCertificates, ca.toString()] } : {}) });
 }
 
 export interface AzureSession {
@@ -133,7 +148,8 @@ export async function openAzureSession(input: AzureSessionInput): Promise<AzureS
   const cloud = AZURE_CLOUDS[input.cloud ?? (env.authorityHost ? cloudOfAuthority(env.authorityHost) : undefined) ?? 'public'];
   const subscriptionId = resolveSubscription({ flag: input.subscriptionId, environment: env });
   const timeoutMs = input.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const agent = input.ca === undefined ? undefined : new https.Agent({ ca: [...rootCertificates, input.ca.toString()], keepAlive: false });
+  const agent = input.connectTo?.length ? connectToAgent(input.connectTo, input.ca)
+    : input.ca === undefined ? undefined : new https.Agent({ ca: [...rootCertificates, input.ca.toString()], keepAlive: false });
   const options = commonOptions(timeoutMs, agent);
   const authorityHost = input.endpoints?.authorityHost ?? env.authorityHost ?? cloud.authorityHost;
   const endpoint = input.endpoints?.arm ?? cloud.armEndpoint;

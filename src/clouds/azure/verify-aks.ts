@@ -13,15 +13,15 @@ import { OPENSHIFT_AUDIENCE } from '../../platforms/openshift/constants.js';
 import { openShiftIssuerRow, openShiftWiringRow } from './verify-openshift.js';
 import { row, rowId, rowName, type CheckRow, type Where } from '../../verify/rows.js';
 import type { FederatedCredentialView, IdentityView } from './arm.js';
+import { ACR_PULL_ROLE_ID, assignmentCovers } from './acr-pull.js';
 import { AZURE_CLOUDS } from './clouds.js';
 import { mapAzureError } from './errors.js';
 import type { AzureDecisions, AzureFacts } from './plan.js';
 import type { AzureSession } from './session.js';
+import { acrPullAssignmentCheck } from './verify-checks.js';
 import { verifyAzureChain } from './verify.js';
 import type { AzureHttp } from './verify-http.js';
 
-/** The repository verify reads in the registry (a 404 is a warning: the token was accepted). */
-export const VERIFY_REPOSITORY = 'stackrox/main';
 
 /** verify's report for an Azure run (the JSON document, and what the text is rendered from). */
 export interface AzureVerifyReport {
@@ -45,6 +45,8 @@ export interface AksCheckInput {
   http: AzureHttp;
   /** Entra's authority when not the cloud's own (AZURE_AUTHORITY_HOST). */
   authorityHost?: string;
+  /** --acr-repository: a repository whose tags the registry read lists (absent: the AcrPull assignment is read instead). */
+  repository?: string;
   /** --skip-exchange: no tokens requested, no call made with them. */
   skipExchange: boolean;
   now: () => number;
@@ -99,6 +101,27 @@ export function aksWiringRow(o: { cluster: ClusterFacts; component: Component; i
 const ofComponent = (rows: CheckRow[], comp: Component, where: Where, many: boolean): CheckRow[] =>
   rows.map((r) => ({ ...r, id: rowId(r.id, where, comp), check: rowName(`${r.check}${many ? ` (${comp})` : ''}`, where) }));
 
+/** Built-in roles that also let an identity pull, by id (named for people). */
+const BUILT_IN_ROLES: Record<string, string> = {
+  'acdd72a7-3385-48ef-bd42-f606fba81ae7': 'Reader', 'b24988ac-6180-42a0-ab88-20f7382dd24c': 'Contributor',
+  '8e3af657-a8ff-443c-a75c-2fe8c4bcb635': 'Owner', '8311e382-0749-4cb8-b61a-304f252e45ec': 'AcrPush',
+};
+
+/** The registry read link from ARM: the identity's role assignments over the registry (no repository named). */
+async function acrPullRow(azure: AzureSession, registry: NonNullable<AzureFacts['registry']>, identity: IdentityView, name: string): Promise<CheckRow> {
+  const base = { loginServer: registry.loginServer, identityName: name, principalId: identity.principalId };
+  try {
+    const id = registry.id.toLowerCase();
+    // At the registry or above it (below it, on a repository scope, grants nothing over the registry).
+    const over = (await azure.arm.roleAssignmentsOf(registry.id, identity.principalId)).filter((a) => id === a.scope.toLowerCase() || id.startsWith(`${a.scope.toLowerCase()}/`));
+    const acrPull = over.some((a) => assignmentCovers(a, ACR_PULL_ROLE_ID, registry.id));
+    const others = over.filter((a) => !assignmentCovers(a, ACR_PULL_ROLE_ID, registry.id)).map((a) => a.roleDefinitionId.split('/').pop()!.toLowerCase());
+    return acrPullAssignmentCheck({ ...base, acrPull, otherRoles: [...new Set(others)].map((g) => BUILT_IN_ROLES[g] ?? `role definition ${g}`) });
+  } catch (err) {
+    return acrPullAssignmentCheck({ ...base, acrPull: false, otherRoles: [], error: err instanceof Error ? err.message : String(err) });
+  }
+}
+
 export async function checkAks(i: AksCheckInput): Promise<AzureVerifyReport> {
   const { facts, decisions } = i;
   const rg = decisions.identityResourceGroup;
@@ -150,7 +173,7 @@ export async function checkAks(i: AksCheckInput): Promise<AzureVerifyReport> {
         tenantId: identity.tenantId || facts.tenantId, clientId: identity.clientId, cloud: AZURE_CLOUDS[facts.cloud],
         ...(i.authorityHost ? { authorityHost: i.authorityHost } : {}),
         place: { resourceGroup: rg, identityName: name }, credentials,
-        ...(facts.registry ? { loginServer: facts.registry.loginServer, repository: VERIFY_REPOSITORY } : {}),
+        ...(facts.registry ? { loginServer: facts.registry.loginServer, ...(i.repository ? { repository: i.repository } : { roleRow: () => acrPullRow(i.azure, facts.registry!, identity!, name) }) } : {}),
         nowS: Math.floor(i.now() / 1000),
       });
       const broke = rows.find((r) => r.result === 'fail');

@@ -155,6 +155,24 @@ export function registryReadCheck(o: { loginServer: string; repository: string; 
   return row(id, name, 'fail', `${o.loginServer} answered HTTP ${o.status} to a tags list of ${o.repository}.${o.detail ? ` ${o.detail}` : ''}`, 'Check the registry\'s health and network rules (az acr check-health).');
 }
 
+/**
+ * The registry read link when no repository is named (--acr-repository): the registry accepted the
+ * identity at its exchange, and ARM says whether AcrPull covers the registry (its own scope, or the
+ * resource group's or subscription's above it). A real read needs a repository that exists; the
+ * assignment is what a read would be allowed by.
+ */
+export function acrPullAssignmentCheck(o: { loginServer: string; identityName: string; principalId?: string; acrPull: boolean; otherRoles: readonly string[]; error?: string }): CheckRow {
+  const id = 'azure-acr-read';
+  const name = 'Registry read';
+  const registry = o.loginServer.split('.')[0]!;
+  const prove = 'pass --acr-repository <repository> to list its tags and prove the pull end to end';
+  if (o.error) return row(id, name, 'warn', `Not checked: the role assignments of managed identity ${o.identityName} could not be read (${o.error}).`, `Grant yourself read on role assignments, or ${prove}.`);
+  if (o.acrPull) return row(id, name, 'pass', `Managed identity ${o.identityName} has AcrPull on ${o.loginServer} (its role assignments, read from Azure Resource Manager): the registry lets it pull. No repository was named, so none was read (${prove}).`);
+  const fix = `Re-run "rhacs-sts init" with --acr ${registry}, or: az role assignment create --assignee-object-id ${o.principalId ?? '<principal id>'} --assignee-principal-type ServicePrincipal --role AcrPull --scope $(az acr show --name ${registry} --query id --output tsv)`;
+  if (o.otherRoles.length) return row(id, name, 'warn', `Managed identity ${o.identityName} has no AcrPull on ${o.loginServer}, but other roles over it (${o.otherRoles.join(', ')}), which may grant pull: ${prove}.`, fix);
+  return row(id, name, 'fail', `Managed identity ${o.identityName} has no role assignment over ${o.loginServer} (AcrPull is the least privilege that pulls).`, fix);
+}
+
 /** A link not tried because an earlier one failed. */
 export function notTried(id: string, name: string, because: string): CheckRow {
   return row(id, name, 'warn', `Not checked: ${because} failed.`);

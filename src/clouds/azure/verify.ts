@@ -29,9 +29,12 @@ export interface AzureVerifyInput {
   place: IdentityPlace;
   /** The identity's federated credentials, read from ARM: they explain an AADSTS70021. */
   credentials?: readonly FederatedCredentialView[];
-  /** The registry (`<name>.azurecr.io`) and a repository in it to read; absent: the registry links are not checked. */
+  /** The registry (`<name>.azurecr.io`); absent: the registry links are not checked. */
   loginServer?: string;
+  /** A repository in it whose tags are listed (--acr-repository); absent: `roleRow` stands in for the read. */
   repository?: string;
+  /** The read link when no repository is named: the pull permission as ARM's role assignments say it. */
+  roleRow?: () => Promise<CheckRow>;
   /** Seconds since the epoch, for the token's expiry. */
   nowS: number;
 }
@@ -51,7 +54,7 @@ export async function verifyAzureChain(http: AzureHttp, input: AzureVerifyInput)
   rows.push(entraCheck({ outcome, claims, clientId: input.clientId, tenantId: input.tenantId, credentials: input.credentials, place: input.place, authorityHost: authority }));
   if (!('token' in outcome) || !outcome.token) return skipRest(1, 'the Entra ID token exchange');
   const armToken = outcome.token;
-  if (!input.loginServer || !input.repository) {
+  if (!input.loginServer) {
     rows.push(row('azure-acr-exchange', 'ACR token exchange', 'warn', 'Not checked: no registry named.', 'Pass --acr <registry> to prove the ACR token exchange and the pull permission.'));
     rows.push(notTried('azure-acr-read', 'Registry read', 'the ACR token exchange'));
     return rows;
@@ -64,6 +67,12 @@ export async function verifyAzureChain(http: AzureHttp, input: AzureVerifyInput)
   if (!refresh) {
     rows.push(acrExchangeCheck(service, 'exchange', exchange.ok ? acrReason(exchange.res) : exchange.error));
     return skipRest(2, 'the ACR token exchange');
+  }
+  if (!input.repository) {
+    // The registry took the identity at its exchange; without a repository to read, ARM says whether it may pull.
+    rows.push(acrExchangeCheck(service, 'done'));
+    rows.push(input.roleRow ? await input.roleRow() : row('azure-acr-read', 'Registry read', 'warn', 'Not checked: no repository named.', 'Pass --acr-repository <repository> to prove the pull permission.'));
+    return rows;
   }
   const scope = `repository:${input.repository}:pull`;
   const tokenRes = await attempt(http, { method: 'POST', url: `${base}/oauth2/token`, form: { grant_type: 'refresh_token', service, scope, refresh_token: refresh } });

@@ -43,6 +43,25 @@ export async function centralEndpoint(sb: SandboxInfo, cluster: string, namespac
   return (await call<{ url: string }>(sb, `/endpoint?${q(cluster, namespace)}`)).url;
 }
 
+/**
+ * Lets the Central pods of `cluster` reach Azure stand-ins started in a test file (Entra, ACR): what
+ * Central's test of an Azure Container Registry integration calls from its pod. Returns the undo.
+ */
+export async function centralReachesAzure(
+  sb: SandboxInfo, cluster: string,
+  az: { authorityHost: string; cloud: { authorityHost: string; acrSuffix: string; armResource: string }; ca: string | Buffer; acrUrl: string },
+  opts: { pullCheckRepository?: string } = {},
+): Promise<() => Promise<void>> {
+  if (!sb.centralControlUrl) throw new Error('the Central API stand-ins are not running (global-setup.ts starts them)');
+  const put = async (body: string) => {
+    const r = await fetch(`${sb.centralControlUrl}/clouds?cluster=${encodeURIComponent(cluster)}`, { method: 'PUT', body, signal: AbortSignal.timeout(10_000) });
+    if (!r.ok) throw new Error(`the Central stand-ins refused the Azure side of ${cluster}: ${r.status} ${await r.text()}`);
+  };
+  const { authorityHost, armResource, acrSuffix } = az.cloud;
+  await put(JSON.stringify({ azure: { authorityHost: az.authorityHost, cloud: { authorityHost, acrSuffix, armResource }, ca: az.ca.toString(), acrUrl: az.acrUrl, ...opts } }));
+  return () => put('');
+}
+
 export async function centralMark(sb: SandboxInfo): Promise<number> {
   return (await call<{ seq: number }>(sb, '/mark')).seq;
 }

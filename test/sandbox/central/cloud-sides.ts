@@ -55,9 +55,9 @@ export interface CentralClouds {
 }
 
 /**
- * The Google side as sent over the Central stand-ins' control API (`PUT /clouds?cluster=<name>`) by
- * stand-ins that run in another process: the Docker registry of each location, and the metadata
- * server of each node (by node name).
+ * The Google and Azure sides as sent over the Central stand-ins' control API (`PUT
+ * /clouds?cluster=<name>`) by stand-ins that run in another process: Google's Docker registry of
+ * each location and the metadata server of each node (by node name); Azure's Entra and ACR.
  */
 export interface CentralCloudsWire {
   gcp?: {
@@ -66,12 +66,51 @@ export interface CentralCloudsWire {
     metadataHosts?: Record<string, string>;
     pullCheckImage?: string;
   };
+  /** The Azure side: Entra's and ACR's stand-ins by URL (ACR reached by host name: TLS server name and Host header). */
+  azure?: {
+    authorityHost: string;
+    cloud: { authorityHost: string; acrSuffix: string; armResource: string };
+    ca: string;
+    acrUrl: string;
+    pullCheckRepository?: string;
+  };
+}
+
+/** An AzureSide from its wire form: requests to `https://<registry>.<suffix>/…` go to the ACR stand-in's port, named by host. */
+function azureFromWire(a: NonNullable<CentralCloudsWire['azure']>): AzureSide {
+  const acr = new URL(a.acrUrl);
+  return {
+    authorityHost: a.authorityHost,
+    cloud: a.cloud,
+    ca: a.ca,
+    ...(a.pullCheckRepository ? { pullCheckRepository: a.pullCheckRepository } : {}),
+    acrFetch: (target, init = {}) => {
+      const u = new URL(target);
+      return new Promise((resolve, reject) => {
+        const req = https.request(
+          { host: acr.hostname, port: acr.port, servername: u.hostname, method: init.method ?? 'GET', path: `${u.pathname}${u.search}`, headers: { host: u.hostname, ...init.headers }, ca: a.ca, timeout: 5000, agent: false },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => (body += c));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body }));
+            res.on('error', reject);
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error(`dial tcp ${u.hostname}:443: i/o timeout`)));
+        req.on('error', reject);
+        req.end(init.body);
+      });
+    },
+  };
 }
 
 export function cloudsFromWire(w: CentralCloudsWire): CentralClouds {
-  if (!w.gcp) return {};
+  const azure = w.azure ? { azure: azureFromWire(w.azure) } : {};
+  if (!w.gcp) return azure;
   const g = w.gcp;
   return {
+    ...azure,
     gcp: {
       urls: {
         stsToken: g.urls.stsToken,
