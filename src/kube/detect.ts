@@ -25,6 +25,7 @@ import { GKE_NODEPOOL_LABEL, gkeClusterRef, type GkeClusterRef } from '../platfo
 import { AKS_CLUSTER_NODE_LABEL, aksFactsFromSignals } from '../platforms/aks/index.js';
 import { aksKubeconfigSignals, readAksSignals } from './aks-signals.js';
 import type { ClusterFacts } from '../plan/model.js';
+import { openShiftGcpFacts, openShiftGcpWithoutIssuer } from '../platforms/openshift/gcp.js';
 
 const EKS_HOST_RE = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$/;
 
@@ -45,6 +46,10 @@ export interface ProviderDetection {
   gke?: GkeClusterRef;
   /** AKS: where Azure has the cluster (kubeconfig user, nodes, issuer). */
   aks?: ClusterFacts['aks'];
+  /** OpenShift: its Infrastructure object's platform type (`AWS`, `GCP`, `Azure`, `None`…). */
+  openshiftPlatform?: string;
+  /** OpenShift on Google Cloud: its project and region, as the Infrastructure object says. */
+  openshiftGcp?: ClusterFacts['openshiftGcp'];
 }
 
 /** The issuer as IAM names it (see validate.normaliseIssuer); an invalid one is only trimmed, for the error that follows. */
@@ -59,7 +64,7 @@ interface OpenShiftInfrastructure {
   status?: {
     infrastructureName?: string;
     platform?: string;
-    platformStatus?: { type?: string; aws?: { region?: string } };
+    platformStatus?: { type?: string; aws?: { region?: string }; gcp?: { projectID?: string; region?: string } };
   };
 }
 
@@ -108,14 +113,17 @@ async function readOpenShift(api: KubeApi, input: DiscoverInput, given: string |
     readOpenShiftConfig<OpenShiftAuthentication>(api, 'authentications'),
     readOpenShiftConfig<OpenShiftInfrastructure>(api, 'infrastructures'),
   ]);
-  const region = infra?.status?.platformStatus?.aws?.region || undefined;
+  const region = infra?.status?.platformStatus?.aws?.region || infra?.status?.platformStatus?.gcp?.region || undefined;
   const clusterName = infra?.status?.infrastructureName || undefined;
   const platform = infra?.status?.platformStatus?.type ?? infra?.status?.platform;
-  if (platform && platform !== 'AWS') {
+  const gcp = platform === 'GCP' ? openShiftGcpFacts(infra?.status?.platformStatus?.gcp) : undefined;
+  // On Google Cloud the run is Google's (AWS's refuses it, naming --cloud gcp): no word about AWS here.
+  if (platform && platform !== 'AWS' && platform !== 'GCP') {
     warnings.push(`The OpenShift infrastructure platform is ${platform}, not AWS; AWS STS still works if the issuer is public, but check that this is the cluster you meant.`);
   }
   const saIssuer = auth?.spec?.serviceAccountIssuer?.trim() ? normalizeIssuer(auth.spec.serviceAccountIssuer) : undefined;
   if (!issuer && (input.provider ?? 'openshift') === 'openshift') {
+    if (!saIssuer && gcp) throw openShiftGcpWithoutIssuer();
     if (!saIssuer) {
       // Passing the public issuer with --oidc-issuer does not help: the tokens still carry the internal one.
       throw Object.assign(
@@ -129,7 +137,12 @@ async function readOpenShift(api: KubeApi, input: DiscoverInput, given: string |
     issuer = saIssuer;
     evidence.push('issuer from authentication.config.openshift.io/cluster');
   }
-  return { issuer, region, clusterName, saIssuer };
+  return { issuer, region, clusterName, saIssuer, platform, gcp };
+}
+
+/** OpenShift: the cloud its Infrastructure object names, and on Google Cloud the project and region there. */
+function openShiftCloud(os: { platform?: string; gcp?: ClusterFacts['openshiftGcp'] } | undefined): Pick<ProviderDetection, 'openshiftPlatform' | 'openshiftGcp'> {
+  return { ...(os?.platform ? { openshiftPlatform: os.platform } : {}), ...(os?.gcp ? { openshiftGcp: os.gcp } : {}) };
 }
 
 /** A few nodes (bounded), or null when we may not list them (the signal is then just missing). */
@@ -154,12 +167,12 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   let issuer = input.oidcIssuer ? normalizeIssuer(input.oidcIssuer) : undefined;
   let region: string | undefined;
   let clusterName: string | undefined;
-  let saIssuer: string | undefined;
+  let os: Awaited<ReturnType<typeof readOpenShift>> | undefined;
   let detected: ProviderDetection['detected'] = 'other';
 
   if (openshift) {
     detected = 'openshift';
-    ({ issuer, region, clusterName, saIssuer } = await readOpenShift(api, input, issuer, evidence, warnings));
+    ({ issuer, region, clusterName } = os = await readOpenShift(api, input, issuer, evidence, warnings));
   }
 
   let tokenIssuer: ProviderDetection['tokenIssuer'];
@@ -174,8 +187,8 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
       tokenIssuer = { issuer: await wellKnownIssuer(api), source: 'the API server\'s /.well-known/openid-configuration' };
     } catch (err) {
       if (!(err instanceof RhacsStsError) || err.exitCode !== 1) throw err;
-      tokenIssuer = saIssuer
-        ? { issuer: saIssuer, source: 'spec.serviceAccountIssuer of authentication.config.openshift.io/cluster' }
+      tokenIssuer = os?.saIssuer
+        ? { issuer: os.saIssuer, source: 'spec.serviceAccountIssuer of authentication.config.openshift.io/cluster' }
         : { error: err.message };
     }
   }
@@ -262,7 +275,7 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   if (gke) clusterName ??= gke.name;
   const aks = provider === 'aks' ? await aksClusterRef(api) : undefined;
   if (aks?.name) clusterName ??= aks.name;
-  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}), ...(gke ? { gke } : {}), ...(aks ? { aks } : {}) };
+  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}), ...(gke ? { gke } : {}), ...(aks ? { aks } : {}), ...(provider === 'openshift' ? openShiftCloud(os) : {}) };
 }
 
 /** Why the cluster looks like AKS before its nodes are read (undefined: it does not). */
@@ -342,6 +355,8 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
       ...(agentRuns !== undefined ? { podIdentityAgent: agentRuns } : {}),
       ...(p.gke ? { gke: { ...p.gke, ...(nodePools ? { nodePools } : {}) } } : {}),
       ...(p.aks ? { aks: p.aks } : {}),
+      ...(p.openshiftPlatform ? { openshiftPlatform: p.openshiftPlatform } : {}),
+      ...(p.openshiftGcp ? { openshiftGcp: p.openshiftGcp } : {}),
       current: rhacs.current,
     },
     region: p.region,

@@ -16,7 +16,7 @@ export function checkPlatformFlags(command: CommandName, provider: string | unde
     add('cloud', `"${cloud}" is not a cloud we support (aws, gcp or azure)`);
   } else if (cloud !== undefined && provider !== undefined && provider !== 'openshift' && PROVIDERS.includes(provider as Provider) && PROVIDER_CLOUD[provider as Exclude<Provider, 'openshift'>] !== cloud) {
     add('cloud', `${provider} runs on ${PROVIDER_CLOUD[provider as Exclude<Provider, 'openshift'>]}, not ${cloud}: leave --cloud out (it is for OpenShift)`);
-  } else if (cloud !== undefined && cloud !== 'aws' && provider === 'openshift') {
-    add('cloud', `${cloud}: OpenShift on ${cloud === 'gcp' ? 'Google Cloud' : 'Azure'} is not available yet (${cloud === 'gcp' ? 'GKE' : 'AKS'} is: --provider ${cloud === 'gcp' ? 'gke' : 'aks'})`);
+  } else if (cloud === 'azure' && provider === 'openshift') {
+    add('cloud', `${cloud}: OpenShift on Azure is not available yet (AKS is: --provider aks)`);
   }
 }

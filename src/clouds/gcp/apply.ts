@@ -10,6 +10,7 @@ import { updateMember } from './iam-policy.js';
 import type { GcpAction } from './plan.js';
 import { convergeServiceAccount, readServiceAccount } from './service-account.js';
 import type { GcpSession } from './session.js';
+import { applyPoolAction, applyProviderAction } from './workload-identity-apply.js';
 
 /** Applies one action; true when it wrote. */
 export async function applyGcpAction(session: GcpSession, a: GcpAction): Promise<boolean> {
@@ -28,6 +29,10 @@ export async function applyGcpAction(session: GcpSession, a: GcpAction): Promise
       }
       return (await updateMember(session, a.resource, { op: a.op, role: a.role, member: a.member })).changed;
     }
+    case 'gcp-workload-identity-pool':
+      return applyPoolAction(session, a);
+    case 'gcp-oidc-provider':
+      return applyProviderAction(session, a);
   }
 }
 

@@ -15,6 +15,9 @@ import { checkGke, type GcpVerifyReport, type GkeCheckInput } from './verify-gke
 import { planGkeUninstall } from './uninstall.js';
 import { decideGcp, readGcpFacts, type GcpRunOptions } from './facts.js';
 import type { ClusterFacts } from '../../plan/model.js';
+import { CREDENTIALS_SECRET, CREDENTIALS_SECRET_KEY, OPENSHIFT_AUDIENCE, OPENSHIFT_TOKEN_FILE } from './external-account.js';
+import { planOpenShiftGcp } from './plan-openshift.js';
+import { planOpenShiftGcpUninstall } from './uninstall-openshift.js';
 
 /** What a Google run reads from the environment: the credentials' places, and endpoint overrides (gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>). */
 export interface GcpRunEnvironment {
@@ -55,7 +58,10 @@ export const gcp: GcpCloud = {
   title: 'Google Cloud',
   platforms: ['gke', 'openshift'],
   audience: (platform) => (platform === 'openshift' ? 'openshift' : '<project>.svc.id.goog'),
-  wiring: (_platform, email) => ({ serviceAccountAnnotations: { [GKE_SA_ANNOTATION]: email } }),
+  // On OpenShift the identity is the external_account configuration itself, in the Secret Central watches.
+  wiring: (platform, identity) => (platform === 'openshift'
+    ? { secret: { name: CREDENTIALS_SECRET, data: { [CREDENTIALS_SECRET_KEY]: identity } }, token: { audience: OPENSHIFT_AUDIENCE, path: OPENSHIFT_TOKEN_FILE, expirationSeconds: 3600 } }
+    : { serviceAccountAnnotations: { [GKE_SA_ANNOTATION]: identity } }),
   isAction: (a): a is GcpAction => isGcpAction(a),
   openSession: async (i) => {
     const { openGcpSession } = await import('./session.js');
@@ -68,8 +74,8 @@ export const gcp: GcpCloud = {
     return gcpCloudSession(google);
   },
   readState: (session, facts, decisions) => readGcpState(session.google, facts, decisions),
-  plan: planGke,
-  planUninstall: planGkeUninstall,
+  plan: (facts, decisions, state) => (decisions.workloadIdentity ? planOpenShiftGcp(facts, decisions, state) : planGke(facts, decisions, state)),
+  planUninstall: (facts, decisions, state) => (decisions.workloadIdentity ? planOpenShiftGcpUninstall(facts, decisions, state) : planGkeUninstall(facts, decisions, state)),
   checks: async (session, { timeoutMs, ...input }) => {
     const { tokenHttp } = await import('./token-http.js');
     return checkGke({ ...input, google: session.google, http: tokenHttp(timeoutMs !== undefined ? { timeoutMs } : {}) });
@@ -79,6 +85,7 @@ export const gcp: GcpCloud = {
   decide: decideGcp,
   summary: (plan) => [
     `RHACS acts as the Google service account ${plan.serviceAccount.email} (project ${plan.projectId}).`,
+    ...(plan.workloadIdentity ? [`  trusted through ${plan.workloadIdentity.providers.join(', ')}`] : []),
     ...plan.grants.map((g) => `  ${g.role} on ${g.resource}: ${g.member}`),
   ],
 };

@@ -11,6 +11,9 @@ import { targetComponents } from '../../plan/components.js';
 import { planAnnotationWiring } from '../../plan/wiring.js';
 import { changeMember, describeResource, type IamPolicy, type IamResource } from './iam-policy.js';
 import { accountEmail, ownershipDescription, type ServiceAccountFacts } from './service-account.js';
+import type { PoolRef, ProviderRef } from './external-account.js';
+import type { PoolFacts, ProviderFacts } from './pools.js';
+import type { Jwk } from '../../kube/session.js';
 
 export const ARTIFACT_READER = 'roles/artifactregistry.reader';
 export const WORKLOAD_IDENTITY_USER = 'roles/iam.workloadIdentityUser';
@@ -39,6 +42,10 @@ export interface GcpDecisions {
   adoptServiceAccount: boolean;
   /** --gar-repository: the reader grant goes on these; none: on the project. */
   repositories: GarRepository[];
+  /** OpenShift: the workload identity pool, and each cluster's OIDC provider in it (by context, '' for the current one). */
+  workloadIdentity?: { poolId: string; providerIds: Record<string, string> };
+  /** OpenShift: replace a Secret gcp-cloud-credentials rhacs-sts did not write (--adopt-credentials-secret). */
+  adoptCredentialsSecret?: boolean;
 }
 
 /** What is in place at Google for a run (read-only). */
@@ -48,6 +55,9 @@ export interface GcpState {
   serviceAccountPolicy: IamPolicy | null;
   /** The policy of each resource the reader grant goes on, by its description. */
   readerPolicies: Record<string, IamPolicy>;
+  /** OpenShift: the pool (null: none has that id), and each cluster's provider by its id (null: none). */
+  pool?: PoolFacts | null;
+  providers?: Record<string, ProviderFacts | null>;
 }
 
 export type GcpAction =
@@ -62,9 +72,13 @@ export type GcpAction =
       type: 'gcp-iam-member'; resource: IamResource; role: string; member: string; op: 'add' | 'remove';
       /** The service account whose policy this is must be ours (or adopted) when it is written. */
       adopt?: boolean;
-    });
+    })
+  /** OpenShift: the workload identity pool (ours by its description marker; `update`: undelete ours). */
+  | (PlanActionBase & { type: 'gcp-workload-identity-pool'; ref: PoolRef; clusters: string[] })
+  /** OpenShift: the cluster's OIDC provider in the pool (`update`: the drifted fields patched, stale keys re-synced). */
+  | (PlanActionBase & { type: 'gcp-oidc-provider'; ref: ProviderRef; issuer: string; keys?: Jwk[]; cluster: string });
 
-export const GCP_ACTION_TYPES: ReadonlySet<string> = new Set(['gcp-service-account', 'gcp-iam-member']);
+export const GCP_ACTION_TYPES: ReadonlySet<string> = new Set(['gcp-service-account', 'gcp-iam-member', 'gcp-workload-identity-pool', 'gcp-oidc-provider']);
 
 export function isGcpAction(a: { type: string }): a is GcpAction {
   return GCP_ACTION_TYPES.has(a.type);
@@ -79,6 +93,8 @@ export interface GcpPlan extends BasePlan<GcpAction | KubeAction> {
   serviceAccount: { email: string; accountId: string; managed: boolean };
   /** Every member this plan grants, on which resource and role. */
   grants: { resource: string; role: string; member: string }[];
+  /** OpenShift: the pool and the clusters' providers (by project number). */
+  workloadIdentity?: { pool: string; providers: string[] };
 }
 
 /** The workload pool of a GKE project: workload identity's principals live there. */
