@@ -26,6 +26,8 @@ export interface ClusterInfo {
    */
   context: string;
   flavour: Flavour;
+  /** OpenShift: the cloud its Infrastructure object names, when not AWS. */
+  cloud?: 'gcp';
   /** https://127.0.0.1:PORT */
   server: string;
   /** The API server's --service-account-issuer (the `iss` of its service-account tokens). */

@@ -11,6 +11,8 @@ export interface OpenShiftSeedOptions {
   infrastructureName?: string;
   /** status.desired.version of clusterversion/version (default 4.16.12). */
   version?: string;
+  /** The cloud the Infrastructure object names (default AWS); Google Cloud with its project. */
+  gcp?: { projectId: string };
 }
 
 const OPENSHIFT_CONFIG = 'config.openshift.io';
@@ -62,7 +64,7 @@ export async function seedOpenShift(kc: KubeConfig, opts: OpenShiftSeedOptions):
     kc,
     { ...base, plural: 'infrastructures', kind: 'Infrastructure' },
     'cluster',
-    { cloudConfig: { name: '' }, platformSpec: { type: 'AWS', aws: {} } },
+    { cloudConfig: { name: '' }, platformSpec: opts.gcp ? { type: 'GCP', gcp: {} } : { type: 'AWS', aws: {} } },
     {
       apiServerInternalURI: `https://api-int.${infraName}.example.com:6443`,
       apiServerURL: `https://api.${infraName}.example.com:6443`,
@@ -71,8 +73,8 @@ export async function seedOpenShift(kc: KubeConfig, opts: OpenShiftSeedOptions):
       etcdDiscoveryDomain: '',
       infrastructureName: infraName,
       infrastructureTopology: 'HighlyAvailable',
-      platform: 'AWS',
-      platformStatus: { type: 'AWS', aws: { region } },
+      platform: opts.gcp ? 'GCP' : 'AWS',
+      platformStatus: opts.gcp ? { type: 'GCP', gcp: { projectID: opts.gcp.projectId, region } } : { type: 'AWS', aws: { region } },
     },
   );
   await upsertClusterObject(
