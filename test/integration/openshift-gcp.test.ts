@@ -106,6 +106,8 @@ describe('OpenShift on Google Cloud', () => {
     const again = g.mark();
     const rerun = ok(await cli(['init', '--yes', '--provider', 'openshift', '--cloud', 'gcp', ...flags(ns)]), 're-run');
     expect(rerun.stdout).toContain('Nothing to change: everything is in place.');
+    const status = ok(await cli(['status', '--provider', 'openshift', '--cloud', 'gcp', ...flags(ns)]), 'status');
+    expect(status.stdout).toMatch(/6 managed, all healthy\./);
     expect(writesSince(again)).toEqual([]);
   });
 
@@ -117,13 +119,26 @@ describe('OpenShift on Google Cloud', () => {
     const current = JSON.parse((await readProvider(session, ref))!.jwksJson!) as { keys: { kid?: string }[] };
     // Google holds a key the cluster no longer signs with, and not the one it does.
     const old = { kty: 'RSA', kid: 'retired-key', n: 'sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw', e: 'AQAB' };
+    const verified = ok(await cli(['verify', '--provider', 'openshift', '--cloud', 'gcp', ...flags(ns), '--output', 'json']), 'verify');
+    const passed = JSON.parse(verified.stdout) as { ok: boolean; checks: { id: string; result: string }[] };
+    expect(passed.ok).toBe(true);
+    // Only Central's own test is left out (no Central credentials in this run).
+    expect(passed.checks.filter((c) => c.result !== 'pass').map((c) => c.id)).toEqual(['central-test']);
+    expect(passed.checks.length).toBeGreaterThanOrEqual(6);
     await convergeProvider(session, { ref, issuer: sb.clusters[CLUSTER]!.issuer, keys: [old], cluster: CLUSTER });
+    // verify: the keys' row fails with init as the fix, and STS refuses the token's signature.
+    const stale = await cli(['verify', '--provider', 'openshift', '--cloud', 'gcp', ...flags(ns), '--output', 'json']);
+    expect(stale.code, stale.stderr).toBe(3);
+    const failed = (JSON.parse(stale.stdout) as { checks: { id: string; result: string; detail: string; fix?: string }[] }).checks.filter((c) => c.result === 'fail');
+    expect(failed.map((c) => c.id.split(':')[0])).toEqual(['gcp-provider-keys', 'gcp-sts']);
+    expect(failed[0]).toMatchObject({ detail: expect.stringMatching(/stale.*no longer published retired-key/), fix: expect.stringMatching(/Run init again/) });
     const plan = ok(await cli(['plan', '--provider', 'openshift', '--cloud', 'gcp', ...flags(ns), '--output', 'json']), 'plan');
     const changed = (JSON.parse(plan.stdout) as { actions: { type: string; status: string; summary: string }[] }).actions.filter((a) => a.status !== 'unchanged');
     expect(changed).toEqual([expect.objectContaining({ type: 'gcp-oidc-provider', status: 'update', summary: expect.stringMatching(/stale.*no longer published retired-key/) })]);
     ok(await cli(['init', '--yes', '--provider', 'openshift', '--cloud', 'gcp', ...flags(ns)]), 're-sync');
     const synced = JSON.parse((await readProvider(session, ref))!.jwksJson!) as { keys: { kid?: string }[] };
     expect(synced.keys.map((k) => k.kid).sort()).toEqual(current.keys.map((k) => k.kid).sort());
+    ok(await cli(['verify', '--provider', 'openshift', '--cloud', 'gcp', ...flags(ns)]), 'verify after the re-sync');
   });
 
   it('uninstall removes the Secret and our member, keeps another member\'s binding and so the account; init again undeletes the pool', async () => {

@@ -78,7 +78,9 @@ export const gcp: GcpCloud = {
   planUninstall: (facts, decisions, state) => (decisions.workloadIdentity ? planOpenShiftGcpUninstall(facts, decisions, state) : planGkeUninstall(facts, decisions, state)),
   checks: async (session, { timeoutMs, ...input }) => {
     const { tokenHttp } = await import('./token-http.js');
-    return checkGke({ ...input, google: session.google, http: tokenHttp(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    const checking = { ...input, google: session.google, http: tokenHttp(timeoutMs !== undefined ? { timeoutMs } : {}) };
+    if (input.decisions.workloadIdentity) return (await import('./verify-openshift.js')).checkOpenShiftGcp(checking);
+    return checkGke(checking);
   },
   integration: { type: 'artifactregistry', identityField: 'google.wifEnabled' },
   readFacts: (session, options, clusters) => readGcpFacts(session.google, options, clusters),
