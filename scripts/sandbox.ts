@@ -1,4 +1,4 @@
-// `npm run sandbox [-- --flavour eks|openshift|gke|aks] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
+// `npm run sandbox [-- --flavour eks|openshift|gke|aks] [--cloud gcp] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
 //
 // Starts a local sandbox of real servers (kube-apiserver + etcd, kube-controller-manager,
 // kube-scheduler and kwok for fake nodes, moto for IAM/STS/ECR behind the AWS gate) seeded as an EKS
@@ -7,6 +7,8 @@
 // --clusters N: a fleet of N EKS clusters (one etcd, one moto, N API servers): a hub with Central
 // and Sensor, N-1 spokes with Sensor only, each its own issuer; contexts `hub`, `spoke-1`, … (as
 // after `kubectl config rename-context`; the cluster and user entries keep EKS's ARN names).
+// --cloud gcp (with --flavour openshift): OpenShift on Google Cloud (its Infrastructure object says
+// GCP, project sandbox-project) with the Google stand-ins running in this process.
 // --no-sts (with --flavour openshift): OpenShift installed without STS, with the Authentication
 // operator stand-in running in this process, so `rhacs-sts issuer publish` can be tried.
 // Typical use:
@@ -19,7 +21,7 @@ import type { InstallMethod } from '../test/sandbox/fixtures.js';
 
 export { parseArgs, startSeededSandbox, type SeededSandbox, type SeededSandboxOptions };
 
-const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift|gke|aks] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
+const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift|gke|aks] [--cloud gcp] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
 
 function parseArgs(argv: string[]): SeededSandboxOptions {
   const opts: SeededSandboxOptions = {};
@@ -42,6 +44,12 @@ function parseArgs(argv: string[]): SeededSandboxOptions {
       case '--namespace':
         opts.namespace = value();
         break;
+      case '--cloud': {
+        const v = value();
+        if (v !== 'gcp') throw new Error(`--cloud must be gcp (OpenShift on Google Cloud), not ${v}\n${USAGE}`);
+        opts.cloud = 'gcp';
+        break;
+      }
       case '--no-sts':
         if (inline !== undefined) throw new Error(`--no-sts takes no value\n${USAGE}`);
         opts.sts = false;
@@ -109,6 +117,7 @@ async function main(): Promise<void> {
     err(`[sandbox] Azure stand-ins: Entra ID at ${az.authorityHost}, ARM at ${az.armUrl} (tenant ${az.tenantId}, subscription ${az.subscriptionId}, resource group ${az.resourceGroup}), registry ${az.registry.loginServer}`);
     err('[sandbox]   the workload identity webhook mutates pods labelled azure.workload.identity/use: "true" (the export lines carry the administrator\'s AZURE_* variables)');
   }
+  if (opts.cloud === 'gcp') err(`[sandbox] OpenShift on Google Cloud: Google stand-ins (project sandbox-project) with IAM at ${sb.env.CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM}; try rhacs-sts plan --provider openshift --cloud gcp.`);
   if (opts.flavour === 'gke') err(`[sandbox] Google Cloud stand-ins (project sandbox-project): IAM at ${sb.env.CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM}; try rhacs-sts plan, then rhacs-sts init.`);
   err('[sandbox] Rollouts run through the real controllers; kwok makes the pods ready (no container runs).');
   if (opts.sts === false) {

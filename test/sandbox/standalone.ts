@@ -7,6 +7,7 @@
 // The environment it hands out has no AWS region on purpose, as many shells do not: on EKS the
 // region is in the issuer, and rhacs-sts must cope (see README, "No region").
 import { startGkeGoogle, type GkeGoogle } from './gcp/gke-google.js';
+import { startOpenShiftGoogle, type OpenShiftGoogle } from './gcp/openshift-google.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathWith } from './aws/aws-cli.js';
@@ -43,6 +44,8 @@ export interface SeededSandboxOptions {
    * process, so that `rhacs-sts issuer publish --set-cluster-issuer` can be tried (default true).
    */
   sts?: boolean;
+  /** OpenShift only: `gcp` makes its Infrastructure object say Google Cloud, and starts the Google stand-ins. */
+  cloud?: 'gcp';
   /** Passed to startSandbox (e.g. `handleSignals: false` when the caller handles Ctrl-C). */
   sandbox?: Omit<SandboxOptions, 'clusters' | 'log'>;
 }
@@ -132,6 +135,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   if (opts.clusters !== undefined && flavour !== 'eks') throw new Error(`--clusters makes a fleet of EKS clusters; it cannot be combined with --flavour ${flavour}`);
   const withoutSts = opts.sts === false;
   if (withoutSts && flavour !== 'openshift') throw new Error('--no-sts seeds OpenShift without STS; it needs --flavour openshift');
+  if (opts.cloud && (flavour !== 'openshift' || withoutSts)) throw new Error('--cloud gcp seeds OpenShift on Google Cloud; it needs --flavour openshift (with STS)');
   const names = opts.clusters === undefined ? [flavour] : fleetNames(opts.clusters);
   const namespace = opts.namespace ?? 'stackrox';
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
@@ -139,7 +143,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   const { sandbox, stop } = await startWithStandIns({
     sandbox: {
       ...opts.sandbox,
-      clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : { name, flavour })),
+      clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : { name, flavour, ...(opts.cloud ? { cloud: opts.cloud } : {}) })),
       // A fleet's contexts are short (`hub`, `spoke-1`, …), as after `kubectl config rename-context`.
       ...(opts.clusters !== undefined ? { shortContexts: true } : {}),
     },
@@ -156,7 +160,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       fleet.push({ cluster, rhacs });
     },
   });
-  let google: GkeGoogle | undefined;
+  let google: GkeGoogle | OpenShiftGoogle | undefined;
   try {
     const env = sandboxEnv(sandbox.info);
     Object.assign(env, azureEnv(sandbox.info, env));
@@ -164,6 +168,11 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
     // environment; Central's pods reach them through a GKE metadata server stand-in per node.
     if (flavour === 'gke') {
       google = await startGkeGoogle(sandbox.info, fleet[0]!.cluster, { central: true });
+      Object.assign(env, google.env);
+    }
+    // OpenShift on Google Cloud: the Google stand-ins (its keys go to Google inline; no metadata server).
+    if (opts.cloud === 'gcp') {
+      google = await startOpenShiftGoogle(sandbox.info);
       Object.assign(env, google.env);
     }
     const stopAll = async () => {
