@@ -49,6 +49,9 @@ export const requireCentralCredentials: Step<CloudRun> = (r) => {
   if (r.answers.configureIntegration && r.cloud !== 'gcp') {
     throw new InputError([{ source: '--configure-integration', message: 'is not available on AKS yet: configure the Azure Container Registry integration in RHACS by hand (type azure, workload identity), or run init without it' }]);
   }
+  if (r.answers.configureIntegration && r.cloud === 'gcp' && (r.answers.provider === 'openshift' || r.answers.cloud === 'gcp')) {
+    throw new InputError([{ source: '--configure-integration', message: 'is not available for OpenShift on Google Cloud yet: configure the Artifact Registry integration in RHACS by hand (type artifactregistry, workload identity), or run init without it' }]);
+  }
   if (r.answers.configureIntegration && !hasCentralCredentials(r.answers)) {
     throw new InputError([{ source: '--configure-integration', message: 'needs Central credentials: set ROX_API_TOKEN (or ROX_API_TOKEN_FILE) or ROX_ADMIN_PASSWORD, or pass --use-generated-admin-password' }]);
   }

@@ -179,5 +179,8 @@ describe('OpenShift on Google Cloud', () => {
     const r = await cli(['plan', '--namespace', ns]);
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/OpenShift on Google Cloud.*rhacs-sts plan --provider openshift --cloud gcp/);
+    const integration = await cli(['init', '--yes', '--provider', 'openshift', '--cloud', 'gcp', '--configure-integration', ...flags(ns)]);
+    expect(integration.code, integration.stderr).toBe(2);
+    expect(integration.stderr).toMatch(/--configure-integration.*not available for OpenShift on Google Cloud yet/);
   });
 });
