@@ -103,7 +103,7 @@ export const openClusters: Step<CloudRun> = async (r) => {
 export const SESSION: { [I in CloudRun['cloud']]: { environment: (o: Options, clusters: ClusterFacts[]) => unknown; reading: string } } = {
   gcp: {
     environment: (o) => ({ credentials: o.environment?.gcp ?? {}, ...(o.environment && Object.keys(o.environment.gcpEndpoints).length ? { endpoints: o.environment.gcpEndpoints } : {}) }),
-    reading: 'Reading the Google project, the GKE cluster and the service account…',
+    reading: 'Reading the Google project, the cluster and the service account…',
   },
   azure: {
     environment: (o, clusters) => {
