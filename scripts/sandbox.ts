@@ -1,4 +1,4 @@
-// `npm run sandbox [-- --flavour eks|openshift|gke|aks] [--cloud azure] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
+// `npm run sandbox [-- --flavour eks|openshift|gke|aks] [--cloud gcp|azure] [--no-sts] [--namespace NS] [--method operator|helm|manifests] [--clusters N]`
 //
 // Starts a local sandbox of real servers (kube-apiserver + etcd, kube-controller-manager,
 // kube-scheduler and kwok for fake nodes, moto for IAM/STS/ECR behind the AWS gate) seeded as an EKS
@@ -9,6 +9,8 @@
 // after `kubectl config rename-context`; the cluster and user entries keep EKS's ARN names).
 // --cloud azure (with --flavour openshift): OpenShift on Azure (its Infrastructure object says Azure),
 // with the Azure stand-ins; the export lines carry the administrator's AZURE_* variables.
+// --cloud gcp (with --flavour openshift): OpenShift on Google Cloud (its Infrastructure object says
+// GCP, project sandbox-project) with the Google stand-ins running in this process.
 // --no-sts (with --flavour openshift): OpenShift installed without STS, with the Authentication
 // operator stand-in running in this process, so `rhacs-sts issuer publish` can be tried.
 // Typical use:
@@ -22,7 +24,7 @@ import { OPENSHIFT_AZURE_RESOURCE_GROUP } from '../test/sandbox/azure/aks-sandbo
 
 export { parseArgs, startSeededSandbox, type SeededSandbox, type SeededSandboxOptions };
 
-const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift|gke|aks] [--cloud azure] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
+const USAGE = `usage: npm run sandbox -- [--flavour eks|openshift|gke|aks] [--cloud gcp|azure] [--no-sts] [--namespace NAME] [--method operator|helm|manifests] [--clusters 1..${MAX_FLEET}]`;
 
 function parseArgs(argv: string[]): SeededSandboxOptions {
   const opts: SeededSandboxOptions = {};
@@ -44,7 +46,7 @@ function parseArgs(argv: string[]): SeededSandboxOptions {
       }
       case '--cloud': {
         const v = value();
-        if (v !== 'azure') throw new Error(`--cloud must be azure (OpenShift on Azure), not ${v}\n${USAGE}`);
+        if (v !== 'gcp' && v !== 'azure') throw new Error(`--cloud must be gcp (OpenShift on Google Cloud) or azure (OpenShift on Azure), not ${v}\n${USAGE}`);
         opts.cloud = v;
         break;
       }
@@ -119,6 +121,7 @@ async function main(): Promise<void> {
     if (opts.cloud === 'azure') err(`[sandbox]   OpenShift on Azure: the Infrastructure object names resource group ${OPENSHIFT_AZURE_RESOURCE_GROUP}; try rhacs-sts plan --acr ${az.registry.id} (the export lines carry the administrator's AZURE_* variables)`);
     else err('[sandbox]   the workload identity webhook mutates pods labelled azure.workload.identity/use: "true" (the export lines carry the administrator\'s AZURE_* variables)');
   }
+  if (opts.cloud === 'gcp') err(`[sandbox] OpenShift on Google Cloud: Google stand-ins (project sandbox-project) with IAM at ${sb.env.CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM}; try rhacs-sts plan --provider openshift --cloud gcp.`);
   if (opts.flavour === 'gke') err(`[sandbox] Google Cloud stand-ins (project sandbox-project): IAM at ${sb.env.CLOUDSDK_API_ENDPOINT_OVERRIDES_IAM}; try rhacs-sts plan, then rhacs-sts init.`);
   err('[sandbox] Rollouts run through the real controllers; kwok makes the pods ready (no container runs).');
   if (opts.sts === false) {

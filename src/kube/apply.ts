@@ -36,6 +36,7 @@ import { FIELD_MANAGER, patchOptions, STACKROX_GROUP, STACKROX_VERSION, type Kub
 import type { KubeCall } from './errors.js';
 import { hasTokenMount, OPERATOR_CR, targetContainer } from './rhacs.js';
 import type { KubeAction } from './session.js';
+import { deleteCredentialsSecret, writeCredentialsSecret } from './secret.js';
 
 type ActionOf<T extends KubeAction['type']> = Extract<KubeAction, { type: T }>;
 
@@ -50,6 +51,8 @@ export async function applyKubeAction(api: KubeApi, action: KubeAction): Promise
         return removeOperatorOverlays(api, action);
       case 'pod-labels':
         return setPodLabels(api, action, true);
+      case 'credentials-secret':
+        return deleteCredentialsSecret(api, action);
       case 'restart':
         throw new OperationError(`Internal error: a ${action.type} action cannot have status delete.`);
     }
@@ -63,6 +66,8 @@ export async function applyKubeAction(api: KubeApi, action: KubeAction): Promise
       return mergeOperatorOverlays(api, action);
     case 'pod-labels':
       return setPodLabels(api, action, false);
+    case 'credentials-secret':
+      return writeCredentialsSecret(api, action);
     case 'restart':
       return restartDeployment(api, action);
   }

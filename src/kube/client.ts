@@ -14,6 +14,8 @@ import { applyKubeAction } from './apply.js';
 import { discoverCluster } from './detect.js';
 import { clusterNameFromKubeconfig, connectionError, isConnectionError, kubeStatus, regionFromKubeconfig } from './errors.js';
 import { annotationSetAt, issuerDiscovery, requestToken, workloadState } from './inspect.js';
+import { readCredentialsSecret } from './secret.js';
+import type { CredentialsSecretState } from '../plan/credentials-secret.js';
 import { waitForRollouts } from './rollout.js';
 import { clusterOperatorStatus, readOpenShiftIssuer, setServiceAccountIssuer, type OpenShiftIssuerState, type OperatorStatus } from './openshift-issuer.js';
 import type {
@@ -150,6 +152,10 @@ class ClientKubeSession implements KubeSession {
 
   issuerDiscovery(): Promise<IssuerDocuments> {
     return issuerDiscovery(this.api);
+  }
+
+  credentialsSecret(namespace: string, name: string, key: string): Promise<CredentialsSecretState | null> {
+    return readCredentialsSecret(this.api, namespace, name, key);
   }
 
   openShiftIssuer(): Promise<OpenShiftIssuerState | null> {

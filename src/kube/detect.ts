@@ -27,6 +27,7 @@ import { aksKubeconfigSignals, readAksSignals } from './aks-signals.js';
 import type { ClusterFacts } from '../plan/model.js';
 import { openShiftAzureFacts, type InfrastructureView } from '../platforms/openshift/azure.js';
 import { cloudFor, cloudTitle } from '../clouds/registry.js';
+import { openShiftGcpFacts, openShiftGcpWithoutIssuer } from '../platforms/openshift/gcp.js';
 
 const EKS_HOST_RE = /\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.eks\.amazonaws\.com(?:\.cn)?$/;
 
@@ -49,6 +50,10 @@ export interface ProviderDetection {
   aks?: ClusterFacts['aks'];
   /** OpenShift: what its Authentication and Infrastructure objects say. */
   openshift?: ClusterFacts['openshift'];
+  /** OpenShift: its Infrastructure object's platform type (`AWS`, `GCP`, `Azure`, `None`…). */
+  openshiftPlatform?: string;
+  /** OpenShift on Google Cloud: its project and region, as the Infrastructure object says. */
+  openshiftGcp?: ClusterFacts['openshiftGcp'];
 }
 
 /** The issuer as IAM names it (see validate.normaliseIssuer); an invalid one is only trimmed, for the error that follows. */
@@ -59,7 +64,7 @@ export function normalizeIssuer(issuer: string): string {
 interface OpenShiftAuthentication {
   spec?: { serviceAccountIssuer?: string };
 }
-type OpenShiftInfrastructure = InfrastructureView & { status?: { platformStatus?: { aws?: { region?: string } } } };
+type OpenShiftInfrastructure = InfrastructureView & { status?: { platformStatus?: { aws?: { region?: string }; gcp?: { projectID?: string; region?: string } } } };
 
 async function readOpenShiftConfig<T>(api: KubeApi, plural: string): Promise<T | null> {
   return api.optional(
@@ -106,13 +111,14 @@ async function readOpenShift(api: KubeApi, input: DiscoverInput, given: string |
     readOpenShiftConfig<OpenShiftAuthentication>(api, 'authentications'),
     readOpenShiftConfig<OpenShiftInfrastructure>(api, 'infrastructures'),
   ]);
-  const region = infra?.status?.platformStatus?.aws?.region || undefined;
+  const region = infra?.status?.platformStatus?.aws?.region || infra?.status?.platformStatus?.gcp?.region || undefined;
   const clusterName = infra?.status?.infrastructureName || undefined;
   const platform = infra?.status?.platformStatus?.type ?? infra?.status?.platform;
-  // A cluster on another cloud rhacs-sts serves goes to that cloud's run (unless --cloud said which).
+  const gcp = platform === 'GCP' ? openShiftGcpFacts(infra?.status?.platformStatus?.gcp) : undefined;
+  // A cluster on Azure goes to Azure's run (unless --cloud said which); on Google Cloud, AWS's path refuses it naming --cloud gcp.
   const cloud = platform ? cloudFor('openshift', platform) : undefined;
   if (cloud === 'azure' && input.cloud === undefined) throw new CloudHandOverError(cloud, `the OpenShift cluster of context ${api.endpoint.contextName} runs on ${cloudTitle(cloud)} (its Infrastructure object says platformStatus.type ${platform}): run again with --provider openshift --cloud ${cloud}`);
-  if (platform && platform !== 'AWS' && input.cloud !== 'azure') {
+  if (platform && platform !== 'AWS' && platform !== 'GCP' && input.cloud !== 'azure') {
     warnings.push(`The OpenShift infrastructure platform is ${platform}, not AWS; AWS STS still works if the issuer is public, but check that this is the cluster you meant.`);
   }
   const rawIssuer = auth?.spec?.serviceAccountIssuer?.trim() || undefined;
@@ -123,6 +129,7 @@ async function readOpenShift(api: KubeApi, input: DiscoverInput, given: string |
     if (!saIssuer && input.cloud === 'azure') {
       throw new InputError([{ source: api.endpoint.contextName, message: 'authentication.config.openshift.io/cluster has no spec.serviceAccountIssuer: the cluster\'s tokens carry the internal issuer https://kubernetes.default.svc, which Entra ID cannot reach. Set up the cluster for workload identity (ccoctl azure create-all, then its manifests) and run again' }]);
     }
+    if (!saIssuer && gcp) throw openShiftGcpWithoutIssuer();
     if (!saIssuer) {
       // Passing the public issuer with --oidc-issuer does not help: the tokens still carry the internal one.
       throw Object.assign(
@@ -136,7 +143,12 @@ async function readOpenShift(api: KubeApi, input: DiscoverInput, given: string |
     issuer = saIssuer;
     evidence.push('issuer from authentication.config.openshift.io/cluster');
   }
-  return { issuer, region, clusterName, saIssuer, openshiftFacts };
+  return { issuer, region, clusterName, saIssuer, openshiftFacts, platform, gcp };
+}
+
+/** OpenShift: the cloud its Infrastructure object names, and on Google Cloud the project and region there. */
+function openShiftCloud(os: { platform?: string; gcp?: ClusterFacts['openshiftGcp'] } | undefined): Pick<ProviderDetection, 'openshiftPlatform' | 'openshiftGcp'> {
+  return { ...(os?.platform ? { openshiftPlatform: os.platform } : {}), ...(os?.gcp ? { openshiftGcp: os.gcp } : {}) };
 }
 
 /** A few nodes (bounded), or null when we may not list them (the signal is then just missing). */
@@ -163,11 +175,12 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   let clusterName: string | undefined;
   let saIssuer: string | undefined;
   let openshiftFacts: ClusterFacts['openshift'];
+  let os: Awaited<ReturnType<typeof readOpenShift>> | undefined;
   let detected: ProviderDetection['detected'] = 'other';
 
   if (openshift) {
     detected = 'openshift';
-    ({ issuer, region, clusterName, saIssuer, openshiftFacts } = await readOpenShift(api, input, issuer, evidence, warnings));
+    ({ issuer, region, clusterName, saIssuer, openshiftFacts } = os = await readOpenShift(api, input, issuer, evidence, warnings));
   }
 
   let tokenIssuer: ProviderDetection['tokenIssuer'];
@@ -182,8 +195,8 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
       tokenIssuer = { issuer: await wellKnownIssuer(api), source: 'the API server\'s /.well-known/openid-configuration' };
     } catch (err) {
       if (!(err instanceof RhacsStsError) || err.exitCode !== 1) throw err;
-      tokenIssuer = saIssuer
-        ? { issuer: saIssuer, source: 'spec.serviceAccountIssuer of authentication.config.openshift.io/cluster' }
+      tokenIssuer = os?.saIssuer
+        ? { issuer: os.saIssuer, source: 'spec.serviceAccountIssuer of authentication.config.openshift.io/cluster' }
         : { error: err.message };
     }
   }
@@ -270,8 +283,8 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   if (gke) clusterName ??= gke.name;
   const aks = provider === 'aks' ? await aksClusterRef(api) : undefined;
   if (aks?.name) clusterName ??= aks.name;
-  const os = provider === 'openshift' && openshiftFacts ? { ...openshiftFacts, ...(region ? { region } : {}) } : undefined;
-  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}), ...(gke ? { gke } : {}), ...(aks ? { aks } : {}), ...(os ? { openshift: os } : {}) };
+  const osFacts = provider === 'openshift' && openshiftFacts ? { ...openshiftFacts, ...(region ? { region } : {}) } : undefined;
+  return { detected, provider, issuer, region, clusterName, evidence, warnings, ...(tokenIssuer ? { tokenIssuer } : {}), ...(gke ? { gke } : {}), ...(aks ? { aks } : {}), ...(osFacts ? { openshift: osFacts } : {}), ...(provider === 'openshift' ? openShiftCloud(os) : {}) };
 }
 
 /** Why the cluster looks like AKS before its nodes are read (undefined: it does not). */
@@ -352,6 +365,8 @@ export async function discoverCluster(api: KubeApi, input: DiscoverInput): Promi
       ...(p.gke ? { gke: { ...p.gke, ...(nodePools ? { nodePools } : {}) } } : {}),
       ...(p.aks ? { aks: p.aks } : {}),
       ...(p.openshift ? { openshift: p.openshift } : {}),
+      ...(p.openshiftPlatform ? { openshiftPlatform: p.openshiftPlatform } : {}),
+      ...(p.openshiftGcp ? { openshiftGcp: p.openshiftGcp } : {}),
       current: rhacs.current,
     },
     region: p.region,

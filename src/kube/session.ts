@@ -11,7 +11,7 @@ import type { OpenShiftIssuerState, OperatorStatus } from './openshift-issuer.js
 
 export type KubeAction = Extract<
   Action,
-  { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'pod-labels' | 'restart' }
+  { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'pod-labels' | 'restart' | 'credentials-secret' }
 >;
 
 export const KUBE_ACTION_TYPES: ReadonlySet<string> = new Set<Action['type']>([
@@ -20,6 +20,7 @@ export const KUBE_ACTION_TYPES: ReadonlySet<string> = new Set<Action['type']>([
   'operator-overlay',
   'pod-labels',
   'restart',
+  'credentials-secret',
 ]);
 
 export function isKubeAction(a: { type: string }): a is KubeAction {
@@ -80,6 +81,8 @@ export interface KubeSession {
   /** Watches the deployments until ready or the timeout; progress lines through the callback. */
   /** Waits until each deployment is rolled out; stops early (CancelledError) when `signal` aborts. */
   waitForRollouts(refs: { namespace: string; name: string }[], timeoutMs: number, onProgress: (p: RolloutProgress) => void, signal?: AbortSignal): Promise<void>;
+  /** A credentials Secret: whether rhacs-sts wrote it (and then its value under `key`); null when there is none. Read-only. */
+  credentialsSecret?(namespace: string, name: string, key: string): Promise<CredentialsSecretState | null>;
   /** The service-account issuer's discovery document and JWKS, read through the API server. Read-only. */
   issuerDiscovery(): Promise<IssuerDocuments>;
   /** OpenShift: spec.serviceAccountIssuer and the infrastructure's name and region; null on other clusters. Read-only. */
@@ -103,18 +106,8 @@ export interface KubeSession {
   annotationSetAt(namespace: string, serviceAccount: string, key: string): Promise<Date | undefined | null>;
 }
 
-/** One key of a JSON Web Key Set (only the public parts we look at). */
-export interface Jwk {
-  kid?: string;
-  kty?: string;
-  alg?: string;
-  use?: string;
-  n?: string;
-  e?: string;
-  crv?: string;
-  x?: string;
-  y?: string;
-}
+export type { Jwk } from '../plan/credentials-secret.js';
+import type { CredentialsSecretState, Jwk } from '../plan/credentials-secret.js';
 
 export interface IssuerDocuments {
   /** `issuer` of /.well-known/openid-configuration (normalised: no trailing slash). */

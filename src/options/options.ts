@@ -3,9 +3,8 @@
  * key; `parseOptions` turns raw flag values plus the environment into one typed, validated object.
  * Nothing below the entry point reads process.argv or process.env.
  */
-import { PROJECT_ID } from '../clouds/gcp/project.js';
-import { accountIdProblems } from '../clouds/gcp/service-account.js';
 import { azureOptions } from './azure.js';
+import { gcpOptions } from './gcp.js';
 import { ProblemList, type InputError } from '../errors.js';
 import { parseConnectTo } from '../net/https.js';
 import * as v from '../validate.js';
@@ -78,10 +77,13 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('adoptIntegration', '--adopt-integration', 'let rhacs-sts switch an existing ECR integration for the same registry and region to the container IAM role (its static keys stop being used); on GKE, an Artifact Registry integration for the same endpoint and project to workload identity (its key stops being used); on AKS, an Azure Container Registry integration for the same registry (its password stops being used)', 'boolean', PLANNING),
   spec('ecrAssumeRole', '--ecr-assume-role <name>', 'cross-account ECR: the role in the registry account that Central assumes (arn:aws:iam::<registry>:role/<name>; commercial partition only)', 'string', PLANNING),
   spec('ecrAssumeRoleExternalId', '--ecr-assume-role-external-id <id>', 'cross-account ECR: the external ID that role\'s trust policy requires', 'string', PLANNING),
-  spec('gcpProject', '--gcp-project <id>', 'GKE: the Google Cloud project of the service account and the grants (default: the cluster\'s, from its kubeconfig context or issuer)', 'string', [...PLANNING, 'uninstall', 'status', 'verify']),
+  spec('gcpProject', '--gcp-project <id>', 'GKE, OpenShift on Google Cloud: the Google Cloud project of the service account and the grants (default: the cluster\'s, from its kubeconfig context or issuer, or OpenShift\'s Infrastructure object)', 'string', [...PLANNING, 'uninstall', 'status', 'verify']),
   spec('gcpServiceAccount', '--gcp-service-account <id|email>', 'GKE: the Google service account RHACS acts as (default: rhacs-<cluster-name>, created and marked as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall', 'status', 'verify']),
   spec('garRepository', '--gar-repository <location>/<repo>', 'GKE: grant Artifact Registry read on this repository only (e.g. europe-west1/images); repeat for more (default: every repository of the project)', 'list', [...PLANNING, 'uninstall', 'status', 'verify']),
   spec('adoptServiceAccount', '--adopt-service-account', 'GKE: let RHACS act as an existing Google service account that rhacs-sts did not create (it is not marked as rhacs-sts\'s; uninstall keeps it)', 'boolean', PLANNING),
+  spec('workloadIdentityPool', '--workload-identity-pool <id>', 'OpenShift on Google Cloud: the workload identity pool the cluster\'s provider goes in (default: rhacs-<cluster-name>, 4–32 characters; created and marked as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall', 'status', 'verify']),
+  spec('workloadIdentityProvider', '--workload-identity-provider <id>', 'OpenShift on Google Cloud: the OIDC provider for the cluster\'s issuer in that pool (default: the cluster name, 4–32 characters)', 'string', [...PLANNING, 'uninstall', 'status', 'verify']),
+  spec('adoptCredentialsSecret', '--adopt-credentials-secret', 'OpenShift on Google Cloud: replace a Secret gcp-cloud-credentials in RHACS\'s namespace that rhacs-sts did not write (it is marked as rhacs-sts\'s from then on)', 'boolean', PLANNING),
   spec('azureSubscription', '--azure-subscription <id>', 'AKS, OpenShift on Azure: the Azure subscription of the managed identity and the registry (default: AZURE_SUBSCRIPTION_ID, else the az CLI\'s default)', 'string', [...PLANNING, 'uninstall', 'verify', 'status']),
   spec('resourceGroup', '--resource-group <name>', 'AKS, OpenShift on Azure: the cluster\'s resource group, where the managed identity is made (default: AKS from the kubeconfig user or the nodes; OpenShift from its Infrastructure object)', 'string', [...PLANNING, 'uninstall', 'verify', 'status']),
   spec('azureIdentity', '--azure-identity <name>', 'AKS, OpenShift on Azure: the user-assigned managed identity RHACS acts as (default: rhacs-sts-<cluster-name>, created and tagged as rhacs-sts\'s)', 'string', [...PLANNING, 'uninstall', 'verify', 'status']),
@@ -347,10 +349,10 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
     verbose: values.verbose === true,
     quiet: values.quiet === true,
     configureIntegration: values.configureIntegration as boolean | undefined,
-    gcpProject: check('gcpProject', str('gcpProject'), gcpProjectProblem),
-    gcpServiceAccount: check('gcpServiceAccount', str('gcpServiceAccount'), gcpServiceAccountProblem),
+    ...gcpOptions((key, fn) => check(key, str(key), fn)),
     garRepositories,
     adoptServiceAccount: values.adoptServiceAccount === true,
+    adoptCredentialsSecret: values.adoptCredentialsSecret === true,
     ...azureOptions((key, fn) => check(key, str(key), fn)),
     centralEndpoint: check('centralEndpoint', str('centralEndpoint'), v.centralEndpoint),
     useGeneratedAdminPassword: values.useGeneratedAdminPassword === true,
@@ -380,20 +382,6 @@ export function parseOptions(command: CommandName, raw: RawOptions, env: Record<
 /** The environment, when any variable the rooms act on is set (an empty one is the same as none). */
 function withEnvironment(environment: Environment): Pick<Options, 'environment'> {
   return Object.keys(environment.kube).length || Object.keys(environment.aws).length || Object.keys(environment.gcp).length || Object.keys(environment.gcpEndpoints).length || Object.keys(environment.azure).length || Object.keys(environment.azureEndpoints).length ? { environment } : {};
-}
-
-/** A Google project id (6–30 characters: lower-case letters, digits, hyphens; a letter first). */
-function gcpProjectProblem(id: string): string | undefined {
-  return PROJECT_ID.test(id) ? undefined : `"${id}" is not a project id (6–30 characters: lower-case letters, digits and hyphens, a letter first, no hyphen last)`;
-}
-
-/** A Google service account: its id (6–30 characters), or its email <id>@<project>.iam.gserviceaccount.com. */
-function gcpServiceAccountProblem(value: string): string | undefined {
-  const email = /^([^@]+)@([a-z][-a-z0-9]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com$/.exec(value);
-  const id = email ? email[1]! : value;
-  if (!email && value.includes('@')) return `"${value}" is not a service account rhacs-sts can use: give its id, or its email <id>@<project>.iam.gserviceaccount.com`;
-  const problems = accountIdProblems(id);
-  return problems.length ? `"${id}" ${problems.join(', and ')}` : undefined;
 }
 
 /**

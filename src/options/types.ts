@@ -104,6 +104,12 @@ export interface Options {
   garRepositories: { location: string; repository: string }[];
   /** GKE: act as a Google service account rhacs-sts did not create. */
   adoptServiceAccount: boolean;
+  /** OpenShift on Google Cloud: the workload identity pool (undefined: rhacs-<cluster>). */
+  workloadIdentityPool?: string;
+  /** OpenShift on Google Cloud: the OIDC provider in the pool (undefined: the cluster's name). */
+  workloadIdentityProvider?: string;
+  /** OpenShift on Google Cloud: replace a Secret gcp-cloud-credentials rhacs-sts did not write. */
+  adoptCredentialsSecret: boolean;
   /** AKS: the Azure subscription (undefined: AZURE_SUBSCRIPTION_ID, else the az CLI's default). */
   azureSubscription?: string;
   /** AKS: the cluster's resource group, where the managed identity is made (undefined: from the kubeconfig or nodes). */

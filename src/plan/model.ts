@@ -9,6 +9,7 @@ export type { Mechanism };
 import type { Partition } from '../validate.js';
 import type { EcrScope, PolicyDocument, RepositoryGrant } from '../clouds/aws/policies.js';
 import type { ImageIntegration, IntegrationRecord } from './central-types.js';
+import type { CredentialsSecretAction, OpenShiftCloudFacts } from './credentials-secret.js';
 
 export type Component = 'central' | 'sensor';
 export const COMPONENTS: readonly Component[] = ['central', 'sensor'];
@@ -109,7 +110,7 @@ export interface ComponentState {
 }
 
 /** One cluster in which RHACS components run. */
-export interface ClusterFacts {
+export interface ClusterFacts extends OpenShiftCloudFacts {
   /** kubeconfig context (undefined offline or for the current context). */
   context?: string;
   /** The cluster's name (EKS cluster name, OpenShift infrastructure name, else the context name), when known. */
@@ -283,7 +284,7 @@ export type Action =
     })
   | (BaseAction & { type: 'operator-overlay'; ref: KubeRef; crKind: 'Central' | 'SecuredCluster'; overlays: OperatorOverlay[] })
   // Pod-template labels (AKS: the webhook's selector); deferred: not live (--no-restart, it would roll the pods).
-  | (BaseAction & { type: 'pod-labels'; ref: KubeRef; labels: Record<string, string>; deferred?: boolean })
+  | (BaseAction & { type: 'pod-labels'; ref: KubeRef; labels: Record<string, string>; deferred?: boolean }) | (BaseAction & CredentialsSecretAction)
   | (BaseAction & {
       type: 'restart'; ref: KubeRef; method: 'restartedAt' | 'rollout'; deferred: boolean;
       /** The deployment uses the Recreate strategy: the restart stops every pod before the new ones are ready (a short outage). */
@@ -356,7 +357,7 @@ export interface Blocker {
 }
 
 /** The Kubernetes actions of a plan (any cloud): applied by the cluster's session. */
-export type KubeAction = Extract<Action, { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'pod-labels' | 'restart' }>;
+export type KubeAction = Extract<Action, { type: 'service-account-annotation' | 'deployment-env' | 'operator-overlay' | 'pod-labels' | 'restart' | 'credentials-secret' }>;
 /** Central's integration action (src/central/). */
 export type CentralAction = Extract<Action, { type: 'central-integration' }>;
 

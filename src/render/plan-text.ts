@@ -18,6 +18,7 @@ const LABEL: Record<Plan['actions'][number]['type'], string> = {
   'deployment-env': 'Deployment env',
   'operator-overlay': 'Operator overlay',
   'pod-labels': 'Pod template labels',
+  'credentials-secret': 'Secret',
   restart: 'Restart',
   'central-integration': 'RHACS integration',
 };

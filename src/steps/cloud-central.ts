@@ -97,6 +97,9 @@ export const requireCentralCredentials: Step<CloudRun> = (r) => {
   if (r.cloud === 'azure' && !r.answers.acr) {
     problems.push({ source: '--configure-integration', message: 'on AKS needs the registry the integration is for: pass --acr <name or resource id>' });
   }
+  if (r.cloud === 'gcp' && (r.answers.provider === 'openshift' || r.answers.cloud === 'gcp')) {
+    problems.push({ source: '--configure-integration', message: 'is not available for OpenShift on Google Cloud yet: configure the Artifact Registry integration in RHACS by hand (type artifactregistry, workload identity), or run init without it' });
+  }
   if (!hasCentralCredentials(r.answers)) {
     problems.push({ source: '--configure-integration', message: 'needs Central credentials: set ROX_API_TOKEN (or ROX_API_TOKEN_FILE) or ROX_ADMIN_PASSWORD, or pass --use-generated-admin-password' });
   }

@@ -72,7 +72,9 @@ export const openClusters: Step<CloudRun> = async (r) => {
     r.unreachable = unreachable;
     const targets = clusterTargets(o).filter((t) => kube.has(t.key));
     const found = await Promise.all(targets.map(async (t) => {
-      const d = await kube.get(t.key)!.discover({ namespace: o.namespace, provider: o.provider ?? (o.cloud ? 'openshift' : managedPlatform(r.cloud)), oidcIssuer: o.oidcIssuer, cloud: r.cloud });
+      // --cloud without --provider: OpenShift or the cloud's own platform, as detection finds.
+      const provider = o.provider ?? (o.cloud ? undefined : managedPlatform(r.cloud));
+      const d = await kube.get(t.key)!.discover({ namespace: o.namespace, ...(provider ? { provider } : {}), oidcIssuer: o.oidcIssuer, cloud: r.cloud });
       const components = t.role === 'both' ? d.facts.components : d.facts.components.filter((c) => c === t.role);
       if (!components.length) throw new InputError([{ source: t.flag, message: `${t.context ?? 'the current context'}: no ${t.role === 'central' ? 'Central' : 'Sensor'} found in namespace ${d.facts.namespace}` }]);
       return { ...d, kubeContext: d.facts.context, facts: { ...d.facts, components, context: t.context } };
@@ -82,13 +84,17 @@ export const openClusters: Step<CloudRun> = async (r) => {
     r.warnings = found.flatMap((f) => f.warnings);
   });
   for (const c of r.clusters!) {
-    if (cloudFor(c.provider, c.openshift?.platformType) !== r.cloud) {
-      throw new InputError([{ source: c.provider === 'openshift' ? '--cloud' : '--provider', message: `the cluster of context ${c.context ?? '(current)'} is ${platform(c.provider).title}${c.openshift?.platformType ? ` on ${c.openshift.platformType}` : ''}, not a cluster of this run's cloud` }]);
+    // OpenShift's cloud is its Infrastructure object's; --cloud stands for one that names none of ours.
+    const osType = c.openshift?.platformType ?? c.openshiftPlatform;
+    const of = c.provider === 'openshift' ? (osType ? cloudFor('openshift', osType) : undefined) : cloudFor(c.provider);
+    if (of !== r.cloud && !(c.provider === 'openshift' && o.cloud === r.cloud && !of)) {
+      throw new InputError([{ source: c.provider === 'openshift' ? '--cloud' : '--provider', message: `the cluster of context ${c.context ?? '(current)'} is ${platform(c.provider).title}${osType ? ` on ${osType}` : ''}, not a cluster of this run's cloud` }]);
     }
   }
   for (const w of r.warnings!) ui.warn(w);
   for (const [i, c] of r.clusters!.entries()) {
     const where = c.gke ? ` ${c.gke.name} (project ${c.gke.projectId}, ${c.gke.location})`
+      : c.openshiftGcp ? ` ${c.name ?? ''} on Google Cloud (${[c.openshiftGcp.projectId && `project ${c.openshiftGcp.projectId}`, c.openshiftGcp.region].filter(Boolean).join(', ')})`
       : c.aks?.name ? ` ${c.aks.name}${c.aks.resourceGroup ? ` (resource group ${c.aks.resourceGroup}${c.aks.region ? `, ${c.aks.region}` : ''})` : ''}` : '';
     ui.info(`Detected ${platform(c.provider).title} cluster${where} (context ${r.kubeContexts![i]})`);
     ui.info(`  RHACS   ${c.components.join(' and ')} in namespace ${c.namespace}${c.version ? `, version ${c.version}` : ''}, installed by ${c.installMethod}${c.gke?.nodePools?.length ? `, on node pool${c.gke.nodePools.length > 1 ? 's' : ''} ${c.gke.nodePools.join(', ')}` : ''}`);
@@ -99,7 +105,7 @@ export const openClusters: Step<CloudRun> = async (r) => {
 export const SESSION: { [I in CloudRun['cloud']]: { environment: (o: Options, clusters: ClusterFacts[]) => unknown; reading: string } } = {
   gcp: {
     environment: (o) => ({ credentials: o.environment?.gcp ?? {}, ...(o.environment && Object.keys(o.environment.gcpEndpoints).length ? { endpoints: o.environment.gcpEndpoints } : {}) }),
-    reading: 'Reading the Google project, the GKE cluster and the service account…',
+    reading: 'Reading the Google project, the cluster and the service account…',
   },
   azure: {
     environment: (o, clusters) => {
@@ -134,6 +140,7 @@ export const planOnCloud: Step<CloudRun> = async (r) => {
   const how = SESSION[r.cloud];
   if (!how) throw new OperationError(`No run for cloud ${r.cloud}.`);
   const cloud: SteppedCloud = await loadCloud(r.cloud);
+  await readOpenShiftSide(r, cloud.wiring('openshift', '').secret);
   const kube = r.kube!;
   const session = await cloud.openSession({
     log: ui.debug, warn: ui.warn, progress: ui.step, timeoutMs: o.requestTimeoutMs, waitMs: o.timeoutMs, environment: how.environment(o, r.clusters!),
@@ -152,6 +159,23 @@ export const planOnCloud: Step<CloudRun> = async (r) => {
   r.session = { apply: (a, p) => (cloud.isAction(a) ? session.apply(a, p) : Promise.reject(new OperationError(`Not an action of ${cloud.title}: ${(a as { type: string }).type}.`))) };
   r.summary = () => cloud.summary(plan);
 };
+
+/**
+ * OpenShift on a cloud whose wiring is a Secret (Google Cloud): the keys each cluster's issuer
+ * signs with (the cloud holds them inline), and that Secret as found (reads only; a foreign one's
+ * data is never read into the run).
+ */
+async function readOpenShiftSide(r: CloudRun, secret: { name: string; data: Record<string, string> } | undefined): Promise<void> {
+  const openshift = r.clusters!.filter((c) => c.provider === 'openshift');
+  if (!secret || !openshift.length) return;
+  const key = Object.keys(secret.data)[0]!;
+  r.clusters = await Promise.all(r.clusters!.map(async (c) => {
+    const kube = c.provider === 'openshift' ? r.kube!.get(c.context ?? '') ?? (r.kube!.size === 1 ? [...r.kube!.values()][0] : undefined) : undefined;
+    if (!kube) return c;
+    const [docs, found] = await Promise.all([kube.issuerDiscovery(), kube.credentialsSecret?.(c.namespace, secret.name, key)]);
+    return { ...c, issuerKeys: docs.keys, ...(found !== undefined ? { credentialsSecret: found } : {}) };
+  }));
+}
 
 /** A plan only (plan, --dry-run): printed with the values files it would write; a blocker fails the run (exit 1). */
 export const showCloudPlan: Step<CloudRun> = (r) => {

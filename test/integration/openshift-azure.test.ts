@@ -170,7 +170,7 @@ describe('OpenShift on Azure', () => {
 
   it('npm run sandbox -- --flavour openshift --cloud azure: parsed, and refused for another flavour before anything starts', async () => {
     expect(parseArgs(['--flavour', 'openshift', '--cloud', 'azure'])).toEqual({ flavour: 'openshift', cloud: 'azure' });
-    expect(() => parseArgs(['--cloud', 'gcp'])).toThrow(/--cloud must be azure/);
+    expect(() => parseArgs(['--cloud', 'ibm'])).toThrow(/--cloud must be gcp \(OpenShift on Google Cloud\) or azure/);
     await expect(startSeededSandbox({ flavour: 'eks', cloud: 'azure', log: () => undefined })).rejects.toThrow(/needs --flavour openshift/);
   });
 });

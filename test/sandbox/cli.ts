@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import type { SandboxInfo } from './types.js';
 
-export type Cluster = 'eks' | 'openshift' | 'gke' | 'aks' | 'openshift-azure';
+export type Cluster = 'eks' | 'openshift' | 'gke' | 'aks' | 'openshift-azure' | 'openshift-gcp';
 
 /** One cluster's kubeconfig, or the combined one with every context (`all`). */
 export type Target = Cluster | 'all';

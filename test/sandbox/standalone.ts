@@ -8,6 +8,7 @@
 // region is in the issuer, and rhacs-sts must cope (see README, "No region").
 import type { AzureStandins } from './azure/standins.js';
 import { startGkeGoogle, type GkeGoogle } from './gcp/gke-google.js';
+import { startOpenShiftGoogle, type OpenShiftGoogle } from './gcp/openshift-google.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathWith } from './aws/aws-cli.js';
@@ -46,9 +47,10 @@ export interface SeededSandboxOptions {
   sts?: boolean;
   /**
    * OpenShift only: `azure` seeds OpenShift on Azure (the `openshift-azure` cluster: its
-   * Infrastructure object says Azure), with the Azure stand-ins and their variables exported.
+   * Infrastructure object says Azure), with the Azure stand-ins and their variables exported; `gcp`
+   * makes its Infrastructure object say Google Cloud, and starts the Google stand-ins.
    */
-  cloud?: 'azure';
+  cloud?: 'azure' | 'gcp';
   /** Passed to startSandbox (e.g. `handleSignals: false` when the caller handles Ctrl-C). */
   sandbox?: Omit<SandboxOptions, 'clusters' | 'log'>;
 }
@@ -62,7 +64,7 @@ export interface SeededSandbox {
   /** Every cluster with its RHACS install, hub first. */
   fleet: { cluster: ClusterInfo; rhacs: RhacsSeedResult }[];
   /** GKE: the Google stand-ins (their recorded requests, e.g. for npm run bench). */
-  google?: GkeGoogle;
+  google?: GkeGoogle | OpenShiftGoogle;
   /** AKS: the Azure stand-ins (likewise). */
   azure?: AzureStandins;
   /**
@@ -142,7 +144,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   if (opts.clusters !== undefined && flavour !== 'eks') throw new Error(`--clusters makes a fleet of EKS clusters; it cannot be combined with --flavour ${flavour}`);
   const withoutSts = opts.sts === false;
   if (withoutSts && flavour !== 'openshift') throw new Error('--no-sts seeds OpenShift without STS; it needs --flavour openshift');
-  if (opts.cloud === 'azure' && (flavour !== 'openshift' || withoutSts)) throw new Error('--cloud azure seeds OpenShift on Azure; it needs --flavour openshift (with STS)');
+  if (opts.cloud && (flavour !== 'openshift' || withoutSts)) throw new Error(`--cloud ${opts.cloud} seeds OpenShift on ${opts.cloud === 'gcp' ? 'Google Cloud' : 'Azure'}; it needs --flavour openshift (with STS)`);
   const names = opts.cloud === 'azure' ? [OPENSHIFT_AZURE_CLUSTER.name] : opts.clusters === undefined ? [flavour] : fleetNames(opts.clusters);
   const namespace = opts.namespace ?? 'stackrox';
   const log = opts.log ?? ((m: string) => process.stderr.write(`[sandbox] ${m}\n`));
@@ -150,7 +152,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
   const { sandbox, stop, azure } = await startWithStandIns({
     sandbox: {
       ...opts.sandbox,
-      clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : opts.cloud === 'azure' ? OPENSHIFT_AZURE_CLUSTER : { name, flavour })),
+      clusters: names.map((name) => (withoutSts ? openShiftWithoutStsCluster(name) : opts.cloud === 'azure' ? OPENSHIFT_AZURE_CLUSTER : { name, flavour, ...(opts.cloud ? { cloud: opts.cloud } : {}) })),
       // A fleet's contexts are short (`hub`, `spoke-1`, …), as after `kubectl config rename-context`.
       ...(opts.clusters !== undefined ? { shortContexts: true } : {}),
     },
@@ -167,7 +169,7 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
       fleet.push({ cluster, rhacs });
     },
   });
-  let google: GkeGoogle | undefined;
+  let google: GkeGoogle | OpenShiftGoogle | undefined;
   try {
     const env = sandboxEnv(sandbox.info);
     Object.assign(env, azureEnv(sandbox.info, env));
@@ -175,6 +177,11 @@ export async function startSeededSandbox(opts: SeededSandboxOptions = {}): Promi
     // environment; Central's pods reach them through a GKE metadata server stand-in per node.
     if (flavour === 'gke') {
       google = await startGkeGoogle(sandbox.info, fleet[0]!.cluster, { central: true });
+      Object.assign(env, google.env);
+    }
+    // OpenShift on Google Cloud: the Google stand-ins (its keys go to Google inline; no metadata server).
+    if (opts.cloud === 'gcp') {
+      google = await startOpenShiftGoogle(sandbox.info);
       Object.assign(env, google.env);
     }
     const stopAll = async () => {

@@ -74,7 +74,7 @@ async function seedFlavour(sandbox: Sandbox, cluster: ClusterInfo, log: (m: stri
     const operator = startAuthenticationOperator(sandbox, cluster.name, { log });
     return () => operator.stop();
   }
-  await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region, ...(cluster.cloud === 'azure' ? { azure: { resourceGroup: OPENSHIFT_AZURE_RESOURCE_GROUP } } : {}) });
+  await seedOpenShift(kc, { issuer: cluster.issuer, region: cluster.region, ...(cluster.cloud === 'azure' ? { azure: { resourceGroup: OPENSHIFT_AZURE_RESOURCE_GROUP } } : {}), ...(cluster.cloud === 'gcp' ? { gcp: { projectId: GKE_PROJECT } } : {}) });
   return undefined;
 }
 

@@ -26,6 +26,8 @@ export interface ClusterInfo {
    */
   context: string;
   flavour: Flavour;
+  /** OpenShift: the cloud its Infrastructure object names (absent: AWS). */
+  cloud?: 'gcp' | 'azure';
   /** https://127.0.0.1:PORT */
   server: string;
   /** The API server's --service-account-issuer (the `iss` of its service-account tokens). */
@@ -50,8 +52,6 @@ export interface ClusterInfo {
    * its kubelet port, and the API server reaches it through the cluster network stand-in (cluster-network.ts).
    */
   kubeletPort: number;
-  /** OpenShift: the cloud its Infrastructure object says (absent: AWS). */
-  cloud?: 'azure';
 }
 
 export interface SandboxInfo {

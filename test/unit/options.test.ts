@@ -62,6 +62,9 @@ describe('parseOptions: defaults', () => {
       adoptRole: false,
       adoptOidcProvider: false,
       adoptServiceAccount: false,
+      adoptCredentialsSecret: false,
+      workloadIdentityPool: undefined,
+      workloadIdentityProvider: undefined,
       garRepositories: [],
       adoptAssociation: false,
       restart: true,
@@ -507,6 +510,14 @@ describe('parseOptions: --cloud', () => {
   it('refuses a cloud it does not know, naming the flag and the clouds', () => {
     const ps = problemsOf('plan', { cloud: 'ibm' });
     expect(ps.map((p) => [p.source, p.message])).toEqual([['--cloud', '"ibm" is not a cloud we support (aws, gcp or azure)']]);
+  });
+
+  it('takes gcp for OpenShift (OpenShift on Google Cloud), with the pool and provider ids checked by Google\'s rule, every problem at once', () => {
+    const o = parseOptions('plan', { provider: 'openshift', cloud: 'gcp', workloadIdentityPool: 'rhacs-prod', workloadIdentityProvider: 'prod-east' }, {});
+    expect([o.cloud, o.workloadIdentityPool, o.workloadIdentityProvider]).toEqual(['gcp', 'rhacs-prod', 'prod-east']);
+    expect(problemsOf('plan', { provider: 'openshift', cloud: 'gcp', workloadIdentityPool: 'gcp-pool', workloadIdentityProvider: 'Ab' }).map((p) => p.source))
+      .toEqual(['--workload-identity-pool', '--workload-identity-provider']);
+    expect(problemsOf('plan', { provider: 'openshift', cloud: 'azure' }).map((p) => p.source)).toEqual(['--cloud']);
   });
 
   it('refuses a managed platform on another cloud (from the environment too)', () => {

@@ -11,6 +11,7 @@ import type { GcpAction } from './plan.js';
 import { awaitGrants, type GrantWaitDeps } from './grant-wait.js';
 import { convergeServiceAccount, readServiceAccount } from './service-account.js';
 import type { GcpSession } from './session.js';
+import { applyPoolAction, applyProviderAction } from './workload-identity-apply.js';
 
 /** Applies one action; true when it wrote (or waited: IAM propagation). */
 export async function applyGcpAction(session: GcpSession, a: GcpAction, wait?: GrantWaitDeps): Promise<boolean> {
@@ -33,6 +34,10 @@ export async function applyGcpAction(session: GcpSession, a: GcpAction, wait?: G
       }
       return (await updateMember(session, a.resource, { op: a.op, role: a.role, member: a.member })).changed;
     }
+    case 'gcp-workload-identity-pool':
+      return applyPoolAction(session, a);
+    case 'gcp-oidc-provider':
+      return applyProviderAction(session, a);
   }
 }
 

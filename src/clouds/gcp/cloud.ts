@@ -20,6 +20,9 @@ import { decideGcp, readGcpFacts, type GcpRunOptions } from './facts.js';
 import type { ClusterFacts } from '../../plan/model.js';
 import type { Ui } from '../../ui/ui.js';
 import type { GcpAnswers } from './questions.js';
+import { CREDENTIALS_SECRET, CREDENTIALS_SECRET_KEY, OPENSHIFT_AUDIENCE, OPENSHIFT_TOKEN_FILE } from './external-account.js';
+import { planOpenShiftGcp } from './plan-openshift.js';
+import { planOpenShiftGcpUninstall } from './uninstall-openshift.js';
 
 /** What a Google run reads from the environment: the credentials' places, and endpoint overrides (gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_<API>). */
 export interface GcpRunEnvironment {
@@ -68,7 +71,10 @@ export const gcp: GcpCloud = {
   title: 'Google Cloud',
   platforms: ['gke', 'openshift'],
   audience: (platform) => (platform === 'openshift' ? 'openshift' : '<project>.svc.id.goog'),
-  wiring: (_platform, email) => ({ serviceAccountAnnotations: { [GKE_SA_ANNOTATION]: email } }),
+  // On OpenShift the identity is the external_account configuration itself, in the Secret Central watches.
+  wiring: (platform, identity) => (platform === 'openshift'
+    ? { secret: { name: CREDENTIALS_SECRET, data: { [CREDENTIALS_SECRET_KEY]: identity } }, token: { audience: OPENSHIFT_AUDIENCE, path: OPENSHIFT_TOKEN_FILE, expirationSeconds: 3600 } }
+    : { serviceAccountAnnotations: { [GKE_SA_ANNOTATION]: identity } }),
   isAction: (a): a is GcpAction => isGcpAction(a),
   openSession: async (i) => {
     const { openGcpSession } = await import('./session.js');
@@ -90,11 +96,13 @@ export const gcp: GcpCloud = {
     });
   },
   readState: (session, facts, decisions) => readGcpState(session.google, facts, decisions),
-  plan: planGke,
-  planUninstall: planGkeUninstall,
+  plan: (facts, decisions, state) => (decisions.workloadIdentity ? planOpenShiftGcp(facts, decisions, state) : planGke(facts, decisions, state)),
+  planUninstall: (facts, decisions, state) => (decisions.workloadIdentity ? planOpenShiftGcpUninstall(facts, decisions, state) : planGkeUninstall(facts, decisions, state)),
   checks: async (session, { timeoutMs, ...input }) => {
     const { tokenHttp } = await import('./token-http.js');
-    return checkGke({ ...input, google: session.google, http: tokenHttp(timeoutMs !== undefined ? { timeoutMs } : {}) });
+    const checking = { ...input, google: session.google, http: tokenHttp(timeoutMs !== undefined ? { timeoutMs } : {}) };
+    if (input.decisions.workloadIdentity) return (await import('./verify-openshift.js')).checkOpenShiftGcp(checking);
+    return checkGke(checking);
   },
   integration: { type: 'artifactregistry', identityField: 'google.wifEnabled' },
   readFacts: (session, options, clusters) => readGcpFacts(session.google, options, clusters),
@@ -102,6 +110,7 @@ export const gcp: GcpCloud = {
   ask: async (options, clusters, ui) => (await import('./questions.js')).askGcp(options, clusters, ui),
   summary: (plan) => [
     `RHACS acts as the Google service account ${plan.serviceAccount.email} (project ${plan.projectId}).`,
+    ...(plan.workloadIdentity ? [`  trusted through ${plan.workloadIdentity.providers.join(', ')}`] : []),
     ...plan.grants.map((g) => `  ${g.role} on ${g.resource}: ${g.member}`),
   ],
 };

@@ -10,6 +10,8 @@ import { gkeProblems, readGkeCluster } from './gke.js';
 import type { GcpDecisions, GcpFacts } from './plan.js';
 import { readProject } from './project.js';
 import { defaultAccountId } from './service-account.js';
+import { issuerProblems } from './pools.js';
+import { clusterLabel, defaultWorkloadIdentityIds } from './plan-openshift.js';
 import type { GcpSession } from './session.js';
 
 /** What the run's flags say about Google (the options' GKE part). */
@@ -26,14 +28,21 @@ export interface GcpRunOptions {
   clusterName?: string;
   delegatedScanning?: boolean;
   restart: boolean;
+  /** OpenShift: --workload-identity-pool, --workload-identity-provider (Central's cluster, or the only one), --adopt-credentials-secret. */
+  workloadIdentityPool?: string;
+  workloadIdentityProvider?: string;
+  adoptCredentialsSecret?: boolean;
 }
 
 /** Pure: the project of a run: --gcp-project, else the one Central's cluster is in (its issuer or context). */
 export function projectOfRun(options: Pick<GcpRunOptions, 'gcpProject'>, clusters: readonly ClusterFacts[]): string {
   if (options.gcpProject) return options.gcpProject;
-  const fromCluster = clusters.find((c) => c.components.includes('central'))?.gke?.projectId ?? clusters.find((c) => c.gke)?.gke?.projectId;
+  const central = clusters.find((c) => c.components.includes('central'));
+  const fromCluster = central?.gke?.projectId ?? central?.openshiftGcp?.projectId ?? clusters.find((c) => c.gke)?.gke?.projectId ?? clusters.find((c) => c.openshiftGcp?.projectId)?.openshiftGcp?.projectId;
   if (fromCluster) return fromCluster;
-  throw new InputError([{ source: '--gcp-project', message: 'could not be told from the cluster (its issuer and kubeconfig context name no project); say which project the service account lives in' }]);
+  throw new InputError([{ source: '--gcp-project', message: clusters.some((c) => c.provider === 'openshift')
+    ? 'could not be told from the cluster (its Infrastructure object names no status.platformStatus.gcp.projectID); say which project the service account and the pool live in'
+    : 'could not be told from the cluster (its issuer and kubeconfig context name no project); say which project the service account lives in' }]);
 }
 
 /** Pure: the problems of a --gcp-service-account given as an email of another project. */
@@ -56,6 +65,10 @@ export async function readGcpFacts(session: GcpSession, options: GcpRunOptions, 
   const project = await readProject(session, projectId);
   const problems: InputProblem[] = [];
   for (const c of clusters) {
+    if (c.provider === 'openshift') {
+      problems.push(...openShiftProblems(c));
+      continue;
+    }
     if ((options.command === 'uninstall' || options.command === 'verify') && c.gke) continue;
     if (!c.gke) {
       problems.push({ source: '--context', message: `${c.context ?? 'the current context'} does not say which GKE cluster it is (no GKE issuer or gke_<project>_<location>_<cluster> context name)` });
@@ -104,5 +117,29 @@ export function decideGcp(options: GcpRunOptions, facts: GcpFacts): GcpDecisions
     restart: options.restart,
     adoptServiceAccount: options.adoptServiceAccount,
     repositories: options.garRepositories,
+    ...(facts.clusters.some((c) => c.provider === 'openshift') ? { workloadIdentity: decideWorkloadIdentity(options, facts), adoptCredentialsSecret: options.adoptCredentialsSecret === true } : {}),
   };
+}
+
+/**
+ * OpenShift: the pool (--workload-identity-pool, else rhacs-<Central's cluster>) and each cluster's
+ * provider (--workload-identity-provider names Central's cluster's, or the only one's; else the
+ * cluster's name). The provider's id in the pool's place is the published mistake: refused.
+ */
+function decideWorkloadIdentity(options: GcpRunOptions, facts: GcpFacts): NonNullable<GcpDecisions['workloadIdentity']> {
+  const central = facts.clusters.find((c) => c.components.includes('central')) ?? facts.clusters[0]!;
+  const poolId = options.workloadIdentityPool ?? defaultWorkloadIdentityIds(options.clusterName ?? clusterLabel(central)).poolId;
+  const providerIds = Object.fromEntries(facts.clusters.map((c) => [c.context ?? '', c === central && options.workloadIdentityProvider
+    ? options.workloadIdentityProvider
+    : defaultWorkloadIdentityIds(c === central ? options.clusterName ?? clusterLabel(c) : clusterLabel(c)).providerId]));
+  return { poolId, providerIds };
+}
+
+/** An OpenShift cluster Google can trust: an https issuer and keys it signs with. */
+function openShiftProblems(c: ClusterFacts): InputProblem[] {
+  const where = c.context ?? 'the current context';
+  return [
+    ...issuerProblems(c.issuer).map((m) => ({ source: where, message: `its service-account issuer ${m}` })),
+    ...(c.openshiftPlatform && c.openshiftPlatform !== 'GCP' ? [{ source: '--cloud', message: `${where} is OpenShift on ${c.openshiftPlatform} (its Infrastructure object says so), not on Google Cloud` }] : []),
+  ];
 }

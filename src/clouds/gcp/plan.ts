@@ -12,6 +12,9 @@ import { planAnnotationWiring } from '../../plan/wiring.js';
 import { changeMember, describeResource, type IamPolicy, type IamResource } from './iam-policy.js';
 import { DEFAULT_PROPAGATION_WAIT_MS } from './propagation.js';
 import { accountEmail, ownershipDescription, type ServiceAccountFacts } from './service-account.js';
+import type { PoolRef, ProviderRef } from './external-account.js';
+import type { PoolFacts, ProviderFacts } from './pools.js';
+import type { Jwk } from '../../kube/session.js';
 
 export const ARTIFACT_READER = 'roles/artifactregistry.reader';
 export const WORKLOAD_IDENTITY_USER = 'roles/iam.workloadIdentityUser';
@@ -40,6 +43,10 @@ export interface GcpDecisions {
   adoptServiceAccount: boolean;
   /** --gar-repository: the reader grant goes on these; none: on the project. */
   repositories: GarRepository[];
+  /** OpenShift: the workload identity pool, and each cluster's OIDC provider in it (by context, '' for the current one). */
+  workloadIdentity?: { poolId: string; providerIds: Record<string, string> };
+  /** OpenShift: replace a Secret gcp-cloud-credentials rhacs-sts did not write (--adopt-credentials-secret). */
+  adoptCredentialsSecret?: boolean;
 }
 
 /** What is in place at Google for a run (read-only). */
@@ -49,6 +56,9 @@ export interface GcpState {
   serviceAccountPolicy: IamPolicy | null;
   /** The policy of each resource the reader grant goes on, by its description. */
   readerPolicies: Record<string, IamPolicy>;
+  /** OpenShift: the pool (null: none has that id), and each cluster's provider by its id (null: none). */
+  pool?: PoolFacts | null;
+  providers?: Record<string, ProviderFacts | null>;
 }
 
 export type GcpAction =
@@ -68,7 +78,11 @@ export type GcpAction =
       type: 'gcp-propagation'; projectId: string; email: string; repositories: GarRepository[];
       /** Each Kubernetes service account that acts as the Google one: its token chain proves the grants effective. */
       probes: PropagationProbe[];
-    });
+    })
+  /** OpenShift: the workload identity pool (ours by its description marker; `update`: undelete ours). */
+  | (PlanActionBase & { type: 'gcp-workload-identity-pool'; ref: PoolRef; clusters: string[] })
+  /** OpenShift: the cluster's OIDC provider in the pool (`update`: the drifted fields patched, stale keys re-synced). */
+  | (PlanActionBase & { type: 'gcp-oidc-provider'; ref: ProviderRef; issuer: string; keys?: Jwk[]; cluster: string });
 
 /** One Kubernetes service account whose token chain the propagation wait walks. */
 export interface PropagationProbe {
@@ -78,7 +92,7 @@ export interface PropagationProbe {
   issuer: string;
 }
 
-export const GCP_ACTION_TYPES: ReadonlySet<string> = new Set(['gcp-service-account', 'gcp-iam-member', 'gcp-propagation']);
+export const GCP_ACTION_TYPES: ReadonlySet<string> = new Set(['gcp-service-account', 'gcp-iam-member', 'gcp-propagation', 'gcp-workload-identity-pool', 'gcp-oidc-provider']);
 
 export function isGcpAction(a: { type: string }): a is GcpAction {
   return GCP_ACTION_TYPES.has(a.type);
@@ -93,6 +107,8 @@ export interface GcpPlan extends BasePlan<GcpAction | KubeAction> {
   serviceAccount: { email: string; accountId: string; managed: boolean };
   /** Every member this plan grants, on which resource and role. */
   grants: { resource: string; role: string; member: string }[];
+  /** OpenShift: the pool and the clusters' providers (by project number). */
+  workloadIdentity?: { pool: string; providers: string[] };
 }
 
 /** The workload pool of a GKE project: workload identity's principals live there. */

@@ -21,22 +21,12 @@ import { awaitOperation, type GoogleOperation } from './operation.js';
 import { ownershipOf } from './service-account.js';
 import type { GcpSession } from './session.js';
 
-export const WORKLOAD_IDENTITY_ID = /^[a-z0-9-]+$/;
-export const WORKLOAD_IDENTITY_ID_MIN = 4;
-export const WORKLOAD_IDENTITY_ID_MAX = 32;
+export { WORKLOAD_IDENTITY_ID, WORKLOAD_IDENTITY_ID_MAX, WORKLOAD_IDENTITY_ID_MIN, workloadIdentityIdProblems } from './workload-identity-ids.js';
+import { WORKLOAD_IDENTITY_ID_MAX, WORKLOAD_IDENTITY_ID_MIN, workloadIdentityIdProblems } from './workload-identity-ids.js';
 export const DEFAULT_POOL_ID = 'rhacs';
 export const SUBJECT_MAPPING = 'assertion.sub';
 export const DISPLAY_NAME = 'RHACS (rhacs-sts)';
 const DESCRIPTION_MAX = 256;
-
-/** Pure: what is wrong with a pool or provider id (empty when Google would accept it). */
-export function workloadIdentityIdProblems(id: string): string[] {
-  const out: string[] = [];
-  if (id.length < WORKLOAD_IDENTITY_ID_MIN || id.length > WORKLOAD_IDENTITY_ID_MAX) out.push(`must be ${WORKLOAD_IDENTITY_ID_MIN}–${WORKLOAD_IDENTITY_ID_MAX} characters (it has ${id.length})`);
-  if (!WORKLOAD_IDENTITY_ID.test(id)) out.push('must hold only lower-case letters, digits and hyphens');
-  if (id.startsWith('gcp-')) out.push('must not start with "gcp-" (Google keeps that prefix)');
-  return out;
-}
 
 /** Pure: both ids checked at once, each problem naming its flag. */
 export function workloadIdentityIdInputProblems(ids: { pool: string; provider: string }): { source: string; message: string }[] {

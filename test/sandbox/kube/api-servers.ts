@@ -74,8 +74,14 @@ export interface ClusterOptions {
   region?: string;
   /** Extra --api-audiences (the issuer, https://kubernetes.default.svc, sts.amazonaws.com and openshift are always there). */
   apiAudiences?: string[];
-  /** OpenShift: the cloud its Infrastructure object says (absent: AWS). */
-  cloud?: 'azure';
+  /** OpenShift: the cloud its Infrastructure object names (absent: AWS); `gcp`: a Google region and an issuer Google reads inline. */
+  cloud?: 'azure' | 'gcp';
+}
+
+/** OpenShift on Google Cloud's region, and its issuer: not public (Google holds its keys inline). */
+export const OPENSHIFT_GCP_REGION = 'europe-west4';
+export function openShiftGcpIssuer(name: string): string {
+  return `https://issuer.${name}.sandbox.example.com`;
 }
 
 /** What starting etcd and the API servers needs from the sandbox. */
@@ -150,8 +156,8 @@ export interface ApiServers {
 /** The plain-data description of a cluster, from its options and ports. */
 function describeCluster(setup: ApiServerSetup, c: ClusterOptions, port: number, kubeletPort: number, keys: ServiceAccountKeys): ClusterInfo {
   const flavour: Flavour = c.flavour ?? (c.name === 'eks' || c.name === 'openshift' || c.name === 'gke' || c.name === 'aks' ? c.name : 'plain');
-  const region = c.region ?? (flavour === 'aks' ? AKS_DEFAULT_REGION : flavour === 'gke' ? GKE_LOCATION : setup.region);
-  const issuer = c.issuer ?? defaultIssuer(flavour, region, c.name);
+  const region = c.region ?? (flavour === 'aks' ? AKS_DEFAULT_REGION : flavour === 'gke' ? GKE_LOCATION : c.cloud === 'gcp' ? OPENSHIFT_GCP_REGION : setup.region);
+  const issuer = c.issuer ?? (c.cloud === 'gcp' ? openShiftGcpIssuer(c.name) : defaultIssuer(flavour, region, c.name));
   // AKS publishes its keys under the issuer, whose trailing slash joins the path.
   const jwksUri =
     c.jwksUri ?? (flavour === 'eks' ? `${issuer}/keys` : flavour === 'openshift' ? `${issuer}/keys.json` : flavour === 'aks' ? `${issuer}openid/v1/jwks` : flavour === 'gke' ? `${issuer}/jwks` : `https://127.0.0.1:${port}/openid/v1/jwks`);
@@ -162,6 +168,7 @@ function describeCluster(setup: ApiServerSetup, c: ClusterOptions, port: number,
     name: c.name,
     context: setup.shortContexts ? c.name : contextName(c.name, flavour, region),
     flavour,
+    ...(c.cloud ? { cloud: c.cloud } : {}),
     server: `https://127.0.0.1:${port}`,
     issuer,
     jwksUri,

@@ -16,6 +16,8 @@ export interface OpenShiftSeedOptions {
    * cloud (as the installer writes it), and the nodes carry the region label, as on Azure.
    */
   azure?: { resourceGroup: string; cloudName?: string };
+  /** OpenShift on Google Cloud: the Infrastructure object says GCP with this project. */
+  gcp?: { projectId: string };
 }
 
 const OPENSHIFT_CONFIG = 'config.openshift.io';
@@ -67,7 +69,7 @@ export async function seedOpenShift(kc: KubeConfig, opts: OpenShiftSeedOptions):
     kc,
     { ...base, plural: 'infrastructures', kind: 'Infrastructure' },
     'cluster',
-    opts.azure ? { cloudConfig: { name: 'cloud-provider-config', key: 'config' }, platformSpec: { type: 'Azure', azure: {} } } : { cloudConfig: { name: '' }, platformSpec: { type: 'AWS', aws: {} } },
+    opts.azure ? { cloudConfig: { name: 'cloud-provider-config', key: 'config' }, platformSpec: { type: 'Azure', azure: {} } } : { cloudConfig: { name: '' }, platformSpec: opts.gcp ? { type: 'GCP', gcp: {} } : { type: 'AWS', aws: {} } },
     {
       apiServerInternalURI: `https://api-int.${infraName}.example.com:6443`,
       apiServerURL: `https://api.${infraName}.example.com:6443`,
@@ -78,6 +80,7 @@ export async function seedOpenShift(kc: KubeConfig, opts: OpenShiftSeedOptions):
       infrastructureTopology: 'HighlyAvailable',
       ...(opts.azure
         ? { platform: 'Azure', platformStatus: { type: 'Azure', azure: { resourceGroupName: opts.azure.resourceGroup, networkResourceGroupName: opts.azure.resourceGroup, cloudName: opts.azure.cloudName ?? 'AzurePublicCloud' } } }
+        : opts.gcp ? { platform: 'GCP', platformStatus: { type: 'GCP', gcp: { projectID: opts.gcp.projectId, region } } }
         : { platform: 'AWS', platformStatus: { type: 'AWS', aws: { region } } }),
     },
   );
