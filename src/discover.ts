@@ -89,6 +89,9 @@ export interface Detected {
   warnings: string[];
 }
 
+/** The cloud a detection error hands the run to, or names (see refuseOtherCloud): that error is the one to report. */
+const otherCloud = (reason: unknown) => handOverCloud(reason) ?? (reason as { otherCloud?: string } | undefined)?.otherCloud;
+
 /** Questions detection may ask; more than this many rounds means the answers do not help. */
 const MAX_RESOLVE_ROUNDS = 3;
 const RESOLVABLE = new Set(['--provider', '--namespace', '--region']);
@@ -149,7 +152,6 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
   const [identity, settled] = await Promise.all([
     sessions.aws.identity(regionHint).catch(async (err: unknown) => {
       const rejected = (await discovered).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      const otherCloud = (reason: unknown) => handOverCloud(reason) ?? (reason as { otherCloud?: string } | undefined)?.otherCloud;
       const failed = rejected.find((r) => otherCloud(r.reason)) ?? rejected[0];
       throw failed && (otherCloud(failed.reason) || (isInputError(err) && err.problems.some((p) => p.source === '--region'))) ? failed.reason : err;
     }),

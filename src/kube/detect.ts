@@ -173,14 +173,13 @@ export async function detectProvider(api: KubeApi, input: DiscoverInput): Promis
   let issuer = input.oidcIssuer ? normalizeIssuer(input.oidcIssuer) : undefined;
   let region: string | undefined;
   let clusterName: string | undefined;
-  let saIssuer: string | undefined;
   let openshiftFacts: ClusterFacts['openshift'];
   let os: Awaited<ReturnType<typeof readOpenShift>> | undefined;
   let detected: ProviderDetection['detected'] = 'other';
 
   if (openshift) {
     detected = 'openshift';
-    ({ issuer, region, clusterName, saIssuer, openshiftFacts } = os = await readOpenShift(api, input, issuer, evidence, warnings));
+    ({ issuer, region, clusterName, openshiftFacts } = os = await readOpenShift(api, input, issuer, evidence, warnings));
   }
 
   let tokenIssuer: ProviderDetection['tokenIssuer'];

@@ -137,10 +137,7 @@ export interface ClusterFacts extends OpenShiftCloudFacts {
   podIdentityAgent?: boolean;
   /** Current state by component; undefined offline (unknown). */
   current?: Partial<Record<Component, ComponentState>>;
-  /**
-   * GKE: where Google has the cluster (from its issuer or kubeconfig context), and the node pools
-   * (label cloud.google.com/gke-nodepool) of the nodes running Central's and Sensor's pods, when read.
-   */
+  /** GKE: where Google has the cluster (issuer or kubeconfig context), and the node pools (cloud.google.com/gke-nodepool) of Central's and Sensor's nodes, when read. */
   gke?: { projectId: string; location: string; name: string; nodePools?: string[] };
   aks?: { subscription?: string; resourceGroup?: string; name?: string; region?: string; tenant?: string }; // AKS: where Azure has it, as its signals say
   openshift?: import('../platforms/openshift/azure.js').OpenShiftClusterFacts; // OpenShift: what its Authentication and Infrastructure objects say
