@@ -18,7 +18,7 @@ import * as s from '../steps/init.js';
 import * as c from '../steps/cloud-init.js';
 import { integrateOnCloud, requireCentralCredentials } from '../steps/cloud-central.js';
 import { askOnCloud } from '../steps/cloud-ask.js';
-import { cloudOfRun } from '../clouds/registry.js';
+import { cloudOfRun, cloudTitle } from '../clouds/registry.js';
 import { loadCloudSaved, matchCloudSaved, readCloudPlanFile, refuseOfflineSaved, type SavedCloudPlan } from '../steps/cloud-saved-plan.js';
 import type { Ui } from '../ui/ui.js';
 
@@ -65,7 +65,7 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
     ...(!options.provider && !options.offline && !options.planFile ? { kubeconfigPlatform: await c.kubeconfigPlatform(options) } : {}),
   });
   if (cloud && cloud !== 'aws') {
-    if (options.planFile) throw new InputError([{ source: '--plan', message: `${options.planFile} is a plan for AWS, not for ${cloud === 'gcp' ? 'GKE' : 'AKS'}: make one with "rhacs-sts plan --output json" on this cluster` }]);
+    if (options.planFile) throw new InputError([{ source: '--plan', message: `${options.planFile} is a plan for AWS, not for ${cloudTitle(cloud)}: make one with "rhacs-sts plan --output json" on this cluster` }]);
     await runSteps({ ui, answers: options, cloud }, ON_CLOUD);
     return;
   }

@@ -95,7 +95,10 @@ export const requireCentralCredentials: Step<CloudRun> = (r) => {
   if (!r.answers.configureIntegration) return;
   const problems = [];
   if (r.cloud === 'azure' && !r.answers.acr) {
-    problems.push({ source: '--configure-integration', message: 'on AKS needs the registry the integration is for: pass --acr <name or resource id>' });
+    problems.push({ source: '--configure-integration', message: 'on Azure needs the registry the integration is for: pass --acr <name or resource id>' });
+  }
+  if (r.cloud === 'azure' && r.answers.provider === 'openshift') {
+    problems.push({ source: '--configure-integration', message: 'is not available for OpenShift on Azure yet: configure the Azure Container Registry integration in RHACS by hand (type azure, workload identity), or run init without it' });
   }
   if (r.cloud === 'gcp' && (r.answers.provider === 'openshift' || r.answers.cloud === 'gcp')) {
     problems.push({ source: '--configure-integration', message: 'is not available for OpenShift on Google Cloud yet: configure the Artifact Registry integration in RHACS by hand (type artifactregistry, workload identity), or run init without it' });
@@ -143,7 +146,7 @@ async function planGoogle(r: CloudRun, target: CentralTarget, inputs: ArtifactRe
 
 async function planAzure(r: CloudRun, target: CentralTarget, inputs: KindInputs['azure'] | undefined) {
   const { answers: o, ui } = r;
-  if (!inputs) throw new InputError([{ source: '--configure-integration', message: 'on AKS needs the registry the integration is for: pass --acr <name or resource id>' }]);
+  if (!inputs) throw new InputError([{ source: '--configure-integration', message: 'on Azure needs the registry the integration is for: pass --acr <name or resource id>' }]);
   const problems = INTEGRATION_KINDS.azure.problems(inputs);
   if (problems.length) throw new InputError(problems.map((p) => ({ source: '--acr', message: p.message })));
   const state = await ui.spinner('Asking Central (its version and image integrations)…', () => readCentral(o, target, ui, 'azure'));

@@ -124,7 +124,7 @@ describe("Central's Azure Container Registry integration on AKS", () => {
     const since = await centralMark(sb);
     const r = await cli(['init', '--yes', '--configure-integration', '--namespace', 'stackrox']);
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toContain('--configure-integration: on AKS needs the registry the integration is for: pass --acr <name or resource id>');
+    expect(r.stderr).toContain('--configure-integration: on Azure needs the registry the integration is for: pass --acr <name or resource id>');
     expect(r.stderr).toContain('--configure-integration: needs Central credentials');
     expect(az.requests(mark)).toEqual([]);
     expect(await centralRequests(sb, since)).toEqual([]);

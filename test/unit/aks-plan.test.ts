@@ -192,10 +192,15 @@ describe('--configure-integration on AKS', () => {
   };
   it('needs the registry (--acr) and Central credentials: both named at once, before anything is contacted', async () => {
     expect(await problemsOf({ configureIntegration: true, centralCredentials: { kind: 'none' } })).toEqual([
-      '--configure-integration: on AKS needs the registry the integration is for: pass --acr <name or resource id>',
+      '--configure-integration: on Azure needs the registry the integration is for: pass --acr <name or resource id>',
       '--configure-integration: needs Central credentials: set ROX_API_TOKEN (or ROX_API_TOKEN_FILE) or ROX_ADMIN_PASSWORD, or pass --use-generated-admin-password',
     ]);
     expect(await problemsOf({ configureIntegration: true, acr: 'rhacs', centralCredentials: { kind: 'token', source: 'ROX_API_TOKEN' } })).toEqual([]);
+  });
+  it('is refused on OpenShift on Azure, where rhacs-sts does not configure it yet (named, with the way by hand)', async () => {
+    expect(await problemsOf({ configureIntegration: true, provider: 'openshift', acr: 'rhacs', centralCredentials: { kind: 'token', source: 'ROX_API_TOKEN' } })).toEqual([
+      '--configure-integration: is not available for OpenShift on Azure yet: configure the Azure Container Registry integration in RHACS by hand (type azure, workload identity), or run init without it',
+    ]);
   });
 });
 
