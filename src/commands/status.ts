@@ -5,7 +5,7 @@
  * refuse writes. Exit 0 when everything it manages is healthy, 3 when something is not (as verify).
  */
 import { ownRoleClusters, type Discovered, type Sessions } from '../discover.js';
-import { VerifyFailedError } from '../errors.js';
+import { handOverCloud, VerifyFailedError } from '../errors.js';
 import { cloudOfRun } from '../clouds/registry.js';
 import * as c from '../steps/cloud-init.js';
 import { runSteps } from '../steps/run.js';
@@ -23,7 +23,15 @@ export async function runStatus(options: Options, ui: Ui): Promise<void> {
     await runSteps({ ui, answers: options, cloud }, [c.openClusters, c.planOnCloud, c.statusOnCloud]);
     return;
   }
-  const { sessions, found } = await openAndDiscover(options, ui, { inferRole: false });
+  let opened: Awaited<ReturnType<typeof openAndDiscover>>;
+  try {
+    opened = await openAndDiscover(options, ui, { inferRole: false });
+  } catch (err) {
+    // Detection found OpenShift on Azure (its Infrastructure object): the report is Azure's.
+    if (handOverCloud(err) !== 'azure') throw err;
+    return runStatus({ ...options, provider: 'openshift', cloud: 'azure' }, ui);
+  }
+  const { sessions, found } = opened;
   // Secured clusters with a role of their own (--role-per-cluster, or read back from their wiring) are looked at with it.
   const own = options.rolePerCluster ? options.sensorContexts : await ownRoleClusters(options, found.facts, sessions.aws);
   const report = own.length ? mergeStatus(await perOwnRole(options, sessions, found, own, (o, f) => statusOf(o, ui, sessions, f, true))) : await statusOf(options, ui, sessions, found);

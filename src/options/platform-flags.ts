@@ -16,7 +16,5 @@ export function checkPlatformFlags(command: CommandName, provider: string | unde
     add('cloud', `"${cloud}" is not a cloud we support (aws, gcp or azure)`);
   } else if (cloud !== undefined && provider !== undefined && provider !== 'openshift' && PROVIDERS.includes(provider as Provider) && PROVIDER_CLOUD[provider as Exclude<Provider, 'openshift'>] !== cloud) {
     add('cloud', `${provider} runs on ${PROVIDER_CLOUD[provider as Exclude<Provider, 'openshift'>]}, not ${cloud}: leave --cloud out (it is for OpenShift)`);
-  } else if (cloud === 'azure' && (provider === 'openshift' || provider === undefined) && !['init', 'plan', 'uninstall', 'verify'].includes(command)) {
-    add('cloud', `azure: only "init", "plan", "verify" and "uninstall" are available on OpenShift on Azure yet, not "${command === 'issuer-publish' ? 'issuer publish' : command}"`);
   }
 }

@@ -215,7 +215,7 @@ export const applyCloudPlan: Step<CloudRun> = async (r) => {
 export const deliverCloudPlan: Step<CloudRun> = (r) => (r.answers.dryRun ? showCloudPlan(r) : applyCloudPlan(r));
 
 /** The kind of a status row, for the cluster's actions (the cloud's carry their own label). */
-const STATUS_KINDS: Record<string, string> = { 'service-account-annotation': 'ServiceAccount', 'operator-overlay': 'Operator overlay', restart: 'Rollout', 'pod-labels': 'Pod labels' };
+const STATUS_KINDS: Record<string, string> = { 'service-account-annotation': 'ServiceAccount', 'operator-overlay': 'Operator overlay', restart: 'Rollout', 'pod-labels': 'Pod labels', 'deployment-env': 'Deployment env' };
 
 /** One row of status: a piece rhacs-sts manages, and whether it is as init leaves it. */
 interface StatusRow { kind: string; name: string; health: 'healthy' | 'unhealthy'; detail: string; fix?: string }
@@ -241,7 +241,7 @@ export const statusOnCloud: Step<CloudRun> = (r) => {
       ...(a.status === 'unchanged' ? {} : { fix: `rhacs-sts init${o.namespace ? ` --namespace ${o.namespace}` : ''}` }),
     }));
   const saOfOurs = plan!.actions.some((a) => (a.type === 'gcp-service-account' || a.type === 'azure-managed-identity') && a.status === 'unchanged');
-  const wired = plan!.actions.some((a) => a.type === 'service-account-annotation' && a.status === 'unchanged');
+  const wired = plan!.actions.some((a) => (a.type === 'service-account-annotation' || a.type === 'deployment-env') && a.status === 'unchanged');
   const managed = saOfOurs || wired ? rows : [];
   const healthy = managed.every((x) => x.health === 'healthy');
   const heading = plan!.heading ?? [];

@@ -71,7 +71,7 @@ describe('OpenShift on Azure', () => {
     expect(infra.status.platformStatus).toMatchObject({ type: 'Azure', azure: { resourceGroupName: RG } });
   });
 
-  it('detection: without --cloud the cluster is handed to Azure (exit 2 naming the flags where a command cannot take it); with --cloud azure its facts; --cloud aws keeps it on AWS', async () => {
+  it('detection: without --cloud the cluster is handed to Azure (status too); with --cloud azure its facts; --cloud aws keeps it on AWS', async () => {
     const c = sb.clusters[CLUSTER]!;
     const ns = uniqueNamespace('ocp-az-detect');
     await seedRhacs(kube(), { namespace: ns, method: 'manifests', components: ['central'], openshift: true });
@@ -87,10 +87,10 @@ describe('OpenShift on Azure', () => {
     });
     const aws = await session.discover({ namespace: ns, cloud: 'aws' });
     expect(aws.warnings.join('\n')).toContain('The OpenShift infrastructure platform is Azure, not AWS');
-    // status is not on OpenShift on Azure yet: the AWS path refuses with the flags, nothing is asked of AWS.
+    // status too is handed to Azure: before init, nothing of rhacs-sts's is there (exit 0).
     const status = await cli(['status', '--namespace', ns]);
-    expect(status.code).toBe(2);
-    expect(status.stderr).toContain('--provider openshift --cloud azure');
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('rhacs-sts manages nothing here');
   });
 
   it('plan and --dry-run write nothing; init wires central; a re-run changes nothing; verify passes; a missing variable fails its row', async () => {
@@ -125,6 +125,14 @@ describe('OpenShift on Azure', () => {
     mark = az.mark();
     const again = ok(await cli(['init', '--yes', ...args]), 're-run');
     expect(again.stdout).toContain('Nothing to change: everything is in place.');
+    expect(armWrites(mark)).toEqual([]);
+
+    // status reports each piece healthy, writing nothing.
+    mark = az.mark();
+    const status = JSON.parse(ok(await cli(['status', ...args, '--output', 'json']), 'status').stdout) as { cloud: string; provider: string; healthy: boolean; managed: { kind: string; health: string }[] };
+    expect([status.cloud, status.provider, status.healthy]).toEqual(['azure', 'openshift', true]);
+    expect(status.managed.map((m) => m.kind)).toContain('Deployment env');
+    expect(status.managed.every((m) => m.health === 'healthy')).toBe(true);
     expect(armWrites(mark)).toEqual([]);
 
     const passed = ok(await cli(['verify', ...args, '--output', 'json']), 'verify');
