@@ -75,8 +75,8 @@ export const verifyOnCloud: Step<CloudRun> = async (r) => {
     });
   });
   // Central's own test of its Artifact Registry or Azure Container Registry integration, as its pod (when Central runs here).
-  // (Not on OpenShift on Google Cloud yet: its integration is not configured by rhacs-sts there.)
-  const central = r.cloud === 'gcp' && r.clusters!.some((c) => c.provider === 'openshift') ? undefined : await centralRowOnCloud(r, r.cloud === 'gcp'
+  // (Not on OpenShift yet: rhacs-sts does not configure the integration there.)
+  const central = r.clusters!.some((c) => c.provider === 'openshift') ? undefined : await centralRowOnCloud(r, r.cloud === 'gcp'
     ? { cloud: 'gcp', google: { projectId: report.projectId!, email: report.serviceAccount!.email } }
     : { cloud: 'azure', azure: { name: report.identity!.name, ...(report.identity!.clientId ? { clientId: report.identity!.clientId } : {}), ...(report.registry ? { loginServer: report.registry } : {}) } }, ui);
   if (central) {
