@@ -9,12 +9,12 @@
  */
 import { platform } from '../platforms/registry.js';
 import { sameOverlay } from './build.js';
-import { targetComponents } from './components.js';
 import { HelmValuesByRelease } from './helm-values.js';
 import type { PodWiring } from '../platforms/types.js';
-import { AUDIENCE, OPENSHIFT_TOKEN_DIR, TOKEN_EXPIRATION_SECONDS, type BasePlan, type ClusterFacts, type Component, type KubeAction, type KubeChange, type KubeRef } from './model.js';
+import { AUDIENCE, OPENSHIFT_TOKEN_DIR, TOKEN_EXPIRATION_SECONDS, type BasePlan, type ClusterFacts, type Component, type KubeAction, type KubeRef } from './model.js';
 import { noRestartBlocker, outageNote, planRestart, restartIsOutage, tokenVolumeBlocker, unfinishedRollout, waitForRollout } from './restarts.js';
-import type { WiringInput, WiringPart } from './wiring.js';
+import type { WiringInput } from './wiring.js';
+import { overlayAction, walkWiring, type WiringPart } from './wiring-loop.js';
 
 export interface EnvWiringInput extends WiringInput {
   /** The variable that names the identity (AZURE_CLIENT_ID): another value there is another identity's wiring. */
@@ -25,108 +25,67 @@ export interface EnvWiringInput extends WiringInput {
 
 /** Pure: the Kubernetes part of an init plan for env wiring. */
 export function planEnvWiring(i: EnvWiringInput): WiringPart {
-  const kubernetes: KubeChange[] = [];
-  const restarts: BasePlan['restarts'] = [];
-  const helmValues: NonNullable<BasePlan['helmValues']> = [];
-  const actions: KubeAction[] = [];
-  const blockers: BasePlan['blockers'] = [];
-  const notes: string[] = [];
-  const outages: Component[] = [];
-  const multi = i.clusters.length > 1;
-  for (const cluster of i.clusters) {
-    const p = platform(cluster.provider);
-    const durability: KubeChange['durability'] =
-      cluster.installMethod === 'operator' ? 'operator-overlay' : cluster.installMethod === 'helm' ? 'helm-values' : 'live';
-    const helm = new HelmValuesByRelease(cluster);
-    const known = cluster.current !== undefined;
-    for (const comp of targetComponents(cluster, i.delegatedScanning)) {
-      const ref: KubeRef = { context: cluster.context, namespace: cluster.namespace, name: comp };
-      const where = `${multi && cluster.context ? `${cluster.context}: ` : ''}${cluster.namespace}/`;
-      const state = cluster.current?.[comp];
-      const outage = restartIsOutage(state?.deployment, comp);
-      const wiring = i.wiring(cluster, comp);
-      const env = wiring.env ?? [];
-      kubernetes.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, container: comp, env, durability });
-      const dep = state?.deployment;
-      const curEnv = dep ? Object.fromEntries(env.map((e) => [e.name, dep.env.find((x) => x.name === e.name)?.value])) : undefined;
-      const envStatus = !known || !dep ? 'create'
-        : env.every((e) => curEnv![e.name] === e.value) ? 'unchanged'
-        : env.every((e) => curEnv![e.name] === undefined) ? 'create' : 'update';
-      const want = env.find((e) => e.name === i.identityVar)?.value;
-      const current = curEnv?.[i.identityVar];
-      if (known && current !== undefined && current !== want) {
-        blockers.push({
-          message: `Deployment ${where}${comp} already sets ${i.identityVar}=${current}: ${comp === 'central' ? 'Central' : 'Sensor'} acts as that identity for every integration that uses the pod's identity; rhacs-sts does not replace it.`,
-          hint: i.foreignHint(current),
-        });
-      }
-      // Older installs lack the token the variables point at (the charts mount it from 4.4 on): it goes
-      // into the same patch as the env, live only; where the install keeps its own copy, refused.
-      const needsVolume = known && !!dep && !dep.hasTokenMount;
-      if (needsVolume && durability !== 'live') blockers.push(tokenVolumeBlocker(where, comp, durability, cluster.version, i.tokenVar));
-      const changed = envStatus !== 'unchanged' || needsVolume;
-      // --no-restart: the env is the pod template, so setting it is a rollout (Helm values can wait for one).
-      const deferredRollout = changed && !i.restart;
-      if (deferredRollout && durability !== 'helm-values') blockers.push(noRestartBlocker(where, comp, durability, 'init', outage, env.map((e) => e.name)));
-      const status = deferredRollout ? 'unchanged' : envStatus === 'unchanged' && needsVolume ? 'update' : envStatus;
-      const what = `${env.map((e) => e.name).join(', ')}${needsVolume ? ' and mount a projected service-account token (audience openshift)' : ''}`;
-      actions.push({
-        id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env', status,
-        target: `${where}deployment/${comp} (container ${comp})`,
-        summary: deferredRollout
-          ? `Not set live on ${comp} (--no-restart: it would roll the pods); the Helm values below set it at the next "helm upgrade"`
-          : `Set ${what} on ${comp} (${i.identity})`,
-        current: known ? (curEnv ? { ...curEnv, ...(needsVolume ? { tokenMount: null } : {}) } : null) : undefined,
-        desired: {
-          ...Object.fromEntries(env.map((e) => [e.name, e.value])),
-          ...(needsVolume ? { tokenMount: { mountPath: OPENSHIFT_TOKEN_DIR, audience: AUDIENCE.openshift, expirationSeconds: TOKEN_EXPIRATION_SECONDS } } : {}),
-        },
-        ref, container: comp, env,
-        ...(needsVolume && durability === 'live' ? { tokenVolume: { audience: AUDIENCE.openshift } } : {}),
-        ...(deferredRollout ? { deferred: true } : {}),
+  const helmNote = i.restart
+    ? undefined
+    : 'RHACS was installed with Helm: apply the printed values with the printed "helm upgrade" command when a restart suits (they are what --helm-values-out writes).';
+  return walkWiring({ ...i, what: 'the environment', ...(helmNote ? { helmNote } : {}) }, (c, { kubernetes, restarts, actions, blockers, outages }) => {
+    const { cluster, comp, ref, where, state, wiring, durability, known } = c;
+    const outage = restartIsOutage(state?.deployment, comp);
+    const env = wiring.env ?? [];
+    kubernetes.push({ kind: 'Deployment', context: cluster.context, namespace: cluster.namespace, name: comp, container: comp, env, durability });
+    const dep = state?.deployment;
+    const curEnv = dep ? Object.fromEntries(env.map((e) => [e.name, dep.env.find((x) => x.name === e.name)?.value])) : undefined;
+    const envStatus = !known || !dep ? 'create'
+      : env.every((e) => curEnv![e.name] === e.value) ? 'unchanged'
+      : env.every((e) => curEnv![e.name] === undefined) ? 'create' : 'update';
+    const want = env.find((e) => e.name === i.identityVar)?.value;
+    const current = curEnv?.[i.identityVar];
+    if (known && current !== undefined && current !== want) {
+      blockers.push({
+        message: `Deployment ${where}${comp} already sets ${i.identityVar}=${current}: ${comp === 'central' ? 'Central' : 'Sensor'} acts as that identity for every integration that uses the pod's identity; rhacs-sts does not replace it.`,
+        hint: i.foreignHint(current),
       });
-      const cr = cluster.operatorCrs?.[comp];
-      if (durability === 'operator-overlay' && cr) {
-        const overlays = p.operatorOverlays(comp, wiring);
-        const present = cr.overlays !== undefined && overlays.every((o) => cr.overlays!.some((x) => sameOverlay(x, o)));
-        actions.push({
-          id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay',
-          status: !known || cr.overlays === undefined ? 'create' : present ? 'unchanged' : 'update',
-          target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
-          summary: `Make it durable: add an overlay for ${comp} to the ${cr.kind} resource, so the operator keeps it`,
-          current: cr.overlays, desired: overlays,
-          ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
-        });
-      }
-      if (durability === 'helm-values') helm.add(comp, p.helmValues(comp, wiring));
-      const unfinished = changed ? undefined : unfinishedRollout(state);
-      if (unfinished) {
-        actions.push(waitForRollout(cluster, comp, ref, where, unfinished));
-        continue;
-      }
-      actions.push(planRestart({
-        cluster, comp, ref, where, changed, deferredRollout, outage, restart: i.restart,
-        words: {
-          deferredRollout: `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below sets the environment and rolls the pods`,
-          restart: () => `Wait for ${comp} to roll out with the new environment (${i.restartWhy})`,
-        },
-      }, { restarts, outages }));
     }
-    helmValues.push(...helm.list());
-    if (durability === 'helm-values') {
-      notes.push(i.restart
-        ? 'RHACS was installed with Helm: the changes are applied live now; add the printed values to your Helm values so that the next "helm upgrade" keeps them.'
-        : 'RHACS was installed with Helm: apply the printed values with the printed "helm upgrade" command when a restart suits (they are what --helm-values-out writes).');
+    // Older installs lack the token the variables point at (the charts mount it from 4.4 on): it goes
+    // into the same patch as the env, live only; where the install keeps its own copy, refused.
+    const needsVolume = known && !!dep && !dep.hasTokenMount;
+    if (needsVolume && durability !== 'live') blockers.push(tokenVolumeBlocker(where, comp, durability, cluster.version, i.tokenVar));
+    const changed = envStatus !== 'unchanged' || needsVolume;
+    // --no-restart: the env is the pod template, so setting it is a rollout (Helm values can wait for one).
+    const deferredRollout = changed && !i.restart;
+    if (deferredRollout && durability !== 'helm-values') blockers.push(noRestartBlocker(where, comp, durability, 'init', outage, env.map((e) => e.name)));
+    const status = deferredRollout ? 'unchanged' : envStatus === 'unchanged' && needsVolume ? 'update' : envStatus;
+    const what = `${env.map((e) => e.name).join(', ')}${needsVolume ? ' and mount a projected service-account token (audience openshift)' : ''}`;
+    actions.push({
+      id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env', status,
+      target: `${where}deployment/${comp} (container ${comp})`,
+      summary: deferredRollout
+        ? `Not set live on ${comp} (--no-restart: it would roll the pods); the Helm values below set it at the next "helm upgrade"`
+        : `Set ${what} on ${comp} (${i.identity})`,
+      current: known ? (curEnv ? { ...curEnv, ...(needsVolume ? { tokenMount: null } : {}) } : null) : undefined,
+      desired: {
+        ...Object.fromEntries(env.map((e) => [e.name, e.value])),
+        ...(needsVolume ? { tokenMount: { mountPath: OPENSHIFT_TOKEN_DIR, audience: AUDIENCE.openshift, expirationSeconds: TOKEN_EXPIRATION_SECONDS } } : {}),
+      },
+      ref, container: comp, env,
+      ...(needsVolume && durability === 'live' ? { tokenVolume: { audience: AUDIENCE.openshift } } : {}),
+      ...(deferredRollout ? { deferred: true } : {}),
+    });
+    const overlay = overlayAction(c);
+    if (overlay) actions.push(overlay);
+    const unfinished = changed ? undefined : unfinishedRollout(state);
+    if (unfinished) {
+      actions.push(waitForRollout(cluster, comp, ref, where, unfinished));
+      return;
     }
-    if (durability === 'operator-overlay') {
-      notes.push('RHACS is managed by its operator: the changes go into the Central/SecuredCluster resource as overlays (durable), and are also applied live so they take effect now.');
-    }
-    if (durability === 'live' && known) {
-      notes.push('RHACS was installed from plain manifests (no Helm release, no operator): the changes are applied live only, and re-applying those manifests removes them; add the environment to your manifests to keep it.');
-    }
-  }
-  if (outages.length) notes.push(outageNote(outages));
-  return { kubernetes, restarts, ...(helmValues.length ? { helmValues } : {}), actions, blockers, notes: [...new Set(notes)] };
+    actions.push(planRestart({
+      cluster, comp, ref, where, changed, deferredRollout, outage, restart: i.restart,
+      words: {
+        deferredRollout: `Rollout of ${comp} deferred (--no-restart): "helm upgrade" with the values below sets the environment and rolls the pods`,
+        restart: () => `Wait for ${comp} to roll out with the new environment (${i.restartWhy})`,
+      },
+    }, { restarts, outages }));
+  });
 }
 
 export interface EnvUnwiringInput {

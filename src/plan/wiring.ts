@@ -4,13 +4,10 @@
  * durable copy (operator overlay or Helm values, as the platform says), and the restart the
  * platform's rule asks for. Cloud-neutral and pure: the identity comes in as a `PodWiring`.
  */
-import { platform } from '../platforms/registry.js';
 import type { PodWiring } from '../platforms/types.js';
-import { sameOverlay } from './build.js';
-import { targetComponents } from './components.js';
-import { HelmValuesByRelease } from './helm-values.js';
-import type { BasePlan, ClusterFacts, Component, KubeAction, KubeChange, KubeRef } from './model.js';
-import { outageNote, planRestart, restartIsOutage, unfinishedRollout, waitForRollout } from './restarts.js';
+import type { ClusterFacts, Component } from './model.js';
+import { planRestart, restartIsOutage, unfinishedRollout, waitForRollout } from './restarts.js';
+import { overlayAction, walkWiring, type WiringPart } from './wiring-loop.js';
 
 export interface WiringInput {
   clusters: ClusterFacts[];
@@ -26,117 +23,75 @@ export interface WiringInput {
   restartWhy: string;
 }
 
-export type WiringPart = Pick<BasePlan<KubeAction>, 'kubernetes' | 'restarts' | 'helmValues' | 'actions' | 'blockers' | 'notes'>;
+export type { WiringPart } from './wiring-loop.js';
 
 /** Pure: the Kubernetes part of an init plan for annotation wiring. */
 export function planAnnotationWiring(i: WiringInput): WiringPart {
-  const kubernetes: KubeChange[] = [];
-  const restarts: BasePlan['restarts'] = [];
-  const helmValues: NonNullable<BasePlan['helmValues']> = [];
-  const actions: KubeAction[] = [];
-  const blockers: BasePlan['blockers'] = [];
-  const notes: string[] = [];
-  const outages: Component[] = [];
-  const multi = i.clusters.length > 1;
-  for (const cluster of i.clusters) {
-    const p = platform(cluster.provider);
-    const durability: KubeChange['durability'] =
-      cluster.installMethod === 'operator' ? 'operator-overlay' : cluster.installMethod === 'helm' ? 'helm-values' : 'live';
-    const helm = new HelmValuesByRelease(cluster);
-    const known = cluster.current !== undefined;
-    for (const comp of targetComponents(cluster, i.delegatedScanning)) {
-      const ref: KubeRef = { context: cluster.context, namespace: cluster.namespace, name: comp };
-      const where = `${multi && cluster.context ? `${cluster.context}: ` : ''}${cluster.namespace}/`;
-      const state = cluster.current?.[comp];
-      const wiring = i.wiring(cluster, comp);
-      const annotations = wiring.serviceAccountAnnotations ?? {};
-      kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations, durability });
-      const current = state?.serviceAccount?.annotations ?? {};
-      const differing = Object.entries(annotations).filter(([k, v]) => current[k] !== v);
-      const status = !known || !state?.serviceAccount ? 'create'
-        : differing.length === 0 ? 'unchanged'
-        : differing.every(([k]) => current[k] === undefined) ? 'create' : 'update';
-      // An annotation naming another identity is someone's wiring: never replaced silently.
-      const foreign = differing.filter(([k]) => current[k] !== undefined);
-      if (known && foreign.length) {
-        blockers.push({
-          message: `Service account ${where}${comp} already has ${foreign.map(([k]) => `${k}=${current[k]}`).join(', ')}: ${comp === 'central' ? 'Central' : 'Sensor'} acts as that identity for every integration that uses the pod's identity; rhacs-sts does not replace it.`,
-          hint: i.foreignHint(current[foreign[0]![0]]!),
-        });
-      }
-      actions.push({
-        id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation', status,
-        target: `${where}serviceaccount/${comp}`,
-        summary: `Annotate service account ${comp} with ${Object.keys(annotations).join(', ')} (${i.identity})`,
-        current: known ? (Object.keys(annotations).some((k) => current[k] !== undefined) ? Object.fromEntries(Object.keys(annotations).map((k) => [k, current[k] ?? null])) : null) : undefined,
-        desired: annotations,
-        ref, annotations,
+  return walkWiring({ ...i, what: 'the annotation' }, (c, { kubernetes, restarts, actions, blockers, outages }) => {
+    const { cluster, comp, ref, where, state, wiring, durability, known } = c;
+    const annotations = wiring.serviceAccountAnnotations ?? {};
+    kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations, durability });
+    const current = state?.serviceAccount?.annotations ?? {};
+    const differing = Object.entries(annotations).filter(([k, v]) => current[k] !== v);
+    const status = !known || !state?.serviceAccount ? 'create'
+      : differing.length === 0 ? 'unchanged'
+      : differing.every(([k]) => current[k] === undefined) ? 'create' : 'update';
+    // An annotation naming another identity is someone's wiring: never replaced silently.
+    const foreign = differing.filter(([k]) => current[k] !== undefined);
+    if (known && foreign.length) {
+      blockers.push({
+        message: `Service account ${where}${comp} already has ${foreign.map(([k]) => `${k}=${current[k]}`).join(', ')}: ${comp === 'central' ? 'Central' : 'Sensor'} acts as that identity for every integration that uses the pod's identity; rhacs-sts does not replace it.`,
+        hint: i.foreignHint(current[foreign[0]![0]]!),
       });
-      const cr = cluster.operatorCrs?.[comp];
-      if (durability === 'operator-overlay' && cr) {
-        const overlays = p.operatorOverlays(comp, wiring);
-        const present = cr.overlays !== undefined && overlays.every((o) => cr.overlays!.some((x) => sameOverlay(x, o)));
-        actions.push({
-          id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay',
-          status: !known || cr.overlays === undefined ? 'create' : present ? 'unchanged' : 'update',
-          target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
-          summary: `Make it durable: add an overlay for ${comp} to the ${cr.kind} resource, so the operator keeps it`,
-          current: cr.overlays, desired: overlays,
-          ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
-        });
-      }
-      if (durability === 'helm-values') helm.add(comp, p.helmValues(comp, wiring));
-      // Pod labels (AKS: the webhook mutates only labelled pods), live on the pod template.
-      const labels = wiring.podLabels ?? {};
-      const currentLabels = state?.deployment?.podTemplateLabels;
-      const missingLabels = Object.entries(labels).filter(([k, v]) => currentLabels?.[k] !== v);
-      const labelsChange = Object.keys(labels).length > 0 && (!known || currentLabels === undefined || missingLabels.length > 0);
-      if (Object.keys(labels).length) {
-        actions.push({
-          id: `pod-labels:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'pod-labels',
-          status: labelsChange ? (i.restart ? 'update' : 'unchanged') : 'unchanged',
-          target: `${where}deployment/${comp}`,
-          summary: labelsChange && !i.restart
-            ? `Label ${comp}'s pod template with ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ')}: deferred (--no-restart; it rolls the pods)`
-            : `Label ${comp}'s pod template with ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ')} (${i.identity} reaches only labelled pods)`,
-          current: known ? Object.fromEntries(Object.keys(labels).map((k) => [k, currentLabels?.[k] ?? null])) : undefined,
-          desired: labels,
-          ref, labels, ...(labelsChange && !i.restart ? { deferred: true } : {}),
-        });
-      }
-      const changed = (status !== 'unchanged' || labelsChange) && p.restart.needed(wiring);
-      const unfinished = changed ? undefined : unfinishedRollout(state);
-      if (unfinished) {
-        actions.push(waitForRollout(cluster, comp, ref, where, unfinished));
-        continue;
-      }
-      const restartAction = planRestart({
-        cluster, comp, ref, where, changed, deferredRollout: false, outage: restartIsOutage(state?.deployment, comp), restart: i.restart,
-        words: {
-          deferredRollout: `Rollout of ${comp} deferred (--no-restart)`,
-          restart: () => `Restart ${comp} so that new pods act as the identity (${i.restartWhy}) and wait until ready`,
-        },
-      }, { restarts, outages });
-      // The label patch rolls the pods itself: the restart only waits for that rollout (one rollout, not two),
-      // and the plan's restarts list says so too.
-      if (labelsChange && i.restart && restartAction.status !== 'unchanged') {
-        restartAction.method = 'rollout';
-        const listed = restarts.at(-1);
-        if (listed && listed.context === cluster.context && listed.namespace === cluster.namespace && listed.name === comp) listed.method = 'rollout';
-      }
-      actions.push(restartAction);
     }
-    helmValues.push(...helm.list());
-    if (durability === 'helm-values') {
-      notes.push('RHACS was installed with Helm: the changes are applied live now; add the printed values to your Helm values so that the next "helm upgrade" keeps them.');
+    actions.push({
+      id: `sa-annotation:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'service-account-annotation', status,
+      target: `${where}serviceaccount/${comp}`,
+      summary: `Annotate service account ${comp} with ${Object.keys(annotations).join(', ')} (${i.identity})`,
+      current: known ? (Object.keys(annotations).some((k) => current[k] !== undefined) ? Object.fromEntries(Object.keys(annotations).map((k) => [k, current[k] ?? null])) : null) : undefined,
+      desired: annotations,
+      ref, annotations,
+    });
+    const overlay = overlayAction(c);
+    if (overlay) actions.push(overlay);
+    // Pod labels (AKS: the webhook mutates only labelled pods), live on the pod template.
+    const labels = wiring.podLabels ?? {};
+    const currentLabels = state?.deployment?.podTemplateLabels;
+    const missingLabels = Object.entries(labels).filter(([k, v]) => currentLabels?.[k] !== v);
+    const labelsChange = Object.keys(labels).length > 0 && (!known || currentLabels === undefined || missingLabels.length > 0);
+    if (Object.keys(labels).length) {
+      actions.push({
+        id: `pod-labels:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'pod-labels',
+        status: labelsChange ? (i.restart ? 'update' : 'unchanged') : 'unchanged',
+        target: `${where}deployment/${comp}`,
+        summary: labelsChange && !i.restart
+          ? `Label ${comp}'s pod template with ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ')}: deferred (--no-restart; it rolls the pods)`
+          : `Label ${comp}'s pod template with ${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ')} (${i.identity} reaches only labelled pods)`,
+        current: known ? Object.fromEntries(Object.keys(labels).map((k) => [k, currentLabels?.[k] ?? null])) : undefined,
+        desired: labels,
+        ref, labels, ...(labelsChange && !i.restart ? { deferred: true } : {}),
+      });
     }
-    if (durability === 'operator-overlay') {
-      notes.push('RHACS is managed by its operator: the changes go into the Central/SecuredCluster resource as overlays (durable), and are also applied live so they take effect now.');
+    const changed = (status !== 'unchanged' || labelsChange) && c.platform.restart.needed(wiring);
+    const unfinished = changed ? undefined : unfinishedRollout(state);
+    if (unfinished) {
+      actions.push(waitForRollout(cluster, comp, ref, where, unfinished));
+      return;
     }
-    if (durability === 'live' && known) {
-      notes.push('RHACS was installed from plain manifests (no Helm release, no operator): the changes are applied live only, and re-applying those manifests removes them; add the annotation to your manifests to keep it.');
+    const restartAction = planRestart({
+      cluster, comp, ref, where, changed, deferredRollout: false, outage: restartIsOutage(state?.deployment, comp), restart: i.restart,
+      words: {
+        deferredRollout: `Rollout of ${comp} deferred (--no-restart)`,
+        restart: () => `Restart ${comp} so that new pods act as the identity (${i.restartWhy}) and wait until ready`,
+      },
+    }, { restarts, outages });
+    // The label patch rolls the pods itself: the restart only waits for that rollout (one rollout, not two),
+    // and the plan's restarts list says so too.
+    if (labelsChange && i.restart && restartAction.status !== 'unchanged') {
+      restartAction.method = 'rollout';
+      const listed = restarts.at(-1);
+      if (listed && listed.context === cluster.context && listed.namespace === cluster.namespace && listed.name === comp) listed.method = 'rollout';
     }
-  }
-  if (outages.length) notes.push(outageNote(outages));
-  return { kubernetes, restarts, ...(helmValues.length ? { helmValues } : {}), actions, blockers, notes: [...new Set(notes)] };
+    actions.push(restartAction);
+  });
 }

@@ -8,15 +8,11 @@
  * a later init undeletes them.
  */
 import type { KubeAction } from '../../plan/model.js';
-import { describeResource, type IamPolicy, type IamResource } from './iam-policy.js';
 import { openshiftMember, poolResourceName, providerResourceName, toProjectNumber, CREDENTIALS_SECRET, CREDENTIALS_SECRET_KEY, type PoolRef } from './external-account.js';
 import { clusterLabel, providerIdOf } from './plan-openshift.js';
-import { ARTIFACT_READER, readerResources, WORKLOAD_IDENTITY_USER, type GcpAction, type GcpDecisions, type GcpFacts, type GcpPlan, type GcpState } from './plan.js';
+import { type GcpAction, type GcpDecisions, type GcpFacts, type GcpPlan, type GcpState } from './plan.js';
 import { accountEmail } from './service-account.js';
-
-function members(policy: IamPolicy | null | undefined, role: string): string[] {
-  return (policy?.bindings ?? []).find((b) => b.role === role && b.condition === undefined)?.members ?? [];
-}
+import { planAccountRemoval } from './uninstall.js';
 
 export function planOpenShiftGcpUninstall(facts: GcpFacts, decisions: GcpDecisions, state: GcpState): GcpPlan {
   const wi = decisions.workloadIdentity!;
@@ -43,41 +39,7 @@ export function planOpenShiftGcpUninstall(facts: GcpFacts, decisions: GcpDecisio
 
   // --- Google: our members, then the account (when nothing else acts as it), the providers, the pool ---
   const own = facts.clusters.flatMap((c) => (['central', 'sensor'] as const).filter((x) => c.components.includes(x)).map((x) => openshiftMember(pool, c.namespace, x)));
-  const wiMembers = members(state.serviceAccountPolicy, WORKLOAD_IDENTITY_USER);
-  const saResource: IamResource = { kind: 'serviceAccount', email };
-  for (const m of own.filter((x) => wiMembers.includes(x))) {
-    actions.push({
-      id: `gcp-wi-user:${m}`, type: 'gcp-iam-member', label: 'Google IAM binding', status: 'delete',
-      target: `${describeResource(saResource)}: ${WORKLOAD_IDENTITY_USER}`, summary: `Remove ${m}`,
-      current: { role: WORKLOAD_IDENTITY_USER, members: wiMembers }, desired: { role: WORKLOAD_IDENTITY_USER, members: wiMembers.filter((x) => x !== m) },
-      resource: saResource, role: WORKLOAD_IDENTITY_USER, member: m, op: 'remove', ...(sa && !sa.managed ? { adopt: true } : {}),
-    });
-  }
-  const others = wiMembers.filter((m) => !own.includes(m));
-  if (sa?.managed && others.length === 0) {
-    for (const r of readerResources(projectId, decisions.repositories)) {
-      const where = describeResource(r);
-      const now = members(state.readerPolicies[where], ARTIFACT_READER);
-      const member = `serviceAccount:${email}`;
-      if (!now.includes(member)) continue;
-      actions.push({
-        id: `gcp-reader:${where}`, type: 'gcp-iam-member', label: 'Google IAM binding', status: 'delete',
-        target: `${where}: ${ARTIFACT_READER}`, summary: `Remove ${member}`,
-        current: { role: ARTIFACT_READER, members: now }, desired: { role: ARTIFACT_READER, members: now.filter((x) => x !== member) },
-        resource: r, role: ARTIFACT_READER, member, op: 'remove',
-      });
-    }
-    actions.push({
-      id: 'gcp-service-account', type: 'gcp-service-account', label: 'Google service account', status: 'delete',
-      target: email, summary: 'Delete the Google service account rhacs-sts created',
-      current: { email, description: sa.description ?? null }, desired: null,
-      projectId, accountId: decisions.accountId, email, clusters: [],
-    });
-  } else if (sa?.managed) {
-    notes.push(`The service account ${email} is kept: ${others.join(', ')} still ${others.length === 1 ? 'acts' : 'act'} as it.`);
-  } else if (sa) {
-    notes.push(`The service account ${email} is kept: rhacs-sts did not create it (only the members it added are removed).`);
-  }
+  planAccountRemoval({ projectId, email, decisions, state, ownMembers: own }, actions, notes);
   const providers: string[] = [];
   for (const c of facts.clusters) {
     const ref = { ...pool, providerId: providerIdOf(wi, c) };

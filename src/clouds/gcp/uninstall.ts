@@ -78,6 +78,31 @@ export function planGkeUninstall(facts: GcpFacts, decisions: GcpDecisions, state
 
   // --- Google ---
   const ownMembers = facts.clusters.flatMap((c) => COMPONENTS.filter((x) => c.components.includes(x)).map((x) => gkeMember(projectId, c.namespace, x)));
+  planAccountRemoval({ projectId, email, decisions, state, ownMembers }, actions, notes);
+  const grants: GcpPlan['grants'] = [];
+  if (outages.length) notes.push(outageNote(outages));
+  return {
+    planVersion: 1, command: 'uninstall', cloud: 'gcp', provider: facts.clusters[0]!.provider,
+    ...(facts.clusterName ? { clusterName: facts.clusterName } : {}), offline: false,
+    heading: [`project ${projectId} (number ${facts.projectNumber})`, `Service account: ${email}`],
+    projectId, projectNumber: facts.projectNumber, workloadPool: workloadPool(projectId),
+    serviceAccount: { email, accountId: decisions.accountId, managed: sa?.managed ?? true },
+    grants, kubernetes, restarts, ...(helmValues.length ? { helmValues } : {}), actions, blockers: [], notes,
+  };
+}
+
+/**
+ * Google's part of an uninstall, on GKE and OpenShift alike: this run's workload identity members
+ * from the service account's policy (every other member stays), then — only when the account is
+ * ours and no other member acts as it — its reader grants and the account itself.
+ */
+export function planAccountRemoval(
+  i: { projectId: string; email: string; decisions: GcpDecisions; state: GcpState; ownMembers: string[] },
+  actions: (GcpAction | KubeAction)[],
+  notes: string[],
+): void {
+  const { projectId, email, decisions, state, ownMembers } = i;
+  const sa = state.serviceAccount;
   const wiMembers = members(state.serviceAccountPolicy, WORKLOAD_IDENTITY_USER);
   const saResource: IamResource = { kind: 'serviceAccount', email };
   for (const m of ownMembers.filter((x) => wiMembers.includes(x))) {
@@ -90,7 +115,6 @@ export function planGkeUninstall(facts: GcpFacts, decisions: GcpDecisions, state
     });
   }
   const others = wiMembers.filter((m) => !ownMembers.includes(m));
-  const grants: GcpPlan['grants'] = [];
   if (sa && sa.managed && others.length === 0) {
     for (const r of readerResources(projectId, decisions.repositories)) {
       const where = describeResource(r);
@@ -115,13 +139,4 @@ export function planGkeUninstall(facts: GcpFacts, decisions: GcpDecisions, state
   } else if (sa) {
     notes.push(`The service account ${email} is kept: rhacs-sts did not create it (only the members it added are removed).`);
   }
-  if (outages.length) notes.push(outageNote(outages));
-  return {
-    planVersion: 1, command: 'uninstall', cloud: 'gcp', provider: facts.clusters[0]!.provider,
-    ...(facts.clusterName ? { clusterName: facts.clusterName } : {}), offline: false,
-    heading: [`project ${projectId} (number ${facts.projectNumber})`, `Service account: ${email}`],
-    projectId, projectNumber: facts.projectNumber, workloadPool: workloadPool(projectId),
-    serviceAccount: { email, accountId: decisions.accountId, managed: sa?.managed ?? true },
-    grants, kubernetes, restarts, ...(helmValues.length ? { helmValues } : {}), actions, blockers: [], notes,
-  };
 }
