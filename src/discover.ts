@@ -89,8 +89,6 @@ export interface Detected {
   warnings: string[];
 }
 
-/** The cloud a detection error hands the run to, or names (see refuseOtherCloud): that error is the one to report. */
-const otherCloud = (reason: unknown) => handOverCloud(reason) ?? (reason as { otherCloud?: string } | undefined)?.otherCloud;
 
 /** Questions detection may ask; more than this many rounds means the answers do not help. */
 const MAX_RESOLVE_ROUNDS = 3;
@@ -119,7 +117,7 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     };
     for (let round = 0; ; round++) {
       try {
-        return { t, kubeContext: session.contextName, d: refuseOtherCloud(options, session.contextName, await session.discover(input)) };
+        return { t, kubeContext: session.contextName, d: await session.discover(input) };
       } catch (err) {
         const problem = isInputError(err) && err.problems.length === 1 ? err.problems[0]! : undefined;
         const key = problem?.source.replace(/^--/, '') as keyof DiscoverInput | undefined;
@@ -152,8 +150,8 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
   const [identity, settled] = await Promise.all([
     sessions.aws.identity(regionHint).catch(async (err: unknown) => {
       const rejected = (await discovered).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-      const failed = rejected.find((r) => otherCloud(r.reason)) ?? rejected[0];
-      throw failed && (otherCloud(failed.reason) || (isInputError(err) && err.problems.some((p) => p.source === '--region'))) ? failed.reason : err;
+      const failed = rejected.find((r) => handOverCloud(r.reason)) ?? rejected[0];
+      throw failed && (handOverCloud(failed.reason) || (isInputError(err) && err.problems.some((p) => p.source === '--region'))) ? failed.reason : err;
     }),
     discovered,
   ]);
@@ -215,21 +213,6 @@ export async function detect(options: Options, sessions: Sessions, ui: Ui, opts:
     clusters: clusters.map((c) => c.facts),
   };
   return { facts, clusters, warnings: [...found.flatMap((f) => f.d.warnings), ...issuerWarnings] };
-}
-
-/**
- * OpenShift whose Infrastructure object says Google Cloud is a run on Google Cloud, not AWS's:
- * refused here naming the flags (--cloud aws keeps it on AWS, whose STS works with a public issuer).
- * Reported before a missing AWS credential (the catch of `identity` in detect).
- */
-function refuseOtherCloud(options: Pick<Options, 'command' | 'cloud'>, context: string, d: ClusterDiscovery): ClusterDiscovery {
-  const facts = d.facts;
-  if (facts.provider !== 'openshift' || facts.openshiftPlatform !== 'GCP' || options.cloud === 'aws') return d;
-  const command = options.command === 'issuer-publish' ? 'issuer publish' : options.command;
-  throw Object.assign(new InputError([{
-    source: '--cloud',
-    message: `the cluster of context ${context} is OpenShift on Google Cloud (its Infrastructure object says platform GCP): run "rhacs-sts ${command} --provider openshift --cloud gcp" (or add --cloud aws to use AWS's identity anyway)`,
-  }]), { otherCloud: 'gcp' });
 }
 
 /**

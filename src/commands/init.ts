@@ -97,10 +97,11 @@ export async function runInit(options: Options, ui: Ui): Promise<void> {
   try {
     await runSteps({ ui, answers: options }, LIVE);
   } catch (err) {
-    // Detection found OpenShift on Azure (its Infrastructure object): the run is Azure's.
-    if (handOverCloud(err) !== 'azure') throw err;
-    ui.debug('the cluster is OpenShift on Azure: continuing as --provider openshift --cloud azure');
-    await runInit({ ...options, provider: 'openshift', cloud: 'azure' }, ui);
+    // Detection found OpenShift on Google Cloud or Azure (its Infrastructure object): the run is that cloud's.
+    const to = handOverCloud(err);
+    if (to !== 'azure' && to !== 'gcp') throw err;
+    ui.debug(`the cluster is OpenShift on ${to === 'gcp' ? 'Google Cloud' : 'Azure'}: continuing as --provider openshift --cloud ${to}`);
+    await runInit({ ...options, provider: 'openshift', cloud: to }, ui);
   }
 }
 

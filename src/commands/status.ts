@@ -27,9 +27,10 @@ export async function runStatus(options: Options, ui: Ui): Promise<void> {
   try {
     opened = await openAndDiscover(options, ui, { inferRole: false });
   } catch (err) {
-    // Detection found OpenShift on Azure (its Infrastructure object): the report is Azure's.
-    if (handOverCloud(err) !== 'azure') throw err;
-    return runStatus({ ...options, provider: 'openshift', cloud: 'azure' }, ui);
+    // Detection found OpenShift on Google Cloud or Azure (its Infrastructure object): the report is that cloud's.
+    const to = handOverCloud(err);
+    if (to !== 'azure' && to !== 'gcp') throw err;
+    return runStatus({ ...options, provider: 'openshift', cloud: to }, ui);
   }
   const { sessions, found } = opened;
   // Secured clusters with a role of their own (--role-per-cluster, or read back from their wiring) are looked at with it.

@@ -37,9 +37,10 @@ export async function runUninstall(options: Options, ui: Ui): Promise<void> {
   try {
     opened = await openAndDiscover(options, ui, { inferRole: false, warnings: false });
   } catch (err) {
-    // Detection found OpenShift on Azure (its Infrastructure object): the run is Azure's.
-    if (handOverCloud(err) !== 'azure') throw err;
-    return runUninstall({ ...options, provider: 'openshift', cloud: 'azure' }, ui);
+    // Detection found OpenShift on Google Cloud or Azure (its Infrastructure object): the run is that cloud's.
+    const to = handOverCloud(err);
+    if (to !== 'azure' && to !== 'gcp') throw err;
+    return runUninstall({ ...options, provider: 'openshift', cloud: to }, ui);
   }
   const { sessions, found } = opened;
   // Secured clusters with a role of their own (from --role-per-cluster): each is undone with its role, in a run of its own.

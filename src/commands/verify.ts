@@ -27,9 +27,10 @@ export async function runVerify(options: Options, ui: Ui): Promise<void> {
   try {
     opened = await openAndDiscover(options, ui, { inferRole: false });
   } catch (err) {
-    // Detection found OpenShift on Azure (its Infrastructure object): the run is Azure's.
-    if (handOverCloud(err) !== 'azure') throw err;
-    return runVerify({ ...options, provider: 'openshift', cloud: 'azure' }, ui);
+    // Detection found OpenShift on Google Cloud or Azure (its Infrastructure object): the run is that cloud's.
+    const to = handOverCloud(err);
+    if (to !== 'azure' && to !== 'gcp') throw err;
+    return runVerify({ ...options, provider: 'openshift', cloud: to }, ui);
   }
   const { sessions, found } = opened;
   ui.step(options.skipExchange ? 'Checking the chain (without the token exchange)…' : 'Checking the chain, including a real token exchange…');

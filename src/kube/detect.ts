@@ -115,9 +115,9 @@ async function readOpenShift(api: KubeApi, input: DiscoverInput, given: string |
   const clusterName = infra?.status?.infrastructureName || undefined;
   const platform = infra?.status?.platformStatus?.type ?? infra?.status?.platform;
   const gcp = platform === 'GCP' ? openShiftGcpFacts(infra?.status?.platformStatus?.gcp) : undefined;
-  // A cluster on Azure goes to Azure's run (unless --cloud said which); on Google Cloud, AWS's path refuses it naming --cloud gcp.
+  // A cluster on Google Cloud or Azure goes to that cloud's run (unless --cloud said which).
   const cloud = platform ? cloudFor('openshift', platform) : undefined;
-  if (cloud === 'azure' && input.cloud === undefined) throw new CloudHandOverError(cloud, `the OpenShift cluster of context ${api.endpoint.contextName} runs on ${cloudTitle(cloud)} (its Infrastructure object says platformStatus.type ${platform}): run again with --provider openshift --cloud ${cloud}`);
+  if ((cloud === 'azure' || cloud === 'gcp') && input.cloud === undefined) throw new CloudHandOverError(cloud, `the OpenShift cluster of context ${api.endpoint.contextName} runs on ${cloudTitle(cloud)} (its Infrastructure object says platformStatus.type ${platform}): run again with --provider openshift --cloud ${cloud}`);
   if (platform && platform !== 'AWS' && platform !== 'GCP' && input.cloud !== 'azure') {
     warnings.push(`The OpenShift infrastructure platform is ${platform}, not AWS; AWS STS still works if the issuer is public, but check that this is the cluster you meant.`);
   }

@@ -4,7 +4,7 @@
 // recorded): plan and --dry-run write nothing at Google; init makes the pool, the provider with the
 // cluster's keys inline, the member by project number, and the Secret; a re-run is a no-op; keys
 // that drifted (a rotation) are re-synced by init; uninstall keeps another member's binding; a
-// Secret rhacs-sts did not write is refused; AWS's path refuses the cluster naming --cloud gcp.
+// Secret rhacs-sts did not write is refused; without --cloud, detection hands the cluster to Google Cloud.
 import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toProjectNumber } from '../../src/clouds/gcp/external-account.js';
@@ -172,12 +172,15 @@ describe('OpenShift on Google Cloud', () => {
     expect(secret?.metadata?.labels?.['app.kubernetes.io/managed-by']).toBe('rhacs-sts');
   });
 
-  it('AWS\'s path refuses the cluster, naming --cloud gcp, before asking AWS anything', async () => {
+  it('without --cloud the cluster is handed to Google Cloud (AWS is never asked); --configure-integration is refused there', async () => {
     const ns = uniqueNamespace('ocpg-aws');
     await seedRhacs(kube(), { namespace: ns, method: 'manifests' });
-    const r = await cli(['plan', '--namespace', ns]);
-    expect(r.code, r.stderr).toBe(2);
-    expect(r.stderr).toMatch(/OpenShift on Google Cloud.*rhacs-sts plan --provider openshift --cloud gcp/);
+    const r = await cli(['plan', ...flags(ns), '--output', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { cloud: string; provider: string })).toMatchObject({ cloud: 'gcp', provider: 'openshift' });
+    const status = await cli(['status', ...flags(ns)]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('rhacs-sts manages nothing here');
     const integration = await cli(['init', '--yes', '--provider', 'openshift', '--cloud', 'gcp', '--configure-integration', ...flags(ns)]);
     expect(integration.code, integration.stderr).toBe(2);
     expect(integration.stderr).toMatch(/--configure-integration.*not available for OpenShift on Google Cloud yet/);
