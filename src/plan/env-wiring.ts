@@ -8,13 +8,12 @@
  * the identity comes in as a `PodWiring` with `env`.
  */
 import { platform } from '../platforms/registry.js';
-import { sameOverlay } from './build.js';
 import { HelmValuesByRelease } from './helm-values.js';
 import type { PodWiring } from '../platforms/types.js';
 import { AUDIENCE, OPENSHIFT_TOKEN_DIR, TOKEN_EXPIRATION_SECONDS, type BasePlan, type ClusterFacts, type Component, type KubeAction, type KubeRef } from './model.js';
 import { noRestartBlocker, outageNote, planRestart, restartIsOutage, tokenVolumeBlocker, unfinishedRollout, waitForRollout } from './restarts.js';
 import type { WiringInput } from './wiring.js';
-import { overlayAction, walkWiring, type WiringPart } from './wiring-loop.js';
+import { overlayAction, overlayRemoval, walkWiring, type WiringPart } from './wiring-loop.js';
 
 export interface EnvWiringInput extends WiringInput {
   /** The variable that names the identity (AZURE_CLIENT_ID): another value there is another identity's wiring. */
@@ -132,10 +131,9 @@ export function planEnvUnwiring(i: EnvUnwiringInput): WiringPart {
       if (deferredRollout && cluster.installMethod !== 'helm') {
         blockers.push(noRestartBlocker(where, comp, cluster.installMethod === 'operator' ? 'operator-overlay' : 'live', 'uninstall', outage, remove.map((e) => e.name)));
       }
-      const cr = cluster.operatorCrs?.[comp];
       const overlays = p.operatorOverlays(comp, wiring);
-      const present = cr ? (cr.overlays ?? []).filter((x) => overlays.some((o) => sameOverlay(x, o))) : [];
-      if (!ours && !present.length) continue;
+      const overlayGone = overlayRemoval(cluster, comp, where, overlays);
+      if (!ours && !overlayGone) continue;
       if (ours) {
         actions.push({
           id: `deployment-env:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'deployment-env',
@@ -148,15 +146,7 @@ export function planEnvUnwiring(i: EnvUnwiringInput): WiringPart {
         });
         notes.push(`The projected token volume on ${comp} is left in place: RHACS's own charts mount it too.`);
       }
-      if (cr && present.length) {
-        actions.push({
-          id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay', status: 'delete',
-          target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
-          summary: `Remove rhacs-sts's overlays for ${comp} from the ${cr.kind} resource`,
-          current: present, desired: null,
-          ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
-        });
-      }
+      if (overlayGone) actions.push(overlayGone);
       if (cluster.installMethod === 'helm' && ours) helm.add(comp, { customize: { [comp]: { envVars: Object.fromEntries(remove.map((e) => [e.name, null])) } } });
       actions.push(planRestart({
         cluster, comp, ref, where, changed: ours, deferredRollout, outage, restart: i.restart, revertMarker: true,

@@ -9,7 +9,7 @@ import type { Platform, PodWiring } from '../platforms/types.js';
 import { sameOverlay } from './build.js';
 import { targetComponents } from './components.js';
 import { HelmValuesByRelease } from './helm-values.js';
-import type { BasePlan, ClusterFacts, Component, KubeAction, KubeChange, KubeRef } from './model.js';
+import type { BasePlan, ClusterFacts, Component, KubeAction, KubeChange, KubeRef, OperatorOverlay } from './model.js';
 import { outageNote } from './restarts.js';
 
 export type WiringPart = Pick<BasePlan<KubeAction>, 'kubernetes' | 'restarts' | 'helmValues' | 'actions' | 'blockers' | 'notes'>;
@@ -109,5 +109,22 @@ export function overlayAction(c: WiredComponent): KubeAction | undefined {
     summary: `Make it durable: add an overlay for ${c.comp} to the ${cr.kind} resource, so the operator keeps it`,
     current: cr.overlays, desired: overlays,
     ref: { context: c.cluster.context, namespace: c.cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
+  };
+}
+
+/**
+ * What uninstall does with a component's operator overlays: the delete of those of rhacs-sts's
+ * (`overlays`, the ones init adds) the resource still holds; undefined when it holds none.
+ */
+export function overlayRemoval(cluster: ClusterFacts, comp: Component, where: string, overlays: OperatorOverlay[]): KubeAction | undefined {
+  const cr = cluster.operatorCrs?.[comp];
+  const present = cr ? (cr.overlays ?? []).filter((x) => overlays.some((o) => sameOverlay(x, o))) : [];
+  if (!cr || !present.length) return undefined;
+  return {
+    id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay', status: 'delete',
+    target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
+    summary: `Remove rhacs-sts's overlay${present.length === 1 ? '' : 's'} for ${comp} from the ${cr.kind} resource`,
+    current: present, desired: null,
+    ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
   };
 }

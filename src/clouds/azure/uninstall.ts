@@ -8,8 +8,8 @@
  */
 import { AKS_CLIENT_ID_ANNOTATION, AKS_TENANT_ID_ANNOTATION, AKS_USE_LABEL } from '../../platforms/aks/constants.js';
 import { platform } from '../../platforms/registry.js';
-import { sameOverlay } from '../../plan/build.js';
 import { HelmValuesByRelease } from '../../plan/helm-values.js';
+import { overlayRemoval } from '../../plan/wiring-loop.js';
 import type { BasePlan, Component, KubeAction, KubeChange, KubeRef } from '../../plan/model.js';
 import { outageNote, planRestart, restartIsOutage } from '../../plan/restarts.js';
 import { planEnvUnwiring } from '../../plan/env-wiring.js';
@@ -48,10 +48,9 @@ export function planAksUninstall(facts: AzureFacts, decisions: AzureDecisions, s
       const named = identity !== null && annotations[AKS_CLIENT_ID_ANNOTATION] === identity.clientId;
       const tenant = annotations[AKS_TENANT_ID_ANNOTATION];
       const wiring = identity ? azureWiring('aks', { clientId: identity.clientId, tenantId: identity.tenantId, ...(tenant !== undefined && tenant === identity.tenantId ? { clusterTenantId: '' } : {}), cloud: facts.cloud }) : undefined;
-      const cr = cluster.operatorCrs?.[comp];
       const overlays = wiring ? p.operatorOverlays(comp, wiring) : [];
-      const present = cr ? (cr.overlays ?? []).filter((x) => overlays.some((o) => sameOverlay(x, o))) : [];
-      if (!named && !present.length) continue;
+      const overlayGone = overlayRemoval(cluster, comp, where, overlays);
+      if (!named && !overlayGone) continue;
       if (named && wiring) {
         const remove = wiring.serviceAccountAnnotations!;
         kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations: remove, durability: cluster.installMethod === 'operator' ? 'operator-overlay' : cluster.installMethod === 'helm' ? 'helm-values' : 'live' });
@@ -73,15 +72,7 @@ export function planAksUninstall(facts: AzureFacts, decisions: AzureDecisions, s
           });
         }
       }
-      if (cr && present.length) {
-        actions.push({
-          id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay', status: 'delete',
-          target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
-          summary: `Remove rhacs-sts's overlays for ${comp} from the ${cr.kind} resource`,
-          current: present, desired: null,
-          ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
-        });
-      }
+      if (overlayGone) actions.push(overlayGone);
       if (cluster.installMethod === 'helm' && named) {
         helm.add(comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations: { [AKS_CLIENT_ID_ANNOTATION]: null } } }, [comp]: { podLabels: { [AKS_USE_LABEL]: null } } } });
       }

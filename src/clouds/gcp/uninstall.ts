@@ -8,8 +8,8 @@
  */
 import { GKE_SA_ANNOTATION } from '../../platforms/gke/constants.js';
 import { platform } from '../../platforms/registry.js';
-import { sameOverlay } from '../../plan/build.js';
 import { HelmValuesByRelease } from '../../plan/helm-values.js';
+import { overlayRemoval } from '../../plan/wiring-loop.js';
 import type { BasePlan, Component, KubeAction, KubeChange, KubeRef } from '../../plan/model.js';
 import { outageNote, planRestart, restartIsOutage } from '../../plan/restarts.js';
 import { describeResource, type IamPolicy, type IamResource } from './iam-policy.js';
@@ -44,10 +44,9 @@ export function planGkeUninstall(facts: GcpFacts, decisions: GcpDecisions, state
       const where = `${multi && cluster.context ? `${cluster.context}: ` : ''}${cluster.namespace}/`;
       const ours = state?.serviceAccount?.annotations[GKE_SA_ANNOTATION] === email;
       const wiring = { serviceAccountAnnotations: { [GKE_SA_ANNOTATION]: email } };
-      const cr = cluster.operatorCrs?.[comp];
       const overlays = p.operatorOverlays(comp, wiring);
-      const present = cr ? (cr.overlays ?? []).filter((x) => overlays.some((o) => sameOverlay(x, o))) : [];
-      if (!ours && !present.length) continue;
+      const overlayGone = overlayRemoval(cluster, comp, where, overlays);
+      if (!ours && !overlayGone) continue;
       if (ours) {
         kubernetes.push({ kind: 'ServiceAccount', context: cluster.context, namespace: cluster.namespace, name: comp, annotations: wiring.serviceAccountAnnotations, durability: cluster.installMethod === 'operator' ? 'operator-overlay' : cluster.installMethod === 'helm' ? 'helm-values' : 'live' });
         actions.push({
@@ -58,15 +57,7 @@ export function planGkeUninstall(facts: GcpFacts, decisions: GcpDecisions, state
           ref, annotations: wiring.serviceAccountAnnotations,
         });
       }
-      if (cr && present.length) {
-        actions.push({
-          id: `operator-overlay:${cluster.context ?? ''}:${cluster.namespace}:${comp}`, type: 'operator-overlay', status: 'delete',
-          target: `${where}${cr.kind.toLowerCase()}/${cr.name}`,
-          summary: `Remove rhacs-sts's overlay for ${comp} from the ${cr.kind} resource`,
-          current: present, desired: null,
-          ref: { context: cluster.context, namespace: cluster.namespace, name: cr.name }, crKind: cr.kind, overlays,
-        });
-      }
+      if (overlayGone) actions.push(overlayGone);
       if (cluster.installMethod === 'helm' && ours) helm.add(comp, { customize: { other: { [`serviceaccount/${comp}`]: { annotations: { [GKE_SA_ANNOTATION]: null } } } } });
       actions.push(planRestart({
         cluster, comp, ref, where, changed: ours, deferredRollout: false, outage: restartIsOutage(state?.deployment, comp), restart: decisions.restart, revertMarker: true,
